@@ -1,0 +1,239 @@
+#include "Commands.h"
+
+#include "MainWindow.h"
+#include "backends/FakeBackend.h"
+#include "config/LabConfig.h"
+#include "lab/Lab.h"
+#include "util/SignalWatcher.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QHostAddress>
+#include <cstdio>
+
+namespace lab::app {
+
+namespace {
+
+void setIdentity()
+{
+    QCoreApplication::setApplicationName(QStringLiteral("balancer-lab"));
+    QCoreApplication::setOrganizationName(QStringLiteral("Balancer Lab"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(LAB_VERSION));
+}
+
+QStringList arguments(int argc, char** argv, int skip)
+{
+    QStringList args{QString::fromLocal8Bit(argv[0])};
+    for (int i = 1 + skip; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    return args;
+}
+
+void printErr(const QString& text)
+{
+    std::fprintf(stderr, "%s\n", qPrintable(text));
+}
+
+// Parses; on --help/--version prints and exits 0, on a usage error prints it and returns false.
+bool parseOrExplain(QCommandLineParser& parser, const QStringList& args, const QString& command)
+{
+    if (!parser.parse(args)) {
+        printErr(QStringLiteral("balancer-lab%1: %2\nSee balancer-lab%1 --help.")
+                     .arg(command.isEmpty() ? QString() : QLatin1Char(' ') + command, parser.errorText()));
+        return false;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        std::exit(ExitOk);
+    }
+    if (parser.isSet(QStringLiteral("version"))) {
+        std::printf("balancer-lab %s\n", LAB_VERSION);
+        std::exit(ExitOk);
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        printErr(QStringLiteral("balancer-lab%1: unexpected argument '%2'")
+                     .arg(command.isEmpty() ? QString() : QLatin1Char(' ') + command, parser.positionalArguments().first()));
+        return false;
+    }
+    return true;
+}
+
+const QCommandLineOption configOption(QStringList{QStringLiteral("c"), QStringLiteral("config")},
+                                      QStringLiteral("Load the lab from a JSON config FILE (see docs/config.md)."),
+                                      QStringLiteral("FILE"));
+
+bool loadConfig(const QCommandLineParser& parser, LabConfig* config)
+{
+    if (!parser.isSet(configOption)) {
+        *config = LabConfig::defaultLab();
+        return true;
+    }
+    LabConfigResult r = loadLabConfig(parser.value(configOption));
+    if (!r.ok()) {
+        printErr(QStringLiteral("balancer-lab: invalid config\n") + r.error);
+        return false;
+    }
+    *config = r.config;
+    return true;
+}
+
+bool parseInt(const QCommandLineParser& parser, const QCommandLineOption& opt, int min, int max, int* out)
+{
+    if (!parser.isSet(opt))
+        return true;
+    bool ok = false;
+    const int v = parser.value(opt).toInt(&ok);
+    if (!ok || v < min || v > max) {
+        printErr(QStringLiteral("balancer-lab: --%1 must be an integer from %2 to %3 (got '%4')")
+                     .arg(opt.names().last()).arg(min).arg(max).arg(parser.value(opt)));
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+} // namespace
+
+int runWindow(int argc, char** argv)
+{
+    setIdentity();
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Balancer Lab: a desktop laboratory for load balancing.\n\n"
+        "Commands:\n"
+        "  (none)    open the window with the lab (default: proxy on 127.0.0.1:8000,\n"
+        "            embedded backends on 8001-8003)\n"
+        "  serve     run the lab headless (see balancer-lab serve --help)\n"
+        "  backend   run one standalone fake backend (see balancer-lab backend --help)"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption(configOption);
+    if (!parseOrExplain(parser, arguments(argc, argv, 0), QString()))
+        return ExitUsage;
+
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        printErr(QStringLiteral("balancer-lab: no display found (DISPLAY and WAYLAND_DISPLAY are unset).\n"
+                                "Run the lab headless instead: balancer-lab serve  (see balancer-lab serve --help)"));
+        return ExitRuntime;
+    }
+    LabConfig config;
+    if (!loadConfig(parser, &config))
+        return ExitUsage;
+
+    QApplication app(argc, argv);
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, &QCoreApplication::quit);
+    Lab lab(config);
+    MainWindow window(&lab);
+    QString error;
+    if (!lab.startEmbeddedBackends(&error))
+        printErr(QStringLiteral("balancer-lab: ") + error); // the window shows the rest stopped; the user can retry
+    window.show();
+    return app.exec();
+}
+
+int runServe(int argc, char** argv)
+{
+    setIdentity();
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Run the lab headless: the embedded backends of the config (default: 8001-8003).\n"
+        "Stops cleanly on SIGINT/SIGTERM."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption(configOption);
+    if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
+        return ExitUsage;
+    LabConfig config;
+    if (!loadConfig(parser, &config))
+        return ExitUsage;
+
+    QCoreApplication app(argc, argv);
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, &QCoreApplication::quit);
+    Lab lab(config);
+    QObject::connect(&lab, &Lab::eventLogged, [](const QString& t) { printErr(t); });
+    QString error;
+    if (!lab.startEmbeddedBackends(&error)) {
+        printErr(QStringLiteral("balancer-lab serve: ") + error);
+        return ExitRuntime;
+    }
+    const int rc = app.exec();
+    lab.stopAll();
+    return rc;
+}
+
+int runBackend(int argc, char** argv)
+{
+    setIdentity();
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Run one fake HTTP backend: GET /health, GET/HEAD anything (hello JSON), POST/PUT/PATCH/DELETE (echo).\n"
+        "Stops cleanly on SIGINT/SIGTERM."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("TCP port to listen on (required)."), QStringLiteral("N"));
+    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Name reported as server_id (default backend-N)."), QStringLiteral("NAME"));
+    const QCommandLineOption listen(QStringLiteral("address"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("IP"), QStringLiteral("127.0.0.1"));
+    const QCommandLineOption latency(QStringLiteral("latency-ms"), QStringLiteral("Added latency per answer."), QStringLiteral("MS"));
+    const QCommandLineOption jitter(QStringLiteral("jitter-ms"), QStringLiteral("Plus a random 0..MS."), QStringLiteral("MS"));
+    const QCommandLineOption errorRate(QStringLiteral("error-rate"), QStringLiteral("Percent of requests answered 500."), QStringLiteral("PCT"));
+    const QCommandLineOption onlyPaths(QStringLiteral("only-paths"), QStringLiteral("Serve only these paths (and below); others get 404."), QStringLiteral("/a,/b"));
+    parser.addOptions({port, name, listen, latency, jitter, errorRate, onlyPaths});
+    if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("backend")))
+        return ExitUsage;
+
+    if (!parser.isSet(port)) {
+        printErr(QStringLiteral("balancer-lab backend: --port is required"));
+        return ExitUsage;
+    }
+    int portNumber = 0;
+    FaultProfile faults;
+    if (!parseInt(parser, port, 1, 65535, &portNumber) || !parseInt(parser, latency, 0, 600000, &faults.latencyMs) ||
+        !parseInt(parser, jitter, 0, 600000, &faults.jitterMs))
+        return ExitUsage;
+    if (parser.isSet(errorRate)) {
+        bool ok = false;
+        faults.errorRatePercent = parser.value(errorRate).toDouble(&ok);
+        if (!ok || faults.errorRatePercent < 0 || faults.errorRatePercent > 100) {
+            printErr(QStringLiteral("balancer-lab: --error-rate must be a number from 0 to 100 (got '%1')").arg(parser.value(errorRate)));
+            return ExitUsage;
+        }
+    }
+    if (parser.isSet(onlyPaths)) {
+        faults.onlyPaths = parser.value(onlyPaths).split(QLatin1Char(','), Qt::SkipEmptyParts);
+        for (const QString& p : std::as_const(faults.onlyPaths)) {
+            if (!p.startsWith(QLatin1Char('/'))) {
+                printErr(QStringLiteral("balancer-lab: --only-paths takes paths starting with / (got '%1')").arg(p));
+                return ExitUsage;
+            }
+        }
+    }
+    const QHostAddress address(parser.value(listen));
+    if (address.isNull()) {
+        printErr(QStringLiteral("balancer-lab: --address must be an IP address (got '%1')").arg(parser.value(listen)));
+        return ExitUsage;
+    }
+
+    QCoreApplication app(argc, argv);
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, &QCoreApplication::quit);
+    const QString backendName = parser.isSet(name) ? parser.value(name) : QStringLiteral("backend-%1").arg(portNumber);
+    FakeBackend backend(backendName, address, quint16(portNumber), faults);
+    QString error;
+    if (!backend.start(&error)) {
+        printErr(QStringLiteral("balancer-lab backend: %1; is another program using port %2? Choose another with --port.")
+                     .arg(error).arg(portNumber));
+        return ExitRuntime;
+    }
+    printErr(QStringLiteral("%1 listening on %2:%3").arg(backendName, address.toString()).arg(backend.port()));
+    const int rc = app.exec();
+    backend.stop();
+    printErr(QStringLiteral("%1 stopped after %2 requests").arg(backendName).arg(backend.counters().requests.load()));
+    return rc;
+}
+
+} // namespace lab::app

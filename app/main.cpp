@@ -1,0 +1,22 @@
+// balancer-lab: the window (default), `serve` (headless lab), `backend` (one standalone fake backend).
+// Exit codes: 0 ok, 2 usage or configuration error, 3 runtime failure (such as a port in use).
+#include "Commands.h"
+
+#include <QStringList>
+#include <cstdio>
+#include <cstring>
+
+int main(int argc, char** argv)
+{
+    const char* mode = argc > 1 ? argv[1] : "";
+    if (std::strcmp(mode, "serve") == 0)
+        return lab::app::runServe(argc, argv);
+    if (std::strcmp(mode, "backend") == 0)
+        return lab::app::runBackend(argc, argv);
+    if (mode[0] != '\0' && mode[0] != '-') {
+        std::fprintf(stderr, "balancer-lab: unknown command '%s'; commands are: serve, backend "
+                             "(none starts the window). See balancer-lab --help.\n", mode);
+        return lab::app::ExitUsage;
+    }
+    return lab::app::runWindow(argc, argv);
+}

@@ -1,0 +1,489 @@
+#include "LabConfig.h"
+
+#include <QFile>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+#include <QSet>
+
+namespace lab {
+
+QStringList knownAlgorithms()
+{
+    return {QStringLiteral("round-robin")};
+}
+
+QStringList knownRetryConditions()
+{
+    return {QStringLiteral("connect-failure"), QStringLiteral("timeout"), QStringLiteral("5xx"),
+            QStringLiteral("404")};
+}
+
+namespace {
+
+QString describe(const QJsonValue& v)
+{
+    switch (v.type()) {
+    case QJsonValue::Null: return QStringLiteral("null");
+    case QJsonValue::Bool: return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Double: return QString::number(v.toDouble());
+    case QJsonValue::String: return QLatin1Char('"') + v.toString() + QLatin1Char('"');
+    case QJsonValue::Array: return QStringLiteral("an array");
+    case QJsonValue::Object: return QStringLiteral("an object");
+    default: return QStringLiteral("nothing");
+    }
+}
+
+// Reads one JSON object, checking each key against what is allowed there and recording every problem
+// with its JSON path. Missing keys take the default; present keys must be right.
+class ObjectReader {
+public:
+    ObjectReader(const QJsonObject& obj, QString path, QStringList& errors, const QStringList& allowed)
+        : m_obj(obj)
+        , m_path(std::move(path))
+        , m_errors(errors)
+    {
+        for (auto it = obj.begin(); it != obj.end(); ++it) {
+            if (!allowed.contains(it.key()))
+                error(it.key(), QStringLiteral("unknown key; allowed here: ") + allowed.join(QStringLiteral(", ")));
+        }
+    }
+
+    QString pathOf(const QString& key) const { return m_path.isEmpty() ? key : m_path + QLatin1Char('.') + key; }
+
+    void error(const QString& key, const QString& what) { m_errors << pathOf(key) + QStringLiteral(": ") + what; }
+
+    bool has(const char* key) const { return m_obj.contains(QLatin1String(key)); }
+
+    int integer(const char* key, int def, int min, int max)
+    {
+        const QJsonValue v = m_obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return def;
+        const double d = v.toDouble(-1e300);
+        if (!v.isDouble() || d != double(qint64(d)) || d < min || d > max) {
+            error(QLatin1String(key), QStringLiteral("must be an integer from %1 to %2 (got %3)")
+                                          .arg(min).arg(max).arg(describe(v)));
+            return def;
+        }
+        return int(d);
+    }
+
+    double number(const char* key, double def, double min, double max)
+    {
+        const QJsonValue v = m_obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return def;
+        if (!v.isDouble() || v.toDouble() < min || v.toDouble() > max) {
+            error(QLatin1String(key),
+                  QStringLiteral("must be a number from %1 to %2 (got %3)").arg(min).arg(max).arg(describe(v)));
+            return def;
+        }
+        return v.toDouble();
+    }
+
+    bool boolean(const char* key, bool def)
+    {
+        const QJsonValue v = m_obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return def;
+        if (!v.isBool()) {
+            error(QLatin1String(key), QStringLiteral("must be true or false (got %1)").arg(describe(v)));
+            return def;
+        }
+        return v.toBool();
+    }
+
+    // allowed: when non-empty, the value must be one of these.
+    QString string(const char* key, const QString& def, const QStringList& allowed = {})
+    {
+        const QJsonValue v = m_obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return def;
+        if (!v.isString()) {
+            error(QLatin1String(key), QStringLiteral("must be a string (got %1)").arg(describe(v)));
+            return def;
+        }
+        if (!allowed.isEmpty() && !allowed.contains(v.toString())) {
+            error(QLatin1String(key), QStringLiteral("must be one of %1 (got %2)")
+                                          .arg(allowed.join(QStringLiteral(", ")), describe(v)));
+            return def;
+        }
+        return v.toString();
+    }
+
+    QStringList stringList(const char* key, const QStringList& def, const QStringList& allowed = {})
+    {
+        const QJsonValue v = m_obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return def;
+        if (!v.isArray()) {
+            error(QLatin1String(key), QStringLiteral("must be an array of strings (got %1)").arg(describe(v)));
+            return def;
+        }
+        QStringList out;
+        const QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            const QString item = QStringLiteral("%1[%2]").arg(QLatin1String(key)).arg(i);
+            if (!a[i].isString())
+                error(item, QStringLiteral("must be a string (got %1)").arg(describe(a[i])));
+            else if (!allowed.isEmpty() && !allowed.contains(a[i].toString()))
+                error(item, QStringLiteral("must be one of %1 (got %2)")
+                                .arg(allowed.join(QStringLiteral(", ")), describe(a[i])));
+            else
+                out << a[i].toString();
+        }
+        return out;
+    }
+
+    // Returns the nested object, or an empty one (after recording an error) when the value is no object.
+    QJsonObject object(const char* key)
+    {
+        const QJsonValue v = m_obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return {};
+        if (!v.isObject()) {
+            error(QLatin1String(key), QStringLiteral("must be an object (got %1)").arg(describe(v)));
+            return {};
+        }
+        return v.toObject();
+    }
+
+    QJsonArray array(const char* key)
+    {
+        const QJsonValue v = m_obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return {};
+        if (!v.isArray()) {
+            error(QLatin1String(key), QStringLiteral("must be an array (got %1)").arg(describe(v)));
+            return {};
+        }
+        return v.toArray();
+    }
+
+private:
+    QJsonObject m_obj;
+    QString m_path;
+    QStringList& m_errors;
+};
+
+QString kindName(ListenerKind k)
+{
+    return k == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http");
+}
+
+FaultProfile readFaults(const QJsonObject& o, const QString& path, QStringList& errors)
+{
+    ObjectReader r(o, path, errors,
+                   {QStringLiteral("latencyMs"), QStringLiteral("jitterMs"), QStringLiteral("errorRatePercent"),
+                    QStringLiteral("healthFails"), QStringLiteral("onlyPaths"), QStringLiteral("capacity"),
+                    QStringLiteral("hang"), QStringLiteral("refuse")});
+    FaultProfile f;
+    f.latencyMs = r.integer("latencyMs", 0, 0, 600000);
+    f.jitterMs = r.integer("jitterMs", 0, 0, 600000);
+    f.errorRatePercent = r.number("errorRatePercent", 0, 0, 100);
+    f.healthFails = r.boolean("healthFails", false);
+    f.onlyPaths = r.stringList("onlyPaths", {});
+    for (qsizetype i = 0; i < f.onlyPaths.size(); ++i) {
+        if (!f.onlyPaths[i].startsWith(QLatin1Char('/')))
+            r.error(QStringLiteral("onlyPaths[%1]").arg(i), QStringLiteral("must be a path starting with / (got \"%1\")")
+                                                              .arg(f.onlyPaths[i]));
+    }
+    f.capacity = r.integer("capacity", 0, 0, 1000000);
+    f.hang = r.boolean("hang", false);
+    f.refuse = r.boolean("refuse", false);
+    return f;
+}
+
+void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
+{
+    const QJsonArray a = top.array("listeners");
+    if (a.size() > 16)
+        top.error(QStringLiteral("listeners"), QStringLiteral("at most 16 listeners (got %1)").arg(a.size()));
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const QString path = QStringLiteral("listeners[%1]").arg(i);
+        if (!a[i].isObject()) {
+            errors << path + QStringLiteral(": must be an object (got %1)").arg(describe(a[i]));
+            continue;
+        }
+        ObjectReader r(a[i].toObject(), path, errors,
+                       {QStringLiteral("name"), QStringLiteral("kind"), QStringLiteral("address"), QStringLiteral("port")});
+        ListenerConfig l;
+        l.kind = r.string("kind", QStringLiteral("http"), {QStringLiteral("http"), QStringLiteral("tcp")}) ==
+                         QLatin1String("tcp")
+                     ? ListenerKind::Tcp
+                     : ListenerKind::Http;
+        l.name = r.string("name", kindName(l.kind) + (i ? QString::number(i) : QString()));
+        l.address = r.string("address", l.address);
+        if (QHostAddress(l.address).isNull())
+            r.error(QStringLiteral("address"),
+                    QStringLiteral("must be an IP address such as 127.0.0.1 or ::1 (got \"%1\")").arg(l.address));
+        l.port = r.integer("port", l.port, 0, 65535);
+        c.listeners << l;
+    }
+}
+
+void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
+{
+    const QJsonArray a = top.array("backends");
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const QString path = QStringLiteral("backends[%1]").arg(i);
+        if (!a[i].isObject()) {
+            errors << path + QStringLiteral(": must be an object (got %1)").arg(describe(a[i]));
+            continue;
+        }
+        ObjectReader r(a[i].toObject(), path, errors,
+                       {QStringLiteral("name"), QStringLiteral("host"), QStringLiteral("port"), QStringLiteral("weight"),
+                        QStringLiteral("embedded"), QStringLiteral("faults")});
+        BackendConfig b;
+        b.embedded = r.boolean("embedded", false);
+        b.host = r.string("host", b.host);
+        if (b.host.isEmpty())
+            r.error(QStringLiteral("host"), QStringLiteral("must not be empty"));
+        else if (b.embedded && QHostAddress(b.host).isNull())
+            r.error(QStringLiteral("host"),
+                    QStringLiteral("an embedded backend listens on an IP address such as 127.0.0.1 (got \"%1\")")
+                        .arg(b.host));
+        if (!r.has("port"))
+            r.error(QStringLiteral("port"), QStringLiteral("is required"));
+        b.port = r.integer("port", 0, b.embedded ? 0 : 1, 65535);
+        b.name = r.string("name", QStringLiteral("backend-%1").arg(b.port));
+        if (b.name.isEmpty())
+            r.error(QStringLiteral("name"), QStringLiteral("must not be empty"));
+        b.weight = r.integer("weight", 1, 1, 1000);
+        b.faults = readFaults(r.object("faults"), r.pathOf(QStringLiteral("faults")), errors);
+        c.backends << b;
+    }
+    // Names identify backends everywhere (X-Served-By, the board, the admin API); addresses must not repeat.
+    for (qsizetype i = 0; i < c.backends.size(); ++i) {
+        for (qsizetype j = 0; j < i; ++j) {
+            if (c.backends[i].name == c.backends[j].name)
+                errors << QStringLiteral("backends[%1].name: duplicate backend name \"%2\" (also backends[%3].name); "
+                                         "names must be unique")
+                              .arg(i).arg(c.backends[i].name).arg(j);
+            if (c.backends[i].port != 0 && c.backends[i].port == c.backends[j].port &&
+                c.backends[i].host == c.backends[j].host)
+                errors << QStringLiteral("backends[%1].port: duplicate address %2:%3 (also backends[%4]); "
+                                         "each backend needs its own host:port")
+                              .arg(i).arg(c.backends[i].host).arg(c.backends[i].port).arg(j);
+        }
+    }
+    for (qsizetype i = 0; i < c.listeners.size(); ++i) {
+        const ListenerConfig& l = c.listeners[i];
+        for (qsizetype j = 0; j < i; ++j) {
+            if (l.port != 0 && l.port == c.listeners[j].port)
+                errors << QStringLiteral("listeners[%1].port: port %2 is already used by listeners[%3]")
+                              .arg(i).arg(l.port).arg(j);
+        }
+        for (qsizetype j = 0; j < c.backends.size(); ++j) {
+            if (l.port != 0 && c.backends[j].embedded && l.port == c.backends[j].port)
+                errors << QStringLiteral("listeners[%1].port: port %2 is already used by embedded backends[%3]")
+                              .arg(i).arg(l.port).arg(j);
+        }
+    }
+}
+
+void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
+{
+    {
+        ObjectReader r(top.object("health"), QStringLiteral("health"), errors,
+                       {QStringLiteral("enabled"), QStringLiteral("type"), QStringLiteral("path"),
+                        QStringLiteral("intervalMs"), QStringLiteral("timeoutMs"), QStringLiteral("rise"),
+                        QStringLiteral("fall"), QStringLiteral("expectStatusMin"), QStringLiteral("expectStatusMax"),
+                        QStringLiteral("expectBody")});
+        HealthConfig& h = c.health;
+        h.enabled = r.boolean("enabled", h.enabled);
+        h.type = r.string("type", h.type, {QStringLiteral("http"), QStringLiteral("tcp")});
+        h.path = r.string("path", h.path);
+        if (!h.path.startsWith(QLatin1Char('/')))
+            r.error(QStringLiteral("path"), QStringLiteral("must start with / (got \"%1\")").arg(h.path));
+        h.intervalMs = r.integer("intervalMs", h.intervalMs, 50, 3600000);
+        h.timeoutMs = r.integer("timeoutMs", h.timeoutMs, 10, 600000);
+        h.rise = r.integer("rise", h.rise, 1, 100);
+        h.fall = r.integer("fall", h.fall, 1, 100);
+        h.expectStatusMin = r.integer("expectStatusMin", h.expectStatusMin, 100, 599);
+        h.expectStatusMax = r.integer("expectStatusMax", h.expectStatusMax, 100, 599);
+        if (h.expectStatusMax < h.expectStatusMin)
+            r.error(QStringLiteral("expectStatusMax"), QStringLiteral("must be at least expectStatusMin (%1)")
+                                                         .arg(h.expectStatusMin));
+        h.expectBody = r.string("expectBody", h.expectBody);
+    }
+    {
+        ObjectReader r(top.object("retry"), QStringLiteral("retry"), errors,
+                       {QStringLiteral("retries"), QStringLiteral("retryOn"), QStringLiteral("retryNonIdempotent")});
+        c.retry.retries = r.integer("retries", c.retry.retries, 0, 10);
+        c.retry.retryOn = r.stringList("retryOn", c.retry.retryOn, knownRetryConditions());
+        c.retry.retryNonIdempotent = r.boolean("retryNonIdempotent", c.retry.retryNonIdempotent);
+    }
+    {
+        ObjectReader r(top.object("limits"), QStringLiteral("limits"), errors,
+                       {QStringLiteral("maxRequestLineBytes"), QStringLiteral("maxHeadBytes"),
+                        QStringLiteral("maxHeaderCount"), QStringLiteral("maxBodyBytes")});
+        LimitsConfig& l = c.limits;
+        l.maxRequestLineBytes = r.integer("maxRequestLineBytes", l.maxRequestLineBytes, 256, 1 << 20);
+        l.maxHeadBytes = r.integer("maxHeadBytes", l.maxHeadBytes, 1024, 1 << 24);
+        l.maxHeaderCount = r.integer("maxHeaderCount", l.maxHeaderCount, 1, 10000);
+        l.maxBodyBytes = qint64(r.number("maxBodyBytes", double(l.maxBodyBytes), 0, 1e15));
+    }
+    {
+        ObjectReader r(top.object("timeouts"), QStringLiteral("timeouts"), errors,
+                       {QStringLiteral("connectMs"), QStringLiteral("upstreamResponseMs"), QStringLiteral("clientIdleMs"),
+                        QStringLiteral("headerReadMs")});
+        TimeoutsConfig& t = c.timeouts;
+        t.connectMs = r.integer("connectMs", t.connectMs, 10, 600000);
+        t.upstreamResponseMs = r.integer("upstreamResponseMs", t.upstreamResponseMs, 10, 3600000);
+        t.clientIdleMs = r.integer("clientIdleMs", t.clientIdleMs, 10, 3600000);
+        t.headerReadMs = r.integer("headerReadMs", t.headerReadMs, 10, 600000);
+    }
+    {
+        ObjectReader r(top.object("proxy"), QStringLiteral("proxy"), errors,
+                       {QStringLiteral("workers"), QStringLiteral("addServedBy"), QStringLiteral("accessLog"),
+                        QStringLiteral("upstreamMaxIdlePerBackend"), QStringLiteral("upstreamIdleMs")});
+        ProxyConfig& p = c.proxy;
+        p.workers = r.integer("workers", p.workers, 0, 256);
+        p.addServedBy = r.boolean("addServedBy", p.addServedBy);
+        p.accessLog = r.boolean("accessLog", p.accessLog);
+        p.upstreamMaxIdlePerBackend = r.integer("upstreamMaxIdlePerBackend", p.upstreamMaxIdlePerBackend, 0, 10000);
+        p.upstreamIdleMs = r.integer("upstreamIdleMs", p.upstreamIdleMs, 100, 3600000);
+    }
+}
+
+} // namespace
+
+LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName)
+{
+    LabConfigResult result;
+    QJsonParseError perr;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &perr);
+    if (perr.error != QJsonParseError::NoError) {
+        // Turn the byte offset into a line:column a person can find.
+        const QByteArray before = json.left(perr.offset);
+        const qsizetype line = before.count('\n') + 1;
+        const qsizetype col = perr.offset - (before.lastIndexOf('\n') + 1) + 1;
+        result.error = QStringLiteral("%1:%2:%3: not valid JSON: %4").arg(sourceName).arg(line).arg(col).arg(perr.errorString());
+        return result;
+    }
+    if (!doc.isObject()) {
+        result.error = sourceName + QStringLiteral(": the top level must be a JSON object");
+        return result;
+    }
+    QStringList errors;
+    ObjectReader top(doc.object(), QString(), errors,
+                     {QStringLiteral("version"), QStringLiteral("algorithm"), QStringLiteral("listeners"),
+                      QStringLiteral("backends"), QStringLiteral("health"), QStringLiteral("retry"),
+                      QStringLiteral("limits"), QStringLiteral("timeouts"), QStringLiteral("proxy")});
+    LabConfig& c = result.config;
+    top.integer("version", 1, 1, 1);
+    c.algorithm = top.string("algorithm", c.algorithm, knownAlgorithms());
+    readListeners(top, c, errors);
+    readSections(top, c, errors);
+    readBackends(top, c, errors);
+    for (QString& e : errors)
+        e.prepend(sourceName + QStringLiteral(": "));
+    result.error = errors.join(QLatin1Char('\n'));
+    return result;
+}
+
+LabConfigResult loadLabConfig(const QString& fileName)
+{
+    QFile f(fileName);
+    if (!f.open(QIODevice::ReadOnly)) {
+        LabConfigResult r;
+        r.error = fileName + QStringLiteral(": cannot read: ") + f.errorString();
+        return r;
+    }
+    return parseLabConfig(f.readAll(), fileName);
+}
+
+QByteArray labConfigToJson(const LabConfig& c)
+{
+    QJsonArray listeners;
+    for (const ListenerConfig& l : c.listeners)
+        listeners.append(QJsonObject{{QStringLiteral("name"), l.name},
+                                     {QStringLiteral("kind"), kindName(l.kind)},
+                                     {QStringLiteral("address"), l.address},
+                                     {QStringLiteral("port"), l.port}});
+    QJsonArray backends;
+    for (const BackendConfig& b : c.backends) {
+        const FaultProfile& f = b.faults;
+        const QJsonObject faults{{QStringLiteral("latencyMs"), f.latencyMs},
+                                 {QStringLiteral("jitterMs"), f.jitterMs},
+                                 {QStringLiteral("errorRatePercent"), f.errorRatePercent},
+                                 {QStringLiteral("healthFails"), f.healthFails},
+                                 {QStringLiteral("onlyPaths"), QJsonArray::fromStringList(f.onlyPaths)},
+                                 {QStringLiteral("capacity"), f.capacity},
+                                 {QStringLiteral("hang"), f.hang},
+                                 {QStringLiteral("refuse"), f.refuse}};
+        backends.append(QJsonObject{{QStringLiteral("name"), b.name},
+                                    {QStringLiteral("host"), b.host},
+                                    {QStringLiteral("port"), b.port},
+                                    {QStringLiteral("weight"), b.weight},
+                                    {QStringLiteral("embedded"), b.embedded},
+                                    {QStringLiteral("faults"), faults}});
+    }
+    const HealthConfig& h = c.health;
+    const QJsonObject root{
+        {QStringLiteral("version"), 1},
+        {QStringLiteral("algorithm"), c.algorithm},
+        {QStringLiteral("listeners"), listeners},
+        {QStringLiteral("backends"), backends},
+        {QStringLiteral("health"),
+         QJsonObject{{QStringLiteral("enabled"), h.enabled},
+                     {QStringLiteral("type"), h.type},
+                     {QStringLiteral("path"), h.path},
+                     {QStringLiteral("intervalMs"), h.intervalMs},
+                     {QStringLiteral("timeoutMs"), h.timeoutMs},
+                     {QStringLiteral("rise"), h.rise},
+                     {QStringLiteral("fall"), h.fall},
+                     {QStringLiteral("expectStatusMin"), h.expectStatusMin},
+                     {QStringLiteral("expectStatusMax"), h.expectStatusMax},
+                     {QStringLiteral("expectBody"), h.expectBody}}},
+        {QStringLiteral("retry"),
+         QJsonObject{{QStringLiteral("retries"), c.retry.retries},
+                     {QStringLiteral("retryOn"), QJsonArray::fromStringList(c.retry.retryOn)},
+                     {QStringLiteral("retryNonIdempotent"), c.retry.retryNonIdempotent}}},
+        {QStringLiteral("limits"),
+         QJsonObject{{QStringLiteral("maxRequestLineBytes"), c.limits.maxRequestLineBytes},
+                     {QStringLiteral("maxHeadBytes"), c.limits.maxHeadBytes},
+                     {QStringLiteral("maxHeaderCount"), c.limits.maxHeaderCount},
+                     {QStringLiteral("maxBodyBytes"), double(c.limits.maxBodyBytes)}}},
+        {QStringLiteral("timeouts"),
+         QJsonObject{{QStringLiteral("connectMs"), c.timeouts.connectMs},
+                     {QStringLiteral("upstreamResponseMs"), c.timeouts.upstreamResponseMs},
+                     {QStringLiteral("clientIdleMs"), c.timeouts.clientIdleMs},
+                     {QStringLiteral("headerReadMs"), c.timeouts.headerReadMs}}},
+        {QStringLiteral("proxy"),
+         QJsonObject{{QStringLiteral("workers"), c.proxy.workers},
+                     {QStringLiteral("addServedBy"), c.proxy.addServedBy},
+                     {QStringLiteral("accessLog"), c.proxy.accessLog},
+                     {QStringLiteral("upstreamMaxIdlePerBackend"), c.proxy.upstreamMaxIdlePerBackend},
+                     {QStringLiteral("upstreamIdleMs"), c.proxy.upstreamIdleMs}}},
+    };
+    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+}
+
+bool saveLabConfig(const LabConfig& config, const QString& fileName, QString* error)
+{
+    QSaveFile f(fileName);
+    if (!f.open(QIODevice::WriteOnly) || f.write(labConfigToJson(config)) < 0 || !f.commit()) {
+        if (error)
+            *error = fileName + QStringLiteral(": cannot write: ") + f.errorString();
+        return false;
+    }
+    return true;
+}
+
+LabConfig LabConfig::defaultLab()
+{
+    QFile f(QStringLiteral(":/labs/default.json"));
+    if (!f.open(QIODevice::ReadOnly))
+        qFatal("the default lab resource :/labs/default.json is missing from the build");
+    LabConfigResult r = parseLabConfig(f.readAll(), QStringLiteral(":/labs/default.json"));
+    if (!r.ok())
+        qFatal("the default lab resource is invalid: %s", qPrintable(r.error));
+    return r.config;
+}
+
+} // namespace lab

@@ -1,0 +1,109 @@
+#pragma once
+
+#include "backends/FaultProfile.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace lab {
+
+enum class ListenerKind { Http, Tcp };
+
+struct ListenerConfig {
+    QString name;
+    ListenerKind kind = ListenerKind::Http;
+    QString address = QStringLiteral("127.0.0.1");
+    int port = 8000; // 0 = any free port
+    bool operator==(const ListenerConfig&) const = default;
+};
+
+// What an operator configures about a backend. Live state (health, counters) lives elsewhere.
+struct BackendConfig {
+    QString name;
+    QString host = QStringLiteral("127.0.0.1");
+    int port = 0; // 0 only for embedded backends: any free port
+    int weight = 1;
+    bool embedded = false; // started in-process by the lab (fake backend) rather than reached over the network
+    FaultProfile faults;   // applies to embedded backends
+    bool operator==(const BackendConfig&) const = default;
+};
+
+struct HealthConfig {
+    bool enabled = true;
+    QString type = QStringLiteral("http"); // http | tcp
+    QString path = QStringLiteral("/health");
+    int intervalMs = 2000;
+    int timeoutMs = 1000;
+    int rise = 2;
+    int fall = 3;
+    int expectStatusMin = 200;
+    int expectStatusMax = 399;
+    QString expectBody; // optional substring the body must contain
+    bool operator==(const HealthConfig&) const = default;
+};
+
+struct RetryConfig {
+    int retries = 2; // extra attempts on other backends
+    QStringList retryOn = {QStringLiteral("connect-failure"), QStringLiteral("timeout")};
+    bool retryNonIdempotent = false;
+    bool operator==(const RetryConfig&) const = default;
+};
+
+struct LimitsConfig {
+    int maxRequestLineBytes = 8 * 1024;
+    int maxHeadBytes = 64 * 1024;
+    int maxHeaderCount = 100;
+    qint64 maxBodyBytes = 0; // 0 = unlimited (bodies stream, so this is policy, not memory)
+    bool operator==(const LimitsConfig&) const = default;
+};
+
+struct TimeoutsConfig {
+    int connectMs = 2000;
+    int upstreamResponseMs = 30000;
+    int clientIdleMs = 60000;
+    int headerReadMs = 10000;
+    bool operator==(const TimeoutsConfig&) const = default;
+};
+
+struct ProxyConfig {
+    int workers = 0; // 0 = one per CPU core
+    bool addServedBy = true;
+    bool accessLog = false;
+    int upstreamMaxIdlePerBackend = 32; // per worker
+    int upstreamIdleMs = 30000;
+    bool operator==(const ProxyConfig&) const = default;
+};
+
+// A whole lab: what `balancer-lab --config FILE` loads and the window's File > Save writes.
+struct LabConfig {
+    QString algorithm = QStringLiteral("round-robin");
+    QList<ListenerConfig> listeners;
+    QList<BackendConfig> backends;
+    HealthConfig health;
+    RetryConfig retry;
+    LimitsConfig limits;
+    TimeoutsConfig timeouts;
+    ProxyConfig proxy;
+    bool operator==(const LabConfig&) const = default;
+
+    // Proxy on 127.0.0.1:8000, embedded backend-8001..8003 on 8001-8003, round robin.
+    static LabConfig defaultLab();
+};
+
+struct LabConfigResult {
+    LabConfig config;
+    QString error; // empty when ok; else one line per problem: "<file>: <json path>: <what is allowed>"
+    bool ok() const { return error.isEmpty(); }
+};
+
+QStringList knownAlgorithms();
+QStringList knownRetryConditions();
+
+LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName);
+LabConfigResult loadLabConfig(const QString& fileName);
+QByteArray labConfigToJson(const LabConfig& config);
+bool saveLabConfig(const LabConfig& config, const QString& fileName, QString* error);
+
+} // namespace lab
