@@ -18,6 +18,7 @@ FakeBackendConnection::FakeBackendConnection(qintptr socketDescriptor, FakeBacke
     , m_parser(http::HttpParser::Kind::Request, this)
 {
     m_delay->setSingleShot(true);
+    m_delay->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early: latency is a floor
     connect(m_delay, &QTimer::timeout, this, &FakeBackendConnection::respond);
     if (!m_socket->setSocketDescriptor(socketDescriptor))
         return;

@@ -22,7 +22,7 @@ struct HttpParser::Callbacks {
         s->m_head = HttpHead{};
         s->m_field.clear();
         s->m_value.clear();
-        s->m_inValue = false;
+        s->m_valueSpans = 0;
         s->m_headBytes = 0;
         s->m_inMessage = true;
         s->m_headComplete = false;
@@ -56,6 +56,14 @@ struct HttpParser::Callbacks {
     static int onHeaderValue(llhttp_t* p, const char* at, size_t len)
     {
         HttpParser* s = self(p);
+        // llhttp accepts obsolete line folding even in strict mode and hands the folded line as a second
+        // span right after the CRLF. A proxy must not pass on a header that two parsers could read two
+        // ways (RFC 9112 5.2), so a continuation span that follows a line end is rejected.
+        if (s->m_valueSpans++ > 0) {
+            const char before = at > s->m_feedStart ? at[-1] : s->m_previousFeedLastByte;
+            if (before == '\n')
+                return s->fail(400, "obsolete line folding in header " + s->m_field);
+        }
         s->m_value.append(at, qsizetype(len));
         return s->countHeadBytes(qsizetype(len));
     }
@@ -188,10 +196,12 @@ int HttpParser::commitHeader()
     if (m_headComplete) { // a trailer field: not forwarded (Trailer is hop-by-hop for us)
         m_field.clear();
         m_value.clear();
+        m_valueSpans = 0;
         return 0;
     }
     if (m_head.headers.size() >= m_limits.maxHeaderCount)
         return fail(431, "more than " + QByteArray::number(m_limits.maxHeaderCount) + " header fields");
+    m_valueSpans = 0;
     m_head.headers.append({std::exchange(m_field, {}), std::exchange(m_value, {}).trimmed()});
     return 0;
 }
@@ -203,7 +213,9 @@ qsizetype HttpParser::feed(QByteArrayView data)
     if (data.isEmpty())
         return 0;
     llhttp_t* p = &m_state->parser;
+    m_feedStart = data.data();
     const llhttp_errno_t err = llhttp_execute(p, data.data(), size_t(data.size()));
+    m_previousFeedLastByte = data.back();
     switch (err) {
     case HPE_OK:
         return data.size();

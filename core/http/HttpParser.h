@@ -82,7 +82,9 @@ private:
     HttpHead m_head;
     QByteArray m_field;
     QByteArray m_value;
-    bool m_inValue = false;
+    int m_valueSpans = 0;                 // spans llhttp has handed for the current header value
+    const char* m_feedStart = nullptr;    // start of the buffer being parsed
+    char m_previousFeedLastByte = 0;
     qsizetype m_headBytes = 0;
     bool m_inMessage = false;
     bool m_headComplete = false;
