@@ -129,39 +129,150 @@ int runWindow(int argc, char** argv)
     Lab lab(config);
     MainWindow window(&lab);
     QString error;
-    if (!lab.startEmbeddedBackends(&error))
-        printErr(QStringLiteral("balancer-lab: ") + error); // the window shows the rest stopped; the user can retry
+    if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
+        printErr(QStringLiteral("balancer-lab: ") + error); // the window shows what did start; the user can retry
     window.show();
     return app.exec();
 }
+
+namespace {
+// "127.0.0.1:8001,name=a,weight=5" -> an external backend.
+bool parseBackendSpec(const QString& spec, int index, BackendConfig* out, QString* error)
+{
+    const QStringList parts = spec.split(QLatin1Char(','));
+    const QString address = parts.first();
+    const qsizetype colon = address.lastIndexOf(QLatin1Char(':'));
+    bool ok = false;
+    const int port = colon > 0 ? address.mid(colon + 1).toInt(&ok) : 0;
+    if (!ok || port < 1 || port > 65535) {
+        *error = QStringLiteral("--backend %1: expected HOST:PORT[,name=N][,weight=W] with a port from 1 to 65535").arg(spec);
+        return false;
+    }
+    BackendConfig b;
+    b.host = address.left(colon);
+    if (b.host.startsWith(QLatin1Char('[')) && b.host.endsWith(QLatin1Char(']')))
+        b.host = b.host.mid(1, b.host.size() - 2);
+    b.port = port;
+    b.name = QStringLiteral("backend-%1").arg(port);
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        const QString key = parts[i].section(QLatin1Char('='), 0, 0);
+        const QString value = parts[i].section(QLatin1Char('='), 1);
+        if (key == QLatin1String("name") && !value.isEmpty()) {
+            b.name = value;
+        } else if (key == QLatin1String("weight")) {
+            b.weight = value.toInt(&ok);
+            if (!ok || b.weight < 1 || b.weight > 1000) {
+                *error = QStringLiteral("--backend %1: weight must be an integer from 1 to 1000").arg(spec);
+                return false;
+            }
+        } else {
+            *error = QStringLiteral("--backend %1: unknown option '%2' (allowed: name=, weight=)").arg(spec, parts[i]);
+            return false;
+        }
+    }
+    Q_UNUSED(index);
+    *out = b;
+    return true;
+}
+} // namespace
 
 int runServe(int argc, char** argv)
 {
     setIdentity();
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Run the lab headless: the embedded backends of the config (default: 8001-8003).\n"
-        "Stops cleanly on SIGINT/SIGTERM."));
+        "Run the lab headless: the HTTP load-balancing proxy and, unless --backend is given, the embedded\n"
+        "backends of the config (default: proxy on 127.0.0.1:8000, backends on 8001-8003).\n"
+        "SIGINT/SIGTERM: stop accepting, let requests in flight finish (up to 5 s), exit 0."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(configOption);
+    const QCommandLineOption listen(QStringLiteral("listen"), QStringLiteral("Proxy address (default 127.0.0.1:8000)."), QStringLiteral("HOST:PORT"));
+    const QCommandLineOption backend(QStringLiteral("backend"),
+                                     QStringLiteral("An external backend; repeat for more. Replaces the config's backends."),
+                                     QStringLiteral("HOST:PORT[,name=N][,weight=W]"));
+    const QCommandLineOption algorithm(QStringLiteral("algorithm"),
+                                       QStringLiteral("Balancing algorithm: %1.").arg(knownAlgorithms().join(QStringLiteral(", "))),
+                                       QStringLiteral("NAME"));
+    const QCommandLineOption workers(QStringLiteral("workers"), QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
+    const QCommandLineOption retries(QStringLiteral("retries"), QStringLiteral("Extra attempts on other backends (default 2)."), QStringLiteral("N"));
+    const QCommandLineOption accessLog(QStringLiteral("access-log"), QStringLiteral("Print one line per request to stdout."));
+    parser.addOptions({listen, backend, algorithm, workers, retries, accessLog});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
         return ExitUsage;
     LabConfig config;
     if (!loadConfig(parser, &config))
         return ExitUsage;
 
+    if (parser.isSet(listen)) {
+        const QString value = parser.value(listen);
+        const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
+        bool ok = false;
+        const int port = colon > 0 ? value.mid(colon + 1).toInt(&ok) : 0;
+        QString host = value.left(colon);
+        if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+            host = host.mid(1, host.size() - 2);
+        if (!ok || port < 0 || port > 65535 || QHostAddress(host).isNull()) {
+            printErr(QStringLiteral("balancer-lab serve: --listen expects IP:PORT such as 127.0.0.1:8000 (got '%1')").arg(value));
+            return ExitUsage;
+        }
+        if (config.listeners.isEmpty())
+            config.listeners << ListenerConfig{QStringLiteral("http"), ListenerKind::Http, host, port};
+        else
+            config.listeners.first().address = host, config.listeners.first().port = port;
+    }
+    if (parser.isSet(backend)) {
+        config.backends.clear();
+        const QStringList specs = parser.values(backend);
+        for (int i = 0; i < specs.size(); ++i) {
+            BackendConfig b;
+            QString error;
+            if (!parseBackendSpec(specs[i], i, &b, &error)) {
+                printErr(QStringLiteral("balancer-lab serve: ") + error);
+                return ExitUsage;
+            }
+            for (const BackendConfig& other : std::as_const(config.backends)) {
+                if (other.name == b.name) {
+                    printErr(QStringLiteral("balancer-lab serve: two backends are named '%1'; give one name=...").arg(b.name));
+                    return ExitUsage;
+                }
+            }
+            config.backends << b;
+        }
+    }
+    if (parser.isSet(algorithm)) {
+        if (!knownAlgorithms().contains(parser.value(algorithm))) {
+            printErr(QStringLiteral("balancer-lab serve: --algorithm must be one of %1 (got '%2')")
+                         .arg(knownAlgorithms().join(QStringLiteral(", ")), parser.value(algorithm)));
+            return ExitUsage;
+        }
+        config.algorithm = parser.value(algorithm);
+    }
+    if (!parseInt(parser, workers, 1, 256, &config.proxy.workers) || !parseInt(parser, retries, 0, 10, &config.retry.retries))
+        return ExitUsage;
+    if (parser.isSet(accessLog))
+        config.proxy.accessLog = true;
+    if (config.listeners.isEmpty()) {
+        printErr(QStringLiteral("balancer-lab serve: the config has no listener; add one or pass --listen"));
+        return ExitUsage;
+    }
+
     QCoreApplication app(argc, argv);
     SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, &QCoreApplication::quit);
     Lab lab(config);
     QObject::connect(&lab, &Lab::eventLogged, [](const QString& t) { printErr(t); });
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int sig) {
+        printErr(QStringLiteral("signal %1: no longer accepting; finishing requests in flight").arg(sig));
+        lab.stopProxies(5000);
+        app.quit();
+    });
     QString error;
-    if (!lab.startEmbeddedBackends(&error)) {
+    if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error)) {
         printErr(QStringLiteral("balancer-lab serve: ") + error);
         return ExitRuntime;
     }
     const int rc = app.exec();
+    lab.stopProxies(0);
     lab.stopAll();
     return rc;
 }

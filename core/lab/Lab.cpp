@@ -1,6 +1,8 @@
 #include "Lab.h"
 
+#include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
+#include "proxy/Proxy.h"
 
 #include <QLoggingCategory>
 
@@ -25,7 +27,44 @@ Lab::Lab(LabConfig config, QObject* parent)
 
 Lab::~Lab()
 {
+    stopProxies(0);
+    m_proxies.clear();
     stopAll();
+}
+
+bool Lab::startProxies(QString* error)
+{
+    if (!m_pool)
+        m_pool = std::make_shared<BackendPool>(m_config.backends, m_config.algorithm);
+    for (const ListenerConfig& l : m_config.listeners) {
+        if (l.kind != ListenerKind::Http)
+            continue; // the TCP relay is a listener kind of its own (not part of this build yet)
+        auto proxy = std::make_unique<Proxy>(ProxySettings::fromConfig(m_config, l), m_pool);
+        QString why;
+        if (!proxy->start(&why)) {
+            const QString text = QStringLiteral("listener %1: %2").arg(l.name, why);
+            if (error)
+                *error = text;
+            Q_EMIT eventLogged(text);
+            stopProxies(0);
+            return false;
+        }
+        Q_EMIT eventLogged(QStringLiteral("proxy %1 listening on http://%2:%3 (%4, %5 workers)")
+                               .arg(l.name, l.address)
+                               .arg(proxy->port())
+                               .arg(m_config.algorithm)
+                               .arg(proxy->settings().workers));
+        m_proxies.push_back(std::move(proxy));
+    }
+    return true;
+}
+
+void Lab::stopProxies(int timeoutMs)
+{
+    for (auto& p : m_proxies) {
+        if (p->isListening())
+            p->stop(timeoutMs);
+    }
 }
 
 bool Lab::startEmbeddedBackends(QString* error)

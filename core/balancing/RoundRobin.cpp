@@ -1,0 +1,17 @@
+#include "RoundRobin.h"
+
+namespace lab {
+
+Backend* RoundRobin::pick(std::span<Backend* const> eligible, const PickContext&)
+{
+    return eligible[m_next++ % eligible.size()];
+}
+
+std::unique_ptr<Balancer> makeBalancer(const QString& name)
+{
+    if (name == QLatin1String("round-robin"))
+        return std::make_unique<RoundRobin>();
+    return nullptr;
+}
+
+} // namespace lab

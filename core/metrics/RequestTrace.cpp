@@ -1,0 +1,47 @@
+#include "RequestTrace.h"
+
+#include "backend/BackendPool.h"
+
+namespace lab {
+
+RequestTrace::RequestTrace(int capacity, int maxPerSecond)
+    : m_capacity(capacity)
+    , m_maxPerSecond(maxPerSecond)
+{
+}
+
+bool RequestTrace::shouldSample()
+{
+    const qint64 second = steadyNowMs() / 1000;
+    if (m_second.load(std::memory_order_relaxed) != second) {
+        m_second.store(second, std::memory_order_relaxed);
+        m_inSecond.store(0, std::memory_order_relaxed);
+    }
+    return m_inSecond.fetch_add(1, std::memory_order_relaxed) < m_maxPerSecond;
+}
+
+void RequestTrace::record(TraceEntry entry)
+{
+    QMutexLocker lock(&m_mutex);
+    entry.sequence = ++m_sequence;
+    if (m_ring.size() < m_capacity) {
+        m_ring.append(std::move(entry));
+    } else {
+        m_ring[m_head] = std::move(entry);
+        m_head = (m_head + 1) % m_capacity;
+    }
+}
+
+QList<TraceEntry> RequestTrace::since(quint64 afterSequence) const
+{
+    QMutexLocker lock(&m_mutex);
+    QList<TraceEntry> out;
+    for (qsizetype i = 0; i < m_ring.size(); ++i) {
+        const TraceEntry& e = m_ring[(m_head + i) % m_ring.size()];
+        if (e.sequence > afterSequence)
+            out.append(e);
+    }
+    return out;
+}
+
+} // namespace lab

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QDateTime>
+#include <QList>
+#include <QMutex>
+#include <QString>
+#include <atomic>
+
+namespace lab {
+
+// One proxied request as a learner wants to see it.
+struct TraceEntry {
+    quint64 sequence = 0;
+    QDateTime time;
+    QString client;
+    QString method;
+    QString path;
+    QString attempts;  // "backend-8001: connection refused → backend-8002: 200"
+    QString servedBy;  // empty when no backend answered
+    int status = 0;
+    double latencyMs = 0;
+};
+
+// A bounded ring of recent requests, sampled so that a flood costs almost nothing: at most
+// `maxPerSecond` entries are recorded each second, the rest are counted and dropped. Thread-safe.
+class RequestTrace final {
+public:
+    explicit RequestTrace(int capacity = 500, int maxPerSecond = 50);
+
+    // Cheap check before building an entry (one atomic in the common case).
+    bool shouldSample();
+    void record(TraceEntry entry);
+    // Entries with sequence > afterSequence, oldest first.
+    QList<TraceEntry> since(quint64 afterSequence) const;
+    QList<TraceEntry> all() const { return since(0); }
+
+private:
+    const int m_capacity;
+    const int m_maxPerSecond;
+    std::atomic<qint64> m_second{0};
+    std::atomic<int> m_inSecond{0};
+    mutable QMutex m_mutex;
+    QList<TraceEntry> m_ring;
+    qsizetype m_head = 0;
+    quint64 m_sequence = 0;
+};
+
+} // namespace lab

@@ -1,0 +1,741 @@
+#include "HttpSession.h"
+
+#include "ProxyWorker.h"
+#include "UpstreamPool.h"
+#include "balancing/Balancer.h"
+#include "metrics/Metrics.h"
+#include "metrics/RequestTrace.h"
+
+#include <QDateTime>
+#include <QTcpSocket>
+#include <QTimer>
+#include <cstdio>
+
+namespace lab {
+
+using http::NextHopFraming;
+
+namespace {
+constexpr qint64 kReadChunk = 64 * 1024;
+
+QByteArray jsonString(QByteArrayView s)
+{
+    QByteArray out = "\"";
+    http::appendJsonEscaped(out, s);
+    out += '"';
+    return out;
+}
+} // namespace
+
+// Forwards the response parser's callbacks to the session; returning false from onHead stops parsing
+// when the session decided to discard this response and retry elsewhere.
+class HttpSession::ResponseHandler final : public http::HttpParserHandler {
+public:
+    explicit ResponseHandler(HttpSession* s)
+        : m_s(s)
+    {
+    }
+    bool onHead(http::HttpHead& h) override
+    {
+        m_s->onResponseHead(h);
+        return !m_s->m_discardResponse;
+    }
+    void onBody(QByteArrayView d) override { m_s->onResponseBody(d); }
+    void onMessageComplete() override { m_s->onResponseComplete(); }
+
+private:
+    HttpSession* m_s;
+};
+
+HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
+    : QObject(worker)
+    , m_worker(worker)
+    , m_settings(worker->settings())
+    , m_client(new QTcpSocket(this))
+    , m_clientTimer(new QTimer(this))
+    , m_upstreamTimer(new QTimer(this))
+    , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
+    , m_responseHandler(std::make_unique<ResponseHandler>(this))
+    , m_responseParser(http::HttpParser::Kind::Response, m_responseHandler.get())
+{
+    m_worker->sessionOpened();
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.add(l.connections);
+    l.activeConnections.fetch_add(1, std::memory_order_relaxed);
+    m_clientTimer->setSingleShot(true);
+    m_upstreamTimer->setSingleShot(true);
+    connect(m_clientTimer, &QTimer::timeout, this, &HttpSession::onClientTimer);
+    connect(m_upstreamTimer, &QTimer::timeout, this, &HttpSession::onUpstreamTimer);
+    if (!m_client->setSocketDescriptor(socketDescriptor)) {
+        deleteLater();
+        return;
+    }
+    m_client->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_client->setReadBufferSize(kReadChunk);
+    QHostAddress peer = m_client->peerAddress();
+    bool mapped = false;
+    const QHostAddress v4(peer.toIPv4Address(&mapped));
+    m_clientAddress = (mapped ? v4 : peer).toString().toLatin1();
+    connect(m_client, &QTcpSocket::readyRead, this, &HttpSession::processClientInput);
+    connect(m_client, &QTcpSocket::bytesWritten, this, &HttpSession::onClientBytesWritten);
+    connect(m_client, &QTcpSocket::disconnected, this, &HttpSession::onClientGone);
+    connect(m_worker, &ProxyWorker::shutdownRequested, this, [this] {
+        m_clientKeepAlive = false;
+        if (!m_inExchange && !m_requestParser.inMessage())
+            closeClientAfterFlush();
+    });
+    armIdleTimer();
+    processClientInput();
+}
+
+HttpSession::~HttpSession()
+{
+    if (m_upstream)
+        releaseUpstream(false);
+    if (m_inExchange)
+        m_worker->exchangeEnded();
+    m_worker->metrics().listener.activeConnections.fetch_sub(1, std::memory_order_relaxed);
+    m_worker->sessionClosed();
+}
+
+// ---- client side ------------------------------------------------------------------------------------
+
+bool HttpSession::wantClientInput() const
+{
+    if (m_closing)
+        return false;
+    if (!m_inExchange)
+        return true; // reading the next request head
+    if (m_requestComplete)
+        return false; // a pipelined request waits until this exchange ends
+    if (!m_upstreamConnected)
+        return m_replay.size() - m_replaySent < kHighWaterBytes;
+    return m_upstream->bytesToWrite() < kHighWaterBytes;
+}
+
+void HttpSession::processClientInput()
+{
+    // Guard against re-entry: finishing an exchange asks for the next request, which may finish at once.
+    static thread_local HttpSession* running = nullptr;
+    if (running == this)
+        return;
+    HttpSession* const outer = running;
+    running = this;
+    auto restore = qScopeGuard([outer] { running = outer; });
+
+    while (wantClientInput()) {
+        if (m_clientInPos >= m_clientIn.size()) {
+            m_clientIn.clear();
+            m_clientInPos = 0;
+            if (m_client->bytesAvailable() == 0)
+                return;
+            m_clientIn = m_client->read(kReadChunk);
+            m_worker->metrics().listener.add(m_worker->metrics().listener.bytesIn, quint64(m_clientIn.size()));
+        }
+        const bool wasInMessage = m_requestParser.inMessage();
+        const qsizetype used = m_requestParser.feed(QByteArrayView(m_clientIn).sliced(m_clientInPos));
+        if (used < 0) {
+            const http::HttpParseError& e = m_requestParser.error();
+            if (e.status != 0) // status 0: onHead already answered
+                rejectRequest(e.status, e.reason);
+            return;
+        }
+        m_clientInPos += used;
+        if (!wasInMessage && m_requestParser.inMessage() && !m_inExchange && !m_headerTimerArmed) {
+            m_headerTimerArmed = true; // a head has begun: it must be complete within the header timeout
+            m_clientTimer->start(m_settings.timeouts.headerReadMs);
+        }
+        if (m_inExchange && m_attemptCount == 0 && !m_closing)
+            startAttempt();
+    }
+}
+
+bool HttpSession::onHead(http::HttpHead& head)
+{
+    m_clientTimer->stop();
+    m_headerTimerArmed = false;
+    m_request = head;
+    m_inExchange = true;
+    m_worker->exchangeStarted();
+    m_exchangeTimer.start();
+    m_requestComplete = false;
+    m_responseStarted = false;
+    m_discardResponse = false;
+    m_finalStatus = 0;
+    m_tried.clear();
+    m_attempts.clear();
+    m_attemptCount = 0;
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.add(l.requests);
+
+    m_clientKeepAlive = head.keepAlive && !m_worker->shuttingDown();
+    m_idempotent = http::isIdempotentMethod(head.method);
+
+    // A request that two servers could read two ways is refused here and never forwarded.
+    if (head.method == "CONNECT") {
+        rejectRequest(405, "CONNECT is not supported: this is a reverse proxy");
+        return false;
+    }
+    const int hosts = head.headerCount("Host");
+    if (hosts == 0 && !head.isHttp10()) {
+        rejectRequest(400, "missing Host header (required in HTTP/1.1)");
+        return false;
+    }
+    if (hosts > 1) {
+        rejectRequest(400, "more than one Host header");
+        return false;
+    }
+    QByteArray target = head.target;
+    if (target.startsWith("http://") || target.startsWith("https://")) {
+        // absolute-form: the authority replaces Host (RFC 9112 3.2.2)
+        const qsizetype authStart = target.indexOf("//") + 2;
+        qsizetype pathStart = target.indexOf('/', authStart);
+        const QByteArray authority = target.mid(authStart, pathStart < 0 ? -1 : pathStart - authStart);
+        if (authority.isEmpty()) {
+            rejectRequest(400, "absolute-form request target without authority");
+            return false;
+        }
+        target = pathStart < 0 ? QByteArray("/") : target.mid(pathStart);
+        m_request.setHeader("Host", authority);
+    } else if (!target.startsWith('/') && !(head.method == "OPTIONS" && target == "*")) {
+        rejectRequest(400, "request target must start with /");
+        return false;
+    }
+    if (m_settings.maxBodyBytes > 0 && head.framing == http::BodyFraming::ContentLength &&
+        qint64(head.contentLength) > m_settings.maxBodyBytes) {
+        rejectRequest(413, "request body larger than " + QByteArray::number(m_settings.maxBodyBytes) + " bytes");
+        return false;
+    }
+
+    switch (head.framing) {
+    case http::BodyFraming::ContentLength: m_upFraming = NextHopFraming::ContentLength; break;
+    case http::BodyFraming::Chunked: m_upFraming = NextHopFraming::Chunked; break;
+    default: m_upFraming = NextHopFraming::None; break;
+    }
+    m_request.target = target;
+    m_replay = http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), target}, m_upFraming);
+    m_replaySent = 0;
+    m_replayOverflow = false;
+    if (m_upFraming != NextHopFraming::None && !head.isHttp10() &&
+        http::headerListContains(head.header("Expect"), "100-continue"))
+        writeClient("HTTP/1.1 100 Continue\r\n\r\n");
+    return true; // the attempt starts once the parser has returned (see processClientInput)
+}
+
+void HttpSession::onBody(QByteArrayView data)
+{
+    if (m_upFraming == NextHopFraming::Chunked) {
+        QByteArray framed;
+        http::appendChunk(framed, data);
+        appendRequestBytes(framed);
+    } else {
+        appendRequestBytes(data);
+    }
+}
+
+void HttpSession::onMessageComplete()
+{
+    m_requestComplete = true;
+    if (m_upFraming == NextHopFraming::Chunked)
+        appendRequestBytes(http::kLastChunk);
+}
+
+void HttpSession::rejectRequest(int status, const QByteArray& reason)
+{
+    if (m_responseStarted) { // too late for an answer: cut the connection so the client sees the failure
+        m_client->abort();
+        onClientGone();
+        return;
+    }
+    if (m_upstream)
+        releaseUpstream(false); // the backend sees a truncated request, never an ambiguous one
+    m_clientKeepAlive = false;
+    m_finalStatus = status;
+    const QByteArray json = "{\"error\":" + jsonString(reason) + ",\"status\":" + QByteArray::number(status) + "}\n";
+    writeClient(http::makeJsonResponse(status, json, true));
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.countResponse(status);
+    logAndTrace(status);
+    if (m_inExchange) {
+        m_inExchange = false;
+        m_worker->exchangeEnded();
+    }
+    closeClientAfterFlush();
+}
+
+void HttpSession::onClientBytesWritten()
+{
+    if (m_upstream && m_upstreamConnected && m_client->bytesToWrite() < kHighWaterBytes)
+        processUpstreamInput();
+}
+
+void HttpSession::onClientTimer()
+{
+    if (m_closing) { // a close that could not flush in time
+        m_client->abort();
+        return;
+    }
+    if (m_inExchange)
+        return;
+    if (m_requestParser.inMessage())
+        rejectRequest(408, "request head not received within " + QByteArray::number(m_settings.timeouts.headerReadMs) + " ms");
+    else
+        closeClientAfterFlush(); // idle keep-alive connection: close quietly
+}
+
+void HttpSession::armIdleTimer()
+{
+    m_headerTimerArmed = m_firstRequest;
+    m_clientTimer->start(m_firstRequest ? m_settings.timeouts.headerReadMs : m_settings.timeouts.clientIdleMs);
+}
+
+void HttpSession::onClientGone()
+{
+    if (m_upstream)
+        releaseUpstream(false);
+    if (m_inExchange) {
+        m_inExchange = false;
+        m_worker->exchangeEnded();
+        if (m_finalStatus == 0) {
+            m_worker->metrics().listener.countResponse(0);
+            m_attempts += m_attempts.isEmpty() ? QStringLiteral("client closed") : QStringLiteral(" → client closed");
+            logAndTrace(0);
+        }
+    }
+    m_closing = true;
+    m_clientTimer->stop();
+    m_upstreamTimer->stop();
+    deleteLater();
+}
+
+void HttpSession::writeClient(QByteArrayView bytes)
+{
+    m_client->write(bytes.data(), bytes.size());
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.add(l.bytesOut, quint64(bytes.size()));
+}
+
+void HttpSession::closeClientAfterFlush()
+{
+    m_closing = true;
+    m_clientTimer->start(m_settings.timeouts.clientIdleMs); // bound the flush
+    m_client->disconnectFromHost();
+    if (m_client->state() == QAbstractSocket::UnconnectedState)
+        onClientGone();
+}
+
+// ---- upstream side ----------------------------------------------------------------------------------
+
+void HttpSession::startAttempt()
+{
+    PickContext context{m_client->peerAddress(), m_request.path()};
+    BackendPtr b = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
+    if (!b) {
+        QByteArray tried = "[";
+        for (const BackendPtr& x : m_worker->pool().backends()) {
+            if (m_tried.contains(x->id))
+                tried += (tried.size() > 1 ? "," : "") + jsonString(x->nameUtf8);
+        }
+        tried += ']';
+        if (m_attempts.isEmpty())
+            m_attempts = QStringLiteral("no backend available");
+        sendProxyError(503, "{\"error\":\"no backend available\",\"tried\":" + tried + "}\n");
+        return;
+    }
+    connectTo(b);
+}
+
+void HttpSession::connectTo(const BackendPtr& b)
+{
+    m_tried.append(b->id);
+    ++m_attemptCount;
+    MetricsShard& m = m_worker->metrics();
+    TrafficCounters& bc = m.backends[size_t(b->id)];
+    if (m_attemptCount > 1) {
+        m.listener.add(m.listener.retries);
+        bc.add(bc.retries);
+    }
+    bc.add(bc.requests);
+    m_backend = b;
+    b->activeRequests.fetch_add(1, std::memory_order_relaxed);
+    m_attemptTimer.start();
+    m_upstreamBytesSeen = false;
+    m_discardResponse = false;
+    m_interimResponse = false;
+    m_responseDone = false;
+    m_responseParser.reset();
+    m_responseParser.setNextResponseHasNoBody(m_request.method == "HEAD");
+    m_replaySent = 0;
+
+    QTcpSocket* s = m_worker->upstreams().take(b->id);
+    m_upstreamFromPool = s != nullptr;
+    if (!s) {
+        s = new QTcpSocket(this);
+        bc.add(bc.connections);
+        bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
+    }
+    s->setParent(this);
+    m_upstream = s;
+    connect(s, &QTcpSocket::connected, this, &HttpSession::onUpstreamConnected);
+    connect(s, &QTcpSocket::readyRead, this, &HttpSession::onUpstreamReadyRead);
+    connect(s, &QTcpSocket::errorOccurred, this, &HttpSession::onUpstreamError);
+    connect(s, &QTcpSocket::disconnected, this, &HttpSession::onUpstreamError);
+    connect(s, &QTcpSocket::bytesWritten, this, [this] {
+        if (m_upstream && m_upstream->bytesToWrite() < kHighWaterBytes && !m_requestComplete)
+            processClientInput();
+    });
+    if (m_upstreamFromPool) {
+        onUpstreamConnected();
+    } else {
+        m_upstreamConnected = false;
+        s->setReadBufferSize(kReadChunk);
+        m_upstreamTimer->start(m_settings.timeouts.connectMs);
+        s->connectToHost(b->host, b->port);
+    }
+}
+
+void HttpSession::onUpstreamConnected()
+{
+    m_upstreamConnected = true;
+    m_upstream->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_worker->pool().markSuccess(*m_backend);
+    m_upstreamTimer->start(m_settings.timeouts.upstreamResponseMs);
+    flushReplay();
+}
+
+void HttpSession::appendRequestBytes(QByteArrayView bytes)
+{
+    if (m_replayOverflow) { // streaming straight through; only ever set while connected
+        if (m_upstream) {
+            m_upstream->write(bytes.data(), bytes.size());
+            TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+            bc.add(bc.bytesOut, quint64(bytes.size()));
+        }
+        return;
+    }
+    m_replay.append(bytes);
+    if (m_upstreamConnected)
+        flushReplay();
+}
+
+void HttpSession::flushReplay()
+{
+    if (m_replaySent < m_replay.size()) {
+        const qsizetype n = m_replay.size() - m_replaySent;
+        m_upstream->write(m_replay.constData() + m_replaySent, n);
+        TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+        bc.add(bc.bytesOut, quint64(n));
+        m_replaySent = m_replay.size();
+    }
+    if (m_replay.size() > kReplayBytes) { // too big to keep for a retry: stream the rest
+        m_replayOverflow = true;
+        m_replay.clear();
+        m_replaySent = 0;
+    }
+}
+
+bool HttpSession::mayReplay() const
+{
+    if (m_replayOverflow)
+        return false;
+    return m_idempotent || m_settings.retryNonIdempotent;
+}
+
+void HttpSession::onUpstreamError()
+{
+    if (!m_upstream)
+        return;
+    if (!m_upstreamConnected) {
+        const bool refused = m_upstream->error() == QAbstractSocket::ConnectionRefusedError;
+        TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+        bc.add(bc.connectFailures);
+        m_worker->pool().markConnectFailure(*m_backend);
+        failAttempt(Failure::ConnectRefused, refused ? QStringLiteral("connection refused")
+                                                     : QStringLiteral("connect failed: ") + m_upstream->errorString());
+        return;
+    }
+    // Connected and now closed or reset: take what arrived first; it may complete the response.
+    processUpstreamInput();
+    if (!m_upstream || m_upstream->state() == QAbstractSocket::ConnectedState)
+        return;
+    if (m_responseStarted) {
+        if (m_response.framing == http::BodyFraming::UntilClose && m_responseParser.finish() && m_responseDone) {
+            processUpstreamInput();
+            return;
+        }
+        // Cut mid-body: the client must not mistake a truncated body for a whole one.
+        releaseUpstream(false);
+        m_client->abort();
+        onClientGone();
+        return;
+    }
+    if (m_upstreamFromPool && !m_upstreamBytesSeen && mayReplay()) {
+        // A pooled connection the backend had already closed: not the backend's fault; try it afresh.
+        BackendPtr again = m_backend;
+        releaseUpstream(false);
+        m_tried.removeOne(again->id);
+        --m_attemptCount;
+        connectTo(again);
+        return;
+    }
+    failAttempt(Failure::Reset, QStringLiteral("connection closed before a response"));
+}
+
+void HttpSession::onUpstreamTimer()
+{
+    if (!m_upstream)
+        return;
+    if (!m_upstreamConnected) {
+        TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+        bc.add(bc.connectFailures);
+        m_worker->pool().markConnectFailure(*m_backend);
+        failAttempt(Failure::ConnectTimeout,
+                    QStringLiteral("connect timeout (%1 ms)").arg(m_settings.timeouts.connectMs));
+    } else if (!m_requestComplete && m_upstream->bytesToWrite() == 0) {
+        rejectRequest(408, "request body stalled for " + QByteArray::number(m_settings.timeouts.upstreamResponseMs) + " ms");
+    } else if (!m_responseStarted) {
+        failAttempt(Failure::ResponseTimeout,
+                    QStringLiteral("no response within %1 ms").arg(m_settings.timeouts.upstreamResponseMs));
+    } else {
+        releaseUpstream(false);
+        m_client->abort();
+        onClientGone();
+    }
+}
+
+void HttpSession::failAttempt(Failure failure, const QString& reason)
+{
+    const BackendPtr failed = m_backend;
+    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + failed->name + QStringLiteral(": ") + reason;
+    if (failure != Failure::Status) // a discarded status was counted when it arrived
+        m_worker->metrics().backends[size_t(failed->id)].countResponse(0);
+    releaseUpstream(false);
+
+    bool retry = m_attemptCount <= m_settings.retries && !m_responseStarted;
+    switch (failure) {
+    case Failure::ConnectRefused:
+    case Failure::ConnectTimeout: retry = retry && m_settings.retryOnConnectFailure; break; // nothing reached it
+    case Failure::Reset: retry = retry && m_settings.retryOnConnectFailure && mayReplay(); break;
+    case Failure::ResponseTimeout: retry = retry && m_settings.retryOnTimeout && mayReplay(); break;
+    case Failure::Status: retry = true; break; // decided in onResponseHead
+    case Failure::BadResponse: retry = false; break;
+    }
+    if (retry) {
+        if (failure == Failure::Status && m_nextBackend)
+            connectTo(std::exchange(m_nextBackend, nullptr));
+        else
+            startAttempt();
+        return;
+    }
+    const bool connectFailure = failure == Failure::ConnectRefused || failure == Failure::ConnectTimeout;
+    if (connectFailure && !m_responseStarted && m_tried.size() >= m_worker->pool().size()) {
+        startAttempt(); // every backend was tried and none could be reached: the pick fails -> 503 with the list
+        return;
+    }
+    const bool timeout = failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout;
+    const int status = timeout ? 504 : 502;
+    sendProxyError(status, "{\"error\":" + jsonString(timeout ? "upstream timeout" : "bad gateway") +
+                               ",\"backend\":" + jsonString(failed->nameUtf8) +
+                               ",\"reason\":" + jsonString(reason.toUtf8()) +
+                               ",\"attempts\":" + jsonString(m_attempts.toUtf8()) + "}\n");
+}
+
+void HttpSession::releaseUpstream(bool reusable)
+{
+    if (!m_upstream)
+        return;
+    QTcpSocket* s = std::exchange(m_upstream, nullptr);
+    s->disconnect(this);
+    m_upstreamTimer->stop();
+    m_upstreamConnected = false;
+    m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
+    if (reusable) {
+        m_worker->upstreams().put(m_backend->id, s);
+        return;
+    }
+    m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
+    s->abort();
+    s->deleteLater();
+}
+
+void HttpSession::onUpstreamReadyRead()
+{
+    processUpstreamInput();
+}
+
+void HttpSession::processUpstreamInput()
+{
+    while (m_upstream && m_upstream->bytesAvailable() > 0) {
+        if (m_client->bytesToWrite() >= kHighWaterBytes)
+            return; // resumed from onClientBytesWritten
+        const QByteArray data = m_upstream->read(kReadChunk);
+        m_upstreamBytesSeen = true;
+        m_upstreamTimer->start(m_settings.timeouts.upstreamResponseMs);
+        TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+        bc.add(bc.bytesIn, quint64(data.size()));
+        qsizetype pos = 0;
+        while (pos < data.size()) {
+            const qsizetype used = m_responseParser.feed(QByteArrayView(data).sliced(pos));
+            if (used < 0) {
+                if (m_discardResponse) {
+                    m_worker->metrics().backends[size_t(m_backend->id)].countResponse(m_discardStatus);
+                    failAttempt(Failure::Status, QString::number(m_discardStatus));
+                } else {
+                    failAttempt(Failure::BadResponse,
+                                QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(m_responseParser.error().reason)));
+                }
+                return;
+            }
+            pos += used;
+            if (m_responseDone)
+                break;
+        }
+        if (m_responseDone) {
+            const bool reusable = pos == data.size() && m_upstream->bytesAvailable() == 0 && m_response.keepAlive &&
+                                  m_requestComplete && m_response.framing != http::BodyFraming::UntilClose;
+            onResponseFinished(reusable);
+            return;
+        }
+    }
+    if (m_responseDone && m_upstream) // completed by finish() at close
+        onResponseFinished(false);
+}
+
+void HttpSession::onResponseHead(http::HttpHead& head)
+{
+    if (head.statusCode < 200) {
+        m_interimResponse = true; // 1xx: the final response follows; the client already had its 100
+        if (head.statusCode == 101) {
+            m_discardResponse = false;
+        }
+        return;
+    }
+    const int status = head.statusCode;
+    const bool statusRetry = (m_settings.retryOn5xx && status >= 500) || (m_settings.retryOn404 && status == 404);
+    if (statusRetry && m_attemptCount <= m_settings.retries && mayReplay()) {
+        PickContext context{m_client->peerAddress(), m_request.path()};
+        m_nextBackend = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
+        if (m_nextBackend) {
+            m_discardResponse = true;
+            m_discardStatus = status;
+            return;
+        }
+    }
+    m_response = head;
+    m_finalStatus = status;
+    const bool noBody = m_request.method == "HEAD" || status == 204 || status == 304;
+    if (noBody)
+        m_downFraming = NextHopFraming::None;
+    else if (head.framing == http::BodyFraming::ContentLength || head.framing == http::BodyFraming::None)
+        m_downFraming = NextHopFraming::ContentLength; // None here means an explicit Content-Length: 0
+    else
+        m_downFraming = m_request.isHttp10() ? NextHopFraming::UntilClose : NextHopFraming::Chunked;
+    if (m_downFraming == NextHopFraming::UntilClose || !m_requestComplete)
+        m_clientKeepAlive = false; // early response or HTTP/1.0 body to close: this connection ends here
+    http::ClientResponseInfo info;
+    info.servedBy = m_settings.addServedBy ? m_backend->nameUtf8 : QByteArray();
+    info.closeConnection = !m_clientKeepAlive;
+    info.clientIsHttp10 = m_request.isHttp10();
+    info.clientWantsKeepAlive = m_clientKeepAlive;
+    writeClient(http::serializeClientResponse(m_response, info, m_downFraming));
+    m_responseStarted = true;
+}
+
+void HttpSession::onResponseBody(QByteArrayView data)
+{
+    if (m_downFraming == NextHopFraming::Chunked) {
+        QByteArray framed;
+        http::appendChunk(framed, data);
+        writeClient(framed);
+    } else {
+        writeClient(data);
+    }
+}
+
+void HttpSession::onResponseComplete()
+{
+    if (m_interimResponse) {
+        m_interimResponse = false;
+        m_responseParser.setNextResponseHasNoBody(m_request.method == "HEAD");
+        return;
+    }
+    m_responseDone = true;
+}
+
+void HttpSession::onResponseFinished(bool reusable)
+{
+    if (m_downFraming == NextHopFraming::Chunked)
+        writeClient(http::kLastChunk);
+    TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+    bc.countResponse(m_finalStatus);
+    bc.latency.record(quint64(m_attemptTimer.nsecsElapsed() / 1000));
+    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") +
+                  QString::number(m_finalStatus);
+    releaseUpstream(reusable);
+    finishExchange(m_finalStatus);
+}
+
+// ---- ending -----------------------------------------------------------------------------------------
+
+void HttpSession::sendProxyError(int status, const QByteArray& json)
+{
+    if (m_upstream)
+        releaseUpstream(false);
+    m_finalStatus = status;
+    m_downFraming = NextHopFraming::ContentLength;
+    if (!m_requestComplete)
+        m_clientKeepAlive = false;
+    writeClient(http::makeJsonResponse(status, json, !m_clientKeepAlive));
+    m_responseStarted = true;
+    finishExchange(status);
+}
+
+void HttpSession::finishExchange(int status)
+{
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.countResponse(status);
+    l.latency.record(quint64(m_exchangeTimer.nsecsElapsed() / 1000));
+    logAndTrace(status);
+    m_inExchange = false;
+    m_worker->exchangeEnded();
+    const bool close = !m_clientKeepAlive || !m_requestComplete || m_worker->shuttingDown();
+    m_replay.clear();
+    m_replaySent = 0;
+    m_backend.reset();
+    m_nextBackend.reset();
+    m_attemptCount = 0;
+    m_responseStarted = false;
+    if (close) {
+        closeClientAfterFlush();
+        return;
+    }
+    m_firstRequest = false;
+    armIdleTimer();
+    processClientInput(); // the next pipelined request, if one is waiting
+}
+
+void HttpSession::logAndTrace(int status)
+{
+    const double ms = double(m_exchangeTimer.isValid() ? m_exchangeTimer.nsecsElapsed() : 0) / 1e6;
+    if (m_settings.accessLog) {
+        std::fprintf(stdout, "%s \"%s %s HTTP/%d.%d\" %d %.1fms attempts=\"%s\"\n", m_clientAddress.constData(),
+                     m_request.method.constData(), m_request.target.constData(), m_request.versionMajor,
+                     m_request.versionMinor, status, ms, qPrintable(m_attempts));
+        std::fflush(stdout);
+    }
+    RequestTrace& trace = m_worker->trace();
+    if (!trace.shouldSample())
+        return;
+    TraceEntry e;
+    e.time = QDateTime::currentDateTime();
+    e.client = QString::fromLatin1(m_clientAddress);
+    e.method = QString::fromLatin1(m_request.method);
+    e.path = QString::fromUtf8(m_request.target);
+    e.attempts = m_attempts;
+    e.servedBy = status > 0 && m_backend ? m_backend->name : QString();
+    e.status = status;
+    e.latencyMs = ms;
+    trace.record(std::move(e));
+}
+
+} // namespace lab

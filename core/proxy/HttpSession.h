@@ -1,0 +1,127 @@
+#pragma once
+
+#include "backend/BackendPool.h"
+#include "http/HeaderRules.h"
+#include "http/HttpParser.h"
+#include "proxy/ProxySettings.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QVarLengthArray>
+
+class QTcpSocket;
+class QTimer;
+
+namespace lab {
+
+class ProxyWorker;
+struct TrafficCounters;
+
+// One client connection through the proxy, on one worker thread. Owns the client socket and, during an
+// exchange, one upstream socket (fresh or from the worker's keep-alive pool).
+//
+// Requests are handled one at a time in arrival order (pipelined ones wait in the socket buffer), and
+// bodies stream both ways with backpressure: the proxy stops reading one side while the other side has
+// more than kHighWaterBytes unsent. A request's first kReplayBytes are kept so that it can be replayed
+// on another backend after a failure that happened before any response byte reached the client
+// (cascading failover); past that it is streamed and no longer retried.
+class HttpSession final : public QObject, private http::HttpParserHandler {
+    Q_OBJECT
+public:
+    static constexpr qsizetype kHighWaterBytes = 256 * 1024;
+    static constexpr qsizetype kReplayBytes = 1024 * 1024;
+
+    HttpSession(qintptr socketDescriptor, ProxyWorker* worker);
+    ~HttpSession() override;
+    Q_DISABLE_COPY_MOVE(HttpSession)
+
+private:
+    enum class Failure { ConnectRefused, ConnectTimeout, Reset, ResponseTimeout, BadResponse, Status };
+    class ResponseHandler;
+    friend class ResponseHandler;
+
+    // client side
+    void processClientInput();
+    bool wantClientInput() const;
+    void onClientBytesWritten();
+    void onClientGone();
+    void onClientTimer();
+    void armIdleTimer();
+    bool onHead(http::HttpHead& head) override;
+    void onBody(QByteArrayView data) override;
+    void onMessageComplete() override;
+    void rejectRequest(int status, const QByteArray& reason);
+
+    // upstream side
+    void startAttempt();
+    void connectTo(const BackendPtr& backend);
+    void onUpstreamConnected();
+    void onUpstreamError();
+    void onUpstreamReadyRead();
+    void processUpstreamInput();
+    void onUpstreamTimer();
+    void appendRequestBytes(QByteArrayView bytes);
+    void flushReplay();
+    void failAttempt(Failure failure, const QString& reason);
+    bool mayReplay() const;
+    void releaseUpstream(bool reusable);
+    void onResponseHead(http::HttpHead& head);
+    void onResponseBody(QByteArrayView data);
+    void onResponseComplete();
+    void onResponseFinished(bool reusable);
+
+    // ending
+    void sendProxyError(int status, const QByteArray& json);
+    void finishExchange(int status);
+    void writeClient(QByteArrayView bytes);
+    void closeClientAfterFlush();
+    void logAndTrace(int status);
+
+    ProxyWorker* m_worker;
+    const ProxySettings& m_settings;
+    QTcpSocket* m_client;
+    QTimer* m_clientTimer;
+    QTimer* m_upstreamTimer;
+    http::HttpParser m_requestParser;
+    std::unique_ptr<ResponseHandler> m_responseHandler;
+    http::HttpParser m_responseParser;
+    QByteArray m_clientIn;
+    qsizetype m_clientInPos = 0;
+    QByteArray m_clientAddress;
+    bool m_closing = false;
+    bool m_firstRequest = true;
+    bool m_headerTimerArmed = false;
+
+    // the current exchange
+    bool m_inExchange = false;
+    http::HttpHead m_request;
+    bool m_requestComplete = false;
+    bool m_idempotent = true;
+    bool m_clientKeepAlive = true;
+    http::NextHopFraming m_upFraming = http::NextHopFraming::None;
+    QByteArray m_upstreamHead;
+    QByteArray m_replay;       // request bytes as sent upstream (head + framed body), while replayable
+    qsizetype m_replaySent = 0;
+    bool m_replayOverflow = false;
+    QVarLengthArray<int, 8> m_tried;
+    QString m_attempts;
+    int m_attemptCount = 0;
+    BackendPtr m_backend;
+    QTcpSocket* m_upstream = nullptr;
+    bool m_upstreamConnected = false;
+    bool m_upstreamFromPool = false;
+    bool m_upstreamBytesSeen = false;
+    bool m_responseStarted = false; // head sent to the client: no more retries
+    http::HttpHead m_response;
+    http::NextHopFraming m_downFraming = http::NextHopFraming::None;
+    bool m_discardResponse = false; // a status we retry on: drop this response, go to m_nextBackend
+    int m_discardStatus = 0;
+    BackendPtr m_nextBackend;
+    bool m_interimResponse = false;
+    bool m_responseDone = false;
+    int m_finalStatus = 0;
+    QElapsedTimer m_exchangeTimer;
+    QElapsedTimer m_attemptTimer;
+};
+
+} // namespace lab

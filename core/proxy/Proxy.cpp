@@ -1,0 +1,182 @@
+#include "Proxy.h"
+
+#include "HttpSession.h"
+#include "ProxyWorker.h"
+#include "UpstreamPool.h"
+#include "backend/BackendPool.h"
+#include "metrics/RequestTrace.h"
+
+#include <QDeadlineTimer>
+#include <QLoggingCategory>
+#include <QTcpServer>
+#include <QThread>
+#include <unistd.h>
+
+Q_LOGGING_CATEGORY(lcProxy, "lab.proxy")
+
+namespace lab {
+
+// The listening socket; lives on its own thread so that accepting never waits for the GUI or a worker.
+class ProxyAcceptor final : public QTcpServer {
+public:
+    explicit ProxyAcceptor(std::vector<ProxyWorker*> workers)
+        : m_workers(std::move(workers))
+    {
+    }
+
+protected:
+    void incomingConnection(qintptr fd) override
+    {
+        ProxyWorker* w = m_workers[m_next++ % m_workers.size()];
+        QMetaObject::invokeMethod(w, [w, fd] { w->adopt(fd); }, Qt::QueuedConnection);
+    }
+
+private:
+    std::vector<ProxyWorker*> m_workers;
+    size_t m_next = 0;
+};
+
+ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
+                         std::shared_ptr<RequestTrace> trace)
+    : m_index(index)
+    , m_settings(std::move(settings))
+    , m_pool(std::move(pool))
+    , m_trace(std::move(trace))
+    , m_metrics(std::make_unique<MetricsShard>())
+    , m_upstreams(new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
+{
+}
+
+ProxyWorker::~ProxyWorker() = default;
+
+void ProxyWorker::adopt(qintptr fd)
+{
+    if (m_shuttingDown) {
+        ::close(int(fd));
+        return;
+    }
+    new HttpSession(fd, this);
+}
+
+void ProxyWorker::beginShutdown()
+{
+    m_shuttingDown = true;
+    Q_EMIT shutdownRequested();
+}
+
+void ProxyWorker::closeEverything()
+{
+    const auto sessions = findChildren<HttpSession*>(Qt::FindDirectChildrenOnly);
+    for (HttpSession* s : sessions)
+        delete s;
+    m_upstreams->closeAll();
+}
+
+Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, QObject* parent)
+    : QObject(parent)
+    , m_settings(std::make_shared<const ProxySettings>(std::move(settings)))
+    , m_pool(std::move(pool))
+    , m_trace(std::make_shared<RequestTrace>())
+    , m_port(m_settings->port)
+{
+    const int n = qMax(1, m_settings->workers);
+    for (int i = 0; i < n; ++i) {
+        auto* t = new QThread;
+        t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
+        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace);
+        w->moveToThread(t);
+        t->start();
+        m_threads.push_back(t);
+        m_workers.push_back(w);
+    }
+    auto* t = new QThread;
+    t->setObjectName(QStringLiteral("proxy acceptor"));
+    m_acceptor = new ProxyAcceptor(m_workers);
+    m_acceptor->moveToThread(t);
+    t->start();
+    m_threads.insert(m_threads.begin(), t);
+}
+
+Proxy::~Proxy()
+{
+    stop(0);
+    QMetaObject::invokeMethod(m_acceptor, [this] { delete m_acceptor; }, Qt::BlockingQueuedConnection);
+    for (ProxyWorker* w : m_workers)
+        QMetaObject::invokeMethod(w, [w] { delete w; }, Qt::BlockingQueuedConnection);
+    for (QThread* t : m_threads) {
+        t->quit();
+        t->wait();
+        delete t;
+    }
+}
+
+bool Proxy::start(QString* error)
+{
+    bool ok = false;
+    QString why;
+    for (ProxyWorker* w : m_workers)
+        QMetaObject::invokeMethod(w, [w] { w->resume(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_acceptor,
+        [&] {
+            ok = m_acceptor->isListening() || m_acceptor->listen(m_settings->address, m_port.load());
+            if (!ok)
+                why = m_acceptor->errorString();
+            else
+                m_port = m_acceptor->serverPort();
+        },
+        Qt::BlockingQueuedConnection);
+    if (!ok) {
+        if (error)
+            *error = QStringLiteral("cannot listen on %1 port %2: %3; is another program using port %2?")
+                         .arg(m_settings->address.toString())
+                         .arg(m_port.load())
+                         .arg(why);
+        return false;
+    }
+    m_listening = true;
+    qCInfo(lcProxy, "proxy listening on %s:%u with %zu workers", qPrintable(m_settings->address.toString()),
+           m_port.load(), m_workers.size());
+    return true;
+}
+
+int Proxy::stop(int timeoutMs)
+{
+    QMetaObject::invokeMethod(m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
+    m_listening = false;
+    for (ProxyWorker* w : m_workers)
+        QMetaObject::invokeMethod(w, [w] { w->beginShutdown(); }, Qt::BlockingQueuedConnection);
+    QDeadlineTimer deadline(timeoutMs);
+    while (activeExchanges() > 0 && !deadline.hasExpired())
+        QThread::msleep(10);
+    const int unfinished = activeExchanges();
+    for (ProxyWorker* w : m_workers)
+        QMetaObject::invokeMethod(w, [w] { w->closeEverything(); }, Qt::BlockingQueuedConnection);
+    return unfinished;
+}
+
+int Proxy::activeExchanges() const
+{
+    int n = 0;
+    for (const ProxyWorker* w : m_workers)
+        n += w->activeExchanges();
+    return n;
+}
+
+MetricsSnapshot Proxy::snapshot() const
+{
+    MetricsSnapshot s;
+    s.takenAtMs = steadyNowMs();
+    const auto backends = m_pool->backends();
+    for (const BackendPtr& b : backends)
+        s.backends.append({b->id, b->name, {}});
+    for (const ProxyWorker* w : m_workers) {
+        const MetricsShard& shard = w->metrics();
+        s.listener.add(shard.listener);
+        for (BackendStats& bs : s.backends)
+            bs.traffic.add(shard.backends[size_t(bs.id)]);
+    }
+    return s;
+}
+
+} // namespace lab

@@ -1,0 +1,58 @@
+#pragma once
+
+#include "ProxySettings.h"
+#include "metrics/Metrics.h"
+
+#include <QObject>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+class QThread;
+
+namespace lab {
+
+class BackendPool;
+class ProxyAcceptor;
+class ProxyWorker;
+class RequestTrace;
+
+// An HTTP/1.1 load-balancing reverse proxy on one listener. An acceptor thread takes connections and
+// deals them to N worker threads in turn; each connection then lives on its worker (an HttpSession) with
+// no locks beyond the pool's pick and relaxed atomics for metrics. Public methods are thread-safe and
+// may be called from any thread that is not one of the proxy's own (the GUI, main).
+class Proxy final : public QObject {
+    Q_OBJECT
+public:
+    Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, QObject* parent = nullptr);
+    ~Proxy() override;
+    Q_DISABLE_COPY_MOVE(Proxy)
+
+    // Listens; false with a sentence naming the address and port in *error.
+    bool start(QString* error = nullptr);
+    // Stops accepting, lets requests in flight finish for up to timeoutMs, then closes everything.
+    // Returns the number of exchanges that were still running when time ran out.
+    int stop(int timeoutMs = 5000);
+    bool isListening() const { return m_listening.load(); }
+    quint16 port() const { return m_port.load(); }
+    const ProxySettings& settings() const { return *m_settings; }
+    BackendPool& pool() const { return *m_pool; }
+    std::shared_ptr<BackendPool> sharedPool() const { return m_pool; }
+    RequestTrace& trace() const { return *m_trace; }
+
+    // Sums every worker's shard: cheap enough for 10 calls a second from the GUI.
+    MetricsSnapshot snapshot() const;
+    int activeExchanges() const;
+
+private:
+    std::shared_ptr<const ProxySettings> m_settings;
+    std::shared_ptr<BackendPool> m_pool;
+    std::shared_ptr<RequestTrace> m_trace;
+    std::vector<QThread*> m_threads; // [0] = acceptor, then workers
+    std::vector<ProxyWorker*> m_workers;
+    ProxyAcceptor* m_acceptor = nullptr;
+    std::atomic<bool> m_listening{false};
+    std::atomic<quint16> m_port{0};
+};
+
+} // namespace lab

@@ -1,0 +1,29 @@
+#include "ProxySettings.h"
+
+#include <QThread>
+
+namespace lab {
+
+ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig& l)
+{
+    ProxySettings s;
+    s.address = QHostAddress(l.address);
+    s.port = quint16(l.port);
+    s.workers = c.proxy.workers > 0 ? c.proxy.workers : qMax(1, QThread::idealThreadCount());
+    s.limits = {c.limits.maxRequestLineBytes, c.limits.maxHeadBytes, c.limits.maxHeaderCount};
+    s.maxBodyBytes = c.limits.maxBodyBytes;
+    s.timeouts = c.timeouts;
+    s.retries = c.retry.retries;
+    s.retryOnConnectFailure = c.retry.retryOn.contains(QLatin1String("connect-failure"));
+    s.retryOnTimeout = c.retry.retryOn.contains(QLatin1String("timeout"));
+    s.retryOn5xx = c.retry.retryOn.contains(QLatin1String("5xx"));
+    s.retryOn404 = c.retry.retryOn.contains(QLatin1String("404"));
+    s.retryNonIdempotent = c.retry.retryNonIdempotent;
+    s.addServedBy = c.proxy.addServedBy;
+    s.accessLog = c.proxy.accessLog;
+    s.upstreamMaxIdlePerBackend = c.proxy.upstreamMaxIdlePerBackend;
+    s.upstreamIdleMs = c.proxy.upstreamIdleMs;
+    return s;
+}
+
+} // namespace lab

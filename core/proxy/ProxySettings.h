@@ -1,0 +1,32 @@
+#pragma once
+
+#include "config/LabConfig.h"
+#include "http/HttpParser.h"
+
+#include <QHostAddress>
+
+namespace lab {
+
+// Everything a proxy listener needs to know, fixed for its lifetime, shared read-only by its workers.
+struct ProxySettings {
+    QHostAddress address = QHostAddress::LocalHost;
+    quint16 port = 8000;
+    int workers = 0; // 0 = one per core
+    http::HttpLimits limits;
+    qint64 maxBodyBytes = 0;
+    TimeoutsConfig timeouts;
+    int retries = 2;
+    bool retryOnConnectFailure = true;
+    bool retryOnTimeout = true;
+    bool retryOn5xx = false;
+    bool retryOn404 = false;
+    bool retryNonIdempotent = false;
+    bool addServedBy = true;
+    bool accessLog = false;
+    int upstreamMaxIdlePerBackend = 32;
+    int upstreamIdleMs = 30000;
+
+    static ProxySettings fromConfig(const LabConfig& config, const ListenerConfig& listener);
+};
+
+} // namespace lab

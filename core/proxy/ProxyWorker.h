@@ -1,0 +1,65 @@
+#pragma once
+
+#include "ProxySettings.h"
+#include "metrics/Metrics.h"
+
+#include <QObject>
+#include <atomic>
+#include <memory>
+
+namespace lab {
+
+class BackendPool;
+class RequestTrace;
+class UpstreamPool;
+
+// One event-loop thread's share of a proxy: the client connections handed to it, its keep-alive pool of
+// backend connections, and its metrics shard. Everything here is touched only by its own thread, except
+// the shard (read by snapshots) and the counters below.
+class ProxyWorker final : public QObject {
+    Q_OBJECT
+public:
+    ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
+                std::shared_ptr<RequestTrace> trace);
+    ~ProxyWorker() override;
+    Q_DISABLE_COPY_MOVE(ProxyWorker)
+
+    // Called on the worker's thread with a freshly accepted descriptor.
+    void adopt(qintptr socketDescriptor);
+    // Closes connections that are between requests; those mid-request finish and then close.
+    void beginShutdown();
+    void closeEverything();
+    void resume() { m_shuttingDown = false; }
+
+    int index() const { return m_index; }
+    const ProxySettings& settings() const { return *m_settings; }
+    BackendPool& pool() { return *m_pool; }
+    RequestTrace& trace() { return *m_trace; }
+    UpstreamPool& upstreams() { return *m_upstreams; }
+    MetricsShard& metrics() { return *m_metrics; }
+    const MetricsShard& metrics() const { return *m_metrics; }
+    bool shuttingDown() const { return m_shuttingDown; }
+    int openSessions() const { return m_openSessions.load(); }
+    int activeExchanges() const { return m_activeExchanges.load(); }
+
+    void sessionOpened() { ++m_openSessions; }
+    void sessionClosed() { --m_openSessions; }
+    void exchangeStarted() { ++m_activeExchanges; }
+    void exchangeEnded() { --m_activeExchanges; }
+
+Q_SIGNALS:
+    void shutdownRequested();
+
+private:
+    const int m_index;
+    std::shared_ptr<const ProxySettings> m_settings;
+    std::shared_ptr<BackendPool> m_pool;
+    std::shared_ptr<RequestTrace> m_trace;
+    std::unique_ptr<MetricsShard> m_metrics;
+    UpstreamPool* m_upstreams;
+    bool m_shuttingDown = false;
+    std::atomic<int> m_openSessions{0};
+    std::atomic<int> m_activeExchanges{0};
+};
+
+} // namespace lab
