@@ -172,6 +172,10 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_idempotent = http::isIdempotentMethod(head.method);
 
     // A request that two servers could read two ways is refused here and never forwarded.
+    if (head.versionMajor != 1) { // llhttp reads "GET /" without a version as HTTP/0.9
+        rejectRequest(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+        return false;
+    }
     if (head.method == "CONNECT") {
         rejectRequest(405, "CONNECT is not supported: this is a reverse proxy");
         return false;
