@@ -137,7 +137,7 @@ int runWindow(int argc, char** argv)
 
 namespace {
 // "127.0.0.1:8001,name=a,weight=5" -> an external backend.
-bool parseBackendSpec(const QString& spec, int index, BackendConfig* out, QString* error)
+bool parseBackendSpec(const QString& spec, BackendConfig* out, QString* error)
 {
     const QStringList parts = spec.split(QLatin1Char(','));
     const QString address = parts.first();
@@ -170,7 +170,6 @@ bool parseBackendSpec(const QString& spec, int index, BackendConfig* out, QStrin
             return false;
         }
     }
-    Q_UNUSED(index);
     *out = b;
     return true;
 }
@@ -218,8 +217,10 @@ int runServe(int argc, char** argv)
         }
         if (config.listeners.isEmpty())
             config.listeners << ListenerConfig{QStringLiteral("http"), ListenerKind::Http, host, port};
-        else
-            config.listeners.first().address = host, config.listeners.first().port = port;
+        else {
+            config.listeners.first().address = host;
+            config.listeners.first().port = port;
+        }
     }
     if (parser.isSet(backend)) {
         config.backends.clear();
@@ -227,7 +228,7 @@ int runServe(int argc, char** argv)
         for (int i = 0; i < specs.size(); ++i) {
             BackendConfig b;
             QString error;
-            if (!parseBackendSpec(specs[i], i, &b, &error)) {
+            if (!parseBackendSpec(specs[i], &b, &error)) {
                 printErr(QStringLiteral("balancer-lab serve: ") + error);
                 return ExitUsage;
             }

@@ -38,7 +38,7 @@ public:
     bool onHead(http::HttpHead& h) override
     {
         m_s->onResponseHead(h);
-        return !m_s->m_discardResponse;
+        return !m_s->m_discardResponse && m_s->m_badResponse.isEmpty();
     }
     void onBody(QByteArrayView d) override { m_s->onResponseBody(d); }
     void onMessageComplete() override { m_s->onResponseComplete(); }
@@ -116,12 +116,10 @@ bool HttpSession::wantClientInput() const
 void HttpSession::processClientInput()
 {
     // Guard against re-entry: finishing an exchange asks for the next request, which may finish at once.
-    static thread_local HttpSession* running = nullptr;
-    if (running == this)
+    if (m_processingInput)
         return;
-    HttpSession* const outer = running;
-    running = this;
-    auto restore = qScopeGuard([outer] { running = outer; });
+    m_processingInput = true;
+    auto restore = qScopeGuard([this] { m_processingInput = false; });
 
     while (wantClientInput()) {
         if (m_clientInPos >= m_clientIn.size()) {
@@ -585,8 +583,9 @@ void HttpSession::processUpstreamInput()
                     m_worker->metrics().backends[size_t(m_backend->id)].countResponse(m_discardStatus);
                     failAttempt(Failure::Status, QString::number(m_discardStatus));
                 } else {
-                    failAttempt(Failure::BadResponse,
-                                QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(m_responseParser.error().reason)));
+                    const QByteArray why = m_badResponse.isEmpty() ? m_responseParser.error().reason
+                                                                   : std::exchange(m_badResponse, {});
+                    failAttempt(Failure::BadResponse, QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(why)));
                 }
                 return;
             }
@@ -607,11 +606,12 @@ void HttpSession::processUpstreamInput()
 
 void HttpSession::onResponseHead(http::HttpHead& head)
 {
+    if (head.statusCode == 101) { // we strip Upgrade, so a protocol switch was never asked for
+        m_badResponse = "101 Switching Protocols to a request that asked for no upgrade";
+        return;
+    }
     if (head.statusCode < 200) {
         m_interimResponse = true; // 1xx: the final response follows; the client already had its 100
-        if (head.statusCode == 101) {
-            m_discardResponse = false;
-        }
         return;
     }
     const int status = head.statusCode;

@@ -91,6 +91,7 @@ private:
     bool m_closing = false;
     bool m_firstRequest = true;
     bool m_headerTimerArmed = false;
+    bool m_processingInput = false; // processClientInput is on the stack
 
     // the current exchange
     bool m_inExchange = false;
@@ -99,7 +100,6 @@ private:
     bool m_idempotent = true;
     bool m_clientKeepAlive = true;
     http::NextHopFraming m_upFraming = http::NextHopFraming::None;
-    QByteArray m_upstreamHead;
     QByteArray m_replay;       // request bytes as sent upstream (head + framed body), while replayable
     qsizetype m_replaySent = 0;
     bool m_replayOverflow = false;
@@ -118,6 +118,7 @@ private:
     int m_discardStatus = 0;
     BackendPtr m_nextBackend;
     bool m_interimResponse = false;
+    QByteArray m_badResponse; // why a response head was refused (an unasked-for 101)
     bool m_responseDone = false;
     int m_finalStatus = 0;
     QElapsedTimer m_exchangeTimer;

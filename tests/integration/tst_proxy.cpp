@@ -81,6 +81,7 @@ private Q_SLOTS:
     void failoverWhenBackendStopped();
     void allDownGives503WithTriedList();
     void garbageFromBackendGives502();
+    void unaskedUpgradeGives502();
     void truncatedResponseCutsClient();
     void slowBackendGives504();
     void cascadingFailoverOn404();
@@ -278,6 +279,19 @@ void TestProxy::garbageFromBackendGives502()
     QVERIFY(r);
     QCOMPARE(r->status(), 502);
     QVERIFY(r->json().value(QStringLiteral("reason")).toString().contains(QStringLiteral("malformed")));
+}
+
+void TestProxy::unaskedUpgradeGives502()
+{
+    ScriptedBackend switcher([](const QByteArray&) {
+        return ScriptedBackend::Reply{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nraw"};
+    });
+    ProxyFixture f({{QStringLiteral("switcher"), QStringLiteral("127.0.0.1"), switcher.port(), 1, false, {}}});
+    const auto r = httpGet(f.port(), "/", "Upgrade: websocket\r\nConnection: upgrade\r\n");
+    QVERIFY(r);
+    QCOMPARE(r->status(), 502);
+    QVERIFY(r->json().value(QStringLiteral("reason")).toString().contains(QStringLiteral("101")));
+    QVERIFY(!switcher.lastHead().contains("Upgrade")); // the client's Upgrade was not forwarded
 }
 
 void TestProxy::truncatedResponseCutsClient()
