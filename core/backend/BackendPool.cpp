@@ -18,22 +18,57 @@ BackendPool::BackendPool(const QList<BackendConfig>& backends, const QString& al
     : m_balancer(makeBalancer(algorithm))
 {
     Q_ASSERT(m_balancer);
-    for (const BackendConfig& c : backends) {
-        if (int(m_backends.size()) >= kMaxBackends)
-            break;
-        auto b = std::make_shared<Backend>();
-        b->id = int(m_backends.size());
-        b->name = c.name;
-        b->nameUtf8 = c.name.toUtf8();
-        b->host = c.host;
-        b->port = quint16(c.port);
-        b->hostHeader = c.host.toUtf8() + ':' + QByteArray::number(c.port);
-        b->weight = c.weight;
-        m_backends.push_back(std::move(b));
-    }
+    for (const BackendConfig& c : backends)
+        add(c);
 }
 
 BackendPool::~BackendPool() = default;
+
+BackendPtr BackendPool::add(const BackendConfig& c, QString* error)
+{
+    QMutexLocker lock(&m_mutex);
+    auto fail = [error](const QString& why) {
+        if (error)
+            *error = why;
+        return BackendPtr();
+    };
+    if (m_nextId >= kMaxBackends)
+        return fail(QStringLiteral("cannot add %1: a lab holds at most %2 backends over its lifetime").arg(c.name).arg(kMaxBackends));
+    for (const BackendPtr& b : m_backends) {
+        if (b->name == c.name)
+            return fail(QStringLiteral("cannot add %1: a backend with that name is already in the pool").arg(c.name));
+    }
+    auto b = std::make_shared<Backend>();
+    b->id = m_nextId++;
+    b->name = c.name;
+    b->nameUtf8 = c.name.toUtf8();
+    b->host = c.host;
+    b->port = quint16(c.port);
+    b->hostHeader = c.host.toUtf8() + ':' + QByteArray::number(c.port);
+    b->weight = c.weight;
+    m_backends.push_back(b);
+    return b;
+}
+
+bool BackendPool::remove(const QString& name)
+{
+    QMutexLocker lock(&m_mutex);
+    const auto it = std::find_if(m_backends.begin(), m_backends.end(), [&](const BackendPtr& b) { return b->name == name; });
+    if (it == m_backends.end())
+        return false;
+    m_backends.erase(it);
+    return true;
+}
+
+bool BackendPool::setAlgorithm(const QString& algorithm)
+{
+    std::unique_ptr<Balancer> next = makeBalancer(algorithm);
+    if (!next)
+        return false;
+    QMutexLocker lock(&m_mutex);
+    m_balancer = std::move(next);
+    return true;
+}
 
 BackendPtr BackendPool::pick(const PickContext& context, std::span<const int> tried)
 {
@@ -51,7 +86,11 @@ BackendPtr BackendPool::pick(const PickContext& context, std::span<const int> tr
     if (set.isEmpty())
         return nullptr;
     Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
-    return m_backends[size_t(chosen->id)];
+    for (const BackendPtr& b : m_backends) {
+        if (b.get() == chosen)
+            return b;
+    }
+    return nullptr;
 }
 
 std::vector<BackendPtr> BackendPool::backends() const

@@ -27,7 +27,7 @@ struct Backend {
     QByteArray hostHeader; // "host:port", sent when the client gave no Host (HTTP/1.0)
 
     std::atomic<int> weight{1};
-    std::atomic<bool> enabled{true};
+    std::atomic<bool> enabled{true};           // false: draining (no new requests; in-flight ones finish)
     std::atomic<qint64> passiveDownUntilMs{0}; // steady-clock ms; skipped until then
     std::atomic<int> activeRequests{0};        // in flight on any worker
 
@@ -49,6 +49,14 @@ public:
     ~BackendPool();
     Q_DISABLE_COPY_MOVE(BackendPool)
 
+    // Adds a backend at the end of the rotation. Null with a sentence in *error when the name is taken or
+    // the pool has used up its kMaxBackends ids (ids index per-worker metrics and are never reused).
+    BackendPtr add(const BackendConfig& config, QString* error = nullptr);
+    // Takes a backend out of the pool. Requests already on it finish (they hold a reference).
+    bool remove(const QString& name);
+    // Swaps the balancing algorithm between two picks; false (and nothing changes) for an unknown name.
+    bool setAlgorithm(const QString& algorithm);
+
     // Picks a backend for a request that has already tried `tried` (ids). Prefers backends that are
     // enabled and not passively down; when only passively-down ones remain, tries one of them rather than
     // failing (it may be back). Returns null when none is left.
@@ -66,6 +74,7 @@ private:
     mutable QMutex m_mutex;
     std::vector<BackendPtr> m_backends;
     std::unique_ptr<Balancer> m_balancer;
+    int m_nextId = 0;
 };
 
 qint64 steadyNowMs();

@@ -5,6 +5,7 @@
 #include "proxy/Proxy.h"
 
 #include <QLoggingCategory>
+#include <QTcpServer>
 
 Q_LOGGING_CATEGORY(lcLab, "lab.lab")
 
@@ -13,16 +14,9 @@ namespace lab {
 Lab::Lab(LabConfig config, QObject* parent)
     : QObject(parent)
     , m_config(std::move(config))
+    , m_events(std::make_shared<EventLog>())
 {
-    m_embedded.resize(size_t(m_config.backends.size()));
-    for (qsizetype i = 0; i < m_config.backends.size(); ++i) {
-        BackendConfig& b = m_config.backends[i];
-        if (!b.embedded)
-            continue;
-        auto backend = std::make_unique<FakeBackend>(b.name, QHostAddress(b.host), quint16(b.port), b.faults);
-        connect(backend.get(), &FakeBackend::listeningChanged, this, [this, i] { Q_EMIT backendStateChanged(int(i)); });
-        m_embedded[size_t(i)] = std::move(backend);
-    }
+    build();
 }
 
 Lab::~Lab()
@@ -32,40 +26,70 @@ Lab::~Lab()
     stopAll();
 }
 
-bool Lab::startProxies(QString* error)
+void Lab::build()
 {
-    if (!m_pool)
-        m_pool = std::make_shared<BackendPool>(m_config.backends, m_config.algorithm);
-    for (const ListenerConfig& l : m_config.listeners) {
-        if (l.kind != ListenerKind::Http)
-            continue; // the TCP relay is a listener kind of its own (not part of this build yet)
-        auto proxy = std::make_unique<Proxy>(ProxySettings::fromConfig(m_config, l), m_pool);
-        QString why;
-        if (!proxy->start(&why)) {
-            const QString text = QStringLiteral("listener %1: %2").arg(l.name, why);
-            if (error)
-                *error = text;
-            Q_EMIT eventLogged(text);
-            stopProxies(0);
-            return false;
+    m_pool = std::make_shared<BackendPool>(QList<BackendConfig>{}, m_config.algorithm);
+    m_embedded.clear();
+    m_pooled.clear();
+    m_embedded.resize(size_t(m_config.backends.size()));
+    m_pooled.resize(size_t(m_config.backends.size()));
+    for (qsizetype i = 0; i < m_config.backends.size(); ++i) {
+        const BackendConfig& b = m_config.backends[i];
+        if (b.embedded) {
+            auto backend = std::make_unique<FakeBackend>(b.name, QHostAddress(b.host), quint16(b.port), b.faults);
+            FakeBackend* raw = backend.get();
+            connect(raw, &FakeBackend::listeningChanged, this, [this, raw] {
+                for (int row = 0; row < backendCount(); ++row) {
+                    if (m_embedded[size_t(row)].get() == raw)
+                        Q_EMIT backendStateChanged(row);
+                }
+            });
+            m_embedded[size_t(i)] = std::move(backend);
         }
-        Q_EMIT eventLogged(QStringLiteral("proxy %1 listening on http://%2:%3 (%4, %5 workers)")
-                               .arg(l.name, l.address)
-                               .arg(proxy->port())
-                               .arg(m_config.algorithm)
-                               .arg(proxy->settings().workers));
-        m_proxies.push_back(std::move(proxy));
+        if (!b.embedded || b.port != 0)
+            registerInPool(int(i), nullptr);
     }
+}
+
+void Lab::load(LabConfig config)
+{
+    stopProxies(0);
+    m_proxies.clear();
+    stopAll();
+    m_config = std::move(config);
+    build();
+    logEvent(LabEvent::Kind::Config, QStringLiteral("lab loaded: %1 backends, %2 listeners, algorithm %3")
+                                         .arg(m_config.backends.size()).arg(m_config.listeners.size()).arg(m_config.algorithm));
+    Q_EMIT labReset();
+}
+
+void Lab::logEvent(LabEvent::Kind kind, const QString& text)
+{
+    m_events->append(kind, text);
+    Q_EMIT eventLogged(text);
+}
+
+int Lab::indexOf(const QString& name) const
+{
+    for (int i = 0; i < backendCount(); ++i) {
+        if (m_config.backends[i].name == name)
+            return i;
+    }
+    return -1;
+}
+
+bool Lab::registerInPool(int index, QString* error)
+{
+    if (m_pooled[size_t(index)])
+        return true;
+    BackendPtr b = m_pool->add(m_config.backends[index], error);
+    if (!b)
+        return false;
+    m_pooled[size_t(index)] = b;
     return true;
 }
 
-void Lab::stopProxies(int timeoutMs)
-{
-    for (auto& p : m_proxies) {
-        if (p->isListening())
-            p->stop(timeoutMs);
-    }
-}
+// ---- backends ---------------------------------------------------------------------------------------
 
 bool Lab::startEmbeddedBackends(QString* error)
 {
@@ -96,13 +120,18 @@ bool Lab::startBackend(int index, QString* error)
         const QString text = QStringLiteral("%1: %2").arg(b->name(), why);
         if (error)
             *error = text;
-        Q_EMIT eventLogged(text);
+        logEvent(LabEvent::Kind::Backend, text);
         return false;
     }
     // A backend configured on port 0 keeps the port it was given, so the proxy can reach it.
     m_config.backends[index].port = b->port();
+    if (!registerInPool(index, &why)) {
+        if (error)
+            *error = why;
+        logEvent(LabEvent::Kind::Backend, why);
+    }
     qCInfo(lcLab, "%s listening on %s:%u", qPrintable(b->name()), qPrintable(b->address().toString()), b->port());
-    Q_EMIT eventLogged(QStringLiteral("%1 started on %2:%3").arg(b->name(), b->address().toString()).arg(b->port()));
+    logEvent(LabEvent::Kind::Backend, QStringLiteral("%1 started on %2:%3").arg(b->name(), b->address().toString()).arg(b->port()));
     Q_EMIT backendStateChanged(index);
     return true;
 }
@@ -113,8 +142,338 @@ void Lab::stopBackend(int index)
     if (!b || !b->isStarted())
         return;
     b->stop();
-    Q_EMIT eventLogged(QStringLiteral("%1 stopped (connections to port %2 are now refused)").arg(b->name()).arg(b->port()));
+    logEvent(LabEvent::Kind::Backend,
+             QStringLiteral("%1 stopped (connections to port %2 are now refused)").arg(b->name()).arg(b->port()));
     Q_EMIT backendStateChanged(index);
+}
+
+QString Lab::uniqueName(const QString& base) const
+{
+    QString name = base;
+    for (int n = 2; indexOf(name) >= 0; ++n)
+        name = QStringLiteral("%1-%2").arg(base).arg(n);
+    return name;
+}
+
+int Lab::addEmbeddedBackend(QString* error)
+{
+    if (m_pool->size() >= BackendPool::kMaxBackends) {
+        if (error)
+            *error = tr("the pool is full (%1 backends)").arg(BackendPool::kMaxBackends);
+        return -1;
+    }
+    // The next port after the highest embedded one (from the base), skipping ports other programs hold.
+    int port = 0;
+    if (m_portBase > 0) {
+        port = m_portBase;
+        for (const BackendConfig& c : std::as_const(m_config.backends)) {
+            if (c.embedded && c.port >= port)
+                port = c.port + 1;
+        }
+        for (int tries = 0; tries < 100 && port <= 65535; ++tries, ++port) {
+            QTcpServer probe;
+            if (probe.listen(QHostAddress::LocalHost, quint16(port)))
+                break;
+        }
+    }
+    BackendConfig c;
+    c.embedded = true;
+    c.port = port;
+    c.name = port ? uniqueName(QStringLiteral("backend-%1").arg(port)) : QString();
+    auto fake = std::make_unique<FakeBackend>(c.name.isEmpty() ? QStringLiteral("backend") : c.name,
+                                              QHostAddress(c.host), quint16(port), c.faults);
+    QString why;
+    if (!fake->start(&why)) {
+        if (error)
+            *error = why;
+        logEvent(LabEvent::Kind::Backend, why);
+        return -1;
+    }
+    if (c.name.isEmpty()) { // port 0: name it after the port it got
+        c.port = fake->port();
+        c.name = uniqueName(QStringLiteral("backend-%1").arg(c.port));
+        fake->stop();
+        fake = std::make_unique<FakeBackend>(c.name, QHostAddress(c.host), quint16(c.port), c.faults);
+        if (!fake->start(&why)) {
+            if (error)
+                *error = why;
+            return -1;
+        }
+    }
+    c.port = fake->port();
+    FakeBackend* raw = fake.get();
+    connect(raw, &FakeBackend::listeningChanged, this, [this, raw] {
+        for (int row = 0; row < backendCount(); ++row) {
+            if (m_embedded[size_t(row)].get() == raw)
+                Q_EMIT backendStateChanged(row);
+        }
+    });
+    m_config.backends.append(c);
+    m_embedded.push_back(std::move(fake));
+    m_pooled.emplace_back();
+    const int row = backendCount() - 1;
+    if (!registerInPool(row, error)) {
+        m_config.backends.removeLast();
+        m_embedded.pop_back();
+        m_pooled.pop_back();
+        return -1;
+    }
+    logEvent(LabEvent::Kind::Config, tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
+    Q_EMIT backendInserted(row);
+    return row;
+}
+
+int Lab::addExternalBackend(const QString& host, int port, QString* error)
+{
+    if (QHostAddress(host).isNull() || port < 1 || port > 65535) {
+        if (error)
+            *error = tr("an external backend needs an IP address and a port from 1 to 65535 (got %1:%2)").arg(host).arg(port);
+        return -1;
+    }
+    BackendConfig c;
+    c.host = host;
+    c.port = port;
+    c.name = uniqueName(QStringLiteral("external-%1").arg(port));
+    m_config.backends.append(c);
+    m_embedded.emplace_back();
+    m_pooled.emplace_back();
+    const int row = backendCount() - 1;
+    if (!registerInPool(row, error)) {
+        m_config.backends.removeLast();
+        m_embedded.pop_back();
+        m_pooled.pop_back();
+        return -1;
+    }
+    logEvent(LabEvent::Kind::Config, tr("%1 added: external backend %2:%3, now in rotation").arg(c.name, host).arg(port));
+    Q_EMIT backendInserted(row);
+    return row;
+}
+
+void Lab::removeBackend(int index)
+{
+    if (index < 0 || index >= backendCount())
+        return;
+    const QString name = m_config.backends[index].name;
+    m_pool->remove(name);
+    if (FakeBackend* b = embeddedBackend(index); b && b->isStarted())
+        b->stop();
+    m_config.backends.removeAt(index);
+    m_embedded.erase(m_embedded.begin() + index);
+    m_pooled.erase(m_pooled.begin() + index);
+    logEvent(LabEvent::Kind::Config, tr("%1 removed from the pool (requests already on it finish)").arg(name));
+    Q_EMIT backendRemoved(index);
+}
+
+void Lab::setWeight(int index, int weight)
+{
+    weight = qBound(1, weight, 1000);
+    BackendConfig& c = m_config.backends[index];
+    if (c.weight == weight)
+        return;
+    const int old = c.weight;
+    c.weight = weight;
+    if (const BackendPtr& b = m_pooled[size_t(index)])
+        b->weight.store(weight, std::memory_order_relaxed);
+    logEvent(LabEvent::Kind::Config, tr("%1 weight %2 → %3").arg(c.name).arg(old).arg(weight));
+    Q_EMIT backendStateChanged(index);
+}
+
+void Lab::setFaults(int index, const FaultProfile& faults)
+{
+    FakeBackend* b = embeddedBackend(index);
+    BackendConfig& c = m_config.backends[index];
+    if (!b || c.faults == faults)
+        return;
+    QStringList changes;
+    const FaultProfile& o = c.faults;
+    if (o.latencyMs != faults.latencyMs)
+        changes << tr("latency %1 ms").arg(faults.latencyMs);
+    if (o.jitterMs != faults.jitterMs)
+        changes << tr("jitter %1 ms").arg(faults.jitterMs);
+    if (o.errorRatePercent != faults.errorRatePercent)
+        changes << tr("error rate %1%").arg(faults.errorRatePercent);
+    if (o.healthFails != faults.healthFails)
+        changes << (faults.healthFails ? tr("/health fails") : tr("/health passes"));
+    if (o.onlyPaths != faults.onlyPaths)
+        changes << (faults.onlyPaths.isEmpty() ? tr("serves every path") : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
+    if (o.capacity != faults.capacity)
+        changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
+    if (o.hang != faults.hang)
+        changes << (faults.hang ? tr("hangs (never answers)") : tr("answers again"));
+    if (o.refuse != faults.refuse)
+        changes << (faults.refuse ? tr("refuses connections") : tr("accepts connections again"));
+    c.faults = faults;
+    b->setFaults(faults);
+    logEvent(LabEvent::Kind::Config, tr("%1 faults: %2").arg(c.name, changes.join(QStringLiteral(", "))));
+    Q_EMIT backendStateChanged(index);
+}
+
+void Lab::setDraining(int index, bool draining)
+{
+    const BackendPtr& b = m_pooled[size_t(index)];
+    if (!b || b->enabled.load() == !draining)
+        return;
+    b->enabled.store(!draining);
+    logEvent(LabEvent::Kind::Config, draining ? tr("%1 draining: no new requests; %2 in flight finish").arg(b->name).arg(b->activeRequests.load())
+                                              : tr("%1 back in rotation").arg(b->name));
+    Q_EMIT backendStateChanged(index);
+}
+
+bool Lab::isDraining(int index) const
+{
+    const BackendPtr& b = m_pooled[size_t(index)];
+    return b && !b->enabled.load();
+}
+
+// ---- proxy ------------------------------------------------------------------------------------------
+
+bool Lab::startProxies(QString* error)
+{
+    const bool fresh = m_proxies.empty();
+    size_t next = 0;
+    for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
+        if (l.kind != ListenerKind::Http)
+            continue; // the TCP relay is a listener kind of its own (not part of this build yet)
+        Proxy* proxy = nullptr;
+        if (fresh) {
+            m_proxies.push_back(std::make_unique<Proxy>(ProxySettings::fromConfig(m_config, l), m_pool, m_events));
+            proxy = m_proxies.back().get();
+        } else {
+            proxy = m_proxies[next++].get();
+        }
+        QString why;
+        if (!proxy->isListening() && !proxy->start(&why)) {
+            const QString text = QStringLiteral("listener %1: %2").arg(l.name, why);
+            if (error)
+                *error = text;
+            logEvent(LabEvent::Kind::Proxy, text);
+            stopProxies(0);
+            if (fresh)
+                m_proxies.clear();
+            Q_EMIT proxyStateChanged();
+            return false;
+        }
+        logEvent(LabEvent::Kind::Proxy, QStringLiteral("proxy %1 listening on http://%2:%3 (%4, %5 workers)")
+                                            .arg(l.name, l.address)
+                                            .arg(proxy->port())
+                                            .arg(m_pool->algorithm())
+                                            .arg(proxy->settings().workers));
+    }
+    Q_EMIT proxyStateChanged();
+    return true;
+}
+
+void Lab::stopProxies(int timeoutMs)
+{
+    bool any = false;
+    for (auto& p : m_proxies) {
+        if (p->isListening()) {
+            const int unfinished = p->stop(timeoutMs);
+            any = true;
+            logEvent(LabEvent::Kind::Proxy, unfinished ? tr("proxy stopped; %1 requests were cut off").arg(unfinished)
+                                                       : tr("proxy stopped (port %1 closed)").arg(p->port()));
+        }
+    }
+    if (any)
+        Q_EMIT proxyStateChanged();
+}
+
+bool Lab::proxiesRunning() const
+{
+    for (const auto& p : m_proxies) {
+        if (p->isListening())
+            return true;
+    }
+    return false;
+}
+
+bool Lab::setAlgorithm(const QString& algorithm, QString* error)
+{
+    if (algorithm == m_pool->algorithm())
+        return true;
+    if (!m_pool->setAlgorithm(algorithm)) {
+        if (error)
+            *error = tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
+        return false;
+    }
+    const QString old = m_config.algorithm;
+    m_config.algorithm = algorithm;
+    logEvent(LabEvent::Kind::Config, tr("algorithm %1 → %2 (connections stay open)").arg(old, algorithm));
+    Q_EMIT proxyStateChanged();
+    return true;
+}
+
+bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts, const ListenerConfig& listener,
+                          QString* error)
+{
+    QStringList changes;
+    if (retry != m_config.retry)
+        changes << tr("retries %1 on %2").arg(retry.retries).arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")));
+    if (timeouts != m_config.timeouts)
+        changes << tr("timeouts connect %1 ms, response %2 ms").arg(timeouts.connectMs).arg(timeouts.upstreamResponseMs);
+    int listenerIndex = -1;
+    for (int i = 0; i < m_config.listeners.size(); ++i) {
+        if (m_config.listeners[i].kind == ListenerKind::Http) {
+            listenerIndex = i;
+            break;
+        }
+    }
+    if (listenerIndex >= 0 && (m_config.listeners[listenerIndex].address != listener.address ||
+                               m_config.listeners[listenerIndex].port != listener.port))
+        changes << tr("listener %1:%2").arg(listener.address).arg(listener.port);
+    if (changes.isEmpty())
+        return true;
+    if (QHostAddress(listener.address).isNull()) {
+        if (error)
+            *error = tr("listener address must be an IP address (got '%1')").arg(listener.address);
+        return false;
+    }
+    m_config.retry = retry;
+    m_config.timeouts = timeouts;
+    if (listenerIndex >= 0) {
+        m_config.listeners[listenerIndex].address = listener.address;
+        m_config.listeners[listenerIndex].port = listener.port;
+    }
+    bool ok = true;
+    size_t proxyIndex = 0;
+    for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
+        if (l.kind != ListenerKind::Http || proxyIndex >= m_proxies.size())
+            continue;
+        Proxy* p = m_proxies[proxyIndex++].get();
+        QString why;
+        if (!p->updateSettings(ProxySettings::fromConfig(m_config, l), &why)) {
+            ok = false;
+            if (error)
+                *error = tr("listener %1: %2").arg(l.name, why);
+            logEvent(LabEvent::Kind::Proxy, tr("listener %1: %2").arg(l.name, why));
+        }
+    }
+    logEvent(LabEvent::Kind::Config, tr("proxy: %1").arg(changes.join(QStringLiteral("; "))));
+    Q_EMIT proxyStateChanged();
+    return ok;
+}
+
+MetricsSnapshot Lab::snapshot() const
+{
+    if (m_proxies.empty()) {
+        MetricsSnapshot s;
+        s.takenAtMs = steadyNowMs();
+        for (const BackendPtr& b : m_pool->backends())
+            s.backends.append({b->id, b->name, {}});
+        return s;
+    }
+    MetricsSnapshot s = m_proxies.front()->snapshot();
+    for (size_t i = 1; i < m_proxies.size(); ++i) {
+        const MetricsSnapshot o = m_proxies[i]->snapshot();
+        s.listener.add(o.listener);
+        for (BackendStats& b : s.backends) {
+            for (const BackendStats& ob : o.backends) {
+                if (ob.id == b.id)
+                    b.traffic.add(ob.traffic);
+            }
+        }
+    }
+    return s;
 }
 
 } // namespace lab

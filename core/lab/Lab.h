@@ -1,6 +1,8 @@
 #pragma once
 
 #include "config/LabConfig.h"
+#include "metrics/EventLog.h"
+#include "metrics/Metrics.h"
 
 #include <QObject>
 #include <memory>
@@ -11,10 +13,13 @@ namespace lab {
 class BackendPool;
 class FakeBackend;
 class Proxy;
+struct Backend;
 
-// A running lab: the configuration plus everything it starts in-process (embedded fake backends now;
-// the proxy listeners join in the proxy core). The window and `balancer-lab serve` both drive one Lab.
-// Lives on the thread that created it; the things it starts run on threads of their own.
+// A running lab: the configuration plus everything it starts in-process: embedded fake backends, the
+// backend pool and a proxy per HTTP listener. The window and `balancer-lab serve` both drive one Lab.
+// Lives on the thread that created it (the GUI or main thread); the things it starts run on threads of
+// their own. Every change an operator makes goes through here, is applied live, is kept in config() (so
+// File > Save writes what runs) and is told to the event log.
 class Lab final : public QObject {
     Q_OBJECT
 public:
@@ -23,39 +28,86 @@ public:
     Q_DISABLE_COPY_MOVE(Lab)
 
     const LabConfig& config() const { return m_config; }
+    // Replaces the whole lab (File > Open): stops everything, rebuilds from `config`, emits labReset().
+    // The caller then starts backends and proxies again.
+    void load(LabConfig config);
+
+    EventLog& events() const { return *m_events; }
+    // Logs an operator-level event (also emitted as eventLogged for the headless command).
+    void logEvent(LabEvent::Kind kind, const QString& text);
+
+    // ---- backends -----------------------------------------------------------------------------------
+    int backendCount() const { return int(m_config.backends.size()); }
+    const BackendConfig& backendConfig(int index) const { return m_config.backends[index]; }
+    // nullptr for an external backend.
+    FakeBackend* embeddedBackend(int index) const { return m_embedded[size_t(index)].get(); }
+    // The proxy's view of the backend (live weight, draining, in-flight requests); null for an embedded
+    // backend configured on port 0 that has not been started yet.
+    std::shared_ptr<Backend> poolBackend(int index) const { return m_pooled[size_t(index)]; }
+    int indexOf(const QString& name) const;
 
     // Starts every embedded backend. On the first failure stops the ones already started and returns
     // false with a sentence naming the port in *error.
     bool startEmbeddedBackends(QString* error);
     void stopAll();
-
-    int backendCount() const { return int(m_config.backends.size()); }
-    const BackendConfig& backendConfig(int index) const { return m_config.backends[index]; }
-    // nullptr for an external backend.
-    FakeBackend* embeddedBackend(int index) const { return m_embedded[size_t(index)].get(); }
-
     bool startBackend(int index, QString* error);
     void stopBackend(int index);
 
-    // Builds the backend pool (after embedded backends have their ports) and starts a proxy on every
-    // HTTP listener. False with a sentence naming the port in *error.
+    // Embedded backends added from the window take the next free port from this base upwards (default
+    // 8001, like the default lab); 0 means any free port (tests).
+    void setEmbeddedPortBase(int port) { m_portBase = port; }
+    // Adds and starts an embedded backend; returns its row or -1 with a sentence in *error.
+    int addEmbeddedBackend(QString* error);
+    // Adds an external backend (host:port reached over the network); returns its row or -1.
+    int addExternalBackend(const QString& host, int port, QString* error);
+    void removeBackend(int index);
+
+    void setWeight(int index, int weight);
+    void setFaults(int index, const FaultProfile& faults);
+    // Draining: no new requests go to the backend; requests in flight finish.
+    void setDraining(int index, bool draining);
+    bool isDraining(int index) const;
+
+    // ---- proxy ----------------------------------------------------------------------------------------
+    // Starts a proxy on every HTTP listener. False with a sentence naming the port in *error.
     bool startProxies(QString* error);
     // Stops accepting and lets requests in flight finish for up to timeoutMs.
     void stopProxies(int timeoutMs = 5000);
+    bool proxiesRunning() const;
     const std::vector<std::unique_ptr<Proxy>>& proxies() const { return m_proxies; }
     Proxy* proxy() const { return m_proxies.empty() ? nullptr : m_proxies.front().get(); }
     std::shared_ptr<BackendPool> pool() const { return m_pool; }
+
+    bool setAlgorithm(const QString& algorithm, QString* error);
+    // Retries, retry conditions, timeouts and the first HTTP listener's address, applied to running
+    // proxies at once (a new address re-listens). False with a sentence in *error.
+    bool setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts, const ListenerConfig& listener,
+                         QString* error);
+
+    // Every proxy's metrics summed, one entry per backend in the pool. Cheap: ~10 calls a second.
+    MetricsSnapshot snapshot() const;
 
 Q_SIGNALS:
     // A line for the event log ("backend-8002 stopped by the operator").
     void eventLogged(const QString& text);
     void backendStateChanged(int index);
+    void backendInserted(int index);
+    void backendRemoved(int index);
+    void labReset();
+    void proxyStateChanged();
 
 private:
+    void build();
+    bool registerInPool(int index, QString* error);
+    QString uniqueName(const QString& base) const;
+
     LabConfig m_config;
+    std::shared_ptr<EventLog> m_events;
     std::vector<std::unique_ptr<FakeBackend>> m_embedded; // parallel to m_config.backends
+    std::vector<std::shared_ptr<Backend>> m_pooled;       // parallel to m_config.backends
     std::shared_ptr<BackendPool> m_pool;
     std::vector<std::unique_ptr<Proxy>> m_proxies;
+    int m_portBase = 8001;
 };
 
 } // namespace lab

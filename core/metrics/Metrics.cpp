@@ -45,6 +45,29 @@ void LatencySummary::add(const LatencySummary& s)
     total += s.total;
 }
 
+void TrafficStats::add(const TrafficStats& s)
+{
+    requests += s.requests;
+    for (size_t i = 0; i < responsesByClass.size(); ++i)
+        responsesByClass[i] += s.responsesByClass[i];
+    retries += s.retries;
+    connectFailures += s.connectFailures;
+    bytesIn += s.bytesIn;
+    bytesOut += s.bytesOut;
+    activeConnections += s.activeConnections;
+    connections += s.connections;
+    latency.add(s.latency);
+}
+
+void LatencySummary::subtract(const LatencySummary& earlier)
+{
+    total = 0;
+    for (size_t i = 0; i < buckets.size(); ++i) {
+        buckets[i] = buckets[i] >= earlier.buckets[i] ? buckets[i] - earlier.buckets[i] : 0;
+        total += buckets[i];
+    }
+}
+
 double LatencySummary::percentileMs(double p) const
 {
     if (total == 0)

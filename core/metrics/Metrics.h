@@ -29,6 +29,8 @@ struct LatencySummary {
     std::uint64_t total = 0;
     void add(const LatencyHistogram& h);
     void add(const LatencySummary& s);
+    // Removes an earlier summary of the same histogram (what happened in between remains).
+    void subtract(const LatencySummary& earlier);
     // p in 0..100; 0 when empty. The upper edge of the bucket holding the p-th percentile, in ms.
     double percentileMs(double p) const;
 };
@@ -69,6 +71,7 @@ struct TrafficStats {
     LatencySummary latency;
 
     void add(const TrafficCounters& c);
+    void add(const TrafficStats& s);
     std::uint64_t errors() const { return responsesByClass[0] + responsesByClass[5]; }
 };
 

@@ -44,4 +44,21 @@ QList<TraceEntry> RequestTrace::since(quint64 afterSequence) const
     return out;
 }
 
+std::optional<TraceEntry> RequestTrace::findToken(const QString& token) const
+{
+    QMutexLocker lock(&m_mutex);
+    std::optional<TraceEntry> found;
+    for (const TraceEntry& e : m_ring) {
+        if (e.token == token && (!found || e.sequence > found->sequence))
+            found = e;
+    }
+    return found;
+}
+
+quint64 RequestTrace::lastSequence() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_sequence;
+}
+
 } // namespace lab

@@ -5,6 +5,7 @@
 #include <QMutex>
 #include <QString>
 #include <atomic>
+#include <optional>
 
 namespace lab {
 
@@ -19,10 +20,12 @@ struct TraceEntry {
     QString servedBy;  // empty when no backend answered
     int status = 0;
     double latencyMs = 0;
+    QString token;     // the request's X-Lab-Trace value: the request console finds its request by it
 };
 
 // A bounded ring of recent requests, sampled so that a flood costs almost nothing: at most
-// `maxPerSecond` entries are recorded each second, the rest are counted and dropped. Thread-safe.
+// `maxPerSecond` entries are recorded each second, the rest are dropped. A request carrying the header
+// X-Lab-Trace is always recorded (the request console sends it). Thread-safe.
 class RequestTrace final {
 public:
     explicit RequestTrace(int capacity = 500, int maxPerSecond = 50);
@@ -30,6 +33,9 @@ public:
     // Cheap check before building an entry (one atomic in the common case).
     bool shouldSample();
     void record(TraceEntry entry);
+    // The most recent entry recorded with this token, if it is still in the ring.
+    std::optional<TraceEntry> findToken(const QString& token) const;
+    quint64 lastSequence() const;
     // Entries with sequence > afterSequence, oldest first.
     QList<TraceEntry> since(quint64 afterSequence) const;
     QList<TraceEntry> all() const { return since(0); }

@@ -4,6 +4,7 @@
 #include "UpstreamPool.h"
 #include "balancing/Balancer.h"
 #include "metrics/Metrics.h"
+#include "metrics/EventLog.h"
 #include "metrics/RequestTrace.h"
 
 #include <QDateTime>
@@ -50,7 +51,8 @@ private:
 HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     : QObject(worker)
     , m_worker(worker)
-    , m_settings(worker->settings())
+    , m_settingsRef(worker->settingsPtr())
+    , m_settings(m_settingsRef.get())
     , m_client(new QTcpSocket(this))
     , m_clientTimer(new QTimer(this))
     , m_upstreamTimer(new QTimer(this))
@@ -141,7 +143,7 @@ void HttpSession::processClientInput()
         m_clientInPos += used;
         if (!wasInMessage && m_requestParser.inMessage() && !m_inExchange && !m_headerTimerArmed) {
             m_headerTimerArmed = true; // a head has begun: it must be complete within the header timeout
-            m_clientTimer->start(m_settings.timeouts.headerReadMs);
+            m_clientTimer->start(m_settings->timeouts.headerReadMs);
         }
         if (m_inExchange && m_attemptCount == 0 && !m_closing)
             startAttempt();
@@ -153,6 +155,11 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_clientTimer->stop();
     m_headerTimerArmed = false;
     m_request = head;
+    if (m_settingsRef != m_worker->settingsPtr()) {
+        m_settingsRef = m_worker->settingsPtr();
+        m_settings = m_settingsRef.get();
+    }
+    m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
     m_inExchange = true;
     m_worker->exchangeStarted();
     m_exchangeTimer.start();
@@ -203,9 +210,9 @@ bool HttpSession::onHead(http::HttpHead& head)
         rejectRequest(400, "request target must start with /");
         return false;
     }
-    if (m_settings.maxBodyBytes > 0 && head.framing == http::BodyFraming::ContentLength &&
-        qint64(head.contentLength) > m_settings.maxBodyBytes) {
-        rejectRequest(413, "request body larger than " + QByteArray::number(m_settings.maxBodyBytes) + " bytes");
+    if (m_settings->maxBodyBytes > 0 && head.framing == http::BodyFraming::ContentLength &&
+        qint64(head.contentLength) > m_settings->maxBodyBytes) {
+        rejectRequest(413, "request body larger than " + QByteArray::number(m_settings->maxBodyBytes) + " bytes");
         return false;
     }
 
@@ -280,7 +287,7 @@ void HttpSession::onClientTimer()
     if (m_inExchange)
         return;
     if (m_requestParser.inMessage())
-        rejectRequest(408, "request head not received within " + QByteArray::number(m_settings.timeouts.headerReadMs) + " ms");
+        rejectRequest(408, "request head not received within " + QByteArray::number(m_settings->timeouts.headerReadMs) + " ms");
     else
         closeClientAfterFlush(); // idle keep-alive connection: close quietly
 }
@@ -288,7 +295,7 @@ void HttpSession::onClientTimer()
 void HttpSession::armIdleTimer()
 {
     m_headerTimerArmed = m_firstRequest;
-    m_clientTimer->start(m_firstRequest ? m_settings.timeouts.headerReadMs : m_settings.timeouts.clientIdleMs);
+    m_clientTimer->start(m_firstRequest ? m_settings->timeouts.headerReadMs : m_settings->timeouts.clientIdleMs);
 }
 
 void HttpSession::onClientGone()
@@ -320,7 +327,7 @@ void HttpSession::writeClient(QByteArrayView bytes)
 void HttpSession::closeClientAfterFlush()
 {
     m_closing = true;
-    m_clientTimer->start(m_settings.timeouts.clientIdleMs); // bound the flush
+    m_clientTimer->start(m_settings->timeouts.clientIdleMs); // bound the flush
     m_client->disconnectFromHost();
     if (m_client->state() == QAbstractSocket::UnconnectedState)
         onClientGone();
@@ -391,7 +398,7 @@ void HttpSession::connectTo(const BackendPtr& b)
     } else {
         m_upstreamConnected = false;
         s->setReadBufferSize(kReadChunk);
-        m_upstreamTimer->start(m_settings.timeouts.connectMs);
+        m_upstreamTimer->start(m_settings->timeouts.connectMs);
         s->connectToHost(b->host, b->port);
     }
 }
@@ -401,7 +408,7 @@ void HttpSession::onUpstreamConnected()
     m_upstreamConnected = true;
     m_upstream->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_worker->pool().markSuccess(*m_backend);
-    m_upstreamTimer->start(m_settings.timeouts.upstreamResponseMs);
+    m_upstreamTimer->start(m_settings->timeouts.upstreamResponseMs);
     flushReplay();
 }
 
@@ -440,7 +447,7 @@ bool HttpSession::mayReplay() const
 {
     if (m_replayOverflow)
         return false;
-    return m_idempotent || m_settings.retryNonIdempotent;
+    return m_idempotent || m_settings->retryNonIdempotent;
 }
 
 void HttpSession::onUpstreamError()
@@ -492,12 +499,12 @@ void HttpSession::onUpstreamTimer()
         bc.add(bc.connectFailures);
         m_worker->pool().markConnectFailure(*m_backend);
         failAttempt(Failure::ConnectTimeout,
-                    QStringLiteral("connect timeout (%1 ms)").arg(m_settings.timeouts.connectMs));
+                    QStringLiteral("connect timeout (%1 ms)").arg(m_settings->timeouts.connectMs));
     } else if (!m_requestComplete && m_upstream->bytesToWrite() == 0) {
-        rejectRequest(408, "request body stalled for " + QByteArray::number(m_settings.timeouts.upstreamResponseMs) + " ms");
+        rejectRequest(408, "request body stalled for " + QByteArray::number(m_settings->timeouts.upstreamResponseMs) + " ms");
     } else if (!m_responseStarted) {
         failAttempt(Failure::ResponseTimeout,
-                    QStringLiteral("no response within %1 ms").arg(m_settings.timeouts.upstreamResponseMs));
+                    QStringLiteral("no response within %1 ms").arg(m_settings->timeouts.upstreamResponseMs));
     } else {
         releaseUpstream(false);
         m_client->abort();
@@ -513,16 +520,18 @@ void HttpSession::failAttempt(Failure failure, const QString& reason)
         m_worker->metrics().backends[size_t(failed->id)].countResponse(0);
     releaseUpstream(false);
 
-    bool retry = m_attemptCount <= m_settings.retries && !m_responseStarted;
+    bool retry = m_attemptCount <= m_settings->retries && !m_responseStarted;
     switch (failure) {
     case Failure::ConnectRefused:
-    case Failure::ConnectTimeout: retry = retry && m_settings.retryOnConnectFailure; break; // nothing reached it
-    case Failure::Reset: retry = retry && m_settings.retryOnConnectFailure && mayReplay(); break;
-    case Failure::ResponseTimeout: retry = retry && m_settings.retryOnTimeout && mayReplay(); break;
+    case Failure::ConnectTimeout: retry = retry && m_settings->retryOnConnectFailure; break; // nothing reached it
+    case Failure::Reset: retry = retry && m_settings->retryOnConnectFailure && mayReplay(); break;
+    case Failure::ResponseTimeout: retry = retry && m_settings->retryOnTimeout && mayReplay(); break;
     case Failure::Status: retry = true; break; // decided in onResponseHead
     case Failure::BadResponse: retry = false; break;
     }
     if (retry) {
+        m_worker->events().append(LabEvent::Kind::Failover, QStringLiteral("%1 %2: %3: %4, retrying on another backend")
+                                                               .arg(QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target), failed->name, reason));
         if (failure == Failure::Status && m_nextBackend)
             connectTo(std::exchange(m_nextBackend, nullptr));
         else
@@ -572,7 +581,7 @@ void HttpSession::processUpstreamInput()
             return; // resumed from onClientBytesWritten
         const QByteArray data = m_upstream->read(kReadChunk);
         m_upstreamBytesSeen = true;
-        m_upstreamTimer->start(m_settings.timeouts.upstreamResponseMs);
+        m_upstreamTimer->start(m_settings->timeouts.upstreamResponseMs);
         TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
         bc.add(bc.bytesIn, quint64(data.size()));
         qsizetype pos = 0;
@@ -615,8 +624,8 @@ void HttpSession::onResponseHead(http::HttpHead& head)
         return;
     }
     const int status = head.statusCode;
-    const bool statusRetry = (m_settings.retryOn5xx && status >= 500) || (m_settings.retryOn404 && status == 404);
-    if (statusRetry && m_attemptCount <= m_settings.retries && mayReplay()) {
+    const bool statusRetry = (m_settings->retryOn5xx && status >= 500) || (m_settings->retryOn404 && status == 404);
+    if (statusRetry && m_attemptCount <= m_settings->retries && mayReplay()) {
         PickContext context{m_client->peerAddress(), m_request.path()};
         m_nextBackend = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
         if (m_nextBackend) {
@@ -637,7 +646,7 @@ void HttpSession::onResponseHead(http::HttpHead& head)
     if (m_downFraming == NextHopFraming::UntilClose || !m_requestComplete)
         m_clientKeepAlive = false; // early response or HTTP/1.0 body to close: this connection ends here
     http::ClientResponseInfo info;
-    info.servedBy = m_settings.addServedBy ? m_backend->nameUtf8 : QByteArray();
+    info.servedBy = m_settings->addServedBy ? m_backend->nameUtf8 : QByteArray();
     info.closeConnection = !m_clientKeepAlive;
     info.clientIsHttp10 = m_request.isHttp10();
     info.clientWantsKeepAlive = m_clientKeepAlive;
@@ -721,14 +730,14 @@ void HttpSession::finishExchange(int status)
 void HttpSession::logAndTrace(int status)
 {
     const double ms = double(m_exchangeTimer.isValid() ? m_exchangeTimer.nsecsElapsed() : 0) / 1e6;
-    if (m_settings.accessLog) {
+    if (m_settings->accessLog) {
         std::fprintf(stdout, "%s \"%s %s HTTP/%d.%d\" %d %.1fms attempts=\"%s\"\n", m_clientAddress.constData(),
                      m_request.method.constData(), m_request.target.constData(), m_request.versionMajor,
                      m_request.versionMinor, status, ms, qPrintable(m_attempts));
         std::fflush(stdout);
     }
     RequestTrace& trace = m_worker->trace();
-    if (!trace.shouldSample())
+    if (m_traceToken.isEmpty() && !trace.shouldSample())
         return;
     TraceEntry e;
     e.time = QDateTime::currentDateTime();
@@ -739,6 +748,7 @@ void HttpSession::logAndTrace(int status)
     e.servedBy = status > 0 && m_backend ? m_backend->name : QString();
     e.status = status;
     e.latencyMs = ms;
+    e.token = m_traceToken;
     trace.record(std::move(e));
 }
 

@@ -78,7 +78,8 @@ private:
     void logAndTrace(int status);
 
     ProxyWorker* m_worker;
-    const ProxySettings& m_settings;
+    std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
+    const ProxySettings* m_settings;
     QTcpSocket* m_client;
     QTimer* m_clientTimer;
     QTimer* m_upstreamTimer;
@@ -105,6 +106,7 @@ private:
     bool m_replayOverflow = false;
     QVarLengthArray<int, 8> m_tried;
     QString m_attempts;
+    QString m_traceToken; // X-Lab-Trace of the current request
     int m_attemptCount = 0;
     BackendPtr m_backend;
     QTcpSocket* m_upstream = nullptr;

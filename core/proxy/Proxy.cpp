@@ -4,6 +4,7 @@
 #include "ProxyWorker.h"
 #include "UpstreamPool.h"
 #include "backend/BackendPool.h"
+#include "metrics/EventLog.h"
 #include "metrics/RequestTrace.h"
 
 #include <QDeadlineTimer>
@@ -37,11 +38,12 @@ private:
 };
 
 ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
-                         std::shared_ptr<RequestTrace> trace)
+                         std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events)
     : m_index(index)
     , m_settings(std::move(settings))
     , m_pool(std::move(pool))
     , m_trace(std::move(trace))
+    , m_events(std::move(events))
     , m_metrics(std::make_unique<MetricsShard>())
     , m_upstreams(new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
 {
@@ -72,18 +74,19 @@ void ProxyWorker::closeEverything()
     m_upstreams->closeAll();
 }
 
-Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, QObject* parent)
+Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events, QObject* parent)
     : QObject(parent)
     , m_settings(std::make_shared<const ProxySettings>(std::move(settings)))
     , m_pool(std::move(pool))
     , m_trace(std::make_shared<RequestTrace>())
+    , m_events(events ? std::move(events) : std::make_shared<EventLog>())
     , m_port(m_settings->port)
 {
     const int n = qMax(1, m_settings->workers);
     for (int i = 0; i < n; ++i) {
         auto* t = new QThread;
         t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
-        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace);
+        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events);
         w->moveToThread(t);
         t->start();
         m_threads.push_back(t);
@@ -153,6 +156,28 @@ int Proxy::stop(int timeoutMs)
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(w, [w] { w->closeEverything(); }, Qt::BlockingQueuedConnection);
     return unfinished;
+}
+
+bool Proxy::updateSettings(const ProxySettings& settings, QString* error)
+{
+    auto next = std::make_shared<ProxySettings>(settings);
+    // Fixed at construction: the workers and their pools exist already.
+    next->workers = m_settings->workers;
+    next->limits = m_settings->limits;
+    next->upstreamMaxIdlePerBackend = m_settings->upstreamMaxIdlePerBackend;
+    next->upstreamIdleMs = m_settings->upstreamIdleMs;
+    const bool moved = next->address != m_settings->address || (next->port != m_port.load() && next->port != m_settings->port);
+    m_settings = next;
+    for (ProxyWorker* w : m_workers)
+        QMetaObject::invokeMethod(w, [w, next] { w->setSettings(next); }, Qt::BlockingQueuedConnection);
+    if (!moved)
+        return true;
+    const bool wasListening = isListening();
+    if (wasListening)
+        QMetaObject::invokeMethod(m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
+    m_listening = false;
+    m_port = next->port;
+    return !wasListening || start(error);
 }
 
 int Proxy::activeExchanges() const

@@ -15,6 +15,7 @@ namespace lab {
 class BackendPool;
 class ProxyAcceptor;
 class ProxyWorker;
+class EventLog;
 class RequestTrace;
 
 // An HTTP/1.1 load-balancing reverse proxy on one listener. An acceptor thread takes connections and
@@ -24,7 +25,9 @@ class RequestTrace;
 class Proxy final : public QObject {
     Q_OBJECT
 public:
-    Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, QObject* parent = nullptr);
+    // Failovers are reported to `events` (a private log when null).
+    Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events = nullptr,
+          QObject* parent = nullptr);
     ~Proxy() override;
     Q_DISABLE_COPY_MOVE(Proxy)
 
@@ -36,9 +39,16 @@ public:
     bool isListening() const { return m_listening.load(); }
     quint16 port() const { return m_port.load(); }
     const ProxySettings& settings() const { return *m_settings; }
+    // Applies new settings. Retries, retry conditions and timeouts apply to the next request on every
+    // connection; a new address or port re-listens (connections already open stay). Limits, worker
+    // count and keep-alive pool sizes are fixed at construction. False with a sentence in *error when
+    // the new address cannot be listened on (the proxy then stays stopped).
+    bool updateSettings(const ProxySettings& settings, QString* error = nullptr);
     BackendPool& pool() const { return *m_pool; }
     std::shared_ptr<BackendPool> sharedPool() const { return m_pool; }
     RequestTrace& trace() const { return *m_trace; }
+    std::shared_ptr<RequestTrace> sharedTrace() const { return m_trace; }
+    EventLog& events() const { return *m_events; }
 
     // Sums every worker's shard: cheap enough for 10 calls a second from the GUI.
     MetricsSnapshot snapshot() const;
@@ -48,6 +58,7 @@ private:
     std::shared_ptr<const ProxySettings> m_settings;
     std::shared_ptr<BackendPool> m_pool;
     std::shared_ptr<RequestTrace> m_trace;
+    std::shared_ptr<EventLog> m_events;
     std::vector<QThread*> m_threads; // [0] = acceptor, then workers
     std::vector<ProxyWorker*> m_workers;
     ProxyAcceptor* m_acceptor = nullptr;

@@ -10,6 +10,7 @@
 namespace lab {
 
 class BackendPool;
+class EventLog;
 class RequestTrace;
 class UpstreamPool;
 
@@ -20,7 +21,7 @@ class ProxyWorker final : public QObject {
     Q_OBJECT
 public:
     ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
-                std::shared_ptr<RequestTrace> trace);
+                std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events);
     ~ProxyWorker() override;
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
@@ -33,6 +34,10 @@ public:
 
     int index() const { return m_index; }
     const ProxySettings& settings() const { return *m_settings; }
+    const std::shared_ptr<const ProxySettings>& settingsPtr() const { return m_settings; }
+    // On the worker's thread: exchanges that start from now on use these settings.
+    void setSettings(std::shared_ptr<const ProxySettings> settings) { m_settings = std::move(settings); }
+    EventLog& events() { return *m_events; }
     BackendPool& pool() { return *m_pool; }
     RequestTrace& trace() { return *m_trace; }
     UpstreamPool& upstreams() { return *m_upstreams; }
@@ -55,6 +60,7 @@ private:
     std::shared_ptr<const ProxySettings> m_settings;
     std::shared_ptr<BackendPool> m_pool;
     std::shared_ptr<RequestTrace> m_trace;
+    std::shared_ptr<EventLog> m_events;
     std::unique_ptr<MetricsShard> m_metrics;
     UpstreamPool* m_upstreams;
     bool m_shuttingDown = false;

@@ -1,0 +1,449 @@
+#include "LoadGenerator.h"
+
+#include "backend/BackendPool.h"
+#include "http/HttpParser.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QTcpSocket>
+#include <QThread>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcLoad, "lab.loadgen")
+
+namespace lab {
+
+QString LoadSpec::validate() const
+{
+    if (port == 0)
+        return QStringLiteral("target port must be from 1 to 65535");
+    if (address.isNull())
+        return QStringLiteral("target address must be an IP address");
+    if (concurrency < 1 || concurrency > kMaxConcurrency)
+        return QStringLiteral("concurrency must be from 1 to %1 (got %2)").arg(kMaxConcurrency).arg(concurrency);
+    if (ratePerSecond < 0 || ratePerSecond > 1'000'000)
+        return QStringLiteral("rate must be from 0 (as fast as possible) to 1000000 requests/s (got %1)").arg(ratePerSecond);
+    if (durationMs < 1 || durationMs > kMaxDurationMs)
+        return QStringLiteral("duration must be from 1 ms to %1 s (got %2 ms)").arg(kMaxDurationMs / 1000).arg(durationMs);
+    if (method.isEmpty() || method.contains(' ') || method.contains('\r') || method.contains('\n'))
+        return QStringLiteral("method must be a single token such as GET or POST");
+    if (!path.startsWith('/') || path.contains(' ') || path.contains('\r') || path.contains('\n'))
+        return QStringLiteral("path must start with / and contain no spaces or line breaks");
+    return {};
+}
+
+struct LoadGenerator::Shared {
+    std::atomic<quint64> sent{0};
+    std::atomic<quint64> completed{0};
+    std::array<std::atomic<quint64>, 6> byClass{};
+    std::atomic<quint64> socketErrors{0};
+    std::atomic<quint64> notSent{0};
+    std::atomic<qint64> startedAtMs{0};
+    std::atomic<qint64> endedAtMs{0};
+    std::atomic<qint64> durationMs{0};
+    LatencyHistogram latency;
+    mutable QMutex mutex;
+    QMap<QString, quint64> byBackend;
+
+    void bump(std::atomic<quint64>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+    void reset()
+    {
+        sent = 0;
+        completed = 0;
+        for (auto& c : byClass)
+            c = 0;
+        socketErrors = 0;
+        notSent = 0;
+        latency.~LatencyHistogram();
+        new (&latency) LatencyHistogram;
+        QMutexLocker lock(&mutex);
+        byBackend.clear();
+    }
+};
+
+// One keep-alive connection with at most one request in flight.
+class LoadClient final : public QObject, private http::HttpParserHandler {
+public:
+    LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& request);
+    void connectNow();
+    bool idle() const { return m_connected && !m_busy; }
+    bool busy() const { return m_busy; }
+    void send();
+    void abortInFlight();
+
+private:
+    bool onHead(http::HttpHead& head) override;
+    void onBody(QByteArrayView) override {}
+    void onMessageComplete() override;
+    void makeSocket();
+    void onReadyRead();
+    void onGone();
+
+    LoadRun* m_run;
+    const LoadSpec& m_spec;
+    const QByteArray& m_request;
+    QTcpSocket* m_socket = nullptr;
+    http::HttpParser m_parser;
+    QElapsedTimer m_timer;
+    int m_status = 0;
+    QString m_servedBy;
+    bool m_keepAlive = true;
+    bool m_connected = false;
+    bool m_busy = false;
+    bool m_complete = false;
+};
+
+// One run, on the generator's thread.
+class LoadRun final : public QObject {
+public:
+    LoadRun(LoadGenerator* owner, LoadSpec spec)
+        : m_owner(owner)
+        , m_shared(*owner->m_shared)
+        , m_spec(std::move(spec))
+        , m_tick(new QTimer(this))
+        , m_end(new QTimer(this))
+    {
+        m_request = m_spec.method + ' ' + m_spec.path + " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() + ':' +
+                    QByteArray::number(m_spec.port) + "\r\nUser-Agent: balancer-lab-loadgen\r\n";
+        if (!m_spec.body.isEmpty())
+            m_request += "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(m_spec.body.size()) + "\r\n";
+        m_request += "\r\n" + m_spec.body;
+        m_end->setSingleShot(true);
+        connect(m_end, &QTimer::timeout, this, &LoadRun::finishSending);
+        m_tick->setTimerType(Qt::PreciseTimer);
+        connect(m_tick, &QTimer::timeout, this, &LoadRun::tick);
+    }
+
+    void begin()
+    {
+        m_clock.start();
+        m_shared.startedAtMs = steadyNowMs();
+        m_shared.endedAtMs = 0;
+        m_shared.durationMs = m_spec.durationMs;
+        for (int i = 0; i < m_spec.concurrency; ++i) {
+            auto* c = new LoadClient(this, m_spec, m_request); // a child: deleting the run deletes it
+            m_clients.append(c);
+            c->connectNow();
+        }
+        m_end->start(m_spec.durationMs);
+        if (m_spec.ratePerSecond > 0)
+            m_tick->start(5);
+    }
+
+    bool sending() const { return m_sending; }
+    bool closedLoop() const { return m_spec.ratePerSecond == 0; }
+    LoadGenerator::Shared& shared() { return m_shared; }
+
+    // A connection may send: closed loop sends at once, while the run is sending and under maxRequests.
+    bool takeTicket()
+    {
+        if (!m_sending)
+            return false;
+        if (m_spec.maxRequests > 0 && m_issued >= m_spec.maxRequests) {
+            finishSending();
+            return false;
+        }
+        ++m_issued;
+        return true;
+    }
+
+    void clientIdle(LoadClient* c)
+    {
+        if (!m_sending) {
+            maybeDone();
+            return;
+        }
+        if (closedLoop() && takeTicket())
+            c->send();
+        else
+            maybeDone();
+    }
+
+    void finishSending()
+    {
+        if (!m_sending)
+            return;
+        m_sending = false;
+        m_tick->stop();
+        m_end->stop();
+        // Requests in flight get a short grace period, then are cut.
+        QTimer::singleShot(2000, this, [this] { end(); });
+        maybeDone();
+    }
+
+    void maybeDone()
+    {
+        if (m_sending || m_ended)
+            return;
+        for (LoadClient* c : std::as_const(m_clients)) {
+            if (c->busy())
+                return;
+        }
+        end();
+    }
+
+    void end()
+    {
+        if (m_ended)
+            return;
+        m_ended = true;
+        m_sending = false;
+        m_tick->stop();
+        m_end->stop();
+        for (LoadClient* c : std::as_const(m_clients)) {
+            c->abortInFlight();
+            c->deleteLater(); // end() may run inside one of their callbacks
+        }
+        m_clients.clear();
+        m_shared.endedAtMs = steadyNowMs();
+        m_owner->m_running = false;
+        Q_EMIT m_owner->finished();
+    }
+
+private:
+    void tick()
+    {
+        // How many requests should have been sent by now; each one goes to an idle connection, or is
+        // counted as not sent when every connection is still busy (the target is slower than the rate).
+        const quint64 due = quint64(double(m_spec.ratePerSecond) * double(m_clock.elapsed()) / 1000.0);
+        int cursor = 0;
+        while (m_scheduled < due && m_sending) {
+            ++m_scheduled;
+            LoadClient* idle = nullptr;
+            for (; cursor < m_clients.size(); ++cursor) {
+                if (m_clients[cursor]->idle()) {
+                    idle = m_clients[cursor++];
+                    break;
+                }
+            }
+            if (!idle) {
+                m_shared.bump(m_shared.notSent);
+                continue;
+            }
+            if (takeTicket())
+                idle->send();
+        }
+    }
+
+    LoadGenerator* m_owner;
+    LoadGenerator::Shared& m_shared;
+    const LoadSpec m_spec;
+    QByteArray m_request;
+    QList<LoadClient*> m_clients;
+    QTimer* m_tick;
+    QTimer* m_end;
+    QElapsedTimer m_clock;
+    quint64 m_issued = 0;
+    quint64 m_scheduled = 0;
+    bool m_sending = true;
+    bool m_ended = false;
+};
+
+LoadClient::LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& request)
+    : QObject(run)
+    , m_run(run)
+    , m_spec(spec)
+    , m_request(request)
+    , m_parser(http::HttpParser::Kind::Response, this)
+{
+    makeSocket();
+}
+
+void LoadClient::makeSocket()
+{
+    m_socket = new QTcpSocket(this);
+    connect(m_socket, &QTcpSocket::connected, this, [this] {
+        m_connected = true;
+        m_run->clientIdle(this);
+    });
+    connect(m_socket, &QTcpSocket::readyRead, this, &LoadClient::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &LoadClient::onGone);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (e != QAbstractSocket::RemoteHostClosedError || m_busy)
+            onGone();
+    });
+}
+
+void LoadClient::connectNow()
+{
+    m_connected = false;
+    m_parser.reset();
+    m_socket->abort();
+    m_socket->connectToHost(m_spec.address, m_spec.port);
+}
+
+void LoadClient::send()
+{
+    m_busy = true;
+    m_complete = false;
+    m_status = 0;
+    m_servedBy.clear();
+    m_parser.setNextResponseHasNoBody(m_spec.method == "HEAD");
+    m_timer.start();
+    m_run->shared().bump(m_run->shared().sent);
+    m_socket->write(m_request);
+}
+
+void LoadClient::abortInFlight()
+{
+    if (m_busy) {
+        m_busy = false;
+        m_run->shared().bump(m_run->shared().socketErrors);
+    }
+    m_socket->disconnect(this);
+    m_socket->abort();
+}
+
+bool LoadClient::onHead(http::HttpHead& head)
+{
+    if (head.statusCode < 200) // an interim response (100 Continue): the real one follows
+        return true;
+    m_status = head.statusCode;
+    m_servedBy = QString::fromUtf8(head.header("X-Served-By"));
+    m_keepAlive = head.keepAlive;
+    return true;
+}
+
+void LoadClient::onMessageComplete()
+{
+    if (m_status == 0)
+        return; // end of an interim response
+    m_complete = true;
+}
+
+void LoadClient::onReadyRead()
+{
+    const QByteArray data = m_socket->readAll();
+    qsizetype pos = 0;
+    while (pos < data.size()) {
+        const qsizetype n = m_parser.feed(QByteArrayView(data).sliced(pos));
+        if (n < 0) {
+            onGone();
+            return;
+        }
+        pos += n;
+        if (m_complete) {
+            if (!m_busy)
+                break; // bytes nobody asked for: ignore
+            auto& sh = m_run->shared();
+            m_busy = false;
+            m_complete = false;
+            sh.latency.record(quint64(m_timer.nsecsElapsed() / 1000));
+            sh.bump(sh.byClass[size_t(qBound(0, m_status / 100, 5))]);
+            if (!m_servedBy.isEmpty()) {
+                QMutexLocker lock(&sh.mutex);
+                ++sh.byBackend[m_servedBy];
+            }
+            sh.bump(sh.completed); // last, so a reader that sees it complete sees the rest too
+            if (!m_keepAlive) {
+                m_socket->disconnect(this);
+                m_socket->abort();
+                m_socket->deleteLater();
+                makeSocket();
+                m_connected = false;
+                m_parser.reset();
+                if (m_run->sending())
+                    connectNow();
+                else
+                    m_run->maybeDone();
+                return;
+            }
+            m_parser.reset();
+            m_run->clientIdle(this);
+            return;
+        }
+    }
+}
+
+void LoadClient::onGone()
+{
+    const bool wasBusy = m_busy;
+    if (m_busy) {
+        m_busy = false;
+        m_run->shared().bump(m_run->shared().socketErrors);
+    }
+    m_connected = false;
+    if (!m_run->sending()) {
+        m_run->maybeDone();
+        return;
+    }
+    // Reconnect, after a short pause when nothing is listening so a stopped proxy is not hammered.
+    QTimer::singleShot(wasBusy ? 0 : 50, this, [this] {
+        if (m_run->sending() && m_socket->state() != QAbstractSocket::ConnectingState)
+            connectNow();
+    });
+}
+
+// ---- LoadGenerator ----------------------------------------------------------------------------------
+
+LoadGenerator::LoadGenerator(QObject* parent)
+    : QObject(parent)
+    , m_shared(std::make_unique<Shared>())
+    , m_thread(new QThread)
+{
+    m_thread->setObjectName(QStringLiteral("traffic generator"));
+    m_thread->start();
+}
+
+LoadGenerator::~LoadGenerator()
+{
+    stop();
+    m_thread->quit();
+    m_thread->wait();
+    delete m_thread;
+}
+
+bool LoadGenerator::start(const LoadSpec& spec, QString* error)
+{
+    const QString why = spec.validate();
+    if (!why.isEmpty() || m_running.load()) {
+        if (error)
+            *error = why.isEmpty() ? tr("a run is already going") : why;
+        return false;
+    }
+    stop(); // collects a finished run
+    m_shared->reset();
+    m_running = true;
+    auto* run = new LoadRun(this, spec);
+    run->moveToThread(m_thread);
+    m_run = run;
+    QMetaObject::invokeMethod(run, [run] { run->begin(); }, Qt::QueuedConnection);
+    qCInfo(lcLoad, "traffic: %d connections to %s:%u for %d ms", spec.concurrency, qPrintable(spec.address.toString()), spec.port,
+           spec.durationMs);
+    return true;
+}
+
+void LoadGenerator::stop()
+{
+    if (!m_run)
+        return;
+    LoadRun* run = std::exchange(m_run, nullptr);
+    QMetaObject::invokeMethod(run, [run] {
+        run->end();
+        delete run;
+    }, Qt::BlockingQueuedConnection);
+    m_running = false;
+}
+
+LoadTotals LoadGenerator::totals() const
+{
+    const Shared& s = *m_shared;
+    LoadTotals t;
+    t.running = m_running.load();
+    t.completed = s.completed.load(std::memory_order_relaxed);
+    t.sent = s.sent.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < t.byClass.size(); ++i)
+        t.byClass[i] = s.byClass[i].load(std::memory_order_relaxed);
+    t.socketErrors = s.socketErrors.load(std::memory_order_relaxed);
+    t.notSent = s.notSent.load(std::memory_order_relaxed);
+    t.durationMs = s.durationMs.load();
+    const qint64 started = s.startedAtMs.load();
+    const qint64 ended = s.endedAtMs.load();
+    t.elapsedMs = started == 0 ? 0 : (ended ? ended : steadyNowMs()) - started;
+    t.latency.add(s.latency);
+    QMutexLocker lock(&s.mutex);
+    t.byBackend = s.byBackend;
+    return t;
+}
+
+} // namespace lab

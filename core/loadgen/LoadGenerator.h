@@ -1,0 +1,85 @@
+#pragma once
+
+#include "metrics/Metrics.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QMap>
+#include <QMutex>
+#include <QObject>
+#include <atomic>
+
+class QThread;
+
+namespace lab {
+
+class LoadRun;
+
+// What to send: a bounded burst of HTTP/1.1 requests over keep-alive connections.
+struct LoadSpec {
+    static constexpr int kMaxConcurrency = 1000;
+    static constexpr int kMaxDurationMs = 10 * 60 * 1000;
+
+    QHostAddress address = QHostAddress::LocalHost;
+    quint16 port = 8000;
+    QByteArray method = "GET";
+    QByteArray path = "/";
+    QByteArray body;          // sent with Content-Length when non-empty
+    int concurrency = 10;     // connections, each with one request in flight
+    int ratePerSecond = 0;    // 0: closed loop, each connection sends its next request as soon as the last is answered
+    int durationMs = 10'000;  // the run always ends by itself (at most kMaxDurationMs)
+    quint64 maxRequests = 0;  // 0: until the duration ends
+
+    // Empty when the spec is usable; else one sentence naming the field and what is allowed.
+    QString validate() const;
+};
+
+// Where a run stands. A plain copy, taken as often as the window likes.
+struct LoadTotals {
+    bool running = false;
+    qint64 elapsedMs = 0;
+    qint64 durationMs = 0;
+    quint64 sent = 0;
+    quint64 completed = 0;                   // a whole response arrived
+    std::array<quint64, 6> byClass{};        // [1..5] = 1xx..5xx of completed responses
+    quint64 socketErrors = 0;                // refused, reset or cut short: no response
+    quint64 notSent = 0;                     // rate mode: the moment came but every connection was busy
+    QMap<QString, quint64> byBackend;        // X-Served-By of completed responses
+    LatencySummary latency;
+
+    quint64 finishedRequests() const { return completed + socketErrors; }
+    double progress() const { return durationMs > 0 ? qMin(1.0, double(elapsedMs) / double(durationMs)) : 0; }
+};
+
+// The lab's built-in traffic generator, so charts move without any outside tool. Runs on a thread of its
+// own with its own sockets; the caller (the window) reads totals() on a timer and gets finished() once.
+// Every run stops by itself: after durationMs, or after maxRequests, whichever comes first; requests in
+// flight at the end get up to two seconds to finish, then are cut and counted as socket errors.
+class LoadGenerator final : public QObject {
+    Q_OBJECT
+public:
+    explicit LoadGenerator(QObject* parent = nullptr);
+    ~LoadGenerator() override;
+    Q_DISABLE_COPY_MOVE(LoadGenerator)
+
+    // False with a sentence in *error when the spec is invalid or a run is going.
+    bool start(const LoadSpec& spec, QString* error = nullptr);
+    // Ends the run now (blocks until its connections are closed).
+    void stop();
+    bool isRunning() const { return m_running.load(); }
+    LoadTotals totals() const;
+
+Q_SIGNALS:
+    // Once per run, from the generator's thread.
+    void finished();
+
+private:
+    friend class LoadRun;
+    struct Shared;
+    std::unique_ptr<Shared> m_shared;
+    std::atomic<bool> m_running{false};
+    QThread* m_thread;
+    LoadRun* m_run = nullptr; // lives on m_thread
+};
+
+} // namespace lab

@@ -1,0 +1,83 @@
+#include "EventLog.h"
+
+#include "backend/BackendPool.h"
+
+namespace lab {
+
+EventLog::EventLog(int capacity, int maxPerSecond)
+    : m_capacity(capacity)
+    , m_maxPerSecond(maxPerSecond)
+{
+}
+
+void EventLog::append(LabEvent::Kind kind, const QString& text)
+{
+    const QDateTime now = QDateTime::currentDateTime();
+    const qint64 second = steadyNowMs() / 1000;
+    QMutexLocker lock(&m_mutex);
+    if (second != m_second) {
+        if (m_suppressedThisSecond > 0)
+            push(LabEvent::Kind::Proxy, QStringLiteral("%1 more events in the previous second were not logged (limit %2 per second)")
+                                            .arg(m_suppressedThisSecond).arg(m_maxPerSecond), now);
+        m_second = second;
+        m_inSecond = 0;
+        m_suppressedThisSecond = 0;
+    }
+    if (m_inSecond >= m_maxPerSecond) {
+        ++m_suppressedThisSecond;
+        ++m_suppressedTotal;
+        return;
+    }
+    ++m_inSecond;
+    push(kind, text, now);
+}
+
+void EventLog::push(LabEvent::Kind kind, const QString& text, const QDateTime& now)
+{
+    LabEvent e{++m_sequence, now, kind, text};
+    if (m_ring.size() < m_capacity) {
+        m_ring.append(std::move(e));
+    } else {
+        m_ring[m_head] = std::move(e);
+        m_head = (m_head + 1) % m_capacity;
+    }
+}
+
+QList<LabEvent> EventLog::since(quint64 afterSequence) const
+{
+    QMutexLocker lock(&m_mutex);
+    QList<LabEvent> out;
+    for (qsizetype i = 0; i < m_ring.size(); ++i) {
+        const LabEvent& e = m_ring[(m_head + i) % m_ring.size()];
+        if (e.sequence > afterSequence)
+            out.append(e);
+    }
+    return out;
+}
+
+quint64 EventLog::lastSequence() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_sequence;
+}
+
+quint64 EventLog::suppressed() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_suppressedTotal;
+}
+
+QString EventLog::kindName(LabEvent::Kind kind)
+{
+    switch (kind) {
+    case LabEvent::Kind::Backend: return QStringLiteral("backend");
+    case LabEvent::Kind::Proxy: return QStringLiteral("proxy");
+    case LabEvent::Kind::Failover: return QStringLiteral("failover");
+    case LabEvent::Kind::Config: return QStringLiteral("config");
+    case LabEvent::Kind::Health: return QStringLiteral("health");
+    case LabEvent::Kind::Traffic: return QStringLiteral("traffic");
+    }
+    return {};
+}
+
+} // namespace lab

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <QDateTime>
+#include <QList>
+#include <QMutex>
+#include <QString>
+
+namespace lab {
+
+// One line of the lab's story: a backend started, a failover, a config change, a health transition.
+struct LabEvent {
+    enum class Kind { Backend, Proxy, Failover, Config, Health, Traffic };
+    quint64 sequence = 0;
+    QDateTime time;
+    Kind kind = Kind::Backend;
+    QString text;
+};
+
+// A bounded, thread-safe ring of events. Any thread appends (proxy workers report failovers); readers
+// (the window, ~10 times a second) take what is new as one batch. A flood is cut to maxPerSecond events
+// per second; the rest are counted and summarised by one "… more suppressed" event, so a failing
+// backend under full load costs a counter increment per request, not a log line.
+class EventLog final {
+public:
+    explicit EventLog(int capacity = 2000, int maxPerSecond = 20);
+
+    void append(LabEvent::Kind kind, const QString& text);
+    // Events with sequence > afterSequence, oldest first (at most the ring's capacity).
+    QList<LabEvent> since(quint64 afterSequence) const;
+    quint64 lastSequence() const;
+    quint64 suppressed() const;
+
+    static QString kindName(LabEvent::Kind kind);
+
+private:
+    void push(LabEvent::Kind kind, const QString& text, const QDateTime& now);
+
+    const int m_capacity;
+    const int m_maxPerSecond;
+    mutable QMutex m_mutex;
+    QList<LabEvent> m_ring;
+    qsizetype m_head = 0;
+    quint64 m_sequence = 0;
+    qint64 m_second = 0;
+    int m_inSecond = 0;
+    quint64 m_suppressedThisSecond = 0;
+    quint64 m_suppressedTotal = 0;
+};
+
+} // namespace lab

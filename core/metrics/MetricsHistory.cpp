@@ -1,0 +1,91 @@
+#include "MetricsHistory.h"
+
+namespace lab {
+
+MetricsHistory::MetricsHistory(qint64 keepMs)
+    : m_keepMs(keepMs)
+{
+}
+
+void MetricsHistory::push(MetricsSnapshot snapshot)
+{
+    const qint64 now = snapshot.takenAtMs;
+    m_snapshots.push_back(std::move(snapshot));
+    // Keep one snapshot older than the horizon so a full window always has a base.
+    while (m_snapshots.size() > 2 && now - m_snapshots[1].takenAtMs >= m_keepMs)
+        m_snapshots.pop_front();
+}
+
+const TrafficStats* MetricsHistory::find(const MetricsSnapshot& snapshot, int backendId)
+{
+    if (backendId < 0)
+        return &snapshot.listener;
+    for (const BackendStats& b : snapshot.backends) {
+        if (b.id == backendId)
+            return &b.traffic;
+    }
+    return nullptr;
+}
+
+const MetricsSnapshot& MetricsHistory::base(qint64 windowMs) const
+{
+    const qint64 from = m_snapshots.back().takenAtMs - windowMs;
+    for (auto it = m_snapshots.rbegin(); it != m_snapshots.rend(); ++it) {
+        if (it->takenAtMs <= from)
+            return *it;
+    }
+    return m_snapshots.front();
+}
+
+double MetricsHistory::requestRate(int backendId, qint64 windowMs) const
+{
+    if (m_snapshots.size() < 2)
+        return 0;
+    const MetricsSnapshot& b = base(windowMs);
+    const MetricsSnapshot& l = latest();
+    const qint64 span = l.takenAtMs - b.takenAtMs;
+    if (span <= 0)
+        return 0;
+    const std::uint64_t n = recentRequests(backendId, windowMs);
+    return double(n) * 1000.0 / double(span);
+}
+
+std::uint64_t MetricsHistory::recentRequests(int backendId, qint64 windowMs) const
+{
+    if (m_snapshots.empty())
+        return 0;
+    const TrafficStats* now = find(latest(), backendId);
+    if (!now)
+        return 0;
+    const TrafficStats* then = find(base(windowMs), backendId);
+    const std::uint64_t before = then ? then->requests : 0; // a backend added within the window started at 0
+    return now->requests >= before ? now->requests - before : 0;
+}
+
+std::uint64_t MetricsHistory::recentErrors(int backendId, qint64 windowMs) const
+{
+    if (m_snapshots.empty())
+        return 0;
+    const TrafficStats* now = find(latest(), backendId);
+    if (!now)
+        return 0;
+    const TrafficStats* then = find(base(windowMs), backendId);
+    const std::uint64_t before = then ? then->errors() : 0;
+    return now->errors() >= before ? now->errors() - before : 0;
+}
+
+LatencySummary MetricsHistory::recentLatency(int backendId, qint64 windowMs) const
+{
+    LatencySummary out;
+    if (m_snapshots.empty())
+        return out;
+    const TrafficStats* now = find(latest(), backendId);
+    if (!now)
+        return out;
+    out = now->latency;
+    if (const TrafficStats* then = find(base(windowMs), backendId); then && &base(windowMs) != &latest())
+        out.subtract(then->latency);
+    return out;
+}
+
+} // namespace lab
