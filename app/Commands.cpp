@@ -9,7 +9,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QHostAddress>
+#include <QSettings>
 #include <cstdio>
 
 namespace lab::app {
@@ -122,6 +124,23 @@ int runWindow(int argc, char** argv)
     LabConfig config;
     if (!loadConfig(parser, &config))
         return ExitUsage;
+    // Without --config the window reopens the lab it had last (File > Open / Save), if it still loads.
+    QString lastFile;
+    if (!parser.isSet(configOption)) {
+        lastFile = QSettings().value(QStringLiteral("files/current")).toString();
+        if (!lastFile.isEmpty()) {
+            LabConfigResult r = loadLabConfig(lastFile);
+            if (r.ok()) {
+                config = r.config;
+                printErr(QStringLiteral("balancer-lab: reopening the last lab, %1 (--config FILE opens another)").arg(lastFile));
+            } else {
+                printErr(QStringLiteral("balancer-lab: the last lab no longer loads, using the default lab:\n") + r.error);
+                QSettings().remove(QStringLiteral("files/current"));
+            }
+        }
+    } else {
+        QSettings().setValue(QStringLiteral("files/current"), QFileInfo(parser.value(configOption)).absoluteFilePath());
+    }
 
     QApplication app(argc, argv);
     SignalWatcher signals;

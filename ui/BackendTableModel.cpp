@@ -1,7 +1,9 @@
 #include "BackendTableModel.h"
 
+#include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
 #include "lab/Lab.h"
+#include "metrics/MetricsHistory.h"
 
 #include <QBrush>
 #include <QColor>
@@ -13,7 +15,28 @@ BackendTableModel::BackendTableModel(Lab* lab, QObject* parent)
     , m_lab(lab)
 {
     for (int i = 0; i < m_lab->backendCount(); ++i)
-        m_rows << snapshot(i);
+        m_rows << buildRow(i, nullptr);
+    connect(m_lab, &Lab::backendInserted, this, [this](int row) {
+        beginInsertRows({}, row, row);
+        m_rows.insert(row, buildRow(row, nullptr));
+        endInsertRows();
+        Q_EMIT rowsRebuilt();
+    });
+    connect(m_lab, &Lab::backendRemoved, this, [this](int row) {
+        beginRemoveRows({}, row, row);
+        m_rows.removeAt(row);
+        endRemoveRows();
+        Q_EMIT rowsRebuilt();
+    });
+    connect(m_lab, &Lab::labReset, this, [this] {
+        beginResetModel();
+        m_rows.clear();
+        for (int i = 0; i < m_lab->backendCount(); ++i)
+            m_rows << buildRow(i, nullptr);
+        endResetModel();
+        Q_EMIT rowsRebuilt();
+    });
+    connect(m_lab, &Lab::backendStateChanged, this, &BackendTableModel::refreshState);
 }
 
 int BackendTableModel::rowCount(const QModelIndex& parent) const
@@ -30,33 +53,126 @@ QString BackendTableModel::stateText(RowState s)
 {
     switch (s) {
     case RowState::Up: return tr("up");
+    case RowState::Down: return tr("down");
+    case RowState::Draining: return tr("draining");
+    case RowState::Drained: return tr("drained");
     case RowState::Stopped: return tr("stopped");
     case RowState::Refusing: return tr("refusing");
+    case RowState::Hanging: return tr("hanging");
     case RowState::External: return tr("external");
     }
     return {};
 }
 
-BackendTableModel::Row BackendTableModel::snapshot(int i) const
+QString BackendTableModel::stateExplanation(RowState s)
+{
+    switch (s) {
+    case RowState::Up: return tr("In rotation: the proxy sends it requests.");
+    case RowState::Down: return tr("A connection to it was just refused: the proxy skips it for 2 s, then tries again.");
+    case RowState::Draining: return tr("Draining: no new requests; the ones in flight are finishing.");
+    case RowState::Drained: return tr("Drained: out of rotation with nothing in flight; safe to stop.");
+    case RowState::Stopped: return tr("Stopped by the operator: connections to its port are refused.");
+    case RowState::Refusing: return tr("The 'refuse' fault is on: its port is closed until the fault is lifted.");
+    case RowState::Hanging: return tr("The 'hang' fault is on: it accepts requests and never answers.");
+    case RowState::External: return tr("A backend outside the lab, reached over the network.");
+    }
+    return {};
+}
+
+QColor BackendTableModel::stateColor(RowState s)
+{
+    switch (s) {
+    case RowState::Up: return QColor(0xb8, 0xe8, 0xb8);
+    case RowState::Down:
+    case RowState::Stopped: return QColor(0xf2, 0xa0, 0xa0);
+    case RowState::Draining:
+    case RowState::Drained: return QColor(0xf8, 0xe0, 0x90);
+    case RowState::Refusing:
+    case RowState::Hanging: return QColor(0xf6, 0xc0, 0x8a);
+    case RowState::External: return QColor(0xdc, 0xe4, 0xf0);
+    }
+    return {};
+}
+
+BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* history) const
 {
     Row r;
-    if (const FakeBackend* b = m_lab->embeddedBackend(i)) {
-        r.state = b->isListening() ? RowState::Up : b->isStarted() ? RowState::Refusing : RowState::Stopped;
-        r.activeConnections = b->counters().activeConnections.load(std::memory_order_relaxed);
-        r.requests = b->counters().requests.load(std::memory_order_relaxed);
+    const BackendConfig& cfg = m_lab->backendConfig(i);
+    r.name = cfg.name;
+    r.address = QStringLiteral("%1:%2").arg(cfg.host).arg(cfg.port);
+    r.weight = cfg.weight;
+    const BackendPtr b = m_lab->poolBackend(i);
+    const qint64 now = steadyNowMs();
+    if (const FakeBackend* fake = m_lab->embeddedBackend(i)) {
+        r.embedded = true;
+        const FaultProfile f = fake->faults();
+        r.state = !fake->isStarted() ? RowState::Stopped
+                  : !fake->isListening() ? RowState::Refusing
+                  : f.hang               ? RowState::Hanging
+                                         : RowState::Up;
+    } else {
+        r.state = RowState::External;
+    }
+    if (b) {
+        r.active = b->activeRequests.load(std::memory_order_relaxed);
+        if (!b->enabled.load(std::memory_order_relaxed))
+            r.state = r.active > 0 ? RowState::Draining : RowState::Drained;
+        else if ((r.state == RowState::Up || r.state == RowState::External) && b->passivelyDown(now))
+            r.state = RowState::Down;
+        else if (r.state == RowState::External)
+            r.state = RowState::Up;
+    }
+    if (history && b && !history->isEmpty()) {
+        if (const TrafficStats* t = MetricsHistory::find(history->latest(), b->id)) {
+            r.connections = t->activeConnections;
+            r.requests = t->requests;
+            r.errors = t->errors();
+        }
+        r.rate = history->requestRate(b->id, kRateWindowMs);
+        const LatencySummary l = history->recentLatency(b->id, kLatencyWindowMs);
+        r.p50 = l.percentileMs(50);
+        r.p95 = l.percentileMs(95);
+        r.p99 = l.percentileMs(99);
+    } else if (i < m_rows.size() && m_rows[i].name == r.name) {
+        // keep the traffic columns until the next snapshot
+        const Row& old = m_rows[i];
+        r.connections = old.connections;
+        r.requests = old.requests;
+        r.rate = old.rate;
+        r.errors = old.errors;
+        r.p50 = old.p50;
+        r.p95 = old.p95;
+        r.p99 = old.p99;
     }
     return r;
 }
 
-void BackendTableModel::refresh()
+void BackendTableModel::updateRows(const MetricsHistory* history)
 {
-    for (int i = 0; i < int(m_rows.size()); ++i) {
-        Row r = snapshot(i);
+    for (int i = 0; i < int(m_rows.size()) && i < m_lab->backendCount(); ++i) {
+        Row r = buildRow(i, history);
         if (r == m_rows[i])
             continue;
-        m_rows[i] = r;
+        m_rows[i] = std::move(r);
         Q_EMIT dataChanged(index(i, 0), index(i, ColumnCount - 1));
     }
+}
+
+void BackendTableModel::refresh(const MetricsHistory& history)
+{
+    updateRows(&history);
+}
+
+void BackendTableModel::refreshState()
+{
+    updateRows(nullptr);
+}
+
+static QString ms(double v)
+{
+    if (v <= 0)
+        return QStringLiteral("–");
+    return v < 10 ? QString::number(v, 'f', 2) : v < 100 ? QString::number(v, 'f', 1) : QString::number(v, 'f', 0);
 }
 
 QVariant BackendTableModel::data(const QModelIndex& index, int role) const
@@ -64,38 +180,62 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Row& r = m_rows[index.row()];
-    const BackendConfig& cfg = m_lab->backendConfig(index.row());
-    if (role == Qt::DisplayRole) {
+    if (role == Qt::DisplayRole || role == Qt::EditRole) {
         switch (index.column()) {
         case State: return stateText(r.state);
-        case Name: return cfg.name;
-        case Address: return QStringLiteral("%1:%2").arg(cfg.host).arg(cfg.port);
-        case Weight: return cfg.weight;
-        case Connections: return r.activeConnections;
+        case Name: return r.name;
+        case Address: return r.address;
+        case Weight: return r.weight;
+        case Active: return r.active;
+        case Connections: return r.connections;
         case Requests: return r.requests;
+        case Rate: return role == Qt::EditRole ? QVariant(r.rate) : QVariant(QString::number(r.rate, 'f', 0));
+        case Errors: return r.errors;
+        case P50: return role == Qt::EditRole ? QVariant(r.p50) : QVariant(ms(r.p50));
+        case P95: return role == Qt::EditRole ? QVariant(r.p95) : QVariant(ms(r.p95));
+        case P99: return role == Qt::EditRole ? QVariant(r.p99) : QVariant(ms(r.p99));
         case Action: return {};
         }
     }
-    if (role == Qt::BackgroundRole && index.column() == State) {
-        switch (r.state) {
-        case RowState::Up: return QBrush(QColor(0xc8, 0xf0, 0xc8));
-        case RowState::Stopped: return QBrush(QColor(0xf6, 0xb8, 0xb8));
-        case RowState::Refusing: return QBrush(QColor(0xf8, 0xd8, 0xa0));
-        case RowState::External: return QBrush(QColor(0xe4, 0xe4, 0xe4));
-        }
+    if (role == Qt::BackgroundRole) {
+        if (index.column() == State)
+            return QBrush(stateColor(r.state));
+        if (r.state == RowState::Stopped || r.state == RowState::Down)
+            return QBrush(QColor(0xfb, 0xe3, 0xe3)); // the whole row reads red
     }
-    if (role == Qt::TextAlignmentRole && (index.column() == Connections || index.column() == Requests ||
-                                          index.column() == Weight))
+    if (role == Qt::ForegroundRole && index.column() == Errors && r.errors > 0)
+        return QBrush(QColor(0xb0, 0x20, 0x20));
+    if (role == Qt::TextAlignmentRole && index.column() >= Weight && index.column() <= P99)
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
-    if (role == Qt::ToolTipRole && index.column() == State) {
-        switch (r.state) {
-        case RowState::Up: return tr("Listening: the backend accepts connections and answers requests.");
-        case RowState::Stopped: return tr("Stopped by the operator: connections to its port are refused.");
-        case RowState::Refusing: return tr("The 'refuse' fault is on: the port is closed until it is lifted.");
-        case RowState::External: return tr("A backend outside the lab; its state comes from health checks.");
-        }
+    if (role == Qt::ToolTipRole) {
+        if (index.column() == State)
+            return stateExplanation(r.state);
+        if (index.column() == Weight)
+            return tr("Double-click to change the weight (1-1000); it applies to the next pick.");
+        return headerData(index.column(), Qt::Horizontal, Qt::ToolTipRole);
     }
     return {};
+}
+
+Qt::ItemFlags BackendTableModel::flags(const QModelIndex& index) const
+{
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && index.column() == Weight)
+        f |= Qt::ItemIsEditable;
+    return f;
+}
+
+bool BackendTableModel::setData(const QModelIndex& index, const QVariant& value, int role)
+{
+    if (role != Qt::EditRole || !checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) ||
+        index.column() != Weight)
+        return false;
+    bool ok = false;
+    const int w = value.toInt(&ok);
+    if (!ok || w < 1 || w > 1000)
+        return false;
+    m_lab->setWeight(index.row(), w); // emits backendStateChanged -> refreshState -> dataChanged
+    return true;
 }
 
 QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation, int role) const
@@ -108,20 +248,32 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
         case Name: return tr("Name");
         case Address: return tr("Address");
         case Weight: return tr("Weight");
-        case Connections: return tr("Connections");
+        case Active: return tr("Active");
+        case Connections: return tr("Conns");
         case Requests: return tr("Requests");
+        case Rate: return tr("Req/s");
+        case Errors: return tr("Errors");
+        case P50: return tr("p50 ms");
+        case P95: return tr("p95 ms");
+        case P99: return tr("p99 ms");
         case Action: return tr("Action");
         }
     }
     if (role == Qt::ToolTipRole) {
         switch (section) {
-        case State: return tr("Whether the backend is listening, stopped, or refusing on purpose.");
-        case Name: return tr("The backend's name; proxied responses carry it in X-Served-By.");
+        case State: return tr("Whether the proxy sends this backend requests, and if not, why.");
+        case Name: return tr("The backend's name; proxied responses carry it in the X-Served-By header.");
         case Address: return tr("Where the backend listens (host:port).");
-        case Weight: return tr("Relative share of traffic for weighted algorithms.");
-        case Connections: return tr("TCP connections open to the backend right now.");
-        case Requests: return tr("Requests the backend has answered since it was created.");
-        case Action: return tr("Start or stop an embedded backend.");
+        case Weight: return tr("Relative share of traffic for weighted algorithms; double-click to edit.");
+        case Active: return tr("Requests the proxy has in flight on this backend right now.");
+        case Connections: return tr("TCP connections the proxy holds open to it, busy or idle keep-alive.");
+        case Requests: return tr("Requests the proxy has sent to it (each retry counts once more).");
+        case Rate: return tr("Requests per second over the last second.");
+        case Errors: return tr("Answers of 5xx plus attempts that got no answer (refused, reset, timed out).");
+        case P50: return tr("Median latency over the last 10 s: half the requests were faster.");
+        case P95: return tr("95th percentile latency over the last 10 s: 1 request in 20 was slower.");
+        case P99: return tr("99th percentile latency over the last 10 s: the tail 1 in 100 sees.");
+        case Action: return tr("Start or stop an embedded backend (Stop closes its port).");
         }
     }
     return {};

@@ -6,36 +6,63 @@
 namespace lab {
 
 class Lab;
+class MetricsHistory;
 
 // The backend board: one row per backend of the lab. Fed by refresh(), which a timer in the window calls
-// ~10 times a second: it reads a snapshot of the lab's counters and emits dataChanged only for rows that
-// changed, so no per-request signal ever reaches the GUI thread.
+// ~10 times a second with the metrics history: it builds each row from the lab and the latest snapshot
+// and emits dataChanged only for rows that changed, so no per-request signal ever reaches the GUI thread.
+// Rows follow the lab (backendInserted / backendRemoved / labReset). The Weight column is editable and
+// applies to the running pool at once.
 class BackendTableModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { State, Name, Address, Weight, Connections, Requests, Action, ColumnCount };
+    enum Column {
+        State, Name, Address, Weight, Active, Connections, Requests, Rate, Errors, P50, P95, P99, Action, ColumnCount
+    };
+    // The windows the live columns are computed over.
+    static constexpr qint64 kRateWindowMs = 1000;
+    static constexpr qint64 kLatencyWindowMs = 10'000;
 
     explicit BackendTableModel(Lab* lab, QObject* parent = nullptr);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-    void refresh();
+    void refresh(const MetricsHistory& history);
+    // Refresh from the lab only (state, weight), keeping the traffic columns.
+    void refreshState();
 
-    enum class RowState { Up, Stopped, Refusing, External };
+    enum class RowState { Up, Down, Draining, Drained, Stopped, Refusing, Hanging, External };
     struct Row {
         RowState state = RowState::External;
-        int activeConnections = 0;
-        quint64 requests = 0;
+        QString name;
+        QString address;
+        int weight = 1;
+        bool embedded = false;
+        int active = 0;            // requests in flight through the proxy
+        qint64 connections = 0;    // proxy connections open to the backend (busy + idle keep-alive)
+        quint64 requests = 0;      // attempts the proxy sent to it
+        double rate = 0;           // requests/s over the last second
+        quint64 errors = 0;        // 5xx answers and failed attempts (refused, reset, timeout)
+        double p50 = 0, p95 = 0, p99 = 0; // ms over the last 10 s; 0 = no requests
         bool operator==(const Row&) const = default;
     };
     const Row& row(int i) const { return m_rows[i]; }
     static QString stateText(RowState s);
+    static QString stateExplanation(RowState s);
+    static QColor stateColor(RowState s);
+
+Q_SIGNALS:
+    // Rows were inserted, removed or reset: the window re-creates the Start/Stop buttons.
+    void rowsRebuilt();
 
 private:
-    Row snapshot(int i) const;
+    Row buildRow(int i, const MetricsHistory* history) const;
+    void updateRows(const MetricsHistory* history);
 
     Lab* m_lab;
     QList<Row> m_rows;

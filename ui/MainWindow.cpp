@@ -1,84 +1,259 @@
 #include "MainWindow.h"
 
 #include "BackendTableModel.h"
+#include "ChartsPanel.h"
+#include "Panels.h"
+#include "TraceModel.h"
 #include "backends/FakeBackend.h"
 #include "lab/Lab.h"
+#include "loadgen/LoadGenerator.h"
+#include "metrics/RequestTrace.h"
+#include "proxy/Proxy.h"
 
-#include <QDateTime>
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
 
 namespace lab {
 
+namespace {
+constexpr int kMaxRecent = 8;
+
+QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
+{
+    auto* w = new QWidget;
+    auto* layout = new QVBoxLayout(w);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->setSpacing(2);
+    auto* label = new QLabel(title);
+    label->setWordWrap(true);
+    layout->addWidget(label);
+    layout->addWidget(body, 1);
+    if (extra)
+        layout->addLayout(extra);
+    return w;
+}
+} // namespace
+
 MainWindow::MainWindow(Lab* lab, QWidget* parent)
     : QMainWindow(parent)
     , m_lab(lab)
     , m_model(new BackendTableModel(lab, this))
+    , m_traceModel(new TraceModel(this))
+    , m_generator(new LoadGenerator(this))
     , m_table(new QTableView)
+    , m_traceView(new QTableView)
+    , m_traceDetails(new QPlainTextEdit)
     , m_events(new QPlainTextEdit)
+    , m_backendPanel(new BackendPanel(lab))
+    , m_proxyPanel(new ProxyPanel(lab))
+    , m_trafficPanel(new TrafficPanel(lab, m_generator))
+    , m_consolePanel(new ConsolePanel(lab))
+    , m_charts(new ChartsPanel)
+    , m_tabs(new QTabWidget)
+    , m_mainSplit(new QSplitter(Qt::Horizontal))
+    , m_leftSplit(new QSplitter(Qt::Vertical))
+    , m_rightSplit(new QSplitter(Qt::Vertical))
+    , m_status(new QLabel)
     , m_refreshTimer(new QTimer(this))
 {
     setWindowTitle(tr("Balancer Lab"));
+    m_clock.start();
 
+    // The board.
     m_table->setModel(m_model);
+    m_table->setObjectName(QStringLiteral("board"));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
     m_table->verticalHeader()->hide();
-    m_table->horizontalHeader()->setStretchLastSection(false);
+    m_table->verticalHeader()->setDefaultSectionSize(26);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(BackendTableModel::Name, QHeaderView::Stretch);
+    m_table->setToolTip(tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
+    auto* addEmbeddedButton = new QPushButton(tr("+ &Embedded backend"));
+    addEmbeddedButton->setToolTip(tr("Start another fake backend in the lab on the next free port and add it to the pool."));
+    auto* addExternalButton = new QPushButton(tr("+ E&xternal…"));
+    addExternalButton->setToolTip(tr("Add a backend outside the lab by host:port (e.g. one started with balancer-lab backend)."));
+    auto* removeButton = new QPushButton(tr("&Remove"));
+    removeButton->setObjectName(QStringLiteral("removeBackend"));
+    removeButton->setToolTip(tr("Take the selected backend out of the pool (an embedded one is stopped)."));
+    connect(addEmbeddedButton, &QPushButton::clicked, this, &MainWindow::addEmbedded);
+    connect(addExternalButton, &QPushButton::clicked, this, &MainWindow::addExternal);
+    connect(removeButton, &QPushButton::clicked, this, &MainWindow::removeSelected);
+    auto* boardButtons = new QHBoxLayout;
+    boardButtons->addWidget(addEmbeddedButton);
+    boardButtons->addWidget(addExternalButton);
+    boardButtons->addWidget(removeButton);
+    boardButtons->addStretch(1);
+    QWidget* board = titled(tr("<b>Backends</b> — stop one and watch its traffic move to the others."), m_table, boardButtons);
 
-    for (int row = 0; row < m_lab->backendCount(); ++row) {
-        QPushButton* button = nullptr;
-        if (m_lab->embeddedBackend(row)) {
-            button = new QPushButton;
-            button->setObjectName(QStringLiteral("startStop-") + m_lab->backendConfig(row).name);
-            connect(button, &QPushButton::clicked, this, [this, row] { toggleBackend(row); });
-            m_table->setIndexWidget(m_model->index(row, BackendTableModel::Action), button);
-        }
-        m_buttons << button;
-        updateButton(row);
-    }
+    // The trace.
+    m_traceView->setModel(m_traceModel);
+    m_traceView->setObjectName(QStringLiteral("trace"));
+    m_traceView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_traceView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_traceView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_traceView->verticalHeader()->hide();
+    m_traceView->verticalHeader()->setDefaultSectionSize(22);
+    m_traceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_traceView->horizontalHeader()->setStretchLastSection(true);
+    m_traceDetails->setReadOnly(true);
+    m_traceDetails->setPlaceholderText(tr("Select a request to see its details."));
+    auto* traceSplit = new QSplitter(Qt::Vertical);
+    traceSplit->addWidget(m_traceView);
+    traceSplit->addWidget(m_traceDetails);
+    traceSplit->setStretchFactor(0, 3);
+    traceSplit->setStretchFactor(1, 1);
+    connect(m_traceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
+        m_traceDetails->setPlainText(current.isValid() ? TraceModel::describe(m_traceModel->entry(current.row())) : QString());
+    });
 
     m_events->setReadOnly(true);
+    m_events->setObjectName(QStringLiteral("events"));
     m_events->setMaximumBlockCount(2000);
-    m_events->setPlaceholderText(tr("Events (backends started and stopped, faults, failovers) appear here."));
+    m_events->setPlaceholderText(tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
 
-    auto* title = new QLabel(tr("<b>Backends</b> — start and stop the embedded backends; watch requests arrive."));
-    auto* top = new QWidget;
-    auto* topLayout = new QVBoxLayout(top);
-    topLayout->setContentsMargins(0, 0, 0, 0);
-    topLayout->addWidget(title);
-    topLayout->addWidget(m_table);
+    m_tabs->addTab(m_backendPanel, tr("&Backend"));
+    m_tabs->addTab(m_trafficPanel, tr("&Traffic"));
+    m_tabs->addTab(m_consolePanel, tr("C&onsole"));
+    m_tabs->addTab(traceSplit, tr("Tr&ace"));
+    m_tabs->setTabToolTip(0, tr("Faults and draining for the backend selected on the board."));
+    m_tabs->setTabToolTip(1, tr("Send a bounded burst of requests through the proxy."));
+    m_tabs->setTabToolTip(2, tr("Send one request by hand and see which backend answered, and how."));
+    m_tabs->setTabToolTip(3, tr("Recent requests (sampled under load) with the backends each one tried."));
 
-    auto* splitter = new QSplitter(Qt::Vertical);
-    splitter->addWidget(top);
-    splitter->addWidget(m_events);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 1);
-    setCentralWidget(splitter);
+    m_leftSplit->addWidget(board);
+    m_leftSplit->addWidget(m_charts);
+    m_leftSplit->setStretchFactor(0, 1);
+    m_leftSplit->setStretchFactor(1, 1);
+    m_rightSplit->addWidget(m_tabs);
+    m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
+    m_rightSplit->setStretchFactor(0, 3);
+    m_rightSplit->setStretchFactor(1, 2);
+    m_mainSplit->addWidget(m_leftSplit);
+    m_mainSplit->addWidget(m_rightSplit);
+    m_mainSplit->setStretchFactor(0, 5);
+    m_mainSplit->setStretchFactor(1, 2);
 
-    QStringList listeners;
-    for (const ListenerConfig& l : m_lab->config().listeners)
-        listeners << QStringLiteral("%1 %2:%3").arg(l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"), l.address).arg(l.port);
-    statusBar()->showMessage(tr("Listeners: %1 · algorithm: %2")
-                                 .arg(listeners.isEmpty() ? tr("none") : listeners.join(QStringLiteral(", ")),
-                                      m_lab->config().algorithm));
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->setSpacing(2);
+    layout->addWidget(m_proxyPanel);
+    layout->addWidget(m_mainSplit, 1);
+    setCentralWidget(central);
+    statusBar()->addPermanentWidget(m_status, 1);
+    m_status->setObjectName(QStringLiteral("statusSummary"));
 
-    connect(m_lab, &Lab::eventLogged, this, &MainWindow::appendEvent);
+    buildMenus();
+    rebuildButtons();
+
+    connect(m_model, &BackendTableModel::rowsRebuilt, this, &MainWindow::rebuildButtons);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) { m_backendPanel->setRow(current.isValid() ? current.row() : -1); });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_backendPanel->setRow(-1); });
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this] { m_backendPanel->setRow(selectedRow()); });
     connect(m_lab, &Lab::backendStateChanged, this, [this](int row) {
         updateButton(row);
-        m_model->refresh();
+        if (row == m_backendPanel->row())
+            m_backendPanel->reload();
     });
+    connect(m_lab, &Lab::labReset, this, [this] {
+        m_history.clear();
+        m_charts->reset();
+        m_traceModel->clear();
+    });
+    connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
-    m_refreshTimer->start(100);
-    resize(1100, 640);
+    m_refreshTimer->start(kRefreshMs);
+
+    // Sized for a 1366x768 screen; the splitters share out anything bigger.
+    m_mainSplit->setSizes({950, 400});
+    m_leftSplit->setSizes({200, 400});
+    m_rightSplit->setSizes({380, 220});
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1360, 720);
+    m_mainSplit->restoreState(settings.value(QStringLiteral("window/mainSplit")).toByteArray());
+    m_leftSplit->restoreState(settings.value(QStringLiteral("window/leftSplit")).toByteArray());
+    m_rightSplit->restoreState(settings.value(QStringLiteral("window/rightSplit")).toByteArray());
+    m_currentFile = settings.value(QStringLiteral("files/current")).toString();
+    refresh();
+}
+
+MainWindow::~MainWindow()
+{
+    m_refreshTimer->stop();
+    m_generator->stop();
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open lab…"), this, [this] {
+        const QString name = QFileDialog::getOpenFileName(this, tr("Open lab config"), QFileInfo(m_currentFile).path(),
+                                                          tr("Lab configs (*.json);;All files (*)"));
+        if (!name.isEmpty())
+            openConfigFile(name);
+    });
+    open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Open &recent"));
+    rebuildRecentMenu();
+    QAction* save = file->addAction(tr("&Save lab"), this, [this] {
+        if (m_currentFile.isEmpty()) {
+            const QString name = QFileDialog::getSaveFileName(this, tr("Save lab config"), QStringLiteral("lab.json"),
+                                                              tr("Lab configs (*.json)"));
+            if (!name.isEmpty())
+                saveConfigFile(name);
+        } else {
+            saveConfigFile(m_currentFile);
+        }
+    });
+    save->setShortcut(QKeySequence::Save);
+    file->addAction(tr("Save lab &as…"), this, [this] {
+        const QString name = QFileDialog::getSaveFileName(this, tr("Save lab config"),
+                                                          m_currentFile.isEmpty() ? QStringLiteral("lab.json") : m_currentFile,
+                                                          tr("Lab configs (*.json)"));
+        if (!name.isEmpty())
+            saveConfigFile(name);
+    });
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* labMenu = menuBar()->addMenu(tr("&Lab"));
+    labMenu->addAction(tr("Add &embedded backend"), this, &MainWindow::addEmbedded);
+    labMenu->addAction(tr("Add e&xternal backend…"), this, &MainWindow::addExternal);
+    labMenu->addAction(tr("&Remove selected backend"), this, &MainWindow::removeSelected);
+    labMenu->addSeparator();
+    labMenu->addAction(tr("Reset &charts"), m_charts, &ChartsPanel::reset);
+    labMenu->addAction(tr("Clear &trace"), m_traceModel, &TraceModel::clear);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Balancer Lab"), this, [this] {
+        QMessageBox::about(this, tr("About Balancer Lab"),
+                           tr("<b>Balancer Lab %1</b><p>A real HTTP load balancer with live views of what it does. "
+                              "Stop a backend, add latency, switch the algorithm, send traffic, and watch.</p>"
+                              "<p>Every column, knob and chart has a tooltip that explains it.</p>")
+                               .arg(QStringLiteral(LAB_VERSION)));
+    });
 }
 
 QPushButton* MainWindow::startStopButton(int row) const
@@ -86,20 +261,27 @@ QPushButton* MainWindow::startStopButton(int row) const
     return m_buttons.value(row);
 }
 
-void MainWindow::refresh()
+void MainWindow::rebuildButtons()
 {
-    m_model->refresh();
-}
-
-void MainWindow::appendEvent(const QString& text)
-{
-    m_events->appendPlainText(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz  ")) + text);
+    m_buttons.clear();
+    for (int row = 0; row < m_lab->backendCount(); ++row) {
+        QPushButton* button = nullptr;
+        if (m_lab->embeddedBackend(row)) {
+            button = new QPushButton;
+            button->setObjectName(QStringLiteral("startStop-") + m_lab->backendConfig(row).name);
+            const QString name = m_lab->backendConfig(row).name;
+            connect(button, &QPushButton::clicked, this, [this, name] { toggleBackend(m_lab->indexOf(name)); });
+            m_table->setIndexWidget(m_model->index(row, BackendTableModel::Action), button);
+        }
+        m_buttons << button;
+        updateButton(row);
+    }
 }
 
 void MainWindow::updateButton(int row)
 {
     QPushButton* button = m_buttons.value(row);
-    const FakeBackend* b = m_lab->embeddedBackend(row);
+    const FakeBackend* b = row >= 0 && row < m_lab->backendCount() ? m_lab->embeddedBackend(row) : nullptr;
     if (!button || !b)
         return;
     const bool started = b->isStarted();
@@ -110,7 +292,7 @@ void MainWindow::updateButton(int row)
 
 void MainWindow::toggleBackend(int row)
 {
-    const FakeBackend* b = m_lab->embeddedBackend(row);
+    const FakeBackend* b = row >= 0 ? m_lab->embeddedBackend(row) : nullptr;
     if (!b)
         return;
     if (b->isStarted()) {
@@ -118,10 +300,189 @@ void MainWindow::toggleBackend(int row)
     } else {
         QString error;
         if (!m_lab->startBackend(row, &error))
-            statusBar()->showMessage(error, 10000);
+            showMessage(error);
     }
     updateButton(row);
-    m_model->refresh();
+    m_model->refreshState();
+}
+
+int MainWindow::selectedRow() const
+{
+    const QModelIndex current = m_table->selectionModel()->currentIndex();
+    return current.isValid() && m_table->selectionModel()->isRowSelected(current.row(), {}) ? current.row() : -1;
+}
+
+void MainWindow::addEmbedded()
+{
+    QString error;
+    const int row = m_lab->addEmbeddedBackend(&error);
+    if (row < 0)
+        showMessage(error);
+    else
+        m_table->selectRow(row);
+}
+
+void MainWindow::addExternal()
+{
+    bool ok = false;
+    const QString spec = QInputDialog::getText(this, tr("Add external backend"),
+                                               tr("Address of a backend outside the lab (IP:port), e.g. 127.0.0.1:9001:"),
+                                               QLineEdit::Normal, QStringLiteral("127.0.0.1:"), &ok);
+    if (!ok || spec.trimmed().isEmpty())
+        return;
+    const qsizetype colon = spec.lastIndexOf(QLatin1Char(':'));
+    bool portOk = false;
+    const int port = colon > 0 ? spec.mid(colon + 1).trimmed().toInt(&portOk) : 0;
+    QString error;
+    const int row = portOk ? m_lab->addExternalBackend(spec.left(colon).trimmed(), port, &error) : -1;
+    if (row < 0)
+        showMessage(portOk ? error : tr("expected IP:port with a port from 1 to 65535 (got '%1')").arg(spec));
+    else
+        m_table->selectRow(row);
+}
+
+void MainWindow::removeSelected()
+{
+    const int row = selectedRow();
+    if (row < 0) {
+        showMessage(tr("Select a backend on the board first."));
+        return;
+    }
+    m_lab->removeBackend(row);
+}
+
+void MainWindow::refresh()
+{
+    m_history.push(m_lab->snapshot());
+    m_model->refresh(m_history);
+    pollEvents();
+    if (Proxy* p = m_lab->proxy())
+        m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
+    m_trafficPanel->refresh();
+    // The charts move twice a second: smooth enough to read, cheap enough at full load.
+    if (m_tick++ % 5 == 0)
+        m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
+    updateStatus();
+}
+
+void MainWindow::pollEvents()
+{
+    const QList<LabEvent> batch = m_lab->events().since(m_lastEvent);
+    if (batch.isEmpty())
+        return;
+    m_lastEvent = batch.last().sequence;
+    QString text;
+    for (const LabEvent& e : batch) {
+        if (!text.isEmpty())
+            text += QLatin1Char('\n');
+        text += e.time.toString(QStringLiteral("HH:mm:ss.zzz")) + QStringLiteral("  %1  ").arg(EventLog::kindName(e.kind), -8) + e.text;
+    }
+    m_events->appendPlainText(text);
+}
+
+QString MainWindow::statusText() const
+{
+    return m_status->text();
+}
+
+void MainWindow::updateStatus()
+{
+    QStringList listeners;
+    for (size_t i = 0; i < m_lab->proxies().size(); ++i) {
+        const Proxy* p = m_lab->proxies()[i].get();
+        listeners << (p->isListening() ? tr("http %1:%2").arg(p->settings().address.toString()).arg(p->port())
+                                       : tr("http stopped"));
+    }
+    if (listeners.isEmpty())
+        listeners << tr("no proxy running");
+    QString text = tr("%1 · %2").arg(listeners.join(QStringLiteral(", ")), m_lab->config().algorithm);
+    if (!m_history.isEmpty()) {
+        const TrafficStats& l = m_history.latest().listener;
+        text += tr(" · %1 requests · %2 req/s · %3 errors · %4 open connections")
+                    .arg(l.requests)
+                    .arg(m_history.requestRate(-1, 1000), 0, 'f', 0)
+                    .arg(l.errors())
+                    .arg(l.activeConnections);
+    }
+    if (!m_currentFile.isEmpty())
+        text += tr(" · %1").arg(QFileInfo(m_currentFile).fileName());
+    if (text != m_status->text())
+        m_status->setText(text);
+}
+
+void MainWindow::showMessage(const QString& text)
+{
+    statusBar()->showMessage(text, 10000);
+    m_lab->events().append(LabEvent::Kind::Config, text);
+}
+
+bool MainWindow::openConfigFile(const QString& fileName, QString* error)
+{
+    const LabConfigResult r = loadLabConfig(fileName);
+    if (!r.ok()) {
+        if (error)
+            *error = r.error;
+        if (isVisible())
+            QMessageBox::warning(this, tr("Cannot open lab"), r.error);
+        showMessage(r.error.section(QLatin1Char('\n'), 0, 0));
+        return false;
+    }
+    m_generator->stop();
+    m_lab->load(r.config);
+    QString why;
+    if (!m_lab->startEmbeddedBackends(&why) || !m_lab->startProxies(&why))
+        showMessage(why);
+    m_currentFile = QFileInfo(fileName).absoluteFilePath();
+    addRecent(m_currentFile);
+    return true;
+}
+
+bool MainWindow::saveConfigFile(const QString& fileName, QString* error)
+{
+    QString why;
+    if (!saveLabConfig(m_lab->config(), fileName, &why)) {
+        if (error)
+            *error = why;
+        showMessage(why);
+        return false;
+    }
+    m_currentFile = QFileInfo(fileName).absoluteFilePath();
+    addRecent(m_currentFile);
+    m_lab->events().append(LabEvent::Kind::Config, tr("lab saved to %1").arg(m_currentFile));
+    return true;
+}
+
+void MainWindow::addRecent(const QString& fileName)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("files/recent")).toStringList();
+    recent.removeAll(fileName);
+    recent.prepend(fileName);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("files/recent"), recent);
+    settings.setValue(QStringLiteral("files/current"), fileName);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("files/recent")).toStringList();
+    for (const QString& f : recent)
+        m_recentMenu->addAction(QFileInfo(f).fileName() + QStringLiteral("  (") + QFileInfo(f).path() + QLatin1Char(')'), this,
+                                [this, f] { openConfigFile(f); });
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/mainSplit"), m_mainSplit->saveState());
+    settings.setValue(QStringLiteral("window/leftSplit"), m_leftSplit->saveState());
+    settings.setValue(QStringLiteral("window/rightSplit"), m_rightSplit->saveState());
+    QMainWindow::closeEvent(event);
 }
 
 } // namespace lab

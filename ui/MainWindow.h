@@ -1,38 +1,108 @@
 #pragma once
 
+#include "metrics/MetricsHistory.h"
+
+#include <QElapsedTimer>
 #include <QMainWindow>
 
+class QLabel;
+class QMenu;
 class QPlainTextEdit;
 class QPushButton;
+class QSplitter;
+class QTabWidget;
 class QTableView;
 class QTimer;
 
 namespace lab {
 
+class BackendPanel;
 class BackendTableModel;
+class ChartsPanel;
+class ConsolePanel;
 class Lab;
+class LoadGenerator;
+class ProxyPanel;
+class TraceModel;
+class TrafficPanel;
 
-// The lab's window. It owns no data-path socket: it steers the Lab and shows snapshots of it.
+// The lab's window. It owns no data-path socket and receives no per-request signal: a 100 ms timer takes
+// one metrics snapshot of the lab, pushes it into a short history and lets every view read from that;
+// events and traces are polled as bounded batches. Operator actions go to the Lab, which applies them
+// live and logs them.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
+    static constexpr int kRefreshMs = 100;
+
     explicit MainWindow(Lab* lab, QWidget* parent = nullptr);
+    ~MainWindow() override;
     Q_DISABLE_COPY_MOVE(MainWindow)
 
     BackendTableModel* backendModel() const { return m_model; }
+    TraceModel* traceModel() const { return m_traceModel; }
+    QTableView* backendView() const { return m_table; }
     // The Start/Stop button of a backend row (nullptr for external backends).
     QPushButton* startStopButton(int row) const;
+    BackendPanel* backendPanel() const { return m_backendPanel; }
+    ProxyPanel* proxyPanel() const { return m_proxyPanel; }
+    TrafficPanel* trafficPanel() const { return m_trafficPanel; }
+    ConsolePanel* consolePanel() const { return m_consolePanel; }
+    ChartsPanel* chartsPanel() const { return m_charts; }
+    LoadGenerator* generator() const { return m_generator; }
+    QTabWidget* tabs() const { return m_tabs; }
+    QPlainTextEdit* eventView() const { return m_events; }
+    QString statusText() const;
+
+    // One refresh tick (the timer calls it; tests may too).
     void refresh();
+    // File > Open without the dialog. False with the error shown (and returned in *error).
+    bool openConfigFile(const QString& fileName, QString* error = nullptr);
+    bool saveConfigFile(const QString& fileName, QString* error = nullptr);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
 
 private:
-    void appendEvent(const QString& text);
+    void buildMenus();
+    void rebuildButtons();
     void updateButton(int row);
     void toggleBackend(int row);
+    void addEmbedded();
+    void addExternal();
+    void removeSelected();
+    int selectedRow() const;
+    void pollEvents();
+    void updateStatus();
+    void addRecent(const QString& fileName);
+    void rebuildRecentMenu();
+    void showMessage(const QString& text);
 
     Lab* m_lab;
     BackendTableModel* m_model;
+    TraceModel* m_traceModel;
+    LoadGenerator* m_generator;
+    MetricsHistory m_history;
+    QElapsedTimer m_clock;
+    int m_tick = 0;
+    quint64 m_lastEvent = 0;
+    QString m_currentFile;
+
     QTableView* m_table;
+    QTableView* m_traceView;
+    QPlainTextEdit* m_traceDetails;
     QPlainTextEdit* m_events;
+    BackendPanel* m_backendPanel;
+    ProxyPanel* m_proxyPanel;
+    TrafficPanel* m_trafficPanel;
+    ConsolePanel* m_consolePanel;
+    ChartsPanel* m_charts;
+    QTabWidget* m_tabs;
+    QSplitter* m_mainSplit;
+    QSplitter* m_leftSplit;
+    QSplitter* m_rightSplit;
+    QLabel* m_status;
+    QMenu* m_recentMenu = nullptr;
     QTimer* m_refreshTimer;
     QList<QPushButton*> m_buttons;
 };

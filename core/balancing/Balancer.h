@@ -29,5 +29,7 @@ public:
 
 // Returns null for an unknown name; names are LabConfig's knownAlgorithms().
 std::unique_ptr<Balancer> makeBalancer(const QString& name);
+// One sentence for a learner: what the algorithm does (the window's selector shows it).
+QString algorithmSummary(const QString& name);
 
 } // namespace lab

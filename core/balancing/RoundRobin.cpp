@@ -14,4 +14,11 @@ std::unique_ptr<Balancer> makeBalancer(const QString& name)
     return nullptr;
 }
 
+QString algorithmSummary(const QString& name)
+{
+    if (name == QLatin1String("round-robin"))
+        return QStringLiteral("Each request goes to the next backend in turn: a, b, c, a, b, c. Ignores weights and load.");
+    return {};
+}
+
 } // namespace lab

@@ -1,12 +1,28 @@
+// The window, offscreen: models checked by QAbstractItemModelTester, buttons clicked with QTest.
 #include "BackendTableModel.h"
+#include "ChartsPanel.h"
 #include "MainWindow.h"
+#include "Panels.h"
 #include "TestHttp.h"
+#include "TraceModel.h"
+#include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
 #include "lab/Lab.h"
+#include "loadgen/LoadGenerator.h"
+#include "proxy/Proxy.h"
 
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace lab;
@@ -22,64 +38,387 @@ LabConfig testLab()
         b.port = 0;
     return c;
 }
+
+struct RunningLab {
+    Lab lab{testLab()};
+    RunningLab()
+    {
+        lab.setEmbeddedPortBase(0);
+        QString error;
+        if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
+            qFatal("cannot start the test lab: %s", qPrintable(error));
+    }
+    quint16 proxyPort() const { return lab.proxy()->port(); }
+};
+
+QString cell(const QAbstractItemModel* m, int row, int column)
+{
+    return m->index(row, column).data().toString();
+}
+
+QPushButton* buttonNamed(QWidget& w, const QString& name)
+{
+    return w.findChild<QPushButton*>(name);
+}
 } // namespace
 
 class TestMainWindow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void boardShowsBackends();
-    void stopAndStartButtons();
+    void boardShowsBackendsAndProxiedTraffic();
+    void stopOn8002RefusesAndTrafficMoves();
+    void editingAWeightChangesThePool();
+    void faultKnobsApplyLive();
+    void drainTakesABackendOutOfRotation();
+    void addAndRemoveBackends();
+    void proxyControlsApplyLive();
+    void consoleShowsAnsweringBackendAndAttempts();
+    void trafficBurstMatchesTheBoard();
+    void traceAndEventsArriveInBatches();
+    void openAndSaveConfig();
     void screenshotIsNotBlank();
 };
 
-void TestMainWindow::boardShowsBackends()
+void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
 {
-    Lab lab(testLab());
-    QVERIFY(lab.startEmbeddedBackends(nullptr));
-    MainWindow w(&lab);
+    RunningLab r;
+    MainWindow w(&r.lab);
     QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester traceTester(w.traceModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     BackendTableModel* m = w.backendModel();
     QCOMPARE(m->rowCount(), 3);
-    QCOMPARE(m->index(1, BackendTableModel::Name).data().toString(), QStringLiteral("backend-8002"));
-    QCOMPARE(m->index(1, BackendTableModel::State).data().toString(), QStringLiteral("up"));
-    // Traffic shows up in the Requests column through the snapshot refresh.
-    QVERIFY(httpGet(lab.embeddedBackend(0)->port(), "/"));
-    QTRY_COMPARE(m->index(0, BackendTableModel::Requests).data().toULongLong(), 1ULL);
+    QCOMPARE(cell(m, 1, BackendTableModel::Name), QStringLiteral("backend-8002"));
+    QCOMPARE(cell(m, 1, BackendTableModel::State), QStringLiteral("up"));
+    for (int i = 0; i < 6; ++i)
+        QCOMPARE(httpGet(r.proxyPort(), "/")->status(), 200);
+    // Round robin: two each, seen through the snapshot refresh, with latency percentiles.
+    for (int row = 0; row < 3; ++row) {
+        QTRY_COMPARE(m->index(row, BackendTableModel::Requests).data().toULongLong(), 2ULL);
+        QVERIFY(m->index(row, BackendTableModel::P50).data(Qt::EditRole).toDouble() > 0);
+        QVERIFY(m->index(row, BackendTableModel::P99).data(Qt::EditRole).toDouble() >=
+                m->index(row, BackendTableModel::P50).data(Qt::EditRole).toDouble());
+    }
+    QTRY_VERIFY(w.statusText().contains(QStringLiteral("6 requests")));
+    QVERIFY(w.statusText().contains(QStringLiteral("round-robin")));
+    QVERIFY(!m->headerData(BackendTableModel::P99, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
 }
 
-void TestMainWindow::stopAndStartButtons()
+void TestMainWindow::stopOn8002RefusesAndTrafficMoves()
 {
-    Lab lab(testLab());
-    QVERIFY(lab.startEmbeddedBackends(nullptr));
-    MainWindow w(&lab);
+    RunningLab r;
+    MainWindow w(&r.lab);
     QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
-    const quint16 port = lab.embeddedBackend(1)->port();
-    QPushButton* button = w.findChild<QPushButton*>(QStringLiteral("startStop-backend-8002"));
+    const quint16 port = r.lab.embeddedBackend(1)->port();
+    QPushButton* button = buttonNamed(w, QStringLiteral("startStop-backend-8002"));
     QVERIFY(button);
+    QCOMPARE(button, w.startStopButton(1));
     QCOMPARE(button->text(), QStringLiteral("Stop"));
 
     QTest::mouseClick(button, Qt::LeftButton);
     QVERIFY(connectionRefused(port));
     QCOMPARE(button->text(), QStringLiteral("Start"));
-    QTRY_COMPARE(w.backendModel()->index(1, BackendTableModel::State).data().toString(), QStringLiteral("stopped"));
-    QCOMPARE(w.backendModel()->index(0, BackendTableModel::State).data().toString(), QStringLiteral("up"));
+    BackendTableModel* m = w.backendModel();
+    QTRY_COMPARE(cell(m, 1, BackendTableModel::State), QStringLiteral("stopped"));
+    QCOMPARE(m->index(1, BackendTableModel::State).data(Qt::BackgroundRole).value<QBrush>().color(),
+             BackendTableModel::stateColor(BackendTableModel::RowState::Stopped));
+    QCOMPARE(cell(m, 0, BackendTableModel::State), QStringLiteral("up"));
+
+    // Its traffic moves to the others: every request still gets 200, none is served by 8002.
+    for (int i = 0; i < 9; ++i) {
+        const auto resp = httpGet(r.proxyPort(), "/");
+        QCOMPARE(resp->status(), 200);
+        QVERIFY(resp->head.header("X-Served-By") != "backend-8002");
+    }
+    QTRY_COMPARE(m->index(0, BackendTableModel::Requests).data().toULongLong() +
+                     m->index(2, BackendTableModel::Requests).data().toULongLong(), 9ULL);
+    QTRY_VERIFY(w.eventView()->toPlainText().contains(QStringLiteral("backend-8002 stopped")));
 
     QTest::mouseClick(button, Qt::LeftButton);
     QCOMPARE(httpGet(port, "/health")->status(), 200);
-    QTRY_COMPARE(w.backendModel()->index(1, BackendTableModel::State).data().toString(), QStringLiteral("up"));
+    QTRY_COMPARE(cell(m, 1, BackendTableModel::State), QStringLiteral("up"));
     QCOMPARE(button->text(), QStringLiteral("Stop"));
+}
+
+void TestMainWindow::editingAWeightChangesThePool()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    BackendTableModel* m = w.backendModel();
+    const QModelIndex weight = m->index(2, BackendTableModel::Weight);
+    QVERIFY(m->flags(weight) & Qt::ItemIsEditable);
+    QVERIFY(!(m->flags(m->index(2, BackendTableModel::Name)) & Qt::ItemIsEditable));
+    QVERIFY(m->setData(weight, 5));
+    QCOMPARE(r.lab.poolBackend(2)->weight.load(), 5);
+    QCOMPARE(r.lab.config().backends[2].weight, 5);
+    QCOMPARE(weight.data().toInt(), 5);
+    QVERIFY(!m->setData(weight, 0)); // 1..1000
+    QVERIFY(!m->setData(weight, QStringLiteral("heavy")));
+    QCOMPARE(r.lab.poolBackend(2)->weight.load(), 5);
+}
+
+void TestMainWindow::faultKnobsApplyLive()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.backendView()->selectRow(0);
+    QCOMPARE(w.backendPanel()->row(), 0);
+    auto* latency = w.backendPanel()->findChildren<QSpinBox*>().value(0);
+    QVERIFY(latency);
+    latency->setValue(120);
+    QCOMPARE(r.lab.embeddedBackend(0)->faults().latencyMs, 120);
+    QCOMPARE(r.lab.config().backends[0].faults.latencyMs, 120);
+    QElapsedTimer t;
+    t.start();
+    QCOMPARE(httpGet(r.lab.embeddedBackend(0)->port(), "/")->status(), 200);
+    QVERIFY(t.elapsed() >= 120);
+    // The refuse knob closes the port; the board says so.
+    QCheckBox* refuse = nullptr;
+    for (QCheckBox* c : w.backendPanel()->findChildren<QCheckBox*>())
+        if (c->text() == QStringLiteral("Refuse"))
+            refuse = c;
+    QVERIFY(refuse);
+    refuse->setChecked(true);
+    QVERIFY(connectionRefused(r.lab.embeddedBackend(0)->port()));
+    QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("refusing"));
+    refuse->setChecked(false);
+    QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("up"));
+}
+
+void TestMainWindow::drainTakesABackendOutOfRotation()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.backendView()->selectRow(0);
+    QCheckBox* drain = nullptr;
+    for (QCheckBox* c : w.backendPanel()->findChildren<QCheckBox*>())
+        if (c->text() == QStringLiteral("Drain"))
+            drain = c;
+    QVERIFY(drain);
+    drain->setChecked(true);
+    QVERIFY(r.lab.isDraining(0));
+    QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("drained"));
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(httpGet(r.proxyPort(), "/")->head.header("X-Served-By") != "backend-8001");
+    drain->setChecked(false);
+    QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("up"));
+}
+
+void TestMainWindow::addAndRemoveBackends()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QPushButton* add = nullptr;
+    for (QPushButton* b : w.findChildren<QPushButton*>())
+        if (b->text().contains(QStringLiteral("Embedded")))
+            add = b;
+    QVERIFY(add);
+    QTest::mouseClick(add, Qt::LeftButton);
+    QCOMPARE(w.backendModel()->rowCount(), 4);
+    const QString name = cell(w.backendModel(), 3, BackendTableModel::Name);
+    QVERIFY(name.startsWith(QStringLiteral("backend-")));
+    QVERIFY(w.startStopButton(3));
+    QCOMPARE(r.lab.pool()->size(), 4);
+    // It takes traffic: four requests in round robin reach it once.
+    int hits = 0;
+    for (int i = 0; i < 4; ++i)
+        hits += httpGet(r.proxyPort(), "/")->head.header("X-Served-By") == name.toUtf8();
+    QCOMPARE(hits, 1);
+
+    const int externalRow = r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, nullptr);
+    QCOMPARE(externalRow, 4);
+    QCOMPARE(w.backendModel()->rowCount(), 5);
+    QCOMPARE(w.startStopButton(4), nullptr);
+    QCOMPARE(r.lab.addExternalBackend(QStringLiteral("not-an-ip"), 80, nullptr), -1);
+
+    w.backendView()->selectRow(1);
+    QTest::mouseClick(buttonNamed(w, QStringLiteral("removeBackend")), Qt::LeftButton);
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete); // the view deletes replaced buttons later
+    QCOMPARE(w.backendModel()->rowCount(), 4);
+    QCOMPARE(r.lab.indexOf(QStringLiteral("backend-8002")), -1);
+    QVERIFY(!r.lab.pool()->byName(QStringLiteral("backend-8002")));
+    QVERIFY(!buttonNamed(w, QStringLiteral("startStop-backend-8002")));
+    QCOMPARE(cell(w.backendModel(), 1, BackendTableModel::Name), QStringLiteral("backend-8003"));
+}
+
+void TestMainWindow::proxyControlsApplyLive()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QCOMPARE(w.proxyPanel()->algorithmBox()->currentText(), QStringLiteral("round-robin"));
+    QVERIFY(!w.proxyPanel()->algorithmBox()->itemData(0, Qt::ToolTipRole).toString().isEmpty());
+    auto spins = w.proxyPanel()->findChildren<QSpinBox*>();
+    QSpinBox* retries = nullptr;
+    for (QSpinBox* s : spins)
+        if (s->maximum() == 10)
+            retries = s;
+    QVERIFY(retries);
+    retries->setValue(0);
+    QTest::mouseClick(w.proxyPanel()->findChildren<QPushButton*>().last(), Qt::LeftButton); // Apply
+    QCOMPARE(r.lab.config().retry.retries, 0);
+    QCOMPARE(r.lab.proxy()->settings().retries, 0);
+    // With no retries a stopped backend now costs the client its request: the 502 proves the live change.
+    r.lab.stopBackend(0);
+    int bad = 0;
+    for (int i = 0; i < 3; ++i)
+        bad += httpGet(r.proxyPort(), "/")->status() == 502;
+    QCOMPARE(bad, 1);
+
+    QPushButton* startStop = buttonNamed(w, QStringLiteral("proxyStartStop"));
+    QCOMPARE(startStop->text(), QStringLiteral("Stop proxy"));
+    const quint16 port = r.proxyPort();
+    QTest::mouseClick(startStop, Qt::LeftButton);
+    QVERIFY(connectionRefused(port));
+    QCOMPARE(startStop->text(), QStringLiteral("Start proxy"));
+    QTest::mouseClick(startStop, Qt::LeftButton);
+    QCOMPARE(httpGet(r.proxyPort(), "/health")->status(), 200);
+}
+
+void TestMainWindow::consoleShowsAnsweringBackendAndAttempts()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    r.lab.stopBackend(0); // the console's first pick is refused: the attempts chain shows the failover
+    ConsolePanel* c = w.consolePanel();
+    c->methodBox()->setCurrentText(QStringLiteral("POST"));
+    c->pathEdit()->setText(QStringLiteral("/orders"));
+    c->bodyEdit()->setPlainText(QStringLiteral("mydata=123"));
+    QSignalSpy answered(c, &ConsolePanel::answered);
+    QTest::mouseClick(c->sendButton(), Qt::LeftButton);
+    QVERIFY(answered.wait(10000));
+    QVERIFY2(c->resultLabel()->text().contains(QStringLiteral("200")), qPrintable(c->resultLabel()->text()));
+    const QString response = c->responseView()->toPlainText();
+    QVERIFY(response.contains(QStringLiteral("mydata=123")));
+    const qsizetype at = response.indexOf(QStringLiteral("X-Served-By: "));
+    QVERIFY(at > 0);
+    const QString servedBy = response.mid(at + 13, response.indexOf(QLatin1Char('\n'), at) - at - 13);
+    QVERIFY(servedBy == QStringLiteral("backend-8002") || servedBy == QStringLiteral("backend-8003"));
+    QVERIFY(c->resultLabel()->text().contains(servedBy));
+    QVERIFY2(c->attemptsLabel()->text().contains(QStringLiteral("backend-8001: connection refused → %1: 200").arg(servedBy)),
+             qPrintable(c->attemptsLabel()->text()));
+
+    // A bad header line is refused before anything is sent.
+    c->findChildren<QPlainTextEdit*>().first()->setPlainText(QStringLiteral("no colon here"));
+    QTest::mouseClick(c->sendButton(), Qt::LeftButton);
+    QVERIFY(c->resultLabel()->text().contains(QStringLiteral("Not sent")));
+}
+
+void TestMainWindow::trafficBurstMatchesTheBoard()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    TrafficPanel* t = w.trafficPanel();
+    t->connectionsBox()->setValue(4);
+    t->rateBox()->setValue(0);
+    t->durationBox()->setValue(20);
+    t->maxRequestsBox()->setValue(300);
+    QSignalSpy finished(w.generator(), &LoadGenerator::finished);
+    QTest::mouseClick(t->startButton(), Qt::LeftButton);
+    QVERIFY(w.generator()->isRunning() || finished.size() == 1);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.generator()->isRunning(), 20000);
+    const LoadTotals totals = w.generator()->totals();
+    QCOMPARE(totals.sent, 300ULL);
+    QCOMPARE(totals.completed, 300ULL);
+    QCOMPARE(totals.byClass[2], 300ULL);
+    QCOMPARE(totals.socketErrors, 0ULL);
+    // The board counts what the proxy sent each backend: the same as what the generator was told.
+    BackendTableModel* m = w.backendModel();
+    for (int row = 0; row < 3; ++row)
+        QTRY_COMPARE(m->index(row, BackendTableModel::Requests).data().toULongLong(),
+                     totals.byBackend.value(cell(m, row, BackendTableModel::Name)));
+    quint64 sum = 0;
+    for (int row = 0; row < 3; ++row)
+        sum += m->index(row, BackendTableModel::Requests).data().toULongLong();
+    QCOMPARE(sum, 300ULL);
+    QCOMPARE(totals.byBackend.value(QStringLiteral("backend-8001")), 100ULL);
+    t->refresh();
+    QVERIFY(t->findChild<QLabel*>(QStringLiteral("trafficTotals"))->text().contains(QStringLiteral("answered 300")));
+    // The charts picked the traffic up too.
+    QTRY_VERIFY(w.chartsPanel()->shares().value(QStringLiteral("backend-8003")) == 100);
+}
+
+void TestMainWindow::traceAndEventsArriveInBatches()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester traceTester(w.traceModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    r.lab.stopBackend(1);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(httpGet(r.proxyPort(), "/trace-me")->status(), 200);
+    QTRY_COMPARE(w.traceModel()->rowCount(), 3);
+    bool sawFailover = false;
+    for (int row = 0; row < 3; ++row) {
+        QCOMPARE(cell(w.traceModel(), row, TraceModel::Path), QStringLiteral("/trace-me"));
+        sawFailover |= cell(w.traceModel(), row, TraceModel::Attempts).contains(QStringLiteral("backend-8002: connection refused → "));
+    }
+    QVERIFY(sawFailover);
+    QTRY_VERIFY(w.eventView()->toPlainText().contains(QStringLiteral("failover")));
+    // The trace model stays bounded.
+    QList<TraceEntry> many;
+    for (int i = 0; i < TraceModel::kMaxRows + 50; ++i) {
+        TraceEntry e;
+        e.sequence = w.traceModel()->lastSequence() + 1 + quint64(i);
+        e.path = QStringLiteral("/%1").arg(i);
+        many << e;
+    }
+    w.traceModel()->append(many);
+    QCOMPARE(w.traceModel()->rowCount(), TraceModel::kMaxRows);
+    QCOMPARE(cell(w.traceModel(), TraceModel::kMaxRows - 1, TraceModel::Path), QStringLiteral("/%1").arg(TraceModel::kMaxRows + 49));
+}
+
+void TestMainWindow::openAndSaveConfig()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QTemporaryDir dir;
+    r.lab.setWeight(0, 7);
+    const QString file = dir.filePath(QStringLiteral("saved.json"));
+    QVERIFY(w.saveConfigFile(file));
+    const LabConfigResult saved = loadLabConfig(file);
+    QVERIFY(saved.ok());
+    QCOMPARE(saved.config.backends[0].weight, 7);
+
+    // A two-backend lab replaces the running one.
+    LabConfig two = testLab();
+    two.backends.removeLast();
+    const QString twoFile = dir.filePath(QStringLiteral("two.json"));
+    QVERIFY(saveLabConfig(two, twoFile, nullptr));
+    QVERIFY(w.openConfigFile(twoFile));
+    QCOMPARE(w.backendModel()->rowCount(), 2);
+    QVERIFY(r.lab.proxy()->isListening());
+    QCOMPARE(httpGet(r.proxyPort(), "/")->status(), 200);
+
+    QFile bad(dir.filePath(QStringLiteral("bad.json")));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write(R"({"algorithm": "fastest"})");
+    bad.close();
+    QString error;
+    QVERIFY(!w.openConfigFile(bad.fileName(), &error));
+    QVERIFY2(error.contains(QStringLiteral("bad.json")) && error.contains(QStringLiteral("algorithm")), qPrintable(error));
+    QCOMPARE(w.backendModel()->rowCount(), 2); // nothing was lost
 }
 
 void TestMainWindow::screenshotIsNotBlank()
 {
-    Lab lab(testLab());
-    QVERIFY(lab.startEmbeddedBackends(nullptr));
-    MainWindow w(&lab);
-    w.resize(1100, 640);
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.resize(1366, 740);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
+    for (int i = 0; i < 30; ++i)
+        QVERIFY(httpGet(r.proxyPort(), "/"));
+    QTest::qWait(1200); // a few chart samples
     const QImage img = w.grab().toImage();
     const QString dir = qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath());
     QVERIFY(img.save(dir + QStringLiteral("/mainwindow.png")));
