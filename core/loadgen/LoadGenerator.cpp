@@ -109,6 +109,7 @@ public:
             m_request += "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(m_spec.body.size()) + "\r\n";
         m_request += "\r\n" + m_spec.body;
         m_end->setSingleShot(true);
+        m_end->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% late: more requests than asked
         connect(m_end, &QTimer::timeout, this, &LoadRun::finishSending);
         m_tick->setTimerType(Qt::PreciseTimer);
         connect(m_tick, &QTimer::timeout, this, &LoadRun::tick);
@@ -205,7 +206,8 @@ private:
     {
         // How many requests should have been sent by now; each one goes to an idle connection, or is
         // counted as not sent when every connection is still busy (the target is slower than the rate).
-        const quint64 due = quint64(double(m_spec.ratePerSecond) * double(m_clock.elapsed()) / 1000.0);
+        const qint64 elapsed = qMin<qint64>(m_clock.elapsed(), m_spec.durationMs);
+        const quint64 due = quint64(double(m_spec.ratePerSecond) * double(elapsed) / 1000.0);
         int cursor = 0;
         while (m_scheduled < due && m_sending) {
             ++m_scheduled;

@@ -1,0 +1,365 @@
+// The traffic generator and the request console against a real lab (proxy + embedded backends), and the
+// lab's live operations the window relies on.
+#include "ScriptedBackend.h"
+#include "TestHttp.h"
+#include "backend/BackendPool.h"
+#include "backends/FakeBackend.h"
+#include "lab/Lab.h"
+#include "loadgen/ConsoleClient.h"
+#include "loadgen/LoadGenerator.h"
+#include "metrics/RequestTrace.h"
+#include "proxy/Proxy.h"
+
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTest>
+
+using namespace lab;
+using namespace lab::test;
+
+namespace {
+LabConfig testLab()
+{
+    LabConfig c = LabConfig::defaultLab();
+    c.listeners[0].port = 0;
+    for (BackendConfig& b : c.backends)
+        b.port = 0;
+    return c;
+}
+
+struct RunningLab {
+    Lab lab{testLab()};
+    RunningLab()
+    {
+        lab.setEmbeddedPortBase(0);
+        QString error;
+        if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
+            qFatal("cannot start the test lab: %s", qPrintable(error));
+    }
+    quint16 port() const { return lab.proxy()->port(); }
+    LoadSpec spec() const
+    {
+        LoadSpec s;
+        s.port = port();
+        return s;
+    }
+};
+
+bool waitFinished(LoadGenerator& g, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (g.isRunning() && t.elapsed() < timeoutMs)
+        QTest::qWait(20);
+    return !g.isRunning();
+}
+} // namespace
+
+class TestLoadGen : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void invalidSpecsAreRefused_data();
+    void invalidSpecsAreRefused();
+    void boundedBurstCountsEveryRequest();
+    void durationEndsTheRunByItself();
+    void rateModeHoldsTheRate();
+    void stopEndsAtOnce();
+    void proxyDownCountsSocketErrors();
+    void connectionCloseResponsesReconnect();
+    void consoleRequestIsTracedWithAttempts();
+    void consoleReportsUnreachableProxy();
+    void consoleHeaderParsing();
+    void labAddsAndRemovesBackendsLive();
+    void labSwitchesProxyOptionsLive();
+    void labMovesTheListener();
+};
+
+void TestLoadGen::invalidSpecsAreRefused_data()
+{
+    QTest::addColumn<int>("field");
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("concurrency 0") << 0 << QStringLiteral("concurrency");
+    QTest::newRow("concurrency too high") << 1 << QStringLiteral("concurrency");
+    QTest::newRow("duration 0") << 2 << QStringLiteral("duration");
+    QTest::newRow("duration too long") << 3 << QStringLiteral("duration");
+    QTest::newRow("path without slash") << 4 << QStringLiteral("path");
+    QTest::newRow("method with space") << 5 << QStringLiteral("method");
+    QTest::newRow("negative rate") << 6 << QStringLiteral("rate");
+    QTest::newRow("port 0") << 7 << QStringLiteral("port");
+}
+
+void TestLoadGen::invalidSpecsAreRefused()
+{
+    QFETCH(int, field);
+    QFETCH(QString, mentions);
+    LoadSpec s;
+    switch (field) {
+    case 0: s.concurrency = 0; break;
+    case 1: s.concurrency = LoadSpec::kMaxConcurrency + 1; break;
+    case 2: s.durationMs = 0; break;
+    case 3: s.durationMs = LoadSpec::kMaxDurationMs + 1; break;
+    case 4: s.path = "x"; break;
+    case 5: s.method = "GE T"; break;
+    case 6: s.ratePerSecond = -1; break;
+    case 7: s.port = 0; break;
+    }
+    LoadGenerator g;
+    QString error;
+    QVERIFY(!g.start(s, &error));
+    QVERIFY2(error.contains(mentions), qPrintable(error));
+    QVERIFY(!g.isRunning());
+}
+
+void TestLoadGen::boundedBurstCountsEveryRequest()
+{
+    RunningLab r;
+    LoadGenerator g;
+    QSignalSpy finished(&g, &LoadGenerator::finished);
+    LoadSpec s = r.spec();
+    s.concurrency = 8;
+    s.maxRequests = 1000;
+    s.durationMs = 30'000;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 30'000));
+    QCOMPARE(finished.size(), 1);
+    const LoadTotals t = g.totals();
+    QCOMPARE(t.sent, 1000ULL);
+    QCOMPARE(t.completed, 1000ULL);
+    QCOMPARE(t.byClass[2], 1000ULL);
+    QCOMPARE(t.socketErrors, 0ULL);
+    QCOMPARE(t.latency.total, 1000ULL);
+    quint64 sum = 0;
+    for (quint64 n : t.byBackend)
+        sum += n;
+    QCOMPARE(sum, 1000ULL);
+    QCOMPARE(t.byBackend.size(), 3);
+    // The proxy saw exactly the same.
+    const MetricsSnapshot snap = r.lab.snapshot();
+    QCOMPARE(snap.listener.requests, 1000ULL);
+    for (const BackendStats& b : snap.backends)
+        QCOMPARE(b.traffic.requests, t.byBackend.value(b.name));
+}
+
+void TestLoadGen::durationEndsTheRunByItself()
+{
+    RunningLab r;
+    LoadGenerator g;
+    LoadSpec s = r.spec();
+    s.concurrency = 2;
+    s.ratePerSecond = 100;
+    s.durationMs = 600;
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 5000));
+    QVERIFY(t.elapsed() >= 550);
+    const LoadTotals totals = g.totals();
+    QVERIFY2(totals.completed > 20 && totals.completed <= 65, qPrintable(QString::number(totals.completed)));
+    QCOMPARE(totals.progress(), 1.0);
+}
+
+void TestLoadGen::rateModeHoldsTheRate()
+{
+    RunningLab r;
+    LoadGenerator g;
+    LoadSpec s = r.spec();
+    s.concurrency = 4;
+    s.ratePerSecond = 400;
+    s.durationMs = 1000;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 5000));
+    const LoadTotals t = g.totals();
+    // 400 due within one second; a loaded CI machine may lose a few to scheduling, never gain.
+    QVERIFY2(t.sent >= 320 && t.sent <= 401, qPrintable(QString::number(t.sent)));
+    QCOMPARE(t.completed, t.sent);
+}
+
+void TestLoadGen::stopEndsAtOnce()
+{
+    RunningLab r;
+    r.lab.setFaults(0, [] { FaultProfile f; f.hang = true; return f; }()); // some requests never end
+    LoadGenerator g;
+    LoadSpec s = r.spec();
+    s.concurrency = 6;
+    s.durationMs = 60'000;
+    QVERIFY(g.start(s));
+    QTest::qWait(300);
+    QVERIFY(g.isRunning());
+    QElapsedTimer t;
+    t.start();
+    g.stop();
+    QVERIFY(t.elapsed() < 1000);
+    QVERIFY(!g.isRunning());
+    const LoadTotals totals = g.totals();
+    QVERIFY(totals.socketErrors >= 1); // the hung ones were cut
+    QCOMPARE(totals.sent, totals.completed + totals.socketErrors);
+}
+
+void TestLoadGen::proxyDownCountsSocketErrors()
+{
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    LoadSpec s;
+    s.port = probe.serverPort();
+    probe.close(); // nothing listens there now
+    s.concurrency = 2;
+    s.durationMs = 300;
+    LoadGenerator g;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 5000));
+    const LoadTotals t = g.totals();
+    QCOMPARE(t.completed, 0ULL);
+    QCOMPARE(t.sent, 0ULL); // no connection, nothing sent: the generator waits and retries calmly
+}
+
+void TestLoadGen::connectionCloseResponsesReconnect()
+{
+    // A server that closes after every answer: each connection reconnects and goes on.
+    ScriptedBackend server([](const QByteArray&) {
+        return ScriptedBackend::Reply{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", true};
+    });
+    LoadGenerator g;
+    LoadSpec s;
+    s.port = server.port();
+    s.concurrency = 3;
+    s.maxRequests = 60;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 10'000));
+    QCOMPARE(g.totals().completed, 60ULL);
+    QCOMPARE(g.totals().byClass[2], 60ULL);
+    QCOMPARE(g.totals().socketErrors, 0ULL);
+    QVERIFY(server.connections() >= 60);
+}
+
+void TestLoadGen::consoleRequestIsTracedWithAttempts()
+{
+    RunningLab r;
+    r.lab.stopBackend(0);
+    ConsoleClient c;
+    QSignalSpy spy(&c, &ConsoleClient::finished);
+    ConsoleRequest req;
+    req.port = r.port();
+    req.method = "POST";
+    req.path = "/console";
+    req.body = "mydata=123";
+    req.headers = {{"X-Demo", "yes"}};
+    c.send(req);
+    QVERIFY(spy.wait(10'000));
+    const auto resp = spy.first().first().value<ConsoleResponse>();
+    QVERIFY2(resp.error.isEmpty(), qPrintable(resp.error));
+    QCOMPARE(resp.status, 200);
+    QVERIFY(resp.body.contains("mydata=123"));
+    QVERIFY2(resp.body.toLower().contains("x-demo"), resp.body.constData());
+    QVERIFY(!resp.servedBy.isEmpty());
+    QVERIFY(resp.servedBy != QStringLiteral("backend-8001"));
+    std::optional<TraceEntry> e;
+    QTRY_VERIFY((e = r.lab.proxy()->trace().findToken(resp.token)).has_value());
+    QCOMPARE(e->attempts, QStringLiteral("backend-8001: connection refused → %1: 200").arg(resp.servedBy));
+}
+
+void TestLoadGen::consoleReportsUnreachableProxy()
+{
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    ConsoleRequest req;
+    req.port = probe.serverPort();
+    probe.close();
+    ConsoleClient c;
+    QSignalSpy spy(&c, &ConsoleClient::finished);
+    c.send(req);
+    QVERIFY(spy.wait(10'000));
+    const auto resp = spy.first().first().value<ConsoleResponse>();
+    QVERIFY2(resp.error.contains(QStringLiteral("cannot reach the proxy")), qPrintable(resp.error));
+}
+
+void TestLoadGen::consoleHeaderParsing()
+{
+    QList<http::HttpHeader> h;
+    QString error;
+    QVERIFY(ConsoleRequest::parseHeaders(QStringLiteral("Accept: text/plain\n\nX-A:  b c \n"), &h, &error));
+    QCOMPARE(h.size(), 2);
+    QCOMPARE(h[1].name, QByteArray("X-A"));
+    QCOMPARE(h[1].value, QByteArray("b c"));
+    QVERIFY(!ConsoleRequest::parseHeaders(QStringLiteral("Accept text"), &h, &error));
+    QVERIFY(error.contains(QStringLiteral("line 1")));
+    QVERIFY(!ConsoleRequest::parseHeaders(QStringLiteral("Bad Name: x"), &h, &error));
+}
+
+void TestLoadGen::labAddsAndRemovesBackendsLive()
+{
+    RunningLab r;
+    QSignalSpy inserted(&r.lab, &Lab::backendInserted);
+    QString error;
+    const int row = r.lab.addEmbeddedBackend(&error);
+    QVERIFY2(row == 3, qPrintable(error));
+    QCOMPARE(inserted.size(), 1);
+    const QString name = r.lab.backendConfig(3).name;
+    QCOMPARE(name, QStringLiteral("backend-%1").arg(r.lab.embeddedBackend(3)->port()));
+    QSet<QByteArray> seen;
+    for (int i = 0; i < 8; ++i)
+        seen.insert(httpGet(r.port(), "/")->head.header("X-Served-By"));
+    QVERIFY(seen.contains(name.toUtf8()));
+    QCOMPARE(seen.size(), 4);
+
+    r.lab.removeBackend(0);
+    QCOMPARE(r.lab.backendCount(), 3);
+    seen.clear();
+    for (int i = 0; i < 6; ++i)
+        seen.insert(httpGet(r.port(), "/")->head.header("X-Served-By"));
+    QVERIFY(!seen.contains("backend-8001"));
+    QCOMPARE(seen.size(), 3);
+    // Removed names can be reused; duplicate names cannot.
+    BackendConfig dup;
+    dup.name = QStringLiteral("backend-8002");
+    QVERIFY(!r.lab.pool()->add(dup, &error));
+    QVERIFY(error.contains(QStringLiteral("already")));
+}
+
+void TestLoadGen::labSwitchesProxyOptionsLive()
+{
+    RunningLab r;
+    r.lab.setFaults(0, [] { FaultProfile f; f.latencyMs = 400; return f; }());
+    TimeoutsConfig t = r.lab.config().timeouts;
+    t.upstreamResponseMs = 100;
+    RetryConfig retry = r.lab.config().retry;
+    retry.retryOn = QStringList{};
+    QString error;
+    QVERIFY2(r.lab.setProxyOptions(retry, t, r.lab.config().listeners[0], &error), qPrintable(error));
+    // The same keep-alive connection sees the new timeout on its next request: 504 from the slow one.
+    TestHttpConnection c;
+    QVERIFY(c.connectTo(r.port()));
+    int timeouts = 0;
+    for (int i = 0; i < 3; ++i)
+        timeouts += c.request(getRequest("/"))->status() == 504;
+    QCOMPARE(timeouts, 1);
+    QString unknown;
+    QVERIFY(!r.lab.setAlgorithm(QStringLiteral("fastest"), &unknown));
+    QVERIFY(unknown.contains(QStringLiteral("round-robin")));
+}
+
+void TestLoadGen::labMovesTheListener()
+{
+    RunningLab r;
+    const quint16 old = r.port();
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 fresh = probe.serverPort();
+    probe.close();
+    ListenerConfig l = r.lab.config().listeners[0];
+    l.port = fresh;
+    QString error;
+    QVERIFY2(r.lab.setProxyOptions(r.lab.config().retry, r.lab.config().timeouts, l, &error), qPrintable(error));
+    QCOMPARE(r.lab.proxy()->port(), fresh);
+    QCOMPARE(httpGet(fresh, "/")->status(), 200);
+    QVERIFY(connectionRefused(old));
+    // A port in use is refused with a sentence that names it.
+    QTcpServer holder;
+    QVERIFY(holder.listen(QHostAddress::LocalHost, 0));
+    l.port = holder.serverPort();
+    QVERIFY(!r.lab.setProxyOptions(r.lab.config().retry, r.lab.config().timeouts, l, &error));
+    QVERIFY2(error.contains(QString::number(holder.serverPort())), qPrintable(error));
+}
+
+QTEST_GUILESS_MAIN(TestLoadGen)
+#include "tst_loadgen.moc"

@@ -1,0 +1,149 @@
+// Pure metrics logic: the history behind the board and charts, the event log, the trace ring.
+#include "metrics/EventLog.h"
+#include "metrics/MetricsHistory.h"
+#include "metrics/RequestTrace.h"
+
+#include <QTest>
+
+using namespace lab;
+
+namespace {
+// A snapshot at `atMs` where backend 0 has answered `requests` requests, each taking `micros`.
+MetricsSnapshot snap(qint64 atMs, std::uint64_t requests, std::uint64_t micros = 1000, std::uint64_t errors = 0)
+{
+    MetricsSnapshot s;
+    s.takenAtMs = atMs;
+    BackendStats b;
+    b.id = 0;
+    b.name = QStringLiteral("a");
+    b.traffic.requests = requests;
+    b.traffic.responsesByClass[5] = errors;
+    b.traffic.latency.buckets[size_t(LatencyHistogram::bucketOf(micros))] = requests;
+    b.traffic.latency.total = requests;
+    s.backends.append(b);
+    s.listener = b.traffic;
+    return s;
+}
+} // namespace
+
+class TestMetrics : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void rateOverTheWindow();
+    void rateWithTooLittleHistoryIsZero();
+    void recentLatencyIsOnlyTheWindow();
+    void historyIsBounded();
+    void backendAddedLaterCountsFromZero();
+    void eventLogKeepsOrderAndBound();
+    void eventLogSuppressesFloods();
+    void traceFindsTokens();
+};
+
+void TestMetrics::rateOverTheWindow()
+{
+    MetricsHistory h;
+    for (int i = 0; i <= 20; ++i)
+        h.push(snap(1000 + i * 100, std::uint64_t(i) * 50)); // 500 requests per second
+    QCOMPARE(h.requestRate(0, 1000), 500.0);
+    QCOMPARE(h.requestRate(-1, 1000), 500.0);
+    QCOMPARE(h.recentRequests(0, 1000), 500ULL);
+    QCOMPARE(h.requestRate(42, 1000), 0.0); // unknown backend
+}
+
+void TestMetrics::rateWithTooLittleHistoryIsZero()
+{
+    MetricsHistory h;
+    QCOMPARE(h.requestRate(0, 1000), 0.0);
+    h.push(snap(1000, 100));
+    QCOMPARE(h.requestRate(0, 1000), 0.0);
+    h.push(snap(1500, 150)); // half a second of history: rate over what there is
+    QCOMPARE(h.requestRate(0, 1000), 100.0);
+}
+
+void TestMetrics::recentLatencyIsOnlyTheWindow()
+{
+    MetricsHistory h;
+    // 1000 slow requests long ago, then 100 fast ones in the last second.
+    MetricsSnapshot old = snap(0, 1000, 200'000);
+    h.push(old);
+    MetricsSnapshot now = old;
+    now.takenAtMs = 20'000;
+    now.backends[0].traffic.requests += 100;
+    now.backends[0].traffic.latency.buckets[size_t(LatencyHistogram::bucketOf(500))] += 100;
+    now.backends[0].traffic.latency.total += 100;
+    h.push(now);
+    const LatencySummary recent = h.recentLatency(0, 1000);
+    QCOMPARE(recent.total, 100ULL);
+    QVERIFY(recent.percentileMs(99) < 1.0);
+    QVERIFY(now.backends[0].traffic.latency.percentileMs(50) > 100); // the cumulative view would mislead
+}
+
+void TestMetrics::historyIsBounded()
+{
+    MetricsHistory h(10'000);
+    for (int i = 0; i < 1000; ++i)
+        h.push(snap(i * 100, std::uint64_t(i)));
+    // 10 s of 100 ms snapshots are kept, plus one base: a longer window is capped at what is kept.
+    QCOMPARE(h.recentRequests(0, 60'000), 100ULL);
+    QCOMPARE(h.requestRate(0, 60'000), 10.0);
+}
+
+void TestMetrics::backendAddedLaterCountsFromZero()
+{
+    MetricsHistory h;
+    MetricsSnapshot a = snap(0, 10);
+    h.push(a);
+    MetricsSnapshot b = snap(1000, 20);
+    BackendStats added;
+    added.id = 7;
+    added.traffic.requests = 30;
+    b.backends.append(added);
+    h.push(b);
+    QCOMPARE(h.recentRequests(7, 1000), 30ULL);
+    QCOMPARE(h.recentRequests(0, 1000), 10ULL);
+}
+
+void TestMetrics::eventLogKeepsOrderAndBound()
+{
+    EventLog log(5, 1000);
+    for (int i = 0; i < 8; ++i)
+        log.append(LabEvent::Kind::Config, QStringLiteral("e%1").arg(i));
+    const QList<LabEvent> all = log.since(0);
+    QCOMPARE(all.size(), 5);
+    QCOMPARE(all.first().text, QStringLiteral("e3"));
+    QCOMPARE(all.last().text, QStringLiteral("e7"));
+    QCOMPARE(log.since(all[3].sequence).size(), 1);
+    QCOMPARE(log.since(log.lastSequence()).size(), 0);
+    QCOMPARE(EventLog::kindName(LabEvent::Kind::Failover), QStringLiteral("failover"));
+}
+
+void TestMetrics::eventLogSuppressesFloods()
+{
+    EventLog log(1000, 20);
+    for (int i = 0; i < 500; ++i)
+        log.append(LabEvent::Kind::Failover, QStringLiteral("failover %1").arg(i));
+    // Within one second (the test runs in far less, or straddles one boundary) at most 2 x 20 get through.
+    const int kept = int(log.since(0).size());
+    QVERIFY2(kept >= 20 && kept <= 41, qPrintable(QString::number(kept)));
+    QVERIFY(log.suppressed() >= 500 - 41);
+}
+
+void TestMetrics::traceFindsTokens()
+{
+    RequestTrace trace(3, 100);
+    for (int i = 0; i < 3; ++i) {
+        TraceEntry e;
+        e.path = QStringLiteral("/%1").arg(i);
+        e.token = i == 1 ? QStringLiteral("t1") : QString();
+        trace.record(e);
+    }
+    QCOMPARE(trace.findToken(QStringLiteral("t1"))->path, QStringLiteral("/1"));
+    QVERIFY(!trace.findToken(QStringLiteral("nope")));
+    for (int i = 0; i < 3; ++i)
+        trace.record({});
+    QVERIFY(!trace.findToken(QStringLiteral("t1"))); // the ring moved on
+    QCOMPARE(trace.lastSequence(), 6ULL);
+}
+
+QTEST_GUILESS_MAIN(TestMetrics)
+#include "tst_metrics.moc"
