@@ -92,7 +92,7 @@ ChartsPanel::ChartsPanel(QWidget* parent)
         s->attachAxis(m_latencyX);
         s->attachAxis(m_latencyY);
     }
-    auto* shareChart = makeChart(tr("Share of requests since reset"));
+    auto* shareChart = makeChart(tr("Share since reset"));
     shareChart->addSeries(m_share);
     shareChart->legend()->hide(); // the slices carry their names
     m_share->setPieSize(0.85);
@@ -228,12 +228,13 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
             slice = m_share->append(b.name, 0);
             slice->setProperty("backend", b.name);
             slice->setColor(backendColor(b.id));
-            slice->setLabelPosition(QPieSlice::LabelInsideNormal);
+            slice->setLabelPosition(QPieSlice::LabelInsideHorizontal);
             slice->setLabelColor(Qt::white);
         }
         const quint64 c = counts.value(b.name);
         slice->setValue(double(c));
-        slice->setLabel(total ? QStringLiteral("%1\n%2%").arg(b.name).arg(100.0 * double(c) / double(total), 0, 'f', 0) : b.name);
+        // The colours are the rate chart's, whose legend names the backends; a slice says its share.
+        slice->setLabel(total ? QStringLiteral("%1%").arg(100.0 * double(c) / double(total), 0, 'f', 0) : QString());
         slice->setLabelVisible(c > 0 && double(c) >= 0.04 * double(total)); // a sliver has no room for a label
     }
 }

@@ -23,6 +23,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QShortcut>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -91,7 +92,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     addEmbeddedButton->setToolTip(tr("Start another fake backend in the lab on the next free port and add it to the pool."));
     auto* addExternalButton = new QPushButton(tr("+ E&xternal…"));
     addExternalButton->setToolTip(tr("Add a backend outside the lab by host:port (e.g. one started with balancer-lab backend)."));
-    auto* removeButton = new QPushButton(tr("&Remove"));
+    auto* removeButton = new QPushButton(tr("Re&move"));
     removeButton->setObjectName(QStringLiteral("removeBackend"));
     removeButton->setToolTip(tr("Take the selected backend out of the pool (an embedded one is stopped)."));
     connect(addEmbeddedButton, &QPushButton::clicked, this, &MainWindow::addEmbedded);
@@ -130,14 +131,18 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_events->setMaximumBlockCount(2000);
     m_events->setPlaceholderText(tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
 
-    m_tabs->addTab(m_backendPanel, tr("&Backend"));
-    m_tabs->addTab(m_trafficPanel, tr("&Traffic"));
-    m_tabs->addTab(m_consolePanel, tr("C&onsole"));
-    m_tabs->addTab(traceSplit, tr("Tr&ace"));
-    m_tabs->setTabToolTip(0, tr("Faults and draining for the backend selected on the board."));
-    m_tabs->setTabToolTip(1, tr("Send a bounded burst of requests through the proxy."));
-    m_tabs->setTabToolTip(2, tr("Send one request by hand and see which backend answered, and how."));
-    m_tabs->setTabToolTip(3, tr("Recent requests (sampled under load) with the backends each one tried."));
+    m_tabs->addTab(m_backendPanel, tr("Backend"));
+    m_tabs->addTab(m_trafficPanel, tr("Traffic"));
+    m_tabs->addTab(m_consolePanel, tr("Console"));
+    m_tabs->addTab(traceSplit, tr("Trace"));
+    m_tabs->setTabToolTip(0, tr("Faults and draining for the backend selected on the board (Alt+1)."));
+    m_tabs->setTabToolTip(1, tr("Send a bounded burst of requests through the proxy (Alt+2)."));
+    m_tabs->setTabToolTip(2, tr("Send one request by hand and see which backend answered, and how (Alt+3)."));
+    m_tabs->setTabToolTip(3, tr("Recent requests (sampled under load) with the backends each one tried (Alt+4)."));
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto* shortcut = new QShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)), this);
+        connect(shortcut, &QShortcut::activated, this, [this, i] { m_tabs->setCurrentIndex(i); });
+    }
 
     m_leftSplit->addWidget(board);
     m_leftSplit->addWidget(m_charts);
@@ -242,6 +247,14 @@ void MainWindow::buildMenus()
     labMenu->addAction(tr("Add &embedded backend"), this, &MainWindow::addEmbedded);
     labMenu->addAction(tr("Add e&xternal backend…"), this, &MainWindow::addExternal);
     labMenu->addAction(tr("&Remove selected backend"), this, &MainWindow::removeSelected);
+    QAction* toggle = labMenu->addAction(tr("&Start or stop selected backend"), this, [this] {
+        const int row = selectedRow();
+        if (row >= 0 && m_lab->embeddedBackend(row))
+            toggleBackend(row);
+        else
+            showMessage(tr("Select an embedded backend on the board first."));
+    });
+    toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
     labMenu->addSeparator();
     labMenu->addAction(tr("Reset &charts"), m_charts, &ChartsPanel::reset);
     labMenu->addAction(tr("Clear &trace"), m_traceModel, &TraceModel::clear);

@@ -201,7 +201,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
         l->setBuddy(buddy);
         return l;
     };
-    layout->addWidget(label(tr("&Listener"), m_address));
+    layout->addWidget(label(tr("L&istener"), m_address));
     layout->addWidget(m_address);
     layout->addWidget(new QLabel(QStringLiteral(":")));
     layout->addWidget(m_port);
@@ -218,7 +218,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     layout->addSpacing(10);
     layout->addWidget(label(tr("&Connect"), m_connectTimeout));
     layout->addWidget(m_connectTimeout);
-    layout->addWidget(label(tr("Re&sponse"), m_responseTimeout));
+    layout->addWidget(label(tr("Res&ponse"), m_responseTimeout));
     layout->addWidget(m_responseTimeout);
     layout->addWidget(m_apply);
     layout->addStretch(1);
@@ -305,7 +305,7 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     , m_maxRequests(spin(0, 100'000'000, 0, QString(), tr("Stop after this many requests; 0 = no limit but the duration.")))
     , m_method(new QComboBox)
     , m_path(new QLineEdit(QStringLiteral("/")))
-    , m_start(new QPushButton(tr("Start traffic")))
+    , m_start(new QPushButton(tr("&Start traffic")))
     , m_progress(new QProgressBar)
     , m_totals(new QLabel)
 {
@@ -326,11 +326,11 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     form->addRow(tr("Co&nnections"), m_connections);
     form->addRow(tr("R&ate"), m_rate);
     form->addRow(tr("&Duration"), m_duration);
-    form->addRow(tr("Max re&quests"), m_maxRequests);
+    form->addRow(tr("Max req&uests"), m_maxRequests);
     auto* request = new QHBoxLayout;
     request->addWidget(m_method);
     request->addWidget(m_path, 1);
-    form->addRow(tr("Re&quest"), request);
+    form->addRow(tr("Request"), request);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_start);
@@ -383,7 +383,7 @@ void TrafficPanel::refresh()
 {
     const LoadTotals t = m_generator->totals();
     const bool running = m_generator->isRunning();
-    m_start->setText(running ? tr("Stop traffic") : tr("Start traffic"));
+    m_start->setText(running ? tr("&Stop traffic") : tr("&Start traffic"));
     for (QWidget* w : std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path})
         w->setEnabled(!running);
     m_progress->setValue(int(t.progress() * 1000));
