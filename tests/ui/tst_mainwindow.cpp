@@ -427,6 +427,11 @@ void TestMainWindow::screenshotIsNotBlank()
         for (int x = 0; x < img.width(); x += 7)
             colours.insert(img.pixel(x, y));
     QVERIFY2(colours.size() > 10, "the window rendered (almost) one colour");
+    // The same window on a 1920x1080 screen: the splitters hand out the extra room.
+    w.resize(1920, 1050);
+    QTest::qWait(600);
+    QVERIFY(w.grab().save(dir + QStringLiteral("/mainwindow-1080.png")));
+    QVERIFY(w.backendView()->width() > 1100);
 }
 
 QTEST_MAIN(TestMainWindow)
