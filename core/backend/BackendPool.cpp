@@ -1,6 +1,7 @@
 #include "BackendPool.h"
 
 #include "balancing/Balancer.h"
+#include "metrics/EventLog.h"
 
 #include <QVarLengthArray>
 #include <chrono>
@@ -46,6 +47,7 @@ BackendPtr BackendPool::add(const BackendConfig& c, QString* error)
     b->port = quint16(c.port);
     b->hostHeader = c.host.toUtf8() + ':' + QByteArray::number(c.port);
     b->weight = c.weight;
+    b->breaker.setConfig(m_breakerConfig);
     m_backends.push_back(b);
     return b;
 }
@@ -70,22 +72,45 @@ bool BackendPool::setAlgorithm(const QString& algorithm)
     return true;
 }
 
+bool BackendPool::eligible(Backend& b, qint64 now)
+{
+    QMutexLocker lock(&b.breakerMutex);
+    bool changed = false;
+    const CircuitBreaker::State state = b.breaker.state(now, &changed);
+    if (changed) {
+        b.breakerState.store(int(state), std::memory_order_relaxed);
+        b.mark(HealthMark::Kind::BreakerHalfOpen, now);
+        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through").arg(b.name).arg(m_breakerConfig.halfOpenRequests));
+    }
+    return b.breaker.allows(now);
+}
+
 BackendPtr BackendPool::pick(const PickContext& context, std::span<const int> tried)
 {
     const qint64 now = steadyNowMs();
-    QVarLengthArray<Backend*, 32> healthy;
+    // Eligible: enabled (not draining), healthy by the probes, circuit not open. Among those, the ones
+    // ejected, just refused, or held back by slow start are only tried when nothing better is left.
+    QVarLengthArray<Backend*, 32> best;
     QVarLengthArray<Backend*, 32> fallback;
     QMutexLocker lock(&m_mutex);
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
     for (const BackendPtr& b : m_backends) {
-        if (!b->enabled.load(std::memory_order_relaxed) ||
-            std::find(tried.begin(), tried.end(), b->id) != tried.end())
+        if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
+            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !eligible(*b, now))
             continue;
-        (b->passivelyDown(now) ? fallback : healthy).append(b.get());
+        const bool heldBack = b->passivelyDown(now) || b->ejected(now) ||
+                              (b->slowStartSinceMs.load(std::memory_order_relaxed) != 0 &&
+                               coin(m_random) >= slowStartFactor(*b, now));
+        (heldBack ? fallback : best).append(b.get());
     }
-    auto& set = healthy.isEmpty() ? fallback : healthy;
+    auto& set = best.isEmpty() ? fallback : best;
     if (set.isEmpty())
         return nullptr;
     Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
+    if (chosen->breakerNow() != CircuitBreaker::State::Closed) {
+        QMutexLocker breakerLock(&chosen->breakerMutex);
+        chosen->breaker.onPicked(now);
+    }
     for (const BackendPtr& b : m_backends) {
         if (b.get() == chosen)
             return b;
@@ -130,6 +155,179 @@ void BackendPool::markSuccess(Backend& b) const
 {
     if (b.passiveDownUntilMs.load(std::memory_order_relaxed) != 0)
         b.passiveDownUntilMs.store(0, std::memory_order_relaxed);
+}
+
+// ---- Backend timeline -------------------------------------------------------------------------------
+
+void Backend::mark(HealthMark::Kind kind, qint64 atMs)
+{
+    QMutexLocker lock(&m_timelineMutex);
+    m_timeline.push_back({atMs, kind});
+    while (m_timeline.size() > 4000)
+        m_timeline.pop_front();
+}
+
+std::vector<HealthMark> Backend::marksSince(qint64 fromMs) const
+{
+    QMutexLocker lock(&m_timelineMutex);
+    std::vector<HealthMark> out;
+    for (const HealthMark& m : m_timeline) {
+        if (m.atMs >= fromMs)
+            out.push_back(m);
+    }
+    return out;
+}
+
+// ---- passive health ---------------------------------------------------------------------------------
+
+void BackendPool::setEventLog(std::shared_ptr<EventLog> events)
+{
+    QMutexLocker lock(&m_mutex);
+    m_events = std::move(events);
+}
+
+void BackendPool::log(const QString& text) const
+{
+    if (m_events)
+        m_events->append(LabEvent::Kind::Health, text);
+}
+
+void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker, int slowStartMs)
+{
+    QMutexLocker lock(&m_mutex);
+    m_outlier = outlier;
+    m_breakerConfig = breaker;
+    m_slowStartMs = slowStartMs;
+    for (const BackendPtr& b : m_backends) {
+        QMutexLocker breakerLock(&b->breakerMutex);
+        b->breaker.setConfig(breaker);
+        b->breakerState.store(int(b->breaker.state(steadyNowMs())), std::memory_order_relaxed);
+    }
+}
+
+OutlierConfig BackendPool::outlierConfig() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_outlier;
+}
+
+void BackendPool::setRandomSeed(quint32 seed)
+{
+    QMutexLocker lock(&m_mutex);
+    m_random.seed(seed);
+}
+
+void BackendPool::reportResult(Backend& b, bool success, const QString& failureReason)
+{
+    const qint64 now = steadyNowMs();
+    if (success) {
+        if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
+            b.consecutiveFailures.store(0, std::memory_order_relaxed);
+    } else {
+        const int n = b.consecutiveFailures.fetch_add(1, std::memory_order_relaxed) + 1;
+        QMutexLocker lock(&m_mutex);
+        if (m_outlier.enabled && n >= m_outlier.consecutiveFailures && !b.ejected(now))
+            eject(b, now, failureReason);
+    }
+    bool changed = false;
+    CircuitBreaker::State state;
+    CircuitBreaker::State before;
+    int requests = 0;
+    int failures = 0;
+    {
+        QMutexLocker lock(&b.breakerMutex);
+        before = b.breaker.state(now);
+        requests = b.breaker.windowRequests(now) + 1;
+        failures = b.breaker.windowFailures(now) + (success ? 0 : 1);
+        changed = b.breaker.record(success, now);
+        state = b.breaker.state(now);
+        if (changed)
+            b.breakerState.store(int(state), std::memory_order_relaxed);
+    }
+    if (!changed)
+        return;
+    QMutexLocker lock(&m_mutex);
+    if (state == CircuitBreaker::State::Open) {
+        b.mark(HealthMark::Kind::BreakerOpen, now);
+        log(before == CircuitBreaker::State::HalfOpen
+                ? QStringLiteral("%1 circuit OPEN again for %2 s: a trial request failed (%3)")
+                      .arg(b.name).arg(m_breakerConfig.openMs / 1000.0).arg(failureReason)
+                : QStringLiteral("%1 circuit OPEN for %2 s: %3 of the last %4 requests failed (last: %5)")
+                      .arg(b.name).arg(m_breakerConfig.openMs / 1000.0).arg(failures).arg(requests).arg(failureReason));
+    } else if (state == CircuitBreaker::State::Closed) {
+        b.mark(HealthMark::Kind::BreakerClosed, now);
+        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded").arg(b.name).arg(m_breakerConfig.halfOpenRequests));
+    }
+}
+
+void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
+{
+    // Called with m_mutex held.
+    int out = 0;
+    for (const BackendPtr& x : m_backends)
+        out += x->ejected(now) ? 1 : 0;
+    const int size = int(m_backends.size());
+    if ((out + 1) * 100 > m_outlier.maxEjectionPercent * size) {
+        b.consecutiveFailures.store(0, std::memory_order_relaxed); // log at most once per run of failures
+        log(QStringLiteral("%1 not ejected after %2 consecutive failures: %3 of %4 backends are out already and the limit is %5%")
+                .arg(b.name).arg(m_outlier.consecutiveFailures).arg(out).arg(size).arg(m_outlier.maxEjectionPercent));
+        return;
+    }
+    const int count = b.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
+    const qint64 duration = qMin<qint64>(qint64(m_outlier.baseEjectionMs) * count, m_outlier.maxEjectionMs);
+    b.ejectedUntilMs.store(now + duration, std::memory_order_relaxed);
+    b.consecutiveFailures.store(0, std::memory_order_relaxed);
+    b.mark(HealthMark::Kind::Ejected, now);
+    log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")
+            .arg(b.name).arg(double(duration) / 1000.0).arg(m_outlier.consecutiveFailures).arg(reason).arg(count));
+}
+
+void BackendPool::beginSlowStart(Backend& b, qint64 nowMs)
+{
+    const int ms = m_slowStartMs.load();
+    if (ms <= 0)
+        return;
+    b.slowStartSinceMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
+    b.mark(HealthMark::Kind::SlowStart, nowMs);
+    log(QStringLiteral("%1 slow start: its share ramps from 10% to 100% over %2 s").arg(b.name).arg(ms / 1000.0));
+}
+
+double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const
+{
+    const qint64 since = b.slowStartSinceMs.load(std::memory_order_relaxed);
+    const int ms = m_slowStartMs.load(std::memory_order_relaxed);
+    if (since == 0 || ms <= 0)
+        return 1.0;
+    return qMin(1.0, 0.1 + 0.9 * double(nowMs - since) / double(ms));
+}
+
+void BackendPool::housekeeping(qint64 now)
+{
+    const std::vector<BackendPtr> all = backends();
+    for (const BackendPtr& b : all) {
+        const qint64 until = b->ejectedUntilMs.load(std::memory_order_relaxed);
+        if (until != 0 && until <= now) {
+            b->ejectedUntilMs.store(0, std::memory_order_relaxed);
+            b->mark(HealthMark::Kind::Returned, now);
+            log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
+            beginSlowStart(*b, now);
+        }
+        {
+            QMutexLocker lock(&b->breakerMutex);
+            bool changed = false;
+            const CircuitBreaker::State state = b->breaker.state(now, &changed);
+            if (changed) {
+                b->breakerState.store(int(state), std::memory_order_relaxed);
+                b->mark(HealthMark::Kind::BreakerHalfOpen, now);
+                log(QStringLiteral("%1 circuit half-open: letting trial requests through").arg(b->name));
+            }
+        }
+        const qint64 since = b->slowStartSinceMs.load(std::memory_order_relaxed);
+        if (since != 0 && slowStartFactor(*b, now) >= 1.0) {
+            b->slowStartSinceMs.store(0, std::memory_order_relaxed);
+            log(QStringLiteral("%1 slow start done: full share").arg(b->name));
+        }
+    }
 }
 
 } // namespace lab

@@ -1,23 +1,35 @@
 #pragma once
 
 #include "config/LabConfig.h"
+#include "health/CircuitBreaker.h"
 
 #include <QByteArray>
 #include <QMutex>
 #include <QString>
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <random>
 #include <span>
 #include <vector>
 
 namespace lab {
 
 class Balancer;
+class EventLog;
 struct PickContext;
 
+// One mark on a backend's health timeline (what the window draws: probe ticks and state bands).
+struct HealthMark {
+    enum class Kind { ProbePassed, ProbeFailed, Down, Up, Ejected, Returned, BreakerOpen, BreakerHalfOpen, BreakerClosed, SlowStart };
+    qint64 atMs = 0; // steady clock
+    Kind kind = Kind::ProbePassed;
+};
+
 // A backend as the proxy sees it: fixed identity and address, plus live state written from any thread.
-// "enabled" is the operator's choice; "passively down" is the proxy's own verdict after a refused
-// connection. The health checker (a later layer) adds its verdict next to these, never on top of them.
+// Three verdicts are kept apart and combined only when picking: "enabled" is the operator's choice
+// (false = draining); "healthy" is the active probes'; "ejected" / the circuit breaker / the short
+// passive hold after a refused connection are the proxy's own verdicts from real traffic.
 struct Backend {
     int id = 0; // index for per-worker metrics; never reused within a pool
     QString name;
@@ -30,8 +42,27 @@ struct Backend {
     std::atomic<bool> enabled{true};           // false: draining (no new requests; in-flight ones finish)
     std::atomic<qint64> passiveDownUntilMs{0}; // steady-clock ms; skipped until then
     std::atomic<int> activeRequests{0};        // in flight on any worker
+    std::atomic<bool> healthy{true};           // the active checks' verdict
+    std::atomic<qint64> ejectedUntilMs{0};     // outlier detection: not picked until then
+    std::atomic<int> ejections{0};             // how many times so far (the next one lasts longer)
+    std::atomic<int> consecutiveFailures{0};   // on real traffic, reset by any success
+    std::atomic<qint64> slowStartSinceMs{0};   // ramping up since then; 0 = full share
+    std::atomic<int> breakerState{0};          // CircuitBreaker::State, mirrored for lock-free readers
+
+    mutable QMutex breakerMutex;
+    CircuitBreaker breaker;                    // guarded by breakerMutex
 
     bool passivelyDown(qint64 nowMs) const { return passiveDownUntilMs.load(std::memory_order_relaxed) > nowMs; }
+    bool ejected(qint64 nowMs) const { return ejectedUntilMs.load(std::memory_order_relaxed) > nowMs; }
+    CircuitBreaker::State breakerNow() const { return CircuitBreaker::State(breakerState.load(std::memory_order_relaxed)); }
+
+    // The health timeline, bounded; any thread appends, the window reads.
+    void mark(HealthMark::Kind kind, qint64 atMs);
+    std::vector<HealthMark> marksSince(qint64 fromMs) const;
+
+private:
+    mutable QMutex m_timelineMutex;
+    std::deque<HealthMark> m_timeline;
 };
 
 using BackendPtr = std::shared_ptr<Backend>;
@@ -70,11 +101,37 @@ public:
     void markConnectFailure(Backend& b) const;
     void markSuccess(Backend& b) const;
 
+    // ---- passive health: outlier ejection, circuit breaker, slow start --------------------------------
+    void setEventLog(std::shared_ptr<EventLog> events);
+    void setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker, int slowStartMs);
+    OutlierConfig outlierConfig() const;
+    int slowStartMs() const { return m_slowStartMs.load(); }
+    void setRandomSeed(quint32 seed);
+    // The outcome of one attempt on real traffic: refused, reset, timed out or 5xx is a failure. Feeds
+    // the consecutive-failure count (ejection) and the backend's circuit breaker. Any thread.
+    void reportResult(Backend& b, bool success, const QString& failureReason = {});
+    // The backend just became usable again (probes passed, ejection over): ramp its share up.
+    void beginSlowStart(Backend& b, qint64 nowMs);
+    // 0.1..1: the share of picks a backend in slow start gets relative to a settled one.
+    double slowStartFactor(const Backend& b, qint64 nowMs) const;
+    // Timed transitions (ejection over, breaker half-open, slow start done), logged as they happen.
+    // Called ~10 times a second by the health checker's thread.
+    void housekeeping(qint64 nowMs);
+
 private:
+    bool eligible(Backend& b, qint64 nowMs);
+    void eject(Backend& b, qint64 nowMs, const QString& reason);
+    void log(const QString& text) const;
+
     mutable QMutex m_mutex;
     std::vector<BackendPtr> m_backends;
     std::unique_ptr<Balancer> m_balancer;
     int m_nextId = 0;
+    std::shared_ptr<EventLog> m_events;
+    OutlierConfig m_outlier;        // guarded by m_mutex
+    BreakerConfig m_breakerConfig;  // guarded by m_mutex
+    std::atomic<int> m_slowStartMs{0};
+    std::mt19937 m_random{12345};   // slow-start admission, guarded by m_mutex
 };
 
 qint64 steadyNowMs();

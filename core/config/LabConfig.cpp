@@ -225,6 +225,48 @@ void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
     }
 }
 
+QStringList healthKeys()
+{
+    return {QStringLiteral("enabled"), QStringLiteral("type"), QStringLiteral("path"), QStringLiteral("intervalMs"),
+            QStringLiteral("timeoutMs"), QStringLiteral("rise"), QStringLiteral("fall"), QStringLiteral("expectStatusMin"),
+            QStringLiteral("expectStatusMax"), QStringLiteral("expectBody"), QStringLiteral("slowStartMs")};
+}
+
+// Reads health keys over `h` (the lab's defaults, or for a backend the lab's settings).
+void readHealth(ObjectReader& r, HealthConfig& h)
+{
+    h.enabled = r.boolean("enabled", h.enabled);
+    h.type = r.string("type", h.type, {QStringLiteral("http"), QStringLiteral("tcp")});
+    h.path = r.string("path", h.path);
+    if (!h.path.startsWith(QLatin1Char('/')))
+        r.error(QStringLiteral("path"), QStringLiteral("must start with / (got \"%1\")").arg(h.path));
+    h.intervalMs = r.integer("intervalMs", h.intervalMs, 50, 3600000);
+    h.timeoutMs = r.integer("timeoutMs", h.timeoutMs, 10, 600000);
+    h.rise = r.integer("rise", h.rise, 1, 100);
+    h.fall = r.integer("fall", h.fall, 1, 100);
+    h.expectStatusMin = r.integer("expectStatusMin", h.expectStatusMin, 100, 599);
+    h.expectStatusMax = r.integer("expectStatusMax", h.expectStatusMax, 100, 599);
+    if (h.expectStatusMax < h.expectStatusMin)
+        r.error(QStringLiteral("expectStatusMax"), QStringLiteral("must be at least expectStatusMin (%1)").arg(h.expectStatusMin));
+    h.expectBody = r.string("expectBody", h.expectBody);
+    h.slowStartMs = r.integer("slowStartMs", h.slowStartMs, 0, 3600000);
+}
+
+QJsonObject healthToJson(const HealthConfig& h)
+{
+    return QJsonObject{{QStringLiteral("enabled"), h.enabled},
+                       {QStringLiteral("type"), h.type},
+                       {QStringLiteral("path"), h.path},
+                       {QStringLiteral("intervalMs"), h.intervalMs},
+                       {QStringLiteral("timeoutMs"), h.timeoutMs},
+                       {QStringLiteral("rise"), h.rise},
+                       {QStringLiteral("fall"), h.fall},
+                       {QStringLiteral("expectStatusMin"), h.expectStatusMin},
+                       {QStringLiteral("expectStatusMax"), h.expectStatusMax},
+                       {QStringLiteral("expectBody"), h.expectBody},
+                       {QStringLiteral("slowStartMs"), h.slowStartMs}};
+}
+
 void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
 {
     const QJsonArray a = top.array("backends");
@@ -236,7 +278,7 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
         }
         ObjectReader r(a[i].toObject(), path, errors,
                        {QStringLiteral("name"), QStringLiteral("host"), QStringLiteral("port"), QStringLiteral("weight"),
-                        QStringLiteral("embedded"), QStringLiteral("faults")});
+                        QStringLiteral("embedded"), QStringLiteral("faults"), QStringLiteral("health")});
         BackendConfig b;
         b.embedded = r.boolean("embedded", false);
         b.host = r.string("host", b.host);
@@ -254,6 +296,12 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
             r.error(QStringLiteral("name"), QStringLiteral("must not be empty"));
         b.weight = r.integer("weight", 1, 1, 1000);
         b.faults = readFaults(r.object("faults"), r.pathOf(QStringLiteral("faults")), errors);
+        if (r.has("health")) { // this backend's own check settings, over the lab's
+            ObjectReader hr(r.object("health"), r.pathOf(QStringLiteral("health")), errors, healthKeys());
+            HealthConfig h = c.health;
+            readHealth(hr, h);
+            b.health = h;
+        }
         c.backends << b;
     }
     // Names identify backends everywhere (X-Served-By, the board, the admin API); addresses must not repeat.
@@ -288,27 +336,31 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
 void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
 {
     {
-        ObjectReader r(top.object("health"), QStringLiteral("health"), errors,
-                       {QStringLiteral("enabled"), QStringLiteral("type"), QStringLiteral("path"),
-                        QStringLiteral("intervalMs"), QStringLiteral("timeoutMs"), QStringLiteral("rise"),
-                        QStringLiteral("fall"), QStringLiteral("expectStatusMin"), QStringLiteral("expectStatusMax"),
-                        QStringLiteral("expectBody")});
-        HealthConfig& h = c.health;
-        h.enabled = r.boolean("enabled", h.enabled);
-        h.type = r.string("type", h.type, {QStringLiteral("http"), QStringLiteral("tcp")});
-        h.path = r.string("path", h.path);
-        if (!h.path.startsWith(QLatin1Char('/')))
-            r.error(QStringLiteral("path"), QStringLiteral("must start with / (got \"%1\")").arg(h.path));
-        h.intervalMs = r.integer("intervalMs", h.intervalMs, 50, 3600000);
-        h.timeoutMs = r.integer("timeoutMs", h.timeoutMs, 10, 600000);
-        h.rise = r.integer("rise", h.rise, 1, 100);
-        h.fall = r.integer("fall", h.fall, 1, 100);
-        h.expectStatusMin = r.integer("expectStatusMin", h.expectStatusMin, 100, 599);
-        h.expectStatusMax = r.integer("expectStatusMax", h.expectStatusMax, 100, 599);
-        if (h.expectStatusMax < h.expectStatusMin)
-            r.error(QStringLiteral("expectStatusMax"), QStringLiteral("must be at least expectStatusMin (%1)")
-                                                         .arg(h.expectStatusMin));
-        h.expectBody = r.string("expectBody", h.expectBody);
+        ObjectReader r(top.object("health"), QStringLiteral("health"), errors, healthKeys());
+        readHealth(r, c.health);
+    }
+    {
+        ObjectReader r(top.object("outlierDetection"), QStringLiteral("outlierDetection"), errors,
+                       {QStringLiteral("enabled"), QStringLiteral("consecutiveFailures"), QStringLiteral("baseEjectionMs"),
+                        QStringLiteral("maxEjectionMs"), QStringLiteral("maxEjectionPercent")});
+        OutlierConfig& o = c.outlier;
+        o.enabled = r.boolean("enabled", o.enabled);
+        o.consecutiveFailures = r.integer("consecutiveFailures", o.consecutiveFailures, 1, 1000);
+        o.baseEjectionMs = r.integer("baseEjectionMs", o.baseEjectionMs, 100, 3600000);
+        o.maxEjectionMs = r.integer("maxEjectionMs", o.maxEjectionMs, 100, 24 * 3600000);
+        o.maxEjectionPercent = r.integer("maxEjectionPercent", o.maxEjectionPercent, 0, 100);
+    }
+    {
+        ObjectReader r(top.object("circuitBreaker"), QStringLiteral("circuitBreaker"), errors,
+                       {QStringLiteral("enabled"), QStringLiteral("windowMs"), QStringLiteral("minRequests"),
+                        QStringLiteral("failurePercent"), QStringLiteral("openMs"), QStringLiteral("halfOpenRequests")});
+        BreakerConfig& b = c.breaker;
+        b.enabled = r.boolean("enabled", b.enabled);
+        b.windowMs = r.integer("windowMs", b.windowMs, 1000, 600000);
+        b.minRequests = r.integer("minRequests", b.minRequests, 1, 1000000);
+        b.failurePercent = r.integer("failurePercent", b.failurePercent, 1, 100);
+        b.openMs = r.integer("openMs", b.openMs, 100, 3600000);
+        b.halfOpenRequests = r.integer("halfOpenRequests", b.halfOpenRequests, 1, 1000);
     }
     {
         ObjectReader r(top.object("retry"), QStringLiteral("retry"), errors,
@@ -372,7 +424,8 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
     QStringList errors;
     ObjectReader top(doc.object(), QString(), errors,
                      {QStringLiteral("version"), QStringLiteral("algorithm"), QStringLiteral("listeners"),
-                      QStringLiteral("backends"), QStringLiteral("health"), QStringLiteral("retry"),
+                      QStringLiteral("backends"), QStringLiteral("health"), QStringLiteral("outlierDetection"),
+                      QStringLiteral("circuitBreaker"), QStringLiteral("retry"),
                       QStringLiteral("limits"), QStringLiteral("timeouts"), QStringLiteral("proxy")});
     LabConfig& c = result.config;
     top.integer("version", 1, 1, 1);
@@ -416,12 +469,15 @@ QByteArray labConfigToJson(const LabConfig& c)
                                  {QStringLiteral("capacity"), f.capacity},
                                  {QStringLiteral("hang"), f.hang},
                                  {QStringLiteral("refuse"), f.refuse}};
-        backends.append(QJsonObject{{QStringLiteral("name"), b.name},
-                                    {QStringLiteral("host"), b.host},
-                                    {QStringLiteral("port"), b.port},
-                                    {QStringLiteral("weight"), b.weight},
-                                    {QStringLiteral("embedded"), b.embedded},
-                                    {QStringLiteral("faults"), faults}});
+        QJsonObject o{{QStringLiteral("name"), b.name},
+                      {QStringLiteral("host"), b.host},
+                      {QStringLiteral("port"), b.port},
+                      {QStringLiteral("weight"), b.weight},
+                      {QStringLiteral("embedded"), b.embedded},
+                      {QStringLiteral("faults"), faults}};
+        if (b.health)
+            o.insert(QStringLiteral("health"), healthToJson(*b.health));
+        backends.append(o);
     }
     const HealthConfig& h = c.health;
     const QJsonObject root{
@@ -429,17 +485,20 @@ QByteArray labConfigToJson(const LabConfig& c)
         {QStringLiteral("algorithm"), c.algorithm},
         {QStringLiteral("listeners"), listeners},
         {QStringLiteral("backends"), backends},
-        {QStringLiteral("health"),
-         QJsonObject{{QStringLiteral("enabled"), h.enabled},
-                     {QStringLiteral("type"), h.type},
-                     {QStringLiteral("path"), h.path},
-                     {QStringLiteral("intervalMs"), h.intervalMs},
-                     {QStringLiteral("timeoutMs"), h.timeoutMs},
-                     {QStringLiteral("rise"), h.rise},
-                     {QStringLiteral("fall"), h.fall},
-                     {QStringLiteral("expectStatusMin"), h.expectStatusMin},
-                     {QStringLiteral("expectStatusMax"), h.expectStatusMax},
-                     {QStringLiteral("expectBody"), h.expectBody}}},
+        {QStringLiteral("health"), healthToJson(h)},
+        {QStringLiteral("outlierDetection"),
+         QJsonObject{{QStringLiteral("enabled"), c.outlier.enabled},
+                     {QStringLiteral("consecutiveFailures"), c.outlier.consecutiveFailures},
+                     {QStringLiteral("baseEjectionMs"), c.outlier.baseEjectionMs},
+                     {QStringLiteral("maxEjectionMs"), c.outlier.maxEjectionMs},
+                     {QStringLiteral("maxEjectionPercent"), c.outlier.maxEjectionPercent}}},
+        {QStringLiteral("circuitBreaker"),
+         QJsonObject{{QStringLiteral("enabled"), c.breaker.enabled},
+                     {QStringLiteral("windowMs"), c.breaker.windowMs},
+                     {QStringLiteral("minRequests"), c.breaker.minRequests},
+                     {QStringLiteral("failurePercent"), c.breaker.failurePercent},
+                     {QStringLiteral("openMs"), c.breaker.openMs},
+                     {QStringLiteral("halfOpenRequests"), c.breaker.halfOpenRequests}}},
         {QStringLiteral("retry"),
          QJsonObject{{QStringLiteral("retries"), c.retry.retries},
                      {QStringLiteral("retryOn"), QJsonArray::fromStringList(c.retry.retryOn)},

@@ -6,6 +6,7 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <optional>
 
 namespace lab {
 
@@ -19,17 +20,6 @@ struct ListenerConfig {
     bool operator==(const ListenerConfig&) const = default;
 };
 
-// What an operator configures about a backend. Live state (health, counters) lives elsewhere.
-struct BackendConfig {
-    QString name;
-    QString host = QStringLiteral("127.0.0.1");
-    int port = 0; // 0 only for embedded backends: any free port
-    int weight = 1;
-    bool embedded = false; // started in-process by the lab (fake backend) rather than reached over the network
-    FaultProfile faults;   // applies to embedded backends
-    bool operator==(const BackendConfig&) const = default;
-};
-
 struct HealthConfig {
     bool enabled = true;
     QString type = QStringLiteral("http"); // http | tcp
@@ -41,7 +31,43 @@ struct HealthConfig {
     int expectStatusMin = 200;
     int expectStatusMax = 399;
     QString expectBody; // optional substring the body must contain
+    int slowStartMs = 0; // after coming up, the share ramps from 10% to 100% over this long; 0 = off
     bool operator==(const HealthConfig&) const = default;
+};
+
+// What an operator configures about a backend. Live state (health, counters) lives elsewhere.
+struct BackendConfig {
+    QString name;
+    QString host = QStringLiteral("127.0.0.1");
+    int port = 0; // 0 only for embedded backends: any free port
+    int weight = 1;
+    bool embedded = false; // started in-process by the lab (fake backend) rather than reached over the network
+    FaultProfile faults;   // applies to embedded backends
+    std::optional<HealthConfig> health; // this backend's own active-check settings (else the lab's)
+    bool operator==(const BackendConfig&) const = default;
+};
+
+
+// Passive checks on real traffic (Envoy's outlier detection): consecutive failures eject a backend.
+struct OutlierConfig {
+    bool enabled = true;
+    int consecutiveFailures = 5;  // refused, reset, timeout or 5xx in a row
+    int baseEjectionMs = 30'000;  // ejected for base x number of ejections so far
+    int maxEjectionMs = 300'000;
+    int maxEjectionPercent = 50;  // never eject more than this share of the pool
+    bool operator==(const OutlierConfig&) const = default;
+};
+
+// Per-backend circuit breaker: closed -> open on a high failure ratio, open -> half-open after openMs,
+// half-open -> closed after halfOpenRequests successes (any failure opens it again).
+struct BreakerConfig {
+    bool enabled = true;
+    int windowMs = 10'000;
+    int minRequests = 20;
+    int failurePercent = 50;
+    int openMs = 10'000;
+    int halfOpenRequests = 3;
+    bool operator==(const BreakerConfig&) const = default;
 };
 
 struct RetryConfig {
@@ -82,6 +108,8 @@ struct LabConfig {
     QList<ListenerConfig> listeners;
     QList<BackendConfig> backends;
     HealthConfig health;
+    OutlierConfig outlier;
+    BreakerConfig breaker;
     RetryConfig retry;
     LimitsConfig limits;
     TimeoutsConfig timeouts;
@@ -90,6 +118,8 @@ struct LabConfig {
 
     // Proxy on 127.0.0.1:8000, embedded backend-8001..8003 on 8001-8003, round robin.
     static LabConfig defaultLab();
+    // The active-check settings that apply to a backend (its own, or the lab's).
+    HealthConfig healthFor(const BackendConfig& b) const { return b.health.value_or(health); }
 };
 
 struct LabConfigResult {

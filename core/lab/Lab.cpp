@@ -2,10 +2,12 @@
 
 #include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
+#include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
 
 #include <QLoggingCategory>
 #include <QTcpServer>
+#include <QTimer>
 
 Q_LOGGING_CATEGORY(lcLab, "lab.lab")
 
@@ -15,20 +17,29 @@ Lab::Lab(LabConfig config, QObject* parent)
     : QObject(parent)
     , m_config(std::move(config))
     , m_events(std::make_shared<EventLog>())
+    , m_housekeeping(new QTimer(this))
 {
     build();
+    connect(m_housekeeping, &QTimer::timeout, this, &Lab::housekeeping);
+    m_housekeeping->start(100);
 }
 
 Lab::~Lab()
 {
     stopProxies(0);
     m_proxies.clear();
+    m_checker.reset();
     stopAll();
 }
 
 void Lab::build()
 {
+    m_checker.reset();
+    m_stopping.clear();
+    m_drainReported.clear();
     m_pool = std::make_shared<BackendPool>(QList<BackendConfig>{}, m_config.algorithm);
+    m_pool->setEventLog(m_events);
+    m_pool->setPassiveConfig(m_config.outlier, m_config.breaker, m_config.health.slowStartMs);
     m_embedded.clear();
     m_pooled.clear();
     m_embedded.resize(size_t(m_config.backends.size()));
@@ -49,6 +60,61 @@ void Lab::build()
         if (!b.embedded || b.port != 0)
             registerInPool(int(i), nullptr);
     }
+    m_checker = std::make_unique<ActiveHealthChecker>(m_pool, m_events);
+    m_checker->setDefaults(m_config.health);
+    for (const BackendConfig& b : std::as_const(m_config.backends)) {
+        if (b.health)
+            m_checker->setBackendConfig(b.name, b.health);
+    }
+    m_checker->sync();
+}
+
+void Lab::housekeeping()
+{
+    // Drains that end in a stop.
+    const qint64 now = steadyNowMs();
+    for (auto it = m_stopping.begin(); it != m_stopping.end();) {
+        const int index = indexOf(it.key());
+        const BackendPtr b = index >= 0 ? m_pooled[size_t(index)] : nullptr;
+        const int inFlight = b ? b->activeRequests.load() : 0;
+        if (index < 0 || inFlight == 0 || now >= it.value()) {
+            const QString name = it.key();
+            it = m_stopping.erase(it);
+            if (index < 0)
+                continue;
+            if (b)
+                b->enabled.store(true); // Start brings it straight back into rotation
+            m_drainReported.remove(name);
+            FakeBackend* fake = embeddedBackend(index);
+            if (fake && fake->isStarted()) {
+                fake->stop();
+                logEvent(LabEvent::Kind::Backend,
+                         inFlight ? tr("%1 stopped with %2 requests still in flight (drain time is up)").arg(name).arg(inFlight)
+                                  : tr("%1 drained and stopped (connections to port %2 are now refused)").arg(name).arg(fake->port()));
+            }
+            Q_EMIT backendStateChanged(index);
+        } else {
+            ++it;
+        }
+    }
+    // Drains an operator asked for: say when nothing is left in flight.
+    for (int i = 0; i < backendCount(); ++i) {
+        const BackendPtr& b = m_pooled[size_t(i)];
+        if (!b || b->enabled.load() || m_stopping.contains(b->name) || m_drainReported.contains(b->name))
+            continue;
+        if (b->activeRequests.load() == 0) {
+            m_drainReported.insert(b->name);
+            logEvent(LabEvent::Kind::Backend, tr("%1 drained: nothing in flight, safe to stop").arg(b->name));
+            Q_EMIT backendStateChanged(i);
+        }
+    }
+    // Forward every new event (workers' failovers, health transitions) on this thread.
+    const QList<LabEvent> fresh = m_events->since(m_forwardedEvent);
+    if (!fresh.isEmpty()) {
+        m_forwardedEvent = fresh.last().sequence;
+        for (const LabEvent& e : fresh)
+            Q_EMIT eventLogged(e.text);
+    }
 }
 
 void Lab::load(LabConfig config)
@@ -66,7 +132,6 @@ void Lab::load(LabConfig config)
 void Lab::logEvent(LabEvent::Kind kind, const QString& text)
 {
     m_events->append(kind, text);
-    Q_EMIT eventLogged(text);
 }
 
 int Lab::indexOf(const QString& name) const
@@ -86,6 +151,8 @@ bool Lab::registerInPool(int index, QString* error)
     if (!b)
         return false;
     m_pooled[size_t(index)] = b;
+    if (m_checker)
+        m_checker->sync();
     return true;
 }
 
@@ -260,6 +327,8 @@ void Lab::removeBackend(int index)
     m_config.backends.removeAt(index);
     m_embedded.erase(m_embedded.begin() + index);
     m_pooled.erase(m_pooled.begin() + index);
+    m_stopping.remove(name);
+    m_checker->sync();
     logEvent(LabEvent::Kind::Config, tr("%1 removed from the pool (requests already on it finish)").arg(name));
     Q_EMIT backendRemoved(index);
 }
@@ -314,8 +383,64 @@ void Lab::setDraining(int index, bool draining)
     if (!b || b->enabled.load() == !draining)
         return;
     b->enabled.store(!draining);
+    m_drainReported.remove(b->name);
     logEvent(LabEvent::Kind::Config, draining ? tr("%1 draining: no new requests; %2 in flight finish").arg(b->name).arg(b->activeRequests.load())
                                               : tr("%1 back in rotation").arg(b->name));
+    Q_EMIT backendStateChanged(index);
+}
+
+bool Lab::drainAndStop(int index, int drainMs)
+{
+    FakeBackend* fake = embeddedBackend(index);
+    if (!fake || !fake->isStarted())
+        return true;
+    const BackendPtr& b = m_pooled[size_t(index)];
+    const int inFlight = b ? b->activeRequests.load() : 0;
+    if (drainMs <= 0 || inFlight == 0) {
+        if (b && !b->enabled.load()) {
+            b->enabled.store(true);
+            m_drainReported.remove(b->name);
+        }
+        stopBackend(index);
+        return true;
+    }
+    b->enabled.store(false);
+    m_drainReported.insert(b->name); // the stop will say it
+    m_stopping.insert(b->name, steadyNowMs() + drainMs);
+    logEvent(LabEvent::Kind::Backend, tr("%1 stopping: draining first (%2 requests in flight, up to %3 s)")
+                                          .arg(b->name).arg(inFlight).arg(drainMs / 1000.0));
+    Q_EMIT backendStateChanged(index);
+    return false;
+}
+
+bool Lab::isStopping(int index) const
+{
+    return index >= 0 && index < backendCount() && m_stopping.contains(m_config.backends[index].name);
+}
+
+void Lab::setHealthDefaults(const HealthConfig& config)
+{
+    if (config == m_config.health)
+        return;
+    m_config.health = config;
+    m_checker->setDefaults(config);
+    m_pool->setPassiveConfig(m_config.outlier, m_config.breaker, config.slowStartMs);
+    logEvent(LabEvent::Kind::Config, tr("health checks: %1 %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
+                                         .arg(config.enabled ? config.type : tr("off"), config.type == QLatin1String("http") ? config.path : QString())
+                                         .arg(config.intervalMs).arg(config.timeoutMs).arg(config.rise).arg(config.fall));
+}
+
+void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config)
+{
+    BackendConfig& c = m_config.backends[index];
+    if (c.health == config)
+        return;
+    c.health = config;
+    m_checker->setBackendConfig(c.name, config);
+    const HealthConfig h = m_config.healthFor(c);
+    logEvent(LabEvent::Kind::Config, tr("%1 health checks: %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
+                                         .arg(c.name, h.enabled ? h.type : tr("off"))
+                                         .arg(h.intervalMs).arg(h.timeoutMs).arg(h.rise).arg(h.fall));
     Q_EMIT backendStateChanged(index);
 }
 

@@ -4,16 +4,23 @@
 #include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
 
+#include <QHash>
 #include <QObject>
+#include <QSet>
+#include <optional>
 #include <memory>
 #include <vector>
 
 namespace lab {
 
+class ActiveHealthChecker;
 class BackendPool;
 class FakeBackend;
 class Proxy;
 struct Backend;
+}
+class QTimer;
+namespace lab {
 
 // A running lab: the configuration plus everything it starts in-process: embedded fake backends, the
 // backend pool and a proxy per HTTP listener. The window and `balancer-lab serve` both drive one Lab.
@@ -33,8 +40,10 @@ public:
     void load(LabConfig config);
 
     EventLog& events() const { return *m_events; }
-    // Logs an operator-level event (also emitted as eventLogged for the headless command).
+    // Logs an operator-level event. Every event (also those from proxy workers and health checks) is
+    // re-emitted as eventLogged within ~100 ms, on the lab's thread, for the headless command.
     void logEvent(LabEvent::Kind kind, const QString& text);
+    ActiveHealthChecker* healthChecker() const { return m_checker.get(); }
 
     // ---- backends -----------------------------------------------------------------------------------
     int backendCount() const { return int(m_config.backends.size()); }
@@ -67,6 +76,13 @@ public:
     // Draining: no new requests go to the backend; requests in flight finish.
     void setDraining(int index, bool draining);
     bool isDraining(int index) const;
+    // Stops an embedded backend after draining it: no new requests, and the ones in flight get up to
+    // drainMs to finish (0: stop at once). True when it stopped right away (nothing was in flight).
+    bool drainAndStop(int index, int drainMs);
+    bool isStopping(int index) const;
+    // Active-check settings: the lab's defaults, and one backend's own (nullopt: the lab's).
+    void setHealthDefaults(const HealthConfig& config);
+    void setBackendHealth(int index, const std::optional<HealthConfig>& config);
 
     // ---- proxy ----------------------------------------------------------------------------------------
     // Starts a proxy on every HTTP listener. False with a sentence naming the port in *error.
@@ -98,6 +114,7 @@ Q_SIGNALS:
 
 private:
     void build();
+    void housekeeping();
     bool registerInPool(int index, QString* error);
     QString uniqueName(const QString& base) const;
 
@@ -107,6 +124,11 @@ private:
     std::vector<std::shared_ptr<Backend>> m_pooled;       // parallel to m_config.backends
     std::shared_ptr<BackendPool> m_pool;
     std::vector<std::unique_ptr<Proxy>> m_proxies;
+    std::unique_ptr<ActiveHealthChecker> m_checker;
+    QTimer* m_housekeeping;
+    quint64 m_forwardedEvent = 0;
+    QHash<QString, qint64> m_stopping;     // backend name -> drain deadline (steady ms)
+    QSet<QString> m_drainReported;
     int m_portBase = 8001;
 };
 

@@ -516,6 +516,9 @@ void HttpSession::failAttempt(Failure failure, const QString& reason)
 {
     const BackendPtr failed = m_backend;
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + failed->name + QStringLiteral(": ") + reason;
+    // Passive health: what real traffic says about this backend (a discarded 404 is not its fault).
+    if (failure != Failure::Status || m_discardStatus >= 500)
+        m_worker->pool().reportResult(*failed, false, reason);
     if (failure != Failure::Status) // a discarded status was counted when it arrived
         m_worker->metrics().backends[size_t(failed->id)].countResponse(0);
     releaseUpstream(false);
@@ -682,6 +685,7 @@ void HttpSession::onResponseFinished(bool reusable)
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.countResponse(m_finalStatus);
     bc.latency.record(quint64(m_attemptTimer.nsecsElapsed() / 1000));
+    m_worker->pool().reportResult(*m_backend, m_finalStatus < 500, m_finalStatus >= 500 ? QString::number(m_finalStatus) : QString());
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") +
                   QString::number(m_finalStatus);
     releaseUpstream(reusable);

@@ -36,7 +36,7 @@ public:
             const QString name = QString(QChar(u'a' + i));
             auto b = std::make_unique<FakeBackend>(name, QHostAddress::LocalHost, 0, faults.value(i));
             b->start();
-            configs << BackendConfig{name, QStringLiteral("127.0.0.1"), b->port(), 1, false, {}};
+            configs << BackendConfig{name, QStringLiteral("127.0.0.1"), b->port(), 1, false, {}, {}};
             backends.push_back(std::move(b));
         }
         init(configs, settings);
@@ -175,8 +175,8 @@ void TestProxy::chunkedAndUntilCloseResponses()
     ScriptedBackend closing([](const QByteArray&) {
         return ScriptedBackend::Reply{"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", true};
     });
-    ProxyFixture f({{QStringLiteral("chunky"), QStringLiteral("127.0.0.1"), chunked.port(), 1, false, {}},
-                    {QStringLiteral("closer"), QStringLiteral("127.0.0.1"), closing.port(), 1, false, {}}});
+    ProxyFixture f({{QStringLiteral("chunky"), QStringLiteral("127.0.0.1"), chunked.port(), 1, false, {}, {}},
+                    {QStringLiteral("closer"), QStringLiteral("127.0.0.1"), closing.port(), 1, false, {}, {}}});
     TestHttpConnection c;
     QVERIFY(c.connectTo(f.port()));
     auto r = c.request(getRequest("/1"));
@@ -274,7 +274,7 @@ void TestProxy::allDownGives503WithTriedList()
 void TestProxy::garbageFromBackendGives502()
 {
     ScriptedBackend garbage([](const QByteArray&) { return ScriptedBackend::Reply{"NOT HTTP AT ALL\r\n\r\n", true}; });
-    ProxyFixture f({{QStringLiteral("junk"), QStringLiteral("127.0.0.1"), garbage.port(), 1, false, {}}});
+    ProxyFixture f({{QStringLiteral("junk"), QStringLiteral("127.0.0.1"), garbage.port(), 1, false, {}, {}}});
     const auto r = httpGet(f.port(), "/");
     QVERIFY(r);
     QCOMPARE(r->status(), 502);
@@ -286,7 +286,7 @@ void TestProxy::unaskedUpgradeGives502()
     ScriptedBackend switcher([](const QByteArray&) {
         return ScriptedBackend::Reply{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nraw"};
     });
-    ProxyFixture f({{QStringLiteral("switcher"), QStringLiteral("127.0.0.1"), switcher.port(), 1, false, {}}});
+    ProxyFixture f({{QStringLiteral("switcher"), QStringLiteral("127.0.0.1"), switcher.port(), 1, false, {}, {}}});
     const auto r = httpGet(f.port(), "/", "Upgrade: websocket\r\nConnection: upgrade\r\n");
     QVERIFY(r);
     QCOMPARE(r->status(), 502);
@@ -299,7 +299,7 @@ void TestProxy::truncatedResponseCutsClient()
     ScriptedBackend cut([](const QByteArray&) {
         return ScriptedBackend::Reply{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a little", true};
     });
-    ProxyFixture f({{QStringLiteral("cut"), QStringLiteral("127.0.0.1"), cut.port(), 1, false, {}}});
+    ProxyFixture f({{QStringLiteral("cut"), QStringLiteral("127.0.0.1"), cut.port(), 1, false, {}, {}}});
     TestHttpConnection c;
     QVERIFY(c.connectTo(f.port()));
     QVERIFY(!c.request(getRequest("/")).has_value()); // never a complete-looking response
@@ -350,8 +350,8 @@ void TestProxy::nonIdempotentNotRetriedAfterBytesSent()
     ScriptedBackend resetter([](const QByteArray&) { return ScriptedBackend::Reply{QByteArray(), true}; });
     FakeBackend good(QStringLiteral("good"), QHostAddress::LocalHost, 0);
     QVERIFY(good.start());
-    ProxyFixture f({{QStringLiteral("reset"), QStringLiteral("127.0.0.1"), resetter.port(), 1, false, {}},
-                    {QStringLiteral("good"), QStringLiteral("127.0.0.1"), good.port(), 1, false, {}}});
+    ProxyFixture f({{QStringLiteral("reset"), QStringLiteral("127.0.0.1"), resetter.port(), 1, false, {}, {}},
+                    {QStringLiteral("good"), QStringLiteral("127.0.0.1"), good.port(), 1, false, {}, {}}});
     TestHttpConnection c;
     QVERIFY(c.connectTo(f.port()));
     const auto post = c.request("POST /pay HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");

@@ -94,7 +94,7 @@ void TestLabConfig::saveLoadRoundTrip()
     c.backends[1].faults.onlyPaths = {QStringLiteral("/api"), QStringLiteral("/static")};
     c.backends[1].faults.capacity = 4;
     c.backends[2].faults.healthFails = true;
-    c.backends << BackendConfig{QStringLiteral("far"), QStringLiteral("10.0.0.7"), 8080, 2, false, {}};
+    c.backends << BackendConfig{QStringLiteral("far"), QStringLiteral("10.0.0.7"), 8080, 2, false, {}, {}};
     c.health.expectBody = QStringLiteral("up");
     c.retry.retryOn = {QStringLiteral("404"), QStringLiteral("5xx")};
     c.limits.maxBodyBytes = 1 << 20;

@@ -1,0 +1,132 @@
+#include "CircuitBreaker.h"
+
+#include <algorithm>
+
+namespace lab {
+
+CircuitBreaker::CircuitBreaker(const BreakerConfig& config)
+{
+    setConfig(config);
+}
+
+void CircuitBreaker::setConfig(const BreakerConfig& config)
+{
+    m_config = config;
+    m_buckets.assign(size_t(std::max(1, (config.windowMs + 999) / 1000)), Bucket{});
+    if (!config.enabled) {
+        m_state = State::Closed;
+        m_openUntilMs = 0;
+    }
+}
+
+const char* CircuitBreaker::stateName(State s)
+{
+    switch (s) {
+    case State::Closed: return "closed";
+    case State::Open: return "open";
+    case State::HalfOpen: return "half-open";
+    }
+    return "";
+}
+
+CircuitBreaker::State CircuitBreaker::state(qint64 nowMs, bool* changed)
+{
+    if (changed)
+        *changed = false;
+    if (m_state == State::Open && nowMs >= m_openUntilMs) {
+        m_state = State::HalfOpen;
+        m_trialsStarted = 0;
+        m_trialSuccesses = 0;
+        if (changed)
+            *changed = true;
+    }
+    return m_state;
+}
+
+bool CircuitBreaker::allows(qint64 nowMs)
+{
+    if (!m_config.enabled)
+        return true;
+    switch (state(nowMs)) {
+    case State::Closed: return true;
+    case State::Open: return false;
+    case State::HalfOpen: return m_trialsStarted < m_config.halfOpenRequests;
+    }
+    return true;
+}
+
+void CircuitBreaker::onPicked(qint64 nowMs)
+{
+    if (m_config.enabled && state(nowMs) == State::HalfOpen)
+        ++m_trialsStarted;
+}
+
+void CircuitBreaker::clearWindow()
+{
+    for (Bucket& b : m_buckets)
+        b = Bucket{};
+}
+
+void CircuitBreaker::open(qint64 nowMs)
+{
+    m_state = State::Open;
+    m_openUntilMs = nowMs + m_config.openMs;
+    clearWindow();
+}
+
+bool CircuitBreaker::record(bool success, qint64 nowMs)
+{
+    if (!m_config.enabled)
+        return false;
+    switch (state(nowMs)) {
+    case State::Open:
+        return false; // a request that was already on its way when it opened
+    case State::HalfOpen:
+        if (!success) {
+            open(nowMs);
+            return true;
+        }
+        if (++m_trialSuccesses >= m_config.halfOpenRequests) {
+            m_state = State::Closed;
+            clearWindow();
+            return true;
+        }
+        return false;
+    case State::Closed:
+        break;
+    }
+    const qint64 second = nowMs / 1000;
+    Bucket& b = m_buckets[size_t(second % qint64(m_buckets.size()))];
+    if (b.second != second)
+        b = Bucket{second, 0, 0};
+    ++b.requests;
+    if (!success)
+        ++b.failures;
+    const int requests = windowRequests(nowMs);
+    const int failures = windowFailures(nowMs);
+    if (requests >= m_config.minRequests && failures * 100 >= m_config.failurePercent * requests) {
+        open(nowMs);
+        return true;
+    }
+    return false;
+}
+
+int CircuitBreaker::windowRequests(qint64 nowMs) const
+{
+    const qint64 oldest = nowMs / 1000 - qint64(m_buckets.size()) + 1;
+    int n = 0;
+    for (const Bucket& b : m_buckets)
+        n += b.second >= oldest ? b.requests : 0;
+    return n;
+}
+
+int CircuitBreaker::windowFailures(qint64 nowMs) const
+{
+    const qint64 oldest = nowMs / 1000 - qint64(m_buckets.size()) + 1;
+    int n = 0;
+    for (const Bucket& b : m_buckets)
+        n += b.second >= oldest ? b.failures : 0;
+    return n;
+}
+
+} // namespace lab
