@@ -215,7 +215,16 @@ int runServe(int argc, char** argv)
     const QCommandLineOption workers(QStringLiteral("workers"), QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
     const QCommandLineOption retries(QStringLiteral("retries"), QStringLiteral("Extra attempts on other backends (default 2)."), QStringLiteral("N"));
     const QCommandLineOption accessLog(QStringLiteral("access-log"), QStringLiteral("Print one line per request to stdout."));
-    parser.addOptions({listen, backend, algorithm, workers, retries, accessLog});
+    const QCommandLineOption healthInterval(QStringLiteral("health-interval-ms"), QStringLiteral("Active health probe interval (default 2000)."), QStringLiteral("MS"));
+    const QCommandLineOption healthTimeout(QStringLiteral("health-timeout-ms"), QStringLiteral("Probe timeout (default 1000)."), QStringLiteral("MS"));
+    const QCommandLineOption healthRise(QStringLiteral("health-rise"), QStringLiteral("Passed probes in a row to come up (default 2)."), QStringLiteral("N"));
+    const QCommandLineOption healthFall(QStringLiteral("health-fall"), QStringLiteral("Failed probes in a row to go down (default 3)."), QStringLiteral("N"));
+    const QCommandLineOption healthPath(QStringLiteral("health-path"), QStringLiteral("HTTP probe path (default /health)."), QStringLiteral("PATH"));
+    const QCommandLineOption healthTcp(QStringLiteral("health-tcp"), QStringLiteral("Probe with a TCP connect instead of HTTP."));
+    const QCommandLineOption noHealth(QStringLiteral("no-health-checks"), QStringLiteral("No active probes (passive checks stay on)."));
+    const QCommandLineOption slowStart(QStringLiteral("slow-start-ms"), QStringLiteral("Ramp a recovered backend's share from 10% to 100% over MS (default 0: off)."), QStringLiteral("MS"));
+    parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout, healthRise,
+                       healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
         return ExitUsage;
     LabConfig config;
@@ -272,6 +281,28 @@ int runServe(int argc, char** argv)
         return ExitUsage;
     if (parser.isSet(accessLog))
         config.proxy.accessLog = true;
+    HealthConfig& h = config.health;
+    if (!parseInt(parser, healthInterval, 50, 3600000, &h.intervalMs) || !parseInt(parser, healthTimeout, 10, 600000, &h.timeoutMs) ||
+        !parseInt(parser, healthRise, 1, 100, &h.rise) || !parseInt(parser, healthFall, 1, 100, &h.fall) ||
+        !parseInt(parser, slowStart, 0, 3600000, &h.slowStartMs))
+        return ExitUsage;
+    if (parser.isSet(healthPath)) {
+        h.path = parser.value(healthPath);
+        if (!h.path.startsWith(QLatin1Char('/'))) {
+            printErr(QStringLiteral("balancer-lab serve: --health-path must start with / (got '%1')").arg(h.path));
+            return ExitUsage;
+        }
+    }
+    if (parser.isSet(healthTcp))
+        h.type = QStringLiteral("tcp");
+    if (parser.isSet(noHealth))
+        h.enabled = false;
+    const bool healthFlags = parser.isSet(healthInterval) || parser.isSet(healthTimeout) || parser.isSet(healthRise) ||
+                             parser.isSet(healthFall) || parser.isSet(healthPath) || parser.isSet(healthTcp) || parser.isSet(noHealth);
+    for (BackendConfig& b : config.backends) {
+        if (healthFlags) // health settings on the command line win over a backend's own in the config
+            b.health = std::nullopt;
+    }
     if (config.listeners.isEmpty()) {
         printErr(QStringLiteral("balancer-lab serve: the config has no listener; add one or pass --listen"));
         return ExitUsage;

@@ -6,13 +6,10 @@
 #include "metrics/EventLog.h"
 
 #include <QElapsedTimer>
-#include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QTcpSocket>
 #include <QThread>
 #include <QTimer>
-
-Q_LOGGING_CATEGORY(lcHealth, "lab.health")
 
 namespace lab {
 
@@ -184,9 +181,15 @@ private:
             const QString text = up ? QStringLiteral("%1 UP: %2 consecutive probes passed (%3)").arg(m_backend->name).arg(m_state.rise()).arg(detail)
                                     : QStringLiteral("%1 DOWN: %2 consecutive probe failures: %3").arg(m_backend->name).arg(m_state.fall()).arg(detail);
             m_events->append(LabEvent::Kind::Health, text);
-            qCInfo(lcHealth, "%s", qPrintable(text));
-            if (up)
+            if (up) {
+                // The probes have fresh evidence that it works: that outweighs an ejection (as Envoy
+                // does by default), so a restarted backend is back within rise x interval.
+                if (m_backend->ejectedUntilMs.exchange(0) != 0) {
+                    m_backend->mark(HealthMark::Kind::Returned, now);
+                    m_events->append(LabEvent::Kind::Health, QStringLiteral("%1 ejection lifted: the active probes pass").arg(m_backend->name));
+                }
                 m_pool->beginSlowStart(*m_backend, now);
+            }
         }
         publish();
         m_next->start(nextDelay());
