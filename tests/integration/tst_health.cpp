@@ -1,0 +1,327 @@
+// Health with real sockets and short intervals: active probes (rise/fall, overrides, body, TCP,
+// timeouts), passive ejection, the circuit breaker through the proxy, slow start, draining.
+#include "ScriptedBackend.h"
+#include "TestHttp.h"
+#include "backend/BackendPool.h"
+#include "backends/FakeBackend.h"
+#include "balancing/Balancer.h"
+#include "health/ActiveHealthChecker.h"
+#include "lab/Lab.h"
+#include "metrics/EventLog.h"
+#include "proxy/Proxy.h"
+
+#include <QElapsedTimer>
+#include <QTest>
+
+using namespace lab;
+using namespace lab::test;
+
+namespace {
+LabConfig fastLab()
+{
+    LabConfig c = LabConfig::defaultLab();
+    c.listeners[0].port = 0;
+    for (BackendConfig& b : c.backends)
+        b.port = 0;
+    c.health.intervalMs = 100;
+    c.health.timeoutMs = 300;
+    return c;
+}
+
+struct RunningLab {
+    Lab lab;
+    explicit RunningLab(LabConfig c = fastLab())
+        : lab(std::move(c))
+    {
+        QString error;
+        if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
+            qFatal("cannot start the test lab: %s", qPrintable(error));
+    }
+    quint16 port() const { return lab.proxy()->port(); }
+    bool eventContains(const QString& text) const
+    {
+        for (const LabEvent& e : lab.events().since(0))
+            if (e.text.contains(text))
+                return true;
+        return false;
+    }
+    ActiveHealthChecker::Status status(int i) const { return *lab.healthChecker()->status(lab.backendConfig(i).name); }
+};
+
+QByteArray servedBy(quint16 port, const QByteArray& path = "/")
+{
+    const auto r = httpGet(port, path);
+    return r ? r->head.header("X-Served-By") : QByteArray("(no response)");
+}
+} // namespace
+
+class TestHealth : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void killedBackendGoesDownAfterFallThenUpAfterRise();
+    void healthOverrideTakesItOutOfRotation();
+    void expectedBodyAndStatus();
+    void tcpProbeNeedsOnlyAConnect();
+    void hangingBackendFailsByTimeout();
+    void perBackendSettingsApplyLive();
+    void outlierEjectionRespectsMaxShare();
+    void circuitOpensAndRecoversThroughHalfOpen();
+    void slowStartRampsTheShare();
+    void drainingLetsASlowRequestFinish();
+    void allDownGives503QuicklyWithTheList();
+};
+
+void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
+{
+    RunningLab r;
+    QTRY_VERIFY(r.status(1).probes >= 2);
+    QVERIFY(r.status(1).up);
+    const quint64 before = r.status(1).probes;
+    r.lab.stopBackend(1);
+    QElapsedTimer t;
+    t.start();
+    QTRY_VERIFY_WITH_TIMEOUT(!r.status(1).up, 3000);
+    // fall = 3 probes at ~100 ms (±10%): not before the third failure.
+    QVERIFY(r.status(1).probes - before >= 3);
+    QVERIFY2(t.elapsed() >= 180, qPrintable(QString::number(t.elapsed())));
+    QVERIFY(!r.lab.poolBackend(1)->healthy.load());
+    QVERIFY(r.eventContains(QStringLiteral("backend-8002 DOWN: 3 consecutive probe failures: connection refused")));
+    QCOMPARE(r.status(1).lastDetail, QStringLiteral("connection refused"));
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(servedBy(r.port()) != "backend-8002");
+
+    QVERIFY(r.lab.startBackend(1, nullptr));
+    t.restart();
+    QTRY_VERIFY_WITH_TIMEOUT(r.status(1).up, 3000);
+    QVERIFY(r.eventContains(QStringLiteral("backend-8002 UP: 2 consecutive probes passed")));
+    QSet<QByteArray> seen;
+    for (int i = 0; i < 6; ++i)
+        seen.insert(servedBy(r.port()));
+    QVERIFY(seen.contains("backend-8002"));
+    // The timeline has the ticks and both transitions.
+    const auto marks = r.lab.poolBackend(1)->marksSince(0);
+    QVERIFY(std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Down; }));
+    QVERIFY(std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Up; }));
+}
+
+void TestHealth::healthOverrideTakesItOutOfRotation()
+{
+    RunningLab r;
+    FaultProfile f;
+    f.healthFails = true;
+    r.lab.setFaults(0, f);
+    QTRY_VERIFY_WITH_TIMEOUT(!r.status(0).up, 3000);
+    QVERIFY(r.status(0).lastDetail.contains(QStringLiteral("status 503")));
+    // It still serves traffic directly, but the proxy no longer sends it any.
+    QCOMPARE(httpGet(r.lab.embeddedBackend(0)->port(), "/")->status(), 200);
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(servedBy(r.port()) != "backend-8001");
+    r.lab.setFaults(0, {});
+    QTRY_VERIFY_WITH_TIMEOUT(r.status(0).up, 3000);
+}
+
+void TestHealth::expectedBodyAndStatus()
+{
+    LabConfig c = fastLab();
+    c.backends[0].health = c.health;
+    c.backends[0].health->expectBody = QStringLiteral("\"status\":\"ok\"");
+    c.backends[1].health = c.health;
+    c.backends[1].health->expectBody = QStringLiteral("up-and-running");
+    c.backends[2].health = c.health;
+    c.backends[2].health->expectStatusMin = 500; // the fake's 200 is outside 500-599
+    c.backends[2].health->expectStatusMax = 599;
+    RunningLab r(c);
+    QTRY_VERIFY_WITH_TIMEOUT(!r.status(1).up && !r.status(2).up, 3000);
+    QVERIFY(r.status(0).up);
+    QVERIFY2(r.status(1).lastDetail.contains(QStringLiteral("body lacks \"up-and-running\"")), qPrintable(r.status(1).lastDetail));
+    QVERIFY2(r.status(2).lastDetail.contains(QStringLiteral("expected 500-599")), qPrintable(r.status(2).lastDetail));
+}
+
+void TestHealth::tcpProbeNeedsOnlyAConnect()
+{
+    // A server that never speaks HTTP: HTTP probes time out, a TCP probe passes.
+    ScriptedBackend silent([](const QByteArray&) { return ScriptedBackend::Reply{QByteArray(), false, 60'000}; });
+    LabConfig c;
+    c.listeners.clear();
+    BackendConfig b;
+    b.name = QStringLiteral("silent");
+    b.port = silent.port();
+    b.health = fastLab().health;
+    b.health->type = QStringLiteral("tcp");
+    c.backends << b;
+    b.name = QStringLiteral("silent-http");
+    b.health->type = QStringLiteral("http");
+    b.health->fall = 1;
+    c.backends << b;
+    c.health = fastLab().health;
+    Lab lab(c);
+    QTRY_VERIFY_WITH_TIMEOUT(lab.healthChecker()->status(QStringLiteral("silent"))->probes >= 3, 3000);
+    QVERIFY(lab.healthChecker()->status(QStringLiteral("silent"))->up);
+    QVERIFY(lab.healthChecker()->status(QStringLiteral("silent"))->lastDetail.startsWith(QStringLiteral("connected")));
+    QTRY_VERIFY_WITH_TIMEOUT(!lab.healthChecker()->status(QStringLiteral("silent-http"))->up, 3000);
+    QVERIFY(lab.healthChecker()->status(QStringLiteral("silent-http"))->lastDetail.contains(QStringLiteral("no answer within 300 ms")));
+}
+
+void TestHealth::hangingBackendFailsByTimeout()
+{
+    RunningLab r;
+    FaultProfile f;
+    f.hang = true;
+    r.lab.setFaults(2, f);
+    QTRY_VERIFY_WITH_TIMEOUT(!r.status(2).up, 4000);
+    QVERIFY(r.status(2).lastDetail.contains(QStringLiteral("no answer within")));
+}
+
+void TestHealth::perBackendSettingsApplyLive()
+{
+    RunningLab r;
+    HealthConfig h = r.lab.config().health;
+    h.fall = 1;
+    h.rise = 5;
+    r.lab.setBackendHealth(0, h);
+    QTRY_COMPARE(r.status(0).fall, 1);
+    QCOMPARE(r.status(0).rise, 5);
+    QCOMPARE(r.status(1).fall, 3); // the others keep the lab's
+    QCOMPARE(r.lab.config().backends[0].health->rise, 5);
+    h.enabled = false;
+    r.lab.setBackendHealth(0, h);
+    QTRY_VERIFY(!r.status(0).checking);
+    const quint64 probes = r.status(0).probes;
+    QTest::qWait(350);
+    QCOMPARE(r.status(0).probes, probes); // no probes while switched off
+}
+
+void TestHealth::outlierEjectionRespectsMaxShare()
+{
+    LabConfig c = fastLab();
+    c.health.enabled = false;       // only the passive verdict here
+    c.breaker.enabled = false;
+    c.outlier.consecutiveFailures = 3;
+    c.outlier.baseEjectionMs = 600;
+    c.retry.retryOn << QStringLiteral("5xx");
+    RunningLab r(c);
+    FaultProfile broken;
+    broken.errorRatePercent = 100;
+    r.lab.setFaults(0, broken);
+    r.lab.setFaults(1, broken);
+    for (int i = 0; i < 30; ++i)
+        QCOMPARE(httpGet(r.port(), "/")->status(), 200); // 5xx are retried on the healthy one
+    // One of the two broken backends is ejected; ejecting the second would put 2 of 3 (67%) out.
+    const bool first = r.lab.poolBackend(0)->ejected(steadyNowMs());
+    const bool second = r.lab.poolBackend(1)->ejected(steadyNowMs());
+    QVERIFY(first != second);
+    QVERIFY(r.eventContains(QStringLiteral("EJECTED for 0.6 s: 3 consecutive failures (last: 500)")));
+    QVERIFY(r.eventContains(QStringLiteral("not ejected after 3 consecutive failures")));
+    // The ejection ends by itself and the event says so.
+    QTRY_VERIFY_WITH_TIMEOUT(r.eventContains(QStringLiteral("back in rotation: its ejection is over")), 3000);
+}
+
+void TestHealth::circuitOpensAndRecoversThroughHalfOpen()
+{
+    LabConfig c = fastLab();
+    c.health.enabled = false;
+    c.outlier.enabled = false;
+    c.breaker.minRequests = 10;
+    c.breaker.openMs = 500;
+    c.breaker.halfOpenRequests = 3;
+    c.retry.retryOn << QStringLiteral("5xx");
+    RunningLab r(c);
+    FaultProfile broken;
+    broken.errorRatePercent = 100;
+    r.lab.setFaults(0, broken);
+    for (int i = 0; i < 40; ++i)
+        QCOMPARE(httpGet(r.port(), "/")->status(), 200);
+    QTRY_VERIFY(r.eventContains(QStringLiteral("backend-8001 circuit OPEN for 0.5 s: 10 of the last 10 requests failed (last: 500)")));
+    QCOMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Open);
+    const quint64 answered = r.lab.embeddedBackend(0)->counters().requests.load();
+    for (int i = 0; i < 10; ++i)
+        QVERIFY(servedBy(r.port()) != "backend-8001");
+    QCOMPARE(r.lab.embeddedBackend(0)->counters().requests.load(), answered); // open: no traffic at all
+
+    r.lab.setFaults(0, {}); // repaired
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 2000);
+    QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit half-open")));
+    for (int i = 0; i < 12; ++i)
+        QCOMPARE(httpGet(r.port(), "/")->status(), 200);
+    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 3 trial requests succeeded")));
+}
+
+void TestHealth::slowStartRampsTheShare()
+{
+    // Pure pool arithmetic with real time: a and b, round robin, a in slow start over 2 s.
+    BackendConfig a;
+    a.name = QStringLiteral("a");
+    a.port = 1;
+    BackendConfig b = a;
+    b.name = QStringLiteral("b");
+    BackendPool pool({a, b}, QStringLiteral("round-robin"));
+    pool.setPassiveConfig({}, {}, 2000);
+    pool.setRandomSeed(7);
+    Backend& ba = *pool.byName(QStringLiteral("a"));
+    auto shareOfA = [&](qint64 startedMsAgo) {
+        ba.slowStartSinceMs.store(steadyNowMs() - startedMsAgo);
+        int hits = 0;
+        for (int i = 0; i < 20'000; ++i)
+            hits += pool.pick(PickContext{}, {})->name == QLatin1String("a");
+        return double(hits) / 20'000.0;
+    };
+    // Round robin over {a, b} gives a half when a is in; slow start admits a with probability f.
+    const double atStart = shareOfA(0);       // f = 0.10 -> ~5%
+    const double halfway = shareOfA(1000);    // f = 0.55 -> ~27.5%
+    const double nearEnd = shareOfA(1900);    // f = 0.955 -> ~48%
+    QVERIFY2(qAbs(atStart - 0.05) < 0.02, qPrintable(QString::number(atStart)));
+    QVERIFY2(qAbs(halfway - 0.275) < 0.03, qPrintable(QString::number(halfway)));
+    QVERIFY2(qAbs(nearEnd - 0.48) < 0.03, qPrintable(QString::number(nearEnd)));
+    QVERIFY(atStart < halfway && halfway < nearEnd);
+    // When the ramp is over, housekeeping ends slow start: a gets its full half.
+    ba.slowStartSinceMs.store(steadyNowMs() - 2500);
+    pool.housekeeping(steadyNowMs());
+    QCOMPARE(ba.slowStartSinceMs.load(), 0);
+    QCOMPARE(pool.slowStartFactor(ba, steadyNowMs()), 1.0);
+}
+
+void TestHealth::drainingLetsASlowRequestFinish()
+{
+    RunningLab r;
+    FaultProfile slow;
+    slow.latencyMs = 2000;
+    r.lab.setFaults(0, slow);
+    const quint16 backendPort = r.lab.embeddedBackend(0)->port();
+    // Round robin starts at backend-8001: the first request is the slow one.
+    TestHttpConnection slowClient;
+    QVERIFY(slowClient.connectTo(r.port()));
+    QVERIFY(slowClient.send(getRequest("/slow")));
+    QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(!r.lab.drainAndStop(0, 5000)); // something in flight: it drains first
+    QVERIFY(r.lab.isDraining(0) && r.lab.isStopping(0));
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(servedBy(r.port()) != "backend-8001"); // new requests go elsewhere
+    QVERIFY(r.lab.embeddedBackend(0)->isListening());
+    const auto resp = slowClient.readResponse(5000);
+    QVERIFY(resp);
+    QCOMPARE(resp->status(), 200);
+    QCOMPARE(resp->head.header("X-Served-By"), QByteArray("backend-8001"));
+    QTRY_VERIFY(connectionRefused(backendPort)); // then it stops
+    QVERIFY(t.elapsed() >= 1500);
+    QVERIFY(r.eventContains(QStringLiteral("backend-8001 drained and stopped")));
+    QVERIFY(!r.lab.isDraining(0)); // Start brings it straight back
+}
+
+void TestHealth::allDownGives503QuicklyWithTheList()
+{
+    RunningLab r;
+    for (int i = 0; i < 3; ++i)
+        r.lab.stopBackend(i);
+    QTRY_VERIFY_WITH_TIMEOUT(!r.status(0).up && !r.status(1).up && !r.status(2).up, 3000);
+    QElapsedTimer t;
+    t.start();
+    const auto resp = httpGet(r.port(), "/");
+    QCOMPARE(resp->status(), 503);
+    QVERIFY(t.elapsed() < 500);
+}
+
+QTEST_GUILESS_MAIN(TestHealth)
+#include "tst_health.moc"
