@@ -2,6 +2,7 @@
 
 #include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
+#include "health/ActiveHealthChecker.h"
 #include "lab/Lab.h"
 #include "metrics/MetricsHistory.h"
 
@@ -60,6 +61,12 @@ QString BackendTableModel::stateText(RowState s)
     case RowState::Refusing: return tr("refusing");
     case RowState::Hanging: return tr("hanging");
     case RowState::External: return tr("external");
+    case RowState::Stopping: return tr("stopping");
+    case RowState::Unhealthy: return tr("unhealthy");
+    case RowState::Ejected: return tr("ejected");
+    case RowState::CircuitOpen: return tr("circuit open");
+    case RowState::HalfOpen: return tr("half-open");
+    case RowState::SlowStart: return tr("slow start");
     }
     return {};
 }
@@ -75,6 +82,12 @@ QString BackendTableModel::stateExplanation(RowState s)
     case RowState::Refusing: return tr("The 'refuse' fault is on: its port is closed until the fault is lifted.");
     case RowState::Hanging: return tr("The 'hang' fault is on: it accepts requests and never answers.");
     case RowState::External: return tr("A backend outside the lab, reached over the network.");
+    case RowState::Stopping: return tr("Stopping: draining first, then its port closes.");
+    case RowState::Unhealthy: return tr("Its health probes failed 'fall' times in a row: out of rotation until they pass 'rise' times.");
+    case RowState::Ejected: return tr("Ejected by outlier detection after consecutive failures on real traffic; back when the time is up.");
+    case RowState::CircuitOpen: return tr("Circuit breaker open: too many recent requests failed, so it gets no traffic for a while.");
+    case RowState::HalfOpen: return tr("Circuit breaker half-open: a few trial requests decide whether it closes or opens again.");
+    case RowState::SlowStart: return tr("Slow start: just back, its share of traffic ramps up from 10% to 100%.");
     }
     return {};
 }
@@ -90,6 +103,12 @@ QColor BackendTableModel::stateColor(RowState s)
     case RowState::Refusing:
     case RowState::Hanging: return QColor(0xf6, 0xc0, 0x8a);
     case RowState::External: return QColor(0xdc, 0xe4, 0xf0);
+    case RowState::Unhealthy: return QColor(0xf2, 0xa0, 0xa0);
+    case RowState::Stopping:
+    case RowState::Ejected: return QColor(0xf6, 0xc0, 0x8a);
+    case RowState::CircuitOpen: return QColor(0xd8, 0xa8, 0xe8);
+    case RowState::HalfOpen: return QColor(0xe8, 0xd0, 0xf0);
+    case RowState::SlowStart: return QColor(0xb8, 0xdc, 0xf4);
     }
     return {};
 }
@@ -113,14 +132,43 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
     } else {
         r.state = RowState::External;
     }
+    const bool running = r.state == RowState::Up || r.state == RowState::External || r.state == RowState::Hanging;
     if (b) {
         r.active = b->activeRequests.load(std::memory_order_relaxed);
-        if (!b->enabled.load(std::memory_order_relaxed))
+        // The operator's choice first, then the probes' verdict, then the proxy's own (breaker,
+        // ejection, passive hold), then slow start.
+        if (m_lab->isStopping(i))
+            r.state = RowState::Stopping;
+        else if (!b->enabled.load(std::memory_order_relaxed))
             r.state = r.active > 0 ? RowState::Draining : RowState::Drained;
-        else if ((r.state == RowState::Up || r.state == RowState::External) && b->passivelyDown(now))
+        else if (running && !b->healthy.load(std::memory_order_relaxed))
+            r.state = RowState::Unhealthy;
+        else if (running && b->breakerNow() == CircuitBreaker::State::Open)
+            r.state = RowState::CircuitOpen;
+        else if (running && b->breakerNow() == CircuitBreaker::State::HalfOpen)
+            r.state = RowState::HalfOpen;
+        else if (running && b->ejected(now))
+            r.state = RowState::Ejected;
+        else if (running && b->passivelyDown(now))
             r.state = RowState::Down;
+        else if (running && r.state != RowState::Hanging && b->slowStartSinceMs.load(std::memory_order_relaxed) != 0)
+            r.state = RowState::SlowStart;
         else if (r.state == RowState::External)
             r.state = RowState::Up;
+    }
+    if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
+        if (const auto h = checker->status(r.name)) {
+            if (!h->checking)
+                r.health = tr("off");
+            else if (h->probes == 0)
+                r.health = tr("…");
+            else if (h->up)
+                r.health = h->failuresInARow ? tr("ok · %1/%2 failed").arg(h->failuresInARow).arg(h->fall) : tr("ok");
+            else
+                r.health = tr("fail · %1/%2 passed").arg(h->passesInARow).arg(h->rise);
+            r.healthDetail = h->probes ? tr("Last probe (%1 %2): %3").arg(h->config.type, h->config.type == QLatin1String("http") ? h->config.path : QString(), h->lastDetail)
+                                       : tr("No probe yet.");
+        }
     }
     if (history && b && !history->isEmpty()) {
         if (const TrafficStats* t = MetricsHistory::find(history->latest(), b->id)) {
@@ -183,6 +231,7 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
     if (role == Qt::DisplayRole || role == Qt::EditRole) {
         switch (index.column()) {
         case State: return stateText(r.state);
+        case Health: return r.health;
         case Name: return r.name;
         case Address: return r.address;
         case Weight: return r.weight;
@@ -198,9 +247,11 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
         }
     }
     if (role == Qt::BackgroundRole) {
+        if (index.column() == Health && !r.health.startsWith(QLatin1String("ok")) && r.health != QLatin1String("off") && r.health != QLatin1String("…"))
+            return QBrush(QColor(0xf2, 0xa0, 0xa0));
         if (index.column() == State)
             return QBrush(stateColor(r.state));
-        if (r.state == RowState::Stopped || r.state == RowState::Down)
+        if (r.state == RowState::Stopped || r.state == RowState::Down || r.state == RowState::Unhealthy)
             return QBrush(QColor(0xfb, 0xe3, 0xe3)); // the whole row reads red
     }
     if (role == Qt::ForegroundRole && index.column() == Errors && r.errors > 0)
@@ -210,6 +261,8 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
     if (role == Qt::ToolTipRole) {
         if (index.column() == State)
             return stateExplanation(r.state);
+        if (index.column() == Health)
+            return r.healthDetail;
         if (index.column() == Weight)
             return tr("Double-click to change the weight (1-1000); it applies to the next pick.");
         return headerData(index.column(), Qt::Horizontal, Qt::ToolTipRole);
@@ -245,6 +298,7 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
     if (role == Qt::DisplayRole) {
         switch (section) {
         case State: return tr("State");
+        case Health: return tr("Health");
         case Name: return tr("Name");
         case Address: return tr("Address");
         case Weight: return tr("Weight");
@@ -262,6 +316,7 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
     if (role == Qt::ToolTipRole) {
         switch (section) {
         case State: return tr("Whether the proxy sends this backend requests, and if not, why.");
+        case Health: return tr("The active probes' verdict, and how far it is toward flipping (fall failures / rise passes).");
         case Name: return tr("The backend's name; proxied responses carry it in the X-Served-By header.");
         case Address: return tr("Where the backend listens (host:port).");
         case Weight: return tr("Relative share of traffic for weighted algorithms; double-click to edit.");

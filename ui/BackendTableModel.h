@@ -17,7 +17,7 @@ class BackendTableModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column {
-        State, Name, Address, Weight, Active, Connections, Requests, Rate, Errors, P50, P95, P99, Action, ColumnCount
+        State, Health, Name, Address, Weight, Active, Connections, Requests, Rate, Errors, P50, P95, P99, Action, ColumnCount
     };
     // The windows the live columns are computed over.
     static constexpr qint64 kRateWindowMs = 1000;
@@ -36,11 +36,16 @@ public:
     // Refresh from the lab only (state, weight), keeping the traffic columns.
     void refreshState();
 
-    enum class RowState { Up, Down, Draining, Drained, Stopped, Refusing, Hanging, External };
+    enum class RowState {
+        Up, Down, Draining, Drained, Stopped, Stopping, Refusing, Hanging, External,
+        Unhealthy, Ejected, CircuitOpen, HalfOpen, SlowStart
+    };
     struct Row {
         RowState state = RowState::External;
         QString name;
         QString address;
+        QString health;            // "ok", "ok · 1 of 3 failed", "fail · 1 of 2 passed", "off"
+        QString healthDetail;      // the last probe's result
         int weight = 1;
         bool embedded = false;
         int active = 0;            // requests in flight through the proxy

@@ -2,6 +2,7 @@
 
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
+#include "HealthTimeline.h"
 #include "Panels.h"
 #include "TraceModel.h"
 #include "backends/FakeBackend.h"
@@ -67,6 +68,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_trafficPanel(new TrafficPanel(lab, m_generator))
     , m_consolePanel(new ConsolePanel(lab))
     , m_charts(new ChartsPanel)
+    , m_healthTimeline(new HealthTimeline(lab))
     , m_tabs(new QTabWidget)
     , m_mainSplit(new QSplitter(Qt::Horizontal))
     , m_leftSplit(new QSplitter(Qt::Vertical))
@@ -135,6 +137,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_tabs->addTab(m_trafficPanel, tr("Traffic"));
     m_tabs->addTab(m_consolePanel, tr("Console"));
     m_tabs->addTab(traceSplit, tr("Trace"));
+    m_tabs->addTab(m_healthTimeline, tr("Health"));
+    m_tabs->setTabToolTip(4, tr("Each backend's probes and health states over the last two minutes (Alt+5)."));
     m_tabs->setTabToolTip(0, tr("Faults and draining for the backend selected on the board (Alt+1)."));
     m_tabs->setTabToolTip(1, tr("Send a bounded burst of requests through the proxy (Alt+2)."));
     m_tabs->setTabToolTip(2, tr("Send one request by hand and see which backend answered, and how (Alt+3)."));
@@ -298,6 +302,11 @@ void MainWindow::updateButton(int row)
     if (!button || !b)
         return;
     const bool started = b->isStarted();
+    if (m_lab->isStopping(row)) {
+        button->setText(tr("Stopping…"));
+        button->setToolTip(tr("Draining: requests in flight finish (up to %1 s), then it stops.").arg(kStopDrainMs / 1000));
+        return;
+    }
     button->setText(started ? tr("Stop") : tr("Start"));
     button->setToolTip(started ? tr("Stop %1: its port closes and new connections are refused.").arg(b->name())
                                : tr("Start %1 listening on port %2 again.").arg(b->name()).arg(b->port()));
@@ -308,8 +317,10 @@ void MainWindow::toggleBackend(int row)
     const FakeBackend* b = row >= 0 ? m_lab->embeddedBackend(row) : nullptr;
     if (!b)
         return;
+    if (m_lab->isStopping(row))
+        return;
     if (b->isStarted()) {
-        m_lab->stopBackend(row);
+        m_lab->drainAndStop(row, kStopDrainMs); // requests in flight finish first
     } else {
         QString error;
         if (!m_lab->startBackend(row, &error))
@@ -373,8 +384,11 @@ void MainWindow::refresh()
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
     m_trafficPanel->refresh();
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
-    if (m_tick++ % 5 == 0)
+    if (m_tick++ % 5 == 0) {
         m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
+        if (m_healthTimeline->isVisible())
+            m_healthTimeline->update();
+    }
     updateStatus();
 }
 

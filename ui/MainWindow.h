@@ -20,6 +20,7 @@ class BackendPanel;
 class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
+class HealthTimeline;
 class Lab;
 class LoadGenerator;
 class ProxyPanel;
@@ -34,6 +35,7 @@ class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
     static constexpr int kRefreshMs = 100;
+    static constexpr int kStopDrainMs = 5000; // Stop drains a backend for at most this long
 
     explicit MainWindow(Lab* lab, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -97,6 +99,7 @@ private:
     TrafficPanel* m_trafficPanel;
     ConsolePanel* m_consolePanel;
     ChartsPanel* m_charts;
+    HealthTimeline* m_healthTimeline;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;

@@ -63,7 +63,43 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     , m_capacity(spin(0, 100'000, 0, QString(), tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
     , m_hang(check(tr("Hang"), tr("Accept requests and never answer: only a timeout saves the client.")))
     , m_refuse(check(tr("Refuse"), tr("Close the listening port: connections are refused, as when a process dies.")))
+    , m_healthBox(new QWidget)
+    , m_probe(check(tr("Probe it"), tr("Send this backend active health probes; off = only real traffic judges it.")))
+    , m_probeType(new QComboBox)
+    , m_probePath(new QLineEdit)
+    , m_interval(spin(50, 3'600'000, 2000, tr(" ms"), tr("Time between two probes (plus or minus 10%, so probes do not synchronise).")))
+    , m_timeout(spin(10, 600'000, 1000, tr(" ms"), tr("A probe without an answer by then counts as failed.")))
+    , m_rise(spin(1, 100, 2, QString(), tr("Passed probes in a row that bring a down backend back up.")))
+    , m_fall(spin(1, 100, 3, QString(), tr("Failed probes in a row that take an up backend down.")))
 {
+    m_probeType->addItems({QStringLiteral("http"), QStringLiteral("tcp")});
+    m_probeType->setToolTip(tr("http: GET the path and expect a 2xx/3xx answer; tcp: a connection is enough."));
+    m_probePath->setToolTip(tr("The path an HTTP probe asks for."));
+    auto* health = new QFormLayout(m_healthBox);
+    health->setContentsMargins(0, 0, 0, 0);
+    auto* probeLine = new QHBoxLayout;
+    probeLine->addWidget(m_probe);
+    probeLine->addWidget(m_probeType);
+    probeLine->addWidget(m_probePath, 1);
+    health->addRow(probeLine);
+    auto* timing = new QHBoxLayout;
+    timing->addWidget(m_interval);
+    timing->addWidget(new QLabel(tr("timeout")));
+    timing->addWidget(m_timeout);
+    health->addRow(tr("Every"), timing);
+    auto* thresholds = new QHBoxLayout;
+    thresholds->addWidget(new QLabel(tr("rise")));
+    thresholds->addWidget(m_rise);
+    thresholds->addWidget(new QLabel(tr("fall")));
+    thresholds->addWidget(m_fall);
+    thresholds->addStretch(1);
+    health->addRow(thresholds);
+    for (QSpinBox* s : {m_interval, m_timeout, m_rise, m_fall})
+        connect(s, &QSpinBox::valueChanged, this, &BackendPanel::applyHealth);
+    connect(m_probe, &QCheckBox::toggled, this, &BackendPanel::applyHealth);
+    connect(m_probeType, &QComboBox::currentIndexChanged, this, &BackendPanel::applyHealth);
+    connect(m_probePath, &QLineEdit::editingFinished, this, &BackendPanel::applyHealth);
+
     m_errorRate->setRange(0, 100);
     m_errorRate->setDecimals(1);
     m_errorRate->setSuffix(tr(" %"));
@@ -89,7 +125,11 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_title);
     layout->addWidget(m_drain);
+    auto* faultsTitle = new QLabel(tr("<b>Faults</b> (embedded backends)"));
+    layout->addWidget(faultsTitle);
     layout->addWidget(m_faultBox);
+    layout->addWidget(new QLabel(tr("<b>Health checks</b> for this backend")));
+    layout->addWidget(m_healthBox);
     layout->addStretch(1);
 
     connect(m_drain, &QCheckBox::toggled, this, [this](bool on) {
@@ -121,6 +161,18 @@ void BackendPanel::reload()
     m_drain->setEnabled(valid && m_lab->poolBackend(m_row));
     m_drain->setChecked(valid && m_lab->isDraining(m_row));
     m_faultBox->setEnabled(fake != nullptr);
+    m_healthBox->setEnabled(valid);
+    if (valid) {
+        const HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_row));
+        m_probe->setChecked(h.enabled);
+        m_probeType->setCurrentText(h.type);
+        m_probePath->setText(h.path);
+        m_probePath->setEnabled(h.type == QLatin1String("http"));
+        m_interval->setValue(h.intervalMs);
+        m_timeout->setValue(h.timeoutMs);
+        m_rise->setValue(h.rise);
+        m_fall->setValue(h.fall);
+    }
     if (!valid) {
         m_title->setText(tr("<b>Select a backend</b> on the board to drain it or inject faults."));
     } else {
@@ -138,6 +190,23 @@ void BackendPanel::reload()
         m_refuse->setChecked(f.refuse);
     }
     m_loading = false;
+}
+
+void BackendPanel::applyHealth()
+{
+    if (m_loading || m_row < 0)
+        return;
+    HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_row));
+    h.enabled = m_probe->isChecked();
+    h.type = m_probeType->currentText();
+    QString path = m_probePath->text().trimmed();
+    h.path = path.startsWith(QLatin1Char('/')) ? path : QLatin1Char('/') + path;
+    h.intervalMs = m_interval->value();
+    h.timeoutMs = m_timeout->value();
+    h.rise = m_rise->value();
+    h.fall = m_fall->value();
+    m_probePath->setEnabled(h.type == QLatin1String("http"));
+    m_lab->setBackendHealth(m_row, h);
 }
 
 void BackendPanel::apply()

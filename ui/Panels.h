@@ -32,10 +32,19 @@ public:
 
 private:
     void apply();
+    void applyHealth();
 
     Lab* m_lab;
     int m_row = -1;
     bool m_loading = false;
+    QWidget* m_healthBox;
+    QCheckBox* m_probe;
+    QComboBox* m_probeType;
+    QLineEdit* m_probePath;
+    QSpinBox* m_interval;
+    QSpinBox* m_timeout;
+    QSpinBox* m_rise;
+    QSpinBox* m_fall;
     QLabel* m_title;
     QCheckBox* m_drain;
     QWidget* m_faultBox;

@@ -76,6 +76,8 @@ private Q_SLOTS:
     void trafficBurstMatchesTheBoard();
     void traceAndEventsArriveInBatches();
     void openAndSaveConfig();
+    void healthStatesShowOnTheBoard();
+    void stopDrainsASlowRequestFirst();
     void screenshotIsNotBlank();
 };
 
@@ -407,6 +409,68 @@ void TestMainWindow::openAndSaveConfig()
     QVERIFY(!w.openConfigFile(bad.fileName(), &error));
     QVERIFY2(error.contains(QStringLiteral("bad.json")) && error.contains(QStringLiteral("algorithm")), qPrintable(error));
     QCOMPARE(w.backendModel()->rowCount(), 2); // nothing was lost
+}
+
+void TestMainWindow::healthStatesShowOnTheBoard()
+{
+    RunningLab r;
+    HealthConfig fast = r.lab.config().health;
+    fast.intervalMs = 100;
+    fast.timeoutMs = 300;
+    r.lab.setHealthDefaults(fast);
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    BackendTableModel* m = w.backendModel();
+    QTRY_COMPARE(cell(m, 2, BackendTableModel::Health), QStringLiteral("ok"));
+    FaultProfile f;
+    f.healthFails = true;
+    r.lab.setFaults(2, f);
+    QTRY_VERIFY_WITH_TIMEOUT(cell(m, 2, BackendTableModel::State) == QStringLiteral("unhealthy"), 3000);
+    QVERIFY(cell(m, 2, BackendTableModel::Health).startsWith(QStringLiteral("fail")));
+    QVERIFY(m->index(2, BackendTableModel::Health).data(Qt::ToolTipRole).toString().contains(QStringLiteral("status 503")));
+    QTRY_VERIFY(w.eventView()->toPlainText().contains(QStringLiteral("backend-8003 DOWN: 3 consecutive probe failures")));
+    // The Health tab draws the lanes.
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.tabs()->setCurrentIndex(4);
+    QCOMPARE(w.tabs()->tabText(4), QStringLiteral("Health"));
+    QWidget* timeline = w.findChild<QWidget*>(QStringLiteral("healthTimeline"));
+    QVERIFY(timeline && timeline->isVisible());
+    const QImage img = timeline->grab().toImage();
+    QVERIFY(img.save(qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath()) + QStringLiteral("/health-timeline.png")));
+    int red = 0;
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x)
+            red += img.pixelColor(x, y) == QColor(0xd6, 0x27, 0x28); // failed-probe ticks
+    QVERIFY(red > 0);
+    r.lab.setFaults(2, {});
+    QTRY_VERIFY_WITH_TIMEOUT(cell(m, 2, BackendTableModel::State) == QStringLiteral("up"), 3000);
+}
+
+void TestMainWindow::stopDrainsASlowRequestFirst()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    FaultProfile slow;
+    slow.latencyMs = 1200;
+    r.lab.setFaults(0, slow);
+    TestHttpConnection c;
+    QVERIFY(c.connectTo(r.proxyPort()));
+    QVERIFY(c.send(getRequest("/slow"))); // round robin starts at backend-8001
+    QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
+    QPushButton* stop = w.startStopButton(0);
+    QTest::mouseClick(stop, Qt::LeftButton);
+    QCOMPARE(stop->text(), QStringLiteral("Stopping…"));
+    QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("stopping"));
+    const auto resp = c.readResponse(5000);
+    QVERIFY(resp);
+    QCOMPARE(resp->status(), 200); // the request in flight finished
+    QTRY_COMPARE(stop->text(), QStringLiteral("Start"));
+    QVERIFY(connectionRefused(r.lab.embeddedBackend(0)->port()));
+    QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("stopped"));
 }
 
 void TestMainWindow::screenshotIsNotBlank()

@@ -1,0 +1,154 @@
+#include "HealthTimeline.h"
+
+#include "backend/BackendPool.h"
+#include "lab/Lab.h"
+
+#include <QPainter>
+
+namespace lab {
+
+namespace {
+const QColor kPass(0x2c, 0xa0, 0x2c);
+const QColor kFail(0xd6, 0x27, 0x28);
+const QColor kDown(0xf2, 0xa0, 0xa0);
+const QColor kEjected(0xf6, 0xc0, 0x8a);
+const QColor kOpen(0xc8, 0x90, 0xe0);
+const QColor kHalfOpen(0xe8, 0xd0, 0xf0);
+const QColor kSlow(0xb8, 0xdc, 0xf4);
+constexpr int kLabelWidth = 110;
+constexpr int kLane = 30;
+constexpr int kLegend = 50;
+} // namespace
+
+HealthTimeline::HealthTimeline(Lab* lab, QWidget* parent)
+    : QWidget(parent)
+    , m_lab(lab)
+{
+    setObjectName(QStringLiteral("healthTimeline"));
+    setMinimumHeight(120);
+    setToolTip(tr("The last two minutes per backend. Ticks: health probes (green passed, red failed). Bands: red = down by "
+                  "the probes, orange = ejected after failures on real traffic, purple = circuit open (pale: half-open), "
+                  "blue = slow start."));
+}
+
+void HealthTimeline::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.fillRect(rect(), palette().base());
+    const qint64 now = steadyNowMs();
+    const qint64 from = now - qint64(kSpanSeconds) * 1000;
+    const int left = kLabelWidth;
+    const int width = qMax(10, this->width() - left - 6);
+    auto xOf = [&](qint64 t) { return left + int(double(t - from) * width / (kSpanSeconds * 1000.0)); };
+
+    const int slowMs = m_lab->pool()->slowStartMs();
+    const int count = m_lab->backendCount();
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    p.setFont(small);
+    for (int i = 0; i < count; ++i) {
+        const int top = 4 + i * kLane;
+        if (top + kLane > height() - kLegend)
+            break;
+        const QRect lane(left, top, width, kLane - 6);
+        p.fillRect(lane, QColor(0xf4, 0xf4, 0xf4));
+        p.setPen(palette().text().color());
+        p.drawText(QRect(2, top, kLabelWidth - 6, kLane - 6), Qt::AlignVCenter | Qt::AlignLeft, m_lab->backendConfig(i).name);
+        const BackendPtr b = m_lab->poolBackend(i);
+        if (!b)
+            continue;
+        const std::vector<HealthMark> marks = b->marksSince(0);
+        // Bands from state changes (a band still open at the end runs to now).
+        auto band = [&](qint64 start, qint64 end, const QColor& c, int inset) {
+            if (end < from || start > now)
+                return;
+            const int x0 = xOf(qMax(start, from));
+            const int x1 = qMax(x0 + 1, xOf(qMin(end, now)));
+            p.fillRect(QRect(x0, lane.top() + inset, x1 - x0, lane.height() - inset), c);
+        };
+        qint64 downSince = -1, ejectedSince = -1, openSince = -1, halfSince = -1;
+        for (const HealthMark& m : marks) {
+            switch (m.kind) {
+            case HealthMark::Kind::Down: downSince = m.atMs; break;
+            case HealthMark::Kind::Up:
+                if (downSince >= 0)
+                    band(downSince, m.atMs, kDown, 8);
+                downSince = -1;
+                break;
+            case HealthMark::Kind::Ejected: ejectedSince = m.atMs; break;
+            case HealthMark::Kind::Returned:
+                if (ejectedSince >= 0)
+                    band(ejectedSince, m.atMs, kEjected, 12);
+                ejectedSince = -1;
+                break;
+            case HealthMark::Kind::BreakerOpen:
+                if (halfSince >= 0)
+                    band(halfSince, m.atMs, kHalfOpen, 16);
+                halfSince = -1;
+                openSince = m.atMs;
+                break;
+            case HealthMark::Kind::BreakerHalfOpen:
+                if (openSince >= 0)
+                    band(openSince, m.atMs, kOpen, 16);
+                openSince = -1;
+                halfSince = m.atMs;
+                break;
+            case HealthMark::Kind::BreakerClosed:
+                if (halfSince >= 0)
+                    band(halfSince, m.atMs, kHalfOpen, 16);
+                halfSince = -1;
+                break;
+            case HealthMark::Kind::SlowStart:
+                if (slowMs > 0)
+                    band(m.atMs, m.atMs + slowMs, kSlow, 20);
+                break;
+            case HealthMark::Kind::ProbePassed:
+            case HealthMark::Kind::ProbeFailed: break;
+            }
+        }
+        if (downSince >= 0)
+            band(downSince, now, kDown, 8);
+        if (ejectedSince >= 0)
+            band(ejectedSince, qMin(now, b->ejectedUntilMs.load() ? b->ejectedUntilMs.load() : now), kEjected, 12);
+        if (openSince >= 0)
+            band(openSince, now, kOpen, 16);
+        if (halfSince >= 0)
+            band(halfSince, now, kHalfOpen, 16);
+        // Probe ticks on top.
+        for (const HealthMark& m : marks) {
+            if (m.atMs < from || (m.kind != HealthMark::Kind::ProbePassed && m.kind != HealthMark::Kind::ProbeFailed))
+                continue;
+            const bool passed = m.kind == HealthMark::Kind::ProbePassed;
+            p.setPen(QPen(passed ? kPass : kFail, passed ? 1 : 2));
+            const int x = xOf(m.atMs);
+            p.drawLine(x, lane.top(), x, lane.top() + (passed ? 6 : 9));
+        }
+    }
+    // Time axis and legend.
+    const int axisY = height() - kLegend + 2;
+    p.setPen(palette().text().color());
+    for (int s = 0; s <= kSpanSeconds; s += 30) {
+        const int x = xOf(from + qint64(s) * 1000);
+        p.drawLine(x, axisY, x, axisY + 3);
+        const QRect box = s == kSpanSeconds ? QRect(x - 60, axisY + 3, 60, 14) : QRect(x - 30, axisY + 3, 60, 14);
+        p.drawText(box, s == kSpanSeconds ? Qt::AlignRight : Qt::AlignHCenter, s == kSpanSeconds ? tr("now") : tr("-%1 s").arg(kSpanSeconds - s));
+    }
+    struct Key { QColor colour; QString text; };
+    const Key keys[] = {{kPass, tr("probe ok")}, {kFail, tr("probe failed")}, {kDown, tr("down")}, {kEjected, tr("ejected")},
+                        {kOpen, tr("circuit open")}, {kHalfOpen, tr("half-open")}, {kSlow, tr("slow start")}};
+    int x = 4;
+    int keyY = height() - 30;
+    for (const Key& k : keys) {
+        const int w = p.fontMetrics().horizontalAdvance(k.text);
+        if (x + 13 + w > this->width() - 4 && x > 4) { // wrap onto a second line
+            x = 4;
+            keyY += 15;
+        }
+        p.fillRect(QRect(x, keyY + 2, 10, 10), k.colour);
+        p.setPen(palette().text().color());
+        p.drawText(QPoint(x + 13, keyY + 11), k.text);
+        x += 13 + w + 10;
+    }
+}
+
+} // namespace lab
