@@ -36,10 +36,21 @@ void HealthTimeline::paintEvent(QPaintEvent*)
     QPainter p(this);
     p.fillRect(rect(), palette().base());
     const qint64 now = steadyNowMs();
-    const qint64 from = now - qint64(kSpanSeconds) * 1000;
+    // The span grows with the lab's age, 30 s at first and then in 30 s steps up to two minutes, so a
+    // young lab's history is not squeezed into the right edge.
+    qint64 earliest = now;
+    for (int i = 0; i < m_lab->backendCount(); ++i) {
+        if (const BackendPtr b = m_lab->poolBackend(i)) {
+            const auto first = b->marksSince(now - qint64(kSpanSeconds) * 1000);
+            if (!first.empty())
+                earliest = qMin(earliest, first.front().atMs);
+        }
+    }
+    const int span = qBound(30, int((now - earliest) / 30'000 + 1) * 30, kSpanSeconds);
+    const qint64 from = now - qint64(span) * 1000;
     const int left = kLabelWidth;
     const int width = qMax(10, this->width() - left - 6);
-    auto xOf = [&](qint64 t) { return left + int(double(t - from) * width / (kSpanSeconds * 1000.0)); };
+    auto xOf = [&](qint64 t) { return left + int(double(t - from) * width / (span * 1000.0)); };
 
     const int slowMs = m_lab->pool()->slowStartMs();
     const int count = m_lab->backendCount();
@@ -127,11 +138,12 @@ void HealthTimeline::paintEvent(QPaintEvent*)
     // Time axis and legend.
     const int axisY = height() - kLegend + 2;
     p.setPen(palette().text().color());
-    for (int s = 0; s <= kSpanSeconds; s += 30) {
+    const int step = span / 3 >= 30 ? 30 : 10;
+    for (int s = 0; s <= span; s += step) {
         const int x = xOf(from + qint64(s) * 1000);
         p.drawLine(x, axisY, x, axisY + 3);
-        const QRect box = s == kSpanSeconds ? QRect(x - 60, axisY + 3, 60, 14) : QRect(x - 30, axisY + 3, 60, 14);
-        p.drawText(box, s == kSpanSeconds ? Qt::AlignRight : Qt::AlignHCenter, s == kSpanSeconds ? tr("now") : tr("-%1 s").arg(kSpanSeconds - s));
+        const QRect box = s == span ? QRect(x - 60, axisY + 3, 60, 14) : QRect(x - 30, axisY + 3, 60, 14);
+        p.drawText(box, s == span ? Qt::AlignRight : Qt::AlignHCenter, s == span ? tr("now") : tr("-%1 s").arg(span - s));
     }
     struct Key { QColor colour; QString text; };
     const Key keys[] = {{kPass, tr("probe ok")}, {kFail, tr("probe failed")}, {kDown, tr("down")}, {kEjected, tr("ejected")},

@@ -6,7 +6,7 @@ namespace lab {
 
 class Lab;
 
-// Each backend's health over the last two minutes, one lane per backend: probe ticks (green passed, red
+// Each backend's health over the last two minutes (less while the lab is younger), one lane per backend: probe ticks (green passed, red
 // failed) along the top, and bands for the states that keep it out of rotation — down by the probes,
 // ejected, circuit open / half-open — and for slow start. Reads the backends' timelines when painted;
 // the window repaints it twice a second.

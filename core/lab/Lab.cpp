@@ -66,6 +66,12 @@ void Lab::build()
         if (b.health)
             m_checker->setBackendConfig(b.name, b.health);
     }
+    m_checking = false; // probes start with the backends (startEmbeddedBackends / startProxies)
+}
+
+void Lab::startChecking()
+{
+    m_checking = true;
     m_checker->sync();
 }
 
@@ -151,7 +157,7 @@ bool Lab::registerInPool(int index, QString* error)
     if (!b)
         return false;
     m_pooled[size_t(index)] = b;
-    if (m_checker)
+    if (m_checker && m_checking)
         m_checker->sync();
     return true;
 }
@@ -166,6 +172,7 @@ bool Lab::startEmbeddedBackends(QString* error)
             return false;
         }
     }
+    startChecking();
     return true;
 }
 
@@ -454,6 +461,8 @@ bool Lab::isDraining(int index) const
 
 bool Lab::startProxies(QString* error)
 {
+    if (!m_checking)
+        startChecking();
     const bool fresh = m_proxies.empty();
     size_t next = 0;
     for (const ListenerConfig& l : std::as_const(m_config.listeners)) {

@@ -115,6 +115,7 @@ Q_SIGNALS:
 private:
     void build();
     void housekeeping();
+    void startChecking();
     bool registerInPool(int index, QString* error);
     QString uniqueName(const QString& base) const;
 
@@ -130,6 +131,7 @@ private:
     QHash<QString, qint64> m_stopping;     // backend name -> drain deadline (steady ms)
     QSet<QString> m_drainReported;
     int m_portBase = 8001;
+    bool m_checking = false;
 };
 
 } // namespace lab
