@@ -223,6 +223,10 @@ int runServe(int argc, char** argv)
     const QCommandLineOption healthTcp(QStringLiteral("health-tcp"), QStringLiteral("Probe with a TCP connect instead of HTTP."));
     const QCommandLineOption noHealth(QStringLiteral("no-health-checks"), QStringLiteral("No active probes (passive checks stay on)."));
     const QCommandLineOption slowStart(QStringLiteral("slow-start-ms"), QStringLiteral("Ramp a recovered backend's share from 10% to 100% over MS (default 0: off)."), QStringLiteral("MS"));
+    const QCommandLineOption hashKey(QStringLiteral("hash-key"), QStringLiteral("ring-hash / maglev key: client, path, header:NAME, cookie:NAME (default client)."), QStringLiteral("KEY"));
+    const QCommandLineOption sticky(QStringLiteral("sticky"), QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
+    const QCommandLineOption stickyCookie(QStringLiteral("sticky-cookie"), QStringLiteral("Sticky sessions with this cookie name."), QStringLiteral("NAME"));
+    parser.addOptions({hashKey, sticky, stickyCookie});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout, healthRise,
                        healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
@@ -276,6 +280,22 @@ int runServe(int argc, char** argv)
             return ExitUsage;
         }
         config.algorithm = parser.value(algorithm);
+    }
+    if (parser.isSet(hashKey)) {
+        if (!validHashKey(parser.value(hashKey))) {
+            printErr(QStringLiteral("balancer-lab serve: --hash-key must be client, path, header:NAME or cookie:NAME (got '%1')").arg(parser.value(hashKey)));
+            return ExitUsage;
+        }
+        config.hashKey = parser.value(hashKey);
+    }
+    if (parser.isSet(sticky) || parser.isSet(stickyCookie)) {
+        config.sticky.enabled = true;
+        if (parser.isSet(stickyCookie))
+            config.sticky.cookie = parser.value(stickyCookie);
+        if (!validCookieName(config.sticky.cookie)) {
+            printErr(QStringLiteral("balancer-lab serve: --sticky-cookie must be letters, digits, - and _ (got '%1')").arg(config.sticky.cookie));
+            return ExitUsage;
+        }
     }
     if (!parseInt(parser, workers, 1, 256, &config.proxy.workers) || !parseInt(parser, retries, 0, 10, &config.retry.retries))
         return ExitUsage;

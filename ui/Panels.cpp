@@ -605,7 +605,8 @@ void ConsolePanel::lookUpTrace(const QString& token, int triesLeft)
     Proxy* p = m_lab->proxy();
     const std::optional<TraceEntry> e = p ? p->trace().findToken(token) : std::nullopt;
     if (e) {
-        m_attempts->setText(tr("Attempts: %1").arg(e->attempts.isEmpty() ? tr("none (answered by the proxy)") : e->attempts.toHtmlEscaped()));
+        m_attempts->setText(tr("Attempts: %1").arg(e->attempts.isEmpty() ? tr("none (answered by the proxy)") : e->attempts.toHtmlEscaped()) +
+                            (e->why.isEmpty() ? QString() : tr("<br>Why: %1").arg(e->why.toHtmlEscaped())));
         Q_EMIT answered();
         return;
     }

@@ -113,6 +113,8 @@ QString TraceModel::describe(const TraceEntry& e)
     s += e.status ? tr("status %1").arg(e.status) : tr("no response (the client went away or the proxy gave up)");
     s += e.servedBy.isEmpty() ? QString() : tr(", served by %1").arg(e.servedBy);
     s += tr("\nattempts: %1").arg(e.attempts.isEmpty() ? tr("none") : e.attempts);
+    if (!e.why.isEmpty())
+        s += tr("\nwhy: %1").arg(e.why);
     if (e.attempts.contains(QStringLiteral("→")))
         s += tr("\nThe first backend failed, so the proxy retried on the next one the balancer picked; "
                 "the client saw only the final answer.");

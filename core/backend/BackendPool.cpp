@@ -1,7 +1,10 @@
 #include "BackendPool.h"
 
 #include "balancing/Balancer.h"
+#include "balancing/LeastLatency.h"
 #include "metrics/EventLog.h"
+
+#include <cmath>
 
 #include <QVarLengthArray>
 #include <chrono>
@@ -62,9 +65,9 @@ bool BackendPool::remove(const QString& name)
     return true;
 }
 
-bool BackendPool::setAlgorithm(const QString& algorithm)
+bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey)
 {
-    std::unique_ptr<Balancer> next = makeBalancer(algorithm);
+    std::unique_ptr<Balancer> next = makeBalancer(algorithm, hashKey);
     if (!next)
         return false;
     QMutexLocker lock(&m_mutex);
@@ -85,9 +88,51 @@ bool BackendPool::eligible(Backend& b, qint64 now)
     return b.breaker.allows(now);
 }
 
-BackendPtr BackendPool::pick(const PickContext& context, std::span<const int> tried)
+void BackendPool::setBalancerSeed(quint64 seed)
+{
+    QMutexLocker lock(&m_mutex);
+    m_balancer->seed(seed);
+}
+
+void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs)
+{
+    // Peak EWMA: a slower sample takes over at once, faster ones pull the average down over ~10 s.
+    const double old = b.latencyEwmaMs.load(std::memory_order_relaxed);
+    const qint64 at = b.latencyUpdatedMs.load(std::memory_order_relaxed);
+    double next = ms;
+    if (ms < old && at > 0) {
+        const double w = std::exp(-double(qMax<qint64>(0, nowMs - at)) / LeastLatency::kDecayMs);
+        next = old * w + ms * (1 - w);
+    }
+    b.latencyEwmaMs.store(next, std::memory_order_relaxed);
+    b.latencyUpdatedMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
+}
+
+BackendPtr BackendPool::pickByName(const QString& name, std::span<const int> tried)
 {
     const qint64 now = steadyNowMs();
+    QMutexLocker lock(&m_mutex);
+    for (const BackendPtr& b : m_backends) {
+        if (b->name != name)
+            continue;
+        if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
+            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !eligible(*b, now) || b->passivelyDown(now) ||
+            b->ejected(now))
+            return nullptr;
+        if (b->breakerNow() != CircuitBreaker::State::Closed) {
+            QMutexLocker breakerLock(&b->breakerMutex);
+            b->breaker.onPicked(now);
+        }
+        return b;
+    }
+    return nullptr;
+}
+
+BackendPtr BackendPool::pick(const PickContext& givenContext, std::span<const int> tried)
+{
+    const qint64 now = steadyNowMs();
+    PickContext context = givenContext;
+    context.nowMs = now;
     // Eligible: enabled (not draining), healthy by the probes, circuit not open. Among those, the ones
     // ejected, just refused, or held back by slow start are only tried when nothing better is left.
     QVarLengthArray<Backend*, 32> best;

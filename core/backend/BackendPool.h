@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/LabConfig.h"
+#include "balancing/Balancer.h"
 #include "health/CircuitBreaker.h"
 
 #include <QByteArray>
@@ -15,9 +16,7 @@
 
 namespace lab {
 
-class Balancer;
 class EventLog;
-struct PickContext;
 
 // One mark on a backend's health timeline (what the window draws: probe ticks and state bands).
 struct HealthMark {
@@ -48,6 +47,8 @@ struct Backend {
     std::atomic<int> consecutiveFailures{0};   // on real traffic, reset by any success
     std::atomic<qint64> slowStartSinceMs{0};   // ramping up since then; 0 = full share
     std::atomic<int> breakerState{0};          // CircuitBreaker::State, mirrored for lock-free readers
+    std::atomic<double> latencyEwmaMs{0};      // peak EWMA of observed latency (least-latency)
+    std::atomic<qint64> latencyUpdatedMs{0};
 
     mutable QMutex breakerMutex;
     CircuitBreaker breaker;                    // guarded by breakerMutex
@@ -86,12 +87,17 @@ public:
     // Takes a backend out of the pool. Requests already on it finish (they hold a reference).
     bool remove(const QString& name);
     // Swaps the balancing algorithm between two picks; false (and nothing changes) for an unknown name.
-    bool setAlgorithm(const QString& algorithm);
+    // Hash-based algorithms take their key as `hashKey` says.
+    bool setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey = {});
+    void setBalancerSeed(quint64 seed);
 
     // Picks a backend for a request that has already tried `tried` (ids). Prefers backends that are
     // enabled and not passively down; when only passively-down ones remain, tries one of them rather than
     // failing (it may be back). Returns null when none is left.
     BackendPtr pick(const PickContext& context, std::span<const int> tried);
+    // The backend named by a sticky cookie, if it is fully eligible (enabled, healthy, circuit not
+    // open, not ejected or held) and not tried yet; else null and the caller picks normally.
+    BackendPtr pickByName(const QString& name, std::span<const int> tried);
 
     std::vector<BackendPtr> backends() const;
     BackendPtr byName(const QString& name) const;
@@ -110,6 +116,8 @@ public:
     // The outcome of one attempt on real traffic: refused, reset, timed out or 5xx is a failure. Feeds
     // the consecutive-failure count (ejection) and the backend's circuit breaker. Any thread.
     void reportResult(Backend& b, bool success, const QString& failureReason = {});
+    // A response's latency (least-latency's peak EWMA).
+    static void reportLatency(Backend& b, double ms, qint64 nowMs);
     // The backend just became usable again (probes passed, ejection over): ramp its share up.
     void beginSlowStart(Backend& b, qint64 nowMs);
     // 0.1..1: the share of picks a backend in slow start gets relative to a settled one.

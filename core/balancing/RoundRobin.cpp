@@ -1,24 +1,15 @@
 #include "RoundRobin.h"
 
+#include "backend/BackendPool.h"
+
 namespace lab {
 
-Backend* RoundRobin::pick(std::span<Backend* const> eligible, const PickContext&)
+Backend* RoundRobin::pick(std::span<Backend* const> eligible, const PickContext& context)
 {
-    return eligible[m_next++ % eligible.size()];
-}
-
-std::unique_ptr<Balancer> makeBalancer(const QString& name)
-{
-    if (name == QLatin1String("round-robin"))
-        return std::make_unique<RoundRobin>();
-    return nullptr;
-}
-
-QString algorithmSummary(const QString& name)
-{
-    if (name == QLatin1String("round-robin"))
-        return QStringLiteral("Each request goes to the next backend in turn: a, b, c, a, b, c. Ignores weights and load.");
-    return {};
+    const size_t i = size_t(m_next++ % eligible.size());
+    if (context.explanation)
+        *context.explanation = QStringLiteral("round robin: turn %1 of %2 → %3").arg(i + 1).arg(eligible.size()).arg(eligible[i]->name);
+    return eligible[i];
 }
 
 } // namespace lab

@@ -10,9 +10,31 @@
 
 namespace lab {
 
+bool validCookieName(const QString& name)
+{
+    if (name.isEmpty() || name.size() > 64)
+        return false;
+    for (QChar ch : name) {
+        if (ch.unicode() >= 128 || !(ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_')))
+            return false;
+    }
+    return true;
+}
+
+bool validHashKey(const QString& key)
+{
+    if (key == QLatin1String("client") || key == QLatin1String("path"))
+        return true;
+    if (key.startsWith(QLatin1String("header:")) || key.startsWith(QLatin1String("cookie:")))
+        return validCookieName(key.mid(7));
+    return false;
+}
+
 QStringList knownAlgorithms()
 {
-    return {QStringLiteral("round-robin")};
+    return {QStringLiteral("round-robin"), QStringLiteral("weighted-round-robin"), QStringLiteral("least-connections"),
+            QStringLiteral("power-of-two-choices"), QStringLiteral("random"), QStringLiteral("ip-hash"),
+            QStringLiteral("ring-hash"), QStringLiteral("maglev"), QStringLiteral("least-latency")};
 }
 
 QStringList knownRetryConditions()
@@ -425,11 +447,22 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
     ObjectReader top(doc.object(), QString(), errors,
                      {QStringLiteral("version"), QStringLiteral("algorithm"), QStringLiteral("listeners"),
                       QStringLiteral("backends"), QStringLiteral("health"), QStringLiteral("outlierDetection"),
-                      QStringLiteral("circuitBreaker"), QStringLiteral("retry"),
+                      QStringLiteral("circuitBreaker"), QStringLiteral("hashKey"), QStringLiteral("sticky"),
+                      QStringLiteral("retry"),
                       QStringLiteral("limits"), QStringLiteral("timeouts"), QStringLiteral("proxy")});
     LabConfig& c = result.config;
     top.integer("version", 1, 1, 1);
     c.algorithm = top.string("algorithm", c.algorithm, knownAlgorithms());
+    c.hashKey = top.string("hashKey", c.hashKey);
+    if (!validHashKey(c.hashKey))
+        top.error(QStringLiteral("hashKey"), QStringLiteral("must be client, path, header:NAME or cookie:NAME (got \"%1\")").arg(c.hashKey));
+    {
+        ObjectReader r(top.object("sticky"), QStringLiteral("sticky"), errors, {QStringLiteral("enabled"), QStringLiteral("cookie")});
+        c.sticky.enabled = r.boolean("enabled", c.sticky.enabled);
+        c.sticky.cookie = r.string("cookie", c.sticky.cookie);
+        if (!validCookieName(c.sticky.cookie))
+            r.error(QStringLiteral("cookie"), QStringLiteral("must be a cookie name: letters, digits, - and _ (got \"%1\")").arg(c.sticky.cookie));
+    }
     readListeners(top, c, errors);
     readSections(top, c, errors);
     readBackends(top, c, errors);
@@ -483,6 +516,8 @@ QByteArray labConfigToJson(const LabConfig& c)
     const QJsonObject root{
         {QStringLiteral("version"), 1},
         {QStringLiteral("algorithm"), c.algorithm},
+        {QStringLiteral("hashKey"), c.hashKey},
+        {QStringLiteral("sticky"), QJsonObject{{QStringLiteral("enabled"), c.sticky.enabled}, {QStringLiteral("cookie"), c.sticky.cookie}}},
         {QStringLiteral("listeners"), listeners},
         {QStringLiteral("backends"), backends},
         {QStringLiteral("health"), healthToJson(h)},

@@ -102,9 +102,19 @@ struct ProxyConfig {
     bool operator==(const ProxyConfig&) const = default;
 };
 
+// Sticky sessions: a mode on top of any algorithm. The first response sets a cookie naming the
+// backend; later requests carrying it go to that backend while it is eligible.
+struct StickyConfig {
+    bool enabled = false;
+    QString cookie = QStringLiteral("LABSRV");
+    bool operator==(const StickyConfig&) const = default;
+};
+
 // A whole lab: what `balancer-lab --config FILE` loads and the window's File > Save writes.
 struct LabConfig {
     QString algorithm = QStringLiteral("round-robin");
+    QString hashKey = QStringLiteral("client"); // ring-hash / maglev key: client, path, header:NAME, cookie:NAME
+    StickyConfig sticky;
     QList<ListenerConfig> listeners;
     QList<BackendConfig> backends;
     HealthConfig health;
@@ -129,6 +139,8 @@ struct LabConfigResult {
 };
 
 QStringList knownAlgorithms();
+bool validHashKey(const QString& key);
+bool validCookieName(const QString& name);
 QStringList knownRetryConditions();
 
 LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName);

@@ -83,6 +83,8 @@ QByteArray serializeClientResponse(const HttpHead& response, const ClientRespons
     appendVia(out, response);
     if (!info.servedBy.isEmpty())
         appendHeader(out, "X-Served-By", info.servedBy);
+    if (!info.setCookie.isEmpty())
+        appendHeader(out, "Set-Cookie", info.setCookie);
     if (framing == NextHopFraming::ContentLength)
         appendHeader(out, "Content-Length", QByteArray::number(response.contentLength));
     else if (framing == NextHopFraming::Chunked)

@@ -24,6 +24,7 @@ QByteArray serializeUpstreamRequest(const HttpHead& request, const UpstreamReque
 
 struct ClientResponseInfo {
     QByteArray servedBy;   // X-Served-By value; empty = do not add
+    QByteArray setCookie;  // a Set-Cookie value to add (sticky sessions); empty = none
     bool closeConnection = false;
     bool clientIsHttp10 = false;
     bool clientWantsKeepAlive = false;

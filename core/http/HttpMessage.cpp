@@ -144,4 +144,23 @@ void appendJsonEscaped(QByteArray& out, QByteArrayView text)
     }
 }
 
+QByteArray HttpHead::cookie(QByteArrayView name, bool* found) const
+{
+    if (found)
+        *found = false;
+    for (const HttpHeader& h : headers) {
+        if (h.name.compare("Cookie", Qt::CaseInsensitive) != 0)
+            continue;
+        for (const QByteArray& raw : h.value.split(';')) {
+            const QByteArray part = raw.trimmed();
+            if (part.size() > name.size() && part.startsWith(name) && part[name.size()] == '=') {
+                if (found)
+                    *found = true;
+                return part.mid(name.size() + 1);
+            }
+        }
+    }
+    return {};
+}
+
 } // namespace lab::http

@@ -44,6 +44,8 @@ struct HttpHead {
     void removeHeader(QByteArrayView name);          // all occurrences
     void setHeader(QByteArrayView name, QByteArrayView value); // replaces all occurrences
     QByteArray path() const;                          // target without query string
+    // The value of a cookie in the Cookie header(s), empty if absent. `found` tells empty from absent.
+    QByteArray cookie(QByteArrayView name, bool* found = nullptr) const;
     bool isHttp10() const { return versionMajor == 1 && versionMinor == 0; }
 };
 

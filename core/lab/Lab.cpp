@@ -38,6 +38,9 @@ void Lab::build()
     m_stopping.clear();
     m_drainReported.clear();
     m_pool = std::make_shared<BackendPool>(QList<BackendConfig>{}, m_config.algorithm);
+    HashKeySpec key;
+    HashKeySpec::parse(m_config.hashKey, &key);
+    m_pool->setAlgorithm(m_config.algorithm, key);
     m_pool->setEventLog(m_events);
     m_pool->setPassiveConfig(m_config.outlier, m_config.breaker, m_config.health.slowStartMs);
     m_embedded.clear();
@@ -525,7 +528,9 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error)
 {
     if (algorithm == m_pool->algorithm())
         return true;
-    if (!m_pool->setAlgorithm(algorithm)) {
+    HashKeySpec key;
+    HashKeySpec::parse(m_config.hashKey, &key);
+    if (!m_pool->setAlgorithm(algorithm, key)) {
         if (error)
             *error = tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
         return false;
@@ -535,6 +540,50 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error)
     logEvent(LabEvent::Kind::Config, tr("algorithm %1 → %2 (connections stay open)").arg(old, algorithm));
     Q_EMIT proxyStateChanged();
     return true;
+}
+
+bool Lab::setHashKey(const QString& hashKey, QString* error)
+{
+    HashKeySpec key;
+    if (!HashKeySpec::parse(hashKey, &key) || !validHashKey(hashKey)) {
+        if (error)
+            *error = tr("hash key must be client, path, header:NAME or cookie:NAME (got '%1')").arg(hashKey);
+        return false;
+    }
+    if (hashKey == m_config.hashKey)
+        return true;
+    m_config.hashKey = hashKey;
+    m_pool->setAlgorithm(m_config.algorithm, key);
+    logEvent(LabEvent::Kind::Config, tr("hash key → %1 (used by ring-hash and maglev)").arg(hashKey));
+    Q_EMIT proxyStateChanged();
+    return true;
+}
+
+bool Lab::setSticky(const StickyConfig& sticky, QString* error)
+{
+    if (!validCookieName(sticky.cookie)) {
+        if (error)
+            *error = tr("sticky cookie name must be letters, digits, - and _ (got '%1')").arg(sticky.cookie);
+        return false;
+    }
+    if (sticky == m_config.sticky)
+        return true;
+    m_config.sticky = sticky;
+    applyProxySettings();
+    logEvent(LabEvent::Kind::Config, sticky.enabled ? tr("sticky sessions on: cookie %1 names the backend").arg(sticky.cookie)
+                                                    : tr("sticky sessions off"));
+    Q_EMIT proxyStateChanged();
+    return true;
+}
+
+void Lab::applyProxySettings()
+{
+    size_t proxyIndex = 0;
+    for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
+        if (l.kind != ListenerKind::Http || proxyIndex >= m_proxies.size())
+            continue;
+        m_proxies[proxyIndex++]->updateSettings(ProxySettings::fromConfig(m_config, l));
+    }
 }
 
 bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts, const ListenerConfig& listener,

@@ -95,6 +95,9 @@ public:
     std::shared_ptr<BackendPool> pool() const { return m_pool; }
 
     bool setAlgorithm(const QString& algorithm, QString* error);
+    // Where ring-hash and maglev take their key: client, path, header:NAME, cookie:NAME.
+    bool setHashKey(const QString& hashKey, QString* error);
+    bool setSticky(const StickyConfig& sticky, QString* error);
     // Retries, retry conditions, timeouts and the first HTTP listener's address, applied to running
     // proxies at once (a new address re-listens). False with a sentence in *error.
     bool setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts, const ListenerConfig& listener,
@@ -116,6 +119,7 @@ private:
     void build();
     void housekeeping();
     void startChecking();
+    void applyProxySettings();
     bool registerInPool(int index, QString* error);
     QString uniqueName(const QString& base) const;
 

@@ -16,19 +16,22 @@ void EventLog::append(LabEvent::Kind kind, const QString& text)
     const qint64 second = steadyNowMs() / 1000;
     QMutexLocker lock(&m_mutex);
     if (second != m_second) {
-        if (m_suppressedThisSecond > 0)
-            push(LabEvent::Kind::Proxy, QStringLiteral("%1 more events in the previous second were not logged (limit %2 per second)")
-                                            .arg(m_suppressedThisSecond).arg(m_maxPerSecond), now);
+        for (int k = 0; k < kKinds; ++k) {
+            if (m_suppressedThisSecond[size_t(k)] > 0)
+                push(LabEvent::Kind(k), QStringLiteral("%1 more %2 events in the previous second were not logged (limit %3 per second)")
+                                            .arg(m_suppressedThisSecond[size_t(k)]).arg(kindName(LabEvent::Kind(k))).arg(m_maxPerSecond), now);
+        }
         m_second = second;
-        m_inSecond = 0;
-        m_suppressedThisSecond = 0;
+        m_inSecond.fill(0);
+        m_suppressedThisSecond.fill(0);
     }
-    if (m_inSecond >= m_maxPerSecond) {
-        ++m_suppressedThisSecond;
+    const size_t k = size_t(kind);
+    if (m_inSecond[k] >= m_maxPerSecond) {
+        ++m_suppressedThisSecond[k];
         ++m_suppressedTotal;
         return;
     }
-    ++m_inSecond;
+    ++m_inSecond[k];
     push(kind, text, now);
 }
 

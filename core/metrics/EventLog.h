@@ -4,6 +4,7 @@
 #include <QList>
 #include <QMutex>
 #include <QString>
+#include <array>
 
 namespace lab {
 
@@ -18,8 +19,9 @@ struct LabEvent {
 
 // A bounded, thread-safe ring of events. Any thread appends (proxy workers report failovers); readers
 // (the window, ~10 times a second) take what is new as one batch. A flood is cut to maxPerSecond events
-// per second; the rest are counted and summarised by one "… more suppressed" event, so a failing
-// backend under full load costs a counter increment per request, not a log line.
+// per second and per kind (so a storm of failovers never hides a health transition); the rest are
+// counted and summarised by one "… were not logged" event, so a failing backend under full load costs
+// a counter increment per request, not a log line.
 class EventLog final {
 public:
     explicit EventLog(int capacity = 2000, int maxPerSecond = 20);
@@ -41,9 +43,10 @@ private:
     QList<LabEvent> m_ring;
     qsizetype m_head = 0;
     quint64 m_sequence = 0;
+    static constexpr int kKinds = 6;
     qint64 m_second = 0;
-    int m_inSecond = 0;
-    quint64 m_suppressedThisSecond = 0;
+    std::array<int, kKinds> m_inSecond{};
+    std::array<quint64, kKinds> m_suppressedThisSecond{};
     quint64 m_suppressedTotal = 0;
 };
 

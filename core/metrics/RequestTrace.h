@@ -20,6 +20,7 @@ struct TraceEntry {
     QString servedBy;  // empty when no backend answered
     int status = 0;
     double latencyMs = 0;
+    QString why;       // the balancer's explanation of each pick ("smooth WRR: current weights a=3 ... → a")
     QString token;     // the request's X-Lab-Trace value: the request console finds its request by it
 };
 

@@ -160,6 +160,11 @@ bool HttpSession::onHead(http::HttpHead& head)
         m_settings = m_settingsRef.get();
     }
     m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
+    m_sampled = !m_traceToken.isEmpty() || m_worker->trace().shouldSample();
+    m_why.clear();
+    m_stickyName.clear();
+    if (!m_settings->stickyCookie.isEmpty())
+        m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(head.cookie(m_settings->stickyCookie)));
     m_inExchange = true;
     m_worker->exchangeStarted();
     m_exchangeTimer.start();
@@ -335,10 +340,34 @@ void HttpSession::closeClientAfterFlush()
 
 // ---- upstream side ----------------------------------------------------------------------------------
 
+void HttpSession::explain(const QString& text)
+{
+    m_why += (m_why.isEmpty() ? QString() : QStringLiteral("; ")) + text;
+}
+
+BackendPtr HttpSession::pickBackend()
+{
+    const std::span<const int> tried(m_tried.data(), size_t(m_tried.size()));
+    if (!m_stickyName.isEmpty()) {
+        if (BackendPtr b = m_worker->pool().pickByName(m_stickyName, tried)) {
+            if (m_sampled)
+                explain(QStringLiteral("sticky cookie %1=%2 → %2").arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
+            return b;
+        }
+        if (m_sampled)
+            explain(QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName));
+    }
+    QString why;
+    PickContext context{m_client->peerAddress(), m_request.path(), &m_request, 0, m_sampled ? &why : nullptr};
+    BackendPtr b = m_worker->pool().pick(context, tried);
+    if (m_sampled && !why.isEmpty())
+        explain(why);
+    return b;
+}
+
 void HttpSession::startAttempt()
 {
-    PickContext context{m_client->peerAddress(), m_request.path()};
-    BackendPtr b = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
+    BackendPtr b = pickBackend();
     if (!b) {
         QByteArray tried = "[";
         for (const BackendPtr& x : m_worker->pool().backends()) {
@@ -629,8 +658,7 @@ void HttpSession::onResponseHead(http::HttpHead& head)
     const int status = head.statusCode;
     const bool statusRetry = (m_settings->retryOn5xx && status >= 500) || (m_settings->retryOn404 && status == 404);
     if (statusRetry && m_attemptCount <= m_settings->retries && mayReplay()) {
-        PickContext context{m_client->peerAddress(), m_request.path()};
-        m_nextBackend = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
+        m_nextBackend = pickBackend();
         if (m_nextBackend) {
             m_discardResponse = true;
             m_discardStatus = status;
@@ -650,6 +678,8 @@ void HttpSession::onResponseHead(http::HttpHead& head)
         m_clientKeepAlive = false; // early response or HTTP/1.0 body to close: this connection ends here
     http::ClientResponseInfo info;
     info.servedBy = m_settings->addServedBy ? m_backend->nameUtf8 : QByteArray();
+    if (!m_settings->stickyCookie.isEmpty() && m_stickyName != m_backend->name) // first visit, or re-picked
+        info.setCookie = m_settings->stickyCookie + '=' + m_backend->nameUtf8.toPercentEncoding() + "; Path=/; HttpOnly; SameSite=Lax";
     info.closeConnection = !m_clientKeepAlive;
     info.clientIsHttp10 = m_request.isHttp10();
     info.clientWantsKeepAlive = m_clientKeepAlive;
@@ -686,6 +716,7 @@ void HttpSession::onResponseFinished(bool reusable)
     bc.countResponse(m_finalStatus);
     bc.latency.record(quint64(m_attemptTimer.nsecsElapsed() / 1000));
     m_worker->pool().reportResult(*m_backend, m_finalStatus < 500, m_finalStatus >= 500 ? QString::number(m_finalStatus) : QString());
+    BackendPool::reportLatency(*m_backend, double(m_attemptTimer.nsecsElapsed()) / 1e6, steadyNowMs());
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") +
                   QString::number(m_finalStatus);
     releaseUpstream(reusable);
@@ -741,7 +772,7 @@ void HttpSession::logAndTrace(int status)
         std::fflush(stdout);
     }
     RequestTrace& trace = m_worker->trace();
-    if (m_traceToken.isEmpty() && !trace.shouldSample())
+    if (!m_sampled)
         return;
     TraceEntry e;
     e.time = QDateTime::currentDateTime();
@@ -753,6 +784,7 @@ void HttpSession::logAndTrace(int status)
     e.status = status;
     e.latencyMs = ms;
     e.token = m_traceToken;
+    e.why = m_why;
     trace.record(std::move(e));
 }
 

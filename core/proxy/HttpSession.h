@@ -107,6 +107,11 @@ private:
     QVarLengthArray<int, 8> m_tried;
     QString m_attempts;
     QString m_traceToken; // X-Lab-Trace of the current request
+    bool m_sampled = false; // this exchange goes into the trace (decided at its start)
+    QString m_why;          // the balancer's explanations, one per pick (sampled exchanges only)
+    QString m_stickyName;   // the backend the request's sticky cookie names
+    BackendPtr pickBackend();
+    void explain(const QString& text);
     int m_attemptCount = 0;
     BackendPtr m_backend;
     QTcpSocket* m_upstream = nullptr;

@@ -20,6 +20,7 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
     s.retryOn404 = c.retry.retryOn.contains(QLatin1String("404"));
     s.retryNonIdempotent = c.retry.retryNonIdempotent;
     s.addServedBy = c.proxy.addServedBy;
+    s.stickyCookie = c.sticky.enabled ? c.sticky.cookie.toLatin1() : QByteArray();
     s.accessLog = c.proxy.accessLog;
     s.upstreamMaxIdlePerBackend = c.proxy.upstreamMaxIdlePerBackend;
     s.upstreamIdleMs = c.proxy.upstreamIdleMs;

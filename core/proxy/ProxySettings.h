@@ -22,6 +22,7 @@ struct ProxySettings {
     bool retryOn404 = false;
     bool retryNonIdempotent = false;
     bool addServedBy = true;
+    QByteArray stickyCookie; // cookie name for sticky sessions; empty = off
     bool accessLog = false;
     int upstreamMaxIdlePerBackend = 32;
     int upstreamIdleMs = 30000;

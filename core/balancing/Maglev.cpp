@@ -1,0 +1,90 @@
+#include "Maglev.h"
+
+#include "backend/BackendPool.h"
+
+#include <QVarLengthArray>
+
+namespace lab {
+
+void Maglev::rebuildIfNeeded(std::span<Backend* const> eligible)
+{
+    bool stale = m_table.empty();
+    for (Backend* b : eligible) {
+        if (size_t(b->id) >= m_weights.size() || m_weights[size_t(b->id)] != weightOf(*b)) {
+            stale = true;
+            break;
+        }
+    }
+    if (!stale)
+        return;
+    m_weights.assign(BackendPool::kMaxBackends, 0);
+    const size_t n = eligible.size();
+    const quint64 m = kTableSize;
+    std::vector<quint64> offset(n), skip(n), next(n, 0);
+    std::vector<double> weight(n), credit(n, 0.0);
+    double maxWeight = 1;
+    for (size_t i = 0; i < n; ++i) {
+        const Backend* b = eligible[i];
+        m_weights[size_t(b->id)] = weightOf(*b);
+        offset[i] = hash64(b->nameUtf8, 0x6d61676c6576ULL) % m;
+        skip[i] = hash64(b->nameUtf8, 0x736b6970ULL) % (m - 1) + 1;
+        weight[i] = weightOf(*b);
+        maxWeight = qMax(maxWeight, weight[i]);
+    }
+    m_table.assign(kTableSize, -1);
+    quint64 filled = 0;
+    while (filled < m) {
+        for (size_t i = 0; i < n && filled < m; ++i) {
+            credit[i] += weight[i] / maxWeight; // heavier backends get more turns
+            if (credit[i] < 1.0)
+                continue;
+            credit[i] -= 1.0;
+            quint64 slot = (offset[i] + next[i] * skip[i]) % m;
+            while (m_table[size_t(slot)] >= 0) {
+                ++next[i];
+                slot = (offset[i] + next[i] * skip[i]) % m;
+            }
+            m_table[size_t(slot)] = eligible[i]->id;
+            ++next[i];
+            ++filled;
+        }
+    }
+}
+
+std::vector<int> Maglev::slotCounts() const
+{
+    std::vector<int> counts(BackendPool::kMaxBackends, 0);
+    for (int id : m_table)
+        if (id >= 0)
+            ++counts[size_t(id)];
+    return counts;
+}
+
+Backend* Maglev::pick(std::span<Backend* const> eligible, const PickContext& context)
+{
+    rebuildIfNeeded(eligible);
+    QVarLengthArray<Backend*, BackendPool::kMaxBackends> byId(BackendPool::kMaxBackends, nullptr);
+    for (Backend* b : eligible)
+        byId[b->id] = b;
+    const QByteArray key = m_key.keyOf(context);
+    const quint64 h = hash64(key);
+    size_t slot = size_t(h % kTableSize);
+    const size_t first = slot;
+    Backend* chosen = nullptr;
+    for (int n = 0; n < kTableSize; ++n, slot = (slot + 1) % kTableSize) {
+        if ((chosen = byId[m_table[slot]]))
+            break;
+    }
+    if (!chosen)
+        chosen = eligible.front();
+    if (context.explanation)
+        *context.explanation = QStringLiteral("maglev: key \"%1\" → slot %2 of %3 → %4%5")
+                                   .arg(QString::fromUtf8(key.left(40)))
+                                   .arg(first)
+                                   .arg(kTableSize)
+                                   .arg(chosen->name)
+                                   .arg(slot != first ? QStringLiteral(" (slot %1: the first eligible after it)").arg(slot) : QString());
+    return chosen;
+}
+
+} // namespace lab

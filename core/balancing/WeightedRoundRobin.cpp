@@ -1,0 +1,34 @@
+#include "WeightedRoundRobin.h"
+
+#include "backend/BackendPool.h"
+
+namespace lab {
+
+Backend* WeightedRoundRobin::pick(std::span<Backend* const> eligible, const PickContext& context)
+{
+    if (m_current.size() > 4 * qsizetype(eligible.size()) + 64)
+        m_current.clear(); // backends removed long ago
+    qint64 total = 0;
+    Backend* best = nullptr;
+    qint64 bestScore = 0;
+    for (Backend* b : eligible) {
+        const int w = weightOf(*b);
+        qint64& current = m_current[b];
+        current += w;
+        total += w;
+        if (!best || current > bestScore) {
+            best = b;
+            bestScore = current;
+        }
+    }
+    if (context.explanation) {
+        QStringList parts;
+        for (Backend* b : eligible)
+            parts << QStringLiteral("%1=%2").arg(b->name).arg(m_current.value(b));
+        *context.explanation = QStringLiteral("smooth WRR: current weights %1 → %2").arg(parts.join(QLatin1Char(' ')), best->name);
+    }
+    m_current[best] -= total;
+    return best;
+}
+
+} // namespace lab
