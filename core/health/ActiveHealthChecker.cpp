@@ -16,8 +16,9 @@ namespace lab {
 // One backend's probe loop, on the checker's thread.
 class Probe final : public QObject, private http::HttpParserHandler {
 public:
-    Probe(ActiveHealthChecker* owner, BackendPool* pool, EventLog* events, BackendPtr backend, HealthConfig config)
-        : m_owner(owner)
+    Probe(QObject* parent, ActiveHealthChecker* owner, BackendPool* pool, EventLog* events, BackendPtr backend, HealthConfig config)
+        : QObject(parent)
+        , m_owner(owner)
         , m_pool(pool)
         , m_events(events)
         , m_backend(std::move(backend))
@@ -264,7 +265,7 @@ public:
         for (const BackendPtr& b : all) {
             names.insert(b->name);
             if (!m_probes.contains(b->name))
-                m_probes.insert(b->name, new Probe(m_owner, m_pool.get(), m_events.get(), b, m_own.value(b->name, m_defaults)));
+                m_probes.insert(b->name, new Probe(this, m_owner, m_pool.get(), m_events.get(), b, m_own.value(b->name, m_defaults)));
         }
         for (auto it = m_probes.begin(); it != m_probes.end();) {
             if (!names.contains(it.key())) {
