@@ -2,25 +2,29 @@
 
 #include "backend/BackendPool.h"
 
+#include <QVarLengthArray>
+
 namespace lab {
 
 Backend* LeastConnections::pick(std::span<Backend* const> eligible, const PickContext& context)
 {
-    const size_t n = eligible.size();
-    const size_t start = size_t(m_next++ % n);
-    Backend* best = nullptr;
+    // The lowest in-flight/weight, compared exactly; every backend tied for it takes turns.
+    QVarLengthArray<Backend*, 32> tied;
     qint64 bestActive = 0;
     qint64 bestWeight = 1;
-    for (size_t k = 0; k < n; ++k) { // scanning from a rotating start breaks ties round robin
-        Backend* b = eligible[(start + k) % n];
+    for (Backend* b : eligible) {
         const qint64 active = b->activeRequests.load(std::memory_order_relaxed);
         const qint64 w = weightOf(*b);
-        if (!best || active * bestWeight < bestActive * w) {
-            best = b;
+        if (tied.isEmpty() || active * bestWeight < bestActive * w) {
+            tied.clear();
             bestActive = active;
             bestWeight = w;
+        } else if (active * bestWeight != bestActive * w) {
+            continue;
         }
+        tied.append(b);
     }
+    Backend* best = tied[qsizetype(m_next++ % quint64(tied.size()))];
     if (context.explanation) {
         QStringList parts;
         for (Backend* b : eligible)

@@ -1,0 +1,352 @@
+// The algorithms alone: exact sequences, distributions, consistency of the hash algorithms, seeded
+// randomness, explanations. No sockets: backends are plain objects.
+#include "backend/BackendPool.h"
+#include "balancing/Balancer.h"
+#include "balancing/LeastLatency.h"
+#include "balancing/Maglev.h"
+#include "balancing/RingHash.h"
+#include "http/HttpMessage.h"
+
+#include <QTest>
+
+using namespace lab;
+
+namespace {
+struct Set {
+    std::vector<BackendPtr> owned;
+    std::vector<Backend*> all;
+    explicit Set(std::initializer_list<int> weights, const QString& prefix = {})
+    {
+        int i = 0;
+        for (int w : weights) {
+            auto b = std::make_shared<Backend>();
+            b->id = i;
+            b->name = prefix.isEmpty() ? QString(QChar(u'a' + i)) : prefix + QString::number(i);
+            b->nameUtf8 = b->name.toUtf8();
+            b->weight = w;
+            owned.push_back(b);
+            all.push_back(b.get());
+            ++i;
+        }
+    }
+    std::span<Backend* const> span() const { return {all.data(), all.size()}; }
+    std::vector<Backend*> without(int id) const
+    {
+        std::vector<Backend*> out;
+        for (Backend* b : all)
+            if (b->id != id)
+                out.push_back(b);
+        return out;
+    }
+};
+
+QString sequence(Balancer& bal, const Set& s, int n)
+{
+    QString out;
+    for (int i = 0; i < n; ++i)
+        out += bal.pick(s.span(), PickContext{})->name;
+    return out;
+}
+
+std::vector<double> shares(Balancer& bal, const Set& s, int n)
+{
+    std::vector<double> count(s.all.size(), 0);
+    for (int i = 0; i < n; ++i)
+        count[size_t(bal.pick(s.span(), PickContext{})->id)] += 1;
+    for (double& c : count)
+        c /= n;
+    return count;
+}
+
+PickContext keyed(const QByteArray& path)
+{
+    PickContext c;
+    c.path = path;
+    return c;
+}
+} // namespace
+
+class TestBalancers : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void everyNameIsKnown();
+    void roundRobinSequence();
+    void smoothWeightedRoundRobin();
+    void smoothWrrFollowsLiveWeights();
+    void distributionsFollowWeights_data();
+    void distributionsFollowWeights();
+    void leastConnectionsWeightedWithRoundRobinTies();
+    void powerOfTwoSeededAndAvoidsTheBusy();
+    void ipHashSticksPerClient();
+    void consistentHashMovesOnlyTheRemoved_data();
+    void consistentHashMovesOnlyTheRemoved();
+    void consistentHashAddingABackendMovesLittle_data();
+    void consistentHashAddingABackendMovesLittle();
+    void maglevSpreadIsEven();
+    void hashKeySources();
+    void leastLatencyPrefersFastAndForgets();
+    void explanations();
+};
+
+void TestBalancers::everyNameIsKnown()
+{
+    for (const QString& name : knownAlgorithms()) {
+        auto b = makeBalancer(name);
+        QVERIFY2(b, qPrintable(name));
+        QCOMPARE(b->name(), name);
+        QVERIFY(!algorithmSummary(name).isEmpty());
+    }
+    QVERIFY(!makeBalancer(QStringLiteral("fastest")));
+}
+
+void TestBalancers::roundRobinSequence()
+{
+    Set s{1, 1, 1};
+    auto rr = makeBalancer(QStringLiteral("round-robin"));
+    QCOMPARE(sequence(*rr, s, 7), QStringLiteral("abcabca"));
+}
+
+void TestBalancers::smoothWeightedRoundRobin()
+{
+    Set s{5, 1, 1};
+    auto wrr = makeBalancer(QStringLiteral("weighted-round-robin"));
+    QCOMPARE(sequence(*wrr, s, 14), QStringLiteral("aabacaaaabacaa"));
+}
+
+void TestBalancers::smoothWrrFollowsLiveWeights()
+{
+    Set s{1, 1, 1};
+    auto wrr = makeBalancer(QStringLiteral("weighted-round-robin"));
+    QCOMPARE(sequence(*wrr, s, 3), QStringLiteral("abc"));
+    s.all[0]->weight = 3; // weights apply to the next pick
+    const QString next = sequence(*wrr, s, 10);
+    QCOMPARE(next.count(QLatin1Char('a')), 6);
+}
+
+void TestBalancers::distributionsFollowWeights_data()
+{
+    QTest::addColumn<QString>("algorithm");
+    QTest::addColumn<bool>("weighted");
+    QTest::newRow("weighted-round-robin") << "weighted-round-robin" << true;
+    QTest::newRow("random") << "random" << true;
+    QTest::newRow("least-connections (idle: ties round robin)") << "least-connections" << false;
+    QTest::newRow("power-of-two-choices (idle)") << "power-of-two-choices" << false;
+    QTest::newRow("round-robin") << "round-robin" << false;
+}
+
+void TestBalancers::distributionsFollowWeights()
+{
+    QFETCH(QString, algorithm);
+    QFETCH(bool, weighted);
+    Set s{5, 3, 2};
+    auto bal = makeBalancer(algorithm);
+    bal->seed(1234);
+    const std::vector<double> got = shares(*bal, s, 100'000);
+    const std::vector<double> want = weighted ? std::vector<double>{0.5, 0.3, 0.2} : std::vector<double>{1 / 3.0, 1 / 3.0, 1 / 3.0};
+    for (size_t i = 0; i < got.size(); ++i)
+        QVERIFY2(qAbs(got[i] - want[i]) < 0.01, qPrintable(QStringLiteral("%1: %2 vs %3").arg(i).arg(got[i]).arg(want[i])));
+}
+
+void TestBalancers::leastConnectionsWeightedWithRoundRobinTies()
+{
+    Set s{2, 1, 1};
+    auto lc = makeBalancer(QStringLiteral("least-connections"));
+    s.all[0]->activeRequests = 2; // 2/2 = 1
+    s.all[1]->activeRequests = 1; // 1/1 = 1
+    s.all[2]->activeRequests = 3; // 3/1
+    QString seq = sequence(*lc, s, 4);
+    QCOMPARE(seq.count(QLatin1Char('c')), 0);
+    QCOMPARE(seq.count(QLatin1Char('a')), 2); // a tie between a and b: they alternate
+    s.all[2]->activeRequests = 0;
+    QCOMPARE(sequence(*lc, s, 3), QStringLiteral("ccc"));
+}
+
+void TestBalancers::powerOfTwoSeededAndAvoidsTheBusy()
+{
+    Set s{1, 1, 1, 1};
+    auto p1 = makeBalancer(QStringLiteral("power-of-two-choices"));
+    auto p2 = makeBalancer(QStringLiteral("power-of-two-choices"));
+    p1->seed(42);
+    p2->seed(42);
+    QCOMPARE(sequence(*p1, s, 50), sequence(*p2, s, 50)); // the same seed, the same draws
+    s.all[0]->activeRequests = 9;
+    s.all[1]->activeRequests = 9;
+    const std::vector<double> got = shares(*p1, s, 20'000);
+    // a and b only win when drawn together (1 pair in 6).
+    QVERIFY2(got[0] + got[1] < 0.20 && got[0] + got[1] > 0.13, qPrintable(QString::number(got[0] + got[1])));
+}
+
+void TestBalancers::ipHashSticksPerClient()
+{
+    Set s{1, 1, 1};
+    auto ip = makeBalancer(QStringLiteral("ip-hash"));
+    QSet<QString> seen;
+    for (int c = 1; c <= 60; ++c) {
+        PickContext ctx;
+        ctx.clientAddress = QHostAddress(QStringLiteral("10.0.0.%1").arg(c));
+        const QString first = ip->pick(s.span(), ctx)->name;
+        for (int k = 0; k < 5; ++k)
+            QCOMPARE(ip->pick(s.span(), ctx)->name, first);
+        seen.insert(first);
+    }
+    QCOMPARE(seen.size(), 3);
+}
+
+void TestBalancers::consistentHashMovesOnlyTheRemoved_data()
+{
+    QTest::addColumn<QString>("algorithm");
+    QTest::newRow("ring-hash") << "ring-hash";
+    QTest::newRow("maglev") << "maglev";
+}
+
+void TestBalancers::consistentHashMovesOnlyTheRemoved()
+{
+    QFETCH(QString, algorithm);
+    HashKeySpec key;
+    QVERIFY(HashKeySpec::parse(QStringLiteral("path"), &key));
+    auto bal = makeBalancer(algorithm, key);
+    Set s({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, QStringLiteral("backend-"));
+    constexpr int kKeys = 100'000;
+    std::vector<int> before(kKeys);
+    for (int k = 0; k < kKeys; ++k)
+        before[size_t(k)] = bal->pick(s.span(), keyed("/user/" + QByteArray::number(k)))->id;
+    const std::vector<Backend*> nine = s.without(3);
+    int moved = 0;
+    for (int k = 0; k < kKeys; ++k) {
+        const int now = bal->pick(std::span<Backend* const>(nine.data(), nine.size()), keyed("/user/" + QByteArray::number(k)))->id;
+        if (now != before[size_t(k)]) {
+            ++moved;
+            QCOMPARE(before[size_t(k)], 3); // only keys of the removed backend move
+        }
+    }
+    QVERIFY2(moved <= kKeys / 10 + kKeys / 50, qPrintable(QString::number(moved)));
+    QVERIFY(moved > kKeys / 20); // it did own its share
+    for (int k = 0; k < kKeys; ++k) // back again: every key returns
+        QCOMPARE(bal->pick(s.span(), keyed("/user/" + QByteArray::number(k)))->id, before[size_t(k)]);
+}
+
+void TestBalancers::consistentHashAddingABackendMovesLittle_data()
+{
+    consistentHashMovesOnlyTheRemoved_data();
+}
+
+void TestBalancers::consistentHashAddingABackendMovesLittle()
+{
+    QFETCH(QString, algorithm);
+    HashKeySpec key;
+    QVERIFY(HashKeySpec::parse(QStringLiteral("path"), &key));
+    auto bal = makeBalancer(algorithm, key);
+    Set s({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, QStringLiteral("backend-"));
+    const std::vector<Backend*> nine = s.without(9);
+    constexpr int kKeys = 100'000;
+    std::vector<int> before(kKeys);
+    for (int k = 0; k < kKeys; ++k)
+        before[size_t(k)] = bal->pick(std::span<Backend* const>(nine.data(), nine.size()), keyed("/k/" + QByteArray::number(k)))->id;
+    int moved = 0;
+    for (int k = 0; k < kKeys; ++k)
+        moved += bal->pick(s.span(), keyed("/k/" + QByteArray::number(k)))->id != before[size_t(k)];
+    // A new backend (a rebuild): about 1/10 of the keys move to it, and few others.
+    QVERIFY2(moved <= kKeys / 10 + kKeys / 50, qPrintable(QString::number(moved)));
+}
+
+void TestBalancers::maglevSpreadIsEven()
+{
+    Maglev m{HashKeySpec{}};
+    Set s({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, QStringLiteral("backend-"));
+    m.pick(s.span(), PickContext{});
+    const std::vector<int> counts = m.slotCounts();
+    for (int i = 0; i < 10; ++i)
+        QVERIFY2(qAbs(counts[size_t(i)] - Maglev::kTableSize / 10) <= 1, qPrintable(QString::number(counts[size_t(i)])));
+    Set w({3, 1}, QStringLiteral("w-"));
+    Maglev weighted{HashKeySpec{}};
+    weighted.pick(w.span(), PickContext{});
+    const std::vector<int> wc = weighted.slotCounts();
+    QVERIFY(qAbs(double(wc[0]) / Maglev::kTableSize - 0.75) < 0.01);
+}
+
+void TestBalancers::hashKeySources()
+{
+    http::HttpHead head;
+    head.headers = {{"X-User", "42"}, {"Cookie", "theme=dark; session=abc123"}};
+    PickContext c;
+    c.clientAddress = QHostAddress(QStringLiteral("10.1.2.3"));
+    c.path = "/cart";
+    c.request = &head;
+    HashKeySpec k;
+    QVERIFY(HashKeySpec::parse(QStringLiteral("header:X-User"), &k));
+    QCOMPARE(k.keyOf(c), QByteArray("42"));
+    QVERIFY(HashKeySpec::parse(QStringLiteral("cookie:session"), &k));
+    QCOMPARE(k.keyOf(c), QByteArray("abc123"));
+    QVERIFY(HashKeySpec::parse(QStringLiteral("path"), &k));
+    QCOMPARE(k.keyOf(c), QByteArray("/cart"));
+    QVERIFY(HashKeySpec::parse(QStringLiteral("cookie:missing"), &k));
+    QCOMPARE(k.keyOf(c), QByteArray::number(QHostAddress(QStringLiteral("10.1.2.3")).toIPv4Address())); // falls back to the client
+    QVERIFY(!HashKeySpec::parse(QStringLiteral("header:"), &k));
+    QVERIFY(!HashKeySpec::parse(QStringLiteral("body"), &k));
+}
+
+void TestBalancers::leastLatencyPrefersFastAndForgets()
+{
+    Set s{1, 1};
+    auto ll = makeBalancer(QStringLiteral("least-latency"));
+    const qint64 t = 1'000'000;
+    BackendPool::reportLatency(*s.all[0], 1.0, t);
+    BackendPool::reportLatency(*s.all[1], 200.0, t);
+    PickContext c;
+    c.nowMs = t;
+    for (int i = 0; i < 10; ++i)
+        QCOMPARE(ll->pick(s.span(), c)->name, QStringLiteral("a"));
+    // Peak-sensitive: one slow sample takes over at once; a fast one pulls it down slowly.
+    BackendPool::reportLatency(*s.all[0], 500.0, t + 10);
+    QCOMPARE(s.all[0]->latencyEwmaMs.load(), 500.0);
+    BackendPool::reportLatency(*s.all[0], 1.0, t + 20);
+    QVERIFY(s.all[0]->latencyEwmaMs.load() > 490);
+    // Busy counts too: 200 ms × 1 beats 1 ms × ... no; but 2 ms × 200 in flight loses to 200 ms idle.
+    BackendPool::reportLatency(*s.all[0], 2.0, t + 60'000);
+    s.all[0]->activeRequests = 200;
+    c.nowMs = t + 60'000;
+    QCOMPARE(ll->pick(s.span(), c)->name, QStringLiteral("b"));
+    // Idle decay: a minute later the slow backend's cost has decayed and it gets tried again.
+    s.all[0]->activeRequests = 0;
+    c.nowMs = t + 120'000;
+    QVERIFY(LeastLatency::cost(*s.all[1], c.nowMs) < 1.0);
+}
+
+void TestBalancers::explanations()
+{
+    Set s{5, 1, 1};
+    QString why;
+    PickContext c;
+    c.explanation = &why;
+    auto wrr = makeBalancer(QStringLiteral("weighted-round-robin"));
+    wrr->pick(s.span(), c);
+    QCOMPARE(why, QStringLiteral("smooth WRR: current weights a=5 b=1 c=1 → a"));
+    wrr->pick(s.span(), c);
+    QCOMPARE(why, QStringLiteral("smooth WRR: current weights a=3 b=2 c=2 → a"));
+    s.all[1]->activeRequests = 3;
+    s.all[2]->activeRequests = 1;
+    auto p2c = makeBalancer(QStringLiteral("power-of-two-choices"));
+    bool sawBC = false;
+    for (int i = 0; i < 50 && !sawBC; ++i) {
+        p2c->pick(s.span(), c);
+        sawBC = why == QStringLiteral("P2C: drew b(3 active) and c(1 active) → c");
+    }
+    QVERIFY(sawBC);
+    HashKeySpec key;
+    HashKeySpec::parse(QStringLiteral("cookie:user"), &key);
+    auto ring = makeBalancer(QStringLiteral("ring-hash"), key);
+    http::HttpHead head;
+    head.headers = {{"Cookie", "user=42"}};
+    c.request = &head;
+    Backend* chosen = ring->pick(s.span(), c);
+    QVERIFY2(why.startsWith(QStringLiteral("ring-hash: key \"42\" → point 0x")) && why.endsWith(QStringLiteral("→ ") + chosen->name), qPrintable(why));
+    for (const QString& name : knownAlgorithms()) {
+        auto b = makeBalancer(name, key);
+        why.clear();
+        b->pick(s.span(), c);
+        QVERIFY2(why.contains(QStringLiteral("→")), qPrintable(name + QStringLiteral(": ") + why));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestBalancers)
+#include "tst_balancers.moc"
