@@ -37,14 +37,6 @@ private:
     Lab* m_lab;
     int m_row = -1;
     bool m_loading = false;
-    QWidget* m_healthBox;
-    QCheckBox* m_probe;
-    QComboBox* m_probeType;
-    QLineEdit* m_probePath;
-    QSpinBox* m_interval;
-    QSpinBox* m_timeout;
-    QSpinBox* m_rise;
-    QSpinBox* m_fall;
     QLabel* m_title;
     QCheckBox* m_drain;
     QWidget* m_faultBox;
@@ -56,6 +48,14 @@ private:
     QSpinBox* m_capacity;
     QCheckBox* m_hang;
     QCheckBox* m_refuse;
+    QWidget* m_healthBox;
+    QCheckBox* m_probe;
+    QComboBox* m_probeType;
+    QLineEdit* m_probePath;
+    QSpinBox* m_interval;
+    QSpinBox* m_timeout;
+    QSpinBox* m_rise;
+    QSpinBox* m_fall;
 };
 
 // Listener, start/stop, algorithm, retries and timeouts of the proxy.

@@ -12,6 +12,8 @@
 #include "backend/BackendPool.h"
 #include "http/HttpMessage.h"
 
+#include <cstdio>
+
 namespace lab {
 
 quint64 hash64(QByteArrayView data, quint64 seed)
@@ -85,6 +87,18 @@ QByteArray HashKeySpec::keyOf(const PickContext& c) const
     }
     const quint32 v4 = c.clientAddress.toIPv4Address();
     return v4 ? QByteArray::number(v4) : c.clientAddress.toString().toLatin1();
+}
+
+quint64 HashKeySpec::hashOf(const PickContext& c) const
+{
+    if (source == Source::Client) {
+        if (const quint32 v4 = c.clientAddress.toIPv4Address()) {
+            char buf[16]; // the same bytes keyOf() returns, without allocating
+            const int n = std::snprintf(buf, sizeof buf, "%u", v4);
+            return hash64(QByteArrayView(buf, n));
+        }
+    }
+    return hash64(keyOf(c));
 }
 
 std::unique_ptr<Balancer> makeBalancer(const QString& name, const HashKeySpec& key)

@@ -33,6 +33,8 @@ struct HashKeySpec {
     static bool parse(const QString& text, HashKeySpec* out);
     QString toString() const;
     QByteArray keyOf(const PickContext& context) const;
+    // hash64 of the key, without building it when it is the client address (the hot path).
+    quint64 hashOf(const PickContext& context) const;
 };
 
 // A balancing algorithm. Pure: no sockets, no timers, no clock of its own. It receives the eligible

@@ -63,23 +63,26 @@ std::vector<int> Maglev::slotCounts() const
 Backend* Maglev::pick(std::span<Backend* const> eligible, const PickContext& context)
 {
     rebuildIfNeeded(eligible);
-    QVarLengthArray<Backend*, BackendPool::kMaxBackends> byId(BackendPool::kMaxBackends, nullptr);
+    int maxId = 0;
+    for (Backend* b : eligible)
+        maxId = qMax(maxId, b->id);
+    QVarLengthArray<Backend*, 64> byId(maxId + 1, nullptr);
     for (Backend* b : eligible)
         byId[b->id] = b;
-    const QByteArray key = m_key.keyOf(context);
-    const quint64 h = hash64(key);
+    auto eligibleById = [&](int id) { return id >= 0 && id <= maxId ? byId[id] : nullptr; };
+    const quint64 h = m_key.hashOf(context);
     size_t slot = size_t(h % kTableSize);
     const size_t first = slot;
     Backend* chosen = nullptr;
     for (int n = 0; n < kTableSize; ++n, slot = (slot + 1) % kTableSize) {
-        if ((chosen = byId[m_table[slot]]))
+        if ((chosen = eligibleById(m_table[slot])))
             break;
     }
     if (!chosen)
         chosen = eligible.front();
     if (context.explanation)
         *context.explanation = QStringLiteral("maglev: key \"%1\" → slot %2 of %3 → %4%5")
-                                   .arg(QString::fromUtf8(key.left(40)))
+                                   .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
                                    .arg(first)
                                    .arg(kTableSize)
                                    .arg(chosen->name)

@@ -33,25 +33,28 @@ void RingHash::rebuildIfNeeded(std::span<Backend* const> eligible)
 Backend* RingHash::pick(std::span<Backend* const> eligible, const PickContext& context)
 {
     rebuildIfNeeded(eligible);
-    QVarLengthArray<Backend*, BackendPool::kMaxBackends> byId(BackendPool::kMaxBackends, nullptr);
+    int maxId = 0;
+    for (Backend* b : eligible)
+        maxId = qMax(maxId, b->id);
+    QVarLengthArray<Backend*, 64> byId(maxId + 1, nullptr);
     for (Backend* b : eligible)
         byId[b->id] = b;
-    const QByteArray key = m_key.keyOf(context);
-    const quint64 point = hash64(key);
+    auto eligibleById = [&](int id) { return id >= 0 && id <= maxId ? byId[id] : nullptr; };
+    const quint64 point = m_key.hashOf(context);
     auto it = std::lower_bound(m_ring.begin(), m_ring.end(), std::make_pair(point, -1));
     Backend* chosen = nullptr;
     int skipped = 0;
     for (size_t n = 0; n < m_ring.size(); ++n, ++it, ++skipped) {
         if (it == m_ring.end())
             it = m_ring.begin(); // the ring wraps
-        if ((chosen = byId[it->second]))
+        if ((chosen = eligibleById(it->second)))
             break;
     }
     if (!chosen)
         chosen = eligible.front();
     if (context.explanation)
         *context.explanation = QStringLiteral("ring-hash: key \"%1\" → point 0x%2… → %3%4")
-                                   .arg(QString::fromUtf8(key.left(40)))
+                                   .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
                                    .arg(point >> 48, 4, 16, QLatin1Char('0'))
                                    .arg(chosen->name)
                                    .arg(skipped ? QStringLiteral(" (skipped %1 points of backends not eligible)").arg(skipped) : QString());

@@ -2,7 +2,7 @@
 
 #include "Balancer.h"
 
-#include <QHash>
+#include <vector>
 
 namespace lab {
 
@@ -16,7 +16,7 @@ public:
     Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
 
 private:
-    QHash<const Backend*, qint64> m_current;
+    std::vector<qint64> m_current; // by backend id (ids are small and never reused)
 };
 
 } // namespace lab
