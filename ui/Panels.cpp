@@ -18,6 +18,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -238,6 +239,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     , m_port(spin(0, 65535, 8000, QString(), tr("The proxy's port; clients connect here (0 = any free port).")))
     , m_startStop(new QPushButton)
     , m_algorithm(new QComboBox)
+    , m_hashKey(new QLineEdit)
+    , m_sticky(check(tr("Sticky"), tr("Sticky sessions: the first response sets a cookie naming the backend; later requests with it go there while it is eligible.")))
     , m_retries(spin(0, 10, 2, QString(), tr("How many other backends a failed request may be retried on.")))
     , m_connectTimeout(spin(1, 600'000, 2000, tr(" ms"), tr("How long the proxy waits for a backend to accept a connection.")))
     , m_responseTimeout(spin(1, 3'600'000, 30'000, tr(" ms"), tr("How long the proxy waits for a backend's response before answering 504.")))
@@ -248,6 +251,11 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_startStop->setObjectName(QStringLiteral("proxyStartStop"));
     m_apply->setToolTip(tr("Apply the listener, retries and timeouts to the running proxy (a new port re-listens)."));
     m_algorithm->setObjectName(QStringLiteral("algorithm"));
+    m_hashKey->setObjectName(QStringLiteral("hashKey"));
+    m_hashKey->setMaximumWidth(110);
+    m_hashKey->setPlaceholderText(tr("hash key"));
+    m_hashKey->setToolTip(tr("What ring-hash and maglev hash: client, path, header:NAME or cookie:NAME. Enter applies it."));
+    m_sticky->setObjectName(QStringLiteral("sticky"));
     m_algorithm->setToolTip(tr("How the proxy picks a backend for each request; switching is live."));
     for (const QString& a : knownAlgorithms()) {
         m_algorithm->addItem(a, a);
@@ -278,6 +286,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     layout->addSpacing(10);
     layout->addWidget(label(tr("Al&gorithm"), m_algorithm));
     layout->addWidget(m_algorithm);
+    layout->addWidget(m_hashKey);
+    layout->addWidget(m_sticky);
     layout->addSpacing(10);
     layout->addWidget(label(tr("&Retries"), m_retries));
     layout->addWidget(m_retries);
@@ -298,6 +308,18 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
             Q_EMIT message(error);
     });
     connect(m_apply, &QPushButton::clicked, this, &ProxyPanel::applyOptions);
+    connect(m_hashKey, &QLineEdit::editingFinished, this, [this] {
+        QString error;
+        if (m_hashKey->text().trimmed() != m_lab->config().hashKey && !m_lab->setHashKey(m_hashKey->text().trimmed(), &error))
+            Q_EMIT message(error);
+    });
+    connect(m_sticky, &QCheckBox::toggled, this, [this](bool on) {
+        StickyConfig s = m_lab->config().sticky;
+        s.enabled = on;
+        QString error;
+        if (!m_lab->setSticky(s, &error))
+            Q_EMIT message(error);
+    });
     connect(m_startStop, &QPushButton::clicked, this, &ProxyPanel::toggleProxy);
     connect(m_lab, &Lab::proxyStateChanged, this, &ProxyPanel::reload);
     connect(m_lab, &Lab::labReset, this, &ProxyPanel::reload);
@@ -322,6 +344,12 @@ void ProxyPanel::reload()
     m_startStop->setToolTip(running ? tr("Stop accepting; requests in flight get 2 s to finish.") : tr("Start listening for clients."));
     m_startStop->setEnabled(http != nullptr);
     m_algorithm->setCurrentIndex(m_algorithm->findData(c.algorithm));
+    m_hashKey->setText(c.hashKey);
+    m_hashKey->setEnabled(c.algorithm == QLatin1String("ring-hash") || c.algorithm == QLatin1String("maglev"));
+    {
+        const QSignalBlocker block(m_sticky);
+        m_sticky->setChecked(c.sticky.enabled);
+    }
     m_retries->setValue(c.retry.retries);
     for (QCheckBox* box : std::as_const(m_retryOn))
         box->setChecked(c.retry.retryOn.contains(box->property("condition").toString()));

@@ -78,6 +78,8 @@ private:
     QSpinBox* m_port;
     QPushButton* m_startStop;
     QComboBox* m_algorithm;
+    QLineEdit* m_hashKey;
+    QCheckBox* m_sticky;
     QSpinBox* m_retries;
     QList<QCheckBox*> m_retryOn;
     QSpinBox* m_connectTimeout;

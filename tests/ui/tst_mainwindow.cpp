@@ -77,6 +77,7 @@ private Q_SLOTS:
     void traceAndEventsArriveInBatches();
     void openAndSaveConfig();
     void healthStatesShowOnTheBoard();
+    void everyAlgorithmSelectableUnderTraffic();
     void stopDrainsASlowRequestFirst();
     void screenshotIsNotBlank();
 };
@@ -446,6 +447,39 @@ void TestMainWindow::healthStatesShowOnTheBoard()
     QVERIFY(red > 0);
     r.lab.setFaults(2, {});
     QTRY_VERIFY_WITH_TIMEOUT(cell(m, 2, BackendTableModel::State) == QStringLiteral("up"), 3000);
+}
+
+void TestMainWindow::everyAlgorithmSelectableUnderTraffic()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QComboBox* box = w.proxyPanel()->algorithmBox();
+    QCOMPARE(box->count(), int(knownAlgorithms().size()));
+    TrafficPanel* t = w.trafficPanel();
+    t->connectionsBox()->setValue(4);
+    t->rateBox()->setValue(300);
+    t->durationBox()->setValue(4);
+    QTest::mouseClick(t->startButton(), Qt::LeftButton);
+    QVERIFY(w.generator()->isRunning());
+    for (int i = 0; i < box->count(); ++i) {
+        QVERIFY(!box->itemData(i, Qt::ToolTipRole).toString().isEmpty());
+        box->setCurrentIndex(i);
+        Q_EMIT box->activated(i); // what a user's choice emits
+        QCOMPARE(r.lab.pool()->algorithm(), box->itemData(i).toString());
+        QTest::qWait(150);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(!w.generator()->isRunning(), 10000);
+    const LoadTotals totals = w.generator()->totals();
+    QVERIFY(totals.completed > 100);
+    QCOMPARE(totals.socketErrors, 0ULL);
+    QCOMPARE(totals.byClass[2], totals.completed);
+    // The sticky switch and the hash key go to the lab.
+    w.proxyPanel()->findChild<QCheckBox*>(QStringLiteral("sticky"))->setChecked(true);
+    QVERIFY(r.lab.config().sticky.enabled);
+    QVERIFY(httpGet(r.proxyPort(), "/")->head.header("Set-Cookie").startsWith("LABSRV="));
+    QVERIFY(r.lab.setHashKey(QStringLiteral("header:X-User"), nullptr));
+    QCOMPARE(w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("hashKey"))->text(), QStringLiteral("header:X-User"));
+    QVERIFY(!r.lab.setHashKey(QStringLiteral("body"), nullptr));
 }
 
 void TestMainWindow::stopDrainsASlowRequestFirst()
