@@ -18,7 +18,9 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QMenu>
 #include <QSignalBlocker>
+#include <QToolButton>
 #include <QSpinBox>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -247,12 +249,13 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     , m_apply(new QPushButton(tr("Apply")))
 {
     m_address->setToolTip(tr("The IP address the proxy listens on (127.0.0.1: this machine only)."));
-    m_address->setMaximumWidth(125);
+    m_address->setMaximumWidth(100);
     m_startStop->setObjectName(QStringLiteral("proxyStartStop"));
     m_apply->setToolTip(tr("Apply the listener, retries and timeouts to the running proxy (a new port re-listens)."));
     m_algorithm->setObjectName(QStringLiteral("algorithm"));
+    m_algorithm->setMaximumWidth(180);
     m_hashKey->setObjectName(QStringLiteral("hashKey"));
-    m_hashKey->setMaximumWidth(110);
+    m_hashKey->setMaximumWidth(90);
     m_hashKey->setPlaceholderText(tr("hash key"));
     m_hashKey->setToolTip(tr("What ring-hash and maglev hash: client, path, header:NAME or cookie:NAME. Enter applies it."));
     m_sticky->setObjectName(QStringLiteral("sticky"));
@@ -261,15 +264,31 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
         m_algorithm->addItem(a, a);
         m_algorithm->setItemData(m_algorithm->count() - 1, algorithmSummary(a), Qt::ToolTipRole);
     }
+    m_retryButton = new QToolButton;
+    m_retryButton->setObjectName(QStringLiteral("retryOn"));
+    m_retryButton->setPopupMode(QToolButton::InstantPopup);
+    m_retryButton->setToolTip(tr("Which failures move a request to another backend."));
+    auto* menu = new QMenu(m_retryButton);
     const QStringList conditions = knownRetryConditions();
     for (const QString& c : conditions) {
-        auto* box = check(c, c == QLatin1String("connect-failure") ? tr("Retry when the connection is refused or times out (nothing reached the backend).")
-                           : c == QLatin1String("timeout") ? tr("Retry an idempotent request when the backend does not answer in time.")
-                           : c == QLatin1String("5xx") ? tr("Retry an idempotent request that got a 5xx answer on another backend.")
-                                                        : tr("Retry an idempotent request that got this status on another backend."));
-        box->setProperty("condition", c);
-        m_retryOn << box;
+        QAction* a = menu->addAction(c);
+        a->setCheckable(true);
+        a->setToolTip(c == QLatin1String("connect-failure") ? tr("Retry when the connection is refused or times out (nothing reached the backend).")
+                      : c == QLatin1String("timeout") ? tr("Retry an idempotent request when the backend does not answer in time.")
+                      : c == QLatin1String("5xx") ? tr("Retry an idempotent request that got a 5xx answer on another backend.")
+                                                   : tr("Retry an idempotent request that got this status on another backend."));
+        a->setProperty("condition", c);
+        connect(a, &QAction::toggled, this, &ProxyPanel::updateRetryButton);
+        m_retryOn << a;
     }
+    menu->setToolTipsVisible(true);
+    m_retryButton->setMenu(menu);
+    m_address->setMinimumWidth(90);
+    m_hashKey->setMinimumWidth(80);
+    m_connectTimeout->setMaximumWidth(90);
+    m_responseTimeout->setMaximumWidth(100);
+    m_retryButton->setMaximumWidth(120);
+    m_port->setMaximumWidth(70);
 
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 2, 4, 2);
@@ -283,18 +302,17 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     layout->addWidget(new QLabel(QStringLiteral(":")));
     layout->addWidget(m_port);
     layout->addWidget(m_startStop);
-    layout->addSpacing(10);
+    layout->addSpacing(4);
     layout->addWidget(label(tr("Al&gorithm"), m_algorithm));
     layout->addWidget(m_algorithm);
     layout->addWidget(m_hashKey);
     layout->addWidget(m_sticky);
-    layout->addSpacing(10);
+    layout->addSpacing(4);
     layout->addWidget(label(tr("&Retries"), m_retries));
     layout->addWidget(m_retries);
     layout->addWidget(new QLabel(tr("on")));
-    for (QCheckBox* c : std::as_const(m_retryOn))
-        layout->addWidget(c);
-    layout->addSpacing(10);
+    layout->addWidget(m_retryButton);
+    layout->addSpacing(4);
     layout->addWidget(label(tr("&Connect"), m_connectTimeout));
     layout->addWidget(m_connectTimeout);
     layout->addWidget(label(tr("Res&ponse"), m_responseTimeout));
@@ -351,10 +369,21 @@ void ProxyPanel::reload()
         m_sticky->setChecked(c.sticky.enabled);
     }
     m_retries->setValue(c.retry.retries);
-    for (QCheckBox* box : std::as_const(m_retryOn))
-        box->setChecked(c.retry.retryOn.contains(box->property("condition").toString()));
+    for (QAction* a : std::as_const(m_retryOn))
+        a->setChecked(c.retry.retryOn.contains(a->property("condition").toString()));
+    updateRetryButton();
     m_connectTimeout->setValue(c.timeouts.connectMs);
     m_responseTimeout->setValue(c.timeouts.upstreamResponseMs);
+}
+
+void ProxyPanel::updateRetryButton()
+{
+    QStringList on;
+    for (QAction* a : std::as_const(m_retryOn)) {
+        if (a->isChecked())
+            on << a->text().section(QLatin1Char('-'), 0, 0); // "connect-failure" -> "connect"
+    }
+    m_retryButton->setText(on.isEmpty() ? tr("nothing") : on.join(QStringLiteral(", ")));
 }
 
 void ProxyPanel::applyOptions()
@@ -362,9 +391,9 @@ void ProxyPanel::applyOptions()
     RetryConfig retry = m_lab->config().retry;
     retry.retries = m_retries->value();
     retry.retryOn.clear();
-    for (QCheckBox* box : std::as_const(m_retryOn)) {
-        if (box->isChecked())
-            retry.retryOn << box->property("condition").toString();
+    for (QAction* a : std::as_const(m_retryOn)) {
+        if (a->isChecked())
+            retry.retryOn << a->property("condition").toString();
     }
     TimeoutsConfig timeouts = m_lab->config().timeouts;
     timeouts.connectMs = m_connectTimeout->value();

@@ -4,7 +4,9 @@
 
 #include <QWidget>
 
+class QAction;
 class QCheckBox;
+class QToolButton;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -81,7 +83,9 @@ private:
     QLineEdit* m_hashKey;
     QCheckBox* m_sticky;
     QSpinBox* m_retries;
-    QList<QCheckBox*> m_retryOn;
+    QList<QAction*> m_retryOn;   // checkable, in the retry button's menu
+    QToolButton* m_retryButton;
+    void updateRetryButton();
     QSpinBox* m_connectTimeout;
     QSpinBox* m_responseTimeout;
     QPushButton* m_apply;
