@@ -226,7 +226,8 @@ int runServe(int argc, char** argv)
     const QCommandLineOption hashKey(QStringLiteral("hash-key"), QStringLiteral("ring-hash / maglev key: client, path, header:NAME, cookie:NAME (default client)."), QStringLiteral("KEY"));
     const QCommandLineOption sticky(QStringLiteral("sticky"), QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
     const QCommandLineOption stickyCookie(QStringLiteral("sticky-cookie"), QStringLiteral("Sticky sessions with this cookie name."), QStringLiteral("NAME"));
-    parser.addOptions({hashKey, sticky, stickyCookie});
+    const QCommandLineOption mode(QStringLiteral("mode"), QStringLiteral("http (reverse proxy, default) or tcp (byte relay, layer 4)."), QStringLiteral("MODE"));
+    parser.addOptions({hashKey, sticky, stickyCookie, mode});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout, healthRise,
                        healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
@@ -252,6 +253,21 @@ int runServe(int argc, char** argv)
         else {
             config.listeners.first().address = host;
             config.listeners.first().port = port;
+        }
+    }
+    if (parser.isSet(mode)) {
+        const QString m = parser.value(mode);
+        if (m != QLatin1String("http") && m != QLatin1String("tcp")) {
+            printErr(QStringLiteral("balancer-lab serve: --mode must be http or tcp (got '%1')").arg(m));
+            return ExitUsage;
+        }
+        if (config.listeners.isEmpty())
+            config.listeners << ListenerConfig{};
+        config.listeners.first().kind = m == QLatin1String("tcp") ? ListenerKind::Tcp : ListenerKind::Http;
+        if (m == QLatin1String("tcp")) {
+            config.listeners.first().name = QStringLiteral("tcp");
+            if (!parser.isSet(QStringLiteral("health-path")))
+                config.health.type = QStringLiteral("tcp"); // bytes, not HTTP: probe with a connect
         }
     }
     if (parser.isSet(backend)) {

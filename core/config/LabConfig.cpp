@@ -403,12 +403,13 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     }
     {
         ObjectReader r(top.object("timeouts"), QStringLiteral("timeouts"), errors,
-                       {QStringLiteral("connectMs"), QStringLiteral("upstreamResponseMs"), QStringLiteral("clientIdleMs"),
+                       {QStringLiteral("connectMs"), QStringLiteral("upstreamResponseMs"), QStringLiteral("clientIdleMs"), QStringLiteral("tcpIdleMs"),
                         QStringLiteral("headerReadMs")});
         TimeoutsConfig& t = c.timeouts;
         t.connectMs = r.integer("connectMs", t.connectMs, 10, 600000);
         t.upstreamResponseMs = r.integer("upstreamResponseMs", t.upstreamResponseMs, 10, 3600000);
         t.clientIdleMs = r.integer("clientIdleMs", t.clientIdleMs, 10, 3600000);
+        t.tcpIdleMs = r.integer("tcpIdleMs", t.tcpIdleMs, 100, 7 * 24 * 3600000);
         t.headerReadMs = r.integer("headerReadMs", t.headerReadMs, 10, 600000);
     }
     {
@@ -465,6 +466,12 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
     }
     readListeners(top, c, errors);
     readSections(top, c, errors);
+    // A pool behind TCP listeners only is probed with TCP connects unless the config says otherwise.
+    bool anyHttp = false;
+    for (const ListenerConfig& l : std::as_const(c.listeners))
+        anyHttp = anyHttp || l.kind == ListenerKind::Http;
+    if (!anyHttp && !c.listeners.isEmpty() && !top.object("health").contains(QStringLiteral("type")))
+        c.health.type = QStringLiteral("tcp");
     readBackends(top, c, errors);
     for (QString& e : errors)
         e.prepend(sourceName + QStringLiteral(": "));
@@ -547,6 +554,7 @@ QByteArray labConfigToJson(const LabConfig& c)
          QJsonObject{{QStringLiteral("connectMs"), c.timeouts.connectMs},
                      {QStringLiteral("upstreamResponseMs"), c.timeouts.upstreamResponseMs},
                      {QStringLiteral("clientIdleMs"), c.timeouts.clientIdleMs},
+                     {QStringLiteral("tcpIdleMs"), c.timeouts.tcpIdleMs},
                      {QStringLiteral("headerReadMs"), c.timeouts.headerReadMs}}},
         {QStringLiteral("proxy"),
          QJsonObject{{QStringLiteral("workers"), c.proxy.workers},

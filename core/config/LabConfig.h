@@ -90,6 +90,7 @@ struct TimeoutsConfig {
     int upstreamResponseMs = 30000;
     int clientIdleMs = 60000;
     int headerReadMs = 10000;
+    int tcpIdleMs = 3'600'000; // TCP listeners: a relay with no bytes either way for this long is closed
     bool operator==(const TimeoutsConfig&) const = default;
 };
 

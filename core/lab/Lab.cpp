@@ -469,8 +469,6 @@ bool Lab::startProxies(QString* error)
     const bool fresh = m_proxies.empty();
     size_t next = 0;
     for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
-        if (l.kind != ListenerKind::Http)
-            continue; // the TCP relay is a listener kind of its own (not part of this build yet)
         Proxy* proxy = nullptr;
         if (fresh) {
             m_proxies.push_back(std::make_unique<Proxy>(ProxySettings::fromConfig(m_config, l), m_pool, m_events));
@@ -490,8 +488,8 @@ bool Lab::startProxies(QString* error)
             Q_EMIT proxyStateChanged();
             return false;
         }
-        logEvent(LabEvent::Kind::Proxy, QStringLiteral("proxy %1 listening on http://%2:%3 (%4, %5 workers)")
-                                            .arg(l.name, l.address)
+        logEvent(LabEvent::Kind::Proxy, QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
+                                            .arg(l.name, l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"), l.address)
                                             .arg(proxy->port())
                                             .arg(m_pool->algorithm())
                                             .arg(proxy->settings().workers));
@@ -580,8 +578,8 @@ void Lab::applyProxySettings()
 {
     size_t proxyIndex = 0;
     for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
-        if (l.kind != ListenerKind::Http || proxyIndex >= m_proxies.size())
-            continue;
+        if (proxyIndex >= m_proxies.size())
+            break;
         m_proxies[proxyIndex++]->updateSettings(ProxySettings::fromConfig(m_config, l));
     }
 }
@@ -620,8 +618,8 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
     bool ok = true;
     size_t proxyIndex = 0;
     for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
-        if (l.kind != ListenerKind::Http || proxyIndex >= m_proxies.size())
-            continue;
+        if (proxyIndex >= m_proxies.size())
+            break;
         Proxy* p = m_proxies[proxyIndex++].get();
         QString why;
         if (!p->updateSettings(ProxySettings::fromConfig(m_config, l), &why)) {

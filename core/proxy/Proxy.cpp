@@ -1,6 +1,7 @@
 #include "Proxy.h"
 
 #include "HttpSession.h"
+#include "TcpSession.h"
 #include "ProxyWorker.h"
 #include "UpstreamPool.h"
 #include "backend/BackendPool.h"
@@ -57,7 +58,10 @@ void ProxyWorker::adopt(qintptr fd)
         ::close(int(fd));
         return;
     }
-    new HttpSession(fd, this);
+    if (m_settings->kind == ListenerKind::Tcp)
+        new TcpSession(fd, this);
+    else
+        new HttpSession(fd, this);
 }
 
 void ProxyWorker::beginShutdown()
@@ -70,6 +74,9 @@ void ProxyWorker::closeEverything()
 {
     const auto sessions = findChildren<HttpSession*>(Qt::FindDirectChildrenOnly);
     for (HttpSession* s : sessions)
+        delete s;
+    const auto relays = findChildren<TcpSession*>(Qt::FindDirectChildrenOnly);
+    for (TcpSession* s : relays)
         delete s;
     m_upstreams->closeAll();
 }
@@ -178,6 +185,14 @@ bool Proxy::updateSettings(const ProxySettings& settings, QString* error)
     m_listening = false;
     m_port = next->port;
     return !wasListening || start(error);
+}
+
+qint64 Proxy::relayBufferedBytes() const
+{
+    qint64 n = 0;
+    for (const ProxyWorker* w : m_workers)
+        n += w->relayBuffered();
+    return n;
 }
 
 int Proxy::activeExchanges() const

@@ -18,7 +18,8 @@ class ProxyWorker;
 class EventLog;
 class RequestTrace;
 
-// An HTTP/1.1 load-balancing reverse proxy on one listener. An acceptor thread takes connections and
+// A load-balancing proxy on one listener: HTTP/1.1 (HttpSession) or a TCP byte relay (TcpSession),
+// by the listener's kind. An acceptor thread takes connections and
 // deals them to N worker threads in turn; each connection then lives on its worker (an HttpSession) with
 // no locks beyond the pool's pick and relaxed atomics for metrics. Public methods are thread-safe and
 // may be called from any thread that is not one of the proxy's own (the GUI, main).
@@ -53,6 +54,8 @@ public:
     // Sums every worker's shard: cheap enough for 10 calls a second from the GUI.
     MetricsSnapshot snapshot() const;
     int activeExchanges() const;
+    // TCP listeners: bytes the relays hold in user space right now (bounded by backpressure).
+    qint64 relayBufferedBytes() const;
 
 private:
     std::shared_ptr<const ProxySettings> m_settings;

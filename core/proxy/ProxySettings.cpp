@@ -7,6 +7,7 @@ namespace lab {
 ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig& l)
 {
     ProxySettings s;
+    s.kind = l.kind;
     s.address = QHostAddress(l.address);
     s.port = quint16(l.port);
     s.workers = c.proxy.workers > 0 ? c.proxy.workers : qMax(1, QThread::idealThreadCount());
@@ -24,6 +25,7 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
     s.accessLog = c.proxy.accessLog;
     s.upstreamMaxIdlePerBackend = c.proxy.upstreamMaxIdlePerBackend;
     s.upstreamIdleMs = c.proxy.upstreamIdleMs;
+    s.tcpIdleMs = c.timeouts.tcpIdleMs;
     return s;
 }
 

@@ -9,6 +9,7 @@ namespace lab {
 
 // Everything a proxy listener needs to know, fixed for its lifetime, shared read-only by its workers.
 struct ProxySettings {
+    ListenerKind kind = ListenerKind::Http;
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 8000;
     int workers = 0; // 0 = one per core
@@ -26,6 +27,7 @@ struct ProxySettings {
     bool accessLog = false;
     int upstreamMaxIdlePerBackend = 32;
     int upstreamIdleMs = 30000;
+    int tcpIdleMs = 3'600'000; // a TCP relay with no bytes either way for this long is closed
 
     static ProxySettings fromConfig(const LabConfig& config, const ListenerConfig& listener);
 };

@@ -50,6 +50,9 @@ public:
     void sessionOpened() { ++m_openSessions; }
     void sessionClosed() { --m_openSessions; }
     void exchangeStarted() { ++m_activeExchanges; }
+    // Bytes TCP relays on this worker hold in user space (backpressure keeps it bounded).
+    void addRelayBuffered(qint64 delta) { m_relayBuffered.fetch_add(delta, std::memory_order_relaxed); }
+    qint64 relayBuffered() const { return m_relayBuffered.load(std::memory_order_relaxed); }
     void exchangeEnded() { --m_activeExchanges; }
 
 Q_SIGNALS:
@@ -66,6 +69,7 @@ private:
     bool m_shuttingDown = false;
     std::atomic<int> m_openSessions{0};
     std::atomic<int> m_activeExchanges{0};
+    std::atomic<qint64> m_relayBuffered{0};
 };
 
 } // namespace lab
