@@ -20,7 +20,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-b1=18181 b2=18182 b3=18183 p_nginx=18190 p_haproxy=18191 p_lab=18192
+b1=18181 b2=18182 b3=18183 p_nginx=18190 p_haproxy=18191 p_lab=18192 p_haproxy_tcp=18193 p_lab_tcp=18194
 mkdir -p "$work/logs"
 chmod 755 "$work"   # nginx workers run as nobody
 printf 'hello from a static backend, 64 bytes of body for the benchmark\n' > "$work/index.html"
@@ -58,13 +58,25 @@ backend be
   server s1 127.0.0.1:$b1
   server s2 127.0.0.1:$b2
   server s3 127.0.0.1:$b3
+frontend fe_tcp
+  mode tcp
+  bind 127.0.0.1:$p_haproxy_tcp
+  default_backend be_tcp
+backend be_tcp
+  mode tcp
+  balance roundrobin
+  server s1 127.0.0.1:$b1
+  server s2 127.0.0.1:$b2
+  server s3 127.0.0.1:$b3
 CONF
 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 haproxy -f "$work/haproxy.cfg" -q & pids+=($!)
-"$lab" serve --listen 127.0.0.1:$p_lab --workers "$workers" \
+"$lab" serve --listen 127.0.0.1:$p_lab --workers "$workers" --health-path / \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/lab.log" & pids+=($!)
+"$lab" serve --mode tcp --listen 127.0.0.1:$p_lab_tcp --workers "$workers" \
+  --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/lab-tcp.log" & pids+=($!)
 
-for port in $b1 $p_nginx $p_haproxy $p_lab; do
+for port in $b1 $p_nginx $p_haproxy $p_lab $p_haproxy_tcp $p_lab_tcp; do
   for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   curl -sf -o /dev/null "http://127.0.0.1:$port/" || { echo "bench: nothing answers on port $port" >&2; exit 1; }
 done
@@ -91,5 +103,19 @@ nginx_rps="$(cut -d' ' -f1 <<<"${result[nginx]}")"
 for name in direct nginx haproxy balancer-lab; do
   read -r rps p50 p99 errors <<<"${result[$name]}"
   ratio="$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2fx", a/b }')"
+  printf '%-22s %12s %10s %10s %9s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
+done
+
+# Layer 4: the same HTTP traffic relayed as bytes (each wrk connection is tied to one backend
+# connection for its life), HAProxy in mode tcp against balancer-lab serve --mode tcp.
+echo
+printf '%-22s %12s %10s %10s %9s\n' "target (layer 4)" "req/s" "p50 ms" "p99 ms" "vs haproxy"
+for target in haproxy-tcp:$p_haproxy_tcp balancer-lab-tcp:$p_lab_tcp; do
+  result[${target%%:*}]="$(run "${target##*:}")"
+done
+haproxy_tcp_rps="$(cut -d' ' -f1 <<<"${result[haproxy-tcp]}")"
+for name in haproxy-tcp balancer-lab-tcp; do
+  read -r rps p50 p99 errors <<<"${result[$name]}"
+  ratio="$(awk -v a="$rps" -v b="$haproxy_tcp_rps" 'BEGIN { printf "%.2fx", a/b }')"
   printf '%-22s %12s %10s %10s %9s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
 done

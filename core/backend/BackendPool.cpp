@@ -138,9 +138,28 @@ BackendPtr BackendPool::pick(const PickContext& givenContext, std::span<const in
     QVarLengthArray<Backend*, 32> best;
     QVarLengthArray<Backend*, 32> fallback;
     QMutexLocker lock(&m_mutex);
+    // Panic routing (Envoy's panic threshold): when fewer than half of the enabled backends pass their
+    // probes, the probes are more likely wrong (a missing /health, say) than the whole pool down, so
+    // every enabled backend is used as if healthy, as Envoy does.
+    int enabledCount = 0;
+    int healthyCount = 0;
+    for (const BackendPtr& b : m_backends) {
+        if (b->enabled.load(std::memory_order_relaxed)) {
+            ++enabledCount;
+            healthyCount += b->healthy.load(std::memory_order_relaxed) ? 1 : 0;
+        }
+    }
+    const bool panic = enabledCount > 0 && healthyCount * 100 < kPanicPercent * enabledCount;
+    if (panic != m_panic) {
+        m_panic = panic;
+        log(panic ? QStringLiteral("PANIC: only %1 of %2 backends pass their health checks; routing to all of them until at least half do")
+                        .arg(healthyCount).arg(enabledCount)
+                  : QStringLiteral("panic over: %1 of %2 backends pass their health checks").arg(healthyCount).arg(enabledCount));
+    }
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     for (const BackendPtr& b : m_backends) {
-        if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
+        const bool healthy = b->healthy.load(std::memory_order_relaxed);
+        if (!b->enabled.load(std::memory_order_relaxed) || (!healthy && !panic) ||
             std::find(tried.begin(), tried.end(), b->id) != tried.end() || !eligible(*b, now))
             continue;
         const bool heldBack = b->passivelyDown(now) || b->ejected(now) ||

@@ -76,6 +76,8 @@ public:
     static constexpr int kMaxBackends = 256;
     // After a refused connection a backend is skipped for this long (passive check), then tried again.
     static constexpr int kPassiveHoldMs = 2000;
+    // Below this share of healthy backends, unhealthy ones are tried too (panic routing).
+    static constexpr int kPanicPercent = 50;
 
     BackendPool(const QList<BackendConfig>& backends, const QString& algorithm);
     ~BackendPool();
@@ -92,8 +94,9 @@ public:
     void setBalancerSeed(quint64 seed);
 
     // Picks a backend for a request that has already tried `tried` (ids). Prefers backends that are
-    // enabled and not passively down; when only passively-down ones remain, tries one of them rather than
-    // failing (it may be back). Returns null when none is left.
+    // enabled, healthy, not ejected, not passively down and not held back by slow start; when only
+    // held-back ones remain, tries one of them rather than failing (it may be back). In panic (fewer
+    // than half healthy) the probes' verdict is ignored. Returns null when none is left.
     BackendPtr pick(const PickContext& context, std::span<const int> tried);
     // The backend named by a sticky cookie, if it is fully eligible (enabled, healthy, circuit not
     // open, not ejected or held) and not tried yet; else null and the caller picks normally.
@@ -140,6 +143,7 @@ private:
     BreakerConfig m_breakerConfig;  // guarded by m_mutex
     std::atomic<int> m_slowStartMs{0};
     std::mt19937 m_random{12345};   // slow-start admission, guarded by m_mutex
+    bool m_panic = false;           // guarded by m_mutex
 };
 
 qint64 steadyNowMs();

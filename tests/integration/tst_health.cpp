@@ -69,6 +69,7 @@ private Q_SLOTS:
     void slowStartRampsTheShare();
     void drainingLetsASlowRequestFinish();
     void allDownGives503QuicklyWithTheList();
+    void panicRoutesToAllWhenMostFailTheirProbes();
 };
 
 void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
@@ -322,6 +323,31 @@ void TestHealth::allDownGives503QuicklyWithTheList()
     const auto resp = httpGet(r.port(), "/");
     QCOMPARE(resp->status(), 503);
     QVERIFY(t.elapsed() < 500);
+}
+
+void TestHealth::panicRoutesToAllWhenMostFailTheirProbes()
+{
+    RunningLab r;
+    FaultProfile noHealth;
+    noHealth.healthFails = true; // /health says 503, real requests work: the probes are wrong
+    r.lab.setFaults(0, noHealth);
+    QTRY_VERIFY_WITH_TIMEOUT(!r.status(0).up, 3000);
+    QSet<QByteArray> seen;
+    for (int i = 0; i < 6; ++i)
+        seen.insert(servedBy(r.port()));
+    QCOMPARE(seen.size(), 2); // 2 of 3 healthy: no panic, backend-8001 is out
+    r.lab.setFaults(1, noHealth);
+    QTRY_VERIFY_WITH_TIMEOUT(!r.status(1).up, 3000);
+    seen.clear();
+    for (int i = 0; i < 9; ++i)
+        seen.insert(servedBy(r.port()));
+    QCOMPARE(seen.size(), 3); // 1 of 3 healthy: panic, all three serve
+    QVERIFY(r.eventContains(QStringLiteral("PANIC: only 1 of 3 backends pass their health checks")));
+    r.lab.setFaults(0, {});
+    QTRY_VERIFY_WITH_TIMEOUT(r.status(0).up, 3000);
+    for (int i = 0; i < 3; ++i)
+        servedBy(r.port());
+    QVERIFY(r.eventContains(QStringLiteral("panic over: 2 of 3 backends pass")));
 }
 
 QTEST_GUILESS_MAIN(TestHealth)
