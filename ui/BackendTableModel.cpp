@@ -50,6 +50,17 @@ int BackendTableModel::columnCount(const QModelIndex& parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
+bool BackendTableModel::tcpOnly() const
+{
+    bool any = false;
+    for (const ListenerConfig& l : m_lab->config().listeners) {
+        if (l.kind == ListenerKind::Http)
+            return false;
+        any = true;
+    }
+    return any;
+}
+
 QString BackendTableModel::stateText(RowState s)
 {
     switch (s) {
@@ -305,7 +316,7 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
         case Active: return tr("Active");
         case Connections: return tr("Conns");
         case Requests: return tr("Requests");
-        case Rate: return tr("Req/s");
+        case Rate: return tcpOnly() ? tr("Conn/s") : tr("Req/s");
         case Errors: return tr("Errors");
         case P50: return tr("p50 ms");
         case P95: return tr("p95 ms");
@@ -323,7 +334,8 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
         case Active: return tr("Requests the proxy has in flight on this backend right now.");
         case Connections: return tr("TCP connections the proxy holds open to it, busy or idle keep-alive.");
         case Requests: return tr("Requests the proxy has sent to it (each retry counts once more).");
-        case Rate: return tr("Requests per second over the last second.");
+        case Rate: return tcpOnly() ? tr("New connections relayed per second over the last second (a TCP listener relays bytes, not requests).")
+                                    : tr("Requests per second over the last second.");
         case Errors: return tr("Answers of 5xx plus attempts that got no answer (refused, reset, timed out).");
         case P50: return tr("Median latency over the last 10 s: half the requests were faster.");
         case P95: return tr("95th percentile latency over the last 10 s: 1 request in 20 was slower.");

@@ -66,6 +66,7 @@ Q_SIGNALS:
     void rowsRebuilt();
 
 private:
+    bool tcpOnly() const; // every listener relays bytes: "requests" are connections
     Row buildRow(int i, const MetricsHistory* history) const;
     void updateRows(const MetricsHistory* history);
 

@@ -417,8 +417,9 @@ void MainWindow::updateStatus()
     QStringList listeners;
     for (size_t i = 0; i < m_lab->proxies().size(); ++i) {
         const Proxy* p = m_lab->proxies()[i].get();
-        listeners << (p->isListening() ? tr("http %1:%2").arg(p->settings().address.toString()).arg(p->port())
-                                       : tr("http stopped"));
+        const QString kind = p->settings().kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http");
+        listeners << (p->isListening() ? tr("%1 %2:%3").arg(kind, p->settings().address.toString()).arg(p->port())
+                                       : tr("%1 stopped").arg(kind));
     }
     if (listeners.isEmpty())
         listeners << tr("no proxy running");

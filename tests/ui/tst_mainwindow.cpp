@@ -78,6 +78,7 @@ private Q_SLOTS:
     void openAndSaveConfig();
     void healthStatesShowOnTheBoard();
     void everyAlgorithmSelectableUnderTraffic();
+    void httpAndTcpListenersSideBySide();
     void stopDrainsASlowRequestFirst();
     void screenshotIsNotBlank();
 };
@@ -480,6 +481,33 @@ void TestMainWindow::everyAlgorithmSelectableUnderTraffic()
     QVERIFY(r.lab.setHashKey(QStringLiteral("header:X-User"), nullptr));
     QCOMPARE(w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("hashKey"))->text(), QStringLiteral("header:X-User"));
     QVERIFY(!r.lab.setHashKey(QStringLiteral("body"), nullptr));
+}
+
+void TestMainWindow::httpAndTcpListenersSideBySide()
+{
+    LabConfigResult example = loadLabConfig(QStringLiteral(LAB_SOURCE_DIR "/docs/examples/http-and-tcp.json"));
+    QVERIFY2(example.ok(), qPrintable(example.error));
+    LabConfig c = example.config;
+    for (ListenerConfig& l : c.listeners)
+        l.port = 0;
+    for (BackendConfig& b : c.backends)
+        b.port = 0;
+    Lab lab(c);
+    QVERIFY(lab.startEmbeddedBackends(nullptr) && lab.startProxies(nullptr));
+    MainWindow w(&lab);
+    QCOMPARE(lab.proxies().size(), size_t(2));
+    const quint16 tcpPort = lab.proxies()[1]->port();
+    QVERIFY(lab.proxies()[1]->settings().kind == ListenerKind::Tcp);
+    // HTTP spoken through the TCP listener is relayed as bytes: the backend answers it.
+    const auto resp = httpGet(tcpPort, "/through-tcp");
+    QVERIFY(resp);
+    QCOMPARE(resp->status(), 200);
+    QVERIFY(!resp->head.hasHeader("X-Served-By")); // layer 4 adds nothing
+    QTRY_VERIFY(w.statusText().contains(QStringLiteral("tcp 127.0.0.1:%1").arg(tcpPort)));
+    QVERIFY(w.statusText().contains(QStringLiteral("http 127.0.0.1:")));
+    quint64 relayed = 0;
+    QTRY_VERIFY((relayed = lab.snapshot().listener.connections) >= 1);
+    QCOMPARE(w.backendModel()->headerData(BackendTableModel::Rate, Qt::Horizontal).toString(), QStringLiteral("Req/s"));
 }
 
 void TestMainWindow::stopDrainsASlowRequestFirst()
