@@ -36,6 +36,35 @@ int weightOf(const Backend& b)
     return qMax(1, b.weight.load(std::memory_order_relaxed));
 }
 
+EligibleById::EligibleById(std::span<Backend* const> eligible)
+{
+    int maxId = 0;
+    for (Backend* b : eligible)
+        maxId = qMax(maxId, b->id);
+    m_byId.resize(maxId + 1);
+    std::fill(m_byId.begin(), m_byId.end(), nullptr);
+    for (Backend* b : eligible)
+        m_byId[b->id] = b;
+}
+
+bool TableWeights::stale(std::span<Backend* const> eligible) const
+{
+    if (m_weights.empty())
+        return true;
+    for (Backend* b : eligible) {
+        if (size_t(b->id) >= m_weights.size() || m_weights[size_t(b->id)] != weightOf(*b))
+            return true;
+    }
+    return false;
+}
+
+void TableWeights::rebuiltFor(std::span<Backend* const> eligible)
+{
+    m_weights.assign(BackendPool::kMaxBackends, 0);
+    for (Backend* b : eligible)
+        m_weights[size_t(b->id)] = weightOf(*b);
+}
+
 bool HashKeySpec::parse(const QString& text, HashKeySpec* out)
 {
     HashKeySpec k;

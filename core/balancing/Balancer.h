@@ -4,6 +4,8 @@
 #include <QHostAddress>
 #include <QString>
 #include <QStringList>
+#include <QVarLengthArray>
+#include <vector>
 #include <memory>
 #include <random>
 #include <span>
@@ -62,5 +64,27 @@ QString algorithmSummary(const QString& name);
 quint64 hash64(QByteArrayView data, quint64 seed = 0);
 // Effective weight of a backend (at least 1).
 int weightOf(const Backend& b);
+
+// For table-based algorithms (ring-hash, maglev): which backend ids are in the eligible set, found in
+// O(1) from an id stored in a table built earlier.
+class EligibleById {
+public:
+    explicit EligibleById(std::span<Backend* const> eligible);
+    Backend* operator()(int id) const { return id >= 0 && id < m_byId.size() ? m_byId[id] : nullptr; }
+
+private:
+    QVarLengthArray<Backend*, 64> m_byId;
+};
+
+// The weights a table was built with, by backend id. A table must be rebuilt when an eligible backend
+// is new to it or its weight changed; backends that merely left the eligible set are skipped at lookup.
+class TableWeights {
+public:
+    bool stale(std::span<Backend* const> eligible) const;
+    void rebuiltFor(std::span<Backend* const> eligible);
+
+private:
+    std::vector<int> m_weights; // 0 = not in the table
+};
 
 } // namespace lab

@@ -8,16 +8,9 @@ namespace lab {
 
 void Maglev::rebuildIfNeeded(std::span<Backend* const> eligible)
 {
-    bool stale = m_table.empty();
-    for (Backend* b : eligible) {
-        if (size_t(b->id) >= m_weights.size() || m_weights[size_t(b->id)] != weightOf(*b)) {
-            stale = true;
-            break;
-        }
-    }
-    if (!stale)
+    if (!m_table.empty() && !m_built.stale(eligible))
         return;
-    m_weights.assign(BackendPool::kMaxBackends, 0);
+    m_built.rebuiltFor(eligible);
     const size_t n = eligible.size();
     const quint64 m = kTableSize;
     std::vector<quint64> offset(n), skip(n), next(n, 0);
@@ -25,7 +18,6 @@ void Maglev::rebuildIfNeeded(std::span<Backend* const> eligible)
     double maxWeight = 1;
     for (size_t i = 0; i < n; ++i) {
         const Backend* b = eligible[i];
-        m_weights[size_t(b->id)] = weightOf(*b);
         offset[i] = hash64(b->nameUtf8, 0x6d61676c6576ULL) % m;
         skip[i] = hash64(b->nameUtf8, 0x736b6970ULL) % (m - 1) + 1;
         weight[i] = weightOf(*b);
@@ -63,13 +55,7 @@ std::vector<int> Maglev::slotCounts() const
 Backend* Maglev::pick(std::span<Backend* const> eligible, const PickContext& context)
 {
     rebuildIfNeeded(eligible);
-    int maxId = 0;
-    for (Backend* b : eligible)
-        maxId = qMax(maxId, b->id);
-    QVarLengthArray<Backend*, 64> byId(maxId + 1, nullptr);
-    for (Backend* b : eligible)
-        byId[b->id] = b;
-    auto eligibleById = [&](int id) { return id >= 0 && id <= maxId ? byId[id] : nullptr; };
+    const EligibleById eligibleById(eligible);
     const quint64 h = m_key.hashOf(context);
     size_t slot = size_t(h % kTableSize);
     const size_t first = slot;

@@ -29,7 +29,7 @@ private:
 
     HashKeySpec m_key;
     std::vector<int> m_table;   // slot -> backend id
-    std::vector<int> m_weights; // by backend id; 0 = not in the table
+    TableWeights m_built;
 };
 
 } // namespace lab

@@ -9,20 +9,12 @@ namespace lab {
 
 void RingHash::rebuildIfNeeded(std::span<Backend* const> eligible)
 {
-    bool stale = false;
-    for (Backend* b : eligible) {
-        if (size_t(b->id) >= m_weights.size() || m_weights[size_t(b->id)] != weightOf(*b)) {
-            stale = true;
-            break;
-        }
-    }
-    if (!stale)
+    if (!m_built.stale(eligible))
         return;
     m_ring.clear();
-    m_weights.assign(BackendPool::kMaxBackends, 0);
+    m_built.rebuiltFor(eligible);
     for (Backend* b : eligible) {
         const int w = weightOf(*b);
-        m_weights[size_t(b->id)] = w;
         const int points = qMin(kPointsPerWeight * w, 100'000);
         for (int i = 0; i < points; ++i)
             m_ring.emplace_back(hash64(QByteArray(b->nameUtf8 + '#' + QByteArray::number(i))), b->id);
@@ -33,13 +25,7 @@ void RingHash::rebuildIfNeeded(std::span<Backend* const> eligible)
 Backend* RingHash::pick(std::span<Backend* const> eligible, const PickContext& context)
 {
     rebuildIfNeeded(eligible);
-    int maxId = 0;
-    for (Backend* b : eligible)
-        maxId = qMax(maxId, b->id);
-    QVarLengthArray<Backend*, 64> byId(maxId + 1, nullptr);
-    for (Backend* b : eligible)
-        byId[b->id] = b;
-    auto eligibleById = [&](int id) { return id >= 0 && id <= maxId ? byId[id] : nullptr; };
+    const EligibleById eligibleById(eligible);
     const quint64 point = m_key.hashOf(context);
     auto it = std::lower_bound(m_ring.begin(), m_ring.end(), std::make_pair(point, -1));
     Backend* chosen = nullptr;

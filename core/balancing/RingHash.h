@@ -28,7 +28,7 @@ private:
 
     HashKeySpec m_key;
     std::vector<std::pair<quint64, int>> m_ring; // (point, backend id), sorted
-    std::vector<int> m_weights;                  // by backend id; 0 = not on the ring
+    TableWeights m_built;
 };
 
 } // namespace lab

@@ -111,22 +111,23 @@ bool CircuitBreaker::record(bool success, qint64 nowMs)
     return false;
 }
 
-int CircuitBreaker::windowRequests(qint64 nowMs) const
+int CircuitBreaker::windowSum(qint64 nowMs, int Bucket::*field) const
 {
     const qint64 oldest = nowMs / 1000 - qint64(m_buckets.size()) + 1;
     int n = 0;
     for (const Bucket& b : m_buckets)
-        n += b.second >= oldest ? b.requests : 0;
+        n += b.second >= oldest ? b.*field : 0;
     return n;
+}
+
+int CircuitBreaker::windowRequests(qint64 nowMs) const
+{
+    return windowSum(nowMs, &Bucket::requests);
 }
 
 int CircuitBreaker::windowFailures(qint64 nowMs) const
 {
-    const qint64 oldest = nowMs / 1000 - qint64(m_buckets.size()) + 1;
-    int n = 0;
-    for (const Bucket& b : m_buckets)
-        n += b.second >= oldest ? b.failures : 0;
-    return n;
+    return windowSum(nowMs, &Bucket::failures);
 }
 
 } // namespace lab

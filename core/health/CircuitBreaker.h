@@ -42,6 +42,7 @@ private:
         int requests = 0;
         int failures = 0;
     };
+    int windowSum(qint64 nowMs, int Bucket::*field) const;
     void open(qint64 nowMs);
     void clearWindow();
 

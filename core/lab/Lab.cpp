@@ -285,18 +285,26 @@ int Lab::addEmbeddedBackend(QString* error)
                 Q_EMIT backendStateChanged(row);
         }
     });
+    const int row = appendBackend(c, std::move(fake), error);
+    if (row < 0)
+        return -1;
+    logEvent(LabEvent::Kind::Config, tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
+    Q_EMIT backendInserted(row);
+    return row;
+}
+
+int Lab::appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake, QString* error)
+{
     m_config.backends.append(c);
     m_embedded.push_back(std::move(fake));
     m_pooled.emplace_back();
     const int row = backendCount() - 1;
-    if (!registerInPool(row, error)) {
+    if (!registerInPool(row, error)) { // the pool is full or the name is taken: undo
         m_config.backends.removeLast();
         m_embedded.pop_back();
         m_pooled.pop_back();
         return -1;
     }
-    logEvent(LabEvent::Kind::Config, tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
-    Q_EMIT backendInserted(row);
     return row;
 }
 
@@ -311,16 +319,9 @@ int Lab::addExternalBackend(const QString& host, int port, QString* error)
     c.host = host;
     c.port = port;
     c.name = uniqueName(QStringLiteral("external-%1").arg(port));
-    m_config.backends.append(c);
-    m_embedded.emplace_back();
-    m_pooled.emplace_back();
-    const int row = backendCount() - 1;
-    if (!registerInPool(row, error)) {
-        m_config.backends.removeLast();
-        m_embedded.pop_back();
-        m_pooled.pop_back();
+    const int row = appendBackend(c, nullptr, error);
+    if (row < 0)
         return -1;
-    }
     logEvent(LabEvent::Kind::Config, tr("%1 added: external backend %2:%3, now in rotation").arg(c.name, host).arg(port));
     Q_EMIT backendInserted(row);
     return row;

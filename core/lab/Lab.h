@@ -122,6 +122,8 @@ private:
     void applyProxySettings();
     bool registerInPool(int index, QString* error);
     QString uniqueName(const QString& base) const;
+    // Adds a row to the config, the embedded list and the pool together; -1 (and nothing added) on failure.
+    int appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake, QString* error);
 
     LabConfig m_config;
     std::shared_ptr<EventLog> m_events;

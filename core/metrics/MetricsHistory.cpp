@@ -50,7 +50,7 @@ double MetricsHistory::requestRate(int backendId, qint64 windowMs) const
     return double(n) * 1000.0 / double(span);
 }
 
-std::uint64_t MetricsHistory::recentRequests(int backendId, qint64 windowMs) const
+std::uint64_t MetricsHistory::recentDelta(int backendId, qint64 windowMs, std::uint64_t (*value)(const TrafficStats&)) const
 {
     if (m_snapshots.empty())
         return 0;
@@ -58,20 +58,19 @@ std::uint64_t MetricsHistory::recentRequests(int backendId, qint64 windowMs) con
     if (!now)
         return 0;
     const TrafficStats* then = find(base(windowMs), backendId);
-    const std::uint64_t before = then ? then->requests : 0; // a backend added within the window started at 0
-    return now->requests >= before ? now->requests - before : 0;
+    const std::uint64_t before = then ? value(*then) : 0; // a backend added within the window started at 0
+    const std::uint64_t after = value(*now);
+    return after >= before ? after - before : 0;
+}
+
+std::uint64_t MetricsHistory::recentRequests(int backendId, qint64 windowMs) const
+{
+    return recentDelta(backendId, windowMs, [](const TrafficStats& t) { return t.requests; });
 }
 
 std::uint64_t MetricsHistory::recentErrors(int backendId, qint64 windowMs) const
 {
-    if (m_snapshots.empty())
-        return 0;
-    const TrafficStats* now = find(latest(), backendId);
-    if (!now)
-        return 0;
-    const TrafficStats* then = find(base(windowMs), backendId);
-    const std::uint64_t before = then ? then->errors() : 0;
-    return now->errors() >= before ? now->errors() - before : 0;
+    return recentDelta(backendId, windowMs, [](const TrafficStats& t) { return t.errors(); });
 }
 
 LatencySummary MetricsHistory::recentLatency(int backendId, qint64 windowMs) const

@@ -32,6 +32,7 @@ public:
 private:
     // The oldest kept snapshot taken at least windowMs before the latest (or the oldest kept).
     const MetricsSnapshot& base(qint64 windowMs) const;
+    std::uint64_t recentDelta(int backendId, qint64 windowMs, std::uint64_t (*value)(const TrafficStats&)) const;
 
     qint64 m_keepMs;
     std::deque<MetricsSnapshot> m_snapshots;

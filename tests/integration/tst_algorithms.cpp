@@ -2,6 +2,7 @@
 // least-connections and least-latency against a slow backend, sticky cookies, live switching under
 // traffic, and the "why" in the trace.
 #include "TestHttp.h"
+#include "TestLab.h"
 #include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
 #include "lab/Lab.h"
@@ -18,35 +19,11 @@ using namespace lab::test;
 namespace {
 LabConfig testLab(const QString& algorithm)
 {
-    LabConfig c = LabConfig::defaultLab();
+    LabConfig c = freePortLab();
     c.algorithm = algorithm;
-    c.listeners[0].port = 0;
-    for (BackendConfig& b : c.backends)
-        b.port = 0;
     c.health.enabled = false; // these tests are about picking
     c.proxy.workers = 2;
     return c;
-}
-
-struct RunningLab {
-    Lab lab;
-    explicit RunningLab(const LabConfig& c)
-        : lab(c)
-    {
-        QString error;
-        if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
-            qFatal("cannot start the test lab: %s", qPrintable(error));
-    }
-    quint16 port() const { return lab.proxy()->port(); }
-};
-
-bool waitFinished(LoadGenerator& g, int timeoutMs)
-{
-    QElapsedTimer t;
-    t.start();
-    while (g.isRunning() && t.elapsed() < timeoutMs)
-        QTest::qWait(20);
-    return !g.isRunning();
 }
 
 // Short names: backend-8001 -> a.

@@ -2,6 +2,7 @@
 // timeouts), passive ejection, the circuit breaker through the proxy, slow start, draining.
 #include "ScriptedBackend.h"
 #include "TestHttp.h"
+#include "TestLab.h"
 #include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
 #include "balancing/Balancer.h"
@@ -19,34 +20,16 @@ using namespace lab::test;
 namespace {
 LabConfig fastLab()
 {
-    LabConfig c = LabConfig::defaultLab();
-    c.listeners[0].port = 0;
-    for (BackendConfig& b : c.backends)
-        b.port = 0;
+    LabConfig c = freePortLab();
     c.health.intervalMs = 100;
     c.health.timeoutMs = 300;
     return c;
 }
 
-struct RunningLab {
-    Lab lab;
-    explicit RunningLab(LabConfig c = fastLab())
-        : lab(std::move(c))
-    {
-        QString error;
-        if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
-            qFatal("cannot start the test lab: %s", qPrintable(error));
-    }
-    quint16 port() const { return lab.proxy()->port(); }
-    bool eventContains(const QString& text) const
-    {
-        for (const LabEvent& e : lab.events().since(0))
-            if (e.text.contains(text))
-                return true;
-        return false;
-    }
-    ActiveHealthChecker::Status status(int i) const { return *lab.healthChecker()->status(lab.backendConfig(i).name); }
-};
+ActiveHealthChecker::Status statusOf(const RunningLab& r, int i)
+{
+    return *r.lab.healthChecker()->status(r.lab.backendConfig(i).name);
+}
 
 QByteArray servedBy(quint16 port, const QByteArray& path = "/")
 {
@@ -74,26 +57,26 @@ private Q_SLOTS:
 
 void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
 {
-    RunningLab r;
-    QTRY_VERIFY(r.status(1).probes >= 2);
-    QVERIFY(r.status(1).up);
-    const quint64 before = r.status(1).probes;
+    RunningLab r(fastLab());
+    QTRY_VERIFY(statusOf(r, 1).probes >= 2);
+    QVERIFY(statusOf(r, 1).up);
+    const quint64 before = statusOf(r, 1).probes;
     r.lab.stopBackend(1);
     QElapsedTimer t;
     t.start();
-    QTRY_VERIFY_WITH_TIMEOUT(!r.status(1).up, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 1).up, 3000);
     // fall = 3 probes at ~100 ms (±10%): not before the third failure.
-    QVERIFY(r.status(1).probes - before >= 3);
+    QVERIFY(statusOf(r, 1).probes - before >= 3);
     QVERIFY2(t.elapsed() >= 180, qPrintable(QString::number(t.elapsed())));
     QVERIFY(!r.lab.poolBackend(1)->healthy.load());
     QVERIFY(r.eventContains(QStringLiteral("backend-8002 DOWN: 3 consecutive probe failures: connection refused")));
-    QCOMPARE(r.status(1).lastDetail, QStringLiteral("connection refused"));
+    QCOMPARE(statusOf(r, 1).lastDetail, QStringLiteral("connection refused"));
     for (int i = 0; i < 6; ++i)
         QVERIFY(servedBy(r.port()) != "backend-8002");
 
     QVERIFY(r.lab.startBackend(1, nullptr));
     t.restart();
-    QTRY_VERIFY_WITH_TIMEOUT(r.status(1).up, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 1).up, 3000);
     QVERIFY(r.eventContains(QStringLiteral("backend-8002 UP: 2 consecutive probes passed")));
     QSet<QByteArray> seen;
     for (int i = 0; i < 6; ++i)
@@ -107,18 +90,18 @@ void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
 
 void TestHealth::healthOverrideTakesItOutOfRotation()
 {
-    RunningLab r;
+    RunningLab r(fastLab());
     FaultProfile f;
     f.healthFails = true;
     r.lab.setFaults(0, f);
-    QTRY_VERIFY_WITH_TIMEOUT(!r.status(0).up, 3000);
-    QVERIFY(r.status(0).lastDetail.contains(QStringLiteral("status 503")));
+    QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 0).up, 3000);
+    QVERIFY(statusOf(r, 0).lastDetail.contains(QStringLiteral("status 503")));
     // It still serves traffic directly, but the proxy no longer sends it any.
     QCOMPARE(httpGet(r.lab.embeddedBackend(0)->port(), "/")->status(), 200);
     for (int i = 0; i < 6; ++i)
         QVERIFY(servedBy(r.port()) != "backend-8001");
     r.lab.setFaults(0, {});
-    QTRY_VERIFY_WITH_TIMEOUT(r.status(0).up, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 0).up, 3000);
 }
 
 void TestHealth::expectedBodyAndStatus()
@@ -132,10 +115,10 @@ void TestHealth::expectedBodyAndStatus()
     c.backends[2].health->expectStatusMin = 500; // the fake's 200 is outside 500-599
     c.backends[2].health->expectStatusMax = 599;
     RunningLab r(c);
-    QTRY_VERIFY_WITH_TIMEOUT(!r.status(1).up && !r.status(2).up, 3000);
-    QVERIFY(r.status(0).up);
-    QVERIFY2(r.status(1).lastDetail.contains(QStringLiteral("body lacks \"up-and-running\"")), qPrintable(r.status(1).lastDetail));
-    QVERIFY2(r.status(2).lastDetail.contains(QStringLiteral("expected 500-599")), qPrintable(r.status(2).lastDetail));
+    QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 1).up && !statusOf(r, 2).up, 3000);
+    QVERIFY(statusOf(r, 0).up);
+    QVERIFY2(statusOf(r, 1).lastDetail.contains(QStringLiteral("body lacks \"up-and-running\"")), qPrintable(statusOf(r, 1).lastDetail));
+    QVERIFY2(statusOf(r, 2).lastDetail.contains(QStringLiteral("expected 500-599")), qPrintable(statusOf(r, 2).lastDetail));
 }
 
 void TestHealth::tcpProbeNeedsOnlyAConnect()
@@ -166,31 +149,31 @@ void TestHealth::tcpProbeNeedsOnlyAConnect()
 
 void TestHealth::hangingBackendFailsByTimeout()
 {
-    RunningLab r;
+    RunningLab r(fastLab());
     FaultProfile f;
     f.hang = true;
     r.lab.setFaults(2, f);
-    QTRY_VERIFY_WITH_TIMEOUT(!r.status(2).up, 4000);
-    QVERIFY(r.status(2).lastDetail.contains(QStringLiteral("no answer within")));
+    QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 2).up, 4000);
+    QVERIFY(statusOf(r, 2).lastDetail.contains(QStringLiteral("no answer within")));
 }
 
 void TestHealth::perBackendSettingsApplyLive()
 {
-    RunningLab r;
+    RunningLab r(fastLab());
     HealthConfig h = r.lab.config().health;
     h.fall = 1;
     h.rise = 5;
     r.lab.setBackendHealth(0, h);
-    QTRY_COMPARE(r.status(0).fall, 1);
-    QCOMPARE(r.status(0).rise, 5);
-    QCOMPARE(r.status(1).fall, 3); // the others keep the lab's
+    QTRY_COMPARE(statusOf(r, 0).fall, 1);
+    QCOMPARE(statusOf(r, 0).rise, 5);
+    QCOMPARE(statusOf(r, 1).fall, 3); // the others keep the lab's
     QCOMPARE(r.lab.config().backends[0].health->rise, 5);
     h.enabled = false;
     r.lab.setBackendHealth(0, h);
-    QTRY_VERIFY(!r.status(0).checking);
-    const quint64 probes = r.status(0).probes;
+    QTRY_VERIFY(!statusOf(r, 0).checking);
+    const quint64 probes = statusOf(r, 0).probes;
     QTest::qWait(350);
-    QCOMPARE(r.status(0).probes, probes); // no probes while switched off
+    QCOMPARE(statusOf(r, 0).probes, probes); // no probes while switched off
 }
 
 void TestHealth::outlierEjectionRespectsMaxShare()
@@ -285,7 +268,7 @@ void TestHealth::slowStartRampsTheShare()
 
 void TestHealth::drainingLetsASlowRequestFinish()
 {
-    RunningLab r;
+    RunningLab r(fastLab());
     FaultProfile slow;
     slow.latencyMs = 2000;
     r.lab.setFaults(0, slow);
@@ -314,10 +297,10 @@ void TestHealth::drainingLetsASlowRequestFinish()
 
 void TestHealth::allDownGives503QuicklyWithTheList()
 {
-    RunningLab r;
+    RunningLab r(fastLab());
     for (int i = 0; i < 3; ++i)
         r.lab.stopBackend(i);
-    QTRY_VERIFY_WITH_TIMEOUT(!r.status(0).up && !r.status(1).up && !r.status(2).up, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 0).up && !statusOf(r, 1).up && !statusOf(r, 2).up, 3000);
     QElapsedTimer t;
     t.start();
     const auto resp = httpGet(r.port(), "/");
@@ -327,24 +310,24 @@ void TestHealth::allDownGives503QuicklyWithTheList()
 
 void TestHealth::panicRoutesToAllWhenMostFailTheirProbes()
 {
-    RunningLab r;
+    RunningLab r(fastLab());
     FaultProfile noHealth;
     noHealth.healthFails = true; // /health says 503, real requests work: the probes are wrong
     r.lab.setFaults(0, noHealth);
-    QTRY_VERIFY_WITH_TIMEOUT(!r.status(0).up, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 0).up, 3000);
     QSet<QByteArray> seen;
     for (int i = 0; i < 6; ++i)
         seen.insert(servedBy(r.port()));
     QCOMPARE(seen.size(), 2); // 2 of 3 healthy: no panic, backend-8001 is out
     r.lab.setFaults(1, noHealth);
-    QTRY_VERIFY_WITH_TIMEOUT(!r.status(1).up, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 1).up, 3000);
     seen.clear();
     for (int i = 0; i < 9; ++i)
         seen.insert(servedBy(r.port()));
     QCOMPARE(seen.size(), 3); // 1 of 3 healthy: panic, all three serve
     QVERIFY(r.eventContains(QStringLiteral("PANIC: only 1 of 3 backends pass their health checks")));
     r.lab.setFaults(0, {});
-    QTRY_VERIFY_WITH_TIMEOUT(r.status(0).up, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 0).up, 3000);
     for (int i = 0; i < 3; ++i)
         servedBy(r.port());
     QVERIFY(r.eventContains(QStringLiteral("panic over: 2 of 3 backends pass")));

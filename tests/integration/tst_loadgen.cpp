@@ -2,6 +2,7 @@
 // lab's live operations the window relies on.
 #include "ScriptedBackend.h"
 #include "TestHttp.h"
+#include "TestLab.h"
 #include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
 #include "lab/Lab.h"
@@ -19,40 +20,11 @@ using namespace lab;
 using namespace lab::test;
 
 namespace {
-LabConfig testLab()
+LoadSpec specFor(const RunningLab& r)
 {
-    LabConfig c = LabConfig::defaultLab();
-    c.listeners[0].port = 0;
-    for (BackendConfig& b : c.backends)
-        b.port = 0;
-    return c;
-}
-
-struct RunningLab {
-    Lab lab{testLab()};
-    RunningLab()
-    {
-        lab.setEmbeddedPortBase(0);
-        QString error;
-        if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
-            qFatal("cannot start the test lab: %s", qPrintable(error));
-    }
-    quint16 port() const { return lab.proxy()->port(); }
-    LoadSpec spec() const
-    {
-        LoadSpec s;
-        s.port = port();
-        return s;
-    }
-};
-
-bool waitFinished(LoadGenerator& g, int timeoutMs)
-{
-    QElapsedTimer t;
-    t.start();
-    while (g.isRunning() && t.elapsed() < timeoutMs)
-        QTest::qWait(20);
-    return !g.isRunning();
+    LoadSpec s;
+    s.port = r.port();
+    return s;
 }
 } // namespace
 
@@ -116,7 +88,7 @@ void TestLoadGen::boundedBurstCountsEveryRequest()
     RunningLab r;
     LoadGenerator g;
     QSignalSpy finished(&g, &LoadGenerator::finished);
-    LoadSpec s = r.spec();
+    LoadSpec s = specFor(r);
     s.concurrency = 8;
     s.maxRequests = 1000;
     s.durationMs = 30'000;
@@ -145,7 +117,7 @@ void TestLoadGen::durationEndsTheRunByItself()
 {
     RunningLab r;
     LoadGenerator g;
-    LoadSpec s = r.spec();
+    LoadSpec s = specFor(r);
     s.concurrency = 2;
     s.ratePerSecond = 100;
     s.durationMs = 600;
@@ -163,7 +135,7 @@ void TestLoadGen::rateModeHoldsTheRate()
 {
     RunningLab r;
     LoadGenerator g;
-    LoadSpec s = r.spec();
+    LoadSpec s = specFor(r);
     s.concurrency = 4;
     s.ratePerSecond = 400;
     s.durationMs = 1000;
@@ -180,7 +152,7 @@ void TestLoadGen::stopEndsAtOnce()
     RunningLab r;
     r.lab.setFaults(0, [] { FaultProfile f; f.hang = true; return f; }()); // some requests never end
     LoadGenerator g;
-    LoadSpec s = r.spec();
+    LoadSpec s = specFor(r);
     s.concurrency = 6;
     s.durationMs = 60'000;
     QVERIFY(g.start(s));

@@ -4,6 +4,7 @@
 #include "MainWindow.h"
 #include "Panels.h"
 #include "TestHttp.h"
+#include "TestLab.h"
 #include "TraceModel.h"
 #include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
@@ -29,28 +30,6 @@ using namespace lab;
 using namespace lab::test;
 
 namespace {
-// The default lab, but on free ports so tests never collide with anything.
-LabConfig testLab()
-{
-    LabConfig c = LabConfig::defaultLab();
-    c.listeners[0].port = 0;
-    for (BackendConfig& b : c.backends)
-        b.port = 0;
-    return c;
-}
-
-struct RunningLab {
-    Lab lab{testLab()};
-    RunningLab()
-    {
-        lab.setEmbeddedPortBase(0);
-        QString error;
-        if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
-            qFatal("cannot start the test lab: %s", qPrintable(error));
-    }
-    quint16 proxyPort() const { return lab.proxy()->port(); }
-};
-
 QString cell(const QAbstractItemModel* m, int row, int column)
 {
     return m->index(row, column).data().toString();
@@ -94,7 +73,7 @@ void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
     QCOMPARE(cell(m, 1, BackendTableModel::Name), QStringLiteral("backend-8002"));
     QCOMPARE(cell(m, 1, BackendTableModel::State), QStringLiteral("up"));
     for (int i = 0; i < 6; ++i)
-        QCOMPARE(httpGet(r.proxyPort(), "/")->status(), 200);
+        QCOMPARE(httpGet(r.port(), "/")->status(), 200);
     // Round robin: two each, seen through the snapshot refresh, with latency percentiles.
     for (int row = 0; row < 3; ++row) {
         QTRY_COMPARE(m->index(row, BackendTableModel::Requests).data().toULongLong(), 2ULL);
@@ -131,7 +110,7 @@ void TestMainWindow::stopOn8002RefusesAndTrafficMoves()
 
     // Its traffic moves to the others: every request still gets 200, none is served by 8002.
     for (int i = 0; i < 9; ++i) {
-        const auto resp = httpGet(r.proxyPort(), "/");
+        const auto resp = httpGet(r.port(), "/");
         QCOMPARE(resp->status(), 200);
         QVERIFY(resp->head.header("X-Served-By") != "backend-8002");
     }
@@ -207,7 +186,7 @@ void TestMainWindow::drainTakesABackendOutOfRotation()
     QVERIFY(r.lab.isDraining(0));
     QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("drained"));
     for (int i = 0; i < 4; ++i)
-        QVERIFY(httpGet(r.proxyPort(), "/")->head.header("X-Served-By") != "backend-8001");
+        QVERIFY(httpGet(r.port(), "/")->head.header("X-Served-By") != "backend-8001");
     drain->setChecked(false);
     QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("up"));
 }
@@ -233,7 +212,7 @@ void TestMainWindow::addAndRemoveBackends()
     // It takes traffic: four requests in round robin reach it once.
     int hits = 0;
     for (int i = 0; i < 4; ++i)
-        hits += httpGet(r.proxyPort(), "/")->head.header("X-Served-By") == name.toUtf8();
+        hits += httpGet(r.port(), "/")->head.header("X-Served-By") == name.toUtf8();
     QCOMPARE(hits, 1);
 
     const int externalRow = r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, nullptr);
@@ -272,17 +251,17 @@ void TestMainWindow::proxyControlsApplyLive()
     r.lab.stopBackend(0);
     int bad = 0;
     for (int i = 0; i < 3; ++i)
-        bad += httpGet(r.proxyPort(), "/")->status() == 502;
+        bad += httpGet(r.port(), "/")->status() == 502;
     QCOMPARE(bad, 1);
 
     QPushButton* startStop = buttonNamed(w, QStringLiteral("proxyStartStop"));
     QCOMPARE(startStop->text(), QStringLiteral("Stop proxy"));
-    const quint16 port = r.proxyPort();
+    const quint16 port = r.port();
     QTest::mouseClick(startStop, Qt::LeftButton);
     QVERIFY(connectionRefused(port));
     QCOMPARE(startStop->text(), QStringLiteral("Start proxy"));
     QTest::mouseClick(startStop, Qt::LeftButton);
-    QCOMPARE(httpGet(r.proxyPort(), "/health")->status(), 200);
+    QCOMPARE(httpGet(r.port(), "/health")->status(), 200);
 }
 
 void TestMainWindow::consoleShowsAnsweringBackendAndAttempts()
@@ -358,7 +337,7 @@ void TestMainWindow::traceAndEventsArriveInBatches()
     QAbstractItemModelTester traceTester(w.traceModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     r.lab.stopBackend(1);
     for (int i = 0; i < 3; ++i)
-        QCOMPARE(httpGet(r.proxyPort(), "/trace-me")->status(), 200);
+        QCOMPARE(httpGet(r.port(), "/trace-me")->status(), 200);
     QTRY_COMPARE(w.traceModel()->rowCount(), 3);
     bool sawFailover = false;
     for (int row = 0; row < 3; ++row) {
@@ -394,14 +373,14 @@ void TestMainWindow::openAndSaveConfig()
     QCOMPARE(saved.config.backends[0].weight, 7);
 
     // A two-backend lab replaces the running one.
-    LabConfig two = testLab();
+    LabConfig two = freePortLab();
     two.backends.removeLast();
     const QString twoFile = dir.filePath(QStringLiteral("two.json"));
     QVERIFY(saveLabConfig(two, twoFile, nullptr));
     QVERIFY(w.openConfigFile(twoFile));
     QCOMPARE(w.backendModel()->rowCount(), 2);
     QVERIFY(r.lab.proxy()->isListening());
-    QCOMPARE(httpGet(r.proxyPort(), "/")->status(), 200);
+    QCOMPARE(httpGet(r.port(), "/")->status(), 200);
 
     QFile bad(dir.filePath(QStringLiteral("bad.json")));
     QVERIFY(bad.open(QIODevice::WriteOnly));
@@ -477,7 +456,7 @@ void TestMainWindow::everyAlgorithmSelectableUnderTraffic()
     // The sticky switch and the hash key go to the lab.
     w.proxyPanel()->findChild<QCheckBox*>(QStringLiteral("sticky"))->setChecked(true);
     QVERIFY(r.lab.config().sticky.enabled);
-    QVERIFY(httpGet(r.proxyPort(), "/")->head.header("Set-Cookie").startsWith("LABSRV="));
+    QVERIFY(httpGet(r.port(), "/")->head.header("Set-Cookie").startsWith("LABSRV="));
     QVERIFY(r.lab.setHashKey(QStringLiteral("header:X-User"), nullptr));
     QCOMPARE(w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("hashKey"))->text(), QStringLiteral("header:X-User"));
     QVERIFY(!r.lab.setHashKey(QStringLiteral("body"), nullptr));
@@ -520,7 +499,7 @@ void TestMainWindow::stopDrainsASlowRequestFirst()
     slow.latencyMs = 1200;
     r.lab.setFaults(0, slow);
     TestHttpConnection c;
-    QVERIFY(c.connectTo(r.proxyPort()));
+    QVERIFY(c.connectTo(r.port()));
     QVERIFY(c.send(getRequest("/slow"))); // round robin starts at backend-8001
     QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
     QPushButton* stop = w.startStopButton(0);
@@ -543,7 +522,7 @@ void TestMainWindow::screenshotIsNotBlank()
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     for (int i = 0; i < 30; ++i)
-        QVERIFY(httpGet(r.proxyPort(), "/"));
+        QVERIFY(httpGet(r.port(), "/"));
     QTest::qWait(1200); // a few chart samples
     const QImage img = w.grab().toImage();
     const QString dir = qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath());
