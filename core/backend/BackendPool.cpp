@@ -287,6 +287,9 @@ void BackendPool::reportResult(Backend& b, bool success, const QString& failureR
     if (success) {
         if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
             b.consecutiveFailures.store(0, std::memory_order_relaxed);
+        // The common case takes no lock: a closed breaker counting a success.
+        if (b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
+            return;
     } else {
         const int n = b.consecutiveFailures.fetch_add(1, std::memory_order_relaxed) + 1;
         QMutexLocker lock(&m_mutex);

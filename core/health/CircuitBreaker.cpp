@@ -12,7 +12,9 @@ CircuitBreaker::CircuitBreaker(const BreakerConfig& config)
 void CircuitBreaker::setConfig(const BreakerConfig& config)
 {
     m_config = config;
-    m_buckets.assign(size_t(std::max(1, (config.windowMs + 999) / 1000)), Bucket{});
+    m_bucketCount = std::clamp((config.windowMs + 999) / 1000, 1, kMaxBuckets);
+    m_enabled = config.enabled;
+    clearWindow();
     if (!config.enabled) {
         m_state = State::Closed;
         m_openUntilMs = 0;
@@ -63,8 +65,11 @@ void CircuitBreaker::onPicked(qint64 nowMs)
 
 void CircuitBreaker::clearWindow()
 {
-    for (Bucket& b : m_buckets)
-        b = Bucket{};
+    for (int i = 0; i < kMaxBuckets; ++i) {
+        m_buckets[size_t(i)].requests.store(0, std::memory_order_relaxed);
+        m_buckets[size_t(i)].failures.store(0, std::memory_order_relaxed);
+        m_buckets[size_t(i)].second.store(-1, std::memory_order_release);
+    }
 }
 
 void CircuitBreaker::open(qint64 nowMs)
@@ -96,12 +101,17 @@ bool CircuitBreaker::record(bool success, qint64 nowMs)
         break;
     }
     const qint64 second = nowMs / 1000;
-    Bucket& b = m_buckets[size_t(second % qint64(m_buckets.size()))];
-    if (b.second != second)
-        b = Bucket{second, 0, 0};
-    ++b.requests;
+    Bucket& b = bucketFor(second);
+    if (b.second.load(std::memory_order_acquire) != second) {
+        // A new second in this slot: zero the counts first, then claim it (fast-path counts that see
+        // the new second land after the zeroing).
+        b.requests.store(0, std::memory_order_relaxed);
+        b.failures.store(0, std::memory_order_relaxed);
+        b.second.store(second, std::memory_order_release);
+    }
+    b.requests.fetch_add(1, std::memory_order_relaxed);
     if (!success)
-        ++b.failures;
+        b.failures.fetch_add(1, std::memory_order_relaxed);
     const int requests = windowRequests(nowMs);
     const int failures = windowFailures(nowMs);
     if (requests >= m_config.minRequests && failures * 100 >= m_config.failurePercent * requests) {
@@ -111,12 +121,27 @@ bool CircuitBreaker::record(bool success, qint64 nowMs)
     return false;
 }
 
-int CircuitBreaker::windowSum(qint64 nowMs, int Bucket::*field) const
+bool CircuitBreaker::recordSuccessFast(qint64 nowMs)
 {
-    const qint64 oldest = nowMs / 1000 - qint64(m_buckets.size()) + 1;
+    if (!m_enabled.load(std::memory_order_relaxed))
+        return true; // nothing to count
+    const qint64 second = nowMs / 1000;
+    Bucket& b = bucketFor(second);
+    if (b.second.load(std::memory_order_acquire) != second)
+        return false;
+    b.requests.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+int CircuitBreaker::windowSum(qint64 nowMs, std::atomic<int> Bucket::*field) const
+{
+    const int count = m_bucketCount.load(std::memory_order_relaxed);
+    const qint64 oldest = nowMs / 1000 - qint64(count) + 1;
     int n = 0;
-    for (const Bucket& b : m_buckets)
-        n += b.second >= oldest ? b.*field : 0;
+    for (int i = 0; i < count; ++i) {
+        const Bucket& b = m_buckets[size_t(i)];
+        n += b.second.load(std::memory_order_relaxed) >= oldest ? (b.*field).load(std::memory_order_relaxed) : 0;
+    }
     return n;
 }
 

@@ -3,7 +3,8 @@
 #include "config/LabConfig.h"
 
 #include <QtGlobal>
-#include <vector>
+#include <atomic>
+#include <memory>
 
 namespace lab {
 
@@ -28,6 +29,11 @@ public:
     void onPicked(qint64 nowMs);
     // One request's outcome. Returns true when the state changed (read state() for the new one).
     bool record(bool success, qint64 nowMs);
+    // The hot path for the common case, safe without the caller's lock: counts a success while the
+    // breaker is closed and the current second's bucket is already in use. False when the caller must
+    // take the lock and call record() instead. (A success can then at most delay opening by one request:
+    // only failures are checked against the threshold on this path.)
+    bool recordSuccessFast(qint64 nowMs);
 
     // What the window shows: requests and failures in the current window, and when an open breaker
     // will let trials through.
@@ -37,12 +43,16 @@ public:
     static const char* stateName(State s);
 
 private:
+    // One second of counts. Atomic so that recordSuccessFast() can count without the lock; the array
+    // never moves (a config change only changes how many buckets are used).
     struct Bucket {
-        qint64 second = -1;
-        int requests = 0;
-        int failures = 0;
+        std::atomic<qint64> second{-1};
+        std::atomic<int> requests{0};
+        std::atomic<int> failures{0};
     };
-    int windowSum(qint64 nowMs, int Bucket::*field) const;
+    static constexpr int kMaxBuckets = 600; // BreakerConfig::windowMs is at most 600 s
+    Bucket& bucketFor(qint64 second) { return m_buckets[size_t(second % m_bucketCount.load(std::memory_order_relaxed))]; }
+    int windowSum(qint64 nowMs, std::atomic<int> Bucket::*field) const;
     void open(qint64 nowMs);
     void clearWindow();
 
@@ -51,7 +61,9 @@ private:
     qint64 m_openUntilMs = 0;
     int m_trialsStarted = 0;
     int m_trialSuccesses = 0;
-    std::vector<Bucket> m_buckets;
+    std::unique_ptr<Bucket[]> m_buckets{new Bucket[kMaxBuckets]};
+    std::atomic<int> m_bucketCount{10};  // read by the lock-free path
+    std::atomic<bool> m_enabled{true};   // read by the lock-free path
 };
 
 } // namespace lab

@@ -19,6 +19,7 @@ private Q_SLOTS:
     void breakerHalfOpenTrials();
     void breakerHalfOpenFailureReopens();
     void breakerDisabledAlwaysAllows();
+    void breakerFastSuccessPath();
 };
 
 void TestHealthState::riseFall_data()
@@ -180,6 +181,23 @@ void TestHealthState::breakerDisabledAlwaysAllows()
     for (int i = 0; i < 100; ++i)
         QVERIFY(!b.record(false, 0));
     QVERIFY(b.allows(0));
+}
+
+void TestHealthState::breakerFastSuccessPath()
+{
+    CircuitBreaker b;
+    QVERIFY(!b.recordSuccessFast(5'000)); // this second's bucket is not in use yet: take the slow path
+    b.record(true, 5'000);
+    for (int i = 0; i < 9; ++i)
+        QVERIFY(b.recordSuccessFast(5'100));
+    QCOMPARE(b.windowRequests(5'100), 10);
+    QVERIFY(!b.recordSuccessFast(6'000)); // a new second
+    // Failures still go through record() and see the fast path's successes in the ratio.
+    for (int i = 0; i < 9; ++i)
+        b.record(false, 5'200);
+    QCOMPARE(b.state(5'200), CircuitBreaker::State::Closed); // 9 of 19: under minRequests
+    b.record(false, 5'300);
+    QCOMPARE(b.state(5'300), CircuitBreaker::State::Open); // 10 of 20 failed
 }
 
 QTEST_GUILESS_MAIN(TestHealthState)
