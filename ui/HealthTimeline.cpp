@@ -38,12 +38,18 @@ void HealthTimeline::paintEvent(QPaintEvent*)
     const qint64 now = steadyNowMs();
     // The span grows with the lab's age, 30 s at first and then in 30 s steps up to two minutes, so a
     // young lab's history is not squeezed into the right edge.
+    // One copy of each backend's timeline per paint; the bands need marks from before the span too.
+    std::vector<std::vector<HealthMark>> timelines(size_t(m_lab->backendCount()));
     qint64 earliest = now;
     for (int i = 0; i < m_lab->backendCount(); ++i) {
         if (const BackendPtr b = m_lab->poolBackend(i)) {
-            const auto first = b->marksSince(now - qint64(kSpanSeconds) * 1000);
-            if (!first.empty())
-                earliest = qMin(earliest, first.front().atMs);
+            timelines[size_t(i)] = b->marksSince(0);
+            for (const HealthMark& m : timelines[size_t(i)]) {
+                if (m.atMs >= now - qint64(kSpanSeconds) * 1000) {
+                    earliest = qMin(earliest, m.atMs);
+                    break;
+                }
+            }
         }
     }
     const int span = qBound(30, int((now - earliest) / 30'000 + 1) * 30, kSpanSeconds);
@@ -68,7 +74,7 @@ void HealthTimeline::paintEvent(QPaintEvent*)
         const BackendPtr b = m_lab->poolBackend(i);
         if (!b)
             continue;
-        const std::vector<HealthMark> marks = b->marksSince(0);
+        const std::vector<HealthMark>& marks = timelines[size_t(i)];
         // Bands from state changes (a band still open at the end runs to now).
         auto band = [&](qint64 start, qint64 end, const QColor& c, int inset) {
             if (end < from || start > now)

@@ -75,15 +75,17 @@ bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hash
     return true;
 }
 
-bool BackendPool::eligible(Backend& b, qint64 now)
+bool BackendPool::breakerAllows(Backend& b, qint64 now)
 {
+    if (b.breakerNow() == CircuitBreaker::State::Closed)
+        return true; // the common case: no lock on the data path
     QMutexLocker lock(&b.breakerMutex);
     bool changed = false;
     const CircuitBreaker::State state = b.breaker.state(now, &changed);
-    if (changed) {
+    if (changed) { // open long enough: half-open
         b.breakerState.store(int(state), std::memory_order_relaxed);
         b.mark(HealthMark::Kind::BreakerHalfOpen, now);
-        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through").arg(b.name).arg(m_breakerConfig.halfOpenRequests));
+        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through").arg(b.name).arg(m_halfOpenRequests.load()));
     }
     return b.breaker.allows(now);
 }
@@ -116,7 +118,7 @@ BackendPtr BackendPool::pickByName(const QString& name, std::span<const int> tri
         if (b->name != name)
             continue;
         if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
-            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !eligible(*b, now) || b->passivelyDown(now) ||
+            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now) || b->passivelyDown(now) ||
             b->ejected(now))
             return nullptr;
         if (b->breakerNow() != CircuitBreaker::State::Closed) {
@@ -160,7 +162,7 @@ BackendPtr BackendPool::pick(const PickContext& givenContext, std::span<const in
     for (const BackendPtr& b : m_backends) {
         const bool healthy = b->healthy.load(std::memory_order_relaxed);
         if (!b->enabled.load(std::memory_order_relaxed) || (!healthy && !panic) ||
-            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !eligible(*b, now))
+            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now))
             continue;
         const bool heldBack = b->passivelyDown(now) || b->ejected(now) ||
                               (b->slowStartSinceMs.load(std::memory_order_relaxed) != 0 &&
@@ -261,6 +263,7 @@ void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerCo
     QMutexLocker lock(&m_mutex);
     m_outlier = outlier;
     m_breakerConfig = breaker;
+    m_halfOpenRequests = breaker.halfOpenRequests;
     m_slowStartMs = slowStartMs;
     for (const BackendPtr& b : m_backends) {
         QMutexLocker breakerLock(&b->breakerMutex);
@@ -379,16 +382,7 @@ void BackendPool::housekeeping(qint64 now)
             log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
             beginSlowStart(*b, now);
         }
-        {
-            QMutexLocker lock(&b->breakerMutex);
-            bool changed = false;
-            const CircuitBreaker::State state = b->breaker.state(now, &changed);
-            if (changed) {
-                b->breakerState.store(int(state), std::memory_order_relaxed);
-                b->mark(HealthMark::Kind::BreakerHalfOpen, now);
-                log(QStringLiteral("%1 circuit half-open: letting trial requests through").arg(b->name));
-            }
-        }
+        breakerAllows(*b, now); // an open breaker whose time is up turns half-open now, not at the next pick
         const qint64 since = b->slowStartSinceMs.load(std::memory_order_relaxed);
         if (since != 0 && slowStartFactor(*b, now) >= 1.0) {
             b->slowStartSinceMs.store(0, std::memory_order_relaxed);

@@ -130,7 +130,9 @@ public:
     void housekeeping(qint64 nowMs);
 
 private:
-    bool eligible(Backend& b, qint64 nowMs);
+    // Whether the backend's circuit breaker lets a request through (turning open into half-open when
+    // its time is up, and saying so). Lock-free while the breaker is closed.
+    bool breakerAllows(Backend& b, qint64 nowMs);
     void eject(Backend& b, qint64 nowMs, const QString& reason);
     void log(const QString& text) const;
 
@@ -142,6 +144,7 @@ private:
     OutlierConfig m_outlier;        // guarded by m_mutex
     BreakerConfig m_breakerConfig;  // guarded by m_mutex
     std::atomic<int> m_slowStartMs{0};
+    std::atomic<int> m_halfOpenRequests{3}; // for messages from threads that do not hold m_mutex
     std::mt19937 m_random{12345};   // slow-start admission, guarded by m_mutex
     bool m_panic = false;           // guarded by m_mutex
 };

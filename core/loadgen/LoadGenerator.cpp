@@ -54,8 +54,7 @@ struct LoadGenerator::Shared {
             c = 0;
         socketErrors = 0;
         notSent = 0;
-        latency.~LatencyHistogram();
-        new (&latency) LatencyHistogram;
+        latency.reset();
         QMutexLocker lock(&mutex);
         byBackend.clear();
     }

@@ -15,6 +15,7 @@ class LatencyHistogram final {
 public:
     static constexpr int kBuckets = 37 * 4;
     void record(std::uint64_t micros);
+    void reset() { for (auto& b : m_buckets) b.store(0, std::memory_order_relaxed); }
     std::uint64_t count(int bucket) const { return m_buckets[size_t(bucket)].load(std::memory_order_relaxed); }
     static int bucketOf(std::uint64_t micros);
     static std::uint64_t bucketUpperMicros(int bucket);

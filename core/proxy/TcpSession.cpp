@@ -59,8 +59,8 @@ TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
 {
     m_client.fd = int(socketDescriptor);
     setNonBlockingNoDelay(m_client.fd);
-    const QHostAddress peer = peerOf(m_client.fd);
-    m_clientAddressText = peer.toString().toLatin1();
+    m_peer = peerOf(m_client.fd);
+    m_peerText = m_peer.toString();
     m_worker->sessionOpened();
     m_worker->exchangeStarted();
     TrafficCounters& l = m_worker->metrics().listener;
@@ -72,7 +72,7 @@ TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
         if (!m_connected)
             failAttempt(QStringLiteral("connect timeout (%1 ms)").arg(m_worker->settings().timeouts.connectMs));
         else
-            finish(QStringLiteral("idle for %1 ms").arg(m_worker->settings().tcpIdleMs));
+            finish(); // idle for tcpIdleMs
     });
     // The client's bytes wait in the kernel until a backend is connected.
     m_client.readable = new QSocketNotifier(m_client.fd, QSocketNotifier::Read, this);
@@ -88,7 +88,7 @@ TcpSession::~TcpSession()
 {
     m_destroying = true;
     if (!m_finished)
-        finish(QStringLiteral("proxy stopped"));
+        finish(); // the proxy stopped
 }
 
 void TcpSession::reportBuffered()
@@ -103,11 +103,10 @@ void TcpSession::reportBuffered()
 void TcpSession::startAttempt()
 {
     PickContext context;
-    context.clientAddress = peerOf(m_client.fd);
+    context.clientAddress = m_peer;
     BackendPtr b = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
     if (!b) {
-        m_worker->metrics().listener.countResponse(0);
-        finish(m_attempts.isEmpty() ? QStringLiteral("no backend available") : m_attempts + QStringLiteral(" → no backend left"));
+        giveUp(m_attempts.isEmpty() ? QStringLiteral("no backend available") : m_attempts + QStringLiteral(" → no backend left"));
         return;
     }
     m_backend = b;
@@ -204,12 +203,18 @@ void TcpSession::failAttempt(const QString& reason)
     const BackendPtr failed = std::exchange(m_backend, nullptr);
     if (m_attemptCount <= m_worker->settings().retries && m_worker->settings().retryOnConnectFailure) {
         m_worker->events().append(LabEvent::Kind::Failover,
-                                  QStringLiteral("TCP %1: %2: %3, trying another backend").arg(QString::fromLatin1(m_clientAddressText), failed->name, reason));
+                                  QStringLiteral("TCP %1: %2: %3, trying another backend").arg(m_peerText, failed->name, reason));
         startAttempt();
         return;
     }
+    giveUp(m_attempts);
+}
+
+void TcpSession::giveUp(const QString& why)
+{
     m_worker->metrics().listener.countResponse(0);
-    finish(m_attempts);
+    m_worker->events().append(LabEvent::Kind::Failover, QStringLiteral("TCP %1 closed without a backend: %2").arg(m_peerText, why));
+    finish();
 }
 
 void TcpSession::startRelay()
@@ -251,7 +256,7 @@ void TcpSession::onReadable(Side& from, Side& to)
             break;
         if (errno == EINTR)
             continue;
-        finish(QStringLiteral("%1: %2").arg(fromClient ? QStringLiteral("client") : m_backend->name, errnoText(errno)));
+        finish(); // reset or error: the relay ends both ways
         return;
     }
     if (total > 0) {
@@ -283,7 +288,7 @@ bool TcpSession::flush(Side& to, Side& from)
             break;
         if (n < 0 && errno == EINTR)
             continue;
-        finish(QStringLiteral("%1: %2").arg(&to == &m_client ? QStringLiteral("client") : m_backend->name, errnoText(errno)));
+        finish(); // reset or error: the relay ends both ways
         return false;
     }
     if (to.waiting() == 0) {
@@ -306,7 +311,7 @@ void TcpSession::maybeShutdown(Side& to, Side& from)
         to.shutWrite = true;
     }
     if (m_client.shutWrite && m_upstream.shutWrite)
-        finish({}); // both directions are done
+        finish(); // both directions are done
 }
 
 void TcpSession::updateNotifiers()
@@ -331,12 +336,11 @@ void TcpSession::closeSide(Side& s)
     s.fd = -1;
 }
 
-void TcpSession::finish(const QString& why)
+void TcpSession::finish()
 {
     if (m_finished)
         return;
     m_finished = true;
-    Q_UNUSED(why);
     m_timer->stop();
     if (m_backend) {
         m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 #include "backend/BackendPool.h"
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QObject>
 #include <QVarLengthArray>
 
@@ -54,7 +55,8 @@ private:
     bool flush(Side& to, Side& from);
     void maybeShutdown(Side& to, Side& from);
     void updateNotifiers();
-    void finish(const QString& why);
+    void finish();
+    void giveUp(const QString& why); // no backend could take the client: close it at once, say why
     void armIdle();
     void closeSide(Side& s);
     void reportBuffered();
@@ -65,8 +67,8 @@ private:
     QTimer* m_timer; // connect timeout, then idle timeout
     BackendPtr m_backend;
     QVarLengthArray<int, 8> m_tried;
-    QByteArray m_clientAddressText;
-    quint32 m_clientV4 = 0;
+    QHostAddress m_peer;            // the client; hash algorithms key on it
+    QString m_peerText;
     QString m_attempts;
     int m_attemptCount = 0;
     bool m_connected = false;

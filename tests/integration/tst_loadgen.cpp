@@ -37,7 +37,7 @@ private Q_SLOTS:
     void durationEndsTheRunByItself();
     void rateModeHoldsTheRate();
     void stopEndsAtOnce();
-    void proxyDownCountsSocketErrors();
+    void proxyDownSendsNothingAndEndsOnTime();
     void connectionCloseResponsesReconnect();
     void consoleRequestIsTracedWithAttempts();
     void consoleReportsUnreachableProxy();
@@ -168,7 +168,7 @@ void TestLoadGen::stopEndsAtOnce()
     QCOMPARE(totals.sent, totals.completed + totals.socketErrors);
 }
 
-void TestLoadGen::proxyDownCountsSocketErrors()
+void TestLoadGen::proxyDownSendsNothingAndEndsOnTime()
 {
     QTcpServer probe;
     QVERIFY(probe.listen(QHostAddress::LocalHost, 0));

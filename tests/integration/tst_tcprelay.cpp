@@ -1,6 +1,7 @@
 // The layer-4 relay: bytes intact both ways, half-close, backpressure, connect failover, all-down,
 // and many relays at once. Clients and servers here are plain blocking sockets on their own threads.
 #include "backend/BackendPool.h"
+#include "metrics/EventLog.h"
 #include "proxy/Proxy.h"
 
 #include <QCryptographicHash>
@@ -336,6 +337,10 @@ void TestTcpRelay::allDownClosesTheClientAtOnce()
     const MetricsSnapshot s = relay.proxy->snapshot();
     QCOMPARE(s.listener.connectFailures, 2ULL);
     QTRY_COMPARE(relay.proxy->snapshot().listener.responsesByClass[0], 1ULL); // one client closed without a backend
+    const QList<LabEvent> events = relay.proxy->events().since(0);
+    QVERIFY(std::any_of(events.begin(), events.end(), [](const LabEvent& e) {
+        return e.text.contains(QStringLiteral("closed without a backend: b0: connection refused → b1: connection refused"));
+    }));
 }
 
 void TestTcpRelay::thousandConcurrentRelays()
