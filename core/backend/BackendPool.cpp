@@ -4,21 +4,23 @@
 #include "balancing/LeastLatency.h"
 #include "metrics/EventLog.h"
 
-#include <QVarLengthArray>
-#include <algorithm>
-#include <chrono>
 #include <cmath>
+
+#include <QVarLengthArray>
+#include <chrono>
+#include <algorithm>
 
 namespace lab {
 
-qint64 steadyNowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+qint64 steadyNowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
 BackendPool::BackendPool(const QList<BackendConfig>& backends, const QString& algorithm)
-    : m_balancer(makeBalancer(algorithm)) {
+    : m_balancer(makeBalancer(algorithm))
+{
     Q_ASSERT(m_balancer);
     for (const BackendConfig& c : backends)
         add(c);
@@ -26,7 +28,8 @@ BackendPool::BackendPool(const QList<BackendConfig>& backends, const QString& al
 
 BackendPool::~BackendPool() = default;
 
-BackendPtr BackendPool::add(const BackendConfig& c, QString* error) {
+BackendPtr BackendPool::add(const BackendConfig& c, QString* error)
+{
     QMutexLocker lock(&m_mutex);
     auto fail = [error](const QString& why) {
         if (error)
@@ -37,8 +40,7 @@ BackendPtr BackendPool::add(const BackendConfig& c, QString* error) {
         return fail(QStringLiteral("cannot add %1: %2").arg(c.name, idBudgetError()));
     for (const BackendPtr& b : m_backends) {
         if (b->name == c.name)
-            return fail(
-                QStringLiteral("cannot add %1: a backend with that name is already in the pool").arg(c.name));
+            return fail(QStringLiteral("cannot add %1: a backend with that name is already in the pool").arg(c.name));
     }
     auto b = std::make_shared<Backend>();
     b->id = m_nextId++;
@@ -53,29 +55,31 @@ BackendPtr BackendPool::add(const BackendConfig& c, QString* error) {
     return b;
 }
 
-int BackendPool::idsLeft() const {
+int BackendPool::idsLeft() const
+{
     QMutexLocker lock(&m_mutex);
     return kMaxBackends - m_nextId;
 }
 
-QString BackendPool::idBudgetError() {
-    return QStringLiteral(
-               "this lab has used all %1 backend ids (every backend added since it started uses one, "
-               "removed ones included, and ids are never reused); restart the lab to add more")
+QString BackendPool::idBudgetError()
+{
+    return QStringLiteral("this lab has used all %1 backend ids (every backend added since it started uses one, "
+                          "removed ones included, and ids are never reused); restart the lab to add more")
         .arg(kMaxBackends);
 }
 
-bool BackendPool::remove(const QString& name) {
+bool BackendPool::remove(const QString& name)
+{
     QMutexLocker lock(&m_mutex);
-    const auto it = std::find_if(m_backends.begin(), m_backends.end(),
-                                 [&](const BackendPtr& b) { return b->name == name; });
+    const auto it = std::find_if(m_backends.begin(), m_backends.end(), [&](const BackendPtr& b) { return b->name == name; });
     if (it == m_backends.end())
         return false;
     m_backends.erase(it);
     return true;
 }
 
-bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey) {
+bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey)
+{
     std::unique_ptr<Balancer> next = makeBalancer(algorithm, hashKey);
     if (!next)
         return false;
@@ -84,7 +88,8 @@ bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hash
     return true;
 }
 
-bool BackendPool::breakerAllows(Backend& b, qint64 now) {
+bool BackendPool::breakerAllows(Backend& b, qint64 now)
+{
     if (b.breakerNow() == CircuitBreaker::State::Closed)
         return true; // the common case: no lock on the data path (a closed breaker has no timed changes)
     QMutexLocker lock(&b.breakerMutex);
@@ -92,27 +97,28 @@ bool BackendPool::breakerAllows(Backend& b, qint64 now) {
     return b.breaker.allows();
 }
 
-CircuitBreaker::Trial BackendPool::takeTrial(Backend& b, qint64 now) {
+CircuitBreaker::Trial BackendPool::takeTrial(Backend& b, qint64 now)
+{
     if (b.breakerNow() == CircuitBreaker::State::Closed)
         return {};
     QMutexLocker lock(&b.breakerMutex);
     return b.breaker.onPicked(now);
 }
 
-void BackendPool::advanceBreaker(Backend& b, qint64 now) {
+void BackendPool::advanceBreaker(Backend& b, qint64 now)
+{
     publishBreaker(b, b.breaker.advance(now), now);
 }
 
-void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint64 now,
-                                 const QString& detail) {
+void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint64 now, const QString& detail)
+{
     using Change = CircuitBreaker::Change;
     if (change == Change::None)
         return;
     b.breakerState.store(int(b.breaker.state()), std::memory_order_relaxed);
     const BreakerConfig& c = b.breaker.config();
     switch (change) {
-    case Change::None:
-        break;
+    case Change::None: break;
     case Change::Opened:
         b.mark(HealthMark::Kind::BreakerOpen, now);
         log(QStringLiteral("%1 circuit OPEN for %2 s: %3").arg(b.name).arg(c.openMs / 1000.0).arg(detail));
@@ -120,29 +126,21 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
     case Change::Reopened:
         b.mark(HealthMark::Kind::BreakerOpen, now);
         log(QStringLiteral("%1 circuit OPEN again for %2 s: a trial request failed (%3)")
-                .arg(b.name)
-                .arg(c.openMs / 1000.0)
-                .arg(detail));
+                .arg(b.name).arg(c.openMs / 1000.0).arg(detail));
         break;
     case Change::HalfOpened:
         b.mark(HealthMark::Kind::BreakerHalfOpen, now);
-        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through")
-                .arg(b.name)
-                .arg(c.halfOpenRequests));
+        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through").arg(b.name).arg(c.halfOpenRequests));
         break;
     case Change::TrialsRenewed:
         b.mark(HealthMark::Kind::BreakerHalfOpen, now);
-        log(QStringLiteral(
-                "%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
-                "and new ones may go")
-                .arg(b.name)
-                .arg(c.openMs / 1000.0));
+        log(QStringLiteral("%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
+                           "and new ones may go")
+                .arg(b.name).arg(c.openMs / 1000.0));
         break;
     case Change::Closed:
         b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded")
-                .arg(b.name)
-                .arg(c.halfOpenRequests));
+        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded").arg(b.name).arg(c.halfOpenRequests));
         break;
     case Change::SwitchedOff:
         b.mark(HealthMark::Kind::BreakerClosed, now);
@@ -151,12 +149,14 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
     }
 }
 
-void BackendPool::setBalancerSeed(quint64 seed) {
+void BackendPool::setBalancerSeed(quint64 seed)
+{
     QMutexLocker lock(&m_mutex);
     m_balancer->seed(seed);
 }
 
-void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs) {
+void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs)
+{
     // Peak EWMA: a slower sample takes over at once, faster ones pull the average down over ~10 s.
     const double old = b.latencyEwmaMs.load(std::memory_order_relaxed);
     const qint64 at = b.latencyUpdatedMs.load(std::memory_order_relaxed);
@@ -169,22 +169,24 @@ void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs) {
     b.latencyUpdatedMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
 }
 
-AttemptTicket BackendPool::pickByName(const QString& name, std::span<const int> tried) {
+AttemptTicket BackendPool::pickByName(const QString& name, std::span<const int> tried)
+{
     const qint64 now = this->now();
     QMutexLocker lock(&m_mutex);
     for (const BackendPtr& b : m_backends) {
         if (b->name != name)
             continue;
         if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
-            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now) ||
-            b->passivelyDown(now) || b->ejected(now))
+            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now) || b->passivelyDown(now) ||
+            b->ejected(now))
             return {};
         return AttemptTicket(this, b, takeTrial(*b, now));
     }
     return {};
 }
 
-AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const int> tried) {
+AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const int> tried)
+{
     const qint64 now = this->now();
     PickContext context = givenContext;
     context.nowMs = now;
@@ -207,13 +209,9 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     const bool panic = enabledCount > 0 && healthyCount * 100 < kPanicPercent * enabledCount;
     if (panic != m_panic) {
         m_panic = panic;
-        log(panic ? QStringLiteral("PANIC: only %1 of %2 backends pass their health checks; routing to all "
-                                   "of them until at least half do")
-                        .arg(healthyCount)
-                        .arg(enabledCount)
-                  : QStringLiteral("panic over: %1 of %2 backends pass their health checks")
-                        .arg(healthyCount)
-                        .arg(enabledCount));
+        log(panic ? QStringLiteral("PANIC: only %1 of %2 backends pass their health checks; routing to all of them until at least half do")
+                        .arg(healthyCount).arg(enabledCount)
+                  : QStringLiteral("panic over: %1 of %2 backends pass their health checks").arg(healthyCount).arg(enabledCount));
     }
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     for (const BackendPtr& b : m_backends) {
@@ -237,12 +235,14 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     return {};
 }
 
-std::vector<BackendPtr> BackendPool::backends() const {
+std::vector<BackendPtr> BackendPool::backends() const
+{
     QMutexLocker lock(&m_mutex);
     return m_backends;
 }
 
-BackendPtr BackendPool::byName(const QString& name) const {
+BackendPtr BackendPool::byName(const QString& name) const
+{
     QMutexLocker lock(&m_mutex);
     for (const BackendPtr& b : m_backends) {
         if (b->name == name)
@@ -251,35 +251,41 @@ BackendPtr BackendPool::byName(const QString& name) const {
     return nullptr;
 }
 
-int BackendPool::size() const {
+int BackendPool::size() const
+{
     QMutexLocker lock(&m_mutex);
     return int(m_backends.size());
 }
 
-QString BackendPool::algorithm() const {
+QString BackendPool::algorithm() const
+{
     QMutexLocker lock(&m_mutex);
     return m_balancer->name();
 }
 
-void BackendPool::markConnectFailure(Backend& b) const {
+void BackendPool::markConnectFailure(Backend& b) const
+{
     b.passiveDownUntilMs.store(now() + kPassiveHoldMs, std::memory_order_relaxed);
 }
 
-void BackendPool::markSuccess(Backend& b) const {
+void BackendPool::markSuccess(Backend& b) const
+{
     if (b.passiveDownUntilMs.load(std::memory_order_relaxed) != 0)
         b.passiveDownUntilMs.store(0, std::memory_order_relaxed);
 }
 
 // ---- Backend timeline -------------------------------------------------------------------------------
 
-void Backend::mark(HealthMark::Kind kind, qint64 atMs) {
+void Backend::mark(HealthMark::Kind kind, qint64 atMs)
+{
     QMutexLocker lock(&m_timelineMutex);
     m_timeline.push_back({atMs, kind});
     while (m_timeline.size() > 4000)
         m_timeline.pop_front();
 }
 
-std::vector<HealthMark> Backend::marksSince(qint64 fromMs) const {
+std::vector<HealthMark> Backend::marksSince(qint64 fromMs) const
+{
     QMutexLocker lock(&m_timelineMutex);
     std::vector<HealthMark> out;
     for (const HealthMark& m : m_timeline) {
@@ -291,18 +297,20 @@ std::vector<HealthMark> Backend::marksSince(qint64 fromMs) const {
 
 // ---- passive health ---------------------------------------------------------------------------------
 
-void BackendPool::setEventLog(std::shared_ptr<EventLog> events) {
+void BackendPool::setEventLog(std::shared_ptr<EventLog> events)
+{
     QMutexLocker lock(&m_mutex);
     m_events = std::move(events);
 }
 
-void BackendPool::log(const QString& text) const {
+void BackendPool::log(const QString& text) const
+{
     if (m_events)
         m_events->append(LabEvent::Kind::Health, text);
 }
 
-void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker,
-                                   int slowStartMs) {
+void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker, int slowStartMs)
+{
     QMutexLocker lock(&m_mutex);
     m_outlier = outlier;
     m_breakerConfig = breaker;
@@ -314,23 +322,27 @@ void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerCo
     }
 }
 
-OutlierConfig BackendPool::outlierConfig() const {
+OutlierConfig BackendPool::outlierConfig() const
+{
     QMutexLocker lock(&m_mutex);
     return m_outlier;
 }
 
-void BackendPool::setRandomSeed(quint32 seed) {
+void BackendPool::setRandomSeed(quint32 seed)
+{
     QMutexLocker lock(&m_mutex);
     m_random.seed(seed);
 }
 
-void BackendPool::setClock(std::function<qint64()> nowMs) {
+void BackendPool::setClock(std::function<qint64()> nowMs)
+{
     QMutexLocker lock(&m_mutex);
     m_clock = std::move(nowMs);
 }
 
 void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool success, bool abandoned,
-                                const QString& failureReason) {
+                                const QString& failureReason)
+{
     if (abandoned) {
         if (!trial.isTrial())
             return; // nothing was counted at the pick: nothing to give back
@@ -343,8 +355,7 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
         if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
             b.consecutiveFailures.store(0, std::memory_order_relaxed);
         // The common case takes no lock: a closed breaker counting a success that was no trial.
-        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed &&
-            b.breaker.recordSuccessFast(now))
+        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
             return;
     } else {
         const int n = b.consecutiveFailures.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -359,14 +370,12 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
     const CircuitBreaker::Change change = b.breaker.record(success, now, trial);
     publishBreaker(b, change, now,
                    change == CircuitBreaker::Change::Opened
-                       ? QStringLiteral("%1 of the last %2 requests failed (last: %3)")
-                             .arg(failures)
-                             .arg(requests)
-                             .arg(failureReason)
+                       ? QStringLiteral("%1 of the last %2 requests failed (last: %3)").arg(failures).arg(requests).arg(failureReason)
                        : failureReason);
 }
 
-void BackendPool::eject(Backend& b, qint64 now, const QString& reason) {
+void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
+{
     // Called with m_mutex held.
     int out = 0;
     for (const BackendPtr& x : m_backends)
@@ -374,13 +383,8 @@ void BackendPool::eject(Backend& b, qint64 now, const QString& reason) {
     const int size = int(m_backends.size());
     if ((out + 1) * 100 > m_outlier.maxEjectionPercent * size) {
         b.consecutiveFailures.store(0, std::memory_order_relaxed); // log at most once per run of failures
-        log(QStringLiteral("%1 not ejected after %2 consecutive failures: %3 of %4 backends are out already "
-                           "and the limit is %5%")
-                .arg(b.name)
-                .arg(m_outlier.consecutiveFailures)
-                .arg(out)
-                .arg(size)
-                .arg(m_outlier.maxEjectionPercent));
+        log(QStringLiteral("%1 not ejected after %2 consecutive failures: %3 of %4 backends are out already and the limit is %5%")
+                .arg(b.name).arg(m_outlier.consecutiveFailures).arg(out).arg(size).arg(m_outlier.maxEjectionPercent));
         return;
     }
     const int count = b.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -389,25 +393,21 @@ void BackendPool::eject(Backend& b, qint64 now, const QString& reason) {
     b.consecutiveFailures.store(0, std::memory_order_relaxed);
     b.mark(HealthMark::Kind::Ejected, now);
     log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")
-            .arg(b.name)
-            .arg(double(duration) / 1000.0)
-            .arg(m_outlier.consecutiveFailures)
-            .arg(reason)
-            .arg(count));
+            .arg(b.name).arg(double(duration) / 1000.0).arg(m_outlier.consecutiveFailures).arg(reason).arg(count));
 }
 
-void BackendPool::beginSlowStart(Backend& b, qint64 nowMs) {
+void BackendPool::beginSlowStart(Backend& b, qint64 nowMs)
+{
     const int ms = m_slowStartMs.load();
     if (ms <= 0)
         return;
     b.slowStartSinceMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
     b.mark(HealthMark::Kind::SlowStart, nowMs);
-    log(QStringLiteral("%1 slow start: its share ramps from 10% to 100% over %2 s")
-            .arg(b.name)
-            .arg(ms / 1000.0));
+    log(QStringLiteral("%1 slow start: its share ramps from 10% to 100% over %2 s").arg(b.name).arg(ms / 1000.0));
 }
 
-double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const {
+double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const
+{
     const qint64 since = b.slowStartSinceMs.load(std::memory_order_relaxed);
     const int ms = m_slowStartMs.load(std::memory_order_relaxed);
     if (since == 0 || ms <= 0)
@@ -415,7 +415,8 @@ double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const {
     return qMin(1.0, 0.1 + 0.9 * double(nowMs - since) / double(ms));
 }
 
-void BackendPool::housekeeping(qint64 now) {
+void BackendPool::housekeeping(qint64 now)
+{
     const std::vector<BackendPtr> all = backends();
     for (const BackendPtr& b : all) {
         const qint64 until = b->ejectedUntilMs.load(std::memory_order_relaxed);
@@ -425,8 +426,7 @@ void BackendPool::housekeeping(qint64 now) {
             log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
             beginSlowStart(*b, now);
         }
-        if (b->breakerNow() !=
-            CircuitBreaker::State::Closed) { // timed changes happen now, not at the next pick
+        if (b->breakerNow() != CircuitBreaker::State::Closed) { // timed changes happen now, not at the next pick
             QMutexLocker lock(&b->breakerMutex);
             advanceBreaker(*b, now);
         }
@@ -443,18 +443,22 @@ void BackendPool::housekeeping(qint64 now) {
 AttemptTicket::AttemptTicket(BackendPool* pool, BackendPtr backend, CircuitBreaker::Trial trial)
     : m_pool(pool)
     , m_backend(std::move(backend))
-    , m_trial(trial) {}
+    , m_trial(trial)
+{
+}
 
 AttemptTicket::AttemptTicket(AttemptTicket&& other) noexcept
     : m_pool(other.m_pool)
     , m_backend(std::move(other.m_backend))
     , m_trial(other.m_trial)
-    , m_done(other.m_done) {
+    , m_done(other.m_done)
+{
     other.m_backend.reset();
     other.m_done = false;
 }
 
-AttemptTicket& AttemptTicket::operator=(AttemptTicket&& other) noexcept {
+AttemptTicket& AttemptTicket::operator=(AttemptTicket&& other) noexcept
+{
     if (this != &other) {
         abandon();
         m_pool = other.m_pool;
@@ -467,28 +471,32 @@ AttemptTicket& AttemptTicket::operator=(AttemptTicket&& other) noexcept {
     return *this;
 }
 
-AttemptTicket::~AttemptTicket() {
+AttemptTicket::~AttemptTicket()
+{
     abandon();
 }
 
-void AttemptTicket::succeeded() {
+void AttemptTicket::succeeded()
+{
     finish(Outcome::Success);
 }
 
-void AttemptTicket::failed(const QString& reason) {
+void AttemptTicket::failed(const QString& reason)
+{
     finish(Outcome::Failure, reason);
 }
 
-void AttemptTicket::abandon() {
+void AttemptTicket::abandon()
+{
     finish(Outcome::Abandoned);
 }
 
-void AttemptTicket::finish(Outcome outcome, const QString& reason) {
+void AttemptTicket::finish(Outcome outcome, const QString& reason)
+{
     if (!pending())
         return;
     m_done = true;
-    m_pool->finishAttempt(*m_backend, m_trial, outcome == Outcome::Success, outcome == Outcome::Abandoned,
-                          reason);
+    m_pool->finishAttempt(*m_backend, m_trial, outcome == Outcome::Success, outcome == Outcome::Abandoned, reason);
 }
 
 } // namespace lab

@@ -23,18 +23,7 @@ qint64 steadyNowMs();
 
 // One mark on a backend's health timeline (what the window draws: probe ticks and state bands).
 struct HealthMark {
-    enum class Kind {
-        ProbePassed,
-        ProbeFailed,
-        Down,
-        Up,
-        Ejected,
-        Returned,
-        BreakerOpen,
-        BreakerHalfOpen,
-        BreakerClosed,
-        SlowStart
-    };
+    enum class Kind { ProbePassed, ProbeFailed, Down, Up, Ejected, Returned, BreakerOpen, BreakerHalfOpen, BreakerClosed, SlowStart };
     qint64 atMs = 0; // steady clock
     Kind kind = Kind::ProbePassed;
 };
@@ -65,15 +54,11 @@ struct Backend {
     std::atomic<qint64> latencyUpdatedMs{0};
 
     mutable QMutex breakerMutex;
-    CircuitBreaker breaker; // guarded by breakerMutex
+    CircuitBreaker breaker;                    // guarded by breakerMutex
 
-    bool passivelyDown(qint64 nowMs) const {
-        return passiveDownUntilMs.load(std::memory_order_relaxed) > nowMs;
-    }
+    bool passivelyDown(qint64 nowMs) const { return passiveDownUntilMs.load(std::memory_order_relaxed) > nowMs; }
     bool ejected(qint64 nowMs) const { return ejectedUntilMs.load(std::memory_order_relaxed) > nowMs; }
-    CircuitBreaker::State breakerNow() const {
-        return CircuitBreaker::State(breakerState.load(std::memory_order_relaxed));
-    }
+    CircuitBreaker::State breakerNow() const { return CircuitBreaker::State(breakerState.load(std::memory_order_relaxed)); }
 
     // The health timeline, bounded; any thread appends, the window reads.
     void mark(HealthMark::Kind kind, qint64 atMs);
@@ -221,11 +206,11 @@ private:
     std::unique_ptr<Balancer> m_balancer;
     int m_nextId = 0;
     std::shared_ptr<EventLog> m_events;
-    OutlierConfig m_outlier;       // guarded by m_mutex
-    BreakerConfig m_breakerConfig; // guarded by m_mutex
+    OutlierConfig m_outlier;        // guarded by m_mutex
+    BreakerConfig m_breakerConfig;  // guarded by m_mutex
     std::atomic<int> m_slowStartMs{0};
-    std::mt19937 m_random{12345};    // slow-start admission, guarded by m_mutex
-    bool m_panic = false;            // guarded by m_mutex
+    std::mt19937 m_random{12345};   // slow-start admission, guarded by m_mutex
+    bool m_panic = false;           // guarded by m_mutex
     std::function<qint64()> m_clock; // empty: steadyNowMs
 };
 

@@ -4,11 +4,13 @@
 
 namespace lab {
 
-CircuitBreaker::CircuitBreaker(const BreakerConfig& config) {
+CircuitBreaker::CircuitBreaker(const BreakerConfig& config)
+{
     setConfig(config);
 }
 
-CircuitBreaker::Change CircuitBreaker::setConfig(const BreakerConfig& config) {
+CircuitBreaker::Change CircuitBreaker::setConfig(const BreakerConfig& config)
+{
     m_config = config;
     m_bucketCount = std::clamp((config.windowMs + 999) / 1000, 1, kMaxBuckets);
     m_enabled = config.enabled;
@@ -21,24 +23,24 @@ CircuitBreaker::Change CircuitBreaker::setConfig(const BreakerConfig& config) {
     return Change::SwitchedOff;
 }
 
-const char* CircuitBreaker::stateName(State s) {
+const char* CircuitBreaker::stateName(State s)
+{
     switch (s) {
-    case State::Closed:
-        return "closed";
-    case State::Open:
-        return "open";
-    case State::HalfOpen:
-        return "half-open";
+    case State::Closed: return "closed";
+    case State::Open: return "open";
+    case State::HalfOpen: return "half-open";
     }
     return "";
 }
 
-void CircuitBreaker::startRound() {
+void CircuitBreaker::startRound()
+{
     ++m_round;
     m_trialsInFlight = 0;
 }
 
-CircuitBreaker::Change CircuitBreaker::advance(qint64 nowMs) {
+CircuitBreaker::Change CircuitBreaker::advance(qint64 nowMs)
+{
     if (m_state == State::Open && nowMs >= m_openUntilMs) {
         m_state = State::HalfOpen;
         startRound();
@@ -53,21 +55,20 @@ CircuitBreaker::Change CircuitBreaker::advance(qint64 nowMs) {
     return Change::None;
 }
 
-bool CircuitBreaker::allows() const {
+bool CircuitBreaker::allows() const
+{
     if (!m_config.enabled)
         return true;
     switch (m_state) {
-    case State::Closed:
-        return true;
-    case State::Open:
-        return false;
-    case State::HalfOpen:
-        return m_trialsInFlight + m_trialSuccesses < m_config.halfOpenRequests;
+    case State::Closed: return true;
+    case State::Open: return false;
+    case State::HalfOpen: return m_trialsInFlight + m_trialSuccesses < m_config.halfOpenRequests;
     }
     return true;
 }
 
-CircuitBreaker::Trial CircuitBreaker::onPicked(qint64 nowMs) {
+CircuitBreaker::Trial CircuitBreaker::onPicked(qint64 nowMs)
+{
     if (!m_config.enabled || m_state != State::HalfOpen)
         return {};
     if (m_trialsInFlight++ == 0)
@@ -75,12 +76,14 @@ CircuitBreaker::Trial CircuitBreaker::onPicked(qint64 nowMs) {
     return {m_round};
 }
 
-void CircuitBreaker::abandon(Trial trial) {
+void CircuitBreaker::abandon(Trial trial)
+{
     if (m_state == State::HalfOpen && trial.round == m_round && m_trialsInFlight > 0)
         --m_trialsInFlight;
 }
 
-void CircuitBreaker::clearWindow() {
+void CircuitBreaker::clearWindow()
+{
     for (int i = 0; i < kMaxBuckets; ++i) {
         m_buckets[size_t(i)].requests.store(0, std::memory_order_relaxed);
         m_buckets[size_t(i)].failures.store(0, std::memory_order_relaxed);
@@ -88,14 +91,16 @@ void CircuitBreaker::clearWindow() {
     }
 }
 
-void CircuitBreaker::open(qint64 nowMs) {
+void CircuitBreaker::open(qint64 nowMs)
+{
     m_state = State::Open;
     m_openUntilMs = nowMs + m_config.openMs;
     m_trialsInFlight = 0;
     clearWindow();
 }
 
-CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial trial) {
+CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial trial)
+{
     if (!m_config.enabled)
         return Change::None;
     switch (m_state) {
@@ -104,7 +109,7 @@ CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial 
     case State::HalfOpen:
         if (trial.round < m_periodFirstRound)
             return Change::None; // not a trial of this period: sent before the breaker opened
-        abandon(trial);          // its slot is free either way
+        abandon(trial); // its slot is free either way
         if (!success) {
             open(nowMs);
             return Change::Reopened;
@@ -140,7 +145,8 @@ CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial 
     return Change::None;
 }
 
-bool CircuitBreaker::recordSuccessFast(qint64 nowMs) {
+bool CircuitBreaker::recordSuccessFast(qint64 nowMs)
+{
     if (!m_enabled.load(std::memory_order_relaxed))
         return true; // nothing to count
     const qint64 second = nowMs / 1000;
@@ -151,23 +157,25 @@ bool CircuitBreaker::recordSuccessFast(qint64 nowMs) {
     return true;
 }
 
-int CircuitBreaker::windowSum(qint64 nowMs, std::atomic<int> Bucket::*field) const {
+int CircuitBreaker::windowSum(qint64 nowMs, std::atomic<int> Bucket::*field) const
+{
     const int count = m_bucketCount.load(std::memory_order_relaxed);
     const qint64 oldest = nowMs / 1000 - qint64(count) + 1;
     int n = 0;
     for (int i = 0; i < count; ++i) {
         const Bucket& b = m_buckets[size_t(i)];
-        n += b.second.load(std::memory_order_relaxed) >= oldest ? (b.*field).load(std::memory_order_relaxed)
-                                                                : 0;
+        n += b.second.load(std::memory_order_relaxed) >= oldest ? (b.*field).load(std::memory_order_relaxed) : 0;
     }
     return n;
 }
 
-int CircuitBreaker::windowRequests(qint64 nowMs) const {
+int CircuitBreaker::windowRequests(qint64 nowMs) const
+{
     return windowSum(nowMs, &Bucket::requests);
 }
 
-int CircuitBreaker::windowFailures(qint64 nowMs) const {
+int CircuitBreaker::windowFailures(qint64 nowMs) const
+{
     return windowSum(nowMs, &Bucket::failures);
 }
 

@@ -17,20 +17,23 @@ Lab::Lab(LabConfig config, QObject* parent)
     : QObject(parent)
     , m_config(std::move(config))
     , m_events(std::make_shared<EventLog>())
-    , m_housekeeping(new QTimer(this)) {
+    , m_housekeeping(new QTimer(this))
+{
     build();
     connect(m_housekeeping, &QTimer::timeout, this, &Lab::housekeeping);
     m_housekeeping->start(100);
 }
 
-Lab::~Lab() {
+Lab::~Lab()
+{
     stopProxies(0);
     m_proxies.clear();
     m_checker.reset();
     stopAll();
 }
 
-void Lab::build() {
+void Lab::build()
+{
     m_checker.reset();
     m_stopping.clear();
     m_drainReported.clear();
@@ -47,8 +50,7 @@ void Lab::build() {
     for (qsizetype i = 0; i < m_config.backends.size(); ++i) {
         const BackendConfig& b = m_config.backends[i];
         if (b.embedded) {
-            auto backend =
-                std::make_unique<FakeBackend>(b.name, QHostAddress(b.host), quint16(b.port), b.faults);
+            auto backend = std::make_unique<FakeBackend>(b.name, QHostAddress(b.host), quint16(b.port), b.faults);
             FakeBackend* raw = backend.get();
             connect(raw, &FakeBackend::listeningChanged, this, [this, raw] {
                 for (int row = 0; row < backendCount(); ++row) {
@@ -70,12 +72,14 @@ void Lab::build() {
     m_checking = false; // probes start with the backends (startEmbeddedBackends / startProxies)
 }
 
-void Lab::startChecking() {
+void Lab::startChecking()
+{
     m_checking = true;
     m_checker->sync();
 }
 
-void Lab::housekeeping() {
+void Lab::housekeeping()
+{
     // Drains that end in a stop.
     const qint64 now = steadyNowMs();
     for (auto it = m_stopping.begin(); it != m_stopping.end();) {
@@ -94,12 +98,8 @@ void Lab::housekeeping() {
             if (fake && fake->isStarted()) {
                 fake->stop();
                 logEvent(LabEvent::Kind::Backend,
-                         inFlight ? tr("%1 stopped with %2 requests still in flight (drain time is up)")
-                                        .arg(name)
-                                        .arg(inFlight)
-                                  : tr("%1 drained and stopped (connections to port %2 are now refused)")
-                                        .arg(name)
-                                        .arg(fake->port()));
+                         inFlight ? tr("%1 stopped with %2 requests still in flight (drain time is up)").arg(name).arg(inFlight)
+                                  : tr("%1 drained and stopped (connections to port %2 are now refused)").arg(name).arg(fake->port()));
             }
             Q_EMIT backendStateChanged(index);
         } else {
@@ -126,24 +126,25 @@ void Lab::housekeeping() {
     }
 }
 
-void Lab::load(LabConfig config) {
+void Lab::load(LabConfig config)
+{
     stopProxies(0);
     m_proxies.clear();
     stopAll();
     m_config = std::move(config);
     build();
     logEvent(LabEvent::Kind::Config, QStringLiteral("lab loaded: %1 backends, %2 listeners, algorithm %3")
-                                         .arg(m_config.backends.size())
-                                         .arg(m_config.listeners.size())
-                                         .arg(m_config.algorithm));
+                                         .arg(m_config.backends.size()).arg(m_config.listeners.size()).arg(m_config.algorithm));
     Q_EMIT labReset();
 }
 
-void Lab::logEvent(LabEvent::Kind kind, const QString& text) {
+void Lab::logEvent(LabEvent::Kind kind, const QString& text)
+{
     m_events->append(kind, text);
 }
 
-int Lab::indexOf(const QString& name) const {
+int Lab::indexOf(const QString& name) const
+{
     for (int i = 0; i < backendCount(); ++i) {
         if (m_config.backends[i].name == name)
             return i;
@@ -151,7 +152,8 @@ int Lab::indexOf(const QString& name) const {
     return -1;
 }
 
-bool Lab::registerInPool(int index, QString* error) {
+bool Lab::registerInPool(int index, QString* error)
+{
     if (m_pooled[size_t(index)])
         return true;
     BackendPtr b = m_pool->add(m_config.backends[index], error);
@@ -165,7 +167,8 @@ bool Lab::registerInPool(int index, QString* error) {
 
 // ---- backends ---------------------------------------------------------------------------------------
 
-bool Lab::startEmbeddedBackends(QString* error) {
+bool Lab::startEmbeddedBackends(QString* error)
+{
     for (int i = 0; i < backendCount(); ++i) {
         if (m_embedded[size_t(i)] && !startBackend(i, error)) {
             stopAll();
@@ -176,14 +179,16 @@ bool Lab::startEmbeddedBackends(QString* error) {
     return true;
 }
 
-void Lab::stopAll() {
+void Lab::stopAll()
+{
     for (auto& b : m_embedded) {
         if (b && b->isStarted())
             b->stop();
     }
 }
 
-bool Lab::startBackend(int index, QString* error) {
+bool Lab::startBackend(int index, QString* error)
+{
     FakeBackend* b = embeddedBackend(index);
     if (!b)
         return false;
@@ -202,35 +207,34 @@ bool Lab::startBackend(int index, QString* error) {
             *error = why;
         logEvent(LabEvent::Kind::Backend, why);
     }
-    qCInfo(lcLab, "%s listening on %s:%u", qPrintable(b->name()), qPrintable(b->address().toString()),
-           b->port());
-    logEvent(LabEvent::Kind::Backend,
-             QStringLiteral("%1 started on %2:%3").arg(b->name(), b->address().toString()).arg(b->port()));
+    qCInfo(lcLab, "%s listening on %s:%u", qPrintable(b->name()), qPrintable(b->address().toString()), b->port());
+    logEvent(LabEvent::Kind::Backend, QStringLiteral("%1 started on %2:%3").arg(b->name(), b->address().toString()).arg(b->port()));
     Q_EMIT backendStateChanged(index);
     return true;
 }
 
-void Lab::stopBackend(int index) {
+void Lab::stopBackend(int index)
+{
     FakeBackend* b = embeddedBackend(index);
     if (!b || !b->isStarted())
         return;
     b->stop();
-    logEvent(
-        LabEvent::Kind::Backend,
-        QStringLiteral("%1 stopped (connections to port %2 are now refused)").arg(b->name()).arg(b->port()));
+    logEvent(LabEvent::Kind::Backend,
+             QStringLiteral("%1 stopped (connections to port %2 are now refused)").arg(b->name()).arg(b->port()));
     Q_EMIT backendStateChanged(index);
 }
 
-QString Lab::uniqueName(const QString& base) const {
+QString Lab::uniqueName(const QString& base) const
+{
     QString name = base;
     for (int n = 2; indexOf(name) >= 0; ++n)
         name = QStringLiteral("%1-%2").arg(base).arg(n);
     return name;
 }
 
-int Lab::addEmbeddedBackend(QString* error) {
-    if (m_pool->idsLeft() <=
-        0) { // the pool's own rule (ids over the lab's life), checked before a fake starts
+int Lab::addEmbeddedBackend(QString* error)
+{
+    if (m_pool->idsLeft() <= 0) { // the pool's own rule (ids over the lab's life), checked before a fake starts
         if (error)
             *error = tr("cannot add a backend: %1").arg(BackendPool::idBudgetError());
         return -1;
@@ -284,13 +288,13 @@ int Lab::addEmbeddedBackend(QString* error) {
     const int row = appendBackend(c, std::move(fake), error);
     if (row < 0)
         return -1;
-    logEvent(LabEvent::Kind::Config,
-             tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
+    logEvent(LabEvent::Kind::Config, tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
     Q_EMIT backendInserted(row);
     return row;
 }
 
-int Lab::appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake, QString* error) {
+int Lab::appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake, QString* error)
+{
     m_config.backends.append(c);
     m_embedded.push_back(std::move(fake));
     m_pooled.emplace_back();
@@ -304,12 +308,11 @@ int Lab::appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake
     return row;
 }
 
-int Lab::addExternalBackend(const QString& host, int port, QString* error) {
+int Lab::addExternalBackend(const QString& host, int port, QString* error)
+{
     if (QHostAddress(host).isNull() || port < 1 || port > 65535) {
         if (error)
-            *error = tr("an external backend needs an IP address and a port from 1 to 65535 (got %1:%2)")
-                         .arg(host)
-                         .arg(port);
+            *error = tr("an external backend needs an IP address and a port from 1 to 65535 (got %1:%2)").arg(host).arg(port);
         return -1;
     }
     BackendConfig c;
@@ -319,13 +322,13 @@ int Lab::addExternalBackend(const QString& host, int port, QString* error) {
     const int row = appendBackend(c, nullptr, error);
     if (row < 0)
         return -1;
-    logEvent(LabEvent::Kind::Config,
-             tr("%1 added: external backend %2:%3, now in rotation").arg(c.name, host).arg(port));
+    logEvent(LabEvent::Kind::Config, tr("%1 added: external backend %2:%3, now in rotation").arg(c.name, host).arg(port));
     Q_EMIT backendInserted(row);
     return row;
 }
 
-void Lab::removeBackend(int index) {
+void Lab::removeBackend(int index)
+{
     if (index < 0 || index >= backendCount())
         return;
     const QString name = m_config.backends[index].name;
@@ -337,12 +340,12 @@ void Lab::removeBackend(int index) {
     m_pooled.erase(m_pooled.begin() + index);
     m_stopping.remove(name);
     m_checker->sync();
-    logEvent(LabEvent::Kind::Config,
-             tr("%1 removed from the pool (requests already on it finish)").arg(name));
+    logEvent(LabEvent::Kind::Config, tr("%1 removed from the pool (requests already on it finish)").arg(name));
     Q_EMIT backendRemoved(index);
 }
 
-void Lab::setWeight(int index, int weight) {
+void Lab::setWeight(int index, int weight)
+{
     weight = qBound(1, weight, 1000);
     BackendConfig& c = m_config.backends[index];
     if (c.weight == weight)
@@ -355,7 +358,8 @@ void Lab::setWeight(int index, int weight) {
     Q_EMIT backendStateChanged(index);
 }
 
-void Lab::setFaults(int index, const FaultProfile& faults) {
+void Lab::setFaults(int index, const FaultProfile& faults)
+{
     FakeBackend* b = embeddedBackend(index);
     BackendConfig& c = m_config.backends[index];
     if (!b || c.faults == faults)
@@ -371,9 +375,7 @@ void Lab::setFaults(int index, const FaultProfile& faults) {
     if (o.healthFails != faults.healthFails)
         changes << (faults.healthFails ? tr("/health fails") : tr("/health passes"));
     if (o.onlyPaths != faults.onlyPaths)
-        changes << (faults.onlyPaths.isEmpty()
-                        ? tr("serves every path")
-                        : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
+        changes << (faults.onlyPaths.isEmpty() ? tr("serves every path") : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
     if (o.capacity != faults.capacity)
         changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
     if (o.hang != faults.hang)
@@ -386,20 +388,20 @@ void Lab::setFaults(int index, const FaultProfile& faults) {
     Q_EMIT backendStateChanged(index);
 }
 
-void Lab::setDraining(int index, bool draining) {
+void Lab::setDraining(int index, bool draining)
+{
     const BackendPtr& b = m_pooled[size_t(index)];
     if (!b || b->enabled.load() == !draining)
         return;
     b->enabled.store(!draining);
     m_drainReported.remove(b->name);
-    logEvent(LabEvent::Kind::Config, draining ? tr("%1 draining: no new requests; %2 in flight finish")
-                                                    .arg(b->name)
-                                                    .arg(b->activeRequests.load())
+    logEvent(LabEvent::Kind::Config, draining ? tr("%1 draining: no new requests; %2 in flight finish").arg(b->name).arg(b->activeRequests.load())
                                               : tr("%1 back in rotation").arg(b->name));
     Q_EMIT backendStateChanged(index);
 }
 
-bool Lab::drainAndStop(int index, int drainMs) {
+bool Lab::drainAndStop(int index, int drainMs)
+{
     FakeBackend* fake = embeddedBackend(index);
     if (!fake || !fake->isStarted())
         return true;
@@ -417,33 +419,30 @@ bool Lab::drainAndStop(int index, int drainMs) {
     m_drainReported.insert(b->name); // the stop will say it
     m_stopping.insert(b->name, steadyNowMs() + drainMs);
     logEvent(LabEvent::Kind::Backend, tr("%1 stopping: draining first (%2 requests in flight, up to %3 s)")
-                                          .arg(b->name)
-                                          .arg(inFlight)
-                                          .arg(drainMs / 1000.0));
+                                          .arg(b->name).arg(inFlight).arg(drainMs / 1000.0));
     Q_EMIT backendStateChanged(index);
     return false;
 }
 
-bool Lab::isStopping(int index) const {
+bool Lab::isStopping(int index) const
+{
     return index >= 0 && index < backendCount() && m_stopping.contains(m_config.backends[index].name);
 }
 
-void Lab::setHealthDefaults(const HealthConfig& config) {
+void Lab::setHealthDefaults(const HealthConfig& config)
+{
     if (config == m_config.health)
         return;
     m_config.health = config;
     m_checker->setDefaults(config);
     m_pool->setPassiveConfig(m_config.outlier, m_config.breaker, config.slowStartMs);
     logEvent(LabEvent::Kind::Config, tr("health checks: %1 %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
-                                         .arg(config.enabled ? config.type : tr("off"),
-                                              config.type == QLatin1String("http") ? config.path : QString())
-                                         .arg(config.intervalMs)
-                                         .arg(config.timeoutMs)
-                                         .arg(config.rise)
-                                         .arg(config.fall));
+                                         .arg(config.enabled ? config.type : tr("off"), config.type == QLatin1String("http") ? config.path : QString())
+                                         .arg(config.intervalMs).arg(config.timeoutMs).arg(config.rise).arg(config.fall));
 }
 
-void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config) {
+void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config)
+{
     BackendConfig& c = m_config.backends[index];
     if (c.health == config)
         return;
@@ -452,21 +451,20 @@ void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config)
     const HealthConfig h = m_config.healthFor(c);
     logEvent(LabEvent::Kind::Config, tr("%1 health checks: %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
                                          .arg(c.name, h.enabled ? h.type : tr("off"))
-                                         .arg(h.intervalMs)
-                                         .arg(h.timeoutMs)
-                                         .arg(h.rise)
-                                         .arg(h.fall));
+                                         .arg(h.intervalMs).arg(h.timeoutMs).arg(h.rise).arg(h.fall));
     Q_EMIT backendStateChanged(index);
 }
 
-bool Lab::isDraining(int index) const {
+bool Lab::isDraining(int index) const
+{
     const BackendPtr& b = m_pooled[size_t(index)];
     return b && !b->enabled.load();
 }
 
 // ---- proxy ------------------------------------------------------------------------------------------
 
-bool Lab::startProxies(QString* error) {
+bool Lab::startProxies(QString* error)
+{
     if (!m_checking)
         startChecking();
     const bool fresh = m_proxies.empty();
@@ -474,8 +472,7 @@ bool Lab::startProxies(QString* error) {
     for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
         Proxy* proxy = nullptr;
         if (fresh) {
-            m_proxies.push_back(
-                std::make_unique<Proxy>(ProxySettings::fromConfig(m_config, l), m_pool, m_events));
+            m_proxies.push_back(std::make_unique<Proxy>(ProxySettings::fromConfig(m_config, l), m_pool, m_events));
             proxy = m_proxies.back().get();
         } else {
             proxy = m_proxies[next++].get();
@@ -492,35 +489,33 @@ bool Lab::startProxies(QString* error) {
             Q_EMIT proxyStateChanged();
             return false;
         }
-        logEvent(LabEvent::Kind::Proxy,
-                 QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
-                     .arg(l.name,
-                          l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"),
-                          l.address)
-                     .arg(proxy->port())
-                     .arg(m_pool->algorithm())
-                     .arg(proxy->settings().workers));
+        logEvent(LabEvent::Kind::Proxy, QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
+                                            .arg(l.name, l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"), l.address)
+                                            .arg(proxy->port())
+                                            .arg(m_pool->algorithm())
+                                            .arg(proxy->settings().workers));
     }
     Q_EMIT proxyStateChanged();
     return true;
 }
 
-void Lab::stopProxies(int timeoutMs) {
+void Lab::stopProxies(int timeoutMs)
+{
     bool any = false;
     for (auto& p : m_proxies) {
         if (p->isListening()) {
             const int unfinished = p->stop(timeoutMs);
             any = true;
-            logEvent(LabEvent::Kind::Proxy,
-                     unfinished ? tr("proxy stopped; %1 requests were cut off").arg(unfinished)
-                                : tr("proxy stopped (port %1 closed)").arg(p->port()));
+            logEvent(LabEvent::Kind::Proxy, unfinished ? tr("proxy stopped; %1 requests were cut off").arg(unfinished)
+                                                       : tr("proxy stopped (port %1 closed)").arg(p->port()));
         }
     }
     if (any)
         Q_EMIT proxyStateChanged();
 }
 
-bool Lab::proxiesRunning() const {
+bool Lab::proxiesRunning() const
+{
     for (const auto& p : m_proxies) {
         if (p->isListening())
             return true;
@@ -528,15 +523,15 @@ bool Lab::proxiesRunning() const {
     return false;
 }
 
-bool Lab::setAlgorithm(const QString& algorithm, QString* error) {
+bool Lab::setAlgorithm(const QString& algorithm, QString* error)
+{
     if (algorithm == m_pool->algorithm())
         return true;
     HashKeySpec key;
     HashKeySpec::parse(m_config.hashKey, &key);
     if (!m_pool->setAlgorithm(algorithm, key)) {
         if (error)
-            *error = tr("unknown algorithm '%1' (allowed: %2)")
-                         .arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
+            *error = tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
         return false;
     }
     const QString old = m_config.algorithm;
@@ -546,7 +541,8 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error) {
     return true;
 }
 
-bool Lab::setHashKey(const QString& hashKey, QString* error) {
+bool Lab::setHashKey(const QString& hashKey, QString* error)
+{
     HashKeySpec key;
     if (!HashKeySpec::parse(hashKey, &key) || !validHashKey(hashKey)) {
         if (error)
@@ -562,7 +558,8 @@ bool Lab::setHashKey(const QString& hashKey, QString* error) {
     return true;
 }
 
-bool Lab::setSticky(const StickyConfig& sticky, QString* error) {
+bool Lab::setSticky(const StickyConfig& sticky, QString* error)
+{
     if (!validCookieName(sticky.cookie)) {
         if (error)
             *error = tr("sticky cookie name must be letters, digits, - and _ (got '%1')").arg(sticky.cookie);
@@ -572,14 +569,14 @@ bool Lab::setSticky(const StickyConfig& sticky, QString* error) {
         return true;
     m_config.sticky = sticky;
     applyProxySettings();
-    logEvent(LabEvent::Kind::Config,
-             sticky.enabled ? tr("sticky sessions on: cookie %1 names the backend").arg(sticky.cookie)
-                            : tr("sticky sessions off"));
+    logEvent(LabEvent::Kind::Config, sticky.enabled ? tr("sticky sessions on: cookie %1 names the backend").arg(sticky.cookie)
+                                                    : tr("sticky sessions off"));
     Q_EMIT proxyStateChanged();
     return true;
 }
 
-void Lab::applyProxySettings() {
+void Lab::applyProxySettings()
+{
     size_t proxyIndex = 0;
     for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
         if (proxyIndex >= m_proxies.size())
@@ -588,18 +585,14 @@ void Lab::applyProxySettings() {
     }
 }
 
-bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts,
-                          const ListenerConfig& listener, QString* error) {
+bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts, const ListenerConfig& listener,
+                          QString* error)
+{
     QStringList changes;
     if (retry != m_config.retry)
-        changes << tr("retries %1 on %2")
-                       .arg(retry.retries)
-                       .arg(retry.retryOn.isEmpty() ? tr("nothing")
-                                                    : retry.retryOn.join(QStringLiteral(", ")));
+        changes << tr("retries %1 on %2").arg(retry.retries).arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")));
     if (timeouts != m_config.timeouts)
-        changes << tr("timeouts connect %1 ms, response %2 ms")
-                       .arg(timeouts.connectMs)
-                       .arg(timeouts.upstreamResponseMs);
+        changes << tr("timeouts connect %1 ms, response %2 ms").arg(timeouts.connectMs).arg(timeouts.upstreamResponseMs);
     int listenerIndex = -1;
     for (int i = 0; i < m_config.listeners.size(); ++i) {
         if (m_config.listeners[i].kind == ListenerKind::Http) {
@@ -642,7 +635,8 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
     return ok;
 }
 
-MetricsSnapshot Lab::snapshot() const {
+MetricsSnapshot Lab::snapshot() const
+{
     if (m_proxies.empty()) {
         MetricsSnapshot s;
         s.takenAtMs = steadyNowMs();

@@ -7,6 +7,7 @@
 #include <QHostAddress>
 #include <QSocketNotifier>
 #include <QTimer>
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -20,13 +21,15 @@ namespace lab {
 
 namespace {
 
-void setNonBlockingNoDelay(int fd) {
+void setNonBlockingNoDelay(int fd)
+{
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-QHostAddress peerOf(int fd) {
+QHostAddress peerOf(int fd)
+{
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
@@ -36,17 +39,14 @@ QHostAddress peerOf(int fd) {
     return a;
 }
 
-QString errnoText(int e) {
+QString errnoText(int e)
+{
     switch (e) {
-    case ECONNREFUSED:
-        return QStringLiteral("connection refused");
-    case ETIMEDOUT:
-        return QStringLiteral("connect timed out");
+    case ECONNREFUSED: return QStringLiteral("connection refused");
+    case ETIMEDOUT: return QStringLiteral("connect timed out");
     case EHOSTUNREACH:
-    case ENETUNREACH:
-        return QStringLiteral("host unreachable");
-    default:
-        return QString::fromLocal8Bit(std::strerror(e));
+    case ENETUNREACH: return QStringLiteral("host unreachable");
+    default: return QString::fromLocal8Bit(std::strerror(e));
     }
 }
 
@@ -55,7 +55,8 @@ QString errnoText(int e) {
 TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
     : QObject(worker)
     , m_worker(worker)
-    , m_timer(new QTimer(this)) {
+    , m_timer(new QTimer(this))
+{
     m_client.fd = int(socketDescriptor);
     setNonBlockingNoDelay(m_client.fd);
     m_peer = peerOf(m_client.fd);
@@ -69,8 +70,7 @@ TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
     m_timer->setSingleShot(true);
     connect(m_timer, &QTimer::timeout, this, [this] {
         if (!m_connected)
-            failAttempt(
-                QStringLiteral("connect timeout (%1 ms)").arg(m_worker->settings().timeouts.connectMs));
+            failAttempt(QStringLiteral("connect timeout (%1 ms)").arg(m_worker->settings().timeouts.connectMs));
         else
             finish(); // idle for tcpIdleMs
     });
@@ -79,20 +79,20 @@ TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
     m_client.writable = new QSocketNotifier(m_client.fd, QSocketNotifier::Write, this);
     m_client.readable->setEnabled(false);
     m_client.writable->setEnabled(false);
-    connect(m_client.readable, &QSocketNotifier::activated, this,
-            [this] { onReadable(m_client, m_upstream); });
+    connect(m_client.readable, &QSocketNotifier::activated, this, [this] { onReadable(m_client, m_upstream); });
     connect(m_client.writable, &QSocketNotifier::activated, this, [this] { flush(m_client, m_upstream); });
-    QMetaObject::invokeMethod(
-        this, [this] { startAttempt(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, [this] { startAttempt(); }, Qt::QueuedConnection);
 }
 
-TcpSession::~TcpSession() {
+TcpSession::~TcpSession()
+{
     m_destroying = true;
     if (!m_finished)
         finish(); // the proxy stopped
 }
 
-void TcpSession::reportBuffered() {
+void TcpSession::reportBuffered()
+{
     const qint64 now = m_finished ? 0 : qint64(m_client.waiting() + m_upstream.waiting());
     if (now != m_reportedBuffered) {
         m_worker->addRelayBuffered(now - m_reportedBuffered);
@@ -100,13 +100,13 @@ void TcpSession::reportBuffered() {
     }
 }
 
-void TcpSession::startAttempt() {
+void TcpSession::startAttempt()
+{
     PickContext context;
     context.clientAddress = m_peer;
     m_attempt = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
     if (!m_attempt) {
-        giveUp(m_attempts.isEmpty() ? QStringLiteral("no backend available")
-                                    : m_attempts + QStringLiteral(" → no backend left"));
+        giveUp(m_attempts.isEmpty() ? QStringLiteral("no backend available") : m_attempts + QStringLiteral(" → no backend left"));
         return;
     }
     const BackendPtr b = m_attempt.backend();
@@ -121,8 +121,7 @@ void TcpSession::startAttempt() {
 
     const QHostAddress address(b->host);
     if (address.isNull()) {
-        failAttempt(
-            QStringLiteral("%1 is not an IP address (the TCP relay does not resolve names)").arg(b->host));
+        failAttempt(QStringLiteral("%1 is not an IP address (the TCP relay does not resolve names)").arg(b->host));
         return;
     }
     sockaddr_storage ss{};
@@ -151,8 +150,7 @@ void TcpSession::startAttempt() {
     m_upstream.readable = new QSocketNotifier(m_upstream.fd, QSocketNotifier::Read, this);
     m_upstream.writable = new QSocketNotifier(m_upstream.fd, QSocketNotifier::Write, this);
     m_upstream.readable->setEnabled(false);
-    connect(m_upstream.readable, &QSocketNotifier::activated, this,
-            [this] { onReadable(m_upstream, m_client); });
+    connect(m_upstream.readable, &QSocketNotifier::activated, this, [this] { onReadable(m_upstream, m_client); });
     connect(m_upstream.writable, &QSocketNotifier::activated, this, [this] {
         if (!m_connected)
             onConnectResult();
@@ -171,7 +169,8 @@ void TcpSession::startAttempt() {
     m_timer->start(m_worker->settings().timeouts.connectMs);
 }
 
-void TcpSession::onConnectResult() {
+void TcpSession::onConnectResult()
+{
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(m_upstream.fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -186,16 +185,15 @@ void TcpSession::onConnectResult() {
     bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
     m_worker->pool().markSuccess(*m_backend);
     m_attempt.succeeded();
-    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name +
-                  QStringLiteral(": connected");
+    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": connected");
     startRelay();
 }
 
-void TcpSession::failAttempt(const QString& reason) {
+void TcpSession::failAttempt(const QString& reason)
+{
     m_timer->stop();
     closeSide(m_upstream);
-    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name +
-                  QStringLiteral(": ") + reason;
+    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") + reason;
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.add(bc.connectFailures);
     bc.countResponse(0);
@@ -205,33 +203,35 @@ void TcpSession::failAttempt(const QString& reason) {
     m_attempt.failed(reason);
     const BackendPtr failed = std::exchange(m_backend, nullptr);
     if (m_attemptCount <= m_worker->settings().retries && m_worker->settings().retryOnConnectFailure) {
-        m_worker->events().append(
-            LabEvent::Kind::Failover,
-            QStringLiteral("TCP %1: %2: %3, trying another backend").arg(m_peerText, failed->name, reason));
+        m_worker->events().append(LabEvent::Kind::Failover,
+                                  QStringLiteral("TCP %1: %2: %3, trying another backend").arg(m_peerText, failed->name, reason));
         startAttempt();
         return;
     }
     giveUp(m_attempts);
 }
 
-void TcpSession::giveUp(const QString& why) {
+void TcpSession::giveUp(const QString& why)
+{
     m_worker->metrics().listener.countResponse(0);
-    m_worker->events().append(LabEvent::Kind::Failover,
-                              QStringLiteral("TCP %1 closed without a backend: %2").arg(m_peerText, why));
+    m_worker->events().append(LabEvent::Kind::Failover, QStringLiteral("TCP %1 closed without a backend: %2").arg(m_peerText, why));
     finish();
 }
 
-void TcpSession::startRelay() {
+void TcpSession::startRelay()
+{
     m_upstream.writable->setEnabled(false);
     updateNotifiers();
     armIdle();
 }
 
-void TcpSession::armIdle() {
+void TcpSession::armIdle()
+{
     m_timer->start(m_worker->settings().tcpIdleMs);
 }
 
-void TcpSession::onReadable(Side& from, Side& to) {
+void TcpSession::onReadable(Side& from, Side& to)
+{
     // Read while there is room on the other side; past the high-water mark stop reading (backpressure).
     const bool fromClient = &from == &m_client;
     qint64 total = 0;
@@ -277,10 +277,10 @@ void TcpSession::onReadable(Side& from, Side& to) {
     updateNotifiers();
 }
 
-bool TcpSession::flush(Side& to, Side& from) {
+bool TcpSession::flush(Side& to, Side& from)
+{
     while (to.waiting() > 0) {
-        const ssize_t n =
-            ::send(to.fd, to.pending.constData() + to.pendingPos, size_t(to.waiting()), MSG_NOSIGNAL);
+        const ssize_t n = ::send(to.fd, to.pending.constData() + to.pendingPos, size_t(to.waiting()), MSG_NOSIGNAL);
         if (n > 0) {
             to.pendingPos += n;
             continue;
@@ -304,7 +304,8 @@ bool TcpSession::flush(Side& to, Side& from) {
     return true;
 }
 
-void TcpSession::maybeShutdown(Side& to, Side& from) {
+void TcpSession::maybeShutdown(Side& to, Side& from)
+{
     // `from` ended its sending and everything it sent reached `to`: end our sending towards `to`.
     if (from.eof && to.waiting() == 0 && !to.shutWrite) {
         ::shutdown(to.fd, SHUT_WR);
@@ -314,7 +315,8 @@ void TcpSession::maybeShutdown(Side& to, Side& from) {
         finish(); // both directions are done
 }
 
-void TcpSession::updateNotifiers() {
+void TcpSession::updateNotifiers()
+{
     if (m_finished || !m_connected)
         return;
     // Read a side only while the other side has room; wait for writability only with bytes waiting.
@@ -325,7 +327,8 @@ void TcpSession::updateNotifiers() {
     reportBuffered();
 }
 
-void TcpSession::closeSide(Side& s) {
+void TcpSession::closeSide(Side& s)
+{
     delete s.readable;
     delete s.writable;
     s.readable = s.writable = nullptr;
@@ -334,7 +337,8 @@ void TcpSession::closeSide(Side& s) {
     s.fd = -1;
 }
 
-void TcpSession::finish() {
+void TcpSession::finish()
+{
     if (m_finished)
         return;
     m_finished = true;
@@ -343,8 +347,7 @@ void TcpSession::finish() {
     if (m_backend) {
         m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
         if (m_connected)
-            m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(
-                1, std::memory_order_relaxed);
+            m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
     }
     closeSide(m_upstream);
     closeSide(m_client);

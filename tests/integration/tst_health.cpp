@@ -18,25 +18,29 @@ using namespace lab;
 using namespace lab::test;
 
 namespace {
-LabConfig fastLab() {
+LabConfig fastLab()
+{
     LabConfig c = freePortLab();
     c.health.intervalMs = 100;
     c.health.timeoutMs = 300;
     return c;
 }
 
-ActiveHealthChecker::Status statusOf(const RunningLab& r, int i) {
+ActiveHealthChecker::Status statusOf(const RunningLab& r, int i)
+{
     return *r.lab.healthChecker()->status(r.lab.backendConfig(i).name);
 }
 
-QByteArray servedBy(quint16 port, const QByteArray& path = "/") {
+QByteArray servedBy(quint16 port, const QByteArray& path = "/")
+{
     const auto r = httpGet(port, path);
     return r ? r->head.header("X-Served-By") : QByteArray("(no response)");
 }
 
 // A lab whose backend-8001 has an open circuit (opened by 5xx that were retried elsewhere), with a
 // single half-open trial slot and openMs of 1 s; no probes and no ejection get in the way.
-LabConfig breakerLab() {
+LabConfig breakerLab()
+{
     LabConfig c = fastLab();
     c.health.enabled = false;
     c.outlier.enabled = false;
@@ -47,7 +51,8 @@ LabConfig breakerLab() {
     return c;
 }
 
-bool openFirstBreaker(RunningLab& r) {
+bool openFirstBreaker(RunningLab& r)
+{
     FaultProfile broken;
     broken.errorRatePercent = 100;
     r.lab.setFaults(0, broken);
@@ -57,7 +62,8 @@ bool openFirstBreaker(RunningLab& r) {
 }
 
 // The breaker's marks on a backend's timeline, as letters: o = open, h = half-open, c = closed.
-QString breakerBands(const Backend& b) {
+QString breakerBands(const Backend& b)
+{
     QString out;
     for (const HealthMark& m : b.marksSince(0)) {
         if (m.kind == HealthMark::Kind::BreakerOpen)
@@ -70,7 +76,8 @@ QString breakerBands(const Backend& b) {
     return out;
 }
 
-QStringList healthEvents(const EventLog& events) {
+QStringList healthEvents(const EventLog& events)
+{
     QStringList out;
     for (const LabEvent& e : events.since(0))
         out << e.text;
@@ -99,7 +106,8 @@ private Q_SLOTS:
     void panicRoutesToAllWhenMostFailTheirProbes();
 };
 
-void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise() {
+void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
+{
     RunningLab r(fastLab());
     QTRY_VERIFY(statusOf(r, 1).probes >= 2);
     QVERIFY(statusOf(r, 1).up);
@@ -112,8 +120,7 @@ void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise() {
     QVERIFY(statusOf(r, 1).probes - before >= 3);
     QVERIFY2(t.elapsed() >= 180, qPrintable(QString::number(t.elapsed())));
     QVERIFY(!r.lab.poolBackend(1)->healthy.load());
-    QVERIFY(r.eventContains(
-        QStringLiteral("backend-8002 DOWN: 3 consecutive probe failures: connection refused")));
+    QVERIFY(r.eventContains(QStringLiteral("backend-8002 DOWN: 3 consecutive probe failures: connection refused")));
     QCOMPARE(statusOf(r, 1).lastDetail, QStringLiteral("connection refused"));
     for (int i = 0; i < 6; ++i)
         QVERIFY(servedBy(r.port()) != "backend-8002");
@@ -128,13 +135,12 @@ void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise() {
     QVERIFY(seen.contains("backend-8002"));
     // The timeline has the ticks and both transitions.
     const auto marks = r.lab.poolBackend(1)->marksSince(0);
-    QVERIFY(std::any_of(marks.begin(), marks.end(),
-                        [](const HealthMark& m) { return m.kind == HealthMark::Kind::Down; }));
-    QVERIFY(std::any_of(marks.begin(), marks.end(),
-                        [](const HealthMark& m) { return m.kind == HealthMark::Kind::Up; }));
+    QVERIFY(std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Down; }));
+    QVERIFY(std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Up; }));
 }
 
-void TestHealth::healthOverrideTakesItOutOfRotation() {
+void TestHealth::healthOverrideTakesItOutOfRotation()
+{
     RunningLab r(fastLab());
     FaultProfile f;
     f.healthFails = true;
@@ -149,7 +155,8 @@ void TestHealth::healthOverrideTakesItOutOfRotation() {
     QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 0).up, 3000);
 }
 
-void TestHealth::expectedBodyAndStatus() {
+void TestHealth::expectedBodyAndStatus()
+{
     LabConfig c = fastLab();
     c.backends[0].health = c.health;
     c.backends[0].health->expectBody = QStringLiteral("\"status\":\"ok\"");
@@ -161,17 +168,14 @@ void TestHealth::expectedBodyAndStatus() {
     RunningLab r(c);
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 1).up && !statusOf(r, 2).up, 3000);
     QVERIFY(statusOf(r, 0).up);
-    QVERIFY2(statusOf(r, 1).lastDetail.contains(QStringLiteral("body lacks \"up-and-running\"")),
-             qPrintable(statusOf(r, 1).lastDetail));
-    QVERIFY2(statusOf(r, 2).lastDetail.contains(QStringLiteral("expected 500-599")),
-             qPrintable(statusOf(r, 2).lastDetail));
+    QVERIFY2(statusOf(r, 1).lastDetail.contains(QStringLiteral("body lacks \"up-and-running\"")), qPrintable(statusOf(r, 1).lastDetail));
+    QVERIFY2(statusOf(r, 2).lastDetail.contains(QStringLiteral("expected 500-599")), qPrintable(statusOf(r, 2).lastDetail));
 }
 
-void TestHealth::tcpProbeNeedsOnlyAConnect() {
+void TestHealth::tcpProbeNeedsOnlyAConnect()
+{
     // A server that never speaks HTTP: HTTP probes time out, a TCP probe passes.
-    ScriptedBackend silent([](const QByteArray&) {
-        return ScriptedBackend::Reply{QByteArray(), false, 60'000};
-    });
+    ScriptedBackend silent([](const QByteArray&) { return ScriptedBackend::Reply{QByteArray(), false, 60'000}; });
     LabConfig c;
     c.listeners.clear();
     BackendConfig b;
@@ -189,16 +193,13 @@ void TestHealth::tcpProbeNeedsOnlyAConnect() {
     QVERIFY(lab.startProxies(nullptr)); // no listener: this only starts the probes
     QTRY_VERIFY_WITH_TIMEOUT(lab.healthChecker()->status(QStringLiteral("silent"))->probes >= 3, 3000);
     QVERIFY(lab.healthChecker()->status(QStringLiteral("silent"))->up);
-    QVERIFY(lab.healthChecker()
-                ->status(QStringLiteral("silent"))
-                ->lastDetail.startsWith(QStringLiteral("connected")));
+    QVERIFY(lab.healthChecker()->status(QStringLiteral("silent"))->lastDetail.startsWith(QStringLiteral("connected")));
     QTRY_VERIFY_WITH_TIMEOUT(!lab.healthChecker()->status(QStringLiteral("silent-http"))->up, 3000);
-    QVERIFY(lab.healthChecker()
-                ->status(QStringLiteral("silent-http"))
-                ->lastDetail.contains(QStringLiteral("no answer within 300 ms")));
+    QVERIFY(lab.healthChecker()->status(QStringLiteral("silent-http"))->lastDetail.contains(QStringLiteral("no answer within 300 ms")));
 }
 
-void TestHealth::hangingBackendFailsByTimeout() {
+void TestHealth::hangingBackendFailsByTimeout()
+{
     RunningLab r(fastLab());
     FaultProfile f;
     f.hang = true;
@@ -207,7 +208,8 @@ void TestHealth::hangingBackendFailsByTimeout() {
     QVERIFY(statusOf(r, 2).lastDetail.contains(QStringLiteral("no answer within")));
 }
 
-void TestHealth::perBackendSettingsApplyLive() {
+void TestHealth::perBackendSettingsApplyLive()
+{
     RunningLab r(fastLab());
     HealthConfig h = r.lab.config().health;
     h.fall = 1;
@@ -225,9 +227,10 @@ void TestHealth::perBackendSettingsApplyLive() {
     QCOMPARE(statusOf(r, 0).probes, probes); // no probes while switched off
 }
 
-void TestHealth::outlierEjectionRespectsMaxShare() {
+void TestHealth::outlierEjectionRespectsMaxShare()
+{
     LabConfig c = fastLab();
-    c.health.enabled = false; // only the passive verdict here
+    c.health.enabled = false;       // only the passive verdict here
     c.breaker.enabled = false;
     c.outlier.consecutiveFailures = 3;
     c.outlier.baseEjectionMs = 600;
@@ -249,7 +252,8 @@ void TestHealth::outlierEjectionRespectsMaxShare() {
     QTRY_VERIFY_WITH_TIMEOUT(r.eventContains(QStringLiteral("back in rotation: its ejection is over")), 3000);
 }
 
-void TestHealth::circuitOpensAndRecoversThroughHalfOpen() {
+void TestHealth::circuitOpensAndRecoversThroughHalfOpen()
+{
     LabConfig c = fastLab();
     c.health.enabled = false;
     c.outlier.enabled = false;
@@ -263,8 +267,7 @@ void TestHealth::circuitOpensAndRecoversThroughHalfOpen() {
     r.lab.setFaults(0, broken);
     for (int i = 0; i < 40; ++i)
         QCOMPARE(httpGet(r.port(), "/")->status(), 200);
-    QTRY_VERIFY(r.eventContains(QStringLiteral(
-        "backend-8001 circuit OPEN for 0.5 s: 10 of the last 10 requests failed (last: 500)")));
+    QTRY_VERIFY(r.eventContains(QStringLiteral("backend-8001 circuit OPEN for 0.5 s: 10 of the last 10 requests failed (last: 500)")));
     QCOMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Open);
     const quint64 answered = r.lab.embeddedBackend(0)->counters().requests.load();
     for (int i = 0; i < 10; ++i)
@@ -280,7 +283,8 @@ void TestHealth::circuitOpensAndRecoversThroughHalfOpen() {
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 3 trial requests succeeded")));
 }
 
-void TestHealth::halfOpenTrialWhoseClientLeftFreesItsSlot() {
+void TestHealth::halfOpenTrialWhoseClientLeftFreesItsSlot()
+{
     RunningLab r(breakerLab());
     QVERIFY(openFirstBreaker(r));
     r.lab.setDraining(1, true); // only backend-8001 is left to pick
@@ -296,37 +300,36 @@ void TestHealth::halfOpenTrialWhoseClientLeftFreesItsSlot() {
     QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
     client.socket().abort();
     QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 0);
-    // Its slot is free at once: the repaired backend gets the next request (before: 503 {"tried":[]} for
-    // ever).
+    // Its slot is free at once: the repaired backend gets the next request (before: 503 {"tried":[]} for ever).
     r.lab.setFaults(0, {});
     QCOMPARE(servedBy(r.port()), QByteArray("backend-8001"));
     QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(!r.eventContains(QStringLiteral("no trial outcome"))); // freed by its ticket, not by the deadline
 }
 
-void TestHealth::discardedRetryDuringHalfOpenDoesNotWedgeIt() {
+void TestHealth::discardedRetryDuringHalfOpenDoesNotWedgeIt()
+{
     LabConfig c = breakerLab();
     c.retry.retryOn << QStringLiteral("404");
     RunningLab r(c);
     QVERIFY(openFirstBreaker(r));
     r.lab.setDraining(2, true);
     FaultProfile notHere;
-    notHere.onlyPaths << QStringLiteral(
-        "/elsewhere"); // "/" answers 404 there, and is retried on backend-8002
+    notHere.onlyPaths << QStringLiteral("/elsewhere"); // "/" answers 404 there, and is retried on backend-8002
     r.lab.setFaults(0, notHere);
     QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
     const quint64 before = r.lab.embeddedBackend(0)->counters().requests.load();
     for (int i = 0; i < 10 && r.lab.embeddedBackend(0)->counters().requests.load() == before; ++i)
         QCOMPARE(servedBy(r.port()), QByteArray("backend-8002"));
     QVERIFY(r.lab.embeddedBackend(0)->counters().requests.load() > before); // the trial got its 404
-    // A 404 is an answer: the trial succeeded and the circuit closes (before: half-open, slot taken, for
-    // ever).
+    // A 404 is an answer: the trial succeeded and the circuit closes (before: half-open, slot taken, for ever).
     QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 1 trial requests succeeded")));
     QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
 }
 
-void TestHealth::everyBreakerTransitionIsPublished() {
+void TestHealth::everyBreakerTransitionIsPublished()
+{
     // The pool on a manual clock: each change of the breaker shows as an event, a timeline band, and
     // in the lock-free mirror, whichever call made it.
     BackendConfig a;
@@ -386,17 +389,17 @@ void TestHealth::everyBreakerTransitionIsPublished() {
 
     QCOMPARE(breakerBands(b), QStringLiteral("ohhcoc"));
     QCOMPARE(healthEvents(*events),
-             QStringList(
-                 {QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: 500)"),
-                  QStringLiteral("a circuit half-open: letting 1 trial requests through"),
-                  QStringLiteral("a circuit still half-open: no trial outcome within 1 s; those trials are "
-                                 "forgotten and new ones may go"),
-                  QStringLiteral("a circuit closed: 1 trial requests succeeded"),
-                  QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: reset)"),
-                  QStringLiteral("a circuit closed: the circuit breaker was switched off")}));
+             QStringList({QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: 500)"),
+                          QStringLiteral("a circuit half-open: letting 1 trial requests through"),
+                          QStringLiteral("a circuit still half-open: no trial outcome within 1 s; those trials are "
+                                         "forgotten and new ones may go"),
+                          QStringLiteral("a circuit closed: 1 trial requests succeeded"),
+                          QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: reset)"),
+                          QStringLiteral("a circuit closed: the circuit breaker was switched off")}));
 }
 
-void TestHealth::attemptTicketReportsExactlyOnce() {
+void TestHealth::attemptTicketReportsExactlyOnce()
+{
     BackendConfig a;
     a.name = QStringLiteral("a");
     a.port = 1;
@@ -420,7 +423,7 @@ void TestHealth::attemptTicketReportsExactlyOnce() {
         AttemptTicket dropped = pool.pickByName(QStringLiteral("a"), {});
         QVERIFY(dropped.pending());
         QVERIFY(!pool.pickByName(QStringLiteral("a"), {})); // the one slot is taken
-    }                                                       // destroyed without an outcome: abandoned
+    } // destroyed without an outcome: abandoned
     AttemptTicket first = pool.pick(PickContext{}, {});
     QVERIFY(first);
     AttemptTicket moved = std::move(first); // the slot moves with the ticket
@@ -439,7 +442,8 @@ void TestHealth::attemptTicketReportsExactlyOnce() {
     QCOMPARE(b.breakerNow(), CircuitBreaker::State::Closed);
 }
 
-void TestHealth::slowStartRampsTheShare() {
+void TestHealth::slowStartRampsTheShare()
+{
     // Pure pool arithmetic with real time: a and b, round robin, a in slow start over 2 s.
     BackendConfig a;
     a.name = QStringLiteral("a");
@@ -458,9 +462,9 @@ void TestHealth::slowStartRampsTheShare() {
         return double(hits) / 20'000.0;
     };
     // Round robin over {a, b} gives a half when a is in; slow start admits a with probability f.
-    const double atStart = shareOfA(0);    // f = 0.10 -> ~5%
-    const double halfway = shareOfA(1000); // f = 0.55 -> ~27.5%
-    const double nearEnd = shareOfA(1900); // f = 0.955 -> ~48%
+    const double atStart = shareOfA(0);       // f = 0.10 -> ~5%
+    const double halfway = shareOfA(1000);    // f = 0.55 -> ~27.5%
+    const double nearEnd = shareOfA(1900);    // f = 0.955 -> ~48%
     QVERIFY2(qAbs(atStart - 0.05) < 0.02, qPrintable(QString::number(atStart)));
     QVERIFY2(qAbs(halfway - 0.275) < 0.03, qPrintable(QString::number(halfway)));
     QVERIFY2(qAbs(nearEnd - 0.48) < 0.03, qPrintable(QString::number(nearEnd)));
@@ -472,7 +476,8 @@ void TestHealth::slowStartRampsTheShare() {
     QCOMPARE(pool.slowStartFactor(ba, steadyNowMs()), 1.0);
 }
 
-void TestHealth::drainingLetsASlowRequestFinish() {
+void TestHealth::drainingLetsASlowRequestFinish()
+{
     RunningLab r(fastLab());
     FaultProfile slow;
     slow.latencyMs = 2000;
@@ -500,7 +505,8 @@ void TestHealth::drainingLetsASlowRequestFinish() {
     QVERIFY(!r.lab.isDraining(0)); // Start brings it straight back
 }
 
-void TestHealth::allDownGives503QuicklyWithTheList() {
+void TestHealth::allDownGives503QuicklyWithTheList()
+{
     RunningLab r(fastLab());
     for (int i = 0; i < 3; ++i)
         r.lab.stopBackend(i);
@@ -512,7 +518,8 @@ void TestHealth::allDownGives503QuicklyWithTheList() {
     QVERIFY(t.elapsed() < 500);
 }
 
-void TestHealth::panicRoutesToAllWhenMostFailTheirProbes() {
+void TestHealth::panicRoutesToAllWhenMostFailTheirProbes()
+{
     RunningLab r(fastLab());
     FaultProfile noHealth;
     noHealth.healthFails = true; // /health says 503, real requests work: the probes are wrong

@@ -20,7 +20,8 @@ using namespace lab;
 using namespace lab::test;
 
 namespace {
-LoadSpec specFor(const RunningLab& r) {
+LoadSpec specFor(const RunningLab& r)
+{
     LoadSpec s;
     s.port = r.port();
     return s;
@@ -47,7 +48,8 @@ private Q_SLOTS:
     void labMovesTheListener();
 };
 
-void TestLoadGen::invalidSpecsAreRefused_data() {
+void TestLoadGen::invalidSpecsAreRefused_data()
+{
     QTest::addColumn<int>("field");
     QTest::addColumn<QString>("mentions");
     QTest::newRow("concurrency 0") << 0 << QStringLiteral("concurrency");
@@ -60,35 +62,20 @@ void TestLoadGen::invalidSpecsAreRefused_data() {
     QTest::newRow("port 0") << 7 << QStringLiteral("port");
 }
 
-void TestLoadGen::invalidSpecsAreRefused() {
+void TestLoadGen::invalidSpecsAreRefused()
+{
     QFETCH(int, field);
     QFETCH(QString, mentions);
     LoadSpec s;
     switch (field) {
-    case 0:
-        s.concurrency = 0;
-        break;
-    case 1:
-        s.concurrency = LoadSpec::kMaxConcurrency + 1;
-        break;
-    case 2:
-        s.durationMs = 0;
-        break;
-    case 3:
-        s.durationMs = LoadSpec::kMaxDurationMs + 1;
-        break;
-    case 4:
-        s.path = "x";
-        break;
-    case 5:
-        s.method = "GE T";
-        break;
-    case 6:
-        s.ratePerSecond = -1;
-        break;
-    case 7:
-        s.port = 0;
-        break;
+    case 0: s.concurrency = 0; break;
+    case 1: s.concurrency = LoadSpec::kMaxConcurrency + 1; break;
+    case 2: s.durationMs = 0; break;
+    case 3: s.durationMs = LoadSpec::kMaxDurationMs + 1; break;
+    case 4: s.path = "x"; break;
+    case 5: s.method = "GE T"; break;
+    case 6: s.ratePerSecond = -1; break;
+    case 7: s.port = 0; break;
     }
     LoadGenerator g;
     QString error;
@@ -97,7 +84,8 @@ void TestLoadGen::invalidSpecsAreRefused() {
     QVERIFY(!g.isRunning());
 }
 
-void TestLoadGen::boundedBurstCountsEveryRequest() {
+void TestLoadGen::boundedBurstCountsEveryRequest()
+{
     RunningLab r;
     LoadGenerator g;
     QSignalSpy finished(&g, &LoadGenerator::finished);
@@ -126,7 +114,8 @@ void TestLoadGen::boundedBurstCountsEveryRequest() {
         QCOMPARE(b.traffic.requests, t.byBackend.value(b.name));
 }
 
-void TestLoadGen::durationEndsTheRunByItself() {
+void TestLoadGen::durationEndsTheRunByItself()
+{
     RunningLab r;
     LoadGenerator g;
     LoadSpec s = specFor(r);
@@ -143,7 +132,8 @@ void TestLoadGen::durationEndsTheRunByItself() {
     QCOMPARE(totals.progress(), 1.0);
 }
 
-void TestLoadGen::rateModeHoldsTheRate() {
+void TestLoadGen::rateModeHoldsTheRate()
+{
     RunningLab r;
     LoadGenerator g;
     LoadSpec s = specFor(r);
@@ -158,13 +148,10 @@ void TestLoadGen::rateModeHoldsTheRate() {
     QCOMPARE(t.completed, t.sent);
 }
 
-void TestLoadGen::stopEndsAtOnce() {
+void TestLoadGen::stopEndsAtOnce()
+{
     RunningLab r;
-    r.lab.setFaults(0, [] {
-        FaultProfile f;
-        f.hang = true;
-        return f;
-    }()); // some requests never end
+    r.lab.setFaults(0, [] { FaultProfile f; f.hang = true; return f; }()); // some requests never end
     LoadGenerator g;
     LoadSpec s = specFor(r);
     s.concurrency = 6;
@@ -182,7 +169,8 @@ void TestLoadGen::stopEndsAtOnce() {
     QCOMPARE(totals.sent, totals.completed + totals.socketErrors);
 }
 
-void TestLoadGen::proxyDownSendsNothingAndEndsOnTime() {
+void TestLoadGen::proxyDownSendsNothingAndEndsOnTime()
+{
     QTcpServer probe;
     QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
     LoadSpec s;
@@ -198,11 +186,11 @@ void TestLoadGen::proxyDownSendsNothingAndEndsOnTime() {
     QCOMPARE(t.sent, 0ULL); // no connection, nothing sent: the generator waits and retries calmly
 }
 
-void TestLoadGen::connectionCloseResponsesReconnect() {
+void TestLoadGen::connectionCloseResponsesReconnect()
+{
     // A server that closes after every answer: each connection reconnects and goes on.
     ScriptedBackend server([](const QByteArray&) {
-        return ScriptedBackend::Reply{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                                      true};
+        return ScriptedBackend::Reply{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", true};
     });
     LoadGenerator g;
     LoadSpec s;
@@ -217,7 +205,8 @@ void TestLoadGen::connectionCloseResponsesReconnect() {
     QVERIFY(server.connections() >= 60);
 }
 
-void TestLoadGen::consoleRequestIsTracedWithAttempts() {
+void TestLoadGen::consoleRequestIsTracedWithAttempts()
+{
     RunningLab r;
     r.lab.stopBackend(0);
     ConsoleClient c;
@@ -242,7 +231,8 @@ void TestLoadGen::consoleRequestIsTracedWithAttempts() {
     QCOMPARE(e->attempts, QStringLiteral("backend-8001: connection refused → %1: 200").arg(resp.servedBy));
 }
 
-void TestLoadGen::consoleReportsUnreachableProxy() {
+void TestLoadGen::consoleReportsUnreachableProxy()
+{
     QTcpServer probe;
     QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
     ConsoleRequest req;
@@ -256,7 +246,8 @@ void TestLoadGen::consoleReportsUnreachableProxy() {
     QVERIFY2(resp.error.contains(QStringLiteral("cannot reach the proxy")), qPrintable(resp.error));
 }
 
-void TestLoadGen::consoleHeaderParsing() {
+void TestLoadGen::consoleHeaderParsing()
+{
     QList<http::HttpHeader> h;
     QString error;
     QVERIFY(ConsoleRequest::parseHeaders(QStringLiteral("Accept: text/plain\n\nX-A:  b c \n"), &h, &error));
@@ -268,7 +259,8 @@ void TestLoadGen::consoleHeaderParsing() {
     QVERIFY(!ConsoleRequest::parseHeaders(QStringLiteral("Bad Name: x"), &h, &error));
 }
 
-void TestLoadGen::addingPastTheIdBudgetSaysWhy() {
+void TestLoadGen::addingPastTheIdBudgetSaysWhy()
+{
     // Ids are spent over the lab's life: add and remove until one is left while the pool stays at three.
     RunningLab r;
     QString error;
@@ -286,8 +278,7 @@ void TestLoadGen::addingPastTheIdBudgetSaysWhy() {
     QCOMPARE(r.lab.pool()->idsLeft(), 0);
     QCOMPARE(r.lab.addEmbeddedBackend(&error), -1); // though the pool holds only three
     QCOMPARE(error, QStringLiteral("cannot add a backend: ") + BackendPool::idBudgetError());
-    QVERIFY2(error.contains(QStringLiteral("used all 256 backend ids")) &&
-                 error.contains(QStringLiteral("removed ones included")),
+    QVERIFY2(error.contains(QStringLiteral("used all 256 backend ids")) && error.contains(QStringLiteral("removed ones included")),
              qPrintable(error));
     QCOMPARE(r.lab.backendCount(), 3);
     QCOMPARE(r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error), -1);
@@ -298,7 +289,8 @@ void TestLoadGen::addingPastTheIdBudgetSaysWhy() {
     QCOMPARE(error, QStringLiteral("cannot add one-more: ") + BackendPool::idBudgetError());
 }
 
-void TestLoadGen::labAddsAndRemovesBackendsLive() {
+void TestLoadGen::labAddsAndRemovesBackendsLive()
+{
     RunningLab r;
     QSignalSpy inserted(&r.lab, &Lab::backendInserted);
     QString error;
@@ -327,13 +319,10 @@ void TestLoadGen::labAddsAndRemovesBackendsLive() {
     QVERIFY(error.contains(QStringLiteral("already")));
 }
 
-void TestLoadGen::labSwitchesProxyOptionsLive() {
+void TestLoadGen::labSwitchesProxyOptionsLive()
+{
     RunningLab r;
-    r.lab.setFaults(0, [] {
-        FaultProfile f;
-        f.latencyMs = 400;
-        return f;
-    }());
+    r.lab.setFaults(0, [] { FaultProfile f; f.latencyMs = 400; return f; }());
     TimeoutsConfig t = r.lab.config().timeouts;
     t.upstreamResponseMs = 100;
     RetryConfig retry = r.lab.config().retry;
@@ -352,7 +341,8 @@ void TestLoadGen::labSwitchesProxyOptionsLive() {
     QVERIFY(unknown.contains(QStringLiteral("round-robin")));
 }
 
-void TestLoadGen::labMovesTheListener() {
+void TestLoadGen::labMovesTheListener()
+{
     RunningLab r;
     const quint16 old = r.port();
     QTcpServer probe;
@@ -362,8 +352,7 @@ void TestLoadGen::labMovesTheListener() {
     ListenerConfig l = r.lab.config().listeners[0];
     l.port = fresh;
     QString error;
-    QVERIFY2(r.lab.setProxyOptions(r.lab.config().retry, r.lab.config().timeouts, l, &error),
-             qPrintable(error));
+    QVERIFY2(r.lab.setProxyOptions(r.lab.config().retry, r.lab.config().timeouts, l, &error), qPrintable(error));
     QCOMPARE(r.lab.proxy()->port(), fresh);
     QCOMPARE(httpGet(fresh, "/")->status(), 200);
     QVERIFY(connectionRefused(old));

@@ -30,42 +30,31 @@ private Q_SLOTS:
 using Change = CircuitBreaker::Change;
 using State = CircuitBreaker::State;
 
-void TestHealthState::riseFall_data() {
+void TestHealthState::riseFall_data()
+{
     QTest::addColumn<int>("rise");
     QTest::addColumn<int>("fall");
     QTest::addColumn<bool>("startUp");
     QTest::addColumn<QString>("probes");   // p = passed, f = failed
     QTest::addColumn<QString>("verdicts"); // U / D after each probe
 
-    QTest::newRow("up: fall failures in a row go down") << 2 << 3 << true << "fff"
-                                                        << "UUD";
-    QTest::newRow("up: passes keep it up") << 2 << 3 << true << "pppp"
-                                           << "UUUU";
-    QTest::newRow("up: a blip is forgiven") << 2 << 3 << true << "fpffpff"
-                                            << "UUUUUUU";
-    QTest::newRow("up: two blips then the third goes down") << 2 << 3 << true << "ffpfff"
-                                                            << "UUUUUD";
-    QTest::newRow("down: rise passes come up") << 2 << 3 << false << "pp"
-                                               << "DU";
-    QTest::newRow("down: a failure while rising starts over") << 2 << 3 << false << "pfpp"
-                                                              << "DDDU";
-    QTest::newRow("flapping from down stays down") << 2 << 3 << false << "pfpfpfpf"
-                                                   << "DDDDDDDD";
-    QTest::newRow("flapping from up stays up") << 2 << 3 << true << "fpfpfpfp"
-                                               << "UUUUUUUU";
-    QTest::newRow("down then up then down") << 2 << 3 << true << "fffppfff"
-                                            << "UUDDUUUD";
-    QTest::newRow("rise 1 fall 1 follows every probe") << 1 << 1 << true << "fpfp"
-                                                       << "DUDU";
-    QTest::newRow("HAProxy-like rise 2 fall 3 from down, long run") << 2 << 3 << false << "ffffpp"
-                                                                    << "DDDDDU";
-    QTest::newRow("rise 5") << 5 << 1 << false << "ppppp"
-                            << "DDDDU";
-    QTest::newRow("fall 5") << 1 << 5 << true << "ffff"
-                            << "UUUU";
+    QTest::newRow("up: fall failures in a row go down") << 2 << 3 << true << "fff" << "UUD";
+    QTest::newRow("up: passes keep it up") << 2 << 3 << true << "pppp" << "UUUU";
+    QTest::newRow("up: a blip is forgiven") << 2 << 3 << true << "fpffpff" << "UUUUUUU";
+    QTest::newRow("up: two blips then the third goes down") << 2 << 3 << true << "ffpfff" << "UUUUUD";
+    QTest::newRow("down: rise passes come up") << 2 << 3 << false << "pp" << "DU";
+    QTest::newRow("down: a failure while rising starts over") << 2 << 3 << false << "pfpp" << "DDDU";
+    QTest::newRow("flapping from down stays down") << 2 << 3 << false << "pfpfpfpf" << "DDDDDDDD";
+    QTest::newRow("flapping from up stays up") << 2 << 3 << true << "fpfpfpfp" << "UUUUUUUU";
+    QTest::newRow("down then up then down") << 2 << 3 << true << "fffppfff" << "UUDDUUUD";
+    QTest::newRow("rise 1 fall 1 follows every probe") << 1 << 1 << true << "fpfp" << "DUDU";
+    QTest::newRow("HAProxy-like rise 2 fall 3 from down, long run") << 2 << 3 << false << "ffffpp" << "DDDDDU";
+    QTest::newRow("rise 5") << 5 << 1 << false << "ppppp" << "DDDDU";
+    QTest::newRow("fall 5") << 1 << 5 << true << "ffff" << "UUUU";
 }
 
-void TestHealthState::riseFall() {
+void TestHealthState::riseFall()
+{
     QFETCH(int, rise);
     QFETCH(int, fall);
     QFETCH(bool, startUp);
@@ -85,7 +74,8 @@ void TestHealthState::riseFall() {
     QCOMPARE(got, verdicts);
 }
 
-void TestHealthState::countersForAPerson() {
+void TestHealthState::countersForAPerson()
+{
     HealthState h(2, 3, true);
     QCOMPARE(h.failuresInARow(), 0);
     h.record(false);
@@ -99,7 +89,8 @@ void TestHealthState::countersForAPerson() {
     QCOMPARE(h.passesInARow(), 1);
 }
 
-void TestHealthState::thresholdsChangeKeepsVerdict() {
+void TestHealthState::thresholdsChangeKeepsVerdict()
+{
     HealthState h(2, 3, true);
     h.record(false);
     h.setThresholds(4, 4);
@@ -113,19 +104,19 @@ void TestHealthState::thresholdsChangeKeepsVerdict() {
     QVERIFY(h.record(true));
 }
 
-void TestHealthState::breakerOpensOnFailureRatio_data() {
+void TestHealthState::breakerOpensOnFailureRatio_data()
+{
     QTest::addColumn<QString>("results"); // s / f, one per request, all within one second
     QTest::addColumn<bool>("open");
     QTest::newRow("19 failures: under minRequests") << QString(19, QLatin1Char('f')) << false;
     QTest::newRow("20 failures") << QString(20, QLatin1Char('f')) << true;
-    QTest::newRow("10 of 20 failed: 50% opens")
-        << (QString(10, QLatin1Char('s')) + QString(10, QLatin1Char('f'))) << true;
-    QTest::newRow("9 of 20 failed stays closed")
-        << (QString(11, QLatin1Char('s')) + QString(9, QLatin1Char('f'))) << false;
+    QTest::newRow("10 of 20 failed: 50% opens") << (QString(10, QLatin1Char('s')) + QString(10, QLatin1Char('f'))) << true;
+    QTest::newRow("9 of 20 failed stays closed") << (QString(11, QLatin1Char('s')) + QString(9, QLatin1Char('f'))) << false;
     QTest::newRow("all successes") << QString(100, QLatin1Char('s')) << false;
 }
 
-void TestHealthState::breakerOpensOnFailureRatio() {
+void TestHealthState::breakerOpensOnFailureRatio()
+{
     QFETCH(QString, results);
     QFETCH(bool, open);
     CircuitBreaker b; // defaults: >= 50% of >= 20 in 10 s
@@ -136,7 +127,8 @@ void TestHealthState::breakerOpensOnFailureRatio() {
     QCOMPARE(b.allows(), !open);
 }
 
-void TestHealthState::breakerForgetsOldFailures() {
+void TestHealthState::breakerForgetsOldFailures()
+{
     CircuitBreaker b;
     for (int i = 0; i < 15; ++i)
         b.record(false, 100'000);
@@ -150,7 +142,8 @@ void TestHealthState::breakerForgetsOldFailures() {
     QCOMPARE(b.windowFailures(111'000), 5);
 }
 
-void TestHealthState::breakerHalfOpenTrials() {
+void TestHealthState::breakerHalfOpenTrials()
+{
     BreakerConfig c;
     c.openMs = 1000;
     c.halfOpenRequests = 3;
@@ -176,7 +169,8 @@ void TestHealthState::breakerHalfOpenTrials() {
     QCOMPARE(b.windowRequests(1003), 0); // a fresh window after closing
 }
 
-void TestHealthState::breakerHalfOpenFailureReopens() {
+void TestHealthState::breakerHalfOpenFailureReopens()
+{
     BreakerConfig c;
     c.openMs = 1000;
     CircuitBreaker b(c);
@@ -189,7 +183,8 @@ void TestHealthState::breakerHalfOpenFailureReopens() {
     QCOMPARE(b.openUntilMs(), 2500);
 }
 
-void TestHealthState::breakerDisabledAlwaysAllows() {
+void TestHealthState::breakerDisabledAlwaysAllows()
+{
     BreakerConfig c;
     c.enabled = false;
     CircuitBreaker b(c);
@@ -199,7 +194,8 @@ void TestHealthState::breakerDisabledAlwaysAllows() {
     QVERIFY(!b.onPicked(0).isTrial());
 }
 
-void TestHealthState::breakerFastSuccessPath() {
+void TestHealthState::breakerFastSuccessPath()
+{
     CircuitBreaker b;
     QVERIFY(!b.recordSuccessFast(5'000)); // this second's bucket is not in use yet: take the slow path
     b.record(true, 5'000);
@@ -216,7 +212,8 @@ void TestHealthState::breakerFastSuccessPath() {
 }
 
 namespace {
-BreakerConfig breakerConfig(int openMs, int halfOpenRequests) {
+BreakerConfig breakerConfig(int openMs, int halfOpenRequests)
+{
     BreakerConfig c;
     c.openMs = openMs;
     c.halfOpenRequests = halfOpenRequests;
@@ -224,14 +221,16 @@ BreakerConfig breakerConfig(int openMs, int halfOpenRequests) {
 }
 
 // Opens a breaker with default thresholds at t = 0 (20 failures).
-void openAtZero(CircuitBreaker& b) {
+void openAtZero(CircuitBreaker& b)
+{
     for (int i = 0; i < 20; ++i)
         b.record(false, 0);
     QCOMPARE(b.state(), CircuitBreaker::State::Open);
 }
 } // namespace
 
-void TestHealthState::breakerStateIsARead() {
+void TestHealthState::breakerStateIsARead()
+{
     // Reading never changes the state, however late it is: only advance() does, and says so once.
     CircuitBreaker b(breakerConfig(1000, 1));
     openAtZero(b);
@@ -247,7 +246,8 @@ void TestHealthState::breakerStateIsARead() {
     QCOMPARE(view.state(), State::HalfOpen);
 }
 
-void TestHealthState::breakerAbandonedTrialFreesItsSlot() {
+void TestHealthState::breakerAbandonedTrialFreesItsSlot()
+{
     // Two trial slots; a trial whose outcome never comes (client gone) gives its slot back and counts
     // neither way: still two successes needed, and no reopening.
     CircuitBreaker b(breakerConfig(1000, 2));
@@ -264,14 +264,15 @@ void TestHealthState::breakerAbandonedTrialFreesItsSlot() {
     const CircuitBreaker::Trial third = b.onPicked(1001);
     QVERIFY(!b.allows());
     QCOMPARE(b.record(true, 1002, second), Change::None); // one success of two
-    QVERIFY(!b.allows());                                 // one out, one success: both slots used
+    QVERIFY(!b.allows());                                  // one out, one success: both slots used
     b.abandon(third);
     QVERIFY(b.allows());
     const CircuitBreaker::Trial fourth = b.onPicked(1003);
     QCOMPARE(b.record(true, 1004, fourth), Change::Closed);
 }
 
-void TestHealthState::breakerHalfOpenEndsByTime() {
+void TestHealthState::breakerHalfOpenEndsByTime()
+{
     // One slot; its trial never reports. openMs after it went out the trial is forgotten and a new one
     // may go; the forgotten one's late verdict still counts, but its late abandon frees nothing.
     CircuitBreaker b(breakerConfig(1000, 1));
@@ -298,7 +299,8 @@ void TestHealthState::breakerHalfOpenEndsByTime() {
     QCOMPARE(b.state(), State::HalfOpen);
 }
 
-void TestHealthState::breakerIgnoresOutcomesThatWereNoTrials() {
+void TestHealthState::breakerIgnoresOutcomesThatWereNoTrials()
+{
     // While half-open only trials speak: a request sent while it was still closed proves nothing now.
     CircuitBreaker b(breakerConfig(1000, 1));
     openAtZero(b);
@@ -312,7 +314,8 @@ void TestHealthState::breakerIgnoresOutcomesThatWereNoTrials() {
     QCOMPARE(b.state(), State::Closed);
 }
 
-void TestHealthState::breakerSwitchedOffSaysSo() {
+void TestHealthState::breakerSwitchedOffSaysSo()
+{
     CircuitBreaker b(breakerConfig(1000, 1));
     openAtZero(b);
     BreakerConfig off = b.config();
