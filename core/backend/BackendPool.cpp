@@ -132,8 +132,7 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
         b.mark(HealthMark::Kind::BreakerHalfOpen, now);
         log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through").arg(b.name).arg(c.halfOpenRequests));
         break;
-    case Change::TrialsRenewed:
-        b.mark(HealthMark::Kind::BreakerHalfOpen, now);
+    case Change::TrialsRenewed: // still half-open: the band goes on, only the event says it
         log(QStringLiteral("%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
                            "and new ones may go")
                 .arg(b.name).arg(c.openMs / 1000.0));
