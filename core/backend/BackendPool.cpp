@@ -63,8 +63,9 @@ int BackendPool::idsLeft() const
 
 QString BackendPool::idBudgetError()
 {
-    return QStringLiteral("this lab has used all %1 backend ids (every backend added since it started uses one, "
-                          "removed ones included, and ids are never reused); restart the lab to add more")
+    return QStringLiteral(
+               "this lab has used all %1 backend ids (every backend added since it started uses one, "
+               "removed ones included, and ids are never reused); restart the lab to add more")
         .arg(kMaxBackends);
 }
 
@@ -118,7 +119,8 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
     b.breakerState.store(int(b.breaker.state()), std::memory_order_relaxed);
     const BreakerConfig& c = b.breaker.config();
     switch (change) {
-    case Change::None: break;
+    case Change::None:
+        break;
     case Change::Opened:
         b.mark(HealthMark::Kind::BreakerOpen, now);
         log(QStringLiteral("%1 circuit OPEN for %2 s: %3").arg(b.name).arg(c.openMs / 1000.0).arg(detail));
@@ -126,20 +128,28 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
     case Change::Reopened:
         b.mark(HealthMark::Kind::BreakerOpen, now);
         log(QStringLiteral("%1 circuit OPEN again for %2 s: a trial request failed (%3)")
-                .arg(b.name).arg(c.openMs / 1000.0).arg(detail));
+                .arg(b.name)
+                .arg(c.openMs / 1000.0)
+                .arg(detail));
         break;
     case Change::HalfOpened:
         b.mark(HealthMark::Kind::BreakerHalfOpen, now);
-        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through").arg(b.name).arg(c.halfOpenRequests));
+        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through")
+                .arg(b.name)
+                .arg(c.halfOpenRequests));
         break;
     case Change::TrialsRenewed: // still half-open: the band goes on, only the event says it
-        log(QStringLiteral("%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
-                           "and new ones may go")
-                .arg(b.name).arg(c.openMs / 1000.0));
+        log(QStringLiteral(
+                "%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
+                "and new ones may go")
+                .arg(b.name)
+                .arg(c.openMs / 1000.0));
         break;
     case Change::Closed:
         b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded").arg(b.name).arg(c.halfOpenRequests));
+        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded")
+                .arg(b.name)
+                .arg(c.halfOpenRequests));
         break;
     case Change::SwitchedOff:
         b.mark(HealthMark::Kind::BreakerClosed, now);
@@ -354,7 +364,8 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
         if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
             b.consecutiveFailures.store(0, std::memory_order_relaxed);
         // The common case takes no lock: a closed breaker counting a success that was no trial.
-        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
+        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed &&
+            b.breaker.recordSuccessFast(now))
             return;
     } else {
         const int n = b.consecutiveFailures.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -369,7 +380,10 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
     const CircuitBreaker::Change change = b.breaker.record(success, now, trial);
     publishBreaker(b, change, now,
                    change == CircuitBreaker::Change::Opened
-                       ? QStringLiteral("%1 of the last %2 requests failed (last: %3)").arg(failures).arg(requests).arg(failureReason)
+                       ? QStringLiteral("%1 of the last %2 requests failed (last: %3)")
+                             .arg(failures)
+                             .arg(requests)
+                             .arg(failureReason)
                        : failureReason);
 }
 
@@ -425,7 +439,8 @@ void BackendPool::housekeeping(qint64 now)
             log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
             beginSlowStart(*b, now);
         }
-        if (b->breakerNow() != CircuitBreaker::State::Closed) { // timed changes happen now, not at the next pick
+        // Timed breaker changes happen now, not at the next pick.
+        if (b->breakerNow() != CircuitBreaker::State::Closed) {
             QMutexLocker lock(&b->breakerMutex);
             advanceBreaker(*b, now);
         }
@@ -495,7 +510,8 @@ void AttemptTicket::finish(Outcome outcome, const QString& reason)
     if (!pending())
         return;
     m_done = true;
-    m_pool->finishAttempt(*m_backend, m_trial, outcome == Outcome::Success, outcome == Outcome::Abandoned, reason);
+    m_pool->finishAttempt(*m_backend, m_trial, outcome == Outcome::Success, outcome == Outcome::Abandoned,
+                          reason);
 }
 
 } // namespace lab

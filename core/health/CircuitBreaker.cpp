@@ -62,7 +62,8 @@ bool CircuitBreaker::allows() const
     switch (m_state) {
     case State::Closed: return true;
     case State::Open: return false;
-    case State::HalfOpen: return m_trialsInFlight + m_trialSuccesses < m_config.halfOpenRequests;
+    case State::HalfOpen:
+        return m_trialsInFlight + m_trialSuccesses < m_config.halfOpenRequests;
     }
     return true;
 }
@@ -109,7 +110,7 @@ CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial 
     case State::HalfOpen:
         if (trial.round < m_periodFirstRound)
             return Change::None; // not a trial of this period: sent before the breaker opened
-        abandon(trial); // its slot is free either way
+        abandon(trial);          // its slot is free, whatever the outcome
         if (!success) {
             open(nowMs);
             return Change::Reopened;

@@ -38,12 +38,12 @@ public:
     // What a call changed; None for most calls.
     enum class Change {
         None,
-        Opened,         // closed → open: the failure ratio crossed the threshold
-        Reopened,       // half-open → open: a trial failed
-        HalfOpened,     // open → half-open: openMs is over
-        TrialsRenewed,  // half-open → half-open: outstanding trials forgotten after openMs
-        Closed,         // half-open → closed: enough trials succeeded
-        SwitchedOff,    // open or half-open → closed: the breaker was disabled
+        Opened,        // closed → open: the failure ratio crossed the threshold
+        Reopened,      // half-open → open: a trial failed
+        HalfOpened,    // open → half-open: openMs is over
+        TrialsRenewed, // half-open → half-open: outstanding trials forgotten after openMs
+        Closed,        // half-open → closed: enough trials succeeded
+        SwitchedOff,   // open or half-open → closed: the breaker was disabled
     };
     using Trial = BreakerTrial;
 

@@ -234,7 +234,8 @@ QString Lab::uniqueName(const QString& base) const
 
 int Lab::addEmbeddedBackend(QString* error)
 {
-    if (m_pool->idsLeft() <= 0) { // the pool's own rule (ids over the lab's life), checked before a fake starts
+    // The pool's own rule (ids spent over the lab's life, not its size), checked before a fake starts.
+    if (m_pool->idsLeft() <= 0) {
         if (error)
             *error = tr("cannot add a backend: %1").arg(BackendPool::idBudgetError());
         return -1;

@@ -558,8 +558,8 @@ void HttpSession::failAttempt(Failure failure, const QString& reason)
         m_attempt.failed(reason);
     else
         m_attempt.succeeded();
-    if (failure != Failure::Status)
-        m_nextAttempt.abandon(); // picked for a discarded response that did not arrive whole
+    if (failure != Failure::Status) // picked for a discarded response that did not arrive whole
+        m_nextAttempt.abandon();
     if (failure != Failure::Status) // a discarded status was counted when it arrived
         m_worker->metrics().backends[size_t(failed->id)].countResponse(0);
     releaseUpstream(false);

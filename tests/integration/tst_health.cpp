@@ -300,7 +300,7 @@ void TestHealth::halfOpenTrialWhoseClientLeftFreesItsSlot()
     QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
     client.socket().abort();
     QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 0);
-    // Its slot is free at once: the repaired backend gets the next request (before: 503 {"tried":[]} for ever).
+    // Its slot is free at once: the repaired backend gets the next request (before: 503 {"tried":[]}).
     r.lab.setFaults(0, {});
     QCOMPARE(servedBy(r.port()), QByteArray("backend-8001"));
     QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
@@ -315,14 +315,15 @@ void TestHealth::discardedRetryDuringHalfOpenDoesNotWedgeIt()
     QVERIFY(openFirstBreaker(r));
     r.lab.setDraining(2, true);
     FaultProfile notHere;
-    notHere.onlyPaths << QStringLiteral("/elsewhere"); // "/" answers 404 there, and is retried on backend-8002
+    // "/" answers 404 there, and is retried on backend-8002.
+    notHere.onlyPaths << QStringLiteral("/elsewhere");
     r.lab.setFaults(0, notHere);
     QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
     const quint64 before = r.lab.embeddedBackend(0)->counters().requests.load();
     for (int i = 0; i < 10 && r.lab.embeddedBackend(0)->counters().requests.load() == before; ++i)
         QCOMPARE(servedBy(r.port()), QByteArray("backend-8002"));
     QVERIFY(r.lab.embeddedBackend(0)->counters().requests.load() > before); // the trial got its 404
-    // A 404 is an answer: the trial succeeded and the circuit closes (before: half-open, slot taken, for ever).
+    // A 404 is an answer: the trial succeeded and the circuit closes (before: half-open with its slot taken).
     QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 1 trial requests succeeded")));
     QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
@@ -389,13 +390,14 @@ void TestHealth::everyBreakerTransitionIsPublished()
 
     QCOMPARE(breakerBands(b), QStringLiteral("ohcoc")); // forgetting trials is no new band: still half-open
     QCOMPARE(healthEvents(*events),
-             QStringList({QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: 500)"),
-                          QStringLiteral("a circuit half-open: letting 1 trial requests through"),
-                          QStringLiteral("a circuit still half-open: no trial outcome within 1 s; those trials are "
-                                         "forgotten and new ones may go"),
-                          QStringLiteral("a circuit closed: 1 trial requests succeeded"),
-                          QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: reset)"),
-                          QStringLiteral("a circuit closed: the circuit breaker was switched off")}));
+             QStringList(
+                 {QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: 500)"),
+                  QStringLiteral("a circuit half-open: letting 1 trial requests through"),
+                  QStringLiteral("a circuit still half-open: no trial outcome within 1 s; those trials are "
+                                 "forgotten and new ones may go"),
+                  QStringLiteral("a circuit closed: 1 trial requests succeeded"),
+                  QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: reset)"),
+                  QStringLiteral("a circuit closed: the circuit breaker was switched off")}));
 }
 
 void TestHealth::attemptTicketReportsExactlyOnce()
@@ -419,11 +421,11 @@ void TestHealth::attemptTicketReportsExactlyOnce()
     now += 1000;
     pool.housekeeping(now);
     QCOMPARE(b.breakerNow(), CircuitBreaker::State::HalfOpen);
-    {
+    { // a ticket destroyed without an outcome: abandoned
         AttemptTicket dropped = pool.pickByName(QStringLiteral("a"), {});
         QVERIFY(dropped.pending());
         QVERIFY(!pool.pickByName(QStringLiteral("a"), {})); // the one slot is taken
-    } // destroyed without an outcome: abandoned
+    }
     AttemptTicket first = pool.pick(PickContext{}, {});
     QVERIFY(first);
     AttemptTicket moved = std::move(first); // the slot moves with the ticket

@@ -278,7 +278,8 @@ void TestLoadGen::addingPastTheIdBudgetSaysWhy()
     QCOMPARE(r.lab.pool()->idsLeft(), 0);
     QCOMPARE(r.lab.addEmbeddedBackend(&error), -1); // though the pool holds only three
     QCOMPARE(error, QStringLiteral("cannot add a backend: ") + BackendPool::idBudgetError());
-    QVERIFY2(error.contains(QStringLiteral("used all 256 backend ids")) && error.contains(QStringLiteral("removed ones included")),
+    QVERIFY2(error.contains(QStringLiteral("used all 256 backend ids")) &&
+                 error.contains(QStringLiteral("removed ones included")),
              qPrintable(error));
     QCOMPARE(r.lab.backendCount(), 3);
     QCOMPARE(r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error), -1);

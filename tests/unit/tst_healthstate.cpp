@@ -264,7 +264,7 @@ void TestHealthState::breakerAbandonedTrialFreesItsSlot()
     const CircuitBreaker::Trial third = b.onPicked(1001);
     QVERIFY(!b.allows());
     QCOMPARE(b.record(true, 1002, second), Change::None); // one success of two
-    QVERIFY(!b.allows());                                  // one out, one success: both slots used
+    QVERIFY(!b.allows());                                 // one out, one success: both slots used
     b.abandon(third);
     QVERIFY(b.allows());
     const CircuitBreaker::Trial fourth = b.onPicked(1003);
