@@ -98,6 +98,7 @@ private Q_SLOTS:
     void circuitOpensAndRecoversThroughHalfOpen();
     void halfOpenTrialWhoseClientLeftFreesItsSlot();
     void discardedRetryDuringHalfOpenDoesNotWedgeIt();
+    void halfOpenTrialRefusedMidExchangeFreesItsSlot();
     void everyBreakerTransitionIsPublished();
     void attemptTicketReportsExactlyOnce();
     void slowStartRampsTheShare();
@@ -326,6 +327,28 @@ void TestHealth::discardedRetryDuringHalfOpenDoesNotWedgeIt()
     // A 404 is an answer: the trial succeeded and the circuit closes (before: half-open with its slot taken).
     QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 1 trial requests succeeded")));
+    QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
+}
+
+void TestHealth::halfOpenTrialRefusedMidExchangeFreesItsSlot()
+{
+    LabConfig c = breakerLab();
+    c.timeouts.upstreamResponseMs = 300;
+    RunningLab r(c);
+    QVERIFY(openFirstBreaker(r));
+    r.lab.setDraining(1, true);
+    r.lab.setDraining(2, true);
+    r.lab.setFaults(0, {});
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
+    // The trial's body stalls: the proxy answers 408 itself, with no verdict on the backend.
+    TestHttpConnection client;
+    QVERIFY(client.connectTo(r.port()));
+    const auto refused =
+        client.request("POST /upload HTTP/1.1\r\nHost: lab\r\nContent-Length: 10\r\n\r\nabc", 5000);
+    QVERIFY(refused);
+    QCOMPARE(refused->status(), 408);
+    QCOMPARE(servedBy(r.port()), QByteArray("backend-8001")); // before: 503 {"tried":[]}
+    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
 }
 
