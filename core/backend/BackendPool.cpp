@@ -3,14 +3,17 @@
 #include "balancing/Balancer.h"
 #include "balancing/LeastLatency.h"
 #include "metrics/EventLog.h"
-
-#include <cmath>
+#include "metrics/Metrics.h"
 
 #include <QVarLengthArray>
-#include <chrono>
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 namespace lab {
+
+// Ids index the workers' metrics arrays: both limits are kMaxBackendIds, and must stay one.
+static_assert(BackendPool::kMaxBackends == MetricsShard::kMaxBackends);
 
 qint64 steadyNowMs()
 {

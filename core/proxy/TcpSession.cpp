@@ -343,7 +343,7 @@ void TcpSession::finish()
         return;
     m_finished = true;
     m_timer->stop();
-    m_attempt.abandon(); // the client left while connecting: no verdict on the backend
+    m_attempt.abandon(); // the client left while connecting: no verdict (after a connect: nothing to do)
     if (m_backend) {
         m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
         if (m_connected)

@@ -359,8 +359,8 @@ void TestHealth::everyBreakerTransitionIsPublished()
     BackendConfig a;
     a.name = QStringLiteral("a");
     a.port = 1;
+    qint64 now = 100'000; // the pool's clock; outlives the pool and its tickets
     BackendPool pool({a}, QStringLiteral("round-robin"));
-    qint64 now = 100'000;
     pool.setClock([&now] { return now; });
     auto events = std::make_shared<EventLog>();
     pool.setEventLog(events);
@@ -428,8 +428,8 @@ void TestHealth::attemptTicketReportsExactlyOnce()
     BackendConfig a;
     a.name = QStringLiteral("a");
     a.port = 1;
+    qint64 now = 100'000; // the pool's clock; outlives the pool and its tickets
     BackendPool pool({a}, QStringLiteral("round-robin"));
-    qint64 now = 100'000;
     pool.setClock([&now] { return now; });
     OutlierConfig noEjection;
     noEjection.enabled = false;
