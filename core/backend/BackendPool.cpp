@@ -3,14 +3,17 @@
 #include "balancing/Balancer.h"
 #include "balancing/LeastLatency.h"
 #include "metrics/EventLog.h"
-
-#include <cmath>
+#include "metrics/Metrics.h"
 
 #include <QVarLengthArray>
-#include <chrono>
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 namespace lab {
+
+// Ids index the workers' metrics arrays: both limits are kMaxBackendIds, and must stay one.
+static_assert(BackendPool::kMaxBackends == MetricsShard::kMaxBackends);
 
 qint64 steadyNowMs()
 {
@@ -37,7 +40,7 @@ BackendPtr BackendPool::add(const BackendConfig& c, QString* error)
         return BackendPtr();
     };
     if (m_nextId >= kMaxBackends)
-        return fail(QStringLiteral("cannot add %1: a lab holds at most %2 backends over its lifetime").arg(c.name).arg(kMaxBackends));
+        return fail(QStringLiteral("cannot add %1: %2").arg(c.name, idBudgetError()));
     for (const BackendPtr& b : m_backends) {
         if (b->name == c.name)
             return fail(QStringLiteral("cannot add %1: a backend with that name is already in the pool").arg(c.name));
@@ -53,6 +56,20 @@ BackendPtr BackendPool::add(const BackendConfig& c, QString* error)
     b->breaker.setConfig(m_breakerConfig);
     m_backends.push_back(b);
     return b;
+}
+
+int BackendPool::idsLeft() const
+{
+    QMutexLocker lock(&m_mutex);
+    return kMaxBackends - m_nextId;
+}
+
+QString BackendPool::idBudgetError()
+{
+    return QStringLiteral(
+               "this lab has used all %1 backend ids (every backend added since it started uses one, "
+               "removed ones included, and ids are never reused); restart the lab to add more")
+        .arg(kMaxBackends);
 }
 
 bool BackendPool::remove(const QString& name)
@@ -78,16 +95,70 @@ bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hash
 bool BackendPool::breakerAllows(Backend& b, qint64 now)
 {
     if (b.breakerNow() == CircuitBreaker::State::Closed)
-        return true; // the common case: no lock on the data path
+        return true; // the common case: no lock on the data path (a closed breaker has no timed changes)
     QMutexLocker lock(&b.breakerMutex);
-    bool changed = false;
-    const CircuitBreaker::State state = b.breaker.state(now, &changed);
-    if (changed) { // open long enough: half-open
-        b.breakerState.store(int(state), std::memory_order_relaxed);
+    advanceBreaker(b, now);
+    return b.breaker.allows();
+}
+
+CircuitBreaker::Trial BackendPool::takeTrial(Backend& b, qint64 now)
+{
+    if (b.breakerNow() == CircuitBreaker::State::Closed)
+        return {};
+    QMutexLocker lock(&b.breakerMutex);
+    return b.breaker.onPicked(now);
+}
+
+void BackendPool::advanceBreaker(Backend& b, qint64 now)
+{
+    publishBreaker(b, b.breaker.advance(now), now);
+}
+
+void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint64 now, const QString& detail)
+{
+    using Change = CircuitBreaker::Change;
+    if (change == Change::None)
+        return;
+    b.breakerState.store(int(b.breaker.state()), std::memory_order_relaxed);
+    const BreakerConfig& c = b.breaker.config();
+    switch (change) {
+    case Change::None:
+        break;
+    case Change::Opened:
+        b.mark(HealthMark::Kind::BreakerOpen, now);
+        log(QStringLiteral("%1 circuit OPEN for %2 s: %3").arg(b.name).arg(c.openMs / 1000.0).arg(detail));
+        break;
+    case Change::Reopened:
+        b.mark(HealthMark::Kind::BreakerOpen, now);
+        log(QStringLiteral("%1 circuit OPEN again for %2 s: a trial request failed (%3)")
+                .arg(b.name)
+                .arg(c.openMs / 1000.0)
+                .arg(detail));
+        break;
+    case Change::HalfOpened:
         b.mark(HealthMark::Kind::BreakerHalfOpen, now);
-        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through").arg(b.name).arg(m_halfOpenRequests.load()));
+        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through")
+                .arg(b.name)
+                .arg(c.halfOpenRequests));
+        break;
+    case Change::TrialsRenewed: // still half-open: the band goes on, only the event says it
+        log(QStringLiteral(
+                "%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
+                "and new ones may go")
+                .arg(b.name)
+                .arg(c.openMs / 1000.0));
+        break;
+    case Change::Closed:
+        b.mark(HealthMark::Kind::BreakerClosed, now);
+        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded")
+                .arg(b.name)
+                .arg(c.halfOpenRequests));
+        break;
+    case Change::SwitchedOff:
+        b.mark(HealthMark::Kind::BreakerClosed, now);
+        log(QStringLiteral("%1 circuit closed: the circuit breaker was switched off").arg(b.name));
+        break;
     }
-    return b.breaker.allows(now);
 }
 
 void BackendPool::setBalancerSeed(quint64 seed)
@@ -110,9 +181,9 @@ void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs)
     b.latencyUpdatedMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
 }
 
-BackendPtr BackendPool::pickByName(const QString& name, std::span<const int> tried)
+AttemptTicket BackendPool::pickByName(const QString& name, std::span<const int> tried)
 {
-    const qint64 now = steadyNowMs();
+    const qint64 now = this->now();
     QMutexLocker lock(&m_mutex);
     for (const BackendPtr& b : m_backends) {
         if (b->name != name)
@@ -120,19 +191,15 @@ BackendPtr BackendPool::pickByName(const QString& name, std::span<const int> tri
         if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
             std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now) || b->passivelyDown(now) ||
             b->ejected(now))
-            return nullptr;
-        if (b->breakerNow() != CircuitBreaker::State::Closed) {
-            QMutexLocker breakerLock(&b->breakerMutex);
-            b->breaker.onPicked(now);
-        }
-        return b;
+            return {};
+        return AttemptTicket(this, b, takeTrial(*b, now));
     }
-    return nullptr;
+    return {};
 }
 
-BackendPtr BackendPool::pick(const PickContext& givenContext, std::span<const int> tried)
+AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const int> tried)
 {
-    const qint64 now = steadyNowMs();
+    const qint64 now = this->now();
     PickContext context = givenContext;
     context.nowMs = now;
     // Eligible: enabled (not draining), healthy by the probes, circuit not open. Among those, the ones
@@ -171,17 +238,13 @@ BackendPtr BackendPool::pick(const PickContext& givenContext, std::span<const in
     }
     auto& set = best.isEmpty() ? fallback : best;
     if (set.isEmpty())
-        return nullptr;
+        return {};
     Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
-    if (chosen->breakerNow() != CircuitBreaker::State::Closed) {
-        QMutexLocker breakerLock(&chosen->breakerMutex);
-        chosen->breaker.onPicked(now);
-    }
     for (const BackendPtr& b : m_backends) {
         if (b.get() == chosen)
-            return b;
+            return AttemptTicket(this, b, takeTrial(*b, now));
     }
-    return nullptr;
+    return {};
 }
 
 std::vector<BackendPtr> BackendPool::backends() const
@@ -214,7 +277,7 @@ QString BackendPool::algorithm() const
 
 void BackendPool::markConnectFailure(Backend& b) const
 {
-    b.passiveDownUntilMs.store(steadyNowMs() + kPassiveHoldMs, std::memory_order_relaxed);
+    b.passiveDownUntilMs.store(now() + kPassiveHoldMs, std::memory_order_relaxed);
 }
 
 void BackendPool::markSuccess(Backend& b) const
@@ -263,12 +326,11 @@ void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerCo
     QMutexLocker lock(&m_mutex);
     m_outlier = outlier;
     m_breakerConfig = breaker;
-    m_halfOpenRequests = breaker.halfOpenRequests;
     m_slowStartMs = slowStartMs;
+    const qint64 now = this->now();
     for (const BackendPtr& b : m_backends) {
         QMutexLocker breakerLock(&b->breakerMutex);
-        b->breaker.setConfig(breaker);
-        b->breakerState.store(int(b->breaker.state(steadyNowMs())), std::memory_order_relaxed);
+        publishBreaker(*b, b->breaker.setConfig(breaker), now);
     }
 }
 
@@ -284,14 +346,29 @@ void BackendPool::setRandomSeed(quint32 seed)
     m_random.seed(seed);
 }
 
-void BackendPool::reportResult(Backend& b, bool success, const QString& failureReason)
+void BackendPool::setClock(std::function<qint64()> nowMs)
 {
-    const qint64 now = steadyNowMs();
+    QMutexLocker lock(&m_mutex);
+    m_clock = std::move(nowMs);
+}
+
+void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool success, bool abandoned,
+                                const QString& failureReason)
+{
+    if (abandoned) {
+        if (!trial.isTrial())
+            return; // nothing was counted at the pick: nothing to give back
+        QMutexLocker lock(&b.breakerMutex);
+        b.breaker.abandon(trial);
+        return;
+    }
+    const qint64 now = this->now();
     if (success) {
         if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
             b.consecutiveFailures.store(0, std::memory_order_relaxed);
-        // The common case takes no lock: a closed breaker counting a success.
-        if (b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
+        // The common case takes no lock: a closed breaker counting a success that was no trial.
+        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed &&
+            b.breaker.recordSuccessFast(now))
             return;
     } else {
         const int n = b.consecutiveFailures.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -299,35 +376,18 @@ void BackendPool::reportResult(Backend& b, bool success, const QString& failureR
         if (m_outlier.enabled && n >= m_outlier.consecutiveFailures && !b.ejected(now))
             eject(b, now, failureReason);
     }
-    bool changed = false;
-    CircuitBreaker::State state;
-    CircuitBreaker::State before;
-    int requests = 0;
-    int failures = 0;
-    {
-        QMutexLocker lock(&b.breakerMutex);
-        before = b.breaker.state(now);
-        requests = b.breaker.windowRequests(now) + 1;
-        failures = b.breaker.windowFailures(now) + (success ? 0 : 1);
-        changed = b.breaker.record(success, now);
-        state = b.breaker.state(now);
-        if (changed)
-            b.breakerState.store(int(state), std::memory_order_relaxed);
-    }
-    if (!changed)
-        return;
-    QMutexLocker lock(&m_mutex);
-    if (state == CircuitBreaker::State::Open) {
-        b.mark(HealthMark::Kind::BreakerOpen, now);
-        log(before == CircuitBreaker::State::HalfOpen
-                ? QStringLiteral("%1 circuit OPEN again for %2 s: a trial request failed (%3)")
-                      .arg(b.name).arg(m_breakerConfig.openMs / 1000.0).arg(failureReason)
-                : QStringLiteral("%1 circuit OPEN for %2 s: %3 of the last %4 requests failed (last: %5)")
-                      .arg(b.name).arg(m_breakerConfig.openMs / 1000.0).arg(failures).arg(requests).arg(failureReason));
-    } else if (state == CircuitBreaker::State::Closed) {
-        b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded").arg(b.name).arg(m_breakerConfig.halfOpenRequests));
-    }
+    QMutexLocker lock(&b.breakerMutex);
+    advanceBreaker(b, now); // a transition that was due happens (and is published) before this outcome
+    const int requests = b.breaker.windowRequests(now) + 1;
+    const int failures = b.breaker.windowFailures(now) + (success ? 0 : 1);
+    const CircuitBreaker::Change change = b.breaker.record(success, now, trial);
+    publishBreaker(b, change, now,
+                   change == CircuitBreaker::Change::Opened
+                       ? QStringLiteral("%1 of the last %2 requests failed (last: %3)")
+                             .arg(failures)
+                             .arg(requests)
+                             .arg(failureReason)
+                       : failureReason);
 }
 
 void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
@@ -382,13 +442,79 @@ void BackendPool::housekeeping(qint64 now)
             log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
             beginSlowStart(*b, now);
         }
-        breakerAllows(*b, now); // an open breaker whose time is up turns half-open now, not at the next pick
+        // Timed breaker changes happen now, not at the next pick.
+        if (b->breakerNow() != CircuitBreaker::State::Closed) {
+            QMutexLocker lock(&b->breakerMutex);
+            advanceBreaker(*b, now);
+        }
         const qint64 since = b->slowStartSinceMs.load(std::memory_order_relaxed);
         if (since != 0 && slowStartFactor(*b, now) >= 1.0) {
             b->slowStartSinceMs.store(0, std::memory_order_relaxed);
             log(QStringLiteral("%1 slow start done: full share").arg(b->name));
         }
     }
+}
+
+// ---- AttemptTicket ----------------------------------------------------------------------------------
+
+AttemptTicket::AttemptTicket(BackendPool* pool, BackendPtr backend, CircuitBreaker::Trial trial)
+    : m_pool(pool)
+    , m_backend(std::move(backend))
+    , m_trial(trial)
+{
+}
+
+AttemptTicket::AttemptTicket(AttemptTicket&& other) noexcept
+    : m_pool(other.m_pool)
+    , m_backend(std::move(other.m_backend))
+    , m_trial(other.m_trial)
+    , m_done(other.m_done)
+{
+    other.m_backend.reset();
+    other.m_done = false;
+}
+
+AttemptTicket& AttemptTicket::operator=(AttemptTicket&& other) noexcept
+{
+    if (this != &other) {
+        abandon();
+        m_pool = other.m_pool;
+        m_backend = std::move(other.m_backend);
+        m_trial = other.m_trial;
+        m_done = other.m_done;
+        other.m_backend.reset();
+        other.m_done = false;
+    }
+    return *this;
+}
+
+AttemptTicket::~AttemptTicket()
+{
+    abandon();
+}
+
+void AttemptTicket::succeeded()
+{
+    finish(Outcome::Success);
+}
+
+void AttemptTicket::failed(const QString& reason)
+{
+    finish(Outcome::Failure, reason);
+}
+
+void AttemptTicket::abandon()
+{
+    finish(Outcome::Abandoned);
+}
+
+void AttemptTicket::finish(Outcome outcome, const QString& reason)
+{
+    if (!pending())
+        return;
+    m_done = true;
+    m_pool->finishAttempt(*m_backend, m_trial, outcome == Outcome::Success, outcome == Outcome::Abandoned,
+                          reason);
 }
 
 } // namespace lab

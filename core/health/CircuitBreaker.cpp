@@ -9,16 +9,18 @@ CircuitBreaker::CircuitBreaker(const BreakerConfig& config)
     setConfig(config);
 }
 
-void CircuitBreaker::setConfig(const BreakerConfig& config)
+CircuitBreaker::Change CircuitBreaker::setConfig(const BreakerConfig& config)
 {
     m_config = config;
     m_bucketCount = std::clamp((config.windowMs + 999) / 1000, 1, kMaxBuckets);
     m_enabled = config.enabled;
     clearWindow();
-    if (!config.enabled) {
-        m_state = State::Closed;
-        m_openUntilMs = 0;
-    }
+    if (config.enabled || m_state == State::Closed)
+        return Change::None;
+    m_state = State::Closed;
+    m_openUntilMs = 0;
+    m_trialsInFlight = 0;
+    return Change::SwitchedOff;
 }
 
 const char* CircuitBreaker::stateName(State s)
@@ -31,36 +33,54 @@ const char* CircuitBreaker::stateName(State s)
     return "";
 }
 
-CircuitBreaker::State CircuitBreaker::state(qint64 nowMs, bool* changed)
+void CircuitBreaker::startRound()
 {
-    if (changed)
-        *changed = false;
-    if (m_state == State::Open && nowMs >= m_openUntilMs) {
-        m_state = State::HalfOpen;
-        m_trialsStarted = 0;
-        m_trialSuccesses = 0;
-        if (changed)
-            *changed = true;
-    }
-    return m_state;
+    ++m_round;
+    m_trialsInFlight = 0;
 }
 
-bool CircuitBreaker::allows(qint64 nowMs)
+CircuitBreaker::Change CircuitBreaker::advance(qint64 nowMs)
+{
+    if (m_state == State::Open && nowMs >= m_openUntilMs) {
+        m_state = State::HalfOpen;
+        startRound();
+        m_periodFirstRound = m_round;
+        m_trialSuccesses = 0;
+        return Change::HalfOpened;
+    }
+    if (m_state == State::HalfOpen && m_trialsInFlight > 0 && nowMs >= m_trialsDueMs) {
+        startRound();
+        return Change::TrialsRenewed;
+    }
+    return Change::None;
+}
+
+bool CircuitBreaker::allows() const
 {
     if (!m_config.enabled)
         return true;
-    switch (state(nowMs)) {
+    switch (m_state) {
     case State::Closed: return true;
     case State::Open: return false;
-    case State::HalfOpen: return m_trialsStarted < m_config.halfOpenRequests;
+    case State::HalfOpen:
+        return m_trialsInFlight + m_trialSuccesses < m_config.halfOpenRequests;
     }
     return true;
 }
 
-void CircuitBreaker::onPicked(qint64 nowMs)
+CircuitBreaker::Trial CircuitBreaker::onPicked(qint64 nowMs)
 {
-    if (m_config.enabled && state(nowMs) == State::HalfOpen)
-        ++m_trialsStarted;
+    if (!m_config.enabled || m_state != State::HalfOpen)
+        return {};
+    if (m_trialsInFlight++ == 0)
+        m_trialsDueMs = nowMs + m_config.openMs; // the clock runs while trials are out
+    return {m_round};
+}
+
+void CircuitBreaker::abandon(Trial trial)
+{
+    if (m_state == State::HalfOpen && trial.round == m_round && m_trialsInFlight > 0)
+        --m_trialsInFlight;
 }
 
 void CircuitBreaker::clearWindow()
@@ -76,27 +96,32 @@ void CircuitBreaker::open(qint64 nowMs)
 {
     m_state = State::Open;
     m_openUntilMs = nowMs + m_config.openMs;
+    m_trialsInFlight = 0;
     clearWindow();
 }
 
-bool CircuitBreaker::record(bool success, qint64 nowMs)
+CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial trial)
 {
     if (!m_config.enabled)
-        return false;
-    switch (state(nowMs)) {
+        return Change::None;
+    switch (m_state) {
     case State::Open:
-        return false; // a request that was already on its way when it opened
+        return Change::None; // a request that was already on its way when it opened
     case State::HalfOpen:
+        if (trial.round < m_periodFirstRound)
+            return Change::None; // not a trial of this period: sent before the breaker opened
+        abandon(trial);          // its slot is free, whatever the outcome
         if (!success) {
             open(nowMs);
-            return true;
+            return Change::Reopened;
         }
         if (++m_trialSuccesses >= m_config.halfOpenRequests) {
             m_state = State::Closed;
+            m_trialsInFlight = 0;
             clearWindow();
-            return true;
+            return Change::Closed;
         }
-        return false;
+        return Change::None;
     case State::Closed:
         break;
     }
@@ -116,9 +141,9 @@ bool CircuitBreaker::record(bool success, qint64 nowMs)
     const int failures = windowFailures(nowMs);
     if (requests >= m_config.minRequests && failures * 100 >= m_config.failurePercent * requests) {
         open(nowMs);
-        return true;
+        return Change::Opened;
     }
-    return false;
+    return Change::None;
 }
 
 bool CircuitBreaker::recordSuccessFast(qint64 nowMs)

@@ -234,9 +234,10 @@ QString Lab::uniqueName(const QString& base) const
 
 int Lab::addEmbeddedBackend(QString* error)
 {
-    if (m_pool->size() >= BackendPool::kMaxBackends) {
+    // The pool's own rule (ids spent over the lab's life, not its size), checked before a fake starts.
+    if (m_pool->idsLeft() <= 0) {
         if (error)
-            *error = tr("the pool is full (%1 backends)").arg(BackendPool::kMaxBackends);
+            *error = tr("cannot add a backend: %1").arg(BackendPool::idBudgetError());
         return -1;
     }
     // The next port after the highest embedded one (from the base), skipping ports other programs hold.

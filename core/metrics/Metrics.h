@@ -1,5 +1,7 @@
 #pragma once
 
+#include "backend/BackendIds.h"
+
 #include <QList>
 #include <QString>
 #include <array>
@@ -54,7 +56,7 @@ struct TrafficCounters {
 
 // One worker's metrics: a TrafficCounters per backend id, and one for the listener.
 struct MetricsShard {
-    static constexpr int kMaxBackends = 256;
+    static constexpr int kMaxBackends = kMaxBackendIds; // ids index this array
     std::array<TrafficCounters, kMaxBackends> backends;
     TrafficCounters listener;
 };

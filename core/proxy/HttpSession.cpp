@@ -256,6 +256,8 @@ void HttpSession::onMessageComplete()
 
 void HttpSession::rejectRequest(int status, const QByteArray& reason)
 {
+    m_attempt.abandon(); // the exchange ends here without the backend's verdict
+    m_nextAttempt.abandon();
     if (m_responseStarted) { // too late for an answer: cut the connection so the client sees the failure
         m_client->abort();
         onClientGone();
@@ -305,6 +307,8 @@ void HttpSession::armIdleTimer()
 
 void HttpSession::onClientGone()
 {
+    m_attempt.abandon(); // no verdict on the backend: a half-open trial gets its slot back
+    m_nextAttempt.abandon();
     if (m_upstream)
         releaseUpstream(false);
     if (m_inExchange) {
@@ -345,11 +349,11 @@ void HttpSession::explain(const QString& text)
     m_why += (m_why.isEmpty() ? QString() : QStringLiteral("; ")) + text;
 }
 
-BackendPtr HttpSession::pickBackend()
+AttemptTicket HttpSession::pickBackend()
 {
     const std::span<const int> tried(m_tried.data(), size_t(m_tried.size()));
     if (!m_stickyName.isEmpty()) {
-        if (BackendPtr b = m_worker->pool().pickByName(m_stickyName, tried)) {
+        if (AttemptTicket b = m_worker->pool().pickByName(m_stickyName, tried)) {
             if (m_sampled)
                 explain(QStringLiteral("sticky cookie %1=%2 → %2").arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
             return b;
@@ -359,7 +363,7 @@ BackendPtr HttpSession::pickBackend()
     }
     QString why;
     PickContext context{m_client->peerAddress(), m_request.path(), &m_request, 0, m_sampled ? &why : nullptr};
-    BackendPtr b = m_worker->pool().pick(context, tried);
+    AttemptTicket b = m_worker->pool().pick(context, tried);
     if (m_sampled && !why.isEmpty())
         explain(why);
     return b;
@@ -367,7 +371,7 @@ BackendPtr HttpSession::pickBackend()
 
 void HttpSession::startAttempt()
 {
-    BackendPtr b = pickBackend();
+    AttemptTicket b = pickBackend();
     if (!b) {
         QByteArray tried = "[";
         for (const BackendPtr& x : m_worker->pool().backends()) {
@@ -380,11 +384,13 @@ void HttpSession::startAttempt()
         sendProxyError(503, "{\"error\":\"no backend available\",\"tried\":" + tried + "}\n");
         return;
     }
-    connectTo(b);
+    connectTo(std::move(b));
 }
 
-void HttpSession::connectTo(const BackendPtr& b)
+void HttpSession::connectTo(AttemptTicket attempt)
 {
+    m_attempt = std::move(attempt); // an earlier attempt without an outcome is abandoned here
+    const BackendPtr b = m_attempt.backend();
     m_tried.append(b->id);
     ++m_attemptCount;
     MetricsShard& m = m_worker->metrics();
@@ -508,12 +514,13 @@ void HttpSession::onUpstreamError()
         return;
     }
     if (m_upstreamFromPool && !m_upstreamBytesSeen && mayReplay()) {
-        // A pooled connection the backend had already closed: not the backend's fault; try it afresh.
-        BackendPtr again = m_backend;
+        // A pooled connection the backend had already closed: not the backend's fault; try it afresh
+        // (the same attempt: its ticket goes along).
+        AttemptTicket again = std::move(m_attempt);
         releaseUpstream(false);
         m_tried.removeOne(again->id);
         --m_attemptCount;
-        connectTo(again);
+        connectTo(std::move(again));
         return;
     }
     failAttempt(Failure::Reset, QStringLiteral("connection closed before a response"));
@@ -545,9 +552,14 @@ void HttpSession::failAttempt(Failure failure, const QString& reason)
 {
     const BackendPtr failed = m_backend;
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + failed->name + QStringLiteral(": ") + reason;
-    // Passive health: what real traffic says about this backend (a discarded 404 is not its fault).
+    // Passive health: what real traffic says about this backend. A discarded 404 is not its fault: it
+    // answered, which is all a breaker asks of it.
     if (failure != Failure::Status || m_discardStatus >= 500)
-        m_worker->pool().reportResult(*failed, false, reason);
+        m_attempt.failed(reason);
+    else
+        m_attempt.succeeded();
+    if (failure != Failure::Status) // picked for a discarded response that did not arrive whole
+        m_nextAttempt.abandon();
     if (failure != Failure::Status) // a discarded status was counted when it arrived
         m_worker->metrics().backends[size_t(failed->id)].countResponse(0);
     releaseUpstream(false);
@@ -564,8 +576,8 @@ void HttpSession::failAttempt(Failure failure, const QString& reason)
     if (retry) {
         m_worker->events().append(LabEvent::Kind::Failover, QStringLiteral("%1 %2: %3: %4, retrying on another backend")
                                                                .arg(QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target), failed->name, reason));
-        if (failure == Failure::Status && m_nextBackend)
-            connectTo(std::exchange(m_nextBackend, nullptr));
+        if (failure == Failure::Status && m_nextAttempt)
+            connectTo(std::move(m_nextAttempt));
         else
             startAttempt();
         return;
@@ -658,8 +670,8 @@ void HttpSession::onResponseHead(http::HttpHead& head)
     const int status = head.statusCode;
     const bool statusRetry = (m_settings->retryOn5xx && status >= 500) || (m_settings->retryOn404 && status == 404);
     if (statusRetry && m_attemptCount <= m_settings->retries && mayReplay()) {
-        m_nextBackend = pickBackend();
-        if (m_nextBackend) {
+        m_nextAttempt = pickBackend();
+        if (m_nextAttempt) {
             m_discardResponse = true;
             m_discardStatus = status;
             return;
@@ -715,7 +727,10 @@ void HttpSession::onResponseFinished(bool reusable)
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.countResponse(m_finalStatus);
     bc.latency.record(quint64(m_attemptTimer.nsecsElapsed() / 1000));
-    m_worker->pool().reportResult(*m_backend, m_finalStatus < 500, m_finalStatus >= 500 ? QString::number(m_finalStatus) : QString());
+    if (m_finalStatus < 500)
+        m_attempt.succeeded();
+    else
+        m_attempt.failed(QString::number(m_finalStatus));
     BackendPool::reportLatency(*m_backend, double(m_attemptTimer.nsecsElapsed()) / 1e6, steadyNowMs());
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") +
                   QString::number(m_finalStatus);
@@ -749,8 +764,9 @@ void HttpSession::finishExchange(int status)
     const bool close = !m_clientKeepAlive || !m_requestComplete || m_worker->shuttingDown();
     m_replay.clear();
     m_replaySent = 0;
+    m_attempt = {}; // finished already, or abandoned here (the exchange ended without the backend's verdict)
     m_backend.reset();
-    m_nextBackend.reset();
+    m_nextAttempt = {};
     m_attemptCount = 0;
     m_responseStarted = false;
     if (close) {

@@ -54,7 +54,7 @@ private:
 
     // upstream side
     void startAttempt();
-    void connectTo(const BackendPtr& backend);
+    void connectTo(AttemptTicket attempt);
     void onUpstreamConnected();
     void onUpstreamError();
     void onUpstreamReadyRead();
@@ -110,9 +110,10 @@ private:
     bool m_sampled = false; // this exchange goes into the trace (decided at its start)
     QString m_why;          // the balancer's explanations, one per pick (sampled exchanges only)
     QString m_stickyName;   // the backend the request's sticky cookie names
-    BackendPtr pickBackend();
+    AttemptTicket pickBackend();
     void explain(const QString& text);
     int m_attemptCount = 0;
+    AttemptTicket m_attempt; // the current attempt's outcome goes here, exactly once (abandoned if none)
     BackendPtr m_backend;
     QTcpSocket* m_upstream = nullptr;
     bool m_upstreamConnected = false;
@@ -121,9 +122,9 @@ private:
     bool m_responseStarted = false; // head sent to the client: no more retries
     http::HttpHead m_response;
     http::NextHopFraming m_downFraming = http::NextHopFraming::None;
-    bool m_discardResponse = false; // a status we retry on: drop this response, go to m_nextBackend
+    bool m_discardResponse = false; // a status we retry on: drop this response, go to m_nextAttempt
     int m_discardStatus = 0;
-    BackendPtr m_nextBackend;
+    AttemptTicket m_nextAttempt; // picked while discarding a response, taken up by failAttempt
     bool m_interimResponse = false;
     QByteArray m_badResponse; // why a response head was refused (an unasked-for 101)
     bool m_responseDone = false;

@@ -104,11 +104,12 @@ void TcpSession::startAttempt()
 {
     PickContext context;
     context.clientAddress = m_peer;
-    BackendPtr b = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
-    if (!b) {
+    m_attempt = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
+    if (!m_attempt) {
         giveUp(m_attempts.isEmpty() ? QStringLiteral("no backend available") : m_attempts + QStringLiteral(" → no backend left"));
         return;
     }
+    const BackendPtr b = m_attempt.backend();
     m_backend = b;
     m_tried.append(b->id);
     ++m_attemptCount;
@@ -183,7 +184,7 @@ void TcpSession::onConnectResult()
     bc.add(bc.connections);
     bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
     m_worker->pool().markSuccess(*m_backend);
-    m_worker->pool().reportResult(*m_backend, true);
+    m_attempt.succeeded();
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": connected");
     startRelay();
 }
@@ -199,7 +200,7 @@ void TcpSession::failAttempt(const QString& reason)
     m_worker->metrics().listener.add(m_worker->metrics().listener.connectFailures);
     m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
     m_worker->pool().markConnectFailure(*m_backend);
-    m_worker->pool().reportResult(*m_backend, false, reason);
+    m_attempt.failed(reason);
     const BackendPtr failed = std::exchange(m_backend, nullptr);
     if (m_attemptCount <= m_worker->settings().retries && m_worker->settings().retryOnConnectFailure) {
         m_worker->events().append(LabEvent::Kind::Failover,
@@ -342,6 +343,7 @@ void TcpSession::finish()
         return;
     m_finished = true;
     m_timer->stop();
+    m_attempt.abandon(); // the client left while connecting: no verdict (after a connect: nothing to do)
     if (m_backend) {
         m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
         if (m_connected)

@@ -65,6 +65,7 @@ private:
     Side m_client;
     Side m_upstream;
     QTimer* m_timer; // connect timeout, then idle timeout
+    AttemptTicket m_attempt; // the connect's outcome, reported once (abandoned if the client leaves first)
     BackendPtr m_backend;
     QVarLengthArray<int, 8> m_tried;
     QHostAddress m_peer;            // the client; hash algorithms key on it

@@ -36,6 +36,53 @@ QByteArray servedBy(quint16 port, const QByteArray& path = "/")
     const auto r = httpGet(port, path);
     return r ? r->head.header("X-Served-By") : QByteArray("(no response)");
 }
+
+// A lab whose backend-8001 has an open circuit (opened by 5xx that were retried elsewhere), with a
+// single half-open trial slot and openMs of 1 s; no probes and no ejection get in the way.
+LabConfig breakerLab()
+{
+    LabConfig c = fastLab();
+    c.health.enabled = false;
+    c.outlier.enabled = false;
+    c.breaker.minRequests = 10;
+    c.breaker.openMs = 1000;
+    c.breaker.halfOpenRequests = 1;
+    c.retry.retryOn << QStringLiteral("5xx");
+    return c;
+}
+
+bool openFirstBreaker(RunningLab& r)
+{
+    FaultProfile broken;
+    broken.errorRatePercent = 100;
+    r.lab.setFaults(0, broken);
+    for (int i = 0; i < 40 && r.lab.poolBackend(0)->breakerNow() != CircuitBreaker::State::Open; ++i)
+        httpGet(r.port(), "/");
+    return r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::Open;
+}
+
+// The breaker's marks on a backend's timeline, as letters: o = open, h = half-open, c = closed.
+QString breakerBands(const Backend& b)
+{
+    QString out;
+    for (const HealthMark& m : b.marksSince(0)) {
+        if (m.kind == HealthMark::Kind::BreakerOpen)
+            out += QLatin1Char('o');
+        else if (m.kind == HealthMark::Kind::BreakerHalfOpen)
+            out += QLatin1Char('h');
+        else if (m.kind == HealthMark::Kind::BreakerClosed)
+            out += QLatin1Char('c');
+    }
+    return out;
+}
+
+QStringList healthEvents(const EventLog& events)
+{
+    QStringList out;
+    for (const LabEvent& e : events.since(0))
+        out << e.text;
+    return out;
+}
 } // namespace
 
 class TestHealth : public QObject {
@@ -49,6 +96,11 @@ private Q_SLOTS:
     void perBackendSettingsApplyLive();
     void outlierEjectionRespectsMaxShare();
     void circuitOpensAndRecoversThroughHalfOpen();
+    void halfOpenTrialWhoseClientLeftFreesItsSlot();
+    void discardedRetryDuringHalfOpenDoesNotWedgeIt();
+    void halfOpenTrialRefusedMidExchangeFreesItsSlot();
+    void everyBreakerTransitionIsPublished();
+    void attemptTicketReportsExactlyOnce();
     void slowStartRampsTheShare();
     void drainingLetsASlowRequestFinish();
     void allDownGives503QuicklyWithTheList();
@@ -230,6 +282,189 @@ void TestHealth::circuitOpensAndRecoversThroughHalfOpen()
         QCOMPARE(httpGet(r.port(), "/")->status(), 200);
     QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 3 trial requests succeeded")));
+}
+
+void TestHealth::halfOpenTrialWhoseClientLeftFreesItsSlot()
+{
+    RunningLab r(breakerLab());
+    QVERIFY(openFirstBreaker(r));
+    r.lab.setDraining(1, true); // only backend-8001 is left to pick
+    r.lab.setDraining(2, true);
+    FaultProfile hang;
+    hang.hang = true;
+    r.lab.setFaults(0, hang);
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
+    // The one trial goes out and its client leaves before any answer: no verdict on the backend.
+    TestHttpConnection client;
+    QVERIFY(client.connectTo(r.port()));
+    QVERIFY(client.send(getRequest("/trial")));
+    QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
+    client.socket().abort();
+    QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 0);
+    // Its slot is free at once: the repaired backend gets the next request (before: 503 {"tried":[]}).
+    r.lab.setFaults(0, {});
+    QCOMPARE(servedBy(r.port()), QByteArray("backend-8001"));
+    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QVERIFY(!r.eventContains(QStringLiteral("no trial outcome"))); // freed by its ticket, not by the deadline
+}
+
+void TestHealth::discardedRetryDuringHalfOpenDoesNotWedgeIt()
+{
+    LabConfig c = breakerLab();
+    c.retry.retryOn << QStringLiteral("404");
+    RunningLab r(c);
+    QVERIFY(openFirstBreaker(r));
+    r.lab.setDraining(2, true);
+    FaultProfile notHere;
+    // "/" answers 404 there, and is retried on backend-8002.
+    notHere.onlyPaths << QStringLiteral("/elsewhere");
+    r.lab.setFaults(0, notHere);
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
+    const quint64 before = r.lab.embeddedBackend(0)->counters().requests.load();
+    for (int i = 0; i < 10 && r.lab.embeddedBackend(0)->counters().requests.load() == before; ++i)
+        QCOMPARE(servedBy(r.port()), QByteArray("backend-8002"));
+    QVERIFY(r.lab.embeddedBackend(0)->counters().requests.load() > before); // the trial got its 404
+    // A 404 is an answer: the trial succeeded and the circuit closes (before: half-open with its slot taken).
+    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 1 trial requests succeeded")));
+    QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
+}
+
+void TestHealth::halfOpenTrialRefusedMidExchangeFreesItsSlot()
+{
+    LabConfig c = breakerLab();
+    c.timeouts.upstreamResponseMs = 300;
+    RunningLab r(c);
+    QVERIFY(openFirstBreaker(r));
+    r.lab.setDraining(1, true);
+    r.lab.setDraining(2, true);
+    r.lab.setFaults(0, {});
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
+    // The trial's body stalls: the proxy answers 408 itself, with no verdict on the backend.
+    TestHttpConnection client;
+    QVERIFY(client.connectTo(r.port()));
+    const auto refused =
+        client.request("POST /upload HTTP/1.1\r\nHost: lab\r\nContent-Length: 10\r\n\r\nabc", 5000);
+    QVERIFY(refused);
+    QCOMPARE(refused->status(), 408);
+    QCOMPARE(servedBy(r.port()), QByteArray("backend-8001")); // before: 503 {"tried":[]}
+    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
+}
+
+void TestHealth::everyBreakerTransitionIsPublished()
+{
+    // The pool on a manual clock: each change of the breaker shows as an event, a timeline band, and
+    // in the lock-free mirror, whichever call made it.
+    BackendConfig a;
+    a.name = QStringLiteral("a");
+    a.port = 1;
+    qint64 now = 100'000; // the pool's clock; outlives the pool and its tickets
+    BackendPool pool({a}, QStringLiteral("round-robin"));
+    pool.setClock([&now] { return now; });
+    auto events = std::make_shared<EventLog>();
+    pool.setEventLog(events);
+    OutlierConfig noEjection;
+    noEjection.enabled = false;
+    BreakerConfig breaker;
+    breaker.minRequests = 4;
+    breaker.openMs = 1000;
+    breaker.halfOpenRequests = 1;
+    pool.setPassiveConfig(noEjection, breaker, 0);
+    Backend& b = *pool.byName(QStringLiteral("a"));
+    auto mirrorAgrees = [&b] {
+        QMutexLocker lock(&b.breakerMutex);
+        return b.breakerNow() == b.breaker.state();
+    };
+
+    AttemptTicket late = pool.pick(PickContext{}, {}); // sent while closed, answers after the opening
+    for (int i = 0; i < 4; ++i)
+        pool.pick(PickContext{}, {}).failed(QStringLiteral("500"));
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::Open);
+    QVERIFY(mirrorAgrees());
+    QVERIFY(!pool.pick(PickContext{}, {}));
+
+    // openMs later a late outcome arrives before any pick or housekeeping: the turn to half-open it
+    // triggers is published like any other (before: done silently inside the breaker's getter).
+    now += 1000;
+    late.succeeded();
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::HalfOpen);
+    QVERIFY(mirrorAgrees());
+
+    // A trial that never reports is forgotten by housekeeping openMs later, and says so.
+    AttemptTicket lost = pool.pick(PickContext{}, {});
+    QVERIFY(lost.trial().isTrial());
+    QVERIFY(!pool.pick(PickContext{}, {}));
+    now += 1000;
+    pool.housekeeping(now);
+    AttemptTicket trial = pool.pick(PickContext{}, {});
+    QVERIFY(trial);
+    trial.succeeded();
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::Closed);
+    lost.abandon(); // long forgotten: changes nothing
+
+    for (int i = 0; i < 4; ++i)
+        pool.pick(PickContext{}, {}).failed(QStringLiteral("reset"));
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::Open);
+    breaker.enabled = false;
+    pool.setPassiveConfig(noEjection, breaker, 0);
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::Closed);
+    QVERIFY(mirrorAgrees());
+
+    QCOMPARE(breakerBands(b), QStringLiteral("ohcoc")); // forgetting trials is no new band: still half-open
+    QCOMPARE(healthEvents(*events),
+             QStringList(
+                 {QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: 500)"),
+                  QStringLiteral("a circuit half-open: letting 1 trial requests through"),
+                  QStringLiteral("a circuit still half-open: no trial outcome within 1 s; those trials are "
+                                 "forgotten and new ones may go"),
+                  QStringLiteral("a circuit closed: 1 trial requests succeeded"),
+                  QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: reset)"),
+                  QStringLiteral("a circuit closed: the circuit breaker was switched off")}));
+}
+
+void TestHealth::attemptTicketReportsExactlyOnce()
+{
+    BackendConfig a;
+    a.name = QStringLiteral("a");
+    a.port = 1;
+    qint64 now = 100'000; // the pool's clock; outlives the pool and its tickets
+    BackendPool pool({a}, QStringLiteral("round-robin"));
+    pool.setClock([&now] { return now; });
+    OutlierConfig noEjection;
+    noEjection.enabled = false;
+    BreakerConfig breaker;
+    breaker.minRequests = 4;
+    breaker.openMs = 1000;
+    breaker.halfOpenRequests = 1;
+    pool.setPassiveConfig(noEjection, breaker, 0);
+    Backend& b = *pool.byName(QStringLiteral("a"));
+    for (int i = 0; i < 4; ++i)
+        pool.pickByName(QStringLiteral("a"), {}).failed(QStringLiteral("500"));
+    now += 1000;
+    pool.housekeeping(now);
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::HalfOpen);
+    { // a ticket destroyed without an outcome: abandoned
+        AttemptTicket dropped = pool.pickByName(QStringLiteral("a"), {});
+        QVERIFY(dropped.pending());
+        QVERIFY(!pool.pickByName(QStringLiteral("a"), {})); // the one slot is taken
+    }
+    AttemptTicket first = pool.pick(PickContext{}, {});
+    QVERIFY(first);
+    AttemptTicket moved = std::move(first); // the slot moves with the ticket
+    QVERIFY(!first.pending());
+    first.failed(QStringLiteral("nothing to report")); // an empty ticket reports nothing
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::HalfOpen);
+    moved.abandon();
+    moved.failed(QStringLiteral("too late")); // only the first outcome counts
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::HalfOpen);
+    AttemptTicket replaced = pool.pick(PickContext{}, {});
+    QVERIFY(replaced);
+    replaced = AttemptTicket(); // overwritten without an outcome: abandoned
+    AttemptTicket last = pool.pick(PickContext{}, {});
+    QVERIFY(last);
+    last.succeeded();
+    QCOMPARE(b.breakerNow(), CircuitBreaker::State::Closed);
 }
 
 void TestHealth::slowStartRampsTheShare()

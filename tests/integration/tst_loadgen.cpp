@@ -43,6 +43,7 @@ private Q_SLOTS:
     void consoleReportsUnreachableProxy();
     void consoleHeaderParsing();
     void labAddsAndRemovesBackendsLive();
+    void addingPastTheIdBudgetSaysWhy();
     void labSwitchesProxyOptionsLive();
     void labMovesTheListener();
 };
@@ -256,6 +257,37 @@ void TestLoadGen::consoleHeaderParsing()
     QVERIFY(!ConsoleRequest::parseHeaders(QStringLiteral("Accept text"), &h, &error));
     QVERIFY(error.contains(QStringLiteral("line 1")));
     QVERIFY(!ConsoleRequest::parseHeaders(QStringLiteral("Bad Name: x"), &h, &error));
+}
+
+void TestLoadGen::addingPastTheIdBudgetSaysWhy()
+{
+    // Ids are spent over the lab's life: add and remove until one is left while the pool stays at three.
+    RunningLab r;
+    QString error;
+    for (int i = 0; i < BackendPool::kMaxBackends && r.lab.pool()->idsLeft() > 1; ++i) {
+        const int row = r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error);
+        QVERIFY2(row >= 0, qPrintable(error));
+        r.lab.removeBackend(row);
+    }
+    QCOMPARE(r.lab.pool()->idsLeft(), 1);
+    QCOMPARE(r.lab.backendCount(), 3);
+    // The Add check and the pool agree: the last id can be used, then neither accepts another.
+    const int last = r.lab.addEmbeddedBackend(&error);
+    QVERIFY2(last == 3, qPrintable(error));
+    r.lab.removeBackend(last);
+    QCOMPARE(r.lab.pool()->idsLeft(), 0);
+    QCOMPARE(r.lab.addEmbeddedBackend(&error), -1); // though the pool holds only three
+    QCOMPARE(error, QStringLiteral("cannot add a backend: ") + BackendPool::idBudgetError());
+    QVERIFY2(error.contains(QStringLiteral("used all 256 backend ids")) &&
+                 error.contains(QStringLiteral("removed ones included")),
+             qPrintable(error));
+    QCOMPARE(r.lab.backendCount(), 3);
+    QCOMPARE(r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error), -1);
+    QVERIFY2(error.endsWith(BackendPool::idBudgetError()), qPrintable(error));
+    BackendConfig c;
+    c.name = QStringLiteral("one-more");
+    QVERIFY(!r.lab.pool()->add(c, &error));
+    QCOMPARE(error, QStringLiteral("cannot add one-more: ") + BackendPool::idBudgetError());
 }
 
 void TestLoadGen::labAddsAndRemovesBackendsLive()

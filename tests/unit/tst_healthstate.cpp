@@ -20,7 +20,15 @@ private Q_SLOTS:
     void breakerHalfOpenFailureReopens();
     void breakerDisabledAlwaysAllows();
     void breakerFastSuccessPath();
+    void breakerStateIsARead();
+    void breakerAbandonedTrialFreesItsSlot();
+    void breakerHalfOpenEndsByTime();
+    void breakerIgnoresOutcomesThatWereNoTrials();
+    void breakerSwitchedOffSaysSo();
 };
+
+using Change = CircuitBreaker::Change;
+using State = CircuitBreaker::State;
 
 void TestHealthState::riseFall_data()
 {
@@ -115,8 +123,8 @@ void TestHealthState::breakerOpensOnFailureRatio()
     const qint64 t = 100'000;
     for (QChar c : results)
         b.record(c == QLatin1Char('s'), t);
-    QCOMPARE(b.state(t) == CircuitBreaker::State::Open, open);
-    QCOMPARE(b.allows(t), !open);
+    QCOMPARE(b.state() == CircuitBreaker::State::Open, open);
+    QCOMPARE(b.allows(), !open);
 }
 
 void TestHealthState::breakerForgetsOldFailures()
@@ -129,7 +137,7 @@ void TestHealthState::breakerForgetsOldFailures()
         b.record(true, 111'000);
     for (int i = 0; i < 5; ++i)
         b.record(false, 111'000);
-    QCOMPARE(b.state(111'000), CircuitBreaker::State::Closed);
+    QCOMPARE(b.state(), CircuitBreaker::State::Closed);
     QCOMPARE(b.windowRequests(111'000), 20);
     QCOMPARE(b.windowFailures(111'000), 5);
 }
@@ -142,20 +150,22 @@ void TestHealthState::breakerHalfOpenTrials()
     CircuitBreaker b(c);
     for (int i = 0; i < 20; ++i)
         b.record(false, 0);
-    QCOMPARE(b.state(0), CircuitBreaker::State::Open);
-    QVERIFY(!b.allows(999));
-    bool changed = false;
-    QCOMPARE(b.state(1000, &changed), CircuitBreaker::State::HalfOpen);
-    QVERIFY(changed);
-    for (int i = 0; i < 3; ++i) {
-        QVERIFY(b.allows(1000));
-        b.onPicked(1000);
+    QCOMPARE(b.state(), CircuitBreaker::State::Open);
+    QCOMPARE(b.advance(999), Change::None);
+    QVERIFY(!b.allows());
+    QCOMPARE(b.advance(1000), Change::HalfOpened);
+    QCOMPARE(b.state(), CircuitBreaker::State::HalfOpen);
+    CircuitBreaker::Trial trials[3];
+    for (auto& trial : trials) {
+        QVERIFY(b.allows());
+        trial = b.onPicked(1000);
+        QVERIFY(trial.isTrial());
     }
-    QVERIFY(!b.allows(1000)); // only three trials at a time
-    QVERIFY(!b.record(true, 1001));
-    QVERIFY(!b.record(true, 1002));
-    QVERIFY(b.record(true, 1003));
-    QCOMPARE(b.state(1003), CircuitBreaker::State::Closed);
+    QVERIFY(!b.allows()); // only three trials at a time
+    QCOMPARE(b.record(true, 1001, trials[0]), Change::None);
+    QCOMPARE(b.record(true, 1002, trials[1]), Change::None);
+    QCOMPARE(b.record(true, 1003, trials[2]), Change::Closed);
+    QCOMPARE(b.state(), CircuitBreaker::State::Closed);
     QCOMPARE(b.windowRequests(1003), 0); // a fresh window after closing
 }
 
@@ -166,10 +176,10 @@ void TestHealthState::breakerHalfOpenFailureReopens()
     CircuitBreaker b(c);
     for (int i = 0; i < 20; ++i)
         b.record(false, 0);
-    QCOMPARE(b.state(1500), CircuitBreaker::State::HalfOpen);
-    b.onPicked(1500);
-    QVERIFY(b.record(false, 1500));
-    QCOMPARE(b.state(1500), CircuitBreaker::State::Open);
+    QCOMPARE(b.advance(1500), Change::HalfOpened);
+    const CircuitBreaker::Trial trial = b.onPicked(1500);
+    QCOMPARE(b.record(false, 1500, trial), Change::Reopened);
+    QCOMPARE(b.state(), CircuitBreaker::State::Open);
     QCOMPARE(b.openUntilMs(), 2500);
 }
 
@@ -179,8 +189,9 @@ void TestHealthState::breakerDisabledAlwaysAllows()
     c.enabled = false;
     CircuitBreaker b(c);
     for (int i = 0; i < 100; ++i)
-        QVERIFY(!b.record(false, 0));
-    QVERIFY(b.allows(0));
+        QCOMPARE(b.record(false, 0), Change::None);
+    QVERIFY(b.allows());
+    QVERIFY(!b.onPicked(0).isTrial());
 }
 
 void TestHealthState::breakerFastSuccessPath()
@@ -195,9 +206,124 @@ void TestHealthState::breakerFastSuccessPath()
     // Failures still go through record() and see the fast path's successes in the ratio.
     for (int i = 0; i < 9; ++i)
         b.record(false, 5'200);
-    QCOMPARE(b.state(5'200), CircuitBreaker::State::Closed); // 9 of 19: under minRequests
-    b.record(false, 5'300);
-    QCOMPARE(b.state(5'300), CircuitBreaker::State::Open); // 10 of 20 failed
+    QCOMPARE(b.state(), CircuitBreaker::State::Closed); // 9 of 19: under minRequests
+    QCOMPARE(b.record(false, 5'300), Change::Opened);
+    QCOMPARE(b.state(), CircuitBreaker::State::Open); // 10 of 20 failed
+}
+
+namespace {
+BreakerConfig breakerConfig(int openMs, int halfOpenRequests)
+{
+    BreakerConfig c;
+    c.openMs = openMs;
+    c.halfOpenRequests = halfOpenRequests;
+    return c;
+}
+
+// Opens a breaker with default thresholds at t = 0 (20 failures).
+void openAtZero(CircuitBreaker& b)
+{
+    for (int i = 0; i < 20; ++i)
+        b.record(false, 0);
+    QCOMPARE(b.state(), CircuitBreaker::State::Open);
+}
+} // namespace
+
+void TestHealthState::breakerStateIsARead()
+{
+    // Reading never changes the state, however late it is: only advance() does, and says so once.
+    CircuitBreaker b(breakerConfig(1000, 1));
+    openAtZero(b);
+    const CircuitBreaker& view = b;
+    QCOMPARE(view.state(), State::Open);
+    QVERIFY(!view.allows());
+    // A request sent before it opened answers late: counted nowhere, and no silent turn to half-open.
+    QCOMPARE(b.record(true, 5000), Change::None);
+    QCOMPARE(b.record(false, 5000), Change::None);
+    QCOMPARE(view.state(), State::Open);
+    QCOMPARE(b.advance(5000), Change::HalfOpened);
+    QCOMPARE(b.advance(5000), Change::None);
+    QCOMPARE(view.state(), State::HalfOpen);
+}
+
+void TestHealthState::breakerAbandonedTrialFreesItsSlot()
+{
+    // Two trial slots; a trial whose outcome never comes (client gone) gives its slot back and counts
+    // neither way: still two successes needed, and no reopening.
+    CircuitBreaker b(breakerConfig(1000, 2));
+    openAtZero(b);
+    QCOMPARE(b.advance(1000), Change::HalfOpened);
+    const CircuitBreaker::Trial first = b.onPicked(1000);
+    const CircuitBreaker::Trial second = b.onPicked(1000);
+    QVERIFY(!b.allows());
+    QCOMPARE(b.trialsInFlight(), 2);
+    b.abandon(first);
+    QCOMPARE(b.trialsInFlight(), 1);
+    QVERIFY(b.allows());
+    QCOMPARE(b.state(), State::HalfOpen);
+    const CircuitBreaker::Trial third = b.onPicked(1001);
+    QVERIFY(!b.allows());
+    QCOMPARE(b.record(true, 1002, second), Change::None); // one success of two
+    QVERIFY(!b.allows());                                 // one out, one success: both slots used
+    b.abandon(third);
+    QVERIFY(b.allows());
+    const CircuitBreaker::Trial fourth = b.onPicked(1003);
+    QCOMPARE(b.record(true, 1004, fourth), Change::Closed);
+}
+
+void TestHealthState::breakerHalfOpenEndsByTime()
+{
+    // One slot; its trial never reports. openMs after it went out the trial is forgotten and a new one
+    // may go; the forgotten one's late verdict still counts, but its late abandon frees nothing.
+    CircuitBreaker b(breakerConfig(1000, 1));
+    openAtZero(b);
+    QCOMPARE(b.advance(1000), Change::HalfOpened);
+    QCOMPARE(b.advance(50'000), Change::None); // no trial out: nothing to forget, it just waits for traffic
+    const CircuitBreaker::Trial lost = b.onPicked(50'000);
+    QVERIFY(!b.allows());
+    QCOMPARE(b.advance(50'999), Change::None);
+    QVERIFY(!b.allows());
+    QCOMPARE(b.advance(51'000), Change::TrialsRenewed);
+    QCOMPARE(b.state(), State::HalfOpen);
+    QVERIFY(b.allows());
+    const CircuitBreaker::Trial fresh = b.onPicked(51'000);
+    QVERIFY(fresh.round != lost.round);
+    b.abandon(lost); // late and forgotten: the fresh trial keeps the slot
+    QVERIFY(!b.allows());
+    QCOMPARE(b.record(false, 51'500, lost), Change::Reopened); // but a late failure is still a failure
+    QCOMPARE(b.state(), State::Open);
+    QCOMPARE(b.openUntilMs(), 52'500);
+    // The next half-open period: a trial from the previous one no longer counts at all.
+    QCOMPARE(b.advance(52'500), Change::HalfOpened);
+    QCOMPARE(b.record(false, 52'600, fresh), Change::None);
+    QCOMPARE(b.state(), State::HalfOpen);
+}
+
+void TestHealthState::breakerIgnoresOutcomesThatWereNoTrials()
+{
+    // While half-open only trials speak: a request sent while it was still closed proves nothing now.
+    CircuitBreaker b(breakerConfig(1000, 1));
+    openAtZero(b);
+    QCOMPARE(b.advance(1000), Change::HalfOpened);
+    QCOMPARE(b.record(false, 1100), Change::None);
+    QCOMPARE(b.record(true, 1100), Change::None);
+    QCOMPARE(b.state(), State::HalfOpen);
+    const CircuitBreaker::Trial trial = b.onPicked(1200);
+    QCOMPARE(b.record(true, 1300, trial), Change::Closed);
+    b.abandon(trial); // after closing: nothing to free, nothing changes
+    QCOMPARE(b.state(), State::Closed);
+}
+
+void TestHealthState::breakerSwitchedOffSaysSo()
+{
+    CircuitBreaker b(breakerConfig(1000, 1));
+    openAtZero(b);
+    BreakerConfig off = b.config();
+    off.enabled = false;
+    QCOMPARE(b.setConfig(off), Change::SwitchedOff);
+    QCOMPARE(b.state(), State::Closed);
+    QCOMPARE(b.setConfig(off), Change::None);
+    QVERIFY(b.allows());
 }
 
 QTEST_GUILESS_MAIN(TestHealthState)
