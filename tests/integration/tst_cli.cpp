@@ -38,9 +38,9 @@ void TestCli::refusedWithAPreciseError_data()
 {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QString>("expectedInError");
-    const QString dup = write(QStringLiteral("dup.json"), "{\"backends\": [{\"port\": 22001,\n  \"port\": 22002}]}");
+    const QString dup = write(QStringLiteral("dup.json"), "{\"listeners\": [{\"port\": 0}],\n \"backends\": [{\"port\": 22001,\n  \"port\": 22002}]}");
     const QString empty = write(QStringLiteral("empty.json"), R"({"listeners": [{"port": 0}], "backends": []})");
-    const QString host = write(QStringLiteral("host.json"), R"({"backends": [{"host": "not a host", "port": 22001}]})");
+    const QString host = write(QStringLiteral("host.json"), R"({"listeners": [{"port": 0}], "backends": [{"host": "not a host", "port": 22001}]})");
     QTest::newRow("backend with a blank host") << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral(" :22001")})
                                                << "--backend ' :22001': the host must be an IP address or a host name";
     QTest::newRow("backend host with spaces") << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral("not a host:22001")})
@@ -48,7 +48,7 @@ void TestCli::refusedWithAPreciseError_data()
     QTest::newRow("config host with spaces") << args({QStringLiteral("serve"), QStringLiteral("--config"), host})
                                              << host + QStringLiteral(": backends[0].host: must be an IP address or a host name");
     QTest::newRow("duplicate key") << args({QStringLiteral("serve"), QStringLiteral("--config"), dup})
-                                   << dup + QStringLiteral(": backends[0].port: appears twice in one object (lines 1 and 2)");
+                                   << dup + QStringLiteral(": backends[0].port: appears twice in one object (lines 2 and 3)");
     QTest::newRow("empty backends") << args({QStringLiteral("serve"), QStringLiteral("--config"), empty})
                                     << empty + QStringLiteral(": backends: none; serving needs at least one backend");
     QTest::newRow("error rate nan") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"), QStringLiteral("--error-rate"), QStringLiteral("nan")})
