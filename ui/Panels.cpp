@@ -259,7 +259,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_address->setToolTip(tr("The IP address the proxy listens on (127.0.0.1: this machine only)."));
     m_address->setMaximumWidth(100);
     m_address->setObjectName(QStringLiteral("listenerAddress"));
-    m_address->setPlaceholderText(tr("no HTTP listener"));
+    m_address->setPlaceholderText(tr("no HTTP")); // the field is narrow; the tooltip and status bar say more
     m_port->setObjectName(QStringLiteral("listenerPort"));
     m_startStop->setObjectName(QStringLiteral("proxyStartStop"));
     m_apply->setToolTip(tr("Apply the listener, retries and timeouts to the running proxy (a new port re-listens)."));

@@ -651,7 +651,7 @@ void TestMainWindow::labWithoutHttpListenerSaysSo()
     auto* address = w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("listenerAddress"));
     QVERIFY(!address->isEnabled());
     QVERIFY(address->text().isEmpty());
-    QCOMPARE(address->placeholderText(), QStringLiteral("no HTTP listener"));
+    QCOMPARE(address->placeholderText(), QStringLiteral("no HTTP"));
     QPushButton* startStop = buttonNamed(w, QStringLiteral("proxyStartStop"));
     QVERIFY(startStop->isEnabled());
     QCOMPARE(startStop->text(), QStringLiteral("Stop proxy"));
