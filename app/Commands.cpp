@@ -171,6 +171,12 @@ bool parseBackendSpec(const QString& spec, BackendConfig* out, QString* error)
     b.host = address.left(colon);
     if (b.host.startsWith(QLatin1Char('[')) && b.host.endsWith(QLatin1Char(']')))
         b.host = b.host.mid(1, b.host.size() - 2);
+    if (!validBackendHost(b.host)) {
+        *error = QStringLiteral("--backend '%1': the host must be an IP address or a host name such as backend.example "
+                                "(letters, digits, '-', '_' and '.'; got '%2')")
+                     .arg(spec, b.host);
+        return false;
+    }
     b.port = port;
     b.name = QStringLiteral("backend-%1").arg(port);
     for (qsizetype i = 1; i < parts.size(); ++i) {
@@ -339,8 +345,14 @@ int runServe(int argc, char** argv)
         if (healthFlags) // health settings on the command line win over a backend's own in the config
             b.health = std::nullopt;
     }
-    if (config.listeners.isEmpty()) {
-        printErr(QStringLiteral("balancer-lab serve: the config has no listener; add one or pass --listen"));
+    // A file may describe a lab still being built (the window saves one without backends); serving it
+    // needs a listener for clients and a backend for their requests.
+    const QStringList problems = problemsForServing(config);
+    if (!problems.isEmpty()) {
+        const QString source = parser.isSet(configOption) ? parser.value(configOption) + QStringLiteral(": ") : QString();
+        for (const QString& p : problems)
+            printErr(QStringLiteral("balancer-lab serve: ") + source + p);
+        printErr(QStringLiteral("Add them to the config, or pass --listen IP:PORT / --backend HOST:PORT."));
         return ExitUsage;
     }
 
@@ -396,7 +408,7 @@ int runBackend(int argc, char** argv)
     if (parser.isSet(errorRate)) {
         bool ok = false;
         faults.errorRatePercent = parser.value(errorRate).toDouble(&ok);
-        if (!ok || faults.errorRatePercent < 0 || faults.errorRatePercent > 100) {
+        if (!ok || !(faults.errorRatePercent >= 0 && faults.errorRatePercent <= 100)) { // "nan" parses as NaN
             printErr(QStringLiteral("balancer-lab: --error-rate must be a number from 0 to 100 (got '%1')").arg(parser.value(errorRate)));
             return ExitUsage;
         }

@@ -122,7 +122,7 @@ int main(int argc, char** argv)
         probe.start(10);
         wrk.start(QStringLiteral("wrk"), {QStringLiteral("-t") + parser.value(threads), QStringLiteral("-c") + parser.value(connections),
                                           QStringLiteral("-d%1s").arg(durationS),
-                                          QStringLiteral("http://127.0.0.1:%1/").arg(theLab.proxy()->port())});
+                                          QStringLiteral("http://127.0.0.1:%1/").arg(theLab.httpProxy()->port())});
     });
     return app.exec();
 }

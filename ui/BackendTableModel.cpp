@@ -124,6 +124,11 @@ QColor BackendTableModel::stateColor(RowState s)
     return {};
 }
 
+QColor BackendTableModel::healthColor(HealthVerdict v)
+{
+    return v == HealthVerdict::Failing ? QColor(0xf2, 0xa0, 0xa0) : QColor();
+}
+
 BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* history) const
 {
     Row r;
@@ -169,14 +174,19 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
     }
     if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
         if (const auto h = checker->status(r.name)) {
-            if (!h->checking)
-                r.health = tr("off");
-            else if (h->probes == 0)
-                r.health = tr("…");
-            else if (h->up)
+            r.healthVerdict = !h->checking     ? HealthVerdict::Off
+                              : h->probes == 0 ? HealthVerdict::Pending
+                              : h->up          ? HealthVerdict::Passing
+                                               : HealthVerdict::Failing;
+            switch (r.healthVerdict) {
+            case HealthVerdict::Unknown: break;
+            case HealthVerdict::Off: r.health = tr("off"); break;
+            case HealthVerdict::Pending: r.health = tr("…"); break;
+            case HealthVerdict::Passing:
                 r.health = h->failuresInARow ? tr("ok · %1/%2 failed").arg(h->failuresInARow).arg(h->fall) : tr("ok");
-            else
-                r.health = tr("fail · %1/%2 passed").arg(h->passesInARow).arg(h->rise);
+                break;
+            case HealthVerdict::Failing: r.health = tr("fail · %1/%2 passed").arg(h->passesInARow).arg(h->rise); break;
+            }
             r.healthDetail = h->probes ? tr("Last probe (%1 %2): %3").arg(h->config.type, h->config.type == QLatin1String("http") ? h->config.path : QString(), h->lastDetail)
                                        : tr("No probe yet.");
         }
@@ -258,13 +268,15 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
         }
     }
     if (role == Qt::BackgroundRole) {
-        if (index.column() == Health && !r.health.startsWith(QLatin1String("ok")) && r.health != QLatin1String("off") && r.health != QLatin1String("…"))
-            return QBrush(QColor(0xf2, 0xa0, 0xa0));
+        if (index.column() == Health && healthColor(r.healthVerdict).isValid())
+            return QBrush(healthColor(r.healthVerdict));
         if (index.column() == State)
             return QBrush(stateColor(r.state));
         if (r.state == RowState::Stopped || r.state == RowState::Down || r.state == RowState::Unhealthy)
             return QBrush(QColor(0xfb, 0xe3, 0xe3)); // the whole row reads red
     }
+    if (role == HealthVerdictRole && index.column() == Health)
+        return int(r.healthVerdict);
     if (role == Qt::ForegroundRole && index.column() == Errors && r.errors > 0)
         return QBrush(QColor(0xb0, 0x20, 0x20));
     if (role == Qt::TextAlignmentRole && index.column() >= Weight && index.column() <= P99)

@@ -40,10 +40,15 @@ public:
         Up, Down, Draining, Drained, Stopped, Stopping, Refusing, Hanging, External,
         Unhealthy, Ejected, CircuitOpen, HalfOpen, SlowStart
     };
+    // The active probes' verdict on a row; the Health cell's colour follows this, never its (translated) text.
+    enum class HealthVerdict { Unknown, Off, Pending, Passing, Failing };
+    // Qt::UserRole on the Health column: the row's HealthVerdict as an int.
+    static constexpr int HealthVerdictRole = Qt::UserRole;
     struct Row {
         RowState state = RowState::External;
         QString name;
         QString address;
+        HealthVerdict healthVerdict = HealthVerdict::Unknown;
         QString health;            // "ok", "ok · 1 of 3 failed", "fail · 1 of 2 passed", "off"
         QString healthDetail;      // the last probe's result
         int weight = 1;
@@ -60,6 +65,8 @@ public:
     static QString stateText(RowState s);
     static QString stateExplanation(RowState s);
     static QColor stateColor(RowState s);
+    // The Health cell's background; invalid (no fill) unless the probes are failing.
+    static QColor healthColor(HealthVerdict v);
 
 Q_SIGNALS:
     // Rows were inserted, removed or reset: the window re-creates the Start/Stop buttons.

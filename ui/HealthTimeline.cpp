@@ -4,6 +4,7 @@
 #include "lab/Lab.h"
 
 #include <QPainter>
+#include <algorithm>
 
 namespace lab {
 
@@ -18,7 +19,84 @@ const QColor kSlow(0xb8, 0xdc, 0xf4);
 constexpr int kLabelWidth = 110;
 constexpr int kLane = 30;
 constexpr int kLegend = 50;
+
+// Bands nest by height, so one drawn later never hides an earlier state entirely.
+int bandInset(HealthBand::Kind kind)
+{
+    switch (kind) {
+    case HealthBand::Kind::Down: return 8;
+    case HealthBand::Kind::Ejected: return 12;
+    case HealthBand::Kind::CircuitOpen:
+    case HealthBand::Kind::HalfOpen: return 16;
+    case HealthBand::Kind::SlowStart: return 20;
+    }
+    return 8;
+}
 } // namespace
+
+QColor HealthTimeline::bandColor(HealthBand::Kind kind)
+{
+    switch (kind) {
+    case HealthBand::Kind::Down: return kDown;
+    case HealthBand::Kind::Ejected: return kEjected;
+    case HealthBand::Kind::CircuitOpen: return kOpen;
+    case HealthBand::Kind::HalfOpen: return kHalfOpen;
+    case HealthBand::Kind::SlowStart: return kSlow;
+    }
+    return {};
+}
+
+std::vector<HealthBand> HealthTimeline::bands(const std::vector<HealthMark>& marks, qint64 nowMs, qint64 ejectedUntilMs,
+                                              int slowStartMs)
+{
+    std::vector<HealthBand> out;
+    auto close = [&](qint64& since, HealthBand::Kind kind, qint64 endMs) {
+        if (since >= 0)
+            out.push_back({kind, since, endMs});
+        since = -1;
+    };
+    qint64 downSince = -1, ejectedSince = -1, openSince = -1, halfSince = -1;
+    for (const HealthMark& m : marks) {
+        switch (m.kind) {
+        case HealthMark::Kind::Down:
+            if (downSince < 0)
+                downSince = m.atMs;
+            break;
+        case HealthMark::Kind::Up: close(downSince, HealthBand::Kind::Down, m.atMs); break;
+        case HealthMark::Kind::Ejected:
+            close(ejectedSince, HealthBand::Kind::Ejected, m.atMs);
+            ejectedSince = m.atMs;
+            break;
+        case HealthMark::Kind::Returned: close(ejectedSince, HealthBand::Kind::Ejected, m.atMs); break;
+        case HealthMark::Kind::BreakerOpen:
+            close(halfSince, HealthBand::Kind::HalfOpen, m.atMs);
+            if (openSince < 0)
+                openSince = m.atMs;
+            break;
+        case HealthMark::Kind::BreakerHalfOpen:
+            close(openSince, HealthBand::Kind::CircuitOpen, m.atMs);
+            if (halfSince < 0)
+                halfSince = m.atMs;
+            break;
+        case HealthMark::Kind::BreakerClosed:
+            close(openSince, HealthBand::Kind::CircuitOpen, m.atMs);
+            close(halfSince, HealthBand::Kind::HalfOpen, m.atMs);
+            break;
+        case HealthMark::Kind::SlowStart:
+            if (slowStartMs > 0)
+                out.push_back({HealthBand::Kind::SlowStart, m.atMs, m.atMs + slowStartMs});
+            break;
+        case HealthMark::Kind::ProbePassed:
+        case HealthMark::Kind::ProbeFailed: break;
+        }
+    }
+    close(downSince, HealthBand::Kind::Down, nowMs);
+    close(ejectedSince, HealthBand::Kind::Ejected, ejectedUntilMs ? qMin(nowMs, ejectedUntilMs) : nowMs);
+    close(openSince, HealthBand::Kind::CircuitOpen, nowMs);
+    close(halfSince, HealthBand::Kind::HalfOpen, nowMs);
+    std::stable_sort(out.begin(), out.end(), [](const HealthBand& a, const HealthBand& b) { return a.kind < b.kind; });
+    return out;
+}
 
 HealthTimeline::HealthTimeline(Lab* lab, QWidget* parent)
     : QWidget(parent)
@@ -75,62 +153,19 @@ void HealthTimeline::paintEvent(QPaintEvent*)
         if (!b)
             continue;
         const std::vector<HealthMark>& marks = timelines[size_t(i)];
-        // Bands from state changes (a band still open at the end runs to now).
-        auto band = [&](qint64 start, qint64 end, const QColor& c, int inset) {
-            if (end < from || start > now)
-                return;
-            const int x0 = xOf(qMax(start, from));
-            const int x1 = qMax(x0 + 1, xOf(qMin(end, now)));
-            p.fillRect(QRect(x0, lane.top() + inset, x1 - x0, lane.height() - inset), c);
-        };
-        qint64 downSince = -1, ejectedSince = -1, openSince = -1, halfSince = -1;
-        for (const HealthMark& m : marks) {
-            switch (m.kind) {
-            case HealthMark::Kind::Down: downSince = m.atMs; break;
-            case HealthMark::Kind::Up:
-                if (downSince >= 0)
-                    band(downSince, m.atMs, kDown, 8);
-                downSince = -1;
-                break;
-            case HealthMark::Kind::Ejected: ejectedSince = m.atMs; break;
-            case HealthMark::Kind::Returned:
-                if (ejectedSince >= 0)
-                    band(ejectedSince, m.atMs, kEjected, 12);
-                ejectedSince = -1;
-                break;
-            case HealthMark::Kind::BreakerOpen:
-                if (halfSince >= 0)
-                    band(halfSince, m.atMs, kHalfOpen, 16);
-                halfSince = -1;
-                openSince = m.atMs;
-                break;
-            case HealthMark::Kind::BreakerHalfOpen:
-                if (openSince >= 0)
-                    band(openSince, m.atMs, kOpen, 16);
-                openSince = -1;
-                halfSince = m.atMs;
-                break;
-            case HealthMark::Kind::BreakerClosed:
-                if (halfSince >= 0)
-                    band(halfSince, m.atMs, kHalfOpen, 16);
-                halfSince = -1;
-                break;
-            case HealthMark::Kind::SlowStart:
-                if (slowMs > 0)
-                    band(m.atMs, m.atMs + slowMs, kSlow, 20);
-                break;
-            case HealthMark::Kind::ProbePassed:
-            case HealthMark::Kind::ProbeFailed: break;
-            }
+        const std::vector<HealthBand> laneBands = bands(marks, now, b->ejectedUntilMs.load(), slowMs);
+        const HealthBand* previous = nullptr;
+        for (const HealthBand& band : laneBands) {
+            // Two bands of a kind that touch stay two: the later one starts after a 2 px gap.
+            const bool touches = previous && previous->kind == band.kind && previous->toMs == band.fromMs;
+            previous = &band;
+            if (band.toMs < from || band.fromMs > now)
+                continue;
+            const int x0 = xOf(qMax(band.fromMs, from)) + (touches ? 2 : 0);
+            const int x1 = qMax(x0 + 1, xOf(qMin(band.toMs, now)));
+            const int inset = bandInset(band.kind);
+            p.fillRect(QRect(x0, lane.top() + inset, x1 - x0, lane.height() - inset), bandColor(band.kind));
         }
-        if (downSince >= 0)
-            band(downSince, now, kDown, 8);
-        if (ejectedSince >= 0)
-            band(ejectedSince, qMin(now, b->ejectedUntilMs.load() ? b->ejectedUntilMs.load() : now), kEjected, 12);
-        if (openSince >= 0)
-            band(openSince, now, kOpen, 16);
-        if (halfSince >= 0)
-            band(halfSince, now, kHalfOpen, 16);
         // Probe ticks on top.
         for (const HealthMark& m : marks) {
             if (m.atMs < from || (m.kind != HealthMark::Kind::ProbePassed && m.kind != HealthMark::Kind::ProbeFailed))

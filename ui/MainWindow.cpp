@@ -380,7 +380,7 @@ void MainWindow::refresh()
     m_history.push(m_lab->snapshot());
     m_model->refresh(m_history);
     pollEvents();
-    if (Proxy* p = m_lab->proxy())
+    if (Proxy* p = m_lab->httpProxy())
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
     m_trafficPanel->refresh();
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
@@ -423,6 +423,8 @@ void MainWindow::updateStatus()
     }
     if (listeners.isEmpty())
         listeners << tr("no proxy running");
+    if (!m_lab->hasHttpListener())
+        listeners << tr("no HTTP listener (console and traffic need one)");
     QString text = tr("%1 · %2").arg(listeners.join(QStringLiteral(", ")), m_lab->config().algorithm);
     if (!m_history.isEmpty()) {
         const TrafficStats& l = m_history.latest().listener;

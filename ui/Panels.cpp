@@ -9,6 +9,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -49,6 +50,13 @@ QCheckBox* check(const QString& text, const QString& tip)
 }
 
 } // namespace
+
+QString noHttpListenerText()
+{
+    return QCoreApplication::translate("lab::Panels", "<b>No HTTP listener</b> in this lab (its listeners relay TCP): the "
+                                                      "console and the traffic generator send HTTP. Add a listener with "
+                                                      "\"kind\": \"http\" to the lab's config to use them.");
+}
 
 // ---- BackendPanel -------------------------------------------------------------------------------------
 
@@ -250,6 +258,9 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
 {
     m_address->setToolTip(tr("The IP address the proxy listens on (127.0.0.1: this machine only)."));
     m_address->setMaximumWidth(100);
+    m_address->setObjectName(QStringLiteral("listenerAddress"));
+    m_address->setPlaceholderText(tr("no HTTP")); // the field is narrow; the tooltip and status bar say more
+    m_port->setObjectName(QStringLiteral("listenerPort"));
     m_startStop->setObjectName(QStringLiteral("proxyStartStop"));
     m_apply->setToolTip(tr("Apply the listener, retries and timeouts to the running proxy (a new port re-listens)."));
     m_algorithm->setObjectName(QStringLiteral("algorithm"));
@@ -354,13 +365,19 @@ void ProxyPanel::reload()
             break;
         }
     }
-    m_address->setText(http ? http->address : QStringLiteral("127.0.0.1"));
-    Proxy* p = m_lab->proxy();
-    m_port->setValue(p && p->isListening() ? p->port() : http ? http->port : 8000);
+    // The address and port here are the first HTTP listener's, wherever it is in the list; a lab of TCP
+    // relays only has none to show, and says so.
+    m_address->setText(http ? http->address : QString());
+    m_address->setEnabled(http != nullptr);
+    m_address->setToolTip(http ? tr("The IP address the HTTP listener listens on (127.0.0.1: this machine only).")
+                               : noHttpListenerText());
+    Proxy* p = m_lab->httpProxy();
+    m_port->setValue(p && p->isListening() ? p->port() : http ? http->port : 0);
+    m_port->setEnabled(http != nullptr);
     const bool running = m_lab->proxiesRunning();
     m_startStop->setText(running ? tr("Stop proxy") : tr("Start proxy"));
     m_startStop->setToolTip(running ? tr("Stop accepting; requests in flight get 2 s to finish.") : tr("Start listening for clients."));
-    m_startStop->setEnabled(http != nullptr);
+    m_startStop->setEnabled(!c.listeners.isEmpty());
     m_algorithm->setCurrentIndex(m_algorithm->findData(c.algorithm));
     m_hashKey->setText(c.hashKey);
     m_hashKey->setEnabled(c.algorithm == QLatin1String("ring-hash") || c.algorithm == QLatin1String("maglev"));
@@ -473,7 +490,11 @@ void TrafficPanel::toggle()
         refresh();
         return;
     }
-    Proxy* p = m_lab->proxy();
+    if (!m_lab->hasHttpListener()) {
+        m_totals->setText(noHttpListenerText());
+        return;
+    }
+    Proxy* p = m_lab->httpProxy();
     if (!p || !p->isListening()) {
         m_totals->setText(tr("The proxy is not running: start it first."));
         return;
@@ -513,8 +534,12 @@ void TrafficPanel::refresh()
     for (QWidget* w : std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path})
         w->setEnabled(!running);
     m_progress->setValue(int(t.progress() * 1000));
+    const bool http = m_lab->hasHttpListener();
+    m_start->setEnabled(running || http);
     if (t.sent == 0 && !running) {
-        if (m_totals->text().isEmpty())
+        if (!http)
+            m_totals->setText(noHttpListenerText());
+        else if (m_totals->text().isEmpty() || m_totals->text() == noHttpListenerText())
             m_totals->setText(tr("Start a run to send requests through the proxy and watch the board and charts."));
         return;
     }
@@ -601,11 +626,28 @@ ConsolePanel::ConsolePanel(Lab* lab, QWidget* parent)
     connect(m_send, &QPushButton::clicked, this, &ConsolePanel::send);
     connect(m_path, &QLineEdit::returnPressed, this, &ConsolePanel::send);
     connect(m_client, &ConsoleClient::finished, this, &ConsolePanel::show);
+    connect(m_lab, &Lab::labReset, this, &ConsolePanel::updateTarget);
+    connect(m_lab, &Lab::proxyStateChanged, this, &ConsolePanel::updateTarget);
+    updateTarget();
+}
+
+void ConsolePanel::updateTarget()
+{
+    const bool http = m_lab->hasHttpListener();
+    m_send->setEnabled(http && !m_busy);
+    if (!http)
+        m_result->setText(noHttpListenerText());
+    else if (m_result->text() == noHttpListenerText())
+        m_result->clear();
 }
 
 void ConsolePanel::send()
 {
-    Proxy* p = m_lab->proxy();
+    if (!m_lab->hasHttpListener()) {
+        m_result->setText(noHttpListenerText());
+        return;
+    }
+    Proxy* p = m_lab->httpProxy();
     if (!p || !p->isListening()) {
         m_result->setText(tr("<b>The proxy is not running</b>: start it first."));
         return;
@@ -627,15 +669,19 @@ void ConsolePanel::send()
         return;
     }
     r.body = m_body->toPlainText().toUtf8();
+    m_busy = true;
     m_send->setEnabled(false);
-    m_result->setText(tr("sending %1 %2 …").arg(QString::fromLatin1(r.method), QString::fromUtf8(r.path).toHtmlEscaped()));
+    m_result->setText(tr("sending %1 %2 to the HTTP listener %3:%4 …")
+                          .arg(QString::fromLatin1(r.method), QString::fromUtf8(r.path).toHtmlEscaped(), r.address.toString())
+                          .arg(r.port));
     m_attempts->clear();
     m_client->send(r);
 }
 
 void ConsolePanel::show(const ConsoleResponse& r)
 {
-    m_send->setEnabled(true);
+    m_busy = false;
+    updateTarget();
     if (!r.error.isEmpty()) {
         m_result->setText(tr("<b>No response</b>: %1").arg(r.error.toHtmlEscaped()));
         m_response->clear();
@@ -659,7 +705,7 @@ void ConsolePanel::show(const ConsoleResponse& r)
 
 void ConsolePanel::lookUpTrace(const QString& token, int triesLeft)
 {
-    Proxy* p = m_lab->proxy();
+    Proxy* p = m_lab->httpProxy();
     const std::optional<TraceEntry> e = p ? p->trace().findToken(token) : std::nullopt;
     if (e) {
         m_attempts->setText(tr("Attempts: %1").arg(e->attempts.isEmpty() ? tr("none (answered by the proxy)") : e->attempts.toHtmlEscaped()) +

@@ -21,6 +21,9 @@ namespace lab {
 class Lab;
 class LoadGenerator;
 
+// What the console, the traffic generator and the proxy bar say in a lab with TCP listeners only.
+QString noHttpListenerText();
+
 // The selected backend's knobs: draining for any backend, and the fault knobs of an embedded one,
 // applied live as they are edited.
 class BackendPanel final : public QWidget {
@@ -137,6 +140,8 @@ Q_SIGNALS:
     void answered();
 
 private:
+    // Enables Send only when the lab has an HTTP listener, and says so when it has none.
+    void updateTarget();
     void send();
     void show(const ConsoleResponse& r);
     void lookUpTrace(const QString& token, int triesLeft);
@@ -151,6 +156,7 @@ private:
     QLabel* m_result;
     QLabel* m_attempts;
     QPlainTextEdit* m_response;
+    bool m_busy = false; // a request is on its way
 };
 
 } // namespace lab

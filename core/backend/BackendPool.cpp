@@ -405,7 +405,11 @@ void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
     }
     const int count = b.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
     const qint64 duration = qMin<qint64>(qint64(m_outlier.baseEjectionMs) * count, m_outlier.maxEjectionMs);
-    b.ejectedUntilMs.store(now + duration, std::memory_order_relaxed);
+    // The last ejection may have run out moments ago without housekeeping (every 100 ms) having marked
+    // its end yet: mark it now, at the time it ended, so the timeline keeps it as a band of its own.
+    const qint64 previousUntil = b.ejectedUntilMs.exchange(now + duration, std::memory_order_relaxed);
+    if (previousUntil != 0)
+        b.mark(HealthMark::Kind::Returned, previousUntil);
     b.consecutiveFailures.store(0, std::memory_order_relaxed);
     b.mark(HealthMark::Kind::Ejected, now);
     log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")

@@ -1,6 +1,7 @@
 #include "LabConfig.h"
 
 #include <QFile>
+#include <QHash>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -28,6 +29,44 @@ bool validHashKey(const QString& key)
     if (key.startsWith(QLatin1String("header:")) || key.startsWith(QLatin1String("cookie:")))
         return validCookieName(key.mid(7));
     return false;
+}
+
+bool validBackendHost(const QString& host)
+{
+    if (host.isEmpty() || host.size() > 253)
+        return false;
+    for (QChar ch : host) {
+        if (ch.isSpace())
+            return false;
+    }
+    if (!QHostAddress(host).isNull())
+        return true;
+    const QStringList labels = host.split(QLatin1Char('.'));
+    for (qsizetype i = 0; i < labels.size(); ++i) {
+        const QString& label = labels[i];
+        if (label.isEmpty()) {
+            if (i > 0 && i == labels.size() - 1)
+                continue; // "backend.example." names the same host
+            return false;
+        }
+        if (label.size() > 63 || label.startsWith(QLatin1Char('-')) || label.endsWith(QLatin1Char('-')))
+            return false;
+        for (QChar ch : label) {
+            if (ch.unicode() >= 128 || !(ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_')))
+                return false;
+        }
+    }
+    return true;
+}
+
+QStringList problemsForServing(const LabConfig& config)
+{
+    QStringList problems;
+    if (config.listeners.isEmpty())
+        problems << QStringLiteral("listeners: none; serving needs at least one listener for clients to connect to");
+    if (config.backends.isEmpty())
+        problems << QStringLiteral("backends: none; serving needs at least one backend to send requests to");
+    return problems;
 }
 
 QStringList knownAlgorithms()
@@ -85,7 +124,8 @@ public:
         if (v.isUndefined())
             return def;
         const double d = v.toDouble(-1e300);
-        if (!v.isDouble() || d != double(qint64(d)) || d < min || d > max) {
+        // Range first: converting an infinite or huge double to an integer is undefined.
+        if (!v.isDouble() || !(d >= min && d <= max) || d != double(qint64(d))) {
             error(QLatin1String(key), QStringLiteral("must be an integer from %1 to %2 (got %3)")
                                           .arg(min).arg(max).arg(describe(v)));
             return def;
@@ -98,7 +138,7 @@ public:
         const QJsonValue v = m_obj.value(QLatin1String(key));
         if (v.isUndefined())
             return def;
-        if (!v.isDouble() || v.toDouble() < min || v.toDouble() > max) {
+        if (!v.isDouble() || !(v.toDouble() >= min && v.toDouble() <= max)) { // no NaN, no infinity
             error(QLatin1String(key),
                   QStringLiteral("must be a number from %1 to %2 (got %3)").arg(min).arg(max).arg(describe(v)));
             return def;
@@ -189,6 +229,135 @@ private:
     QJsonObject m_obj;
     QString m_path;
     QStringList& m_errors;
+};
+
+// QJsonDocument keeps one of two equal keys in an object without a word, so `"port": 8001, "port": 8002`
+// would load as one of them. This scan of the raw text (already parsed, so known to be valid JSON) names
+// every key that repeats within one object by its JSON path and the lines of both. Linear in the text.
+class DuplicateKeyScan {
+public:
+    DuplicateKeyScan(const QByteArray& json, QStringList& errors)
+        : m_json(json)
+        , m_errors(errors)
+    {
+    }
+
+    void run()
+    {
+        if (m_json.startsWith("\xEF\xBB\xBF")) // a UTF-8 byte order mark
+            m_at = 3;
+        value(QString());
+    }
+
+private:
+    bool more() const { return m_at < m_json.size(); }
+    char peek() const { return more() ? m_json[m_at] : '\0'; }
+
+    void skipSpace()
+    {
+        while (more() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r')) {
+            if (peek() == '\n')
+                ++m_line;
+            ++m_at;
+        }
+    }
+
+    void value(const QString& path)
+    {
+        skipSpace();
+        switch (peek()) {
+        case '{': object(path); break;
+        case '[': array(path); break;
+        case '"': string(); break;
+        default: // a number, true, false or null
+            while (more() && !QByteArrayView(",]} \t\r\n").contains(peek()))
+                ++m_at;
+        }
+    }
+
+    void object(const QString& path)
+    {
+        ++m_at; // {
+        QHash<QString, int> lineOfKey;
+        skipSpace();
+        while (more() && peek() != '}') {
+            const int line = m_line;
+            const QString key = string();
+            const QString keyPath = path.isEmpty() ? key : path + QLatin1Char('.') + key;
+            if (const auto first = lineOfKey.constFind(key); first != lineOfKey.cend())
+                m_errors << QStringLiteral("%1: appears twice in one object (lines %2 and %3); each key may appear only once")
+                                .arg(keyPath).arg(*first).arg(line);
+            else
+                lineOfKey.insert(key, line);
+            skipSpace();
+            ++m_at; // :
+            value(keyPath);
+            skipSpace();
+            if (peek() == ',') {
+                ++m_at;
+                skipSpace();
+            }
+        }
+        ++m_at; // }
+    }
+
+    void array(const QString& path)
+    {
+        ++m_at; // [
+        skipSpace();
+        for (int index = 0; more() && peek() != ']'; ++index) {
+            const qsizetype before = m_at;
+            value(QStringLiteral("%1[%2]").arg(path).arg(index));
+            skipSpace();
+            if (peek() == ',')
+                ++m_at;
+            if (m_at == before)
+                break; // not JSON after all: stop rather than spin
+        }
+        ++m_at; // ]
+    }
+
+    // At an opening quote: the decoded string, the closing quote consumed.
+    QString string()
+    {
+        ++m_at;
+        QByteArray utf8;
+        QString out;
+        auto flush = [&] {
+            out += QString::fromUtf8(utf8);
+            utf8.clear();
+        };
+        while (more() && peek() != '"') {
+            const char c = m_json[m_at++];
+            if (c != '\\') {
+                utf8 += c;
+                continue;
+            }
+            const char e = peek();
+            ++m_at;
+            switch (e) {
+            case 'b': utf8 += '\b'; break;
+            case 'f': utf8 += '\f'; break;
+            case 'n': utf8 += '\n'; break;
+            case 'r': utf8 += '\r'; break;
+            case 't': utf8 += '\t'; break;
+            case 'u':
+                flush();
+                out += QChar(char16_t(m_json.mid(m_at, 4).toUShort(nullptr, 16)));
+                m_at += 4;
+                break;
+            default: utf8 += e; // " \ /
+            }
+        }
+        flush();
+        ++m_at; // "
+        return out;
+    }
+
+    const QByteArray& m_json;
+    QStringList& m_errors;
+    qsizetype m_at = 0;
+    int m_line = 1;
 };
 
 QString kindName(ListenerKind k)
@@ -310,6 +479,10 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
             r.error(QStringLiteral("host"),
                     QStringLiteral("an embedded backend listens on an IP address such as 127.0.0.1 (got \"%1\")")
                         .arg(b.host));
+        else if (!validBackendHost(b.host))
+            r.error(QStringLiteral("host"), QStringLiteral("must be an IP address or a host name such as backend.example "
+                                                           "(letters, digits, '-', '_' and '.'; got \"%1\")")
+                                                .arg(b.host));
         if (!r.has("port"))
             r.error(QStringLiteral("port"), QStringLiteral("is required"));
         b.port = r.integer("port", 0, b.embedded ? 0 : 1, 65535);
@@ -445,6 +618,7 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
         return result;
     }
     QStringList errors;
+    DuplicateKeyScan(json, errors).run();
     ObjectReader top(doc.object(), QString(), errors,
                      {QStringLiteral("version"), QStringLiteral("algorithm"), QStringLiteral("listeners"),
                       QStringLiteral("backends"), QStringLiteral("health"), QStringLiteral("outlierDetection"),

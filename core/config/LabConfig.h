@@ -142,9 +142,17 @@ struct LabConfigResult {
 QStringList knownAlgorithms();
 bool validHashKey(const QString& key);
 bool validCookieName(const QString& name);
+// Where an external backend may live: an IP address, or a host name of letters, digits, '-' (and '_',
+// which container and internal names use) in dot-separated labels of 1-63 characters. No spaces.
+bool validBackendHost(const QString& host);
 QStringList knownRetryConditions();
 
 LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName);
+// What `balancer-lab serve` needs beyond a valid config: at least one listener and one backend. The window
+// opens a lab without backends (one is added with + Embedded backend, and File > Save writes such a lab),
+// so this is checked where a lab is served, after the command line's overrides. One line per problem,
+// "<json path>: <what is needed>"; empty when the lab can serve.
+QStringList problemsForServing(const LabConfig& config);
 LabConfigResult loadLabConfig(const QString& fileName);
 QByteArray labConfigToJson(const LabConfig& config);
 bool saveLabConfig(const LabConfig& config, const QString& fileName, QString* error);

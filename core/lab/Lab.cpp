@@ -117,7 +117,9 @@ void Lab::housekeeping()
             Q_EMIT backendStateChanged(i);
         }
     }
-    // Forward every new event (workers' failovers, health transitions) on this thread.
+    // Forward every new event (workers' failovers, health transitions) on this thread, and the summary of
+    // a flood as soon as its second is over (not when the next event happens to arrive).
+    m_events->closeSuppressionWindow();
     const QList<LabEvent> fresh = m_events->since(m_forwardedEvent);
     if (!fresh.isEmpty()) {
         m_forwardedEvent = fresh.last().sequence;
@@ -515,6 +517,24 @@ void Lab::stopProxies(int timeoutMs)
         Q_EMIT proxyStateChanged();
 }
 
+Proxy* Lab::httpProxy() const
+{
+    for (const auto& p : m_proxies) {
+        if (p->settings().kind == ListenerKind::Http)
+            return p.get();
+    }
+    return nullptr;
+}
+
+bool Lab::hasHttpListener() const
+{
+    for (const ListenerConfig& l : m_config.listeners) {
+        if (l.kind == ListenerKind::Http)
+            return true;
+    }
+    return false;
+}
+
 bool Lab::proxiesRunning() const
 {
     for (const auto& p : m_proxies) {
@@ -601,12 +621,14 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
             break;
         }
     }
-    if (listenerIndex >= 0 && (m_config.listeners[listenerIndex].address != listener.address ||
-                               m_config.listeners[listenerIndex].port != listener.port))
+    // A lab without an HTTP listener (TCP relays only) has no listener address here to change.
+    const bool listenerChanged = listenerIndex >= 0 && (m_config.listeners[listenerIndex].address != listener.address ||
+                                                        m_config.listeners[listenerIndex].port != listener.port);
+    if (listenerChanged)
         changes << tr("listener %1:%2").arg(listener.address).arg(listener.port);
     if (changes.isEmpty())
         return true;
-    if (QHostAddress(listener.address).isNull()) {
+    if (listenerChanged && QHostAddress(listener.address).isNull()) {
         if (error)
             *error = tr("listener address must be an IP address (got '%1')").arg(listener.address);
         return false;

@@ -91,7 +91,11 @@ public:
     void stopProxies(int timeoutMs = 5000);
     bool proxiesRunning() const;
     const std::vector<std::unique_ptr<Proxy>>& proxies() const { return m_proxies; }
-    Proxy* proxy() const { return m_proxies.empty() ? nullptr : m_proxies.front().get(); }
+    // The proxy of the first HTTP listener, whatever its place in the list: the one the console, the
+    // traffic generator and the trace talk to. Null when the lab has no HTTP listener (TCP relays only)
+    // or its proxies were never started.
+    Proxy* httpProxy() const;
+    bool hasHttpListener() const;
     std::shared_ptr<BackendPool> pool() const { return m_pool; }
 
     bool setAlgorithm(const QString& algorithm, QString* error);

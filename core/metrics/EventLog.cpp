@@ -12,19 +12,13 @@ EventLog::EventLog(int capacity, int maxPerSecond)
 
 void EventLog::append(LabEvent::Kind kind, const QString& text)
 {
-    const QDateTime now = QDateTime::currentDateTime();
-    const qint64 second = steadyNowMs() / 1000;
+    append(kind, text, QDateTime::currentDateTime(), steadyNowMs());
+}
+
+void EventLog::append(LabEvent::Kind kind, const QString& text, const QDateTime& wallNow, qint64 steadyNowMs)
+{
     QMutexLocker lock(&m_mutex);
-    if (second != m_second) {
-        for (int k = 0; k < kKinds; ++k) {
-            if (m_suppressedThisSecond[size_t(k)] > 0)
-                push(LabEvent::Kind(k), QStringLiteral("%1 more %2 events in the previous second were not logged (limit %3 per second)")
-                                            .arg(m_suppressedThisSecond[size_t(k)]).arg(kindName(LabEvent::Kind(k))).arg(m_maxPerSecond), now);
-        }
-        m_second = second;
-        m_inSecond.fill(0);
-        m_suppressedThisSecond.fill(0);
-    }
+    rollSecond(wallNow, steadyNowMs);
     const size_t k = size_t(kind);
     if (m_inSecond[k] >= m_maxPerSecond) {
         ++m_suppressedThisSecond[k];
@@ -32,7 +26,36 @@ void EventLog::append(LabEvent::Kind kind, const QString& text)
         return;
     }
     ++m_inSecond[k];
-    push(kind, text, now);
+    push(kind, text, wallNow);
+}
+
+void EventLog::closeSuppressionWindow()
+{
+    closeSuppressionWindow(QDateTime::currentDateTime(), steadyNowMs());
+}
+
+void EventLog::closeSuppressionWindow(const QDateTime& wallNow, qint64 steadyNowMs)
+{
+    QMutexLocker lock(&m_mutex);
+    rollSecond(wallNow, steadyNowMs);
+}
+
+void EventLog::rollSecond(const QDateTime& wallNow, qint64 steadyNowMs)
+{
+    const qint64 second = steadyNowMs / 1000;
+    if (second == m_second)
+        return;
+    // The steady second that just ended, on the wall clock: now minus the time since it ended.
+    const QDateTime closedAt = wallNow.addMSecs((m_second + 1) * 1000 - steadyNowMs);
+    for (int k = 0; k < kKinds; ++k) {
+        if (m_suppressedThisSecond[size_t(k)] > 0)
+            push(LabEvent::Kind(k), QStringLiteral("%1 more %2 events in the previous second were not logged (limit %3 per second)")
+                                        .arg(m_suppressedThisSecond[size_t(k)]).arg(kindName(LabEvent::Kind(k))).arg(m_maxPerSecond),
+                 closedAt);
+    }
+    m_second = second;
+    m_inSecond.fill(0);
+    m_suppressedThisSecond.fill(0);
 }
 
 void EventLog::push(LabEvent::Kind kind, const QString& text, const QDateTime& now)

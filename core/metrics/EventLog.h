@@ -21,12 +21,20 @@ struct LabEvent {
 // (the window, ~10 times a second) take what is new as one batch. A flood is cut to maxPerSecond events
 // per second and per kind (so a storm of failovers never hides a health transition); the rest are
 // counted and summarised by one "… were not logged" event, so a failing backend under full load costs
-// a counter increment per request, not a log line.
+// a counter increment per request, not a log line. The summary is written as soon as the second is
+// over — by the next append, or by closeSuppressionWindow(), which the lab's housekeeping calls every
+// 100 ms — and carries the time that second ended, not the time of whatever event came next.
 class EventLog final {
 public:
     explicit EventLog(int capacity = 2000, int maxPerSecond = 20);
 
     void append(LabEvent::Kind kind, const QString& text);
+    // The same with the clocks given: wall time for the event, steady ms for the flood window (tests).
+    void append(LabEvent::Kind kind, const QString& text, const QDateTime& wallNow, qint64 steadyNowMs);
+    // Writes the summary of a finished second that suppressed events, stamped with the wall time that
+    // second ended. Cheap when there is nothing to write (one lock, one compare).
+    void closeSuppressionWindow();
+    void closeSuppressionWindow(const QDateTime& wallNow, qint64 steadyNowMs);
     // Events with sequence > afterSequence, oldest first (at most the ring's capacity).
     QList<LabEvent> since(quint64 afterSequence) const;
     quint64 lastSequence() const;
@@ -36,6 +44,8 @@ public:
 
 private:
     void push(LabEvent::Kind kind, const QString& text, const QDateTime& now);
+    // With m_mutex held: if the clock left m_second, summarise it and start the new second.
+    void rollSecond(const QDateTime& wallNow, qint64 steadyNowMs);
 
     const int m_capacity;
     const int m_maxPerSecond;

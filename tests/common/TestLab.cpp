@@ -30,7 +30,7 @@ RunningLab::RunningLab(LabConfig config)
 
 quint16 RunningLab::port() const
 {
-    return lab.proxy()->port();
+    return lab.proxies().front()->port();
 }
 
 bool RunningLab::eventContains(const QString& text) const

@@ -150,7 +150,7 @@ void TestAlgorithms::traceExplainsEachPick()
         const auto resp = httpGet(r.port(), "/why", "X-Lab-Trace: why-1\r\n");
         QCOMPARE(resp->status(), 200);
         std::optional<TraceEntry> e;
-        QTRY_VERIFY((e = r.lab.proxy()->trace().findToken(QStringLiteral("why-1"))).has_value());
+        QTRY_VERIFY((e = r.lab.httpProxy()->trace().findToken(QStringLiteral("why-1"))).has_value());
         QVERIFY2(e->why.endsWith(QStringLiteral("→ ") + QString::fromUtf8(resp->head.header("X-Served-By"))) ||
                      e->why.contains(QStringLiteral("→ ") + QString::fromUtf8(resp->head.header("X-Served-By")) + QLatin1Char(' ')),
                  qPrintable(algorithm + QStringLiteral(": ") + e->why));

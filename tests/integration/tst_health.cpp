@@ -102,6 +102,7 @@ private Q_SLOTS:
     void everyBreakerTransitionIsPublished();
     void attemptTicketReportsExactlyOnce();
     void slowStartRampsTheShare();
+    void reEjectionBeforeHousekeepingKeepsBothOnTheTimeline();
     void drainingLetsASlowRequestFinish();
     void allDownGives503QuicklyWithTheList();
     void panicRoutesToAllWhenMostFailTheirProbes();
@@ -499,6 +500,46 @@ void TestHealth::slowStartRampsTheShare()
     pool.housekeeping(steadyNowMs());
     QCOMPARE(ba.slowStartSinceMs.load(), 0);
     QCOMPARE(pool.slowStartFactor(ba, steadyNowMs()), 1.0);
+}
+
+void TestHealth::reEjectionBeforeHousekeepingKeepsBothOnTheTimeline()
+{
+    BackendConfig a;
+    a.name = QStringLiteral("a");
+    a.port = 1;
+    BackendConfig b = a;
+    b.name = QStringLiteral("b");
+    b.port = 2;
+    BackendConfig c = a;
+    c.name = QStringLiteral("c");
+    c.port = 3;
+    BackendPool pool({a, b, c}, QStringLiteral("round-robin"));
+    OutlierConfig outlier;
+    outlier.consecutiveFailures = 2;
+    outlier.baseEjectionMs = 100'000;
+    BreakerConfig noBreaker;
+    noBreaker.enabled = false;
+    pool.setPassiveConfig(outlier, noBreaker, 0);
+    Backend& ba = *pool.byName(QStringLiteral("a"));
+    pool.reportResult(ba, false);
+    pool.reportResult(ba, false);
+    QVERIFY(ba.ejected(steadyNowMs()));
+    // Its time runs out, and before housekeeping notices, two more failures eject it again.
+    const qint64 endedAt = steadyNowMs() - 5;
+    ba.ejectedUntilMs.store(endedAt);
+    pool.reportResult(ba, false);
+    pool.reportResult(ba, false);
+    QVERIFY(ba.ejected(steadyNowMs()));
+    std::vector<HealthMark> ejections;
+    for (const HealthMark& m : ba.marksSince(0)) {
+        if (m.kind == HealthMark::Kind::Ejected || m.kind == HealthMark::Kind::Returned)
+            ejections.push_back(m);
+    }
+    QCOMPARE(ejections.size(), size_t(3));
+    QVERIFY(ejections[0].kind == HealthMark::Kind::Ejected);
+    QVERIFY(ejections[1].kind == HealthMark::Kind::Returned);
+    QCOMPARE(ejections[1].atMs, endedAt);
+    QVERIFY(ejections[2].kind == HealthMark::Kind::Ejected);
 }
 
 void TestHealth::drainingLetsASlowRequestFinish()

@@ -227,7 +227,7 @@ void TestLoadGen::consoleRequestIsTracedWithAttempts()
     QVERIFY(!resp.servedBy.isEmpty());
     QVERIFY(resp.servedBy != QStringLiteral("backend-8001"));
     std::optional<TraceEntry> e;
-    QTRY_VERIFY((e = r.lab.proxy()->trace().findToken(resp.token)).has_value());
+    QTRY_VERIFY((e = r.lab.httpProxy()->trace().findToken(resp.token)).has_value());
     QCOMPARE(e->attempts, QStringLiteral("backend-8001: connection refused → %1: 200").arg(resp.servedBy));
 }
 
@@ -354,7 +354,7 @@ void TestLoadGen::labMovesTheListener()
     l.port = fresh;
     QString error;
     QVERIFY2(r.lab.setProxyOptions(r.lab.config().retry, r.lab.config().timeouts, l, &error), qPrintable(error));
-    QCOMPARE(r.lab.proxy()->port(), fresh);
+    QCOMPARE(r.lab.httpProxy()->port(), fresh);
     QCOMPARE(httpGet(fresh, "/")->status(), 200);
     QVERIFY(connectionRefused(old));
     // A port in use is refused with a sentence that names it.

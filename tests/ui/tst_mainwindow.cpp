@@ -1,6 +1,7 @@
 // The window, offscreen: models checked by QAbstractItemModelTester, buttons clicked with QTest.
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
+#include "HealthTimeline.h"
 #include "MainWindow.h"
 #include "Panels.h"
 #include "TestHttp.h"
@@ -25,6 +26,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTranslator>
 
 using namespace lab;
 using namespace lab::test;
@@ -39,6 +41,40 @@ QPushButton* buttonNamed(QWidget& w, const QString& name)
 {
     return w.findChild<QPushButton*>(name);
 }
+
+QString outputPath(const QString& fileName)
+{
+    return qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath()) + QLatin1Char('/') + fileName;
+}
+
+// The default lab with a TCP relay listed before the HTTP listener, all on free ports.
+LabConfig tcpThenHttpLab()
+{
+    LabConfig c = freePortLab();
+    c.listeners.prepend(ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 0});
+    return c;
+}
+
+// A stand-in for a translation: the window's Health texts in another language, installed for one test.
+class HealthTextTranslator final : public QTranslator {
+public:
+    HealthTextTranslator() { QCoreApplication::installTranslator(this); }
+    ~HealthTextTranslator() override { QCoreApplication::removeTranslator(this); }
+    bool isEmpty() const override { return false; }
+    QString translate(const char*, const char* source, const char*, int) const override
+    {
+        const QByteArray s(source);
+        if (s == "ok")
+            return QStringLiteral("bien");
+        if (s == "ok · %1/%2 failed")
+            return QStringLiteral("bien · %1/%2 en échec");
+        if (s == "fail · %1/%2 passed")
+            return QStringLiteral("échec · %1/%2 réussies");
+        if (s == "off")
+            return QStringLiteral("arrêt");
+        return {};
+    }
+};
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -60,6 +96,11 @@ private Q_SLOTS:
     void httpAndTcpListenersSideBySide();
     void stopDrainsASlowRequestFirst();
     void screenshotIsNotBlank();
+    void consoleTrafficAndTraceUseTheHttpListenerAfterATcpOne();
+    void labWithoutHttpListenerSaysSo();
+    void healthCellColourFollowsTheVerdictNotItsText();
+    void healthBandsKeepEveryEjection();
+    void healthTabDrawsAnEarlierEjectionToo();
 };
 
 void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
@@ -246,7 +287,7 @@ void TestMainWindow::proxyControlsApplyLive()
     retries->setValue(0);
     QTest::mouseClick(w.proxyPanel()->findChildren<QPushButton*>().last(), Qt::LeftButton); // Apply
     QCOMPARE(r.lab.config().retry.retries, 0);
-    QCOMPARE(r.lab.proxy()->settings().retries, 0);
+    QCOMPARE(r.lab.httpProxy()->settings().retries, 0);
     // With no retries a stopped backend now costs the client its request: the 502 proves the live change.
     r.lab.stopBackend(0);
     int bad = 0;
@@ -379,7 +420,7 @@ void TestMainWindow::openAndSaveConfig()
     QVERIFY(saveLabConfig(two, twoFile, nullptr));
     QVERIFY(w.openConfigFile(twoFile));
     QCOMPARE(w.backendModel()->rowCount(), 2);
-    QVERIFY(r.lab.proxy()->isListening());
+    QVERIFY(r.lab.httpProxy()->isListening());
     QCOMPARE(httpGet(r.port(), "/")->status(), 200);
 
     QFile bad(dir.filePath(QStringLiteral("bad.json")));
@@ -537,6 +578,193 @@ void TestMainWindow::screenshotIsNotBlank()
     QTest::qWait(600);
     QVERIFY(w.grab().save(dir + QStringLiteral("/mainwindow-1080.png")));
     QVERIFY(w.backendView()->width() > 1100);
+}
+
+void TestMainWindow::consoleTrafficAndTraceUseTheHttpListenerAfterATcpOne()
+{
+    RunningLab r(tcpThenHttpLab());
+    QCOMPARE(r.lab.proxies().size(), size_t(2));
+    QVERIFY(r.lab.proxies()[0]->settings().kind == ListenerKind::Tcp);
+    Proxy* http = r.lab.httpProxy();
+    QVERIFY(http && http->settings().kind == ListenerKind::Http);
+    const quint16 tcpPort = r.lab.proxies()[0]->port();
+    MainWindow w(&r.lab);
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+
+    // The proxy bar shows the HTTP listener, not the relay listed first.
+    QCOMPARE(w.proxyPanel()->findChild<QSpinBox*>(QStringLiteral("listenerPort"))->value(), int(http->port()));
+    QTRY_VERIFY(w.statusText().contains(QStringLiteral("http 127.0.0.1:%1").arg(http->port())));
+    QVERIFY(w.statusText().contains(QStringLiteral("tcp 127.0.0.1:%1").arg(tcpPort)));
+    QVERIFY(!w.statusText().contains(QStringLiteral("no HTTP listener")));
+
+    // The console goes through the HTTP proxy: a backend's name and the attempts from the proxy's trace.
+    w.tabs()->setCurrentIndex(2);
+    ConsolePanel* c = w.consolePanel();
+    c->pathEdit()->setText(QStringLiteral("/via-http"));
+    QSignalSpy answered(c, &ConsolePanel::answered);
+    QTest::mouseClick(c->sendButton(), Qt::LeftButton);
+    QVERIFY(answered.wait(10000));
+    QVERIFY2(c->resultLabel()->text().contains(QStringLiteral("served by <b>backend-")), qPrintable(c->resultLabel()->text()));
+    QVERIFY2(c->attemptsLabel()->text().contains(QStringLiteral(": 200")), qPrintable(c->attemptsLabel()->text()));
+    QVERIFY(!c->attemptsLabel()->text().contains(QStringLiteral("not in the proxy's trace")));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("tcp-then-http-console.png"))));
+
+    // The trace tab reads the HTTP proxy's trace.
+    QTRY_VERIFY(w.traceModel()->rowCount() >= 1);
+
+    // The traffic generator aims at the HTTP listener: every answer names its backend.
+    TrafficPanel* t = w.trafficPanel();
+    t->connectionsBox()->setValue(2);
+    t->rateBox()->setValue(0);
+    t->durationBox()->setValue(5);
+    t->maxRequestsBox()->setValue(12);
+    QTest::mouseClick(t->startButton(), Qt::LeftButton);
+    QVERIFY(waitFinished(*w.generator(), 10000));
+    const LoadTotals totals = w.generator()->totals();
+    QCOMPARE(totals.completed, 12ULL);
+    quint64 named = 0;
+    for (quint64 n : totals.byBackend)
+        named += n;
+    QCOMPARE(named, 12ULL);
+}
+
+void TestMainWindow::labWithoutHttpListenerSaysSo()
+{
+    LabConfig c = freePortLab();
+    c.listeners = {ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 0}};
+    RunningLab r(c);
+    QVERIFY(!r.lab.httpProxy());
+    MainWindow w(&r.lab);
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.tabs()->setCurrentIndex(2);
+    ConsolePanel* console = w.consolePanel();
+    QVERIFY(!console->sendButton()->isEnabled());
+    QVERIFY2(console->resultLabel()->text().contains(QStringLiteral("No HTTP listener")), qPrintable(console->resultLabel()->text()));
+    QVERIFY(!w.trafficPanel()->startButton()->isEnabled());
+    QVERIFY(w.trafficPanel()->findChild<QLabel*>(QStringLiteral("trafficTotals"))->text().contains(QStringLiteral("No HTTP listener")));
+    QTRY_VERIFY(w.statusText().contains(QStringLiteral("no HTTP listener")));
+    // The proxy bar has no HTTP address to edit, but still starts and stops the relay.
+    auto* address = w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("listenerAddress"));
+    QVERIFY(!address->isEnabled());
+    QVERIFY(address->text().isEmpty());
+    QCOMPARE(address->placeholderText(), QStringLiteral("no HTTP"));
+    QPushButton* startStop = buttonNamed(w, QStringLiteral("proxyStartStop"));
+    QVERIFY(startStop->isEnabled());
+    QCOMPARE(startStop->text(), QStringLiteral("Stop proxy"));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("tcp-only-lab.png"))));
+    // Retries still apply to a lab without an HTTP listener (there is no listener address to check).
+    RetryConfig retry = r.lab.config().retry;
+    retry.retries = 1;
+    QString error;
+    QVERIFY2(r.lab.setProxyOptions(retry, r.lab.config().timeouts, ListenerConfig{}, &error), qPrintable(error));
+    QCOMPARE(r.lab.config().retry.retries, 1);
+}
+
+void TestMainWindow::healthCellColourFollowsTheVerdictNotItsText()
+{
+    const HealthTextTranslator translator;
+    RunningLab r;
+    HealthConfig fast = r.lab.config().health;
+    fast.intervalMs = 100;
+    fast.timeoutMs = 300;
+    r.lab.setHealthDefaults(fast);
+    MainWindow w(&r.lab);
+    BackendTableModel* m = w.backendModel();
+    const QModelIndex health = m->index(2, BackendTableModel::Health);
+    QTRY_COMPARE(health.data().toString(), QStringLiteral("bien"));
+    QCOMPARE(health.data(BackendTableModel::HealthVerdictRole).toInt(), int(BackendTableModel::HealthVerdict::Passing));
+    QVERIFY2(!health.data(Qt::BackgroundRole).isValid(), "a passing backend's Health cell is not painted as failing");
+    FaultProfile f;
+    f.healthFails = true;
+    r.lab.setFaults(2, f);
+    QTRY_VERIFY_WITH_TIMEOUT(health.data().toString().startsWith(QStringLiteral("échec")), 3000);
+    QCOMPARE(health.data(BackendTableModel::HealthVerdictRole).toInt(), int(BackendTableModel::HealthVerdict::Failing));
+    QCOMPARE(health.data(Qt::BackgroundRole).value<QBrush>().color(),
+             BackendTableModel::healthColor(BackendTableModel::HealthVerdict::Failing));
+    QVERIFY(!m->index(1, BackendTableModel::Health).data(Qt::BackgroundRole).isValid());
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.backendView()->grab().save(outputPath(QStringLiteral("health-cells-translated.png"))));
+    r.lab.setFaults(2, {});
+}
+
+void TestMainWindow::healthBandsKeepEveryEjection()
+{
+    using K = HealthMark::Kind;
+    using B = HealthBand::Kind;
+    // Ejected, its time up at 40 s but the pool not yet round to writing Returned, ejected again at 45 s.
+    const std::vector<HealthMark> raced{{10'000, K::Ejected}, {45'000, K::Ejected}, {90'000, K::Returned}};
+    QCOMPARE(HealthTimeline::bands(raced, 100'000, 0, 0),
+             (std::vector<HealthBand>{{B::Ejected, 10'000, 45'000}, {B::Ejected, 45'000, 90'000}}));
+    // Two ejections, each with its Returned.
+    const std::vector<HealthMark> two{{10'000, K::Ejected}, {40'000, K::Returned}, {50'000, K::Ejected}, {80'000, K::Returned}};
+    QCOMPARE(HealthTimeline::bands(two, 100'000, 0, 0),
+             (std::vector<HealthBand>{{B::Ejected, 10'000, 40'000}, {B::Ejected, 50'000, 80'000}}));
+    // One still running ends at its deadline or now, whichever is first.
+    const std::vector<HealthMark> open{{10'000, K::Ejected}, {40'000, K::Returned}, {90'000, K::Ejected}};
+    QCOMPARE(HealthTimeline::bands(open, 100'000, 95'000, 0),
+             (std::vector<HealthBand>{{B::Ejected, 10'000, 40'000}, {B::Ejected, 90'000, 95'000}}));
+    // Breaker, probes and slow start, drawn taller bands first.
+    const std::vector<HealthMark> mixed{{1'000, K::Down},        {2'000, K::BreakerOpen}, {3'000, K::BreakerHalfOpen},
+                                        {4'000, K::BreakerOpen}, {5'000, K::Up},          {6'000, K::SlowStart},
+                                        {7'000, K::BreakerHalfOpen}, {8'000, K::BreakerClosed}};
+    QCOMPARE(HealthTimeline::bands(mixed, 10'000, 0, 500),
+             (std::vector<HealthBand>{{B::Down, 1'000, 5'000},
+                                      {B::CircuitOpen, 2'000, 3'000},
+                                      {B::CircuitOpen, 4'000, 7'000},
+                                      {B::HalfOpen, 3'000, 4'000},
+                                      {B::HalfOpen, 7'000, 8'000},
+                                      {B::SlowStart, 6'000, 6'500}}));
+}
+
+void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
+{
+    // External backends, never started: the timeline holds only the marks written here.
+    LabConfig c = freePortLab();
+    c.listeners.clear();
+    c.backends = {BackendConfig{QStringLiteral("far-a"), QStringLiteral("127.0.0.1"), 1, 1, false, {}, {}},
+                  BackendConfig{QStringLiteral("far-b"), QStringLiteral("127.0.0.1"), 2, 1, false, {}, {}}};
+    Lab lab(c);
+    const BackendPtr b = lab.poolBackend(0);
+    QVERIFY(b);
+    const qint64 now = steadyNowMs();
+    b->mark(HealthMark::Kind::Ejected, now - 50'000); // over at -40 s; Returned not written yet ...
+    b->mark(HealthMark::Kind::Ejected, now - 20'000); // ... when it is ejected again
+    b->mark(HealthMark::Kind::Returned, now - 10'000);
+    // What the pool writes since it marks a missed end on the next ejection: two separate bands.
+    const BackendPtr second = lab.poolBackend(1);
+    second->mark(HealthMark::Kind::Ejected, now - 50'000);
+    second->mark(HealthMark::Kind::Returned, now - 40'000);
+    second->mark(HealthMark::Kind::Ejected, now - 20'000);
+    second->mark(HealthMark::Kind::Returned, now - 10'000);
+    MainWindow w(&lab);
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.tabs()->setCurrentIndex(4);
+    auto* timeline = w.findChild<HealthTimeline*>(QStringLiteral("healthTimeline"));
+    QVERIFY(timeline && timeline->isVisible());
+    const QImage img = timeline->grab().toImage();
+    QVERIFY(img.save(outputPath(QStringLiteral("health-two-ejections.png"))));
+    // Lane 0 spans y 4..28, the ejected band its lower half; the span is 60 s (the oldest mark is 50 s old).
+    const int y = 4 + 18;
+    const int left = 110;
+    const int width = img.width() - left - 6;
+    auto xAt = [&](int secondsAgo) { return left + int(double(60 - secondsAgo) * width / 60.0); };
+    const QColor ejected = HealthTimeline::bandColor(HealthBand::Kind::Ejected);
+    QCOMPARE(img.pixelColor(xAt(35), y), ejected); // the first ejection
+    QCOMPARE(img.pixelColor(xAt(15), y), ejected); // the second
+    QVERIFY(img.pixelColor(xAt(5), y) != ejected); // back since -10 s
+    QVERIFY(img.pixelColor(xAt(55), y) != ejected);
+    const int y1 = y + 30; // lane 1
+    QCOMPARE(img.pixelColor(xAt(45), y1), ejected);
+    QVERIFY(img.pixelColor(xAt(30), y1) != ejected);
+    QCOMPARE(img.pixelColor(xAt(15), y1), ejected);
 }
 
 QTEST_MAIN(TestMainWindow)

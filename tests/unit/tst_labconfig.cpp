@@ -14,6 +14,10 @@ private Q_SLOTS:
     void saveLoadRoundTrip();
     void minimalConfigTakesDefaults();
     void unreadableFileNamesTheFile();
+    void backendHosts_data();
+    void backendHosts();
+    void duplicateKeysAreNamedWithTheirLines();
+    void aLabWithoutBackendsLoadsButCannotServe();
 };
 
 void TestLabConfig::defaultLabLoads()
@@ -70,6 +74,15 @@ void TestLabConfig::badConfigs_data()
     QTest::newRow("version") << QByteArray(R"({"version":2})") << "version: must be an integer from 1 to 1";
     QTest::newRow("not json") << QByteArray("{\n  \"listeners\": [,]\n}") << "bad.json:2:";
     QTest::newRow("not an object") << QByteArray("[1,2]") << "the top level must be a JSON object";
+    QTest::newRow("host with spaces") << QByteArray(R"({"backends":[{"host":"not a host","port":22001}]})")
+                                      << "backends[0].host: must be an IP address or a host name such as backend.example";
+    QTest::newRow("host blank") << QByteArray(R"({"backends":[{"host":" ","port":22001}]})") << "backends[0].host: must be an IP address or a host name";
+    QTest::newRow("duplicate top key") << QByteArray("{\"algorithm\":\"random\",\n\"algorithm\":\"maglev\"}")
+                                       << "bad.json: algorithm: appears twice in one object (lines 1 and 2); each key may appear only once";
+    QTest::newRow("duplicate nested key") << QByteArray("{\"backends\":[{\"port\":1},\n {\"port\":2,\n  \"faults\":{\"hang\":true,\"hang\":false}}]}")
+                                          << "bad.json: backends[1].faults.hang: appears twice in one object (lines 3 and 3)";
+    QTest::newRow("integer far out of range") << QByteArray(R"({"backends":[{"port":1e300}]})") << "backends[0].port: must be an integer from 1 to 65535 (got 1e+300)";
+    QTest::newRow("number overflows") << QByteArray(R"({"backends":[{"port":1,"faults":{"errorRatePercent":1e400}}]})") << "bad.json:1:";
 }
 
 void TestLabConfig::badConfigs()
@@ -127,6 +140,64 @@ void TestLabConfig::unreadableFileNamesTheFile()
     const LabConfigResult r = loadLabConfig(QStringLiteral("/nonexistent/lab.json"));
     QVERIFY(!r.ok());
     QVERIFY(r.error.startsWith(QStringLiteral("/nonexistent/lab.json: cannot read")));
+}
+
+void TestLabConfig::backendHosts_data()
+{
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<bool>("valid");
+    QTest::newRow("IPv4") << "10.0.0.7" << true;
+    QTest::newRow("IPv6") << "::1" << true;
+    QTest::newRow("name") << "localhost" << true;
+    QTest::newRow("dotted name") << "backend-1.lab.example" << true;
+    QTest::newRow("trailing dot") << "backend.example." << true;
+    QTest::newRow("container name") << "lab_backend_1" << true;
+    QTest::newRow("empty") << "" << false;
+    QTest::newRow("a space") << " " << false;
+    QTest::newRow("words") << "not a host" << false;
+    QTest::newRow("leading space") << " 127.0.0.1" << false;
+    QTest::newRow("empty label") << "a..b" << false;
+    QTest::newRow("leading dot") << ".example" << false;
+    QTest::newRow("label starts with -") << "-a.example" << false;
+    QTest::newRow("slash") << "a/b" << false;
+    QTest::newRow("label too long") << QString(64, QLatin1Char('a')) + QStringLiteral(".example") << false;
+    QTest::newRow("non-ASCII") << QStringLiteral("bäckend") << false;
+}
+
+void TestLabConfig::backendHosts()
+{
+    QFETCH(QString, host);
+    QFETCH(bool, valid);
+    QCOMPARE(validBackendHost(host), valid);
+}
+
+void TestLabConfig::duplicateKeysAreNamedWithTheirLines()
+{
+    // Escapes decode before comparing, strings holding braces or colons are no keys, and equal keys in
+    // different objects are fine.
+    const QByteArray fine = R"({"backends":[{"name":"a{\"port\":1}","port":1},{"name":"b","port":2}],)"
+                            R"("sticky":{"cookie":"x"}})";
+    const LabConfigResult ok = parseLabConfig(fine, QStringLiteral("fine.json"));
+    QVERIFY2(ok.ok(), qPrintable(ok.error));
+    QCOMPARE(ok.config.backends[0].name, QStringLiteral("a{\"port\":1}"));
+    const LabConfigResult r = parseLabConfig("{\"sticky\": {\"cookie\": \"a\",\n \"c\\u006fokie\": \"b\"}}", QStringLiteral("lab.json"));
+    QCOMPARE(r.error, QStringLiteral("lab.json: sticky.cookie: appears twice in one object (lines 1 and 2); each key may appear only once"));
+}
+
+void TestLabConfig::aLabWithoutBackendsLoadsButCannotServe()
+{
+    // The window saves and reopens a lab whose backends were all removed ...
+    const LabConfigResult r = parseLabConfig(R"({"listeners":[{"port":8000}],"backends":[]})", QStringLiteral("empty.json"));
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QVERIFY(r.config.backends.isEmpty());
+    // ... but serving it needs a backend (and a listener), named by JSON path.
+    QCOMPARE(problemsForServing(r.config),
+             QStringList{QStringLiteral("backends: none; serving needs at least one backend to send requests to")});
+    LabConfig none = r.config;
+    none.listeners.clear();
+    QCOMPARE(problemsForServing(none).size(), 2);
+    QVERIFY(problemsForServing(none).first().startsWith(QStringLiteral("listeners: none")));
+    QVERIFY(problemsForServing(LabConfig::defaultLab()).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestLabConfig)

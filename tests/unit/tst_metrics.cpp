@@ -36,6 +36,7 @@ private Q_SLOTS:
     void backendAddedLaterCountsFromZero();
     void eventLogKeepsOrderAndBound();
     void eventLogSuppressesFloods();
+    void eventLogSummarisesAFloodWhenItsSecondEnds();
     void traceFindsTokens();
 };
 
@@ -129,6 +130,46 @@ void TestMetrics::eventLogSuppressesFloods()
     // Another kind has its own budget: a flood of failovers does not hide a health transition.
     log.append(LabEvent::Kind::Health, QStringLiteral("backend-8002 DOWN"));
     QCOMPARE(log.since(log.lastSequence() - 1).last().text, QStringLiteral("backend-8002 DOWN"));
+}
+
+void TestMetrics::eventLogSummarisesAFloodWhenItsSecondEnds()
+{
+    // Explicit clocks: steady second 10 starts at 10'000 ms, when the wall clock reads 12:00:00.000.
+    const QDateTime wallAt10s(QDate(2026, 1, 2), QTime(12, 0, 0));
+    auto wall = [&](qint64 steadyMs) { return wallAt10s.addMSecs(steadyMs - 10'000); };
+    EventLog log(100, 2);
+    for (int i = 0; i < 5; ++i)
+        log.append(LabEvent::Kind::Failover, QStringLiteral("failover %1").arg(i), wall(10'100 + i), 10'100 + i);
+    QCOMPARE(log.since(0).size(), 2);
+    QCOMPARE(log.suppressed(), 3ULL);
+    // Still inside the second: nothing to summarise yet.
+    log.closeSuppressionWindow(wall(10'900), 10'900);
+    QCOMPARE(log.since(0).size(), 2);
+    // The reader's poll 300 ms after the second ended writes the summary, stamped when the second ended.
+    log.closeSuppressionWindow(wall(11'300), 11'300);
+    QList<LabEvent> all = log.since(0);
+    QCOMPARE(all.size(), 3);
+    QCOMPARE(all.last().kind, LabEvent::Kind::Failover);
+    QCOMPARE(all.last().text, QStringLiteral("3 more failover events in the previous second were not logged (limit 2 per second)"));
+    QCOMPARE(all.last().time, wall(11'000));
+    // Written once: a later poll or event adds no second summary.
+    log.closeSuppressionWindow(wall(12'500), 12'500);
+    log.append(LabEvent::Kind::Health, QStringLiteral("backend-8002 UP"), wall(190'000), 190'000);
+    all = log.since(0);
+    QCOMPARE(all.size(), 4);
+    QCOMPARE(all.last().text, QStringLiteral("backend-8002 UP"));
+    QCOMPARE(all.last().time, wall(190'000));
+
+    // No poll at all: the next event, minutes later, still stamps the summary with the end of its second.
+    EventLog quiet(100, 1);
+    quiet.append(LabEvent::Kind::Proxy, QStringLiteral("a"), wall(20'000), 20'000);
+    quiet.append(LabEvent::Kind::Proxy, QStringLiteral("b"), wall(20'500), 20'500);
+    quiet.append(LabEvent::Kind::Proxy, QStringLiteral("c"), wall(200'000), 200'000);
+    all = quiet.since(0);
+    QCOMPARE(all.size(), 3);
+    QVERIFY(all[1].text.startsWith(QStringLiteral("1 more proxy events")));
+    QCOMPARE(all[1].time, wall(21'000));
+    QCOMPARE(all[2].text, QStringLiteral("c"));
 }
 
 void TestMetrics::traceFindsTokens()
