@@ -520,15 +520,18 @@ void TestHealth::reEjectionBeforeHousekeepingKeepsBothOnTheTimeline()
     BreakerConfig noBreaker;
     noBreaker.enabled = false;
     pool.setPassiveConfig(outlier, noBreaker, 0);
-    Backend& ba = *pool.byName(QStringLiteral("a"));
-    pool.reportResult(ba, false);
-    pool.reportResult(ba, false);
+    const BackendPtr aPtr = pool.byName(QStringLiteral("a"));
+    Backend& ba = *aPtr;
+    // Outcomes reach the pool only through attempt tickets; the breaker is off, so no trial is involved.
+    const auto fail = [&] { AttemptTicket(&pool, aPtr, {}).failed(QStringLiteral("connection refused")); };
+    fail();
+    fail();
     QVERIFY(ba.ejected(steadyNowMs()));
     // Its time runs out, and before housekeeping notices, two more failures eject it again.
     const qint64 endedAt = steadyNowMs() - 5;
     ba.ejectedUntilMs.store(endedAt);
-    pool.reportResult(ba, false);
-    pool.reportResult(ba, false);
+    fail();
+    fail();
     QVERIFY(ba.ejected(steadyNowMs()));
     std::vector<HealthMark> ejections;
     for (const HealthMark& m : ba.marksSince(0)) {
