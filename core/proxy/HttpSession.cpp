@@ -3,8 +3,8 @@
 #include "ProxyWorker.h"
 #include "UpstreamPool.h"
 #include "balancing/Balancer.h"
-#include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
+#include "metrics/EventLog.h"
 #include "metrics/RequestTrace.h"
 
 #include <QDateTime>
@@ -19,7 +19,8 @@ using http::NextHopFraming;
 namespace {
 constexpr qint64 kReadChunk = 64 * 1024;
 
-QByteArray jsonString(QByteArrayView s) {
+QByteArray jsonString(QByteArrayView s)
+{
     QByteArray out = "\"";
     http::appendJsonEscaped(out, s);
     out += '"';
@@ -32,8 +33,11 @@ QByteArray jsonString(QByteArrayView s) {
 class HttpSession::ResponseHandler final : public http::HttpParserHandler {
 public:
     explicit ResponseHandler(HttpSession* s)
-        : m_s(s) {}
-    bool onHead(http::HttpHead& h) override {
+        : m_s(s)
+    {
+    }
+    bool onHead(http::HttpHead& h) override
+    {
         m_s->onResponseHead(h);
         return !m_s->m_discardResponse && m_s->m_badResponse.isEmpty();
     }
@@ -54,7 +58,8 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     , m_upstreamTimer(new QTimer(this))
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
     , m_responseHandler(std::make_unique<ResponseHandler>(this))
-    , m_responseParser(http::HttpParser::Kind::Response, m_responseHandler.get()) {
+    , m_responseParser(http::HttpParser::Kind::Response, m_responseHandler.get())
+{
     m_worker->sessionOpened();
     TrafficCounters& l = m_worker->metrics().listener;
     l.add(l.connections);
@@ -85,7 +90,8 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     processClientInput();
 }
 
-HttpSession::~HttpSession() {
+HttpSession::~HttpSession()
+{
     if (m_upstream)
         releaseUpstream(false);
     if (m_inExchange)
@@ -96,7 +102,8 @@ HttpSession::~HttpSession() {
 
 // ---- client side ------------------------------------------------------------------------------------
 
-bool HttpSession::wantClientInput() const {
+bool HttpSession::wantClientInput() const
+{
     if (m_closing)
         return false;
     if (!m_inExchange)
@@ -108,7 +115,8 @@ bool HttpSession::wantClientInput() const {
     return m_upstream->bytesToWrite() < kHighWaterBytes;
 }
 
-void HttpSession::processClientInput() {
+void HttpSession::processClientInput()
+{
     // Guard against re-entry: finishing an exchange asks for the next request, which may finish at once.
     if (m_processingInput)
         return;
@@ -122,8 +130,7 @@ void HttpSession::processClientInput() {
             if (m_client->bytesAvailable() == 0)
                 return;
             m_clientIn = m_client->read(kReadChunk);
-            m_worker->metrics().listener.add(m_worker->metrics().listener.bytesIn,
-                                             quint64(m_clientIn.size()));
+            m_worker->metrics().listener.add(m_worker->metrics().listener.bytesIn, quint64(m_clientIn.size()));
         }
         const bool wasInMessage = m_requestParser.inMessage();
         const qsizetype used = m_requestParser.feed(QByteArrayView(m_clientIn).sliced(m_clientInPos));
@@ -143,7 +150,8 @@ void HttpSession::processClientInput() {
     }
 }
 
-bool HttpSession::onHead(http::HttpHead& head) {
+bool HttpSession::onHead(http::HttpHead& head)
+{
     m_clientTimer->stop();
     m_headerTimerArmed = false;
     m_request = head;
@@ -156,8 +164,7 @@ bool HttpSession::onHead(http::HttpHead& head) {
     m_why.clear();
     m_stickyName.clear();
     if (!m_settings->stickyCookie.isEmpty())
-        m_stickyName =
-            QString::fromUtf8(QByteArray::fromPercentEncoding(head.cookie(m_settings->stickyCookie)));
+        m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(head.cookie(m_settings->stickyCookie)));
     m_inExchange = true;
     m_worker->exchangeStarted();
     m_exchangeTimer.start();
@@ -210,25 +217,17 @@ bool HttpSession::onHead(http::HttpHead& head) {
     }
     if (m_settings->maxBodyBytes > 0 && head.framing == http::BodyFraming::ContentLength &&
         qint64(head.contentLength) > m_settings->maxBodyBytes) {
-        rejectRequest(413,
-                      "request body larger than " + QByteArray::number(m_settings->maxBodyBytes) + " bytes");
+        rejectRequest(413, "request body larger than " + QByteArray::number(m_settings->maxBodyBytes) + " bytes");
         return false;
     }
 
     switch (head.framing) {
-    case http::BodyFraming::ContentLength:
-        m_upFraming = NextHopFraming::ContentLength;
-        break;
-    case http::BodyFraming::Chunked:
-        m_upFraming = NextHopFraming::Chunked;
-        break;
-    default:
-        m_upFraming = NextHopFraming::None;
-        break;
+    case http::BodyFraming::ContentLength: m_upFraming = NextHopFraming::ContentLength; break;
+    case http::BodyFraming::Chunked: m_upFraming = NextHopFraming::Chunked; break;
+    default: m_upFraming = NextHopFraming::None; break;
     }
     m_request.target = target;
-    m_replay =
-        http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), target}, m_upFraming);
+    m_replay = http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), target}, m_upFraming);
     m_replaySent = 0;
     m_replayOverflow = false;
     if (m_upFraming != NextHopFraming::None && !head.isHttp10() &&
@@ -237,7 +236,8 @@ bool HttpSession::onHead(http::HttpHead& head) {
     return true; // the attempt starts once the parser has returned (see processClientInput)
 }
 
-void HttpSession::onBody(QByteArrayView data) {
+void HttpSession::onBody(QByteArrayView data)
+{
     if (m_upFraming == NextHopFraming::Chunked) {
         QByteArray framed;
         http::appendChunk(framed, data);
@@ -247,13 +247,15 @@ void HttpSession::onBody(QByteArrayView data) {
     }
 }
 
-void HttpSession::onMessageComplete() {
+void HttpSession::onMessageComplete()
+{
     m_requestComplete = true;
     if (m_upFraming == NextHopFraming::Chunked)
         appendRequestBytes(http::kLastChunk);
 }
 
-void HttpSession::rejectRequest(int status, const QByteArray& reason) {
+void HttpSession::rejectRequest(int status, const QByteArray& reason)
+{
     if (m_responseStarted) { // too late for an answer: cut the connection so the client sees the failure
         m_client->abort();
         onClientGone();
@@ -263,8 +265,7 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason) {
         releaseUpstream(false); // the backend sees a truncated request, never an ambiguous one
     m_clientKeepAlive = false;
     m_finalStatus = status;
-    const QByteArray json =
-        "{\"error\":" + jsonString(reason) + ",\"status\":" + QByteArray::number(status) + "}\n";
+    const QByteArray json = "{\"error\":" + jsonString(reason) + ",\"status\":" + QByteArray::number(status) + "}\n";
     writeClient(http::makeJsonResponse(status, json, true));
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
@@ -276,7 +277,8 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason) {
     closeClientAfterFlush();
 }
 
-void HttpSession::onClientBytesWritten() {
+void HttpSession::onClientBytesWritten()
+{
     if (m_closing) { // flushing before the close: the bound is on a stall, not on a slow reader's total
         m_clientTimer->start(m_settings->timeouts.clientIdleMs);
         return;
@@ -285,7 +287,8 @@ void HttpSession::onClientBytesWritten() {
         processUpstreamInput();
 }
 
-void HttpSession::onClientTimer() {
+void HttpSession::onClientTimer()
+{
     if (m_closing) { // a close that could not flush in time
         m_client->abort();
         return;
@@ -293,19 +296,19 @@ void HttpSession::onClientTimer() {
     if (m_inExchange)
         return;
     if (m_requestParser.inMessage())
-        rejectRequest(408, "request head not received within " +
-                               QByteArray::number(m_settings->timeouts.headerReadMs) + " ms");
+        rejectRequest(408, "request head not received within " + QByteArray::number(m_settings->timeouts.headerReadMs) + " ms");
     else
         closeClientAfterFlush(); // idle keep-alive connection: close quietly
 }
 
-void HttpSession::armIdleTimer() {
+void HttpSession::armIdleTimer()
+{
     m_headerTimerArmed = m_firstRequest;
-    m_clientTimer->start(m_firstRequest ? m_settings->timeouts.headerReadMs
-                                        : m_settings->timeouts.clientIdleMs);
+    m_clientTimer->start(m_firstRequest ? m_settings->timeouts.headerReadMs : m_settings->timeouts.clientIdleMs);
 }
 
-void HttpSession::onClientGone() {
+void HttpSession::onClientGone()
+{
     if (m_upstream)
         releaseUpstream(false);
     if (m_inExchange) {
@@ -313,8 +316,7 @@ void HttpSession::onClientGone() {
         m_worker->exchangeEnded();
         if (m_finalStatus == 0) {
             m_worker->metrics().listener.countResponse(0);
-            m_attempts +=
-                m_attempts.isEmpty() ? QStringLiteral("client closed") : QStringLiteral(" → client closed");
+            m_attempts += m_attempts.isEmpty() ? QStringLiteral("client closed") : QStringLiteral(" → client closed");
             logAndTrace(0);
         }
     }
@@ -324,13 +326,15 @@ void HttpSession::onClientGone() {
     deleteLater();
 }
 
-void HttpSession::writeClient(QByteArrayView bytes) {
+void HttpSession::writeClient(QByteArrayView bytes)
+{
     m_client->write(bytes.data(), bytes.size());
     TrafficCounters& l = m_worker->metrics().listener;
     l.add(l.bytesOut, quint64(bytes.size()));
 }
 
-void HttpSession::closeClientAfterFlush() {
+void HttpSession::closeClientAfterFlush()
+{
     m_closing = true;
     m_clientTimer->start(m_settings->timeouts.clientIdleMs); // bound the flush
     m_client->disconnectFromHost();
@@ -340,22 +344,22 @@ void HttpSession::closeClientAfterFlush() {
 
 // ---- upstream side ----------------------------------------------------------------------------------
 
-void HttpSession::explain(const QString& text) {
+void HttpSession::explain(const QString& text)
+{
     m_why += (m_why.isEmpty() ? QString() : QStringLiteral("; ")) + text;
 }
 
-BackendPtr HttpSession::pickBackend() {
+BackendPtr HttpSession::pickBackend()
+{
     const std::span<const int> tried(m_tried.data(), size_t(m_tried.size()));
     if (!m_stickyName.isEmpty()) {
         if (BackendPtr b = m_worker->pool().pickByName(m_stickyName, tried)) {
             if (m_sampled)
-                explain(QStringLiteral("sticky cookie %1=%2 → %2")
-                            .arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
+                explain(QStringLiteral("sticky cookie %1=%2 → %2").arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
             return b;
         }
         if (m_sampled)
-            explain(QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick")
-                        .arg(m_stickyName));
+            explain(QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName));
     }
     QString why;
     PickContext context{m_client->peerAddress(), m_request.path(), &m_request, 0, m_sampled ? &why : nullptr};
@@ -365,7 +369,8 @@ BackendPtr HttpSession::pickBackend() {
     return b;
 }
 
-void HttpSession::startAttempt() {
+void HttpSession::startAttempt()
+{
     BackendPtr b = pickBackend();
     if (!b) {
         QByteArray tried = "[";
@@ -382,7 +387,8 @@ void HttpSession::startAttempt() {
     connectTo(b);
 }
 
-void HttpSession::connectTo(const BackendPtr& b) {
+void HttpSession::connectTo(const BackendPtr& b)
+{
     m_tried.append(b->id);
     ++m_attemptCount;
     MetricsShard& m = m_worker->metrics();
@@ -427,7 +433,8 @@ void HttpSession::connectTo(const BackendPtr& b) {
     }
 }
 
-void HttpSession::onUpstreamConnected() {
+void HttpSession::onUpstreamConnected()
+{
     m_upstreamConnected = true;
     m_upstream->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_worker->pool().markSuccess(*m_backend);
@@ -447,7 +454,8 @@ void HttpSession::onUpstreamBytesWritten() {
         processClientInput();
 }
 
-void HttpSession::appendRequestBytes(QByteArrayView bytes) {
+void HttpSession::appendRequestBytes(QByteArrayView bytes)
+{
     if (m_replayOverflow) { // streaming straight through; only ever set while connected
         if (m_upstream) {
             m_upstream->write(bytes.data(), bytes.size());
@@ -461,7 +469,8 @@ void HttpSession::appendRequestBytes(QByteArrayView bytes) {
         flushReplay();
 }
 
-void HttpSession::flushReplay() {
+void HttpSession::flushReplay()
+{
     if (m_replaySent < m_replay.size()) {
         const qsizetype n = m_replay.size() - m_replaySent;
         m_upstream->write(m_replay.constData() + m_replaySent, n);
@@ -476,13 +485,15 @@ void HttpSession::flushReplay() {
     }
 }
 
-bool HttpSession::mayReplay() const {
+bool HttpSession::mayReplay() const
+{
     if (m_replayOverflow)
         return false;
     return m_idempotent || m_settings->retryNonIdempotent;
 }
 
-void HttpSession::onUpstreamError() {
+void HttpSession::onUpstreamError()
+{
     if (!m_upstream)
         return;
     if (!m_upstreamConnected) {
@@ -490,9 +501,8 @@ void HttpSession::onUpstreamError() {
         TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
         bc.add(bc.connectFailures);
         m_worker->pool().markConnectFailure(*m_backend);
-        failAttempt(Failure::ConnectRefused,
-                    refused ? QStringLiteral("connection refused")
-                            : QStringLiteral("connect failed: ") + m_upstream->errorString());
+        failAttempt(Failure::ConnectRefused, refused ? QStringLiteral("connection refused")
+                                                     : QStringLiteral("connect failed: ") + m_upstream->errorString());
         return;
     }
     // Connected and now closed or reset: take what arrived first; it may complete the response.
@@ -510,8 +520,7 @@ void HttpSession::onUpstreamError() {
 void HttpSession::onUpstreamEnded() {
     m_upstreamEnded = false;
     if (m_responseStarted) {
-        if (m_response.framing == http::BodyFraming::UntilClose && m_responseParser.finish() &&
-            m_responseDone) {
+        if (m_response.framing == http::BodyFraming::UntilClose && m_responseParser.finish() && m_responseDone) {
             processUpstreamInput();
             return;
         }
@@ -533,7 +542,8 @@ void HttpSession::onUpstreamEnded() {
     failAttempt(Failure::Reset, QStringLiteral("connection closed before a response"));
 }
 
-void HttpSession::onUpstreamTimer() {
+void HttpSession::onUpstreamTimer()
+{
     if (!m_upstream)
         return;
     if (!m_upstreamConnected) {
@@ -543,8 +553,7 @@ void HttpSession::onUpstreamTimer() {
         failAttempt(Failure::ConnectTimeout,
                     QStringLiteral("connect timeout (%1 ms)").arg(m_settings->timeouts.connectMs));
     } else if (!m_requestComplete && m_upstream->bytesToWrite() == 0) {
-        rejectRequest(408, "request body stalled for " +
-                               QByteArray::number(m_settings->timeouts.upstreamResponseMs) + " ms");
+        rejectRequest(408, "request body stalled for " + QByteArray::number(m_settings->timeouts.upstreamResponseMs) + " ms");
     } else if (!m_responseStarted) {
         failAttempt(Failure::ResponseTimeout,
                     QStringLiteral("no response within %1 ms").arg(m_settings->timeouts.upstreamResponseMs));
@@ -555,10 +564,10 @@ void HttpSession::onUpstreamTimer() {
     }
 }
 
-void HttpSession::failAttempt(Failure failure, const QString& reason) {
+void HttpSession::failAttempt(Failure failure, const QString& reason)
+{
     const BackendPtr failed = m_backend;
-    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + failed->name +
-                  QStringLiteral(": ") + reason;
+    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + failed->name + QStringLiteral(": ") + reason;
     // Passive health: what real traffic says about this backend (a discarded 404 is not its fault).
     if (failure != Failure::Status || m_discardStatus >= 500)
         m_worker->pool().reportResult(*failed, false, reason);
@@ -569,27 +578,15 @@ void HttpSession::failAttempt(Failure failure, const QString& reason) {
     bool retry = m_attemptCount <= m_settings->retries && !m_responseStarted;
     switch (failure) {
     case Failure::ConnectRefused:
-    case Failure::ConnectTimeout:
-        retry = retry && m_settings->retryOnConnectFailure;
-        break; // nothing reached it
-    case Failure::Reset:
-        retry = retry && m_settings->retryOnConnectFailure && mayReplay();
-        break;
-    case Failure::ResponseTimeout:
-        retry = retry && m_settings->retryOnTimeout && mayReplay();
-        break;
-    case Failure::Status:
-        retry = true;
-        break; // decided in onResponseHead
-    case Failure::BadResponse:
-        retry = false;
-        break;
+    case Failure::ConnectTimeout: retry = retry && m_settings->retryOnConnectFailure; break; // nothing reached it
+    case Failure::Reset: retry = retry && m_settings->retryOnConnectFailure && mayReplay(); break;
+    case Failure::ResponseTimeout: retry = retry && m_settings->retryOnTimeout && mayReplay(); break;
+    case Failure::Status: retry = true; break; // decided in onResponseHead
+    case Failure::BadResponse: retry = false; break;
     }
     if (retry) {
-        m_worker->events().append(LabEvent::Kind::Failover,
-                                  QStringLiteral("%1 %2: %3: %4, retrying on another backend")
-                                      .arg(QString::fromLatin1(m_request.method),
-                                           QString::fromUtf8(m_request.target), failed->name, reason));
+        m_worker->events().append(LabEvent::Kind::Failover, QStringLiteral("%1 %2: %3: %4, retrying on another backend")
+                                                               .arg(QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target), failed->name, reason));
         if (failure == Failure::Status && m_nextBackend)
             connectTo(std::exchange(m_nextBackend, nullptr));
         else
@@ -598,8 +595,7 @@ void HttpSession::failAttempt(Failure failure, const QString& reason) {
     }
     const bool connectFailure = failure == Failure::ConnectRefused || failure == Failure::ConnectTimeout;
     if (connectFailure && !m_responseStarted && m_tried.size() >= m_worker->pool().size()) {
-        startAttempt(); // every backend was tried and none could be reached: the pick fails -> 503 with the
-                        // list
+        startAttempt(); // every backend was tried and none could be reached: the pick fails -> 503 with the list
         return;
     }
     const bool timeout = failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout;
@@ -610,7 +606,8 @@ void HttpSession::failAttempt(Failure failure, const QString& reason) {
                                ",\"attempts\":" + jsonString(m_attempts.toUtf8()) + "}\n");
 }
 
-void HttpSession::releaseUpstream(bool reusable) {
+void HttpSession::releaseUpstream(bool reusable)
+{
     if (!m_upstream)
         return;
     QTcpSocket* s = std::exchange(m_upstream, nullptr);
@@ -623,17 +620,18 @@ void HttpSession::releaseUpstream(bool reusable) {
         m_worker->upstreams().put(m_backend->id, s);
         return;
     }
-    m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(
-        1, std::memory_order_relaxed);
+    m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
     s->abort();
     s->deleteLater();
 }
 
-void HttpSession::onUpstreamReadyRead() {
+void HttpSession::onUpstreamReadyRead()
+{
     processUpstreamInput();
 }
 
-void HttpSession::processUpstreamInput() {
+void HttpSession::processUpstreamInput()
+{
     while (m_upstream && m_upstream->bytesAvailable() > 0) {
         if (m_client->bytesToWrite() >= kHighWaterBytes)
             return; // resumed from onClientBytesWritten
@@ -652,8 +650,7 @@ void HttpSession::processUpstreamInput() {
                 } else {
                     const QByteArray why = m_badResponse.isEmpty() ? m_responseParser.error().reason
                                                                    : std::exchange(m_badResponse, {});
-                    failAttempt(Failure::BadResponse,
-                                QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(why)));
+                    failAttempt(Failure::BadResponse, QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(why)));
                 }
                 return;
             }
@@ -662,9 +659,8 @@ void HttpSession::processUpstreamInput() {
                 break;
         }
         if (m_responseDone) {
-            const bool reusable = pos == data.size() && m_upstream->bytesAvailable() == 0 &&
-                                  m_response.keepAlive && m_requestComplete &&
-                                  m_response.framing != http::BodyFraming::UntilClose;
+            const bool reusable = pos == data.size() && m_upstream->bytesAvailable() == 0 && m_response.keepAlive &&
+                                  m_requestComplete && m_response.framing != http::BodyFraming::UntilClose;
             onResponseFinished(reusable);
             return;
         }
@@ -675,7 +671,8 @@ void HttpSession::processUpstreamInput() {
         onUpstreamEnded(); // the backend closed earlier and its last byte has now gone to the client
 }
 
-void HttpSession::onResponseHead(http::HttpHead& head) {
+void HttpSession::onResponseHead(http::HttpHead& head)
+{
     if (head.statusCode == 101) { // we strip Upgrade, so a protocol switch was never asked for
         m_badResponse = "101 Switching Protocols to a request that asked for no upgrade";
         return;
@@ -685,8 +682,7 @@ void HttpSession::onResponseHead(http::HttpHead& head) {
         return;
     }
     const int status = head.statusCode;
-    const bool statusRetry =
-        (m_settings->retryOn5xx && status >= 500) || (m_settings->retryOn404 && status == 404);
+    const bool statusRetry = (m_settings->retryOn5xx && status >= 500) || (m_settings->retryOn404 && status == 404);
     if (statusRetry && m_attemptCount <= m_settings->retries && mayReplay()) {
         m_nextBackend = pickBackend();
         if (m_nextBackend) {
@@ -709,8 +705,7 @@ void HttpSession::onResponseHead(http::HttpHead& head) {
     http::ClientResponseInfo info;
     info.servedBy = m_settings->addServedBy ? m_backend->nameUtf8 : QByteArray();
     if (!m_settings->stickyCookie.isEmpty() && m_stickyName != m_backend->name) // first visit, or re-picked
-        info.setCookie = m_settings->stickyCookie + '=' + m_backend->nameUtf8.toPercentEncoding() +
-                         "; Path=/; HttpOnly; SameSite=Lax";
+        info.setCookie = m_settings->stickyCookie + '=' + m_backend->nameUtf8.toPercentEncoding() + "; Path=/; HttpOnly; SameSite=Lax";
     info.closeConnection = !m_clientKeepAlive;
     info.clientIsHttp10 = m_request.isHttp10();
     info.clientWantsKeepAlive = m_clientKeepAlive;
@@ -718,7 +713,8 @@ void HttpSession::onResponseHead(http::HttpHead& head) {
     m_responseStarted = true;
 }
 
-void HttpSession::onResponseBody(QByteArrayView data) {
+void HttpSession::onResponseBody(QByteArrayView data)
+{
     if (m_downFraming == NextHopFraming::Chunked) {
         QByteArray framed;
         http::appendChunk(framed, data);
@@ -728,7 +724,8 @@ void HttpSession::onResponseBody(QByteArrayView data) {
     }
 }
 
-void HttpSession::onResponseComplete() {
+void HttpSession::onResponseComplete()
+{
     if (m_interimResponse) {
         m_interimResponse = false;
         m_responseParser.setNextResponseHasNoBody(m_request.method == "HEAD");
@@ -737,24 +734,25 @@ void HttpSession::onResponseComplete() {
     m_responseDone = true;
 }
 
-void HttpSession::onResponseFinished(bool reusable) {
+void HttpSession::onResponseFinished(bool reusable)
+{
     if (m_downFraming == NextHopFraming::Chunked)
         writeClient(http::kLastChunk);
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.countResponse(m_finalStatus);
     bc.latency.record(quint64(m_attemptTimer.nsecsElapsed() / 1000));
-    m_worker->pool().reportResult(*m_backend, m_finalStatus < 500,
-                                  m_finalStatus >= 500 ? QString::number(m_finalStatus) : QString());
+    m_worker->pool().reportResult(*m_backend, m_finalStatus < 500, m_finalStatus >= 500 ? QString::number(m_finalStatus) : QString());
     BackendPool::reportLatency(*m_backend, double(m_attemptTimer.nsecsElapsed()) / 1e6, steadyNowMs());
-    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name +
-                  QStringLiteral(": ") + QString::number(m_finalStatus);
+    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") +
+                  QString::number(m_finalStatus);
     releaseUpstream(reusable);
     finishExchange(m_finalStatus);
 }
 
 // ---- ending -----------------------------------------------------------------------------------------
 
-void HttpSession::sendProxyError(int status, const QByteArray& json) {
+void HttpSession::sendProxyError(int status, const QByteArray& json)
+{
     if (m_upstream)
         releaseUpstream(false);
     m_finalStatus = status;
@@ -766,7 +764,8 @@ void HttpSession::sendProxyError(int status, const QByteArray& json) {
     finishExchange(status);
 }
 
-void HttpSession::finishExchange(int status) {
+void HttpSession::finishExchange(int status)
+{
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
     l.latency.record(quint64(m_exchangeTimer.nsecsElapsed() / 1000));
@@ -789,12 +788,13 @@ void HttpSession::finishExchange(int status) {
     processClientInput(); // the next pipelined request, if one is waiting
 }
 
-void HttpSession::logAndTrace(int status) {
+void HttpSession::logAndTrace(int status)
+{
     const double ms = double(m_exchangeTimer.isValid() ? m_exchangeTimer.nsecsElapsed() : 0) / 1e6;
     if (m_settings->accessLog) {
-        std::fprintf(stdout, "%s \"%s %s HTTP/%d.%d\" %d %.1fms attempts=\"%s\"\n",
-                     m_clientAddress.constData(), m_request.method.constData(), m_request.target.constData(),
-                     m_request.versionMajor, m_request.versionMinor, status, ms, qPrintable(m_attempts));
+        std::fprintf(stdout, "%s \"%s %s HTTP/%d.%d\" %d %.1fms attempts=\"%s\"\n", m_clientAddress.constData(),
+                     m_request.method.constData(), m_request.target.constData(), m_request.versionMajor,
+                     m_request.versionMinor, status, ms, qPrintable(m_attempts));
         std::fflush(stdout);
     }
     RequestTrace& trace = m_worker->trace();

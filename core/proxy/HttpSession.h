@@ -103,12 +103,12 @@ private:
     bool m_idempotent = true;
     bool m_clientKeepAlive = true;
     http::NextHopFraming m_upFraming = http::NextHopFraming::None;
-    QByteArray m_replay; // request bytes as sent upstream (head + framed body), while replayable
+    QByteArray m_replay;       // request bytes as sent upstream (head + framed body), while replayable
     qsizetype m_replaySent = 0;
     bool m_replayOverflow = false;
     QVarLengthArray<int, 8> m_tried;
     QString m_attempts;
-    QString m_traceToken;   // X-Lab-Trace of the current request
+    QString m_traceToken; // X-Lab-Trace of the current request
     bool m_sampled = false; // this exchange goes into the trace (decided at its start)
     QString m_why;          // the balancer's explanations, one per pick (sampled exchanges only)
     QString m_stickyName;   // the backend the request's sticky cookie names
