@@ -59,6 +59,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
     , m_responseHandler(std::make_unique<ResponseHandler>(this))
     , m_responseParser(http::HttpParser::Kind::Response, m_responseHandler.get())
+    , m_headBytes(&worker->gate())
 {
     m_worker->sessionOpened();
     TrafficCounters& l = m_worker->metrics().listener;
@@ -133,6 +134,7 @@ void HttpSession::processClientInput()
             m_worker->metrics().listener.add(m_worker->metrics().listener.bytesIn, quint64(m_clientIn.size()));
         }
         const bool wasInMessage = m_requestParser.inMessage();
+        const bool readingHead = !m_inExchange;
         const qsizetype used = m_requestParser.feed(QByteArrayView(m_clientIn).sliced(m_clientInPos));
         if (used < 0) {
             const http::HttpParseError& e = m_requestParser.error();
@@ -141,6 +143,13 @@ void HttpSession::processClientInput()
             return;
         }
         m_clientInPos += used;
+        if (readingHead && (m_inExchange || !m_requestParser.inMessage())) {
+            m_headBytes.clear(); // the head is complete: the parser no longer holds it
+        } else if (readingHead && !m_headBytes.grow(used)) {
+            // Every connection's unfinished head together passed the cap: this one asked for more.
+            rejectRequest(503, "the proxy holds too many unfinished request heads; try again", "Retry-After: 1\r\n");
+            return;
+        }
         if (!wasInMessage && m_requestParser.inMessage() && !m_inExchange && !m_headerTimerArmed) {
             m_headerTimerArmed = true; // a head has begun: it must be complete within the header timeout
             m_clientTimer->start(m_settings->timeouts.headerReadMs);
@@ -254,7 +263,7 @@ void HttpSession::onMessageComplete()
         appendRequestBytes(http::kLastChunk);
 }
 
-void HttpSession::rejectRequest(int status, const QByteArray& reason)
+void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders)
 {
     if (m_responseStarted) { // too late for an answer: cut the connection so the client sees the failure
         m_client->abort();
@@ -266,7 +275,7 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason)
     m_clientKeepAlive = false;
     m_finalStatus = status;
     const QByteArray json = "{\"error\":" + jsonString(reason) + ",\"status\":" + QByteArray::number(status) + "}\n";
-    writeClient(http::makeJsonResponse(status, json, true));
+    writeClient(http::makeJsonResponse(status, json, true, extraHeaders));
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
     logAndTrace(status);

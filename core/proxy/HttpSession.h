@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConnectionGate.h"
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
@@ -50,7 +51,7 @@ private:
     bool onHead(http::HttpHead& head) override;
     void onBody(QByteArrayView data) override;
     void onMessageComplete() override;
-    void rejectRequest(int status, const QByteArray& reason);
+    void rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders = {});
 
     // upstream side
     void startAttempt();
@@ -89,6 +90,7 @@ private:
     std::unique_ptr<ResponseHandler> m_responseHandler;
     http::HttpParser m_responseParser;
     QByteArray m_clientIn;
+    ConnectionGate::HeadReservation m_headBytes; // an unfinished request head, counted against the listener's cap
     qsizetype m_clientInPos = 0;
     QByteArray m_clientAddress;
     bool m_closing = false;
