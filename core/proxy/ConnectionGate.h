@@ -61,9 +61,7 @@ public:
     class HeadReservation final {
     public:
         explicit HeadReservation(ConnectionGate* gate)
-            : m_gate(gate)
-        {
-        }
+            : m_gate(gate) {}
         ~HeadReservation() { clear(); }
         Q_DISABLE_COPY_MOVE(HeadReservation)
         // False (counted, logged, nothing more reserved) when the listener's cap would be passed.

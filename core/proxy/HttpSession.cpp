@@ -59,8 +59,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
     , m_responseHandler(std::make_unique<ResponseHandler>(this))
     , m_responseParser(http::HttpParser::Kind::Response, m_responseHandler.get())
-    , m_headBytes(&worker->gate())
-{
+    , m_headBytes(&worker->gate()) {
     m_worker->sessionOpened();
     TrafficCounters& l = m_worker->metrics().listener;
     l.add(l.connections);
@@ -147,7 +146,8 @@ void HttpSession::processClientInput()
             m_headBytes.clear(); // the head is complete: the parser no longer holds it
         } else if (readingHead && !m_headBytes.grow(used)) {
             // Every connection's unfinished head together passed the cap: this one asked for more.
-            rejectRequest(503, "the proxy holds too many unfinished request heads; try again", "Retry-After: 1\r\n");
+            rejectRequest(503, "the proxy holds too many unfinished request heads; try again",
+                          "Retry-After: 1\r\n");
             return;
         }
         if (!wasInMessage && m_requestParser.inMessage() && !m_inExchange && !m_headerTimerArmed) {
@@ -263,8 +263,7 @@ void HttpSession::onMessageComplete()
         appendRequestBytes(http::kLastChunk);
 }
 
-void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders)
-{
+void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders) {
     if (m_responseStarted) { // too late for an answer: cut the connection so the client sees the failure
         m_client->abort();
         onClientGone();

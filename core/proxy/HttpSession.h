@@ -90,7 +90,8 @@ private:
     std::unique_ptr<ResponseHandler> m_responseHandler;
     http::HttpParser m_responseParser;
     QByteArray m_clientIn;
-    ConnectionGate::HeadReservation m_headBytes; // an unfinished request head, counted against the listener's cap
+    ConnectionGate::HeadReservation
+        m_headBytes; // an unfinished request head, counted against the listener's cap
     qsizetype m_clientInPos = 0;
     QByteArray m_clientAddress;
     bool m_closing = false;

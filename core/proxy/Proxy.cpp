@@ -2,8 +2,8 @@
 
 #include "ConnectionGate.h"
 #include "HttpSession.h"
-#include "TcpSession.h"
 #include "ProxyWorker.h"
+#include "TcpSession.h"
 #include "UpstreamPool.h"
 #include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
@@ -26,8 +26,7 @@ namespace lab {
 
 namespace {
 
-QHostAddress peerOf(qintptr fd)
-{
+QHostAddress peerOf(qintptr fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     if (::getpeername(int(fd), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
@@ -54,8 +53,7 @@ class ProxyAcceptor final : public QTcpServer {
 public:
     ProxyAcceptor(std::vector<ProxyWorker*> workers, std::shared_ptr<ConnectionGate> gate)
         : m_workers(std::move(workers))
-        , m_gate(std::move(gate))
-    {
+        , m_gate(std::move(gate)) {
         connect(this, &QTcpServer::acceptError, this, [this] {
             m_gate->noteAcceptFailure(errorString());
             QTimer::singleShot(100, this, [this] {
@@ -74,7 +72,8 @@ protected:
             return;
         }
         ProxyWorker* w = m_workers[m_next++ % m_workers.size()];
-        QMetaObject::invokeMethod(w, [w, fd, client] { w->adopt(fd, client); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w, fd, client] { w->adopt(fd, client); }, Qt::QueuedConnection);
     }
 
 private:
@@ -83,9 +82,9 @@ private:
     size_t m_next = 0;
 };
 
-ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
-                         std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
-                         std::shared_ptr<ConnectionGate> gate)
+ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings,
+                         std::shared_ptr<BackendPool> pool, std::shared_ptr<RequestTrace> trace,
+                         std::shared_ptr<EventLog> events, std::shared_ptr<ConnectionGate> gate)
     : m_index(index)
     , m_settings(std::move(settings))
     , m_pool(std::move(pool))
@@ -93,14 +92,12 @@ ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> setting
     , m_events(std::move(events))
     , m_gate(std::move(gate))
     , m_metrics(std::make_unique<MetricsShard>())
-    , m_upstreams(new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
-{
-}
+    , m_upstreams(new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs,
+                                   m_metrics.get(), this)) {}
 
 ProxyWorker::~ProxyWorker() = default;
 
-void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
-{
+void ProxyWorker::adopt(qintptr fd, const QHostAddress& client) {
     if (m_shuttingDown) {
         ::close(int(fd));
         m_gate->release(client);
@@ -111,17 +108,17 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
         session = new TcpSession(fd, this);
     else
         session = new HttpSession(fd, this);
-    connect(session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); }, Qt::DirectConnection);
+    connect(
+        session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); },
+        Qt::DirectConnection);
 }
 
-void ProxyWorker::sessionOpened()
-{
+void ProxyWorker::sessionOpened() {
     const int n = ++m_openSessions;
     m_peakSessions = std::max(m_peakSessions, n);
 }
 
-void ProxyWorker::sessionClosed()
-{
+void ProxyWorker::sessionClosed() {
     const int n = --m_openSessions;
     // After a burst the allocator keeps what the sessions freed (glibc gives a heap back only from its
     // top, and a few live buffers pin the rest): RSS would stay at the burst's peak. malloc_trim walks
@@ -283,8 +280,7 @@ qint64 Proxy::relayBufferedBytes() const
     return n;
 }
 
-int Proxy::memoryTrims() const
-{
+int Proxy::memoryTrims() const {
     int n = 0;
     for (const ProxyWorker* w : m_workers)
         n += w->memoryTrims();

@@ -42,8 +42,8 @@ public:
     quint16 port() const { return m_port.load(); }
     const ProxySettings& settings() const { return *m_settings; }
     // Applies new settings. Retries, retry conditions and timeouts apply to the next request on every
-    // connection; a new address or port re-listens (connections already open stay). Limits, connection caps, worker
-    // count and keep-alive pool sizes are fixed at construction. False with a sentence in *error when
+    // connection; a new address or port re-listens (connections already open stay). Limits, connection caps,
+    // worker count and keep-alive pool sizes are fixed at construction. False with a sentence in *error when
     // the new address cannot be listened on (the proxy then stays stopped).
     bool updateSettings(const ProxySettings& settings, QString* error = nullptr);
     BackendPool& pool() const { return *m_pool; }

@@ -23,7 +23,8 @@ class ProxyWorker final : public QObject {
     Q_OBJECT
 public:
     ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
-                std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events, std::shared_ptr<ConnectionGate> gate);
+                std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
+                std::shared_ptr<ConnectionGate> gate);
     ~ProxyWorker() override;
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
