@@ -202,14 +202,14 @@ bool Proxy::start(QString* error)
 {
     bool ok = false;
     QString why;
+    const int backlog = m_settings->listenBacklog > 0 ? m_settings->listenBacklog : systemListenBacklogMax();
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(w, [w] { w->resume(); }, Qt::BlockingQueuedConnection);
     QMetaObject::invokeMethod(
         m_acceptor,
         [&] {
             if (!m_acceptor->isListening()) // Qt's default of 50 drops SYNs in a burst of connects
-                m_acceptor->setListenBacklogSize(m_settings->listenBacklog > 0 ? m_settings->listenBacklog
-                                                                               : systemListenBacklogMax());
+                m_acceptor->setListenBacklogSize(backlog);
             ok = m_acceptor->isListening() || m_acceptor->listen(m_settings->address, m_port.load());
             if (!ok)
                 why = m_acceptor->errorString();
@@ -226,8 +226,9 @@ bool Proxy::start(QString* error)
         return false;
     }
     m_listening = true;
-    qCInfo(lcProxy, "proxy listening on %s:%u with %zu workers", qPrintable(m_settings->address.toString()),
-           m_port.load(), m_workers.size());
+    qCInfo(lcProxy, "proxy listening on %s:%u with %zu workers, at most %d connections (listen queue %d)",
+           qPrintable(m_settings->address.toString()), m_port.load(), m_workers.size(),
+           m_gate->limits().maxConnections, backlog);
     return true;
 }
 
