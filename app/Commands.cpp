@@ -12,7 +12,9 @@
 #include <QFileInfo>
 #include <QHostAddress>
 #include <QSettings>
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 
 namespace lab::app {
 
@@ -233,7 +235,25 @@ int runServe(int argc, char** argv)
     const QCommandLineOption sticky(QStringLiteral("sticky"), QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
     const QCommandLineOption stickyCookie(QStringLiteral("sticky-cookie"), QStringLiteral("Sticky sessions with this cookie name."), QStringLiteral("NAME"));
     const QCommandLineOption mode(QStringLiteral("mode"), QStringLiteral("http (reverse proxy, default) or tcp (byte relay, layer 4)."), QStringLiteral("MODE"));
-    parser.addOptions({hashKey, sticky, stickyCookie, mode});
+    const QCommandLineOption listenBacklog(
+        QStringLiteral("listen-backlog"),
+        QStringLiteral("Listen queue length (default: the system's maximum, net.core.somaxconn)."),
+        QStringLiteral("N"));
+    const QCommandLineOption maxConnections(
+        QStringLiteral("max-connections"),
+        QStringLiteral("Open client connections per listener; more are closed at once (default: from the "
+                       "descriptor limit)."),
+        QStringLiteral("N"));
+    const QCommandLineOption maxPerClient(
+        QStringLiteral("max-connections-per-client"),
+        QStringLiteral("Open connections per client address (default 0: no cap)."), QStringLiteral("N"));
+    const QCommandLineOption maxHeadBuffer(
+        QStringLiteral("max-head-buffer-bytes"),
+        QStringLiteral(
+            "Unfinished request heads held at once; past it the newest gets 503 (default 67108864)."),
+        QStringLiteral("BYTES"));
+    parser.addOptions(
+        {hashKey, sticky, stickyCookie, mode, listenBacklog, maxConnections, maxPerClient, maxHeadBuffer});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout, healthRise,
                        healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
@@ -321,6 +341,15 @@ int runServe(int argc, char** argv)
     }
     if (!parseInt(parser, workers, 1, 256, &config.proxy.workers) || !parseInt(parser, retries, 0, 10, &config.retry.retries))
         return ExitUsage;
+    int maxHeadBufferBytes =
+        int(std::min<qint64>(config.proxy.maxHeadBufferBytes, std::numeric_limits<int>::max()));
+    if (!parseInt(parser, listenBacklog, 0, 65535, &config.proxy.listenBacklog) ||
+        !parseInt(parser, maxConnections, 0, 10'000'000, &config.proxy.maxConnections) ||
+        !parseInt(parser, maxPerClient, 0, 10'000'000, &config.proxy.maxConnectionsPerClient) ||
+        !parseInt(parser, maxHeadBuffer, 0, std::numeric_limits<int>::max(), &maxHeadBufferBytes))
+        return ExitUsage;
+    if (parser.isSet(maxHeadBuffer))
+        config.proxy.maxHeadBufferBytes = maxHeadBufferBytes;
     if (parser.isSet(accessLog))
         config.proxy.accessLog = true;
     HealthConfig& h = config.health;

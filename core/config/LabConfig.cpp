@@ -588,13 +588,20 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     {
         ObjectReader r(top.object("proxy"), QStringLiteral("proxy"), errors,
                        {QStringLiteral("workers"), QStringLiteral("addServedBy"), QStringLiteral("accessLog"),
-                        QStringLiteral("upstreamMaxIdlePerBackend"), QStringLiteral("upstreamIdleMs")});
+                        QStringLiteral("upstreamMaxIdlePerBackend"), QStringLiteral("upstreamIdleMs"),
+                        QStringLiteral("listenBacklog"), QStringLiteral("maxConnections"),
+                        QStringLiteral("maxConnectionsPerClient"), QStringLiteral("maxHeadBufferBytes")});
         ProxyConfig& p = c.proxy;
         p.workers = r.integer("workers", p.workers, 0, 256);
         p.addServedBy = r.boolean("addServedBy", p.addServedBy);
         p.accessLog = r.boolean("accessLog", p.accessLog);
         p.upstreamMaxIdlePerBackend = r.integer("upstreamMaxIdlePerBackend", p.upstreamMaxIdlePerBackend, 0, 10000);
         p.upstreamIdleMs = r.integer("upstreamIdleMs", p.upstreamIdleMs, 100, 3600000);
+        p.listenBacklog = r.integer("listenBacklog", p.listenBacklog, 0, 65535);
+        p.maxConnections = r.integer("maxConnections", p.maxConnections, 0, 10'000'000);
+        p.maxConnectionsPerClient =
+            r.integer("maxConnectionsPerClient", p.maxConnectionsPerClient, 0, 10'000'000);
+        p.maxHeadBufferBytes = qint64(r.number("maxHeadBufferBytes", double(p.maxHeadBufferBytes), 0, 1e15));
     }
 }
 
@@ -698,7 +705,8 @@ QByteArray labConfigToJson(const LabConfig& c)
         {QStringLiteral("version"), 1},
         {QStringLiteral("algorithm"), c.algorithm},
         {QStringLiteral("hashKey"), c.hashKey},
-        {QStringLiteral("sticky"), QJsonObject{{QStringLiteral("enabled"), c.sticky.enabled}, {QStringLiteral("cookie"), c.sticky.cookie}}},
+        {QStringLiteral("sticky"), QJsonObject{{QStringLiteral("enabled"), c.sticky.enabled},
+                                               {QStringLiteral("cookie"), c.sticky.cookie}}},
         {QStringLiteral("listeners"), listeners},
         {QStringLiteral("backends"), backends},
         {QStringLiteral("health"), healthToJson(h)},
@@ -735,7 +743,11 @@ QByteArray labConfigToJson(const LabConfig& c)
                      {QStringLiteral("addServedBy"), c.proxy.addServedBy},
                      {QStringLiteral("accessLog"), c.proxy.accessLog},
                      {QStringLiteral("upstreamMaxIdlePerBackend"), c.proxy.upstreamMaxIdlePerBackend},
-                     {QStringLiteral("upstreamIdleMs"), c.proxy.upstreamIdleMs}}},
+                     {QStringLiteral("upstreamIdleMs"), c.proxy.upstreamIdleMs},
+                     {QStringLiteral("listenBacklog"), c.proxy.listenBacklog},
+                     {QStringLiteral("maxConnections"), c.proxy.maxConnections},
+                     {QStringLiteral("maxConnectionsPerClient"), c.proxy.maxConnectionsPerClient},
+                     {QStringLiteral("maxHeadBufferBytes"), double(c.proxy.maxHeadBufferBytes)}}},
     };
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }

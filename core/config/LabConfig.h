@@ -100,6 +100,10 @@ struct ProxyConfig {
     bool accessLog = false;
     int upstreamMaxIdlePerBackend = 32; // per worker
     int upstreamIdleMs = 30000;
+    int listenBacklog = 0;                        // 0 = the system's maximum (net.core.somaxconn)
+    int maxConnections = 0;                       // per listener; 0 = derived from the descriptor limit
+    int maxConnectionsPerClient = 0;              // per listener and client address; 0 = none
+    qint64 maxHeadBufferBytes = 64 * 1024 * 1024; // unfinished request heads held at once; 0 = no cap
     bool operator==(const ProxyConfig&) const = default;
 };
 

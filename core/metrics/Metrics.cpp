@@ -56,6 +56,7 @@ void TrafficStats::add(const TrafficStats& s)
     bytesOut += s.bytesOut;
     activeConnections += s.activeConnections;
     connections += s.connections;
+    refusedConnections += s.refusedConnections;
     latency.add(s.latency);
 }
 

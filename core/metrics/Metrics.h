@@ -71,6 +71,7 @@ struct TrafficStats {
     std::uint64_t bytesOut = 0;
     std::int64_t activeConnections = 0;
     std::uint64_t connections = 0;
+    std::uint64_t refusedConnections = 0; // closed at accept by a connection cap (listener only)
     LatencySummary latency;
 
     void add(const TrafficCounters& c);

@@ -59,6 +59,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
     , m_responseHandler(std::make_unique<ResponseHandler>(this))
     , m_responseParser(http::HttpParser::Kind::Response, m_responseHandler.get())
+    , m_headBytes(&worker->gate())
 {
     m_worker->sessionOpened();
     TrafficCounters& l = m_worker->metrics().listener;
@@ -133,6 +134,7 @@ void HttpSession::processClientInput()
             m_worker->metrics().listener.add(m_worker->metrics().listener.bytesIn, quint64(m_clientIn.size()));
         }
         const bool wasInMessage = m_requestParser.inMessage();
+        const bool readingHead = !m_inExchange;
         const qsizetype used = m_requestParser.feed(QByteArrayView(m_clientIn).sliced(m_clientInPos));
         if (used < 0) {
             const http::HttpParseError& e = m_requestParser.error();
@@ -141,6 +143,14 @@ void HttpSession::processClientInput()
             return;
         }
         m_clientInPos += used;
+        if (readingHead && (m_inExchange || !m_requestParser.inMessage())) {
+            m_headBytes.clear(); // the head is complete: the parser no longer holds it
+        } else if (readingHead && !m_headBytes.grow(used)) {
+            // Every connection's unfinished head together passed the cap: this one asked for more.
+            rejectRequest(503, "the proxy holds too many unfinished request heads; try again",
+                          "Retry-After: 1\r\n");
+            return;
+        }
         if (!wasInMessage && m_requestParser.inMessage() && !m_inExchange && !m_headerTimerArmed) {
             m_headerTimerArmed = true; // a head has begun: it must be complete within the header timeout
             m_clientTimer->start(m_settings->timeouts.headerReadMs);
@@ -254,7 +264,7 @@ void HttpSession::onMessageComplete()
         appendRequestBytes(http::kLastChunk);
 }
 
-void HttpSession::rejectRequest(int status, const QByteArray& reason)
+void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders)
 {
     m_attempt.abandon(); // the exchange ends here without the backend's verdict
     m_nextAttempt.abandon();
@@ -268,7 +278,7 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason)
     m_clientKeepAlive = false;
     m_finalStatus = status;
     const QByteArray json = "{\"error\":" + jsonString(reason) + ",\"status\":" + QByteArray::number(status) + "}\n";
-    writeClient(http::makeJsonResponse(status, json, true));
+    writeClient(http::makeJsonResponse(status, json, true, extraHeaders));
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
     logAndTrace(status);
@@ -281,6 +291,10 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason)
 
 void HttpSession::onClientBytesWritten()
 {
+    if (m_closing) { // flushing before the close: the bound is on a stall, not on a slow reader's total
+        m_clientTimer->start(m_settings->timeouts.clientIdleMs);
+        return;
+    }
     if (m_upstream && m_upstreamConnected && m_client->bytesToWrite() < kHighWaterBytes)
         processUpstreamInput();
 }
@@ -424,10 +438,7 @@ void HttpSession::connectTo(AttemptTicket attempt)
     connect(s, &QTcpSocket::readyRead, this, &HttpSession::onUpstreamReadyRead);
     connect(s, &QTcpSocket::errorOccurred, this, &HttpSession::onUpstreamError);
     connect(s, &QTcpSocket::disconnected, this, &HttpSession::onUpstreamError);
-    connect(s, &QTcpSocket::bytesWritten, this, [this] {
-        if (m_upstream && m_upstream->bytesToWrite() < kHighWaterBytes && !m_requestComplete)
-            processClientInput();
-    });
+    connect(s, &QTcpSocket::bytesWritten, this, &HttpSession::onUpstreamBytesWritten);
     if (m_upstreamFromPool) {
         onUpstreamConnected();
     } else {
@@ -445,6 +456,19 @@ void HttpSession::onUpstreamConnected()
     m_worker->pool().markSuccess(*m_backend);
     m_upstreamTimer->start(m_settings->timeouts.upstreamResponseMs);
     flushReplay();
+}
+
+void HttpSession::onUpstreamBytesWritten()
+{
+    if (!m_upstream)
+        return;
+    // Request bytes are moving (a client's upload reaches the backend): that is progress, not a stall.
+    // The last of them restarts the timer once more, so the response timeout counts from the moment
+    // the whole request has been sent.
+    if (!m_responseStarted)
+        m_upstreamTimer->start(m_settings->timeouts.upstreamResponseMs);
+    if (m_upstream->bytesToWrite() < kHighWaterBytes && !m_requestComplete)
+        processClientInput();
 }
 
 void HttpSession::appendRequestBytes(QByteArrayView bytes)
@@ -502,6 +526,17 @@ void HttpSession::onUpstreamError()
     processUpstreamInput();
     if (!m_upstream || m_upstream->state() == QAbstractSocket::ConnectedState)
         return;
+    if (m_upstream->bytesAvailable() > 0) {
+        // A slow client holds back the rest (backpressure): the close counts once those bytes are through.
+        m_upstreamEnded = true;
+        return;
+    }
+    onUpstreamEnded();
+}
+
+void HttpSession::onUpstreamEnded()
+{
+    m_upstreamEnded = false;
     if (m_responseStarted) {
         if (m_response.framing == http::BodyFraming::UntilClose && m_responseParser.finish() && m_responseDone) {
             processUpstreamInput();
@@ -603,6 +638,7 @@ void HttpSession::releaseUpstream(bool reusable)
     s->disconnect(this);
     m_upstreamTimer->stop();
     m_upstreamConnected = false;
+    m_upstreamEnded = false;
     m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
     if (reusable) {
         m_worker->upstreams().put(m_backend->id, s);
@@ -655,6 +691,8 @@ void HttpSession::processUpstreamInput()
     }
     if (m_responseDone && m_upstream) // completed by finish() at close
         onResponseFinished(false);
+    else if (m_upstreamEnded && m_upstream && m_upstream->bytesAvailable() == 0)
+        onUpstreamEnded(); // the backend closed earlier and its last byte has now gone to the client
 }
 
 void HttpSession::onResponseHead(http::HttpHead& head)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConnectionGate.h"
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
@@ -50,14 +51,16 @@ private:
     bool onHead(http::HttpHead& head) override;
     void onBody(QByteArrayView data) override;
     void onMessageComplete() override;
-    void rejectRequest(int status, const QByteArray& reason);
+    void rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders = {});
 
     // upstream side
     void startAttempt();
     void connectTo(AttemptTicket attempt);
     void onUpstreamConnected();
     void onUpstreamError();
+    void onUpstreamEnded();
     void onUpstreamReadyRead();
+    void onUpstreamBytesWritten();
     void processUpstreamInput();
     void onUpstreamTimer();
     void appendRequestBytes(QByteArrayView bytes);
@@ -87,6 +90,8 @@ private:
     std::unique_ptr<ResponseHandler> m_responseHandler;
     http::HttpParser m_responseParser;
     QByteArray m_clientIn;
+    ConnectionGate::HeadReservation
+        m_headBytes; // an unfinished request head, counted against the listener's cap
     qsizetype m_clientInPos = 0;
     QByteArray m_clientAddress;
     bool m_closing = false;
@@ -119,6 +124,7 @@ private:
     bool m_upstreamConnected = false;
     bool m_upstreamFromPool = false;
     bool m_upstreamBytesSeen = false;
+    bool m_upstreamEnded = false;   // the backend closed; its last bytes still wait for a slow client
     bool m_responseStarted = false; // head sent to the client: no more retries
     http::HttpHead m_response;
     http::NextHopFraming m_downFraming = http::NextHopFraming::None;

@@ -1,8 +1,9 @@
 #include "Proxy.h"
 
+#include "ConnectionGate.h"
 #include "HttpSession.h"
-#include "TcpSession.h"
 #include "ProxyWorker.h"
+#include "TcpSession.h"
 #include "UpstreamPool.h"
 #include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
@@ -12,56 +13,127 @@
 #include <QLoggingCategory>
 #include <QTcpServer>
 #include <QThread>
+#include <QTimer>
+#include <sys/socket.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 Q_LOGGING_CATEGORY(lcProxy, "lab.proxy")
 
 namespace lab {
 
+namespace {
+
+QHostAddress peerOf(qintptr fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(int(fd), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        return {};
+    QHostAddress a;
+    a.setAddress(reinterpret_cast<const sockaddr*>(&ss));
+    bool mapped = false;
+    const QHostAddress v4(a.toIPv4Address(&mapped));
+    return mapped ? v4 : a;
+}
+
+// A worker gives the allocator's free memory back to the system after a burst of at least this many
+// sessions, once it is down to a quarter of that peak, kTrimDelayMs later (so at most once a second).
+constexpr int kTrimAfterSessions = 256;
+constexpr int kTrimDelayMs = 1000;
+
+} // namespace
+
 // The listening socket; lives on its own thread so that accepting never waits for the GUI or a worker.
+// Connections past the gate's caps are closed here, before a worker spends anything on them. When the
+// process is out of descriptors, QTcpServer stops accepting for good (pauseAccepting on any error but
+// a temporary one); the acceptor resumes after 100 ms, so the listener outlives the shortage.
 class ProxyAcceptor final : public QTcpServer {
 public:
-    explicit ProxyAcceptor(std::vector<ProxyWorker*> workers)
+    ProxyAcceptor(std::vector<ProxyWorker*> workers, std::shared_ptr<ConnectionGate> gate)
         : m_workers(std::move(workers))
-    {
+        , m_gate(std::move(gate)) {
+        connect(this, &QTcpServer::acceptError, this, [this] {
+            m_gate->noteAcceptFailure(errorString());
+            QTimer::singleShot(100, this, [this] {
+                if (isListening())
+                    resumeAccepting();
+            });
+        });
     }
 
 protected:
     void incomingConnection(qintptr fd) override
     {
+        const QHostAddress client = peerOf(fd);
+        if (!m_gate->admit(client)) {
+            ::close(int(fd));
+            return;
+        }
         ProxyWorker* w = m_workers[m_next++ % m_workers.size()];
-        QMetaObject::invokeMethod(w, [w, fd] { w->adopt(fd); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w, fd, client] { w->adopt(fd, client); }, Qt::QueuedConnection);
     }
 
 private:
     std::vector<ProxyWorker*> m_workers;
+    std::shared_ptr<ConnectionGate> m_gate;
     size_t m_next = 0;
 };
 
-ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
-                         std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events)
+ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings,
+                         std::shared_ptr<BackendPool> pool, std::shared_ptr<RequestTrace> trace,
+                         std::shared_ptr<EventLog> events, std::shared_ptr<ConnectionGate> gate)
     : m_index(index)
     , m_settings(std::move(settings))
     , m_pool(std::move(pool))
     , m_trace(std::move(trace))
     , m_events(std::move(events))
+    , m_gate(std::move(gate))
     , m_metrics(std::make_unique<MetricsShard>())
-    , m_upstreams(new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
-{
-}
+    , m_upstreams(new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs,
+                                   m_metrics.get(), this)) {}
 
 ProxyWorker::~ProxyWorker() = default;
 
-void ProxyWorker::adopt(qintptr fd)
-{
+void ProxyWorker::adopt(qintptr fd, const QHostAddress& client) {
     if (m_shuttingDown) {
         ::close(int(fd));
+        m_gate->release(client);
         return;
     }
+    QObject* session = nullptr;
     if (m_settings->kind == ListenerKind::Tcp)
-        new TcpSession(fd, this);
+        session = new TcpSession(fd, this);
     else
-        new HttpSession(fd, this);
+        session = new HttpSession(fd, this);
+    connect(
+        session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); },
+        Qt::DirectConnection);
+}
+
+void ProxyWorker::sessionOpened() {
+    const int n = ++m_openSessions;
+    m_peakSessions = std::max(m_peakSessions, n);
+}
+
+void ProxyWorker::sessionClosed() {
+    const int n = --m_openSessions;
+    // After a burst the allocator keeps what the sessions freed (glibc gives a heap back only from its
+    // top, and a few live buffers pin the rest): RSS would stay at the burst's peak. malloc_trim walks
+    // every arena, so only after a burst worth it and at most once per kTrimDelayMs.
+    if (m_trimScheduled || m_shuttingDown || m_peakSessions < kTrimAfterSessions || n > m_peakSessions / 4)
+        return;
+    m_trimScheduled = true;
+    QTimer::singleShot(kTrimDelayMs, this, [this] {
+        m_trimScheduled = false;
+        m_peakSessions = m_openSessions.load();
+#ifdef __GLIBC__
+        ::malloc_trim(0);
+#endif
+        m_memoryTrims.fetch_add(1, std::memory_order_relaxed);
+    });
 }
 
 void ProxyWorker::beginShutdown()
@@ -89,11 +161,17 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     , m_events(events ? std::move(events) : std::make_shared<EventLog>())
     , m_port(m_settings->port)
 {
+    ConnectionGate::Limits limits;
+    limits.maxConnections = m_settings->maxConnections > 0 ? m_settings->maxConnections
+                                                           : defaultMaxConnections(descriptorLimit(), 1);
+    limits.maxConnectionsPerClient = m_settings->maxConnectionsPerClient;
+    limits.maxHeadBufferBytes = m_settings->maxHeadBufferBytes;
+    m_gate = std::make_shared<ConnectionGate>(limits, m_events);
     const int n = qMax(1, m_settings->workers);
     for (int i = 0; i < n; ++i) {
         auto* t = new QThread;
         t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
-        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events);
+        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate);
         w->moveToThread(t);
         t->start();
         m_threads.push_back(t);
@@ -101,7 +179,7 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     }
     auto* t = new QThread;
     t->setObjectName(QStringLiteral("proxy acceptor"));
-    m_acceptor = new ProxyAcceptor(m_workers);
+    m_acceptor = new ProxyAcceptor(m_workers, m_gate);
     m_acceptor->moveToThread(t);
     t->start();
     m_threads.insert(m_threads.begin(), t);
@@ -124,11 +202,14 @@ bool Proxy::start(QString* error)
 {
     bool ok = false;
     QString why;
+    const int backlog = m_settings->listenBacklog > 0 ? m_settings->listenBacklog : systemListenBacklogMax();
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(w, [w] { w->resume(); }, Qt::BlockingQueuedConnection);
     QMetaObject::invokeMethod(
         m_acceptor,
         [&] {
+            if (!m_acceptor->isListening()) // Qt's default of 50 drops SYNs in a burst of connects
+                m_acceptor->setListenBacklogSize(backlog);
             ok = m_acceptor->isListening() || m_acceptor->listen(m_settings->address, m_port.load());
             if (!ok)
                 why = m_acceptor->errorString();
@@ -145,8 +226,9 @@ bool Proxy::start(QString* error)
         return false;
     }
     m_listening = true;
-    qCInfo(lcProxy, "proxy listening on %s:%u with %zu workers", qPrintable(m_settings->address.toString()),
-           m_port.load(), m_workers.size());
+    qCInfo(lcProxy, "proxy listening on %s:%u with %zu workers, at most %d connections (listen queue %d)",
+           qPrintable(m_settings->address.toString()), m_port.load(), m_workers.size(),
+           m_gate->limits().maxConnections, backlog);
     return true;
 }
 
@@ -173,6 +255,10 @@ bool Proxy::updateSettings(const ProxySettings& settings, QString* error)
     next->limits = m_settings->limits;
     next->upstreamMaxIdlePerBackend = m_settings->upstreamMaxIdlePerBackend;
     next->upstreamIdleMs = m_settings->upstreamIdleMs;
+    next->listenBacklog = m_settings->listenBacklog;
+    next->maxConnections = m_settings->maxConnections;
+    next->maxConnectionsPerClient = m_settings->maxConnectionsPerClient;
+    next->maxHeadBufferBytes = m_settings->maxHeadBufferBytes;
     const bool moved = next->address != m_settings->address || (next->port != m_port.load() && next->port != m_settings->port);
     m_settings = next;
     for (ProxyWorker* w : m_workers)
@@ -192,6 +278,13 @@ qint64 Proxy::relayBufferedBytes() const
     qint64 n = 0;
     for (const ProxyWorker* w : m_workers)
         n += w->relayBuffered();
+    return n;
+}
+
+int Proxy::memoryTrims() const {
+    int n = 0;
+    for (const ProxyWorker* w : m_workers)
+        n += w->memoryTrims();
     return n;
 }
 
@@ -216,6 +309,7 @@ MetricsSnapshot Proxy::snapshot() const
         for (BackendStats& bs : s.backends)
             bs.traffic.add(shard.backends[size_t(bs.id)]);
     }
+    s.listener.refusedConnections = m_gate->refusedConnections();
     return s;
 }
 

@@ -13,6 +13,7 @@ class QThread;
 namespace lab {
 
 class BackendPool;
+class ConnectionGate;
 class ProxyAcceptor;
 class ProxyWorker;
 class EventLog;
@@ -41,8 +42,8 @@ public:
     quint16 port() const { return m_port.load(); }
     const ProxySettings& settings() const { return *m_settings; }
     // Applies new settings. Retries, retry conditions and timeouts apply to the next request on every
-    // connection; a new address or port re-listens (connections already open stay). Limits, worker
-    // count and keep-alive pool sizes are fixed at construction. False with a sentence in *error when
+    // connection; a new address or port re-listens (connections already open stay). Limits, connection caps,
+    // worker count and keep-alive pool sizes are fixed at construction. False with a sentence in *error when
     // the new address cannot be listened on (the proxy then stays stopped).
     bool updateSettings(const ProxySettings& settings, QString* error = nullptr);
     BackendPool& pool() const { return *m_pool; }
@@ -56,12 +57,17 @@ public:
     int activeExchanges() const;
     // TCP listeners: bytes the relays hold in user space right now (bounded by backpressure).
     qint64 relayBufferedBytes() const;
+    // The caps on connections and on unfinished request heads, with their live counts.
+    const ConnectionGate& gate() const { return *m_gate; }
+    // Times the workers gave freed memory back to the system after a burst of connections.
+    int memoryTrims() const;
 
 private:
     std::shared_ptr<const ProxySettings> m_settings;
     std::shared_ptr<BackendPool> m_pool;
     std::shared_ptr<RequestTrace> m_trace;
     std::shared_ptr<EventLog> m_events;
+    std::shared_ptr<ConnectionGate> m_gate;
     std::vector<QThread*> m_threads; // [0] = acceptor, then workers
     std::vector<ProxyWorker*> m_workers;
     ProxyAcceptor* m_acceptor = nullptr;

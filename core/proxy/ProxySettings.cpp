@@ -1,5 +1,7 @@
 #include "ProxySettings.h"
 
+#include "ConnectionGate.h"
+
 #include <QThread>
 
 namespace lab {
@@ -26,6 +28,13 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
     s.upstreamMaxIdlePerBackend = c.proxy.upstreamMaxIdlePerBackend;
     s.upstreamIdleMs = c.proxy.upstreamIdleMs;
     s.tcpIdleMs = c.timeouts.tcpIdleMs;
+    s.listenBacklog = c.proxy.listenBacklog;
+    // Every listener of the lab shares the process's descriptors.
+    s.maxConnections = c.proxy.maxConnections > 0
+                           ? c.proxy.maxConnections
+                           : defaultMaxConnections(descriptorLimit(), int(c.listeners.size()));
+    s.maxConnectionsPerClient = c.proxy.maxConnectionsPerClient;
+    s.maxHeadBufferBytes = c.proxy.maxHeadBufferBytes;
     return s;
 }
 

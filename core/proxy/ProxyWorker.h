@@ -3,6 +3,7 @@
 #include "ProxySettings.h"
 #include "metrics/Metrics.h"
 
+#include <QHostAddress>
 #include <QObject>
 #include <atomic>
 #include <memory>
@@ -10,6 +11,7 @@
 namespace lab {
 
 class BackendPool;
+class ConnectionGate;
 class EventLog;
 class RequestTrace;
 class UpstreamPool;
@@ -21,12 +23,14 @@ class ProxyWorker final : public QObject {
     Q_OBJECT
 public:
     ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
-                std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events);
+                std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
+                std::shared_ptr<ConnectionGate> gate);
     ~ProxyWorker() override;
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
-    // Called on the worker's thread with a freshly accepted descriptor.
-    void adopt(qintptr socketDescriptor);
+    // Called on the worker's thread with a freshly accepted descriptor the gate admitted for `client`;
+    // the gate gets it back when the session ends.
+    void adopt(qintptr socketDescriptor, const QHostAddress& client);
     // Closes connections that are between requests; those mid-request finish and then close.
     void beginShutdown();
     void closeEverything();
@@ -41,14 +45,17 @@ public:
     BackendPool& pool() { return *m_pool; }
     RequestTrace& trace() { return *m_trace; }
     UpstreamPool& upstreams() { return *m_upstreams; }
+    ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
     const MetricsShard& metrics() const { return *m_metrics; }
     bool shuttingDown() const { return m_shuttingDown; }
     int openSessions() const { return m_openSessions.load(); }
     int activeExchanges() const { return m_activeExchanges.load(); }
 
-    void sessionOpened() { ++m_openSessions; }
-    void sessionClosed() { --m_openSessions; }
+    void sessionOpened();
+    void sessionClosed();
+    // Times this worker gave freed memory back to the system after a burst of connections.
+    int memoryTrims() const { return m_memoryTrims.load(std::memory_order_relaxed); }
     void exchangeStarted() { ++m_activeExchanges; }
     // Bytes TCP relays on this worker hold in user space (backpressure keeps it bounded).
     void addRelayBuffered(qint64 delta) { m_relayBuffered.fetch_add(delta, std::memory_order_relaxed); }
@@ -64,12 +71,16 @@ private:
     std::shared_ptr<BackendPool> m_pool;
     std::shared_ptr<RequestTrace> m_trace;
     std::shared_ptr<EventLog> m_events;
+    std::shared_ptr<ConnectionGate> m_gate;
     std::unique_ptr<MetricsShard> m_metrics;
     UpstreamPool* m_upstreams;
     bool m_shuttingDown = false;
     std::atomic<int> m_openSessions{0};
     std::atomic<int> m_activeExchanges{0};
     std::atomic<qint64> m_relayBuffered{0};
+    int m_peakSessions = 0; // since the last trim
+    bool m_trimScheduled = false;
+    std::atomic<int> m_memoryTrims{0};
 };
 
 } // namespace lab

@@ -70,6 +70,10 @@ void TestLabConfig::badConfigs_data()
     QTest::newRow("embedded host name") << QByteArray(R"({"backends":[{"port":1,"embedded":true,"host":"localhost"}]})") << "backends[0].host: an embedded backend listens on an IP address";
     QTest::newRow("timeouts") << QByteArray(R"({"timeouts":{"connectMs":"2s"}})") << "timeouts.connectMs";
     QTest::newRow("limits") << QByteArray(R"({"limits":{"maxHeaderCount":0}})") << "limits.maxHeaderCount";
+    QTest::newRow("max connections") << QByteArray(R"({"proxy":{"maxConnections":-1}})")
+                                     << "proxy.maxConnections: must be an integer from 0";
+    QTest::newRow("listen backlog") << QByteArray(R"({"proxy":{"listenBacklog":70000}})")
+                                    << "proxy.listenBacklog: must be an integer from 0 to 65535";
     QTest::newRow("listener clashes with backend") << QByteArray(R"({"listeners":[{"port":8001}],"backends":[{"port":8001,"embedded":true}]})") << "listeners[0].port: port 8001 is already used by embedded backends[0]";
     QTest::newRow("version") << QByteArray(R"({"version":2})") << "version: must be an integer from 1 to 1";
     QTest::newRow("not json") << QByteArray("{\n  \"listeners\": [,]\n}") << "bad.json:2:";
@@ -113,6 +117,10 @@ void TestLabConfig::saveLoadRoundTrip()
     c.limits.maxBodyBytes = 1 << 20;
     c.timeouts.upstreamResponseMs = 1234;
     c.proxy.workers = 3;
+    c.proxy.listenBacklog = 1024;
+    c.proxy.maxConnections = 500;
+    c.proxy.maxConnectionsPerClient = 20;
+    c.proxy.maxHeadBufferBytes = 1 << 24;
 
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("lab.json"));
