@@ -470,18 +470,21 @@ void TestHealth::attemptTicketReportsExactlyOnce()
 
 void TestHealth::slowStartRampsTheShare()
 {
-    // Pure pool arithmetic with real time: a and b, round robin, a in slow start over 2 s.
+    // Pure pool arithmetic on a manual clock (no time passes during the picks, however slow the build):
+    // a and b, round robin, a in slow start over 2 s.
     BackendConfig a;
     a.name = QStringLiteral("a");
     a.port = 1;
     BackendConfig b = a;
     b.name = QStringLiteral("b");
+    const qint64 now = 1'000'000;
     BackendPool pool({a, b}, QStringLiteral("round-robin"));
+    pool.setClock([now] { return now; });
     pool.setPassiveConfig({}, {}, 2000);
     pool.setRandomSeed(7);
     Backend& ba = *pool.byName(QStringLiteral("a"));
     auto shareOfA = [&](qint64 startedMsAgo) {
-        ba.slowStartSinceMs.store(steadyNowMs() - startedMsAgo);
+        ba.slowStartSinceMs.store(now - startedMsAgo);
         int hits = 0;
         for (int i = 0; i < 20'000; ++i)
             hits += pool.pick(PickContext{}, {})->name == QLatin1String("a");
@@ -496,10 +499,10 @@ void TestHealth::slowStartRampsTheShare()
     QVERIFY2(qAbs(nearEnd - 0.48) < 0.03, qPrintable(QString::number(nearEnd)));
     QVERIFY(atStart < halfway && halfway < nearEnd);
     // When the ramp is over, housekeeping ends slow start: a gets its full half.
-    ba.slowStartSinceMs.store(steadyNowMs() - 2500);
-    pool.housekeeping(steadyNowMs());
+    ba.slowStartSinceMs.store(now - 2500);
+    pool.housekeeping(now);
     QCOMPARE(ba.slowStartSinceMs.load(), 0);
-    QCOMPARE(pool.slowStartFactor(ba, steadyNowMs()), 1.0);
+    QCOMPARE(pool.slowStartFactor(ba, now), 1.0);
 }
 
 void TestHealth::reEjectionBeforeHousekeepingKeepsBothOnTheTimeline()
