@@ -10,8 +10,7 @@ struct Recorder final : HttpParserHandler {
     QList<HttpHead> heads;
     QList<QByteArray> bodies;
     int completed = 0;
-    bool onHead(HttpHead& h) override
-    {
+    bool onHead(HttpHead& h) override {
         heads << h;
         bodies << QByteArray();
         return true;
@@ -21,8 +20,7 @@ struct Recorder final : HttpParserHandler {
 };
 
 // Feeds everything, message by message, as a connection would. Returns false on a parse error.
-bool feedAll(HttpParser& p, QByteArray data)
-{
+bool feedAll(HttpParser& p, QByteArray data) {
     while (!data.isEmpty()) {
         const qsizetype used = p.feed(data);
         if (used < 0)
@@ -42,6 +40,9 @@ private Q_SLOTS:
     void chunkedBodyIsDecoded();
     void malformedRequests_data();
     void malformedRequests();
+    void acceptedRequests_data();
+    void acceptedRequests();
+    void responseChunkExtensions();
     void limits_data();
     void limits();
     void responseToHeadHasNoBody();
@@ -51,11 +52,11 @@ private Q_SLOTS:
     void jsonEscaping();
 };
 
-void TestHttpParser::simpleRequest()
-{
+void TestHttpParser::simpleRequest() {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
-    QVERIFY(feedAll(p, "POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Two:  spaced  \r\nContent-Length: 5\r\n\r\nhello"));
+    QVERIFY(feedAll(
+        p, "POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Two:  spaced  \r\nContent-Length: 5\r\n\r\nhello"));
     QCOMPARE(r.completed, 1);
     const HttpHead& h = r.heads[0];
     QCOMPARE(h.method, QByteArray("POST"));
@@ -68,8 +69,7 @@ void TestHttpParser::simpleRequest()
     QCOMPARE(r.bodies[0], QByteArray("hello"));
 }
 
-void TestHttpParser::pipelinedRequestsStopAfterEachMessage()
-{
+void TestHttpParser::pipelinedRequestsStopAfterEachMessage() {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
     const QByteArray first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -90,11 +90,11 @@ void TestHttpParser::pipelinedRequestsStopAfterEachMessage()
     QVERIFY(r.heads[1].isHttp10());
 }
 
-void TestHttpParser::byteByByte()
-{
+void TestHttpParser::byteByByte() {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
-    const QByteArray msg = "PUT /x HTTP/1.1\r\nHost: h\r\nLong-Header: abcdefghijkl\r\nContent-Length: 3\r\n\r\nxyz";
+    const QByteArray msg =
+        "PUT /x HTTP/1.1\r\nHost: h\r\nLong-Header: abcdefghijkl\r\nContent-Length: 3\r\n\r\nxyz";
     for (char c : msg)
         QCOMPARE(p.feed(QByteArrayView(&c, 1)), 1);
     QCOMPARE(r.completed, 1);
@@ -102,8 +102,7 @@ void TestHttpParser::byteByByte()
     QCOMPARE(r.bodies[0], QByteArray("xyz"));
 }
 
-void TestHttpParser::chunkedBodyIsDecoded()
-{
+void TestHttpParser::chunkedBodyIsDecoded() {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
     QVERIFY(feedAll(p, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -114,26 +113,86 @@ void TestHttpParser::chunkedBodyIsDecoded()
     QCOMPARE(r.heads[0].headers.size(), 2); // the trailer is not added to the head
 }
 
-void TestHttpParser::malformedRequests_data()
-{
+void TestHttpParser::malformedRequests_data() {
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
-    QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") << 400;
-    QTest::newRow("two Content-Length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd") << 400;
-    QTest::newRow("bad chunk size") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n") << 400;
+    QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
+                                             "3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                               << 400;
+    QTest::newRow("two Content-Length")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
+        << 400;
+    QTest::newRow("bad chunk size")
+        << QByteArray(
+               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+        << 400;
     QTest::newRow("bad header name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n") << 400;
-    QTest::newRow("negative length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n") << 400;
+    QTest::newRow("negative length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n")
+                                     << 400;
     QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: h\n\n") << 400;
-    QTest::newRow("bad version") << QByteArray("GET / HTTP/9.7\r\nHost: h\r\n\r\n") << 400;
+    QTest::newRow("HTTP/9.7") << QByteArray("GET / HTTP/9.7\r\nHost: h\r\n\r\n") << 505;
+    QTest::newRow("HTTP/2.0") << QByteArray("GET / HTTP/2.0\r\nHost: h\r\n\r\n") << 505;
+    QTest::newRow("HTTP/0.5") << QByteArray("GET / HTTP/0.5\r\nHost: h\r\n\r\n") << 505;
+    QTest::newRow("two-digit minor") << QByteArray("GET / HTTP/1.10\r\nHost: h\r\n\r\n") << 400;
     QTest::newRow("unknown method") << QByteArray("FROB / HTTP/1.1\r\nHost: h\r\n\r\n") << 501;
     QTest::newRow("space before colon") << QByteArray("GET / HTTP/1.1\r\nHost : h\r\n\r\n") << 400;
     QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n") << 400;
     QTest::newRow("obs-fold tab") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n") << 400;
-    QTest::newRow("TE not chunked last") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n") << 400;
+    QTest::newRow("TE not chunked last")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n") << 400;
+    QTest::newRow("empty field name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: x\r\n\r\n") << 400;
+    QTest::newRow("fold after empty value")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n 3\r\n\r\nabc") << 400;
+    QTest::newRow("fold after empty value, tab")
+        << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX:\r\n\tb\r\n\r\n") << 400;
+    QTest::newRow("fold in a trailer")
+        << QByteArray(
+               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: a\r\n b\r\n\r\n")
+        << 400;
+    QTest::newRow("TE gzip, chunked")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")
+        << 501;
+    QTest::newRow("TE gzip then chunked headers")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
+                      "chunked\r\n\r\n0\r\n\r\n")
+        << 501;
+    QTest::newRow("TE chunked in two headers")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+                      "chunked\r\n\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("TE identity") << QByteArray(
+                                        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n")
+                                 << 400;
+    QTest::newRow("TE empty with CL")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc")
+        << 400;
+    QTest::newRow("TE empty") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n")
+                              << 400;
+    QTest::newRow("TE in HTTP/1.0") << QByteArray(
+                                           "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                                    << 400;
+    QTest::newRow("tab after method") << QByteArray("GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400;
+    QTest::newRow("tab after unknown method") << QByteArray("FROB\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400;
+    QTest::newRow("binary request line") << QByteArray("\x01\x02\xff / HTTP/1.1\r\n\r\n") << 400;
+    QTest::newRow("100 KB method") << QByteArray(100 * 1024, 'A') + " / HTTP/1.1\r\nHost: h\r\n\r\n" << 400;
+    QTest::newRow("unknown method, known prefix") << QByteArray("GETX / HTTP/1.1\r\nHost: h\r\n\r\n") << 501;
+    const QByteArray chunkedHead = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    QTest::newRow("chunk ext without name") << chunkedHead + "5;\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext without value") << chunkedHead + "5;a=\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("blank after chunk size") << chunkedHead + "5 \r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("blank after chunk ext") << chunkedHead + "5;a=1 \r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext two words") << chunkedHead + "5;a b\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext open quote") << chunkedHead + "5;a=\"x\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext bare LF") << chunkedHead + "5;a\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext bare CR") << chunkedHead + "5;a\rb\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext too long")
+        << chunkedHead + "5;a=" + QByteArray(5000, 'x') + "\r\nhello\r\n0\r\n\r\n"
+        << 400;
+    QTest::newRow("chunk size overflow") << chunkedHead + "fffffffffffffffff;a\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk size missing") << chunkedHead + ";a=1\r\nhello\r\n0\r\n\r\n" << 400;
 }
 
-void TestHttpParser::malformedRequests()
-{
+void TestHttpParser::malformedRequests() {
     QFETCH(QByteArray, raw);
     QFETCH(int, status);
     Recorder r;
@@ -157,20 +216,77 @@ void TestHttpParser::malformedRequests()
     QCOMPARE(p1.error().status, status);
 }
 
-void TestHttpParser::limits_data()
-{
+void TestHttpParser::acceptedRequests_data() {
+    QTest::addColumn<QByteArray>("raw");
+    QTest::addColumn<int>("minor");
+    QTest::addColumn<QByteArray>("body");
+    const QByteArray chunkedHead = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    QTest::newRow("chunk extensions")
+        << chunkedHead + "5;a=1;b=2\r\nhello\r\n6 ;x = \"y \\\" z\"\t; n\r\n world\r\n0;end\r\n\r\n"
+        << 1 << QByteArray("hello world");
+    QTest::newRow("chunk extension, trailer") << chunkedHead + "3;a\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+                                              << 1 << QByteArray("abc");
+    QTest::newRow("HTTP/1.2 is 1.1") << QByteArray("GET / HTTP/1.2\r\nHost: h\r\n\r\n") << 1 << QByteArray();
+    QTest::newRow("HTTP/1.9 is 1.1") << QByteArray(
+                                            "POST / HTTP/1.9\r\nHost: h\r\nContent-Length: 2\r\n\r\nok")
+                                     << 1 << QByteArray("ok");
+    QTest::newRow("empty value") << QByteArray("GET / HTTP/1.1\r\nX:\r\nHost: h\r\n\r\n") << 1
+                                 << QByteArray();
+    QTest::newRow("TE list, empty element")
+        << QByteArray(
+               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        << 1 << QByteArray("ok");
+}
+
+// The same verdict whether the bytes arrive at once or one by one.
+void TestHttpParser::acceptedRequests() {
+    QFETCH(QByteArray, raw);
+    QFETCH(int, minor);
+    QFETCH(QByteArray, body);
+    for (const bool byteByByte : {false, true}) {
+        Recorder r;
+        HttpParser p(HttpParser::Kind::Request, &r);
+        if (byteByByte) {
+            for (char c : raw)
+                QCOMPARE(p.feed(QByteArrayView(&c, 1)), 1);
+        } else {
+            QVERIFY2(feedAll(p, raw), p.error().reason.constData());
+        }
+        QCOMPARE(r.completed, 1);
+        QCOMPARE(r.heads[0].versionMajor, 1);
+        QCOMPARE(r.heads[0].versionMinor, minor);
+        QVERIFY(r.heads[0].keepAlive);
+        QCOMPARE(r.bodies[0], body);
+    }
+}
+
+void TestHttpParser::responseChunkExtensions() {
+    Recorder r;
+    HttpParser p(HttpParser::Kind::Response, &r);
+    QVERIFY(feedAll(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a=1;b\r\nok\r\n0\r\n\r\n"
+                       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"));
+    QCOMPARE(r.completed, 2);
+    QCOMPARE(r.bodies[0], QByteArray("ok"));
+    QCOMPARE(r.bodies[1], QByteArray("x"));
+    Recorder bad;
+    HttpParser q(HttpParser::Kind::Response, &bad);
+    QVERIFY(!feedAll(q, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nok\r\n0\r\n\r\n"));
+    QCOMPARE(q.error().status, 502);
+}
+
+void TestHttpParser::limits_data() {
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
     QTest::newRow("long target") << "GET /" + QByteArray(300, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n" << 414;
-    QTest::newRow("big head") << "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(1100, 'b') + "\r\n\r\n" << 431;
+    QTest::newRow("big head") << "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(1100, 'b') + "\r\n\r\n"
+                              << 431;
     QByteArray many = "GET / HTTP/1.1\r\n";
     for (int i = 0; i < 11; ++i)
         many += "H" + QByteArray::number(i) + ": v\r\n";
     QTest::newRow("too many headers") << many + "\r\n" << 431;
 }
 
-void TestHttpParser::limits()
-{
+void TestHttpParser::limits() {
     QFETCH(QByteArray, raw);
     QFETCH(int, status);
     Recorder r;
@@ -180,8 +296,7 @@ void TestHttpParser::limits()
     QCOMPARE(r.heads.size(), 0);
 }
 
-void TestHttpParser::responseToHeadHasNoBody()
-{
+void TestHttpParser::responseToHeadHasNoBody() {
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
     p.setNextResponseHasNoBody(true);
@@ -194,8 +309,7 @@ void TestHttpParser::responseToHeadHasNoBody()
     QCOMPARE(r.heads[1].statusCode, 204);
 }
 
-void TestHttpParser::responseUntilClose()
-{
+void TestHttpParser::responseUntilClose() {
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
     QVERIFY(feedAll(p, "HTTP/1.0 200 OK\r\n\r\nsome body"));
@@ -206,8 +320,7 @@ void TestHttpParser::responseUntilClose()
     QCOMPARE(r.bodies[0], QByteArray("some body"));
 }
 
-void TestHttpParser::truncatedResponseIsAnError()
-{
+void TestHttpParser::truncatedResponseIsAnError() {
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
     QVERIFY(feedAll(p, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"));
@@ -215,8 +328,7 @@ void TestHttpParser::truncatedResponseIsAnError()
     QCOMPARE(p.error().status, 502);
 }
 
-void TestHttpParser::headerHelpers()
-{
+void TestHttpParser::headerHelpers() {
     HttpHead h;
     h.headers = {{"Connection", "keep-alive, X-Custom"}, {"X-Custom", "1"}, {"x-custom", "2"}};
     QVERIFY(headerListContains(h.header("connection"), "x-custom"));
@@ -228,8 +340,7 @@ void TestHttpParser::headerHelpers()
     QCOMPARE(h.header("via"), QByteArray("1.1 lab"));
 }
 
-void TestHttpParser::jsonEscaping()
-{
+void TestHttpParser::jsonEscaping() {
     QByteArray out;
     appendJsonEscaped(out, QByteArrayView("a\"b\\c\n\x01\xc3\xa9\xff", 10));
     QCOMPARE(out, QByteArray("a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd"));
