@@ -215,6 +215,9 @@ int runServe(int argc, char** argv)
     const QCommandLineOption workers(QStringLiteral("workers"), QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
     const QCommandLineOption retries(QStringLiteral("retries"), QStringLiteral("Extra attempts on other backends (default 2)."), QStringLiteral("N"));
     const QCommandLineOption accessLog(QStringLiteral("access-log"), QStringLiteral("Print one line per request to stdout."));
+    const QCommandLineOption underscores(
+        QStringLiteral("underscores-in-headers"),
+        QStringLiteral("Forward request header names that contain '_' (default: dropped)."));
     const QCommandLineOption healthInterval(QStringLiteral("health-interval-ms"), QStringLiteral("Active health probe interval (default 2000)."), QStringLiteral("MS"));
     const QCommandLineOption healthTimeout(QStringLiteral("health-timeout-ms"), QStringLiteral("Probe timeout (default 1000)."), QStringLiteral("MS"));
     const QCommandLineOption healthRise(QStringLiteral("health-rise"), QStringLiteral("Passed probes in a row to come up (default 2)."), QStringLiteral("N"));
@@ -227,7 +230,7 @@ int runServe(int argc, char** argv)
     const QCommandLineOption sticky(QStringLiteral("sticky"), QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
     const QCommandLineOption stickyCookie(QStringLiteral("sticky-cookie"), QStringLiteral("Sticky sessions with this cookie name."), QStringLiteral("NAME"));
     const QCommandLineOption mode(QStringLiteral("mode"), QStringLiteral("http (reverse proxy, default) or tcp (byte relay, layer 4)."), QStringLiteral("MODE"));
-    parser.addOptions({hashKey, sticky, stickyCookie, mode});
+    parser.addOptions({hashKey, sticky, stickyCookie, mode, underscores});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout, healthRise,
                        healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
@@ -317,6 +320,8 @@ int runServe(int argc, char** argv)
         return ExitUsage;
     if (parser.isSet(accessLog))
         config.proxy.accessLog = true;
+    if (parser.isSet(underscores))
+        config.proxy.underscoresInHeaders = true;
     HealthConfig& h = config.health;
     if (!parseInt(parser, healthInterval, 50, 3600000, &h.intervalMs) || !parseInt(parser, healthTimeout, 10, 600000, &h.timeoutMs) ||
         !parseInt(parser, healthRise, 1, 100, &h.rise) || !parseInt(parser, healthFall, 1, 100, &h.fall) ||

@@ -415,11 +415,13 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     {
         ObjectReader r(top.object("proxy"), QStringLiteral("proxy"), errors,
                        {QStringLiteral("workers"), QStringLiteral("addServedBy"), QStringLiteral("accessLog"),
-                        QStringLiteral("upstreamMaxIdlePerBackend"), QStringLiteral("upstreamIdleMs")});
+                        QStringLiteral("underscoresInHeaders"), QStringLiteral("upstreamMaxIdlePerBackend"),
+                        QStringLiteral("upstreamIdleMs")});
         ProxyConfig& p = c.proxy;
         p.workers = r.integer("workers", p.workers, 0, 256);
         p.addServedBy = r.boolean("addServedBy", p.addServedBy);
         p.accessLog = r.boolean("accessLog", p.accessLog);
+        p.underscoresInHeaders = r.boolean("underscoresInHeaders", p.underscoresInHeaders);
         p.upstreamMaxIdlePerBackend = r.integer("upstreamMaxIdlePerBackend", p.upstreamMaxIdlePerBackend, 0, 10000);
         p.upstreamIdleMs = r.integer("upstreamIdleMs", p.upstreamIdleMs, 100, 3600000);
     }
@@ -560,6 +562,7 @@ QByteArray labConfigToJson(const LabConfig& c)
          QJsonObject{{QStringLiteral("workers"), c.proxy.workers},
                      {QStringLiteral("addServedBy"), c.proxy.addServedBy},
                      {QStringLiteral("accessLog"), c.proxy.accessLog},
+                     {QStringLiteral("underscoresInHeaders"), c.proxy.underscoresInHeaders},
                      {QStringLiteral("upstreamMaxIdlePerBackend"), c.proxy.upstreamMaxIdlePerBackend},
                      {QStringLiteral("upstreamIdleMs"), c.proxy.upstreamIdleMs}}},
     };

@@ -9,26 +9,31 @@ struct HttpParser::LlhttpState {
 };
 
 namespace {
-HttpParser* self(llhttp_t* p) {
+HttpParser* self(llhttp_t* p)
+{
     return static_cast<HttpParser*>(p->data);
 }
 
-bool isBlank(char c) {
+bool isBlank(char c)
+{
     return c == ' ' || c == '\t';
 }
 
 // tchar of RFC 9110 5.6.2: the bytes of a token (method, field name, chunk extension name).
-bool isTchar(char c) {
+bool isTchar(char c)
+{
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     return QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
 }
 
-bool isHexDigit(char c) {
+bool isHexDigit(char c)
+{
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-qsizetype skipBlanks(QByteArrayView s, qsizetype i, qsizetype end) {
+qsizetype skipBlanks(QByteArrayView s, qsizetype i, qsizetype end)
+{
     while (i < end && isBlank(s[i]))
         ++i;
     return i;
@@ -36,7 +41,8 @@ qsizetype skipBlanks(QByteArrayView s, qsizetype i, qsizetype end) {
 
 // A quoted-string (RFC 9110 5.6.4) starting at s[i] == '"'. Returns the index after its closing quote,
 // or -1 when it is not one.
-qsizetype skipQuotedString(QByteArrayView s, qsizetype i, qsizetype end) {
+qsizetype skipQuotedString(QByteArrayView s, qsizetype i, qsizetype end)
+{
     for (++i; i < end; ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c == '"')
@@ -56,7 +62,8 @@ qsizetype skipQuotedString(QByteArrayView s, qsizetype i, qsizetype end) {
 
 // chunk-size [ chunk-ext ] CRLF, where chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) and a
 // value is a token or a quoted-string (RFC 9112 7.1.1). On success `size` holds the hex digits.
-bool parseChunkLine(QByteArrayView line, QByteArrayView* size) {
+bool parseChunkLine(QByteArrayView line, QByteArrayView* size)
+{
     const qsizetype end = line.size() - 2;
     if (end < 1 || line[end] != '\r' || line[end + 1] != '\n')
         return false;
@@ -102,7 +109,8 @@ bool parseChunkLine(QByteArrayView line, QByteArrayView* size) {
 // can tell where the body ends: 400 (an empty Transfer-Encoding included, which llhttp ignores, and any
 // Transfer-Encoding in HTTP/1.0). Another coding before it (gzip, chunked) is one this proxy does not
 // implement: 501, rather than forwarding still-encoded bytes as plain content after removing the header.
-HttpParseError checkRequestTransferEncoding(const HttpHead& head) {
+HttpParseError checkRequestTransferEncoding(const HttpHead& head)
+{
     QList<QByteArray> codings;
     bool present = false;
     for (const HttpHeader& h : head.headers) {
@@ -137,7 +145,8 @@ HttpParseError checkRequestTransferEncoding(const HttpHead& head) {
 } // namespace
 
 struct HttpParser::Callbacks {
-    static int onMessageBegin(llhttp_t* p) {
+    static int onMessageBegin(llhttp_t* p)
+    {
         HttpParser* s = self(p);
         s->m_head = HttpHead{};
         s->m_field.clear();
@@ -150,12 +159,14 @@ struct HttpParser::Callbacks {
         return 0;
     }
 
-    static int onMethodComplete(llhttp_t* p) {
+    static int onMethodComplete(llhttp_t* p)
+    {
         self(p)->m_methodComplete = true;
         return 0;
     }
 
-    static int onUrl(llhttp_t* p, const char* at, size_t len) {
+    static int onUrl(llhttp_t* p, const char* at, size_t len)
+    {
         HttpParser* s = self(p);
         s->m_head.target.append(at, qsizetype(len));
         if (s->m_head.target.size() > s->m_limits.maxRequestLineBytes)
@@ -166,7 +177,8 @@ struct HttpParser::Callbacks {
 
     // Requests are parsed with llhttp's lenient version flag (any digit.digit), so that the version policy
     // is ours: HTTP/1.x is read as the highest 1.x we implement (RFC 9112 2.5), the rest is refused.
-    static int onVersionComplete(llhttp_t* p) {
+    static int onVersionComplete(llhttp_t* p)
+    {
         HttpParser* s = self(p);
         if (s->m_kind != Kind::Request)
             return 0;
@@ -180,19 +192,22 @@ struct HttpParser::Callbacks {
                                 " is not supported (HTTP/1.0 and HTTP/1.1 are)");
     }
 
-    static int onStatus(llhttp_t* p, const char* at, size_t len) {
+    static int onStatus(llhttp_t* p, const char* at, size_t len)
+    {
         HttpParser* s = self(p);
         s->m_head.reason.append(at, qsizetype(len));
         return s->countHeadBytes(qsizetype(len));
     }
 
-    static int onHeaderField(llhttp_t* p, const char* at, size_t len) {
+    static int onHeaderField(llhttp_t* p, const char* at, size_t len)
+    {
         HttpParser* s = self(p);
         s->m_field.append(at, qsizetype(len));
         return s->countHeadBytes(qsizetype(len));
     }
 
-    static int onHeaderValue(llhttp_t* p, const char* at, size_t len) {
+    static int onHeaderValue(llhttp_t* p, const char* at, size_t len)
+    {
         HttpParser* s = self(p);
         // llhttp accepts obsolete line folding even in strict mode, also right after the colon
         // ("Content-Length:\r\n 3"). A proxy must not pass on a header that two parsers could read two
@@ -207,7 +222,8 @@ struct HttpParser::Callbacks {
 
     static int onHeaderValueComplete(llhttp_t* p) { return self(p)->commitHeader(); }
 
-    static int onHeadersComplete(llhttp_t* p) {
+    static int onHeadersComplete(llhttp_t* p)
+    {
         HttpParser* s = self(p);
         HttpHead& h = s->m_head;
         h.versionMajor = p->http_major;
@@ -266,12 +282,14 @@ struct HttpParser::Callbacks {
         return 0;
     }
 
-    static int onChunkHeader(llhttp_t* p) {
+    static int onChunkHeader(llhttp_t* p)
+    {
         self(p)->m_lastChunk = p->content_length == 0;
         return 0;
     }
 
-    static int onChunkComplete(llhttp_t* p) {
+    static int onChunkComplete(llhttp_t* p)
+    {
         HttpParser* s = self(p);
         if (s->m_lastChunk) // trailers (or the final CRLF) follow, then the message is complete
             return 0;
@@ -279,12 +297,14 @@ struct HttpParser::Callbacks {
         return HPE_PAUSED;
     }
 
-    static int onBody(llhttp_t* p, const char* at, size_t len) {
+    static int onBody(llhttp_t* p, const char* at, size_t len)
+    {
         self(p)->m_handler->onBody(QByteArrayView(at, qsizetype(len)));
         return 0;
     }
 
-    static int onMessageComplete(llhttp_t* p) {
+    static int onMessageComplete(llhttp_t* p)
+    {
         HttpParser* s = self(p);
         s->m_inMessage = false;
         s->m_handler->onMessageComplete();
@@ -296,7 +316,8 @@ struct HttpParser::Callbacks {
     static const llhttp_settings_t& settings();
 };
 
-const llhttp_settings_t& HttpParser::Callbacks::settings() {
+const llhttp_settings_t& HttpParser::Callbacks::settings()
+{
     static const llhttp_settings_t s = [] {
         llhttp_settings_t st;
         llhttp_settings_init(&st);
@@ -322,13 +343,15 @@ HttpParser::HttpParser(Kind kind, HttpParserHandler* handler, Limits limits)
     : m_state(std::make_unique<LlhttpState>())
     , m_kind(kind)
     , m_handler(handler)
-    , m_limits(limits) {
+    , m_limits(limits)
+{
     reset();
 }
 
 HttpParser::~HttpParser() = default;
 
-void HttpParser::reset() {
+void HttpParser::reset()
+{
     llhttp_init(&m_state->parser, m_kind == Kind::Request ? HTTP_REQUEST : HTTP_RESPONSE,
                 &Callbacks::settings());
     if (m_kind == Kind::Request) // the version policy is ours: see onVersionComplete
@@ -349,7 +372,8 @@ void HttpParser::reset() {
     m_nextHasNoBody = false;
 }
 
-int HttpParser::fail(int status, QByteArray reason) {
+int HttpParser::fail(int status, QByteArray reason)
+{
     if (!m_failed) {
         m_failed = true;
         m_error = {status, std::move(reason)};
@@ -357,12 +381,14 @@ int HttpParser::fail(int status, QByteArray reason) {
     return HPE_USER;
 }
 
-qsizetype HttpParser::reject(int status, QByteArray reason) {
+qsizetype HttpParser::reject(int status, QByteArray reason)
+{
     fail(status, std::move(reason));
     return -1;
 }
 
-int HttpParser::countHeadBytes(qsizetype n) {
+int HttpParser::countHeadBytes(qsizetype n)
+{
     if (m_headComplete)
         return 0; // trailers after a chunked body: counted by nobody, dropped below
     m_headBytes += n;
@@ -371,7 +397,8 @@ int HttpParser::countHeadBytes(qsizetype n) {
     return 0;
 }
 
-int HttpParser::commitHeader() {
+int HttpParser::commitHeader()
+{
     if (m_field.isEmpty()) // ": x": llhttp 8.1 accepts an empty name
         return fail(malformedStatus(), "empty header field name");
     if (m_headComplete) { // a trailer field: not forwarded (Trailer is hop-by-hop for us)
@@ -385,7 +412,8 @@ int HttpParser::commitHeader() {
     return 0;
 }
 
-bool HttpParser::followsLineEnd(const char* at) const {
+bool HttpParser::followsLineEnd(const char* at) const
+{
     for (const char* c = at; c > m_feedStart;) {
         --c;
         if (!isBlank(*c))
@@ -394,7 +422,8 @@ bool HttpParser::followsLineEnd(const char* at) const {
     return m_lastNonBlank == '\n';
 }
 
-void HttpParser::noteConsumed(QByteArrayView consumed) {
+void HttpParser::noteConsumed(QByteArrayView consumed)
+{
     for (qsizetype i = consumed.size(); i > 0; --i) {
         if (!isBlank(consumed[i - 1])) {
             m_lastNonBlank = consumed[i - 1];
@@ -407,7 +436,8 @@ void HttpParser::noteConsumed(QByteArrayView consumed) {
     }
 }
 
-qsizetype HttpParser::feed(QByteArrayView data) {
+qsizetype HttpParser::feed(QByteArrayView data)
+{
     if (m_failed)
         return -1;
     qsizetype pos = 0;
@@ -425,7 +455,8 @@ qsizetype HttpParser::feed(QByteArrayView data) {
     return pos;
 }
 
-qsizetype HttpParser::execute(QByteArrayView data) {
+qsizetype HttpParser::execute(QByteArrayView data)
+{
     llhttp_t* p = &m_state->parser;
     m_feedStart = data.data();
     m_pause = Pause::None;
@@ -463,7 +494,8 @@ qsizetype HttpParser::execute(QByteArrayView data) {
                   QByteArray(llhttp_errno_name(err)) + ": " + QByteArray(llhttp_get_error_reason(p)));
 }
 
-qsizetype HttpParser::vetMethod(QByteArrayView data) {
+qsizetype HttpParser::vetMethod(QByteArrayView data)
+{
     for (const char c : data) {
         if (isTchar(c)) {
             if (++m_methodBytes > kMaxMethodBytes)
@@ -480,7 +512,8 @@ qsizetype HttpParser::vetMethod(QByteArrayView data) {
 
 // One chunk-size line, buffered (bounded) until its LF, checked against RFC 9112 7.1.1, and handed to
 // llhttp as the bare size, so that llhttp's own checks (hex digits, overflow, CRLF) still apply.
-qsizetype HttpParser::takeChunkLine(QByteArrayView data) {
+qsizetype HttpParser::takeChunkLine(QByteArrayView data)
+{
     const qsizetype lf = data.indexOf('\n');
     const qsizetype take = lf < 0 ? data.size() : lf + 1;
     if (m_chunkLine.size() + take > kMaxChunkLineBytes)
@@ -505,7 +538,8 @@ qsizetype HttpParser::takeChunkLine(QByteArrayView data) {
     return take;
 }
 
-bool HttpParser::finish() {
+bool HttpParser::finish()
+{
     if (m_failed)
         return false;
     const llhttp_errno_t err = llhttp_finish(&m_state->parser);

@@ -1,3 +1,4 @@
+#include "http/HeaderRules.h"
 #include "http/HttpParser.h"
 
 #include <QTest>
@@ -10,7 +11,8 @@ struct Recorder final : HttpParserHandler {
     QList<HttpHead> heads;
     QList<QByteArray> bodies;
     int completed = 0;
-    bool onHead(HttpHead& h) override {
+    bool onHead(HttpHead& h) override
+    {
         heads << h;
         bodies << QByteArray();
         return true;
@@ -20,7 +22,8 @@ struct Recorder final : HttpParserHandler {
 };
 
 // Feeds everything, message by message, as a connection would. Returns false on a parse error.
-bool feedAll(HttpParser& p, QByteArray data) {
+bool feedAll(HttpParser& p, QByteArray data)
+{
     while (!data.isEmpty()) {
         const qsizetype used = p.feed(data);
         if (used < 0)
@@ -50,9 +53,14 @@ private Q_SLOTS:
     void truncatedResponseIsAnError();
     void headerHelpers();
     void jsonEscaping();
+    void authorities_data();
+    void authorities();
+    void hostIsNeverHopByHop();
+    void httpDate();
 };
 
-void TestHttpParser::simpleRequest() {
+void TestHttpParser::simpleRequest()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
     QVERIFY(feedAll(
@@ -69,7 +77,8 @@ void TestHttpParser::simpleRequest() {
     QCOMPARE(r.bodies[0], QByteArray("hello"));
 }
 
-void TestHttpParser::pipelinedRequestsStopAfterEachMessage() {
+void TestHttpParser::pipelinedRequestsStopAfterEachMessage()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
     const QByteArray first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -90,7 +99,8 @@ void TestHttpParser::pipelinedRequestsStopAfterEachMessage() {
     QVERIFY(r.heads[1].isHttp10());
 }
 
-void TestHttpParser::byteByByte() {
+void TestHttpParser::byteByByte()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
     const QByteArray msg =
@@ -102,7 +112,8 @@ void TestHttpParser::byteByByte() {
     QCOMPARE(r.bodies[0], QByteArray("xyz"));
 }
 
-void TestHttpParser::chunkedBodyIsDecoded() {
+void TestHttpParser::chunkedBodyIsDecoded()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
     QVERIFY(feedAll(p, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -113,7 +124,8 @@ void TestHttpParser::chunkedBodyIsDecoded() {
     QCOMPARE(r.heads[0].headers.size(), 2); // the trailer is not added to the head
 }
 
-void TestHttpParser::malformedRequests_data() {
+void TestHttpParser::malformedRequests_data()
+{
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
     QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
@@ -192,7 +204,8 @@ void TestHttpParser::malformedRequests_data() {
     QTest::newRow("chunk size missing") << chunkedHead + ";a=1\r\nhello\r\n0\r\n\r\n" << 400;
 }
 
-void TestHttpParser::malformedRequests() {
+void TestHttpParser::malformedRequests()
+{
     QFETCH(QByteArray, raw);
     QFETCH(int, status);
     Recorder r;
@@ -216,7 +229,8 @@ void TestHttpParser::malformedRequests() {
     QCOMPARE(p1.error().status, status);
 }
 
-void TestHttpParser::acceptedRequests_data() {
+void TestHttpParser::acceptedRequests_data()
+{
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("minor");
     QTest::addColumn<QByteArray>("body");
@@ -239,7 +253,8 @@ void TestHttpParser::acceptedRequests_data() {
 }
 
 // The same verdict whether the bytes arrive at once or one by one.
-void TestHttpParser::acceptedRequests() {
+void TestHttpParser::acceptedRequests()
+{
     QFETCH(QByteArray, raw);
     QFETCH(int, minor);
     QFETCH(QByteArray, body);
@@ -260,7 +275,8 @@ void TestHttpParser::acceptedRequests() {
     }
 }
 
-void TestHttpParser::responseChunkExtensions() {
+void TestHttpParser::responseChunkExtensions()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
     QVERIFY(feedAll(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a=1;b\r\nok\r\n0\r\n\r\n"
@@ -274,7 +290,8 @@ void TestHttpParser::responseChunkExtensions() {
     QCOMPARE(q.error().status, 502);
 }
 
-void TestHttpParser::limits_data() {
+void TestHttpParser::limits_data()
+{
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
     QTest::newRow("long target") << "GET /" + QByteArray(300, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n" << 414;
@@ -286,7 +303,8 @@ void TestHttpParser::limits_data() {
     QTest::newRow("too many headers") << many + "\r\n" << 431;
 }
 
-void TestHttpParser::limits() {
+void TestHttpParser::limits()
+{
     QFETCH(QByteArray, raw);
     QFETCH(int, status);
     Recorder r;
@@ -296,7 +314,8 @@ void TestHttpParser::limits() {
     QCOMPARE(r.heads.size(), 0);
 }
 
-void TestHttpParser::responseToHeadHasNoBody() {
+void TestHttpParser::responseToHeadHasNoBody()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
     p.setNextResponseHasNoBody(true);
@@ -309,7 +328,8 @@ void TestHttpParser::responseToHeadHasNoBody() {
     QCOMPARE(r.heads[1].statusCode, 204);
 }
 
-void TestHttpParser::responseUntilClose() {
+void TestHttpParser::responseUntilClose()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
     QVERIFY(feedAll(p, "HTTP/1.0 200 OK\r\n\r\nsome body"));
@@ -320,7 +340,8 @@ void TestHttpParser::responseUntilClose() {
     QCOMPARE(r.bodies[0], QByteArray("some body"));
 }
 
-void TestHttpParser::truncatedResponseIsAnError() {
+void TestHttpParser::truncatedResponseIsAnError()
+{
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
     QVERIFY(feedAll(p, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"));
@@ -328,7 +349,8 @@ void TestHttpParser::truncatedResponseIsAnError() {
     QCOMPARE(p.error().status, 502);
 }
 
-void TestHttpParser::headerHelpers() {
+void TestHttpParser::headerHelpers()
+{
     HttpHead h;
     h.headers = {{"Connection", "keep-alive, X-Custom"}, {"X-Custom", "1"}, {"x-custom", "2"}};
     QVERIFY(headerListContains(h.header("connection"), "x-custom"));
@@ -340,10 +362,65 @@ void TestHttpParser::headerHelpers() {
     QCOMPARE(h.header("via"), QByteArray("1.1 lab"));
 }
 
-void TestHttpParser::jsonEscaping() {
+void TestHttpParser::jsonEscaping()
+{
     QByteArray out;
     appendJsonEscaped(out, QByteArrayView("a\"b\\c\n\x01\xc3\xa9\xff", 10));
     QCOMPARE(out, QByteArray("a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd"));
+}
+
+void TestHttpParser::authorities_data()
+{
+    QTest::addColumn<QByteArray>("authority");
+    QTest::addColumn<bool>("valid");
+    const QList<QPair<const char*, bool>> rows = {
+        {"example.test", true},  {"example.test:8080", true},
+        {"EXAMPLE.test:", true}, {"127.0.0.1:80", true},
+        {"[::1]", true},         {"[::1]:443", true},
+        {"a-b_c~d.e", true},     {"x%41y", true},
+        {"a!$&'()*+;=b", true},  {"", false},
+        {"a b", false},          {"a/b", false},
+        {"a\tb", false},         {"a,b", false},
+        {"user@host", false},    {"host:http", false},
+        {"host:65536", false},   {"host:000080", false},
+        {":80", false},          {"[::1", false},
+        {"[::1]x", false},       {"[fe80::1%25eth0]", false},
+        {"[v1.x]", false},       {"[1.2.3.4]", false},
+        {"x%4", false},          {"x%zz", false},
+        {"h\xc3\xa9", false},    {"a:1:2", false},
+    };
+    for (const auto& [authority, valid] : rows)
+        QTest::newRow(authority) << QByteArray(authority) << valid;
+}
+
+void TestHttpParser::authorities()
+{
+    QFETCH(QByteArray, authority);
+    QFETCH(bool, valid);
+    QCOMPARE(isValidAuthority(authority), valid);
+}
+
+void TestHttpParser::hostIsNeverHopByHop()
+{
+    QVERIFY(!isHopByHop("Host", "Host, close"));
+    QVERIFY(isHopByHop("X-Secret", "Host, X-Secret"));
+    HttpHead h;
+    h.method = "GET";
+    h.headers = {{"Host", "example.test"}, {"Connection", "Host"}};
+    const QByteArray out = serializeUpstreamRequest(h, {"10.0.0.1", {}, "/"}, NextHopFraming::None);
+    QVERIFY2(out.contains("\r\nHost: example.test\r\n"), out.constData());
+    QCOMPARE(out.count("Host:"), 1);
+}
+
+void TestHttpParser::httpDate()
+{
+    QCOMPARE(formatHttpDate(784111777), QByteArray("Sun, 06 Nov 1994 08:49:37 GMT")); // RFC 9110's example
+    QCOMPARE(formatHttpDate(0), QByteArray("Thu, 01 Jan 1970 00:00:00 GMT"));
+    QCOMPARE(formatHttpDate(951782400), QByteArray("Tue, 29 Feb 2000 00:00:00 GMT"));
+    const QByteArrayView now = currentHttpDate();
+    QCOMPARE(now.size(), 29);
+    QVERIFY(now.endsWith(" GMT"));
+    QCOMPARE(currentHttpDate().data(), now.data()); // formatted once, kept per thread
 }
 
 QTEST_GUILESS_MAIN(TestHttpParser)

@@ -66,6 +66,7 @@ void TestLabConfig::badConfigs_data()
     QTest::newRow("embedded host name") << QByteArray(R"({"backends":[{"port":1,"embedded":true,"host":"localhost"}]})") << "backends[0].host: an embedded backend listens on an IP address";
     QTest::newRow("timeouts") << QByteArray(R"({"timeouts":{"connectMs":"2s"}})") << "timeouts.connectMs";
     QTest::newRow("limits") << QByteArray(R"({"limits":{"maxHeaderCount":0}})") << "limits.maxHeaderCount";
+    QTest::newRow("underscores") << QByteArray(R"({"proxy":{"underscoresInHeaders":"yes"}})") << "proxy.underscoresInHeaders";
     QTest::newRow("listener clashes with backend") << QByteArray(R"({"listeners":[{"port":8001}],"backends":[{"port":8001,"embedded":true}]})") << "listeners[0].port: port 8001 is already used by embedded backends[0]";
     QTest::newRow("version") << QByteArray(R"({"version":2})") << "version: must be an integer from 1 to 1";
     QTest::newRow("not json") << QByteArray("{\n  \"listeners\": [,]\n}") << "bad.json:2:";
@@ -100,6 +101,7 @@ void TestLabConfig::saveLoadRoundTrip()
     c.limits.maxBodyBytes = 1 << 20;
     c.timeouts.upstreamResponseMs = 1234;
     c.proxy.workers = 3;
+    c.proxy.underscoresInHeaders = true;
 
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("lab.json"));
@@ -120,6 +122,7 @@ void TestLabConfig::minimalConfigTakesDefaults()
     QCOMPARE(r.config.backends[0].weight, 1);
     QVERIFY(!r.config.backends[0].embedded);
     QCOMPARE(r.config.timeouts.connectMs, 2000);
+    QVERIFY(!r.config.proxy.underscoresInHeaders); // dropped unless asked for
 }
 
 void TestLabConfig::unreadableFileNamesTheFile()
