@@ -366,7 +366,7 @@ void HttpParser::reset()
     m_vettingMethod = false;
     m_chunkLinePending = false;
     m_lastChunk = false;
-    m_chunkLine.clear();
+    m_chunkLine.resize(0);
     m_inMessage = false;
     m_headComplete = false;
     m_nextHasNoBody = false;
@@ -525,13 +525,15 @@ qsizetype HttpParser::takeChunkLine(QByteArrayView data)
     QByteArrayView size;
     if (!parseChunkLine(m_chunkLine, &size))
         return reject(malformedStatus(), "malformed chunk size line");
-    const QByteArray bare = size.toByteArray() + "\r\n";
-    m_chunkLine.clear();
+    // The bare "SIZE\r\n", in place: resize keeps the buffer for the next line.
+    m_chunkLine.resize(size.size());
+    m_chunkLine.append("\r\n");
     m_chunkLinePending = false;
     m_lastNonBlank = '\n';
     llhttp_t* p = &m_state->parser;
-    m_feedStart = bare.constData();
-    const llhttp_errno_t err = llhttp_execute(p, bare.constData(), size_t(bare.size()));
+    m_feedStart = m_chunkLine.constData();
+    const llhttp_errno_t err = llhttp_execute(p, m_chunkLine.constData(), size_t(m_chunkLine.size()));
+    m_chunkLine.resize(0);
     if (err != HPE_OK)
         return reject(malformedStatus(),
                       QByteArray(llhttp_errno_name(err)) + ": " + QByteArray(llhttp_get_error_reason(p)));
