@@ -223,6 +223,9 @@ int runServe(int argc, char** argv)
     const QCommandLineOption workers(QStringLiteral("workers"), QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
     const QCommandLineOption retries(QStringLiteral("retries"), QStringLiteral("Extra attempts on other backends (default 2)."), QStringLiteral("N"));
     const QCommandLineOption accessLog(QStringLiteral("access-log"), QStringLiteral("Print one line per request to stdout."));
+    const QCommandLineOption underscores(
+        QStringLiteral("underscores-in-headers"),
+        QStringLiteral("Forward request header names that contain '_' (default: dropped)."));
     const QCommandLineOption healthInterval(QStringLiteral("health-interval-ms"), QStringLiteral("Active health probe interval (default 2000)."), QStringLiteral("MS"));
     const QCommandLineOption healthTimeout(QStringLiteral("health-timeout-ms"), QStringLiteral("Probe timeout (default 1000)."), QStringLiteral("MS"));
     const QCommandLineOption healthRise(QStringLiteral("health-rise"), QStringLiteral("Passed probes in a row to come up (default 2)."), QStringLiteral("N"));
@@ -253,7 +256,8 @@ int runServe(int argc, char** argv)
             "Unfinished request heads held at once; past it the newest gets 503 (default 67108864)."),
         QStringLiteral("BYTES"));
     parser.addOptions(
-        {hashKey, sticky, stickyCookie, mode, listenBacklog, maxConnections, maxPerClient, maxHeadBuffer});
+        {hashKey, sticky, stickyCookie, mode, underscores, listenBacklog, maxConnections, maxPerClient,
+         maxHeadBuffer});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout, healthRise,
                        healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
@@ -352,6 +356,8 @@ int runServe(int argc, char** argv)
         config.proxy.maxHeadBufferBytes = maxHeadBufferBytes;
     if (parser.isSet(accessLog))
         config.proxy.accessLog = true;
+    if (parser.isSet(underscores))
+        config.proxy.underscoresInHeaders = true;
     HealthConfig& h = config.health;
     if (!parseInt(parser, healthInterval, 50, 3600000, &h.intervalMs) || !parseInt(parser, healthTimeout, 10, 600000, &h.timeoutMs) ||
         !parseInt(parser, healthRise, 1, 100, &h.rise) || !parseInt(parser, healthFall, 1, 100, &h.fall) ||

@@ -588,13 +588,15 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     {
         ObjectReader r(top.object("proxy"), QStringLiteral("proxy"), errors,
                        {QStringLiteral("workers"), QStringLiteral("addServedBy"), QStringLiteral("accessLog"),
-                        QStringLiteral("upstreamMaxIdlePerBackend"), QStringLiteral("upstreamIdleMs"),
-                        QStringLiteral("listenBacklog"), QStringLiteral("maxConnections"),
-                        QStringLiteral("maxConnectionsPerClient"), QStringLiteral("maxHeadBufferBytes")});
+                        QStringLiteral("underscoresInHeaders"), QStringLiteral("upstreamMaxIdlePerBackend"),
+                        QStringLiteral("upstreamIdleMs"), QStringLiteral("listenBacklog"),
+                        QStringLiteral("maxConnections"), QStringLiteral("maxConnectionsPerClient"),
+                        QStringLiteral("maxHeadBufferBytes")});
         ProxyConfig& p = c.proxy;
         p.workers = r.integer("workers", p.workers, 0, 256);
         p.addServedBy = r.boolean("addServedBy", p.addServedBy);
         p.accessLog = r.boolean("accessLog", p.accessLog);
+        p.underscoresInHeaders = r.boolean("underscoresInHeaders", p.underscoresInHeaders);
         p.upstreamMaxIdlePerBackend = r.integer("upstreamMaxIdlePerBackend", p.upstreamMaxIdlePerBackend, 0, 10000);
         p.upstreamIdleMs = r.integer("upstreamIdleMs", p.upstreamIdleMs, 100, 3600000);
         p.listenBacklog = r.integer("listenBacklog", p.listenBacklog, 0, 65535);
@@ -742,6 +744,7 @@ QByteArray labConfigToJson(const LabConfig& c)
          QJsonObject{{QStringLiteral("workers"), c.proxy.workers},
                      {QStringLiteral("addServedBy"), c.proxy.addServedBy},
                      {QStringLiteral("accessLog"), c.proxy.accessLog},
+                     {QStringLiteral("underscoresInHeaders"), c.proxy.underscoresInHeaders},
                      {QStringLiteral("upstreamMaxIdlePerBackend"), c.proxy.upstreamMaxIdlePerBackend},
                      {QStringLiteral("upstreamIdleMs"), c.proxy.upstreamIdleMs},
                      {QStringLiteral("listenBacklog"), c.proxy.listenBacklog},

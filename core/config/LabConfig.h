@@ -98,6 +98,9 @@ struct ProxyConfig {
     int workers = 0; // 0 = one per CPU core
     bool addServedBy = true;
     bool accessLog = false;
+    // Forward request header fields whose name contains '_'. Off (default): they are dropped, because a
+    // backend may read Transfer_Encoding as Transfer-Encoding (see http::removeHeadersWithUnderscore).
+    bool underscoresInHeaders = false;
     int upstreamMaxIdlePerBackend = 32; // per worker
     int upstreamIdleMs = 30000;
     int listenBacklog = 0;                        // 0 = the system's maximum (net.core.somaxconn)

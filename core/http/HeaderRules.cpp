@@ -1,5 +1,9 @@
 #include "HeaderRules.h"
 
+#include <QHostAddress>
+#include <cstring>
+#include <ctime>
+
 namespace lab::http {
 
 namespace {
@@ -25,11 +29,83 @@ void appendVia(QByteArray& out, const HttpHead& head)
 
 bool isHopByHop(QByteArrayView name, QByteArrayView connectionValue)
 {
+    if (is(name, "Host"))
+        return false;
     if (is(name, "Connection") || is(name, "Keep-Alive") || is(name, "TE") || is(name, "Trailer") ||
         is(name, "Transfer-Encoding") || is(name, "Upgrade") ||
         (name.size() >= 6 && is(name.first(6), "Proxy-")))
         return true;
     return !connectionValue.isEmpty() && headerListContains(connectionValue, name);
+}
+
+namespace {
+bool isRegNameByte(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return QByteArrayView("-._~!$&'()*+;=").contains(c); // unreserved and sub-delims, except ','
+}
+
+bool isHex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool isValidRegName(QByteArrayView host)
+{
+    for (qsizetype i = 0; i < host.size(); ++i) {
+        if (host[i] == '%') { // pct-encoded
+            if (i + 2 >= host.size() || !isHex(host[i + 1]) || !isHex(host[i + 2]))
+                return false;
+            i += 2;
+        } else if (!isRegNameByte(host[i])) {
+            return false;
+        }
+    }
+    return !host.isEmpty();
+}
+
+bool isValidIpv6Literal(QByteArrayView literal)
+{
+    for (char c : literal) {
+        if (!isHex(c) && c != ':' && c != '.')
+            return false; // also refuses zone ids ("%25eth0") and IPvFuture ("v1.x")
+    }
+    return QHostAddress(QString::fromLatin1(literal)).protocol() == QAbstractSocket::IPv6Protocol;
+}
+
+bool isValidPort(QByteArrayView port)
+{
+    if (port.size() > 5)
+        return false;
+    int value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9')
+            return false;
+        value = value * 10 + (c - '0');
+    }
+    return value <= 65535; // empty is allowed: port = *DIGIT
+}
+} // namespace
+
+bool isValidAuthority(QByteArrayView authority)
+{
+    if (authority.startsWith('[')) {
+        const qsizetype close = authority.indexOf(']');
+        if (close < 0 || !isValidIpv6Literal(authority.sliced(1, close - 1)))
+            return false;
+        const QByteArrayView rest = authority.sliced(close + 1);
+        return rest.isEmpty() || (rest.front() == ':' && isValidPort(rest.sliced(1)));
+    }
+    const qsizetype colon = authority.indexOf(':');
+    if (colon < 0)
+        return isValidRegName(authority);
+    return isValidRegName(authority.first(colon)) && isValidPort(authority.sliced(colon + 1));
+}
+
+int removeHeadersWithUnderscore(HttpHead& head)
+{
+    return int(head.headers.removeIf([](const HttpHeader& h) { return h.name.contains('_'); }));
 }
 
 QByteArray serializeUpstreamRequest(const HttpHead& request, const UpstreamRequestInfo& info, NextHopFraming framing)
@@ -74,13 +150,17 @@ QByteArray serializeClientResponse(const HttpHead& response, const ClientRespons
     out.append("\r\n");
     const QByteArray connection = response.header("Connection");
     const bool passLength = framing == NextHopFraming::None;
+    bool hasDate = false;
     for (const HttpHeader& h : response.headers) {
         if (isHopByHop(h.name, connection) || is(h.name, "Via") || is(h.name, "X-Served-By") ||
             (is(h.name, "Content-Length") && !passLength))
             continue;
+        hasDate = hasDate || is(h.name, "Date");
         appendHeader(out, h.name, h.value);
     }
     appendVia(out, response);
+    if (!hasDate)
+        appendHeader(out, "Date", currentHttpDate());
     if (!info.servedBy.isEmpty())
         appendHeader(out, "X-Served-By", info.servedBy);
     if (!info.setCookie.isEmpty())
@@ -97,9 +177,35 @@ QByteArray serializeClientResponse(const HttpHead& response, const ClientRespons
     return out;
 }
 
+QByteArray serializeInterimResponse(const HttpHead& response)
+{
+    QByteArray out;
+    out.reserve(256);
+    out.append("HTTP/1.1 ");
+    out.append(QByteArray::number(response.statusCode));
+    out.append(' ');
+    out.append(response.reason.isEmpty() ? reasonPhrase(response.statusCode) : response.reason);
+    out.append("\r\n");
+    const QByteArray connection = response.header("Connection");
+    bool hasDate = false;
+    for (const HttpHeader& h : response.headers) {
+        if (isHopByHop(h.name, connection))
+            continue;
+        hasDate = hasDate || is(h.name, "Date");
+        appendHeader(out, h.name, h.value);
+    }
+    if (!hasDate)
+        appendHeader(out, "Date", currentHttpDate());
+    out.append("\r\n");
+    return out;
+}
+
 QByteArray makeJsonResponse(int status, const QByteArray& jsonBody, bool closeConnection, const QByteArray& extraHeaders)
 {
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+    out += "Date: ";
+    out += currentHttpDate();
+    out += "\r\n";
     out += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(jsonBody.size()) + "\r\n";
     out += "Cache-Control: no-store\r\n";
     out += extraHeaders;
@@ -123,6 +229,67 @@ void appendChunk(QByteArray& out, QByteArrayView data)
 bool isIdempotentMethod(QByteArrayView m)
 {
     return m == "GET" || m == "HEAD" || m == "PUT" || m == "DELETE" || m == "OPTIONS" || m == "TRACE";
+}
+
+namespace {
+constexpr int kHttpDateBytes = 29;
+
+void formatHttpDate(qint64 secondsSinceEpoch, char (&out)[kHttpDateBytes + 1])
+{
+    static constexpr char days[] = "SunMonTueWedThuFriSat";
+    static constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const std::time_t t = std::time_t(secondsSinceEpoch);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char* p = out;
+    const auto text = [&p](const char* s, int n) {
+        std::memcpy(p, s, size_t(n));
+        p += n;
+    };
+    const auto twoDigits = [&p](int v) {
+        *p++ = char('0' + v / 10 % 10);
+        *p++ = char('0' + v % 10);
+    };
+    const int year = qBound(0, tm.tm_year + 1900, 9999);
+    text(days + 3 * tm.tm_wday, 3);
+    text(", ", 2);
+    twoDigits(tm.tm_mday);
+    text(" ", 1);
+    text(months + 3 * tm.tm_mon, 3);
+    text(" ", 1);
+    twoDigits(year / 100);
+    twoDigits(year % 100);
+    text(" ", 1);
+    twoDigits(tm.tm_hour);
+    text(":", 1);
+    twoDigits(tm.tm_min);
+    text(":", 1);
+    twoDigits(tm.tm_sec);
+    text(" GMT", 4);
+    *p = '\0';
+}
+} // namespace
+
+QByteArray formatHttpDate(qint64 secondsSinceEpoch)
+{
+    char text[kHttpDateBytes + 1];
+    formatHttpDate(secondsSinceEpoch, text);
+    return QByteArray(text, kHttpDateBytes);
+}
+
+QByteArrayView currentHttpDate()
+{
+    struct Cache {
+        qint64 second = -1;
+        char text[kHttpDateBytes + 1] = {};
+    };
+    thread_local Cache cache;
+    const qint64 now = qint64(std::time(nullptr));
+    if (now != cache.second) {
+        formatHttpDate(now, cache.text);
+        cache.second = now;
+    }
+    return QByteArrayView(cache.text, kHttpDateBytes);
 }
 
 } // namespace lab::http

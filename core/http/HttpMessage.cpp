@@ -66,6 +66,9 @@ QByteArray reasonPhrase(int statusCode)
 {
     switch (statusCode) {
     case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
     case 200: return "OK";
     case 201: return "Created";
     case 204: return "No Content";

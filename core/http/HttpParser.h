@@ -21,8 +21,8 @@ public:
 };
 
 struct HttpParseError {
-    int status = 0;     // what to answer a client with: 400, 414, 431, 501; 0 = stopped by the handler
-    QByteArray reason;  // one line, for logs and error bodies
+    int status = 0;    // what to answer a client with: 400, 414, 431, 501, 505; 0 = stopped by the handler
+    QByteArray reason; // one line, for logs and error bodies
 };
 
 struct HttpLimits {
@@ -31,13 +31,21 @@ struct HttpLimits {
     int maxHeaderCount = 100;
 };
 
-// The one wrapper around llhttp (compiled in strict mode, no lenient flags). Streams: bodies are handed
-// to the handler as they arrive, never accumulated. Parsing stops after each complete message and feed()
-// returns how far it got, so a caller can answer pipelined requests one at a time and keep the rest.
+// The one wrapper around llhttp (compiled in strict mode). Streams: bodies are handed to the handler as
+// they arrive, never accumulated. Parsing stops after each complete message and feed() returns how far it
+// got, so a caller can answer pipelined requests one at a time and keep the rest.
 //
 // Enforces head limits that llhttp leaves to its user: request-target length (414), total head bytes
 // and header count (431). Everything llhttp rejects (CL together with TE, two Content-Lengths, bad chunk
-// sizes, bad tokens, bare LF, ...) is a 400, an unknown method a 501.
+// sizes, bad tokens, bare LF, ...) is a 400 (a 502 for a response). On top of llhttp 8.1 it rejects what
+// llhttp lets through although two parsers could read it two ways (RFC 9112): an empty field name,
+// obsolete line folding (llhttp accepts it, even after an empty value), a request whose
+// Transfer-Encoding is empty or does not end in a single chunked (400) or names another coding (501).
+// Where llhttp 8.1 is stricter than the RFC, it follows the RFC instead, without loosening anything else:
+// - Chunk extensions (RFC 9112 7.1.1) are checked here, line by line, and llhttp sees a bare "SIZE\r\n":
+//   llhttp 8.1 rejects several extensions and whitespace before ';', both valid. Extensions are dropped.
+// - Request versions: HTTP/1.x with x > 1 is read as HTTP/1.1 (RFC 9112 2.5); HTTP/0.x and 2.0 and up
+//   get 505. A malformed request line is a 400; 501 only for a well-formed method token we do not know.
 class HttpParser final {
 public:
     enum class Kind { Request, Response };
@@ -68,10 +76,21 @@ public:
 private:
     struct Callbacks;
     friend struct Callbacks;
+    // Why llhttp was paused: the end of a message, or the start of a chunk-size line we read ourselves.
+    enum class Pause { None, MessageComplete, ChunkLine };
+    static constexpr qsizetype kMaxMethodBytes = 32;      // longer: not a method, a malformed line (400)
+    static constexpr qsizetype kMaxChunkLineBytes = 4096; // size and extensions of one chunk
 
     int fail(int status, QByteArray reason);
+    qsizetype reject(int status, QByteArray reason);
+    int malformedStatus() const { return m_kind == Kind::Request ? 400 : 502; }
     int countHeadBytes(qsizetype n);
     int commitHeader();
+    bool followsLineEnd(const char* at) const;
+    qsizetype execute(QByteArrayView data);
+    qsizetype vetMethod(QByteArrayView data);
+    qsizetype takeChunkLine(QByteArrayView data);
+    void noteConsumed(QByteArrayView consumed);
 
     struct LlhttpState;
     std::unique_ptr<LlhttpState> m_state;
@@ -82,10 +101,16 @@ private:
     HttpHead m_head;
     QByteArray m_field;
     QByteArray m_value;
-    int m_valueSpans = 0;                 // spans llhttp has handed for the current header value
-    const char* m_feedStart = nullptr;    // start of the buffer being parsed
-    char m_previousFeedLastByte = 0;
+    const char* m_feedStart = nullptr; // start of the buffer llhttp is parsing
+    char m_lastNonBlank = '\n';        // last byte before that buffer that is not SP or HTAB
     qsizetype m_headBytes = 0;
+    Pause m_pause = Pause::None;
+    bool m_methodComplete = false;   // llhttp has the whole method of this request
+    qsizetype m_methodBytes = 0;     // method bytes seen so far (while deciding between 400 and 501)
+    bool m_vettingMethod = false;    // llhttp stopped at an unknown method: reading the rest of the token
+    bool m_chunkLinePending = false; // the next bytes are a chunk-size line (read by takeChunkLine)
+    bool m_lastChunk = false;        // the chunk being read is the zero-size one
+    QByteArray m_chunkLine;
     bool m_inMessage = false;
     bool m_headComplete = false;
     bool m_nextHasNoBody = false;

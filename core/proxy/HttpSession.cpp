@@ -209,17 +209,30 @@ bool HttpSession::onHead(http::HttpHead& head)
         rejectRequest(400, "more than one Host header");
         return false;
     }
+    if (hosts == 1 && !http::isValidAuthority(head.header("Host"))) { // RFC 9112 3.2: 400
+        rejectRequest(400, "invalid Host header");
+        return false;
+    }
     QByteArray target = head.target;
     if (target.startsWith("http://") || target.startsWith("https://")) {
         // absolute-form: the authority replaces Host (RFC 9112 3.2.2)
         const qsizetype authStart = target.indexOf("//") + 2;
-        qsizetype pathStart = target.indexOf('/', authStart);
-        const QByteArray authority = target.mid(authStart, pathStart < 0 ? -1 : pathStart - authStart);
+        qsizetype pathStart = authStart;
+        while (pathStart < target.size() && target[pathStart] != '/' && target[pathStart] != '?')
+            ++pathStart;
+        const QByteArray authority = target.mid(authStart, pathStart - authStart);
         if (authority.isEmpty()) {
             rejectRequest(400, "absolute-form request target without authority");
             return false;
         }
-        target = pathStart < 0 ? QByteArray("/") : target.mid(pathStart);
+        if (!http::isValidAuthority(authority)) {
+            rejectRequest(400, "invalid authority in the request target");
+            return false;
+        }
+        if (pathStart == target.size())
+            target = "/";
+        else
+            target = target[pathStart] == '?' ? '/' + target.mid(pathStart) : target.mid(pathStart);
         m_request.setHeader("Host", authority);
     } else if (!target.startsWith('/') && !(head.method == "OPTIONS" && target == "*")) {
         rejectRequest(400, "request target must start with /");
@@ -237,6 +250,8 @@ bool HttpSession::onHead(http::HttpHead& head)
     default: m_upFraming = NextHopFraming::None; break;
     }
     m_request.target = target;
+    if (!m_settings->underscoresInHeaders)
+        http::removeHeadersWithUnderscore(m_request);
     m_replay = http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), target}, m_upFraming);
     m_replaySent = 0;
     m_replayOverflow = false;
@@ -702,7 +717,12 @@ void HttpSession::onResponseHead(http::HttpHead& head)
         return;
     }
     if (head.statusCode < 200) {
-        m_interimResponse = true; // 1xx: the final response follows; the client already had its 100
+        // 1xx: the final response follows. A proxy forwards them (RFC 9110 15.2), 103 Early Hints above
+        // all, but not to an HTTP/1.0 client, which predates them, and not 100 Continue: the proxy answers
+        // Expect itself and never forwards it, so a backend's 100 is a duplicate or was never asked for.
+        m_interimResponse = true;
+        if (head.statusCode != 100 && !m_request.isHttp10())
+            writeClient(http::serializeInterimResponse(head));
         return;
     }
     const int status = head.statusCode;

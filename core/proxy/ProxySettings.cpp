@@ -25,6 +25,7 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
     s.addServedBy = c.proxy.addServedBy;
     s.stickyCookie = c.sticky.enabled ? c.sticky.cookie.toLatin1() : QByteArray();
     s.accessLog = c.proxy.accessLog;
+    s.underscoresInHeaders = c.proxy.underscoresInHeaders;
     s.upstreamMaxIdlePerBackend = c.proxy.upstreamMaxIdlePerBackend;
     s.upstreamIdleMs = c.proxy.upstreamIdleMs;
     s.tcpIdleMs = c.timeouts.tcpIdleMs;

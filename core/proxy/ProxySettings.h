@@ -25,6 +25,7 @@ struct ProxySettings {
     bool addServedBy = true;
     QByteArray stickyCookie; // cookie name for sticky sessions; empty = off
     bool accessLog = false;
+    bool underscoresInHeaders = false; // forward request header names with '_' (off: dropped, as nginx does)
     int upstreamMaxIdlePerBackend = 32;
     int upstreamIdleMs = 30000;
     int tcpIdleMs = 3'600'000; // a TCP relay with no bytes either way for this long is closed

@@ -385,7 +385,7 @@ void TestProxy::malformedRequestsNeverReachBackend_data()
     QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n") << 400;
     QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: h\n\n") << 400;
     QTest::newRow("NUL in value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 36) << 400;
-    QTest::newRow("bad version") << QByteArray("GET / HTTP/2.5\r\nHost: h\r\n\r\n") << 400;
+    QTest::newRow("HTTP/2.5") << QByteArray("GET / HTTP/2.5\r\nHost: h\r\n\r\n") << 505;
     QTest::newRow("no version") << QByteArray("GET /\r\nHost: h\r\n\r\n") << 505;
     QTest::newRow("unknown method") << QByteArray("BREW / HTTP/1.1\r\nHost: h\r\n\r\n") << 501;
     QTest::newRow("CONNECT") << QByteArray("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n") << 405;

@@ -1,3 +1,4 @@
+#include "http/HeaderRules.h"
 #include "http/HttpParser.h"
 
 #include <QTest>
@@ -42,6 +43,9 @@ private Q_SLOTS:
     void chunkedBodyIsDecoded();
     void malformedRequests_data();
     void malformedRequests();
+    void acceptedRequests_data();
+    void acceptedRequests();
+    void responseChunkExtensions();
     void limits_data();
     void limits();
     void responseToHeadHasNoBody();
@@ -49,13 +53,18 @@ private Q_SLOTS:
     void truncatedResponseIsAnError();
     void headerHelpers();
     void jsonEscaping();
+    void authorities_data();
+    void authorities();
+    void hostIsNeverHopByHop();
+    void httpDate();
 };
 
 void TestHttpParser::simpleRequest()
 {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
-    QVERIFY(feedAll(p, "POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Two:  spaced  \r\nContent-Length: 5\r\n\r\nhello"));
+    QVERIFY(feedAll(
+        p, "POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Two:  spaced  \r\nContent-Length: 5\r\n\r\nhello"));
     QCOMPARE(r.completed, 1);
     const HttpHead& h = r.heads[0];
     QCOMPARE(h.method, QByteArray("POST"));
@@ -94,7 +103,8 @@ void TestHttpParser::byteByByte()
 {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
-    const QByteArray msg = "PUT /x HTTP/1.1\r\nHost: h\r\nLong-Header: abcdefghijkl\r\nContent-Length: 3\r\n\r\nxyz";
+    const QByteArray msg =
+        "PUT /x HTTP/1.1\r\nHost: h\r\nLong-Header: abcdefghijkl\r\nContent-Length: 3\r\n\r\nxyz";
     for (char c : msg)
         QCOMPARE(p.feed(QByteArrayView(&c, 1)), 1);
     QCOMPARE(r.completed, 1);
@@ -118,18 +128,80 @@ void TestHttpParser::malformedRequests_data()
 {
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
-    QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") << 400;
-    QTest::newRow("two Content-Length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd") << 400;
-    QTest::newRow("bad chunk size") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n") << 400;
+    QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
+                                             "3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                               << 400;
+    QTest::newRow("two Content-Length")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
+        << 400;
+    QTest::newRow("bad chunk size")
+        << QByteArray(
+               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+        << 400;
     QTest::newRow("bad header name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n") << 400;
-    QTest::newRow("negative length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n") << 400;
+    QTest::newRow("negative length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n")
+                                     << 400;
     QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: h\n\n") << 400;
-    QTest::newRow("bad version") << QByteArray("GET / HTTP/9.7\r\nHost: h\r\n\r\n") << 400;
+    QTest::newRow("HTTP/9.7") << QByteArray("GET / HTTP/9.7\r\nHost: h\r\n\r\n") << 505;
+    QTest::newRow("HTTP/2.0") << QByteArray("GET / HTTP/2.0\r\nHost: h\r\n\r\n") << 505;
+    QTest::newRow("HTTP/0.5") << QByteArray("GET / HTTP/0.5\r\nHost: h\r\n\r\n") << 505;
+    QTest::newRow("two-digit minor") << QByteArray("GET / HTTP/1.10\r\nHost: h\r\n\r\n") << 400;
     QTest::newRow("unknown method") << QByteArray("FROB / HTTP/1.1\r\nHost: h\r\n\r\n") << 501;
     QTest::newRow("space before colon") << QByteArray("GET / HTTP/1.1\r\nHost : h\r\n\r\n") << 400;
     QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n") << 400;
     QTest::newRow("obs-fold tab") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n") << 400;
-    QTest::newRow("TE not chunked last") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n") << 400;
+    QTest::newRow("TE not chunked last")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n") << 400;
+    QTest::newRow("empty field name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: x\r\n\r\n") << 400;
+    QTest::newRow("fold after empty value")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n 3\r\n\r\nabc") << 400;
+    QTest::newRow("fold after empty value, tab")
+        << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX:\r\n\tb\r\n\r\n") << 400;
+    QTest::newRow("fold in a trailer")
+        << QByteArray(
+               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: a\r\n b\r\n\r\n")
+        << 400;
+    QTest::newRow("TE gzip, chunked")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")
+        << 501;
+    QTest::newRow("TE gzip then chunked headers")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
+                      "chunked\r\n\r\n0\r\n\r\n")
+        << 501;
+    QTest::newRow("TE chunked in two headers")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+                      "chunked\r\n\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("TE identity") << QByteArray(
+                                        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n")
+                                 << 400;
+    QTest::newRow("TE empty with CL")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc")
+        << 400;
+    QTest::newRow("TE empty") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n")
+                              << 400;
+    QTest::newRow("TE in HTTP/1.0") << QByteArray(
+                                           "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                                    << 400;
+    QTest::newRow("tab after method") << QByteArray("GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400;
+    QTest::newRow("tab after unknown method") << QByteArray("FROB\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400;
+    QTest::newRow("binary request line") << QByteArray("\x01\x02\xff / HTTP/1.1\r\n\r\n") << 400;
+    QTest::newRow("100 KB method") << QByteArray(100 * 1024, 'A') + " / HTTP/1.1\r\nHost: h\r\n\r\n" << 400;
+    QTest::newRow("unknown method, known prefix") << QByteArray("GETX / HTTP/1.1\r\nHost: h\r\n\r\n") << 501;
+    const QByteArray chunkedHead = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    QTest::newRow("chunk ext without name") << chunkedHead + "5;\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext without value") << chunkedHead + "5;a=\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("blank after chunk size") << chunkedHead + "5 \r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("blank after chunk ext") << chunkedHead + "5;a=1 \r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext two words") << chunkedHead + "5;a b\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext open quote") << chunkedHead + "5;a=\"x\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext bare LF") << chunkedHead + "5;a\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext bare CR") << chunkedHead + "5;a\rb\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk ext too long")
+        << chunkedHead + "5;a=" + QByteArray(5000, 'x') + "\r\nhello\r\n0\r\n\r\n"
+        << 400;
+    QTest::newRow("chunk size overflow") << chunkedHead + "fffffffffffffffff;a\r\nhello\r\n0\r\n\r\n" << 400;
+    QTest::newRow("chunk size missing") << chunkedHead + ";a=1\r\nhello\r\n0\r\n\r\n" << 400;
 }
 
 void TestHttpParser::malformedRequests()
@@ -157,12 +229,74 @@ void TestHttpParser::malformedRequests()
     QCOMPARE(p1.error().status, status);
 }
 
+void TestHttpParser::acceptedRequests_data()
+{
+    QTest::addColumn<QByteArray>("raw");
+    QTest::addColumn<int>("minor");
+    QTest::addColumn<QByteArray>("body");
+    const QByteArray chunkedHead = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    QTest::newRow("chunk extensions")
+        << chunkedHead + "5;a=1;b=2\r\nhello\r\n6 ;x = \"y \\\" z\"\t; n\r\n world\r\n0;end\r\n\r\n"
+        << 1 << QByteArray("hello world");
+    QTest::newRow("chunk extension, trailer") << chunkedHead + "3;a\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+                                              << 1 << QByteArray("abc");
+    QTest::newRow("HTTP/1.2 is 1.1") << QByteArray("GET / HTTP/1.2\r\nHost: h\r\n\r\n") << 1 << QByteArray();
+    QTest::newRow("HTTP/1.9 is 1.1") << QByteArray(
+                                            "POST / HTTP/1.9\r\nHost: h\r\nContent-Length: 2\r\n\r\nok")
+                                     << 1 << QByteArray("ok");
+    QTest::newRow("empty value") << QByteArray("GET / HTTP/1.1\r\nX:\r\nHost: h\r\n\r\n") << 1
+                                 << QByteArray();
+    QTest::newRow("TE list, empty element")
+        << QByteArray(
+               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        << 1 << QByteArray("ok");
+}
+
+// The same verdict whether the bytes arrive at once or one by one.
+void TestHttpParser::acceptedRequests()
+{
+    QFETCH(QByteArray, raw);
+    QFETCH(int, minor);
+    QFETCH(QByteArray, body);
+    for (const bool byteByByte : {false, true}) {
+        Recorder r;
+        HttpParser p(HttpParser::Kind::Request, &r);
+        if (byteByByte) {
+            for (char c : raw)
+                QCOMPARE(p.feed(QByteArrayView(&c, 1)), 1);
+        } else {
+            QVERIFY2(feedAll(p, raw), p.error().reason.constData());
+        }
+        QCOMPARE(r.completed, 1);
+        QCOMPARE(r.heads[0].versionMajor, 1);
+        QCOMPARE(r.heads[0].versionMinor, minor);
+        QVERIFY(r.heads[0].keepAlive);
+        QCOMPARE(r.bodies[0], body);
+    }
+}
+
+void TestHttpParser::responseChunkExtensions()
+{
+    Recorder r;
+    HttpParser p(HttpParser::Kind::Response, &r);
+    QVERIFY(feedAll(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a=1;b\r\nok\r\n0\r\n\r\n"
+                       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"));
+    QCOMPARE(r.completed, 2);
+    QCOMPARE(r.bodies[0], QByteArray("ok"));
+    QCOMPARE(r.bodies[1], QByteArray("x"));
+    Recorder bad;
+    HttpParser q(HttpParser::Kind::Response, &bad);
+    QVERIFY(!feedAll(q, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nok\r\n0\r\n\r\n"));
+    QCOMPARE(q.error().status, 502);
+}
+
 void TestHttpParser::limits_data()
 {
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
     QTest::newRow("long target") << "GET /" + QByteArray(300, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n" << 414;
-    QTest::newRow("big head") << "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(1100, 'b') + "\r\n\r\n" << 431;
+    QTest::newRow("big head") << "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(1100, 'b') + "\r\n\r\n"
+                              << 431;
     QByteArray many = "GET / HTTP/1.1\r\n";
     for (int i = 0; i < 11; ++i)
         many += "H" + QByteArray::number(i) + ": v\r\n";
@@ -233,6 +367,60 @@ void TestHttpParser::jsonEscaping()
     QByteArray out;
     appendJsonEscaped(out, QByteArrayView("a\"b\\c\n\x01\xc3\xa9\xff", 10));
     QCOMPARE(out, QByteArray("a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd"));
+}
+
+void TestHttpParser::authorities_data()
+{
+    QTest::addColumn<QByteArray>("authority");
+    QTest::addColumn<bool>("valid");
+    const QList<QPair<const char*, bool>> rows = {
+        {"example.test", true},  {"example.test:8080", true},
+        {"EXAMPLE.test:", true}, {"127.0.0.1:80", true},
+        {"[::1]", true},         {"[::1]:443", true},
+        {"a-b_c~d.e", true},     {"x%41y", true},
+        {"a!$&'()*+;=b", true},  {"", false},
+        {"a b", false},          {"a/b", false},
+        {"a\tb", false},         {"a,b", false},
+        {"user@host", false},    {"host:http", false},
+        {"host:65536", false},   {"host:000080", false},
+        {":80", false},          {"[::1", false},
+        {"[::1]x", false},       {"[fe80::1%25eth0]", false},
+        {"[v1.x]", false},       {"[1.2.3.4]", false},
+        {"x%4", false},          {"x%zz", false},
+        {"h\xc3\xa9", false},    {"a:1:2", false},
+    };
+    for (const auto& [authority, valid] : rows)
+        QTest::newRow(authority) << QByteArray(authority) << valid;
+}
+
+void TestHttpParser::authorities()
+{
+    QFETCH(QByteArray, authority);
+    QFETCH(bool, valid);
+    QCOMPARE(isValidAuthority(authority), valid);
+}
+
+void TestHttpParser::hostIsNeverHopByHop()
+{
+    QVERIFY(!isHopByHop("Host", "Host, close"));
+    QVERIFY(isHopByHop("X-Secret", "Host, X-Secret"));
+    HttpHead h;
+    h.method = "GET";
+    h.headers = {{"Host", "example.test"}, {"Connection", "Host"}};
+    const QByteArray out = serializeUpstreamRequest(h, {"10.0.0.1", {}, "/"}, NextHopFraming::None);
+    QVERIFY2(out.contains("\r\nHost: example.test\r\n"), out.constData());
+    QCOMPARE(out.count("Host:"), 1);
+}
+
+void TestHttpParser::httpDate()
+{
+    QCOMPARE(formatHttpDate(784111777), QByteArray("Sun, 06 Nov 1994 08:49:37 GMT")); // RFC 9110's example
+    QCOMPARE(formatHttpDate(0), QByteArray("Thu, 01 Jan 1970 00:00:00 GMT"));
+    QCOMPARE(formatHttpDate(951782400), QByteArray("Tue, 29 Feb 2000 00:00:00 GMT"));
+    const QByteArrayView now = currentHttpDate();
+    QCOMPARE(now.size(), 29);
+    QVERIFY(now.endsWith(" GMT"));
+    QCOMPARE(currentHttpDate().data(), now.data()); // formatted once, kept per thread
 }
 
 QTEST_GUILESS_MAIN(TestHttpParser)

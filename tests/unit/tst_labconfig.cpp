@@ -74,6 +74,7 @@ void TestLabConfig::badConfigs_data()
                                      << "proxy.maxConnections: must be an integer from 0";
     QTest::newRow("listen backlog") << QByteArray(R"({"proxy":{"listenBacklog":70000}})")
                                     << "proxy.listenBacklog: must be an integer from 0 to 65535";
+    QTest::newRow("underscores") << QByteArray(R"({"proxy":{"underscoresInHeaders":"yes"}})") << "proxy.underscoresInHeaders";
     QTest::newRow("listener clashes with backend") << QByteArray(R"({"listeners":[{"port":8001}],"backends":[{"port":8001,"embedded":true}]})") << "listeners[0].port: port 8001 is already used by embedded backends[0]";
     QTest::newRow("version") << QByteArray(R"({"version":2})") << "version: must be an integer from 1 to 1";
     QTest::newRow("not json") << QByteArray("{\n  \"listeners\": [,]\n}") << "bad.json:2:";
@@ -121,6 +122,7 @@ void TestLabConfig::saveLoadRoundTrip()
     c.proxy.maxConnections = 500;
     c.proxy.maxConnectionsPerClient = 20;
     c.proxy.maxHeadBufferBytes = 1 << 24;
+    c.proxy.underscoresInHeaders = true;
 
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("lab.json"));
@@ -141,6 +143,7 @@ void TestLabConfig::minimalConfigTakesDefaults()
     QCOMPARE(r.config.backends[0].weight, 1);
     QVERIFY(!r.config.backends[0].embedded);
     QCOMPARE(r.config.timeouts.connectMs, 2000);
+    QVERIFY(!r.config.proxy.underscoresInHeaders); // dropped unless asked for
 }
 
 void TestLabConfig::unreadableFileNamesTheFile()
