@@ -12,9 +12,23 @@
 
 namespace lab::fuzz {
 
+// Control bytes and non-ASCII shown as \xNN, line ends kept, so a report reads whatever the input held.
+inline QByteArray printable(const QByteArray& bytes)
+{
+    QByteArray out;
+    for (const char c : bytes) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '\n' || (u >= 0x20 && u < 0x7f))
+            out += c;
+        else
+            out += "\\x" + QByteArray::number(u, 16).rightJustified(2, '0');
+    }
+    return out;
+}
+
 [[noreturn]] inline void failCheck(const char* what, const QByteArray& detail)
 {
-    std::fprintf(stderr, "fuzz check failed: %s\n%s\n", what, detail.constData());
+    std::fprintf(stderr, "fuzz check failed: %s\n%s\n", what, printable(detail).constData());
     std::abort();
 }
 
@@ -58,6 +72,16 @@ inline bool feedInPieces(http::HttpParser& p, QByteArrayView data, qsizetype pie
             return true; // feed() consumes at least one byte of a non-empty slice; never spin
     }
     return true;
+}
+
+// The limits of the parser that reads a head back: a little above ours, because the proxy adds its own
+// fields (Via, X-Forwarded-*, X-Served-By, Date, framing) to a head that was just within them.
+inline http::HttpLimits nextHopLimits()
+{
+    http::HttpLimits limits;
+    limits.maxHeaderCount += 16;
+    limits.maxHeadBytes += 4096;
+    return limits;
 }
 
 inline QByteArray describe(const http::HttpHead& h)

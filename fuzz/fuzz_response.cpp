@@ -57,7 +57,7 @@ void checkRoundTrip(const HttpHead& head, bool headRequest, bool client10)
     const QByteArray wire = serializeClientResponse(head, info, framing);
 
     fuzz::Collector back;
-    HttpParser parser(HttpParser::Kind::Response, &back);
+    HttpParser parser(HttpParser::Kind::Response, &back, fuzz::nextHopLimits());
     parser.setNextResponseHasNoBody(headRequest);
     const qsizetype used = parser.feed(wire);
     const QByteArray detail = "original:\n" + fuzz::describe(head) + "sent to the client:\n" + wire;
@@ -97,6 +97,29 @@ void checkRoundTrip(const HttpHead& head, bool headRequest, bool client10)
     }
 }
 
+// A 1xx the proxy passes on (103 Early Hints): one head, same status, same end-to-end headers, no body.
+void checkInterimRoundTrip(const HttpHead& head)
+{
+    const QByteArray wire = serializeInterimResponse(head);
+    fuzz::Collector back;
+    HttpParser parser(HttpParser::Kind::Response, &back, fuzz::nextHopLimits());
+    const qsizetype used = parser.feed(wire);
+    const QByteArray detail = "original:\n" + fuzz::describe(head) + "sent to the client:\n" + wire;
+    LAB_FUZZ_CHECK(used == wire.size() && back.completed == 1, detail + "\nparse error: " + parser.error().reason);
+    LAB_FUZZ_CHECK(back.heads[0].statusCode == head.statusCode, detail);
+    const QByteArray connection = head.header("Connection");
+    QList<HttpHeader> expected;
+    for (const HttpHeader& x : head.headers) {
+        if (!isHopByHop(x.name, connection) && x.name.compare("Date", Qt::CaseInsensitive) != 0)
+            expected << x;
+    }
+    QList<HttpHeader> got = back.heads[0].headers;
+    got.removeIf([](const HttpHeader& x) { return x.name.compare("Date", Qt::CaseInsensitive) == 0; });
+    LAB_FUZZ_CHECK(got.size() == expected.size(), detail);
+    for (qsizetype i = 0; i < got.size(); ++i)
+        LAB_FUZZ_CHECK(got[i].name == expected[i].name && got[i].value == expected[i].value, detail);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
@@ -124,6 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         // Only the first response answers the HEAD: the wrapper applies the flag to one message.
         if (h.statusCode >= 200)
             checkRoundTrip(h, headRequest && i == 0, client10);
+        else if (h.statusCode != 101 && !client10)
+            checkInterimRoundTrip(h);
     }
     return 0;
 }

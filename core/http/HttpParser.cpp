@@ -236,6 +236,12 @@ struct HttpParser::Callbacks {
             }
         } else {
             h.statusCode = p->status_code;
+            // llhttp takes any three digits; RFC 9110 15 defines 100-599 only. A status such as 000 would
+            // otherwise pass for an interim response and 600+ for a final one that no client can class.
+            if (h.statusCode < 100 || h.statusCode > 599) {
+                s->fail(502, "status code " + QByteArray::number(h.statusCode) + " outside 100-599");
+                return -1;
+            }
         }
         h.keepAlive = llhttp_should_keep_alive(p) != 0;
         h.upgrade = p->upgrade != 0;
@@ -252,8 +258,13 @@ struct HttpParser::Callbacks {
             h.framing = BodyFraming::UntilClose;
         else
             h.framing = BodyFraming::None;
-        // 1xx, 204 and 304 never have a body, whatever Content-Length says (llhttp knows this too).
-        if (s->m_kind == Kind::Response && (h.statusCode < 200 || h.statusCode == 204 || h.statusCode == 304))
+        // 1xx, 204 and 304 never have a body, whatever Content-Length or Transfer-Encoding say (RFC 9112
+        // 6.3). llhttp would still read the announced length (a 304 may carry the Content-Length of the
+        // representation), so it is told to skip the body below; reading it would swallow the start of
+        // the next response, or wait for bytes that never come.
+        const bool bodiless = noBody || (s->m_kind == Kind::Response && (h.statusCode < 200 || h.statusCode == 204 ||
+                                                                          h.statusCode == 304));
+        if (bodiless)
             h.framing = BodyFraming::None;
         h.contentLength = h.framing == BodyFraming::ContentLength ? p->content_length : 0;
 
@@ -270,7 +281,7 @@ struct HttpParser::Callbacks {
             s->fail(0, "stopped by handler");
             return -1; // on_headers_complete signals errors with -1, not HPE_USER
         }
-        if (noBody)
+        if (bodiless)
             return 1;
         // llhttp reads a chunked body next (also where our framing says None: a 204 with chunked), except
         // after a CONNECT, where the rest is a tunnel. Its first chunk-size line is ours to read.

@@ -3,6 +3,7 @@
 #include "ProxyWorker.h"
 #include "UpstreamPool.h"
 #include "balancing/Balancer.h"
+#include "http/RequestRules.h"
 #include "metrics/Metrics.h"
 #include "metrics/EventLog.h"
 #include "metrics/RequestTrace.h"
@@ -192,55 +193,10 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_idempotent = http::isIdempotentMethod(head.method);
 
     // A request that two servers could read two ways is refused here and never forwarded.
-    if (head.versionMajor != 1) { // llhttp reads "GET /" without a version as HTTP/0.9
-        rejectRequest(505, "only HTTP/1.0 and HTTP/1.1 are supported");
-        return false;
-    }
-    if (head.method == "CONNECT") {
-        rejectRequest(405, "CONNECT is not supported: this is a reverse proxy");
-        return false;
-    }
-    const int hosts = head.headerCount("Host");
-    if (hosts == 0 && !head.isHttp10()) {
-        rejectRequest(400, "missing Host header (required in HTTP/1.1)");
-        return false;
-    }
-    if (hosts > 1) {
-        rejectRequest(400, "more than one Host header");
-        return false;
-    }
-    if (hosts == 1 && !http::isValidAuthority(head.header("Host"))) { // RFC 9112 3.2: 400
-        rejectRequest(400, "invalid Host header");
-        return false;
-    }
-    QByteArray target = head.target;
-    if (target.startsWith("http://") || target.startsWith("https://")) {
-        // absolute-form: the authority replaces Host (RFC 9112 3.2.2)
-        const qsizetype authStart = target.indexOf("//") + 2;
-        qsizetype pathStart = authStart;
-        while (pathStart < target.size() && target[pathStart] != '/' && target[pathStart] != '?')
-            ++pathStart;
-        const QByteArray authority = target.mid(authStart, pathStart - authStart);
-        if (authority.isEmpty()) {
-            rejectRequest(400, "absolute-form request target without authority");
-            return false;
-        }
-        if (!http::isValidAuthority(authority)) {
-            rejectRequest(400, "invalid authority in the request target");
-            return false;
-        }
-        if (pathStart == target.size())
-            target = "/";
-        else
-            target = target[pathStart] == '?' ? '/' + target.mid(pathStart) : target.mid(pathStart);
-        m_request.setHeader("Host", authority);
-    } else if (!target.startsWith('/') && !(head.method == "OPTIONS" && target == "*")) {
-        rejectRequest(400, "request target must start with /");
-        return false;
-    }
-    if (m_settings->maxBodyBytes > 0 && head.framing == http::BodyFraming::ContentLength &&
-        qint64(head.contentLength) > m_settings->maxBodyBytes) {
-        rejectRequest(413, "request body larger than " + QByteArray::number(m_settings->maxBodyBytes) + " bytes");
+    const http::RequestVerdict verdict =
+        http::checkAndNormalizeRequest(m_request, {m_settings->maxBodyBytes, m_settings->underscoresInHeaders});
+    if (!verdict) {
+        rejectRequest(verdict.status, verdict.reason);
         return false;
     }
 
@@ -249,10 +205,7 @@ bool HttpSession::onHead(http::HttpHead& head)
     case http::BodyFraming::Chunked: m_upFraming = NextHopFraming::Chunked; break;
     default: m_upFraming = NextHopFraming::None; break;
     }
-    m_request.target = target;
-    if (!m_settings->underscoresInHeaders)
-        http::removeHeadersWithUnderscore(m_request);
-    m_replay = http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), target}, m_upFraming);
+    m_replay = http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), m_request.target}, m_upFraming);
     m_replaySent = 0;
     m_replayOverflow = false;
     if (m_upFraming != NextHopFraming::None && !head.isHttp10() &&

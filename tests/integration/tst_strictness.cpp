@@ -95,6 +95,8 @@ private Q_SLOTS:
     void earlyHintsForwarded();
     void noInterimResponseToHttp10Client();
     void oneHundredContinueOnlyOnce();
+    void bodilessResponsesIgnoreTheirContentLength_data();
+    void bodilessResponsesIgnoreTheirContentLength();
     void dateAddedOnlyWhenMissing();
 };
 
@@ -279,6 +281,44 @@ void TestStrictness::noInterimResponseToHttp10Client()
     const QByteArray all = readUntil(s, "\r\n\r\nok");
     QVERIFY2(all.startsWith("HTTP/1.1 200 OK\r\n"), all.constData());
     QVERIFY(!all.contains("103"));
+}
+
+// A 304 may carry the Content-Length of the representation it stands for, and 1xx and 204 never have a
+// body whatever they say (RFC 9112 6.3). Found by fuzz_response: the parser waited for those bytes, so
+// the client got nothing until the upstream timeout, and a 103's "body" would eat the final response.
+void TestStrictness::bodilessResponsesIgnoreTheirContentLength_data()
+{
+    QTest::addColumn<QByteArray>("reply");
+    QTest::addColumn<QByteArray>("expectedStart");
+    QTest::addColumn<QByteArray>("endMarker");
+    QTest::newRow("304 with Content-Length") << QByteArray("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 5\r\n\r\n")
+                                             << QByteArray("HTTP/1.1 304 Not Modified\r\n") << QByteArray("\r\n\r\n");
+    QTest::newRow("204 with Content-Length") << QByteArray("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n")
+                                             << QByteArray("HTTP/1.1 204 No Content\r\n") << QByteArray("\r\n\r\n");
+    QTest::newRow("103 with Content-Length")
+        << QByteArray("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\nContent-Length: 2\r\n\r\n"
+                      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        << QByteArray("HTTP/1.1 103 Early Hints\r\n") << QByteArray("\r\n\r\nok");
+}
+
+void TestStrictness::bodilessResponsesIgnoreTheirContentLength()
+{
+    QFETCH(QByteArray, reply);
+    QFETCH(QByteArray, expectedStart);
+    QFETCH(QByteArray, endMarker);
+    ScriptedBackend backend([reply](const QByteArray&) { return ScriptedBackend::Reply{reply}; });
+    ProxyInFront f(backend.port());
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, f.port());
+    QVERIFY(s.waitForConnected(5000));
+    for (int i = 0; i < 2; ++i) { // the connection goes on: nothing is left half-read on either side
+        s.write(getRequest("/cached"));
+        const QByteArray all = readUntil(s, endMarker, 3000);
+        QVERIFY2(all.startsWith(expectedStart), all.constData());
+        QVERIFY2(all.endsWith(endMarker), all.constData());
+        if (expectedStart.contains(" 103 "))
+            QVERIFY2(all.contains("\r\n\r\nHTTP/1.1 200 OK\r\n"), all.constData());
+    }
 }
 
 // The proxy answers Expect: 100-continue itself; a backend's own 100 is not passed on as a second one.

@@ -51,6 +51,8 @@ private Q_SLOTS:
     void responseToHeadHasNoBody();
     void responseUntilClose();
     void truncatedResponseIsAnError();
+    void responseStatusOutsideTheRfcRange_data();
+    void responseStatusOutsideTheRfcRange();
     void headerHelpers();
     void jsonEscaping();
     void authorities_data();
@@ -347,6 +349,31 @@ void TestHttpParser::truncatedResponseIsAnError()
     QVERIFY(feedAll(p, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"));
     QVERIFY(!p.finish());
     QCOMPARE(p.error().status, 502);
+}
+
+// Found by fuzz_response: "HTTP/1.1 000" passed for an interim response and was forwarded to the client.
+void TestHttpParser::responseStatusOutsideTheRfcRange_data()
+{
+    QTest::addColumn<QByteArray>("statusLine");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("000") << QByteArray("HTTP/1.1 000 Zero") << false;
+    QTest::newRow("099") << QByteArray("HTTP/1.1 099 Low") << false;
+    QTest::newRow("100") << QByteArray("HTTP/1.1 100 Continue") << true;
+    QTest::newRow("599") << QByteArray("HTTP/1.1 599 Custom") << true;
+    QTest::newRow("600") << QByteArray("HTTP/1.1 600 High") << false;
+    QTest::newRow("999") << QByteArray("HTTP/1.1 999 Nine") << false;
+}
+
+void TestHttpParser::responseStatusOutsideTheRfcRange()
+{
+    QFETCH(QByteArray, statusLine);
+    QFETCH(bool, accepted);
+    Recorder r;
+    HttpParser p(HttpParser::Kind::Response, &r);
+    QCOMPARE(feedAll(p, statusLine + "\r\nContent-Length: 0\r\n\r\n"), accepted);
+    QCOMPARE(r.heads.size(), accepted ? 1 : 0);
+    if (!accepted)
+        QCOMPARE(p.error().status, 502);
 }
 
 void TestHttpParser::headerHelpers()
