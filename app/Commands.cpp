@@ -57,8 +57,9 @@ bool parseOrExplain(QCommandLineParser& parser, const QStringList& args, const Q
         std::exit(ExitOk);
     }
     if (!parser.positionalArguments().isEmpty()) {
-        printErr(QStringLiteral("balancer-lab%1: unexpected argument '%2'")
-                     .arg(command.isEmpty() ? QString() : QLatin1Char(' ') + command, parser.positionalArguments().first()));
+        printErr(
+            QStringLiteral("balancer-lab%1: unexpected argument '%2'")
+                .arg(command.isEmpty() ? QString() : QLatin1Char(' ') + command, parser.positionalArguments().first()));
         return false;
     }
     return true;
@@ -91,7 +92,10 @@ bool parseInt(const QCommandLineParser& parser, const QCommandLineOption& opt, i
     const int v = parser.value(opt).toInt(&ok);
     if (!ok || v < min || v > max) {
         printErr(QStringLiteral("balancer-lab: --%1 must be an integer from %2 to %3 (got '%4')")
-                     .arg(opt.names().last()).arg(min).arg(max).arg(parser.value(opt)));
+                     .arg(opt.names().last())
+                     .arg(min)
+                     .arg(max)
+                     .arg(parser.value(opt)));
         return false;
     }
     *out = v;
@@ -104,13 +108,13 @@ int runWindow(int argc, char** argv)
 {
     setIdentity();
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Balancer Lab: a desktop laboratory for load balancing.\n\n"
-        "Commands:\n"
-        "  (none)    open the window with the lab (default: proxy on 127.0.0.1:8000,\n"
-        "            embedded backends on 8001-8003)\n"
-        "  serve     run the lab headless (see balancer-lab serve --help)\n"
-        "  backend   run one standalone fake backend (see balancer-lab backend --help)"));
+    parser.setApplicationDescription(
+        QStringLiteral("Balancer Lab: a desktop laboratory for load balancing.\n\n"
+                       "Commands:\n"
+                       "  (none)    open the window with the lab (default: proxy on 127.0.0.1:8000,\n"
+                       "            embedded backends on 8001-8003)\n"
+                       "  serve     run the lab headless (see balancer-lab serve --help)\n"
+                       "  backend   run one standalone fake backend (see balancer-lab backend --help)"));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(configOption);
@@ -134,9 +138,11 @@ int runWindow(int argc, char** argv)
             LabConfigResult r = loadLabConfig(lastFile);
             if (r.ok()) {
                 config = r.config;
-                printErr(QStringLiteral("balancer-lab: reopening the last lab, %1 (--config FILE opens another)").arg(lastFile));
+                printErr(QStringLiteral("balancer-lab: reopening the last lab, %1 (--config FILE opens another)")
+                             .arg(lastFile));
             } else {
-                printErr(QStringLiteral("balancer-lab: the last lab no longer loads, using the default lab:\n") + r.error);
+                printErr(QStringLiteral("balancer-lab: the last lab no longer loads, using the default lab:\n") +
+                         r.error);
                 QSettings().remove(QStringLiteral("files/current"));
             }
         }
@@ -166,7 +172,8 @@ bool parseBackendSpec(const QString& spec, BackendConfig* out, QString* error)
     bool ok = false;
     const int port = colon > 0 ? address.mid(colon + 1).toInt(&ok) : 0;
     if (!ok || port < 1 || port > 65535) {
-        *error = QStringLiteral("--backend %1: expected HOST:PORT[,name=N][,weight=W] with a port from 1 to 65535").arg(spec);
+        *error = QStringLiteral("--backend %1: expected HOST:PORT[,name=N][,weight=W] with a port from 1 to 65535")
+                     .arg(spec);
         return false;
     }
     BackendConfig b;
@@ -213,31 +220,59 @@ int runServe(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(configOption);
-    const QCommandLineOption listen(QStringLiteral("listen"), QStringLiteral("Proxy address (default 127.0.0.1:8000)."), QStringLiteral("HOST:PORT"));
-    const QCommandLineOption backend(QStringLiteral("backend"),
-                                     QStringLiteral("An external backend; repeat for more. Replaces the config's backends."),
-                                     QStringLiteral("HOST:PORT[,name=N][,weight=W]"));
-    const QCommandLineOption algorithm(QStringLiteral("algorithm"),
-                                       QStringLiteral("Balancing algorithm: %1.").arg(knownAlgorithms().join(QStringLiteral(", "))),
-                                       QStringLiteral("NAME"));
-    const QCommandLineOption workers(QStringLiteral("workers"), QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
-    const QCommandLineOption retries(QStringLiteral("retries"), QStringLiteral("Extra attempts on other backends (default 2)."), QStringLiteral("N"));
-    const QCommandLineOption accessLog(QStringLiteral("access-log"), QStringLiteral("Print one line per request to stdout."));
+    const QCommandLineOption listen(QStringLiteral("listen"), QStringLiteral("Proxy address (default 127.0.0.1:8000)."),
+                                    QStringLiteral("HOST:PORT"));
+    const QCommandLineOption backend(
+        QStringLiteral("backend"),
+        QStringLiteral("An external backend; repeat for more. Replaces the config's backends."),
+        QStringLiteral("HOST:PORT[,name=N][,weight=W]"));
+    const QCommandLineOption algorithm(
+        QStringLiteral("algorithm"),
+        QStringLiteral("Balancing algorithm: %1.").arg(knownAlgorithms().join(QStringLiteral(", "))),
+        QStringLiteral("NAME"));
+    const QCommandLineOption workers(QStringLiteral("workers"),
+                                     QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
+    const QCommandLineOption retries(QStringLiteral("retries"),
+                                     QStringLiteral("Extra attempts on other backends (default 2)."),
+                                     QStringLiteral("N"));
+    const QCommandLineOption accessLog(QStringLiteral("access-log"),
+                                       QStringLiteral("Print one line per request to stdout."));
     const QCommandLineOption underscores(
         QStringLiteral("underscores-in-headers"),
         QStringLiteral("Forward request header names that contain '_' (default: dropped)."));
-    const QCommandLineOption healthInterval(QStringLiteral("health-interval-ms"), QStringLiteral("Active health probe interval (default 2000)."), QStringLiteral("MS"));
-    const QCommandLineOption healthTimeout(QStringLiteral("health-timeout-ms"), QStringLiteral("Probe timeout (default 1000)."), QStringLiteral("MS"));
-    const QCommandLineOption healthRise(QStringLiteral("health-rise"), QStringLiteral("Passed probes in a row to come up (default 2)."), QStringLiteral("N"));
-    const QCommandLineOption healthFall(QStringLiteral("health-fall"), QStringLiteral("Failed probes in a row to go down (default 3)."), QStringLiteral("N"));
-    const QCommandLineOption healthPath(QStringLiteral("health-path"), QStringLiteral("HTTP probe path (default /health)."), QStringLiteral("PATH"));
-    const QCommandLineOption healthTcp(QStringLiteral("health-tcp"), QStringLiteral("Probe with a TCP connect instead of HTTP."));
-    const QCommandLineOption noHealth(QStringLiteral("no-health-checks"), QStringLiteral("No active probes (passive checks stay on)."));
-    const QCommandLineOption slowStart(QStringLiteral("slow-start-ms"), QStringLiteral("Ramp a recovered backend's share from 10% to 100% over MS (default 0: off)."), QStringLiteral("MS"));
-    const QCommandLineOption hashKey(QStringLiteral("hash-key"), QStringLiteral("ring-hash / maglev key: client, path, header:NAME, cookie:NAME (default client)."), QStringLiteral("KEY"));
-    const QCommandLineOption sticky(QStringLiteral("sticky"), QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
-    const QCommandLineOption stickyCookie(QStringLiteral("sticky-cookie"), QStringLiteral("Sticky sessions with this cookie name."), QStringLiteral("NAME"));
-    const QCommandLineOption mode(QStringLiteral("mode"), QStringLiteral("http (reverse proxy, default) or tcp (byte relay, layer 4)."), QStringLiteral("MODE"));
+    const QCommandLineOption healthInterval(QStringLiteral("health-interval-ms"),
+                                            QStringLiteral("Active health probe interval (default 2000)."),
+                                            QStringLiteral("MS"));
+    const QCommandLineOption healthTimeout(QStringLiteral("health-timeout-ms"),
+                                           QStringLiteral("Probe timeout (default 1000)."), QStringLiteral("MS"));
+    const QCommandLineOption healthRise(QStringLiteral("health-rise"),
+                                        QStringLiteral("Passed probes in a row to come up (default 2)."),
+                                        QStringLiteral("N"));
+    const QCommandLineOption healthFall(QStringLiteral("health-fall"),
+                                        QStringLiteral("Failed probes in a row to go down (default 3)."),
+                                        QStringLiteral("N"));
+    const QCommandLineOption healthPath(QStringLiteral("health-path"),
+                                        QStringLiteral("HTTP probe path (default /health)."), QStringLiteral("PATH"));
+    const QCommandLineOption healthTcp(QStringLiteral("health-tcp"),
+                                       QStringLiteral("Probe with a TCP connect instead of HTTP."));
+    const QCommandLineOption noHealth(QStringLiteral("no-health-checks"),
+                                      QStringLiteral("No active probes (passive checks stay on)."));
+    const QCommandLineOption slowStart(
+        QStringLiteral("slow-start-ms"),
+        QStringLiteral("Ramp a recovered backend's share from 10% to 100% over MS (default 0: off)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption hashKey(
+        QStringLiteral("hash-key"),
+        QStringLiteral("ring-hash / maglev key: client, path, header:NAME, cookie:NAME (default client)."),
+        QStringLiteral("KEY"));
+    const QCommandLineOption sticky(QStringLiteral("sticky"),
+                                    QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
+    const QCommandLineOption stickyCookie(QStringLiteral("sticky-cookie"),
+                                          QStringLiteral("Sticky sessions with this cookie name."),
+                                          QStringLiteral("NAME"));
+    const QCommandLineOption mode(QStringLiteral("mode"),
+                                  QStringLiteral("http (reverse proxy, default) or tcp (byte relay, layer 4)."),
+                                  QStringLiteral("MODE"));
     const QCommandLineOption listenBacklog(
         QStringLiteral("listen-backlog"),
         QStringLiteral("Listen queue length (default: the system's maximum, net.core.somaxconn)."),
@@ -247,19 +282,17 @@ int runServe(int argc, char** argv)
         QStringLiteral("Open client connections per listener; more are closed at once (default: from the "
                        "descriptor limit)."),
         QStringLiteral("N"));
-    const QCommandLineOption maxPerClient(
-        QStringLiteral("max-connections-per-client"),
-        QStringLiteral("Open connections per client address (default 0: no cap)."), QStringLiteral("N"));
+    const QCommandLineOption maxPerClient(QStringLiteral("max-connections-per-client"),
+                                          QStringLiteral("Open connections per client address (default 0: no cap)."),
+                                          QStringLiteral("N"));
     const QCommandLineOption maxHeadBuffer(
         QStringLiteral("max-head-buffer-bytes"),
-        QStringLiteral(
-            "Unfinished request heads held at once; past it the newest gets 503 (default 67108864)."),
+        QStringLiteral("Unfinished request heads held at once; past it the newest gets 503 (default 67108864)."),
         QStringLiteral("BYTES"));
     parser.addOptions(
-        {hashKey, sticky, stickyCookie, mode, underscores, listenBacklog, maxConnections, maxPerClient,
-         maxHeadBuffer});
-    parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout, healthRise,
-                       healthFall, healthPath, healthTcp, noHealth, slowStart});
+        {hashKey, sticky, stickyCookie, mode, underscores, listenBacklog, maxConnections, maxPerClient, maxHeadBuffer});
+    parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout,
+                       healthRise, healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
         return ExitUsage;
     LabConfig config;
@@ -275,7 +308,8 @@ int runServe(int argc, char** argv)
         if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
             host = host.mid(1, host.size() - 2);
         if (!ok || port < 0 || port > 65535 || QHostAddress(host).isNull()) {
-            printErr(QStringLiteral("balancer-lab serve: --listen expects IP:PORT such as 127.0.0.1:8000 (got '%1')").arg(value));
+            printErr(QStringLiteral("balancer-lab serve: --listen expects IP:PORT such as 127.0.0.1:8000 (got '%1')")
+                         .arg(value));
             return ExitUsage;
         }
         if (config.listeners.isEmpty())
@@ -312,7 +346,8 @@ int runServe(int argc, char** argv)
             }
             for (const BackendConfig& other : std::as_const(config.backends)) {
                 if (other.name == b.name) {
-                    printErr(QStringLiteral("balancer-lab serve: two backends are named '%1'; give one name=...").arg(b.name));
+                    printErr(QStringLiteral("balancer-lab serve: two backends are named '%1'; give one name=...")
+                                 .arg(b.name));
                     return ExitUsage;
                 }
             }
@@ -329,7 +364,9 @@ int runServe(int argc, char** argv)
     }
     if (parser.isSet(hashKey)) {
         if (!validHashKey(parser.value(hashKey))) {
-            printErr(QStringLiteral("balancer-lab serve: --hash-key must be client, path, header:NAME or cookie:NAME (got '%1')").arg(parser.value(hashKey)));
+            printErr(QStringLiteral(
+                         "balancer-lab serve: --hash-key must be client, path, header:NAME or cookie:NAME (got '%1')")
+                         .arg(parser.value(hashKey)));
             return ExitUsage;
         }
         config.hashKey = parser.value(hashKey);
@@ -339,14 +376,15 @@ int runServe(int argc, char** argv)
         if (parser.isSet(stickyCookie))
             config.sticky.cookie = parser.value(stickyCookie);
         if (!validCookieName(config.sticky.cookie)) {
-            printErr(QStringLiteral("balancer-lab serve: --sticky-cookie must be letters, digits, - and _ (got '%1')").arg(config.sticky.cookie));
+            printErr(QStringLiteral("balancer-lab serve: --sticky-cookie must be letters, digits, - and _ (got '%1')")
+                         .arg(config.sticky.cookie));
             return ExitUsage;
         }
     }
-    if (!parseInt(parser, workers, 1, 256, &config.proxy.workers) || !parseInt(parser, retries, 0, 10, &config.retry.retries))
+    if (!parseInt(parser, workers, 1, 256, &config.proxy.workers) ||
+        !parseInt(parser, retries, 0, 10, &config.retry.retries))
         return ExitUsage;
-    int maxHeadBufferBytes =
-        int(std::min<qint64>(config.proxy.maxHeadBufferBytes, std::numeric_limits<int>::max()));
+    int maxHeadBufferBytes = int(std::min<qint64>(config.proxy.maxHeadBufferBytes, std::numeric_limits<int>::max()));
     if (!parseInt(parser, listenBacklog, 0, 65535, &config.proxy.listenBacklog) ||
         !parseInt(parser, maxConnections, 0, 10'000'000, &config.proxy.maxConnections) ||
         !parseInt(parser, maxPerClient, 0, 10'000'000, &config.proxy.maxConnectionsPerClient) ||
@@ -359,9 +397,9 @@ int runServe(int argc, char** argv)
     if (parser.isSet(underscores))
         config.proxy.underscoresInHeaders = true;
     HealthConfig& h = config.health;
-    if (!parseInt(parser, healthInterval, 50, 3600000, &h.intervalMs) || !parseInt(parser, healthTimeout, 10, 600000, &h.timeoutMs) ||
-        !parseInt(parser, healthRise, 1, 100, &h.rise) || !parseInt(parser, healthFall, 1, 100, &h.fall) ||
-        !parseInt(parser, slowStart, 0, 3600000, &h.slowStartMs))
+    if (!parseInt(parser, healthInterval, 50, 3600000, &h.intervalMs) ||
+        !parseInt(parser, healthTimeout, 10, 600000, &h.timeoutMs) || !parseInt(parser, healthRise, 1, 100, &h.rise) ||
+        !parseInt(parser, healthFall, 1, 100, &h.fall) || !parseInt(parser, slowStart, 0, 3600000, &h.slowStartMs))
         return ExitUsage;
     if (parser.isSet(healthPath)) {
         h.path = parser.value(healthPath);
@@ -375,7 +413,7 @@ int runServe(int argc, char** argv)
     if (parser.isSet(noHealth))
         h.enabled = false;
     const bool healthFlags = parser.isSet(healthInterval) || parser.isSet(healthTimeout) || parser.isSet(healthRise) ||
-                             parser.isSet(healthFall) || parser.isSet(healthPath) || parser.isSet(healthTcp) || parser.isSet(noHealth);
+        parser.isSet(healthFall) || parser.isSet(healthPath) || parser.isSet(healthTcp) || parser.isSet(noHealth);
     for (BackendConfig& b : config.backends) {
         if (healthFlags) // health settings on the command line win over a backend's own in the config
             b.health = std::nullopt;
@@ -384,7 +422,8 @@ int runServe(int argc, char** argv)
     // needs a listener for clients and a backend for their requests.
     const QStringList problems = problemsForServing(config);
     if (!problems.isEmpty()) {
-        const QString source = parser.isSet(configOption) ? parser.value(configOption) + QStringLiteral(": ") : QString();
+        const QString source =
+            parser.isSet(configOption) ? parser.value(configOption) + QStringLiteral(": ") : QString();
         for (const QString& p : problems)
             printErr(QStringLiteral("balancer-lab serve: ") + source + p);
         printErr(QStringLiteral("Add them to the config, or pass --listen IP:PORT / --backend HOST:PORT."));
@@ -420,13 +459,23 @@ int runBackend(int argc, char** argv)
         "Stops cleanly on SIGINT/SIGTERM."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("TCP port to listen on (required)."), QStringLiteral("N"));
-    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Name reported as server_id (default backend-N)."), QStringLiteral("NAME"));
-    const QCommandLineOption listen(QStringLiteral("address"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("IP"), QStringLiteral("127.0.0.1"));
-    const QCommandLineOption latency(QStringLiteral("latency-ms"), QStringLiteral("Added latency per answer."), QStringLiteral("MS"));
-    const QCommandLineOption jitter(QStringLiteral("jitter-ms"), QStringLiteral("Plus a random 0..MS."), QStringLiteral("MS"));
-    const QCommandLineOption errorRate(QStringLiteral("error-rate"), QStringLiteral("Percent of requests answered 500."), QStringLiteral("PCT"));
-    const QCommandLineOption onlyPaths(QStringLiteral("only-paths"), QStringLiteral("Serve only these paths (and below); others get 404."), QStringLiteral("/a,/b"));
+    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("TCP port to listen on (required)."),
+                                  QStringLiteral("N"));
+    const QCommandLineOption name(QStringLiteral("name"),
+                                  QStringLiteral("Name reported as server_id (default backend-N)."),
+                                  QStringLiteral("NAME"));
+    const QCommandLineOption listen(QStringLiteral("address"),
+                                    QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("IP"),
+                                    QStringLiteral("127.0.0.1"));
+    const QCommandLineOption latency(QStringLiteral("latency-ms"), QStringLiteral("Added latency per answer."),
+                                     QStringLiteral("MS"));
+    const QCommandLineOption jitter(QStringLiteral("jitter-ms"), QStringLiteral("Plus a random 0..MS."),
+                                    QStringLiteral("MS"));
+    const QCommandLineOption errorRate(QStringLiteral("error-rate"),
+                                       QStringLiteral("Percent of requests answered 500."), QStringLiteral("PCT"));
+    const QCommandLineOption onlyPaths(QStringLiteral("only-paths"),
+                                       QStringLiteral("Serve only these paths (and below); others get 404."),
+                                       QStringLiteral("/a,/b"));
     parser.addOptions({port, name, listen, latency, jitter, errorRate, onlyPaths});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("backend")))
         return ExitUsage;
@@ -444,7 +493,8 @@ int runBackend(int argc, char** argv)
         bool ok = false;
         faults.errorRatePercent = parser.value(errorRate).toDouble(&ok);
         if (!ok || !(faults.errorRatePercent >= 0 && faults.errorRatePercent <= 100)) { // "nan" parses as NaN
-            printErr(QStringLiteral("balancer-lab: --error-rate must be a number from 0 to 100 (got '%1')").arg(parser.value(errorRate)));
+            printErr(QStringLiteral("balancer-lab: --error-rate must be a number from 0 to 100 (got '%1')")
+                         .arg(parser.value(errorRate)));
             return ExitUsage;
         }
     }
@@ -470,8 +520,10 @@ int runBackend(int argc, char** argv)
     FakeBackend backend(backendName, address, quint16(portNumber), faults);
     QString error;
     if (!backend.start(&error)) {
-        printErr(QStringLiteral("balancer-lab backend: %1; is another program using port %2? Choose another with --port.")
-                     .arg(error).arg(portNumber));
+        printErr(
+            QStringLiteral("balancer-lab backend: %1; is another program using port %2? Choose another with --port.")
+                .arg(error)
+                .arg(portNumber));
         return ExitRuntime;
     }
     printErr(QStringLiteral("%1 listening on %2:%3").arg(backendName, address.toString()).arg(backend.port()));

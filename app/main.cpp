@@ -14,8 +14,10 @@ int main(int argc, char** argv)
     if (std::strcmp(mode, "backend") == 0)
         return lab::app::runBackend(argc, argv);
     if (mode[0] != '\0' && mode[0] != '-') {
-        std::fprintf(stderr, "balancer-lab: unknown command '%s'; commands are: serve, backend "
-                             "(none starts the window). See balancer-lab --help.\n", mode);
+        std::fprintf(stderr,
+                     "balancer-lab: unknown command '%s'; commands are: serve, backend "
+                     "(none starts the window). See balancer-lab --help.\n",
+                     mode);
         return lab::app::ExitUsage;
     }
     return lab::app::runWindow(argc, argv);

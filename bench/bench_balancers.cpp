@@ -62,8 +62,11 @@ void BM_PoolPick(benchmark::State& state)
 }
 } // namespace
 
-#define LAB_PICK_BENCH(fn, name) \
-    void fn(benchmark::State& s) { pickLoop(s, name); } \
+#define LAB_PICK_BENCH(fn, name)                                                                                       \
+    void fn(benchmark::State& s)                                                                                       \
+    {                                                                                                                  \
+        pickLoop(s, name);                                                                                             \
+    }                                                                                                                  \
     BENCHMARK(fn)->Arg(3)->Arg(100)
 
 LAB_PICK_BENCH(BM_RoundRobin, "round-robin");

@@ -45,9 +45,12 @@ int main(int argc, char** argv)
     QCoreApplication::setOrganizationName(QStringLiteral("Balancer Lab bench")); // keep the user's settings alone
     QCommandLineParser parser;
     parser.addHelpOption();
-    const QCommandLineOption seconds(QStringLiteral("seconds"), QStringLiteral("Load duration (default 10)."), QStringLiteral("N"), QStringLiteral("10"));
-    const QCommandLineOption connections(QStringLiteral("connections"), QStringLiteral("wrk connections (default 50)."), QStringLiteral("N"), QStringLiteral("50"));
-    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("wrk threads (default 1)."), QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption seconds(QStringLiteral("seconds"), QStringLiteral("Load duration (default 10)."),
+                                     QStringLiteral("N"), QStringLiteral("10"));
+    const QCommandLineOption connections(QStringLiteral("connections"), QStringLiteral("wrk connections (default 50)."),
+                                         QStringLiteral("N"), QStringLiteral("50"));
+    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("wrk threads (default 1)."),
+                                     QStringLiteral("N"), QStringLiteral("1"));
     parser.addOptions({seconds, connections, threads});
     parser.process(app);
     const int durationS = qBound(1, parser.value(seconds).toInt(), 120);
@@ -90,10 +93,13 @@ int main(int argc, char** argv)
         const QRegularExpressionMatch rps = QRegularExpression(QStringLiteral("Requests/sec:\\s+([0-9.]+)")).match(out);
         const double p99 = percentile(lateMs, 99);
         std::printf("wrk -t%s -c%s -d%ds through the proxy: %s req/s\n", qPrintable(parser.value(threads)),
-                    qPrintable(parser.value(connections)), durationS, rps.hasMatch() ? qPrintable(rps.captured(1)) : "?");
+                    qPrintable(parser.value(connections)), durationS,
+                    rps.hasMatch() ? qPrintable(rps.captured(1)) : "?");
         std::printf("GUI 10 ms timer, %zu ticks: stall p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", lateMs.size(),
-                    percentile(lateMs, 50), p99, lateMs.empty() ? 0.0 : *std::max_element(lateMs.begin(), lateMs.end()));
-        std::printf("GUI thread CPU: %.2f s of %.1f s wall = %.1f%% of one core\n", cpu, elapsed, 100.0 * cpu / elapsed);
+                    percentile(lateMs, 50), p99,
+                    lateMs.empty() ? 0.0 : *std::max_element(lateMs.begin(), lateMs.end()));
+        std::printf("GUI thread CPU: %.2f s of %.1f s wall = %.1f%% of one core\n", cpu, elapsed,
+                    100.0 * cpu / elapsed);
         const lab::MetricsSnapshot s = theLab.snapshot();
         std::printf("proxy counted %llu requests, %llu errors\n", (unsigned long long)s.listener.requests,
                     (unsigned long long)s.listener.errors());
@@ -120,9 +126,10 @@ int main(int argc, char** argv)
         wall.start();
         sinceTick.start();
         probe.start(10);
-        wrk.start(QStringLiteral("wrk"), {QStringLiteral("-t") + parser.value(threads), QStringLiteral("-c") + parser.value(connections),
-                                          QStringLiteral("-d%1s").arg(durationS),
-                                          QStringLiteral("http://127.0.0.1:%1/").arg(theLab.httpProxy()->port())});
+        wrk.start(QStringLiteral("wrk"),
+                  {QStringLiteral("-t") + parser.value(threads), QStringLiteral("-c") + parser.value(connections),
+                   QStringLiteral("-d%1s").arg(durationS),
+                   QStringLiteral("http://127.0.0.1:%1/").arg(theLab.httpProxy()->port())});
     });
     return app.exec();
 }

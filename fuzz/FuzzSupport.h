@@ -32,10 +32,10 @@ inline QByteArray printable(const QByteArray& bytes)
     std::abort();
 }
 
-#define LAB_FUZZ_CHECK(cond, detail)                                                                          \
-    do {                                                                                                      \
-        if (!(cond))                                                                                          \
-            ::lab::fuzz::failCheck(#cond, (detail));                                                          \
+#define LAB_FUZZ_CHECK(cond, detail)                                                                                   \
+    do {                                                                                                               \
+        if (!(cond))                                                                                                   \
+            ::lab::fuzz::failCheck(#cond, (detail));                                                                   \
     } while (false)
 
 // Records every message the parser reports, with its decoded body.

@@ -107,7 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const bool ok = fuzz::feedInPieces(parser, input, piece);
     if (!ok) {
         const int status = parser.error().status;
-        LAB_FUZZ_CHECK(status == 400 || status == 413 || status == 414 || status == 431 || status == 501 || status == 505,
+        LAB_FUZZ_CHECK(status == 400 || status == 413 || status == 414 || status == 431 || status == 501 ||
+                           status == 505,
                        "status " + QByteArray::number(status) + ": " + parser.error().reason);
     }
     for (qsizetype i = 0; i < c.heads.size(); ++i) {

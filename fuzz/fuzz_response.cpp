@@ -66,11 +66,14 @@ void checkRoundTrip(const HttpHead& head, bool headRequest, bool client10)
     LAB_FUZZ_CHECK(back.heads.size() == 1, detail);
     const HttpHead& h = back.heads[0];
     LAB_FUZZ_CHECK(h.statusCode == head.statusCode, detail);
-    LAB_FUZZ_CHECK(h.headerCount("Transfer-Encoding") + (framing == NextHopFraming::None ? 0 : h.headerCount("Content-Length")) <= 1,
+    LAB_FUZZ_CHECK(h.headerCount("Transfer-Encoding") +
+                           (framing == NextHopFraming::None ? 0 : h.headerCount("Content-Length")) <=
+                       1,
                    detail);
     switch (framing) {
     case NextHopFraming::ContentLength:
-        LAB_FUZZ_CHECK(h.framing == BodyFraming::ContentLength || (h.framing == BodyFraming::None && head.contentLength == 0),
+        LAB_FUZZ_CHECK(h.framing == BodyFraming::ContentLength ||
+                           (h.framing == BodyFraming::None && head.contentLength == 0),
                        detail);
         LAB_FUZZ_CHECK(h.contentLength == head.contentLength, detail);
         break;

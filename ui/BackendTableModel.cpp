@@ -86,7 +86,8 @@ QString BackendTableModel::stateExplanation(RowState s)
 {
     switch (s) {
     case RowState::Up: return tr("In rotation: the proxy sends it requests.");
-    case RowState::Down: return tr("A connection to it was just refused: the proxy skips it for 2 s, then tries again.");
+    case RowState::Down:
+        return tr("A connection to it was just refused: the proxy skips it for 2 s, then tries again.");
     case RowState::Draining: return tr("Draining: no new requests; the ones in flight are finishing.");
     case RowState::Drained: return tr("Drained: out of rotation with nothing in flight; safe to stop.");
     case RowState::Stopped: return tr("Stopped by the operator: connections to its port are refused.");
@@ -94,10 +95,14 @@ QString BackendTableModel::stateExplanation(RowState s)
     case RowState::Hanging: return tr("The 'hang' fault is on: it accepts requests and never answers.");
     case RowState::External: return tr("A backend outside the lab, reached over the network.");
     case RowState::Stopping: return tr("Stopping: draining first, then its port closes.");
-    case RowState::Unhealthy: return tr("Its health probes failed 'fall' times in a row: out of rotation until they pass 'rise' times.");
-    case RowState::Ejected: return tr("Ejected by outlier detection after consecutive failures on real traffic; back when the time is up.");
-    case RowState::CircuitOpen: return tr("Circuit breaker open: too many recent requests failed, so it gets no traffic for a while.");
-    case RowState::HalfOpen: return tr("Circuit breaker half-open: a few trial requests decide whether it closes or opens again.");
+    case RowState::Unhealthy:
+        return tr("Its health probes failed 'fall' times in a row: out of rotation until they pass 'rise' times.");
+    case RowState::Ejected:
+        return tr("Ejected by outlier detection after consecutive failures on real traffic; back when the time is up.");
+    case RowState::CircuitOpen:
+        return tr("Circuit breaker open: too many recent requests failed, so it gets no traffic for a while.");
+    case RowState::HalfOpen:
+        return tr("Circuit breaker half-open: a few trial requests decide whether it closes or opens again.");
     case RowState::SlowStart: return tr("Slow start: just back, its share of traffic ramps up from 10% to 100%.");
     }
     return {};
@@ -142,9 +147,9 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
         r.embedded = true;
         const FaultProfile f = fake->faults();
         r.state = !fake->isStarted() ? RowState::Stopped
-                  : !fake->isListening() ? RowState::Refusing
-                  : f.hang               ? RowState::Hanging
-                                         : RowState::Up;
+            : !fake->isListening()   ? RowState::Refusing
+            : f.hang                 ? RowState::Hanging
+                                     : RowState::Up;
     } else {
         r.state = RowState::External;
     }
@@ -174,10 +179,10 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
     }
     if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
         if (const auto h = checker->status(r.name)) {
-            r.healthVerdict = !h->checking     ? HealthVerdict::Off
-                              : h->probes == 0 ? HealthVerdict::Pending
-                              : h->up          ? HealthVerdict::Passing
-                                               : HealthVerdict::Failing;
+            r.healthVerdict = !h->checking ? HealthVerdict::Off
+                : h->probes == 0           ? HealthVerdict::Pending
+                : h->up                    ? HealthVerdict::Passing
+                                           : HealthVerdict::Failing;
             switch (r.healthVerdict) {
             case HealthVerdict::Unknown: break;
             case HealthVerdict::Off: r.health = tr("off"); break;
@@ -187,8 +192,11 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
                 break;
             case HealthVerdict::Failing: r.health = tr("fail · %1/%2 passed").arg(h->passesInARow).arg(h->rise); break;
             }
-            r.healthDetail = h->probes ? tr("Last probe (%1 %2): %3").arg(h->config.type, h->config.type == QLatin1String("http") ? h->config.path : QString(), h->lastDetail)
-                                       : tr("No probe yet.");
+            r.healthDetail = h->probes
+                ? tr("Last probe (%1 %2): %3")
+                      .arg(h->config.type, h->config.type == QLatin1String("http") ? h->config.path : QString(),
+                           h->lastDetail)
+                : tr("No probe yet.");
         }
     }
     if (history && b && !history->isEmpty()) {
@@ -303,7 +311,8 @@ Qt::ItemFlags BackendTableModel::flags(const QModelIndex& index) const
 
 bool BackendTableModel::setData(const QModelIndex& index, const QVariant& value, int role)
 {
-    if (role != Qt::EditRole || !checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) ||
+    if (role != Qt::EditRole ||
+        !checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) ||
         index.column() != Weight)
         return false;
     bool ok = false;
@@ -339,15 +348,18 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
     if (role == Qt::ToolTipRole) {
         switch (section) {
         case State: return tr("Whether the proxy sends this backend requests, and if not, why.");
-        case Health: return tr("The active probes' verdict, and how far it is toward flipping (fall failures / rise passes).");
+        case Health:
+            return tr("The active probes' verdict, and how far it is toward flipping (fall failures / rise passes).");
         case Name: return tr("The backend's name; proxied responses carry it in the X-Served-By header.");
         case Address: return tr("Where the backend listens (host:port).");
         case Weight: return tr("Relative share of traffic for weighted algorithms; double-click to edit.");
         case Active: return tr("Requests the proxy has in flight on this backend right now.");
         case Connections: return tr("TCP connections the proxy holds open to it, busy or idle keep-alive.");
         case Requests: return tr("Requests the proxy has sent to it (each retry counts once more).");
-        case Rate: return tcpOnly() ? tr("New connections relayed per second over the last second (a TCP listener relays bytes, not requests).")
-                                    : tr("Requests per second over the last second.");
+        case Rate:
+            return tcpOnly() ? tr("New connections relayed per second over the last second (a TCP listener relays "
+                                  "bytes, not requests).")
+                             : tr("Requests per second over the last second.");
         case Errors: return tr("Answers of 5xx plus attempts that got no answer (refused, reset, timed out).");
         case P50: return tr("Median latency over the last 10 s: half the requests were faster.");
         case P95: return tr("95th percentile latency over the last 10 s: 1 request in 20 was slower.");

@@ -17,7 +17,21 @@ class BackendTableModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column {
-        State, Health, Name, Address, Weight, Active, Connections, Requests, Rate, Errors, P50, P95, P99, Action, ColumnCount
+        State,
+        Health,
+        Name,
+        Address,
+        Weight,
+        Active,
+        Connections,
+        Requests,
+        Rate,
+        Errors,
+        P50,
+        P95,
+        P99,
+        Action,
+        ColumnCount
     };
     // The windows the live columns are computed over.
     static constexpr qint64 kRateWindowMs = 1000;
@@ -37,8 +51,20 @@ public:
     void refreshState();
 
     enum class RowState {
-        Up, Down, Draining, Drained, Stopped, Stopping, Refusing, Hanging, External,
-        Unhealthy, Ejected, CircuitOpen, HalfOpen, SlowStart
+        Up,
+        Down,
+        Draining,
+        Drained,
+        Stopped,
+        Stopping,
+        Refusing,
+        Hanging,
+        External,
+        Unhealthy,
+        Ejected,
+        CircuitOpen,
+        HalfOpen,
+        SlowStart
     };
     // The active probes' verdict on a row; the Health cell's colour follows this, never its (translated) text.
     enum class HealthVerdict { Unknown, Off, Pending, Passing, Failing };
@@ -49,15 +75,15 @@ public:
         QString name;
         QString address;
         HealthVerdict healthVerdict = HealthVerdict::Unknown;
-        QString health;            // "ok", "ok · 1 of 3 failed", "fail · 1 of 2 passed", "off"
-        QString healthDetail;      // the last probe's result
+        QString health; // "ok", "ok · 1 of 3 failed", "fail · 1 of 2 passed", "off"
+        QString healthDetail; // the last probe's result
         int weight = 1;
         bool embedded = false;
-        int active = 0;            // requests in flight through the proxy
-        qint64 connections = 0;    // proxy connections open to the backend (busy + idle keep-alive)
-        quint64 requests = 0;      // attempts the proxy sent to it
-        double rate = 0;           // requests/s over the last second
-        quint64 errors = 0;        // 5xx answers and failed attempts (refused, reset, timeout)
+        int active = 0; // requests in flight through the proxy
+        qint64 connections = 0; // proxy connections open to the backend (busy + idle keep-alive)
+        quint64 requests = 0; // attempts the proxy sent to it
+        double rate = 0; // requests/s over the last second
+        quint64 errors = 0; // 5xx answers and failed attempts (refused, reset, timeout)
         double p50 = 0, p95 = 0, p99 = 0; // ms over the last 10 s; 0 = no requests
         bool operator==(const Row&) const = default;
     };

@@ -5,14 +5,14 @@
 #include <QChart>
 #include <QChartView>
 #include <QGraphicsLayout>
-#include <QSet>
 #include <QHBoxLayout>
 #include <QLineSeries>
 #include <QPieSeries>
 #include <QPieSlice>
 #include <QPushButton>
-#include <QValueAxis>
+#include <QSet>
 #include <QVBoxLayout>
+#include <QValueAxis>
 #include <algorithm>
 
 namespace lab {
@@ -106,13 +106,19 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(4);
-    layout->addWidget(makeView(m_rateChart, tr("How many requests each backend received per second, over the last minute. "
-                                                "Stop a backend and watch its line fall while the others rise.")), 3);
-    layout->addWidget(makeView(m_latencyChart, tr("Median (p50) and tail (p99) latency of requests through the proxy, "
-                                                   "per second. Add latency to one backend and watch p99 move first.")), 3);
+    layout->addWidget(makeView(m_rateChart,
+                               tr("How many requests each backend received per second, over the last minute. "
+                                  "Stop a backend and watch its line fall while the others rise.")),
+                      3);
+    layout->addWidget(makeView(m_latencyChart,
+                               tr("Median (p50) and tail (p99) latency of requests through the proxy, "
+                                  "per second. Add latency to one backend and watch p99 move first.")),
+                      3);
     auto* shareBox = new QVBoxLayout;
-    shareBox->addWidget(makeView(shareChart, tr("Which backend served what share of the requests since the last reset: "
-                                                "round robin makes equal slices; weights make them proportional.")), 1);
+    shareBox->addWidget(makeView(shareChart,
+                                 tr("Which backend served what share of the requests since the last reset: "
+                                    "round robin makes equal slices; weights make them proportional.")),
+                        1);
     shareBox->addWidget(reset, 0, Qt::AlignRight);
     layout->addLayout(shareBox, 2);
 }

@@ -48,8 +48,8 @@ private:
     Line m_p50;
     Line m_p99;
     QPieSeries* m_share;
-    QHash<int, Line> m_rateSeries;          // by backend id
-    QHash<int, quint64> m_baseline;         // requests per backend id at the last reset
+    QHash<int, Line> m_rateSeries; // by backend id
+    QHash<int, quint64> m_baseline; // requests per backend id at the last reset
     QHash<int, QString> m_names;
     bool m_needBaseline = true;
     QWidget* m_resetButton;

@@ -104,9 +104,10 @@ HealthTimeline::HealthTimeline(Lab* lab, QWidget* parent)
 {
     setObjectName(QStringLiteral("healthTimeline"));
     setMinimumHeight(120);
-    setToolTip(tr("The last two minutes per backend. Ticks: health probes (green passed, red failed). Bands: red = down by "
-                  "the probes, orange = ejected after failures on real traffic, purple = circuit open (pale: half-open), "
-                  "blue = slow start."));
+    setToolTip(
+        tr("The last two minutes per backend. Ticks: health probes (green passed, red failed). Bands: red = down by "
+           "the probes, orange = ejected after failures on real traffic, purple = circuit open (pale: half-open), "
+           "blue = slow start."));
 }
 
 void HealthTimeline::paintEvent(QPaintEvent*)
@@ -134,7 +135,9 @@ void HealthTimeline::paintEvent(QPaintEvent*)
     const qint64 from = now - qint64(span) * 1000;
     const int left = kLabelWidth;
     const int width = qMax(10, this->width() - left - 6);
-    auto xOf = [&](qint64 t) { return left + int(double(t - from) * width / (span * 1000.0)); };
+    auto xOf = [&](qint64 t) {
+        return left + int(double(t - from) * width / (span * 1000.0));
+    };
 
     const int slowMs = m_lab->pool()->slowStartMs();
     const int count = m_lab->backendCount();
@@ -148,7 +151,8 @@ void HealthTimeline::paintEvent(QPaintEvent*)
         const QRect lane(left, top, width, kLane - 6);
         p.fillRect(lane, QColor(0xf4, 0xf4, 0xf4));
         p.setPen(palette().text().color());
-        p.drawText(QRect(2, top, kLabelWidth - 6, kLane - 6), Qt::AlignVCenter | Qt::AlignLeft, m_lab->backendConfig(i).name);
+        p.drawText(QRect(2, top, kLabelWidth - 6, kLane - 6), Qt::AlignVCenter | Qt::AlignLeft,
+                   m_lab->backendConfig(i).name);
         const BackendPtr b = m_lab->poolBackend(i);
         if (!b)
             continue;
@@ -184,11 +188,16 @@ void HealthTimeline::paintEvent(QPaintEvent*)
         const int x = xOf(from + qint64(s) * 1000);
         p.drawLine(x, axisY, x, axisY + 3);
         const QRect box = s == span ? QRect(x - 60, axisY + 3, 60, 14) : QRect(x - 30, axisY + 3, 60, 14);
-        p.drawText(box, s == span ? Qt::AlignRight : Qt::AlignHCenter, s == span ? tr("now") : tr("-%1 s").arg(span - s));
+        p.drawText(box, s == span ? Qt::AlignRight : Qt::AlignHCenter,
+                   s == span ? tr("now") : tr("-%1 s").arg(span - s));
     }
-    struct Key { QColor colour; QString text; };
-    const Key keys[] = {{kPass, tr("probe ok")}, {kFail, tr("probe failed")}, {kDown, tr("down")}, {kEjected, tr("ejected")},
-                        {kOpen, tr("circuit open")}, {kHalfOpen, tr("half-open")}, {kSlow, tr("slow start")}};
+    struct Key {
+        QColor colour;
+        QString text;
+    };
+    const Key keys[] = {{kPass, tr("probe ok")},   {kFail, tr("probe failed")}, {kDown, tr("down")},
+                        {kEjected, tr("ejected")}, {kOpen, tr("circuit open")}, {kHalfOpen, tr("half-open")},
+                        {kSlow, tr("slow start")}};
     int x = 4;
     int keyY = height() - 30;
     for (const Key& k : keys) {

@@ -18,8 +18,8 @@ struct HealthBand {
     bool operator==(const HealthBand&) const = default;
 };
 
-// Each backend's health over the last two minutes (less while the lab is younger), one lane per backend: probe ticks (green passed, red
-// failed) along the top, and bands for the states that keep it out of rotation — down by the probes,
+// Each backend's health over the last two minutes (less while the lab is younger), one lane per backend: probe ticks
+// (green passed, red failed) along the top, and bands for the states that keep it out of rotation — down by the probes,
 // ejected, circuit open / half-open — and for slow start. Reads the backends' timelines when painted;
 // the window repaints it twice a second.
 class HealthTimeline final : public QWidget {

@@ -84,16 +84,20 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_table->setObjectName(QStringLiteral("board"));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
+    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
+                             QAbstractItemView::AnyKeyPressed);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(26);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(BackendTableModel::Name, QHeaderView::Stretch);
-    m_table->setToolTip(tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
+    m_table->setToolTip(
+        tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
     auto* addEmbeddedButton = new QPushButton(tr("+ &Embedded backend"));
-    addEmbeddedButton->setToolTip(tr("Start another fake backend in the lab on the next free port and add it to the pool."));
+    addEmbeddedButton->setToolTip(
+        tr("Start another fake backend in the lab on the next free port and add it to the pool."));
     auto* addExternalButton = new QPushButton(tr("+ E&xternal…"));
-    addExternalButton->setToolTip(tr("Add a backend outside the lab by host:port (e.g. one started with balancer-lab backend)."));
+    addExternalButton->setToolTip(
+        tr("Add a backend outside the lab by host:port (e.g. one started with balancer-lab backend)."));
     auto* removeButton = new QPushButton(tr("Re&move"));
     removeButton->setObjectName(QStringLiteral("removeBackend"));
     removeButton->setToolTip(tr("Take the selected backend out of the pool (an embedded one is stopped)."));
@@ -105,7 +109,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     boardButtons->addWidget(addExternalButton);
     boardButtons->addWidget(removeButton);
     boardButtons->addStretch(1);
-    QWidget* board = titled(tr("<b>Backends</b> — stop one and watch its traffic move to the others."), m_table, boardButtons);
+    QWidget* board =
+        titled(tr("<b>Backends</b> — stop one and watch its traffic move to the others."), m_table, boardButtons);
 
     // The trace.
     m_traceView->setModel(m_traceModel);
@@ -124,14 +129,17 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     traceSplit->addWidget(m_traceDetails);
     traceSplit->setStretchFactor(0, 3);
     traceSplit->setStretchFactor(1, 1);
-    connect(m_traceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
-        m_traceDetails->setPlainText(current.isValid() ? TraceModel::describe(m_traceModel->entry(current.row())) : QString());
-    });
+    connect(m_traceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                m_traceDetails->setPlainText(
+                    current.isValid() ? TraceModel::describe(m_traceModel->entry(current.row())) : QString());
+            });
 
     m_events->setReadOnly(true);
     m_events->setObjectName(QStringLiteral("events"));
     m_events->setMaximumBlockCount(2000);
-    m_events->setPlaceholderText(tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
+    m_events->setPlaceholderText(
+        tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
 
     m_tabs->addTab(m_backendPanel, tr("Backend"));
     m_tabs->addTab(m_trafficPanel, tr("Traffic"));
@@ -237,9 +245,9 @@ void MainWindow::buildMenus()
     });
     save->setShortcut(QKeySequence::Save);
     file->addAction(tr("Save lab &as…"), this, [this] {
-        const QString name = QFileDialog::getSaveFileName(this, tr("Save lab config"),
-                                                          m_currentFile.isEmpty() ? QStringLiteral("lab.json") : m_currentFile,
-                                                          tr("Lab configs (*.json)"));
+        const QString name = QFileDialog::getSaveFileName(
+            this, tr("Save lab config"), m_currentFile.isEmpty() ? QStringLiteral("lab.json") : m_currentFile,
+            tr("Lab configs (*.json)"));
         if (!name.isEmpty())
             saveConfigFile(name);
     });
@@ -304,7 +312,8 @@ void MainWindow::updateButton(int row)
     const bool started = b->isStarted();
     if (m_lab->isStopping(row)) {
         button->setText(tr("Stopping…"));
-        button->setToolTip(tr("Draining: requests in flight finish (up to %1 s), then it stops.").arg(kStopDrainMs / 1000));
+        button->setToolTip(
+            tr("Draining: requests in flight finish (up to %1 s), then it stops.").arg(kStopDrainMs / 1000));
         return;
     }
     button->setText(started ? tr("Stop") : tr("Start"));
@@ -349,9 +358,9 @@ void MainWindow::addEmbedded()
 void MainWindow::addExternal()
 {
     bool ok = false;
-    const QString spec = QInputDialog::getText(this, tr("Add external backend"),
-                                               tr("Address of a backend outside the lab (IP:port), e.g. 127.0.0.1:9001:"),
-                                               QLineEdit::Normal, QStringLiteral("127.0.0.1:"), &ok);
+    const QString spec = QInputDialog::getText(
+        this, tr("Add external backend"), tr("Address of a backend outside the lab (IP:port), e.g. 127.0.0.1:9001:"),
+        QLineEdit::Normal, QStringLiteral("127.0.0.1:"), &ok);
     if (!ok || spec.trimmed().isEmpty())
         return;
     const qsizetype colon = spec.lastIndexOf(QLatin1Char(':'));
@@ -402,7 +411,8 @@ void MainWindow::pollEvents()
     for (const LabEvent& e : batch) {
         if (!text.isEmpty())
             text += QLatin1Char('\n');
-        text += e.time.toString(QStringLiteral("HH:mm:ss.zzz")) + QStringLiteral("  %1  ").arg(EventLog::kindName(e.kind), -8) + e.text;
+        text += e.time.toString(QStringLiteral("HH:mm:ss.zzz")) +
+            QStringLiteral("  %1  ").arg(EventLog::kindName(e.kind), -8) + e.text;
     }
     m_events->appendPlainText(text);
 }
@@ -500,8 +510,9 @@ void MainWindow::rebuildRecentMenu()
     m_recentMenu->clear();
     const QStringList recent = QSettings().value(QStringLiteral("files/recent")).toStringList();
     for (const QString& f : recent)
-        m_recentMenu->addAction(QFileInfo(f).fileName() + QStringLiteral("  (") + QFileInfo(f).path() + QLatin1Char(')'), this,
-                                [this, f] { openConfigFile(f); });
+        m_recentMenu->addAction(QFileInfo(f).fileName() + QStringLiteral("  (") + QFileInfo(f).path() +
+                                    QLatin1Char(')'),
+                                this, [this, f] { openConfigFile(f); });
     m_recentMenu->setEnabled(!recent.isEmpty());
 }
 

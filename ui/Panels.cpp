@@ -1,7 +1,7 @@
 #include "Panels.h"
 
-#include "balancing/Balancer.h"
 #include "backends/FakeBackend.h"
+#include "balancing/Balancer.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"
@@ -16,14 +16,14 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QMenu>
 #include <QSignalBlocker>
-#include <QToolButton>
 #include <QSpinBox>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace lab {
@@ -53,9 +53,10 @@ QCheckBox* check(const QString& text, const QString& tip)
 
 QString noHttpListenerText()
 {
-    return QCoreApplication::translate("lab::Panels", "<b>No HTTP listener</b> in this lab (its listeners relay TCP): the "
-                                                      "console and the traffic generator send HTTP. Add a listener with "
-                                                      "\"kind\": \"http\" to the lab's config to use them.");
+    return QCoreApplication::translate("lab::Panels",
+                                       "<b>No HTTP listener</b> in this lab (its listeners relay TCP): the "
+                                       "console and the traffic generator send HTTP. Add a listener with "
+                                       "\"kind\": \"http\" to the lab's config to use them.");
 }
 
 // ---- BackendPanel -------------------------------------------------------------------------------------
@@ -67,18 +68,22 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     , m_drain(check(tr("Drain"), tr("Take it out of rotation gently: no new requests, the ones in flight finish.")))
     , m_faultBox(new QWidget)
     , m_latency(spin(0, 60'000, 0, tr(" ms"), tr("Added before every answer: a slow backend.")))
-    , m_jitter(spin(0, 60'000, 0, tr(" ms"), tr("Plus a random 0..jitter ms on top of the latency: an uneven backend.")))
+    , m_jitter(
+          spin(0, 60'000, 0, tr(" ms"), tr("Plus a random 0..jitter ms on top of the latency: an uneven backend.")))
     , m_errorRate(new QDoubleSpinBox)
-    , m_healthFails(check(tr("/health fails"), tr("/health answers 503 while normal requests are still served: what a health check sees.")))
+    , m_healthFails(check(tr("/health fails"),
+                          tr("/health answers 503 while normal requests are still served: what a health check sees.")))
     , m_onlyPaths(new QLineEdit)
-    , m_capacity(spin(0, 100'000, 0, QString(), tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
+    , m_capacity(
+          spin(0, 100'000, 0, QString(), tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
     , m_hang(check(tr("Hang"), tr("Accept requests and never answer: only a timeout saves the client.")))
     , m_refuse(check(tr("Refuse"), tr("Close the listening port: connections are refused, as when a process dies.")))
     , m_healthBox(new QWidget)
     , m_probe(check(tr("Probe it"), tr("Send this backend active health probes; off = only real traffic judges it.")))
     , m_probeType(new QComboBox)
     , m_probePath(new QLineEdit)
-    , m_interval(spin(50, 3'600'000, 2000, tr(" ms"), tr("Time between two probes (plus or minus 10%, so probes do not synchronise).")))
+    , m_interval(spin(50, 3'600'000, 2000, tr(" ms"),
+                      tr("Time between two probes (plus or minus 10%, so probes do not synchronise).")))
     , m_timeout(spin(10, 600'000, 1000, tr(" ms"), tr("A probe without an answer by then counts as failed.")))
     , m_rise(spin(1, 100, 2, QString(), tr("Passed probes in a row that bring a down backend back up.")))
     , m_fall(spin(1, 100, 3, QString(), tr("Failed probes in a row that take an up backend down.")))
@@ -188,8 +193,11 @@ void BackendPanel::reload()
         m_title->setText(tr("<b>Select a backend</b> on the board to drain it or inject faults."));
     } else {
         const BackendConfig& c = m_lab->backendConfig(m_row);
-        m_title->setText(fake ? tr("<b>%1</b> (embedded, %2:%3): faults apply to the next request.").arg(c.name, c.host).arg(c.port)
-                              : tr("<b>%1</b> (external, %2:%3): fault knobs exist only for embedded backends.").arg(c.name, c.host).arg(c.port));
+        m_title->setText(
+            fake ? tr("<b>%1</b> (embedded, %2:%3): faults apply to the next request.").arg(c.name, c.host).arg(c.port)
+                 : tr("<b>%1</b> (external, %2:%3): fault knobs exist only for embedded backends.")
+                       .arg(c.name, c.host)
+                       .arg(c.port));
         const FaultProfile f = fake ? fake->faults() : FaultProfile{};
         m_latency->setValue(f.latencyMs);
         m_jitter->setValue(f.jitterMs);
@@ -250,10 +258,14 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     , m_startStop(new QPushButton)
     , m_algorithm(new QComboBox)
     , m_hashKey(new QLineEdit)
-    , m_sticky(check(tr("Sticky"), tr("Sticky sessions: the first response sets a cookie naming the backend; later requests with it go there while it is eligible.")))
+    , m_sticky(check(tr("Sticky"),
+                     tr("Sticky sessions: the first response sets a cookie naming the backend; later requests with it "
+                        "go there while it is eligible.")))
     , m_retries(spin(0, 10, 2, QString(), tr("How many other backends a failed request may be retried on.")))
-    , m_connectTimeout(spin(1, 600'000, 2000, tr(" ms"), tr("How long the proxy waits for a backend to accept a connection.")))
-    , m_responseTimeout(spin(1, 3'600'000, 30'000, tr(" ms"), tr("How long the proxy waits for a backend's response before answering 504.")))
+    , m_connectTimeout(
+          spin(1, 600'000, 2000, tr(" ms"), tr("How long the proxy waits for a backend to accept a connection.")))
+    , m_responseTimeout(spin(1, 3'600'000, 30'000, tr(" ms"),
+                             tr("How long the proxy waits for a backend's response before answering 504.")))
     , m_apply(new QPushButton(tr("Apply")))
 {
     m_address->setToolTip(tr("The IP address the proxy listens on (127.0.0.1: this machine only)."));
@@ -268,7 +280,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_hashKey->setObjectName(QStringLiteral("hashKey"));
     m_hashKey->setMaximumWidth(90);
     m_hashKey->setPlaceholderText(tr("hash key"));
-    m_hashKey->setToolTip(tr("What ring-hash and maglev hash: client, path, header:NAME or cookie:NAME. Enter applies it."));
+    m_hashKey->setToolTip(
+        tr("What ring-hash and maglev hash: client, path, header:NAME or cookie:NAME. Enter applies it."));
     m_sticky->setObjectName(QStringLiteral("sticky"));
     m_algorithm->setToolTip(tr("How the proxy picks a backend for each request; switching is live."));
     for (const QString& a : knownAlgorithms()) {
@@ -284,10 +297,13 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     for (const QString& c : conditions) {
         QAction* a = menu->addAction(c);
         a->setCheckable(true);
-        a->setToolTip(c == QLatin1String("connect-failure") ? tr("Retry when the connection is refused or times out (nothing reached the backend).")
-                      : c == QLatin1String("timeout") ? tr("Retry an idempotent request when the backend does not answer in time.")
-                      : c == QLatin1String("5xx") ? tr("Retry an idempotent request that got a 5xx answer on another backend.")
-                                                   : tr("Retry an idempotent request that got this status on another backend."));
+        a->setToolTip(c == QLatin1String("connect-failure")
+                          ? tr("Retry when the connection is refused or times out (nothing reached the backend).")
+                          : c == QLatin1String("timeout")
+                          ? tr("Retry an idempotent request when the backend does not answer in time.")
+                          : c == QLatin1String("5xx")
+                          ? tr("Retry an idempotent request that got a 5xx answer on another backend.")
+                          : tr("Retry an idempotent request that got this status on another backend."));
         a->setProperty("condition", c);
         connect(a, &QAction::toggled, this, &ProxyPanel::updateRetryButton);
         m_retryOn << a;
@@ -339,7 +355,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     connect(m_apply, &QPushButton::clicked, this, &ProxyPanel::applyOptions);
     connect(m_hashKey, &QLineEdit::editingFinished, this, [this] {
         QString error;
-        if (m_hashKey->text().trimmed() != m_lab->config().hashKey && !m_lab->setHashKey(m_hashKey->text().trimmed(), &error))
+        if (m_hashKey->text().trimmed() != m_lab->config().hashKey &&
+            !m_lab->setHashKey(m_hashKey->text().trimmed(), &error))
             Q_EMIT message(error);
     });
     connect(m_sticky, &QCheckBox::toggled, this, [this](bool on) {
@@ -376,7 +393,8 @@ void ProxyPanel::reload()
     m_port->setEnabled(http != nullptr);
     const bool running = m_lab->proxiesRunning();
     m_startStop->setText(running ? tr("Stop proxy") : tr("Start proxy"));
-    m_startStop->setToolTip(running ? tr("Stop accepting; requests in flight get 2 s to finish.") : tr("Start listening for clients."));
+    m_startStop->setToolTip(running ? tr("Stop accepting; requests in flight get 2 s to finish.")
+                                    : tr("Start listening for clients."));
     m_startStop->setEnabled(!c.listeners.isEmpty());
     m_algorithm->setCurrentIndex(m_algorithm->findData(c.algorithm));
     m_hashKey->setText(c.hashKey);
@@ -442,10 +460,13 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     : QWidget(parent)
     , m_lab(lab)
     , m_generator(generator)
-    , m_connections(spin(1, LoadSpec::kMaxConcurrency, 10, QString(), tr("Client connections, each with one request in flight.")))
-    , m_rate(spin(0, 1'000'000, 200, tr(" req/s"), tr("Requests per second to aim for; 0 = as fast as the connections allow.")))
+    , m_connections(
+          spin(1, LoadSpec::kMaxConcurrency, 10, QString(), tr("Client connections, each with one request in flight.")))
+    , m_rate(spin(0, 1'000'000, 200, tr(" req/s"),
+                  tr("Requests per second to aim for; 0 = as fast as the connections allow.")))
     , m_duration(spin(1, LoadSpec::kMaxDurationMs / 1000, 30, tr(" s"), tr("The run stops by itself after this long.")))
-    , m_maxRequests(spin(0, 100'000'000, 0, QString(), tr("Stop after this many requests; 0 = no limit but the duration.")))
+    , m_maxRequests(
+          spin(0, 100'000'000, 0, QString(), tr("Stop after this many requests; 0 = no limit but the duration.")))
     , m_method(new QComboBox)
     , m_path(new QLineEdit(QStringLiteral("/")))
     , m_start(new QPushButton(tr("&Start traffic")))
@@ -454,7 +475,8 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
 {
     m_rate->setSpecialValueText(tr("max"));
     m_maxRequests->setSpecialValueText(tr("no limit"));
-    m_method->addItems({QStringLiteral("GET"), QStringLiteral("HEAD"), QStringLiteral("POST"), QStringLiteral("PUT"), QStringLiteral("DELETE")});
+    m_method->addItems({QStringLiteral("GET"), QStringLiteral("HEAD"), QStringLiteral("POST"), QStringLiteral("PUT"),
+                        QStringLiteral("DELETE")});
     m_method->setToolTip(tr("The method of every request (POST and PUT send a small body)."));
     m_path->setToolTip(tr("The path every request asks for."));
     m_start->setObjectName(QStringLiteral("trafficStartStop"));
@@ -531,7 +553,8 @@ void TrafficPanel::refresh()
     const LoadTotals t = m_generator->totals();
     const bool running = m_generator->isRunning();
     m_start->setText(running ? tr("&Stop traffic") : tr("&Start traffic"));
-    for (QWidget* w : std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path})
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path})
         w->setEnabled(!running);
     m_progress->setValue(int(t.progress() * 1000));
     const bool http = m_lab->hasHttpListener();
@@ -544,7 +567,8 @@ void TrafficPanel::refresh()
         return;
     }
     const double seconds = qMax<qint64>(1, t.elapsedMs) / 1000.0;
-    QString text = tr("<b>%1</b> · %2 of %3 s<br>sent %4 · answered %5 (%6 req/s)<br>2xx %7 · 3xx %8 · 4xx %9 · 5xx %10 · no answer %11")
+    QString text = tr("<b>%1</b> · %2 of %3 s<br>sent %4 · answered %5 (%6 req/s)<br>2xx %7 · 3xx %8 · 4xx %9 · 5xx "
+                      "%10 · no answer %11")
                        .arg(running ? tr("running") : tr("finished"))
                        .arg(t.elapsedMs / 1000.0, 0, 'f', 1)
                        .arg(t.durationMs / 1000)
@@ -557,9 +581,12 @@ void TrafficPanel::refresh()
                        .arg(t.byClass[5])
                        .arg(t.socketErrors);
     if (t.notSent)
-        text += tr("<br>%1 not sent: every connection was still waiting (the proxy is slower than the rate)").arg(t.notSent);
+        text += tr("<br>%1 not sent: every connection was still waiting (the proxy is slower than the rate)")
+                    .arg(t.notSent);
     if (t.latency.total)
-        text += tr("<br>latency p50 %1 ms · p99 %2 ms").arg(t.latency.percentileMs(50), 0, 'f', 2).arg(t.latency.percentileMs(99), 0, 'f', 2);
+        text += tr("<br>latency p50 %1 ms · p99 %2 ms")
+                    .arg(t.latency.percentileMs(50), 0, 'f', 2)
+                    .arg(t.latency.percentileMs(99), 0, 'f', 2);
     if (!t.byBackend.isEmpty()) {
         QStringList parts;
         for (auto it = t.byBackend.cbegin(); it != t.byBackend.cend(); ++it)
@@ -568,7 +595,8 @@ void TrafficPanel::refresh()
     }
     m_totals->setText(text);
     if (m_wasRunning && !running)
-        m_lab->logEvent(LabEvent::Kind::Traffic, tr("traffic finished: %1 answered, %2 without an answer").arg(t.completed).arg(t.socketErrors));
+        m_lab->logEvent(LabEvent::Kind::Traffic,
+                        tr("traffic finished: %1 answered, %2 without an answer").arg(t.completed).arg(t.socketErrors));
     m_wasRunning = running;
 }
 
@@ -671,9 +699,10 @@ void ConsolePanel::send()
     r.body = m_body->toPlainText().toUtf8();
     m_busy = true;
     m_send->setEnabled(false);
-    m_result->setText(tr("sending %1 %2 to the HTTP listener %3:%4 …")
-                          .arg(QString::fromLatin1(r.method), QString::fromUtf8(r.path).toHtmlEscaped(), r.address.toString())
-                          .arg(r.port));
+    m_result->setText(
+        tr("sending %1 %2 to the HTTP listener %3:%4 …")
+            .arg(QString::fromLatin1(r.method), QString::fromUtf8(r.path).toHtmlEscaped(), r.address.toString())
+            .arg(r.port));
     m_attempts->clear();
     m_client->send(r);
 }
@@ -708,8 +737,10 @@ void ConsolePanel::lookUpTrace(const QString& token, int triesLeft)
     Proxy* p = m_lab->httpProxy();
     const std::optional<TraceEntry> e = p ? p->trace().findToken(token) : std::nullopt;
     if (e) {
-        m_attempts->setText(tr("Attempts: %1").arg(e->attempts.isEmpty() ? tr("none (answered by the proxy)") : e->attempts.toHtmlEscaped()) +
-                            (e->why.isEmpty() ? QString() : tr("<br>Why: %1").arg(e->why.toHtmlEscaped())));
+        m_attempts->setText(
+            tr("Attempts: %1")
+                .arg(e->attempts.isEmpty() ? tr("none (answered by the proxy)") : e->attempts.toHtmlEscaped()) +
+            (e->why.isEmpty() ? QString() : tr("<br>Why: %1").arg(e->why.toHtmlEscaped())));
         Q_EMIT answered();
         return;
     }

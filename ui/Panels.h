@@ -86,7 +86,7 @@ private:
     QLineEdit* m_hashKey;
     QCheckBox* m_sticky;
     QSpinBox* m_retries;
-    QList<QAction*> m_retryOn;   // checkable, in the retry button's menu
+    QList<QAction*> m_retryOn; // checkable, in the retry button's menu
     QToolButton* m_retryButton;
     void updateRetryButton();
     QSpinBox* m_connectTimeout;

@@ -109,7 +109,9 @@ QVariant TraceModel::headerData(int section, Qt::Orientation orientation, int ro
 QString TraceModel::describe(const TraceEntry& e)
 {
     QString s = tr("%1 %2 from %3\n").arg(e.method, e.path, e.client);
-    s += tr("at %1, %2 ms\n").arg(e.time.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))).arg(e.latencyMs, 0, 'f', 2);
+    s += tr("at %1, %2 ms\n")
+             .arg(e.time.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")))
+             .arg(e.latencyMs, 0, 'f', 2);
     s += e.status ? tr("status %1").arg(e.status) : tr("no response (the client went away or the proxy gave up)");
     s += e.servedBy.isEmpty() ? QString() : tr(", served by %1").arg(e.servedBy);
     s += tr("\nattempts: %1").arg(e.attempts.isEmpty() ? tr("none") : e.attempts);

@@ -66,16 +66,16 @@ int BackendPool::idsLeft() const
 
 QString BackendPool::idBudgetError()
 {
-    return QStringLiteral(
-               "this lab has used all %1 backend ids (every backend added since it started uses one, "
-               "removed ones included, and ids are never reused); restart the lab to add more")
+    return QStringLiteral("this lab has used all %1 backend ids (every backend added since it started uses one, "
+                          "removed ones included, and ids are never reused); restart the lab to add more")
         .arg(kMaxBackends);
 }
 
 bool BackendPool::remove(const QString& name)
 {
     QMutexLocker lock(&m_mutex);
-    const auto it = std::find_if(m_backends.begin(), m_backends.end(), [&](const BackendPtr& b) { return b->name == name; });
+    const auto it =
+        std::find_if(m_backends.begin(), m_backends.end(), [&](const BackendPtr& b) { return b->name == name; });
     if (it == m_backends.end())
         return false;
     m_backends.erase(it);
@@ -122,8 +122,7 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
     b.breakerState.store(int(b.breaker.state()), std::memory_order_relaxed);
     const BreakerConfig& c = b.breaker.config();
     switch (change) {
-    case Change::None:
-        break;
+    case Change::None: break;
     case Change::Opened:
         b.mark(HealthMark::Kind::BreakerOpen, now);
         log(QStringLiteral("%1 circuit OPEN for %2 s: %3").arg(b.name).arg(c.openMs / 1000.0).arg(detail));
@@ -142,17 +141,14 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
                 .arg(c.halfOpenRequests));
         break;
     case Change::TrialsRenewed: // still half-open: the band goes on, only the event says it
-        log(QStringLiteral(
-                "%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
-                "and new ones may go")
+        log(QStringLiteral("%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
+                           "and new ones may go")
                 .arg(b.name)
                 .arg(c.openMs / 1000.0));
         break;
     case Change::Closed:
         b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded")
-                .arg(b.name)
-                .arg(c.halfOpenRequests));
+        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded").arg(b.name).arg(c.halfOpenRequests));
         break;
     case Change::SwitchedOff:
         b.mark(HealthMark::Kind::BreakerClosed, now);
@@ -189,8 +185,8 @@ AttemptTicket BackendPool::pickByName(const QString& name, std::span<const int> 
         if (b->name != name)
             continue;
         if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
-            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now) || b->passivelyDown(now) ||
-            b->ejected(now))
+            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now) ||
+            b->passivelyDown(now) || b->ejected(now))
             return {};
         return AttemptTicket(this, b, takeTrial(*b, now));
     }
@@ -221,9 +217,13 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     const bool panic = enabledCount > 0 && healthyCount * 100 < kPanicPercent * enabledCount;
     if (panic != m_panic) {
         m_panic = panic;
-        log(panic ? QStringLiteral("PANIC: only %1 of %2 backends pass their health checks; routing to all of them until at least half do")
-                        .arg(healthyCount).arg(enabledCount)
-                  : QStringLiteral("panic over: %1 of %2 backends pass their health checks").arg(healthyCount).arg(enabledCount));
+        log(panic ? QStringLiteral("PANIC: only %1 of %2 backends pass their health checks; routing to all of them "
+                                   "until at least half do")
+                        .arg(healthyCount)
+                        .arg(enabledCount)
+                  : QStringLiteral("panic over: %1 of %2 backends pass their health checks")
+                        .arg(healthyCount)
+                        .arg(enabledCount));
     }
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     for (const BackendPtr& b : m_backends) {
@@ -232,8 +232,7 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
             std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now))
             continue;
         const bool heldBack = b->passivelyDown(now) || b->ejected(now) ||
-                              (b->slowStartSinceMs.load(std::memory_order_relaxed) != 0 &&
-                               coin(m_random) >= slowStartFactor(*b, now));
+            (b->slowStartSinceMs.load(std::memory_order_relaxed) != 0 && coin(m_random) >= slowStartFactor(*b, now));
         (heldBack ? fallback : best).append(b.get());
     }
     auto& set = best.isEmpty() ? fallback : best;
@@ -367,8 +366,7 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
         if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
             b.consecutiveFailures.store(0, std::memory_order_relaxed);
         // The common case takes no lock: a closed breaker counting a success that was no trial.
-        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed &&
-            b.breaker.recordSuccessFast(now))
+        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
             return;
     } else {
         const int n = b.consecutiveFailures.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -399,8 +397,13 @@ void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
     const int size = int(m_backends.size());
     if ((out + 1) * 100 > m_outlier.maxEjectionPercent * size) {
         b.consecutiveFailures.store(0, std::memory_order_relaxed); // log at most once per run of failures
-        log(QStringLiteral("%1 not ejected after %2 consecutive failures: %3 of %4 backends are out already and the limit is %5%")
-                .arg(b.name).arg(m_outlier.consecutiveFailures).arg(out).arg(size).arg(m_outlier.maxEjectionPercent));
+        log(QStringLiteral(
+                "%1 not ejected after %2 consecutive failures: %3 of %4 backends are out already and the limit is %5%")
+                .arg(b.name)
+                .arg(m_outlier.consecutiveFailures)
+                .arg(out)
+                .arg(size)
+                .arg(m_outlier.maxEjectionPercent));
         return;
     }
     const int count = b.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -413,7 +416,11 @@ void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
     b.consecutiveFailures.store(0, std::memory_order_relaxed);
     b.mark(HealthMark::Kind::Ejected, now);
     log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")
-            .arg(b.name).arg(double(duration) / 1000.0).arg(m_outlier.consecutiveFailures).arg(reason).arg(count));
+            .arg(b.name)
+            .arg(double(duration) / 1000.0)
+            .arg(m_outlier.consecutiveFailures)
+            .arg(reason)
+            .arg(count));
 }
 
 void BackendPool::beginSlowStart(Backend& b, qint64 nowMs)
@@ -517,8 +524,7 @@ void AttemptTicket::finish(Outcome outcome, const QString& reason)
     if (!pending())
         return;
     m_done = true;
-    m_pool->finishAttempt(*m_backend, m_trial, outcome == Outcome::Success, outcome == Outcome::Abandoned,
-                          reason);
+    m_pool->finishAttempt(*m_backend, m_trial, outcome == Outcome::Success, outcome == Outcome::Abandoned, reason);
 }
 
 } // namespace lab

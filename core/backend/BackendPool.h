@@ -23,7 +23,18 @@ qint64 steadyNowMs();
 
 // One mark on a backend's health timeline (what the window draws: probe ticks and state bands).
 struct HealthMark {
-    enum class Kind { ProbePassed, ProbeFailed, Down, Up, Ejected, Returned, BreakerOpen, BreakerHalfOpen, BreakerClosed, SlowStart };
+    enum class Kind {
+        ProbePassed,
+        ProbeFailed,
+        Down,
+        Up,
+        Ejected,
+        Returned,
+        BreakerOpen,
+        BreakerHalfOpen,
+        BreakerClosed,
+        SlowStart
+    };
     qint64 atMs = 0; // steady clock
     Kind kind = Kind::ProbePassed;
 };
@@ -41,24 +52,27 @@ struct Backend {
     QByteArray hostHeader; // "host:port", sent when the client gave no Host (HTTP/1.0)
 
     std::atomic<int> weight{1};
-    std::atomic<bool> enabled{true};           // false: draining (no new requests; in-flight ones finish)
+    std::atomic<bool> enabled{true}; // false: draining (no new requests; in-flight ones finish)
     std::atomic<qint64> passiveDownUntilMs{0}; // steady-clock ms; skipped until then
-    std::atomic<int> activeRequests{0};        // in flight on any worker
-    std::atomic<bool> healthy{true};           // the active checks' verdict
-    std::atomic<qint64> ejectedUntilMs{0};     // outlier detection: not picked until then
-    std::atomic<int> ejections{0};             // how many times so far (the next one lasts longer)
-    std::atomic<int> consecutiveFailures{0};   // on real traffic, reset by any success
-    std::atomic<qint64> slowStartSinceMs{0};   // ramping up since then; 0 = full share
-    std::atomic<int> breakerState{0};          // CircuitBreaker::State, mirrored for lock-free readers
-    std::atomic<double> latencyEwmaMs{0};      // peak EWMA of observed latency (least-latency)
+    std::atomic<int> activeRequests{0}; // in flight on any worker
+    std::atomic<bool> healthy{true}; // the active checks' verdict
+    std::atomic<qint64> ejectedUntilMs{0}; // outlier detection: not picked until then
+    std::atomic<int> ejections{0}; // how many times so far (the next one lasts longer)
+    std::atomic<int> consecutiveFailures{0}; // on real traffic, reset by any success
+    std::atomic<qint64> slowStartSinceMs{0}; // ramping up since then; 0 = full share
+    std::atomic<int> breakerState{0}; // CircuitBreaker::State, mirrored for lock-free readers
+    std::atomic<double> latencyEwmaMs{0}; // peak EWMA of observed latency (least-latency)
     std::atomic<qint64> latencyUpdatedMs{0};
 
     mutable QMutex breakerMutex;
-    CircuitBreaker breaker;                    // guarded by breakerMutex
+    CircuitBreaker breaker; // guarded by breakerMutex
 
     bool passivelyDown(qint64 nowMs) const { return passiveDownUntilMs.load(std::memory_order_relaxed) > nowMs; }
     bool ejected(qint64 nowMs) const { return ejectedUntilMs.load(std::memory_order_relaxed) > nowMs; }
-    CircuitBreaker::State breakerNow() const { return CircuitBreaker::State(breakerState.load(std::memory_order_relaxed)); }
+    CircuitBreaker::State breakerNow() const
+    {
+        return CircuitBreaker::State(breakerState.load(std::memory_order_relaxed));
+    }
 
     // The health timeline, bounded; any thread appends, the window reads.
     void mark(HealthMark::Kind kind, qint64 atMs);
@@ -206,11 +220,11 @@ private:
     std::unique_ptr<Balancer> m_balancer;
     int m_nextId = 0;
     std::shared_ptr<EventLog> m_events;
-    OutlierConfig m_outlier;        // guarded by m_mutex
-    BreakerConfig m_breakerConfig;  // guarded by m_mutex
+    OutlierConfig m_outlier; // guarded by m_mutex
+    BreakerConfig m_breakerConfig; // guarded by m_mutex
     std::atomic<int> m_slowStartMs{0};
-    std::mt19937 m_random{12345};   // slow-start admission, guarded by m_mutex
-    bool m_panic = false;           // guarded by m_mutex
+    std::mt19937 m_random{12345}; // slow-start admission, guarded by m_mutex
+    bool m_panic = false; // guarded by m_mutex
     std::function<qint64()> m_clock; // empty: steadyNowMs
 };
 

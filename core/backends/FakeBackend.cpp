@@ -51,8 +51,7 @@ FakeBackend::~FakeBackend()
 
 namespace {
 // Runs fn on obj's thread and waits for it.
-template <typename Fn>
-void runOn(QObject* obj, Fn&& fn)
+template <typename Fn> void runOn(QObject* obj, Fn&& fn)
 {
     if (obj->thread() == QThread::currentThread())
         fn();

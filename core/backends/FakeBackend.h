@@ -16,9 +16,9 @@ class FakeBackendServer;
 
 // Live counters of a fake backend, written by its thread, read from anywhere.
 struct FakeBackendCounters {
-    std::atomic<quint64> requests{0};        // requests answered (any status)
-    std::atomic<quint64> errors{0};          // answered 5xx by a fault knob
-    std::atomic<int> activeRequests{0};      // head received, answer not yet written
+    std::atomic<quint64> requests{0}; // requests answered (any status)
+    std::atomic<quint64> errors{0}; // answered 5xx by a fault knob
+    std::atomic<int> activeRequests{0}; // head received, answer not yet written
     std::atomic<int> activeConnections{0};
     std::atomic<quint64> connections{0};
 };

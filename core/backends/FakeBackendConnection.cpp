@@ -186,8 +186,7 @@ void FakeBackendConnection::respond()
         }
         break;
     }
-    case Verdict::Hang:
-        return;
+    case Verdict::Hang: return;
     }
     body += "}\n";
     if (status >= 500)

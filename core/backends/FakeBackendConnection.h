@@ -49,7 +49,7 @@ private:
     FaultProfile m_faults;
     Verdict m_verdict = Verdict::Answer;
     bool m_counted = false; // counted in activeRequests
-    bool m_busy = false;    // a complete request is waiting for its answer
+    bool m_busy = false; // a complete request is waiting for its answer
     bool m_registered = false; // counted in activeConnections
 };
 

@@ -156,23 +156,31 @@ std::unique_ptr<Balancer> makeBalancer(const QString& name, const HashKeySpec& k
 QString algorithmSummary(const QString& name)
 {
     if (name == QLatin1String("round-robin"))
-        return QStringLiteral("Each request goes to the next backend in turn: a, b, c, a, b, c. Ignores weights and load.");
+        return QStringLiteral(
+            "Each request goes to the next backend in turn: a, b, c, a, b, c. Ignores weights and load.");
     if (name == QLatin1String("weighted-round-robin"))
-        return QStringLiteral("nginx's smooth weighted round robin: weights 5,1,1 give a a b a c a a, spreading the heavy one out.");
+        return QStringLiteral(
+            "nginx's smooth weighted round robin: weights 5,1,1 give a a b a c a a, spreading the heavy one out.");
     if (name == QLatin1String("least-connections"))
-        return QStringLiteral("The backend with the fewest requests in flight per unit of weight; ties go round robin.");
+        return QStringLiteral(
+            "The backend with the fewest requests in flight per unit of weight; ties go round robin.");
     if (name == QLatin1String("power-of-two-choices"))
-        return QStringLiteral("Draw two backends at random and take the less busy one: nearly as good as least-connections, far cheaper at scale.");
+        return QStringLiteral("Draw two backends at random and take the less busy one: nearly as good as "
+                              "least-connections, far cheaper at scale.");
     if (name == QLatin1String("random"))
         return QStringLiteral("A random backend, with probability proportional to its weight.");
     if (name == QLatin1String("ip-hash"))
-        return QStringLiteral("The client's address picks the backend (hash mod N): a client sticks to one backend while the set stays the same.");
+        return QStringLiteral("The client's address picks the backend (hash mod N): a client sticks to one backend "
+                              "while the set stays the same.");
     if (name == QLatin1String("ring-hash"))
-        return QStringLiteral("Consistent hashing on a ring of virtual nodes: removing 1 of N backends moves only about 1/N of the keys.");
+        return QStringLiteral("Consistent hashing on a ring of virtual nodes: removing 1 of N backends moves only "
+                              "about 1/N of the keys.");
     if (name == QLatin1String("maglev"))
-        return QStringLiteral("Google's Maglev: a 65537-slot lookup table filled from per-backend permutations; even spread, minimal movement.");
+        return QStringLiteral("Google's Maglev: a 65537-slot lookup table filled from per-backend permutations; even "
+                              "spread, minimal movement.");
     if (name == QLatin1String("least-latency"))
-        return QStringLiteral("Peak-EWMA of observed latency times (requests in flight + 1): slow or busy backends get less.");
+        return QStringLiteral(
+            "Peak-EWMA of observed latency times (requests in flight + 1): slow or busy backends get less.");
     return {};
 }
 

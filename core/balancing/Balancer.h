@@ -5,10 +5,10 @@
 #include <QString>
 #include <QStringList>
 #include <QVarLengthArray>
-#include <vector>
 #include <memory>
 #include <random>
 #include <span>
+#include <vector>
 
 namespace lab {
 
@@ -22,8 +22,8 @@ struct PickContext {
     QHostAddress clientAddress;
     QByteArray path;
     const http::HttpHead* request = nullptr; // for header and cookie hash keys; may be null
-    qint64 nowMs = 0;                        // steady clock, set by the pool
-    QString* explanation = nullptr;          // when set, the algorithm says why it picked (sampled requests)
+    qint64 nowMs = 0; // steady clock, set by the pool
+    QString* explanation = nullptr; // when set, the algorithm says why it picked (sampled requests)
 };
 
 // Where hash-based algorithms (ring-hash, maglev) take their key from.

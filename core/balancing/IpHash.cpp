@@ -11,9 +11,13 @@ Backend* IpHash::pick(std::span<Backend* const> eligible, const PickContext& con
                          : hash64(context.clientAddress.toString().toLatin1());
     const size_t i = size_t(h % eligible.size());
     if (context.explanation)
-        *context.explanation = QStringLiteral("ip-hash: %1 → hash %2 mod %3 = %4 → %5")
-                                   .arg(context.clientAddress.toString(), QStringLiteral("0x%1").arg(h >> 48, 4, 16, QLatin1Char('0')) + QStringLiteral("…"))
-                                   .arg(eligible.size()).arg(i).arg(eligible[i]->name);
+        *context.explanation =
+            QStringLiteral("ip-hash: %1 → hash %2 mod %3 = %4 → %5")
+                .arg(context.clientAddress.toString(),
+                     QStringLiteral("0x%1").arg(h >> 48, 4, 16, QLatin1Char('0')) + QStringLiteral("…"))
+                .arg(eligible.size())
+                .arg(i)
+                .arg(eligible[i]->name);
     return eligible[i];
 }
 

@@ -29,7 +29,8 @@ Backend* LeastConnections::pick(std::span<Backend* const> eligible, const PickCo
         QStringList parts;
         for (Backend* b : eligible)
             parts << QStringLiteral("%1=%2/%3").arg(b->name).arg(b->activeRequests.load()).arg(weightOf(*b));
-        *context.explanation = QStringLiteral("least connections (in flight/weight): %1 → %2").arg(parts.join(QLatin1Char(' ')), best->name);
+        *context.explanation = QStringLiteral("least connections (in flight/weight): %1 → %2")
+                                   .arg(parts.join(QLatin1Char(' ')), best->name);
     }
     return best;
 }

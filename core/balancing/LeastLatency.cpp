@@ -31,10 +31,12 @@ Backend* LeastLatency::pick(std::span<Backend* const> eligible, const PickContex
     if (context.explanation) {
         QStringList parts;
         for (Backend* b : eligible)
-            parts << QStringLiteral("%1=%2ms×%3").arg(b->name)
+            parts << QStringLiteral("%1=%2ms×%3")
+                         .arg(b->name)
                          .arg(cost(*b, context.nowMs) / double(b->activeRequests.load() + 1), 0, 'f', 1)
                          .arg(b->activeRequests.load() + 1);
-        *context.explanation = QStringLiteral("least-latency (EWMA × (in flight+1)): %1 → %2").arg(parts.join(QLatin1Char(' ')), best->name);
+        *context.explanation = QStringLiteral("least-latency (EWMA × (in flight+1)): %1 → %2")
+                                   .arg(parts.join(QLatin1Char(' ')), best->name);
     }
     return best;
 }

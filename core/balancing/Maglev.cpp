@@ -67,12 +67,13 @@ Backend* Maglev::pick(std::span<Backend* const> eligible, const PickContext& con
     if (!chosen)
         chosen = eligible.front();
     if (context.explanation)
-        *context.explanation = QStringLiteral("maglev: key \"%1\" → slot %2 of %3 → %4%5")
-                                   .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
-                                   .arg(first)
-                                   .arg(kTableSize)
-                                   .arg(chosen->name)
-                                   .arg(slot != first ? QStringLiteral(" (slot %1: the first eligible after it)").arg(slot) : QString());
+        *context.explanation =
+            QStringLiteral("maglev: key \"%1\" → slot %2 of %3 → %4%5")
+                .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
+                .arg(first)
+                .arg(kTableSize)
+                .arg(chosen->name)
+                .arg(slot != first ? QStringLiteral(" (slot %1: the first eligible after it)").arg(slot) : QString());
     return chosen;
 }
 

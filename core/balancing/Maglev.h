@@ -28,7 +28,7 @@ private:
     void rebuildIfNeeded(std::span<Backend* const> eligible);
 
     HashKeySpec m_key;
-    std::vector<int> m_table;   // slot -> backend id
+    std::vector<int> m_table; // slot -> backend id
     TableWeights m_built;
 };
 

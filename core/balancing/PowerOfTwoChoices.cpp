@@ -23,7 +23,11 @@ Backend* PowerOfTwoChoices::pick(std::span<Backend* const> eligible, const PickC
     Backend* chosen = lb * weightOf(*a) < la * weightOf(*b) ? b : a;
     if (context.explanation)
         *context.explanation = QStringLiteral("P2C: drew %1(%2 active) and %3(%4 active) → %5")
-                                   .arg(a->name).arg(la).arg(b->name).arg(lb).arg(chosen->name);
+                                   .arg(a->name)
+                                   .arg(la)
+                                   .arg(b->name)
+                                   .arg(lb)
+                                   .arg(chosen->name);
     return chosen;
 }
 

@@ -20,7 +20,8 @@ Backend* RandomBalancer::pick(std::span<Backend* const> eligible, const PickCont
         }
     }
     if (context.explanation)
-        *context.explanation = QStringLiteral("random: drew %1 of total weight %2 → %3").arg(r).arg(total).arg(chosen->name);
+        *context.explanation =
+            QStringLiteral("random: drew %1 of total weight %2 → %3").arg(r).arg(total).arg(chosen->name);
     return chosen;
 }
 

@@ -39,11 +39,13 @@ Backend* RingHash::pick(std::span<Backend* const> eligible, const PickContext& c
     if (!chosen)
         chosen = eligible.front();
     if (context.explanation)
-        *context.explanation = QStringLiteral("ring-hash: key \"%1\" → point 0x%2… → %3%4")
-                                   .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
-                                   .arg(point >> 48, 4, 16, QLatin1Char('0'))
-                                   .arg(chosen->name)
-                                   .arg(skipped ? QStringLiteral(" (skipped %1 points of backends not eligible)").arg(skipped) : QString());
+        *context.explanation =
+            QStringLiteral("ring-hash: key \"%1\" → point 0x%2… → %3%4")
+                .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
+                .arg(point >> 48, 4, 16, QLatin1Char('0'))
+                .arg(chosen->name)
+                .arg(skipped ? QStringLiteral(" (skipped %1 points of backends not eligible)").arg(skipped)
+                             : QString());
     return chosen;
 }
 

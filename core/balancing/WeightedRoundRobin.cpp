@@ -25,7 +25,8 @@ Backend* WeightedRoundRobin::pick(std::span<Backend* const> eligible, const Pick
         QStringList parts;
         for (Backend* b : eligible)
             parts << QStringLiteral("%1=%2").arg(b->name).arg(m_current[size_t(b->id)]);
-        *context.explanation = QStringLiteral("smooth WRR: current weights %1 → %2").arg(parts.join(QLatin1Char(' ')), best->name);
+        *context.explanation =
+            QStringLiteral("smooth WRR: current weights %1 → %2").arg(parts.join(QLatin1Char(' ')), best->name);
     }
     m_current[size_t(best->id)] -= total;
     return best;

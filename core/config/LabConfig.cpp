@@ -71,15 +71,20 @@ QStringList problemsForServing(const LabConfig& config)
 
 QStringList knownAlgorithms()
 {
-    return {QStringLiteral("round-robin"), QStringLiteral("weighted-round-robin"), QStringLiteral("least-connections"),
-            QStringLiteral("power-of-two-choices"), QStringLiteral("random"), QStringLiteral("ip-hash"),
-            QStringLiteral("ring-hash"), QStringLiteral("maglev"), QStringLiteral("least-latency")};
+    return {QStringLiteral("round-robin"),
+            QStringLiteral("weighted-round-robin"),
+            QStringLiteral("least-connections"),
+            QStringLiteral("power-of-two-choices"),
+            QStringLiteral("random"),
+            QStringLiteral("ip-hash"),
+            QStringLiteral("ring-hash"),
+            QStringLiteral("maglev"),
+            QStringLiteral("least-latency")};
 }
 
 QStringList knownRetryConditions()
 {
-    return {QStringLiteral("connect-failure"), QStringLiteral("timeout"), QStringLiteral("5xx"),
-            QStringLiteral("404")};
+    return {QStringLiteral("connect-failure"), QStringLiteral("timeout"), QStringLiteral("5xx"), QStringLiteral("404")};
 }
 
 namespace {
@@ -126,8 +131,8 @@ public:
         const double d = v.toDouble(-1e300);
         // Range first: converting an infinite or huge double to an integer is undefined.
         if (!v.isDouble() || !(d >= min && d <= max) || d != double(qint64(d))) {
-            error(QLatin1String(key), QStringLiteral("must be an integer from %1 to %2 (got %3)")
-                                          .arg(min).arg(max).arg(describe(v)));
+            error(QLatin1String(key),
+                  QStringLiteral("must be an integer from %1 to %2 (got %3)").arg(min).arg(max).arg(describe(v)));
             return def;
         }
         return int(d);
@@ -169,8 +174,8 @@ public:
             return def;
         }
         if (!allowed.isEmpty() && !allowed.contains(v.toString())) {
-            error(QLatin1String(key), QStringLiteral("must be one of %1 (got %2)")
-                                          .arg(allowed.join(QStringLiteral(", ")), describe(v)));
+            error(QLatin1String(key),
+                  QStringLiteral("must be one of %1 (got %2)").arg(allowed.join(QStringLiteral(", ")), describe(v)));
             return def;
         }
         return v.toString();
@@ -192,8 +197,9 @@ public:
             if (!a[i].isString())
                 error(item, QStringLiteral("must be a string (got %1)").arg(describe(a[i])));
             else if (!allowed.isEmpty() && !allowed.contains(a[i].toString()))
-                error(item, QStringLiteral("must be one of %1 (got %2)")
-                                .arg(allowed.join(QStringLiteral(", ")), describe(a[i])));
+                error(item,
+                      QStringLiteral("must be one of %1 (got %2)")
+                          .arg(allowed.join(QStringLiteral(", ")), describe(a[i])));
             else
                 out << a[i].toString();
         }
@@ -285,8 +291,11 @@ private:
             const QString key = string();
             const QString keyPath = path.isEmpty() ? key : path + QLatin1Char('.') + key;
             if (const auto first = lineOfKey.constFind(key); first != lineOfKey.cend())
-                m_errors << QStringLiteral("%1: appears twice in one object (lines %2 and %3); each key may appear only once")
-                                .arg(keyPath).arg(*first).arg(line);
+                m_errors << QStringLiteral(
+                                "%1: appears twice in one object (lines %2 and %3); each key may appear only once")
+                                .arg(keyPath)
+                                .arg(*first)
+                                .arg(line);
             else
                 lineOfKey.insert(key, line);
             skipSpace();
@@ -379,8 +388,8 @@ FaultProfile readFaults(const QJsonObject& o, const QString& path, QStringList& 
     f.onlyPaths = r.stringList("onlyPaths", {});
     for (qsizetype i = 0; i < f.onlyPaths.size(); ++i) {
         if (!f.onlyPaths[i].startsWith(QLatin1Char('/')))
-            r.error(QStringLiteral("onlyPaths[%1]").arg(i), QStringLiteral("must be a path starting with / (got \"%1\")")
-                                                              .arg(f.onlyPaths[i]));
+            r.error(QStringLiteral("onlyPaths[%1]").arg(i),
+                    QStringLiteral("must be a path starting with / (got \"%1\")").arg(f.onlyPaths[i]));
     }
     f.capacity = r.integer("capacity", 0, 0, 1000000);
     f.hang = r.boolean("hang", false);
@@ -399,13 +408,14 @@ void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
             errors << path + QStringLiteral(": must be an object (got %1)").arg(describe(a[i]));
             continue;
         }
-        ObjectReader r(a[i].toObject(), path, errors,
-                       {QStringLiteral("name"), QStringLiteral("kind"), QStringLiteral("address"), QStringLiteral("port")});
+        ObjectReader r(
+            a[i].toObject(), path, errors,
+            {QStringLiteral("name"), QStringLiteral("kind"), QStringLiteral("address"), QStringLiteral("port")});
         ListenerConfig l;
         l.kind = r.string("kind", QStringLiteral("http"), {QStringLiteral("http"), QStringLiteral("tcp")}) ==
-                         QLatin1String("tcp")
-                     ? ListenerKind::Tcp
-                     : ListenerKind::Http;
+                QLatin1String("tcp")
+            ? ListenerKind::Tcp
+            : ListenerKind::Http;
         l.name = r.string("name", kindName(l.kind) + (i ? QString::number(i) : QString()));
         l.address = r.string("address", l.address);
         if (QHostAddress(l.address).isNull())
@@ -418,9 +428,17 @@ void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
 
 QStringList healthKeys()
 {
-    return {QStringLiteral("enabled"), QStringLiteral("type"), QStringLiteral("path"), QStringLiteral("intervalMs"),
-            QStringLiteral("timeoutMs"), QStringLiteral("rise"), QStringLiteral("fall"), QStringLiteral("expectStatusMin"),
-            QStringLiteral("expectStatusMax"), QStringLiteral("expectBody"), QStringLiteral("slowStartMs")};
+    return {QStringLiteral("enabled"),
+            QStringLiteral("type"),
+            QStringLiteral("path"),
+            QStringLiteral("intervalMs"),
+            QStringLiteral("timeoutMs"),
+            QStringLiteral("rise"),
+            QStringLiteral("fall"),
+            QStringLiteral("expectStatusMin"),
+            QStringLiteral("expectStatusMax"),
+            QStringLiteral("expectBody"),
+            QStringLiteral("slowStartMs")};
 }
 
 // Reads health keys over `h` (the lab's defaults, or for a backend the lab's settings).
@@ -438,7 +456,8 @@ void readHealth(ObjectReader& r, HealthConfig& h)
     h.expectStatusMin = r.integer("expectStatusMin", h.expectStatusMin, 100, 599);
     h.expectStatusMax = r.integer("expectStatusMax", h.expectStatusMax, 100, 599);
     if (h.expectStatusMax < h.expectStatusMin)
-        r.error(QStringLiteral("expectStatusMax"), QStringLiteral("must be at least expectStatusMin (%1)").arg(h.expectStatusMin));
+        r.error(QStringLiteral("expectStatusMax"),
+                QStringLiteral("must be at least expectStatusMin (%1)").arg(h.expectStatusMin));
     h.expectBody = r.string("expectBody", h.expectBody);
     h.slowStartMs = r.integer("slowStartMs", h.slowStartMs, 0, 3600000);
 }
@@ -468,8 +487,9 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
             continue;
         }
         ObjectReader r(a[i].toObject(), path, errors,
-                       {QStringLiteral("name"), QStringLiteral("host"), QStringLiteral("port"), QStringLiteral("weight"),
-                        QStringLiteral("embedded"), QStringLiteral("faults"), QStringLiteral("health")});
+                       {QStringLiteral("name"), QStringLiteral("host"), QStringLiteral("port"),
+                        QStringLiteral("weight"), QStringLiteral("embedded"), QStringLiteral("faults"),
+                        QStringLiteral("health")});
         BackendConfig b;
         b.embedded = r.boolean("embedded", false);
         b.host = r.string("host", b.host);
@@ -480,9 +500,10 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
                     QStringLiteral("an embedded backend listens on an IP address such as 127.0.0.1 (got \"%1\")")
                         .arg(b.host));
         else if (!validBackendHost(b.host))
-            r.error(QStringLiteral("host"), QStringLiteral("must be an IP address or a host name such as backend.example "
-                                                           "(letters, digits, '-', '_' and '.'; got \"%1\")")
-                                                .arg(b.host));
+            r.error(QStringLiteral("host"),
+                    QStringLiteral("must be an IP address or a host name such as backend.example "
+                                   "(letters, digits, '-', '_' and '.'; got \"%1\")")
+                        .arg(b.host));
         if (!r.has("port"))
             r.error(QStringLiteral("port"), QStringLiteral("is required"));
         b.port = r.integer("port", 0, b.embedded ? 0 : 1, 65535);
@@ -505,12 +526,17 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
             if (c.backends[i].name == c.backends[j].name)
                 errors << QStringLiteral("backends[%1].name: duplicate backend name \"%2\" (also backends[%3].name); "
                                          "names must be unique")
-                              .arg(i).arg(c.backends[i].name).arg(j);
+                              .arg(i)
+                              .arg(c.backends[i].name)
+                              .arg(j);
             if (c.backends[i].port != 0 && c.backends[i].port == c.backends[j].port &&
                 c.backends[i].host == c.backends[j].host)
                 errors << QStringLiteral("backends[%1].port: duplicate address %2:%3 (also backends[%4]); "
                                          "each backend needs its own host:port")
-                              .arg(i).arg(c.backends[i].host).arg(c.backends[i].port).arg(j);
+                              .arg(i)
+                              .arg(c.backends[i].host)
+                              .arg(c.backends[i].port)
+                              .arg(j);
         }
     }
     for (qsizetype i = 0; i < c.listeners.size(); ++i) {
@@ -518,12 +544,16 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
         for (qsizetype j = 0; j < i; ++j) {
             if (l.port != 0 && l.port == c.listeners[j].port)
                 errors << QStringLiteral("listeners[%1].port: port %2 is already used by listeners[%3]")
-                              .arg(i).arg(l.port).arg(j);
+                              .arg(i)
+                              .arg(l.port)
+                              .arg(j);
         }
         for (qsizetype j = 0; j < c.backends.size(); ++j) {
             if (l.port != 0 && c.backends[j].embedded && l.port == c.backends[j].port)
                 errors << QStringLiteral("listeners[%1].port: port %2 is already used by embedded backends[%3]")
-                              .arg(i).arg(l.port).arg(j);
+                              .arg(i)
+                              .arg(l.port)
+                              .arg(j);
         }
     }
 }
@@ -536,8 +566,9 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     }
     {
         ObjectReader r(top.object("outlierDetection"), QStringLiteral("outlierDetection"), errors,
-                       {QStringLiteral("enabled"), QStringLiteral("consecutiveFailures"), QStringLiteral("baseEjectionMs"),
-                        QStringLiteral("maxEjectionMs"), QStringLiteral("maxEjectionPercent")});
+                       {QStringLiteral("enabled"), QStringLiteral("consecutiveFailures"),
+                        QStringLiteral("baseEjectionMs"), QStringLiteral("maxEjectionMs"),
+                        QStringLiteral("maxEjectionPercent")});
         OutlierConfig& o = c.outlier;
         o.enabled = r.boolean("enabled", o.enabled);
         o.consecutiveFailures = r.integer("consecutiveFailures", o.consecutiveFailures, 1, 1000);
@@ -548,7 +579,8 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     {
         ObjectReader r(top.object("circuitBreaker"), QStringLiteral("circuitBreaker"), errors,
                        {QStringLiteral("enabled"), QStringLiteral("windowMs"), QStringLiteral("minRequests"),
-                        QStringLiteral("failurePercent"), QStringLiteral("openMs"), QStringLiteral("halfOpenRequests")});
+                        QStringLiteral("failurePercent"), QStringLiteral("openMs"),
+                        QStringLiteral("halfOpenRequests")});
         BreakerConfig& b = c.breaker;
         b.enabled = r.boolean("enabled", b.enabled);
         b.windowMs = r.integer("windowMs", b.windowMs, 1000, 600000);
@@ -576,8 +608,8 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     }
     {
         ObjectReader r(top.object("timeouts"), QStringLiteral("timeouts"), errors,
-                       {QStringLiteral("connectMs"), QStringLiteral("upstreamResponseMs"), QStringLiteral("clientIdleMs"), QStringLiteral("tcpIdleMs"),
-                        QStringLiteral("headerReadMs")});
+                       {QStringLiteral("connectMs"), QStringLiteral("upstreamResponseMs"),
+                        QStringLiteral("clientIdleMs"), QStringLiteral("tcpIdleMs"), QStringLiteral("headerReadMs")});
         TimeoutsConfig& t = c.timeouts;
         t.connectMs = r.integer("connectMs", t.connectMs, 10, 600000);
         t.upstreamResponseMs = r.integer("upstreamResponseMs", t.upstreamResponseMs, 10, 3600000);
@@ -601,8 +633,7 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
         p.upstreamIdleMs = r.integer("upstreamIdleMs", p.upstreamIdleMs, 100, 3600000);
         p.listenBacklog = r.integer("listenBacklog", p.listenBacklog, 0, 65535);
         p.maxConnections = r.integer("maxConnections", p.maxConnections, 0, 10'000'000);
-        p.maxConnectionsPerClient =
-            r.integer("maxConnectionsPerClient", p.maxConnectionsPerClient, 0, 10'000'000);
+        p.maxConnectionsPerClient = r.integer("maxConnectionsPerClient", p.maxConnectionsPerClient, 0, 10'000'000);
         p.maxHeadBufferBytes = qint64(r.number("maxHeadBufferBytes", double(p.maxHeadBufferBytes), 0, 1e15));
     }
 }
@@ -619,7 +650,8 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
         const QByteArray before = json.left(perr.offset);
         const qsizetype line = before.count('\n') + 1;
         const qsizetype col = perr.offset - (before.lastIndexOf('\n') + 1) + 1;
-        result.error = QStringLiteral("%1:%2:%3: not valid JSON: %4").arg(sourceName).arg(line).arg(col).arg(perr.errorString());
+        result.error =
+            QStringLiteral("%1:%2:%3: not valid JSON: %4").arg(sourceName).arg(line).arg(col).arg(perr.errorString());
         return result;
     }
     if (!doc.isObject()) {
@@ -632,20 +664,24 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
                      {QStringLiteral("version"), QStringLiteral("algorithm"), QStringLiteral("listeners"),
                       QStringLiteral("backends"), QStringLiteral("health"), QStringLiteral("outlierDetection"),
                       QStringLiteral("circuitBreaker"), QStringLiteral("hashKey"), QStringLiteral("sticky"),
-                      QStringLiteral("retry"),
-                      QStringLiteral("limits"), QStringLiteral("timeouts"), QStringLiteral("proxy")});
+                      QStringLiteral("retry"), QStringLiteral("limits"), QStringLiteral("timeouts"),
+                      QStringLiteral("proxy")});
     LabConfig& c = result.config;
     top.integer("version", 1, 1, 1);
     c.algorithm = top.string("algorithm", c.algorithm, knownAlgorithms());
     c.hashKey = top.string("hashKey", c.hashKey);
     if (!validHashKey(c.hashKey))
-        top.error(QStringLiteral("hashKey"), QStringLiteral("must be client, path, header:NAME or cookie:NAME (got \"%1\")").arg(c.hashKey));
+        top.error(QStringLiteral("hashKey"),
+                  QStringLiteral("must be client, path, header:NAME or cookie:NAME (got \"%1\")").arg(c.hashKey));
     {
-        ObjectReader r(top.object("sticky"), QStringLiteral("sticky"), errors, {QStringLiteral("enabled"), QStringLiteral("cookie")});
+        ObjectReader r(top.object("sticky"), QStringLiteral("sticky"), errors,
+                       {QStringLiteral("enabled"), QStringLiteral("cookie")});
         c.sticky.enabled = r.boolean("enabled", c.sticky.enabled);
         c.sticky.cookie = r.string("cookie", c.sticky.cookie);
         if (!validCookieName(c.sticky.cookie))
-            r.error(QStringLiteral("cookie"), QStringLiteral("must be a cookie name: letters, digits, - and _ (got \"%1\")").arg(c.sticky.cookie));
+            r.error(
+                QStringLiteral("cookie"),
+                QStringLiteral("must be a cookie name: letters, digits, - and _ (got \"%1\")").arg(c.sticky.cookie));
     }
     readListeners(top, c, errors);
     readSections(top, c, errors);
@@ -692,12 +728,9 @@ QByteArray labConfigToJson(const LabConfig& c)
                                  {QStringLiteral("capacity"), f.capacity},
                                  {QStringLiteral("hang"), f.hang},
                                  {QStringLiteral("refuse"), f.refuse}};
-        QJsonObject o{{QStringLiteral("name"), b.name},
-                      {QStringLiteral("host"), b.host},
-                      {QStringLiteral("port"), b.port},
-                      {QStringLiteral("weight"), b.weight},
-                      {QStringLiteral("embedded"), b.embedded},
-                      {QStringLiteral("faults"), faults}};
+        QJsonObject o{{QStringLiteral("name"), b.name},         {QStringLiteral("host"), b.host},
+                      {QStringLiteral("port"), b.port},         {QStringLiteral("weight"), b.weight},
+                      {QStringLiteral("embedded"), b.embedded}, {QStringLiteral("faults"), faults}};
         if (b.health)
             o.insert(QStringLiteral("health"), healthToJson(*b.health));
         backends.append(o);
@@ -707,8 +740,8 @@ QByteArray labConfigToJson(const LabConfig& c)
         {QStringLiteral("version"), 1},
         {QStringLiteral("algorithm"), c.algorithm},
         {QStringLiteral("hashKey"), c.hashKey},
-        {QStringLiteral("sticky"), QJsonObject{{QStringLiteral("enabled"), c.sticky.enabled},
-                                               {QStringLiteral("cookie"), c.sticky.cookie}}},
+        {QStringLiteral("sticky"),
+         QJsonObject{{QStringLiteral("enabled"), c.sticky.enabled}, {QStringLiteral("cookie"), c.sticky.cookie}}},
         {QStringLiteral("listeners"), listeners},
         {QStringLiteral("backends"), backends},
         {QStringLiteral("health"), healthToJson(h)},

@@ -42,19 +42,18 @@ struct BackendConfig {
     int port = 0; // 0 only for embedded backends: any free port
     int weight = 1;
     bool embedded = false; // started in-process by the lab (fake backend) rather than reached over the network
-    FaultProfile faults;   // applies to embedded backends
+    FaultProfile faults; // applies to embedded backends
     std::optional<HealthConfig> health; // this backend's own active-check settings (else the lab's)
     bool operator==(const BackendConfig&) const = default;
 };
 
-
 // Passive checks on real traffic (Envoy's outlier detection): consecutive failures eject a backend.
 struct OutlierConfig {
     bool enabled = true;
-    int consecutiveFailures = 5;  // refused, reset, timeout or 5xx in a row
-    int baseEjectionMs = 30'000;  // ejected for base x number of ejections so far
+    int consecutiveFailures = 5; // refused, reset, timeout or 5xx in a row
+    int baseEjectionMs = 30'000; // ejected for base x number of ejections so far
     int maxEjectionMs = 300'000;
-    int maxEjectionPercent = 50;  // never eject more than this share of the pool
+    int maxEjectionPercent = 50; // never eject more than this share of the pool
     bool operator==(const OutlierConfig&) const = default;
 };
 
@@ -103,9 +102,9 @@ struct ProxyConfig {
     bool underscoresInHeaders = false;
     int upstreamMaxIdlePerBackend = 32; // per worker
     int upstreamIdleMs = 30000;
-    int listenBacklog = 0;                        // 0 = the system's maximum (net.core.somaxconn)
-    int maxConnections = 0;                       // per listener; 0 = derived from the descriptor limit
-    int maxConnectionsPerClient = 0;              // per listener and client address; 0 = none
+    int listenBacklog = 0; // 0 = the system's maximum (net.core.somaxconn)
+    int maxConnections = 0; // per listener; 0 = derived from the descriptor limit
+    int maxConnectionsPerClient = 0; // per listener and client address; 0 = none
     qint64 maxHeadBufferBytes = 64 * 1024 * 1024; // unfinished request heads held at once; 0 = no cap
     bool operator==(const ProxyConfig&) const = default;
 };

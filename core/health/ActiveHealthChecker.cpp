@@ -16,7 +16,8 @@ namespace lab {
 // One backend's probe loop, on the checker's thread.
 class Probe final : public QObject, private http::HttpParserHandler {
 public:
-    Probe(QObject* parent, ActiveHealthChecker* owner, BackendPool* pool, EventLog* events, BackendPtr backend, HealthConfig config)
+    Probe(QObject* parent, ActiveHealthChecker* owner, BackendPool* pool, EventLog* events, BackendPtr backend,
+          HealthConfig config)
         : QObject(parent)
         , m_owner(owner)
         , m_pool(pool)
@@ -31,9 +32,8 @@ public:
         m_next->setSingleShot(true);
         m_timeout->setSingleShot(true);
         connect(m_next, &QTimer::timeout, this, &Probe::probe);
-        connect(m_timeout, &QTimer::timeout, this, [this] {
-            finish(false, QStringLiteral("no answer within %1 ms").arg(m_config.timeoutMs));
-        });
+        connect(m_timeout, &QTimer::timeout, this,
+                [this] { finish(false, QStringLiteral("no answer within %1 ms").arg(m_config.timeoutMs)); });
         m_status.name = m_backend->name;
         // The first probe right away (a little jitter, so a lab's probes do not go out in lockstep).
         m_next->start(int(QRandomGenerator::global()->bounded(qMax(1, qMin(100, m_config.intervalMs / 4)))));
@@ -98,8 +98,9 @@ private:
                 finish(false, QStringLiteral("connection closed before a complete response"));
                 return;
             }
-            finish(false, e == QAbstractSocket::ConnectionRefusedError ? QStringLiteral("connection refused")
-                                                                       : m_socket->errorString());
+            finish(false,
+                   e == QAbstractSocket::ConnectionRefusedError ? QStringLiteral("connection refused")
+                                                                : m_socket->errorString());
         });
         m_timeout->start(m_config.timeoutMs);
         m_socket->connectToHost(m_backend->host, m_backend->port);
@@ -116,7 +117,8 @@ private:
         while (pos < data.size() && m_inFlight && !m_complete) {
             const qsizetype n = m_parser.feed(QByteArrayView(data).sliced(pos));
             if (n < 0) {
-                finish(false, QStringLiteral("malformed response: %1").arg(QString::fromLatin1(m_parser.error().reason)));
+                finish(false,
+                       QStringLiteral("malformed response: %1").arg(QString::fromLatin1(m_parser.error().reason)));
                 return;
             }
             pos += n;
@@ -146,7 +148,11 @@ private:
     {
         const int s = m_httpStatus;
         if (s < m_config.expectStatusMin || s > m_config.expectStatusMax) {
-            finish(false, QStringLiteral("status %1 (expected %2-%3)").arg(s).arg(m_config.expectStatusMin).arg(m_config.expectStatusMax));
+            finish(false,
+                   QStringLiteral("status %1 (expected %2-%3)")
+                       .arg(s)
+                       .arg(m_config.expectStatusMin)
+                       .arg(m_config.expectStatusMax));
             return;
         }
         if (!m_config.expectBody.isEmpty() && !m_body.contains(m_config.expectBody.toUtf8())) {
@@ -179,15 +185,22 @@ private:
             const bool up = m_state.isUp();
             m_backend->healthy.store(up);
             m_backend->mark(up ? HealthMark::Kind::Up : HealthMark::Kind::Down, now);
-            const QString text = up ? QStringLiteral("%1 UP: %2 consecutive probes passed (%3)").arg(m_backend->name).arg(m_state.rise()).arg(detail)
-                                    : QStringLiteral("%1 DOWN: %2 consecutive probe failures: %3").arg(m_backend->name).arg(m_state.fall()).arg(detail);
+            const QString text = up ? QStringLiteral("%1 UP: %2 consecutive probes passed (%3)")
+                                          .arg(m_backend->name)
+                                          .arg(m_state.rise())
+                                          .arg(detail)
+                                    : QStringLiteral("%1 DOWN: %2 consecutive probe failures: %3")
+                                          .arg(m_backend->name)
+                                          .arg(m_state.fall())
+                                          .arg(detail);
             m_events->append(LabEvent::Kind::Health, text);
             if (up) {
                 // The probes have fresh evidence that it works: that outweighs an ejection (as Envoy
                 // does by default), so a restarted backend is back within rise x interval.
                 if (m_backend->ejectedUntilMs.exchange(0) != 0) {
                     m_backend->mark(HealthMark::Kind::Returned, now);
-                    m_events->append(LabEvent::Kind::Health, QStringLiteral("%1 ejection lifted: the active probes pass").arg(m_backend->name));
+                    m_events->append(LabEvent::Kind::Health,
+                                     QStringLiteral("%1 ejection lifted: the active probes pass").arg(m_backend->name));
                 }
                 m_pool->beginSlowStart(*m_backend, now);
             }
@@ -265,7 +278,9 @@ public:
         for (const BackendPtr& b : all) {
             names.insert(b->name);
             if (!m_probes.contains(b->name))
-                m_probes.insert(b->name, new Probe(this, m_owner, m_pool.get(), m_events.get(), b, m_own.value(b->name, m_defaults)));
+                m_probes.insert(
+                    b->name,
+                    new Probe(this, m_owner, m_pool.get(), m_events.get(), b, m_own.value(b->name, m_defaults)));
         }
         for (auto it = m_probes.begin(); it != m_probes.end();) {
             if (!names.contains(it.key())) {
@@ -288,7 +303,8 @@ private:
     QHash<QString, Probe*> m_probes;
 };
 
-ActiveHealthChecker::ActiveHealthChecker(std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events, QObject* parent)
+ActiveHealthChecker::ActiveHealthChecker(std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events,
+                                         QObject* parent)
     : QObject(parent)
     , m_thread(new QThread)
 {
@@ -301,7 +317,8 @@ ActiveHealthChecker::ActiveHealthChecker(std::shared_ptr<BackendPool> pool, std:
 ActiveHealthChecker::~ActiveHealthChecker()
 {
     HealthWorker* w = m_worker;
-    QMetaObject::invokeMethod(w, [w] { delete w; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        w, [w] { delete w; }, Qt::BlockingQueuedConnection);
     m_thread->quit();
     m_thread->wait();
     delete m_thread;
@@ -310,19 +327,22 @@ ActiveHealthChecker::~ActiveHealthChecker()
 void ActiveHealthChecker::setDefaults(const HealthConfig& config)
 {
     HealthWorker* w = m_worker;
-    QMetaObject::invokeMethod(w, [w, config] { w->setDefaults(config); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        w, [w, config] { w->setDefaults(config); }, Qt::BlockingQueuedConnection);
 }
 
 void ActiveHealthChecker::setBackendConfig(const QString& name, const std::optional<HealthConfig>& config)
 {
     HealthWorker* w = m_worker;
-    QMetaObject::invokeMethod(w, [w, name, config] { w->setBackendConfig(name, config); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        w, [w, name, config] { w->setBackendConfig(name, config); }, Qt::BlockingQueuedConnection);
 }
 
 void ActiveHealthChecker::sync()
 {
     HealthWorker* w = m_worker;
-    QMetaObject::invokeMethod(w, [w] { w->sync(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        w, [w] { w->sync(); }, Qt::BlockingQueuedConnection);
 }
 
 void ActiveHealthChecker::publish(const Status& s)

@@ -29,15 +29,15 @@ public:
     // What the window shows per backend.
     struct Status {
         QString name;
-        bool checking = false;   // probes enabled for it
+        bool checking = false; // probes enabled for it
         bool up = true;
         int rise = 2;
         int fall = 3;
-        int passesInARow = 0;    // while down, toward rise
-        int failuresInARow = 0;  // while up, toward fall
-        QString lastDetail;      // "200 in 0.4 ms", "connection refused"
+        int passesInARow = 0; // while down, toward rise
+        int failuresInARow = 0; // while up, toward fall
+        QString lastDetail; // "200 in 0.4 ms", "connection refused"
         bool lastPassed = true;
-        qint64 lastProbeMs = 0;  // steady clock; 0 = not probed yet
+        qint64 lastProbeMs = 0; // steady clock; 0 = not probed yet
         quint64 probes = 0;
         HealthConfig config;
     };

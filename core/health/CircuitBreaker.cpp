@@ -62,8 +62,7 @@ bool CircuitBreaker::allows() const
     switch (m_state) {
     case State::Closed: return true;
     case State::Open: return false;
-    case State::HalfOpen:
-        return m_trialsInFlight + m_trialSuccesses < m_config.halfOpenRequests;
+    case State::HalfOpen: return m_trialsInFlight + m_trialSuccesses < m_config.halfOpenRequests;
     }
     return true;
 }
@@ -105,12 +104,11 @@ CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial 
     if (!m_config.enabled)
         return Change::None;
     switch (m_state) {
-    case State::Open:
-        return Change::None; // a request that was already on its way when it opened
+    case State::Open: return Change::None; // a request that was already on its way when it opened
     case State::HalfOpen:
         if (trial.round < m_periodFirstRound)
             return Change::None; // not a trial of this period: sent before the breaker opened
-        abandon(trial);          // its slot is free, whatever the outcome
+        abandon(trial); // its slot is free, whatever the outcome
         if (!success) {
             open(nowMs);
             return Change::Reopened;
@@ -122,8 +120,7 @@ CircuitBreaker::Change CircuitBreaker::record(bool success, qint64 nowMs, Trial 
             return Change::Closed;
         }
         return Change::None;
-    case State::Closed:
-        break;
+    case State::Closed: break;
     }
     const qint64 second = nowMs / 1000;
     Bucket& b = bucketFor(second);

@@ -38,12 +38,12 @@ public:
     // What a call changed; None for most calls.
     enum class Change {
         None,
-        Opened,        // closed → open: the failure ratio crossed the threshold
-        Reopened,      // half-open → open: a trial failed
-        HalfOpened,    // open → half-open: openMs is over
+        Opened, // closed → open: the failure ratio crossed the threshold
+        Reopened, // half-open → open: a trial failed
+        HalfOpened, // open → half-open: openMs is over
         TrialsRenewed, // half-open → half-open: outstanding trials forgotten after openMs
-        Closed,        // half-open → closed: enough trials succeeded
-        SwitchedOff,   // open or half-open → closed: the breaker was disabled
+        Closed, // half-open → closed: enough trials succeeded
+        SwitchedOff, // open or half-open → closed: the breaker was disabled
     };
     using Trial = BreakerTrial;
 
@@ -99,14 +99,14 @@ private:
     BreakerConfig m_config;
     State m_state = State::Closed;
     qint64 m_openUntilMs = 0;
-    quint64 m_round = 0;            // the current trial round; grows by one per round, never reused
+    quint64 m_round = 0; // the current trial round; grows by one per round, never reused
     quint64 m_periodFirstRound = 0; // the first round of this half-open period
-    int m_trialsInFlight = 0;       // trials of the current round without an outcome yet
-    int m_trialSuccesses = 0;       // in this half-open period
-    qint64 m_trialsDueMs = 0;       // outstanding trials are forgotten at this time
+    int m_trialsInFlight = 0; // trials of the current round without an outcome yet
+    int m_trialSuccesses = 0; // in this half-open period
+    qint64 m_trialsDueMs = 0; // outstanding trials are forgotten at this time
     std::unique_ptr<Bucket[]> m_buckets{new Bucket[kMaxBuckets]};
     std::atomic<int> m_bucketCount{10}; // read by the lock-free path
-    std::atomic<bool> m_enabled{true};  // read by the lock-free path
+    std::atomic<bool> m_enabled{true}; // read by the lock-free path
 };
 
 } // namespace lab

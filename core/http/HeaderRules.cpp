@@ -32,8 +32,7 @@ bool isHopByHop(QByteArrayView name, QByteArrayView connectionValue)
     if (is(name, "Host"))
         return false;
     if (is(name, "Connection") || is(name, "Keep-Alive") || is(name, "TE") || is(name, "Trailer") ||
-        is(name, "Transfer-Encoding") || is(name, "Upgrade") ||
-        (name.size() >= 6 && is(name.first(6), "Proxy-")))
+        is(name, "Transfer-Encoding") || is(name, "Upgrade") || (name.size() >= 6 && is(name.first(6), "Proxy-")))
         return true;
     return !connectionValue.isEmpty() && headerListContains(connectionValue, name);
 }
@@ -200,7 +199,8 @@ QByteArray serializeInterimResponse(const HttpHead& response)
     return out;
 }
 
-QByteArray makeJsonResponse(int status, const QByteArray& jsonBody, bool closeConnection, const QByteArray& extraHeaders)
+QByteArray makeJsonResponse(int status, const QByteArray& jsonBody, bool closeConnection,
+                            const QByteArray& extraHeaders)
 {
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     out += "Date: ";

@@ -26,9 +26,9 @@ int removeHeadersWithUnderscore(HttpHead& head);
 enum class NextHopFraming { None, ContentLength, Chunked, UntilClose };
 
 struct UpstreamRequestInfo {
-    QByteArray clientAddress;  // appended to X-Forwarded-For
-    QByteArray hostFallback;   // Host to send when the client sent none (HTTP/1.0)
-    QByteArray target;         // origin-form target to send
+    QByteArray clientAddress; // appended to X-Forwarded-For
+    QByteArray hostFallback; // Host to send when the client sent none (HTTP/1.0)
+    QByteArray target; // origin-form target to send
 };
 
 // The request head to send to a backend (always HTTP/1.1, keep-alive). Adds X-Forwarded-For,
@@ -36,8 +36,8 @@ struct UpstreamRequestInfo {
 QByteArray serializeUpstreamRequest(const HttpHead& request, const UpstreamRequestInfo& info, NextHopFraming framing);
 
 struct ClientResponseInfo {
-    QByteArray servedBy;   // X-Served-By value; empty = do not add
-    QByteArray setCookie;  // a Set-Cookie value to add (sticky sessions); empty = none
+    QByteArray servedBy; // X-Served-By value; empty = do not add
+    QByteArray setCookie; // a Set-Cookie value to add (sticky sessions); empty = none
     bool closeConnection = false;
     bool clientIsHttp10 = false;
     bool clientWantsKeepAlive = false;

@@ -125,9 +125,16 @@ void appendJsonEscaped(QByteArray& out, QByteArrayView text)
         // Validate one UTF-8 sequence; copy it if well-formed, else emit U+FFFD for the lead byte.
         int len = 0;
         unsigned int cp = 0;
-        if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-        else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-        else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
+        if ((c & 0xe0) == 0xc0) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4;
+            cp = c & 0x07;
+        }
         bool ok = len > 0 && end - p >= len;
         for (int i = 1; ok && i < len; ++i) {
             ok = (p[i] & 0xc0) == 0x80;

@@ -13,10 +13,10 @@ struct HttpHeader {
 
 // How the body of a message is delimited on the wire, as decided by the parser after the head.
 enum class BodyFraming {
-    None,          // no body (GET without Content-Length, 204/304, response to HEAD, ...)
+    None, // no body (GET without Content-Length, 204/304, response to HEAD, ...)
     ContentLength, // exactly contentLength bytes follow
-    Chunked,       // Transfer-Encoding: chunked; the parser hands decoded data
-    UntilClose,    // response body runs until the server closes (HTTP/1.0 style)
+    Chunked, // Transfer-Encoding: chunked; the parser hands decoded data
+    UntilClose, // response body runs until the server closes (HTTP/1.0 style)
 };
 
 // The start line and headers of a request or a response, as parsed. Names keep their original case;
@@ -38,12 +38,12 @@ struct HttpHead {
     bool keepAlive = true; // llhttp's verdict from version and Connection
     bool upgrade = false;
 
-    QByteArray header(QByteArrayView name) const;   // first value, empty if absent
+    QByteArray header(QByteArrayView name) const; // first value, empty if absent
     bool hasHeader(QByteArrayView name) const;
     int headerCount(QByteArrayView name) const;
-    void removeHeader(QByteArrayView name);          // all occurrences
+    void removeHeader(QByteArrayView name); // all occurrences
     void setHeader(QByteArrayView name, QByteArrayView value); // replaces all occurrences
-    QByteArray path() const;                          // target without query string
+    QByteArray path() const; // target without query string
     // The value of a cookie in the Cookie header(s), empty if absent. `found` tells empty from absent.
     QByteArray cookie(QByteArrayView name, bool* found = nullptr) const;
     bool isHttp10() const { return versionMajor == 1 && versionMinor == 0; }

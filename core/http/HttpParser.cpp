@@ -170,8 +170,8 @@ struct HttpParser::Callbacks {
         HttpParser* s = self(p);
         s->m_head.target.append(at, qsizetype(len));
         if (s->m_head.target.size() > s->m_limits.maxRequestLineBytes)
-            return s->fail(414, "request target longer than " +
-                                    QByteArray::number(s->m_limits.maxRequestLineBytes) + " bytes");
+            return s->fail(
+                414, "request target longer than " + QByteArray::number(s->m_limits.maxRequestLineBytes) + " bytes");
         return s->countHeadBytes(qsizetype(len));
     }
 
@@ -187,9 +187,9 @@ struct HttpParser::Callbacks {
                 p->http_minor = 1; // llhttp then applies HTTP/1.1 rules (keep-alive) too
             return 0;
         }
-        return s->fail(505, "HTTP/" + QByteArray::number(p->http_major) + '.' +
-                                QByteArray::number(p->http_minor) +
-                                " is not supported (HTTP/1.0 and HTTP/1.1 are)");
+        return s->fail(505,
+                       "HTTP/" + QByteArray::number(p->http_major) + '.' + QByteArray::number(p->http_minor) +
+                           " is not supported (HTTP/1.0 and HTTP/1.1 are)");
     }
 
     static int onStatus(llhttp_t* p, const char* at, size_t len)
@@ -262,8 +262,8 @@ struct HttpParser::Callbacks {
         // 6.3). llhttp would still read the announced length (a 304 may carry the Content-Length of the
         // representation), so it is told to skip the body below; reading it would swallow the start of
         // the next response, or wait for bytes that never come.
-        const bool bodiless = noBody || (s->m_kind == Kind::Response && (h.statusCode < 200 || h.statusCode == 204 ||
-                                                                          h.statusCode == 304));
+        const bool bodiless = noBody ||
+            (s->m_kind == Kind::Response && (h.statusCode < 200 || h.statusCode == 204 || h.statusCode == 304));
         if (bodiless)
             h.framing = BodyFraming::None;
         h.contentLength = h.framing == BodyFraming::ContentLength ? p->content_length : 0;
@@ -363,8 +363,7 @@ HttpParser::~HttpParser() = default;
 
 void HttpParser::reset()
 {
-    llhttp_init(&m_state->parser, m_kind == Kind::Request ? HTTP_REQUEST : HTTP_RESPONSE,
-                &Callbacks::settings());
+    llhttp_init(&m_state->parser, m_kind == Kind::Request ? HTTP_REQUEST : HTTP_RESPONSE, &Callbacks::settings());
     if (m_kind == Kind::Request) // the version policy is ours: see onVersionComplete
         m_state->parser.lenient_flags |= LENIENT_VERSION;
     m_state->parser.data = this;
@@ -454,9 +453,9 @@ qsizetype HttpParser::feed(QByteArrayView data)
     qsizetype pos = 0;
     while (pos < data.size()) {
         const QByteArrayView rest = data.sliced(pos);
-        const qsizetype used = m_vettingMethod      ? vetMethod(rest)
-                               : m_chunkLinePending ? takeChunkLine(rest)
-                                                    : execute(rest);
+        const qsizetype used = m_vettingMethod ? vetMethod(rest)
+            : m_chunkLinePending               ? takeChunkLine(rest)
+                                               : execute(rest);
         if (used < 0)
             return -1;
         pos += used;
@@ -475,8 +474,7 @@ qsizetype HttpParser::execute(QByteArrayView data)
     const qsizetype consumed = err == HPE_OK ? data.size() : llhttp_get_error_pos(p) - data.data();
     noteConsumed(data.first(consumed));
     switch (err) {
-    case HPE_OK:
-        return consumed;
+    case HPE_OK: return consumed;
     case HPE_PAUSED:
         llhttp_resume(p);
         if (m_pause == Pause::ChunkLine)
@@ -498,8 +496,7 @@ qsizetype HttpParser::execute(QByteArrayView data)
             return consumed;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return reject(malformedStatus(),
                   QByteArray(llhttp_errno_name(err)) + ": " + QByteArray(llhttp_get_error_reason(p)));
@@ -510,8 +507,7 @@ qsizetype HttpParser::vetMethod(QByteArrayView data)
     for (const char c : data) {
         if (isTchar(c)) {
             if (++m_methodBytes > kMaxMethodBytes)
-                return reject(400,
-                              "request method longer than " + QByteArray::number(kMaxMethodBytes) + " bytes");
+                return reject(400, "request method longer than " + QByteArray::number(kMaxMethodBytes) + " bytes");
             continue;
         }
         if (c == ' ' && m_methodBytes > 0)

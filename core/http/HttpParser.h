@@ -21,7 +21,7 @@ public:
 };
 
 struct HttpParseError {
-    int status = 0;    // what to answer a client with: 400, 414, 431, 501, 505; 0 = stopped by the handler
+    int status = 0; // what to answer a client with: 400, 414, 431, 501, 505; 0 = stopped by the handler
     QByteArray reason; // one line, for logs and error bodies
 };
 
@@ -78,7 +78,7 @@ private:
     friend struct Callbacks;
     // Why llhttp was paused: the end of a message, or the start of a chunk-size line we read ourselves.
     enum class Pause { None, MessageComplete, ChunkLine };
-    static constexpr qsizetype kMaxMethodBytes = 32;      // longer: not a method, a malformed line (400)
+    static constexpr qsizetype kMaxMethodBytes = 32; // longer: not a method, a malformed line (400)
     static constexpr qsizetype kMaxChunkLineBytes = 4096; // size and extensions of one chunk
 
     int fail(int status, QByteArray reason);
@@ -102,14 +102,14 @@ private:
     QByteArray m_field;
     QByteArray m_value;
     const char* m_feedStart = nullptr; // start of the buffer llhttp is parsing
-    char m_lastNonBlank = '\n';        // last byte before that buffer that is not SP or HTAB
+    char m_lastNonBlank = '\n'; // last byte before that buffer that is not SP or HTAB
     qsizetype m_headBytes = 0;
     Pause m_pause = Pause::None;
-    bool m_methodComplete = false;   // llhttp has the whole method of this request
-    qsizetype m_methodBytes = 0;     // method bytes seen so far (while deciding between 400 and 501)
-    bool m_vettingMethod = false;    // llhttp stopped at an unknown method: reading the rest of the token
+    bool m_methodComplete = false; // llhttp has the whole method of this request
+    qsizetype m_methodBytes = 0; // method bytes seen so far (while deciding between 400 and 501)
+    bool m_vettingMethod = false; // llhttp stopped at an unknown method: reading the rest of the token
     bool m_chunkLinePending = false; // the next bytes are a chunk-size line (read by takeChunkLine)
-    bool m_lastChunk = false;        // the chunk being read is the zero-size one
+    bool m_lastChunk = false; // the chunk being read is the zero-size one
     QByteArray m_chunkLine;
     bool m_inMessage = false;
     bool m_headComplete = false;

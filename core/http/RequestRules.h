@@ -5,7 +5,7 @@
 namespace lab::http {
 
 struct RequestRules {
-    qint64 maxBodyBytes = 0;           // 0: no limit (413 past it, for a declared Content-Length)
+    qint64 maxBodyBytes = 0; // 0: no limit (413 past it, for a declared Content-Length)
     bool underscoresInHeaders = false; // forward header names with '_' (nginx drops them by default)
 };
 

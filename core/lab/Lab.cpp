@@ -97,9 +97,13 @@ void Lab::housekeeping()
             FakeBackend* fake = embeddedBackend(index);
             if (fake && fake->isStarted()) {
                 fake->stop();
-                logEvent(LabEvent::Kind::Backend,
-                         inFlight ? tr("%1 stopped with %2 requests still in flight (drain time is up)").arg(name).arg(inFlight)
-                                  : tr("%1 drained and stopped (connections to port %2 are now refused)").arg(name).arg(fake->port()));
+                logEvent(
+                    LabEvent::Kind::Backend,
+                    inFlight
+                        ? tr("%1 stopped with %2 requests still in flight (drain time is up)").arg(name).arg(inFlight)
+                        : tr("%1 drained and stopped (connections to port %2 are now refused)")
+                              .arg(name)
+                              .arg(fake->port()));
             }
             Q_EMIT backendStateChanged(index);
         } else {
@@ -135,8 +139,11 @@ void Lab::load(LabConfig config)
     stopAll();
     m_config = std::move(config);
     build();
-    logEvent(LabEvent::Kind::Config, QStringLiteral("lab loaded: %1 backends, %2 listeners, algorithm %3")
-                                         .arg(m_config.backends.size()).arg(m_config.listeners.size()).arg(m_config.algorithm));
+    logEvent(LabEvent::Kind::Config,
+             QStringLiteral("lab loaded: %1 backends, %2 listeners, algorithm %3")
+                 .arg(m_config.backends.size())
+                 .arg(m_config.listeners.size())
+                 .arg(m_config.algorithm));
     Q_EMIT labReset();
 }
 
@@ -210,7 +217,8 @@ bool Lab::startBackend(int index, QString* error)
         logEvent(LabEvent::Kind::Backend, why);
     }
     qCInfo(lcLab, "%s listening on %s:%u", qPrintable(b->name()), qPrintable(b->address().toString()), b->port());
-    logEvent(LabEvent::Kind::Backend, QStringLiteral("%1 started on %2:%3").arg(b->name(), b->address().toString()).arg(b->port()));
+    logEvent(LabEvent::Kind::Backend,
+             QStringLiteral("%1 started on %2:%3").arg(b->name(), b->address().toString()).arg(b->port()));
     Q_EMIT backendStateChanged(index);
     return true;
 }
@@ -291,7 +299,8 @@ int Lab::addEmbeddedBackend(QString* error)
     const int row = appendBackend(c, std::move(fake), error);
     if (row < 0)
         return -1;
-    logEvent(LabEvent::Kind::Config, tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
+    logEvent(LabEvent::Kind::Config,
+             tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
     Q_EMIT backendInserted(row);
     return row;
 }
@@ -315,7 +324,9 @@ int Lab::addExternalBackend(const QString& host, int port, QString* error)
 {
     if (QHostAddress(host).isNull() || port < 1 || port > 65535) {
         if (error)
-            *error = tr("an external backend needs an IP address and a port from 1 to 65535 (got %1:%2)").arg(host).arg(port);
+            *error = tr("an external backend needs an IP address and a port from 1 to 65535 (got %1:%2)")
+                         .arg(host)
+                         .arg(port);
         return -1;
     }
     BackendConfig c;
@@ -325,7 +336,8 @@ int Lab::addExternalBackend(const QString& host, int port, QString* error)
     const int row = appendBackend(c, nullptr, error);
     if (row < 0)
         return -1;
-    logEvent(LabEvent::Kind::Config, tr("%1 added: external backend %2:%3, now in rotation").arg(c.name, host).arg(port));
+    logEvent(LabEvent::Kind::Config,
+             tr("%1 added: external backend %2:%3, now in rotation").arg(c.name, host).arg(port));
     Q_EMIT backendInserted(row);
     return row;
 }
@@ -378,7 +390,8 @@ void Lab::setFaults(int index, const FaultProfile& faults)
     if (o.healthFails != faults.healthFails)
         changes << (faults.healthFails ? tr("/health fails") : tr("/health passes"));
     if (o.onlyPaths != faults.onlyPaths)
-        changes << (faults.onlyPaths.isEmpty() ? tr("serves every path") : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
+        changes << (faults.onlyPaths.isEmpty() ? tr("serves every path")
+                                               : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
     if (o.capacity != faults.capacity)
         changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
     if (o.hang != faults.hang)
@@ -398,8 +411,10 @@ void Lab::setDraining(int index, bool draining)
         return;
     b->enabled.store(!draining);
     m_drainReported.remove(b->name);
-    logEvent(LabEvent::Kind::Config, draining ? tr("%1 draining: no new requests; %2 in flight finish").arg(b->name).arg(b->activeRequests.load())
-                                              : tr("%1 back in rotation").arg(b->name));
+    logEvent(LabEvent::Kind::Config,
+             draining
+                 ? tr("%1 draining: no new requests; %2 in flight finish").arg(b->name).arg(b->activeRequests.load())
+                 : tr("%1 back in rotation").arg(b->name));
     Q_EMIT backendStateChanged(index);
 }
 
@@ -421,8 +436,11 @@ bool Lab::drainAndStop(int index, int drainMs)
     b->enabled.store(false);
     m_drainReported.insert(b->name); // the stop will say it
     m_stopping.insert(b->name, steadyNowMs() + drainMs);
-    logEvent(LabEvent::Kind::Backend, tr("%1 stopping: draining first (%2 requests in flight, up to %3 s)")
-                                          .arg(b->name).arg(inFlight).arg(drainMs / 1000.0));
+    logEvent(LabEvent::Kind::Backend,
+             tr("%1 stopping: draining first (%2 requests in flight, up to %3 s)")
+                 .arg(b->name)
+                 .arg(inFlight)
+                 .arg(drainMs / 1000.0));
     Q_EMIT backendStateChanged(index);
     return false;
 }
@@ -439,9 +457,14 @@ void Lab::setHealthDefaults(const HealthConfig& config)
     m_config.health = config;
     m_checker->setDefaults(config);
     m_pool->setPassiveConfig(m_config.outlier, m_config.breaker, config.slowStartMs);
-    logEvent(LabEvent::Kind::Config, tr("health checks: %1 %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
-                                         .arg(config.enabled ? config.type : tr("off"), config.type == QLatin1String("http") ? config.path : QString())
-                                         .arg(config.intervalMs).arg(config.timeoutMs).arg(config.rise).arg(config.fall));
+    logEvent(LabEvent::Kind::Config,
+             tr("health checks: %1 %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
+                 .arg(config.enabled ? config.type : tr("off"),
+                      config.type == QLatin1String("http") ? config.path : QString())
+                 .arg(config.intervalMs)
+                 .arg(config.timeoutMs)
+                 .arg(config.rise)
+                 .arg(config.fall));
 }
 
 void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config)
@@ -452,9 +475,13 @@ void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config)
     c.health = config;
     m_checker->setBackendConfig(c.name, config);
     const HealthConfig h = m_config.healthFor(c);
-    logEvent(LabEvent::Kind::Config, tr("%1 health checks: %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
-                                         .arg(c.name, h.enabled ? h.type : tr("off"))
-                                         .arg(h.intervalMs).arg(h.timeoutMs).arg(h.rise).arg(h.fall));
+    logEvent(LabEvent::Kind::Config,
+             tr("%1 health checks: %2 every %3 ms, timeout %4 ms, rise %5, fall %6")
+                 .arg(c.name, h.enabled ? h.type : tr("off"))
+                 .arg(h.intervalMs)
+                 .arg(h.timeoutMs)
+                 .arg(h.rise)
+                 .arg(h.fall));
     Q_EMIT backendStateChanged(index);
 }
 
@@ -492,11 +519,13 @@ bool Lab::startProxies(QString* error)
             Q_EMIT proxyStateChanged();
             return false;
         }
-        logEvent(LabEvent::Kind::Proxy, QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
-                                            .arg(l.name, l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"), l.address)
-                                            .arg(proxy->port())
-                                            .arg(m_pool->algorithm())
-                                            .arg(proxy->settings().workers));
+        logEvent(
+            LabEvent::Kind::Proxy,
+            QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
+                .arg(l.name, l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"), l.address)
+                .arg(proxy->port())
+                .arg(m_pool->algorithm())
+                .arg(proxy->settings().workers));
     }
     Q_EMIT proxyStateChanged();
     return true;
@@ -509,8 +538,9 @@ void Lab::stopProxies(int timeoutMs)
         if (p->isListening()) {
             const int unfinished = p->stop(timeoutMs);
             any = true;
-            logEvent(LabEvent::Kind::Proxy, unfinished ? tr("proxy stopped; %1 requests were cut off").arg(unfinished)
-                                                       : tr("proxy stopped (port %1 closed)").arg(p->port()));
+            logEvent(LabEvent::Kind::Proxy,
+                     unfinished ? tr("proxy stopped; %1 requests were cut off").arg(unfinished)
+                                : tr("proxy stopped (port %1 closed)").arg(p->port()));
         }
     }
     if (any)
@@ -552,7 +582,8 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error)
     HashKeySpec::parse(m_config.hashKey, &key);
     if (!m_pool->setAlgorithm(algorithm, key)) {
         if (error)
-            *error = tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
+            *error =
+                tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
         return false;
     }
     const QString old = m_config.algorithm;
@@ -590,8 +621,9 @@ bool Lab::setSticky(const StickyConfig& sticky, QString* error)
         return true;
     m_config.sticky = sticky;
     applyProxySettings();
-    logEvent(LabEvent::Kind::Config, sticky.enabled ? tr("sticky sessions on: cookie %1 names the backend").arg(sticky.cookie)
-                                                    : tr("sticky sessions off"));
+    logEvent(LabEvent::Kind::Config,
+             sticky.enabled ? tr("sticky sessions on: cookie %1 names the backend").arg(sticky.cookie)
+                            : tr("sticky sessions off"));
     Q_EMIT proxyStateChanged();
     return true;
 }
@@ -611,9 +643,12 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
 {
     QStringList changes;
     if (retry != m_config.retry)
-        changes << tr("retries %1 on %2").arg(retry.retries).arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")));
+        changes << tr("retries %1 on %2")
+                       .arg(retry.retries)
+                       .arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")));
     if (timeouts != m_config.timeouts)
-        changes << tr("timeouts connect %1 ms, response %2 ms").arg(timeouts.connectMs).arg(timeouts.upstreamResponseMs);
+        changes
+            << tr("timeouts connect %1 ms, response %2 ms").arg(timeouts.connectMs).arg(timeouts.upstreamResponseMs);
     int listenerIndex = -1;
     for (int i = 0; i < m_config.listeners.size(); ++i) {
         if (m_config.listeners[i].kind == ListenerKind::Http) {
@@ -622,8 +657,9 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
         }
     }
     // A lab without an HTTP listener (TCP relays only) has no listener address here to change.
-    const bool listenerChanged = listenerIndex >= 0 && (m_config.listeners[listenerIndex].address != listener.address ||
-                                                        m_config.listeners[listenerIndex].port != listener.port);
+    const bool listenerChanged = listenerIndex >= 0 &&
+        (m_config.listeners[listenerIndex].address != listener.address ||
+         m_config.listeners[listenerIndex].port != listener.port);
     if (listenerChanged)
         changes << tr("listener %1:%2").arg(listener.address).arg(listener.port);
     if (changes.isEmpty())

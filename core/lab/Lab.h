@@ -7,8 +7,8 @@
 #include <QHash>
 #include <QObject>
 #include <QSet>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace lab {
@@ -18,7 +18,7 @@ class BackendPool;
 class FakeBackend;
 class Proxy;
 struct Backend;
-}
+} // namespace lab
 class QTimer;
 namespace lab {
 
@@ -132,13 +132,13 @@ private:
     LabConfig m_config;
     std::shared_ptr<EventLog> m_events;
     std::vector<std::unique_ptr<FakeBackend>> m_embedded; // parallel to m_config.backends
-    std::vector<std::shared_ptr<Backend>> m_pooled;       // parallel to m_config.backends
+    std::vector<std::shared_ptr<Backend>> m_pooled; // parallel to m_config.backends
     std::shared_ptr<BackendPool> m_pool;
     std::vector<std::unique_ptr<Proxy>> m_proxies;
     std::unique_ptr<ActiveHealthChecker> m_checker;
     QTimer* m_housekeeping;
     quint64 m_forwardedEvent = 0;
-    QHash<QString, qint64> m_stopping;     // backend name -> drain deadline (steady ms)
+    QHash<QString, qint64> m_stopping; // backend name -> drain deadline (steady ms)
     QSet<QString> m_drainReported;
     int m_portBase = 8001;
     bool m_checking = false;

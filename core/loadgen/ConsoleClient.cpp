@@ -24,7 +24,10 @@ bool ConsoleRequest::parseHeaders(const QString& text, QList<http::HttpHeader>* 
         for (QChar c : name)
             validName = validName && c.unicode() < 128 && (c.isLetterOrNumber() || tokenChars.contains(c));
         if (!validName) {
-            *error = QStringLiteral("header line %1 (\"%2\"): expected Name: value, with a name made of letters, digits and -").arg(i + 1).arg(line);
+            *error = QStringLiteral(
+                         "header line %1 (\"%2\"): expected Name: value, with a name made of letters, digits and -")
+                         .arg(i + 1)
+                         .arg(line);
             return false;
         }
         out->append({name.toLatin1(), line.mid(colon + 1).trimmed().toUtf8()});
@@ -45,7 +48,8 @@ public:
     {
         auto* timeout = new QTimer(this);
         timeout->setSingleShot(true);
-        connect(timeout, &QTimer::timeout, this, [this] { done(QStringLiteral("no complete response within %1 ms").arg(m_request.timeoutMs)); });
+        connect(timeout, &QTimer::timeout, this,
+                [this] { done(QStringLiteral("no complete response within %1 ms").arg(m_request.timeoutMs)); });
         timeout->start(m_request.timeoutMs);
         connect(m_socket, &QTcpSocket::connected, this, &ConsoleExchange::sendRequest);
         connect(m_socket, &QTcpSocket::readyRead, this, &ConsoleExchange::onReadyRead);
@@ -58,7 +62,9 @@ public:
                 return;
             }
             done(QStringLiteral("cannot reach the proxy at %1:%2: %3")
-                     .arg(m_request.address.toString()).arg(m_request.port).arg(m_socket->errorString()));
+                     .arg(m_request.address.toString())
+                     .arg(m_request.port)
+                     .arg(m_socket->errorString()));
         });
         m_parser.setNextResponseHasNoBody(m_request.method == "HEAD");
         m_clock.start();
@@ -68,16 +74,20 @@ public:
 private:
     void sendRequest()
     {
-        QByteArray head = m_request.method + ' ' + m_request.path + " HTTP/1.1\r\nHost: " +
-                          m_request.address.toString().toLatin1() + ':' + QByteArray::number(m_request.port) + "\r\n";
+        QByteArray head = m_request.method + ' ' + m_request.path +
+            " HTTP/1.1\r\nHost: " + m_request.address.toString().toLatin1() + ':' + QByteArray::number(m_request.port) +
+            "\r\n";
         for (const http::HttpHeader& h : std::as_const(m_request.headers)) {
-            if (h.name.compare("Host", Qt::CaseInsensitive) == 0 || h.name.compare("Content-Length", Qt::CaseInsensitive) == 0 ||
-                h.name.compare("Connection", Qt::CaseInsensitive) == 0 || h.name.compare("Transfer-Encoding", Qt::CaseInsensitive) == 0)
+            if (h.name.compare("Host", Qt::CaseInsensitive) == 0 ||
+                h.name.compare("Content-Length", Qt::CaseInsensitive) == 0 ||
+                h.name.compare("Connection", Qt::CaseInsensitive) == 0 ||
+                h.name.compare("Transfer-Encoding", Qt::CaseInsensitive) == 0)
                 continue;
             head += h.name + ": " + h.value + "\r\n";
         }
         head += "X-Lab-Trace: " + m_response.token.toLatin1() + "\r\nConnection: close\r\n";
-        if (!m_request.body.isEmpty() || m_request.method == "POST" || m_request.method == "PUT" || m_request.method == "PATCH")
+        if (!m_request.body.isEmpty() || m_request.method == "POST" || m_request.method == "PUT" ||
+            m_request.method == "PATCH")
             head += "Content-Length: " + QByteArray::number(m_request.body.size()) + "\r\n";
         m_socket->write(head + "\r\n" + m_request.body);
     }
@@ -159,7 +169,8 @@ ConsoleClient::ConsoleClient(QObject* parent)
 ConsoleClient::~ConsoleClient()
 {
     QObject* home = m_home;
-    QMetaObject::invokeMethod(home, [home] { delete home; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        home, [home] { delete home; }, Qt::BlockingQueuedConnection);
     m_thread->quit();
     m_thread->wait();
     delete m_thread;
@@ -171,8 +182,9 @@ quint64 ConsoleClient::send(const ConsoleRequest& request)
     response.id = ++m_nextId;
     response.token = QStringLiteral("console-%1-%2").arg(quintptr(this), 0, 16).arg(response.id);
     QObject* home = m_home;
-    QMetaObject::invokeMethod(home, [this, home, request, response] { new ConsoleExchange(this, home, request, response); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        home, [this, home, request, response] { new ConsoleExchange(this, home, request, response); },
+        Qt::QueuedConnection);
     return response.id;
 }
 

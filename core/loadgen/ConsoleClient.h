@@ -27,15 +27,15 @@ struct ConsoleRequest {
 
 struct ConsoleResponse {
     quint64 id = 0;
-    QString token;       // the X-Lab-Trace value sent, to find the proxy's trace of this request
-    QString error;       // empty when a response arrived
+    QString token; // the X-Lab-Trace value sent, to find the proxy's trace of this request
+    QString error; // empty when a response arrived
     int status = 0;
     QByteArray reason;
     QList<http::HttpHeader> headers;
-    QByteArray body;     // at most kMaxBody bytes kept
+    QByteArray body; // at most kMaxBody bytes kept
     qint64 bodyBytes = 0;
     double elapsedMs = 0;
-    QString servedBy;    // X-Served-By
+    QString servedBy; // X-Served-By
 
     static constexpr qsizetype kMaxBody = 1024 * 1024;
 };

@@ -22,9 +22,12 @@ QString LoadSpec::validate() const
     if (concurrency < 1 || concurrency > kMaxConcurrency)
         return QStringLiteral("concurrency must be from 1 to %1 (got %2)").arg(kMaxConcurrency).arg(concurrency);
     if (ratePerSecond < 0 || ratePerSecond > 1'000'000)
-        return QStringLiteral("rate must be from 0 (as fast as possible) to 1000000 requests/s (got %1)").arg(ratePerSecond);
+        return QStringLiteral("rate must be from 0 (as fast as possible) to 1000000 requests/s (got %1)")
+            .arg(ratePerSecond);
     if (durationMs < 1 || durationMs > kMaxDurationMs)
-        return QStringLiteral("duration must be from 1 ms to %1 s (got %2 ms)").arg(kMaxDurationMs / 1000).arg(durationMs);
+        return QStringLiteral("duration must be from 1 ms to %1 s (got %2 ms)")
+            .arg(kMaxDurationMs / 1000)
+            .arg(durationMs);
     if (method.isEmpty() || method.contains(' ') || method.contains('\r') || method.contains('\n'))
         return QStringLiteral("method must be a single token such as GET or POST");
     if (!path.startsWith('/') || path.contains(' ') || path.contains('\r') || path.contains('\n'))
@@ -72,7 +75,7 @@ public:
 
 private:
     bool onHead(http::HttpHead& head) override;
-    void onBody(QByteArrayView) override {}
+    void onBody(QByteArrayView) override { }
     void onMessageComplete() override;
     void makeSocket();
     void onReadyRead();
@@ -102,10 +105,12 @@ public:
         , m_tick(new QTimer(this))
         , m_end(new QTimer(this))
     {
-        m_request = m_spec.method + ' ' + m_spec.path + " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() + ':' +
-                    QByteArray::number(m_spec.port) + "\r\nUser-Agent: balancer-lab-loadgen\r\n";
+        m_request = m_spec.method + ' ' + m_spec.path + " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() +
+            ':' + QByteArray::number(m_spec.port) + "\r\nUser-Agent: balancer-lab-loadgen\r\n";
         if (!m_spec.body.isEmpty())
-            m_request += "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(m_spec.body.size()) + "\r\n";
+            m_request +=
+                "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(m_spec.body.size()) +
+                "\r\n";
         m_request += "\r\n" + m_spec.body;
         m_end->setSingleShot(true);
         m_end->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% late: more requests than asked
@@ -408,9 +413,10 @@ bool LoadGenerator::start(const LoadSpec& spec, QString* error)
     auto* run = new LoadRun(this, spec);
     run->moveToThread(m_thread);
     m_run = run;
-    QMetaObject::invokeMethod(run, [run] { run->begin(); }, Qt::QueuedConnection);
-    qCInfo(lcLoad, "traffic: %d connections to %s:%u for %d ms", spec.concurrency, qPrintable(spec.address.toString()), spec.port,
-           spec.durationMs);
+    QMetaObject::invokeMethod(
+        run, [run] { run->begin(); }, Qt::QueuedConnection);
+    qCInfo(lcLoad, "traffic: %d connections to %s:%u for %d ms", spec.concurrency, qPrintable(spec.address.toString()),
+           spec.port, spec.durationMs);
     return true;
 }
 
@@ -419,10 +425,13 @@ void LoadGenerator::stop()
     if (!m_run)
         return;
     LoadRun* run = std::exchange(m_run, nullptr);
-    QMetaObject::invokeMethod(run, [run] {
-        run->end();
-        delete run;
-    }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        run,
+        [run] {
+            run->end();
+            delete run;
+        },
+        Qt::BlockingQueuedConnection);
     m_running = false;
 }
 

@@ -24,11 +24,11 @@ struct LoadSpec {
     quint16 port = 8000;
     QByteArray method = "GET";
     QByteArray path = "/";
-    QByteArray body;          // sent with Content-Length when non-empty
-    int concurrency = 10;     // connections, each with one request in flight
-    int ratePerSecond = 0;    // 0: closed loop, each connection sends its next request as soon as the last is answered
-    int durationMs = 10'000;  // the run always ends by itself (at most kMaxDurationMs)
-    quint64 maxRequests = 0;  // 0: until the duration ends
+    QByteArray body; // sent with Content-Length when non-empty
+    int concurrency = 10; // connections, each with one request in flight
+    int ratePerSecond = 0; // 0: closed loop, each connection sends its next request as soon as the last is answered
+    int durationMs = 10'000; // the run always ends by itself (at most kMaxDurationMs)
+    quint64 maxRequests = 0; // 0: until the duration ends
 
     // Empty when the spec is usable; else one sentence naming the field and what is allowed.
     QString validate() const;
@@ -40,11 +40,11 @@ struct LoadTotals {
     qint64 elapsedMs = 0;
     qint64 durationMs = 0;
     quint64 sent = 0;
-    quint64 completed = 0;                   // a whole response arrived
-    std::array<quint64, 6> byClass{};        // [1..5] = 1xx..5xx of completed responses
-    quint64 socketErrors = 0;                // refused, reset or cut short: no response
-    quint64 notSent = 0;                     // rate mode: the moment came but every connection was busy
-    QMap<QString, quint64> byBackend;        // X-Served-By of completed responses
+    quint64 completed = 0; // a whole response arrived
+    std::array<quint64, 6> byClass{}; // [1..5] = 1xx..5xx of completed responses
+    quint64 socketErrors = 0; // refused, reset or cut short: no response
+    quint64 notSent = 0; // rate mode: the moment came but every connection was busy
+    QMap<QString, quint64> byBackend; // X-Served-By of completed responses
     LatencySummary latency;
 
     quint64 finishedRequests() const { return completed + socketErrors; }

@@ -49,8 +49,11 @@ void EventLog::rollSecond(const QDateTime& wallNow, qint64 steadyNowMs)
     const QDateTime closedAt = wallNow.addMSecs((m_second + 1) * 1000 - steadyNowMs);
     for (int k = 0; k < kKinds; ++k) {
         if (m_suppressedThisSecond[size_t(k)] > 0)
-            push(LabEvent::Kind(k), QStringLiteral("%1 more %2 events in the previous second were not logged (limit %3 per second)")
-                                        .arg(m_suppressedThisSecond[size_t(k)]).arg(kindName(LabEvent::Kind(k))).arg(m_maxPerSecond),
+            push(LabEvent::Kind(k),
+                 QStringLiteral("%1 more %2 events in the previous second were not logged (limit %3 per second)")
+                     .arg(m_suppressedThisSecond[size_t(k)])
+                     .arg(kindName(LabEvent::Kind(k)))
+                     .arg(m_maxPerSecond),
                  closedAt);
     }
     m_second = second;

@@ -17,7 +17,11 @@ class LatencyHistogram final {
 public:
     static constexpr int kBuckets = 37 * 4;
     void record(std::uint64_t micros);
-    void reset() { for (auto& b : m_buckets) b.store(0, std::memory_order_relaxed); }
+    void reset()
+    {
+        for (auto& b : m_buckets)
+            b.store(0, std::memory_order_relaxed);
+    }
     std::uint64_t count(int bucket) const { return m_buckets[size_t(bucket)].load(std::memory_order_relaxed); }
     static int bucketOf(std::uint64_t micros);
     static std::uint64_t bucketUpperMicros(int bucket);
@@ -42,15 +46,18 @@ struct LatencySummary {
 struct TrafficCounters {
     std::atomic<std::uint64_t> requests{0};
     std::array<std::atomic<std::uint64_t>, 6> responsesByClass{}; // [0] = failed without a response, [1..5] = 1xx..5xx
-    std::atomic<std::uint64_t> retries{0};        // attempts after the first
+    std::atomic<std::uint64_t> retries{0}; // attempts after the first
     std::atomic<std::uint64_t> connectFailures{0};
-    std::atomic<std::uint64_t> bytesIn{0};        // from clients / from this backend
-    std::atomic<std::uint64_t> bytesOut{0};       // to clients / to this backend
+    std::atomic<std::uint64_t> bytesIn{0}; // from clients / from this backend
+    std::atomic<std::uint64_t> bytesOut{0}; // to clients / to this backend
     std::atomic<std::int64_t> activeConnections{0};
     std::atomic<std::uint64_t> connections{0};
     LatencyHistogram latency;
 
-    void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1)
+    {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     void countResponse(int status);
 };
 

@@ -50,7 +50,8 @@ double MetricsHistory::requestRate(int backendId, qint64 windowMs) const
     return double(n) * 1000.0 / double(span);
 }
 
-std::uint64_t MetricsHistory::recentDelta(int backendId, qint64 windowMs, std::uint64_t (*value)(const TrafficStats&)) const
+std::uint64_t MetricsHistory::recentDelta(int backendId, qint64 windowMs,
+                                          std::uint64_t (*value)(const TrafficStats&)) const
 {
     if (m_snapshots.empty())
         return 0;

@@ -16,12 +16,12 @@ struct TraceEntry {
     QString client;
     QString method;
     QString path;
-    QString attempts;  // "backend-8001: connection refused → backend-8002: 200"
-    QString servedBy;  // empty when no backend answered
+    QString attempts; // "backend-8001: connection refused → backend-8002: 200"
+    QString servedBy; // empty when no backend answered
     int status = 0;
     double latencyMs = 0;
-    QString why;       // the balancer's explanation of each pick ("smooth WRR: current weights a=3 ... → a")
-    QString token;     // the request's X-Lab-Trace value: the request console finds its request by it
+    QString why; // the balancer's explanation of each pick ("smooth WRR: current weights a=3 ... → a")
+    QString token; // the request's X-Lab-Trace value: the request console finds its request by it
 };
 
 // A bounded ring of recent requests, sampled so that a flood costs almost nothing: at most

@@ -12,7 +12,7 @@ class EventLog;
 
 // What the system allows a listener: read once, when a proxy is built.
 int systemListenBacklogMax(); // net.core.somaxconn; 4096 when it cannot be read
-int descriptorLimit();        // the soft RLIMIT_NOFILE
+int descriptorLimit(); // the soft RLIMIT_NOFILE
 // Descriptors kept out of every listener's share so that health probes, the idle keep-alive pool,
 // embedded backends, log files and Qt's own still get one when the connections are at their cap.
 int descriptorReserve(int descriptorLimit);
@@ -37,9 +37,9 @@ int defaultMaxConnections(int descriptorLimit, int listeners);
 class ConnectionGate final {
 public:
     struct Limits {
-        int maxConnections = 0;          // > 0
+        int maxConnections = 0; // > 0
         int maxConnectionsPerClient = 0; // 0 = no per-client cap
-        qint64 maxHeadBufferBytes = 0;   // 0 = no cap
+        qint64 maxHeadBufferBytes = 0; // 0 = no cap
     };
 
     ConnectionGate(Limits limits, std::shared_ptr<EventLog> events);
@@ -61,7 +61,9 @@ public:
     class HeadReservation final {
     public:
         explicit HeadReservation(ConnectionGate* gate)
-            : m_gate(gate) {}
+            : m_gate(gate)
+        {
+        }
         ~HeadReservation() { clear(); }
         Q_DISABLE_COPY_MOVE(HeadReservation)
         // False (counted, logged, nothing more reserved) when the listener's cap would be passed.

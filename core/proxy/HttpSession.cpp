@@ -4,8 +4,8 @@
 #include "UpstreamPool.h"
 #include "balancing/Balancer.h"
 #include "http/RequestRules.h"
-#include "metrics/Metrics.h"
 #include "metrics/EventLog.h"
+#include "metrics/Metrics.h"
 #include "metrics/RequestTrace.h"
 
 #include <QDateTime>
@@ -148,8 +148,7 @@ void HttpSession::processClientInput()
             m_headBytes.clear(); // the head is complete: the parser no longer holds it
         } else if (readingHead && !m_headBytes.grow(used)) {
             // Every connection's unfinished head together passed the cap: this one asked for more.
-            rejectRequest(503, "the proxy holds too many unfinished request heads; try again",
-                          "Retry-After: 1\r\n");
+            rejectRequest(503, "the proxy holds too many unfinished request heads; try again", "Retry-After: 1\r\n");
             return;
         }
         if (!wasInMessage && m_requestParser.inMessage() && !m_inExchange && !m_headerTimerArmed) {
@@ -205,7 +204,8 @@ bool HttpSession::onHead(http::HttpHead& head)
     case http::BodyFraming::Chunked: m_upFraming = NextHopFraming::Chunked; break;
     default: m_upFraming = NextHopFraming::None; break;
     }
-    m_replay = http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), m_request.target}, m_upFraming);
+    m_replay =
+        http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), m_request.target}, m_upFraming);
     m_replaySent = 0;
     m_replayOverflow = false;
     if (m_upFraming != NextHopFraming::None && !head.isHttp10() &&
@@ -276,7 +276,8 @@ void HttpSession::onClientTimer()
     if (m_inExchange)
         return;
     if (m_requestParser.inMessage())
-        rejectRequest(408, "request head not received within " + QByteArray::number(m_settings->timeouts.headerReadMs) + " ms");
+        rejectRequest(
+            408, "request head not received within " + QByteArray::number(m_settings->timeouts.headerReadMs) + " ms");
     else
         closeClientAfterFlush(); // idle keep-alive connection: close quietly
 }
@@ -337,7 +338,8 @@ AttemptTicket HttpSession::pickBackend()
     if (!m_stickyName.isEmpty()) {
         if (AttemptTicket b = m_worker->pool().pickByName(m_stickyName, tried)) {
             if (m_sampled)
-                explain(QStringLiteral("sticky cookie %1=%2 → %2").arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
+                explain(QStringLiteral("sticky cookie %1=%2 → %2")
+                            .arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
             return b;
         }
         if (m_sampled)
@@ -486,8 +488,9 @@ void HttpSession::onUpstreamError()
         TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
         bc.add(bc.connectFailures);
         m_worker->pool().markConnectFailure(*m_backend);
-        failAttempt(Failure::ConnectRefused, refused ? QStringLiteral("connection refused")
-                                                     : QStringLiteral("connect failed: ") + m_upstream->errorString());
+        failAttempt(Failure::ConnectRefused,
+                    refused ? QStringLiteral("connection refused")
+                            : QStringLiteral("connect failed: ") + m_upstream->errorString());
         return;
     }
     // Connected and now closed or reset: take what arrived first; it may complete the response.
@@ -540,7 +543,8 @@ void HttpSession::onUpstreamTimer()
         failAttempt(Failure::ConnectTimeout,
                     QStringLiteral("connect timeout (%1 ms)").arg(m_settings->timeouts.connectMs));
     } else if (!m_requestComplete && m_upstream->bytesToWrite() == 0) {
-        rejectRequest(408, "request body stalled for " + QByteArray::number(m_settings->timeouts.upstreamResponseMs) + " ms");
+        rejectRequest(
+            408, "request body stalled for " + QByteArray::number(m_settings->timeouts.upstreamResponseMs) + " ms");
     } else if (!m_responseStarted) {
         failAttempt(Failure::ResponseTimeout,
                     QStringLiteral("no response within %1 ms").arg(m_settings->timeouts.upstreamResponseMs));
@@ -554,7 +558,8 @@ void HttpSession::onUpstreamTimer()
 void HttpSession::failAttempt(Failure failure, const QString& reason)
 {
     const BackendPtr failed = m_backend;
-    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + failed->name + QStringLiteral(": ") + reason;
+    m_attempts +=
+        (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + failed->name + QStringLiteral(": ") + reason;
     // Passive health: what real traffic says about this backend. A discarded 404 is not its fault: it
     // answered, which is all a breaker asks of it.
     if (failure != Failure::Status || m_discardStatus >= 500)
@@ -577,8 +582,10 @@ void HttpSession::failAttempt(Failure failure, const QString& reason)
     case Failure::BadResponse: retry = false; break;
     }
     if (retry) {
-        m_worker->events().append(LabEvent::Kind::Failover, QStringLiteral("%1 %2: %3: %4, retrying on another backend")
-                                                               .arg(QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target), failed->name, reason));
+        m_worker->events().append(
+            LabEvent::Kind::Failover,
+            QStringLiteral("%1 %2: %3: %4, retrying on another backend")
+                .arg(QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target), failed->name, reason));
         if (failure == Failure::Status && m_nextAttempt)
             connectTo(std::move(m_nextAttempt));
         else
@@ -592,10 +599,10 @@ void HttpSession::failAttempt(Failure failure, const QString& reason)
     }
     const bool timeout = failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout;
     const int status = timeout ? 504 : 502;
-    sendProxyError(status, "{\"error\":" + jsonString(timeout ? "upstream timeout" : "bad gateway") +
-                               ",\"backend\":" + jsonString(failed->nameUtf8) +
-                               ",\"reason\":" + jsonString(reason.toUtf8()) +
-                               ",\"attempts\":" + jsonString(m_attempts.toUtf8()) + "}\n");
+    sendProxyError(status,
+                   "{\"error\":" + jsonString(timeout ? "upstream timeout" : "bad gateway") +
+                       ",\"backend\":" + jsonString(failed->nameUtf8) + ",\"reason\":" + jsonString(reason.toUtf8()) +
+                       ",\"attempts\":" + jsonString(m_attempts.toUtf8()) + "}\n");
 }
 
 void HttpSession::releaseUpstream(bool reusable)
@@ -640,9 +647,10 @@ void HttpSession::processUpstreamInput()
                     m_worker->metrics().backends[size_t(m_backend->id)].countResponse(m_discardStatus);
                     failAttempt(Failure::Status, QString::number(m_discardStatus));
                 } else {
-                    const QByteArray why = m_badResponse.isEmpty() ? m_responseParser.error().reason
-                                                                   : std::exchange(m_badResponse, {});
-                    failAttempt(Failure::BadResponse, QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(why)));
+                    const QByteArray why =
+                        m_badResponse.isEmpty() ? m_responseParser.error().reason : std::exchange(m_badResponse, {});
+                    failAttempt(Failure::BadResponse,
+                                QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(why)));
                 }
                 return;
             }
@@ -652,7 +660,7 @@ void HttpSession::processUpstreamInput()
         }
         if (m_responseDone) {
             const bool reusable = pos == data.size() && m_upstream->bytesAvailable() == 0 && m_response.keepAlive &&
-                                  m_requestComplete && m_response.framing != http::BodyFraming::UntilClose;
+                m_requestComplete && m_response.framing != http::BodyFraming::UntilClose;
             onResponseFinished(reusable);
             return;
         }
@@ -702,7 +710,8 @@ void HttpSession::onResponseHead(http::HttpHead& head)
     http::ClientResponseInfo info;
     info.servedBy = m_settings->addServedBy ? m_backend->nameUtf8 : QByteArray();
     if (!m_settings->stickyCookie.isEmpty() && m_stickyName != m_backend->name) // first visit, or re-picked
-        info.setCookie = m_settings->stickyCookie + '=' + m_backend->nameUtf8.toPercentEncoding() + "; Path=/; HttpOnly; SameSite=Lax";
+        info.setCookie = m_settings->stickyCookie + '=' + m_backend->nameUtf8.toPercentEncoding() +
+            "; Path=/; HttpOnly; SameSite=Lax";
     info.closeConnection = !m_clientKeepAlive;
     info.clientIsHttp10 = m_request.isHttp10();
     info.clientWantsKeepAlive = m_clientKeepAlive;
@@ -744,7 +753,7 @@ void HttpSession::onResponseFinished(bool reusable)
         m_attempt.failed(QString::number(m_finalStatus));
     BackendPool::reportLatency(*m_backend, double(m_attemptTimer.nsecsElapsed()) / 1e6, steadyNowMs());
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") +
-                  QString::number(m_finalStatus);
+        QString::number(m_finalStatus);
     releaseUpstream(reusable);
     finishExchange(m_finalStatus);
 }

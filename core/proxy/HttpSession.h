@@ -90,8 +90,7 @@ private:
     std::unique_ptr<ResponseHandler> m_responseHandler;
     http::HttpParser m_responseParser;
     QByteArray m_clientIn;
-    ConnectionGate::HeadReservation
-        m_headBytes; // an unfinished request head, counted against the listener's cap
+    ConnectionGate::HeadReservation m_headBytes; // an unfinished request head, counted against the listener's cap
     qsizetype m_clientInPos = 0;
     QByteArray m_clientAddress;
     bool m_closing = false;
@@ -106,15 +105,15 @@ private:
     bool m_idempotent = true;
     bool m_clientKeepAlive = true;
     http::NextHopFraming m_upFraming = http::NextHopFraming::None;
-    QByteArray m_replay;       // request bytes as sent upstream (head + framed body), while replayable
+    QByteArray m_replay; // request bytes as sent upstream (head + framed body), while replayable
     qsizetype m_replaySent = 0;
     bool m_replayOverflow = false;
     QVarLengthArray<int, 8> m_tried;
     QString m_attempts;
     QString m_traceToken; // X-Lab-Trace of the current request
     bool m_sampled = false; // this exchange goes into the trace (decided at its start)
-    QString m_why;          // the balancer's explanations, one per pick (sampled exchanges only)
-    QString m_stickyName;   // the backend the request's sticky cookie names
+    QString m_why; // the balancer's explanations, one per pick (sampled exchanges only)
+    QString m_stickyName; // the backend the request's sticky cookie names
     AttemptTicket pickBackend();
     void explain(const QString& text);
     int m_attemptCount = 0;
@@ -124,7 +123,7 @@ private:
     bool m_upstreamConnected = false;
     bool m_upstreamFromPool = false;
     bool m_upstreamBytesSeen = false;
-    bool m_upstreamEnded = false;   // the backend closed; its last bytes still wait for a slow client
+    bool m_upstreamEnded = false; // the backend closed; its last bytes still wait for a slow client
     bool m_responseStarted = false; // head sent to the client: no more retries
     http::HttpHead m_response;
     http::NextHopFraming m_downFraming = http::NextHopFraming::None;

@@ -26,7 +26,8 @@ namespace lab {
 
 namespace {
 
-QHostAddress peerOf(qintptr fd) {
+QHostAddress peerOf(qintptr fd)
+{
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     if (::getpeername(int(fd), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
@@ -53,7 +54,8 @@ class ProxyAcceptor final : public QTcpServer {
 public:
     ProxyAcceptor(std::vector<ProxyWorker*> workers, std::shared_ptr<ConnectionGate> gate)
         : m_workers(std::move(workers))
-        , m_gate(std::move(gate)) {
+        , m_gate(std::move(gate))
+    {
         connect(this, &QTcpServer::acceptError, this, [this] {
             m_gate->noteAcceptFailure(errorString());
             QTimer::singleShot(100, this, [this] {
@@ -82,9 +84,9 @@ private:
     size_t m_next = 0;
 };
 
-ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings,
-                         std::shared_ptr<BackendPool> pool, std::shared_ptr<RequestTrace> trace,
-                         std::shared_ptr<EventLog> events, std::shared_ptr<ConnectionGate> gate)
+ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
+                         std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
+                         std::shared_ptr<ConnectionGate> gate)
     : m_index(index)
     , m_settings(std::move(settings))
     , m_pool(std::move(pool))
@@ -92,12 +94,15 @@ ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> setting
     , m_events(std::move(events))
     , m_gate(std::move(gate))
     , m_metrics(std::make_unique<MetricsShard>())
-    , m_upstreams(new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs,
-                                   m_metrics.get(), this)) {}
+    , m_upstreams(
+          new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
+{
+}
 
 ProxyWorker::~ProxyWorker() = default;
 
-void ProxyWorker::adopt(qintptr fd, const QHostAddress& client) {
+void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
+{
     if (m_shuttingDown) {
         ::close(int(fd));
         m_gate->release(client);
@@ -109,16 +114,17 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client) {
     else
         session = new HttpSession(fd, this);
     connect(
-        session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); },
-        Qt::DirectConnection);
+        session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); }, Qt::DirectConnection);
 }
 
-void ProxyWorker::sessionOpened() {
+void ProxyWorker::sessionOpened()
+{
     const int n = ++m_openSessions;
     m_peakSessions = std::max(m_peakSessions, n);
 }
 
-void ProxyWorker::sessionClosed() {
+void ProxyWorker::sessionClosed()
+{
     const int n = --m_openSessions;
     // After a burst the allocator keeps what the sessions freed (glibc gives a heap back only from its
     // top, and a few live buffers pin the rest): RSS would stay at the burst's peak. malloc_trim walks
@@ -153,7 +159,8 @@ void ProxyWorker::closeEverything()
     m_upstreams->closeAll();
 }
 
-Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events, QObject* parent)
+Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events,
+             QObject* parent)
     : QObject(parent)
     , m_settings(std::make_shared<const ProxySettings>(std::move(settings)))
     , m_pool(std::move(pool))
@@ -162,8 +169,8 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     , m_port(m_settings->port)
 {
     ConnectionGate::Limits limits;
-    limits.maxConnections = m_settings->maxConnections > 0 ? m_settings->maxConnections
-                                                           : defaultMaxConnections(descriptorLimit(), 1);
+    limits.maxConnections =
+        m_settings->maxConnections > 0 ? m_settings->maxConnections : defaultMaxConnections(descriptorLimit(), 1);
     limits.maxConnectionsPerClient = m_settings->maxConnectionsPerClient;
     limits.maxHeadBufferBytes = m_settings->maxHeadBufferBytes;
     m_gate = std::make_shared<ConnectionGate>(limits, m_events);
@@ -188,9 +195,11 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
 Proxy::~Proxy()
 {
     stop(0);
-    QMetaObject::invokeMethod(m_acceptor, [this] { delete m_acceptor; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_acceptor, [this] { delete m_acceptor; }, Qt::BlockingQueuedConnection);
     for (ProxyWorker* w : m_workers)
-        QMetaObject::invokeMethod(w, [w] { delete w; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w] { delete w; }, Qt::BlockingQueuedConnection);
     for (QThread* t : m_threads) {
         t->quit();
         t->wait();
@@ -204,7 +213,8 @@ bool Proxy::start(QString* error)
     QString why;
     const int backlog = m_settings->listenBacklog > 0 ? m_settings->listenBacklog : systemListenBacklogMax();
     for (ProxyWorker* w : m_workers)
-        QMetaObject::invokeMethod(w, [w] { w->resume(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w] { w->resume(); }, Qt::BlockingQueuedConnection);
     QMetaObject::invokeMethod(
         m_acceptor,
         [&] {
@@ -227,23 +237,26 @@ bool Proxy::start(QString* error)
     }
     m_listening = true;
     qCInfo(lcProxy, "proxy listening on %s:%u with %zu workers, at most %d connections (listen queue %d)",
-           qPrintable(m_settings->address.toString()), m_port.load(), m_workers.size(),
-           m_gate->limits().maxConnections, backlog);
+           qPrintable(m_settings->address.toString()), m_port.load(), m_workers.size(), m_gate->limits().maxConnections,
+           backlog);
     return true;
 }
 
 int Proxy::stop(int timeoutMs)
 {
-    QMetaObject::invokeMethod(m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
     m_listening = false;
     for (ProxyWorker* w : m_workers)
-        QMetaObject::invokeMethod(w, [w] { w->beginShutdown(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w] { w->beginShutdown(); }, Qt::BlockingQueuedConnection);
     QDeadlineTimer deadline(timeoutMs);
     while (activeExchanges() > 0 && !deadline.hasExpired())
         QThread::msleep(10);
     const int unfinished = activeExchanges();
     for (ProxyWorker* w : m_workers)
-        QMetaObject::invokeMethod(w, [w] { w->closeEverything(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w] { w->closeEverything(); }, Qt::BlockingQueuedConnection);
     return unfinished;
 }
 
@@ -259,15 +272,18 @@ bool Proxy::updateSettings(const ProxySettings& settings, QString* error)
     next->maxConnections = m_settings->maxConnections;
     next->maxConnectionsPerClient = m_settings->maxConnectionsPerClient;
     next->maxHeadBufferBytes = m_settings->maxHeadBufferBytes;
-    const bool moved = next->address != m_settings->address || (next->port != m_port.load() && next->port != m_settings->port);
+    const bool moved =
+        next->address != m_settings->address || (next->port != m_port.load() && next->port != m_settings->port);
     m_settings = next;
     for (ProxyWorker* w : m_workers)
-        QMetaObject::invokeMethod(w, [w, next] { w->setSettings(next); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w, next] { w->setSettings(next); }, Qt::BlockingQueuedConnection);
     if (!moved)
         return true;
     const bool wasListening = isListening();
     if (wasListening)
-        QMetaObject::invokeMethod(m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
     m_listening = false;
     m_port = next->port;
     return !wasListening || start(error);
@@ -281,7 +297,8 @@ qint64 Proxy::relayBufferedBytes() const
     return n;
 }
 
-int Proxy::memoryTrims() const {
+int Proxy::memoryTrims() const
+{
     int n = 0;
     for (const ProxyWorker* w : m_workers)
         n += w->memoryTrims();

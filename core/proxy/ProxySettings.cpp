@@ -31,9 +31,8 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
     s.tcpIdleMs = c.timeouts.tcpIdleMs;
     s.listenBacklog = c.proxy.listenBacklog;
     // Every listener of the lab shares the process's descriptors.
-    s.maxConnections = c.proxy.maxConnections > 0
-                           ? c.proxy.maxConnections
-                           : defaultMaxConnections(descriptorLimit(), int(c.listeners.size()));
+    s.maxConnections = c.proxy.maxConnections > 0 ? c.proxy.maxConnections
+                                                  : defaultMaxConnections(descriptorLimit(), int(c.listeners.size()));
     s.maxConnectionsPerClient = c.proxy.maxConnectionsPerClient;
     s.maxHeadBufferBytes = c.proxy.maxHeadBufferBytes;
     return s;

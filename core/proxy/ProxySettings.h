@@ -30,8 +30,8 @@ struct ProxySettings {
     int upstreamIdleMs = 30000;
     int tcpIdleMs = 3'600'000; // a TCP relay with no bytes either way for this long is closed
     // Fixed at construction, like the limits above:
-    int listenBacklog = 0;           // 0 = the system's maximum (net.core.somaxconn)
-    int maxConnections = 0;          // 0 = derived from RLIMIT_NOFILE (see defaultMaxConnections)
+    int listenBacklog = 0; // 0 = the system's maximum (net.core.somaxconn)
+    int maxConnections = 0; // 0 = derived from RLIMIT_NOFILE (see defaultMaxConnections)
     int maxConnectionsPerClient = 0; // 0 = no per-client cap
     qint64 maxHeadBufferBytes = 64 * 1024 * 1024; // unfinished request heads of all connections; 0 = no cap
 

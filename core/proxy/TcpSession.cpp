@@ -81,7 +81,8 @@ TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
     m_client.writable->setEnabled(false);
     connect(m_client.readable, &QSocketNotifier::activated, this, [this] { onReadable(m_client, m_upstream); });
     connect(m_client.writable, &QSocketNotifier::activated, this, [this] { flush(m_client, m_upstream); });
-    QMetaObject::invokeMethod(this, [this] { startAttempt(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { startAttempt(); }, Qt::QueuedConnection);
 }
 
 TcpSession::~TcpSession()
@@ -106,7 +107,8 @@ void TcpSession::startAttempt()
     context.clientAddress = m_peer;
     m_attempt = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
     if (!m_attempt) {
-        giveUp(m_attempts.isEmpty() ? QStringLiteral("no backend available") : m_attempts + QStringLiteral(" → no backend left"));
+        giveUp(m_attempts.isEmpty() ? QStringLiteral("no backend available")
+                                    : m_attempts + QStringLiteral(" → no backend left"));
         return;
     }
     const BackendPtr b = m_attempt.backend();
@@ -185,7 +187,8 @@ void TcpSession::onConnectResult()
     bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
     m_worker->pool().markSuccess(*m_backend);
     m_attempt.succeeded();
-    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": connected");
+    m_attempts +=
+        (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": connected");
     startRelay();
 }
 
@@ -193,7 +196,8 @@ void TcpSession::failAttempt(const QString& reason)
 {
     m_timer->stop();
     closeSide(m_upstream);
-    m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") + reason;
+    m_attempts +=
+        (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") + reason;
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.add(bc.connectFailures);
     bc.countResponse(0);
@@ -203,8 +207,9 @@ void TcpSession::failAttempt(const QString& reason)
     m_attempt.failed(reason);
     const BackendPtr failed = std::exchange(m_backend, nullptr);
     if (m_attemptCount <= m_worker->settings().retries && m_worker->settings().retryOnConnectFailure) {
-        m_worker->events().append(LabEvent::Kind::Failover,
-                                  QStringLiteral("TCP %1: %2: %3, trying another backend").arg(m_peerText, failed->name, reason));
+        m_worker->events().append(
+            LabEvent::Kind::Failover,
+            QStringLiteral("TCP %1: %2: %3, trying another backend").arg(m_peerText, failed->name, reason));
         startAttempt();
         return;
     }
@@ -214,7 +219,8 @@ void TcpSession::failAttempt(const QString& reason)
 void TcpSession::giveUp(const QString& why)
 {
     m_worker->metrics().listener.countResponse(0);
-    m_worker->events().append(LabEvent::Kind::Failover, QStringLiteral("TCP %1 closed without a backend: %2").arg(m_peerText, why));
+    m_worker->events().append(LabEvent::Kind::Failover,
+                              QStringLiteral("TCP %1 closed without a backend: %2").arg(m_peerText, why));
     finish();
 }
 
@@ -347,7 +353,8 @@ void TcpSession::finish()
     if (m_backend) {
         m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
         if (m_connected)
-            m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
+            m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1,
+                                                                                            std::memory_order_relaxed);
     }
     closeSide(m_upstream);
     closeSide(m_client);

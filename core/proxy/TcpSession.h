@@ -40,9 +40,9 @@ private:
         int fd = -1;
         QSocketNotifier* readable = nullptr;
         QSocketNotifier* writable = nullptr;
-        QByteArray pending;     // bytes waiting to be written to this side
+        QByteArray pending; // bytes waiting to be written to this side
         qsizetype pendingPos = 0;
-        bool eof = false;       // it ended its sending side (we read 0)
+        bool eof = false; // it ended its sending side (we read 0)
         bool shutWrite = false; // we ended our sending side towards it
         qsizetype waiting() const { return pending.size() - pendingPos; }
     };
@@ -68,7 +68,7 @@ private:
     AttemptTicket m_attempt; // the connect's outcome, reported once (abandoned if the client leaves first)
     BackendPtr m_backend;
     QVarLengthArray<int, 8> m_tried;
-    QHostAddress m_peer;            // the client; hash algorithms key on it
+    QHostAddress m_peer; // the client; hash algorithms key on it
     QString m_peerText;
     QString m_attempts;
     int m_attemptCount = 0;

@@ -54,7 +54,8 @@ ScriptedBackend::ScriptedBackend(std::function<Reply(const QByteArray&)> answer)
 
 ScriptedBackend::~ScriptedBackend()
 {
-    QMetaObject::invokeMethod(m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
 }

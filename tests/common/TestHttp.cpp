@@ -103,7 +103,7 @@ QByteArray getRequest(const QByteArray& path, const QByteArray& extraHeaders)
 QByteArray postRequest(const QByteArray& path, const QByteArray& body, const QByteArray& extraHeaders)
 {
     return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n" +
-           "Content-Length: " + QByteArray::number(body.size()) + "\r\n" + extraHeaders + "\r\n" + body;
+        "Content-Length: " + QByteArray::number(body.size()) + "\r\n" + extraHeaders + "\r\n" + body;
 }
 
 std::optional<TestResponse> httpGet(quint16 port, const QByteArray& path, const QByteArray& extraHeaders)

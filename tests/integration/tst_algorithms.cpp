@@ -31,7 +31,10 @@ QString letters(const QList<QByteArray>& servedBy)
 {
     QString out;
     for (const QByteArray& s : servedBy)
-        out += s == "backend-8001" ? QLatin1Char('a') : s == "backend-8002" ? QLatin1Char('b') : s == "backend-8003" ? QLatin1Char('c') : QLatin1Char('?');
+        out += s == "backend-8001" ? QLatin1Char('a')
+            : s == "backend-8002"  ? QLatin1Char('b')
+            : s == "backend-8003"  ? QLatin1Char('c')
+                                   : QLatin1Char('?');
     return out;
 }
 } // namespace
@@ -92,7 +95,8 @@ void TestAlgorithms::slowBackendGetsLittle()
     const LoadTotals t = g.totals();
     QCOMPARE(t.socketErrors, 0ULL);
     const double slowShare = double(t.byBackend.value(QStringLiteral("backend-8001"))) / double(t.completed);
-    qInfo("%s: %llu requests, slow backend share %.2f%%", qPrintable(algorithm), (unsigned long long)t.completed, 100 * slowShare);
+    qInfo("%s: %llu requests, slow backend share %.2f%%", qPrintable(algorithm), (unsigned long long)t.completed,
+          100 * slowShare);
     QVERIFY2(slowShare < 0.10, qPrintable(QString::number(slowShare)));
     QVERIFY(t.completed > 500);
 }
@@ -152,7 +156,8 @@ void TestAlgorithms::traceExplainsEachPick()
         std::optional<TraceEntry> e;
         QTRY_VERIFY((e = r.lab.httpProxy()->trace().findToken(QStringLiteral("why-1"))).has_value());
         QVERIFY2(e->why.endsWith(QStringLiteral("→ ") + QString::fromUtf8(resp->head.header("X-Served-By"))) ||
-                     e->why.contains(QStringLiteral("→ ") + QString::fromUtf8(resp->head.header("X-Served-By")) + QLatin1Char(' ')),
+                     e->why.contains(QStringLiteral("→ ") + QString::fromUtf8(resp->head.header("X-Served-By")) +
+                                     QLatin1Char(' ')),
                  qPrintable(algorithm + QStringLiteral(": ") + e->why));
     }
 }

@@ -38,39 +38,74 @@ void TestCli::refusedWithAPreciseError_data()
 {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QString>("expectedInError");
-    const QString dup = write(QStringLiteral("dup.json"), "{\"listeners\": [{\"port\": 0}],\n \"backends\": [{\"port\": 22001,\n  \"port\": 22002}]}");
+    const QString dup =
+        write(QStringLiteral("dup.json"),
+              "{\"listeners\": [{\"port\": 0}],\n \"backends\": [{\"port\": 22001,\n  \"port\": 22002}]}");
     const QString empty = write(QStringLiteral("empty.json"), R"({"listeners": [{"port": 0}], "backends": []})");
-    const QString host = write(QStringLiteral("host.json"), R"({"listeners": [{"port": 0}], "backends": [{"host": "not a host", "port": 22001}]})");
-    QTest::newRow("backend with a blank host") << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral(" :22001")})
-                                               << "--backend ' :22001': the host must be an IP address or a host name";
-    QTest::newRow("backend host with spaces") << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral("not a host:22001")})
-                                              << "--backend 'not a host:22001': the host must be an IP address or a host name";
-    QTest::newRow("config host with spaces") << args({QStringLiteral("serve"), QStringLiteral("--config"), host})
-                                             << host + QStringLiteral(": backends[0].host: must be an IP address or a host name");
+    const QString host = write(QStringLiteral("host.json"),
+                               R"({"listeners": [{"port": 0}], "backends": [{"host": "not a host", "port": 22001}]})");
+    QTest::newRow("backend with a blank host")
+        << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral(" :22001")})
+        << "--backend ' :22001': the host must be an IP address or a host name";
+    QTest::newRow("backend host with spaces")
+        << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral("not a host:22001")})
+        << "--backend 'not a host:22001': the host must be an IP address or a host name";
+    QTest::newRow("config host with spaces")
+        << args({QStringLiteral("serve"), QStringLiteral("--config"), host})
+        << host + QStringLiteral(": backends[0].host: must be an IP address or a host name");
     QTest::newRow("duplicate key") << args({QStringLiteral("serve"), QStringLiteral("--config"), dup})
-                                   << dup + QStringLiteral(": backends[0].port: appears twice in one object (lines 2 and 3)");
+                                   << dup +
+            QStringLiteral(": backends[0].port: appears twice in one object (lines 2 and 3)");
     QTest::newRow("empty backends") << args({QStringLiteral("serve"), QStringLiteral("--config"), empty})
                                     << empty + QStringLiteral(": backends: none; serving needs at least one backend");
-    QTest::newRow("error rate nan") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"), QStringLiteral("--error-rate"), QStringLiteral("nan")})
+    QTest::newRow("error rate nan") << args({QStringLiteral("backend"), QStringLiteral("--port"),
+                                             QStringLiteral("22001"), QStringLiteral("--error-rate"),
+                                             QStringLiteral("nan")})
                                     << "--error-rate must be a number from 0 to 100 (got 'nan')";
-    QTest::newRow("error rate inf") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"), QStringLiteral("--error-rate"), QStringLiteral("inf")})
+    QTest::newRow("error rate inf") << args({QStringLiteral("backend"), QStringLiteral("--port"),
+                                             QStringLiteral("22001"), QStringLiteral("--error-rate"),
+                                             QStringLiteral("inf")})
                                     << "--error-rate must be a number from 0 to 100 (got 'inf')";
-    QTest::newRow("error rate -inf") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"), QStringLiteral("--error-rate"), QStringLiteral("-inf")})
+    QTest::newRow("error rate -inf") << args({QStringLiteral("backend"), QStringLiteral("--port"),
+                                              QStringLiteral("22001"), QStringLiteral("--error-rate"),
+                                              QStringLiteral("-inf")})
                                      << "--error-rate must be a number from 0 to 100";
     // Every other number on the command line is an integer flag: nan and inf are refused like any word.
-    QTest::newRow("port nan") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("nan")}) << "--port must be an integer from 1 to 65535 (got 'nan')";
-    QTest::newRow("latency inf") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"), QStringLiteral("--latency-ms"), QStringLiteral("inf")}) << "--latency-ms must be an integer";
-    QTest::newRow("jitter nan") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"), QStringLiteral("--jitter-ms"), QStringLiteral("nan")}) << "--jitter-ms must be an integer";
-    QTest::newRow("workers nan") << args({QStringLiteral("serve"), QStringLiteral("--workers"), QStringLiteral("nan")}) << "--workers must be an integer from 1 to 256 (got 'nan')";
-    QTest::newRow("retries inf") << args({QStringLiteral("serve"), QStringLiteral("--retries"), QStringLiteral("inf")}) << "--retries must be an integer";
-    QTest::newRow("health interval nan") << args({QStringLiteral("serve"), QStringLiteral("--health-interval-ms"), QStringLiteral("nan")}) << "--health-interval-ms must be an integer";
-    QTest::newRow("health timeout inf") << args({QStringLiteral("serve"), QStringLiteral("--health-timeout-ms"), QStringLiteral("inf")}) << "--health-timeout-ms must be an integer";
-    QTest::newRow("health rise nan") << args({QStringLiteral("serve"), QStringLiteral("--health-rise"), QStringLiteral("nan")}) << "--health-rise must be an integer";
-    QTest::newRow("health fall inf") << args({QStringLiteral("serve"), QStringLiteral("--health-fall"), QStringLiteral("inf")}) << "--health-fall must be an integer";
-    QTest::newRow("slow start nan") << args({QStringLiteral("serve"), QStringLiteral("--slow-start-ms"), QStringLiteral("nan")}) << "--slow-start-ms must be an integer";
-    QTest::newRow("listen port nan") << args({QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:nan")}) << "--listen expects IP:PORT";
-    QTest::newRow("backend port inf") << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral("127.0.0.1:inf")}) << "with a port from 1 to 65535";
-    QTest::newRow("backend weight nan") << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral("127.0.0.1:22001,weight=nan")})
+    QTest::newRow("port nan") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("nan")})
+                              << "--port must be an integer from 1 to 65535 (got 'nan')";
+    QTest::newRow("latency inf") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"),
+                                          QStringLiteral("--latency-ms"), QStringLiteral("inf")})
+                                 << "--latency-ms must be an integer";
+    QTest::newRow("jitter nan") << args({QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"),
+                                         QStringLiteral("--jitter-ms"), QStringLiteral("nan")})
+                                << "--jitter-ms must be an integer";
+    QTest::newRow("workers nan") << args({QStringLiteral("serve"), QStringLiteral("--workers"), QStringLiteral("nan")})
+                                 << "--workers must be an integer from 1 to 256 (got 'nan')";
+    QTest::newRow("retries inf") << args({QStringLiteral("serve"), QStringLiteral("--retries"), QStringLiteral("inf")})
+                                 << "--retries must be an integer";
+    QTest::newRow("health interval nan") << args({QStringLiteral("serve"), QStringLiteral("--health-interval-ms"),
+                                                  QStringLiteral("nan")})
+                                         << "--health-interval-ms must be an integer";
+    QTest::newRow("health timeout inf") << args({QStringLiteral("serve"), QStringLiteral("--health-timeout-ms"),
+                                                 QStringLiteral("inf")})
+                                        << "--health-timeout-ms must be an integer";
+    QTest::newRow("health rise nan") << args({QStringLiteral("serve"), QStringLiteral("--health-rise"),
+                                              QStringLiteral("nan")})
+                                     << "--health-rise must be an integer";
+    QTest::newRow("health fall inf") << args({QStringLiteral("serve"), QStringLiteral("--health-fall"),
+                                              QStringLiteral("inf")})
+                                     << "--health-fall must be an integer";
+    QTest::newRow("slow start nan") << args({QStringLiteral("serve"), QStringLiteral("--slow-start-ms"),
+                                             QStringLiteral("nan")})
+                                    << "--slow-start-ms must be an integer";
+    QTest::newRow("listen port nan") << args({QStringLiteral("serve"), QStringLiteral("--listen"),
+                                              QStringLiteral("127.0.0.1:nan")})
+                                     << "--listen expects IP:PORT";
+    QTest::newRow("backend port inf") << args({QStringLiteral("serve"), QStringLiteral("--backend"),
+                                               QStringLiteral("127.0.0.1:inf")})
+                                      << "with a port from 1 to 65535";
+    QTest::newRow("backend weight nan") << args({QStringLiteral("serve"), QStringLiteral("--backend"),
+                                                 QStringLiteral("127.0.0.1:22001,weight=nan")})
                                         << "weight must be an integer from 1 to 1000";
 }
 

@@ -72,7 +72,8 @@ void TestFakeBackend::getAnswersWithItsIdentity()
     QCOMPARE(j.value(QStringLiteral("server_id")).toString(), QStringLiteral("alpha"));
     QCOMPARE(j.value(QStringLiteral("method")).toString(), QStringLiteral("GET"));
     QCOMPARE(j.value(QStringLiteral("path")).toString(), QStringLiteral("/x/y"));
-    QCOMPARE(j.value(QStringLiteral("headers")).toObject().value(QStringLiteral("x-custom")).toString(), QStringLiteral("hello"));
+    QCOMPARE(j.value(QStringLiteral("headers")).toObject().value(QStringLiteral("x-custom")).toString(),
+             QStringLiteral("hello"));
     QVERIFY(!j.contains(QStringLiteral("your_data")));
 }
 

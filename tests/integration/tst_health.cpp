@@ -137,8 +137,10 @@ void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
     QVERIFY(seen.contains("backend-8002"));
     // The timeline has the ticks and both transitions.
     const auto marks = r.lab.poolBackend(1)->marksSince(0);
-    QVERIFY(std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Down; }));
-    QVERIFY(std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Up; }));
+    QVERIFY(
+        std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Down; }));
+    QVERIFY(
+        std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Up; }));
 }
 
 void TestHealth::healthOverrideTakesItOutOfRotation()
@@ -170,8 +172,10 @@ void TestHealth::expectedBodyAndStatus()
     RunningLab r(c);
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 1).up && !statusOf(r, 2).up, 3000);
     QVERIFY(statusOf(r, 0).up);
-    QVERIFY2(statusOf(r, 1).lastDetail.contains(QStringLiteral("body lacks \"up-and-running\"")), qPrintable(statusOf(r, 1).lastDetail));
-    QVERIFY2(statusOf(r, 2).lastDetail.contains(QStringLiteral("expected 500-599")), qPrintable(statusOf(r, 2).lastDetail));
+    QVERIFY2(statusOf(r, 1).lastDetail.contains(QStringLiteral("body lacks \"up-and-running\"")),
+             qPrintable(statusOf(r, 1).lastDetail));
+    QVERIFY2(statusOf(r, 2).lastDetail.contains(QStringLiteral("expected 500-599")),
+             qPrintable(statusOf(r, 2).lastDetail));
 }
 
 void TestHealth::tcpProbeNeedsOnlyAConnect()
@@ -197,7 +201,9 @@ void TestHealth::tcpProbeNeedsOnlyAConnect()
     QVERIFY(lab.healthChecker()->status(QStringLiteral("silent"))->up);
     QVERIFY(lab.healthChecker()->status(QStringLiteral("silent"))->lastDetail.startsWith(QStringLiteral("connected")));
     QTRY_VERIFY_WITH_TIMEOUT(!lab.healthChecker()->status(QStringLiteral("silent-http"))->up, 3000);
-    QVERIFY(lab.healthChecker()->status(QStringLiteral("silent-http"))->lastDetail.contains(QStringLiteral("no answer within 300 ms")));
+    QVERIFY(lab.healthChecker()
+                ->status(QStringLiteral("silent-http"))
+                ->lastDetail.contains(QStringLiteral("no answer within 300 ms")));
 }
 
 void TestHealth::hangingBackendFailsByTimeout()
@@ -232,7 +238,7 @@ void TestHealth::perBackendSettingsApplyLive()
 void TestHealth::outlierEjectionRespectsMaxShare()
 {
     LabConfig c = fastLab();
-    c.health.enabled = false;       // only the passive verdict here
+    c.health.enabled = false; // only the passive verdict here
     c.breaker.enabled = false;
     c.outlier.consecutiveFailures = 3;
     c.outlier.baseEjectionMs = 600;
@@ -269,7 +275,8 @@ void TestHealth::circuitOpensAndRecoversThroughHalfOpen()
     r.lab.setFaults(0, broken);
     for (int i = 0; i < 40; ++i)
         QCOMPARE(httpGet(r.port(), "/")->status(), 200);
-    QTRY_VERIFY(r.eventContains(QStringLiteral("backend-8001 circuit OPEN for 0.5 s: 10 of the last 10 requests failed (last: 500)")));
+    QTRY_VERIFY(r.eventContains(
+        QStringLiteral("backend-8001 circuit OPEN for 0.5 s: 10 of the last 10 requests failed (last: 500)")));
     QCOMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Open);
     const quint64 answered = r.lab.embeddedBackend(0)->counters().requests.load();
     for (int i = 0; i < 10; ++i)
@@ -344,8 +351,7 @@ void TestHealth::halfOpenTrialRefusedMidExchangeFreesItsSlot()
     // The trial's body stalls: the proxy answers 408 itself, with no verdict on the backend.
     TestHttpConnection client;
     QVERIFY(client.connectTo(r.port()));
-    const auto refused =
-        client.request("POST /upload HTTP/1.1\r\nHost: lab\r\nContent-Length: 10\r\n\r\nabc", 5000);
+    const auto refused = client.request("POST /upload HTTP/1.1\r\nHost: lab\r\nContent-Length: 10\r\n\r\nabc", 5000);
     QVERIFY(refused);
     QCOMPARE(refused->status(), 408);
     QCOMPARE(servedBy(r.port()), QByteArray("backend-8001")); // before: 503 {"tried":[]}
@@ -414,14 +420,13 @@ void TestHealth::everyBreakerTransitionIsPublished()
 
     QCOMPARE(breakerBands(b), QStringLiteral("ohcoc")); // forgetting trials is no new band: still half-open
     QCOMPARE(healthEvents(*events),
-             QStringList(
-                 {QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: 500)"),
-                  QStringLiteral("a circuit half-open: letting 1 trial requests through"),
-                  QStringLiteral("a circuit still half-open: no trial outcome within 1 s; those trials are "
-                                 "forgotten and new ones may go"),
-                  QStringLiteral("a circuit closed: 1 trial requests succeeded"),
-                  QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: reset)"),
-                  QStringLiteral("a circuit closed: the circuit breaker was switched off")}));
+             QStringList({QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: 500)"),
+                          QStringLiteral("a circuit half-open: letting 1 trial requests through"),
+                          QStringLiteral("a circuit still half-open: no trial outcome within 1 s; those trials are "
+                                         "forgotten and new ones may go"),
+                          QStringLiteral("a circuit closed: 1 trial requests succeeded"),
+                          QStringLiteral("a circuit OPEN for 1 s: 4 of the last 4 requests failed (last: reset)"),
+                          QStringLiteral("a circuit closed: the circuit breaker was switched off")}));
 }
 
 void TestHealth::attemptTicketReportsExactlyOnce()
@@ -491,9 +496,9 @@ void TestHealth::slowStartRampsTheShare()
         return double(hits) / 20'000.0;
     };
     // Round robin over {a, b} gives a half when a is in; slow start admits a with probability f.
-    const double atStart = shareOfA(0);       // f = 0.10 -> ~5%
-    const double halfway = shareOfA(1000);    // f = 0.55 -> ~27.5%
-    const double nearEnd = shareOfA(1900);    // f = 0.955 -> ~48%
+    const double atStart = shareOfA(0); // f = 0.10 -> ~5%
+    const double halfway = shareOfA(1000); // f = 0.55 -> ~27.5%
+    const double nearEnd = shareOfA(1900); // f = 0.955 -> ~48%
     QVERIFY2(qAbs(atStart - 0.05) < 0.02, qPrintable(QString::number(atStart)));
     QVERIFY2(qAbs(halfway - 0.275) < 0.03, qPrintable(QString::number(halfway)));
     QVERIFY2(qAbs(nearEnd - 0.48) < 0.03, qPrintable(QString::number(nearEnd)));
@@ -526,7 +531,9 @@ void TestHealth::reEjectionBeforeHousekeepingKeepsBothOnTheTimeline()
     const BackendPtr aPtr = pool.byName(QStringLiteral("a"));
     Backend& ba = *aPtr;
     // Outcomes reach the pool only through attempt tickets; the breaker is off, so no trial is involved.
-    const auto fail = [&] { AttemptTicket(&pool, aPtr, {}).failed(QStringLiteral("connection refused")); };
+    const auto fail = [&] {
+        AttemptTicket(&pool, aPtr, {}).failed(QStringLiteral("connection refused"));
+    };
     fail();
     fail();
     QVERIFY(ba.ejected(steadyNowMs()));

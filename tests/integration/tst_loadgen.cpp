@@ -151,7 +151,11 @@ void TestLoadGen::rateModeHoldsTheRate()
 void TestLoadGen::stopEndsAtOnce()
 {
     RunningLab r;
-    r.lab.setFaults(0, [] { FaultProfile f; f.hang = true; return f; }()); // some requests never end
+    r.lab.setFaults(0, [] {
+        FaultProfile f;
+        f.hang = true;
+        return f;
+    }()); // some requests never end
     LoadGenerator g;
     LoadSpec s = specFor(r);
     s.concurrency = 6;
@@ -323,7 +327,11 @@ void TestLoadGen::labAddsAndRemovesBackendsLive()
 void TestLoadGen::labSwitchesProxyOptionsLive()
 {
     RunningLab r;
-    r.lab.setFaults(0, [] { FaultProfile f; f.latencyMs = 400; return f; }());
+    r.lab.setFaults(0, [] {
+        FaultProfile f;
+        f.latencyMs = 400;
+        return f;
+    }());
     TimeoutsConfig t = r.lab.config().timeouts;
     t.upstreamResponseMs = 100;
     RetryConfig retry = r.lab.config().retry;

@@ -41,7 +41,10 @@ public:
         }
         init(configs, settings);
     }
-    ProxyFixture(const QList<BackendConfig>& configs, ProxySettings settings = testSettings()) { init(configs, settings); }
+    ProxyFixture(const QList<BackendConfig>& configs, ProxySettings settings = testSettings())
+    {
+        init(configs, settings);
+    }
 
     void init(const QList<BackendConfig>& configs, ProxySettings settings)
     {
@@ -122,9 +125,10 @@ void TestProxy::forwardingHeaders()
     ProxyFixture f(1);
     TestHttpConnection c;
     QVERIFY(c.connectTo(f.port()));
-    const auto r = c.request("GET /h HTTP/1.1\r\nHost: example.test\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\n"
-                             "Keep-Alive: timeout=5\r\nProxy-Authorization: x\r\nTE: trailers\r\nX-Forwarded-For: 10.1.1.1\r\n"
-                             "Upgrade: websocket\r\nX-Keep: yes\r\n\r\n");
+    const auto r =
+        c.request("GET /h HTTP/1.1\r\nHost: example.test\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\n"
+                  "Keep-Alive: timeout=5\r\nProxy-Authorization: x\r\nTE: trailers\r\nX-Forwarded-For: 10.1.1.1\r\n"
+                  "Upgrade: websocket\r\nX-Keep: yes\r\n\r\n");
     QVERIFY(r);
     const QJsonObject h = r->json().value(QStringLiteral("headers")).toObject();
     QCOMPARE(h.value(QStringLiteral("host")).toString(), QStringLiteral("example.test"));
@@ -164,13 +168,16 @@ void TestProxy::chunkedRequestBody()
     QVERIFY(r);
     QCOMPARE(r->status(), 200);
     QCOMPARE(r->json().value(QStringLiteral("your_data")).toString(), QStringLiteral("Wikipedia in\r\n\r\nchunks."));
-    QVERIFY(r->json().value(QStringLiteral("headers")).toObject().value(QStringLiteral("transfer-encoding")).toString() == QStringLiteral("chunked"));
+    QVERIFY(
+        r->json().value(QStringLiteral("headers")).toObject().value(QStringLiteral("transfer-encoding")).toString() ==
+        QStringLiteral("chunked"));
 }
 
 void TestProxy::chunkedAndUntilCloseResponses()
 {
     ScriptedBackend chunked([](const QByteArray&) {
-        return ScriptedBackend::Reply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"};
+        return ScriptedBackend::Reply{
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"};
     });
     ScriptedBackend closing([](const QByteArray&) {
         return ScriptedBackend::Reply{"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", true};
@@ -284,7 +291,8 @@ void TestProxy::garbageFromBackendGives502()
 void TestProxy::unaskedUpgradeGives502()
 {
     ScriptedBackend switcher([](const QByteArray&) {
-        return ScriptedBackend::Reply{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nraw"};
+        return ScriptedBackend::Reply{
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nraw"};
     });
     ProxyFixture f({{QStringLiteral("switcher"), QStringLiteral("127.0.0.1"), switcher.port(), 1, false, {}, {}}});
     const auto r = httpGet(f.port(), "/", "Upgrade: websocket\r\nConnection: upgrade\r\n");
@@ -369,14 +377,22 @@ void TestProxy::malformedRequestsNeverReachBackend_data()
 {
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
-    QTest::newRow("CL+TE") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") << 400;
-    QTest::newRow("two CL") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab") << 400;
-    QTest::newRow("same CL twice") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab") << 400;
+    QTest::newRow("CL+TE")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("two CL") << QByteArray(
+                                   "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+                            << 400;
+    QTest::newRow("same CL twice")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab") << 400;
     QTest::newRow("CL list") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2, 2\r\n\r\nab") << 400;
     QTest::newRow("CL plus sign") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +2\r\n\r\nab") << 400;
-    QTest::newRow("bad chunk size") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n") << 400;
+    QTest::newRow("bad chunk size") << QByteArray(
+                                           "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n")
+                                    << 400;
     QTest::newRow("TE gzip only") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n") << 400;
-    QTest::newRow("TE chunked twice") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n") << 400;
+    QTest::newRow("TE chunked twice")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n") << 400;
     QTest::newRow("missing Host") << QByteArray("GET / HTTP/1.1\r\n\r\n") << 400;
     QTest::newRow("two Hosts") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") << 400;
     QTest::newRow("bad header name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nBad[Name]: x\r\n\r\n") << 400;
@@ -441,7 +457,8 @@ void TestProxy::http10KeepAliveRules()
     QVERIFY(ka.connectTo(f.port()));
     r = ka.request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     QCOMPARE(r->head.header("Connection"), QByteArray("keep-alive"));
-    QCOMPARE(ka.request("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")->head.header("Connection"), QByteArray("close"));
+    QCOMPARE(ka.request("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")->head.header("Connection"),
+             QByteArray("close"));
     QVERIFY(ka.waitForClose());
 }
 

@@ -31,21 +31,24 @@ using namespace lab::test;
 
 namespace {
 
-ProxySettings testSettings() {
+ProxySettings testSettings()
+{
     ProxySettings s;
     s.port = 0;
     s.workers = 2;
     return s;
 }
 
-BackendConfig backendAt(const QString& name, quint16 port) {
+BackendConfig backendAt(const QString& name, quint16 port)
+{
     return BackendConfig{name, QStringLiteral("127.0.0.1"), port, 1, false, {}, {}};
 }
 
 struct RunningProxy {
     RunningProxy(const QList<BackendConfig>& backends, const ProxySettings& settings = testSettings())
         : pool(std::make_shared<BackendPool>(backends, QStringLiteral("round-robin")))
-        , proxy(std::make_unique<Proxy>(settings, pool)) {
+        , proxy(std::make_unique<Proxy>(settings, pool))
+    {
         QString error;
         ok = proxy->start(&error);
         if (!ok)
@@ -61,7 +64,8 @@ struct RunningProxy {
 // small from the first byte: the proxy's writes to it then back up the way they do for a slow reader.
 class SmallWindowClient final {
 public:
-    explicit SmallWindowClient(quint16 port, int receiveBufferBytes) {
+    explicit SmallWindowClient(quint16 port, int receiveBufferBytes)
+    {
         m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         ::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &receiveBufferBytes, sizeof receiveBufferBytes);
         sockaddr_in a{};
@@ -74,12 +78,14 @@ public:
     Q_DISABLE_COPY_MOVE(SmallWindowClient)
 
     bool connected() const { return m_connected; }
-    bool send(QByteArrayView bytes) {
+    bool send(QByteArrayView bytes)
+    {
         return ::send(m_fd, bytes.data(), size_t(bytes.size()), MSG_NOSIGNAL) == bytes.size();
     }
     // Reads at most stepBytes per call until the peer closes (or resets, or timeoutMs passes): a reader
     // that drains in small bounded steps, so the sender always finds the window nearly shut.
-    QByteArray readUntilClose(int stepBytes, int timeoutMs) {
+    QByteArray readUntilClose(int stepBytes, int timeoutMs)
+    {
         QByteArray all;
         QByteArray step(stepBytes, Qt::Uninitialized);
         QElapsedTimer t;
@@ -103,12 +109,14 @@ private:
 
 // Parses one complete response out of raw bytes; the body is empty unless the message is complete.
 struct ParsedResponse final : http::HttpParserHandler {
-    explicit ParsedResponse(const QByteArray& raw) {
+    explicit ParsedResponse(const QByteArray& raw)
+    {
         http::HttpParser parser(http::HttpParser::Kind::Response, this);
         if (parser.feed(raw) == raw.size())
             parser.finish();
     }
-    bool onHead(http::HttpHead& h) override {
+    bool onHead(http::HttpHead& h) override
+    {
         head = h;
         return true;
     }
@@ -121,7 +129,8 @@ struct ParsedResponse final : http::HttpParserHandler {
 
 // The accept-queue size the kernel gave a listening TCP socket on `port` (what `ss -ltn` shows as
 // Send-Q), read with NETLINK_SOCK_DIAG; -1 when no such listener was found.
-int listenBacklogOf(quint16 port) {
+int listenBacklogOf(quint16 port)
+{
     const int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0)
         return -1;
@@ -138,8 +147,7 @@ int listenBacklogOf(quint16 port) {
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
     int found = -1;
-    if (::sendto(fd, &msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) ==
-        sizeof msg) {
+    if (::sendto(fd, &msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) == sizeof msg) {
         alignas(nlmsghdr) char buffer[32768];
         for (bool done = false; !done;) {
             pollfd p{fd, POLLIN, 0};
@@ -148,8 +156,7 @@ int listenBacklogOf(quint16 port) {
             int length = int(::recv(fd, buffer, sizeof buffer, 0));
             if (length <= 0)
                 break;
-            for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, length);
-                 h = NLMSG_NEXT(h, length)) {
+            for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, length); h = NLMSG_NEXT(h, length)) {
                 if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
                     done = true;
                     break;
@@ -164,7 +171,8 @@ int listenBacklogOf(quint16 port) {
     return found;
 }
 
-int eventsContaining(const EventLog& log, const QString& text) {
+int eventsContaining(const EventLog& log, const QString& text)
+{
     int n = 0;
     for (const LabEvent& e : log.since(0))
         n += e.text.contains(text) ? 1 : 0;
@@ -172,7 +180,8 @@ int eventsContaining(const EventLog& log, const QString& text) {
 }
 
 // A connection the proxy closed without an answer (refused at a cap): EOF or reset, no bytes.
-bool closedWithoutAnswer(QTcpSocket& s, int timeoutMs = 5000) {
+bool closedWithoutAnswer(QTcpSocket& s, int timeoutMs = 5000)
+{
     QElapsedTimer t;
     t.start();
     while (s.state() == QAbstractSocket::ConnectedState && t.elapsed() < timeoutMs)
@@ -180,7 +189,8 @@ bool closedWithoutAnswer(QTcpSocket& s, int timeoutMs = 5000) {
     return s.state() != QAbstractSocket::ConnectedState && s.readAll().isEmpty();
 }
 
-qint64 residentBytes() {
+qint64 residentBytes()
+{
     QFile f(QStringLiteral("/proc/self/statm"));
     if (!f.open(QIODevice::ReadOnly))
         return 0;
@@ -190,7 +200,8 @@ qint64 residentBytes() {
 
 // Lowers the soft descriptor limit for one scope and puts it back.
 struct DescriptorLimit {
-    explicit DescriptorLimit(rlim_t soft) {
+    explicit DescriptorLimit(rlim_t soft)
+    {
         ::getrlimit(RLIMIT_NOFILE, &saved);
         rlimit r = saved;
         r.rlim_cur = soft;
@@ -222,7 +233,8 @@ private Q_SLOTS:
     void memoryGoesBackAfterABurst();
 };
 
-void TestProxyLimits::slowClientGetsEveryByteOfAClosingBackend_data() {
+void TestProxyLimits::slowClientGetsEveryByteOfAClosingBackend_data()
+{
     QTest::addColumn<QByteArray>("responseHead");
     QTest::addColumn<QByteArray>("clientVersion");
     QTest::newRow("HTTP/1.1 Connection: close")
@@ -230,29 +242,25 @@ void TestProxyLimits::slowClientGetsEveryByteOfAClosingBackend_data() {
         << QByteArray("HTTP/1.1");
     QTest::newRow("HTTP/1.0 with length")
         << QByteArray("HTTP/1.0 200 OK\r\nContent-Length: 3000000\r\n\r\n") << QByteArray("HTTP/1.1");
-    QTest::newRow("until close, re-chunked")
-        << QByteArray("HTTP/1.0 200 OK\r\n\r\n") << QByteArray("HTTP/1.1");
-    QTest::newRow("until close to HTTP/1.0")
-        << QByteArray("HTTP/1.0 200 OK\r\n\r\n") << QByteArray("HTTP/1.0");
+    QTest::newRow("until close, re-chunked") << QByteArray("HTTP/1.0 200 OK\r\n\r\n") << QByteArray("HTTP/1.1");
+    QTest::newRow("until close to HTTP/1.0") << QByteArray("HTTP/1.0 200 OK\r\n\r\n") << QByteArray("HTTP/1.0");
 }
 
-void TestProxyLimits::slowClientGetsEveryByteOfAClosingBackend() {
+void TestProxyLimits::slowClientGetsEveryByteOfAClosingBackend()
+{
     // The backend sends 3 MB and closes at once; the proxy then still holds more than the client took.
     QFETCH(QByteArray, responseHead);
     QFETCH(QByteArray, clientVersion);
     QByteArray body(3'000'000, Qt::Uninitialized);
     for (qsizetype i = 0; i < body.size(); ++i)
         body[i] = char('a' + (i * 7 + i / 4096) % 26);
-    ScriptedBackend backend([&](const QByteArray&) {
-        return ScriptedBackend::Reply{responseHead + body, true};
-    });
+    ScriptedBackend backend([&](const QByteArray&) { return ScriptedBackend::Reply{responseHead + body, true}; });
     RunningProxy p({backendAt(QStringLiteral("big"), backend.port())});
     QVERIFY(p.ok);
 
     SmallWindowClient client(p.port(), 2048);
     QVERIFY(client.connected());
-    QVERIFY(
-        client.send(QByteArray("GET /big " + clientVersion + "\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    QVERIFY(client.send(QByteArray("GET /big " + clientVersion + "\r\nHost: x\r\nConnection: close\r\n\r\n")));
     const ParsedResponse r(client.readUntilClose(1024, 30000));
     QCOMPARE(r.head.statusCode, 200);
     QVERIFY(r.complete);
@@ -260,7 +268,8 @@ void TestProxyLimits::slowClientGetsEveryByteOfAClosingBackend() {
     QVERIFY(r.body == body);
 }
 
-void TestProxyLimits::slowUploadIsNotTimedOutWhileBytesFlow() {
+void TestProxyLimits::slowUploadIsNotTimedOutWhileBytesFlow()
+{
     // 300 ms response timeout, an upload paced over about a second: it is alive the whole time.
     ProxySettings s = testSettings();
     s.timeouts.upstreamResponseMs = 300;
@@ -274,8 +283,8 @@ void TestProxyLimits::slowUploadIsNotTimedOutWhileBytesFlow() {
     QTcpSocket client;
     client.connectToHost(QHostAddress::LocalHost, p.port());
     QVERIFY(client.waitForConnected(5000));
-    client.write("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                 QByteArray::number(kSteps * kStepBytes) + "\r\n\r\n");
+    client.write("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + QByteArray::number(kSteps * kStepBytes) +
+                 "\r\n\r\n");
     int sent = 0;
     QTimer pace;
     QObject::connect(&pace, &QTimer::timeout, &client, [&] {
@@ -286,13 +295,13 @@ void TestProxyLimits::slowUploadIsNotTimedOutWhileBytesFlow() {
     pace.start(100);
     QByteArray answer;
     QObject::connect(&client, &QTcpSocket::readyRead, &client, [&] { answer += client.readAll(); });
-    QTRY_VERIFY_WITH_TIMEOUT(answer.contains("\r\n\r\n") || client.state() != QAbstractSocket::ConnectedState,
-                             10000);
+    QTRY_VERIFY_WITH_TIMEOUT(answer.contains("\r\n\r\n") || client.state() != QAbstractSocket::ConnectedState, 10000);
     QCOMPARE(sent, kSteps); // the answer came after the last byte, not in the middle of the upload
     QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.left(200).constData());
 }
 
-void TestProxyLimits::stalledUploadStillGives408() {
+void TestProxyLimits::stalledUploadStillGives408()
+{
     ProxySettings s = testSettings();
     s.timeouts.upstreamResponseMs = 300;
     FakeBackend backend(QStringLiteral("a"), QHostAddress::LocalHost, 0);
@@ -310,14 +319,16 @@ void TestProxyLimits::stalledUploadStillGives408() {
     QVERIFY(t.elapsed() < 3000);
 }
 
-void TestProxyLimits::listenBacklogIsTheSystemMaximum_data() {
+void TestProxyLimits::listenBacklogIsTheSystemMaximum_data()
+{
     QTest::addColumn<int>("configured");
     QTest::addColumn<int>("expected");
     QTest::newRow("default: net.core.somaxconn") << 0 << systemListenBacklogMax();
     QTest::newRow("configured") << 77 << 77;
 }
 
-void TestProxyLimits::listenBacklogIsTheSystemMaximum() {
+void TestProxyLimits::listenBacklogIsTheSystemMaximum()
+{
     // Qt's default of 50 left a fifth of a 3000-connect burst waiting a second for a SYN retransmit.
     QFETCH(int, configured);
     QFETCH(int, expected);
@@ -329,13 +340,15 @@ void TestProxyLimits::listenBacklogIsTheSystemMaximum() {
     QCOMPARE(listenBacklogOf(p.port()), expected);
 }
 
-void TestProxyLimits::connectionCapClosesTheNextConnectionAtOnce_data() {
+void TestProxyLimits::connectionCapClosesTheNextConnectionAtOnce_data()
+{
     QTest::addColumn<ListenerKind>("kind");
     QTest::newRow("http") << ListenerKind::Http;
     QTest::newRow("tcp relay") << ListenerKind::Tcp;
 }
 
-void TestProxyLimits::connectionCapClosesTheNextConnectionAtOnce() {
+void TestProxyLimits::connectionCapClosesTheNextConnectionAtOnce()
+{
     QFETCH(ListenerKind, kind);
     FakeBackend backend(QStringLiteral("a"), QHostAddress::LocalHost, 0);
     QVERIFY(backend.start());
@@ -369,7 +382,8 @@ void TestProxyLimits::connectionCapClosesTheNextConnectionAtOnce() {
     QCOMPARE(r->status(), 200);
 }
 
-void TestProxyLimits::perClientCapLeavesOtherClientsAlone() {
+void TestProxyLimits::perClientCapLeavesOtherClientsAlone()
+{
     FakeBackend backend(QStringLiteral("a"), QHostAddress::LocalHost, 0);
     QVERIFY(backend.start());
     ProxySettings s = testSettings();
@@ -392,12 +406,12 @@ void TestProxyLimits::perClientCapLeavesOtherClientsAlone() {
     other.connectToHost(QHostAddress::LocalHost, p.port());
     QVERIFY(other.waitForConnected(5000));
     other.write(getRequest("/other"));
-    QTRY_VERIFY_WITH_TIMEOUT(other.bytesAvailable() > 0 || other.state() != QAbstractSocket::ConnectedState,
-                             5000);
+    QTRY_VERIFY_WITH_TIMEOUT(other.bytesAvailable() > 0 || other.state() != QAbstractSocket::ConnectedState, 5000);
     QVERIFY(other.readAll().startsWith("HTTP/1.1 200"));
 }
 
-void TestProxyLimits::headBytesCapAnswersTheNewest503() {
+void TestProxyLimits::headBytesCapAnswersTheNewest503()
+{
     FakeBackend backend(QStringLiteral("a"), QHostAddress::LocalHost, 0);
     QVERIFY(backend.start());
     ProxySettings s = testSettings();
@@ -428,7 +442,8 @@ void TestProxyLimits::headBytesCapAnswersTheNewest503() {
     QCOMPARE(p.proxy->gate().headBytes(), 0);
 }
 
-void TestProxyLimits::probesKeepWorkingAtTheConnectionCap() {
+void TestProxyLimits::probesKeepWorkingAtTheConnectionCap()
+{
     LabConfig config = freePortLab();
     config.proxy.maxConnections = 4;
     config.health.intervalMs = 50;
@@ -450,15 +465,15 @@ void TestProxyLimits::probesKeepWorkingAtTheConnectionCap() {
     const quint64 probesBefore = lab.lab.healthChecker()->status(name)->probes;
     QTRY_VERIFY(lab.lab.healthChecker()->status(name)->probes >= probesBefore + 3);
     for (const auto& status : lab.lab.healthChecker()->status())
-        QVERIFY2(status.up && status.lastPassed,
-                 qPrintable(status.name + QStringLiteral(": ") + status.lastDetail));
+        QVERIFY2(status.up && status.lastPassed, qPrintable(status.name + QStringLiteral(": ") + status.lastDetail));
     const auto r = open.back()->request(getRequest("/still-served"));
     QVERIFY(r);
     QCOMPARE(r->status(), 200);
     QCOMPARE(proxy->snapshot().listener.refusedConnections, quint64(1));
 }
 
-void TestProxyLimits::defaultCapsKeepADescriptorReserve() {
+void TestProxyLimits::defaultCapsKeepADescriptorReserve()
+{
     // Two descriptors per connection (client, backend) and a reserve for probes, the keep-alive pool
     // and the embedded backends: the cap comes before the descriptor limit.
     QCOMPARE(descriptorReserve(1024), 128);
@@ -472,7 +487,8 @@ void TestProxyLimits::defaultCapsKeepADescriptorReserve() {
     QCOMPARE(proxy.gate().limits().maxConnections, defaultMaxConnections(descriptorLimit(), 1));
 }
 
-void TestProxyLimits::listenerSurvivesRunningOutOfDescriptors() {
+void TestProxyLimits::listenerSurvivesRunningOutOfDescriptors()
+{
     // QTcpServer stops accepting for good after an accept error that is not temporary (EMFILE): a
     // proxy that once ran out of descriptors would never take a connection again.
     FakeBackend backend(QStringLiteral("a"), QHostAddress::LocalHost, 0);
@@ -483,20 +499,19 @@ void TestProxyLimits::listenerSurvivesRunningOutOfDescriptors() {
     {
         const int nextFree = ::dup(0);
         ::close(nextFree);
-        const DescriptorLimit limit(rlim_t(nextFree) +
-                                    1); // room for the client's socket, none for the accept
+        const DescriptorLimit limit(rlim_t(nextFree) + 1); // room for the client's socket, none for the accept
         QVERIFY(limit.ok);
         client.connectToHost(QHostAddress::LocalHost, p.port());
         QVERIFY(client.waitForConnected(5000));
         QTRY_VERIFY(eventsContaining(p.proxy->events(), QStringLiteral("cannot accept connections")) > 0);
     }
     client.write(getRequest("/after-the-shortage"));
-    QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() > 0 || client.state() != QAbstractSocket::ConnectedState,
-                             5000);
+    QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() > 0 || client.state() != QAbstractSocket::ConnectedState, 5000);
     QVERIFY(client.readAll().startsWith("HTTP/1.1 200"));
 }
 
-void TestProxyLimits::memoryGoesBackAfterABurst() {
+void TestProxyLimits::memoryGoesBackAfterABurst()
+{
     // A burst of connections, each holding an unfinished 48 KiB head: the memory the sessions freed
     // goes back to the system once the burst is over, instead of staying at the peak.
     constexpr int kConnections = 400;

@@ -33,8 +33,7 @@ struct ProxyInFront {
     explicit ProxyInFront(quint16 backendPort, ProxySettings settings = strictSettings())
     {
         pool = std::make_shared<BackendPool>(
-            QList<BackendConfig>{
-                {QStringLiteral("rec"), QStringLiteral("127.0.0.1"), backendPort, 1, false, {}, {}}},
+            QList<BackendConfig>{{QStringLiteral("rec"), QStringLiteral("127.0.0.1"), backendPort, 1, false, {}, {}}},
             QStringLiteral("round-robin"));
         proxy = std::make_unique<Proxy>(settings, pool);
         QString error;
@@ -64,8 +63,8 @@ bool isCurrentHttpDate(const QByteArray& value)
         "\\d\\d:\\d\\d:\\d\\d GMT$"));
     if (!format.match(QString::fromLatin1(value)).hasMatch())
         return false;
-    QDateTime t = QLocale::c().toDateTime(QString::fromLatin1(value.chopped(4)),
-                                          QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"));
+    QDateTime t =
+        QLocale::c().toDateTime(QString::fromLatin1(value.chopped(4)), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"));
     t.setTimeSpec(Qt::UTC);
     return t.isValid() && qAbs(t.secsTo(QDateTime::currentDateTimeUtc())) < 60;
 }
@@ -104,95 +103,84 @@ void TestStrictness::request_data()
 {
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
-    QTest::addColumn<QByteArrayList>("forwarded");    // accepted: lines the forwarded head contains
+    QTest::addColumn<QByteArrayList>("forwarded"); // accepted: lines the forwarded head contains
     QTest::addColumn<QByteArrayList>("notForwarded"); // accepted: text the forwarded request lacks
-    QTest::addColumn<QByteArray>("body");             // accepted: the body as the backend decoded it
+    QTest::addColumn<QByteArray>("body"); // accepted: the body as the backend decoded it
     const QByteArrayList none;
 
     // 4: Host is never hop-by-hop
-    QTest::newRow("Connection: Host")
-        << QByteArray("GET /h HTTP/1.1\r\nHost: example.test\r\nConnection: Host\r\n\r\n") << 200
-        << QByteArrayList{"GET /h HTTP/1.1\r\n", "\r\nHost: example.test\r\n"} << QByteArrayList{"Host: \r\n"}
-        << QByteArray();
+    QTest::newRow("Connection: Host") << QByteArray("GET /h HTTP/1.1\r\nHost: example.test\r\nConnection: Host\r\n\r\n")
+                                      << 200 << QByteArrayList{"GET /h HTTP/1.1\r\n", "\r\nHost: example.test\r\n"}
+                                      << QByteArrayList{"Host: \r\n"} << QByteArray();
     // 5: Host and the authority of an absolute-form target
-    for (const char* host : {"a b", "a/b", "a\tb", "a,b", "user@host", "host:http", "host:99999", "[::1",
-                             "[fe80::1%25eth0]", "h\xc3\xa9"})
+    for (const char* host :
+         {"a b", "a/b", "a\tb", "a,b", "user@host", "host:http", "host:99999", "[::1", "[fe80::1%25eth0]", "h\xc3\xa9"})
         QTest::addRow("Host %s", host) << "GET / HTTP/1.1\r\nHost: " + QByteArray(host) + "\r\n\r\n"
                                        << 400 << none << none << QByteArray();
-    QTest::newRow("empty Host") << QByteArray("GET / HTTP/1.1\r\nHost:\r\n\r\n") << 400 << none << none
-                                << QByteArray();
+    QTest::newRow("empty Host") << QByteArray("GET / HTTP/1.1\r\nHost:\r\n\r\n") << 400 << none << none << QByteArray();
     QTest::newRow("absolute-form userinfo")
-        << QByteArray("GET http://user@example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n") << 400 << none
-        << none << QByteArray();
+        << QByteArray("GET http://user@example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n") << 400 << none << none
+        << QByteArray();
     QTest::newRow("absolute-form bad port")
-        << QByteArray("GET http://example.test:x/ HTTP/1.1\r\nHost: example.test\r\n\r\n") << 400 << none
-        << none << QByteArray();
+        << QByteArray("GET http://example.test:x/ HTTP/1.1\r\nHost: example.test\r\n\r\n") << 400 << none << none
+        << QByteArray();
     QTest::newRow("Host with port") << QByteArray("GET / HTTP/1.1\r\nHost: example.test:8080\r\n\r\n") << 200
-                                    << QByteArrayList{"\r\nHost: example.test:8080\r\n"} << none
-                                    << QByteArray();
+                                    << QByteArrayList{"\r\nHost: example.test:8080\r\n"} << none << QByteArray();
     QTest::newRow("Host IPv6") << QByteArray("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n") << 200
                                << QByteArrayList{"\r\nHost: [::1]:80\r\n"} << none << QByteArray();
-    QTest::newRow("absolute-form")
-        << QByteArray("GET http://example.test:81/p?q=1 HTTP/1.1\r\nHost: other\r\n\r\n") << 200
-        << QByteArrayList{"GET /p?q=1 HTTP/1.1\r\n", "\r\nHost: example.test:81\r\n"}
-        << QByteArrayList{"other"} << QByteArray();
+    QTest::newRow("absolute-form") << QByteArray("GET http://example.test:81/p?q=1 HTTP/1.1\r\nHost: other\r\n\r\n")
+                                   << 200 << QByteArrayList{"GET /p?q=1 HTTP/1.1\r\n", "\r\nHost: example.test:81\r\n"}
+                                   << QByteArrayList{"other"} << QByteArray();
     QTest::newRow("absolute-form, query only")
         << QByteArray("GET http://example.test?q HTTP/1.1\r\nHost: example.test\r\n\r\n") << 200
         << QByteArrayList{"GET /?q HTTP/1.1\r\n", "\r\nHost: example.test\r\n"} << none << QByteArray();
     // 6, 7: empty names, folding
-    QTest::newRow("empty field name")
-        << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: x\r\n\r\n") << 400 << none << none << QByteArray();
+    QTest::newRow("empty field name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: x\r\n\r\n") << 400 << none << none
+                                      << QByteArray();
     QTest::newRow("fold after empty value")
         << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n 3\r\n\r\nabc") << 400 << none << none
         << QByteArray();
-    QTest::newRow("fold after a value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n")
-                                        << 400 << none << none << QByteArray();
+    QTest::newRow("fold after a value") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n") << 400 << none
+                                        << none << QByteArray();
     // 8: transfer codings
-    QTest::newRow("TE gzip, chunked")
-        << kChunkedHead.chopped(11) + "gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-        << 501 << none << none << QByteArray();
+    QTest::newRow("TE gzip, chunked") << kChunkedHead.chopped(11) + "gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                                      << 501 << none << none << QByteArray();
     QTest::newRow("TE empty with CL")
-        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc")
-        << 400 << none << none << QByteArray();
-    QTest::newRow("TE chunked, gzip")
-        << kChunkedHead.chopped(11) + "chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-        << 400 << none << none << QByteArray();
-    QTest::newRow("TE identity")
-        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\nabc") << 400 << none
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc") << 400 << none
         << none << QByteArray();
+    QTest::newRow("TE chunked, gzip") << kChunkedHead.chopped(11) + "chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                                      << 400 << none << none << QByteArray();
+    QTest::newRow("TE identity") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\nabc")
+                                 << 400 << none << none << QByteArray();
     // 9: underscores
     QTest::newRow("Transfer_Encoding dropped")
-        << QByteArray(
-               "POST /u HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello")
-        << 200 << QByteArrayList{"\r\nContent-Length: 5\r\n"}
-        << QByteArrayList{"Transfer_Encoding", "chunked"} << QByteArray("hello");
+        << QByteArray("POST /u HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello")
+        << 200 << QByteArrayList{"\r\nContent-Length: 5\r\n"} << QByteArrayList{"Transfer_Encoding", "chunked"}
+        << QByteArray("hello");
     QTest::newRow("Content_Length dropped")
         << QByteArray("GET /u HTTP/1.1\r\nHost: h\r\nContent_Length: 5\r\nX-Keep: 1\r\n\r\n") << 200
         << QByteArrayList{"\r\nX-Keep: 1\r\n"} << QByteArrayList{"Content_Length"} << QByteArray();
     // 10: chunk extensions
-    QTest::newRow("chunk extensions")
-        << kChunkedHead + "5;a=1;b=2\r\nhello\r\n6 ;c=\"x y\"\r\n world\r\n0;d\r\n\r\n"
-        << 200 << QByteArrayList{"\r\nTransfer-Encoding: chunked\r\n"} << QByteArrayList{"a=1", "c=", ";d"}
-        << QByteArray("hello world");
+    QTest::newRow("chunk extensions") << kChunkedHead + "5;a=1;b=2\r\nhello\r\n6 ;c=\"x y\"\r\n world\r\n0;d\r\n\r\n"
+                                      << 200 << QByteArrayList{"\r\nTransfer-Encoding: chunked\r\n"}
+                                      << QByteArrayList{"a=1", "c=", ";d"} << QByteArray("hello world");
     QTest::newRow("chunk ext without name") << kChunkedHead + "5;\r\nhello\r\n0\r\n\r\n"
                                             << 400 << none << none << QByteArray();
     QTest::newRow("blank after chunk size") << kChunkedHead + "5 \r\nhello\r\n0\r\n\r\n"
                                             << 400 << none << none << QByteArray();
     // 11: request lines and versions
-    QTest::newRow("tab in request line")
-        << QByteArray("GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400 << none << none << QByteArray();
-    QTest::newRow("binary request line") << QByteArray("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n")
-                                         << 400 << none << none << QByteArray();
+    QTest::newRow("tab in request line") << QByteArray("GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400 << none << none
+                                         << QByteArray();
+    QTest::newRow("binary request line") << QByteArray("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n") << 400
+                                         << none << none << QByteArray();
     QTest::newRow("100 KB method") << QByteArray(100 * 1024, 'A') + " / HTTP/1.1\r\nHost: h\r\n\r\n"
                                    << 400 << none << none << QByteArray();
     QTest::newRow("unknown method") << QByteArray("BREW / HTTP/1.1\r\nHost: h\r\n\r\n") << 501 << none << none
                                     << QByteArray();
     QTest::newRow("HTTP/1.2") << QByteArray("GET /v HTTP/1.2\r\nHost: h\r\n\r\n") << 200
                               << QByteArrayList{"GET /v HTTP/1.1\r\n"} << none << QByteArray();
-    QTest::newRow("HTTP/2.0") << QByteArray("GET / HTTP/2.0\r\nHost: h\r\n\r\n") << 505 << none << none
-                              << QByteArray();
-    QTest::newRow("HTTP/3.0") << QByteArray("GET / HTTP/3.0\r\nHost: h\r\n\r\n") << 505 << none << none
-                              << QByteArray();
+    QTest::newRow("HTTP/2.0") << QByteArray("GET / HTTP/2.0\r\nHost: h\r\n\r\n") << 505 << none << none << QByteArray();
+    QTest::newRow("HTTP/3.0") << QByteArray("GET / HTTP/3.0\r\nHost: h\r\n\r\n") << 505 << none << none << QByteArray();
 }
 
 // Every answer carries a Date (13); a refused request closes the connection and never reached the backend.
@@ -291,8 +279,9 @@ void TestStrictness::bodilessResponsesIgnoreTheirContentLength_data()
     QTest::addColumn<QByteArray>("reply");
     QTest::addColumn<QByteArray>("expectedStart");
     QTest::addColumn<QByteArray>("endMarker");
-    QTest::newRow("304 with Content-Length") << QByteArray("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 5\r\n\r\n")
-                                             << QByteArray("HTTP/1.1 304 Not Modified\r\n") << QByteArray("\r\n\r\n");
+    QTest::newRow("304 with Content-Length")
+        << QByteArray("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 5\r\n\r\n")
+        << QByteArray("HTTP/1.1 304 Not Modified\r\n") << QByteArray("\r\n\r\n");
     QTest::newRow("204 with Content-Length") << QByteArray("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n")
                                              << QByteArray("HTTP/1.1 204 No Content\r\n") << QByteArray("\r\n\r\n");
     QTest::newRow("103 with Content-Length")
@@ -325,8 +314,7 @@ void TestStrictness::bodilessResponsesIgnoreTheirContentLength()
 void TestStrictness::oneHundredContinueOnlyOnce()
 {
     ScriptedBackend continuer([](const QByteArray&) {
-        return ScriptedBackend::Reply{
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"};
+        return ScriptedBackend::Reply{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"};
     });
     ProxyInFront f(continuer.port());
     QTcpSocket s;

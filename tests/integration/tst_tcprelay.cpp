@@ -131,7 +131,8 @@ public:
     }
     ~QtEcho()
     {
-        QMetaObject::invokeMethod(m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -339,7 +340,8 @@ void TestTcpRelay::allDownClosesTheClientAtOnce()
     QTRY_COMPARE(relay.proxy->snapshot().listener.responsesByClass[0], 1ULL); // one client closed without a backend
     const QList<LabEvent> events = relay.proxy->events().since(0);
     QVERIFY(std::any_of(events.begin(), events.end(), [](const LabEvent& e) {
-        return e.text.contains(QStringLiteral("closed without a backend: b0: connection refused → b1: connection refused"));
+        return e.text.contains(
+            QStringLiteral("closed without a backend: b0: connection refused → b1: connection refused"));
     }));
 }
 

@@ -156,7 +156,8 @@ void TestMainWindow::stopOn8002RefusesAndTrafficMoves()
         QVERIFY(resp->head.header("X-Served-By") != "backend-8002");
     }
     QTRY_COMPARE(m->index(0, BackendTableModel::Requests).data().toULongLong() +
-                     m->index(2, BackendTableModel::Requests).data().toULongLong(), 9ULL);
+                     m->index(2, BackendTableModel::Requests).data().toULongLong(),
+                 9ULL);
     QTRY_VERIFY(w.eventView()->toPlainText().contains(QStringLiteral("backend-8002 stopped")));
 
     QTest::mouseClick(button, Qt::LeftButton);
@@ -327,8 +328,9 @@ void TestMainWindow::consoleShowsAnsweringBackendAndAttempts()
     const QString servedBy = response.mid(at + 13, response.indexOf(QLatin1Char('\n'), at) - at - 13);
     QVERIFY(servedBy == QStringLiteral("backend-8002") || servedBy == QStringLiteral("backend-8003"));
     QVERIFY(c->resultLabel()->text().contains(servedBy));
-    QVERIFY2(c->attemptsLabel()->text().contains(QStringLiteral("backend-8001: connection refused → %1: 200").arg(servedBy)),
-             qPrintable(c->attemptsLabel()->text()));
+    QVERIFY2(
+        c->attemptsLabel()->text().contains(QStringLiteral("backend-8001: connection refused → %1: 200").arg(servedBy)),
+        qPrintable(c->attemptsLabel()->text()));
 
     // A bad header line is refused before anything is sent.
     c->findChildren<QPlainTextEdit*>().first()->setPlainText(QStringLiteral("no colon here"));
@@ -383,7 +385,8 @@ void TestMainWindow::traceAndEventsArriveInBatches()
     bool sawFailover = false;
     for (int row = 0; row < 3; ++row) {
         QCOMPARE(cell(w.traceModel(), row, TraceModel::Path), QStringLiteral("/trace-me"));
-        sawFailover |= cell(w.traceModel(), row, TraceModel::Attempts).contains(QStringLiteral("backend-8002: connection refused → "));
+        sawFailover |= cell(w.traceModel(), row, TraceModel::Attempts)
+                           .contains(QStringLiteral("backend-8002: connection refused → "));
     }
     QVERIFY(sawFailover);
     QTRY_VERIFY(w.eventView()->toPlainText().contains(QStringLiteral("failover")));
@@ -397,7 +400,8 @@ void TestMainWindow::traceAndEventsArriveInBatches()
     }
     w.traceModel()->append(many);
     QCOMPARE(w.traceModel()->rowCount(), TraceModel::kMaxRows);
-    QCOMPARE(cell(w.traceModel(), TraceModel::kMaxRows - 1, TraceModel::Path), QStringLiteral("/%1").arg(TraceModel::kMaxRows + 49));
+    QCOMPARE(cell(w.traceModel(), TraceModel::kMaxRows - 1, TraceModel::Path),
+             QStringLiteral("/%1").arg(TraceModel::kMaxRows + 49));
 }
 
 void TestMainWindow::openAndSaveConfig()
@@ -429,7 +433,8 @@ void TestMainWindow::openAndSaveConfig()
     bad.close();
     QString error;
     QVERIFY(!w.openConfigFile(bad.fileName(), &error));
-    QVERIFY2(error.contains(QStringLiteral("bad.json")) && error.contains(QStringLiteral("algorithm")), qPrintable(error));
+    QVERIFY2(error.contains(QStringLiteral("bad.json")) && error.contains(QStringLiteral("algorithm")),
+             qPrintable(error));
     QCOMPARE(w.backendModel()->rowCount(), 2); // nothing was lost
 }
 
@@ -449,8 +454,10 @@ void TestMainWindow::healthStatesShowOnTheBoard()
     r.lab.setFaults(2, f);
     QTRY_VERIFY_WITH_TIMEOUT(cell(m, 2, BackendTableModel::State) == QStringLiteral("unhealthy"), 3000);
     QVERIFY(cell(m, 2, BackendTableModel::Health).startsWith(QStringLiteral("fail")));
-    QVERIFY(m->index(2, BackendTableModel::Health).data(Qt::ToolTipRole).toString().contains(QStringLiteral("status 503")));
-    QTRY_VERIFY(w.eventView()->toPlainText().contains(QStringLiteral("backend-8003 DOWN: 3 consecutive probe failures")));
+    QVERIFY(
+        m->index(2, BackendTableModel::Health).data(Qt::ToolTipRole).toString().contains(QStringLiteral("status 503")));
+    QTRY_VERIFY(
+        w.eventView()->toPlainText().contains(QStringLiteral("backend-8003 DOWN: 3 consecutive probe failures")));
     // The Health tab draws the lanes.
     w.resize(1366, 740);
     w.show();
@@ -460,7 +467,8 @@ void TestMainWindow::healthStatesShowOnTheBoard()
     QWidget* timeline = w.findChild<QWidget*>(QStringLiteral("healthTimeline"));
     QVERIFY(timeline && timeline->isVisible());
     const QImage img = timeline->grab().toImage();
-    QVERIFY(img.save(qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath()) + QStringLiteral("/health-timeline.png")));
+    QVERIFY(img.save(qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath()) +
+                     QStringLiteral("/health-timeline.png")));
     int red = 0;
     for (int y = 0; y < img.height(); ++y)
         for (int x = 0; x < img.width(); ++x)
@@ -606,7 +614,8 @@ void TestMainWindow::consoleTrafficAndTraceUseTheHttpListenerAfterATcpOne()
     QSignalSpy answered(c, &ConsolePanel::answered);
     QTest::mouseClick(c->sendButton(), Qt::LeftButton);
     QVERIFY(answered.wait(10000));
-    QVERIFY2(c->resultLabel()->text().contains(QStringLiteral("served by <b>backend-")), qPrintable(c->resultLabel()->text()));
+    QVERIFY2(c->resultLabel()->text().contains(QStringLiteral("served by <b>backend-")),
+             qPrintable(c->resultLabel()->text()));
     QVERIFY2(c->attemptsLabel()->text().contains(QStringLiteral(": 200")), qPrintable(c->attemptsLabel()->text()));
     QVERIFY(!c->attemptsLabel()->text().contains(QStringLiteral("not in the proxy's trace")));
     QVERIFY(w.grab().save(outputPath(QStringLiteral("tcp-then-http-console.png"))));
@@ -643,9 +652,13 @@ void TestMainWindow::labWithoutHttpListenerSaysSo()
     w.tabs()->setCurrentIndex(2);
     ConsolePanel* console = w.consolePanel();
     QVERIFY(!console->sendButton()->isEnabled());
-    QVERIFY2(console->resultLabel()->text().contains(QStringLiteral("No HTTP listener")), qPrintable(console->resultLabel()->text()));
+    QVERIFY2(console->resultLabel()->text().contains(QStringLiteral("No HTTP listener")),
+             qPrintable(console->resultLabel()->text()));
     QVERIFY(!w.trafficPanel()->startButton()->isEnabled());
-    QVERIFY(w.trafficPanel()->findChild<QLabel*>(QStringLiteral("trafficTotals"))->text().contains(QStringLiteral("No HTTP listener")));
+    QVERIFY(w.trafficPanel()
+                ->findChild<QLabel*>(QStringLiteral("trafficTotals"))
+                ->text()
+                .contains(QStringLiteral("No HTTP listener")));
     QTRY_VERIFY(w.statusText().contains(QStringLiteral("no HTTP listener")));
     // The proxy bar has no HTTP address to edit, but still starts and stops the relay.
     auto* address = w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("listenerAddress"));
@@ -702,7 +715,8 @@ void TestMainWindow::healthBandsKeepEveryEjection()
     QCOMPARE(HealthTimeline::bands(raced, 100'000, 0, 0),
              (std::vector<HealthBand>{{B::Ejected, 10'000, 45'000}, {B::Ejected, 45'000, 90'000}}));
     // Two ejections, each with its Returned.
-    const std::vector<HealthMark> two{{10'000, K::Ejected}, {40'000, K::Returned}, {50'000, K::Ejected}, {80'000, K::Returned}};
+    const std::vector<HealthMark> two{
+        {10'000, K::Ejected}, {40'000, K::Returned}, {50'000, K::Ejected}, {80'000, K::Returned}};
     QCOMPARE(HealthTimeline::bands(two, 100'000, 0, 0),
              (std::vector<HealthBand>{{B::Ejected, 10'000, 40'000}, {B::Ejected, 50'000, 80'000}}));
     // One still running ends at its deadline or now, whichever is first.
@@ -710,9 +724,9 @@ void TestMainWindow::healthBandsKeepEveryEjection()
     QCOMPARE(HealthTimeline::bands(open, 100'000, 95'000, 0),
              (std::vector<HealthBand>{{B::Ejected, 10'000, 40'000}, {B::Ejected, 90'000, 95'000}}));
     // Breaker, probes and slow start, drawn taller bands first.
-    const std::vector<HealthMark> mixed{{1'000, K::Down},        {2'000, K::BreakerOpen}, {3'000, K::BreakerHalfOpen},
-                                        {4'000, K::BreakerOpen}, {5'000, K::Up},          {6'000, K::SlowStart},
-                                        {7'000, K::BreakerHalfOpen}, {8'000, K::BreakerClosed}};
+    const std::vector<HealthMark> mixed{
+        {1'000, K::Down}, {2'000, K::BreakerOpen}, {3'000, K::BreakerHalfOpen}, {4'000, K::BreakerOpen},
+        {5'000, K::Up},   {6'000, K::SlowStart},   {7'000, K::BreakerHalfOpen}, {8'000, K::BreakerClosed}};
     QCOMPARE(HealthTimeline::bands(mixed, 10'000, 0, 500),
              (std::vector<HealthBand>{{B::Down, 1'000, 5'000},
                                       {B::CircuitOpen, 2'000, 3'000},
@@ -755,7 +769,9 @@ void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
     const int y = 4 + 18;
     const int left = 110;
     const int width = img.width() - left - 6;
-    auto xAt = [&](int secondsAgo) { return left + int(double(60 - secondsAgo) * width / 60.0); };
+    auto xAt = [&](int secondsAgo) {
+        return left + int(double(60 - secondsAgo) * width / 60.0);
+    };
     const QColor ejected = HealthTimeline::bandColor(HealthBand::Kind::Ejected);
     QCOMPARE(img.pixelColor(xAt(35), y), ejected); // the first ejection
     QCOMPARE(img.pixelColor(xAt(15), y), ejected); // the second

@@ -142,9 +142,11 @@ void TestBalancers::distributionsFollowWeights()
     auto bal = makeBalancer(algorithm);
     bal->seed(1234);
     const std::vector<double> got = shares(*bal, s, 100'000);
-    const std::vector<double> want = weighted ? std::vector<double>{0.5, 0.3, 0.2} : std::vector<double>{1 / 3.0, 1 / 3.0, 1 / 3.0};
+    const std::vector<double> want =
+        weighted ? std::vector<double>{0.5, 0.3, 0.2} : std::vector<double>{1 / 3.0, 1 / 3.0, 1 / 3.0};
     for (size_t i = 0; i < got.size(); ++i)
-        QVERIFY2(qAbs(got[i] - want[i]) < 0.01, qPrintable(QStringLiteral("%1: %2 vs %3").arg(i).arg(got[i]).arg(want[i])));
+        QVERIFY2(qAbs(got[i] - want[i]) < 0.01,
+                 qPrintable(QStringLiteral("%1: %2 vs %3").arg(i).arg(got[i]).arg(want[i])));
 }
 
 void TestBalancers::leastConnectionsWeightedWithRoundRobinTies()
@@ -213,7 +215,8 @@ void TestBalancers::consistentHashMovesOnlyTheRemoved()
     const std::vector<Backend*> nine = s.without(3);
     int moved = 0;
     for (int k = 0; k < kKeys; ++k) {
-        const int now = bal->pick(std::span<Backend* const>(nine.data(), nine.size()), keyed("/user/" + QByteArray::number(k)))->id;
+        const int now =
+            bal->pick(std::span<Backend* const>(nine.data(), nine.size()), keyed("/user/" + QByteArray::number(k)))->id;
         if (now != before[size_t(k)]) {
             ++moved;
             QCOMPARE(before[size_t(k)], 3); // only keys of the removed backend move
@@ -241,7 +244,8 @@ void TestBalancers::consistentHashAddingABackendMovesLittle()
     constexpr int kKeys = 100'000;
     std::vector<int> before(kKeys);
     for (int k = 0; k < kKeys; ++k)
-        before[size_t(k)] = bal->pick(std::span<Backend* const>(nine.data(), nine.size()), keyed("/k/" + QByteArray::number(k)))->id;
+        before[size_t(k)] =
+            bal->pick(std::span<Backend* const>(nine.data(), nine.size()), keyed("/k/" + QByteArray::number(k)))->id;
     int moved = 0;
     for (int k = 0; k < kKeys; ++k)
         moved += bal->pick(s.span(), keyed("/k/" + QByteArray::number(k)))->id != before[size_t(k)];
@@ -256,7 +260,8 @@ void TestBalancers::maglevSpreadIsEven()
     m.pick(s.span(), PickContext{});
     const std::vector<int> counts = m.slotCounts();
     for (int i = 0; i < 10; ++i)
-        QVERIFY2(qAbs(counts[size_t(i)] - Maglev::kTableSize / 10) <= 1, qPrintable(QString::number(counts[size_t(i)])));
+        QVERIFY2(qAbs(counts[size_t(i)] - Maglev::kTableSize / 10) <= 1,
+                 qPrintable(QString::number(counts[size_t(i)])));
     Set w({3, 1}, QStringLiteral("w-"));
     Maglev weighted{HashKeySpec{}};
     weighted.pick(w.span(), PickContext{});
@@ -280,7 +285,8 @@ void TestBalancers::hashKeySources()
     QVERIFY(HashKeySpec::parse(QStringLiteral("path"), &k));
     QCOMPARE(k.keyOf(c), QByteArray("/cart"));
     QVERIFY(HashKeySpec::parse(QStringLiteral("cookie:missing"), &k));
-    QCOMPARE(k.keyOf(c), QByteArray::number(QHostAddress(QStringLiteral("10.1.2.3")).toIPv4Address())); // falls back to the client
+    QCOMPARE(k.keyOf(c),
+             QByteArray::number(QHostAddress(QStringLiteral("10.1.2.3")).toIPv4Address())); // falls back to the client
     QVERIFY(!HashKeySpec::parse(QStringLiteral("header:"), &k));
     QVERIFY(!HashKeySpec::parse(QStringLiteral("body"), &k));
 }
@@ -339,7 +345,9 @@ void TestBalancers::explanations()
     head.headers = {{"Cookie", "user=42"}};
     c.request = &head;
     Backend* chosen = ring->pick(s.span(), c);
-    QVERIFY2(why.startsWith(QStringLiteral("ring-hash: key \"42\" → point 0x")) && why.endsWith(QStringLiteral("→ ") + chosen->name), qPrintable(why));
+    QVERIFY2(why.startsWith(QStringLiteral("ring-hash: key \"42\" → point 0x")) &&
+                 why.endsWith(QStringLiteral("→ ") + chosen->name),
+             qPrintable(why));
     for (const QString& name : knownAlgorithms()) {
         auto b = makeBalancer(name, key);
         why.clear();

@@ -35,22 +35,35 @@ void TestHealthState::riseFall_data()
     QTest::addColumn<int>("rise");
     QTest::addColumn<int>("fall");
     QTest::addColumn<bool>("startUp");
-    QTest::addColumn<QString>("probes");   // p = passed, f = failed
+    QTest::addColumn<QString>("probes"); // p = passed, f = failed
     QTest::addColumn<QString>("verdicts"); // U / D after each probe
 
-    QTest::newRow("up: fall failures in a row go down") << 2 << 3 << true << "fff" << "UUD";
-    QTest::newRow("up: passes keep it up") << 2 << 3 << true << "pppp" << "UUUU";
-    QTest::newRow("up: a blip is forgiven") << 2 << 3 << true << "fpffpff" << "UUUUUUU";
-    QTest::newRow("up: two blips then the third goes down") << 2 << 3 << true << "ffpfff" << "UUUUUD";
-    QTest::newRow("down: rise passes come up") << 2 << 3 << false << "pp" << "DU";
-    QTest::newRow("down: a failure while rising starts over") << 2 << 3 << false << "pfpp" << "DDDU";
-    QTest::newRow("flapping from down stays down") << 2 << 3 << false << "pfpfpfpf" << "DDDDDDDD";
-    QTest::newRow("flapping from up stays up") << 2 << 3 << true << "fpfpfpfp" << "UUUUUUUU";
-    QTest::newRow("down then up then down") << 2 << 3 << true << "fffppfff" << "UUDDUUUD";
-    QTest::newRow("rise 1 fall 1 follows every probe") << 1 << 1 << true << "fpfp" << "DUDU";
-    QTest::newRow("HAProxy-like rise 2 fall 3 from down, long run") << 2 << 3 << false << "ffffpp" << "DDDDDU";
-    QTest::newRow("rise 5") << 5 << 1 << false << "ppppp" << "DDDDU";
-    QTest::newRow("fall 5") << 1 << 5 << true << "ffff" << "UUUU";
+    QTest::newRow("up: fall failures in a row go down") << 2 << 3 << true << "fff"
+                                                        << "UUD";
+    QTest::newRow("up: passes keep it up") << 2 << 3 << true << "pppp"
+                                           << "UUUU";
+    QTest::newRow("up: a blip is forgiven") << 2 << 3 << true << "fpffpff"
+                                            << "UUUUUUU";
+    QTest::newRow("up: two blips then the third goes down") << 2 << 3 << true << "ffpfff"
+                                                            << "UUUUUD";
+    QTest::newRow("down: rise passes come up") << 2 << 3 << false << "pp"
+                                               << "DU";
+    QTest::newRow("down: a failure while rising starts over") << 2 << 3 << false << "pfpp"
+                                                              << "DDDU";
+    QTest::newRow("flapping from down stays down") << 2 << 3 << false << "pfpfpfpf"
+                                                   << "DDDDDDDD";
+    QTest::newRow("flapping from up stays up") << 2 << 3 << true << "fpfpfpfp"
+                                               << "UUUUUUUU";
+    QTest::newRow("down then up then down") << 2 << 3 << true << "fffppfff"
+                                            << "UUDDUUUD";
+    QTest::newRow("rise 1 fall 1 follows every probe") << 1 << 1 << true << "fpfp"
+                                                       << "DUDU";
+    QTest::newRow("HAProxy-like rise 2 fall 3 from down, long run") << 2 << 3 << false << "ffffpp"
+                                                                    << "DDDDDU";
+    QTest::newRow("rise 5") << 5 << 1 << false << "ppppp"
+                            << "DDDDU";
+    QTest::newRow("fall 5") << 1 << 5 << true << "ffff"
+                            << "UUUU";
 }
 
 void TestHealthState::riseFall()
@@ -110,8 +123,10 @@ void TestHealthState::breakerOpensOnFailureRatio_data()
     QTest::addColumn<bool>("open");
     QTest::newRow("19 failures: under minRequests") << QString(19, QLatin1Char('f')) << false;
     QTest::newRow("20 failures") << QString(20, QLatin1Char('f')) << true;
-    QTest::newRow("10 of 20 failed: 50% opens") << (QString(10, QLatin1Char('s')) + QString(10, QLatin1Char('f'))) << true;
-    QTest::newRow("9 of 20 failed stays closed") << (QString(11, QLatin1Char('s')) + QString(9, QLatin1Char('f'))) << false;
+    QTest::newRow("10 of 20 failed: 50% opens")
+        << (QString(10, QLatin1Char('s')) + QString(10, QLatin1Char('f'))) << true;
+    QTest::newRow("9 of 20 failed stays closed")
+        << (QString(11, QLatin1Char('s')) + QString(9, QLatin1Char('f'))) << false;
     QTest::newRow("all successes") << QString(100, QLatin1Char('s')) << false;
 }
 
@@ -264,7 +279,7 @@ void TestHealthState::breakerAbandonedTrialFreesItsSlot()
     const CircuitBreaker::Trial third = b.onPicked(1001);
     QVERIFY(!b.allows());
     QCOMPARE(b.record(true, 1002, second), Change::None); // one success of two
-    QVERIFY(!b.allows());                                 // one out, one success: both slots used
+    QVERIFY(!b.allows()); // one out, one success: both slots used
     b.abandon(third);
     QVERIFY(b.allows());
     const CircuitBreaker::Trial fourth = b.onPicked(1003);

@@ -65,8 +65,7 @@ void TestHttpParser::simpleRequest()
 {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
-    QVERIFY(feedAll(
-        p, "POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Two:  spaced  \r\nContent-Length: 5\r\n\r\nhello"));
+    QVERIFY(feedAll(p, "POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Two:  spaced  \r\nContent-Length: 5\r\n\r\nhello"));
     QCOMPARE(r.completed, 1);
     const HttpHead& h = r.heads[0];
     QCOMPARE(h.method, QByteArray("POST"));
@@ -105,8 +104,7 @@ void TestHttpParser::byteByByte()
 {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
-    const QByteArray msg =
-        "PUT /x HTTP/1.1\r\nHost: h\r\nLong-Header: abcdefghijkl\r\nContent-Length: 3\r\n\r\nxyz";
+    const QByteArray msg = "PUT /x HTTP/1.1\r\nHost: h\r\nLong-Header: abcdefghijkl\r\nContent-Length: 3\r\n\r\nxyz";
     for (char c : msg)
         QCOMPARE(p.feed(QByteArrayView(&c, 1)), 1);
     QCOMPARE(r.completed, 1);
@@ -118,8 +116,9 @@ void TestHttpParser::chunkedBodyIsDecoded()
 {
     Recorder r;
     HttpParser p(HttpParser::Kind::Request, &r);
-    QVERIFY(feedAll(p, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer-X: t\r\n\r\n"));
+    QVERIFY(feedAll(p,
+                    "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer-X: t\r\n\r\n"));
     QCOMPARE(r.completed, 1);
     QCOMPARE(r.heads[0].framing, BodyFraming::Chunked);
     QCOMPARE(r.bodies[0], QByteArray("hello world"));
@@ -134,15 +133,11 @@ void TestHttpParser::malformedRequests_data()
                                              "3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
                                << 400;
     QTest::newRow("two Content-Length")
-        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
-        << 400;
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd") << 400;
     QTest::newRow("bad chunk size")
-        << QByteArray(
-               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
-        << 400;
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n") << 400;
     QTest::newRow("bad header name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n") << 400;
-    QTest::newRow("negative length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n")
-                                     << 400;
+    QTest::newRow("negative length") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n") << 400;
     QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: h\n\n") << 400;
     QTest::newRow("HTTP/9.7") << QByteArray("GET / HTTP/9.7\r\nHost: h\r\n\r\n") << 505;
     QTest::newRow("HTTP/2.0") << QByteArray("GET / HTTP/2.0\r\nHost: h\r\n\r\n") << 505;
@@ -157,15 +152,11 @@ void TestHttpParser::malformedRequests_data()
     QTest::newRow("empty field name") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\n: x\r\n\r\n") << 400;
     QTest::newRow("fold after empty value")
         << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n 3\r\n\r\nabc") << 400;
-    QTest::newRow("fold after empty value, tab")
-        << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX:\r\n\tb\r\n\r\n") << 400;
+    QTest::newRow("fold after empty value, tab") << QByteArray("GET / HTTP/1.1\r\nHost: h\r\nX:\r\n\tb\r\n\r\n") << 400;
     QTest::newRow("fold in a trailer")
-        << QByteArray(
-               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: a\r\n b\r\n\r\n")
-        << 400;
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: a\r\n b\r\n\r\n") << 400;
     QTest::newRow("TE gzip, chunked")
-        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")
-        << 501;
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n") << 501;
     QTest::newRow("TE gzip then chunked headers")
         << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
                       "chunked\r\n\r\n0\r\n\r\n")
@@ -174,16 +165,12 @@ void TestHttpParser::malformedRequests_data()
         << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
                       "chunked\r\n\r\n0\r\n\r\n")
         << 400;
-    QTest::newRow("TE identity") << QByteArray(
-                                        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n")
+    QTest::newRow("TE identity") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n")
                                  << 400;
     QTest::newRow("TE empty with CL")
-        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc")
-        << 400;
-    QTest::newRow("TE empty") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n")
-                              << 400;
-    QTest::newRow("TE in HTTP/1.0") << QByteArray(
-                                           "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc") << 400;
+    QTest::newRow("TE empty") << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n") << 400;
+    QTest::newRow("TE in HTTP/1.0") << QByteArray("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
                                     << 400;
     QTest::newRow("tab after method") << QByteArray("GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400;
     QTest::newRow("tab after unknown method") << QByteArray("FROB\t/ HTTP/1.1\r\nHost: h\r\n\r\n") << 400;
@@ -199,9 +186,8 @@ void TestHttpParser::malformedRequests_data()
     QTest::newRow("chunk ext open quote") << chunkedHead + "5;a=\"x\r\nhello\r\n0\r\n\r\n" << 400;
     QTest::newRow("chunk ext bare LF") << chunkedHead + "5;a\nhello\r\n0\r\n\r\n" << 400;
     QTest::newRow("chunk ext bare CR") << chunkedHead + "5;a\rb\r\nhello\r\n0\r\n\r\n" << 400;
-    QTest::newRow("chunk ext too long")
-        << chunkedHead + "5;a=" + QByteArray(5000, 'x') + "\r\nhello\r\n0\r\n\r\n"
-        << 400;
+    QTest::newRow("chunk ext too long") << chunkedHead + "5;a=" + QByteArray(5000, 'x') + "\r\nhello\r\n0\r\n\r\n"
+                                        << 400;
     QTest::newRow("chunk size overflow") << chunkedHead + "fffffffffffffffff;a\r\nhello\r\n0\r\n\r\n" << 400;
     QTest::newRow("chunk size missing") << chunkedHead + ";a=1\r\nhello\r\n0\r\n\r\n" << 400;
 }
@@ -237,21 +223,18 @@ void TestHttpParser::acceptedRequests_data()
     QTest::addColumn<int>("minor");
     QTest::addColumn<QByteArray>("body");
     const QByteArray chunkedHead = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
-    QTest::newRow("chunk extensions")
-        << chunkedHead + "5;a=1;b=2\r\nhello\r\n6 ;x = \"y \\\" z\"\t; n\r\n world\r\n0;end\r\n\r\n"
-        << 1 << QByteArray("hello world");
+    QTest::newRow("chunk extensions") << chunkedHead +
+            "5;a=1;b=2\r\nhello\r\n6 ;x = \"y \\\" z\"\t; n\r\n world\r\n0;end\r\n\r\n"
+                                      << 1 << QByteArray("hello world");
     QTest::newRow("chunk extension, trailer") << chunkedHead + "3;a\r\nabc\r\n0\r\nT: 1\r\n\r\n"
                                               << 1 << QByteArray("abc");
     QTest::newRow("HTTP/1.2 is 1.1") << QByteArray("GET / HTTP/1.2\r\nHost: h\r\n\r\n") << 1 << QByteArray();
-    QTest::newRow("HTTP/1.9 is 1.1") << QByteArray(
-                                            "POST / HTTP/1.9\r\nHost: h\r\nContent-Length: 2\r\n\r\nok")
-                                     << 1 << QByteArray("ok");
-    QTest::newRow("empty value") << QByteArray("GET / HTTP/1.1\r\nX:\r\nHost: h\r\n\r\n") << 1
-                                 << QByteArray();
+    QTest::newRow("HTTP/1.9 is 1.1") << QByteArray("POST / HTTP/1.9\r\nHost: h\r\nContent-Length: 2\r\n\r\nok") << 1
+                                     << QByteArray("ok");
+    QTest::newRow("empty value") << QByteArray("GET / HTTP/1.1\r\nX:\r\nHost: h\r\n\r\n") << 1 << QByteArray();
     QTest::newRow("TE list, empty element")
-        << QByteArray(
-               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
-        << 1 << QByteArray("ok");
+        << QByteArray("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n") << 1
+        << QByteArray("ok");
 }
 
 // The same verdict whether the bytes arrive at once or one by one.
@@ -281,8 +264,9 @@ void TestHttpParser::responseChunkExtensions()
 {
     Recorder r;
     HttpParser p(HttpParser::Kind::Response, &r);
-    QVERIFY(feedAll(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a=1;b\r\nok\r\n0\r\n\r\n"
-                       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"));
+    QVERIFY(feedAll(p,
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a=1;b\r\nok\r\n0\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"));
     QCOMPARE(r.completed, 2);
     QCOMPARE(r.bodies[0], QByteArray("ok"));
     QCOMPARE(r.bodies[1], QByteArray("x"));
@@ -297,8 +281,7 @@ void TestHttpParser::limits_data()
     QTest::addColumn<QByteArray>("raw");
     QTest::addColumn<int>("status");
     QTest::newRow("long target") << "GET /" + QByteArray(300, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n" << 414;
-    QTest::newRow("big head") << "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(1100, 'b') + "\r\n\r\n"
-                              << 431;
+    QTest::newRow("big head") << "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(1100, 'b') + "\r\n\r\n" << 431;
     QByteArray many = "GET / HTTP/1.1\r\n";
     for (int i = 0; i < 11; ++i)
         many += "H" + QByteArray::number(i) + ": v\r\n";

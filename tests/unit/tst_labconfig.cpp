@@ -43,51 +43,78 @@ void TestLabConfig::badConfigs_data()
 {
     QTest::addColumn<QByteArray>("json");
     QTest::addColumn<QString>("expectedInMessage");
-    QTest::newRow("port not a number") << QByteArray(R"({"listeners":[{"port":"notanumber"}]})") << "listeners[0].port: must be an integer from 0 to 65535";
-    QTest::newRow("port out of range") << QByteArray(R"({"backends":[{"port":70000}]})") << "backends[0].port: must be an integer from 1 to 65535";
+    QTest::newRow("port not a number") << QByteArray(R"({"listeners":[{"port":"notanumber"}]})")
+                                       << "listeners[0].port: must be an integer from 0 to 65535";
+    QTest::newRow("port out of range") << QByteArray(R"({"backends":[{"port":70000}]})")
+                                       << "backends[0].port: must be an integer from 1 to 65535";
     QTest::newRow("port fractional") << QByteArray(R"({"backends":[{"port":80.5}]})") << "backends[0].port";
     QTest::newRow("external port 0") << QByteArray(R"({"backends":[{"port":0}]})") << "backends[0].port";
     QTest::newRow("missing port") << QByteArray(R"({"backends":[{"name":"a"}]})") << "backends[0].port: is required";
-    QTest::newRow("unknown top key") << QByteArray(R"({"algorythm":"round-robin"})") << "algorythm: unknown key; allowed here: version, algorithm";
-    QTest::newRow("unknown backend key") << QByteArray(R"({"backends":[{"port":1,"wieght":3}]})") << "backends[0].wieght: unknown key";
-    QTest::newRow("weight zero") << QByteArray(R"({"backends":[{"port":1,"weight":0}]})") << "backends[0].weight: must be an integer from 1 to 1000";
+    QTest::newRow("unknown top key") << QByteArray(R"({"algorythm":"round-robin"})")
+                                     << "algorythm: unknown key; allowed here: version, algorithm";
+    QTest::newRow("unknown backend key") << QByteArray(R"({"backends":[{"port":1,"wieght":3}]})")
+                                         << "backends[0].wieght: unknown key";
+    QTest::newRow("weight zero") << QByteArray(R"({"backends":[{"port":1,"weight":0}]})")
+                                 << "backends[0].weight: must be an integer from 1 to 1000";
     QTest::newRow("weight string") << QByteArray(R"({"backends":[{"port":1,"weight":"5"}]})") << "backends[0].weight";
-    QTest::newRow("duplicate name") << QByteArray(R"({"backends":[{"name":"a","port":1},{"name":"a","port":2}]})") << "backends[1].name: duplicate backend name \"a\"";
-    QTest::newRow("duplicate address") << QByteArray(R"({"backends":[{"name":"a","port":9},{"name":"b","port":9}]})") << "backends[1].port: duplicate address 127.0.0.1:9";
-    QTest::newRow("unknown algorithm") << QByteArray(R"({"algorithm":"fastest"})") << "algorithm: must be one of round-robin";
-    QTest::newRow("listener kind") << QByteArray(R"({"listeners":[{"kind":"udp"}]})") << "listeners[0].kind: must be one of http, tcp";
-    QTest::newRow("listener address") << QByteArray(R"({"listeners":[{"address":"example"}]})") << "listeners[0].address: must be an IP address";
+    QTest::newRow("duplicate name") << QByteArray(R"({"backends":[{"name":"a","port":1},{"name":"a","port":2}]})")
+                                    << "backends[1].name: duplicate backend name \"a\"";
+    QTest::newRow("duplicate address") << QByteArray(R"({"backends":[{"name":"a","port":9},{"name":"b","port":9}]})")
+                                       << "backends[1].port: duplicate address 127.0.0.1:9";
+    QTest::newRow("unknown algorithm") << QByteArray(R"({"algorithm":"fastest"})")
+                                       << "algorithm: must be one of round-robin";
+    QTest::newRow("listener kind") << QByteArray(R"({"listeners":[{"kind":"udp"}]})")
+                                   << "listeners[0].kind: must be one of http, tcp";
+    QTest::newRow("listener address") << QByteArray(R"({"listeners":[{"address":"example"}]})")
+                                      << "listeners[0].address: must be an IP address";
     QTest::newRow("listeners not array") << QByteArray(R"({"listeners":{"port":1}})") << "listeners: must be an array";
-    QTest::newRow("health interval") << QByteArray(R"({"health":{"intervalMs":0}})") << "health.intervalMs: must be an integer from 50";
+    QTest::newRow("health interval") << QByteArray(R"({"health":{"intervalMs":0}})")
+                                     << "health.intervalMs: must be an integer from 50";
     QTest::newRow("health rise type") << QByteArray(R"({"health":{"rise":true}})") << "health.rise";
-    QTest::newRow("health type") << QByteArray(R"({"health":{"type":"icmp"}})") << "health.type: must be one of http, tcp";
-    QTest::newRow("health status order") << QByteArray(R"({"health":{"expectStatusMin":300,"expectStatusMax":200}})") << "health.expectStatusMax: must be at least expectStatusMin";
-    QTest::newRow("retry on") << QByteArray(R"({"retry":{"retryOn":["connect-failure","always"]}})") << "retry.retryOn[1]: must be one of connect-failure, timeout, 5xx, 404";
+    QTest::newRow("health type") << QByteArray(R"({"health":{"type":"icmp"}})")
+                                 << "health.type: must be one of http, tcp";
+    QTest::newRow("health status order") << QByteArray(R"({"health":{"expectStatusMin":300,"expectStatusMax":200}})")
+                                         << "health.expectStatusMax: must be at least expectStatusMin";
+    QTest::newRow("retry on") << QByteArray(R"({"retry":{"retryOn":["connect-failure","always"]}})")
+                              << "retry.retryOn[1]: must be one of connect-failure, timeout, 5xx, 404";
     QTest::newRow("retries") << QByteArray(R"({"retry":{"retries":-1}})") << "retry.retries";
-    QTest::newRow("fault error rate") << QByteArray(R"({"backends":[{"port":1,"faults":{"errorRatePercent":150}}]})") << "backends[0].faults.errorRatePercent: must be a number from 0 to 100";
-    QTest::newRow("fault only paths") << QByteArray(R"({"backends":[{"port":1,"faults":{"onlyPaths":["a"]}}]})") << "backends[0].faults.onlyPaths[0]: must be a path starting with /";
-    QTest::newRow("fault unknown") << QByteArray(R"({"backends":[{"port":1,"faults":{"slow":true}}]})") << "backends[0].faults.slow: unknown key";
-    QTest::newRow("embedded host name") << QByteArray(R"({"backends":[{"port":1,"embedded":true,"host":"localhost"}]})") << "backends[0].host: an embedded backend listens on an IP address";
+    QTest::newRow("fault error rate") << QByteArray(R"({"backends":[{"port":1,"faults":{"errorRatePercent":150}}]})")
+                                      << "backends[0].faults.errorRatePercent: must be a number from 0 to 100";
+    QTest::newRow("fault only paths") << QByteArray(R"({"backends":[{"port":1,"faults":{"onlyPaths":["a"]}}]})")
+                                      << "backends[0].faults.onlyPaths[0]: must be a path starting with /";
+    QTest::newRow("fault unknown") << QByteArray(R"({"backends":[{"port":1,"faults":{"slow":true}}]})")
+                                   << "backends[0].faults.slow: unknown key";
+    QTest::newRow("embedded host name") << QByteArray(R"({"backends":[{"port":1,"embedded":true,"host":"localhost"}]})")
+                                        << "backends[0].host: an embedded backend listens on an IP address";
     QTest::newRow("timeouts") << QByteArray(R"({"timeouts":{"connectMs":"2s"}})") << "timeouts.connectMs";
     QTest::newRow("limits") << QByteArray(R"({"limits":{"maxHeaderCount":0}})") << "limits.maxHeaderCount";
     QTest::newRow("max connections") << QByteArray(R"({"proxy":{"maxConnections":-1}})")
                                      << "proxy.maxConnections: must be an integer from 0";
     QTest::newRow("listen backlog") << QByteArray(R"({"proxy":{"listenBacklog":70000}})")
                                     << "proxy.listenBacklog: must be an integer from 0 to 65535";
-    QTest::newRow("underscores") << QByteArray(R"({"proxy":{"underscoresInHeaders":"yes"}})") << "proxy.underscoresInHeaders";
-    QTest::newRow("listener clashes with backend") << QByteArray(R"({"listeners":[{"port":8001}],"backends":[{"port":8001,"embedded":true}]})") << "listeners[0].port: port 8001 is already used by embedded backends[0]";
+    QTest::newRow("underscores") << QByteArray(R"({"proxy":{"underscoresInHeaders":"yes"}})")
+                                 << "proxy.underscoresInHeaders";
+    QTest::newRow("listener clashes with backend")
+        << QByteArray(R"({"listeners":[{"port":8001}],"backends":[{"port":8001,"embedded":true}]})")
+        << "listeners[0].port: port 8001 is already used by embedded backends[0]";
     QTest::newRow("version") << QByteArray(R"({"version":2})") << "version: must be an integer from 1 to 1";
     QTest::newRow("not json") << QByteArray("{\n  \"listeners\": [,]\n}") << "bad.json:2:";
     QTest::newRow("not an object") << QByteArray("[1,2]") << "the top level must be a JSON object";
-    QTest::newRow("host with spaces") << QByteArray(R"({"backends":[{"host":"not a host","port":22001}]})")
-                                      << "backends[0].host: must be an IP address or a host name such as backend.example";
-    QTest::newRow("host blank") << QByteArray(R"({"backends":[{"host":" ","port":22001}]})") << "backends[0].host: must be an IP address or a host name";
-    QTest::newRow("duplicate top key") << QByteArray("{\"algorithm\":\"random\",\n\"algorithm\":\"maglev\"}")
-                                       << "bad.json: algorithm: appears twice in one object (lines 1 and 2); each key may appear only once";
-    QTest::newRow("duplicate nested key") << QByteArray("{\"backends\":[{\"port\":1},\n {\"port\":2,\n  \"faults\":{\"hang\":true,\"hang\":false}}]}")
-                                          << "bad.json: backends[1].faults.hang: appears twice in one object (lines 3 and 3)";
-    QTest::newRow("integer far out of range") << QByteArray(R"({"backends":[{"port":1e300}]})") << "backends[0].port: must be an integer from 1 to 65535 (got 1e+300)";
-    QTest::newRow("number overflows") << QByteArray(R"({"backends":[{"port":1,"faults":{"errorRatePercent":1e400}}]})") << "bad.json:1:";
+    QTest::newRow("host with spaces")
+        << QByteArray(R"({"backends":[{"host":"not a host","port":22001}]})")
+        << "backends[0].host: must be an IP address or a host name such as backend.example";
+    QTest::newRow("host blank") << QByteArray(R"({"backends":[{"host":" ","port":22001}]})")
+                                << "backends[0].host: must be an IP address or a host name";
+    QTest::newRow("duplicate top key")
+        << QByteArray("{\"algorithm\":\"random\",\n\"algorithm\":\"maglev\"}")
+        << "bad.json: algorithm: appears twice in one object (lines 1 and 2); each key may appear only once";
+    QTest::newRow("duplicate nested key")
+        << QByteArray("{\"backends\":[{\"port\":1},\n {\"port\":2,\n  \"faults\":{\"hang\":true,\"hang\":false}}]}")
+        << "bad.json: backends[1].faults.hang: appears twice in one object (lines 3 and 3)";
+    QTest::newRow("integer far out of range") << QByteArray(R"({"backends":[{"port":1e300}]})")
+                                              << "backends[0].port: must be an integer from 1 to 65535 (got 1e+300)";
+    QTest::newRow("number overflows") << QByteArray(R"({"backends":[{"port":1,"faults":{"errorRatePercent":1e400}}]})")
+                                      << "bad.json:1:";
 }
 
 void TestLabConfig::badConfigs()
@@ -191,14 +218,19 @@ void TestLabConfig::duplicateKeysAreNamedWithTheirLines()
     const LabConfigResult ok = parseLabConfig(fine, QStringLiteral("fine.json"));
     QVERIFY2(ok.ok(), qPrintable(ok.error));
     QCOMPARE(ok.config.backends[0].name, QStringLiteral("a{\"port\":1}"));
-    const LabConfigResult r = parseLabConfig("{\"sticky\": {\"cookie\": \"a\",\n \"c\\u006fokie\": \"b\"}}", QStringLiteral("lab.json"));
-    QCOMPARE(r.error, QStringLiteral("lab.json: sticky.cookie: appears twice in one object (lines 1 and 2); each key may appear only once"));
+    const LabConfigResult r =
+        parseLabConfig("{\"sticky\": {\"cookie\": \"a\",\n \"c\\u006fokie\": \"b\"}}", QStringLiteral("lab.json"));
+    QCOMPARE(
+        r.error,
+        QStringLiteral(
+            "lab.json: sticky.cookie: appears twice in one object (lines 1 and 2); each key may appear only once"));
 }
 
 void TestLabConfig::aLabWithoutBackendsLoadsButCannotServe()
 {
     // The window saves and reopens a lab whose backends were all removed ...
-    const LabConfigResult r = parseLabConfig(R"({"listeners":[{"port":8000}],"backends":[]})", QStringLiteral("empty.json"));
+    const LabConfigResult r =
+        parseLabConfig(R"({"listeners":[{"port":8000}],"backends":[]})", QStringLiteral("empty.json"));
     QVERIFY2(r.ok(), qPrintable(r.error));
     QVERIFY(r.config.backends.isEmpty());
     // ... but serving it needs a backend (and a listener), named by JSON path.

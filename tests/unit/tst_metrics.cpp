@@ -136,7 +136,9 @@ void TestMetrics::eventLogSummarisesAFloodWhenItsSecondEnds()
 {
     // Explicit clocks: steady second 10 starts at 10'000 ms, when the wall clock reads 12:00:00.000.
     const QDateTime wallAt10s(QDate(2026, 1, 2), QTime(12, 0, 0));
-    auto wall = [&](qint64 steadyMs) { return wallAt10s.addMSecs(steadyMs - 10'000); };
+    auto wall = [&](qint64 steadyMs) {
+        return wallAt10s.addMSecs(steadyMs - 10'000);
+    };
     EventLog log(100, 2);
     for (int i = 0; i < 5; ++i)
         log.append(LabEvent::Kind::Failover, QStringLiteral("failover %1").arg(i), wall(10'100 + i), 10'100 + i);
@@ -150,7 +152,8 @@ void TestMetrics::eventLogSummarisesAFloodWhenItsSecondEnds()
     QList<LabEvent> all = log.since(0);
     QCOMPARE(all.size(), 3);
     QCOMPARE(all.last().kind, LabEvent::Kind::Failover);
-    QCOMPARE(all.last().text, QStringLiteral("3 more failover events in the previous second were not logged (limit 2 per second)"));
+    QCOMPARE(all.last().text,
+             QStringLiteral("3 more failover events in the previous second were not logged (limit 2 per second)"));
     QCOMPARE(all.last().time, wall(11'000));
     // Written once: a later poll or event adds no second summary.
     log.closeSuppressionWindow(wall(12'500), 12'500);
