@@ -483,6 +483,24 @@ void HttpSession::onUpstreamError()
 {
     if (!m_upstream)
         return;
+    if (!m_upstreamConnected && m_upstream->error() == QAbstractSocket::SocketResourceError) {
+        // The proxy itself has no descriptor (or memory) left for the connection: not the backend's
+        // fault, so it counts neither against this backend's health nor as a failover, and another
+        // backend would fare no better.
+        m_attempt.abandon();
+        m_nextAttempt.abandon();
+        m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name +
+            QStringLiteral(": the proxy is out of sockets");
+        m_worker->events().append(LabEvent::Kind::Proxy,
+                                  QStringLiteral("cannot open a connection to %1: %2 (the proxy's own limit, not the "
+                                                 "backend's fault)")
+                                      .arg(m_backend->name, m_upstream->errorString()));
+        sendProxyError(503,
+                       "{\"error\":\"the proxy is out of sockets\",\"backend\":" + jsonString(m_backend->nameUtf8) +
+                           ",\"reason\":" + jsonString(m_upstream->errorString().toUtf8()) + "}\n",
+                       "Retry-After: 1\r\n");
+        return;
+    }
     if (!m_upstreamConnected) {
         const bool refused = m_upstream->error() == QAbstractSocket::ConnectionRefusedError;
         TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
@@ -760,7 +778,7 @@ void HttpSession::onResponseFinished(bool reusable)
 
 // ---- ending -----------------------------------------------------------------------------------------
 
-void HttpSession::sendProxyError(int status, const QByteArray& json)
+void HttpSession::sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders)
 {
     if (m_upstream)
         releaseUpstream(false);
@@ -768,7 +786,7 @@ void HttpSession::sendProxyError(int status, const QByteArray& json)
     m_downFraming = NextHopFraming::ContentLength;
     if (!m_requestComplete)
         m_clientKeepAlive = false;
-    writeClient(http::makeJsonResponse(status, json, !m_clientKeepAlive));
+    writeClient(http::makeJsonResponse(status, json, !m_clientKeepAlive, extraHeaders));
     m_responseStarted = true;
     finishExchange(status);
 }

@@ -74,7 +74,7 @@ private:
     void onResponseFinished(bool reusable);
 
     // ending
-    void sendProxyError(int status, const QByteArray& json);
+    void sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders = {});
     void finishExchange(int status);
     void writeClient(QByteArrayView bytes);
     void closeClientAfterFlush();

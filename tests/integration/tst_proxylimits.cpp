@@ -230,6 +230,7 @@ private Q_SLOTS:
     void probesKeepWorkingAtTheConnectionCap();
     void defaultCapsKeepADescriptorReserve();
     void listenerSurvivesRunningOutOfDescriptors();
+    void outOfDescriptorsIsNotTheBackendsFault();
     void memoryGoesBackAfterABurst();
 };
 
@@ -507,6 +508,45 @@ void TestProxyLimits::listenerSurvivesRunningOutOfDescriptors()
     }
     client.write(getRequest("/after-the-shortage"));
     QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() > 0 || client.state() != QAbstractSocket::ConnectedState, 5000);
+    QVERIFY(client.readAll().startsWith("HTTP/1.1 200"));
+}
+
+void TestProxyLimits::outOfDescriptorsIsNotTheBackendsFault()
+{
+    // The proxy has a client but no descriptor left for the backend connection: the client hears that
+    // the proxy is out of sockets, and the backend keeps a clean record (no connect failure, no
+    // passive hold that would keep the next requests away from a healthy server).
+    ScriptedBackend backend([](const QByteArray&) {
+        return ScriptedBackend::Reply{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", true};
+    });
+    RunningProxy p({backendAt(QStringLiteral("a"), backend.port())});
+    QVERIFY(p.ok);
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, p.port());
+    QVERIFY(client.waitForConnected(5000));
+    client.write(getRequest("/first")); // accepted and answered: the session exists, no pooled upstream
+    QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() > 0, 5000);
+    QVERIFY(client.readAll().startsWith("HTTP/1.1 200"));
+    QByteArray answer;
+    {
+        const int nextFree = ::dup(0);
+        ::close(nextFree);
+        const DescriptorLimit limit{rlim_t(nextFree)}; // no new descriptor anywhere in the process
+        QVERIFY(limit.ok);
+        client.write(getRequest("/second"));
+        QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() > 0 || client.state() != QAbstractSocket::ConnectedState,
+                                 5000);
+        answer = client.readAll();
+    }
+    QVERIFY2(answer.startsWith("HTTP/1.1 503"), answer.constData());
+    QVERIFY2(answer.contains("out of sockets"), answer.constData());
+    QVERIFY2(answer.contains("Retry-After: 1\r\n"), answer.constData());
+    const BackendPtr a = p.pool->byName(QStringLiteral("a"));
+    QCOMPARE(a->passiveDownUntilMs.load(), qint64(0));
+    QCOMPARE(p.proxy->snapshot().backends.at(0).traffic.connectFailures, quint64(0));
+    // With descriptors back, the same connection goes on to the backend.
+    client.write(getRequest("/third"));
+    QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() > 0, 5000);
     QVERIFY(client.readAll().startsWith("HTTP/1.1 200"));
 }
 
