@@ -23,6 +23,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -208,6 +209,12 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1360, 720);
+    // A saved size from a bigger screen (or from a layout that once overflowed) is cut to this screen.
+    if (const QScreen* s = screen()) {
+        const QRect available = s->availableGeometry();
+        if (width() > available.width() || height() > available.height())
+            resize(qMin(width(), available.width()), qMin(height(), available.height()));
+    }
     m_mainSplit->restoreState(settings.value(QStringLiteral("window/mainSplit")).toByteArray());
     m_leftSplit->restoreState(settings.value(QStringLiteral("window/leftSplit")).toByteArray());
     m_rightSplit->restoreState(settings.value(QStringLiteral("window/rightSplit")).toByteArray());

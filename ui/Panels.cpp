@@ -274,9 +274,13 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_address->setPlaceholderText(tr("no HTTP")); // the field is narrow; the tooltip and status bar say more
     m_port->setObjectName(QStringLiteral("listenerPort"));
     m_startStop->setObjectName(QStringLiteral("proxyStartStop"));
+    m_startStop->setToolTip(tr("Start or stop every listener of the lab, HTTP and TCP alike."));
     m_apply->setToolTip(tr("Apply the listener, retries and timeouts to the running proxy (a new port re-listens)."));
     m_algorithm->setObjectName(QStringLiteral("algorithm"));
     m_algorithm->setMaximumWidth(180);
+    // Its width does not follow the longest name, so the bar fits a 1366 px screen whatever is selected.
+    m_algorithm->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_algorithm->setMinimumContentsLength(12);
     m_hashKey->setObjectName(QStringLiteral("hashKey"));
     m_hashKey->setMaximumWidth(90);
     m_hashKey->setPlaceholderText(tr("hash key"));
@@ -314,17 +318,19 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_hashKey->setMinimumWidth(80);
     m_connectTimeout->setMaximumWidth(90);
     m_responseTimeout->setMaximumWidth(100);
-    m_retryButton->setMaximumWidth(120);
+    m_retryButton->setMaximumWidth(105);
     m_port->setMaximumWidth(70);
 
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 2, 4, 2);
+    layout->setSpacing(4); // eighteen widgets on one line must fit a 1366 px screen
     auto label = [](const QString& text, QWidget* buddy) {
         auto* l = new QLabel(text);
         l->setBuddy(buddy);
         return l;
     };
-    layout->addWidget(label(tr("L&istener"), m_address));
+    // The bar edits the first HTTP listener; Start/Stop acts on every listener (its tooltip says so).
+    layout->addWidget(label(tr("HTTP l&istener"), m_address));
     layout->addWidget(m_address);
     layout->addWidget(new QLabel(QStringLiteral(":")));
     layout->addWidget(m_port);
@@ -629,6 +635,7 @@ ConsolePanel::ConsolePanel(Lab* lab, QWidget* parent)
     m_send->setToolTip(tr("Send the request through the proxy (Ctrl+Return)."));
     m_send->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
     m_result->setObjectName(QStringLiteral("consoleResult"));
+    m_result->setWordWrap(true); // a long explanation must not widen the window past the screen
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_attempts->setWordWrap(true);
     m_attempts->setTextInteractionFlags(Qt::TextSelectableByMouse);

@@ -581,6 +581,7 @@ void TestMainWindow::screenshotIsNotBlank()
         for (int x = 0; x < img.width(); x += 7)
             colours.insert(img.pixel(x, y));
     QVERIFY2(colours.size() > 10, "the window rendered (almost) one colour");
+    QCOMPARE(img.width(), 1366); // nothing in it asks for more than a 1366 px screen
     // The same window on a 1920x1080 screen: the splitters hand out the extra room.
     w.resize(1920, 1050);
     QTest::qWait(600);
@@ -660,6 +661,10 @@ void TestMainWindow::labWithoutHttpListenerSaysSo()
                 ->text()
                 .contains(QStringLiteral("No HTTP listener")));
     QTRY_VERIFY(w.statusText().contains(QStringLiteral("no HTTP listener")));
+    // The explanation wraps: it must not make the window wider than a 1366 px screen (a learner saw the
+    // board's columns and the Stop buttons pushed off-screen, and the width saved for the next run).
+    QVERIFY2(w.minimumSizeHint().width() <= 1366, qPrintable(QString::number(w.minimumSizeHint().width())));
+    QCOMPARE(w.width(), 1366);
     // The proxy bar has no HTTP address to edit, but still starts and stops the relay.
     auto* address = w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("listenerAddress"));
     QVERIFY(!address->isEnabled());
