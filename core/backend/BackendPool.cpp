@@ -317,7 +317,7 @@ void BackendPool::setEventLog(std::shared_ptr<EventLog> events)
 void BackendPool::log(const QString& text) const
 {
     if (m_events)
-        m_events->append(LabEvent::Kind::Health, text);
+        m_events->append(LabEvent::Kind::Health, text, EventLog::Priority::StateChange);
 }
 
 void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker, int slowStartMs)
@@ -365,6 +365,8 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
     if (success) {
         if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
             b.consecutiveFailures.store(0, std::memory_order_relaxed);
+        if (b.ejectionRefused.load(std::memory_order_relaxed))
+            b.ejectionRefused.store(false, std::memory_order_relaxed);
         // The common case takes no lock: a closed breaker counting a success that was no trial.
         if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
             return;
@@ -396,14 +398,18 @@ void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
         out += x->ejected(now) ? 1 : 0;
     const int size = int(m_backends.size());
     if ((out + 1) * 100 > m_outlier.maxEjectionPercent * size) {
-        b.consecutiveFailures.store(0, std::memory_order_relaxed); // log at most once per run of failures
-        log(QStringLiteral(
-                "%1 not ejected after %2 consecutive failures: %3 of %4 backends are out already and the limit is %5%")
-                .arg(b.name)
-                .arg(m_outlier.consecutiveFailures)
-                .arg(out)
-                .arg(size)
-                .arg(m_outlier.maxEjectionPercent));
+        b.consecutiveFailures.store(0, std::memory_order_relaxed);
+        // Said once while the refusal lasts (until a success or an ejection), not after every run of
+        // failures: under load that was a line every few milliseconds, drowning the state changes.
+        if (!b.ejectionRefused.exchange(true, std::memory_order_relaxed) && m_events)
+            m_events->append(LabEvent::Kind::Health,
+                             QStringLiteral("%1 not ejected after %2 consecutive failures: %3 of %4 backends are out "
+                                            "already and the limit is %5%")
+                                 .arg(b.name)
+                                 .arg(m_outlier.consecutiveFailures)
+                                 .arg(out)
+                                 .arg(size)
+                                 .arg(m_outlier.maxEjectionPercent));
         return;
     }
     const int count = b.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -414,6 +420,7 @@ void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
     if (previousUntil != 0)
         b.mark(HealthMark::Kind::Returned, previousUntil);
     b.consecutiveFailures.store(0, std::memory_order_relaxed);
+    b.ejectionRefused.store(false, std::memory_order_relaxed);
     b.mark(HealthMark::Kind::Ejected, now);
     log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")
             .arg(b.name)

@@ -59,6 +59,7 @@ struct Backend {
     std::atomic<qint64> ejectedUntilMs{0}; // outlier detection: not picked until then
     std::atomic<int> ejections{0}; // how many times so far (the next one lasts longer)
     std::atomic<int> consecutiveFailures{0}; // on real traffic, reset by any success
+    std::atomic<bool> ejectionRefused{false}; // the max-ejection share kept it in; logged once, reset by a success
     std::atomic<qint64> slowStartSinceMs{0}; // ramping up since then; 0 = full share
     std::atomic<int> breakerState{0}; // CircuitBreaker::State, mirrored for lock-free readers
     std::atomic<double> latencyEwmaMs{0}; // peak EWMA of observed latency (least-latency)

@@ -193,14 +193,15 @@ private:
                                           .arg(m_backend->name)
                                           .arg(m_state.fall())
                                           .arg(detail);
-            m_events->append(LabEvent::Kind::Health, text);
+            m_events->append(LabEvent::Kind::Health, text, EventLog::Priority::StateChange);
             if (up) {
                 // The probes have fresh evidence that it works: that outweighs an ejection (as Envoy
                 // does by default), so a restarted backend is back within rise x interval.
                 if (m_backend->ejectedUntilMs.exchange(0) != 0) {
                     m_backend->mark(HealthMark::Kind::Returned, now);
                     m_events->append(LabEvent::Kind::Health,
-                                     QStringLiteral("%1 ejection lifted: the active probes pass").arg(m_backend->name));
+                                     QStringLiteral("%1 ejection lifted: the active probes pass").arg(m_backend->name),
+                                     EventLog::Priority::StateChange);
                 }
                 m_pool->beginSlowStart(*m_backend, now);
             }

@@ -10,17 +10,18 @@ EventLog::EventLog(int capacity, int maxPerSecond)
 {
 }
 
-void EventLog::append(LabEvent::Kind kind, const QString& text)
+void EventLog::append(LabEvent::Kind kind, const QString& text, Priority priority)
 {
-    append(kind, text, QDateTime::currentDateTime(), steadyNowMs());
+    append(kind, text, QDateTime::currentDateTime(), steadyNowMs(), priority);
 }
 
-void EventLog::append(LabEvent::Kind kind, const QString& text, const QDateTime& wallNow, qint64 steadyNowMs)
+void EventLog::append(LabEvent::Kind kind, const QString& text, const QDateTime& wallNow, qint64 steadyNowMs,
+                      Priority priority)
 {
     QMutexLocker lock(&m_mutex);
     rollSecond(wallNow, steadyNowMs);
     const size_t k = size_t(kind);
-    if (m_inSecond[k] >= m_maxPerSecond) {
+    if (m_inSecond[k] >= m_maxPerSecond && priority == Priority::Normal) {
         ++m_suppressedThisSecond[k];
         ++m_suppressedTotal;
         return;

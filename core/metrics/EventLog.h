@@ -21,16 +21,21 @@ struct LabEvent {
 // (the window, ~10 times a second) take what is new as one batch. A flood is cut to maxPerSecond events
 // per second and per kind (so a storm of failovers never hides a health transition); the rest are
 // counted and summarised by one "… were not logged" event, so a failing backend under full load costs
-// a counter increment per request, not a log line. The summary is written as soon as the second is
-// over — by the next append, or by closeSuppressionWindow(), which the lab's housekeeping calls every
-// 100 ms — and carries the time that second ended, not the time of whatever event came next.
+// a counter increment per request, not a log line. A state change (a backend DOWN or UP, ejected, its
+// circuit opening, ...) is never cut: it is what the log is for, and a state machine makes few of them. The summary is
+// written as soon as the second is over — by the next append, or by closeSuppressionWindow(), which the lab's
+// housekeeping calls every 100 ms — and carries the time that second ended, not the time of whatever event came next.
 class EventLog final {
 public:
+    // Normal events may be cut in a flood; a StateChange always gets in (and uses up the budget).
+    enum class Priority { Normal, StateChange };
+
     explicit EventLog(int capacity = 2000, int maxPerSecond = 20);
 
-    void append(LabEvent::Kind kind, const QString& text);
+    void append(LabEvent::Kind kind, const QString& text, Priority priority = Priority::Normal);
     // The same with the clocks given: wall time for the event, steady ms for the flood window (tests).
-    void append(LabEvent::Kind kind, const QString& text, const QDateTime& wallNow, qint64 steadyNowMs);
+    void append(LabEvent::Kind kind, const QString& text, const QDateTime& wallNow, qint64 steadyNowMs,
+                Priority priority = Priority::Normal);
     // Writes the summary of a finished second that suppressed events, stamped with the wall time that
     // second ended. Cheap when there is nothing to write (one lock, one compare).
     void closeSuppressionWindow();

@@ -103,6 +103,7 @@ private Q_SLOTS:
     void attemptTicketReportsExactlyOnce();
     void slowStartRampsTheShare();
     void reEjectionBeforeHousekeepingKeepsBothOnTheTimeline();
+    void refusedEjectionIsSaidOncePerStreak();
     void drainingLetsASlowRequestFinish();
     void allDownGives503QuicklyWithTheList();
     void panicRoutesToAllWhenMostFailTheirProbes();
@@ -508,6 +509,48 @@ void TestHealth::slowStartRampsTheShare()
     pool.housekeeping(now);
     QCOMPARE(ba.slowStartSinceMs.load(), 0);
     QCOMPARE(pool.slowStartFactor(ba, now), 1.0);
+}
+
+// A learner's trial: with the max-ejection share reached, a backend failing every request logged "not
+// ejected" after every run of failures (every ~25 ms under load), flooding out the state changes.
+void TestHealth::refusedEjectionIsSaidOncePerStreak()
+{
+    QList<BackendConfig> configs;
+    for (const char* name : {"a", "b", "c"}) {
+        BackendConfig c;
+        c.name = QString::fromLatin1(name);
+        c.port = quint16(configs.size() + 1);
+        configs << c;
+    }
+    BackendPool pool(configs, QStringLiteral("round-robin"));
+    auto events = std::make_shared<EventLog>(1000, 1000);
+    pool.setEventLog(events);
+    OutlierConfig outlier;
+    outlier.consecutiveFailures = 2;
+    outlier.maxEjectionPercent = 34; // one of three may be out
+    BreakerConfig noBreaker;
+    noBreaker.enabled = false;
+    pool.setPassiveConfig(outlier, noBreaker, 0);
+    const auto outcome = [&](const char* name, bool ok) {
+        AttemptTicket t(&pool, pool.byName(QString::fromLatin1(name)), {});
+        ok ? t.succeeded() : t.failed(QStringLiteral("500"));
+    };
+    const auto refusals = [&] {
+        int n = 0;
+        for (const LabEvent& e : events->since(0))
+            n += e.text.startsWith(QStringLiteral("b not ejected")) ? 1 : 0;
+        return n;
+    };
+    outcome("a", false);
+    outcome("a", false);
+    QVERIFY(pool.byName(QStringLiteral("a"))->ejected(steadyNowMs()));
+    for (int i = 0; i < 20; ++i) // ten runs of two failures: each would eject b but for the share
+        outcome("b", false);
+    QCOMPARE(refusals(), 1);
+    outcome("b", true); // the streak ends; the next refusal is news again
+    outcome("b", false);
+    outcome("b", false);
+    QCOMPARE(refusals(), 2);
 }
 
 void TestHealth::reEjectionBeforeHousekeepingKeepsBothOnTheTimeline()

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void eventLogKeepsOrderAndBound();
     void eventLogSuppressesFloods();
     void eventLogSummarisesAFloodWhenItsSecondEnds();
+    void eventLogNeverCutsAStateChange();
     void traceFindsTokens();
 };
 
@@ -130,6 +131,23 @@ void TestMetrics::eventLogSuppressesFloods()
     // Another kind has its own budget: a flood of failovers does not hide a health transition.
     log.append(LabEvent::Kind::Health, QStringLiteral("backend-8002 DOWN"));
     QCOMPARE(log.since(log.lastSequence() - 1).last().text, QStringLiteral("backend-8002 DOWN"));
+}
+
+// A learner's trial: a flood of health notes used up the second's budget and the "circuit OPEN" that
+// followed was cut, so the log's first breaker line read "half-open".
+void TestMetrics::eventLogNeverCutsAStateChange()
+{
+    const QDateTime wall(QDate(2026, 1, 2), QTime(12, 0, 0));
+    EventLog log(100, 3);
+    for (int i = 0; i < 10; ++i)
+        log.append(LabEvent::Kind::Health, QStringLiteral("note %1").arg(i), wall.addMSecs(i), 5'000 + i);
+    log.append(LabEvent::Kind::Health, QStringLiteral("backend-8002 circuit OPEN"), wall.addMSecs(20), 5'020,
+               EventLog::Priority::StateChange);
+    log.append(LabEvent::Kind::Health, QStringLiteral("note 10"), wall.addMSecs(21), 5'021);
+    const QList<LabEvent> all = log.since(0);
+    QCOMPARE(all.size(), 4); // three notes, then the state change; the other notes were cut
+    QCOMPARE(all.last().text, QStringLiteral("backend-8002 circuit OPEN"));
+    QCOMPARE(log.suppressed(), 8ULL);
 }
 
 void TestMetrics::eventLogSummarisesAFloodWhenItsSecondEnds()
