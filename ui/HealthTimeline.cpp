@@ -160,12 +160,16 @@ void HealthTimeline::paintEvent(QPaintEvent*)
         const std::vector<HealthBand> laneBands = bands(marks, now, b->ejectedUntilMs.load(), slowMs);
         const HealthBand* previous = nullptr;
         for (const HealthBand& band : laneBands) {
-            // Two bands of a kind that touch stay two: the later one starts after a 2 px gap.
-            const bool touches = previous && previous->kind == band.kind && previous->toMs == band.fromMs;
+            // Two bands of a kind closer than 2 px (a backend ejected again ms after its last ejection
+            // ended) stay two: the later one starts 2 px after the earlier one's end.
+            const bool sameKind = previous && previous->kind == band.kind;
+            const int previousEnd = sameKind ? xOf(qMin(previous->toMs, now)) : 0;
             previous = &band;
             if (band.toMs < from || band.fromMs > now)
                 continue;
-            const int x0 = xOf(qMax(band.fromMs, from)) + (touches ? 2 : 0);
+            int x0 = xOf(qMax(band.fromMs, from));
+            if (sameKind && x0 < previousEnd + 2)
+                x0 = previousEnd + 2;
             const int x1 = qMax(x0 + 1, xOf(qMin(band.toMs, now)));
             const int inset = bandInset(band.kind);
             p.fillRect(QRect(x0, lane.top() + inset, x1 - x0, lane.height() - inset), bandColor(band.kind));

@@ -747,7 +747,8 @@ void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
     LabConfig c = freePortLab();
     c.listeners.clear();
     c.backends = {BackendConfig{QStringLiteral("far-a"), QStringLiteral("127.0.0.1"), 1, 1, false, {}, {}},
-                  BackendConfig{QStringLiteral("far-b"), QStringLiteral("127.0.0.1"), 2, 1, false, {}, {}}};
+                  BackendConfig{QStringLiteral("far-b"), QStringLiteral("127.0.0.1"), 2, 1, false, {}, {}},
+                  BackendConfig{QStringLiteral("far-c"), QStringLiteral("127.0.0.1"), 3, 1, false, {}, {}}};
     Lab lab(c);
     const BackendPtr b = lab.poolBackend(0);
     QVERIFY(b);
@@ -761,6 +762,13 @@ void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
     second->mark(HealthMark::Kind::Returned, now - 40'000);
     second->mark(HealthMark::Kind::Ejected, now - 20'000);
     second->mark(HealthMark::Kind::Returned, now - 10'000);
+    // Ejected again 8 ms after the first ejection ended (seen in a learner's trial): far less than a
+    // pixel apart, yet two ejections, so two bands.
+    const BackendPtr third = lab.poolBackend(2);
+    third->mark(HealthMark::Kind::Ejected, now - 50'000);
+    third->mark(HealthMark::Kind::Returned, now - 30'008);
+    third->mark(HealthMark::Kind::Ejected, now - 30'000);
+    third->mark(HealthMark::Kind::Returned, now - 10'000);
     MainWindow w(&lab);
     w.resize(1366, 740);
     w.show();
@@ -786,6 +794,13 @@ void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
     QCOMPARE(img.pixelColor(xAt(45), y1), ejected);
     QVERIFY(img.pixelColor(xAt(30), y1) != ejected);
     QCOMPARE(img.pixelColor(xAt(15), y1), ejected);
+    const int y2 = y1 + 30; // lane 2
+    QCOMPARE(img.pixelColor(xAt(40), y2), ejected);
+    QCOMPARE(img.pixelColor(xAt(20), y2), ejected);
+    int gapColumns = 0;
+    for (int x = xAt(30) - 3; x <= xAt(30) + 3; ++x)
+        gapColumns += img.pixelColor(x, y2) != ejected ? 1 : 0;
+    QVERIFY2(gapColumns >= 1, "two ejections 8 ms apart drawn as one band");
 }
 
 QTEST_MAIN(TestMainWindow)
