@@ -219,6 +219,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_leftSplit->restoreState(settings.value(QStringLiteral("window/leftSplit")).toByteArray());
     m_rightSplit->restoreState(settings.value(QStringLiteral("window/rightSplit")).toByteArray());
     m_currentFile = settings.value(QStringLiteral("files/current")).toString();
+    if (!m_currentFile.isEmpty()) // opened with --config or reopened: it belongs in Open recent too
+        addRecent(m_currentFile);
     refresh();
 }
 
@@ -240,6 +242,8 @@ void MainWindow::buildMenus()
     open->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("Open &recent"));
     rebuildRecentMenu();
+    file->addAction(tr("Open the &default lab"), this, &MainWindow::openDefaultLab)
+        ->setToolTip(tr("The built-in lab: the proxy on 127.0.0.1:8000, embedded backends on ports 8001-8003."));
     QAction* save = file->addAction(tr("&Save lab"), this, [this] {
         if (m_currentFile.isEmpty()) {
             const QString name = QFileDialog::getSaveFileName(this, tr("Save lab config"), QStringLiteral("lab.json"),
@@ -461,6 +465,18 @@ void MainWindow::showMessage(const QString& text)
 {
     statusBar()->showMessage(text, 10000);
     m_lab->events().append(LabEvent::Kind::Config, text);
+}
+
+void MainWindow::openDefaultLab()
+{
+    m_generator->stop();
+    m_lab->load(LabConfig::defaultLab());
+    QString why;
+    if (!m_lab->startEmbeddedBackends(&why) || !m_lab->startProxies(&why))
+        showMessage(why);
+    m_currentFile.clear();
+    QSettings().remove(QStringLiteral("files/current"));
+    m_lab->events().append(LabEvent::Kind::Config, tr("the default lab is open"));
 }
 
 bool MainWindow::openConfigFile(const QString& fileName, QString* error)

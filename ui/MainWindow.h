@@ -60,6 +60,9 @@ public:
     void refresh();
     // File > Open without the dialog. False with the error shown (and returned in *error).
     bool openConfigFile(const QString& fileName, QString* error = nullptr);
+    // Replaces the running lab with the built-in default one (proxy :8000, backends 8001-8003), the lab
+    // the README's first steps describe; the window no longer reopens a file at the next start.
+    void openDefaultLab();
     bool saveConfigFile(const QString& fileName, QString* error = nullptr);
 
 protected:

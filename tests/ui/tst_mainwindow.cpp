@@ -19,8 +19,10 @@
 #include <QDir>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableView>
@@ -436,6 +438,22 @@ void TestMainWindow::openAndSaveConfig()
     QVERIFY2(error.contains(QStringLiteral("bad.json")) && error.contains(QStringLiteral("algorithm")),
              qPrintable(error));
     QCOMPARE(w.backendModel()->rowCount(), 2); // nothing was lost
+
+    // A lab the window starts with (balancer-lab --config, or reopened) is in Open recent at once; a
+    // learner saw the menu greyed out after four labs opened that way.
+    QSettings().setValue(QStringLiteral("files/recent"), QStringList());
+    QSettings().setValue(QStringLiteral("files/current"), twoFile);
+    MainWindow second(&r.lab);
+    QMenu* recent = nullptr;
+    for (QMenu* m : second.findChildren<QMenu*>())
+        recent = m->title().contains(QStringLiteral("recent")) ? m : recent;
+    QVERIFY(recent);
+    QVERIFY(recent->isEnabled());
+    QStringList entries;
+    for (QAction* a : recent->actions())
+        entries << a->text();
+    QVERIFY2(entries.join(QLatin1Char('|')).contains(QStringLiteral("two.json")),
+             qPrintable(entries.join(QLatin1Char('|'))));
 }
 
 void TestMainWindow::healthStatesShowOnTheBoard()
