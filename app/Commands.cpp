@@ -49,7 +49,11 @@ bool parseOrExplain(QCommandLineParser& parser, const QStringList& args, const Q
         return false;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
+        // helpText() names the program from QCoreApplication, which does not exist yet at this point.
+        QString help = parser.helpText();
+        help.replace(QStringLiteral("<executable_name>"),
+                     command.isEmpty() ? QStringLiteral("balancer-lab") : QStringLiteral("balancer-lab ") + command);
+        std::fputs(qPrintable(help), stdout);
         std::exit(ExitOk);
     }
     if (parser.isSet(QStringLiteral("version"))) {

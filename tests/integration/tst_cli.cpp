@@ -12,6 +12,8 @@ private Q_SLOTS:
     void initTestCase();
     void refusedWithAPreciseError_data();
     void refusedWithAPreciseError();
+    void helpNamesTheProgram_data();
+    void helpNamesTheProgram();
 
 private:
     static QStringList args(std::initializer_list<QString> list) { return QStringList(list); }
@@ -120,6 +122,28 @@ void TestCli::refusedWithAPreciseError()
     QCOMPARE(p.exitStatus(), QProcess::NormalExit);
     QVERIFY2(p.exitCode() == 2, qPrintable(QStringLiteral("exit %1: %2").arg(p.exitCode()).arg(err)));
     QVERIFY2(err.contains(expectedInError), qPrintable(err));
+}
+
+void TestCli::helpNamesTheProgram_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("usage");
+    QTest::newRow("window") << args({QStringLiteral("--help")}) << QStringLiteral("Usage: balancer-lab [options]");
+    QTest::newRow("serve") << args({QStringLiteral("serve"), QStringLiteral("--help")})
+                           << QStringLiteral("Usage: balancer-lab serve [options]");
+}
+
+// A learner's trial: every --help began "Usage: <executable_name>".
+void TestCli::helpNamesTheProgram()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, usage);
+    QProcess p;
+    p.start(QStringLiteral(LAB_BINARY), arguments);
+    QVERIFY(p.waitForFinished(10'000));
+    const QString out = QString::fromLocal8Bit(p.readAllStandardOutput());
+    QCOMPARE(p.exitCode(), 0);
+    QVERIFY2(out.startsWith(usage), qPrintable(out.left(200)));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
