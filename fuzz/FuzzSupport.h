@@ -84,6 +84,26 @@ inline http::HttpLimits nextHopLimits()
     return limits;
 }
 
+// The fields of `headers` that `keep(name)` says yes to, in their order.
+template <typename Keep> QList<http::HttpHeader> fieldsWhere(const QList<http::HttpHeader>& headers, Keep keep)
+{
+    QList<http::HttpHeader> out;
+    for (const http::HttpHeader& x : headers) {
+        if (keep(x.name))
+            out << x;
+    }
+    return out;
+}
+
+// Same names, same values, same order.
+inline void checkSameFields(const QList<http::HttpHeader>& got, const QList<http::HttpHeader>& expected,
+                            const QByteArray& detail)
+{
+    LAB_FUZZ_CHECK(got.size() == expected.size(), detail);
+    for (qsizetype i = 0; i < got.size(); ++i)
+        LAB_FUZZ_CHECK(got[i].name == expected[i].name && got[i].value == expected[i].value, detail);
+}
+
 inline QByteArray describe(const http::HttpHead& h)
 {
     QByteArray out = h.method + ' ' + h.target + " status=" + QByteArray::number(h.statusCode) + '\n';

@@ -20,6 +20,16 @@ void appendHeader(QByteArray& out, QByteArrayView name, QByteArrayView value)
     out.append("\r\n");
 }
 
+// Always HTTP/1.1 towards the client (RFC 9110 6.2: a proxy sends its own version).
+void appendStatusLine(QByteArray& out, const HttpHead& response)
+{
+    out.append("HTTP/1.1 ");
+    out.append(QByteArray::number(response.statusCode));
+    out.append(' ');
+    out.append(response.reason.isEmpty() ? reasonPhrase(response.statusCode) : response.reason);
+    out.append("\r\n");
+}
+
 void appendVia(QByteArray& out, const HttpHead& head)
 {
     const QByteArray via = head.header("Via");
@@ -142,11 +152,7 @@ QByteArray serializeClientResponse(const HttpHead& response, const ClientRespons
 {
     QByteArray out;
     out.reserve(512);
-    out.append("HTTP/1.1 ");
-    out.append(QByteArray::number(response.statusCode));
-    out.append(' ');
-    out.append(response.reason.isEmpty() ? reasonPhrase(response.statusCode) : response.reason);
-    out.append("\r\n");
+    appendStatusLine(out, response);
     const QByteArray connection = response.header("Connection");
     const bool passLength = framing == NextHopFraming::None;
     bool hasDate = false;
@@ -180,11 +186,7 @@ QByteArray serializeInterimResponse(const HttpHead& response)
 {
     QByteArray out;
     out.reserve(256);
-    out.append("HTTP/1.1 ");
-    out.append(QByteArray::number(response.statusCode));
-    out.append(' ');
-    out.append(response.reason.isEmpty() ? reasonPhrase(response.statusCode) : response.reason);
-    out.append("\r\n");
+    appendStatusLine(out, response);
     const QByteArray connection = response.header("Connection");
     bool hasDate = false;
     for (const HttpHeader& h : response.headers) {
