@@ -1,7 +1,7 @@
 #include "BackendTableModel.h"
 
 #include "backend/BackendPool.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "lab/Lab.h"
 #include "metrics/MetricsHistory.h"

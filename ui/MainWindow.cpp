@@ -5,7 +5,7 @@
 #include "HealthTimeline.h"
 #include "Panels.h"
 #include "TraceModel.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"

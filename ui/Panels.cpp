@@ -1,7 +1,7 @@
 #include "Panels.h"
 
-#include "backends/FakeBackend.h"
 #include "balancing/Balancer.h"
+#include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"
