@@ -104,6 +104,8 @@ private Q_SLOTS:
     void healthCellColourFollowsTheVerdictNotItsText();
     void healthBandsKeepEveryEjection();
     void healthTabDrawsAnEarlierEjectionToo();
+    void boardAndHealthTabPaintAStateInOneColour_data();
+    void boardAndHealthTabPaintAStateInOneColour();
 };
 
 void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
@@ -784,6 +786,35 @@ void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
     QCOMPARE(img.pixelColor(xAt(45), y1), ejected);
     QVERIFY(img.pixelColor(xAt(30), y1) != ejected);
     QCOMPARE(img.pixelColor(xAt(15), y1), ejected);
+}
+
+void TestMainWindow::boardAndHealthTabPaintAStateInOneColour_data()
+{
+    using State = BackendTableModel::RowState;
+    using Band = HealthBand::Kind;
+    QTest::addColumn<QColor>("board");
+    QTest::addColumn<QColor>("healthTab");
+    QTest::newRow("down") << BackendTableModel::stateColor(State::Down) << HealthTimeline::bandColor(Band::Down);
+    QTest::newRow("unhealthy") << BackendTableModel::stateColor(State::Unhealthy)
+                               << HealthTimeline::bandColor(Band::Down);
+    QTest::newRow("failing probes") << BackendTableModel::healthColor(BackendTableModel::HealthVerdict::Failing)
+                                    << HealthTimeline::bandColor(Band::Down);
+    QTest::newRow("ejected") << BackendTableModel::stateColor(State::Ejected)
+                             << HealthTimeline::bandColor(Band::Ejected);
+    QTest::newRow("circuit open") << BackendTableModel::stateColor(State::CircuitOpen)
+                                  << HealthTimeline::bandColor(Band::CircuitOpen);
+    QTest::newRow("half-open") << BackendTableModel::stateColor(State::HalfOpen)
+                               << HealthTimeline::bandColor(Band::HalfOpen);
+    QTest::newRow("slow start") << BackendTableModel::stateColor(State::SlowStart)
+                                << HealthTimeline::bandColor(Band::SlowStart);
+}
+
+void TestMainWindow::boardAndHealthTabPaintAStateInOneColour()
+{
+    QFETCH(QColor, board);
+    QFETCH(QColor, healthTab);
+    QVERIFY(board.isValid());
+    QCOMPARE(board, healthTab);
 }
 
 QTEST_MAIN(TestMainWindow)
