@@ -1,8 +1,8 @@
 #include "Commands.h"
 
 #include "MainWindow.h"
-#include "backends/FakeBackend.h"
 #include "config/LabConfig.h"
+#include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "util/SignalWatcher.h"
 

@@ -1,7 +1,8 @@
 #include "BackendTableModel.h"
 
+#include "StateColors.h"
 #include "backend/BackendPool.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "lab/Lab.h"
 #include "metrics/MetricsHistory.h"
@@ -111,27 +112,27 @@ QString BackendTableModel::stateExplanation(RowState s)
 QColor BackendTableModel::stateColor(RowState s)
 {
     switch (s) {
-    case RowState::Up: return QColor(0xb8, 0xe8, 0xb8);
+    case RowState::Up: return StateColors::up;
     case RowState::Down:
-    case RowState::Stopped: return QColor(0xf2, 0xa0, 0xa0);
+    case RowState::Stopped:
+    case RowState::Unhealthy: return StateColors::down;
     case RowState::Draining:
-    case RowState::Drained: return QColor(0xf8, 0xe0, 0x90);
+    case RowState::Drained: return StateColors::draining;
     case RowState::Refusing:
-    case RowState::Hanging: return QColor(0xf6, 0xc0, 0x8a);
-    case RowState::External: return QColor(0xdc, 0xe4, 0xf0);
-    case RowState::Unhealthy: return QColor(0xf2, 0xa0, 0xa0);
+    case RowState::Hanging:
     case RowState::Stopping:
-    case RowState::Ejected: return QColor(0xf6, 0xc0, 0x8a);
-    case RowState::CircuitOpen: return QColor(0xd8, 0xa8, 0xe8);
-    case RowState::HalfOpen: return QColor(0xe8, 0xd0, 0xf0);
-    case RowState::SlowStart: return QColor(0xb8, 0xdc, 0xf4);
+    case RowState::Ejected: return StateColors::ejected;
+    case RowState::External: return StateColors::external;
+    case RowState::CircuitOpen: return StateColors::circuitOpen;
+    case RowState::HalfOpen: return StateColors::halfOpen;
+    case RowState::SlowStart: return StateColors::slowStart;
     }
     return {};
 }
 
 QColor BackendTableModel::healthColor(HealthVerdict v)
 {
-    return v == HealthVerdict::Failing ? QColor(0xf2, 0xa0, 0xa0) : QColor();
+    return v == HealthVerdict::Failing ? StateColors::down : QColor();
 }
 
 BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* history) const

@@ -1,5 +1,6 @@
 #include "HealthTimeline.h"
 
+#include "StateColors.h"
 #include "backend/BackendPool.h"
 #include "lab/Lab.h"
 
@@ -9,13 +10,6 @@
 namespace lab {
 
 namespace {
-const QColor kPass(0x2c, 0xa0, 0x2c);
-const QColor kFail(0xd6, 0x27, 0x28);
-const QColor kDown(0xf2, 0xa0, 0xa0);
-const QColor kEjected(0xf6, 0xc0, 0x8a);
-const QColor kOpen(0xc8, 0x90, 0xe0);
-const QColor kHalfOpen(0xe8, 0xd0, 0xf0);
-const QColor kSlow(0xb8, 0xdc, 0xf4);
 constexpr int kLabelWidth = 110;
 constexpr int kLane = 30;
 constexpr int kLegend = 50;
@@ -37,11 +31,11 @@ int bandInset(HealthBand::Kind kind)
 QColor HealthTimeline::bandColor(HealthBand::Kind kind)
 {
     switch (kind) {
-    case HealthBand::Kind::Down: return kDown;
-    case HealthBand::Kind::Ejected: return kEjected;
-    case HealthBand::Kind::CircuitOpen: return kOpen;
-    case HealthBand::Kind::HalfOpen: return kHalfOpen;
-    case HealthBand::Kind::SlowStart: return kSlow;
+    case HealthBand::Kind::Down: return StateColors::down;
+    case HealthBand::Kind::Ejected: return StateColors::ejected;
+    case HealthBand::Kind::CircuitOpen: return StateColors::circuitOpen;
+    case HealthBand::Kind::HalfOpen: return StateColors::halfOpen;
+    case HealthBand::Kind::SlowStart: return StateColors::slowStart;
     }
     return {};
 }
@@ -179,7 +173,7 @@ void HealthTimeline::paintEvent(QPaintEvent*)
             if (m.atMs < from || (m.kind != HealthMark::Kind::ProbePassed && m.kind != HealthMark::Kind::ProbeFailed))
                 continue;
             const bool passed = m.kind == HealthMark::Kind::ProbePassed;
-            p.setPen(QPen(passed ? kPass : kFail, passed ? 1 : 2));
+            p.setPen(QPen(passed ? StateColors::probePassed : StateColors::probeFailed, passed ? 1 : 2));
             const int x = xOf(m.atMs);
             p.drawLine(x, lane.top(), x, lane.top() + (passed ? 6 : 9));
         }
@@ -199,9 +193,13 @@ void HealthTimeline::paintEvent(QPaintEvent*)
         QColor colour;
         QString text;
     };
-    const Key keys[] = {{kPass, tr("probe ok")},   {kFail, tr("probe failed")}, {kDown, tr("down")},
-                        {kEjected, tr("ejected")}, {kOpen, tr("circuit open")}, {kHalfOpen, tr("half-open")},
-                        {kSlow, tr("slow start")}};
+    const Key keys[] = {{StateColors::probePassed, tr("probe ok")},
+                        {StateColors::probeFailed, tr("probe failed")},
+                        {StateColors::down, tr("down")},
+                        {StateColors::ejected, tr("ejected")},
+                        {StateColors::circuitOpen, tr("circuit open")},
+                        {StateColors::halfOpen, tr("half-open")},
+                        {StateColors::slowStart, tr("slow start")}};
     int x = 4;
     int keyY = height() - 30;
     for (const Key& k : keys) {

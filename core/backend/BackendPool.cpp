@@ -157,12 +157,6 @@ void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint
     }
 }
 
-void BackendPool::setBalancerSeed(quint64 seed)
-{
-    QMutexLocker lock(&m_mutex);
-    m_balancer->seed(seed);
-}
-
 void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs)
 {
     // Peak EWMA: a slower sample takes over at once, faster ones pull the average down over ~10 s.
@@ -331,12 +325,6 @@ void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerCo
         QMutexLocker breakerLock(&b->breakerMutex);
         publishBreaker(*b, b->breaker.setConfig(breaker), now);
     }
-}
-
-OutlierConfig BackendPool::outlierConfig() const
-{
-    QMutexLocker lock(&m_mutex);
-    return m_outlier;
 }
 
 void BackendPool::setRandomSeed(quint32 seed)

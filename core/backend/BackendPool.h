@@ -157,7 +157,6 @@ public:
     // Swaps the balancing algorithm between two picks; false (and nothing changes) for an unknown name.
     // Hash-based algorithms take their key as `hashKey` says.
     bool setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey = {});
-    void setBalancerSeed(quint64 seed);
 
     // Picks a backend for a request that has already tried `tried` (ids). Prefers backends that are
     // enabled, healthy, not ejected, not passively down and not held back by slow start; when only
@@ -180,7 +179,6 @@ public:
     // ---- passive health: outlier ejection, circuit breaker, slow start --------------------------------
     void setEventLog(std::shared_ptr<EventLog> events);
     void setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker, int slowStartMs);
-    OutlierConfig outlierConfig() const;
     int slowStartMs() const { return m_slowStartMs.load(); }
     void setRandomSeed(quint32 seed);
     // The steady clock in ms that picks, outcomes and passive holds read (tests pass a manual one). Set it

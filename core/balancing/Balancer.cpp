@@ -85,17 +85,6 @@ bool HashKeySpec::parse(const QString& text, HashKeySpec* out)
     return true;
 }
 
-QString HashKeySpec::toString() const
-{
-    switch (source) {
-    case Source::Client: return QStringLiteral("client");
-    case Source::Path: return QStringLiteral("path");
-    case Source::Header: return QStringLiteral("header:") + QString::fromLatin1(name);
-    case Source::Cookie: return QStringLiteral("cookie:") + QString::fromLatin1(name);
-    }
-    return {};
-}
-
 QByteArray HashKeySpec::keyOf(const PickContext& c) const
 {
     switch (source) {

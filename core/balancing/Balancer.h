@@ -33,7 +33,6 @@ struct HashKeySpec {
     QByteArray name; // header or cookie name
     // "client", "path", "header:NAME", "cookie:NAME"; false for anything else.
     static bool parse(const QString& text, HashKeySpec* out);
-    QString toString() const;
     QByteArray keyOf(const PickContext& context) const;
     // hash64 of the key, without building it when it is the client address (the hot path).
     quint64 hashOf(const PickContext& context) const;

@@ -21,7 +21,6 @@ public:
     }
     QString name() const override { return QStringLiteral("ring-hash"); }
     Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
-    qsizetype points() const { return qsizetype(m_ring.size()); }
 
 private:
     void rebuildIfNeeded(std::span<Backend* const> eligible);

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "backends/FaultProfile.h"
+#include "fakebackend/FaultProfile.h"
 
 #include <QByteArray>
 #include <QList>

@@ -23,16 +23,6 @@ CircuitBreaker::Change CircuitBreaker::setConfig(const BreakerConfig& config)
     return Change::SwitchedOff;
 }
 
-const char* CircuitBreaker::stateName(State s)
-{
-    switch (s) {
-    case State::Closed: return "closed";
-    case State::Open: return "open";
-    case State::HalfOpen: return "half-open";
-    }
-    return "";
-}
-
 void CircuitBreaker::startRound()
 {
     ++m_round;

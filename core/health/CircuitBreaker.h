@@ -76,7 +76,6 @@ public:
     int windowFailures(qint64 nowMs) const;
     qint64 openUntilMs() const { return m_openUntilMs; }
     int trialsInFlight() const { return m_trialsInFlight; }
-    static const char* stateName(State s);
 
 private:
     // One second of counts. Atomic so that recordSuccessFast() can count without the lock; the array

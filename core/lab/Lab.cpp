@@ -1,7 +1,7 @@
 #include "Lab.h"
 
 #include "backend/BackendPool.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
 

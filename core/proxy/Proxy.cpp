@@ -1,10 +1,7 @@
 #include "Proxy.h"
 
 #include "ConnectionGate.h"
-#include "HttpSession.h"
 #include "ProxyWorker.h"
-#include "TcpSession.h"
-#include "UpstreamPool.h"
 #include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
 #include "metrics/RequestTrace.h"
@@ -16,9 +13,6 @@
 #include <QTimer>
 #include <sys/socket.h>
 #include <unistd.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 Q_LOGGING_CATEGORY(lcProxy, "lab.proxy")
 
@@ -38,11 +32,6 @@ QHostAddress peerOf(qintptr fd)
     const QHostAddress v4(a.toIPv4Address(&mapped));
     return mapped ? v4 : a;
 }
-
-// A worker gives the allocator's free memory back to the system after a burst of at least this many
-// sessions, once it is down to a quarter of that peak, kTrimDelayMs later (so at most once a second).
-constexpr int kTrimAfterSessions = 256;
-constexpr int kTrimDelayMs = 1000;
 
 } // namespace
 
@@ -83,81 +72,6 @@ private:
     std::shared_ptr<ConnectionGate> m_gate;
     size_t m_next = 0;
 };
-
-ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
-                         std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
-                         std::shared_ptr<ConnectionGate> gate)
-    : m_index(index)
-    , m_settings(std::move(settings))
-    , m_pool(std::move(pool))
-    , m_trace(std::move(trace))
-    , m_events(std::move(events))
-    , m_gate(std::move(gate))
-    , m_metrics(std::make_unique<MetricsShard>())
-    , m_upstreams(
-          new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
-{
-}
-
-ProxyWorker::~ProxyWorker() = default;
-
-void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
-{
-    if (m_shuttingDown) {
-        ::close(int(fd));
-        m_gate->release(client);
-        return;
-    }
-    QObject* session = nullptr;
-    if (m_settings->kind == ListenerKind::Tcp)
-        session = new TcpSession(fd, this);
-    else
-        session = new HttpSession(fd, this);
-    connect(
-        session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); }, Qt::DirectConnection);
-}
-
-void ProxyWorker::sessionOpened()
-{
-    const int n = ++m_openSessions;
-    m_peakSessions = std::max(m_peakSessions, n);
-}
-
-void ProxyWorker::sessionClosed()
-{
-    const int n = --m_openSessions;
-    // After a burst the allocator keeps what the sessions freed (glibc gives a heap back only from its
-    // top, and a few live buffers pin the rest): RSS would stay at the burst's peak. malloc_trim walks
-    // every arena, so only after a burst worth it and at most once per kTrimDelayMs.
-    if (m_trimScheduled || m_shuttingDown || m_peakSessions < kTrimAfterSessions || n > m_peakSessions / 4)
-        return;
-    m_trimScheduled = true;
-    QTimer::singleShot(kTrimDelayMs, this, [this] {
-        m_trimScheduled = false;
-        m_peakSessions = m_openSessions.load();
-#ifdef __GLIBC__
-        ::malloc_trim(0);
-#endif
-        m_memoryTrims.fetch_add(1, std::memory_order_relaxed);
-    });
-}
-
-void ProxyWorker::beginShutdown()
-{
-    m_shuttingDown = true;
-    Q_EMIT shutdownRequested();
-}
-
-void ProxyWorker::closeEverything()
-{
-    const auto sessions = findChildren<HttpSession*>(Qt::FindDirectChildrenOnly);
-    for (HttpSession* s : sessions)
-        delete s;
-    const auto relays = findChildren<TcpSession*>(Qt::FindDirectChildrenOnly);
-    for (TcpSession* s : relays)
-        delete s;
-    m_upstreams->closeAll();
-}
 
 Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events,
              QObject* parent)

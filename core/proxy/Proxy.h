@@ -47,9 +47,7 @@ public:
     // the new address cannot be listened on (the proxy then stays stopped).
     bool updateSettings(const ProxySettings& settings, QString* error = nullptr);
     BackendPool& pool() const { return *m_pool; }
-    std::shared_ptr<BackendPool> sharedPool() const { return m_pool; }
     RequestTrace& trace() const { return *m_trace; }
-    std::shared_ptr<RequestTrace> sharedTrace() const { return m_trace; }
     EventLog& events() const { return *m_events; }
 
     // Sums every worker's shard: cheap enough for 10 calls a second from the GUI.

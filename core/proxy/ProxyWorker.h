@@ -49,7 +49,6 @@ public:
     MetricsShard& metrics() { return *m_metrics; }
     const MetricsShard& metrics() const { return *m_metrics; }
     bool shuttingDown() const { return m_shuttingDown; }
-    int openSessions() const { return m_openSessions.load(); }
     int activeExchanges() const { return m_activeExchanges.load(); }
 
     void sessionOpened();

@@ -4,7 +4,7 @@
 #include "TestHttp.h"
 #include "TestLab.h"
 #include "backend/BackendPool.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"

@@ -1,5 +1,5 @@
 #include "TestHttp.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 
 #include <QCryptographicHash>
 #include <QElapsedTimer>

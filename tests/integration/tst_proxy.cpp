@@ -1,7 +1,7 @@
 #include "ScriptedBackend.h"
 #include "TestHttp.h"
 #include "backend/BackendPool.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
 

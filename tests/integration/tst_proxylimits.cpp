@@ -5,7 +5,7 @@
 #include "TestHttp.h"
 #include "TestLab.h"
 #include "backend/BackendPool.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "metrics/EventLog.h"
 #include "proxy/ConnectionGate.h"

@@ -1,14 +1,17 @@
 // The window, offscreen: models checked by QAbstractItemModelTester, buttons clicked with QTest.
+#include "BackendPanel.h"
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
+#include "ConsolePanel.h"
 #include "HealthTimeline.h"
 #include "MainWindow.h"
-#include "Panels.h"
+#include "ProxyPanel.h"
 #include "TestHttp.h"
 #include "TestLab.h"
 #include "TraceModel.h"
+#include "TrafficPanel.h"
 #include "backend/BackendPool.h"
-#include "backends/FakeBackend.h"
+#include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "proxy/Proxy.h"
@@ -103,6 +106,8 @@ private Q_SLOTS:
     void healthCellColourFollowsTheVerdictNotItsText();
     void healthBandsKeepEveryEjection();
     void healthTabDrawsAnEarlierEjectionToo();
+    void boardAndHealthTabPaintAStateInOneColour_data();
+    void boardAndHealthTabPaintAStateInOneColour();
 };
 
 void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
@@ -819,6 +824,35 @@ void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
     for (int x = xAt(30) - 3; x <= xAt(30) + 3; ++x)
         gapColumns += img.pixelColor(x, y2) != ejected ? 1 : 0;
     QVERIFY2(gapColumns >= 1, "two ejections 8 ms apart drawn as one band");
+}
+
+void TestMainWindow::boardAndHealthTabPaintAStateInOneColour_data()
+{
+    using State = BackendTableModel::RowState;
+    using Band = HealthBand::Kind;
+    QTest::addColumn<QColor>("board");
+    QTest::addColumn<QColor>("healthTab");
+    QTest::newRow("down") << BackendTableModel::stateColor(State::Down) << HealthTimeline::bandColor(Band::Down);
+    QTest::newRow("unhealthy") << BackendTableModel::stateColor(State::Unhealthy)
+                               << HealthTimeline::bandColor(Band::Down);
+    QTest::newRow("failing probes") << BackendTableModel::healthColor(BackendTableModel::HealthVerdict::Failing)
+                                    << HealthTimeline::bandColor(Band::Down);
+    QTest::newRow("ejected") << BackendTableModel::stateColor(State::Ejected)
+                             << HealthTimeline::bandColor(Band::Ejected);
+    QTest::newRow("circuit open") << BackendTableModel::stateColor(State::CircuitOpen)
+                                  << HealthTimeline::bandColor(Band::CircuitOpen);
+    QTest::newRow("half-open") << BackendTableModel::stateColor(State::HalfOpen)
+                               << HealthTimeline::bandColor(Band::HalfOpen);
+    QTest::newRow("slow start") << BackendTableModel::stateColor(State::SlowStart)
+                                << HealthTimeline::bandColor(Band::SlowStart);
+}
+
+void TestMainWindow::boardAndHealthTabPaintAStateInOneColour()
+{
+    QFETCH(QColor, board);
+    QFETCH(QColor, healthTab);
+    QVERIFY(board.isValid());
+    QCOMPARE(board, healthTab);
 }
 
 QTEST_MAIN(TestMainWindow)

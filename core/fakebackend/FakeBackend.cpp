@@ -1,30 +1,10 @@
 #include "FakeBackend.h"
 
-#include "FakeBackendConnection.h"
 #include "FakeBackendServer.h"
 
 #include <QThread>
 
 namespace lab {
-
-FakeBackendServer::FakeBackendServer(FakeBackend* backend)
-    : m_backend(backend)
-{
-}
-
-void FakeBackendServer::incomingConnection(qintptr socketDescriptor)
-{
-    auto* c = new FakeBackendConnection(socketDescriptor, m_backend, this);
-    if (!c->isValid())
-        c->deleteLater();
-}
-
-void FakeBackendServer::closeConnections()
-{
-    const auto connections = findChildren<FakeBackendConnection*>(Qt::FindDirectChildrenOnly);
-    for (FakeBackendConnection* c : connections)
-        c->abort();
-}
 
 FakeBackend::FakeBackend(QString name, QHostAddress address, quint16 port, FaultProfile faults, QObject* parent)
     : QObject(parent)

@@ -1,0 +1,211 @@
+#include "BackendPanel.h"
+
+#include "PanelFields.h"
+#include "fakebackend/FakeBackend.h"
+#include "lab/Lab.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace lab {
+
+BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
+    : QWidget(parent)
+    , m_lab(lab)
+    , m_title(new QLabel)
+    , m_drain(
+          makeCheckBox(tr("Drain"), tr("Take it out of rotation gently: no new requests, the ones in flight finish.")))
+    , m_faultBox(new QWidget)
+    , m_latency(makeSpinBox(0, 60'000, 0, tr(" ms"), tr("Added before every answer: a slow backend.")))
+    , m_jitter(makeSpinBox(0, 60'000, 0, tr(" ms"),
+                           tr("Plus a random 0..jitter ms on top of the latency: an uneven backend.")))
+    , m_errorRate(new QDoubleSpinBox)
+    , m_healthFails(
+          makeCheckBox(tr("/health fails"),
+                       tr("/health answers 503 while normal requests are still served: what a health check sees.")))
+    , m_onlyPaths(new QLineEdit)
+    , m_capacity(makeSpinBox(0, 100'000, 0, QString(),
+                             tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
+    , m_hang(makeCheckBox(tr("Hang"), tr("Accept requests and never answer: only a timeout saves the client.")))
+    , m_refuse(
+          makeCheckBox(tr("Refuse"), tr("Close the listening port: connections are refused, as when a process dies.")))
+    , m_healthBox(new QWidget)
+    , m_probe(makeCheckBox(tr("Probe it"),
+                           tr("Send this backend active health probes; off = only real traffic judges it.")))
+    , m_probeType(new QComboBox)
+    , m_probePath(new QLineEdit)
+    , m_interval(makeSpinBox(50, 3'600'000, 2000, tr(" ms"),
+                             tr("Time between two probes (plus or minus 10%, so probes do not synchronise).")))
+    , m_timeout(makeSpinBox(10, 600'000, 1000, tr(" ms"), tr("A probe without an answer by then counts as failed.")))
+    , m_rise(makeSpinBox(1, 100, 2, QString(), tr("Passed probes in a row that bring a down backend back up.")))
+    , m_fall(makeSpinBox(1, 100, 3, QString(), tr("Failed probes in a row that take an up backend down.")))
+{
+    m_probeType->addItems({QStringLiteral("http"), QStringLiteral("tcp")});
+    m_probeType->setToolTip(tr("http: GET the path and expect a 2xx/3xx answer; tcp: a connection is enough."));
+    m_probePath->setToolTip(tr("The path an HTTP probe asks for."));
+    auto* health = new QFormLayout(m_healthBox);
+    health->setContentsMargins(0, 0, 0, 0);
+    auto* probeLine = new QHBoxLayout;
+    probeLine->addWidget(m_probe);
+    probeLine->addWidget(m_probeType);
+    probeLine->addWidget(m_probePath, 1);
+    health->addRow(probeLine);
+    auto* timing = new QHBoxLayout;
+    timing->addWidget(m_interval);
+    timing->addWidget(new QLabel(tr("timeout")));
+    timing->addWidget(m_timeout);
+    health->addRow(tr("Every"), timing);
+    auto* thresholds = new QHBoxLayout;
+    thresholds->addWidget(new QLabel(tr("rise")));
+    thresholds->addWidget(m_rise);
+    thresholds->addWidget(new QLabel(tr("fall")));
+    thresholds->addWidget(m_fall);
+    thresholds->addStretch(1);
+    health->addRow(thresholds);
+    for (QSpinBox* s : {m_interval, m_timeout, m_rise, m_fall})
+        connect(s, &QSpinBox::valueChanged, this, &BackendPanel::applyHealth);
+    connect(m_probe, &QCheckBox::toggled, this, &BackendPanel::applyHealth);
+    connect(m_probeType, &QComboBox::currentIndexChanged, this, &BackendPanel::applyHealth);
+    connect(m_probePath, &QLineEdit::editingFinished, this, &BackendPanel::applyHealth);
+
+    m_errorRate->setRange(0, 100);
+    m_errorRate->setDecimals(1);
+    m_errorRate->setSuffix(tr(" %"));
+    m_errorRate->setKeyboardTracking(false);
+    m_errorRate->setToolTip(tr("Share of requests answered 500 Internal Server Error."));
+    m_onlyPaths->setPlaceholderText(tr("all paths"));
+    m_onlyPaths->setToolTip(tr("Comma-separated paths it serves (and below); others get 404. Empty = all."));
+    m_title->setWordWrap(true);
+
+    auto* faults = new QFormLayout(m_faultBox);
+    faults->setContentsMargins(0, 0, 0, 0);
+    faults->addRow(tr("Latency"), m_latency);
+    faults->addRow(tr("Jitter"), m_jitter);
+    faults->addRow(tr("Error rate"), m_errorRate);
+    faults->addRow(tr("Capacity"), m_capacity);
+    faults->addRow(tr("Only paths"), m_onlyPaths);
+    auto* flags = new QGridLayout;
+    flags->addWidget(m_healthFails, 0, 0);
+    flags->addWidget(m_hang, 0, 1);
+    flags->addWidget(m_refuse, 1, 0);
+    faults->addRow(flags);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_title);
+    layout->addWidget(m_drain);
+    auto* faultsTitle = new QLabel(tr("<b>Faults</b> (embedded backends)"));
+    layout->addWidget(faultsTitle);
+    layout->addWidget(m_faultBox);
+    layout->addWidget(new QLabel(tr("<b>Health checks</b> for this backend")));
+    layout->addWidget(m_healthBox);
+    layout->addStretch(1);
+
+    connect(m_drain, &QCheckBox::toggled, this, [this](bool on) {
+        if (!m_loading && m_row >= 0)
+            m_lab->setDraining(m_row, on);
+    });
+    for (QSpinBox* s : {m_latency, m_jitter, m_capacity})
+        connect(s, &QSpinBox::valueChanged, this, &BackendPanel::apply);
+    connect(m_errorRate, &QDoubleSpinBox::valueChanged, this, &BackendPanel::apply);
+    for (QCheckBox* c : {m_healthFails, m_hang, m_refuse})
+        connect(c, &QCheckBox::toggled, this, &BackendPanel::apply);
+    connect(m_onlyPaths, &QLineEdit::editingFinished, this, &BackendPanel::apply);
+    setRow(-1);
+}
+
+void BackendPanel::setRow(int row)
+{
+    m_row = row < m_lab->backendCount() ? row : -1;
+    reload();
+}
+
+void BackendPanel::reload()
+{
+    if (m_row >= m_lab->backendCount())
+        m_row = -1;
+    m_loading = true;
+    const bool valid = m_row >= 0;
+    const FakeBackend* fake = valid ? m_lab->embeddedBackend(m_row) : nullptr;
+    m_drain->setEnabled(valid && m_lab->poolBackend(m_row));
+    m_drain->setChecked(valid && m_lab->isDraining(m_row));
+    m_faultBox->setEnabled(fake != nullptr);
+    m_healthBox->setEnabled(valid);
+    if (valid) {
+        const HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_row));
+        m_probe->setChecked(h.enabled);
+        m_probeType->setCurrentText(h.type);
+        m_probePath->setText(h.path);
+        m_probePath->setEnabled(h.type == QLatin1String("http"));
+        m_interval->setValue(h.intervalMs);
+        m_timeout->setValue(h.timeoutMs);
+        m_rise->setValue(h.rise);
+        m_fall->setValue(h.fall);
+    }
+    if (!valid) {
+        m_title->setText(tr("<b>Select a backend</b> on the board to drain it or inject faults."));
+    } else {
+        const BackendConfig& c = m_lab->backendConfig(m_row);
+        m_title->setText(
+            fake ? tr("<b>%1</b> (embedded, %2:%3): faults apply to the next request.").arg(c.name, c.host).arg(c.port)
+                 : tr("<b>%1</b> (external, %2:%3): fault knobs exist only for embedded backends.")
+                       .arg(c.name, c.host)
+                       .arg(c.port));
+        const FaultProfile f = fake ? fake->faults() : FaultProfile{};
+        m_latency->setValue(f.latencyMs);
+        m_jitter->setValue(f.jitterMs);
+        m_errorRate->setValue(f.errorRatePercent);
+        m_healthFails->setChecked(f.healthFails);
+        m_onlyPaths->setText(f.onlyPaths.join(QStringLiteral(", ")));
+        m_capacity->setValue(f.capacity);
+        m_hang->setChecked(f.hang);
+        m_refuse->setChecked(f.refuse);
+    }
+    m_loading = false;
+}
+
+void BackendPanel::applyHealth()
+{
+    if (m_loading || m_row < 0)
+        return;
+    HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_row));
+    h.enabled = m_probe->isChecked();
+    h.type = m_probeType->currentText();
+    QString path = m_probePath->text().trimmed();
+    h.path = path.startsWith(QLatin1Char('/')) ? path : QLatin1Char('/') + path;
+    h.intervalMs = m_interval->value();
+    h.timeoutMs = m_timeout->value();
+    h.rise = m_rise->value();
+    h.fall = m_fall->value();
+    m_probePath->setEnabled(h.type == QLatin1String("http"));
+    m_lab->setBackendHealth(m_row, h);
+}
+
+void BackendPanel::apply()
+{
+    if (m_loading || m_row < 0 || !m_lab->embeddedBackend(m_row))
+        return;
+    FaultProfile f;
+    f.latencyMs = m_latency->value();
+    f.jitterMs = m_jitter->value();
+    f.errorRatePercent = m_errorRate->value();
+    f.healthFails = m_healthFails->isChecked();
+    for (const QString& p : m_onlyPaths->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString path = p.trimmed();
+        if (!path.isEmpty())
+            f.onlyPaths << (path.startsWith(QLatin1Char('/')) ? path : QLatin1Char('/') + path);
+    }
+    f.capacity = m_capacity->value();
+    f.hang = m_hang->isChecked();
+    f.refuse = m_refuse->isChecked();
+    m_lab->setFaults(m_row, f);
+}
+
+} // namespace lab

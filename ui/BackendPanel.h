@@ -1,0 +1,55 @@
+#pragma once
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace lab {
+
+class Lab;
+
+// The selected backend's knobs: draining for any backend, and the fault knobs of an embedded one,
+// applied live as they are edited.
+class BackendPanel final : public QWidget {
+    Q_OBJECT
+public:
+    explicit BackendPanel(Lab* lab, QWidget* parent = nullptr);
+    void setRow(int row);
+    int row() const { return m_row; }
+    // Re-reads the values from the lab (after a change made elsewhere).
+    void reload();
+
+private:
+    void apply();
+    void applyHealth();
+
+    Lab* m_lab;
+    int m_row = -1;
+    bool m_loading = false;
+    QLabel* m_title;
+    QCheckBox* m_drain;
+    QWidget* m_faultBox;
+    QSpinBox* m_latency;
+    QSpinBox* m_jitter;
+    QDoubleSpinBox* m_errorRate;
+    QCheckBox* m_healthFails;
+    QLineEdit* m_onlyPaths;
+    QSpinBox* m_capacity;
+    QCheckBox* m_hang;
+    QCheckBox* m_refuse;
+    QWidget* m_healthBox;
+    QCheckBox* m_probe;
+    QComboBox* m_probeType;
+    QLineEdit* m_probePath;
+    QSpinBox* m_interval;
+    QSpinBox* m_timeout;
+    QSpinBox* m_rise;
+    QSpinBox* m_fall;
+};
+
+} // namespace lab

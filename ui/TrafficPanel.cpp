@@ -1,0 +1,165 @@
+#include "TrafficPanel.h"
+
+#include "PanelFields.h"
+#include "lab/Lab.h"
+#include "loadgen/LoadGenerator.h"
+#include "proxy/Proxy.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace lab {
+
+TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
+    : QWidget(parent)
+    , m_lab(lab)
+    , m_generator(generator)
+    , m_connections(makeSpinBox(1, LoadSpec::kMaxConcurrency, 10, QString(),
+                                tr("Client connections, each with one request in flight.")))
+    , m_rate(makeSpinBox(0, 1'000'000, 200, tr(" req/s"),
+                         tr("Requests per second to aim for; 0 = as fast as the connections allow.")))
+    , m_duration(
+          makeSpinBox(1, LoadSpec::kMaxDurationMs / 1000, 30, tr(" s"), tr("The run stops by itself after this long.")))
+    , m_maxRequests(makeSpinBox(0, 100'000'000, 0, QString(),
+                                tr("Stop after this many requests; 0 = no limit but the duration.")))
+    , m_method(new QComboBox)
+    , m_path(new QLineEdit(QStringLiteral("/")))
+    , m_start(new QPushButton(tr("&Start traffic")))
+    , m_progress(new QProgressBar)
+    , m_totals(new QLabel)
+{
+    m_rate->setSpecialValueText(tr("max"));
+    m_maxRequests->setSpecialValueText(tr("no limit"));
+    m_method->addItems({QStringLiteral("GET"), QStringLiteral("HEAD"), QStringLiteral("POST"), QStringLiteral("PUT"),
+                        QStringLiteral("DELETE")});
+    m_method->setToolTip(tr("The method of every request (POST and PUT send a small body)."));
+    m_path->setToolTip(tr("The path every request asks for."));
+    m_start->setObjectName(QStringLiteral("trafficStartStop"));
+    m_start->setToolTip(tr("Send traffic to the proxy from a thread of the lab (no outside tool needed)."));
+    m_progress->setRange(0, 1000);
+    m_progress->setTextVisible(false);
+    m_totals->setWordWrap(true);
+    m_totals->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_totals->setObjectName(QStringLiteral("trafficTotals"));
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("Co&nnections"), m_connections);
+    form->addRow(tr("R&ate"), m_rate);
+    form->addRow(tr("&Duration"), m_duration);
+    form->addRow(tr("Max req&uests"), m_maxRequests);
+    auto* request = new QHBoxLayout;
+    request->addWidget(m_method);
+    request->addWidget(m_path, 1);
+    form->addRow(tr("Request"), request);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_start);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_totals, 1, Qt::AlignTop);
+    connect(m_start, &QPushButton::clicked, this, &TrafficPanel::toggle);
+    refresh();
+}
+
+void TrafficPanel::toggle()
+{
+    if (m_generator->isRunning()) {
+        m_generator->stop();
+        refresh();
+        return;
+    }
+    if (!m_lab->hasHttpListener()) {
+        m_totals->setText(noHttpListenerText());
+        return;
+    }
+    Proxy* p = m_lab->httpProxy();
+    if (!p || !p->isListening()) {
+        m_totals->setText(tr("The proxy is not running: start it first."));
+        return;
+    }
+    LoadSpec spec;
+    spec.address = p->settings().address;
+    if (spec.address == QHostAddress::Any || spec.address == QHostAddress::AnyIPv4)
+        spec.address = QHostAddress::LocalHost;
+    spec.port = p->port();
+    spec.concurrency = m_connections->value();
+    spec.ratePerSecond = m_rate->value();
+    spec.durationMs = m_duration->value() * 1000;
+    spec.maxRequests = quint64(m_maxRequests->value());
+    spec.method = m_method->currentText().toLatin1();
+    spec.path = m_path->text().trimmed().toUtf8();
+    if (spec.method == "POST" || spec.method == "PUT")
+        spec.body = "{\"from\":\"balancer-lab traffic\"}";
+    QString error;
+    if (!m_generator->start(spec, &error)) {
+        m_totals->setText(error);
+        return;
+    }
+    m_lab->logEvent(LabEvent::Kind::Traffic,
+                    tr("traffic started: %1 connections, %2, %3 s, %4 %5")
+                        .arg(spec.concurrency)
+                        .arg(spec.ratePerSecond ? tr("%1 req/s").arg(spec.ratePerSecond) : tr("as fast as possible"))
+                        .arg(spec.durationMs / 1000)
+                        .arg(QString::fromLatin1(spec.method), QString::fromUtf8(spec.path)));
+    refresh();
+}
+
+void TrafficPanel::refresh()
+{
+    const LoadTotals t = m_generator->totals();
+    const bool running = m_generator->isRunning();
+    m_start->setText(running ? tr("&Stop traffic") : tr("&Start traffic"));
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path})
+        w->setEnabled(!running);
+    m_progress->setValue(int(t.progress() * 1000));
+    const bool http = m_lab->hasHttpListener();
+    m_start->setEnabled(running || http);
+    if (t.sent == 0 && !running) {
+        if (!http)
+            m_totals->setText(noHttpListenerText());
+        else if (m_totals->text().isEmpty() || m_totals->text() == noHttpListenerText())
+            m_totals->setText(tr("Start a run to send requests through the proxy and watch the board and charts."));
+        return;
+    }
+    const double seconds = qMax<qint64>(1, t.elapsedMs) / 1000.0;
+    QString text = tr("<b>%1</b> · %2 of %3 s<br>sent %4 · answered %5 (%6 req/s)<br>2xx %7 · 3xx %8 · 4xx %9 · 5xx "
+                      "%10 · no answer %11")
+                       .arg(running ? tr("running") : tr("finished"))
+                       .arg(t.elapsedMs / 1000.0, 0, 'f', 1)
+                       .arg(t.durationMs / 1000)
+                       .arg(t.sent)
+                       .arg(t.completed)
+                       .arg(double(t.completed) / seconds, 0, 'f', 0)
+                       .arg(t.byClass[2])
+                       .arg(t.byClass[3])
+                       .arg(t.byClass[4])
+                       .arg(t.byClass[5])
+                       .arg(t.socketErrors);
+    if (t.notSent)
+        text += tr("<br>%1 not sent: every connection was still waiting (the proxy is slower than the rate)")
+                    .arg(t.notSent);
+    if (t.latency.total)
+        text += tr("<br>latency p50 %1 ms · p99 %2 ms")
+                    .arg(t.latency.percentileMs(50), 0, 'f', 2)
+                    .arg(t.latency.percentileMs(99), 0, 'f', 2);
+    if (!t.byBackend.isEmpty()) {
+        QStringList parts;
+        for (auto it = t.byBackend.cbegin(); it != t.byBackend.cend(); ++it)
+            parts << QStringLiteral("%1 %2").arg(it.key()).arg(it.value());
+        text += tr("<br>served by: %1").arg(parts.join(QStringLiteral(" · ")));
+    }
+    m_totals->setText(text);
+    if (m_wasRunning && !running)
+        m_lab->logEvent(LabEvent::Kind::Traffic,
+                        tr("traffic finished: %1 answered, %2 without an answer").arg(t.completed).arg(t.socketErrors));
+    m_wasRunning = running;
+}
+
+} // namespace lab

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace lab {
+
+class Lab;
+class LoadGenerator;
+
+// The built-in traffic generator, aimed at the proxy.
+class TrafficPanel final : public QWidget {
+    Q_OBJECT
+public:
+    TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent = nullptr);
+    void refresh();
+    QPushButton* startButton() const { return m_start; }
+    QSpinBox* connectionsBox() const { return m_connections; }
+    QSpinBox* rateBox() const { return m_rate; }
+    QSpinBox* durationBox() const { return m_duration; }
+    QSpinBox* maxRequestsBox() const { return m_maxRequests; }
+
+private:
+    void toggle();
+
+    Lab* m_lab;
+    LoadGenerator* m_generator;
+    QSpinBox* m_connections;
+    QSpinBox* m_rate;
+    QSpinBox* m_duration;
+    QSpinBox* m_maxRequests;
+    QComboBox* m_method;
+    QLineEdit* m_path;
+    QPushButton* m_start;
+    QProgressBar* m_progress;
+    QLabel* m_totals;
+    bool m_wasRunning = false;
+};
+
+} // namespace lab
