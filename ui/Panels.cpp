@@ -2,6 +2,7 @@
 
 #include "backends/FakeBackend.h"
 #include "balancing/Balancer.h"
+#include "config/ConfigSchema.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"
@@ -42,6 +43,15 @@ QSpinBox* spin(int min, int max, int value, const QString& suffix, const QString
     return s;
 }
 
+// A spin box for a config setting: the schema's range, the setting's default, the key's name as object name.
+template <typename Section> QSpinBox* spin(int Section::*member, const QString& suffix, const QString& tip)
+{
+    const schema::Key<Section>& key = schema::keyOf(member);
+    QSpinBox* s = spin(int(key.range.min), int(key.range.max), Section{}.*member, suffix, tip);
+    s->setObjectName(QLatin1String(key.name));
+    return s;
+}
+
 QCheckBox* check(const QString& text, const QString& tip)
 {
     auto* c = new QCheckBox(text);
@@ -67,26 +77,26 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     , m_title(new QLabel)
     , m_drain(check(tr("Drain"), tr("Take it out of rotation gently: no new requests, the ones in flight finish.")))
     , m_faultBox(new QWidget)
-    , m_latency(spin(0, 60'000, 0, tr(" ms"), tr("Added before every answer: a slow backend.")))
-    , m_jitter(
-          spin(0, 60'000, 0, tr(" ms"), tr("Plus a random 0..jitter ms on top of the latency: an uneven backend.")))
+    , m_latency(spin(&FaultProfile::latencyMs, tr(" ms"), tr("Added before every answer: a slow backend.")))
+    , m_jitter(spin(&FaultProfile::jitterMs, tr(" ms"),
+                    tr("Plus a random 0..jitter ms on top of the latency: an uneven backend.")))
     , m_errorRate(new QDoubleSpinBox)
     , m_healthFails(check(tr("/health fails"),
                           tr("/health answers 503 while normal requests are still served: what a health check sees.")))
     , m_onlyPaths(new QLineEdit)
-    , m_capacity(
-          spin(0, 100'000, 0, QString(), tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
+    , m_capacity(spin(&FaultProfile::capacity, QString(),
+                      tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
     , m_hang(check(tr("Hang"), tr("Accept requests and never answer: only a timeout saves the client.")))
     , m_refuse(check(tr("Refuse"), tr("Close the listening port: connections are refused, as when a process dies.")))
     , m_healthBox(new QWidget)
     , m_probe(check(tr("Probe it"), tr("Send this backend active health probes; off = only real traffic judges it.")))
     , m_probeType(new QComboBox)
     , m_probePath(new QLineEdit)
-    , m_interval(spin(50, 3'600'000, 2000, tr(" ms"),
+    , m_interval(spin(&HealthConfig::intervalMs, tr(" ms"),
                       tr("Time between two probes (plus or minus 10%, so probes do not synchronise).")))
-    , m_timeout(spin(10, 600'000, 1000, tr(" ms"), tr("A probe without an answer by then counts as failed.")))
-    , m_rise(spin(1, 100, 2, QString(), tr("Passed probes in a row that bring a down backend back up.")))
-    , m_fall(spin(1, 100, 3, QString(), tr("Failed probes in a row that take an up backend down.")))
+    , m_timeout(spin(&HealthConfig::timeoutMs, tr(" ms"), tr("A probe without an answer by then counts as failed.")))
+    , m_rise(spin(&HealthConfig::rise, QString(), tr("Passed probes in a row that bring a down backend back up.")))
+    , m_fall(spin(&HealthConfig::fall, QString(), tr("Failed probes in a row that take an up backend down.")))
 {
     m_probeType->addItems({QStringLiteral("http"), QStringLiteral("tcp")});
     m_probeType->setToolTip(tr("http: GET the path and expect a 2xx/3xx answer; tcp: a connection is enough."));
@@ -116,7 +126,8 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     connect(m_probeType, &QComboBox::currentIndexChanged, this, &BackendPanel::applyHealth);
     connect(m_probePath, &QLineEdit::editingFinished, this, &BackendPanel::applyHealth);
 
-    m_errorRate->setRange(0, 100);
+    m_errorRate->setRange(double(schema::rangeOf(&FaultProfile::errorRatePercent).min),
+                          double(schema::rangeOf(&FaultProfile::errorRatePercent).max));
     m_errorRate->setDecimals(1);
     m_errorRate->setSuffix(tr(" %"));
     m_errorRate->setKeyboardTracking(false);
@@ -254,17 +265,18 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     : QWidget(parent)
     , m_lab(lab)
     , m_address(new QLineEdit)
-    , m_port(spin(0, 65535, 8000, QString(), tr("The proxy's port; clients connect here (0 = any free port).")))
+    , m_port(spin(&ListenerConfig::port, QString(), tr("The proxy's port; clients connect here (0 = any free port).")))
     , m_startStop(new QPushButton)
     , m_algorithm(new QComboBox)
     , m_hashKey(new QLineEdit)
     , m_sticky(check(tr("Sticky"),
                      tr("Sticky sessions: the first response sets a cookie naming the backend; later requests with it "
                         "go there while it is eligible.")))
-    , m_retries(spin(0, 10, 2, QString(), tr("How many other backends a failed request may be retried on.")))
-    , m_connectTimeout(
-          spin(1, 600'000, 2000, tr(" ms"), tr("How long the proxy waits for a backend to accept a connection.")))
-    , m_responseTimeout(spin(1, 3'600'000, 30'000, tr(" ms"),
+    , m_retries(
+          spin(&RetryConfig::retries, QString(), tr("How many other backends a failed request may be retried on.")))
+    , m_connectTimeout(spin(&TimeoutsConfig::connectMs, tr(" ms"),
+                            tr("How long the proxy waits for a backend to accept a connection.")))
+    , m_responseTimeout(spin(&TimeoutsConfig::upstreamResponseMs, tr(" ms"),
                              tr("How long the proxy waits for a backend's response before answering 504.")))
     , m_apply(new QPushButton(tr("Apply")))
 {

@@ -61,6 +61,21 @@ bool validBackendHost(const QString& host)
     return true;
 }
 
+std::optional<HostPort> parseHostPort(const QString& text)
+{
+    const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0)
+        return std::nullopt;
+    bool ok = false;
+    const int port = text.mid(colon + 1).toInt(&ok);
+    if (!ok || port < 0 || port > 65535)
+        return std::nullopt;
+    QString host = text.left(colon);
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+        host = host.mid(1, host.size() - 2);
+    return HostPort{host, port};
+}
+
 QStringList problemsForServing(const LabConfig& config)
 {
     QStringList problems;

@@ -9,6 +9,7 @@
 #include "TraceModel.h"
 #include "backend/BackendPool.h"
 #include "backends/FakeBackend.h"
+#include "config/ConfigSchema.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "proxy/Proxy.h"
@@ -101,6 +102,7 @@ private Q_SLOTS:
     void healthCellColourFollowsTheVerdictNotItsText();
     void healthBandsKeepEveryEjection();
     void healthTabDrawsAnEarlierEjectionToo();
+    void windowLimitsComeFromTheConfigSchema();
 };
 
 void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
@@ -781,6 +783,48 @@ void TestMainWindow::healthTabDrawsAnEarlierEjectionToo()
     QCOMPARE(img.pixelColor(xAt(45), y1), ejected);
     QVERIFY(img.pixelColor(xAt(30), y1) != ejected);
     QCOMPARE(img.pixelColor(xAt(15), y1), ejected);
+}
+
+// The window offers what the config allows: each spin box for a setting has the schema's range, and the
+// board's weight editor too (a weight the window accepts is one a saved lab loads with).
+void TestMainWindow::windowLimitsComeFromTheConfigSchema()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    auto checkSpin = [](QWidget* panel, const QString& objectName, const schema::Range& range) {
+        auto* box = panel->findChild<QSpinBox*>(objectName);
+        QVERIFY2(box, qPrintable(objectName));
+        QCOMPARE(box->minimum(), range.min);
+        QCOMPARE(box->maximum(), range.max);
+    };
+    checkSpin(w.backendPanel(), QStringLiteral("intervalMs"), schema::rangeOf(&HealthConfig::intervalMs));
+    checkSpin(w.backendPanel(), QStringLiteral("timeoutMs"), schema::rangeOf(&HealthConfig::timeoutMs));
+    checkSpin(w.backendPanel(), QStringLiteral("rise"), schema::rangeOf(&HealthConfig::rise));
+    checkSpin(w.backendPanel(), QStringLiteral("fall"), schema::rangeOf(&HealthConfig::fall));
+    checkSpin(w.backendPanel(), QStringLiteral("latencyMs"), schema::rangeOf(&FaultProfile::latencyMs));
+    checkSpin(w.backendPanel(), QStringLiteral("jitterMs"), schema::rangeOf(&FaultProfile::jitterMs));
+    checkSpin(w.backendPanel(), QStringLiteral("capacity"), schema::rangeOf(&FaultProfile::capacity));
+    checkSpin(w.proxyPanel(), QStringLiteral("listenerPort"), schema::rangeOf(&ListenerConfig::port));
+    checkSpin(w.proxyPanel(), QStringLiteral("retries"), schema::rangeOf(&RetryConfig::retries));
+    checkSpin(w.proxyPanel(), QStringLiteral("connectMs"), schema::rangeOf(&TimeoutsConfig::connectMs));
+    checkSpin(w.proxyPanel(), QStringLiteral("upstreamResponseMs"),
+              schema::rangeOf(&TimeoutsConfig::upstreamResponseMs));
+    if (QTest::currentTestFailed())
+        return;
+
+    const schema::Range weights = schema::rangeOf(&BackendConfig::weight);
+    auto* board = w.findChild<QTableView*>(QStringLiteral("board"));
+    QVERIFY(board);
+    const QModelIndex weight = board->model()->index(0, BackendTableModel::Weight);
+    QVERIFY(
+        weight.data(Qt::ToolTipRole).toString().contains(QStringLiteral("(%1-%2)").arg(weights.min).arg(weights.max)));
+    board->edit(weight);
+    QSpinBox* editor = nullptr;
+    for (QSpinBox* box : board->viewport()->findChildren<QSpinBox*>())
+        editor = box;
+    QVERIFY(editor);
+    QCOMPARE(editor->minimum(), weights.min);
+    QCOMPARE(editor->maximum(), weights.max);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -26,6 +26,8 @@ private Q_SLOTS:
     void everySchemaKeyRoundTrips();
     void everyNumericKeyRejectsOutOfRangeWithTheSchemaRange();
     void everySectionNamesTheSchemaKeysWhenAKeyIsUnknown();
+    void hostPort_data();
+    void hostPort();
 };
 
 namespace {
@@ -438,6 +440,46 @@ void TestLabConfig::everySectionNamesTheSchemaKeysWhenAKeyIsUnknown()
             schema::keyNames<Section>().join(QStringLiteral(", "));
         QVERIFY2(r.error.contains(expected), qPrintable(expected + QStringLiteral(" | got: ") + r.error));
     });
+}
+
+// HOST:PORT as --listen, --backend and the window's Add external backend read it; port -1 = refused.
+void TestLabConfig::hostPort_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::newRow("IPv4") << "127.0.0.1:8000"
+                          << "127.0.0.1" << 8000;
+    QTest::newRow("name") << "backend.example:80"
+                          << "backend.example" << 80;
+    QTest::newRow("bracketed IPv6") << "[::1]:9001"
+                                    << "::1" << 9001;
+    QTest::newRow("bare IPv6: the last colon") << "::1:9001"
+                                               << "::1" << 9001;
+    QTest::newRow("port 0") << "127.0.0.1:0"
+                            << "127.0.0.1" << 0;
+    QTest::newRow("port 65535") << "127.0.0.1:65535"
+                                << "127.0.0.1" << 65535;
+    QTest::newRow("port 65536") << "127.0.0.1:65536" << QString() << -1;
+    QTest::newRow("negative port") << "127.0.0.1:-1" << QString() << -1;
+    QTest::newRow("port a word") << "127.0.0.1:http" << QString() << -1;
+    QTest::newRow("no port") << "127.0.0.1:" << QString() << -1;
+    QTest::newRow("no colon") << "127.0.0.1" << QString() << -1;
+    QTest::newRow("no host") << ":8000" << QString() << -1;
+    QTest::newRow("empty") << "" << QString() << -1;
+}
+
+void TestLabConfig::hostPort()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    const std::optional<HostPort> parsed = parseHostPort(text);
+    QCOMPARE(parsed.has_value(), port >= 0);
+    if (parsed) {
+        QCOMPARE(parsed->host, host);
+        QCOMPARE(parsed->port, port);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestLabConfig)
