@@ -98,7 +98,7 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     , m_rise(spin(&HealthConfig::rise, QString(), tr("Passed probes in a row that bring a down backend back up.")))
     , m_fall(spin(&HealthConfig::fall, QString(), tr("Failed probes in a row that take an up backend down.")))
 {
-    m_probeType->addItems({QStringLiteral("http"), QStringLiteral("tcp")});
+    m_probeType->addItems(schema::keyOf(&HealthConfig::type).allowed());
     m_probeType->setToolTip(tr("http: GET the path and expect a 2xx/3xx answer; tcp: a connection is enough."));
     m_probePath->setToolTip(tr("The path an HTTP probe asks for."));
     auto* health = new QFormLayout(m_healthBox);
