@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "MainWindow.h"
+#include "config/ConfigSchema.h"
 #include "config/LabConfig.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -12,9 +13,7 @@
 #include <QFileInfo>
 #include <QHostAddress>
 #include <QSettings>
-#include <algorithm>
 #include <cstdio>
-#include <limits>
 
 namespace lab::app {
 
@@ -88,21 +87,23 @@ bool loadConfig(const QCommandLineParser& parser, LabConfig* config)
     return true;
 }
 
-bool parseInt(const QCommandLineParser& parser, const QCommandLineOption& opt, int min, int max, int* out)
+// An integer option within `allowed` (the config schema's range for the setting it overrides).
+template <typename Int>
+bool parseInt(const QCommandLineParser& parser, const QCommandLineOption& opt, schema::Range allowed, Int* out)
 {
     if (!parser.isSet(opt))
         return true;
     bool ok = false;
-    const int v = parser.value(opt).toInt(&ok);
-    if (!ok || v < min || v > max) {
+    const qint64 v = parser.value(opt).toLongLong(&ok);
+    if (!ok || !allowed.contains(v)) {
         printErr(QStringLiteral("balancer-lab: --%1 must be an integer from %2 to %3 (got '%4')")
                      .arg(opt.names().last())
-                     .arg(min)
-                     .arg(max)
+                     .arg(allowed.min)
+                     .arg(allowed.max)
                      .arg(parser.value(opt)));
         return false;
     }
-    *out = v;
+    *out = Int(v);
     return true;
 }
 
@@ -171,36 +172,39 @@ namespace {
 bool parseBackendSpec(const QString& spec, BackendConfig* out, QString* error)
 {
     const QStringList parts = spec.split(QLatin1Char(','));
-    const QString address = parts.first();
-    const qsizetype colon = address.lastIndexOf(QLatin1Char(':'));
-    bool ok = false;
-    const int port = colon > 0 ? address.mid(colon + 1).toInt(&ok) : 0;
-    if (!ok || port < 1 || port > 65535) {
-        *error = QStringLiteral("--backend %1: expected HOST:PORT[,name=N][,weight=W] with a port from 1 to 65535")
-                     .arg(spec);
+    const std::optional<HostPort> address = parseHostPort(parts.first());
+    const schema::Range ports = schema::rangeOf(&BackendConfig::port);
+    if (!address || !ports.contains(address->port)) {
+        *error = QStringLiteral("--backend %1: expected HOST:PORT[,name=N][,weight=W] with a port from %2 to %3")
+                     .arg(spec)
+                     .arg(ports.min)
+                     .arg(ports.max);
         return false;
     }
     BackendConfig b;
-    b.host = address.left(colon);
-    if (b.host.startsWith(QLatin1Char('[')) && b.host.endsWith(QLatin1Char(']')))
-        b.host = b.host.mid(1, b.host.size() - 2);
+    b.host = address->host;
     if (!validBackendHost(b.host)) {
         *error = QStringLiteral("--backend '%1': the host must be an IP address or a host name such as backend.example "
                                 "(letters, digits, '-', '_' and '.'; got '%2')")
                      .arg(spec, b.host);
         return false;
     }
-    b.port = port;
-    b.name = QStringLiteral("backend-%1").arg(port);
+    b.port = address->port;
+    b.name = QStringLiteral("backend-%1").arg(b.port);
     for (qsizetype i = 1; i < parts.size(); ++i) {
         const QString key = parts[i].section(QLatin1Char('='), 0, 0);
         const QString value = parts[i].section(QLatin1Char('='), 1);
         if (key == QLatin1String("name") && !value.isEmpty()) {
             b.name = value;
         } else if (key == QLatin1String("weight")) {
+            bool ok = false;
             b.weight = value.toInt(&ok);
-            if (!ok || b.weight < 1 || b.weight > 1000) {
-                *error = QStringLiteral("--backend %1: weight must be an integer from 1 to 1000").arg(spec);
+            const schema::Range weights = schema::rangeOf(&BackendConfig::weight);
+            if (!ok || !weights.contains(b.weight)) {
+                *error = QStringLiteral("--backend %1: weight must be an integer from %2 to %3")
+                             .arg(spec)
+                             .arg(weights.min)
+                             .arg(weights.max);
                 return false;
             }
         } else {
@@ -236,25 +240,30 @@ int runServe(int argc, char** argv)
         QStringLiteral("NAME"));
     const QCommandLineOption workers(QStringLiteral("workers"),
                                      QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
-    const QCommandLineOption retries(QStringLiteral("retries"),
-                                     QStringLiteral("Extra attempts on other backends (default 2)."),
-                                     QStringLiteral("N"));
+    const QCommandLineOption retries(
+        QStringLiteral("retries"),
+        QStringLiteral("Extra attempts on other backends (default %1).").arg(RetryConfig{}.retries),
+        QStringLiteral("N"));
     const QCommandLineOption accessLog(QStringLiteral("access-log"),
                                        QStringLiteral("Print one line per request to stdout."));
     const QCommandLineOption underscores(
         QStringLiteral("underscores-in-headers"),
         QStringLiteral("Forward request header names that contain '_' (default: dropped)."));
-    const QCommandLineOption healthInterval(QStringLiteral("health-interval-ms"),
-                                            QStringLiteral("Active health probe interval (default 2000)."),
-                                            QStringLiteral("MS"));
+    const QCommandLineOption healthInterval(
+        QStringLiteral("health-interval-ms"),
+        QStringLiteral("Active health probe interval (default %1).").arg(HealthConfig{}.intervalMs),
+        QStringLiteral("MS"));
     const QCommandLineOption healthTimeout(QStringLiteral("health-timeout-ms"),
-                                           QStringLiteral("Probe timeout (default 1000)."), QStringLiteral("MS"));
-    const QCommandLineOption healthRise(QStringLiteral("health-rise"),
-                                        QStringLiteral("Passed probes in a row to come up (default 2)."),
-                                        QStringLiteral("N"));
-    const QCommandLineOption healthFall(QStringLiteral("health-fall"),
-                                        QStringLiteral("Failed probes in a row to go down (default 3)."),
-                                        QStringLiteral("N"));
+                                           QStringLiteral("Probe timeout (default %1).").arg(HealthConfig{}.timeoutMs),
+                                           QStringLiteral("MS"));
+    const QCommandLineOption healthRise(
+        QStringLiteral("health-rise"),
+        QStringLiteral("Passed probes in a row to come up (default %1).").arg(HealthConfig{}.rise),
+        QStringLiteral("N"));
+    const QCommandLineOption healthFall(
+        QStringLiteral("health-fall"),
+        QStringLiteral("Failed probes in a row to go down (default %1).").arg(HealthConfig{}.fall),
+        QStringLiteral("N"));
     const QCommandLineOption healthPath(QStringLiteral("health-path"),
                                         QStringLiteral("HTTP probe path (default /health)."), QStringLiteral("PATH"));
     const QCommandLineOption healthTcp(QStringLiteral("health-tcp"),
@@ -305,22 +314,19 @@ int runServe(int argc, char** argv)
 
     if (parser.isSet(listen)) {
         const QString value = parser.value(listen);
-        const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
-        bool ok = false;
-        const int port = colon > 0 ? value.mid(colon + 1).toInt(&ok) : 0;
-        QString host = value.left(colon);
-        if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
-            host = host.mid(1, host.size() - 2);
-        if (!ok || port < 0 || port > 65535 || QHostAddress(host).isNull()) {
+        const std::optional<HostPort> address = parseHostPort(value);
+        if (!address || !schema::rangeOf(&ListenerConfig::port).contains(address->port) ||
+            QHostAddress(address->host).isNull()) {
             printErr(QStringLiteral("balancer-lab serve: --listen expects IP:PORT such as 127.0.0.1:8000 (got '%1')")
                          .arg(value));
             return ExitUsage;
         }
         if (config.listeners.isEmpty())
-            config.listeners << ListenerConfig{QStringLiteral("http"), ListenerKind::Http, host, port};
+            config.listeners << ListenerConfig{QStringLiteral("http"), ListenerKind::Http, address->host,
+                                               address->port};
         else {
-            config.listeners.first().address = host;
-            config.listeners.first().port = port;
+            config.listeners.first().address = address->host;
+            config.listeners.first().port = address->port;
         }
     }
     if (parser.isSet(mode)) {
@@ -385,25 +391,28 @@ int runServe(int argc, char** argv)
             return ExitUsage;
         }
     }
-    if (!parseInt(parser, workers, 1, 256, &config.proxy.workers) ||
-        !parseInt(parser, retries, 0, 10, &config.retry.retries))
+    // The config's 0 workers means "one per core", which is what leaving --workers out gives.
+    const schema::Range workerCounts{1, schema::rangeOf(&ProxyConfig::workers).max};
+    if (!parseInt(parser, workers, workerCounts, &config.proxy.workers) ||
+        !parseInt(parser, retries, schema::rangeOf(&RetryConfig::retries), &config.retry.retries))
         return ExitUsage;
-    int maxHeadBufferBytes = int(std::min<qint64>(config.proxy.maxHeadBufferBytes, std::numeric_limits<int>::max()));
-    if (!parseInt(parser, listenBacklog, 0, 65535, &config.proxy.listenBacklog) ||
-        !parseInt(parser, maxConnections, 0, 10'000'000, &config.proxy.maxConnections) ||
-        !parseInt(parser, maxPerClient, 0, 10'000'000, &config.proxy.maxConnectionsPerClient) ||
-        !parseInt(parser, maxHeadBuffer, 0, std::numeric_limits<int>::max(), &maxHeadBufferBytes))
+    ProxyConfig& p = config.proxy;
+    if (!parseInt(parser, listenBacklog, schema::rangeOf(&ProxyConfig::listenBacklog), &p.listenBacklog) ||
+        !parseInt(parser, maxConnections, schema::rangeOf(&ProxyConfig::maxConnections), &p.maxConnections) ||
+        !parseInt(parser, maxPerClient, schema::rangeOf(&ProxyConfig::maxConnectionsPerClient),
+                  &p.maxConnectionsPerClient) ||
+        !parseInt(parser, maxHeadBuffer, schema::rangeOf(&ProxyConfig::maxHeadBufferBytes), &p.maxHeadBufferBytes))
         return ExitUsage;
-    if (parser.isSet(maxHeadBuffer))
-        config.proxy.maxHeadBufferBytes = maxHeadBufferBytes;
     if (parser.isSet(accessLog))
         config.proxy.accessLog = true;
     if (parser.isSet(underscores))
         config.proxy.underscoresInHeaders = true;
     HealthConfig& h = config.health;
-    if (!parseInt(parser, healthInterval, 50, 3600000, &h.intervalMs) ||
-        !parseInt(parser, healthTimeout, 10, 600000, &h.timeoutMs) || !parseInt(parser, healthRise, 1, 100, &h.rise) ||
-        !parseInt(parser, healthFall, 1, 100, &h.fall) || !parseInt(parser, slowStart, 0, 3600000, &h.slowStartMs))
+    if (!parseInt(parser, healthInterval, schema::rangeOf(&HealthConfig::intervalMs), &h.intervalMs) ||
+        !parseInt(parser, healthTimeout, schema::rangeOf(&HealthConfig::timeoutMs), &h.timeoutMs) ||
+        !parseInt(parser, healthRise, schema::rangeOf(&HealthConfig::rise), &h.rise) ||
+        !parseInt(parser, healthFall, schema::rangeOf(&HealthConfig::fall), &h.fall) ||
+        !parseInt(parser, slowStart, schema::rangeOf(&HealthConfig::slowStartMs), &h.slowStartMs))
         return ExitUsage;
     if (parser.isSet(healthPath)) {
         h.path = parser.value(healthPath);
@@ -490,14 +499,19 @@ int runBackend(int argc, char** argv)
     }
     int portNumber = 0;
     FaultProfile faults;
-    if (!parseInt(parser, port, 1, 65535, &portNumber) || !parseInt(parser, latency, 0, 600000, &faults.latencyMs) ||
-        !parseInt(parser, jitter, 0, 600000, &faults.jitterMs))
+    if (!parseInt(parser, port, schema::rangeOf(&BackendConfig::port), &portNumber) ||
+        !parseInt(parser, latency, schema::rangeOf(&FaultProfile::latencyMs), &faults.latencyMs) ||
+        !parseInt(parser, jitter, schema::rangeOf(&FaultProfile::jitterMs), &faults.jitterMs))
         return ExitUsage;
     if (parser.isSet(errorRate)) {
         bool ok = false;
         faults.errorRatePercent = parser.value(errorRate).toDouble(&ok);
-        if (!ok || !(faults.errorRatePercent >= 0 && faults.errorRatePercent <= 100)) { // "nan" parses as NaN
-            printErr(QStringLiteral("balancer-lab: --error-rate must be a number from 0 to 100 (got '%1')")
+        const schema::Range rates = schema::rangeOf(&FaultProfile::errorRatePercent);
+        // "nan" parses as NaN, which no comparison lets through
+        if (!ok || !(faults.errorRatePercent >= double(rates.min) && faults.errorRatePercent <= double(rates.max))) {
+            printErr(QStringLiteral("balancer-lab: --error-rate must be a number from %1 to %2 (got '%3')")
+                         .arg(rates.min)
+                         .arg(rates.max)
                          .arg(parser.value(errorRate)));
             return ExitUsage;
         }

@@ -24,15 +24,15 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     , m_drain(
           makeCheckBox(tr("Drain"), tr("Take it out of rotation gently: no new requests, the ones in flight finish.")))
     , m_faultBox(new QWidget)
-    , m_latency(makeSpinBox(0, 60'000, 0, tr(" ms"), tr("Added before every answer: a slow backend.")))
-    , m_jitter(makeSpinBox(0, 60'000, 0, tr(" ms"),
+    , m_latency(makeSpinBox(&FaultProfile::latencyMs, tr(" ms"), tr("Added before every answer: a slow backend.")))
+    , m_jitter(makeSpinBox(&FaultProfile::jitterMs, tr(" ms"),
                            tr("Plus a random 0..jitter ms on top of the latency: an uneven backend.")))
     , m_errorRate(new QDoubleSpinBox)
     , m_healthFails(
           makeCheckBox(tr("/health fails"),
                        tr("/health answers 503 while normal requests are still served: what a health check sees.")))
     , m_onlyPaths(new QLineEdit)
-    , m_capacity(makeSpinBox(0, 100'000, 0, QString(),
+    , m_capacity(makeSpinBox(&FaultProfile::capacity, QString(),
                              tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
     , m_hang(makeCheckBox(tr("Hang"), tr("Accept requests and never answer: only a timeout saves the client.")))
     , m_refuse(
@@ -42,13 +42,15 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
                            tr("Send this backend active health probes; off = only real traffic judges it.")))
     , m_probeType(new QComboBox)
     , m_probePath(new QLineEdit)
-    , m_interval(makeSpinBox(50, 3'600'000, 2000, tr(" ms"),
+    , m_interval(makeSpinBox(&HealthConfig::intervalMs, tr(" ms"),
                              tr("Time between two probes (plus or minus 10%, so probes do not synchronise).")))
-    , m_timeout(makeSpinBox(10, 600'000, 1000, tr(" ms"), tr("A probe without an answer by then counts as failed.")))
-    , m_rise(makeSpinBox(1, 100, 2, QString(), tr("Passed probes in a row that bring a down backend back up.")))
-    , m_fall(makeSpinBox(1, 100, 3, QString(), tr("Failed probes in a row that take an up backend down.")))
+    , m_timeout(
+          makeSpinBox(&HealthConfig::timeoutMs, tr(" ms"), tr("A probe without an answer by then counts as failed.")))
+    , m_rise(
+          makeSpinBox(&HealthConfig::rise, QString(), tr("Passed probes in a row that bring a down backend back up.")))
+    , m_fall(makeSpinBox(&HealthConfig::fall, QString(), tr("Failed probes in a row that take an up backend down.")))
 {
-    m_probeType->addItems({QStringLiteral("http"), QStringLiteral("tcp")});
+    m_probeType->addItems(schema::keyOf(&HealthConfig::type).allowed());
     m_probeType->setToolTip(tr("http: GET the path and expect a 2xx/3xx answer; tcp: a connection is enough."));
     m_probePath->setToolTip(tr("The path an HTTP probe asks for."));
     auto* health = new QFormLayout(m_healthBox);
@@ -76,7 +78,8 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     connect(m_probeType, &QComboBox::currentIndexChanged, this, &BackendPanel::applyHealth);
     connect(m_probePath, &QLineEdit::editingFinished, this, &BackendPanel::applyHealth);
 
-    m_errorRate->setRange(0, 100);
+    m_errorRate->setRange(double(schema::rangeOf(&FaultProfile::errorRatePercent).min),
+                          double(schema::rangeOf(&FaultProfile::errorRatePercent).max));
     m_errorRate->setDecimals(1);
     m_errorRate->setSuffix(tr(" %"));
     m_errorRate->setKeyboardTracking(false);

@@ -2,6 +2,7 @@
 
 #include "StateColors.h"
 #include "backend/BackendPool.h"
+#include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "lab/Lab.h"
@@ -296,7 +297,9 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
         if (index.column() == Health)
             return r.healthDetail;
         if (index.column() == Weight)
-            return tr("Double-click to change the weight (1-1000); it applies to the next pick.");
+            return tr("Double-click to change the weight (%1-%2); it applies to the next pick.")
+                .arg(schema::rangeOf(&BackendConfig::weight).min)
+                .arg(schema::rangeOf(&BackendConfig::weight).max);
         return headerData(index.column(), Qt::Horizontal, Qt::ToolTipRole);
     }
     return {};
@@ -318,7 +321,7 @@ bool BackendTableModel::setData(const QModelIndex& index, const QVariant& value,
         return false;
     bool ok = false;
     const int w = value.toInt(&ok);
-    if (!ok || w < 1 || w > 1000)
+    if (!ok || !schema::rangeOf(&BackendConfig::weight).contains(w))
         return false;
     m_lab->setWeight(index.row(), w); // emits backendStateChanged -> refreshState -> dataChanged
     return true;

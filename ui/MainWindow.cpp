@@ -8,6 +8,8 @@
 #include "ProxyPanel.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
+#include "WeightDelegate.h"
+#include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
@@ -86,6 +88,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     // The board.
     m_table->setModel(m_model);
     m_table->setObjectName(QStringLiteral("board"));
+    m_table->setItemDelegateForColumn(BackendTableModel::Weight, new WeightDelegate(m_table));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
@@ -377,13 +380,15 @@ void MainWindow::addExternal()
         QLineEdit::Normal, QStringLiteral("127.0.0.1:"), &ok);
     if (!ok || spec.trimmed().isEmpty())
         return;
-    const qsizetype colon = spec.lastIndexOf(QLatin1Char(':'));
-    bool portOk = false;
-    const int port = colon > 0 ? spec.mid(colon + 1).trimmed().toInt(&portOk) : 0;
+    const std::optional<HostPort> address = parseHostPort(spec.trimmed());
     QString error;
-    const int row = portOk ? m_lab->addExternalBackend(spec.left(colon).trimmed(), port, &error) : -1;
+    const int row = address ? m_lab->addExternalBackend(address->host.trimmed(), address->port, &error) : -1;
+    const schema::Range ports = schema::rangeOf(&BackendConfig::port);
     if (row < 0)
-        showMessage(portOk ? error : tr("expected IP:port with a port from 1 to 65535 (got '%1')").arg(spec));
+        showMessage(
+            address
+                ? error
+                : tr("expected IP:port with a port from %1 to %2 (got '%3')").arg(ports.min).arg(ports.max).arg(spec));
     else
         m_table->selectRow(row);
 }

@@ -23,7 +23,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     : QWidget(parent)
     , m_lab(lab)
     , m_address(new QLineEdit)
-    , m_port(makeSpinBox(0, 65535, 8000, QString(), tr("The proxy's port; clients connect here (0 = any free port).")))
+    , m_port(makeSpinBox(&ListenerConfig::port, QString(),
+                         tr("The proxy's port; clients connect here (0 = any free port).")))
     , m_startStop(new QPushButton)
     , m_algorithm(new QComboBox)
     , m_hashKey(new QLineEdit)
@@ -31,10 +32,11 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
           tr("Sticky"),
           tr("Sticky sessions: the first response sets a cookie naming the backend; later requests with it "
              "go there while it is eligible.")))
-    , m_retries(makeSpinBox(0, 10, 2, QString(), tr("How many other backends a failed request may be retried on.")))
-    , m_connectTimeout(makeSpinBox(1, 600'000, 2000, tr(" ms"),
+    , m_retries(makeSpinBox(&RetryConfig::retries, QString(),
+                            tr("How many other backends a failed request may be retried on.")))
+    , m_connectTimeout(makeSpinBox(&TimeoutsConfig::connectMs, tr(" ms"),
                                    tr("How long the proxy waits for a backend to accept a connection.")))
-    , m_responseTimeout(makeSpinBox(1, 3'600'000, 30'000, tr(" ms"),
+    , m_responseTimeout(makeSpinBox(&TimeoutsConfig::upstreamResponseMs, tr(" ms"),
                                     tr("How long the proxy waits for a backend's response before answering 504.")))
     , m_apply(new QPushButton(tr("Apply")))
 {

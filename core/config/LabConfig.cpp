@@ -1,13 +1,14 @@
 #include "LabConfig.h"
 
+#include "ConfigSchema.h"
+#include "DuplicateKeys.h"
+
 #include <QFile>
-#include <QHash>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
-#include <QSet>
 
 namespace lab {
 
@@ -57,6 +58,21 @@ bool validBackendHost(const QString& host)
         }
     }
     return true;
+}
+
+std::optional<HostPort> parseHostPort(const QString& text)
+{
+    const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0)
+        return std::nullopt;
+    bool ok = false;
+    const int port = text.mid(colon + 1).toInt(&ok);
+    if (!ok || port < 0 || port > 65535)
+        return std::nullopt;
+    QString host = text.left(colon);
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+        host = host.mid(1, host.size() - 2);
+    return HostPort{host, port};
 }
 
 QStringList problemsForServing(const LabConfig& config)
@@ -231,170 +247,109 @@ public:
         return v.toArray();
     }
 
+    // Every key of the section that has a member and is not read by hand, over the values already in `s`.
+    template <typename Section> void read(Section& s)
+    {
+        for (const schema::Key<Section>& k : schema::keysOf<Section>()) {
+            if (!k.readByHand)
+                std::visit([&](auto member) { readKey(k, member, s); }, k.member);
+        }
+    }
+
 private:
+    template <typename Section> void readKey(const schema::Key<Section>&, std::monostate, Section&) { }
+    template <typename Section> void readKey(const schema::Key<Section>& k, bool Section::*m, Section& s)
+    {
+        s.*m = boolean(k.name, s.*m);
+    }
+    template <typename Section> void readKey(const schema::Key<Section>& k, int Section::*m, Section& s)
+    {
+        s.*m = integer(k.name, s.*m, int(k.range.min), int(k.range.max));
+    }
+    // Counts of bytes past 2^31 are JSON numbers without an integer check (a double holds them exactly).
+    template <typename Section> void readKey(const schema::Key<Section>& k, qint64 Section::*m, Section& s)
+    {
+        s.*m = qint64(number(k.name, double(s.*m), double(k.range.min), double(k.range.max)));
+    }
+    template <typename Section> void readKey(const schema::Key<Section>& k, double Section::*m, Section& s)
+    {
+        s.*m = number(k.name, s.*m, double(k.range.min), double(k.range.max));
+    }
+    template <typename Section> void readKey(const schema::Key<Section>& k, QString Section::*m, Section& s)
+    {
+        s.*m = string(k.name, s.*m, k.allowed ? k.allowed() : QStringList());
+        if (k.problem) {
+            if (const QString problem = k.problem(s.*m); !problem.isEmpty())
+                error(QLatin1String(k.name), problem);
+        }
+    }
+    template <typename Section> void readKey(const schema::Key<Section>& k, QStringList Section::*m, Section& s)
+    {
+        s.*m = stringList(k.name, s.*m, k.allowed ? k.allowed() : QStringList());
+        if (!k.problem)
+            return;
+        const QStringList& items = s.*m;
+        for (qsizetype i = 0; i < items.size(); ++i) {
+            if (const QString problem = k.problem(items[i]); !problem.isEmpty())
+                error(QStringLiteral("%1[%2]").arg(QLatin1String(k.name)).arg(i), problem);
+        }
+    }
+
     QJsonObject m_obj;
     QString m_path;
     QStringList& m_errors;
 };
 
-// QJsonDocument keeps one of two equal keys in an object without a word, so `"port": 8001, "port": 8002`
-// would load as one of them. This scan of the raw text (already parsed, so known to be valid JSON) names
-// every key that repeats within one object by its JSON path and the lines of both. Linear in the text.
-class DuplicateKeyScan {
-public:
-    DuplicateKeyScan(const QByteArray& json, QStringList& errors)
-        : m_json(json)
-        , m_errors(errors)
-    {
-    }
-
-    void run()
-    {
-        if (m_json.startsWith("\xEF\xBB\xBF")) // a UTF-8 byte order mark
-            m_at = 3;
-        value(QString());
-    }
-
-private:
-    bool more() const { return m_at < m_json.size(); }
-    char peek() const { return more() ? m_json[m_at] : '\0'; }
-
-    void skipSpace()
-    {
-        while (more() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r')) {
-            if (peek() == '\n')
-                ++m_line;
-            ++m_at;
-        }
-    }
-
-    void value(const QString& path)
-    {
-        skipSpace();
-        switch (peek()) {
-        case '{': object(path); break;
-        case '[': array(path); break;
-        case '"': string(); break;
-        default: // a number, true, false or null
-            while (more() && !QByteArrayView(",]} \t\r\n").contains(peek()))
-                ++m_at;
-        }
-    }
-
-    void object(const QString& path)
-    {
-        ++m_at; // {
-        QHash<QString, int> lineOfKey;
-        skipSpace();
-        while (more() && peek() != '}') {
-            const int line = m_line;
-            const QString key = string();
-            const QString keyPath = path.isEmpty() ? key : path + QLatin1Char('.') + key;
-            if (const auto first = lineOfKey.constFind(key); first != lineOfKey.cend())
-                m_errors << QStringLiteral(
-                                "%1: appears twice in one object (lines %2 and %3); each key may appear only once")
-                                .arg(keyPath)
-                                .arg(*first)
-                                .arg(line);
-            else
-                lineOfKey.insert(key, line);
-            skipSpace();
-            ++m_at; // :
-            value(keyPath);
-            skipSpace();
-            if (peek() == ',') {
-                ++m_at;
-                skipSpace();
-            }
-        }
-        ++m_at; // }
-    }
-
-    void array(const QString& path)
-    {
-        ++m_at; // [
-        skipSpace();
-        for (int index = 0; more() && peek() != ']'; ++index) {
-            const qsizetype before = m_at;
-            value(QStringLiteral("%1[%2]").arg(path).arg(index));
-            skipSpace();
-            if (peek() == ',')
-                ++m_at;
-            if (m_at == before)
-                break; // not JSON after all: stop rather than spin
-        }
-        ++m_at; // ]
-    }
-
-    // At an opening quote: the decoded string, the closing quote consumed.
-    QString string()
-    {
-        ++m_at;
-        QByteArray utf8;
-        QString out;
-        auto flush = [&] {
-            out += QString::fromUtf8(utf8);
-            utf8.clear();
-        };
-        while (more() && peek() != '"') {
-            const char c = m_json[m_at++];
-            if (c != '\\') {
-                utf8 += c;
-                continue;
-            }
-            const char e = peek();
-            ++m_at;
-            switch (e) {
-            case 'b': utf8 += '\b'; break;
-            case 'f': utf8 += '\f'; break;
-            case 'n': utf8 += '\n'; break;
-            case 'r': utf8 += '\r'; break;
-            case 't': utf8 += '\t'; break;
-            case 'u':
-                flush();
-                out += QChar(char16_t(m_json.mid(m_at, 4).toUShort(nullptr, 16)));
-                m_at += 4;
-                break;
-            default: utf8 += e; // " \ /
-            }
-        }
-        flush();
-        ++m_at; // "
-        return out;
-    }
-
-    const QByteArray& m_json;
-    QStringList& m_errors;
-    qsizetype m_at = 0;
-    int m_line = 1;
-};
+QJsonValue toJsonValue(bool v)
+{
+    return v;
+}
+QJsonValue toJsonValue(int v)
+{
+    return v;
+}
+QJsonValue toJsonValue(qint64 v)
+{
+    return double(v);
+}
+QJsonValue toJsonValue(double v)
+{
+    return v;
+}
+QJsonValue toJsonValue(const QString& v)
+{
+    return v;
+}
+QJsonValue toJsonValue(const QStringList& v)
+{
+    return QJsonArray::fromStringList(v);
+}
 
 QString kindName(ListenerKind k)
 {
     return k == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http");
 }
 
-FaultProfile readFaults(const QJsonObject& o, const QString& path, QStringList& errors)
+// A section read by its schema alone: its own object, its keys over the values already in `s`.
+template <typename Section> void readSection(ObjectReader& parent, const char* key, Section& s, QStringList& errors)
 {
-    ObjectReader r(o, path, errors,
-                   {QStringLiteral("latencyMs"), QStringLiteral("jitterMs"), QStringLiteral("errorRatePercent"),
-                    QStringLiteral("healthFails"), QStringLiteral("onlyPaths"), QStringLiteral("capacity"),
-                    QStringLiteral("hang"), QStringLiteral("refuse")});
-    FaultProfile f;
-    f.latencyMs = r.integer("latencyMs", 0, 0, 600000);
-    f.jitterMs = r.integer("jitterMs", 0, 0, 600000);
-    f.errorRatePercent = r.number("errorRatePercent", 0, 0, 100);
-    f.healthFails = r.boolean("healthFails", false);
-    f.onlyPaths = r.stringList("onlyPaths", {});
-    for (qsizetype i = 0; i < f.onlyPaths.size(); ++i) {
-        if (!f.onlyPaths[i].startsWith(QLatin1Char('/')))
-            r.error(QStringLiteral("onlyPaths[%1]").arg(i),
-                    QStringLiteral("must be a path starting with / (got \"%1\")").arg(f.onlyPaths[i]));
+    ObjectReader r(parent.object(key), parent.pathOf(QLatin1String(key)), errors, schema::keyNames<Section>());
+    r.read(s);
+}
+
+// The keys with a member, as JSON; the section's own code adds the others.
+template <typename Section> QJsonObject sectionToJson(const Section& s)
+{
+    QJsonObject o;
+    for (const schema::Key<Section>& k : schema::keysOf<Section>()) {
+        std::visit(
+            [&](auto member) {
+                if constexpr (!std::is_same_v<decltype(member), std::monostate>)
+                    o.insert(QLatin1String(k.name), toJsonValue(s.*member));
+            },
+            k.member);
     }
-    f.capacity = r.integer("capacity", 0, 0, 1000000);
-    f.hang = r.boolean("hang", false);
-    f.refuse = r.boolean("refuse", false);
-    return f;
+    return o;
 }
 
 void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
@@ -408,73 +363,25 @@ void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
             errors << path + QStringLiteral(": must be an object (got %1)").arg(describe(a[i]));
             continue;
         }
-        ObjectReader r(
-            a[i].toObject(), path, errors,
-            {QStringLiteral("name"), QStringLiteral("kind"), QStringLiteral("address"), QStringLiteral("port")});
+        ObjectReader r(a[i].toObject(), path, errors, schema::keyNames<ListenerConfig>());
         ListenerConfig l;
         l.kind = r.string("kind", QStringLiteral("http"), {QStringLiteral("http"), QStringLiteral("tcp")}) ==
                 QLatin1String("tcp")
             ? ListenerKind::Tcp
             : ListenerKind::Http;
         l.name = r.string("name", kindName(l.kind) + (i ? QString::number(i) : QString()));
-        l.address = r.string("address", l.address);
-        if (QHostAddress(l.address).isNull())
-            r.error(QStringLiteral("address"),
-                    QStringLiteral("must be an IP address such as 127.0.0.1 or ::1 (got \"%1\")").arg(l.address));
-        l.port = r.integer("port", l.port, 0, 65535);
+        r.read(l);
         c.listeners << l;
     }
-}
-
-QStringList healthKeys()
-{
-    return {QStringLiteral("enabled"),
-            QStringLiteral("type"),
-            QStringLiteral("path"),
-            QStringLiteral("intervalMs"),
-            QStringLiteral("timeoutMs"),
-            QStringLiteral("rise"),
-            QStringLiteral("fall"),
-            QStringLiteral("expectStatusMin"),
-            QStringLiteral("expectStatusMax"),
-            QStringLiteral("expectBody"),
-            QStringLiteral("slowStartMs")};
 }
 
 // Reads health keys over `h` (the lab's defaults, or for a backend the lab's settings).
 void readHealth(ObjectReader& r, HealthConfig& h)
 {
-    h.enabled = r.boolean("enabled", h.enabled);
-    h.type = r.string("type", h.type, {QStringLiteral("http"), QStringLiteral("tcp")});
-    h.path = r.string("path", h.path);
-    if (!h.path.startsWith(QLatin1Char('/')))
-        r.error(QStringLiteral("path"), QStringLiteral("must start with / (got \"%1\")").arg(h.path));
-    h.intervalMs = r.integer("intervalMs", h.intervalMs, 50, 3600000);
-    h.timeoutMs = r.integer("timeoutMs", h.timeoutMs, 10, 600000);
-    h.rise = r.integer("rise", h.rise, 1, 100);
-    h.fall = r.integer("fall", h.fall, 1, 100);
-    h.expectStatusMin = r.integer("expectStatusMin", h.expectStatusMin, 100, 599);
-    h.expectStatusMax = r.integer("expectStatusMax", h.expectStatusMax, 100, 599);
+    r.read(h);
     if (h.expectStatusMax < h.expectStatusMin)
         r.error(QStringLiteral("expectStatusMax"),
                 QStringLiteral("must be at least expectStatusMin (%1)").arg(h.expectStatusMin));
-    h.expectBody = r.string("expectBody", h.expectBody);
-    h.slowStartMs = r.integer("slowStartMs", h.slowStartMs, 0, 3600000);
-}
-
-QJsonObject healthToJson(const HealthConfig& h)
-{
-    return QJsonObject{{QStringLiteral("enabled"), h.enabled},
-                       {QStringLiteral("type"), h.type},
-                       {QStringLiteral("path"), h.path},
-                       {QStringLiteral("intervalMs"), h.intervalMs},
-                       {QStringLiteral("timeoutMs"), h.timeoutMs},
-                       {QStringLiteral("rise"), h.rise},
-                       {QStringLiteral("fall"), h.fall},
-                       {QStringLiteral("expectStatusMin"), h.expectStatusMin},
-                       {QStringLiteral("expectStatusMax"), h.expectStatusMax},
-                       {QStringLiteral("expectBody"), h.expectBody},
-                       {QStringLiteral("slowStartMs"), h.slowStartMs}};
 }
 
 void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
@@ -486,12 +393,9 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
             errors << path + QStringLiteral(": must be an object (got %1)").arg(describe(a[i]));
             continue;
         }
-        ObjectReader r(a[i].toObject(), path, errors,
-                       {QStringLiteral("name"), QStringLiteral("host"), QStringLiteral("port"),
-                        QStringLiteral("weight"), QStringLiteral("embedded"), QStringLiteral("faults"),
-                        QStringLiteral("health")});
+        ObjectReader r(a[i].toObject(), path, errors, schema::keyNames<BackendConfig>());
         BackendConfig b;
-        b.embedded = r.boolean("embedded", false);
+        r.read(b);
         b.host = r.string("host", b.host);
         if (b.host.isEmpty())
             r.error(QStringLiteral("host"), QStringLiteral("must not be empty"));
@@ -506,14 +410,15 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
                         .arg(b.host));
         if (!r.has("port"))
             r.error(QStringLiteral("port"), QStringLiteral("is required"));
-        b.port = r.integer("port", 0, b.embedded ? 0 : 1, 65535);
+        const schema::Range port = schema::rangeOf(&BackendConfig::port);
+        b.port = r.integer("port", 0, b.embedded ? 0 : int(port.min), int(port.max)); // 0: any free port
         b.name = r.string("name", QStringLiteral("backend-%1").arg(b.port));
         if (b.name.isEmpty())
             r.error(QStringLiteral("name"), QStringLiteral("must not be empty"));
-        b.weight = r.integer("weight", 1, 1, 1000);
-        b.faults = readFaults(r.object("faults"), r.pathOf(QStringLiteral("faults")), errors);
+        readSection(r, "faults", b.faults, errors);
         if (r.has("health")) { // this backend's own check settings, over the lab's
-            ObjectReader hr(r.object("health"), r.pathOf(QStringLiteral("health")), errors, healthKeys());
+            ObjectReader hr(r.object("health"), r.pathOf(QStringLiteral("health")), errors,
+                            schema::keyNames<HealthConfig>());
             HealthConfig h = c.health;
             readHealth(hr, h);
             b.health = h;
@@ -561,81 +466,15 @@ void readBackends(ObjectReader& top, LabConfig& c, QStringList& errors)
 void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
 {
     {
-        ObjectReader r(top.object("health"), QStringLiteral("health"), errors, healthKeys());
+        ObjectReader r(top.object("health"), QStringLiteral("health"), errors, schema::keyNames<HealthConfig>());
         readHealth(r, c.health);
     }
-    {
-        ObjectReader r(top.object("outlierDetection"), QStringLiteral("outlierDetection"), errors,
-                       {QStringLiteral("enabled"), QStringLiteral("consecutiveFailures"),
-                        QStringLiteral("baseEjectionMs"), QStringLiteral("maxEjectionMs"),
-                        QStringLiteral("maxEjectionPercent")});
-        OutlierConfig& o = c.outlier;
-        o.enabled = r.boolean("enabled", o.enabled);
-        o.consecutiveFailures = r.integer("consecutiveFailures", o.consecutiveFailures, 1, 1000);
-        o.baseEjectionMs = r.integer("baseEjectionMs", o.baseEjectionMs, 100, 3600000);
-        o.maxEjectionMs = r.integer("maxEjectionMs", o.maxEjectionMs, 100, 24 * 3600000);
-        o.maxEjectionPercent = r.integer("maxEjectionPercent", o.maxEjectionPercent, 0, 100);
-    }
-    {
-        ObjectReader r(top.object("circuitBreaker"), QStringLiteral("circuitBreaker"), errors,
-                       {QStringLiteral("enabled"), QStringLiteral("windowMs"), QStringLiteral("minRequests"),
-                        QStringLiteral("failurePercent"), QStringLiteral("openMs"),
-                        QStringLiteral("halfOpenRequests")});
-        BreakerConfig& b = c.breaker;
-        b.enabled = r.boolean("enabled", b.enabled);
-        b.windowMs = r.integer("windowMs", b.windowMs, 1000, 600000);
-        b.minRequests = r.integer("minRequests", b.minRequests, 1, 1000000);
-        b.failurePercent = r.integer("failurePercent", b.failurePercent, 1, 100);
-        b.openMs = r.integer("openMs", b.openMs, 100, 3600000);
-        b.halfOpenRequests = r.integer("halfOpenRequests", b.halfOpenRequests, 1, 1000);
-    }
-    {
-        ObjectReader r(top.object("retry"), QStringLiteral("retry"), errors,
-                       {QStringLiteral("retries"), QStringLiteral("retryOn"), QStringLiteral("retryNonIdempotent")});
-        c.retry.retries = r.integer("retries", c.retry.retries, 0, 10);
-        c.retry.retryOn = r.stringList("retryOn", c.retry.retryOn, knownRetryConditions());
-        c.retry.retryNonIdempotent = r.boolean("retryNonIdempotent", c.retry.retryNonIdempotent);
-    }
-    {
-        ObjectReader r(top.object("limits"), QStringLiteral("limits"), errors,
-                       {QStringLiteral("maxRequestLineBytes"), QStringLiteral("maxHeadBytes"),
-                        QStringLiteral("maxHeaderCount"), QStringLiteral("maxBodyBytes")});
-        LimitsConfig& l = c.limits;
-        l.maxRequestLineBytes = r.integer("maxRequestLineBytes", l.maxRequestLineBytes, 256, 1 << 20);
-        l.maxHeadBytes = r.integer("maxHeadBytes", l.maxHeadBytes, 1024, 1 << 24);
-        l.maxHeaderCount = r.integer("maxHeaderCount", l.maxHeaderCount, 1, 10000);
-        l.maxBodyBytes = qint64(r.number("maxBodyBytes", double(l.maxBodyBytes), 0, 1e15));
-    }
-    {
-        ObjectReader r(top.object("timeouts"), QStringLiteral("timeouts"), errors,
-                       {QStringLiteral("connectMs"), QStringLiteral("upstreamResponseMs"),
-                        QStringLiteral("clientIdleMs"), QStringLiteral("tcpIdleMs"), QStringLiteral("headerReadMs")});
-        TimeoutsConfig& t = c.timeouts;
-        t.connectMs = r.integer("connectMs", t.connectMs, 10, 600000);
-        t.upstreamResponseMs = r.integer("upstreamResponseMs", t.upstreamResponseMs, 10, 3600000);
-        t.clientIdleMs = r.integer("clientIdleMs", t.clientIdleMs, 10, 3600000);
-        t.tcpIdleMs = r.integer("tcpIdleMs", t.tcpIdleMs, 100, 7 * 24 * 3600000);
-        t.headerReadMs = r.integer("headerReadMs", t.headerReadMs, 10, 600000);
-    }
-    {
-        ObjectReader r(top.object("proxy"), QStringLiteral("proxy"), errors,
-                       {QStringLiteral("workers"), QStringLiteral("addServedBy"), QStringLiteral("accessLog"),
-                        QStringLiteral("underscoresInHeaders"), QStringLiteral("upstreamMaxIdlePerBackend"),
-                        QStringLiteral("upstreamIdleMs"), QStringLiteral("listenBacklog"),
-                        QStringLiteral("maxConnections"), QStringLiteral("maxConnectionsPerClient"),
-                        QStringLiteral("maxHeadBufferBytes")});
-        ProxyConfig& p = c.proxy;
-        p.workers = r.integer("workers", p.workers, 0, 256);
-        p.addServedBy = r.boolean("addServedBy", p.addServedBy);
-        p.accessLog = r.boolean("accessLog", p.accessLog);
-        p.underscoresInHeaders = r.boolean("underscoresInHeaders", p.underscoresInHeaders);
-        p.upstreamMaxIdlePerBackend = r.integer("upstreamMaxIdlePerBackend", p.upstreamMaxIdlePerBackend, 0, 10000);
-        p.upstreamIdleMs = r.integer("upstreamIdleMs", p.upstreamIdleMs, 100, 3600000);
-        p.listenBacklog = r.integer("listenBacklog", p.listenBacklog, 0, 65535);
-        p.maxConnections = r.integer("maxConnections", p.maxConnections, 0, 10'000'000);
-        p.maxConnectionsPerClient = r.integer("maxConnectionsPerClient", p.maxConnectionsPerClient, 0, 10'000'000);
-        p.maxHeadBufferBytes = qint64(r.number("maxHeadBufferBytes", double(p.maxHeadBufferBytes), 0, 1e15));
-    }
+    readSection(top, "outlierDetection", c.outlier, errors);
+    readSection(top, "circuitBreaker", c.breaker, errors);
+    readSection(top, "retry", c.retry, errors);
+    readSection(top, "limits", c.limits, errors);
+    readSection(top, "timeouts", c.timeouts, errors);
+    readSection(top, "proxy", c.proxy, errors);
 }
 
 } // namespace
@@ -659,30 +498,13 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
         return result;
     }
     QStringList errors;
-    DuplicateKeyScan(json, errors).run();
-    ObjectReader top(doc.object(), QString(), errors,
-                     {QStringLiteral("version"), QStringLiteral("algorithm"), QStringLiteral("listeners"),
-                      QStringLiteral("backends"), QStringLiteral("health"), QStringLiteral("outlierDetection"),
-                      QStringLiteral("circuitBreaker"), QStringLiteral("hashKey"), QStringLiteral("sticky"),
-                      QStringLiteral("retry"), QStringLiteral("limits"), QStringLiteral("timeouts"),
-                      QStringLiteral("proxy")});
+    findDuplicateKeys(json, errors);
+    ObjectReader top(doc.object(), QString(), errors, schema::keyNames<LabConfig>());
     LabConfig& c = result.config;
-    top.integer("version", 1, 1, 1);
-    c.algorithm = top.string("algorithm", c.algorithm, knownAlgorithms());
-    c.hashKey = top.string("hashKey", c.hashKey);
-    if (!validHashKey(c.hashKey))
-        top.error(QStringLiteral("hashKey"),
-                  QStringLiteral("must be client, path, header:NAME or cookie:NAME (got \"%1\")").arg(c.hashKey));
-    {
-        ObjectReader r(top.object("sticky"), QStringLiteral("sticky"), errors,
-                       {QStringLiteral("enabled"), QStringLiteral("cookie")});
-        c.sticky.enabled = r.boolean("enabled", c.sticky.enabled);
-        c.sticky.cookie = r.string("cookie", c.sticky.cookie);
-        if (!validCookieName(c.sticky.cookie))
-            r.error(
-                QStringLiteral("cookie"),
-                QStringLiteral("must be a cookie name: letters, digits, - and _ (got \"%1\")").arg(c.sticky.cookie));
-    }
+    const schema::Range version = schema::keyNamed<LabConfig>("version").range;
+    top.integer("version", int(version.min), int(version.min), int(version.max));
+    top.read(c);
+    readSection(top, "sticky", c.sticky, errors);
     readListeners(top, c, errors);
     readSections(top, c, errors);
     // A pool behind TCP listeners only is probed with TCP connects unless the config says otherwise.
@@ -712,79 +534,34 @@ LabConfigResult loadLabConfig(const QString& fileName)
 QByteArray labConfigToJson(const LabConfig& c)
 {
     QJsonArray listeners;
-    for (const ListenerConfig& l : c.listeners)
-        listeners.append(QJsonObject{{QStringLiteral("name"), l.name},
-                                     {QStringLiteral("kind"), kindName(l.kind)},
-                                     {QStringLiteral("address"), l.address},
-                                     {QStringLiteral("port"), l.port}});
+    for (const ListenerConfig& l : c.listeners) {
+        QJsonObject o = sectionToJson(l);
+        o.insert(QStringLiteral("name"), l.name);
+        o.insert(QStringLiteral("kind"), kindName(l.kind));
+        listeners.append(o);
+    }
     QJsonArray backends;
     for (const BackendConfig& b : c.backends) {
-        const FaultProfile& f = b.faults;
-        const QJsonObject faults{{QStringLiteral("latencyMs"), f.latencyMs},
-                                 {QStringLiteral("jitterMs"), f.jitterMs},
-                                 {QStringLiteral("errorRatePercent"), f.errorRatePercent},
-                                 {QStringLiteral("healthFails"), f.healthFails},
-                                 {QStringLiteral("onlyPaths"), QJsonArray::fromStringList(f.onlyPaths)},
-                                 {QStringLiteral("capacity"), f.capacity},
-                                 {QStringLiteral("hang"), f.hang},
-                                 {QStringLiteral("refuse"), f.refuse}};
-        QJsonObject o{{QStringLiteral("name"), b.name},         {QStringLiteral("host"), b.host},
-                      {QStringLiteral("port"), b.port},         {QStringLiteral("weight"), b.weight},
-                      {QStringLiteral("embedded"), b.embedded}, {QStringLiteral("faults"), faults}};
+        QJsonObject o = sectionToJson(b);
+        o.insert(QStringLiteral("name"), b.name);
+        o.insert(QStringLiteral("host"), b.host);
+        o.insert(QStringLiteral("faults"), sectionToJson(b.faults));
         if (b.health)
-            o.insert(QStringLiteral("health"), healthToJson(*b.health));
+            o.insert(QStringLiteral("health"), sectionToJson(*b.health));
         backends.append(o);
     }
-    const HealthConfig& h = c.health;
-    const QJsonObject root{
-        {QStringLiteral("version"), 1},
-        {QStringLiteral("algorithm"), c.algorithm},
-        {QStringLiteral("hashKey"), c.hashKey},
-        {QStringLiteral("sticky"),
-         QJsonObject{{QStringLiteral("enabled"), c.sticky.enabled}, {QStringLiteral("cookie"), c.sticky.cookie}}},
-        {QStringLiteral("listeners"), listeners},
-        {QStringLiteral("backends"), backends},
-        {QStringLiteral("health"), healthToJson(h)},
-        {QStringLiteral("outlierDetection"),
-         QJsonObject{{QStringLiteral("enabled"), c.outlier.enabled},
-                     {QStringLiteral("consecutiveFailures"), c.outlier.consecutiveFailures},
-                     {QStringLiteral("baseEjectionMs"), c.outlier.baseEjectionMs},
-                     {QStringLiteral("maxEjectionMs"), c.outlier.maxEjectionMs},
-                     {QStringLiteral("maxEjectionPercent"), c.outlier.maxEjectionPercent}}},
-        {QStringLiteral("circuitBreaker"),
-         QJsonObject{{QStringLiteral("enabled"), c.breaker.enabled},
-                     {QStringLiteral("windowMs"), c.breaker.windowMs},
-                     {QStringLiteral("minRequests"), c.breaker.minRequests},
-                     {QStringLiteral("failurePercent"), c.breaker.failurePercent},
-                     {QStringLiteral("openMs"), c.breaker.openMs},
-                     {QStringLiteral("halfOpenRequests"), c.breaker.halfOpenRequests}}},
-        {QStringLiteral("retry"),
-         QJsonObject{{QStringLiteral("retries"), c.retry.retries},
-                     {QStringLiteral("retryOn"), QJsonArray::fromStringList(c.retry.retryOn)},
-                     {QStringLiteral("retryNonIdempotent"), c.retry.retryNonIdempotent}}},
-        {QStringLiteral("limits"),
-         QJsonObject{{QStringLiteral("maxRequestLineBytes"), c.limits.maxRequestLineBytes},
-                     {QStringLiteral("maxHeadBytes"), c.limits.maxHeadBytes},
-                     {QStringLiteral("maxHeaderCount"), c.limits.maxHeaderCount},
-                     {QStringLiteral("maxBodyBytes"), double(c.limits.maxBodyBytes)}}},
-        {QStringLiteral("timeouts"),
-         QJsonObject{{QStringLiteral("connectMs"), c.timeouts.connectMs},
-                     {QStringLiteral("upstreamResponseMs"), c.timeouts.upstreamResponseMs},
-                     {QStringLiteral("clientIdleMs"), c.timeouts.clientIdleMs},
-                     {QStringLiteral("tcpIdleMs"), c.timeouts.tcpIdleMs},
-                     {QStringLiteral("headerReadMs"), c.timeouts.headerReadMs}}},
-        {QStringLiteral("proxy"),
-         QJsonObject{{QStringLiteral("workers"), c.proxy.workers},
-                     {QStringLiteral("addServedBy"), c.proxy.addServedBy},
-                     {QStringLiteral("accessLog"), c.proxy.accessLog},
-                     {QStringLiteral("underscoresInHeaders"), c.proxy.underscoresInHeaders},
-                     {QStringLiteral("upstreamMaxIdlePerBackend"), c.proxy.upstreamMaxIdlePerBackend},
-                     {QStringLiteral("upstreamIdleMs"), c.proxy.upstreamIdleMs},
-                     {QStringLiteral("listenBacklog"), c.proxy.listenBacklog},
-                     {QStringLiteral("maxConnections"), c.proxy.maxConnections},
-                     {QStringLiteral("maxConnectionsPerClient"), c.proxy.maxConnectionsPerClient},
-                     {QStringLiteral("maxHeadBufferBytes"), double(c.proxy.maxHeadBufferBytes)}}},
-    };
+    QJsonObject root = sectionToJson(c);
+    root.insert(QStringLiteral("version"), int(schema::keyNamed<LabConfig>("version").range.max));
+    root.insert(QStringLiteral("sticky"), sectionToJson(c.sticky));
+    root.insert(QStringLiteral("listeners"), listeners);
+    root.insert(QStringLiteral("backends"), backends);
+    root.insert(QStringLiteral("health"), sectionToJson(c.health));
+    root.insert(QStringLiteral("outlierDetection"), sectionToJson(c.outlier));
+    root.insert(QStringLiteral("circuitBreaker"), sectionToJson(c.breaker));
+    root.insert(QStringLiteral("retry"), sectionToJson(c.retry));
+    root.insert(QStringLiteral("limits"), sectionToJson(c.limits));
+    root.insert(QStringLiteral("timeouts"), sectionToJson(c.timeouts));
+    root.insert(QStringLiteral("proxy"), sectionToJson(c.proxy));
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

@@ -151,6 +151,15 @@ bool validCookieName(const QString& name);
 // Where an external backend may live: an IP address, or a host name of letters, digits, '-' (and '_',
 // which container and internal names use) in dot-separated labels of 1-63 characters. No spaces.
 bool validBackendHost(const QString& host);
+
+struct HostPort {
+    QString host;
+    int port = 0;
+};
+// "HOST:PORT" as the command line and the window take an address: the port after the last ':' (an integer
+// from 0 to 65535), the host before it, without the brackets of "[::1]:8000". Nothing when there is no
+// host, no ':' or no such port. What the host must be, and whether port 0 will do, the caller decides.
+std::optional<HostPort> parseHostPort(const QString& text);
 QStringList knownRetryConditions();
 
 LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName);

@@ -1,6 +1,7 @@
 #include "Lab.h"
 
 #include "backend/BackendPool.h"
+#include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
@@ -322,9 +323,12 @@ int Lab::appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake
 
 int Lab::addExternalBackend(const QString& host, int port, QString* error)
 {
-    if (QHostAddress(host).isNull() || port < 1 || port > 65535) {
+    const schema::Range ports = schema::rangeOf(&BackendConfig::port);
+    if (QHostAddress(host).isNull() || !ports.contains(port)) {
         if (error)
-            *error = tr("an external backend needs an IP address and a port from 1 to 65535 (got %1:%2)")
+            *error = tr("an external backend needs an IP address and a port from %1 to %2 (got %3:%4)")
+                         .arg(ports.min)
+                         .arg(ports.max)
                          .arg(host)
                          .arg(port);
         return -1;
@@ -361,7 +365,8 @@ void Lab::removeBackend(int index)
 
 void Lab::setWeight(int index, int weight)
 {
-    weight = qBound(1, weight, 1000);
+    const schema::Range weights = schema::rangeOf(&BackendConfig::weight);
+    weight = int(qBound(weights.min, qint64(weight), weights.max));
     BackendConfig& c = m_config.backends[index];
     if (c.weight == weight)
         return;

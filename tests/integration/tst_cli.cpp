@@ -1,5 +1,7 @@
 // The command line as a user meets it: balancer-lab run as a process. Every case here is refused before
 // anything listens, so no port is opened and each run takes a few milliseconds.
+#include "config/ConfigSchema.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -14,6 +16,8 @@ private Q_SLOTS:
     void refusedWithAPreciseError();
     void helpNamesTheProgram_data();
     void helpNamesTheProgram();
+    void numericFlagsTakeTheConfigSchemaRange_data();
+    void numericFlagsTakeTheConfigSchemaRange();
 
 private:
     static QStringList args(std::initializer_list<QString> list) { return QStringList(list); }
@@ -144,6 +148,63 @@ void TestCli::helpNamesTheProgram()
     const QString out = QString::fromLocal8Bit(p.readAllStandardOutput());
     QCOMPARE(p.exitCode(), 0);
     QVERIFY2(out.startsWith(usage), qPrintable(out.left(200)));
+}
+
+// A flag that overrides a config setting allows what the config allows: just past the schema's end is
+// refused, and the message names the schema's range.
+void TestCli::numericFlagsTakeTheConfigSchemaRange_data()
+{
+    using namespace lab;
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("expectedInError");
+    auto pastTheEnd = [](const schema::Range& r) {
+        return QString::number(r.max + 1);
+    };
+    auto flag = [&](const char* command, const char* name, const schema::Range& r) {
+        const QStringList prefix = QLatin1String(command) == QLatin1String("backend")
+            ? QStringList{QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001")}
+            : QStringList{QStringLiteral("serve")};
+        QTest::newRow(name) << prefix + QStringList{QStringLiteral("--%1").arg(QLatin1String(name)), pastTheEnd(r)}
+                            << QStringLiteral("--%1 must be an integer from %2 to %3 (got '%4')")
+                                   .arg(QLatin1String(name))
+                                   .arg(r.min)
+                                   .arg(r.max)
+                                   .arg(pastTheEnd(r));
+    };
+    flag("serve", "workers", {1, schema::rangeOf(&ProxyConfig::workers).max}); // 0 ("one per core") is the default
+    flag("serve", "retries", schema::rangeOf(&RetryConfig::retries));
+    flag("serve", "health-interval-ms", schema::rangeOf(&HealthConfig::intervalMs));
+    flag("serve", "health-timeout-ms", schema::rangeOf(&HealthConfig::timeoutMs));
+    flag("serve", "health-rise", schema::rangeOf(&HealthConfig::rise));
+    flag("serve", "health-fall", schema::rangeOf(&HealthConfig::fall));
+    flag("serve", "slow-start-ms", schema::rangeOf(&HealthConfig::slowStartMs));
+    flag("serve", "listen-backlog", schema::rangeOf(&ProxyConfig::listenBacklog));
+    flag("serve", "max-connections", schema::rangeOf(&ProxyConfig::maxConnections));
+    flag("serve", "max-connections-per-client", schema::rangeOf(&ProxyConfig::maxConnectionsPerClient));
+    flag("serve", "max-head-buffer-bytes", schema::rangeOf(&ProxyConfig::maxHeadBufferBytes));
+    flag("backend", "latency-ms", schema::rangeOf(&FaultProfile::latencyMs));
+    flag("backend", "jitter-ms", schema::rangeOf(&FaultProfile::jitterMs));
+    const schema::Range ports = schema::rangeOf(&BackendConfig::port);
+    QTest::newRow("port") << QStringList{QStringLiteral("backend"), QStringLiteral("--port"), pastTheEnd(ports)}
+                          << QStringLiteral("--port must be an integer from %1 to %2").arg(ports.min).arg(ports.max);
+    const schema::Range weights = schema::rangeOf(&BackendConfig::weight);
+    QTest::newRow("backend weight")
+        << QStringList{QStringLiteral("serve"), QStringLiteral("--backend"),
+                       QStringLiteral("127.0.0.1:22001,weight=") + pastTheEnd(weights)}
+        << QStringLiteral("weight must be an integer from %1 to %2").arg(weights.min).arg(weights.max);
+    QTest::newRow("backend port") << QStringList{QStringLiteral("serve"), QStringLiteral("--backend"),
+                                                 QStringLiteral("127.0.0.1:0")}
+                                  << QStringLiteral("with a port from %1 to %2").arg(ports.min).arg(ports.max);
+    const schema::Range rates = schema::rangeOf(&FaultProfile::errorRatePercent);
+    QTest::newRow("error-rate")
+        << QStringList{QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"),
+                       QStringLiteral("--error-rate"), pastTheEnd(rates)}
+        << QStringLiteral("--error-rate must be a number from %1 to %2").arg(rates.min).arg(rates.max);
+}
+
+void TestCli::numericFlagsTakeTheConfigSchemaRange()
+{
+    refusedWithAPreciseError();
 }
 
 QTEST_GUILESS_MAIN(TestCli)

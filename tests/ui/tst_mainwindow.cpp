@@ -11,6 +11,7 @@
 #include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "backend/BackendPool.h"
+#include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
@@ -108,6 +109,7 @@ private Q_SLOTS:
     void healthTabDrawsAnEarlierEjectionToo();
     void boardAndHealthTabPaintAStateInOneColour_data();
     void boardAndHealthTabPaintAStateInOneColour();
+    void windowLimitsComeFromTheConfigSchema();
 };
 
 void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
@@ -853,6 +855,48 @@ void TestMainWindow::boardAndHealthTabPaintAStateInOneColour()
     QFETCH(QColor, healthTab);
     QVERIFY(board.isValid());
     QCOMPARE(board, healthTab);
+}
+
+// The window offers what the config allows: each spin box for a setting has the schema's range, and the
+// board's weight editor too (a weight the window accepts is one a saved lab loads with).
+void TestMainWindow::windowLimitsComeFromTheConfigSchema()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    auto checkSpin = [](QWidget* panel, const QString& objectName, const schema::Range& range) {
+        auto* box = panel->findChild<QSpinBox*>(objectName);
+        QVERIFY2(box, qPrintable(objectName));
+        QCOMPARE(box->minimum(), range.min);
+        QCOMPARE(box->maximum(), range.max);
+    };
+    checkSpin(w.backendPanel(), QStringLiteral("intervalMs"), schema::rangeOf(&HealthConfig::intervalMs));
+    checkSpin(w.backendPanel(), QStringLiteral("timeoutMs"), schema::rangeOf(&HealthConfig::timeoutMs));
+    checkSpin(w.backendPanel(), QStringLiteral("rise"), schema::rangeOf(&HealthConfig::rise));
+    checkSpin(w.backendPanel(), QStringLiteral("fall"), schema::rangeOf(&HealthConfig::fall));
+    checkSpin(w.backendPanel(), QStringLiteral("latencyMs"), schema::rangeOf(&FaultProfile::latencyMs));
+    checkSpin(w.backendPanel(), QStringLiteral("jitterMs"), schema::rangeOf(&FaultProfile::jitterMs));
+    checkSpin(w.backendPanel(), QStringLiteral("capacity"), schema::rangeOf(&FaultProfile::capacity));
+    checkSpin(w.proxyPanel(), QStringLiteral("listenerPort"), schema::rangeOf(&ListenerConfig::port));
+    checkSpin(w.proxyPanel(), QStringLiteral("retries"), schema::rangeOf(&RetryConfig::retries));
+    checkSpin(w.proxyPanel(), QStringLiteral("connectMs"), schema::rangeOf(&TimeoutsConfig::connectMs));
+    checkSpin(w.proxyPanel(), QStringLiteral("upstreamResponseMs"),
+              schema::rangeOf(&TimeoutsConfig::upstreamResponseMs));
+    if (QTest::currentTestFailed())
+        return;
+
+    const schema::Range weights = schema::rangeOf(&BackendConfig::weight);
+    auto* board = w.findChild<QTableView*>(QStringLiteral("board"));
+    QVERIFY(board);
+    const QModelIndex weight = board->model()->index(0, BackendTableModel::Weight);
+    QVERIFY(
+        weight.data(Qt::ToolTipRole).toString().contains(QStringLiteral("(%1-%2)").arg(weights.min).arg(weights.max)));
+    board->edit(weight);
+    QSpinBox* editor = nullptr;
+    for (QSpinBox* box : board->viewport()->findChildren<QSpinBox*>())
+        editor = box;
+    QVERIFY(editor);
+    QCOMPARE(editor->minimum(), weights.min);
+    QCOMPARE(editor->maximum(), weights.max);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,7 +1,12 @@
+#include "config/ConfigSchema.h"
 #include "config/LabConfig.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
+#include <functional>
 
 using namespace lab;
 
@@ -18,7 +23,120 @@ private Q_SLOTS:
     void backendHosts();
     void duplicateKeysAreNamedWithTheirLines();
     void aLabWithoutBackendsLoadsButCannotServe();
+    void everySchemaKeyRoundTrips();
+    void everyNumericKeyRejectsOutOfRangeWithTheSchemaRange();
+    void everySectionNamesTheSchemaKeysWhenAKeyIsUnknown();
+    void hostPort_data();
+    void hostPort();
 };
+
+namespace {
+
+// Where a config section lives: its JSON path, the section in a LabConfig, and a document holding a given
+// object at that place (a backend gets the port it needs).
+template <typename Section> struct Place {
+    QString path;
+    std::function<Section&(LabConfig&)> at;
+    std::function<QJsonObject(const QJsonObject&)> document;
+};
+
+QJsonObject inBackend(const char* key, const QJsonObject& o)
+{
+    return {
+        {QStringLiteral("backends"), QJsonArray{QJsonObject{{QStringLiteral("port"), 9001}, {QLatin1String(key), o}}}}};
+}
+
+// One HTTP listener and one external backend with its own health settings: every section is written.
+LabConfig walkBase()
+{
+    LabConfig c;
+    c.listeners << ListenerConfig{};
+    BackendConfig b;
+    b.name = QStringLiteral("b");
+    b.port = 9001;
+    b.health = HealthConfig{};
+    c.backends << b;
+    return c;
+}
+
+// Calls f(place) for every place of every section the schema describes.
+template <typename F> void forEachPlace(F f)
+{
+    f(Place<LabConfig>{QString(), [](LabConfig& c) -> LabConfig& { return c; },
+                       [](const QJsonObject& o) {
+                           return o;
+                       }});
+    f(Place<StickyConfig>{QStringLiteral("sticky"), [](LabConfig& c) -> StickyConfig& { return c.sticky; },
+                          [](const QJsonObject& o) {
+                              return QJsonObject{{QStringLiteral("sticky"), o}};
+                          }});
+    f(Place<ListenerConfig>{QStringLiteral("listeners[0]"),
+                            [](LabConfig& c) -> ListenerConfig& { return c.listeners[0]; },
+                            [](const QJsonObject& o) {
+                                return QJsonObject{{QStringLiteral("listeners"), QJsonArray{o}}};
+                            }});
+    f(Place<BackendConfig>{QStringLiteral("backends[0]"), [](LabConfig& c) -> BackendConfig& { return c.backends[0]; },
+                           [](const QJsonObject& o) {
+                               QJsonObject b{{QStringLiteral("port"), 9001}};
+                               for (auto it = o.begin(); it != o.end(); ++it)
+                                   b.insert(it.key(), it.value());
+                               return QJsonObject{{QStringLiteral("backends"), QJsonArray{b}}};
+                           }});
+    f(Place<FaultProfile>{QStringLiteral("backends[0].faults"),
+                          [](LabConfig& c) -> FaultProfile& { return c.backends[0].faults; },
+                          [](const QJsonObject& o) {
+                              return inBackend("faults", o);
+                          }});
+    f(Place<HealthConfig>{QStringLiteral("health"), [](LabConfig& c) -> HealthConfig& { return c.health; },
+                          [](const QJsonObject& o) {
+                              return QJsonObject{{QStringLiteral("health"), o}};
+                          }});
+    f(Place<HealthConfig>{QStringLiteral("backends[0].health"),
+                          [](LabConfig& c) -> HealthConfig& { return *c.backends[0].health; },
+                          [](const QJsonObject& o) {
+                              return inBackend("health", o);
+                          }});
+    auto top = [](const char* key) {
+        return [key](const QJsonObject& o) {
+            return QJsonObject{{QLatin1String(key), o}};
+        };
+    };
+    f(Place<OutlierConfig>{QStringLiteral("outlierDetection"), [](LabConfig& c) -> OutlierConfig& { return c.outlier; },
+                           top("outlierDetection")});
+    f(Place<BreakerConfig>{QStringLiteral("circuitBreaker"), [](LabConfig& c) -> BreakerConfig& { return c.breaker; },
+                           top("circuitBreaker")});
+    f(Place<RetryConfig>{QStringLiteral("retry"), [](LabConfig& c) -> RetryConfig& { return c.retry; }, top("retry")});
+    f(Place<LimitsConfig>{QStringLiteral("limits"), [](LabConfig& c) -> LimitsConfig& { return c.limits; },
+                          top("limits")});
+    f(Place<TimeoutsConfig>{QStringLiteral("timeouts"), [](LabConfig& c) -> TimeoutsConfig& { return c.timeouts; },
+                            top("timeouts")});
+    f(Place<ProxyConfig>{QStringLiteral("proxy"), [](LabConfig& c) -> ProxyConfig& { return c.proxy; }, top("proxy")});
+}
+
+QString keyPath(const QString& sectionPath, const char* key)
+{
+    return sectionPath.isEmpty() ? QString::fromLatin1(key) : sectionPath + QLatin1Char('.') + QLatin1String(key);
+}
+
+// Values other than the default to try for a key, most telling first: the range's ends, an allowed value.
+template <typename T> QList<T> candidates(const schema::Range& r, const QStringList& allowed)
+{
+    if constexpr (std::is_same_v<T, bool>) {
+        return {false, true};
+    } else if constexpr (std::is_same_v<T, QString>) {
+        return allowed.isEmpty() ? QList<QString>{QStringLiteral("/lab-check"), QStringLiteral("lab_check"),
+                                                  QStringLiteral("header:X-Lab"), QStringLiteral("127.0.0.2")}
+                                 : allowed;
+    } else if constexpr (std::is_same_v<T, QStringList>) {
+        QStringList reversed(allowed.rbegin(), allowed.rend());
+        return allowed.isEmpty() ? QList<QStringList>{{QStringLiteral("/a"), QStringLiteral("/b")}}
+                                 : QList<QStringList>{reversed};
+    } else {
+        return {T(r.max), T(r.min), T((r.min + r.max) / 2)};
+    }
+}
+
+} // namespace
 
 void TestLabConfig::defaultLabLoads()
 {
@@ -241,6 +359,127 @@ void TestLabConfig::aLabWithoutBackendsLoadsButCannotServe()
     QCOMPARE(problemsForServing(none).size(), 2);
     QVERIFY(problemsForServing(none).first().startsWith(QStringLiteral("listeners: none")));
     QVERIFY(problemsForServing(LabConfig::defaultLab()).isEmpty());
+}
+
+// Every key with a member is written by the save and read back by the parse: one key at a time is set to
+// a value other than its default, and the whole config comes back equal.
+void TestLabConfig::everySchemaKeyRoundTrips()
+{
+    int keys = 0;
+    forEachPlace([&](const auto& place) {
+        using Section = std::remove_reference_t<decltype(place.at(std::declval<LabConfig&>()))>;
+        for (const schema::Key<Section>& k : schema::keysOf<Section>()) {
+            std::visit(
+                [&](auto member) {
+                    if constexpr (!std::is_same_v<decltype(member), std::monostate>) {
+                        using T = std::remove_cvref_t<decltype(std::declval<Section&>().*member)>;
+                        const QString path = keyPath(place.path, k.name);
+                        bool roundTripped = false;
+                        for (const T& value : candidates<T>(k.range, k.allowed ? k.allowed() : QStringList())) {
+                            LabConfig c = walkBase();
+                            if (place.at(c).*member == value)
+                                continue;
+                            place.at(c).*member = value;
+                            const LabConfigResult r = parseLabConfig(labConfigToJson(c), QStringLiteral("trip.json"));
+                            if (!r.ok())
+                                continue; // e.g. expectStatusMin above expectStatusMax: try the next value
+                            QVERIFY2(r.config == c, qPrintable(path));
+                            roundTripped = true;
+                            break;
+                        }
+                        QVERIFY2(roundTripped, qPrintable(path + QStringLiteral(": no value round-tripped")));
+                        ++keys;
+                    }
+                },
+                k.member);
+            if (QTest::currentTestFailed())
+                return;
+        }
+    });
+    QVERIFY(keys >= 60);
+}
+
+// Just outside each end of a numeric key's range is rejected, naming the key's path and the schema's range.
+void TestLabConfig::everyNumericKeyRejectsOutOfRangeWithTheSchemaRange()
+{
+    int keys = 0;
+    forEachPlace([&](const auto& place) {
+        using Section = std::remove_reference_t<decltype(place.at(std::declval<LabConfig&>()))>;
+        for (const schema::Key<Section>& k : schema::keysOf<Section>()) {
+            const bool integer = std::holds_alternative<int Section::*>(k.member);
+            const bool number = std::holds_alternative<double Section::*>(k.member) ||
+                std::holds_alternative<qint64 Section::*>(k.member);
+            if (!integer && !number)
+                continue;
+            const QString allowed = integer
+                ? QStringLiteral("must be an integer from %1 to %2").arg(k.range.min).arg(k.range.max)
+                : QStringLiteral("must be a number from %1 to %2").arg(double(k.range.min)).arg(double(k.range.max));
+            const QString expected = keyPath(place.path, k.name) + QStringLiteral(": ") + allowed;
+            for (const double outside : {double(k.range.min) - 1, double(k.range.max) + 1}) {
+                const QJsonObject doc = place.document({{QLatin1String(k.name), outside}});
+                const LabConfigResult r =
+                    parseLabConfig(QJsonDocument(doc).toJson(QJsonDocument::Compact), QStringLiteral("range.json"));
+                QVERIFY2(r.error.contains(expected), qPrintable(expected + QStringLiteral(" | got: ") + r.error));
+            }
+            if (QTest::currentTestFailed())
+                return;
+            ++keys;
+        }
+    });
+    QVERIFY(keys >= 45);
+}
+
+void TestLabConfig::everySectionNamesTheSchemaKeysWhenAKeyIsUnknown()
+{
+    forEachPlace([&](const auto& place) {
+        using Section = std::remove_reference_t<decltype(place.at(std::declval<LabConfig&>()))>;
+        const QJsonObject doc = place.document({{QStringLiteral("noSuchKey"), 1}});
+        const LabConfigResult r =
+            parseLabConfig(QJsonDocument(doc).toJson(QJsonDocument::Compact), QStringLiteral("keys.json"));
+        const QString expected = keyPath(place.path, "noSuchKey") + QStringLiteral(": unknown key; allowed here: ") +
+            schema::keyNames<Section>().join(QStringLiteral(", "));
+        QVERIFY2(r.error.contains(expected), qPrintable(expected + QStringLiteral(" | got: ") + r.error));
+    });
+}
+
+// HOST:PORT as --listen, --backend and the window's Add external backend read it; port -1 = refused.
+void TestLabConfig::hostPort_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::newRow("IPv4") << "127.0.0.1:8000"
+                          << "127.0.0.1" << 8000;
+    QTest::newRow("name") << "backend.example:80"
+                          << "backend.example" << 80;
+    QTest::newRow("bracketed IPv6") << "[::1]:9001"
+                                    << "::1" << 9001;
+    QTest::newRow("bare IPv6: the last colon") << "::1:9001"
+                                               << "::1" << 9001;
+    QTest::newRow("port 0") << "127.0.0.1:0"
+                            << "127.0.0.1" << 0;
+    QTest::newRow("port 65535") << "127.0.0.1:65535"
+                                << "127.0.0.1" << 65535;
+    QTest::newRow("port 65536") << "127.0.0.1:65536" << QString() << -1;
+    QTest::newRow("negative port") << "127.0.0.1:-1" << QString() << -1;
+    QTest::newRow("port a word") << "127.0.0.1:http" << QString() << -1;
+    QTest::newRow("no port") << "127.0.0.1:" << QString() << -1;
+    QTest::newRow("no colon") << "127.0.0.1" << QString() << -1;
+    QTest::newRow("no host") << ":8000" << QString() << -1;
+    QTest::newRow("empty") << "" << QString() << -1;
+}
+
+void TestLabConfig::hostPort()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    const std::optional<HostPort> parsed = parseHostPort(text);
+    QCOMPARE(parsed.has_value(), port >= 0);
+    if (parsed) {
+        QCOMPARE(parsed->host, host);
+        QCOMPARE(parsed->port, port);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestLabConfig)
