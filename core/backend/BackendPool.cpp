@@ -2,6 +2,7 @@
 
 #include "balancing/Balancer.h"
 #include "balancing/LeastLatency.h"
+#include "health/BackendBreaker.h"
 #include "health/SlowStart.h"
 #include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
@@ -86,71 +87,6 @@ bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hash
     return true;
 }
 
-bool BackendPool::breakerAllows(Backend& b, qint64 now)
-{
-    if (b.breakerNow() == CircuitBreaker::State::Closed)
-        return true; // the common case: no lock on the data path (a closed breaker has no timed changes)
-    QMutexLocker lock(&b.breakerMutex);
-    advanceBreaker(b, now);
-    return b.breaker.allows();
-}
-
-CircuitBreaker::Trial BackendPool::takeTrial(Backend& b, qint64 now)
-{
-    if (b.breakerNow() == CircuitBreaker::State::Closed)
-        return {};
-    QMutexLocker lock(&b.breakerMutex);
-    return b.breaker.onPicked(now);
-}
-
-void BackendPool::advanceBreaker(Backend& b, qint64 now)
-{
-    publishBreaker(b, b.breaker.advance(now), now);
-}
-
-void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint64 now, const QString& detail)
-{
-    using Change = CircuitBreaker::Change;
-    if (change == Change::None)
-        return;
-    b.breakerState.store(int(b.breaker.state()), std::memory_order_relaxed);
-    const BreakerConfig& c = b.breaker.config();
-    switch (change) {
-    case Change::None: break;
-    case Change::Opened:
-        b.mark(HealthMark::Kind::BreakerOpen, now);
-        log(QStringLiteral("%1 circuit OPEN for %2 s: %3").arg(b.name).arg(c.openMs / 1000.0).arg(detail));
-        break;
-    case Change::Reopened:
-        b.mark(HealthMark::Kind::BreakerOpen, now);
-        log(QStringLiteral("%1 circuit OPEN again for %2 s: a trial request failed (%3)")
-                .arg(b.name)
-                .arg(c.openMs / 1000.0)
-                .arg(detail));
-        break;
-    case Change::HalfOpened:
-        b.mark(HealthMark::Kind::BreakerHalfOpen, now);
-        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through")
-                .arg(b.name)
-                .arg(c.halfOpenRequests));
-        break;
-    case Change::TrialsRenewed: // still half-open: the band goes on, only the event says it
-        log(QStringLiteral("%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
-                           "and new ones may go")
-                .arg(b.name)
-                .arg(c.openMs / 1000.0));
-        break;
-    case Change::Closed:
-        b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded").arg(b.name).arg(c.halfOpenRequests));
-        break;
-    case Change::SwitchedOff:
-        b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: the circuit breaker was switched off").arg(b.name));
-        break;
-    }
-}
-
 void BackendPool::setBalancerSeed(quint64 seed)
 {
     QMutexLocker lock(&m_mutex);
@@ -224,7 +160,7 @@ PickTier BackendPool::tierFor(Backend& b, qint64 now, bool panic, std::span<cons
     // A breaker's timed changes (open → half-open) happen before it counts; a half-open one with all its
     // trial slots taken lets nothing through.
     if (b.breakerNow() != CircuitBreaker::State::Closed) {
-        if (!breakerAllows(b, now))
+        if (!BackendBreaker::allows(b, now, m_events.get()))
             return PickTier::Excluded;
         e = classify(b, now, panic);
     }
@@ -247,7 +183,7 @@ AttemptTicket BackendPool::pickByName(const QString& name, std::span<const int> 
             continue;
         if (tierFor(*b, now, panic, tried) != PickTier::Preferred)
             return {};
-        return AttemptTicket(this, b, takeTrial(*b, now));
+        return AttemptTicket(this, b, BackendBreaker::takeTrial(*b, now));
     }
     return {};
 }
@@ -274,7 +210,7 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
     for (const BackendPtr& b : m_backends) {
         if (b.get() == chosen)
-            return AttemptTicket(this, b, takeTrial(*b, now));
+            return AttemptTicket(this, b, BackendBreaker::takeTrial(*b, now));
     }
     return {};
 }
@@ -339,10 +275,8 @@ void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerCo
     m_breakerConfig = breaker;
     m_slowStartMs = slowStartMs;
     const qint64 now = this->now();
-    for (const BackendPtr& b : m_backends) {
-        QMutexLocker breakerLock(&b->breakerMutex);
-        publishBreaker(*b, b->breaker.setConfig(breaker), now);
-    }
+    for (const BackendPtr& b : m_backends)
+        BackendBreaker::setConfig(*b, breaker, now, m_events.get());
 }
 
 void BackendPool::setRandomSeed(quint32 seed)
@@ -367,33 +301,15 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
                                 const QString& failureReason)
 {
     if (abandoned) {
-        if (!trial.isTrial())
-            return; // nothing was counted at the pick: nothing to give back
-        QMutexLocker lock(&b.breakerMutex);
-        b.breaker.abandon(trial);
+        BackendBreaker::abandon(b, trial);
         return;
     }
     const qint64 now = this->now();
-    if (success) {
+    if (success)
         OutlierDetector::onSuccess(b);
-        // The common case takes no lock: a closed breaker counting a success that was no trial.
-        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
-            return;
-    } else {
+    else
         onFailure(b, now, failureReason);
-    }
-    QMutexLocker lock(&b.breakerMutex);
-    advanceBreaker(b, now); // a transition that was due happens (and is published) before this outcome
-    const int requests = b.breaker.windowRequests(now) + 1;
-    const int failures = b.breaker.windowFailures(now) + (success ? 0 : 1);
-    const CircuitBreaker::Change change = b.breaker.record(success, now, trial);
-    publishBreaker(b, change, now,
-                   change == CircuitBreaker::Change::Opened
-                       ? QStringLiteral("%1 of the last %2 requests failed (last: %3)")
-                             .arg(failures)
-                             .arg(requests)
-                             .arg(failureReason)
-                       : failureReason);
+    BackendBreaker::record(b, success, now, trial, failureReason, m_events.get());
 }
 
 void BackendPool::onFailure(Backend& b, qint64 now, const QString& reason)
@@ -454,11 +370,7 @@ void BackendPool::housekeeping(qint64 now)
             log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
             beginSlowStart(*b, now);
         }
-        // Timed breaker changes happen now, not at the next pick.
-        if (b->breakerNow() != CircuitBreaker::State::Closed) {
-            QMutexLocker lock(&b->breakerMutex);
-            advanceBreaker(*b, now);
-        }
+        BackendBreaker::advance(*b, now, m_events.get()); // timed changes happen now, not at the next pick
         if (SlowStart::endIfDone(*b, now, m_slowStartMs.load(std::memory_order_relaxed)))
             log(QStringLiteral("%1 slow start done: full share").arg(b->name));
     }

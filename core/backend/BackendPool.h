@@ -69,10 +69,7 @@ private:
 // health/: OutlierDetector (ejection), SlowStart, CircuitBreaker; the pool feeds them outcomes and time
 // and publishes what they change (timeline marks, events). Time is read only from the injected Clock.
 //
-// Circuit breakers: a breaker's state changes only under its backend's breakerMutex, and every change
-// goes through publishBreaker(), which updates the lock-free mirror (Backend::breakerState), the timeline
-// band and the event log in that same critical section. Time-driven changes happen in advanceBreaker(),
-// called from pick/pickByName (when the mirror says not closed) and from housekeeping().
+// Circuit breakers are run through health/BackendBreaker (locking and publication in one place).
 class BackendPool final {
 public:
     // Ids index per-worker metrics; a pool hands out at most this many over its life (see BackendIds.h).
@@ -150,21 +147,11 @@ private:
     // consecutive-failure count (ejection) and the circuit breaker; abandoned only frees a trial slot.
     void finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool success, bool abandoned,
                        const QString& failureReason);
-    // Whether the backend's circuit breaker lets a request through (after its timed transitions).
-    // Lock-free while the breaker is closed.
-    bool breakerAllows(Backend& b, qint64 nowMs);
     // Panic routing by the enabled backends now; logs when it starts or ends. Called with m_mutex held.
     bool updatePanic();
     // How pick() treats `b` now (classify(), the breaker's slots, slow start's coin); `tried` ones are
     // Excluded. Called with m_mutex held.
     PickTier tierFor(Backend& b, qint64 nowMs, bool panic, std::span<const int> tried);
-    // Takes a half-open trial slot for a picked backend; round 0 when the breaker is closed (no lock).
-    CircuitBreaker::Trial takeTrial(Backend& b, qint64 nowMs);
-    // The breaker's timed transitions, published. Called with b.breakerMutex held.
-    void advanceBreaker(Backend& b, qint64 nowMs);
-    // The one place a breaker change becomes visible: the lock-free mirror, the timeline band and the
-    // event. Called with b.breakerMutex held, right after the change. `detail` completes the event.
-    void publishBreaker(Backend& b, CircuitBreaker::Change change, qint64 nowMs, const QString& detail = {});
     void onFailure(Backend& b, qint64 nowMs, const QString& reason);
     void log(const QString& text) const;
 
