@@ -80,6 +80,7 @@ QString BackendTableModel::stateText(RowState s)
     case RowState::CircuitOpen: return tr("circuit open");
     case RowState::HalfOpen: return tr("half-open");
     case RowState::SlowStart: return tr("slow start");
+    case RowState::PanicRouted: return tr("unhealthy · panic");
     }
     return {};
 }
@@ -106,6 +107,9 @@ QString BackendTableModel::stateExplanation(RowState s)
     case RowState::HalfOpen:
         return tr("Circuit breaker half-open: a few trial requests decide whether it closes or opens again.");
     case RowState::SlowStart: return tr("Slow start: just back, its share of traffic ramps up from 10% to 100%.");
+    case RowState::PanicRouted:
+        return tr("Unhealthy by its probes, but fewer than half of the backends pass theirs (panic routing): the "
+                  "proxy trusts the probes less than the traffic and still sends it requests.");
     }
     return {};
 }
@@ -127,6 +131,7 @@ QColor BackendTableModel::stateColor(RowState s)
     case RowState::CircuitOpen: return StateColors::circuitOpen;
     case RowState::HalfOpen: return StateColors::halfOpen;
     case RowState::SlowStart: return StateColors::slowStart;
+    case RowState::PanicRouted: return StateColors::panicRouted;
     }
     return {};
 }
@@ -134,6 +139,22 @@ QColor BackendTableModel::stateColor(RowState s)
 QColor BackendTableModel::healthColor(HealthVerdict v)
 {
     return v == HealthVerdict::Failing ? StateColors::down : QColor();
+}
+
+BackendTableModel::RowState BackendTableModel::rowStateFor(Eligibility e, RowState running)
+{
+    switch (e) {
+    case Eligibility::Eligible: return running == RowState::External ? RowState::Up : running;
+    case Eligibility::PanicRouted: return RowState::PanicRouted;
+    case Eligibility::HalfOpen: return RowState::HalfOpen;
+    case Eligibility::SlowStart: return running == RowState::Hanging ? RowState::Hanging : RowState::SlowStart;
+    case Eligibility::Ejected: return RowState::Ejected;
+    case Eligibility::PassiveHold: return RowState::Down;
+    case Eligibility::BreakerOpen: return RowState::CircuitOpen;
+    case Eligibility::Unhealthy: return RowState::Unhealthy;
+    case Eligibility::Draining: return RowState::Draining;
+    }
+    return running;
 }
 
 BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* history) const
@@ -144,7 +165,6 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
     r.address = QStringLiteral("%1:%2").arg(cfg.host).arg(cfg.port);
     r.weight = cfg.weight;
     const BackendPtr b = m_lab->poolBackend(i);
-    const qint64 now = steadyNowMs();
     if (const FakeBackend* fake = m_lab->embeddedBackend(i)) {
         r.embedded = true;
         const FaultProfile f = fake->faults();
@@ -158,26 +178,15 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
     const bool running = r.state == RowState::Up || r.state == RowState::External || r.state == RowState::Hanging;
     if (b) {
         r.active = b->activeRequests.load(std::memory_order_relaxed);
-        // The operator's choice first, then the probes' verdict, then the proxy's own (breaker,
-        // ejection, passive hold), then slow start.
+        // The pool's own answer (classify(), the one pick() and the sticky pick use), shown over the
+        // embedded server's state while that one runs; the operator's choices always show.
+        const Eligibility e = m_lab->pool()->eligibility(*b);
         if (m_lab->isStopping(i))
             r.state = RowState::Stopping;
-        else if (!b->enabled.load(std::memory_order_relaxed))
+        else if (e == Eligibility::Draining)
             r.state = r.active > 0 ? RowState::Draining : RowState::Drained;
-        else if (running && !b->healthy.load(std::memory_order_relaxed))
-            r.state = RowState::Unhealthy;
-        else if (running && b->breakerNow() == CircuitBreaker::State::Open)
-            r.state = RowState::CircuitOpen;
-        else if (running && b->breakerNow() == CircuitBreaker::State::HalfOpen)
-            r.state = RowState::HalfOpen;
-        else if (running && b->ejected(now))
-            r.state = RowState::Ejected;
-        else if (running && b->passivelyDown(now))
-            r.state = RowState::Down;
-        else if (running && r.state != RowState::Hanging && b->slowStartSinceMs.load(std::memory_order_relaxed) != 0)
-            r.state = RowState::SlowStart;
-        else if (r.state == RowState::External)
-            r.state = RowState::Up;
+        else if (running)
+            r.state = rowStateFor(e, r.state);
     }
     if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
         if (const auto h = checker->status(r.name)) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "health/Eligibility.h"
+
 #include <QAbstractTableModel>
 #include <QList>
 
@@ -64,7 +66,8 @@ public:
         Ejected,
         CircuitOpen,
         HalfOpen,
-        SlowStart
+        SlowStart,
+        PanicRouted // the probes say down, but the pool is in panic and still sends it requests
     };
     // The active probes' verdict on a row; the Health cell's colour follows this, never its (translated) text.
     enum class HealthVerdict { Unknown, Off, Pending, Passing, Failing };
@@ -88,6 +91,9 @@ public:
         bool operator==(const Row&) const = default;
     };
     const Row& row(int i) const { return m_rows[i]; }
+    // The state a running backend's row shows for the pool's verdict `e`; `running` is what the embedded
+    // server says (Up, Hanging or External).
+    static RowState rowStateFor(Eligibility e, RowState running);
     static QString stateText(RowState s);
     static QString stateExplanation(RowState s);
     static QColor stateColor(RowState s);

@@ -108,7 +108,7 @@ void HealthTimeline::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
     p.fillRect(rect(), palette().base());
-    const qint64 now = steadyNowMs();
+    const qint64 now = m_lab->pool()->now(); // the clock the marks were written on
     // The span grows with the lab's age, 30 s at first and then in 30 s steps up to two minutes, so a
     // young lab's history is not squeezed into the right edge.
     // One copy of each backend's timeline per paint; the bands need marks from before the span too.

@@ -19,6 +19,7 @@ inline constexpr QColor external{0xdc, 0xe4, 0xf0}; // not run by the lab, no fa
 inline constexpr QColor circuitOpen{0xc8, 0x90, 0xe0};
 inline constexpr QColor halfOpen{0xe8, 0xd0, 0xf0};
 inline constexpr QColor slowStart{0xb8, 0xdc, 0xf4};
+inline constexpr QColor panicRouted{0xf6, 0xd8, 0xa8}; // unhealthy, yet taking traffic: too few are healthy (panic)
 inline constexpr QColor probePassed{0x2c, 0xa0, 0x2c};
 inline constexpr QColor probeFailed{0xd6, 0x27, 0x28};
 

@@ -2,24 +2,19 @@
 
 #include "balancing/Balancer.h"
 #include "balancing/LeastLatency.h"
+#include "health/BackendBreaker.h"
+#include "health/SlowStart.h"
 #include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
 
 #include <QVarLengthArray>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 namespace lab {
 
 // Ids index the workers' metrics arrays: both limits are kMaxBackendIds, and must stay one.
 static_assert(BackendPool::kMaxBackends == MetricsShard::kMaxBackends);
-
-qint64 steadyNowMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 BackendPool::BackendPool(const QList<BackendConfig>& backends, const QString& algorithm)
     : m_balancer(makeBalancer(algorithm))
@@ -92,71 +87,6 @@ bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hash
     return true;
 }
 
-bool BackendPool::breakerAllows(Backend& b, qint64 now)
-{
-    if (b.breakerNow() == CircuitBreaker::State::Closed)
-        return true; // the common case: no lock on the data path (a closed breaker has no timed changes)
-    QMutexLocker lock(&b.breakerMutex);
-    advanceBreaker(b, now);
-    return b.breaker.allows();
-}
-
-CircuitBreaker::Trial BackendPool::takeTrial(Backend& b, qint64 now)
-{
-    if (b.breakerNow() == CircuitBreaker::State::Closed)
-        return {};
-    QMutexLocker lock(&b.breakerMutex);
-    return b.breaker.onPicked(now);
-}
-
-void BackendPool::advanceBreaker(Backend& b, qint64 now)
-{
-    publishBreaker(b, b.breaker.advance(now), now);
-}
-
-void BackendPool::publishBreaker(Backend& b, CircuitBreaker::Change change, qint64 now, const QString& detail)
-{
-    using Change = CircuitBreaker::Change;
-    if (change == Change::None)
-        return;
-    b.breakerState.store(int(b.breaker.state()), std::memory_order_relaxed);
-    const BreakerConfig& c = b.breaker.config();
-    switch (change) {
-    case Change::None: break;
-    case Change::Opened:
-        b.mark(HealthMark::Kind::BreakerOpen, now);
-        log(QStringLiteral("%1 circuit OPEN for %2 s: %3").arg(b.name).arg(c.openMs / 1000.0).arg(detail));
-        break;
-    case Change::Reopened:
-        b.mark(HealthMark::Kind::BreakerOpen, now);
-        log(QStringLiteral("%1 circuit OPEN again for %2 s: a trial request failed (%3)")
-                .arg(b.name)
-                .arg(c.openMs / 1000.0)
-                .arg(detail));
-        break;
-    case Change::HalfOpened:
-        b.mark(HealthMark::Kind::BreakerHalfOpen, now);
-        log(QStringLiteral("%1 circuit half-open: letting %2 trial requests through")
-                .arg(b.name)
-                .arg(c.halfOpenRequests));
-        break;
-    case Change::TrialsRenewed: // still half-open: the band goes on, only the event says it
-        log(QStringLiteral("%1 circuit still half-open: no trial outcome within %2 s; those trials are forgotten "
-                           "and new ones may go")
-                .arg(b.name)
-                .arg(c.openMs / 1000.0));
-        break;
-    case Change::Closed:
-        b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: %2 trial requests succeeded").arg(b.name).arg(c.halfOpenRequests));
-        break;
-    case Change::SwitchedOff:
-        b.mark(HealthMark::Kind::BreakerClosed, now);
-        log(QStringLiteral("%1 circuit closed: the circuit breaker was switched off").arg(b.name));
-        break;
-    }
-}
-
 void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs)
 {
     // Peak EWMA: a slower sample takes over at once, faster ones pull the average down over ~10 s.
@@ -171,35 +101,8 @@ void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs)
     b.latencyUpdatedMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
 }
 
-AttemptTicket BackendPool::pickByName(const QString& name, std::span<const int> tried)
+bool BackendPool::updatePanic()
 {
-    const qint64 now = this->now();
-    QMutexLocker lock(&m_mutex);
-    for (const BackendPtr& b : m_backends) {
-        if (b->name != name)
-            continue;
-        if (!b->enabled.load(std::memory_order_relaxed) || !b->healthy.load(std::memory_order_relaxed) ||
-            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now) ||
-            b->passivelyDown(now) || b->ejected(now))
-            return {};
-        return AttemptTicket(this, b, takeTrial(*b, now));
-    }
-    return {};
-}
-
-AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const int> tried)
-{
-    const qint64 now = this->now();
-    PickContext context = givenContext;
-    context.nowMs = now;
-    // Eligible: enabled (not draining), healthy by the probes, circuit not open. Among those, the ones
-    // ejected, just refused, or held back by slow start are only tried when nothing better is left.
-    QVarLengthArray<Backend*, 32> best;
-    QVarLengthArray<Backend*, 32> fallback;
-    QMutexLocker lock(&m_mutex);
-    // Panic routing (Envoy's panic threshold): when fewer than half of the enabled backends pass their
-    // probes, the probes are more likely wrong (a missing /health, say) than the whole pool down, so
-    // every enabled backend is used as if healthy, as Envoy does.
     int enabledCount = 0;
     int healthyCount = 0;
     for (const BackendPtr& b : m_backends) {
@@ -208,7 +111,7 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
             healthyCount += b->healthy.load(std::memory_order_relaxed) ? 1 : 0;
         }
     }
-    const bool panic = enabledCount > 0 && healthyCount * 100 < kPanicPercent * enabledCount;
+    const bool panic = panicRouting(enabledCount, healthyCount);
     if (panic != m_panic) {
         m_panic = panic;
         log(panic ? QStringLiteral("PANIC: only %1 of %2 backends pass their health checks; routing to all of them "
@@ -219,15 +122,81 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
                         .arg(healthyCount)
                         .arg(enabledCount));
     }
-    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    return panic;
+}
+
+bool BackendPool::panicNow() const
+{
+    QMutexLocker lock(&m_mutex);
+    int enabledCount = 0;
+    int healthyCount = 0;
     for (const BackendPtr& b : m_backends) {
-        const bool healthy = b->healthy.load(std::memory_order_relaxed);
-        if (!b->enabled.load(std::memory_order_relaxed) || (!healthy && !panic) ||
-            std::find(tried.begin(), tried.end(), b->id) != tried.end() || !breakerAllows(*b, now))
+        if (b->enabled.load(std::memory_order_relaxed)) {
+            ++enabledCount;
+            healthyCount += b->healthy.load(std::memory_order_relaxed) ? 1 : 0;
+        }
+    }
+    return panicRouting(enabledCount, healthyCount);
+}
+
+Eligibility BackendPool::eligibility(const Backend& b) const
+{
+    return classify(b, now(), panicNow());
+}
+
+PickTier BackendPool::tierFor(Backend& b, qint64 now, bool panic, std::span<const int> tried)
+{
+    if (std::find(tried.begin(), tried.end(), b.id) != tried.end())
+        return PickTier::Excluded;
+    Eligibility e = classify(b, now, panic);
+    if (e == Eligibility::Draining || e == Eligibility::Unhealthy)
+        return PickTier::Excluded;
+    // A breaker's timed changes (open → half-open) happen before it counts; a half-open one with all its
+    // trial slots taken lets nothing through.
+    if (b.breakerNow() != CircuitBreaker::State::Closed) {
+        if (!BackendBreaker::allows(b, now, m_events.get()))
+            return PickTier::Excluded;
+        e = classify(b, now, panic);
+    }
+    if (e == Eligibility::SlowStart) {
+        std::uniform_real_distribution<double> coin(0.0, 1.0);
+        return coin(m_random) < SlowStart::factor(b, now, m_slowStartMs.load(std::memory_order_relaxed))
+            ? PickTier::Preferred
+            : PickTier::Fallback;
+    }
+    return pickTier(e);
+}
+
+AttemptTicket BackendPool::pickByName(const QString& name, std::span<const int> tried)
+{
+    const qint64 now = this->now();
+    QMutexLocker lock(&m_mutex);
+    const bool panic = updatePanic();
+    for (const BackendPtr& b : m_backends) {
+        if (b->name != name)
             continue;
-        const bool heldBack = b->passivelyDown(now) || b->ejected(now) ||
-            (b->slowStartSinceMs.load(std::memory_order_relaxed) != 0 && coin(m_random) >= slowStartFactor(*b, now));
-        (heldBack ? fallback : best).append(b.get());
+        if (tierFor(*b, now, panic, tried) != PickTier::Preferred)
+            return {};
+        return AttemptTicket(this, b, BackendBreaker::takeTrial(*b, now));
+    }
+    return {};
+}
+
+AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const int> tried)
+{
+    const qint64 now = this->now();
+    PickContext context = givenContext;
+    context.nowMs = now;
+    QVarLengthArray<Backend*, 32> best;
+    QVarLengthArray<Backend*, 32> fallback;
+    QMutexLocker lock(&m_mutex);
+    const bool panic = updatePanic();
+    for (const BackendPtr& b : m_backends) {
+        switch (tierFor(*b, now, panic, tried)) {
+        case PickTier::Preferred: best.append(b.get()); break;
+        case PickTier::Fallback: fallback.append(b.get()); break;
+        case PickTier::Excluded: break;
+        }
     }
     auto& set = best.isEmpty() ? fallback : best;
     if (set.isEmpty())
@@ -235,7 +204,7 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
     for (const BackendPtr& b : m_backends) {
         if (b.get() == chosen)
-            return AttemptTicket(this, b, takeTrial(*b, now));
+            return AttemptTicket(this, b, BackendBreaker::takeTrial(*b, now));
     }
     return {};
 }
@@ -279,27 +248,6 @@ void BackendPool::markSuccess(Backend& b) const
         b.passiveDownUntilMs.store(0, std::memory_order_relaxed);
 }
 
-// ---- Backend timeline -------------------------------------------------------------------------------
-
-void Backend::mark(HealthMark::Kind kind, qint64 atMs)
-{
-    QMutexLocker lock(&m_timelineMutex);
-    m_timeline.push_back({atMs, kind});
-    while (m_timeline.size() > 4000)
-        m_timeline.pop_front();
-}
-
-std::vector<HealthMark> Backend::marksSince(qint64 fromMs) const
-{
-    QMutexLocker lock(&m_timelineMutex);
-    std::vector<HealthMark> out;
-    for (const HealthMark& m : m_timeline) {
-        if (m.atMs >= fromMs)
-            out.push_back(m);
-    }
-    return out;
-}
-
 // ---- passive health ---------------------------------------------------------------------------------
 
 void BackendPool::setEventLog(std::shared_ptr<EventLog> events)
@@ -317,14 +265,12 @@ void BackendPool::log(const QString& text) const
 void BackendPool::setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker, int slowStartMs)
 {
     QMutexLocker lock(&m_mutex);
-    m_outlier = outlier;
+    m_outlier.setConfig(outlier);
     m_breakerConfig = breaker;
     m_slowStartMs = slowStartMs;
     const qint64 now = this->now();
-    for (const BackendPtr& b : m_backends) {
-        QMutexLocker breakerLock(&b->breakerMutex);
-        publishBreaker(*b, b->breaker.setConfig(breaker), now);
-    }
+    for (const BackendPtr& b : m_backends)
+        BackendBreaker::setConfig(*b, breaker, now, m_events.get());
 }
 
 void BackendPool::setRandomSeed(quint32 seed)
@@ -333,131 +279,96 @@ void BackendPool::setRandomSeed(quint32 seed)
     m_random.seed(seed);
 }
 
-void BackendPool::setClock(std::function<qint64()> nowMs)
+void BackendPool::setClock(std::shared_ptr<const Clock> clock)
 {
+    Q_ASSERT(clock);
     QMutexLocker lock(&m_mutex);
-    m_clock = std::move(nowMs);
+    m_clock = std::move(clock);
+}
+
+std::shared_ptr<const Clock> BackendPool::clock() const
+{
+    return m_clock;
 }
 
 void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool success, bool abandoned,
                                 const QString& failureReason)
 {
     if (abandoned) {
-        if (!trial.isTrial())
-            return; // nothing was counted at the pick: nothing to give back
-        QMutexLocker lock(&b.breakerMutex);
-        b.breaker.abandon(trial);
+        BackendBreaker::abandon(b, trial);
         return;
     }
     const qint64 now = this->now();
-    if (success) {
-        if (b.consecutiveFailures.load(std::memory_order_relaxed) != 0)
-            b.consecutiveFailures.store(0, std::memory_order_relaxed);
-        if (b.ejectionRefused.load(std::memory_order_relaxed))
-            b.ejectionRefused.store(false, std::memory_order_relaxed);
-        // The common case takes no lock: a closed breaker counting a success that was no trial.
-        if (!trial.isTrial() && b.breakerNow() == CircuitBreaker::State::Closed && b.breaker.recordSuccessFast(now))
-            return;
-    } else {
-        const int n = b.consecutiveFailures.fetch_add(1, std::memory_order_relaxed) + 1;
-        QMutexLocker lock(&m_mutex);
-        if (m_outlier.enabled && n >= m_outlier.consecutiveFailures && !b.ejected(now))
-            eject(b, now, failureReason);
-    }
-    QMutexLocker lock(&b.breakerMutex);
-    advanceBreaker(b, now); // a transition that was due happens (and is published) before this outcome
-    const int requests = b.breaker.windowRequests(now) + 1;
-    const int failures = b.breaker.windowFailures(now) + (success ? 0 : 1);
-    const CircuitBreaker::Change change = b.breaker.record(success, now, trial);
-    publishBreaker(b, change, now,
-                   change == CircuitBreaker::Change::Opened
-                       ? QStringLiteral("%1 of the last %2 requests failed (last: %3)")
-                             .arg(failures)
-                             .arg(requests)
-                             .arg(failureReason)
-                       : failureReason);
+    if (success)
+        OutlierDetector::onSuccess(b);
+    else
+        onFailure(b, now, failureReason);
+    BackendBreaker::record(b, success, now, trial, failureReason, m_events.get());
 }
 
-void BackendPool::eject(Backend& b, qint64 now, const QString& reason)
+void BackendPool::onFailure(Backend& b, qint64 now, const QString& reason)
 {
-    // Called with m_mutex held.
+    // Under m_mutex: the share of ejected backends is counted and changed by one failure at a time.
+    QMutexLocker lock(&m_mutex);
     int out = 0;
     for (const BackendPtr& x : m_backends)
         out += x->ejected(now) ? 1 : 0;
-    const int size = int(m_backends.size());
-    if ((out + 1) * 100 > m_outlier.maxEjectionPercent * size) {
-        b.consecutiveFailures.store(0, std::memory_order_relaxed);
-        // Said once while the refusal lasts (until a success or an ejection), not after every run of
-        // failures: under load that was a line every few milliseconds, drowning the state changes.
-        if (!b.ejectionRefused.exchange(true, std::memory_order_relaxed) && m_events)
+    const OutlierDetector::Verdict v = m_outlier.onFailure(b, now, out, int(m_backends.size()));
+    const OutlierConfig& c = m_outlier.config();
+    switch (v.kind) {
+    case OutlierDetector::Verdict::Kind::None: break;
+    case OutlierDetector::Verdict::Kind::ShareLimit: // news, not a change of state: it may be cut in a flood
+        if (m_events)
             m_events->append(LabEvent::Kind::Health,
                              QStringLiteral("%1 not ejected after %2 consecutive failures: %3 of %4 backends are out "
                                             "already and the limit is %5%")
                                  .arg(b.name)
-                                 .arg(m_outlier.consecutiveFailures)
-                                 .arg(out)
-                                 .arg(size)
-                                 .arg(m_outlier.maxEjectionPercent));
-        return;
+                                 .arg(c.consecutiveFailures)
+                                 .arg(v.ejectedNow)
+                                 .arg(v.poolSize)
+                                 .arg(c.maxEjectionPercent));
+        break;
+    case OutlierDetector::Verdict::Kind::Ejected:
+        log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")
+                .arg(b.name)
+                .arg(double(v.durationMs) / 1000.0)
+                .arg(c.consecutiveFailures)
+                .arg(reason)
+                .arg(v.count));
+        break;
     }
-    const int count = b.ejections.fetch_add(1, std::memory_order_relaxed) + 1;
-    const qint64 duration = qMin<qint64>(qint64(m_outlier.baseEjectionMs) * count, m_outlier.maxEjectionMs);
-    // The last ejection may have run out moments ago without housekeeping (every 100 ms) having marked
-    // its end yet: mark it now, at the time it ended, so the timeline keeps it as a band of its own.
-    const qint64 previousUntil = b.ejectedUntilMs.exchange(now + duration, std::memory_order_relaxed);
-    if (previousUntil != 0)
-        b.mark(HealthMark::Kind::Returned, previousUntil);
-    b.consecutiveFailures.store(0, std::memory_order_relaxed);
-    b.ejectionRefused.store(false, std::memory_order_relaxed);
-    b.mark(HealthMark::Kind::Ejected, now);
-    log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")
-            .arg(b.name)
-            .arg(double(duration) / 1000.0)
-            .arg(m_outlier.consecutiveFailures)
-            .arg(reason)
-            .arg(count));
 }
 
 void BackendPool::beginSlowStart(Backend& b, qint64 nowMs)
 {
     const int ms = m_slowStartMs.load();
-    if (ms <= 0)
-        return;
-    b.slowStartSinceMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
-    b.mark(HealthMark::Kind::SlowStart, nowMs);
-    log(QStringLiteral("%1 slow start: its share ramps from 10% to 100% over %2 s").arg(b.name).arg(ms / 1000.0));
+    if (SlowStart::begin(b, nowMs, ms))
+        log(QStringLiteral("%1 slow start: its share ramps from 10% to 100% over %2 s").arg(b.name).arg(ms / 1000.0));
+}
+
+void BackendPool::probesPassed(Backend& b, qint64 nowMs)
+{
+    if (OutlierDetector::lift(b, nowMs))
+        log(QStringLiteral("%1 ejection lifted: the active probes pass").arg(b.name));
+    beginSlowStart(b, nowMs);
 }
 
 double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const
 {
-    const qint64 since = b.slowStartSinceMs.load(std::memory_order_relaxed);
-    const int ms = m_slowStartMs.load(std::memory_order_relaxed);
-    if (since == 0 || ms <= 0)
-        return 1.0;
-    return qMin(1.0, 0.1 + 0.9 * double(nowMs - since) / double(ms));
+    return SlowStart::factor(b, nowMs, m_slowStartMs.load(std::memory_order_relaxed));
 }
 
 void BackendPool::housekeeping(qint64 now)
 {
     const std::vector<BackendPtr> all = backends();
     for (const BackendPtr& b : all) {
-        const qint64 until = b->ejectedUntilMs.load(std::memory_order_relaxed);
-        if (until != 0 && until <= now) {
-            b->ejectedUntilMs.store(0, std::memory_order_relaxed);
-            b->mark(HealthMark::Kind::Returned, now);
+        if (OutlierDetector::endIfOver(*b, now)) {
             log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
             beginSlowStart(*b, now);
         }
-        // Timed breaker changes happen now, not at the next pick.
-        if (b->breakerNow() != CircuitBreaker::State::Closed) {
-            QMutexLocker lock(&b->breakerMutex);
-            advanceBreaker(*b, now);
-        }
-        const qint64 since = b->slowStartSinceMs.load(std::memory_order_relaxed);
-        if (since != 0 && slowStartFactor(*b, now) >= 1.0) {
-            b->slowStartSinceMs.store(0, std::memory_order_relaxed);
+        BackendBreaker::advance(*b, now, m_events.get()); // timed changes happen now, not at the next pick
+        if (SlowStart::endIfDone(*b, now, m_slowStartMs.load(std::memory_order_relaxed)))
             log(QStringLiteral("%1 slow start done: full share").arg(b->name));
-        }
     }
 }
 

@@ -1,16 +1,17 @@
 #pragma once
 
+#include "backend/Backend.h"
 #include "backend/BackendIds.h"
 #include "balancing/Balancer.h"
 #include "config/LabConfig.h"
 #include "health/CircuitBreaker.h"
+#include "health/Eligibility.h"
+#include "health/OutlierDetector.h"
+#include "util/Clock.h"
 
-#include <QByteArray>
 #include <QMutex>
 #include <QString>
 #include <atomic>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <random>
 #include <span>
@@ -19,72 +20,7 @@
 namespace lab {
 
 class EventLog;
-qint64 steadyNowMs();
 
-// One mark on a backend's health timeline (what the window draws: probe ticks and state bands).
-struct HealthMark {
-    enum class Kind {
-        ProbePassed,
-        ProbeFailed,
-        Down,
-        Up,
-        Ejected,
-        Returned,
-        BreakerOpen,
-        BreakerHalfOpen,
-        BreakerClosed,
-        SlowStart
-    };
-    qint64 atMs = 0; // steady clock
-    Kind kind = Kind::ProbePassed;
-};
-
-// A backend as the proxy sees it: fixed identity and address, plus live state written from any thread.
-// Three verdicts are kept apart and combined only when picking: "enabled" is the operator's choice
-// (false = draining); "healthy" is the active probes'; "ejected" / the circuit breaker / the short
-// passive hold after a refused connection are the proxy's own verdicts from real traffic.
-struct Backend {
-    int id = 0; // index for per-worker metrics; never reused within a pool
-    QString name;
-    QByteArray nameUtf8;
-    QString host;
-    quint16 port = 0;
-    QByteArray hostHeader; // "host:port", sent when the client gave no Host (HTTP/1.0)
-
-    std::atomic<int> weight{1};
-    std::atomic<bool> enabled{true}; // false: draining (no new requests; in-flight ones finish)
-    std::atomic<qint64> passiveDownUntilMs{0}; // steady-clock ms; skipped until then
-    std::atomic<int> activeRequests{0}; // in flight on any worker
-    std::atomic<bool> healthy{true}; // the active checks' verdict
-    std::atomic<qint64> ejectedUntilMs{0}; // outlier detection: not picked until then
-    std::atomic<int> ejections{0}; // how many times so far (the next one lasts longer)
-    std::atomic<int> consecutiveFailures{0}; // on real traffic, reset by any success
-    std::atomic<bool> ejectionRefused{false}; // the max-ejection share kept it in; logged once, reset by a success
-    std::atomic<qint64> slowStartSinceMs{0}; // ramping up since then; 0 = full share
-    std::atomic<int> breakerState{0}; // CircuitBreaker::State, mirrored for lock-free readers
-    std::atomic<double> latencyEwmaMs{0}; // peak EWMA of observed latency (least-latency)
-    std::atomic<qint64> latencyUpdatedMs{0};
-
-    mutable QMutex breakerMutex;
-    CircuitBreaker breaker; // guarded by breakerMutex
-
-    bool passivelyDown(qint64 nowMs) const { return passiveDownUntilMs.load(std::memory_order_relaxed) > nowMs; }
-    bool ejected(qint64 nowMs) const { return ejectedUntilMs.load(std::memory_order_relaxed) > nowMs; }
-    CircuitBreaker::State breakerNow() const
-    {
-        return CircuitBreaker::State(breakerState.load(std::memory_order_relaxed));
-    }
-
-    // The health timeline, bounded; any thread appends, the window reads.
-    void mark(HealthMark::Kind kind, qint64 atMs);
-    std::vector<HealthMark> marksSince(qint64 fromMs) const;
-
-private:
-    mutable QMutex m_timelineMutex;
-    std::deque<HealthMark> m_timeline;
-};
-
-using BackendPtr = std::shared_ptr<Backend>;
 class BackendPool;
 
 // One attempt of one request on one backend, from the pick to its outcome: the only way an outcome
@@ -128,18 +64,18 @@ private:
 // pick under a short lock (the balancer's shared state — the round-robin cursor — lives behind it, so
 // every worker advances the same cursor and a learner sees the textbook order).
 //
-// Circuit breakers: a breaker's state changes only under its backend's breakerMutex, and every change
-// goes through publishBreaker(), which updates the lock-free mirror (Backend::breakerState), the timeline
-// band and the event log in that same critical section. Time-driven changes happen in advanceBreaker(),
-// called from pick/pickByName (when the mirror says not closed) and from housekeeping().
+// Which backends may take a request is decided by classify() (health/Eligibility.h), for pick() and
+// pickByName() alike, and the window's board reads the same function. The passive verdicts live in
+// health/: OutlierDetector (ejection), SlowStart, CircuitBreaker; the pool feeds them outcomes and time
+// and publishes what they change (timeline marks, events). Time is read only from the injected Clock.
+//
+// Circuit breakers are run through health/BackendBreaker (locking and publication in one place).
 class BackendPool final {
 public:
     // Ids index per-worker metrics; a pool hands out at most this many over its life (see BackendIds.h).
     static constexpr int kMaxBackends = kMaxBackendIds;
     // After a refused connection a backend is skipped for this long (passive check), then tried again.
     static constexpr int kPassiveHoldMs = 2000;
-    // Below this share of healthy backends, unhealthy ones are tried too (panic routing).
-    static constexpr int kPanicPercent = 50;
 
     BackendPool(const QList<BackendConfig>& backends, const QString& algorithm);
     ~BackendPool();
@@ -158,15 +94,20 @@ public:
     // Hash-based algorithms take their key as `hashKey` says.
     bool setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey = {});
 
-    // Picks a backend for a request that has already tried `tried` (ids). Prefers backends that are
-    // enabled, healthy, not ejected, not passively down and not held back by slow start; when only
-    // held-back ones remain, tries one of them rather than failing (it may be back). In panic (fewer
-    // than half healthy) the probes' verdict is ignored. Returns an empty ticket when none is left.
+    // Picks a backend for a request that has already tried `tried` (ids), by classify(): among the
+    // Preferred ones (a backend in slow start after a coin with its ramp's odds); when none is left, among
+    // the Fallback ones (ejected or held: it may be back) rather than failing. In panic (fewer than half
+    // healthy) the probes' verdict is ignored. Returns an empty ticket when none is left.
     // The ticket takes a half-open trial slot when the backend is half-open; its outcome gives it back.
     AttemptTicket pick(const PickContext& context, std::span<const int> tried);
-    // The backend named by a sticky cookie, if it is fully eligible (enabled, healthy, circuit not
-    // open, not ejected or held) and not tried yet; else an empty ticket and the caller picks normally.
+    // The backend named by a sticky cookie, if pick() would prefer it now (the same rules: Preferred by
+    // classify(), slow start's coin, a free trial slot) and it was not tried yet; else an empty ticket
+    // and the caller picks normally.
     AttemptTicket pickByName(const QString& name, std::span<const int> tried);
+    // Whether the pool routes in panic now (panicRouting() over the enabled backends), and the backend's
+    // eligibility by that: what the board shows.
+    bool panicNow() const;
+    Eligibility eligibility(const Backend& b) const;
 
     std::vector<BackendPtr> backends() const;
     BackendPtr byName(const QString& name) const;
@@ -181,13 +122,18 @@ public:
     void setPassiveConfig(const OutlierConfig& outlier, const BreakerConfig& breaker, int slowStartMs);
     int slowStartMs() const { return m_slowStartMs.load(); }
     void setRandomSeed(quint32 seed);
-    // The steady clock in ms that picks, outcomes and passive holds read (tests pass a manual one). Set it
-    // before any traffic.
-    void setClock(std::function<qint64()> nowMs);
+    // The clock that picks, outcomes, holds and housekeeping read (tests pass a ManualClock). Set it
+    // before any traffic; the default is Clock::steady().
+    void setClock(std::shared_ptr<const Clock> clock);
+    std::shared_ptr<const Clock> clock() const;
+    qint64 now() const { return m_clock->nowMs(); }
     // A response's latency (least-latency's peak EWMA).
     static void reportLatency(Backend& b, double ms, qint64 nowMs);
     // The backend just became usable again (probes passed, ejection over): ramp its share up.
     void beginSlowStart(Backend& b, qint64 nowMs);
+    // The active probes say it works again: that outweighs an ejection (as Envoy does by default), so
+    // it ends now and slow start begins.
+    void probesPassed(Backend& b, qint64 nowMs);
     // 0.1..1: the share of picks a backend in slow start gets relative to a settled one.
     double slowStartFactor(const Backend& b, qint64 nowMs) const;
     // Timed transitions (ejection over, breaker half-open or trials forgotten, slow start done), logged
@@ -200,18 +146,12 @@ private:
     // consecutive-failure count (ejection) and the circuit breaker; abandoned only frees a trial slot.
     void finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool success, bool abandoned,
                        const QString& failureReason);
-    // Whether the backend's circuit breaker lets a request through (after its timed transitions).
-    // Lock-free while the breaker is closed.
-    bool breakerAllows(Backend& b, qint64 nowMs);
-    // Takes a half-open trial slot for a picked backend; round 0 when the breaker is closed (no lock).
-    CircuitBreaker::Trial takeTrial(Backend& b, qint64 nowMs);
-    // The breaker's timed transitions, published. Called with b.breakerMutex held.
-    void advanceBreaker(Backend& b, qint64 nowMs);
-    // The one place a breaker change becomes visible: the lock-free mirror, the timeline band and the
-    // event. Called with b.breakerMutex held, right after the change. `detail` completes the event.
-    void publishBreaker(Backend& b, CircuitBreaker::Change change, qint64 nowMs, const QString& detail = {});
-    qint64 now() const { return m_clock ? m_clock() : steadyNowMs(); }
-    void eject(Backend& b, qint64 nowMs, const QString& reason);
+    // Panic routing by the enabled backends now; logs when it starts or ends. Called with m_mutex held.
+    bool updatePanic();
+    // How pick() treats `b` now (classify(), the breaker's slots, slow start's coin); `tried` ones are
+    // Excluded. Called with m_mutex held.
+    PickTier tierFor(Backend& b, qint64 nowMs, bool panic, std::span<const int> tried);
+    void onFailure(Backend& b, qint64 nowMs, const QString& reason);
     void log(const QString& text) const;
 
     mutable QMutex m_mutex;
@@ -219,12 +159,12 @@ private:
     std::unique_ptr<Balancer> m_balancer;
     int m_nextId = 0;
     std::shared_ptr<EventLog> m_events;
-    OutlierConfig m_outlier; // guarded by m_mutex
+    OutlierDetector m_outlier; // guarded by m_mutex
     BreakerConfig m_breakerConfig; // guarded by m_mutex
     std::atomic<int> m_slowStartMs{0};
     std::mt19937 m_random{12345}; // slow-start admission, guarded by m_mutex
     bool m_panic = false; // guarded by m_mutex
-    std::function<qint64()> m_clock; // empty: steadyNowMs
+    std::shared_ptr<const Clock> m_clock = Clock::steady(); // set before traffic, then only read
 };
 
 } // namespace lab

@@ -9,7 +9,7 @@
 #include "RingHash.h"
 #include "RoundRobin.h"
 #include "WeightedRoundRobin.h"
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 #include "http/HttpMessage.h"
 
 #include <cstdio>
@@ -60,7 +60,7 @@ bool TableWeights::stale(std::span<Backend* const> eligible) const
 
 void TableWeights::rebuiltFor(std::span<Backend* const> eligible)
 {
-    m_weights.assign(BackendPool::kMaxBackends, 0);
+    m_weights.assign(kMaxBackendIds, 0);
     for (Backend* b : eligible)
         m_weights[size_t(b->id)] = weightOf(*b);
 }

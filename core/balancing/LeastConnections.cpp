@@ -1,6 +1,6 @@
 #include "LeastConnections.h"
 
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 
 #include <QVarLengthArray>
 

@@ -1,6 +1,6 @@
 #include "LeastLatency.h"
 
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
 #include "Maglev.h"
 
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 
 #include <QVarLengthArray>
 
@@ -45,7 +45,7 @@ void Maglev::rebuildIfNeeded(std::span<Backend* const> eligible)
 
 std::vector<int> Maglev::slotCounts() const
 {
-    std::vector<int> counts(BackendPool::kMaxBackends, 0);
+    std::vector<int> counts(kMaxBackendIds, 0);
     for (int id : m_table)
         if (id >= 0)
             ++counts[size_t(id)];

@@ -1,6 +1,6 @@
 #include "RandomBalancer.h"
 
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 
 namespace lab {
 

@@ -1,6 +1,6 @@
 #include "RingHash.h"
 
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 
 #include <QVarLengthArray>
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "RoundRobin.h"
 
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 
 namespace lab {
 

@@ -1,13 +1,13 @@
 #include "WeightedRoundRobin.h"
 
-#include "backend/BackendPool.h"
+#include "backend/Backend.h"
 
 namespace lab {
 
 Backend* WeightedRoundRobin::pick(std::span<Backend* const> eligible, const PickContext& context)
 {
-    if (m_current.size() < size_t(BackendPool::kMaxBackends))
-        m_current.assign(BackendPool::kMaxBackends, 0);
+    if (m_current.size() < size_t(kMaxBackendIds))
+        m_current.assign(kMaxBackendIds, 0);
     qint64 total = 0;
     Backend* best = nullptr;
     qint64 bestScore = 0;

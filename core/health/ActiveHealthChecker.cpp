@@ -174,7 +174,7 @@ private:
             m_socket->deleteLater();
             m_socket = nullptr;
         }
-        const qint64 now = steadyNowMs();
+        const qint64 now = m_pool->now();
         const bool flipped = m_state.record(passed);
         m_backend->mark(passed ? HealthMark::Kind::ProbePassed : HealthMark::Kind::ProbeFailed, now);
         ++m_status.probes;
@@ -195,15 +195,9 @@ private:
                                           .arg(detail);
             m_events->append(LabEvent::Kind::Health, text, EventLog::Priority::StateChange);
             if (up) {
-                // The probes have fresh evidence that it works: that outweighs an ejection (as Envoy
-                // does by default), so a restarted backend is back within rise x interval.
-                if (m_backend->ejectedUntilMs.exchange(0) != 0) {
-                    m_backend->mark(HealthMark::Kind::Returned, now);
-                    m_events->append(LabEvent::Kind::Health,
-                                     QStringLiteral("%1 ejection lifted: the active probes pass").arg(m_backend->name),
-                                     EventLog::Priority::StateChange);
-                }
-                m_pool->beginSlowStart(*m_backend, now);
+                // The probes have fresh evidence that it works: that outweighs an ejection, so a restarted
+                // backend is back within rise x interval.
+                m_pool->probesPassed(*m_backend, now);
             }
         }
         publish();
@@ -249,7 +243,7 @@ public:
         , m_events(std::move(events))
         , m_housekeeping(new QTimer(this))
     {
-        connect(m_housekeeping, &QTimer::timeout, this, [this] { m_pool->housekeeping(steadyNowMs()); });
+        connect(m_housekeeping, &QTimer::timeout, this, [this] { m_pool->housekeeping(m_pool->now()); });
         m_housekeeping->start(100);
     }
 

@@ -1,7 +1,7 @@
 #include "LoadGenerator.h"
 
-#include "backend/BackendPool.h"
 #include "http/HttpParser.h"
+#include "util/Clock.h"
 
 #include <QElapsedTimer>
 #include <QLoggingCategory>

@@ -1,18 +1,19 @@
 #include "EventLog.h"
 
-#include "backend/BackendPool.h"
+#include "util/Clock.h"
 
 namespace lab {
 
-EventLog::EventLog(int capacity, int maxPerSecond)
+EventLog::EventLog(int capacity, int maxPerSecond, std::shared_ptr<const Clock> clock)
     : m_capacity(capacity)
     , m_maxPerSecond(maxPerSecond)
+    , m_clock(clock ? std::move(clock) : Clock::steady())
 {
 }
 
 void EventLog::append(LabEvent::Kind kind, const QString& text, Priority priority)
 {
-    append(kind, text, QDateTime::currentDateTime(), steadyNowMs(), priority);
+    append(kind, text, m_clock->wallNow(), m_clock->nowMs(), priority);
 }
 
 void EventLog::append(LabEvent::Kind kind, const QString& text, const QDateTime& wallNow, qint64 steadyNowMs,
@@ -32,7 +33,7 @@ void EventLog::append(LabEvent::Kind kind, const QString& text, const QDateTime&
 
 void EventLog::closeSuppressionWindow()
 {
-    closeSuppressionWindow(QDateTime::currentDateTime(), steadyNowMs());
+    closeSuppressionWindow(m_clock->wallNow(), m_clock->nowMs());
 }
 
 void EventLog::closeSuppressionWindow(const QDateTime& wallNow, qint64 steadyNowMs)

@@ -5,8 +5,11 @@
 #include <QMutex>
 #include <QString>
 #include <array>
+#include <memory>
 
 namespace lab {
+
+class Clock;
 
 // One line of the lab's story: a backend started, a failover, a config change, a health transition.
 struct LabEvent {
@@ -22,15 +25,17 @@ struct LabEvent {
 // per second and per kind (so a storm of failovers never hides a health transition); the rest are
 // counted and summarised by one "… were not logged" event, so a failing backend under full load costs
 // a counter increment per request, not a log line. A state change (a backend DOWN or UP, ejected, its
-// circuit opening, ...) is never cut: it is what the log is for, and a state machine makes few of them. The summary is
-// written as soon as the second is over — by the next append, or by closeSuppressionWindow(), which the lab's
-// housekeeping calls every 100 ms — and carries the time that second ended, not the time of whatever event came next.
+// circuit opening, ...) is never cut: it is what the log is for, and a state machine makes few of them.
+// The summary is written as soon as the second is over — by the next append, or by
+// closeSuppressionWindow(), which the lab's housekeeping calls every 100 ms — and carries the time that
+// second ended, not the time of whatever event came next. Time comes from the Clock it is given (the
+// real one unless a test gives a ManualClock).
 class EventLog final {
 public:
     // Normal events may be cut in a flood; a StateChange always gets in (and uses up the budget).
     enum class Priority { Normal, StateChange };
 
-    explicit EventLog(int capacity = 2000, int maxPerSecond = 20);
+    explicit EventLog(int capacity = 2000, int maxPerSecond = 20, std::shared_ptr<const Clock> clock = {});
 
     void append(LabEvent::Kind kind, const QString& text, Priority priority = Priority::Normal);
     // The same with the clocks given: wall time for the event, steady ms for the flood window (tests).
@@ -54,6 +59,7 @@ private:
 
     const int m_capacity;
     const int m_maxPerSecond;
+    const std::shared_ptr<const Clock> m_clock;
     mutable QMutex m_mutex;
     QList<LabEvent> m_ring;
     qsizetype m_head = 0;

@@ -1,18 +1,19 @@
 #include "RequestTrace.h"
 
-#include "backend/BackendPool.h"
+#include "util/Clock.h"
 
 namespace lab {
 
-RequestTrace::RequestTrace(int capacity, int maxPerSecond)
+RequestTrace::RequestTrace(int capacity, int maxPerSecond, std::shared_ptr<const Clock> clock)
     : m_capacity(capacity)
     , m_maxPerSecond(maxPerSecond)
+    , m_clock(clock ? std::move(clock) : Clock::steady())
 {
 }
 
 bool RequestTrace::shouldSample()
 {
-    const qint64 second = steadyNowMs() / 1000;
+    const qint64 second = m_clock->nowMs() / 1000;
     if (m_second.load(std::memory_order_relaxed) != second) {
         m_second.store(second, std::memory_order_relaxed);
         m_inSecond.store(0, std::memory_order_relaxed);

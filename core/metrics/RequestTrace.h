@@ -5,9 +5,12 @@
 #include <QMutex>
 #include <QString>
 #include <atomic>
+#include <memory>
 #include <optional>
 
 namespace lab {
+
+class Clock;
 
 // One proxied request as a learner wants to see it.
 struct TraceEntry {
@@ -29,7 +32,8 @@ struct TraceEntry {
 // X-Lab-Trace is always recorded (the request console sends it). Thread-safe.
 class RequestTrace final {
 public:
-    explicit RequestTrace(int capacity = 500, int maxPerSecond = 50);
+    // Time (the sampling second) comes from `clock`; the real one when none is given.
+    explicit RequestTrace(int capacity = 500, int maxPerSecond = 50, std::shared_ptr<const Clock> clock = {});
 
     // Cheap check before building an entry (one atomic in the common case).
     bool shouldSample();
@@ -44,6 +48,7 @@ public:
 private:
     const int m_capacity;
     const int m_maxPerSecond;
+    const std::shared_ptr<const Clock> m_clock;
     std::atomic<qint64> m_second{0};
     std::atomic<int> m_inSecond{0};
     mutable QMutex m_mutex;

@@ -1,7 +1,7 @@
 #include "ConnectionGate.h"
 
-#include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
+#include "util/Clock.h"
 
 #include <QFile>
 #include <sys/resource.h>

@@ -769,7 +769,7 @@ void HttpSession::onResponseFinished(bool reusable)
         m_attempt.succeeded();
     else
         m_attempt.failed(QString::number(m_finalStatus));
-    BackendPool::reportLatency(*m_backend, double(m_attemptTimer.nsecsElapsed()) / 1e6, steadyNowMs());
+    BackendPool::reportLatency(*m_backend, double(m_attemptTimer.nsecsElapsed()) / 1e6, m_worker->pool().now());
     m_attempts += (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") +
         QString::number(m_finalStatus);
     releaseUpstream(reusable);

@@ -1,7 +1,7 @@
 #include "UpstreamPool.h"
 
-#include "backend/BackendPool.h"
 #include "metrics/Metrics.h"
+#include "util/Clock.h"
 
 #include <QTcpSocket>
 #include <QTimer>

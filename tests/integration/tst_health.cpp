@@ -367,9 +367,9 @@ void TestHealth::everyBreakerTransitionIsPublished()
     BackendConfig a;
     a.name = QStringLiteral("a");
     a.port = 1;
-    qint64 now = 100'000; // the pool's clock; outlives the pool and its tickets
+    const auto clock = std::make_shared<ManualClock>(100'000); // outlives the pool and its tickets
     BackendPool pool({a}, QStringLiteral("round-robin"));
-    pool.setClock([&now] { return now; });
+    pool.setClock(clock);
     auto events = std::make_shared<EventLog>();
     pool.setEventLog(events);
     OutlierConfig noEjection;
@@ -394,7 +394,7 @@ void TestHealth::everyBreakerTransitionIsPublished()
 
     // openMs later a late outcome arrives before any pick or housekeeping: the turn to half-open it
     // triggers is published like any other (before: done silently inside the breaker's getter).
-    now += 1000;
+    clock->advance(1000);
     late.succeeded();
     QCOMPARE(b.breakerNow(), CircuitBreaker::State::HalfOpen);
     QVERIFY(mirrorAgrees());
@@ -403,8 +403,8 @@ void TestHealth::everyBreakerTransitionIsPublished()
     AttemptTicket lost = pool.pick(PickContext{}, {});
     QVERIFY(lost.trial().isTrial());
     QVERIFY(!pool.pick(PickContext{}, {}));
-    now += 1000;
-    pool.housekeeping(now);
+    clock->advance(1000);
+    pool.housekeeping(clock->nowMs());
     AttemptTicket trial = pool.pick(PickContext{}, {});
     QVERIFY(trial);
     trial.succeeded();
@@ -435,9 +435,9 @@ void TestHealth::attemptTicketReportsExactlyOnce()
     BackendConfig a;
     a.name = QStringLiteral("a");
     a.port = 1;
-    qint64 now = 100'000; // the pool's clock; outlives the pool and its tickets
+    const auto clock = std::make_shared<ManualClock>(100'000); // outlives the pool and its tickets
     BackendPool pool({a}, QStringLiteral("round-robin"));
-    pool.setClock([&now] { return now; });
+    pool.setClock(clock);
     OutlierConfig noEjection;
     noEjection.enabled = false;
     BreakerConfig breaker;
@@ -448,8 +448,8 @@ void TestHealth::attemptTicketReportsExactlyOnce()
     Backend& b = *pool.byName(QStringLiteral("a"));
     for (int i = 0; i < 4; ++i)
         pool.pickByName(QStringLiteral("a"), {}).failed(QStringLiteral("500"));
-    now += 1000;
-    pool.housekeeping(now);
+    clock->advance(1000);
+    pool.housekeeping(clock->nowMs());
     QCOMPARE(b.breakerNow(), CircuitBreaker::State::HalfOpen);
     { // a ticket destroyed without an outcome: abandoned
         AttemptTicket dropped = pool.pickByName(QStringLiteral("a"), {});
@@ -483,9 +483,10 @@ void TestHealth::slowStartRampsTheShare()
     a.port = 1;
     BackendConfig b = a;
     b.name = QStringLiteral("b");
-    const qint64 now = 1'000'000;
+    const auto clock = std::make_shared<ManualClock>(1'000'000);
+    const qint64 now = clock->nowMs();
     BackendPool pool({a, b}, QStringLiteral("round-robin"));
-    pool.setClock([now] { return now; });
+    pool.setClock(clock);
     pool.setPassiveConfig({}, {}, 2000);
     pool.setRandomSeed(7);
     Backend& ba = *pool.byName(QStringLiteral("a"));
