@@ -1,0 +1,72 @@
+#include "Lifecycle.h"
+
+#include "util/Clock.h"
+
+namespace lab {
+
+LifecycleStream::LifecycleStream(int capacity, int maxRequestsPerSecond, std::shared_ptr<const Clock> clock)
+    : m_capacity(qMax(16, capacity))
+    , m_maxPerSecond(maxRequestsPerSecond)
+    , m_clock(clock ? std::move(clock) : Clock::steady())
+{
+    m_ring.reserve(size_t(m_capacity));
+}
+
+qint64 LifecycleStream::nowMs() const
+{
+    return m_clock->nowMs();
+}
+
+bool LifecycleStream::follow(bool always, quint64* requestId)
+{
+    m_arrived.fetch_add(1, std::memory_order_relaxed);
+    if (!always) {
+        const qint64 second = m_clock->nowMs() / 1000;
+        if (m_second.load(std::memory_order_relaxed) != second) {
+            m_second.store(second, std::memory_order_relaxed);
+            m_inSecond.store(0, std::memory_order_relaxed);
+        }
+        if (m_inSecond.fetch_add(1, std::memory_order_relaxed) >= m_maxPerSecond)
+            return false;
+    }
+    m_followed.fetch_add(1, std::memory_order_relaxed);
+    if (requestId)
+        *requestId = m_nextRequestId.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+void LifecycleStream::record(LifecycleEvent event)
+{
+    if (event.timeMs == 0)
+        event.timeMs = m_clock->nowMs();
+    QMutexLocker lock(&m_mutex);
+    event.sequence = ++m_sequence;
+    if (m_ring.size() < size_t(m_capacity)) {
+        m_ring.push_back(std::move(event));
+    } else {
+        m_ring[m_head] = std::move(event);
+        m_head = (m_head + 1) % m_ring.size();
+    }
+}
+
+LifecycleStream::Batch LifecycleStream::since(quint64 afterSequence) const
+{
+    Batch batch;
+    batch.arrived = m_arrived.load(std::memory_order_relaxed);
+    batch.followed = m_followed.load(std::memory_order_relaxed);
+    QMutexLocker lock(&m_mutex);
+    batch.lastSequence = m_sequence;
+    const size_t n = m_ring.size();
+    if (n == 0)
+        return batch;
+    const quint64 oldest = m_ring[m_head % n].sequence;
+    batch.lostEvents = oldest > afterSequence + 1 && afterSequence < m_sequence;
+    for (size_t i = 0; i < n; ++i) {
+        const LifecycleEvent& e = m_ring[(m_head + i) % n];
+        if (e.sequence > afterSequence)
+            batch.events.append(e);
+    }
+    return batch;
+}
+
+} // namespace lab
