@@ -4,6 +4,7 @@
 #include "ProxyWorker.h"
 #include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
+#include "metrics/Lifecycle.h"
 #include "metrics/RequestTrace.h"
 
 #include <QDeadlineTimer>
@@ -79,6 +80,7 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     , m_settings(std::make_shared<const ProxySettings>(std::move(settings)))
     , m_pool(std::move(pool))
     , m_trace(std::make_shared<RequestTrace>())
+    , m_lifecycle(std::make_shared<LifecycleStream>(4096, 60, m_pool->clock()))
     , m_events(events ? std::move(events) : std::make_shared<EventLog>())
     , m_port(m_settings->port)
 {

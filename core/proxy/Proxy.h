@@ -18,6 +18,7 @@ class ProxyAcceptor;
 class ProxyWorker;
 class EventLog;
 class RequestTrace;
+class LifecycleStream;
 
 // A load-balancing proxy on one listener: HTTP/1.1 (HttpSession) or a TCP byte relay (TcpSession),
 // by the listener's kind. An acceptor thread takes connections and
@@ -48,6 +49,8 @@ public:
     bool updateSettings(const ProxySettings& settings, QString* error = nullptr);
     BackendPool& pool() const { return *m_pool; }
     RequestTrace& trace() const { return *m_trace; }
+    // Request lifecycle events (picked, attempt failed, finished, ...) for the flow view.
+    LifecycleStream& lifecycle() const { return *m_lifecycle; }
     EventLog& events() const { return *m_events; }
 
     // Sums every worker's shard: cheap enough for 10 calls a second from the GUI.
@@ -64,6 +67,7 @@ private:
     std::shared_ptr<const ProxySettings> m_settings;
     std::shared_ptr<BackendPool> m_pool;
     std::shared_ptr<RequestTrace> m_trace;
+    std::shared_ptr<LifecycleStream> m_lifecycle;
     std::shared_ptr<EventLog> m_events;
     std::shared_ptr<ConnectionGate> m_gate;
     std::vector<QThread*> m_threads; // [0] = acceptor, then workers
