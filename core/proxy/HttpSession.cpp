@@ -70,8 +70,10 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
 HttpSession::~HttpSession()
 {
     m_upstream->release(false);
-    if (inExchange())
+    if (inExchange()) {
         m_worker->exchangeEnded();
+        recordFinished(0, 0); // the proxy stopped mid-exchange: a followed request still ends once
+    }
     m_worker->metrics().listener.activeConnections.fetch_sub(1, std::memory_order_relaxed);
     m_worker->sessionClosed();
 }
@@ -143,6 +145,10 @@ bool HttpSession::onHead(http::HttpHead& head)
     }
     m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
     m_sampled = !m_traceToken.isEmpty() || m_worker->trace().shouldSample();
+    m_answeredBy = -1;
+    follow(!m_traceToken.isEmpty(),
+           QString::fromLatin1(head.method) + u' ' + QString::fromUtf8(head.target) + QStringLiteral(" from ") +
+               QString::fromLatin1(m_clientAddress));
     m_trail.clear();
     m_stickyName.clear();
     if (!m_settings->stickyCookie.isEmpty())
@@ -214,7 +220,9 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
     writeClient(http::makeJsonResponse(status, json, true, extraHeaders));
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
-    logAndTrace(status);
+    if (!inExchange()) // refused before its head was whole: it arrives and ends here
+        follow(false, QStringLiteral("request from ") + QString::fromLatin1(m_clientAddress));
+    recordFinished(status, logAndTrace(status));
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
@@ -260,11 +268,13 @@ void HttpSession::onClientGone()
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
+        quint64 traceSequence = 0;
         if (m_finalStatus == 0) {
             m_worker->metrics().listener.countResponse(0);
             m_trail.note(QStringLiteral("client closed"));
-            logAndTrace(0);
+            traceSequence = logAndTrace(0);
         }
+        recordFinished(0, traceSequence); // closed or cut before the response was whole
     }
     m_phase = Phase::Closing;
     m_clientTimer->stop();
@@ -297,22 +307,30 @@ void HttpSession::closeClientAfterFlush()
 AttemptTicket HttpSession::pickBackend()
 {
     const std::span<const int> tried = m_trail.tried();
+    const bool explain = explaining();
+    m_pickWhy.clear();
     if (!m_stickyName.isEmpty()) {
         if (AttemptTicket b = m_worker->pool().pickByName(m_stickyName, tried)) {
-            if (m_sampled)
-                m_trail.explain(QStringLiteral("sticky cookie %1=%2 → %2")
-                                    .arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
+            if (explain) {
+                m_pickWhy = QStringLiteral("sticky cookie %1=%2 → %2")
+                                .arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName);
+                m_trail.explain(m_pickWhy);
+            }
             return b;
         }
-        if (m_sampled)
-            m_trail.explain(
-                QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName));
+        if (explain) {
+            m_pickWhy =
+                QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName);
+            m_trail.explain(m_pickWhy);
+        }
     }
     QString why;
-    PickContext context{m_client->peerAddress(), m_request.path(), &m_request, 0, m_sampled ? &why : nullptr};
+    PickContext context{m_client->peerAddress(), m_request.path(), &m_request, 0, explain ? &why : nullptr};
     AttemptTicket b = m_worker->pool().pick(context, tried);
-    if (m_sampled && !why.isEmpty())
+    if (explain && !why.isEmpty()) {
         m_trail.explain(why);
+        m_pickWhy = m_pickWhy.isEmpty() ? why : m_pickWhy + QStringLiteral("; ") + why;
+    }
     return b;
 }
 
@@ -334,10 +352,12 @@ void HttpSession::startAttempt()
     connectTo(std::move(b));
 }
 
-void HttpSession::connectTo(AttemptTicket attempt)
+void HttpSession::connectTo(AttemptTicket attempt, bool picked)
 {
     const int id = attempt->id;
     const int number = m_trail.begin(id);
+    if (picked)
+        record(LifecycleKind::Picked, id, 0, m_pickWhy);
     MetricsShard& m = m_worker->metrics();
     TrafficCounters& bc = m.backends[size_t(id)];
     if (number > 1) {
@@ -351,7 +371,7 @@ void HttpSession::connectTo(AttemptTicket attempt)
 void HttpSession::retryFresh(AttemptTicket ticket)
 {
     m_trail.retract(ticket->id);
-    connectTo(std::move(ticket));
+    connectTo(std::move(ticket), false);
 }
 
 void HttpSession::attemptFailed(Failure failure, const BackendPtr& failed, const QString& reason)
@@ -369,6 +389,8 @@ void HttpSession::attemptFailed(Failure failure, const BackendPtr& failed, const
     case Failure::Status: retry = true; break; // decided in discardResponse
     case Failure::BadResponse: retry = false; break;
     }
+    record(LifecycleKind::AttemptFailed, failed->id, 0,
+           failure == Failure::Status ? reason + QStringLiteral(", retrying") : reason);
     if (retry) {
         m_worker->events().append(
             LabEvent::Kind::Failover,
@@ -405,6 +427,8 @@ bool HttpSession::discardResponse(int status)
 void HttpSession::responseStarting(const http::HttpHead& head, NextHopFraming down)
 {
     m_finalStatus = head.statusCode;
+    m_answeredBy = m_upstream->backend()->id;
+    record(LifecycleKind::ResponseStarted, m_answeredBy, head.statusCode);
     if (down == NextHopFraming::UntilClose || !m_requestComplete)
         m_clientKeepAlive = false; // early response or HTTP/1.0 body to close: this connection ends here
     const BackendPtr& backend = m_upstream->backend();
@@ -442,6 +466,7 @@ void HttpSession::outOfSockets(const BackendPtr& backend, const QString& error)
 {
     m_nextAttempt.abandon();
     m_trail.add(backend->name, QStringLiteral("the proxy is out of sockets"));
+    record(LifecycleKind::AttemptFailed, backend->id, 0, QStringLiteral("the proxy is out of sockets"));
     m_worker->events().append(
         LabEvent::Kind::Proxy,
         QStringLiteral("cannot open a connection to %1: %2 (the proxy's own limit, not the backend's fault)")
@@ -470,7 +495,7 @@ void HttpSession::finishExchange(int status)
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
     l.latency.record(quint64(m_exchangeTimer.nsecsElapsed() / 1000));
-    logAndTrace(status);
+    recordFinished(status, logAndTrace(status));
     m_phase = Phase::Idle;
     m_worker->exchangeEnded();
     const bool close = !m_clientKeepAlive || !m_requestComplete || m_worker->shuttingDown();
@@ -485,7 +510,7 @@ void HttpSession::finishExchange(int status)
     processClientInput(); // the next pipelined request, if one is waiting
 }
 
-void HttpSession::logAndTrace(int status)
+quint64 HttpSession::logAndTrace(int status)
 {
     const double ms = double(m_exchangeTimer.isValid() ? m_exchangeTimer.nsecsElapsed() : 0) / 1e6;
     if (m_settings->accessLog) {
@@ -496,7 +521,7 @@ void HttpSession::logAndTrace(int status)
     }
     RequestTrace& trace = m_worker->trace();
     if (!m_sampled)
-        return;
+        return 0;
     TraceEntry e;
     e.time = QDateTime::currentDateTime();
     e.client = QString::fromLatin1(m_clientAddress);
@@ -508,7 +533,49 @@ void HttpSession::logAndTrace(int status)
     e.latencyMs = ms;
     e.token = m_traceToken;
     e.why = m_trail.explanation();
-    trace.record(std::move(e));
+    return trace.record(std::move(e));
+}
+
+// ---- lifecycle events -------------------------------------------------------------------------------
+
+void HttpSession::follow(bool always, const QString& arrival)
+{
+    m_requestId = 0;
+    m_answeredBy = -1;
+    quint64 id = 0;
+    if (!m_worker->lifecycle().follow(always, &id))
+        return;
+    m_requestId = id;
+    record(LifecycleKind::Arrived, -1, 0, arrival);
+}
+
+void HttpSession::record(LifecycleKind kind, int backendId, int status, const QString& detail)
+{
+    if (m_requestId == 0)
+        return;
+    LifecycleEvent e;
+    e.requestId = m_requestId;
+    e.kind = kind;
+    e.backendId = backendId;
+    e.status = status;
+    e.attempt = m_trail.count();
+    e.detail = detail;
+    m_worker->lifecycle().record(std::move(e));
+}
+
+void HttpSession::recordFinished(int status, quint64 traceSequence)
+{
+    if (m_requestId == 0)
+        return;
+    LifecycleEvent e;
+    e.requestId = std::exchange(m_requestId, 0); // exactly one Finished per followed request
+    e.kind = LifecycleKind::Finished;
+    e.backendId = m_answeredBy;
+    e.status = status;
+    e.attempt = m_trail.count();
+    e.latencyMs = m_exchangeTimer.isValid() ? double(m_exchangeTimer.nsecsElapsed()) / 1e6 : 0;
+    e.traceSequence = traceSequence;
+    m_worker->lifecycle().record(std::move(e));
 }
 
 } // namespace lab

@@ -6,6 +6,7 @@
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
+#include "metrics/Lifecycle.h"
 #include "proxy/ProxySettings.h"
 
 #include <QElapsedTimer>
@@ -66,7 +67,14 @@ private:
     // picking and attempts
     AttemptTicket pickBackend();
     void startAttempt();
-    void connectTo(AttemptTicket attempt);
+    // `picked`: a new pick (a Picked event); false when the same attempt goes to a fresh connection.
+    void connectTo(AttemptTicket attempt, bool picked = true);
+    bool explaining() const { return m_sampled || m_requestId != 0; }
+
+    // lifecycle events, for followed requests only (m_requestId != 0)
+    void follow(bool always, const QString& arrival);
+    void record(LifecycleKind kind, int backendId = -1, int status = 0, const QString& detail = {});
+    void recordFinished(int status, quint64 traceSequence);
 
     // UpstreamAttempt::Exchange
     const ProxySettings& settings() const override { return *m_settings; }
@@ -88,7 +96,7 @@ private:
     void sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders = {});
     void finishExchange(int status);
     void closeClientAfterFlush();
-    void logAndTrace(int status);
+    quint64 logAndTrace(int status); // the trace entry's sequence, 0 when not sampled
 
     ProxyWorker* m_worker;
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
@@ -116,6 +124,9 @@ private:
     QString m_traceToken; // X-Lab-Trace of the current request
     bool m_sampled = false; // this exchange goes into the trace (decided at its start): picks explain
     QString m_stickyName; // the backend the request's sticky cookie names
+    QString m_pickWhy; // the last pick's explanation (when explaining)
+    quint64 m_requestId = 0; // its lifecycle id while the request is followed, else 0
+    int m_answeredBy = -1; // the backend whose response head went to the client
     AttemptTicket m_nextAttempt; // picked while a retried status is discarded, taken up by attemptFailed
     int m_finalStatus = 0;
     QElapsedTimer m_exchangeTimer;
