@@ -473,6 +473,12 @@ Proxy* Lab::httpProxy() const
     return m_proxies->firstHttp();
 }
 
+LifecycleStream* Lab::lifecycle() const
+{
+    Proxy* p = httpProxy();
+    return p ? &p->lifecycle() : nullptr;
+}
+
 bool Lab::hasHttpListener() const
 {
     for (const ListenerConfig& l : m_config.listeners) {

@@ -20,6 +20,7 @@ class FakeBackend;
 class LabBackends;
 class LabProxies;
 class Proxy;
+class LifecycleStream;
 struct Backend;
 } // namespace lab
 class QTimer;
@@ -115,6 +116,8 @@ public:
     // traffic generator and the trace talk to. Null when the lab has no HTTP listener (TCP relays only)
     // or its proxies were never started.
     Proxy* httpProxy() const;
+    // That proxy's request lifecycle events (the flow view reads them); null when there is none.
+    LifecycleStream* lifecycle() const;
     bool hasHttpListener() const;
     std::shared_ptr<BackendPool> pool() const { return m_pool; }
 

@@ -93,7 +93,7 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     for (int i = 0; i < n; ++i) {
         auto* t = new QThread;
         t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
-        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate);
+        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate, m_lifecycle);
         w->moveToThread(t);
         t->start();
         m_threads.push_back(t);
