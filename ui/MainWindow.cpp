@@ -456,7 +456,9 @@ void MainWindow::updateStatus()
         const Proxy* p = m_lab->proxies()[i].get();
         const QString kind = p->settings().kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http");
         listeners << (p->isListening() ? tr("%1 %2:%3").arg(kind, p->settings().address.toString()).arg(p->port())
-                                       : tr("%1 stopped").arg(kind));
+                          : p->isStopping()
+                          ? tr("%1 stopping: %2 in flight finishing").arg(kind).arg(p->activeExchanges())
+                          : tr("%1 stopped").arg(kind));
     }
     if (listeners.isEmpty())
         listeners << tr("no proxy running");

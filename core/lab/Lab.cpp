@@ -8,7 +8,6 @@
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
 
-#include <QTcpServer>
 #include <QTimer>
 
 namespace lab {
@@ -195,23 +194,6 @@ void Lab::stopBackend(BackendId id)
         Q_EMIT backendStateChanged(id);
 }
 
-int Lab::nextEmbeddedPort() const
-{
-    if (m_portBase <= 0)
-        return 0;
-    int port = m_portBase;
-    for (const BackendConfig& c : std::as_const(m_config.backends)) {
-        if (c.embedded && c.port >= port)
-            port = c.port + 1;
-    }
-    for (int tries = 0; tries < 100 && port <= 65535; ++tries, ++port) {
-        QTcpServer probe;
-        if (probe.listen(QHostAddress::LocalHost, quint16(port)))
-            break;
-    }
-    return port;
-}
-
 BackendId Lab::addEmbeddedBackend(QString* error)
 {
     // The pool's own rule (ids spent over the lab's life, not its size), checked before a fake starts.
@@ -221,7 +203,7 @@ BackendId Lab::addEmbeddedBackend(QString* error)
         return {};
     }
     // The next port after the highest embedded one (from the base), skipping ports other programs hold.
-    const int port = nextEmbeddedPort();
+    const int port = m_backends->nextEmbeddedPort(m_portBase);
     BackendConfig c;
     c.embedded = true;
     c.port = port;

@@ -153,7 +153,6 @@ private:
     void onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOff);
     // Mirrors the records' configs into m_config.backends, so config() is what runs.
     void publishBackends();
-    int nextEmbeddedPort() const;
 
     LabConfig m_config;
     std::shared_ptr<EventLog> m_events;

@@ -5,6 +5,7 @@
 #include "metrics/EventLog.h"
 
 #include <QLoggingCategory>
+#include <QTcpServer>
 
 Q_LOGGING_CATEGORY(lcLab, "lab.lab")
 
@@ -105,6 +106,23 @@ QString LabBackends::uniqueName(const QString& base) const
     for (int n = 2; idOf(name).isValid(); ++n)
         name = QStringLiteral("%1-%2").arg(base).arg(n);
     return name;
+}
+
+int LabBackends::nextEmbeddedPort(int base) const
+{
+    if (base <= 0)
+        return 0;
+    int port = base;
+    for (const Record& r : m_records) {
+        if (r.config.embedded && r.config.port >= port)
+            port = r.config.port + 1;
+    }
+    for (int tries = 0; tries < 100 && port <= 65535; ++tries, ++port) {
+        QTcpServer probe;
+        if (probe.listen(QHostAddress::LocalHost, quint16(port)))
+            break;
+    }
+    return port;
 }
 
 bool LabBackends::registerInPool(Record& r, QString* error)

@@ -63,6 +63,11 @@ void LabProxies::stop(int timeoutMs)
     for (auto& p : m_proxies) {
         if (p->isListening()) {
             m_awaitingStop.insert(p.get());
+            m_events->append(LabEvent::Kind::Proxy,
+                             tr("proxy stopping: port %1 closed; %2 requests in flight get up to %3 s to finish")
+                                 .arg(p->port())
+                                 .arg(p->activeExchanges())
+                                 .arg(timeoutMs / 1000.0));
             p->beginStop(timeoutMs);
         }
     }

@@ -1,10 +1,15 @@
-// The command line as a user meets it: balancer-lab run as a process. Every case here is refused before
-// anything listens, so no port is opened and each run takes a few milliseconds.
+// The command line as a user meets it: balancer-lab run as a process. Every case here but the last is
+// refused before anything listens, so no port is opened and each run takes a few milliseconds; the last
+// one serves on loopback port 0 in front of a fake backend in this process.
+#include "TestHttp.h"
 #include "config/ConfigSchema.h"
+#include "fakebackend/FakeBackend.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -18,6 +23,7 @@ private Q_SLOTS:
     void helpNamesTheProgram();
     void numericFlagsTakeTheConfigSchemaRange_data();
     void numericFlagsTakeTheConfigSchemaRange();
+    void serveFinishesARequestInFlightOnSigterm();
 
 private:
     static QStringList args(std::initializer_list<QString> list) { return QStringList(list); }
@@ -205,6 +211,53 @@ void TestCli::numericFlagsTakeTheConfigSchemaRange_data()
 void TestCli::numericFlagsTakeTheConfigSchemaRange()
 {
     refusedWithAPreciseError();
+}
+
+// SIGTERM: serve stops accepting at once, the request in flight still gets its answer, and the process
+// exits 0 when the proxy has stopped (the stop is asynchronous; the loop quits on proxiesStopped).
+void TestCli::serveFinishesARequestInFlightOnSigterm()
+{
+    lab::FaultProfile slow;
+    slow.latencyMs = 800;
+    lab::FakeBackend backend(QStringLiteral("slow"), QHostAddress::LocalHost, 0, slow);
+    QVERIFY(backend.start());
+    // No probes: the only request the backend sees is the test's.
+    const QString config = write(QStringLiteral("sigterm.json"),
+                                 QStringLiteral(R"({"listeners": [{"port": 0}],
+ "health": {"enabled": false},
+ "backends": [{"name": "slow", "host": "127.0.0.1", "port": %1}]})")
+                                     .arg(backend.port())
+                                     .toUtf8());
+    QProcess serve;
+    serve.start(QStringLiteral(LAB_BINARY), {QStringLiteral("serve"), QStringLiteral("--config"), config});
+    QVERIFY(serve.waitForStarted());
+    // The proxy's port comes from its log line: "proxy http listening on http://127.0.0.1:PORT (...)".
+    const QRegularExpression listening(QStringLiteral(R"(listening on http://127\.0\.0\.1:(\d+))"));
+    QString log;
+    QRegularExpressionMatch m;
+    QElapsedTimer t;
+    t.start();
+    while (!(m = listening.match(log)).hasMatch() && t.elapsed() < 10'000 && serve.state() == QProcess::Running) {
+        serve.waitForReadyRead(100);
+        log += QString::fromUtf8(serve.readAllStandardError());
+    }
+    QVERIFY2(m.hasMatch(), qPrintable(log));
+    const quint16 port = m.captured(1).toUShort();
+
+    lab::test::TestHttpConnection c;
+    QVERIFY(c.connectTo(port));
+    QVERIFY(c.send(lab::test::getRequest("/in-flight")));
+    QTRY_COMPARE(backend.counters().activeRequests.load(), 1); // reached the backend through the proxy
+    serve.terminate(); // SIGTERM
+    QTRY_VERIFY(lab::test::connectionRefused(port));
+    const auto r = c.readResponse(5000);
+    QVERIFY(r);
+    QCOMPARE(r->status(), 200);
+    QVERIFY(serve.waitForFinished(5000));
+    QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(serve.exitCode(), 0);
+    log += QString::fromUtf8(serve.readAllStandardError());
+    QVERIFY2(log.contains(QStringLiteral("signal 15: no longer accepting")), qPrintable(log));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
