@@ -1,6 +1,7 @@
 #include "HttpSession.h"
 
 #include "ProxyWorker.h"
+#include "StepGate.h"
 #include "balancing/Balancer.h"
 #include "http/RequestRules.h"
 #include "metrics/EventLog.h"
@@ -60,7 +61,9 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     connect(m_client, &QTcpSocket::disconnected, this, &HttpSession::onClientGone);
     connect(m_worker, &ProxyWorker::shutdownRequested, this, [this] {
         m_clientKeepAlive = false;
-        if (!inExchange() && !m_requestParser.inMessage())
+        if (m_phase == Phase::Held)
+            releaseFromHold(QStringLiteral("proxy stopping"));
+        else if (!inExchange() && !m_requestParser.inMessage())
             closeClientAfterFlush();
     });
     armIdleTimer();
@@ -69,6 +72,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
 
 HttpSession::~HttpSession()
 {
+    dropHold();
     m_upstream->release(false);
     if (inExchange()) {
         m_worker->exchangeEnded();
@@ -129,8 +133,8 @@ void HttpSession::processClientInput()
             m_headerTimerArmed = true; // a head has begun: it must be complete within the header timeout
             m_clientTimer->start(m_settings->timeouts.headerReadMs);
         }
-        if (inExchange() && m_trail.count() == 0)
-            startAttempt();
+        if (m_phase == Phase::Starting)
+            beginExchange();
     }
 }
 
@@ -146,14 +150,16 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
     m_sampled = !m_traceToken.isEmpty() || m_worker->trace().shouldSample();
     m_answeredBy = -1;
-    follow(!m_traceToken.isEmpty(),
+    // Step mode may hold it; the lab's own traffic says so (X-Lab-Client), and a held request is followed.
+    m_holdRequested = m_worker->stepGate().wouldHold(!head.header("X-Lab-Client").isEmpty());
+    follow(!m_traceToken.isEmpty() || m_holdRequested,
            QString::fromLatin1(head.method) + u' ' + QString::fromUtf8(head.target) + QStringLiteral(" from ") +
                QString::fromLatin1(m_clientAddress));
     m_trail.clear();
     m_stickyName.clear();
     if (!m_settings->stickyCookie.isEmpty())
         m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(head.cookie(m_settings->stickyCookie)));
-    m_phase = Phase::Forwarding;
+    m_phase = Phase::Starting;
     m_worker->exchangeStarted();
     m_exchangeTimer.start();
     m_requestComplete = false;
@@ -171,6 +177,8 @@ bool HttpSession::onHead(http::HttpHead& head)
         rejectRequest(verdict.status, verdict.reason);
         return false;
     }
+
+    m_request.removeHeader("X-Lab-Client"); // the lab's own marker goes no further
 
     switch (head.framing) {
     case http::BodyFraming::ContentLength: m_upFraming = NextHopFraming::ContentLength; break;
@@ -206,6 +214,7 @@ void HttpSession::onMessageComplete()
 
 void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders)
 {
+    dropHold();
     m_upstream->abandon(); // the exchange ends here without the backend's verdict
     m_nextAttempt.abandon();
     if (m_phase == Phase::Responding) { // too late for an answer: cut the connection so the client sees the failure
@@ -245,6 +254,10 @@ void HttpSession::onClientTimer()
         m_client->abort();
         return;
     }
+    if (m_phase == Phase::Held) {
+        holdExpired();
+        return;
+    }
     if (inExchange())
         return;
     if (m_requestParser.inMessage())
@@ -262,6 +275,7 @@ void HttpSession::armIdleTimer()
 
 void HttpSession::onClientGone()
 {
+    dropHold();
     m_upstream->abandon(); // no verdict on the backend: a half-open trial gets its slot back
     m_nextAttempt.abandon();
     m_upstream->release(false);
@@ -300,6 +314,65 @@ void HttpSession::closeClientAfterFlush()
     m_client->disconnectFromHost();
     if (m_client->state() == QAbstractSocket::UnconnectedState)
         onClientGone();
+}
+
+// ---- step mode --------------------------------------------------------------------------------------
+
+void HttpSession::beginExchange()
+{
+    if (!m_holdRequested || m_requestId == 0) {
+        m_phase = Phase::Forwarding;
+        startAttempt();
+        return;
+    }
+    StepGate& gate = m_worker->stepGate();
+    HeldRequest held;
+    held.requestId = m_requestId;
+    held.method = QString::fromLatin1(m_request.method);
+    held.path = QString::fromUtf8(m_request.target);
+    held.client = QString::fromLatin1(m_clientAddress);
+    if (!gate.hold(std::move(held), m_worker)) {
+        m_phase = Phase::Forwarding;
+        sendProxyError(503,
+                       "{\"error\":\"step mode: too many requests held\",\"held\":" +
+                           QByteArray::number(StepGate::kMaxHeld) + "}\n",
+                       "Retry-After: 1\r\n");
+        return;
+    }
+    m_phase = Phase::Held;
+    m_worker->addHeld(m_requestId, this);
+    record(LifecycleKind::Held, -1, 0, QStringLiteral("step mode: waiting for a step"));
+    m_clientTimer->start(gate.holdTimeoutMs());
+}
+
+void HttpSession::releaseFromHold(const QString& reason)
+{
+    if (m_phase != Phase::Held)
+        return;
+    dropHold(); // when it was not the gate that let it go (the proxy stops)
+    record(LifecycleKind::Released, -1, 0, reason);
+    m_phase = Phase::Forwarding;
+    startAttempt();
+}
+
+void HttpSession::holdExpired()
+{
+    StepGate& gate = m_worker->stepGate();
+    if (!gate.forget(m_requestId))
+        return; // released at the last moment: the release is on its way to this worker
+    m_worker->removeHeld(m_requestId);
+    m_phase = Phase::Forwarding;
+    sendProxyError(
+        503, "{\"error\":\"step mode: held too long\",\"heldMs\":" + QByteArray::number(gate.holdTimeoutMs()) + "}\n");
+}
+
+void HttpSession::dropHold()
+{
+    if (m_phase != Phase::Held)
+        return;
+    m_clientTimer->stop();
+    m_worker->stepGate().forget(m_requestId);
+    m_worker->removeHeld(m_requestId);
 }
 
 // ---- picking and attempts ---------------------------------------------------------------------------

@@ -41,16 +41,21 @@ public:
     ~HttpSession() override;
     Q_DISABLE_COPY_MOVE(HttpSession)
 
+    // Step mode let the held request go (called by its worker): it is picked now, on this thread.
+    void releaseFromHold(const QString& reason);
+
 private:
     using Failure = UpstreamAttempt::Failure;
     // Where the connection is. An exchange is one request and its response.
     enum class Phase {
         Idle, // between exchanges: reading the next request head (or waiting for one)
+        Starting, // the head is in: the exchange begins once the parser has returned (beginExchange)
+        Held, // step mode holds it before its pick (bounded by the gate's hold timeout)
         Forwarding, // a request is in; no response byte went to the client yet (a retry is still possible)
         Responding, // a response head went to the client: no more retries
         Closing, // flushing before the close, or closed
     };
-    bool inExchange() const { return m_phase == Phase::Forwarding || m_phase == Phase::Responding; }
+    bool inExchange() const { return m_phase != Phase::Idle && m_phase != Phase::Closing; }
 
     // client side
     void processClientInput();
@@ -63,6 +68,11 @@ private:
     void onBody(QByteArrayView data) override;
     void onMessageComplete() override;
     void rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders = {});
+
+    // step mode
+    void beginExchange();
+    void holdExpired();
+    void dropHold(); // the held request ends otherwise (client gone, refused): out of the gate
 
     // picking and attempts
     AttemptTicket pickBackend();
@@ -122,6 +132,7 @@ private:
     http::NextHopFraming m_upFraming = http::NextHopFraming::None;
     AttemptTrail m_trail;
     QString m_traceToken; // X-Lab-Trace of the current request
+    bool m_holdRequested = false; // step mode wants this request held before its pick
     bool m_sampled = false; // this exchange goes into the trace (decided at its start): picks explain
     QString m_stickyName; // the backend the request's sticky cookie names
     QString m_pickWhy; // the last pick's explanation (when explaining)
