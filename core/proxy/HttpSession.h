@@ -6,7 +6,6 @@
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
-#include "metrics/Lifecycle.h"
 #include "proxy/ProxySettings.h"
 
 #include <QElapsedTimer>
@@ -79,12 +78,7 @@ private:
     void startAttempt();
     // `picked`: a new pick (a Picked event); false when the same attempt goes to a fresh connection.
     void connectTo(AttemptTicket attempt, bool picked = true);
-    bool explaining() const { return m_sampled || m_requestId != 0; }
-
-    // lifecycle events, for followed requests only (m_requestId != 0)
-    void follow(bool always, const QString& arrival);
-    void record(LifecycleKind kind, int backendId = -1, int status = 0, const QString& detail = {});
-    void recordFinished(int status, quint64 traceSequence);
+    bool explaining() const { return m_sampled || m_trail.requestId() != 0; }
 
     // UpstreamAttempt::Exchange
     const ProxySettings& settings() const override { return *m_settings; }
@@ -107,6 +101,7 @@ private:
     void finishExchange(int status);
     void closeClientAfterFlush();
     quint64 logAndTrace(int status); // the trace entry's sequence, 0 when not sampled
+    double exchangeMs() const; // since the request head arrived
 
     ProxyWorker* m_worker;
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
@@ -135,9 +130,6 @@ private:
     bool m_holdRequested = false; // step mode wants this request held before its pick
     bool m_sampled = false; // this exchange goes into the trace (decided at its start): picks explain
     QString m_stickyName; // the backend the request's sticky cookie names
-    QString m_pickWhy; // the last pick's explanation (when explaining)
-    quint64 m_requestId = 0; // its lifecycle id while the request is followed, else 0
-    int m_answeredBy = -1; // the backend whose response head went to the client
     AttemptTicket m_nextAttempt; // picked while a retried status is discarded, taken up by attemptFailed
     int m_finalStatus = 0;
     QElapsedTimer m_exchangeTimer;
