@@ -7,6 +7,7 @@
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
+#include "proxy/StepGate.h"
 
 #include <QTimer>
 
@@ -459,6 +460,44 @@ LifecycleStream* Lab::lifecycle() const
 {
     Proxy* p = httpProxy();
     return p ? &p->lifecycle() : nullptr;
+}
+
+void Lab::setStepScope(StepScope scope)
+{
+    for (const auto& p : m_proxies) {
+        if (p->settings().kind == ListenerKind::Http)
+            p->stepGate().setScope(scope);
+    }
+}
+
+StepScope Lab::stepScope() const
+{
+    Proxy* p = httpProxy();
+    return p ? p->stepGate().scope() : StepScope::Off;
+}
+
+bool Lab::stepOnce()
+{
+    Proxy* oldest = nullptr; // the proxy whose held request has waited longest
+    qint64 since = 0;
+    for (const auto& p : m_proxies) {
+        const qint64 s = p->settings().kind == ListenerKind::Http ? p->stepGate().oldestHeldSinceMs() : -1;
+        if (s >= 0 && (!oldest || s < since)) {
+            oldest = p.get();
+            since = s;
+        }
+    }
+    return oldest && oldest->stepGate().step();
+}
+
+QList<HeldRequest> Lab::heldRequests() const
+{
+    QList<HeldRequest> held;
+    for (const auto& p : m_proxies) {
+        if (p->settings().kind == ListenerKind::Http)
+            held += p->stepGate().held();
+    }
+    return held;
 }
 
 bool Lab::hasHttpListener() const

@@ -5,6 +5,7 @@
 #include "lab/DrainThenStop.h"
 #include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
+#include "proxy/StepGate.h"
 
 #include <QObject>
 #include <QSet>
@@ -118,6 +119,13 @@ public:
     Proxy* httpProxy() const;
     // That proxy's request lifecycle events (the flow view reads them); null when there is none.
     LifecycleStream* lifecycle() const;
+    // Step mode on every HTTP proxy (StepGate): requests in scope wait before their pick until
+    // stepOnce() lets the oldest held one go (false when none waits); Off releases them all. Proxies
+    // started later begin with Off.
+    void setStepScope(StepScope scope);
+    StepScope stepScope() const;
+    bool stepOnce();
+    QList<HeldRequest> heldRequests() const;
     bool hasHttpListener() const;
     std::shared_ptr<BackendPool> pool() const { return m_pool; }
 

@@ -106,7 +106,9 @@ public:
         , m_end(new QTimer(this))
     {
         m_request = m_spec.method + ' ' + m_spec.path + " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() +
-            ':' + QByteArray::number(m_spec.port) + "\r\nUser-Agent: balancer-lab-loadgen\r\n";
+            ':' + QByteArray::number(m_spec.port) +
+            "\r\nUser-Agent: balancer-lab-loadgen\r\n"
+            "X-Lab-Client: generator\r\n"; // step mode's "lab traffic" scope; the proxy strips it
         if (!m_spec.body.isEmpty())
             m_request +=
                 "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(m_spec.body.size()) +
