@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "MainWindow.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "config/LabConfig.h"
 #include "fakebackend/FakeBackend.h"
@@ -236,7 +237,7 @@ int runServe(int argc, char** argv)
         QStringLiteral("HOST:PORT[,name=N][,weight=W]"));
     const QCommandLineOption algorithm(
         QStringLiteral("algorithm"),
-        QStringLiteral("Balancing algorithm: %1.").arg(knownAlgorithms().join(QStringLiteral(", "))),
+        QStringLiteral("Balancing algorithm: %1.").arg(algorithmNames().join(QStringLiteral(", "))),
         QStringLiteral("NAME"));
     const QCommandLineOption workers(QStringLiteral("workers"),
                                      QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
@@ -276,7 +277,8 @@ int runServe(int argc, char** argv)
         QStringLiteral("MS"));
     const QCommandLineOption hashKey(
         QStringLiteral("hash-key"),
-        QStringLiteral("ring-hash / maglev key: client, path, header:NAME, cookie:NAME (default client)."),
+        QStringLiteral("What %1 hash: client, path, header:NAME or cookie:NAME (default client).")
+            .arg(hashKeyAlgorithmNames().join(QStringLiteral(" and "))),
         QStringLiteral("KEY"));
     const QCommandLineOption sticky(QStringLiteral("sticky"),
                                     QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
@@ -365,18 +367,18 @@ int runServe(int argc, char** argv)
         }
     }
     if (parser.isSet(algorithm)) {
-        if (!knownAlgorithms().contains(parser.value(algorithm))) {
+        if (!findAlgorithm(parser.value(algorithm))) {
             printErr(QStringLiteral("balancer-lab serve: --algorithm must be one of %1 (got '%2')")
-                         .arg(knownAlgorithms().join(QStringLiteral(", ")), parser.value(algorithm)));
+                         .arg(algorithmNames().join(QStringLiteral(", ")), parser.value(algorithm)));
             return ExitUsage;
         }
         config.algorithm = parser.value(algorithm);
     }
     if (parser.isSet(hashKey)) {
-        if (!validHashKey(parser.value(hashKey))) {
-            printErr(QStringLiteral(
-                         "balancer-lab serve: --hash-key must be client, path, header:NAME or cookie:NAME (got '%1')")
-                         .arg(parser.value(hashKey)));
+        HashKeySpec parsed;
+        if (!HashKeySpec::parse(parser.value(hashKey), &parsed)) {
+            printErr(
+                QStringLiteral("balancer-lab serve: --hash-key %1").arg(HashKeySpec::problem(parser.value(hashKey))));
             return ExitUsage;
         }
         config.hashKey = parser.value(hashKey);

@@ -3,6 +3,7 @@
 #include "LabBackends.h"
 #include "LabProxies.h"
 #include "backend/BackendPool.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
@@ -293,7 +294,7 @@ void Lab::setWeight(BackendId id, int weight)
     const int old = c.weight;
     c.weight = weight;
     if (r->pooled)
-        r->pooled->weight.store(weight, std::memory_order_relaxed);
+        m_pool->setWeight(*r->pooled, weight);
     publishBackends();
     logEvent(LabEvent::Kind::Config, tr("%1 weight %2 → %3").arg(c.name).arg(old).arg(weight));
     Q_EMIT backendStateChanged(id);
@@ -528,7 +529,7 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error)
     if (!m_pool->setAlgorithm(algorithm, key)) {
         if (error)
             *error =
-                tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
+                tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, algorithmNames().join(QStringLiteral(", ")));
         return false;
     }
     const QString old = m_config.algorithm;
@@ -541,16 +542,17 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error)
 bool Lab::setHashKey(const QString& hashKey, QString* error)
 {
     HashKeySpec key;
-    if (!HashKeySpec::parse(hashKey, &key) || !validHashKey(hashKey)) {
+    if (!HashKeySpec::parse(hashKey, &key)) {
         if (error)
-            *error = tr("hash key must be client, path, header:NAME or cookie:NAME (got '%1')").arg(hashKey);
+            *error = tr("hash key %1").arg(HashKeySpec::problem(hashKey));
         return false;
     }
     if (hashKey == m_config.hashKey)
         return true;
     m_config.hashKey = hashKey;
     m_pool->setAlgorithm(m_config.algorithm, key);
-    logEvent(LabEvent::Kind::Config, tr("hash key → %1 (used by ring-hash and maglev)").arg(hashKey));
+    logEvent(LabEvent::Kind::Config,
+             tr("hash key → %1 (used by %2)").arg(hashKey, hashKeyAlgorithmNames().join(QStringLiteral(", "))));
     Q_EMIT proxyStateChanged();
     return true;
 }

@@ -1,7 +1,9 @@
-// The command line as a user meets it: balancer-lab run as a process. Every case here but the last is
-// refused before anything listens, so no port is opened and each run takes a few milliseconds; the last
-// one serves on loopback port 0 in front of a fake backend in this process.
+// The command line as a user meets it: balancer-lab run as a process. Every case here but one is
+// refused or answered (--help) before anything listens, so no port is opened and each run takes a few
+// milliseconds; serveFinishesARequestInFlightOnSigterm serves on loopback port 0 in front of a fake
+// backend in this process.
 #include "TestHttp.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 
@@ -24,6 +26,7 @@ private Q_SLOTS:
     void numericFlagsTakeTheConfigSchemaRange_data();
     void numericFlagsTakeTheConfigSchemaRange();
     void serveFinishesARequestInFlightOnSigterm();
+    void serveHelpListsTheRegistry();
 
 private:
     static QStringList args(std::initializer_list<QString> list) { return QStringList(list); }
@@ -56,6 +59,14 @@ void TestCli::refusedWithAPreciseError_data()
     const QString empty = write(QStringLiteral("empty.json"), R"({"listeners": [{"port": 0}], "backends": []})");
     const QString host = write(QStringLiteral("host.json"),
                                R"({"listeners": [{"port": 0}], "backends": [{"host": "not a host", "port": 22001}]})");
+    for (const char* key : {"header:", "Header:X", "body", "cookie:a b"})
+        QTest::newRow(qPrintable(QStringLiteral("hash key %1").arg(QLatin1String(key))))
+            << args({QStringLiteral("serve"), QStringLiteral("--hash-key"), QLatin1String(key)})
+            << QStringLiteral("balancer-lab serve: --hash-key ") + lab::HashKeySpec::problem(QLatin1String(key));
+    QTest::newRow("unknown algorithm") << args({QStringLiteral("serve"), QStringLiteral("--algorithm"),
+                                                QStringLiteral("fastest")})
+                                       << QStringLiteral("--algorithm must be one of %1 (got 'fastest')")
+                                              .arg(lab::algorithmNames().join(QStringLiteral(", ")));
     QTest::newRow("backend with a blank host")
         << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral(" :22001")})
         << "--backend ' :22001': the host must be an IP address or a host name";
@@ -258,6 +269,18 @@ void TestCli::serveFinishesARequestInFlightOnSigterm()
     QCOMPARE(serve.exitCode(), 0);
     log += QString::fromUtf8(serve.readAllStandardError());
     QVERIFY2(log.contains(QStringLiteral("signal 15: no longer accepting")), qPrintable(log));
+}
+
+// The help lists exactly the registry's algorithms, in its order, and names the ones --hash-key feeds.
+void TestCli::serveHelpListsTheRegistry() QProcess p;
+p.start(QStringLiteral(LAB_BINARY), args({QStringLiteral("serve"), QStringLiteral("--help")}));
+QVERIFY(p.waitForFinished(10'000));
+QCOMPARE(p.exitCode(), 0);
+const QString out = QString::fromLocal8Bit(p.readAllStandardOutput()).simplified(); // undo the wrapping
+const QString listed = QStringLiteral("Balancing algorithm: %1.").arg(lab::algorithmNames().join(QStringLiteral(", ")));
+QVERIFY2(out.contains(listed), qPrintable(out));
+QVERIFY2(out.contains(QStringLiteral("What %1 hash").arg(lab::hashKeyAlgorithmNames().join(QStringLiteral(" and ")))),
+         qPrintable(out));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

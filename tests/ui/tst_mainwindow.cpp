@@ -11,6 +11,7 @@
 #include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "backend/BackendPool.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -513,7 +514,12 @@ void TestMainWindow::everyAlgorithmSelectableUnderTraffic()
     RunningLab r;
     MainWindow w(&r.lab);
     QComboBox* box = w.proxyPanel()->algorithmBox();
-    QCOMPARE(box->count(), int(knownAlgorithms().size()));
+    QCOMPARE(box->count(), int(algorithmNames().size()));
+    for (int i = 0; i < box->count(); ++i) { // exactly the registry, in its order, with its summaries
+        QCOMPARE(box->itemData(i).toString(), algorithmNames()[i]);
+        QCOMPARE(box->itemData(i, Qt::ToolTipRole).toString(), algorithmSummary(algorithmNames()[i]));
+    }
+    const QLineEdit* hashKeyField = w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("hashKey"));
     TrafficPanel* t = w.trafficPanel();
     t->connectionsBox()->setValue(4);
     t->rateBox()->setValue(300);
@@ -525,6 +531,8 @@ void TestMainWindow::everyAlgorithmSelectableUnderTraffic()
         box->setCurrentIndex(i);
         Q_EMIT box->activated(i); // what a user's choice emits
         QCOMPARE(r.lab.pool()->algorithm(), box->itemData(i).toString());
+        // The key field is live only for the algorithms that hash one.
+        QCOMPARE(hashKeyField->isEnabled(), algorithmUsesHashKey(box->itemData(i).toString()));
         QTest::qWait(150);
     }
     QTRY_VERIFY_WITH_TIMEOUT(!w.generator()->isRunning(), 10000);
