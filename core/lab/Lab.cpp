@@ -179,14 +179,42 @@ bool Lab::registerInPool(int index, QString* error)
 
 bool Lab::startEmbeddedBackends(QString* error)
 {
+    // Every backend is tried, so a second copy of a lab names every port that is taken, not the first.
+    QStringList failed;
     for (int i = 0; i < backendCount(); ++i) {
-        if (m_embedded[size_t(i)] && !startBackend(i, error)) {
-            stopAll();
-            return false;
-        }
+        QString why;
+        if (m_embedded[size_t(i)] && !startBackend(i, &why))
+            failed << why;
+    }
+    if (!failed.isEmpty()) {
+        stopAll();
+        if (error)
+            *error = failed.join(QStringLiteral("; "));
+        return false;
     }
     startChecking();
     return true;
+}
+
+bool Lab::start(QString* error)
+{
+    // The proxies are tried even when a backend failed, to name their ports too; but, as before, a lab
+    // whose backends cannot all start runs nothing, while backends stay up when only a listener failed
+    // (the window can then move the listener and start it).
+    QStringList failed;
+    QString why;
+    const bool backendsUp = startEmbeddedBackends(&why);
+    if (!backendsUp)
+        failed << why;
+    if (!startProxies(&why))
+        failed << why;
+    if (failed.isEmpty())
+        return true;
+    if (!backendsUp)
+        stopProxies(0);
+    if (error)
+        *error = failed.join(QStringLiteral("; "));
+    return false;
 }
 
 void Lab::stopAll()
@@ -399,6 +427,11 @@ void Lab::setFaults(int index, const FaultProfile& faults)
                                                : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
     if (o.capacity != faults.capacity)
         changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
+    if (o.workers != faults.workers || o.queue != faults.queue)
+        changes << (faults.workers ? tr("%1 workers, queue %2").arg(faults.workers).arg(faults.queue)
+                                   : tr("unlimited workers"));
+    if (o.serviceMs != faults.serviceMs || o.serviceDist != faults.serviceDist)
+        changes << tr("service %1 ms (%2)").arg(faults.serviceMs).arg(faults.serviceDist);
     if (o.hang != faults.hang)
         changes << (faults.hang ? tr("hangs (never answers)") : tr("answers again"));
     if (o.refuse != faults.refuse)
@@ -504,6 +537,7 @@ bool Lab::startProxies(QString* error)
         startChecking();
     const bool fresh = m_proxies.empty();
     size_t next = 0;
+    QStringList failed;
     for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
         Proxy* proxy = nullptr;
         if (fresh) {
@@ -515,14 +549,9 @@ bool Lab::startProxies(QString* error)
         QString why;
         if (!proxy->isListening() && !proxy->start(&why)) {
             const QString text = QStringLiteral("listener %1: %2").arg(l.name, why);
-            if (error)
-                *error = text;
+            failed << text;
             logEvent(LabEvent::Kind::Proxy, text);
-            stopProxies(0);
-            if (fresh)
-                m_proxies.clear();
-            Q_EMIT proxyStateChanged();
-            return false;
+            continue; // the next listeners are tried too, so every port in use is named
         }
         logEvent(
             LabEvent::Kind::Proxy,
@@ -531,6 +560,15 @@ bool Lab::startProxies(QString* error)
                 .arg(proxy->port())
                 .arg(m_pool->algorithm())
                 .arg(proxy->settings().workers));
+    }
+    if (!failed.isEmpty()) {
+        if (error)
+            *error = failed.join(QStringLiteral("; "));
+        stopProxies(0);
+        if (fresh)
+            m_proxies.clear();
+        Q_EMIT proxyStateChanged();
+        return false;
     }
     Q_EMIT proxyStateChanged();
     return true;

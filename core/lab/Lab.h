@@ -55,8 +55,12 @@ public:
     std::shared_ptr<Backend> poolBackend(int index) const { return m_pooled[size_t(index)]; }
     int indexOf(const QString& name) const;
 
-    // Starts every embedded backend. On the first failure stops the ones already started and returns
-    // false with a sentence naming the port in *error.
+    // Starts every embedded backend, then a proxy on every listener. When any port fails, stops what did
+    // start and returns false with a sentence per failed port ("; "-separated) in *error: a second copy
+    // of a running lab names every port in use, not only the first.
+    bool start(QString* error);
+    // Starts every embedded backend. When any fails, stops the ones started and returns false with a
+    // sentence naming each failed port in *error.
     bool startEmbeddedBackends(QString* error);
     void stopAll();
     bool startBackend(int index, QString* error);
@@ -85,7 +89,8 @@ public:
     void setBackendHealth(int index, const std::optional<HealthConfig>& config);
 
     // ---- proxy ----------------------------------------------------------------------------------------
-    // Starts a proxy on every HTTP listener. False with a sentence naming the port in *error.
+    // Starts a proxy on every listener. False with a sentence naming each failed port in *error (the
+    // proxies that did start are stopped).
     bool startProxies(QString* error);
     // Stops accepting and lets requests in flight finish for up to timeoutMs.
     void stopProxies(int timeoutMs = 5000);
