@@ -490,7 +490,7 @@ void MainWindow::openDefaultLab()
     m_generator->stop();
     m_lab->load(LabConfig::defaultLab());
     QString why;
-    if (!m_lab->startEmbeddedBackends(&why) || !m_lab->startProxies(&why))
+    if (!m_lab->start(&why))
         showMessage(why);
     m_currentFile.clear();
     QSettings().remove(QStringLiteral("files/current"));
@@ -511,7 +511,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
     m_generator->stop();
     m_lab->load(r.config);
     QString why;
-    if (!m_lab->startEmbeddedBackends(&why) || !m_lab->startProxies(&why))
+    if (!m_lab->start(&why))
         showMessage(why);
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);

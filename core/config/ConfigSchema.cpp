@@ -94,6 +94,10 @@ const Key<F> kFaults[] = {
     {.name = "healthFails", .member = &F::healthFails},
     {.name = "onlyPaths", .member = &F::onlyPaths, .problem = onlyPathProblem},
     {.name = "capacity", .member = &F::capacity, .range = {0, 1'000'000}},
+    {.name = "workers", .member = &F::workers, .range = {0, 100'000}}, // 0 = unlimited
+    {.name = "queue", .member = &F::queue, .range = {0, 1'000'000}},
+    {.name = "serviceMs", .member = &F::serviceMs, .range = {0, 600'000}},
+    {.name = "serviceDist", .member = &F::serviceDist, .allowed = FaultProfile::serviceDistributions},
     {.name = "hang", .member = &F::hang},
     {.name = "refuse", .member = &F::refuse},
 };

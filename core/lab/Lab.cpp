@@ -165,14 +165,42 @@ BackendPtr Lab::poolBackend(BackendId id) const
 
 bool Lab::startEmbeddedBackends(QString* error)
 {
+    // Every backend is tried, so a second copy of a lab names every port that is taken, not the first.
+    QStringList failed;
     for (const BackendId id : m_backends->ids()) {
-        if (embeddedBackend(id) && !startBackend(id, error)) {
-            stopAll();
-            return false;
-        }
+        QString why;
+        if (embeddedBackend(id) && !startBackend(id, &why))
+            failed << why;
+    }
+    if (!failed.isEmpty()) {
+        stopAll();
+        if (error)
+            *error = failed.join(QStringLiteral("; "));
+        return false;
     }
     startChecking();
     return true;
+}
+
+bool Lab::start(QString* error)
+{
+    // The proxies are tried even when a backend failed, to name their ports too; but, as before, a lab
+    // whose backends cannot all start runs nothing, while backends stay up when only a listener failed
+    // (the window can then move the listener and start it).
+    QStringList failed;
+    QString why;
+    const bool backendsUp = startEmbeddedBackends(&why);
+    if (!backendsUp)
+        failed << why;
+    if (!startProxies(&why))
+        failed << why;
+    if (failed.isEmpty())
+        return true;
+    if (!backendsUp)
+        stopProxies(0);
+    if (error)
+        *error = failed.join(QStringLiteral("; "));
+    return false;
 }
 
 void Lab::stopAll()

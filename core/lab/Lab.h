@@ -69,8 +69,12 @@ public:
     // backend configured on port 0 that has not been started yet.
     std::shared_ptr<Backend> poolBackend(BackendId id) const;
 
-    // Starts every embedded backend. On the first failure stops the ones already started and returns
-    // false with a sentence naming the port in *error.
+    // Starts every embedded backend, then a proxy on every listener. When any port fails, stops what did
+    // start and returns false with a sentence per failed port ("; "-separated) in *error: a second copy
+    // of a running lab names every port in use, not only the first.
+    bool start(QString* error);
+    // Starts every embedded backend. When any fails, stops the ones started and returns false with a
+    // sentence naming each failed port in *error.
     bool startEmbeddedBackends(QString* error);
     void stopAll();
     bool startBackend(BackendId id, QString* error);
@@ -101,7 +105,8 @@ public:
     void setBackendHealth(BackendId id, const std::optional<HealthConfig>& config);
 
     // ---- proxy ----------------------------------------------------------------------------------------
-    // Starts a proxy on every HTTP listener. False with a sentence naming the port in *error.
+    // Starts a proxy on every listener. False with a sentence naming each failed port in *error (the
+    // proxies that did start are stopped).
     bool startProxies(QString* error);
     // Every proxy stops accepting before this returns; requests in flight get up to timeoutMs to finish
     // on the proxies' threads, then proxiesStopped() is emitted (once, when the last one is done).

@@ -198,6 +198,11 @@ QStringList LabBackends::setFaults(BackendId id, const FaultProfile& faults)
                                                : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
     if (o.capacity != faults.capacity)
         changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
+    if (o.workers != faults.workers || o.queue != faults.queue)
+        changes << (faults.workers ? tr("%1 workers, queue %2").arg(faults.workers).arg(faults.queue)
+                                   : tr("unlimited workers"));
+    if (o.serviceMs != faults.serviceMs || o.serviceDist != faults.serviceDist)
+        changes << tr("service %1 ms (%2)").arg(faults.serviceMs).arg(faults.serviceDist);
     if (o.hang != faults.hang)
         changes << (faults.hang ? tr("hangs (never answers)") : tr("answers again"));
     if (o.refuse != faults.refuse)

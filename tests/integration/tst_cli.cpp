@@ -272,15 +272,19 @@ void TestCli::serveFinishesARequestInFlightOnSigterm()
 }
 
 // The help lists exactly the registry's algorithms, in its order, and names the ones --hash-key feeds.
-void TestCli::serveHelpListsTheRegistry() QProcess p;
-p.start(QStringLiteral(LAB_BINARY), args({QStringLiteral("serve"), QStringLiteral("--help")}));
-QVERIFY(p.waitForFinished(10'000));
-QCOMPARE(p.exitCode(), 0);
-const QString out = QString::fromLocal8Bit(p.readAllStandardOutput()).simplified(); // undo the wrapping
-const QString listed = QStringLiteral("Balancing algorithm: %1.").arg(lab::algorithmNames().join(QStringLiteral(", ")));
-QVERIFY2(out.contains(listed), qPrintable(out));
-QVERIFY2(out.contains(QStringLiteral("What %1 hash").arg(lab::hashKeyAlgorithmNames().join(QStringLiteral(" and ")))),
-         qPrintable(out));
+void TestCli::serveHelpListsTheRegistry()
+{
+    QProcess p;
+    p.start(QStringLiteral(LAB_BINARY), args({QStringLiteral("serve"), QStringLiteral("--help")}));
+    QVERIFY(p.waitForFinished(10'000));
+    QCOMPARE(p.exitCode(), 0);
+    const QString out = QString::fromLocal8Bit(p.readAllStandardOutput()).simplified(); // undo the wrapping
+    const QString listed =
+        QStringLiteral("Balancing algorithm: %1.").arg(lab::algorithmNames().join(QStringLiteral(", ")));
+    QVERIFY2(out.contains(listed), qPrintable(out));
+    QVERIFY2(
+        out.contains(QStringLiteral("What %1 hash").arg(lab::hashKeyAlgorithmNames().join(QStringLiteral(" and ")))),
+        qPrintable(out));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
