@@ -150,7 +150,10 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
     m_sampled = !m_traceToken.isEmpty() || m_worker->trace().shouldSample();
     // Step mode may hold it; the lab's own traffic says so (X-Lab-Client), and a held request is followed.
-    m_holdRequested = m_worker->stepGate().wouldHold(!head.header("X-Lab-Client").isEmpty());
+    // (the header is looked for only in that scope: step mode is off for nearly every request)
+    const StepScope scope = m_worker->stepGate().scope();
+    m_holdRequested =
+        scope == StepScope::AllClients || (scope == StepScope::LabTraffic && !head.header("X-Lab-Client").isEmpty());
     m_trail.clear();
     if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || m_holdRequested))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
