@@ -232,10 +232,11 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
     writeClient(http::makeJsonResponse(status, json, true, extraHeaders));
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
-    if (!inExchange() && m_trail.follow(m_worker->lifecycle(), false)) // refused before its head was whole
+    const bool headless = !inExchange(); // refused before its head was whole: it arrives and ends here
+    if (headless && m_trail.follow(m_worker->lifecycle(), false))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
                        QStringLiteral("request from ") + QString::fromLatin1(m_clientAddress));
-    m_trail.finish(status, exchangeMs(), logAndTrace(status));
+    m_trail.finish(status, headless ? 0 : exchangeMs(), logAndTrace(status)); // (the timer is the last exchange's)
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
