@@ -37,6 +37,8 @@
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
 
 namespace lab {
 
@@ -81,8 +83,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_rightSplit(new QSplitter(Qt::Vertical))
     , m_status(new QLabel)
     , m_refreshTimer(new QTimer(this))
+    , m_changes(lab, m_model)
+    , m_baseFont(font())
 {
-    setWindowTitle(tr("Balancer Lab"));
     m_clock.start();
 
     // The board.
@@ -203,7 +206,10 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         m_history.clear();
         m_charts->reset();
         m_traceModel->clear();
+        m_changes.forget(); // a new lab is not a change to mark
+        updateTitle();
     });
+    connect(m_charts, &ChartsPanel::resetRequested, this, &MainWindow::resetCounters);
     connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
     m_refreshTimer->start(kRefreshMs);
@@ -227,6 +233,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_currentFile = settings.value(QStringLiteral("files/current")).toString();
     if (!m_currentFile.isEmpty()) // opened with --config or reopened: it belongs in Open recent too
         addRecent(m_currentFile);
+    updateTitle();
+    setZoom(settings.value(QStringLiteral("view/zoom"), 1.0).toDouble());
     refresh();
 }
 
@@ -285,8 +293,14 @@ void MainWindow::buildMenus()
     });
     toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
     labMenu->addSeparator();
-    labMenu->addAction(tr("Reset &charts"), m_charts, &ChartsPanel::reset);
+    labMenu->addAction(tr("Reset &counters and charts"), this, &MainWindow::resetCounters);
     labMenu->addAction(tr("Clear &trace"), m_traceModel, &TraceModel::clear);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* in = view->addAction(tr("Zoom &in"), this, &MainWindow::zoomIn);
+    in->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)}); // + is Shift+= on many keyboards
+    view->addAction(tr("Zoom &out"), this, &MainWindow::zoomOut)->setShortcut(QKeySequence::ZoomOut);
+    view->addAction(tr("&Actual size"), this, [this] { setZoom(1); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Balancer Lab"), this, [this] {
@@ -407,6 +421,8 @@ void MainWindow::refresh()
 {
     m_history.push(m_lab->snapshot());
     m_model->refresh(m_history);
+    for (const QString& change : m_changes.changes())
+        m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, change);
     pollEvents();
     if (Proxy* p = m_lab->httpProxy())
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
@@ -456,7 +472,7 @@ void MainWindow::updateStatus()
         listeners << tr("no HTTP listener (console and traffic need one)");
     QString text = tr("%1 · %2").arg(listeners.join(QStringLiteral(", ")), m_lab->config().algorithm);
     if (!m_history.isEmpty()) {
-        const TrafficStats& l = m_history.latest().listener;
+        const TrafficStats l = m_history.sinceBaseline(-1);
         text += tr(" · %1 requests · %2 req/s · %3 errors · %4 open connections")
                     .arg(l.requests)
                     .arg(m_history.requestRate(-1, 1000), 0, 'f', 0)
@@ -484,6 +500,7 @@ void MainWindow::openDefaultLab()
         showMessage(why);
     m_currentFile.clear();
     QSettings().remove(QStringLiteral("files/current"));
+    updateTitle();
     m_lab->events().append(LabEvent::Kind::Config, tr("the default lab is open"));
 }
 
@@ -505,6 +522,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
         showMessage(why);
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);
+    updateTitle();
     return true;
 }
 
@@ -519,8 +537,44 @@ bool MainWindow::saveConfigFile(const QString& fileName, QString* error)
     }
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);
+    updateTitle();
     m_lab->events().append(LabEvent::Kind::Config, tr("lab saved to %1").arg(m_currentFile));
     return true;
+}
+
+void MainWindow::updateTitle()
+{
+    // The lab's name is its file's; the built-in lab has none.
+    setWindowTitle(
+        tr("Balancer Lab — %1").arg(m_currentFile.isEmpty() ? tr("default lab") : QFileInfo(m_currentFile).fileName()));
+}
+
+void MainWindow::resetCounters()
+{
+    m_history.setBaseline();
+    m_charts->reset();
+    m_model->refresh(m_history);
+    m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0); // the share empties at once
+    updateStatus();
+}
+
+void MainWindow::setZoom(double factor)
+{
+    m_zoom = std::clamp(factor, kMinZoom, kMaxZoom);
+    QFont f = m_baseFont;
+    f.setPointSizeF(m_baseFont.pointSizeF() * m_zoom);
+    setFont(f);
+    QSettings().setValue(QStringLiteral("view/zoom"), m_zoom);
+}
+
+void MainWindow::zoomIn()
+{
+    setZoom(std::round(m_zoom * 1.15 * 20) / 20); // steps of 5 %, so Ctrl 0 and a few steps meet again
+}
+
+void MainWindow::zoomOut()
+{
+    setZoom(std::round(m_zoom / 1.15 * 20) / 20);
 }
 
 void MainWindow::addRecent(const QString& fileName)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ChangeMarkers.h"
 #include "metrics/MetricsHistory.h"
 
 #include <QElapsedTimer>
@@ -64,6 +65,17 @@ public:
     // the README's first steps describe; the window no longer reopens a file at the next start.
     void openDefaultLab();
     bool saveConfigFile(const QString& fileName, QString* error = nullptr);
+    // Reset: the board's totals and percentiles, the status line, the charts and the share count from now.
+    void resetCounters();
+
+    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the window's font scaled by this factor, which every widget
+    // inherits (the charts follow their panel's font); remembered in QSettings view/zoom.
+    static constexpr double kMinZoom = 0.8;
+    static constexpr double kMaxZoom = 2.5;
+    double zoom() const { return m_zoom; }
+    void setZoom(double factor);
+    void zoomIn();
+    void zoomOut();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -82,6 +94,7 @@ private:
     void addRecent(const QString& fileName);
     void rebuildRecentMenu();
     void showMessage(const QString& text);
+    void updateTitle();
 
     Lab* m_lab;
     BackendTableModel* m_model;
@@ -111,6 +124,9 @@ private:
     QMenu* m_recentMenu = nullptr;
     QTimer* m_refreshTimer;
     QList<QPushButton*> m_buttons;
+    ChangeMarkers m_changes;
+    QFont m_baseFont; // the font at zoom 1
+    double m_zoom = 1;
 };
 
 } // namespace lab
