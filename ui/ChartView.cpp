@@ -60,8 +60,11 @@ void ChartView::drawForeground(QPainter* painter, const QRectF& rect)
             painter->save();
             painter->translate(px + 2, plot.top() + 2);
             painter->rotate(90);
+            // On a translucent white ground, so the label reads over a coloured band too.
+            const QRectF box(0, -fm.ascent() - 3, fm.horizontalAdvance(text) + 2, fm.height());
+            painter->fillRect(box, QColor(255, 255, 255, 190));
             painter->setPen(QColor(0x33, 0x33, 0x33));
-            painter->drawText(QPointF(0, -2), text);
+            painter->drawText(QPointF(1, -3), text);
             painter->restore();
         }
     }

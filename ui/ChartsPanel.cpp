@@ -111,13 +111,14 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     m_rateChart->addSeries(m_total);
     m_total->attachAxis(m_rateX);
     m_total->attachAxis(m_rateY);
-    m_p50.color = QColor(0x1f, 0x77, 0xb4);
-    m_p99.color = QColor(0xd6, 0x27, 0x28);
+    // p99 is drawn thin over a wide p50: where they are equal (one histogram bucket) both still show.
+    m_p50.pen = QPen(QColor(0x1f, 0x77, 0xb4), 4);
+    m_p99.pen = QPen(QColor(0xd6, 0x27, 0x28), 1.5);
     for (auto [line, name] : {std::pair{&m_p50, tr("p50")}, std::pair{&m_p99, tr("p99")}}) {
         // The first segment's series always exists: it carries the legend entry.
         auto* s = new QLineSeries;
         s->setName(name);
-        s->setColor(line->color);
+        s->setPen(line->pen);
         m_latencyChart->addSeries(s);
         s->attachAxis(m_latencyX);
         s->attachAxis(m_latencyY);
@@ -258,7 +259,7 @@ void ChartsPanel::updateLatency(LatencyLine& line, double t)
     line.segments.removeIf([](const QList<QPointF>& s) { return s.isEmpty(); });
     while (line.series.size() < qMax<qsizetype>(1, line.segments.size())) {
         auto* s = new QLineSeries;
-        s->setColor(line.color);
+        s->setPen(line.pen);
         s->setName(line.series.first()->name());
         m_latencyChart->addSeries(s);
         s->attachAxis(m_latencyX);

@@ -5,6 +5,7 @@
 #include <QHash>
 #include <QList>
 #include <QMap>
+#include <QPen>
 #include <QPointF>
 #include <QWidget>
 #include <deque>
@@ -78,7 +79,7 @@ private:
         QHash<int, double> rates; // by backend id
     };
     struct LatencyLine {
-        QColor color;
+        QPen pen;
         QList<QList<QPointF>> segments; // on the panel clock; the last one grows while requests arrive
         bool open = false; // the last sample had requests: the next one continues its segment
         QList<QLineSeries*> series; // one per segment; only the first has a legend entry

@@ -65,6 +65,19 @@ int pixelsOf(const QImage& image, const QColor& colour)
     return n;
 }
 
+// Pixels within `tolerance` of the colour in each channel (an antialiased thin line is never exact).
+int pixelsNear(const QImage& image, const QColor& colour, int tolerance)
+{
+    int n = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c(image.pixel(x, y));
+            n += qAbs(c.red() - colour.red()) <= tolerance && qAbs(c.green() - colour.green()) <= tolerance &&
+                qAbs(c.blue() - colour.blue()) <= tolerance;
+        }
+    return n;
+}
+
 const QColor kBackend0(0x1f, 0x77, 0xb4), kBackend1(0xff, 0x7f, 0x0e), kBackend2(0x2c, 0xa0, 0x2c);
 
 // Every visible widget under `root` lies inside `window`, and shows at least its minimum size hint (a
@@ -111,6 +124,7 @@ private Q_SLOTS:
     void resetClearsTheBoardAndTheStatusLine();
     void markersFollowChanges_data();
     void markersFollowChanges();
+    void markersAreDrawnOnTheTimeCharts();
     void legendNamesEveryBackendInFull();
     void applyShowsPendingEditsOnly();
     void algorithmSummaryBesideTheSelector();
@@ -340,6 +354,49 @@ void TestCharts::markersFollowChanges()
     QCOMPARE(w.chartsPanel()->markers().size(), 1); // once per change
     w.resetCounters();
     QCOMPARE(w.chartsPanel()->markers().size(), 0);
+}
+
+void TestCharts::markersAreDrawnOnTheTimeCharts()
+{
+    // A minute of a lab: traffic, an idle gap of 15 s, traffic again; the algorithm changes at 40 s.
+    ChartsPanel panel;
+    panel.resize(1000, 300);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    MetricsHistory h;
+    std::uint64_t n = 0;
+    for (int second = 0; second <= 60; ++second) {
+        if (second < 20 || second >= 35)
+            n += 20 + std::uint64_t(second % 3);
+        h.push(snapshotAt(qint64(second) * 1000, {n, n, n}));
+        if (second == 40)
+            panel.addMarker(40, QStringLiteral("algorithm → random"));
+        panel.addSample(h, second);
+    }
+    QCOMPARE(panel.latencySegments(99).size(), 2);
+    QTest::qWait(50);
+    for (const QString& name : {QStringLiteral("rateChart"), QStringLiteral("latencyChart")}) {
+        auto* view = panel.findChild<QChartView*>(name);
+        const QImage image = view->grab().toImage();
+        QVERIFY(image.save(outputPath(QStringLiteral("markers-%1.png").arg(name))));
+        // The dashed line at -20 s (40 s on a clock now at 60 s): the marker's grey, down the plot.
+        const QRectF plot = view->chart()->plotArea();
+        const int x = qRound(plot.left() + plot.width() * (60 - 20) / 60.0);
+        int grey = 0; // antialiased: a dark grey, not exactly the pen's
+        for (int y = int(plot.top()); y < int(plot.bottom()); ++y) {
+            bool dark = false;
+            for (int dx = -1; dx <= 1; ++dx) {
+                const QColor c(image.pixel(x + dx, y));
+                dark |= qAbs(c.red() - c.green()) < 24 && qAbs(c.green() - c.blue()) < 24 && c.red() < 0xa0;
+            }
+            grey += dark;
+        }
+        QVERIFY2(grey > plot.height() / 4, qPrintable(QStringLiteral("%1: %2 px").arg(name).arg(grey)));
+    }
+    // p50 and p99 are equal here (every request 2 ms): both lines still show.
+    const QImage latency = panel.findChild<QChartView*>(QStringLiteral("latencyChart"))->grab().toImage();
+    QVERIFY(pixelsNear(latency, QColor(0x1f, 0x77, 0xb4), 40) > 100);
+    QVERIFY(pixelsNear(latency, QColor(0xd6, 0x27, 0x28), 40) > 100);
 }
 
 void TestCharts::legendNamesEveryBackendInFull()
