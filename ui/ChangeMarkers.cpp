@@ -29,6 +29,8 @@ QStringList ChangeMarkers::changes()
         order << c.name;
     }
     QStringList out;
+    QHash<QString, QStringList> movedTo; // state -> the backends that entered it, in board order
+    QStringList states; // in the order first entered
     if (m_seen) {
         if (algorithm != m_algorithm)
             out << tr("algorithm → %1").arg(algorithm);
@@ -43,8 +45,20 @@ QStringList ChangeMarkers::changes()
                 out << tr("%1 weight %2").arg(name).arg(now.weight);
             if (!(now.faults == was->faults))
                 out << tr("%1 faults").arg(name);
-            if (now.state != was->state && !now.state.isEmpty() && !was->state.isEmpty())
-                out << QStringLiteral("%1 %2").arg(name, now.state);
+            if (now.state != was->state && !now.state.isEmpty() && !was->state.isEmpty()) {
+                if (!movedTo.contains(now.state))
+                    states << now.state;
+                movedTo[now.state] << name;
+            }
+        }
+        // Several backends reaching one state at once (all started, all DOWN) make one short label.
+        for (const QString& state : std::as_const(states)) {
+            const QStringList& names = movedTo[state];
+            if (names.size() >= 3)
+                out << tr("%1 backends %2").arg(names.size()).arg(state);
+            else
+                for (const QString& name : names)
+                    out << QStringLiteral("%1 %2").arg(name, state);
         }
         for (auto it = m_backends.cbegin(); it != m_backends.cend(); ++it) {
             if (!backends.contains(it.key()))

@@ -3,6 +3,7 @@
 #include <QChart>
 #include <QPainter>
 #include <QValueAxis>
+#include <limits>
 
 namespace lab {
 
@@ -45,22 +46,28 @@ void ChartView::drawForeground(QPainter* painter, const QRectF& rect)
     if (m_x && m_x->max() > m_x->min()) {
         const double span = m_x->max() - m_x->min();
         const QFontMetricsF fm(small);
-        for (const ChartMarker& m : std::as_const(m_markers)) {
-            const double x = m.seconds - m_now;
+        QPen pen(QColor(0x55, 0x55, 0x55));
+        pen.setStyle(Qt::DashLine);
+        pen.setWidthF(1);
+        // Newest first: when markers crowd (four backends going DOWN within a second), the newest label
+        // is drawn and the ones it would overwrite keep their line only; the event log has every one.
+        double labelLeft = std::numeric_limits<double>::max();
+        for (auto it = m_markers.crbegin(); it != m_markers.crend(); ++it) {
+            const double x = it->seconds - m_now;
             if (x < m_x->min() || x > m_x->max())
                 continue;
             const double px = plot.left() + (x - m_x->min()) / span * plot.width();
-            QPen pen(QColor(0x55, 0x55, 0x55));
-            pen.setStyle(Qt::DashLine);
-            pen.setWidthF(1);
             painter->setPen(pen);
             painter->drawLine(QPointF(px, plot.top()), QPointF(px, plot.bottom()));
-            // The label runs down the right side of the line from the top of the plot.
-            const QString text = fm.elidedText(m.label, Qt::ElideRight, plot.height() - 4);
+            if (px + fm.height() + 2 > labelLeft)
+                continue;
+            labelLeft = px;
+            // The label runs down the right side of the line from the top of the plot, on a translucent
+            // white ground so it reads over a coloured band too.
+            const QString text = fm.elidedText(it->label, Qt::ElideRight, plot.height() - 4);
             painter->save();
             painter->translate(px + 2, plot.top() + 2);
             painter->rotate(90);
-            // On a translucent white ground, so the label reads over a coloured band too.
             const QRectF box(0, -fm.ascent() - 3, fm.horizontalAdvance(text) + 2, fm.height());
             painter->fillRect(box, QColor(255, 255, 255, 190));
             painter->setPen(QColor(0x33, 0x33, 0x33));

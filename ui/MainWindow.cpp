@@ -421,8 +421,8 @@ void MainWindow::refresh()
 {
     m_history.push(m_lab->snapshot());
     m_model->refresh(m_history);
-    for (const QString& change : m_changes.changes())
-        m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, change);
+    if (const QStringList changes = m_changes.changes(); !changes.isEmpty()) // one marker per look
+        m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, changes.join(QStringLiteral(" · ")));
     pollEvents();
     if (Proxy* p = m_lab->httpProxy())
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));

@@ -343,8 +343,11 @@ void TestCharts::markersFollowChanges()
         FaultProfile f;
         f.latencyMs = 50;
         r.lab.setFaults(1, f);
-    } else {
+    } else if (change == QLatin1String("stop")) {
         r.lab.stopBackend(1);
+    } else {
+        for (int row = 0; row < (change == QLatin1String("stop two") ? 2 : 3); ++row)
+            r.lab.stopBackend(row);
     }
     w.refresh();
     const QList<ChartMarker> markers = w.chartsPanel()->markers();
