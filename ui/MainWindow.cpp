@@ -563,6 +563,9 @@ void MainWindow::setZoom(double factor)
     m_zoom = std::clamp(factor, kMinZoom, kMaxZoom);
     QFont f = m_baseFont;
     f.setPointSizeF(m_baseFont.pointSizeF() * m_zoom);
+    // Menus are windows of their own, which inherit the font only when asked to.
+    for (QMenu* menu : findChildren<QMenu*>())
+        menu->setAttribute(Qt::WA_WindowPropagation);
     setFont(f);
     QSettings().setValue(QStringLiteral("view/zoom"), m_zoom);
 }

@@ -18,6 +18,8 @@
 #include <QComboBox>
 #include <QDir>
 #include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -485,6 +487,10 @@ void TestCharts::zoomScalesFontsAndPersists()
         // Inherited by the panels, and by the charts in their graphics scene.
         QCOMPARE(w.proxyPanel()->algorithmBox()->font().pointSizeF(), base * zoomed);
         QVERIFY(chart->titleFont().pointSizeF() > chartTitle * 1.2);
+        const QList<QMenu*> menus = w.menuBar()->findChildren<QMenu*>();
+        QVERIFY(!menus.isEmpty());
+        for (const QMenu* menu : menus) // popups are windows: they scale too
+            QCOMPARE(menu->font().pointSizeF(), base * zoomed);
         QVERIFY(w.grab().save(outputPath(QStringLiteral("mainwindow-zoomed.png"))));
         w.close();
     }
