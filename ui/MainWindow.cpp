@@ -37,8 +37,6 @@
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <algorithm>
-#include <cmath>
 
 namespace lab {
 
@@ -84,7 +82,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_status(new QLabel)
     , m_refreshTimer(new QTimer(this))
     , m_changes(lab, m_model)
-    , m_baseFont(font())
+    , m_zoom(this)
 {
     m_clock.start();
 
@@ -234,7 +232,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     if (!m_currentFile.isEmpty()) // opened with --config or reopened: it belongs in Open recent too
         addRecent(m_currentFile);
     updateTitle();
-    setZoom(settings.value(QStringLiteral("view/zoom"), 1.0).toDouble());
+    m_zoom.restore();
     refresh();
 }
 
@@ -556,28 +554,6 @@ void MainWindow::resetCounters()
     m_model->refresh(m_history);
     m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0); // the share empties at once
     updateStatus();
-}
-
-void MainWindow::setZoom(double factor)
-{
-    m_zoom = std::clamp(factor, kMinZoom, kMaxZoom);
-    QFont f = m_baseFont;
-    f.setPointSizeF(m_baseFont.pointSizeF() * m_zoom);
-    // Menus are windows of their own, which inherit the font only when asked to.
-    for (QMenu* menu : findChildren<QMenu*>())
-        menu->setAttribute(Qt::WA_WindowPropagation);
-    setFont(f);
-    QSettings().setValue(QStringLiteral("view/zoom"), m_zoom);
-}
-
-void MainWindow::zoomIn()
-{
-    setZoom(std::round(m_zoom * 1.15 * 20) / 20); // steps of 5 %, so Ctrl 0 and a few steps meet again
-}
-
-void MainWindow::zoomOut()
-{
-    setZoom(std::round(m_zoom / 1.15 * 20) / 20);
 }
 
 void MainWindow::addRecent(const QString& fileName)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ChangeMarkers.h"
+#include "FontZoom.h"
 #include "metrics/MetricsHistory.h"
 
 #include <QElapsedTimer>
@@ -68,14 +69,12 @@ public:
     // Reset: the board's totals and percentiles, the status line, the charts and the share count from now.
     void resetCounters();
 
-    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the window's font scaled by this factor, which every widget
-    // inherits (the charts follow their panel's font); remembered in QSettings view/zoom.
-    static constexpr double kMinZoom = 0.8;
-    static constexpr double kMaxZoom = 2.5;
-    double zoom() const { return m_zoom; }
-    void setZoom(double factor);
-    void zoomIn();
-    void zoomOut();
+    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the window's font scaled by a factor every widget inherits
+    // (the charts follow their panel's font); remembered in QSettings view/zoom.
+    double zoom() const { return m_zoom.factor(); }
+    void setZoom(double factor) { m_zoom.set(factor); }
+    void zoomIn() { m_zoom.in(); }
+    void zoomOut() { m_zoom.out(); }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -125,8 +124,7 @@ private:
     QTimer* m_refreshTimer;
     QList<QPushButton*> m_buttons;
     ChangeMarkers m_changes;
-    QFont m_baseFont; // the font at zoom 1
-    double m_zoom = 1;
+    FontZoom m_zoom;
 };
 
 } // namespace lab
