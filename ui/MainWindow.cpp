@@ -98,6 +98,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_table->verticalHeader()->setDefaultSectionSize(26);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(BackendTableModel::Name, QHeaderView::Stretch);
+    // Start/Stop beside the name: in a 1024 px window the board scrolls sideways, and what scrolls out
+    // of sight is then the latency columns, never the button.
+    m_table->horizontalHeader()->moveSection(BackendTableModel::Action, BackendTableModel::Name + 1);
     m_table->setToolTip(
         tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
     auto* addEmbeddedButton = new QPushButton(tr("+ &Embedded backend"));

@@ -23,6 +23,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -564,6 +565,14 @@ void TestCharts::proxyBarFitsTheWindow()
     QVERIFY(w.grab().save(outputPath(name)));
     verifyInside(w.proxyPanel(), &w, QStringLiteral("proxy bar"), 20);
     verifyInside(w.chartsPanel()->legendStrip(), &w, QStringLiteral("legend"), 4);
+    // Every backend's Start/Stop button is in sight on the board, whatever scrolls.
+    QTableView* board = w.backendView();
+    for (int row = 0; row < 3; ++row) {
+        QPushButton* button = w.startStopButton(row);
+        QVERIFY(button);
+        const QRect r(button->mapTo(board->viewport(), QPoint(0, 0)), button->size());
+        QVERIFY2(board->viewport()->rect().contains(r), qPrintable(name));
+    }
     // The bar's groups do not overlap each other.
     QList<QRect> groups;
     for (QWidget* g : w.proxyPanel()->findChildren<QWidget*>(Qt::FindDirectChildrenOnly))
