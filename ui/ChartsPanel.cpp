@@ -92,7 +92,7 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     , m_rateChart(makeChart(tr("Requests/s per backend (stacked)")))
     , m_rateX(new QValueAxis)
     , m_rateY(new QValueAxis)
-    , m_total(new QLineSeries(this))
+    , m_total(new QLineSeries) // the chart owns it once added
     , m_latencyChart(makeChart(tr("Proxy latency (ms)")))
     , m_latencyX(new QValueAxis)
     , m_latencyY(new QValueAxis)
@@ -207,9 +207,12 @@ ChartsPanel::Band& ChartsPanel::bandFor(int id, const QString& name)
     }
     Band band;
     band.name = name;
-    band.upper = new QLineSeries(this);
-    band.lower = new QLineSeries(this);
+    band.upper = new QLineSeries;
+    band.lower = new QLineSeries;
     band.area = new QAreaSeries(band.upper, band.lower);
+    // An area series does not own its edges: they go with it (the chart owns the area).
+    band.upper->setParent(band.area);
+    band.lower->setParent(band.area);
     band.area->setName(name);
     const QColor c = backendColor(id);
     band.area->setColor(c);
@@ -303,9 +306,7 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
     for (auto it = m_bands.begin(); it != m_bands.end();) {
         if (!present.contains(it.key())) {
             m_rateChart->removeSeries(it->area);
-            delete it->area;
-            delete it->upper;
-            delete it->lower;
+            delete it->area; // and its edges
             it = m_bands.erase(it);
         } else {
             ++it;

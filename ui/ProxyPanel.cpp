@@ -128,8 +128,12 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     connect(m_apply, &QPushButton::clicked, this, &ProxyPanel::applyOptions);
     // Apply lights up (and says so) only while a field differs from what runs.
     connect(m_address, &QLineEdit::textChanged, this, &ProxyPanel::updatePending);
-    for (QSpinBox* s : {m_port, m_retries, m_connectTimeout, m_responseTimeout})
+    // On each digit typed too: a spin box without keyboard tracking signals nothing until Enter, its line
+    // edit does (and only then: setValue() changes the text with the edit's signals blocked).
+    for (QSpinBox* s : {m_port, m_retries, m_connectTimeout, m_responseTimeout}) {
         connect(s, &QSpinBox::valueChanged, this, &ProxyPanel::updatePending);
+        connect(s->findChild<QLineEdit*>(), &QLineEdit::textEdited, this, &ProxyPanel::updatePending);
+    }
     for (QAction* a : std::as_const(m_retryOn))
         connect(a, &QAction::toggled, this, &ProxyPanel::updatePending);
     connect(m_algorithm, &QComboBox::currentIndexChanged, this, &ProxyPanel::updateSummary);
@@ -193,6 +197,16 @@ void ProxyPanel::reload()
     updateSummary();
 }
 
+namespace {
+// What a spin box shows, typed but not yet entered (its value() waits for Enter or focus out).
+int shownValue(const QSpinBox* s)
+{
+    bool ok = false;
+    const int v = s->cleanText().toInt(&ok);
+    return ok ? v : s->value();
+}
+} // namespace
+
 bool ProxyPanel::hasPendingChanges() const
 {
     const LabConfig& c = m_lab->config();
@@ -204,9 +218,9 @@ bool ProxyPanel::hasPendingChanges() const
     QStringList running = c.retry.retryOn;
     retryOn.sort();
     running.sort();
-    if (m_retries->value() != c.retry.retries || retryOn != running ||
-        m_connectTimeout->value() != c.timeouts.connectMs ||
-        m_responseTimeout->value() != c.timeouts.upstreamResponseMs)
+    if (shownValue(m_retries) != c.retry.retries || retryOn != running ||
+        shownValue(m_connectTimeout) != c.timeouts.connectMs ||
+        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs)
         return true;
     for (const ListenerConfig& l : c.listeners) {
         if (l.kind != ListenerKind::Http)
@@ -214,7 +228,8 @@ bool ProxyPanel::hasPendingChanges() const
         // The field shows the port a port-0 listener got; that is not an edit.
         const Proxy* p = m_lab->httpProxy();
         const int shown = p && p->isListening() ? p->port() : l.port;
-        return m_address->text().trimmed() != l.address || (m_port->value() != shown && m_port->value() != l.port);
+        const int port = shownValue(m_port);
+        return m_address->text().trimmed() != l.address || (port != shown && port != l.port);
     }
     return false;
 }

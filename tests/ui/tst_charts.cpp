@@ -447,6 +447,17 @@ void TestCharts::applyShowsPendingEditsOnly()
     QVERIFY(apply->text().contains(QStringLiteral("●")));
     retries->setValue(running); // edited back: nothing to apply
     QVERIFY(!apply->isEnabled());
+    // Typed, not yet entered: already pending.
+    QSpinBox* connect = panel->findChild<QSpinBox*>(QStringLiteral("connectMs"));
+    QVERIFY(connect);
+    connect->setFocus();
+    connect->selectAll();
+    QTest::keyClicks(connect, QStringLiteral("1234"));
+    QCOMPARE(connect->value(), r.lab.config().timeouts.connectMs); // keyboard tracking is off
+    QVERIFY2(apply->isEnabled(), qPrintable(connect->text()));
+    connect->selectAll();
+    QTest::keyClicks(connect, QString::number(r.lab.config().timeouts.connectMs)); // typed back
+    QVERIFY(!apply->isEnabled());
     retries->setValue(running == 0 ? 1 : 0);
     QTest::mouseClick(apply, Qt::LeftButton);
     QCOMPARE(r.lab.config().retry.retries, retries->value());
