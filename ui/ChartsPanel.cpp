@@ -89,7 +89,7 @@ void trim(QList<QPointF>& points, double from)
 
 ChartsPanel::ChartsPanel(QWidget* parent)
     : QWidget(parent)
-    , m_rateChart(makeChart(tr("Requests/s per backend (stacked)")))
+    , m_rateChart(makeChart(tr("Requests/s")))
     , m_rateX(new QValueAxis)
     , m_rateY(new QValueAxis)
     , m_total(new QLineSeries) // the chart owns it once added
@@ -100,7 +100,7 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     , m_share(new QPieSeries)
     , m_legend(new QWidget)
 {
-    setupAxes(m_rateChart, m_rateX, m_rateY, tr("req/s"));
+    setupAxes(m_rateChart, m_rateX, m_rateY, tr("req/s, stacked by backend"));
     setupAxes(m_latencyChart, m_latencyX, m_latencyY, tr("ms"));
     m_latencyY->setLabelFormat(QStringLiteral("%.1f"));
     m_rateChart->legend()->hide(); // the strip under the charts names the bands in full

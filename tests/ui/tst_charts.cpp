@@ -547,6 +547,7 @@ void TestCharts::proxyBarFitsTheWindow_data()
     QTest::newRow("1280x720") << QSize(1280, 720) << 1.0;
     QTest::newRow("1920x1050") << QSize(1920, 1050) << 1.0;
     QTest::newRow("1280x720 zoomed") << QSize(1280, 720) << 1.3;
+    QTest::newRow("1024x768 zoomed") << QSize(1024, 768) << 1.3;
 }
 
 void TestCharts::proxyBarFitsTheWindow()
