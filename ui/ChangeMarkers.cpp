@@ -17,14 +17,15 @@ QStringList ChangeMarkers::changes()
     const QString algorithm = m_lab->config().algorithm;
     QHash<QString, Backend> backends;
     QStringList order; // the board's order, so labels of one look come out in it
-    for (int i = 0; i < m_lab->backendCount(); ++i) {
+    for (const BackendId id : m_lab->backendIds()) {
         Backend b;
-        const BackendConfig& c = m_lab->backendConfig(i);
+        const BackendConfig& c = m_lab->backendConfig(id);
         b.weight = c.weight;
-        if (const FakeBackend* fake = m_lab->embeddedBackend(i))
+        if (const FakeBackend* fake = m_lab->embeddedBackend(id))
             b.faults = fake->faults();
-        if (i < m_board->rowCount() && m_board->row(i).name == c.name)
-            b.state = BackendTableModel::stateText(m_board->row(i).state);
+        const int row = m_board->rowOf(id);
+        if (row >= 0 && m_board->row(row).name == c.name)
+            b.state = BackendTableModel::stateText(m_board->row(row).state);
         backends.insert(c.name, b);
         order << c.name;
     }

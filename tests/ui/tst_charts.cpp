@@ -7,6 +7,7 @@
 #include "TestHttp.h"
 #include "TestLab.h"
 #include "balancing/Balancer.h"
+#include "balancing/Registry.h"
 #include "config/LabConfig.h"
 #include "lab/Lab.h"
 #include "metrics/MetricsHistory.h"
@@ -285,7 +286,7 @@ void TestCharts::resetClearsTheBoardAndTheStatusLine()
     BackendTableModel* board = w.backendModel();
     for (int i = 0; i < 9; ++i)
         QVERIFY(httpGet(r.port(), "/"));
-    r.lab.stopBackend(2);
+    r.lab.stopBackend(r.id(2));
     for (int i = 0; i < 3; ++i) // the one round robin gives 8003 is refused and retried elsewhere
         QCOMPARE(httpGet(r.port(), "/")->status(), 200);
     QTRY_VERIFY(board->row(2).errors > 0);
@@ -341,16 +342,16 @@ void TestCharts::markersFollowChanges()
         Q_EMIT box->activated(box->currentIndex());
         QCOMPARE(r.lab.config().algorithm, QStringLiteral("random"));
     } else if (change == QLatin1String("weight")) {
-        r.lab.setWeight(1, 5);
+        r.lab.setWeight(r.id(1), 5);
     } else if (change == QLatin1String("fault")) {
         FaultProfile f;
         f.latencyMs = 50;
-        r.lab.setFaults(1, f);
+        r.lab.setFaults(r.id(1), f);
     } else if (change == QLatin1String("stop")) {
-        r.lab.stopBackend(1);
+        r.lab.stopBackend(r.id(1));
     } else {
         for (int row = 0; row < (change == QLatin1String("stop two") ? 2 : 3); ++row)
-            r.lab.stopBackend(row);
+            r.lab.stopBackend(r.id(row));
     }
     w.refresh();
     const QList<ChartMarker> markers = w.chartsPanel()->markers();
