@@ -1,6 +1,7 @@
 #include "ScenarioReader.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 namespace lab::teach {
 
@@ -99,7 +100,10 @@ ValueRange JsonReader::range(const QString& key, bool integers, double lowest, s
 {
     const QJsonValue v = m_obj.value(key);
     const auto bad = [&] {
-        error(key, QStringLiteral("must be %1 (got %2)").arg(shape, describeJson(v)));
+        // A range is short: quote it whole rather than "an array".
+        const QString got = v.isArray() ? QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact))
+                                        : describeJson(v);
+        error(key, QStringLiteral("must be %1 (got %2)").arg(shape, got));
         return ValueRange{lowest, highest};
     };
     const auto number = [&](const QJsonValue& n) {
