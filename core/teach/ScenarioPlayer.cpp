@@ -107,7 +107,7 @@ bool ScenarioPlayer::play(QString* error)
     }
     m_phase = Phase::Running;
     m_wall.restart();
-    if (m_trafficProfile)
+    if (m_trafficProfile && m_resumeTraffic)
         startTraffic(*m_trafficProfile, m_clockBaseMs);
     advance();
     return true;
@@ -121,7 +121,9 @@ void ScenarioPlayer::pause()
     m_phase = Phase::Paused;
     m_next->stop();
     m_sampler->stop();
-    m_traffic->stop(); // m_trafficProfile stays: resuming starts it again
+    // A run still going is started again on resume (a run that had ended by itself is not).
+    m_resumeTraffic = m_traffic->isRunning();
+    m_traffic->stop();
 }
 
 bool ScenarioPlayer::restart(QString* error)

@@ -123,6 +123,7 @@ private:
     WindowObservation m_window;
     qint64 m_windowOpenedAtMs = 0; // the pool's clock, for the backends' health timelines
     std::optional<TrafficProfile> m_trafficProfile; // what the scenario's traffic is now (kept over a pause)
+    bool m_resumeTraffic = false; // a run was going when the player paused
     quint64 m_requestId = 0;
     std::optional<ConsoleResponse> m_response;
 };
