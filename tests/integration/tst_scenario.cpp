@@ -79,6 +79,7 @@ private Q_SLOTS:
     void checksDecideFromDeltas();
     void failingExpectationFailsTheRun();
     void skipToAppliesTheStepsBefore();
+    void actionsReachTheLab();
     void pauseFreezesTheTimeline();
     void commandExitCodes_data();
     void commandExitCodes();
@@ -299,6 +300,33 @@ void TestScenario::skipToAppliesTheStepsBefore()
     QVERIFY(player.records()[1].checks[0].evaluated);
     QVERIFY2(player.records()[1].checks[0].held, qPrintable(player.records()[1].checks[0].observed)); // b stopped
     QCOMPARE(finished.first().first().toBool(), false); // a skipped check did not hold
+}
+
+void TestScenario::actionsReachTheLab()
+{
+    // Each action's effect is what a later expectation measures, so a step the adapter got wrong fails.
+    Scenario s = runnable(R"([
+        {"do": "algorithm", "algorithm": "weighted-round-robin"},
+        {"do": "weight", "backend": "a", "weight": 3},
+        {"do": "traffic", "traffic": {"connections": 2, "ratePerSecond": 200}},
+        {"do": "watch", "expect": {"windowMs": 800, "share": {"a": [0.65, 0.85]}}},
+        {"do": "drain", "backend": "b", "expect": {"windowMs": 600, "share": {"b": [0, 0.02]},
+                                                   "state": {"b": {"is": "draining", "during": "end"}}}},
+        {"do": "undrain", "backend": "b"},
+        {"do": "add", "as": "c", "expect": {"windowMs": 800, "share": {"c": [0.05, 0.4]},
+                                            "state": {"c": {"is": "running", "during": "all"}}}},
+        {"do": "health", "health": {"intervalMs": 100, "timeoutMs": 80, "rise": 1, "fall": 1, "expectBody": "nope"},
+         "expect": {"windowMs": 1000, "state": {"a": "probe-down"}}},
+        {"do": "stop-traffic"}])");
+    Lab lab(s.lab);
+    ScenarioPlayer player(&lab, s);
+    QSignalSpy finished(&player, &ScenarioPlayer::finished);
+    QVERIFY(player.play());
+    QVERIFY(finished.wait(15'000));
+    QVERIFY2(finished.first().first().toBool(), QJsonDocument(player.report()).toJson().constData());
+    QCOMPARE(lab.backendCount(), 3); // c was added
+    QCOMPARE(lab.config().algorithm, QStringLiteral("weighted-round-robin"));
+    QCOMPARE(lab.config().health.expectBody, QStringLiteral("nope"));
 }
 
 void TestScenario::pauseFreezesTheTimeline()
