@@ -139,11 +139,12 @@ int runScenario(int argc, char** argv)
     ScenarioPlayer player(&lab, scenario);
     player.setSpeed(speedFactor);
     const int stepCount = int(scenario.steps.size());
-    printOut(QStringLiteral("scenario: %1 (%2 steps, %3 at speed %4)")
+    printOut(QStringLiteral("scenario: %1 (%2 steps, %3 of scenario time; at speed %4, %5)")
                  .arg(scenario.title.isEmpty() ? file : scenario.title)
                  .arg(stepCount)
                  .arg(seconds(scenario.durationMs()).trimmed())
-                 .arg(speedFactor));
+                 .arg(speedFactor)
+                 .arg(seconds(qint64(double(scenario.durationMs()) / speedFactor)).trimmed()));
     QObject::connect(&player, &ScenarioPlayer::stepStarted, &app, [&](int i) {
         const ScenarioStep& s = scenario.steps[i];
         printOut(QStringLiteral("[%1] step %2/%3: %4%5")

@@ -270,7 +270,8 @@ void ScenarioPlayer::startTraffic(const TrafficProfile& t, qint64 fromMs)
     LoadSpec spec;
     spec.port = m_actions.proxyPort();
     spec.concurrency = t.connections;
-    spec.ratePerSecond = t.ratePerSecond;
+    // A faster timeline sends faster too, so a window's counts do not depend on the speed.
+    spec.ratePerSecond = t.ratePerSecond ? int(qBound(1.0, std::round(t.ratePerSecond * m_speed), 1e6)) : 0;
     spec.maxRequests = t.maxRequests;
     spec.method = t.method;
     spec.path = t.path;

@@ -22,9 +22,10 @@ class LoadGenerator;
 // Lives on the lab's thread and is driven by QTimers, so the window can play, pause, restart and skip
 // while the lab keeps serving; the headless `scenario` command plays it through to finished().
 //
-// Time: the scenario's clock runs `speed` times as fast as the wall clock. Only the timeline (step
-// times, windows, traffic durations) is scaled: the lab's own timers (probe interval, ejection time,
-// breaker open time) run at their configured pace, so a scenario meant to run fast configures them short.
+// Time: the scenario's clock runs `speed` times as fast as the wall clock. Only the timeline is scaled
+// (step times, windows, traffic durations, and a traffic rate, so a window's counts do not depend on the
+// speed): the lab's own timers (probe interval, ejection time, breaker open time) run at their configured
+// pace, so a scenario meant to run fast configures them short.
 // Pausing freezes the timeline and the traffic (the lab keeps running); resuming inside a window watches
 // that window again from its opening, so its counts never include the pause.
 //
