@@ -175,6 +175,10 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
                                        << QStringLiteral(
                                               "x.json: steps[0].algorithm: must be one of %1 (got \"fastest\")")
                                               .arg(knownAlgorithms().join(QStringLiteral(", ")));
+    QTest::newRow("a key twice") << scenarioWith("[{\"do\": \"watch\",\n \"do\": \"pause\"}]")
+                                 << "x.json: steps[0].do: appears twice in one object (lines 5 and 6); each key "
+                                    "may appear only once";
+    QTest::newRow("step not an object") << scenarioWith(R"([5])") << "x.json: steps[0]: must be an object (got 5)";
     QTest::newRow("not JSON") << QByteArray("{\"lab\": {},\n \"steps\": [}")
                               << "x.json:2:13: not valid JSON: object is missing after a comma";
 }
