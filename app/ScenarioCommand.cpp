@@ -186,8 +186,7 @@ int runScenario(int argc, char** argv)
         }
     }
     const bool reportOk = !parser.isSet(report) || writeReport(player, parser.value(report));
-    lab.stopProxies(0);
-    lab.stopAll();
+    player.stopLab();
     if (player.runtimeFailed()) {
         printOut(QStringLiteral("scenario: the lab could not do what a step asked (see above)"));
         return ExitRuntime;

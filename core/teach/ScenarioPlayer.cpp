@@ -172,6 +172,13 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
     return true;
 }
 
+void ScenarioPlayer::stopLab()
+{
+    pause();
+    m_traffic->stop();
+    m_actions.stopLab();
+}
+
 bool ScenarioPlayer::allHeld() const
 {
     if (m_runtimeFailed)

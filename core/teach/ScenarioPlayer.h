@@ -72,6 +72,8 @@ public:
     // Applies the actions of the steps before `step` at once (no waiting, their checks not evaluated)
     // and plays on from `step`. Backwards restarts the lab first.
     bool skipTo(int step, QString* error = nullptr);
+    // Stops the traffic and the lab's backends and proxies (the headless command, before it exits).
+    void stopLab();
 
     Phase phase() const { return m_phase; }
     // The step playing or about to; steps().size() when over.
