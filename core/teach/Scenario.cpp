@@ -157,8 +157,14 @@ void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, const QStr
     case StepAction::Stop:
     case StepAction::Start: backend(true); break;
     case StepAction::Drain:
-        backend(false);
+        // Draining works on any backend; the stop that ends it only on an embedded one.
         s.durationMs = r.integer("durationMs", 0, 0, kMaxTimeMs);
+        if (s.durationMs > 0 && r.has("backend")) {
+            s.backend = r.string("backend", QString());
+            known.check(r, QStringLiteral("backend"), s.backend, true, "drain with durationMs (drain, then stop)");
+        } else {
+            backend(false);
+        }
         break;
     case StepAction::Undrain:
     case StepAction::Remove:

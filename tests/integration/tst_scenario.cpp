@@ -144,6 +144,10 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
     QTest::newRow("stop an external backend")
         << scenarioWith(R"([{"do": "stop", "backend": "ext"}])")
         << R"(x.json: steps[0].backend: "ext" is an external backend; do: stop works on embedded backends only)";
+    QTest::newRow("drain and stop an external backend")
+        << scenarioWith(R"([{"do": "drain", "backend": "ext", "durationMs": 500}])")
+        << R"(x.json: steps[0].backend: "ext" is an external backend; do: drain with durationMs (drain, then stop) )"
+           R"(works on embedded backends only)";
     QTest::newRow("key of another action")
         << scenarioWith(R"([{"do": "stop", "backend": "a", "weight": 3}])")
         << "x.json: steps[0].weight: unknown key; allowed here: at, after, do, title, watch, why, question, expect, "
