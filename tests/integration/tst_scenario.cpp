@@ -78,7 +78,7 @@ private Q_SLOTS:
     void checksDecideFromDeltas_data();
     void checksDecideFromDeltas();
     void failingExpectationFailsTheRun();
-    void skipToAppliesTheStepsBefore();
+    void skipToAppliesTheStepsBeforeAndRestartPlaysAll();
     void actionsReachTheLab();
     void pauseFreezesTheTimeline();
     void commandExitCodes_data();
@@ -290,10 +290,10 @@ void TestScenario::failingExpectationFailsTheRun()
     QCOMPARE(report.value(QStringLiteral("allHeld")).toBool(true), false);
 }
 
-void TestScenario::skipToAppliesTheStepsBefore()
+void TestScenario::skipToAppliesTheStepsBeforeAndRestartPlaysAll()
 {
     Scenario s = runnable(R"([
-        {"do": "stop", "backend": "b", "expect": {"windowMs": 5000, "state": {"b": "unhealthy"}}},
+        {"do": "stop", "backend": "b", "expect": {"windowMs": 1500, "state": {"b": "unhealthy"}}},
         {"do": "watch", "expect": {"windowMs": 300, "state": {"b": {"is": "stopped", "during": "all"}}}}])");
     Lab lab(s.lab);
     ScenarioPlayer player(&lab, s);
@@ -308,6 +308,13 @@ void TestScenario::skipToAppliesTheStepsBefore()
     QVERIFY(player.records()[1].checks[0].evaluated);
     QVERIFY2(player.records()[1].checks[0].held, qPrintable(player.records()[1].checks[0].observed)); // b stopped
     QCOMPARE(finished.first().first().toBool(), false); // a skipped check did not hold
+
+    // From the beginning, on a fresh lab (b running again): every step plays and every check holds.
+    QVERIFY(player.restart());
+    QCOMPARE(player.records()[0].skipped, false);
+    QVERIFY(finished.wait(10'000));
+    QCOMPARE(started.size(), 3);
+    QVERIFY2(finished.last().first().toBool(), QJsonDocument(player.report()).toJson().constData());
 }
 
 void TestScenario::actionsReachTheLab()
