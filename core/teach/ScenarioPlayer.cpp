@@ -163,7 +163,8 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
     m_clockBaseMs = m_scenario.steps[step].startMs;
     m_phase = Phase::Running;
     m_wall.restart();
-    if (trafficChanged) {
+    // The traffic the skipped steps leave behind, going (a pause before the skip had stopped it).
+    if (trafficChanged || (m_trafficProfile && !m_traffic->isRunning())) {
         m_traffic->stop();
         if (m_trafficProfile)
             startTraffic(*m_trafficProfile, m_clockBaseMs);
