@@ -1,5 +1,7 @@
 #include "Scenario.h"
 
+#include "balancing/Registry.h"
+
 #include "ScenarioReader.h"
 #include "config/ConfigSchema.h"
 #include "config/DuplicateKeys.h"
@@ -200,7 +202,7 @@ void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, const QStr
     case StepAction::Algorithm:
         if (!r.has("algorithm"))
             r.error(QStringLiteral("algorithm"), QStringLiteral("is required for do: algorithm"));
-        s.algorithm = r.string("algorithm", QString(), knownAlgorithms());
+        s.algorithm = r.string("algorithm", QString(), algorithmNames());
         break;
     case StepAction::Health:
         if (!r.has("health"))

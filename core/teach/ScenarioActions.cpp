@@ -35,9 +35,9 @@ void ScenarioActions::stopLab()
     m_lab.stopAll();
 }
 
-int ScenarioActions::rowOf(const QString& scenarioName) const
+BackendId ScenarioActions::idOf(const QString& scenarioName) const
 {
-    return m_lab.indexOf(labName(scenarioName));
+    return m_lab.idOf(labName(scenarioName));
 }
 
 QString ScenarioActions::labName(const QString& scenarioName) const
@@ -47,9 +47,9 @@ QString ScenarioActions::labName(const QString& scenarioName) const
 
 bool ScenarioActions::apply(const ScenarioStep& step, QString* error)
 {
-    const int row = rowOf(step.backend);
+    const BackendId row = idOf(step.backend);
     const bool needsRow = !step.backend.isEmpty() && step.action != StepAction::Add;
-    if (needsRow && row < 0) {
+    if (needsRow && !row.isValid()) {
         *error = QStringLiteral("the lab has no backend \"%1\" (any more)").arg(step.backend);
         return false;
     }
@@ -71,8 +71,8 @@ bool ScenarioActions::apply(const ScenarioStep& step, QString* error)
         return true;
     case StepAction::Undrain: m_lab.setDraining(row, false); return true;
     case StepAction::Add: {
-        const int added = m_lab.addEmbeddedBackend(error);
-        if (added < 0)
+        const BackendId added = m_lab.addEmbeddedBackend(error);
+        if (!added.isValid())
             return false;
         m_added.insert(step.backend, m_lab.backendConfig(added).name);
         return true;
@@ -117,8 +117,8 @@ MetricsSnapshot ScenarioActions::snapshot() const
 
 QStringList ScenarioActions::statesOf(const QString& scenarioName) const
 {
-    const int row = rowOf(scenarioName);
-    if (row < 0)
+    const BackendId row = idOf(scenarioName);
+    if (!row.isValid())
         return {};
     QStringList states;
     if (const FakeBackend* fake = m_lab.embeddedBackend(row))
@@ -152,8 +152,8 @@ qint64 ScenarioActions::nowMs() const
 
 QStringList ScenarioActions::transitionsSince(const QString& scenarioName, qint64 sinceMs) const
 {
-    const int row = rowOf(scenarioName);
-    const std::shared_ptr<Backend> b = row >= 0 ? m_lab.poolBackend(row) : nullptr;
+    const BackendId row = idOf(scenarioName);
+    const std::shared_ptr<Backend> b = row.isValid() ? m_lab.poolBackend(row) : nullptr;
     if (!b)
         return {};
     QStringList states;

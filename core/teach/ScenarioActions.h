@@ -1,5 +1,7 @@
 #pragma once
 
+#include "lab/BackendId.h"
+
 #include "metrics/Metrics.h"
 
 #include <QHash>
@@ -46,7 +48,7 @@ public:
     qint64 nowMs() const;
 
 private:
-    int rowOf(const QString& scenarioName) const;
+    BackendId idOf(const QString& scenarioName) const;
 
     Lab& m_lab;
     QHash<QString, QString> m_added; // scenario name -> lab name, for backends added by steps

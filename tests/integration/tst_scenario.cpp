@@ -3,6 +3,7 @@
 // `scenario` command's exit codes and report, and every built-in lesson played through with all its
 // expectations holding.
 #include "TestLab.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "lab/Lab.h"
 #include "teach/Lessons.h"
@@ -178,7 +179,7 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
     QTest::newRow("unknown algorithm") << scenarioWith(R"([{"do": "algorithm", "algorithm": "fastest"}])")
                                        << QStringLiteral(
                                               "x.json: steps[0].algorithm: must be one of %1 (got \"fastest\")")
-                                              .arg(knownAlgorithms().join(QStringLiteral(", ")));
+                                              .arg(algorithmNames().join(QStringLiteral(", ")));
     QTest::newRow("a key twice") << scenarioWith("[{\"do\": \"watch\",\n \"do\": \"pause\"}]")
                                  << "x.json: steps[0].do: appears twice in one object (lines 5 and 6); each key "
                                     "may appear only once";
