@@ -177,7 +177,7 @@ bool Lab::registerInPool(int index, QString* error)
 
 // ---- backends ---------------------------------------------------------------------------------------
 
-bool Lab::startEmbeddedBackends(QString* error)
+QStringList Lab::startBackendsNamingFailures()
 {
     // Every backend is tried, so a second copy of a lab names every port that is taken, not the first.
     QStringList failed;
@@ -186,14 +186,19 @@ bool Lab::startEmbeddedBackends(QString* error)
         if (m_embedded[size_t(i)] && !startBackend(i, &why))
             failed << why;
     }
-    if (!failed.isEmpty()) {
+    if (failed.isEmpty())
+        startChecking();
+    else
         stopAll();
-        if (error)
-            *error = failed.join(QStringLiteral("; "));
-        return false;
-    }
-    startChecking();
-    return true;
+    return failed;
+}
+
+bool Lab::startEmbeddedBackends(QString* error)
+{
+    const QStringList failed = startBackendsNamingFailures();
+    if (!failed.isEmpty() && error)
+        *error = failed.join(QStringLiteral("; "));
+    return failed.isEmpty();
 }
 
 bool Lab::start(QString* error)
@@ -201,19 +206,18 @@ bool Lab::start(QString* error)
     // The proxies are tried even when a backend failed, to name their ports too; but, as before, a lab
     // whose backends cannot all start runs nothing, while backends stay up when only a listener failed
     // (the window can then move the listener and start it).
-    QStringList failed;
-    QString why;
-    const bool backendsUp = startEmbeddedBackends(&why);
-    if (!backendsUp)
-        failed << why;
-    if (!startProxies(&why))
-        failed << why;
+    QStringList failed = startBackendsNamingFailures();
+    const bool backendsUp = failed.isEmpty();
+    failed += startProxiesNamingFailures();
     if (failed.isEmpty())
         return true;
     if (!backendsUp)
         stopProxies(0);
     if (error)
-        *error = failed.join(QStringLiteral("; "));
+        *error = failed.size() == 1 ? failed.first()
+                                    : tr("%1 ports could not be opened (is another copy of this lab running?): %2")
+                                          .arg(failed.size())
+                                          .arg(failed.join(QStringLiteral("; ")));
     return false;
 }
 
@@ -533,6 +537,14 @@ bool Lab::isDraining(int index) const
 
 bool Lab::startProxies(QString* error)
 {
+    const QStringList failed = startProxiesNamingFailures();
+    if (!failed.isEmpty() && error)
+        *error = failed.join(QStringLiteral("; "));
+    return failed.isEmpty();
+}
+
+QStringList Lab::startProxiesNamingFailures()
+{
     if (!m_checking)
         startChecking();
     const bool fresh = m_proxies.empty();
@@ -562,16 +574,12 @@ bool Lab::startProxies(QString* error)
                 .arg(proxy->settings().workers));
     }
     if (!failed.isEmpty()) {
-        if (error)
-            *error = failed.join(QStringLiteral("; "));
         stopProxies(0);
         if (fresh)
             m_proxies.clear();
-        Q_EMIT proxyStateChanged();
-        return false;
     }
     Q_EMIT proxyStateChanged();
-    return true;
+    return failed;
 }
 
 void Lab::stopProxies(int timeoutMs)

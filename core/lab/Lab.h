@@ -130,6 +130,10 @@ private:
     void startChecking();
     void applyProxySettings();
     bool registerInPool(int index, QString* error);
+    // Try every embedded backend / every listener; one sentence naming the port per failure (empty: all
+    // up). On a failure the backends started are stopped, and so are the proxies.
+    QStringList startBackendsNamingFailures();
+    QStringList startProxiesNamingFailures();
     QString uniqueName(const QString& base) const;
     // Adds a row to the config, the embedded list and the pool together; -1 (and nothing added) on failure.
     int appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake, QString* error);

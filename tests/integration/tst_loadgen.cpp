@@ -225,6 +225,7 @@ void TestLoadGen::aSecondLabOnTheSamePortsNamesEveryPort()
     Lab second(same);
     QString error;
     QVERIFY(!second.start(&error));
+    QVERIFY2(error.startsWith(QStringLiteral("4 ports could not be opened")), qPrintable(error));
     QStringList ports;
     for (const BackendConfig& b : same.backends)
         ports << QString::number(b.port);
