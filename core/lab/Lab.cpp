@@ -747,12 +747,23 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
 
 MetricsSnapshot Lab::snapshot() const
 {
+    // Embedded backends' queue depth, read from their atomics at the same moment.
+    auto withCapacity = [this](MetricsSnapshot s) {
+        for (BackendStats& b : s.backends) {
+            const int index = indexOf(b.name);
+            if (const FakeBackend* fake = index >= 0 ? embeddedBackend(index) : nullptr) {
+                b.queued = fake->counters().queued.load(std::memory_order_relaxed);
+                b.inService = fake->counters().inService.load(std::memory_order_relaxed);
+            }
+        }
+        return s;
+    };
     if (m_proxies.empty()) {
         MetricsSnapshot s;
         s.takenAtMs = steadyNowMs();
         for (const BackendPtr& b : m_pool->backends())
             s.backends.append({b->id, b->name, {}});
-        return s;
+        return withCapacity(std::move(s));
     }
     MetricsSnapshot s = m_proxies.front()->snapshot();
     for (size_t i = 1; i < m_proxies.size(); ++i) {
@@ -765,7 +776,7 @@ MetricsSnapshot Lab::snapshot() const
             }
         }
     }
-    return s;
+    return withCapacity(std::move(s));
 }
 
 } // namespace lab

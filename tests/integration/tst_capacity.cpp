@@ -8,9 +8,11 @@
 #include "proxy/Proxy.h"
 
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QJsonDocument>
 #include <QTcpSocket>
 #include <QTest>
+#include <QTimer>
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -119,13 +121,20 @@ QList<TimedClient::Answer> run(quint16 port, int clients, int perClient, const Q
     std::vector<std::unique_ptr<TimedClient>> all;
     for (int i = 0; i < clients; ++i)
         all.push_back(std::make_unique<TimedClient>(port, request, perClient));
-    QElapsedTimer t;
-    t.start();
+    // An event loop rather than QTest::qWait, which sleeps up to 10 ms between event batches: answers
+    // must be timed when they arrive, not when the test next looks.
     auto allDone = [&] {
         return std::all_of(all.begin(), all.end(), [](const auto& c) { return c->done(); });
     };
-    while (!allDone() && t.elapsed() < timeoutMs)
-        QTest::qWait(5);
+    QEventLoop loop;
+    QTimer check;
+    QObject::connect(&check, &QTimer::timeout, &loop, [&] {
+        if (allDone())
+            loop.quit();
+    });
+    check.start(1);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    loop.exec();
     QList<TimedClient::Answer> out;
     for (const auto& c : all)
         out << c->answers();

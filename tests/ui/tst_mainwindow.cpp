@@ -256,6 +256,10 @@ void TestMainWindow::capacityKnobsFillTheQueueColumn()
         QVERIFY(clients.back()->send(getRequest("/busy", "X-Lab-Cost-Ms: 3000\r\n")));
     }
     QTRY_COMPARE(cell(m, 0, BackendTableModel::Queue), QStringLiteral("3/4"));
+    const MetricsSnapshot snap = r.lab.snapshot(); // headless readers see the same depth
+    QCOMPARE(snap.backends.value(0).queued, 3);
+    QCOMPARE(snap.backends.value(0).inService, 1);
+    QCOMPARE(snap.backends.value(1).queued, 0);
     const QString tip = m->index(0, BackendTableModel::Queue).data(Qt::ToolTipRole).toString();
     QVERIFY2(tip.contains(QStringLiteral("3 waiting")) && tip.contains(QStringLiteral("1 of 1 workers busy")),
              qPrintable(tip));
