@@ -4,11 +4,14 @@
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
+#include "FlowView.h"
 #include "HealthTimeline.h"
 #include "ProxyPanel.h"
+#include "TimeControls.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "WeightDelegate.h"
+#include "backend/Backend.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -75,6 +78,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_consolePanel(new ConsolePanel(lab))
     , m_charts(new ChartsPanel)
     , m_healthTimeline(new HealthTimeline(lab))
+    , m_flow(new FlowView)
+    , m_timeControls(new TimeControls(lab, m_generator))
+    , m_viewTabs(new QTabWidget)
     , m_tabs(new QTabWidget)
     , m_mainSplit(new QSplitter(Qt::Horizontal))
     , m_leftSplit(new QSplitter(Qt::Vertical))
@@ -130,6 +136,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_traceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_traceView->horizontalHeader()->setStretchLastSection(true);
     m_traceDetails->setReadOnly(true);
+    m_traceDetails->setObjectName(QStringLiteral("traceDetails"));
     m_traceDetails->setPlaceholderText(tr("Select a request to see its details."));
     auto* traceSplit = new QSplitter(Qt::Vertical);
     traceSplit->addWidget(m_traceView);
@@ -138,6 +145,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     traceSplit->setStretchFactor(1, 1);
     connect(m_traceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) {
+                // Pinned, the selected request stays in the list (and selected) while new ones arrive.
+                m_traceModel->setPinnedSequence(current.isValid() ? m_traceModel->entry(current.row()).sequence : 0);
                 m_traceDetails->setPlainText(
                     current.isValid() ? TraceModel::describe(m_traceModel->entry(current.row())) : QString());
             });
@@ -163,9 +172,38 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         connect(shortcut, &QShortcut::activated, this, [this, i] { m_tabs->setCurrentIndex(i); });
     }
 
+    // The flow view first, where a learner looks: the proxy's real requests as dots; the charts one tab away.
+    auto* flowTab = new QWidget;
+    auto* flowLayout = new QVBoxLayout(flowTab);
+    flowLayout->setContentsMargins(2, 2, 2, 2);
+    flowLayout->addWidget(m_timeControls);
+    flowLayout->addWidget(m_flow, 1);
+    m_viewTabs->addTab(flowTab, tr("Flow"));
+    m_viewTabs->addTab(m_charts, tr("Charts"));
+    m_viewTabs->setTabToolTip(0, tr("Each request through the proxy as a dot: client → proxy → backend and back."));
+    m_viewTabs->setTabToolTip(1, tr("Requests/s per backend, latency and each backend's share over the last minute."));
+    m_flow->setTraceLookup([this](quint64 sequence) -> std::optional<TraceEntry> {
+        const Proxy* p = m_lab->httpProxy();
+        const QList<TraceEntry> from = p && sequence ? p->trace().since(sequence - 1) : QList<TraceEntry>();
+        if (!from.isEmpty() && from.first().sequence == sequence)
+            return from.first();
+        return std::nullopt;
+    });
+    connect(m_flow, &FlowView::backendClicked, this, [this](int backendId) {
+        for (int row = 0; row < m_lab->backendCount(); ++row) {
+            if (const BackendPtr b = m_lab->poolBackend(row); b && b->id == backendId)
+                m_table->selectRow(row);
+        }
+    });
+    connect(m_timeControls, &TimeControls::pausedChanged, this, [this](bool paused) {
+        m_flow->setPaused(paused);
+        if (!paused)
+            refresh(); // catch up now, not at the next tick
+    });
+    connect(m_timeControls, &TimeControls::slowMotionChanged, m_flow, &FlowView::setSlowMotion);
+    m_leftSplit->addWidget(m_viewTabs);
     m_leftSplit->addWidget(board);
-    m_leftSplit->addWidget(m_charts);
-    m_leftSplit->setStretchFactor(0, 1);
+    m_leftSplit->setStretchFactor(0, 2);
     m_leftSplit->setStretchFactor(1, 1);
     m_rightSplit->addWidget(m_tabs);
     m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
@@ -202,7 +240,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     connect(m_lab, &Lab::labReset, this, [this] {
         m_history.clear();
         m_charts->reset();
-        m_traceModel->clear();
+        m_traceModel->restart(); // the new proxy's trace counts from 1 again
+        m_flow->clear();
     });
     connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
@@ -210,7 +249,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
 
     // Sized for a 1366x768 screen; the splitters share out anything bigger.
     m_mainSplit->setSizes({950, 400});
-    m_leftSplit->setSizes({200, 400});
+    m_leftSplit->setSizes({400, 200});
     m_rightSplit->setSizes({380, 220});
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
@@ -222,7 +261,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
             resize(qMin(width(), available.width()), qMin(height(), available.height()));
     }
     m_mainSplit->restoreState(settings.value(QStringLiteral("window/mainSplit")).toByteArray());
-    m_leftSplit->restoreState(settings.value(QStringLiteral("window/leftSplit")).toByteArray());
+    m_leftSplit->restoreState(settings.value(QStringLiteral("window/leftSplitFlow")).toByteArray());
     m_rightSplit->restoreState(settings.value(QStringLiteral("window/rightSplit")).toByteArray());
     m_currentFile = settings.value(QStringLiteral("files/current")).toString();
     if (!m_currentFile.isEmpty()) // opened with --config or reopened: it belongs in Open recent too
@@ -408,12 +447,18 @@ void MainWindow::refresh()
     m_history.push(m_lab->snapshot());
     m_model->refresh(m_history);
     pollEvents();
-    if (Proxy* p = m_lab->httpProxy())
-        m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
+    // Pause freezes the flow view, the charts and the trace list; the history and the board go on.
+    const bool paused = m_timeControls->isPaused();
+    Proxy* proxy = m_lab->httpProxy();
+    if (proxy && !paused)
+        m_traceModel->append(proxy->trace().since(m_traceModel->lastSequence()));
+    // Lab::lifecycle() is on its way; until then the HTTP proxy's stream, as the trace above.
+    m_flow->refresh(proxy ? &proxy->lifecycle() : nullptr, FlowView::backendsOf(*m_lab, *m_model));
     m_trafficPanel->refresh();
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
     if (m_tick++ % 5 == 0) {
-        m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
+        if (!paused)
+            m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
         if (m_healthTimeline->isVisible())
             m_healthTimeline->update();
     }
@@ -552,7 +597,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/mainSplit"), m_mainSplit->saveState());
-    settings.setValue(QStringLiteral("window/leftSplit"), m_leftSplit->saveState());
+    settings.setValue(QStringLiteral("window/leftSplitFlow"), m_leftSplit->saveState());
     settings.setValue(QStringLiteral("window/rightSplit"), m_rightSplit->saveState());
     QMainWindow::closeEvent(event);
 }

@@ -20,10 +20,12 @@ class BackendPanel;
 class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
+class FlowView;
 class HealthTimeline;
 class Lab;
 class LoadGenerator;
 class ProxyPanel;
+class TimeControls;
 class TraceModel;
 class TrafficPanel;
 
@@ -51,6 +53,10 @@ public:
     TrafficPanel* trafficPanel() const { return m_trafficPanel; }
     ConsolePanel* consolePanel() const { return m_consolePanel; }
     ChartsPanel* chartsPanel() const { return m_charts; }
+    FlowView* flowView() const { return m_flow; }
+    TimeControls* timeControls() const { return m_timeControls; }
+    // The tabs above the board: the flow view first, then the charts.
+    QTabWidget* viewTabs() const { return m_viewTabs; }
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
@@ -103,6 +109,9 @@ private:
     ConsolePanel* m_consolePanel;
     ChartsPanel* m_charts;
     HealthTimeline* m_healthTimeline;
+    FlowView* m_flow;
+    TimeControls* m_timeControls;
+    QTabWidget* m_viewTabs;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;
