@@ -6,10 +6,17 @@
 namespace lab {
 
 namespace {
-// A small fixed offset per request, so dots waiting at the same node do not cover each other.
-QPointF jitter(quint64 requestId)
+// Where in a node a request waits: one of 12 fixed spots (two columns of six), so dots waiting at the same
+// node stand side by side instead of on top of each other.
+struct Spot {
+    double across; // -4 or +4
+    double along; // -15 .. +15
+    double wide; // -44 .. +44, for the proxy's lane
+};
+Spot spotOf(quint64 requestId)
 {
-    return {double(int(requestId * 7 % 5) - 2) * 3.0, double(int(requestId * 13 % 7) - 3) * 3.0};
+    const int slot = int(requestId % 12);
+    return {double(slot % 2) * 8 - 4, (double(slot / 2) - 2.5) * 6, (double(slot) - 5.5) * 8};
 }
 } // namespace
 
@@ -75,7 +82,9 @@ void FlowScene::apply(const LifecycleEvent& e)
         d->held = false;
         d->attempts.append({e.backendId, e.detail, {}, 0});
         d->route.append(FlowPlace{FlowPlace::Node::Backend, e.backendId});
-        m_latestPick = e.detail.isEmpty() ? tr("picked %1").arg(backendName(e.backendId)) : e.detail;
+        m_recentPicks.prepend(e.detail.isEmpty() ? tr("picked %1").arg(backendName(e.backendId)) : e.detail);
+        if (m_recentPicks.size() > kRecentPicks)
+            m_recentPicks.removeLast();
         break;
     case LifecycleKind::AttemptFailed:
         if (!d->attempts.isEmpty()) {
@@ -145,7 +154,7 @@ void FlowScene::jumpToPresent()
 void FlowScene::clear()
 {
     m_dots.clear();
-    m_latestPick.clear();
+    m_recentPicks.clear();
     m_lastSequence = 0;
     m_dropped = 0;
     m_arrivedTotal = 0;
@@ -294,12 +303,15 @@ void FlowScene::relayout()
     const double bodyH = bottom - top;
     const double midY = top + bodyH / 2;
 
-    const double cw = std::clamp(w * 0.09, 70.0, 110.0);
-    m_layout.client = QRectF(margin, midY - 30, cw, 60);
-    const double bw = std::clamp(w * 0.32, 220.0, 400.0);
+    // Nodes grow with the view (a big window shows bigger nodes, not the same ones lost in white) up to a
+    // size where text and slots stop gaining from it.
+    const double cw = std::clamp(w * 0.09, 70.0, 130.0);
+    const double ch = std::clamp(bodyH * 0.14, 56.0, 100.0);
+    m_layout.client = QRectF(margin, midY - ch / 2, cw, ch);
+    const double bw = std::clamp(w * 0.32, 220.0, 440.0);
     const double bx = w - margin - bw;
-    const double pw = std::clamp(w * 0.28, 190.0, 360.0);
-    const double ph = qMin(150.0, bodyH);
+    const double pw = std::clamp(w * 0.28, 190.0, 400.0);
+    const double ph = qMin(std::clamp(bodyH * 0.34, 130.0, 240.0), bodyH);
     const double px = m_layout.client.right() + (bx - m_layout.client.right() - pw) / 2;
     m_layout.proxy = QRectF(px, midY - ph / 2, pw, ph);
 
@@ -307,7 +319,7 @@ void FlowScene::relayout()
     const qsizetype n = m_backends.size();
     if (n == 0)
         return;
-    const double bh = qMin(88.0, (bodyH - gap * double(n - 1)) / double(n));
+    const double bh = qMin(std::clamp(bodyH * 0.2, 80.0, 130.0), (bodyH - gap * double(n - 1)) / double(n));
     const double total = bh * double(n) + gap * double(n - 1);
     double y = midY - total / 2;
     for (qsizetype i = 0; i < n; ++i) {
@@ -318,18 +330,21 @@ void FlowScene::relayout()
 
 QPointF FlowScene::placePoint(const FlowPlace& p, quint64 requestId) const
 {
-    const QPointF j = jitter(requestId);
+    const Spot spot = spotOf(requestId);
     switch (p.node) {
-    case FlowPlace::Node::Client: return QPointF(m_layout.client.right() - 14, m_layout.client.center().y()) + j;
+    case FlowPlace::Node::Client:
+        return {m_layout.client.right() - 14 + spot.across,
+                m_layout.client.center().y() + spot.along * qMin(1.0, m_layout.client.height() / 70)};
     case FlowPlace::Node::Proxy:
         // The proxy's dot lane, under its title and above the pick's explanation.
-        return QPointF(m_layout.proxy.center().x(), m_layout.proxy.top() + 40) + QPointF(j.x() * 3, j.y() * 0.8);
+        return {m_layout.proxy.center().x() + spot.wide * qMin(1.0, m_layout.proxy.width() / 200),
+                m_layout.proxy.top() + 40 + spot.across};
     case FlowPlace::Node::Backend: {
         const int i = backendIndex(p.backendId);
         if (i < 0 || i >= m_layout.backends.size()) // removed meanwhile: it waits at the proxy's edge
-            return QPointF(m_layout.proxy.right(), m_layout.proxy.center().y()) + j;
+            return {m_layout.proxy.right(), m_layout.proxy.top() + 40 + spot.across};
         const QRectF& r = m_layout.backends[i];
-        return QPointF(r.left() + 14, r.center().y()) + QPointF(j.x(), j.y() * qMin(1.0, r.height() / 60));
+        return {r.left() + 14 + spot.across, r.center().y() + spot.along * qMin(1.0, r.height() / 70)};
     }
     }
     return {};
@@ -341,7 +356,14 @@ QPointF FlowScene::dotPosition(const FlowDot& d) const
     if (d.at + 1 >= d.route.size())
         return here;
     const QPointF next = placePoint(d.route[d.at + 1], d.requestId);
-    return here + (next - here) * d.progress;
+    const double t = d.progress;
+    if (d.route[d.at].node == FlowPlace::Node::Backend && d.route[d.at + 1].node == FlowPlace::Node::Backend) {
+        // A failover hop bends out to the left of the backends' column, so it never crosses the parking strip
+        // of a backend in between (which would read as a request in service there).
+        const QPointF control(qMin(here.x(), next.x()) - kHopBend, (here.y() + next.y()) / 2);
+        return here * ((1 - t) * (1 - t)) + control * (2 * (1 - t) * t) + next * (t * t);
+    }
+    return here + (next - here) * t;
 }
 
 quint64 FlowScene::dotAt(QPointF point) const

@@ -9,6 +9,7 @@
 #include <QRectF>
 #include <QSizeF>
 #include <QString>
+#include <QStringList>
 #include <deque>
 
 namespace lab {
@@ -84,10 +85,12 @@ class FlowScene final {
     Q_DECLARE_TR_FUNCTIONS(FlowScene)
 public:
     static constexpr int kMaxDots = 300;
+    static constexpr int kRecentPicks = 4;
     static constexpr int kNormalLegMs = 260;
     static constexpr int kSlowLegMs = 900;
     static constexpr qint64 kSamplingWindowMs = 3000;
     static constexpr double kDotRadius = 5;
+    static constexpr double kHopBend = 60; // px a failover hop bends out of the backends' column
 
     // Takes one batch. `animate` false: jump to the present (see above). When the batch lost events, every
     // request drawn so far is dropped (its missing events would draw it wrong), and so is each request of
@@ -107,7 +110,9 @@ public:
     const FlowDot* dot(quint64 requestId) const;
     bool isMoving() const; // some dot has a leg left to walk
     // The latest pick's explanation ("smooth WRR: current weights a=5 b=1 c=1 → a"); empty before any.
-    QString latestPick() const { return m_latestPick; }
+    QString latestPick() const { return m_recentPicks.isEmpty() ? QString() : m_recentPicks.first(); }
+    // The last kRecentPicks explanations, newest first.
+    const QStringList& recentPicks() const { return m_recentPicks; }
     // "showing 1 in 40 requests" while the stream samples; empty when it follows every request.
     QString samplingText() const;
     // The empty state's sentence while no request has reached the proxy yet; empty otherwise.
@@ -151,7 +156,7 @@ private:
 
     std::deque<FlowDot> m_dots; // oldest first; a few hundred at most, so lookups scan
     QList<FlowBackend> m_backends;
-    QString m_latestPick;
+    QStringList m_recentPicks;
     quint64 m_lastSequence = 0;
     quint64 m_dropped = 0;
     quint64 m_arrivedTotal = 0;

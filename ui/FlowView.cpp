@@ -6,8 +6,8 @@
 #include "backend/Backend.h"
 #include "lab/Lab.h"
 
+#include <QHBoxLayout>
 #include <QPlainTextEdit>
-#include <QVBoxLayout>
 
 namespace lab {
 
@@ -22,10 +22,13 @@ FlowView::FlowView(QWidget* parent)
     m_details->setPlaceholderText(
         tr("Click a dot to see its request: the backends it tried, why each was picked, its status and latency. "
            "Click a backend to select it on the board."));
-    m_details->setMaximumHeight(QFontMetrics(font()).lineSpacing() * 6 + 12);
-    auto* layout = new QVBoxLayout(this);
+    // Beside the canvas, not under it: height is what a 768-line screen runs short of.
+    m_details->setMinimumWidth(220);
+    m_details->setMaximumWidth(340);
+    m_details->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
+    auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(2);
+    layout->setSpacing(4);
     layout->addWidget(m_canvas, 1);
     layout->addWidget(m_details);
     connect(m_canvas, &FlowViewCanvas::dotClicked, this, &FlowView::showDetails);

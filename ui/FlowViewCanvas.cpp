@@ -13,8 +13,8 @@ const QColor kBorder{0x70, 0x78, 0x88};
 const QColor kText{0x20, 0x24, 0x2c};
 const QColor kMuted{0x60, 0x66, 0x70};
 
-// Draws `text` word-wrapped into `r`, as many lines as fit; the last one is elided.
-void drawWrapped(QPainter& p, const QRectF& r, const QString& text)
+// Draws `text` word-wrapped into `r`, as many lines as fit (the last one elided); returns the lines drawn.
+int drawWrapped(QPainter& p, const QRectF& r, const QString& text)
 {
     const QFontMetricsF fm(p.font());
     const int maxLines = qMax(1, int(r.height() / fm.lineSpacing()));
@@ -41,6 +41,7 @@ void drawWrapped(QPainter& p, const QRectF& r, const QString& text)
         p.drawText(QPointF(r.left(), y), fm.elidedText(l, Qt::ElideRight, r.width()));
         y += fm.lineSpacing();
     }
+    return int(lines.size());
 }
 } // namespace
 
@@ -205,10 +206,19 @@ void FlowViewCanvas::paintProxy(QPainter& p)
     p.drawText(QRectF(r.left() + 8, r.top() + 4, r.width() - 16, 20), Qt::AlignLeft | Qt::AlignVCenter, tr("proxy"));
     f.setBold(false);
     p.setFont(f);
+    // The latest pick in full, then older ones (muted) while there is room: the balancer's reasoning over time.
+    QRectF text(r.left() + 8, r.top() + 60, r.width() - 16, r.height() - 64);
+    const QStringList& picks = m_scene->recentPicks();
+    p.setPen(kText);
+    if (picks.isEmpty()) {
+        drawWrapped(p, text, tr("latest pick: none yet"));
+        return;
+    }
+    const double line = QFontMetricsF(p.font()).lineSpacing();
+    text.setTop(text.top() + drawWrapped(p, text, tr("latest pick: %1").arg(picks.first())) * line + 4);
     p.setPen(kMuted);
-    const QRectF text(r.left() + 8, r.top() + 60, r.width() - 16, r.height() - 64);
-    const QString pick = m_scene->latestPick();
-    drawWrapped(p, text, pick.isEmpty() ? tr("latest pick: none yet") : tr("latest pick: %1").arg(pick));
+    for (int i = 1; i < picks.size() && text.height() >= line; ++i)
+        text.setTop(text.top() + drawWrapped(p, text, tr("before: %1").arg(picks[i])) * line + 2);
 }
 
 void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRectF& r)

@@ -119,6 +119,7 @@ private Q_SLOTS:
     void clickOnADotShowsItsDetails();
     void grabsAtWindowSizes_data();
     void grabsAtWindowSizes();
+    void windowShowsTheFlowFirst();
     void realLabDrawsItsBackendsAndRequests();
     void windowPauseFreezesTheTraceList();
     void traceSelectionSurvivesTraffic();
@@ -250,9 +251,10 @@ void TestFlowView::failoverWalksTheBackends()
     const QPointF second = scene.placePoint(d->route[3], 3);
     const QPointF at = scene.dotPosition(*d);
     QCOMPARE(d->route[3].node, Node::Backend); // a failover hops from backend to backend
-    QVERIFY(qAbs(at.x() - (first.x() + second.x()) / 2) < 1.0);
     QVERIFY(qAbs(at.y() - (first.y() + second.y()) / 2) < 1.0);
-    QVERIFY(at.x() > scene.layout().proxy.right()); // in the backends' column
+    // Bent out to the left of the backends (not through the one in between), still right of the proxy.
+    QVERIFY(at.x() < qMin(first.x(), second.x()) - FlowScene::kHopBend / 4);
+    QVERIFY(at.x() > scene.layout().proxy.right());
     const QString details = scene.describe(*d);
     QCOMPARE(details.count(QStringLiteral("attempt ")), attempts.size());
     if (lastBackend >= 0)
@@ -306,11 +308,20 @@ void TestFlowView::emptyStateAndLatestPick()
     QCOMPARE(scene.emptyText(), QString());
     QCOMPARE(scene.latestPick(), QStringLiteral("smooth WRR: current weights a=5 b=1 c=1 → backend-8001"));
     answer(stream, id, 0, 200);
+    for (quint64 r = 20; r < 20 + FlowScene::kRecentPicks; ++r) {
+        arrive(stream, r);
+        pick(stream, r, int(r % 3));
+    }
     scene.ingest(stream.since(scene.lastSequence()), 0);
+    // The newest first, bounded.
+    QCOMPARE(scene.recentPicks().size(), FlowScene::kRecentPicks);
+    QVERIFY(scene.latestPick().endsWith(QStringLiteral("backend-800%1").arg((19 + FlowScene::kRecentPicks) % 3 + 1)));
+    QCOMPARE(scene.recentPicks().first(), scene.latestPick());
     scene.advance(0);
     scene.advance(100 * scene.legMs());
-    QVERIFY(scene.dots().empty());
-    QCOMPARE(scene.emptyText(), QString()); // requests came and went: not "no requests yet"
+    QCOMPARE(scene.dots().size(), size_t(FlowScene::kRecentPicks)); // the first came and went; the others wait
+    QVERIFY(!scene.dot(id));
+    QCOMPARE(scene.emptyText(), QString()); // requests came: not "no requests yet"
 }
 
 void TestFlowView::lostEventsDropHalfDrawnRequests()
@@ -508,6 +519,33 @@ void TestFlowView::grabsAtWindowSizes()
             colours.insert(img.pixel(x, y));
     for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::ClientError, FlowOutcome::NoBackend})
         QVERIFY2(colours.contains(FlowScene::outcomeColor(o).rgb()), qPrintable(FlowScene::outcomeText(o)));
+}
+
+void TestFlowView::windowShowsTheFlowFirst()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QCOMPARE(w.viewTabs()->currentIndex(), 0);
+    QCOMPARE(w.viewTabs()->tabText(0), QStringLiteral("Flow"));
+    // Events written into the lab's own stream (as the proxy's workers write them) reach the window's view.
+    LifecycleStream& stream = r.lab.httpProxy()->lifecycle();
+    const int a = r.lab.poolBackend(0)->id;
+    const int b = r.lab.poolBackend(1)->id;
+    for (quint64 id = 1; id <= 3; ++id) {
+        arrive(stream, id);
+        pick(stream, id, id == 3 ? b : a);
+    }
+    stream.record(lifecycleEvent(3, LifecycleKind::AttemptFailed, b, 0, QStringLiteral("connection refused")));
+    pick(stream, 3, a, 2);
+    QTRY_COMPARE(w.flowView()->scene().dots().size(), size_t(3));
+    QTest::qWait(700); // the dots walk to their backends
+    QVERIFY(w.flowView()->canvas()->width() > 600);
+    QVERIFY(w.flowView()->canvas()->height() > 250);
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("flowview-in-window.png"))));
+    QVERIFY(w.flowView()->scene().latestPick().endsWith(QStringLiteral("backend-8001")));
 }
 
 void TestFlowView::realLabDrawsItsBackendsAndRequests()
