@@ -5,13 +5,12 @@
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
 #include "FlowView.h"
+#include "FlowViewTab.h"
 #include "HealthTimeline.h"
 #include "ProxyPanel.h"
-#include "TimeControls.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "WeightDelegate.h"
-#include "backend/Backend.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -78,8 +77,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_consolePanel(new ConsolePanel(lab))
     , m_charts(new ChartsPanel)
     , m_healthTimeline(new HealthTimeline(lab))
-    , m_flow(new FlowView)
-    , m_timeControls(new TimeControls(lab, m_generator))
+    , m_flowTab(new FlowViewTab(lab, m_generator))
     , m_viewTabs(new QTabWidget)
     , m_tabs(new QTabWidget)
     , m_mainSplit(new QSplitter(Qt::Horizontal))
@@ -173,34 +171,15 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     }
 
     // The flow view first, where a learner looks: the proxy's real requests as dots; the charts one tab away.
-    auto* flowTab = new QWidget;
-    auto* flowLayout = new QVBoxLayout(flowTab);
-    flowLayout->setContentsMargins(2, 2, 2, 2);
-    flowLayout->addWidget(m_timeControls);
-    flowLayout->addWidget(m_flow, 1);
-    m_viewTabs->addTab(flowTab, tr("Flow"));
+    m_viewTabs->addTab(m_flowTab, tr("Flow"));
     m_viewTabs->addTab(m_charts, tr("Charts"));
     m_viewTabs->setTabToolTip(0, tr("Each request through the proxy as a dot: client → proxy → backend and back."));
     m_viewTabs->setTabToolTip(1, tr("Requests/s per backend, latency and each backend's share over the last minute."));
-    m_flow->setTraceLookup([this](quint64 sequence) -> std::optional<TraceEntry> {
-        const Proxy* p = m_lab->httpProxy();
-        const QList<TraceEntry> from = p && sequence ? p->trace().since(sequence - 1) : QList<TraceEntry>();
-        if (!from.isEmpty() && from.first().sequence == sequence)
-            return from.first();
-        return std::nullopt;
-    });
-    connect(m_flow, &FlowView::backendClicked, this, [this](int backendId) {
-        for (int row = 0; row < m_lab->backendCount(); ++row) {
-            if (const BackendPtr b = m_lab->poolBackend(row); b && b->id == backendId)
-                m_table->selectRow(row);
-        }
-    });
-    connect(m_timeControls, &TimeControls::pausedChanged, this, [this](bool paused) {
-        m_flow->setPaused(paused);
+    connect(m_flowTab, &FlowViewTab::backendRowClicked, m_table, &QTableView::selectRow);
+    connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
         if (!paused)
             refresh(); // catch up now, not at the next tick
     });
-    connect(m_timeControls, &TimeControls::slowMotionChanged, m_flow, &FlowView::setSlowMotion);
     m_leftSplit->addWidget(m_viewTabs);
     m_leftSplit->addWidget(board);
     m_leftSplit->setStretchFactor(0, 2);
@@ -241,7 +220,6 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         m_history.clear();
         m_charts->reset();
         m_traceModel->restart(); // the new proxy's trace counts from 1 again
-        m_flow->clear();
     });
     connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
@@ -335,6 +313,16 @@ void MainWindow::buildMenus()
                               "<p>Every column, knob and chart has a tooltip that explains it.</p>")
                                .arg(QStringLiteral(LAB_VERSION)));
     });
+}
+
+FlowView* MainWindow::flowView() const
+{
+    return m_flowTab->view();
+}
+
+TimeControls* MainWindow::timeControls() const
+{
+    return m_flowTab->controls();
 }
 
 QPushButton* MainWindow::startStopButton(int row) const
@@ -448,12 +436,10 @@ void MainWindow::refresh()
     m_model->refresh(m_history);
     pollEvents();
     // Pause freezes the flow view, the charts and the trace list; the history and the board go on.
-    const bool paused = m_timeControls->isPaused();
-    Proxy* proxy = m_lab->httpProxy();
-    if (proxy && !paused)
-        m_traceModel->append(proxy->trace().since(m_traceModel->lastSequence()));
-    // Lab::lifecycle() is on its way; until then the HTTP proxy's stream, as the trace above.
-    m_flow->refresh(proxy ? &proxy->lifecycle() : nullptr, FlowView::backendsOf(*m_lab, *m_model));
+    const bool paused = m_flowTab->isPaused();
+    if (Proxy* p = m_lab->httpProxy(); p && !paused)
+        m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
+    m_flowTab->refresh(*m_model);
     m_trafficPanel->refresh();
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
     if (m_tick++ % 5 == 0) {

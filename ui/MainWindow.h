@@ -21,6 +21,7 @@ class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
 class FlowView;
+class FlowViewTab;
 class HealthTimeline;
 class Lab;
 class LoadGenerator;
@@ -53,8 +54,8 @@ public:
     TrafficPanel* trafficPanel() const { return m_trafficPanel; }
     ConsolePanel* consolePanel() const { return m_consolePanel; }
     ChartsPanel* chartsPanel() const { return m_charts; }
-    FlowView* flowView() const { return m_flow; }
-    TimeControls* timeControls() const { return m_timeControls; }
+    FlowView* flowView() const;
+    TimeControls* timeControls() const;
     // The tabs above the board: the flow view first, then the charts.
     QTabWidget* viewTabs() const { return m_viewTabs; }
     LoadGenerator* generator() const { return m_generator; }
@@ -109,8 +110,7 @@ private:
     ConsolePanel* m_consolePanel;
     ChartsPanel* m_charts;
     HealthTimeline* m_healthTimeline;
-    FlowView* m_flow;
-    TimeControls* m_timeControls;
+    FlowViewTab* m_flowTab;
     QTabWidget* m_viewTabs;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <QWidget>
+
+namespace lab {
+
+class BackendTableModel;
+class FlowView;
+class Lab;
+class LoadGenerator;
+class TimeControls;
+
+// The window's Flow tab: the time controls above the flow view, wired to one lab. It knows where the lab
+// keeps the HTTP proxy's lifecycle stream and trace, and turns the pool's backend ids into board rows, so
+// the window only forwards its refresh tick and answers backendRowClicked.
+class FlowViewTab final : public QWidget {
+    Q_OBJECT
+public:
+    FlowViewTab(Lab* lab, LoadGenerator* generator, QWidget* parent = nullptr);
+
+    // One tick of the window's timer, with the board's freshly refreshed rows.
+    void refresh(const BackendTableModel& board);
+    bool isPaused() const;
+    FlowView* view() const { return m_view; }
+    TimeControls* controls() const { return m_controls; }
+
+Q_SIGNALS:
+    void pausedChanged(bool paused);
+    // A backend node was clicked: its row on the board.
+    void backendRowClicked(int row);
+
+private:
+    Lab* m_lab;
+    TimeControls* m_controls;
+    FlowView* m_view;
+};
+
+} // namespace lab
