@@ -449,8 +449,14 @@ int runServe(int argc, char** argv)
     QObject::connect(&lab, &Lab::eventLogged, [](const QString& t) { printErr(t); });
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int sig) {
         printErr(QStringLiteral("signal %1: no longer accepting; finishing requests in flight").arg(sig));
+        // Asynchronous: the loop keeps printing the lab's events while requests finish, and quits when every
+        // proxy is done; a second signal finds none running and quits at once.
+        if (!lab.proxiesRunning()) {
+            app.quit();
+            return;
+        }
+        QObject::connect(&lab, &Lab::proxiesStopped, &app, &QCoreApplication::quit);
         lab.stopProxies(5000);
-        app.quit();
     });
     QString error;
     if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error)) {
@@ -458,7 +464,7 @@ int runServe(int argc, char** argv)
         return ExitRuntime;
     }
     const int rc = app.exec();
-    lab.stopProxies(0);
+    lab.stopProxiesAndWait(0);
     lab.stopAll();
     return rc;
 }

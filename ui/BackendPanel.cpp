@@ -112,8 +112,8 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     layout->addStretch(1);
 
     connect(m_drain, &QCheckBox::toggled, this, [this](bool on) {
-        if (!m_loading && m_row >= 0)
-            m_lab->setDraining(m_row, on);
+        if (!m_loading && m_id.isValid())
+            m_lab->setDraining(m_id, on);
     });
     for (QSpinBox* s : {m_latency, m_jitter, m_capacity})
         connect(s, &QSpinBox::valueChanged, this, &BackendPanel::apply);
@@ -121,28 +121,28 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     for (QCheckBox* c : {m_healthFails, m_hang, m_refuse})
         connect(c, &QCheckBox::toggled, this, &BackendPanel::apply);
     connect(m_onlyPaths, &QLineEdit::editingFinished, this, &BackendPanel::apply);
-    setRow(-1);
+    setBackend({});
 }
 
-void BackendPanel::setRow(int row)
+void BackendPanel::setBackend(BackendId id)
 {
-    m_row = row < m_lab->backendCount() ? row : -1;
+    m_id = m_lab->hasBackend(id) ? id : BackendId{};
     reload();
 }
 
 void BackendPanel::reload()
 {
-    if (m_row >= m_lab->backendCount())
-        m_row = -1;
+    if (!m_lab->hasBackend(m_id))
+        m_id = {};
     m_loading = true;
-    const bool valid = m_row >= 0;
-    const FakeBackend* fake = valid ? m_lab->embeddedBackend(m_row) : nullptr;
-    m_drain->setEnabled(valid && m_lab->poolBackend(m_row));
-    m_drain->setChecked(valid && m_lab->isDraining(m_row));
+    const bool valid = m_id.isValid();
+    const FakeBackend* fake = valid ? m_lab->embeddedBackend(m_id) : nullptr;
+    m_drain->setEnabled(valid && m_lab->poolBackend(m_id));
+    m_drain->setChecked(valid && m_lab->isDraining(m_id));
     m_faultBox->setEnabled(fake != nullptr);
     m_healthBox->setEnabled(valid);
     if (valid) {
-        const HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_row));
+        const HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_id));
         m_probe->setChecked(h.enabled);
         m_probeType->setCurrentText(h.type);
         m_probePath->setText(h.path);
@@ -155,7 +155,7 @@ void BackendPanel::reload()
     if (!valid) {
         m_title->setText(tr("<b>Select a backend</b> on the board to drain it or inject faults."));
     } else {
-        const BackendConfig& c = m_lab->backendConfig(m_row);
+        const BackendConfig& c = m_lab->backendConfig(m_id);
         m_title->setText(
             fake ? tr("<b>%1</b> (embedded, %2:%3): faults apply to the next request.").arg(c.name, c.host).arg(c.port)
                  : tr("<b>%1</b> (external, %2:%3): fault knobs exist only for embedded backends.")
@@ -176,9 +176,9 @@ void BackendPanel::reload()
 
 void BackendPanel::applyHealth()
 {
-    if (m_loading || m_row < 0)
+    if (m_loading || !m_lab->hasBackend(m_id))
         return;
-    HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_row));
+    HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_id));
     h.enabled = m_probe->isChecked();
     h.type = m_probeType->currentText();
     QString path = m_probePath->text().trimmed();
@@ -188,12 +188,12 @@ void BackendPanel::applyHealth()
     h.rise = m_rise->value();
     h.fall = m_fall->value();
     m_probePath->setEnabled(h.type == QLatin1String("http"));
-    m_lab->setBackendHealth(m_row, h);
+    m_lab->setBackendHealth(m_id, h);
 }
 
 void BackendPanel::apply()
 {
-    if (m_loading || m_row < 0 || !m_lab->embeddedBackend(m_row))
+    if (m_loading || !m_lab->embeddedBackend(m_id))
         return;
     FaultProfile f;
     f.latencyMs = m_latency->value();
@@ -208,7 +208,7 @@ void BackendPanel::apply()
     f.capacity = m_capacity->value();
     f.hang = m_hang->isChecked();
     f.refuse = m_refuse->isChecked();
-    m_lab->setFaults(m_row, f);
+    m_lab->setFaults(m_id, f);
 }
 
 } // namespace lab

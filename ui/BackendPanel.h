@@ -1,5 +1,7 @@
 #pragma once
 
+#include "lab/BackendId.h"
+
 #include <QWidget>
 
 class QCheckBox;
@@ -14,13 +16,15 @@ namespace lab {
 class Lab;
 
 // The selected backend's knobs: draining for any backend, and the fault knobs of an embedded one,
-// applied live as they are edited.
+// applied live as they are edited. It follows one backend by id (the board's selection), so the
+// backend keeps its panel when rows above it are removed.
 class BackendPanel final : public QWidget {
     Q_OBJECT
 public:
     explicit BackendPanel(Lab* lab, QWidget* parent = nullptr);
-    void setRow(int row);
-    int row() const { return m_row; }
+    // An invalid id (or one no longer in the lab) shows "select a backend".
+    void setBackend(BackendId id);
+    BackendId backend() const { return m_id; }
     // Re-reads the values from the lab (after a change made elsewhere).
     void reload();
 
@@ -29,7 +33,7 @@ private:
     void applyHealth();
 
     Lab* m_lab;
-    int m_row = -1;
+    BackendId m_id;
     bool m_loading = false;
     QLabel* m_title;
     QCheckBox* m_drain;

@@ -17,15 +17,21 @@ BackendTableModel::BackendTableModel(Lab* lab, QObject* parent)
     : QAbstractTableModel(parent)
     , m_lab(lab)
 {
-    for (int i = 0; i < m_lab->backendCount(); ++i)
-        m_rows << buildRow(i, nullptr);
-    connect(m_lab, &Lab::backendInserted, this, [this](int row) {
+    rebuildAll();
+    connect(m_lab, &Lab::backendInserted, this, [this](BackendId id) {
+        if (rowOf(id) >= 0)
+            return;
+        // The lab's place for it, which is where it sits among the rows too (both keep one order).
+        const int row = int(qBound(qsizetype(0), m_lab->backendIds().indexOf(id), m_rows.size()));
         beginInsertRows({}, row, row);
-        m_rows.insert(row, buildRow(row, nullptr));
+        m_rows.insert(row, buildRow(id, nullptr));
         endInsertRows();
         Q_EMIT rowsRebuilt();
     });
-    connect(m_lab, &Lab::backendRemoved, this, [this](int row) {
+    connect(m_lab, &Lab::backendRemoved, this, [this](BackendId id) {
+        const int row = rowOf(id);
+        if (row < 0)
+            return;
         beginRemoveRows({}, row, row);
         m_rows.removeAt(row);
         endRemoveRows();
@@ -33,13 +39,32 @@ BackendTableModel::BackendTableModel(Lab* lab, QObject* parent)
     });
     connect(m_lab, &Lab::labReset, this, [this] {
         beginResetModel();
-        m_rows.clear();
-        for (int i = 0; i < m_lab->backendCount(); ++i)
-            m_rows << buildRow(i, nullptr);
+        rebuildAll();
         endResetModel();
         Q_EMIT rowsRebuilt();
     });
     connect(m_lab, &Lab::backendStateChanged, this, &BackendTableModel::refreshState);
+}
+
+void BackendTableModel::rebuildAll()
+{
+    m_rows.clear();
+    for (const BackendId id : m_lab->backendIds())
+        m_rows << buildRow(id, nullptr);
+}
+
+BackendId BackendTableModel::idAt(int row) const
+{
+    return row >= 0 && row < m_rows.size() ? m_rows[row].id : BackendId{};
+}
+
+int BackendTableModel::rowOf(BackendId id) const
+{
+    for (int i = 0; i < int(m_rows.size()); ++i) {
+        if (m_rows[i].id == id)
+            return i;
+    }
+    return -1;
 }
 
 int BackendTableModel::rowCount(const QModelIndex& parent) const
@@ -157,15 +182,16 @@ BackendTableModel::RowState BackendTableModel::rowStateFor(Eligibility e, RowSta
     return running;
 }
 
-BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* history) const
+BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHistory* history) const
 {
     Row r;
-    const BackendConfig& cfg = m_lab->backendConfig(i);
+    r.id = id;
+    const BackendConfig& cfg = m_lab->backendConfig(id);
     r.name = cfg.name;
     r.address = QStringLiteral("%1:%2").arg(cfg.host).arg(cfg.port);
     r.weight = cfg.weight;
-    const BackendPtr b = m_lab->poolBackend(i);
-    if (const FakeBackend* fake = m_lab->embeddedBackend(i)) {
+    const BackendPtr b = m_lab->poolBackend(id);
+    if (const FakeBackend* fake = m_lab->embeddedBackend(id)) {
         r.embedded = true;
         const FaultProfile f = fake->faults();
         r.state = !fake->isStarted() ? RowState::Stopped
@@ -181,7 +207,7 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
         // The pool's own answer (classify(), the one pick() and the sticky pick use), shown over the
         // embedded server's state while that one runs; the operator's choices always show.
         const Eligibility e = m_lab->pool()->eligibility(*b);
-        if (m_lab->isStopping(i))
+        if (m_lab->isStopping(id))
             r.state = RowState::Stopping;
         else if (e == Eligibility::Draining)
             r.state = r.active > 0 ? RowState::Draining : RowState::Drained;
@@ -221,9 +247,9 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
         r.p50 = l.percentileMs(50);
         r.p95 = l.percentileMs(95);
         r.p99 = l.percentileMs(99);
-    } else if (i < m_rows.size() && m_rows[i].name == r.name) {
+    } else if (const int at = rowOf(id); at >= 0) {
         // keep the traffic columns until the next snapshot
-        const Row& old = m_rows[i];
+        const Row& old = m_rows[at];
         r.connections = old.connections;
         r.requests = old.requests;
         r.rate = old.rate;
@@ -237,8 +263,10 @@ BackendTableModel::Row BackendTableModel::buildRow(int i, const MetricsHistory* 
 
 void BackendTableModel::updateRows(const MetricsHistory* history)
 {
-    for (int i = 0; i < int(m_rows.size()) && i < m_lab->backendCount(); ++i) {
-        Row r = buildRow(i, history);
+    for (int i = 0; i < int(m_rows.size()); ++i) {
+        if (!m_lab->hasBackend(m_rows[i].id))
+            continue; // its backendRemoved is on the way
+        Row r = buildRow(m_rows[i].id, history);
         if (r == m_rows[i])
             continue;
         m_rows[i] = std::move(r);
@@ -332,7 +360,7 @@ bool BackendTableModel::setData(const QModelIndex& index, const QVariant& value,
     const int w = value.toInt(&ok);
     if (!ok || !schema::rangeOf(&BackendConfig::weight).contains(w))
         return false;
-    m_lab->setWeight(index.row(), w); // emits backendStateChanged -> refreshState -> dataChanged
+    m_lab->setWeight(m_rows[index.row()].id, w); // emits backendStateChanged -> refreshState -> dataChanged
     return true;
 }
 

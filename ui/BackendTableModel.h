@@ -1,6 +1,7 @@
 #pragma once
 
 #include "health/Eligibility.h"
+#include "lab/BackendId.h"
 
 #include <QAbstractTableModel>
 #include <QList>
@@ -13,8 +14,10 @@ class MetricsHistory;
 // The backend board: one row per backend of the lab. Fed by refresh(), which a timer in the window calls
 // ~10 times a second with the metrics history: it builds each row from the lab and the latest snapshot
 // and emits dataChanged only for rows that changed, so no per-request signal ever reaches the GUI thread.
-// Rows follow the lab (backendInserted / backendRemoved / labReset). The Weight column is editable and
-// applies to the running pool at once.
+// Each row carries its backend's BackendId and the lab is only ever asked by id (as qBittorrent's
+// transfer list maps rows to torrent ids): rows follow the lab's backendInserted / backendRemoved by the
+// id's row, so a removal in the middle never shifts a later change onto the wrong row. The Weight column
+// is editable and applies to the running pool at once.
 class BackendTableModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -74,6 +77,7 @@ public:
     // Qt::UserRole on the Health column: the row's HealthVerdict as an int.
     static constexpr int HealthVerdictRole = Qt::UserRole;
     struct Row {
+        BackendId id;
         RowState state = RowState::External;
         QString name;
         QString address;
@@ -91,6 +95,9 @@ public:
         bool operator==(const Row&) const = default;
     };
     const Row& row(int i) const { return m_rows[i]; }
+    // The backend on a row (invalid for a row out of range), and the row of a backend (-1: none).
+    BackendId idAt(int row) const;
+    int rowOf(BackendId id) const;
     // The state a running backend's row shows for the pool's verdict `e`; `running` is what the embedded
     // server says (Up, Hanging or External).
     static RowState rowStateFor(Eligibility e, RowState running);
@@ -106,7 +113,8 @@ Q_SIGNALS:
 
 private:
     bool tcpOnly() const; // every listener relays bytes: "requests" are connections
-    Row buildRow(int i, const MetricsHistory* history) const;
+    Row buildRow(BackendId id, const MetricsHistory* history) const;
+    void rebuildAll();
     void updateRows(const MetricsHistory* history);
 
     Lab* m_lab;

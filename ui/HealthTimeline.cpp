@@ -112,10 +112,11 @@ void HealthTimeline::paintEvent(QPaintEvent*)
     // The span grows with the lab's age, 30 s at first and then in 30 s steps up to two minutes, so a
     // young lab's history is not squeezed into the right edge.
     // One copy of each backend's timeline per paint; the bands need marks from before the span too.
-    std::vector<std::vector<HealthMark>> timelines(size_t(m_lab->backendCount()));
+    const QList<BackendId> ids = m_lab->backendIds(); // one lane per backend, in the board's order
+    std::vector<std::vector<HealthMark>> timelines(size_t(ids.size()));
     qint64 earliest = now;
-    for (int i = 0; i < m_lab->backendCount(); ++i) {
-        if (const BackendPtr b = m_lab->poolBackend(i)) {
+    for (int i = 0; i < ids.size(); ++i) {
+        if (const BackendPtr b = m_lab->poolBackend(ids[i])) {
             timelines[size_t(i)] = b->marksSince(0);
             for (const HealthMark& m : timelines[size_t(i)]) {
                 if (m.atMs >= now - qint64(kSpanSeconds) * 1000) {
@@ -134,7 +135,7 @@ void HealthTimeline::paintEvent(QPaintEvent*)
     };
 
     const int slowMs = m_lab->pool()->slowStartMs();
-    const int count = m_lab->backendCount();
+    const int count = int(ids.size());
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     p.setFont(small);
@@ -146,8 +147,8 @@ void HealthTimeline::paintEvent(QPaintEvent*)
         p.fillRect(lane, QColor(0xf4, 0xf4, 0xf4));
         p.setPen(palette().text().color());
         p.drawText(QRect(2, top, kLabelWidth - 6, kLane - 6), Qt::AlignVCenter | Qt::AlignLeft,
-                   m_lab->backendConfig(i).name);
-        const BackendPtr b = m_lab->poolBackend(i);
+                   m_lab->backendConfig(ids[i]).name);
+        const BackendPtr b = m_lab->poolBackend(ids[i]);
         if (!b)
             continue;
         const std::vector<HealthMark>& marks = timelines[size_t(i)];

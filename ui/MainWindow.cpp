@@ -208,12 +208,14 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
 
     connect(m_model, &BackendTableModel::rowsRebuilt, this, &MainWindow::rebuildButtons);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex& current) { m_backendPanel->setRow(current.isValid() ? current.row() : -1); });
-    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_backendPanel->setRow(-1); });
-    connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this] { m_backendPanel->setRow(selectedRow()); });
-    connect(m_lab, &Lab::backendStateChanged, this, [this](int row) {
-        updateButton(row);
-        if (row == m_backendPanel->row())
+            [this](const QModelIndex& current) {
+                m_backendPanel->setBackend(m_model->idAt(current.isValid() ? current.row() : -1));
+            });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_backendPanel->setBackend({}); });
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this] { m_backendPanel->setBackend(selectedBackend()); });
+    connect(m_lab, &Lab::backendStateChanged, this, [this](BackendId id) {
+        updateButton(id);
+        if (id == m_backendPanel->backend())
             m_backendPanel->reload();
     });
     connect(m_lab, &Lab::labReset, this, [this] {
@@ -294,9 +296,9 @@ void MainWindow::buildMenus()
     labMenu->addAction(tr("Add e&xternal backend…"), this, &MainWindow::addExternal);
     labMenu->addAction(tr("&Remove selected backend"), this, &MainWindow::removeSelected);
     QAction* toggle = labMenu->addAction(tr("&Start or stop selected backend"), this, [this] {
-        const int row = selectedRow();
-        if (row >= 0 && m_lab->embeddedBackend(row))
-            toggleBackend(row);
+        const BackendId id = selectedBackend();
+        if (m_lab->embeddedBackend(id))
+            toggleBackend(id);
         else
             showMessage(tr("Select an embedded backend on the board first."));
     });
@@ -333,28 +335,28 @@ QPushButton* MainWindow::startStopButton(int row) const
 void MainWindow::rebuildButtons()
 {
     m_buttons.clear();
-    for (int row = 0; row < m_lab->backendCount(); ++row) {
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const BackendId id = m_model->idAt(row);
         QPushButton* button = nullptr;
-        if (m_lab->embeddedBackend(row)) {
+        if (m_lab->embeddedBackend(id)) {
             button = new QPushButton;
-            button->setObjectName(QStringLiteral("startStop-") + m_lab->backendConfig(row).name);
-            const QString name = m_lab->backendConfig(row).name;
-            connect(button, &QPushButton::clicked, this, [this, name] { toggleBackend(m_lab->indexOf(name)); });
+            button->setObjectName(QStringLiteral("startStop-") + m_lab->backendConfig(id).name);
+            connect(button, &QPushButton::clicked, this, [this, id] { toggleBackend(id); });
             m_table->setIndexWidget(m_model->index(row, BackendTableModel::Action), button);
         }
         m_buttons << button;
-        updateButton(row);
+        updateButton(id);
     }
 }
 
-void MainWindow::updateButton(int row)
+void MainWindow::updateButton(BackendId id)
 {
-    QPushButton* button = m_buttons.value(row);
-    const FakeBackend* b = row >= 0 && row < m_lab->backendCount() ? m_lab->embeddedBackend(row) : nullptr;
+    QPushButton* button = m_buttons.value(m_model->rowOf(id));
+    const FakeBackend* b = m_lab->embeddedBackend(id);
     if (!button || !b)
         return;
     const bool started = b->isStarted();
-    if (m_lab->isStopping(row)) {
+    if (m_lab->isStopping(id)) {
         button->setText(tr("Stopping…"));
         button->setToolTip(
             tr("Draining: requests in flight finish (up to %1 s), then it stops.").arg(kStopDrainMs / 1000));
@@ -365,21 +367,21 @@ void MainWindow::updateButton(int row)
                                : tr("Start %1 listening on port %2 again.").arg(b->name()).arg(b->port()));
 }
 
-void MainWindow::toggleBackend(int row)
+void MainWindow::toggleBackend(BackendId id)
 {
-    const FakeBackend* b = row >= 0 ? m_lab->embeddedBackend(row) : nullptr;
+    const FakeBackend* b = m_lab->embeddedBackend(id);
     if (!b)
         return;
-    if (m_lab->isStopping(row))
+    if (m_lab->isStopping(id))
         return;
     if (b->isStarted()) {
-        m_lab->drainAndStop(row, kStopDrainMs); // requests in flight finish first
+        m_lab->drainAndStop(id, kStopDrainMs); // requests in flight finish first
     } else {
         QString error;
-        if (!m_lab->startBackend(row, &error))
+        if (!m_lab->startBackend(id, &error))
             showMessage(error);
     }
-    updateButton(row);
+    updateButton(id);
     m_model->refreshState();
 }
 
@@ -389,14 +391,19 @@ int MainWindow::selectedRow() const
     return current.isValid() && m_table->selectionModel()->isRowSelected(current.row(), {}) ? current.row() : -1;
 }
 
+BackendId MainWindow::selectedBackend() const
+{
+    return m_model->idAt(selectedRow());
+}
+
 void MainWindow::addEmbedded()
 {
     QString error;
-    const int row = m_lab->addEmbeddedBackend(&error);
-    if (row < 0)
+    const BackendId id = m_lab->addEmbeddedBackend(&error);
+    if (!id.isValid())
         showMessage(error);
     else
-        m_table->selectRow(row);
+        m_table->selectRow(m_model->rowOf(id));
 }
 
 void MainWindow::addExternal()
@@ -409,25 +416,26 @@ void MainWindow::addExternal()
         return;
     const std::optional<HostPort> address = parseHostPort(spec.trimmed());
     QString error;
-    const int row = address ? m_lab->addExternalBackend(address->host.trimmed(), address->port, &error) : -1;
+    const BackendId id =
+        address ? m_lab->addExternalBackend(address->host.trimmed(), address->port, &error) : BackendId{};
     const schema::Range ports = schema::rangeOf(&BackendConfig::port);
-    if (row < 0)
+    if (!id.isValid())
         showMessage(
             address
                 ? error
                 : tr("expected IP:port with a port from %1 to %2 (got '%3')").arg(ports.min).arg(ports.max).arg(spec));
     else
-        m_table->selectRow(row);
+        m_table->selectRow(m_model->rowOf(id));
 }
 
 void MainWindow::removeSelected()
 {
-    const int row = selectedRow();
-    if (row < 0) {
+    const BackendId id = selectedBackend();
+    if (!id.isValid()) {
         showMessage(tr("Select a backend on the board first."));
         return;
     }
-    m_lab->removeBackend(row);
+    m_lab->removeBackend(id);
 }
 
 void MainWindow::refresh()

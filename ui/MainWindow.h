@@ -1,5 +1,6 @@
 #pragma once
 
+#include "lab/BackendId.h"
 #include "metrics/MetricsHistory.h"
 
 #include <QElapsedTimer>
@@ -78,12 +79,13 @@ protected:
 private:
     void buildMenus();
     void rebuildButtons();
-    void updateButton(int row);
-    void toggleBackend(int row);
+    void updateButton(BackendId id);
+    void toggleBackend(BackendId id);
     void addEmbedded();
     void addExternal();
     void removeSelected();
     int selectedRow() const;
+    BackendId selectedBackend() const;
     void pollEvents();
     void updateStatus();
     void addRecent(const QString& fileName);

@@ -170,10 +170,12 @@ void ProxyPanel::reload()
     m_port->setValue(p && p->isListening() ? p->port() : http ? http->port : 0);
     m_port->setEnabled(http != nullptr);
     const bool running = m_lab->proxiesRunning();
-    m_startStop->setText(running ? tr("Stop proxy") : tr("Start proxy"));
-    m_startStop->setToolTip(running ? tr("Stop accepting; requests in flight get 2 s to finish.")
-                                    : tr("Start listening for clients."));
-    m_startStop->setEnabled(!c.listeners.isEmpty());
+    const bool stopping = m_lab->proxiesStopping();
+    m_startStop->setText(stopping ? tr("Stopping…") : running ? tr("Stop proxy") : tr("Start proxy"));
+    m_startStop->setToolTip(stopping      ? tr("No longer accepting; requests in flight are finishing (up to 2 s).")
+                                : running ? tr("Stop accepting; requests in flight get 2 s to finish.")
+                                          : tr("Start listening for clients."));
+    m_startStop->setEnabled(!c.listeners.isEmpty() && !stopping);
     m_algorithm->setCurrentIndex(m_algorithm->findData(c.algorithm));
     m_hashKey->setText(c.hashKey);
     m_hashKey->setEnabled(c.algorithm == QLatin1String("ring-hash") || c.algorithm == QLatin1String("maglev"));
@@ -223,7 +225,7 @@ void ProxyPanel::applyOptions()
 void ProxyPanel::toggleProxy()
 {
     if (m_lab->proxiesRunning()) {
-        m_lab->stopProxies(2000);
+        m_lab->stopProxies(2000); // returns at once; the button reads "Stopping…" until they are done
     } else {
         QString error;
         if (!m_lab->startProxies(&error))

@@ -1,16 +1,15 @@
 #include "Lab.h"
 
+#include "LabBackends.h"
+#include "LabProxies.h"
 #include "backend/BackendPool.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
 
-#include <QLoggingCategory>
 #include <QTcpServer>
 #include <QTimer>
-
-Q_LOGGING_CATEGORY(lcLab, "lab.lab")
 
 namespace lab {
 
@@ -18,8 +17,21 @@ Lab::Lab(LabConfig config, QObject* parent)
     : QObject(parent)
     , m_config(std::move(config))
     , m_events(std::make_shared<EventLog>())
+    , m_backends(new LabBackends(m_events, this))
+    , m_drain(new DrainThenStop(this))
+    , m_proxies(new LabProxies(m_events, this))
     , m_housekeeping(new QTimer(this))
 {
+    connect(m_backends, &LabBackends::listeningChanged, this, &Lab::backendStateChanged);
+    connect(m_backends, &LabBackends::joinedPool, this, [this] {
+        if (m_checker && m_checking)
+            m_checker->sync();
+    });
+    connect(m_drain, &DrainThenStop::stopped, this, &Lab::onDrainStopped);
+    connect(m_proxies, &LabProxies::allStopped, this, [this] {
+        Q_EMIT proxyStateChanged();
+        Q_EMIT proxiesStopped();
+    });
     build();
     connect(m_housekeeping, &QTimer::timeout, this, &Lab::housekeeping);
     m_housekeeping->start(100);
@@ -27,16 +39,16 @@ Lab::Lab(LabConfig config, QObject* parent)
 
 Lab::~Lab()
 {
-    stopProxies(0);
-    m_proxies.clear();
+    m_proxies->clear();
     m_checker.reset();
+    m_drain->clear();
     stopAll();
 }
 
 void Lab::build()
 {
     m_checker.reset();
-    m_stopping.clear();
+    m_drain->clear();
     m_drainReported.clear();
     m_pool = std::make_shared<BackendPool>(QList<BackendConfig>{}, m_config.algorithm);
     HashKeySpec key;
@@ -44,26 +56,7 @@ void Lab::build()
     m_pool->setAlgorithm(m_config.algorithm, key);
     m_pool->setEventLog(m_events);
     m_pool->setPassiveConfig(m_config.outlier, m_config.breaker, m_config.health.slowStartMs);
-    m_embedded.clear();
-    m_pooled.clear();
-    m_embedded.resize(size_t(m_config.backends.size()));
-    m_pooled.resize(size_t(m_config.backends.size()));
-    for (qsizetype i = 0; i < m_config.backends.size(); ++i) {
-        const BackendConfig& b = m_config.backends[i];
-        if (b.embedded) {
-            auto backend = std::make_unique<FakeBackend>(b.name, QHostAddress(b.host), quint16(b.port), b.faults);
-            FakeBackend* raw = backend.get();
-            connect(raw, &FakeBackend::listeningChanged, this, [this, raw] {
-                for (int row = 0; row < backendCount(); ++row) {
-                    if (m_embedded[size_t(row)].get() == raw)
-                        Q_EMIT backendStateChanged(row);
-                }
-            });
-            m_embedded[size_t(i)] = std::move(backend);
-        }
-        if (!b.embedded || b.port != 0)
-            registerInPool(int(i), nullptr);
-    }
+    m_backends->rebuild(m_config.backends, m_pool);
     m_checker = std::make_unique<ActiveHealthChecker>(m_pool, m_events);
     m_checker->setDefaults(m_config.health);
     for (const BackendConfig& b : std::as_const(m_config.backends)) {
@@ -79,47 +72,22 @@ void Lab::startChecking()
     m_checker->sync();
 }
 
+void Lab::publishBackends()
+{
+    m_config.backends = m_backends->configs();
+}
+
 void Lab::housekeeping()
 {
-    // Drains that end in a stop.
-    const qint64 now = steadyNowMs();
-    for (auto it = m_stopping.begin(); it != m_stopping.end();) {
-        const int index = indexOf(it.key());
-        const BackendPtr b = index >= 0 ? m_pooled[size_t(index)] : nullptr;
-        const int inFlight = b ? b->activeRequests.load() : 0;
-        if (index < 0 || inFlight == 0 || now >= it.value()) {
-            const QString name = it.key();
-            it = m_stopping.erase(it);
-            if (index < 0)
-                continue;
-            if (b)
-                b->enabled.store(true); // Start brings it straight back into rotation
-            m_drainReported.remove(name);
-            FakeBackend* fake = embeddedBackend(index);
-            if (fake && fake->isStarted()) {
-                fake->stop();
-                logEvent(
-                    LabEvent::Kind::Backend,
-                    inFlight
-                        ? tr("%1 stopped with %2 requests still in flight (drain time is up)").arg(name).arg(inFlight)
-                        : tr("%1 drained and stopped (connections to port %2 are now refused)")
-                              .arg(name)
-                              .arg(fake->port()));
-            }
-            Q_EMIT backendStateChanged(index);
-        } else {
-            ++it;
-        }
-    }
     // Drains an operator asked for: say when nothing is left in flight.
-    for (int i = 0; i < backendCount(); ++i) {
-        const BackendPtr& b = m_pooled[size_t(i)];
-        if (!b || b->enabled.load() || m_stopping.contains(b->name) || m_drainReported.contains(b->name))
+    for (const BackendId id : m_backends->ids()) {
+        const BackendPtr b = poolBackend(id);
+        if (!b || b->enabled.load() || m_drain->isStopping(id) || m_drainReported.contains(id))
             continue;
         if (b->activeRequests.load() == 0) {
-            m_drainReported.insert(b->name);
+            m_drainReported.insert(id);
             logEvent(LabEvent::Kind::Backend, tr("%1 drained: nothing in flight, safe to stop").arg(b->name));
-            Q_EMIT backendStateChanged(i);
+            Q_EMIT backendStateChanged(id);
         }
     }
     // Forward every new event (workers' failovers, health transitions) on this thread, and the summary of
@@ -135,8 +103,8 @@ void Lab::housekeeping()
 
 void Lab::load(LabConfig config)
 {
-    stopProxies(0);
-    m_proxies.clear();
+    stopProxiesAndWait(0);
+    m_proxies->clear();
     stopAll();
     m_config = std::move(config);
     build();
@@ -153,34 +121,51 @@ void Lab::logEvent(LabEvent::Kind kind, const QString& text)
     m_events->append(kind, text);
 }
 
-int Lab::indexOf(const QString& name) const
-{
-    for (int i = 0; i < backendCount(); ++i) {
-        if (m_config.backends[i].name == name)
-            return i;
-    }
-    return -1;
-}
-
-bool Lab::registerInPool(int index, QString* error)
-{
-    if (m_pooled[size_t(index)])
-        return true;
-    BackendPtr b = m_pool->add(m_config.backends[index], error);
-    if (!b)
-        return false;
-    m_pooled[size_t(index)] = b;
-    if (m_checker && m_checking)
-        m_checker->sync();
-    return true;
-}
-
 // ---- backends ---------------------------------------------------------------------------------------
+
+int Lab::backendCount() const
+{
+    return m_backends->count();
+}
+
+QList<BackendId> Lab::backendIds() const
+{
+    return m_backends->ids();
+}
+
+BackendId Lab::idOf(const QString& name) const
+{
+    return m_backends->idOf(name);
+}
+
+bool Lab::hasBackend(BackendId id) const
+{
+    return m_backends->find(id) != nullptr;
+}
+
+const BackendConfig& Lab::backendConfig(BackendId id) const
+{
+    const LabBackends::Record* r = m_backends->find(id);
+    Q_ASSERT_X(r, "Lab::backendConfig", "no backend with this id");
+    return r->config;
+}
+
+FakeBackend* Lab::embeddedBackend(BackendId id) const
+{
+    const LabBackends::Record* r = m_backends->find(id);
+    return r ? r->embedded.get() : nullptr;
+}
+
+BackendPtr Lab::poolBackend(BackendId id) const
+{
+    const LabBackends::Record* r = m_backends->find(id);
+    return r ? r->pooled : nullptr;
+}
 
 bool Lab::startEmbeddedBackends(QString* error)
 {
-    for (int i = 0; i < backendCount(); ++i) {
-        if (m_embedded[size_t(i)] && !startBackend(i, error)) {
+    for (const BackendId id : m_backends->ids()) {
+        if (embeddedBackend(id) && !startBackend(id, error)) {
             stopAll();
             return false;
         }
@@ -191,84 +176,56 @@ bool Lab::startEmbeddedBackends(QString* error)
 
 void Lab::stopAll()
 {
-    for (auto& b : m_embedded) {
-        if (b && b->isStarted())
-            b->stop();
-    }
+    m_backends->stopAll();
 }
 
-bool Lab::startBackend(int index, QString* error)
+bool Lab::startBackend(BackendId id, QString* error)
 {
-    FakeBackend* b = embeddedBackend(index);
-    if (!b)
+    if (!m_backends->start(id, error))
         return false;
-    QString why;
-    if (!b->start(&why)) {
-        const QString text = QStringLiteral("%1: %2").arg(b->name(), why);
-        if (error)
-            *error = text;
-        logEvent(LabEvent::Kind::Backend, text);
-        return false;
-    }
-    // A backend configured on port 0 keeps the port it was given, so the proxy can reach it.
-    m_config.backends[index].port = b->port();
-    if (!registerInPool(index, &why)) {
-        if (error)
-            *error = why;
-        logEvent(LabEvent::Kind::Backend, why);
-    }
-    qCInfo(lcLab, "%s listening on %s:%u", qPrintable(b->name()), qPrintable(b->address().toString()), b->port());
-    logEvent(LabEvent::Kind::Backend,
-             QStringLiteral("%1 started on %2:%3").arg(b->name(), b->address().toString()).arg(b->port()));
-    Q_EMIT backendStateChanged(index);
+    publishBackends(); // a backend configured on port 0 now has its port
+    Q_EMIT backendStateChanged(id);
     return true;
 }
 
-void Lab::stopBackend(int index)
+void Lab::stopBackend(BackendId id)
 {
-    FakeBackend* b = embeddedBackend(index);
-    if (!b || !b->isStarted())
-        return;
-    b->stop();
-    logEvent(LabEvent::Kind::Backend,
-             QStringLiteral("%1 stopped (connections to port %2 are now refused)").arg(b->name()).arg(b->port()));
-    Q_EMIT backendStateChanged(index);
+    m_drain->cancel(id);
+    if (m_backends->stop(id))
+        Q_EMIT backendStateChanged(id);
 }
 
-QString Lab::uniqueName(const QString& base) const
+int Lab::nextEmbeddedPort() const
 {
-    QString name = base;
-    for (int n = 2; indexOf(name) >= 0; ++n)
-        name = QStringLiteral("%1-%2").arg(base).arg(n);
-    return name;
+    if (m_portBase <= 0)
+        return 0;
+    int port = m_portBase;
+    for (const BackendConfig& c : std::as_const(m_config.backends)) {
+        if (c.embedded && c.port >= port)
+            port = c.port + 1;
+    }
+    for (int tries = 0; tries < 100 && port <= 65535; ++tries, ++port) {
+        QTcpServer probe;
+        if (probe.listen(QHostAddress::LocalHost, quint16(port)))
+            break;
+    }
+    return port;
 }
 
-int Lab::addEmbeddedBackend(QString* error)
+BackendId Lab::addEmbeddedBackend(QString* error)
 {
     // The pool's own rule (ids spent over the lab's life, not its size), checked before a fake starts.
     if (m_pool->idsLeft() <= 0) {
         if (error)
             *error = tr("cannot add a backend: %1").arg(BackendPool::idBudgetError());
-        return -1;
+        return {};
     }
     // The next port after the highest embedded one (from the base), skipping ports other programs hold.
-    int port = 0;
-    if (m_portBase > 0) {
-        port = m_portBase;
-        for (const BackendConfig& c : std::as_const(m_config.backends)) {
-            if (c.embedded && c.port >= port)
-                port = c.port + 1;
-        }
-        for (int tries = 0; tries < 100 && port <= 65535; ++tries, ++port) {
-            QTcpServer probe;
-            if (probe.listen(QHostAddress::LocalHost, quint16(port)))
-                break;
-        }
-    }
+    const int port = nextEmbeddedPort();
     BackendConfig c;
     c.embedded = true;
     c.port = port;
-    c.name = port ? uniqueName(QStringLiteral("backend-%1").arg(port)) : QString();
+    c.name = port ? m_backends->uniqueName(QStringLiteral("backend-%1").arg(port)) : QString();
     auto fake = std::make_unique<FakeBackend>(c.name.isEmpty() ? QStringLiteral("backend") : c.name,
                                               QHostAddress(c.host), quint16(port), c.faults);
     QString why;
@@ -276,52 +233,31 @@ int Lab::addEmbeddedBackend(QString* error)
         if (error)
             *error = why;
         logEvent(LabEvent::Kind::Backend, why);
-        return -1;
+        return {};
     }
     if (c.name.isEmpty()) { // port 0: name it after the port it got
         c.port = fake->port();
-        c.name = uniqueName(QStringLiteral("backend-%1").arg(c.port));
+        c.name = m_backends->uniqueName(QStringLiteral("backend-%1").arg(c.port));
         fake->stop();
         fake = std::make_unique<FakeBackend>(c.name, QHostAddress(c.host), quint16(c.port), c.faults);
         if (!fake->start(&why)) {
             if (error)
                 *error = why;
-            return -1;
+            return {};
         }
     }
     c.port = fake->port();
-    FakeBackend* raw = fake.get();
-    connect(raw, &FakeBackend::listeningChanged, this, [this, raw] {
-        for (int row = 0; row < backendCount(); ++row) {
-            if (m_embedded[size_t(row)].get() == raw)
-                Q_EMIT backendStateChanged(row);
-        }
-    });
-    const int row = appendBackend(c, std::move(fake), error);
-    if (row < 0)
-        return -1;
+    const BackendId id = m_backends->append(c, std::move(fake), error);
+    if (!id.isValid())
+        return {};
+    publishBackends();
     logEvent(LabEvent::Kind::Config,
              tr("%1 added: an embedded backend on %2:%3, now in rotation").arg(c.name, c.host).arg(c.port));
-    Q_EMIT backendInserted(row);
-    return row;
+    Q_EMIT backendInserted(id);
+    return id;
 }
 
-int Lab::appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake, QString* error)
-{
-    m_config.backends.append(c);
-    m_embedded.push_back(std::move(fake));
-    m_pooled.emplace_back();
-    const int row = backendCount() - 1;
-    if (!registerInPool(row, error)) { // the pool is full or the name is taken: undo
-        m_config.backends.removeLast();
-        m_embedded.pop_back();
-        m_pooled.pop_back();
-        return -1;
-    }
-    return row;
-}
-
-int Lab::addExternalBackend(const QString& host, int port, QString* error)
+BackendId Lab::addExternalBackend(const QString& host, int port, QString* error)
 {
     const schema::Range ports = schema::rangeOf(&BackendConfig::port);
     if (QHostAddress(host).isNull() || !ports.contains(port)) {
@@ -331,128 +267,136 @@ int Lab::addExternalBackend(const QString& host, int port, QString* error)
                          .arg(ports.max)
                          .arg(host)
                          .arg(port);
-        return -1;
+        return {};
     }
     BackendConfig c;
     c.host = host;
     c.port = port;
-    c.name = uniqueName(QStringLiteral("external-%1").arg(port));
-    const int row = appendBackend(c, nullptr, error);
-    if (row < 0)
-        return -1;
+    c.name = m_backends->uniqueName(QStringLiteral("external-%1").arg(port));
+    const BackendId id = m_backends->append(c, nullptr, error);
+    if (!id.isValid())
+        return {};
+    publishBackends();
     logEvent(LabEvent::Kind::Config,
              tr("%1 added: external backend %2:%3, now in rotation").arg(c.name, host).arg(port));
-    Q_EMIT backendInserted(row);
-    return row;
+    Q_EMIT backendInserted(id);
+    return id;
 }
 
-void Lab::removeBackend(int index)
+void Lab::removeBackend(BackendId id)
 {
-    if (index < 0 || index >= backendCount())
+    if (!hasBackend(id))
         return;
-    const QString name = m_config.backends[index].name;
-    m_pool->remove(name);
-    if (FakeBackend* b = embeddedBackend(index); b && b->isStarted())
-        b->stop();
-    m_config.backends.removeAt(index);
-    m_embedded.erase(m_embedded.begin() + index);
-    m_pooled.erase(m_pooled.begin() + index);
-    m_stopping.remove(name);
+    const QString name = backendConfig(id).name;
+    m_drain->cancel(id); // before its server goes
+    m_drainReported.remove(id);
+    m_backends->remove(id);
+    publishBackends();
     m_checker->sync();
     logEvent(LabEvent::Kind::Config, tr("%1 removed from the pool (requests already on it finish)").arg(name));
-    Q_EMIT backendRemoved(index);
+    Q_EMIT backendRemoved(id);
 }
 
-void Lab::setWeight(int index, int weight)
+void Lab::setWeight(BackendId id, int weight)
 {
+    LabBackends::Record* r = m_backends->find(id);
+    if (!r)
+        return;
     const schema::Range weights = schema::rangeOf(&BackendConfig::weight);
     weight = int(qBound(weights.min, qint64(weight), weights.max));
-    BackendConfig& c = m_config.backends[index];
+    BackendConfig& c = r->config;
     if (c.weight == weight)
         return;
     const int old = c.weight;
     c.weight = weight;
-    if (const BackendPtr& b = m_pooled[size_t(index)])
-        b->weight.store(weight, std::memory_order_relaxed);
+    if (r->pooled)
+        r->pooled->weight.store(weight, std::memory_order_relaxed);
+    publishBackends();
     logEvent(LabEvent::Kind::Config, tr("%1 weight %2 → %3").arg(c.name).arg(old).arg(weight));
-    Q_EMIT backendStateChanged(index);
+    Q_EMIT backendStateChanged(id);
 }
 
-void Lab::setFaults(int index, const FaultProfile& faults)
+void Lab::setFaults(BackendId id, const FaultProfile& faults)
 {
-    FakeBackend* b = embeddedBackend(index);
-    BackendConfig& c = m_config.backends[index];
-    if (!b || c.faults == faults)
+    const QStringList changes = m_backends->setFaults(id, faults);
+    if (changes.isEmpty())
         return;
-    QStringList changes;
-    const FaultProfile& o = c.faults;
-    if (o.latencyMs != faults.latencyMs)
-        changes << tr("latency %1 ms").arg(faults.latencyMs);
-    if (o.jitterMs != faults.jitterMs)
-        changes << tr("jitter %1 ms").arg(faults.jitterMs);
-    if (o.errorRatePercent != faults.errorRatePercent)
-        changes << tr("error rate %1%").arg(faults.errorRatePercent);
-    if (o.healthFails != faults.healthFails)
-        changes << (faults.healthFails ? tr("/health fails") : tr("/health passes"));
-    if (o.onlyPaths != faults.onlyPaths)
-        changes << (faults.onlyPaths.isEmpty() ? tr("serves every path")
-                                               : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
-    if (o.capacity != faults.capacity)
-        changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
-    if (o.hang != faults.hang)
-        changes << (faults.hang ? tr("hangs (never answers)") : tr("answers again"));
-    if (o.refuse != faults.refuse)
-        changes << (faults.refuse ? tr("refuses connections") : tr("accepts connections again"));
-    c.faults = faults;
-    b->setFaults(faults);
-    logEvent(LabEvent::Kind::Config, tr("%1 faults: %2").arg(c.name, changes.join(QStringLiteral(", "))));
-    Q_EMIT backendStateChanged(index);
+    publishBackends();
+    logEvent(LabEvent::Kind::Config,
+             tr("%1 faults: %2").arg(backendConfig(id).name, changes.join(QStringLiteral(", "))));
+    Q_EMIT backendStateChanged(id);
 }
 
-void Lab::setDraining(int index, bool draining)
+void Lab::setDraining(BackendId id, bool draining)
 {
-    const BackendPtr& b = m_pooled[size_t(index)];
+    const BackendPtr b = poolBackend(id);
     if (!b || b->enabled.load() == !draining)
         return;
     b->enabled.store(!draining);
-    m_drainReported.remove(b->name);
+    m_drainReported.remove(id);
     logEvent(LabEvent::Kind::Config,
              draining
                  ? tr("%1 draining: no new requests; %2 in flight finish").arg(b->name).arg(b->activeRequests.load())
                  : tr("%1 back in rotation").arg(b->name));
-    Q_EMIT backendStateChanged(index);
+    Q_EMIT backendStateChanged(id);
 }
 
-bool Lab::drainAndStop(int index, int drainMs)
+bool Lab::isDraining(BackendId id) const
 {
-    FakeBackend* fake = embeddedBackend(index);
+    const BackendPtr b = poolBackend(id);
+    return b && !b->enabled.load();
+}
+
+bool Lab::drainAndStop(BackendId id, int drainMs)
+{
+    FakeBackend* fake = embeddedBackend(id);
     if (!fake || !fake->isStarted())
         return true;
-    const BackendPtr& b = m_pooled[size_t(index)];
+    if (m_drain->isStopping(id))
+        return false;
+    const BackendPtr b = poolBackend(id);
     const int inFlight = b ? b->activeRequests.load() : 0;
-    if (drainMs <= 0 || inFlight == 0) {
-        if (b && !b->enabled.load()) {
-            b->enabled.store(true);
-            m_drainReported.remove(b->name);
-        }
-        stopBackend(index);
-        return true;
+    if (drainMs > 0 && inFlight > 0) {
+        m_drainReported.insert(id); // the stop will say it
+        logEvent(LabEvent::Kind::Backend,
+                 tr("%1 stopping: draining first (%2 requests in flight, up to %3 s)")
+                     .arg(b->name)
+                     .arg(inFlight)
+                     .arg(drainMs / 1000.0));
     }
-    b->enabled.store(false);
-    m_drainReported.insert(b->name); // the stop will say it
-    m_stopping.insert(b->name, steadyNowMs() + drainMs);
-    logEvent(LabEvent::Kind::Backend,
-             tr("%1 stopping: draining first (%2 requests in flight, up to %3 s)")
-                 .arg(b->name)
-                 .arg(inFlight)
-                 .arg(drainMs / 1000.0));
-    Q_EMIT backendStateChanged(index);
-    return false;
+    const bool atOnce = m_drain->begin(id, b, fake, drainMs);
+    if (!atOnce)
+        Q_EMIT backendStateChanged(id);
+    return atOnce;
 }
 
-bool Lab::isStopping(int index) const
+void Lab::onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOff)
 {
-    return index >= 0 && index < backendCount() && m_stopping.contains(m_config.backends[index].name);
+    m_drainReported.remove(id);
+    const FakeBackend* fake = embeddedBackend(id);
+    if (!fake)
+        return;
+    const QString name = fake->name();
+    switch (outcome) {
+    case DrainThenStop::Outcome::AtOnce:
+        logEvent(LabEvent::Kind::Backend,
+                 QStringLiteral("%1 stopped (connections to port %2 are now refused)").arg(name).arg(fake->port()));
+        break;
+    case DrainThenStop::Outcome::Drained:
+        logEvent(LabEvent::Kind::Backend,
+                 tr("%1 drained and stopped (connections to port %2 are now refused)").arg(name).arg(fake->port()));
+        break;
+    case DrainThenStop::Outcome::CutOff:
+        logEvent(LabEvent::Kind::Backend,
+                 tr("%1 stopped with %2 requests still in flight (drain time is up)").arg(name).arg(cutOff));
+        break;
+    }
+    Q_EMIT backendStateChanged(id);
+}
+
+bool Lab::isStopping(BackendId id) const
+{
+    return m_drain->isStopping(id);
 }
 
 void Lab::setHealthDefaults(const HealthConfig& config)
@@ -472,12 +416,14 @@ void Lab::setHealthDefaults(const HealthConfig& config)
                  .arg(config.fall));
 }
 
-void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config)
+void Lab::setBackendHealth(BackendId id, const std::optional<HealthConfig>& config)
 {
-    BackendConfig& c = m_config.backends[index];
-    if (c.health == config)
+    LabBackends::Record* r = m_backends->find(id);
+    if (!r || r->config.health == config)
         return;
+    BackendConfig& c = r->config;
     c.health = config;
+    publishBackends();
     m_checker->setBackendConfig(c.name, config);
     const HealthConfig h = m_config.healthFor(c);
     logEvent(LabEvent::Kind::Config,
@@ -487,13 +433,7 @@ void Lab::setBackendHealth(int index, const std::optional<HealthConfig>& config)
                  .arg(h.timeoutMs)
                  .arg(h.rise)
                  .arg(h.fall));
-    Q_EMIT backendStateChanged(index);
-}
-
-bool Lab::isDraining(int index) const
-{
-    const BackendPtr& b = m_pooled[size_t(index)];
-    return b && !b->enabled.load();
+    Q_EMIT backendStateChanged(id);
 }
 
 // ---- proxy ------------------------------------------------------------------------------------------
@@ -502,63 +442,41 @@ bool Lab::startProxies(QString* error)
 {
     if (!m_checking)
         startChecking();
-    const bool fresh = m_proxies.empty();
-    size_t next = 0;
-    for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
-        Proxy* proxy = nullptr;
-        if (fresh) {
-            m_proxies.push_back(std::make_unique<Proxy>(ProxySettings::fromConfig(m_config, l), m_pool, m_events));
-            proxy = m_proxies.back().get();
-        } else {
-            proxy = m_proxies[next++].get();
-        }
-        QString why;
-        if (!proxy->isListening() && !proxy->start(&why)) {
-            const QString text = QStringLiteral("listener %1: %2").arg(l.name, why);
-            if (error)
-                *error = text;
-            logEvent(LabEvent::Kind::Proxy, text);
-            stopProxies(0);
-            if (fresh)
-                m_proxies.clear();
-            Q_EMIT proxyStateChanged();
-            return false;
-        }
-        logEvent(
-            LabEvent::Kind::Proxy,
-            QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
-                .arg(l.name, l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"), l.address)
-                .arg(proxy->port())
-                .arg(m_pool->algorithm())
-                .arg(proxy->settings().workers));
-    }
+    const bool ok = m_proxies->start(m_config, m_pool, error);
     Q_EMIT proxyStateChanged();
-    return true;
+    return ok;
 }
 
 void Lab::stopProxies(int timeoutMs)
 {
-    bool any = false;
-    for (auto& p : m_proxies) {
-        if (p->isListening()) {
-            const int unfinished = p->stop(timeoutMs);
-            any = true;
-            logEvent(LabEvent::Kind::Proxy,
-                     unfinished ? tr("proxy stopped; %1 requests were cut off").arg(unfinished)
-                                : tr("proxy stopped (port %1 closed)").arg(p->port()));
-        }
-    }
+    if (!m_proxies->running())
+        return;
+    m_proxies->stop(timeoutMs);
+    Q_EMIT proxyStateChanged(); // listeners closed; "stopping" until proxiesStopped()
+}
+
+void Lab::stopProxiesAndWait(int timeoutMs)
+{
+    const bool any = m_proxies->running() || m_proxies->stopping();
+    m_proxies->stopAndWait(timeoutMs);
     if (any)
         Q_EMIT proxyStateChanged();
 }
 
+const std::vector<std::unique_ptr<Proxy>>& Lab::proxies() const
+{
+    return m_proxies->all();
+}
+
 Proxy* Lab::httpProxy() const
 {
-    for (const auto& p : m_proxies) {
-        if (p->settings().kind == ListenerKind::Http)
-            return p.get();
-    }
-    return nullptr;
+    return m_proxies->firstHttp();
+}
+
+LifecycleStream* Lab::lifecycle() const
+{
+    Proxy* p = httpProxy();
+    return p ? &p->lifecycle() : nullptr;
 }
 
 bool Lab::hasHttpListener() const
@@ -572,11 +490,12 @@ bool Lab::hasHttpListener() const
 
 bool Lab::proxiesRunning() const
 {
-    for (const auto& p : m_proxies) {
-        if (p->isListening())
-            return true;
-    }
-    return false;
+    return m_proxies->running();
+}
+
+bool Lab::proxiesStopping() const
+{
+    return m_proxies->stopping();
 }
 
 bool Lab::setAlgorithm(const QString& algorithm, QString* error)
@@ -625,22 +544,12 @@ bool Lab::setSticky(const StickyConfig& sticky, QString* error)
     if (sticky == m_config.sticky)
         return true;
     m_config.sticky = sticky;
-    applyProxySettings();
+    m_proxies->applySettings(m_config);
     logEvent(LabEvent::Kind::Config,
              sticky.enabled ? tr("sticky sessions on: cookie %1 names the backend").arg(sticky.cookie)
                             : tr("sticky sessions off"));
     Q_EMIT proxyStateChanged();
     return true;
-}
-
-void Lab::applyProxySettings()
-{
-    size_t proxyIndex = 0;
-    for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
-        if (proxyIndex >= m_proxies.size())
-            break;
-        m_proxies[proxyIndex++]->updateSettings(ProxySettings::fromConfig(m_config, l));
-    }
 }
 
 bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts, const ListenerConfig& listener,
@@ -680,20 +589,7 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
         m_config.listeners[listenerIndex].address = listener.address;
         m_config.listeners[listenerIndex].port = listener.port;
     }
-    bool ok = true;
-    size_t proxyIndex = 0;
-    for (const ListenerConfig& l : std::as_const(m_config.listeners)) {
-        if (proxyIndex >= m_proxies.size())
-            break;
-        Proxy* p = m_proxies[proxyIndex++].get();
-        QString why;
-        if (!p->updateSettings(ProxySettings::fromConfig(m_config, l), &why)) {
-            ok = false;
-            if (error)
-                *error = tr("listener %1: %2").arg(l.name, why);
-            logEvent(LabEvent::Kind::Proxy, tr("listener %1: %2").arg(l.name, why));
-        }
-    }
+    const bool ok = m_proxies->applySettings(m_config, error);
     logEvent(LabEvent::Kind::Config, tr("proxy: %1").arg(changes.join(QStringLiteral("; "))));
     Q_EMIT proxyStateChanged();
     return ok;
@@ -701,25 +597,7 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
 
 MetricsSnapshot Lab::snapshot() const
 {
-    if (m_proxies.empty()) {
-        MetricsSnapshot s;
-        s.takenAtMs = steadyNowMs();
-        for (const BackendPtr& b : m_pool->backends())
-            s.backends.append({b->id, b->name, {}});
-        return s;
-    }
-    MetricsSnapshot s = m_proxies.front()->snapshot();
-    for (size_t i = 1; i < m_proxies.size(); ++i) {
-        const MetricsSnapshot o = m_proxies[i]->snapshot();
-        s.listener.add(o.listener);
-        for (BackendStats& b : s.backends) {
-            for (const BackendStats& ob : o.backends) {
-                if (ob.id == b.id)
-                    b.traffic.add(ob.traffic);
-            }
-        }
-    }
-    return s;
+    return m_proxies->snapshot(*m_pool);
 }
 
 } // namespace lab

@@ -1,10 +1,11 @@
 #pragma once
 
 #include "config/LabConfig.h"
+#include "lab/BackendId.h"
+#include "lab/DrainThenStop.h"
 #include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
 
-#include <QHash>
 #include <QObject>
 #include <QSet>
 #include <memory>
@@ -16,7 +17,10 @@ namespace lab {
 class ActiveHealthChecker;
 class BackendPool;
 class FakeBackend;
+class LabBackends;
+class LabProxies;
 class Proxy;
+class LifecycleStream;
 struct Backend;
 } // namespace lab
 class QTimer;
@@ -27,6 +31,11 @@ namespace lab {
 // Lives on the thread that created it (the GUI or main thread); the things it starts run on threads of
 // their own. Every change an operator makes goes through here, is applied live, is kept in config() (so
 // File > Save writes what runs) and is told to the event log.
+//
+// Backends are addressed by BackendId, never by a row: their records live in LabBackends, graceful stops
+// in DrainThenStop, and the board maps its rows to ids. Proxies (LabProxies) stop asynchronously:
+// stopProxies() returns at once and proxiesStopped() follows, so the GUI thread never waits for a slow
+// request.
 class Lab final : public QObject {
     Q_OBJECT
 public:
@@ -45,56 +54,70 @@ public:
     void logEvent(LabEvent::Kind kind, const QString& text);
     ActiveHealthChecker* healthChecker() const { return m_checker.get(); }
 
-    // ---- backends -----------------------------------------------------------------------------------
-    int backendCount() const { return int(m_config.backends.size()); }
-    const BackendConfig& backendConfig(int index) const { return m_config.backends[index]; }
-    // nullptr for an external backend.
-    FakeBackend* embeddedBackend(int index) const { return m_embedded[size_t(index)].get(); }
+    // ---- backends (by id; the order is the board's and the saved config's) ----------------------------
+    int backendCount() const;
+    QList<BackendId> backendIds() const;
+    // An invalid id when no backend has that name.
+    BackendId idOf(const QString& name) const;
+    bool hasBackend(BackendId id) const;
+    // Precondition: hasBackend(id).
+    const BackendConfig& backendConfig(BackendId id) const;
+    // nullptr for an external backend (or an id not in the lab).
+    FakeBackend* embeddedBackend(BackendId id) const;
     // The proxy's view of the backend (live weight, draining, in-flight requests); null for an embedded
     // backend configured on port 0 that has not been started yet.
-    std::shared_ptr<Backend> poolBackend(int index) const { return m_pooled[size_t(index)]; }
-    int indexOf(const QString& name) const;
+    std::shared_ptr<Backend> poolBackend(BackendId id) const;
 
     // Starts every embedded backend. On the first failure stops the ones already started and returns
     // false with a sentence naming the port in *error.
     bool startEmbeddedBackends(QString* error);
     void stopAll();
-    bool startBackend(int index, QString* error);
-    void stopBackend(int index);
+    bool startBackend(BackendId id, QString* error);
+    // Stops at once (a drain under way for it is dropped).
+    void stopBackend(BackendId id);
 
     // Embedded backends added from the window take the next free port from this base upwards (default
     // 8001, like the default lab); 0 means any free port (tests).
     void setEmbeddedPortBase(int port) { m_portBase = port; }
-    // Adds and starts an embedded backend; returns its row or -1 with a sentence in *error.
-    int addEmbeddedBackend(QString* error);
-    // Adds an external backend (host:port reached over the network); returns its row or -1.
-    int addExternalBackend(const QString& host, int port, QString* error);
-    void removeBackend(int index);
+    // Adds and starts an embedded backend; returns its id, or an invalid one with a sentence in *error.
+    BackendId addEmbeddedBackend(QString* error);
+    // Adds an external backend (host:port reached over the network); returns its id or an invalid one.
+    BackendId addExternalBackend(const QString& host, int port, QString* error);
+    void removeBackend(BackendId id);
 
-    void setWeight(int index, int weight);
-    void setFaults(int index, const FaultProfile& faults);
+    void setWeight(BackendId id, int weight);
+    // Applies every knob of `faults` at once and logs the ones that changed.
+    void setFaults(BackendId id, const FaultProfile& faults);
     // Draining: no new requests go to the backend; requests in flight finish.
-    void setDraining(int index, bool draining);
-    bool isDraining(int index) const;
-    // Stops an embedded backend after draining it: no new requests, and the ones in flight get up to
-    // drainMs to finish (0: stop at once). True when it stopped right away (nothing was in flight).
-    bool drainAndStop(int index, int drainMs);
-    bool isStopping(int index) const;
+    void setDraining(BackendId id, bool draining);
+    bool isDraining(BackendId id) const;
+    // Stops an embedded backend after draining it (DrainThenStop): no new requests, and the ones in
+    // flight get up to drainMs to finish (0: stop at once). True when it stopped right away.
+    bool drainAndStop(BackendId id, int drainMs);
+    bool isStopping(BackendId id) const;
     // Active-check settings: the lab's defaults, and one backend's own (nullopt: the lab's).
     void setHealthDefaults(const HealthConfig& config);
-    void setBackendHealth(int index, const std::optional<HealthConfig>& config);
+    void setBackendHealth(BackendId id, const std::optional<HealthConfig>& config);
 
     // ---- proxy ----------------------------------------------------------------------------------------
     // Starts a proxy on every HTTP listener. False with a sentence naming the port in *error.
     bool startProxies(QString* error);
-    // Stops accepting and lets requests in flight finish for up to timeoutMs.
+    // Every proxy stops accepting before this returns; requests in flight get up to timeoutMs to finish
+    // on the proxies' threads, then proxiesStopped() is emitted (once, when the last one is done).
     void stopProxies(int timeoutMs = 5000);
+    // The blocking form, for `serve`'s SIGTERM path and File > Open: returns when every proxy has
+    // stopped (it waits on each proxy's condition; it does not poll).
+    void stopProxiesAndWait(int timeoutMs);
     bool proxiesRunning() const;
-    const std::vector<std::unique_ptr<Proxy>>& proxies() const { return m_proxies; }
+    // Some proxy is between stopProxies() and the end of its stop.
+    bool proxiesStopping() const;
+    const std::vector<std::unique_ptr<Proxy>>& proxies() const;
     // The proxy of the first HTTP listener, whatever its place in the list: the one the console, the
     // traffic generator and the trace talk to. Null when the lab has no HTTP listener (TCP relays only)
     // or its proxies were never started.
     Proxy* httpProxy() const;
+    // That proxy's request lifecycle events (the flow view reads them); null when there is none.
+    LifecycleStream* lifecycle() const;
     bool hasHttpListener() const;
     std::shared_ptr<BackendPool> pool() const { return m_pool; }
 
@@ -113,33 +136,35 @@ public:
 Q_SIGNALS:
     // A line for the event log ("backend-8002 stopped by the operator").
     void eventLogged(const QString& text);
-    void backendStateChanged(int index);
-    void backendInserted(int index);
-    void backendRemoved(int index);
+    void backendStateChanged(lab::BackendId id);
+    // Added at backendIds().indexOf(id) (the end, today).
+    void backendInserted(lab::BackendId id);
+    // Already gone from backendIds() when this is emitted.
+    void backendRemoved(lab::BackendId id);
     void labReset();
     void proxyStateChanged();
+    // The stop begun by stopProxies() is over for every proxy.
+    void proxiesStopped();
 
 private:
     void build();
     void housekeeping();
     void startChecking();
-    void applyProxySettings();
-    bool registerInPool(int index, QString* error);
-    QString uniqueName(const QString& base) const;
-    // Adds a row to the config, the embedded list and the pool together; -1 (and nothing added) on failure.
-    int appendBackend(const BackendConfig& c, std::unique_ptr<FakeBackend> fake, QString* error);
+    void onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOff);
+    // Mirrors the records' configs into m_config.backends, so config() is what runs.
+    void publishBackends();
+    int nextEmbeddedPort() const;
 
     LabConfig m_config;
     std::shared_ptr<EventLog> m_events;
-    std::vector<std::unique_ptr<FakeBackend>> m_embedded; // parallel to m_config.backends
-    std::vector<std::shared_ptr<Backend>> m_pooled; // parallel to m_config.backends
+    LabBackends* m_backends;
+    DrainThenStop* m_drain;
+    LabProxies* m_proxies;
     std::shared_ptr<BackendPool> m_pool;
-    std::vector<std::unique_ptr<Proxy>> m_proxies;
     std::unique_ptr<ActiveHealthChecker> m_checker;
     QTimer* m_housekeeping;
     quint64 m_forwardedEvent = 0;
-    QHash<QString, qint64> m_stopping; // backend name -> drain deadline (steady ms)
-    QSet<QString> m_drainReported;
+    QSet<BackendId> m_drainReported;
     int m_portBase = 8001;
     bool m_checking = false;
 };

@@ -17,6 +17,11 @@ class Clock;
 // answers itself (503 no backend, 429, 400, a step-mode hold that timed out) has no ResponseStarted:
 // Finished carries its status and backendId -1. Held / Released bracket the wait of a request parked
 // by step mode before its pick.
+//
+// Written by the HTTP listener's sessions (HttpSession). TCP relay connections are not recorded: a relay
+// has no request to follow, only bytes, and the flow view draws HTTP requests. A request refused before
+// its head was whole (400, 431, 408, the head cap's 503) has Arrived ("request from 127.0.0.1") and
+// Finished only; a request cut after its response began, or whose client left, ends with status 0.
 enum class LifecycleKind : quint8 { Arrived, Held, Released, Picked, AttemptFailed, ResponseStarted, Finished };
 
 struct LifecycleEvent {

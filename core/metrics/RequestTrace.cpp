@@ -21,16 +21,18 @@ bool RequestTrace::shouldSample()
     return m_inSecond.fetch_add(1, std::memory_order_relaxed) < m_maxPerSecond;
 }
 
-void RequestTrace::record(TraceEntry entry)
+quint64 RequestTrace::record(TraceEntry entry)
 {
     QMutexLocker lock(&m_mutex);
     entry.sequence = ++m_sequence;
+    const quint64 sequence = entry.sequence;
     if (m_ring.size() < m_capacity) {
         m_ring.append(std::move(entry));
     } else {
         m_ring[m_head] = std::move(entry);
         m_head = (m_head + 1) % m_capacity;
     }
+    return sequence;
 }
 
 QList<TraceEntry> RequestTrace::since(quint64 afterSequence) const

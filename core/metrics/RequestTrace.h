@@ -37,7 +37,7 @@ public:
 
     // Cheap check before building an entry (one atomic in the common case).
     bool shouldSample();
-    void record(TraceEntry entry);
+    quint64 record(TraceEntry entry); // returns the entry's sequence
     // The most recent entry recorded with this token, if it is still in the ring.
     std::optional<TraceEntry> findToken(const QString& token) const;
     quint64 lastSequence() const;

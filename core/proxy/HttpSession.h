@@ -1,14 +1,16 @@
 #pragma once
 
+#include "AttemptTrail.h"
 #include "ConnectionGate.h"
+#include "UpstreamAttempt.h"
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
+#include "metrics/Lifecycle.h"
 #include "proxy/ProxySettings.h"
 
 #include <QElapsedTimer>
 #include <QObject>
-#include <QVarLengthArray>
 
 class QTcpSocket;
 class QTimer;
@@ -18,28 +20,37 @@ namespace lab {
 class ProxyWorker;
 struct TrafficCounters;
 
-// One client connection through the proxy, on one worker thread. Owns the client socket and, during an
-// exchange, one upstream socket (fresh or from the worker's keep-alive pool).
+// One client connection through the proxy, on one worker thread: the client side. Owns the client
+// socket, reads and checks requests, picks backends, decides what an attempt's failure means (retry on
+// the next backend, 502, 504, 503 when none is left), writes the response head and keeps the
+// connection alive between requests. The trip to a backend (connect, send, replay, parse, stream back)
+// is its UpstreamAttempt's; what the request went through is its AttemptTrail.
 //
 // Requests are handled one at a time in arrival order (pipelined ones wait in the socket buffer), and
 // bodies stream both ways with backpressure: the proxy stops reading one side while the other side has
 // more than kHighWaterBytes unsent. A request's first kReplayBytes are kept so that it can be replayed
 // on another backend after a failure that happened before any response byte reached the client
 // (cascading failover); past that it is streamed and no longer retried.
-class HttpSession final : public QObject, private http::HttpParserHandler {
+class HttpSession final : public QObject, private http::HttpParserHandler, private UpstreamAttempt::Exchange {
     Q_OBJECT
 public:
-    static constexpr qsizetype kHighWaterBytes = 256 * 1024;
-    static constexpr qsizetype kReplayBytes = 1024 * 1024;
+    static constexpr qsizetype kHighWaterBytes = UpstreamAttempt::kHighWaterBytes;
+    static constexpr qsizetype kReplayBytes = UpstreamAttempt::kReplayBytes;
 
     HttpSession(qintptr socketDescriptor, ProxyWorker* worker);
     ~HttpSession() override;
     Q_DISABLE_COPY_MOVE(HttpSession)
 
 private:
-    enum class Failure { ConnectRefused, ConnectTimeout, Reset, ResponseTimeout, BadResponse, Status };
-    class ResponseHandler;
-    friend class ResponseHandler;
+    using Failure = UpstreamAttempt::Failure;
+    // Where the connection is. An exchange is one request and its response.
+    enum class Phase {
+        Idle, // between exchanges: reading the next request head (or waiting for one)
+        Forwarding, // a request is in; no response byte went to the client yet (a retry is still possible)
+        Responding, // a response head went to the client: no more retries
+        Closing, // flushing before the close, or closed
+    };
+    bool inExchange() const { return m_phase == Phase::Forwarding || m_phase == Phase::Responding; }
 
     // client side
     void processClientInput();
@@ -53,89 +64,72 @@ private:
     void onMessageComplete() override;
     void rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders = {});
 
-    // upstream side
+    // picking and attempts
+    AttemptTicket pickBackend();
     void startAttempt();
-    void connectTo(AttemptTicket attempt);
-    void onUpstreamConnected();
-    void onUpstreamError();
-    void onUpstreamEnded();
-    void onUpstreamReadyRead();
-    void onUpstreamBytesWritten();
-    void processUpstreamInput();
-    void onUpstreamTimer();
-    void appendRequestBytes(QByteArrayView bytes);
-    void flushReplay();
-    void failAttempt(Failure failure, const QString& reason);
-    bool mayReplay() const;
-    void releaseUpstream(bool reusable);
-    void onResponseHead(http::HttpHead& head);
-    void onResponseBody(QByteArrayView data);
-    void onResponseComplete();
-    void onResponseFinished(bool reusable);
+    // `picked`: a new pick (a Picked event); false when the same attempt goes to a fresh connection.
+    void connectTo(AttemptTicket attempt, bool picked = true);
+    bool explaining() const { return m_sampled || m_requestId != 0; }
+
+    // lifecycle events, for followed requests only (m_requestId != 0)
+    void follow(bool always, const QString& arrival);
+    void record(LifecycleKind kind, int backendId = -1, int status = 0, const QString& detail = {});
+    void recordFinished(int status, quint64 traceSequence);
+
+    // UpstreamAttempt::Exchange
+    const ProxySettings& settings() const override { return *m_settings; }
+    const http::HttpHead& request() const override { return m_request; }
+    bool requestComplete() const override { return m_requestComplete; }
+    void writeClient(QByteArrayView bytes) override;
+    qint64 clientBytesToWrite() const override;
+    void requestBytesDrained() override { processClientInput(); }
+    void attemptFailed(Failure failure, const BackendPtr& failed, const QString& reason) override;
+    bool discardResponse(int status) override;
+    void responseStarting(const http::HttpHead& head, http::NextHopFraming down) override;
+    void responseFinished(int status) override;
+    void cutClient() override;
+    void requestStalled() override;
+    void outOfSockets(const BackendPtr& backend, const QString& error) override;
+    void retryFresh(AttemptTicket ticket) override;
 
     // ending
     void sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders = {});
     void finishExchange(int status);
-    void writeClient(QByteArrayView bytes);
     void closeClientAfterFlush();
-    void logAndTrace(int status);
+    quint64 logAndTrace(int status); // the trace entry's sequence, 0 when not sampled
 
     ProxyWorker* m_worker;
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
     const ProxySettings* m_settings;
     QTcpSocket* m_client;
     QTimer* m_clientTimer;
-    QTimer* m_upstreamTimer;
     http::HttpParser m_requestParser;
-    std::unique_ptr<ResponseHandler> m_responseHandler;
-    http::HttpParser m_responseParser;
+    UpstreamAttempt* m_upstream;
     QByteArray m_clientIn;
     ConnectionGate::HeadReservation m_headBytes; // an unfinished request head, counted against the listener's cap
     qsizetype m_clientInPos = 0;
     QByteArray m_clientAddress;
-    bool m_closing = false;
+    Phase m_phase = Phase::Idle;
     bool m_firstRequest = true;
     bool m_headerTimerArmed = false;
     bool m_processingInput = false; // processClientInput is on the stack
 
     // the current exchange
-    bool m_inExchange = false;
     http::HttpHead m_request;
     bool m_requestComplete = false;
     bool m_idempotent = true;
     bool m_clientKeepAlive = true;
     http::NextHopFraming m_upFraming = http::NextHopFraming::None;
-    QByteArray m_replay; // request bytes as sent upstream (head + framed body), while replayable
-    qsizetype m_replaySent = 0;
-    bool m_replayOverflow = false;
-    QVarLengthArray<int, 8> m_tried;
-    QString m_attempts;
+    AttemptTrail m_trail;
     QString m_traceToken; // X-Lab-Trace of the current request
-    bool m_sampled = false; // this exchange goes into the trace (decided at its start)
-    QString m_why; // the balancer's explanations, one per pick (sampled exchanges only)
+    bool m_sampled = false; // this exchange goes into the trace (decided at its start): picks explain
     QString m_stickyName; // the backend the request's sticky cookie names
-    AttemptTicket pickBackend();
-    void explain(const QString& text);
-    int m_attemptCount = 0;
-    AttemptTicket m_attempt; // the current attempt's outcome goes here, exactly once (abandoned if none)
-    BackendPtr m_backend;
-    QTcpSocket* m_upstream = nullptr;
-    bool m_upstreamConnected = false;
-    bool m_upstreamFromPool = false;
-    bool m_upstreamBytesSeen = false;
-    bool m_upstreamEnded = false; // the backend closed; its last bytes still wait for a slow client
-    bool m_responseStarted = false; // head sent to the client: no more retries
-    http::HttpHead m_response;
-    http::NextHopFraming m_downFraming = http::NextHopFraming::None;
-    bool m_discardResponse = false; // a status we retry on: drop this response, go to m_nextAttempt
-    int m_discardStatus = 0;
-    AttemptTicket m_nextAttempt; // picked while discarding a response, taken up by failAttempt
-    bool m_interimResponse = false;
-    QByteArray m_badResponse; // why a response head was refused (an unasked-for 101)
-    bool m_responseDone = false;
+    QString m_pickWhy; // the last pick's explanation (when explaining)
+    quint64 m_requestId = 0; // its lifecycle id while the request is followed, else 0
+    int m_answeredBy = -1; // the backend whose response head went to the client
+    AttemptTicket m_nextAttempt; // picked while a retried status is discarded, taken up by attemptFailed
     int m_finalStatus = 0;
     QElapsedTimer m_exchangeTimer;
-    QElapsedTimer m_attemptTimer;
 };
 
 } // namespace lab

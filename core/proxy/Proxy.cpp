@@ -7,7 +7,6 @@
 #include "metrics/Lifecycle.h"
 #include "metrics/RequestTrace.h"
 
-#include <QDeadlineTimer>
 #include <QLoggingCategory>
 #include <QTcpServer>
 #include <QThread>
@@ -94,7 +93,7 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     for (int i = 0; i < n; ++i) {
         auto* t = new QThread;
         t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
-        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate);
+        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate, m_lifecycle);
         w->moveToThread(t);
         t->start();
         m_threads.push_back(t);
@@ -103,6 +102,10 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     auto* t = new QThread;
     t->setObjectName(QStringLiteral("proxy acceptor"));
     m_acceptor = new ProxyAcceptor(m_workers, m_gate);
+    // A drain polls the workers' atomic counts; a finished exchange has no signal of its own to wait on.
+    m_drainTimer = new QTimer(m_acceptor);
+    m_drainTimer->setInterval(5);
+    connect(m_drainTimer, &QTimer::timeout, m_acceptor, [this] { checkDrain(); });
     m_acceptor->moveToThread(t);
     t->start();
     m_threads.insert(m_threads.begin(), t);
@@ -125,6 +128,8 @@ Proxy::~Proxy()
 
 bool Proxy::start(QString* error)
 {
+    if (isStopping()) // a drain still running ends now: what it has not finished is cut off
+        stop(0);
     bool ok = false;
     QString why;
     const int backlog = m_settings->listenBacklog > 0 ? m_settings->listenBacklog : systemListenBacklogMax();
@@ -158,22 +163,86 @@ bool Proxy::start(QString* error)
     return true;
 }
 
-int Proxy::stop(int timeoutMs)
+void Proxy::beginStop(int timeoutMs)
 {
+    {
+        QMutexLocker lock(&m_stopMutex);
+        if (m_stopPhase == StopPhase::Stopping) {
+            lock.unlock();
+            QMetaObject::invokeMethod(m_acceptor, [this, timeoutMs] {
+                if (QDeadlineTimer(timeoutMs) < m_drainDeadline)
+                    m_drainDeadline = QDeadlineTimer(timeoutMs);
+                checkDrain();
+            });
+            return;
+        }
+        m_stopPhase = StopPhase::Stopping;
+        ++m_stopsBegun;
+    }
+    // Blocking, but only for the acceptor's thread to close its socket: when this returns no new
+    // connection is taken.
     QMetaObject::invokeMethod(
         m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
     m_listening = false;
     for (ProxyWorker* w : m_workers)
-        QMetaObject::invokeMethod(
-            w, [w] { w->beginShutdown(); }, Qt::BlockingQueuedConnection);
-    QDeadlineTimer deadline(timeoutMs);
-    while (activeExchanges() > 0 && !deadline.hasExpired())
-        QThread::msleep(10);
+        QMetaObject::invokeMethod(w, [w] { w->beginShutdown(); });
+    // Queued after the workers' beginShutdown(), so the first look at their counts comes after it.
+    QMetaObject::invokeMethod(m_acceptor, [this, timeoutMs] {
+        m_drainDeadline = QDeadlineTimer(timeoutMs);
+        checkDrain();
+    });
+}
+
+void Proxy::checkDrain()
+{
+    QMutexLocker lock(&m_stopMutex);
+    if (m_stopPhase != StopPhase::Stopping)
+        return;
+    lock.unlock();
+    if (activeExchanges() > 0 && !m_drainDeadline.hasExpired()) {
+        if (!m_drainTimer->isActive())
+            m_drainTimer->start();
+        return;
+    }
+    finishStop();
+}
+
+void Proxy::finishStop()
+{
+    m_drainTimer->stop();
     const int unfinished = activeExchanges();
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(
             w, [w] { w->closeEverything(); }, Qt::BlockingQueuedConnection);
-    return unfinished;
+    quint64 finished = 0;
+    {
+        QMutexLocker lock(&m_stopMutex);
+        m_stopPhase = StopPhase::Idle;
+        m_lastUnfinished = unfinished;
+        finished = m_stopsBegun;
+    }
+    Q_EMIT stopped(unfinished);
+    // Waiters wake only after the signal went out, so a destructor waiting in stop() never runs while
+    // this thread still emits on the object.
+    QMutexLocker lock(&m_stopMutex);
+    m_stopsFinished = finished;
+    m_stopFinished.wakeAll();
+}
+
+int Proxy::stop(int timeoutMs)
+{
+    beginStop(timeoutMs);
+    QMutexLocker lock(&m_stopMutex);
+    const quint64 ticket = m_stopsBegun;
+    while (m_stopsFinished < ticket)
+        m_stopFinished.wait(&m_stopMutex);
+    return m_lastUnfinished;
+}
+
+bool Proxy::isStopping() const
+{
+    QMutexLocker lock(&m_stopMutex);
+    return m_stopPhase == StopPhase::Stopping;
 }
 
 bool Proxy::updateSettings(const ProxySettings& settings, QString* error)

@@ -3,12 +3,16 @@
 #include "ProxySettings.h"
 #include "metrics/Metrics.h"
 
+#include <QDeadlineTimer>
+#include <QMutex>
 #include <QObject>
+#include <QWaitCondition>
 #include <atomic>
 #include <memory>
 #include <vector>
 
 class QThread;
+class QTimer;
 
 namespace lab {
 
@@ -25,6 +29,11 @@ class LifecycleStream;
 // deals them to N worker threads in turn; each connection then lives on its worker (an HttpSession) with
 // no locks beyond the pool's pick and relaxed atomics for metrics. Public methods are thread-safe and
 // may be called from any thread that is not one of the proxy's own (the GUI, main).
+//
+// Stopping is asynchronous (beginStop): the listener closes at once, requests in flight finish on the
+// workers' threads while the acceptor's thread watches the deadline, and stopped() says how it ended, so
+// the GUI thread never waits for a slow exchange. stop() is the blocking form for `serve`'s SIGTERM path
+// and destructors: it waits on a condition, not in a sleep loop.
 class Proxy final : public QObject {
     Q_OBJECT
 public:
@@ -36,10 +45,16 @@ public:
 
     // Listens; false with a sentence naming the address and port in *error.
     bool start(QString* error = nullptr);
-    // Stops accepting, lets requests in flight finish for up to timeoutMs, then closes everything.
-    // Returns the number of exchanges that were still running when time ran out.
+    // Stops accepting before it returns; requests in flight get up to timeoutMs to finish, then every
+    // connection closes and stopped() is emitted. Called again while stopping, it only brings the
+    // deadline forward (never back). Also closes leftover connections when the proxy was not listening.
+    void beginStop(int timeoutMs = 5000);
+    // beginStop(), then waits until the stop is over (no polling). Returns the number of exchanges that
+    // were still running when time ran out. Not for the GUI thread's event handlers: use beginStop().
     int stop(int timeoutMs = 5000);
     bool isListening() const { return m_listening.load(); }
+    // Between beginStop() and stopped(): no longer accepting, requests in flight finishing.
+    bool isStopping() const;
     quint16 port() const { return m_port.load(); }
     const ProxySettings& settings() const { return *m_settings; }
     // Applies new settings. Retries, retry conditions and timeouts apply to the next request on every
@@ -63,7 +78,18 @@ public:
     // Times the workers gave freed memory back to the system after a burst of connections.
     int memoryTrims() const;
 
+Q_SIGNALS:
+    // The stop begun by beginStop() or stop() is over: every connection is closed; unfinishedExchanges
+    // were cut off when the deadline came. Emitted on the acceptor's thread: connect with a receiver
+    // object (the call is then queued to its thread).
+    void stopped(int unfinishedExchanges);
+
 private:
+    enum class StopPhase { Idle, Stopping };
+    // On the acceptor's thread: ends the stop when nothing is in flight or the deadline passed.
+    void checkDrain();
+    void finishStop();
+
     std::shared_ptr<const ProxySettings> m_settings;
     std::shared_ptr<BackendPool> m_pool;
     std::shared_ptr<RequestTrace> m_trace;
@@ -75,6 +101,15 @@ private:
     ProxyAcceptor* m_acceptor = nullptr;
     std::atomic<bool> m_listening{false};
     std::atomic<quint16> m_port{0};
+
+    QTimer* m_drainTimer = nullptr; // on the acceptor's thread, runs only while stopping
+    QDeadlineTimer m_drainDeadline; // touched on the acceptor's thread only
+    mutable QMutex m_stopMutex; // guards the four below
+    QWaitCondition m_stopFinished;
+    StopPhase m_stopPhase = StopPhase::Idle;
+    quint64 m_stopsBegun = 0;
+    quint64 m_stopsFinished = 0;
+    int m_lastUnfinished = 0;
 };
 
 } // namespace lab

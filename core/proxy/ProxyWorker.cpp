@@ -24,13 +24,14 @@ constexpr int kTrimDelayMs = 1000;
 
 ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
                          std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
-                         std::shared_ptr<ConnectionGate> gate)
+                         std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle)
     : m_index(index)
     , m_settings(std::move(settings))
     , m_pool(std::move(pool))
     , m_trace(std::move(trace))
     , m_events(std::move(events))
     , m_gate(std::move(gate))
+    , m_lifecycle(std::move(lifecycle))
     , m_metrics(std::make_unique<MetricsShard>())
     , m_upstreams(
           new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))

@@ -13,6 +13,7 @@ namespace lab {
 class BackendPool;
 class ConnectionGate;
 class EventLog;
+class LifecycleStream;
 class RequestTrace;
 class UpstreamPool;
 
@@ -24,7 +25,7 @@ class ProxyWorker final : public QObject {
 public:
     ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
                 std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
-                std::shared_ptr<ConnectionGate> gate);
+                std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle);
     ~ProxyWorker() override;
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
@@ -44,6 +45,7 @@ public:
     EventLog& events() { return *m_events; }
     BackendPool& pool() { return *m_pool; }
     RequestTrace& trace() { return *m_trace; }
+    LifecycleStream& lifecycle() { return *m_lifecycle; }
     UpstreamPool& upstreams() { return *m_upstreams; }
     ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
@@ -71,6 +73,7 @@ private:
     std::shared_ptr<RequestTrace> m_trace;
     std::shared_ptr<EventLog> m_events;
     std::shared_ptr<ConnectionGate> m_gate;
+    std::shared_ptr<LifecycleStream> m_lifecycle;
     std::unique_ptr<MetricsShard> m_metrics;
     UpstreamPool* m_upstreams;
     bool m_shuttingDown = false;

@@ -105,19 +105,18 @@ void TcpSession::startAttempt()
 {
     PickContext context;
     context.clientAddress = m_peer;
-    m_attempt = m_worker->pool().pick(context, std::span<const int>(m_tried.data(), size_t(m_tried.size())));
+    m_attempt = m_worker->pool().pick(context, m_trail.tried());
     if (!m_attempt) {
-        giveUp(m_attempts.isEmpty() ? QStringLiteral("no backend available")
-                                    : m_attempts + QStringLiteral(" → no backend left"));
+        giveUp(m_trail.chain().isEmpty() ? QStringLiteral("no backend available")
+                                         : m_trail.chain() + QStringLiteral(" → no backend left"));
         return;
     }
     const BackendPtr b = m_attempt.backend();
     m_backend = b;
-    m_tried.append(b->id);
-    ++m_attemptCount;
+    const int number = m_trail.begin(b->id);
     TrafficCounters& bc = m_worker->metrics().backends[size_t(b->id)];
     bc.add(bc.requests);
-    if (m_attemptCount > 1)
+    if (number > 1)
         m_worker->metrics().listener.add(m_worker->metrics().listener.retries);
     b->activeRequests.fetch_add(1, std::memory_order_relaxed);
 
@@ -187,8 +186,7 @@ void TcpSession::onConnectResult()
     bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
     m_worker->pool().markSuccess(*m_backend);
     m_attempt.succeeded();
-    m_attempts +=
-        (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": connected");
+    m_trail.add(m_backend->name, QStringLiteral("connected"));
     startRelay();
 }
 
@@ -196,8 +194,7 @@ void TcpSession::failAttempt(const QString& reason)
 {
     m_timer->stop();
     closeSide(m_upstream);
-    m_attempts +=
-        (m_attempts.isEmpty() ? QString() : QStringLiteral(" → ")) + m_backend->name + QStringLiteral(": ") + reason;
+    m_trail.add(m_backend->name, reason);
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.add(bc.connectFailures);
     bc.countResponse(0);
@@ -206,14 +203,14 @@ void TcpSession::failAttempt(const QString& reason)
     m_worker->pool().markConnectFailure(*m_backend);
     m_attempt.failed(reason);
     const BackendPtr failed = std::exchange(m_backend, nullptr);
-    if (m_attemptCount <= m_worker->settings().retries && m_worker->settings().retryOnConnectFailure) {
+    if (m_trail.count() <= m_worker->settings().retries && m_worker->settings().retryOnConnectFailure) {
         m_worker->events().append(
             LabEvent::Kind::Failover,
             QStringLiteral("TCP %1: %2: %3, trying another backend").arg(m_peerText, failed->name, reason));
         startAttempt();
         return;
     }
-    giveUp(m_attempts);
+    giveUp(m_trail.chain());
 }
 
 void TcpSession::giveUp(const QString& why)

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "AttemptTrail.h"
 #include "backend/BackendPool.h"
 
 #include <QByteArray>
 #include <QHostAddress>
 #include <QObject>
-#include <QVarLengthArray>
 
 class QSocketNotifier;
 class QTimer;
@@ -67,11 +67,9 @@ private:
     QTimer* m_timer; // connect timeout, then idle timeout
     AttemptTicket m_attempt; // the connect's outcome, reported once (abandoned if the client leaves first)
     BackendPtr m_backend;
-    QVarLengthArray<int, 8> m_tried;
     QHostAddress m_peer; // the client; hash algorithms key on it
     QString m_peerText;
-    QString m_attempts;
-    int m_attemptCount = 0;
+    AttemptTrail m_trail; // the backends tried and the chain the failover events quote
     bool m_connected = false;
     bool m_finished = false;
     bool m_destroying = false;

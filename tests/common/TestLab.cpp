@@ -19,6 +19,11 @@ LabConfig freePortLab()
     return c;
 }
 
+BackendId backendAt(const Lab& lab, int position)
+{
+    return lab.backendIds().value(position);
+}
+
 RunningLab::RunningLab(LabConfig config)
     : lab(std::move(config))
 {

@@ -117,8 +117,7 @@ void TestAlgorithms::stickyCookiePinsAndRepicks()
         QVERIFY(!resp->head.hasHeader("Set-Cookie")); // already right: nothing to rewrite
     }
     // The pinned backend goes down: the next request is re-picked and the cookie rewritten.
-    const int index = r.lab.indexOf(QString::fromUtf8(pinned));
-    r.lab.stopBackend(index);
+    r.lab.stopBackend(r.lab.idOf(QString::fromUtf8(pinned)));
     const auto moved = httpGet(r.port(), "/", cookie);
     QCOMPARE(moved->status(), 200);
     const QByteArray now = moved->head.header("X-Served-By");

@@ -28,7 +28,7 @@ LabConfig fastLab()
 
 ActiveHealthChecker::Status statusOf(const RunningLab& r, int i)
 {
-    return *r.lab.healthChecker()->status(r.lab.backendConfig(i).name);
+    return *r.lab.healthChecker()->status(r.lab.backendConfig(r.id(i)).name);
 }
 
 QByteArray servedBy(quint16 port, const QByteArray& path = "/")
@@ -55,10 +55,10 @@ bool openFirstBreaker(RunningLab& r)
 {
     FaultProfile broken;
     broken.errorRatePercent = 100;
-    r.lab.setFaults(0, broken);
-    for (int i = 0; i < 40 && r.lab.poolBackend(0)->breakerNow() != CircuitBreaker::State::Open; ++i)
+    r.lab.setFaults(r.id(0), broken);
+    for (int i = 0; i < 40 && r.lab.poolBackend(r.id(0))->breakerNow() != CircuitBreaker::State::Open; ++i)
         httpGet(r.port(), "/");
-    return r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::Open;
+    return r.lab.poolBackend(r.id(0))->breakerNow() == CircuitBreaker::State::Open;
 }
 
 // The breaker's marks on a backend's timeline, as letters: o = open, h = half-open, c = closed.
@@ -115,20 +115,20 @@ void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
     QTRY_VERIFY(statusOf(r, 1).probes >= 2);
     QVERIFY(statusOf(r, 1).up);
     const quint64 before = statusOf(r, 1).probes;
-    r.lab.stopBackend(1);
+    r.lab.stopBackend(r.id(1));
     QElapsedTimer t;
     t.start();
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 1).up, 3000);
     // fall = 3 probes at ~100 ms (±10%): not before the third failure.
     QVERIFY(statusOf(r, 1).probes - before >= 3);
     QVERIFY2(t.elapsed() >= 180, qPrintable(QString::number(t.elapsed())));
-    QVERIFY(!r.lab.poolBackend(1)->healthy.load());
+    QVERIFY(!r.lab.poolBackend(r.id(1))->healthy.load());
     QVERIFY(r.eventContains(QStringLiteral("backend-8002 DOWN: 3 consecutive probe failures: connection refused")));
     QCOMPARE(statusOf(r, 1).lastDetail, QStringLiteral("connection refused"));
     for (int i = 0; i < 6; ++i)
         QVERIFY(servedBy(r.port()) != "backend-8002");
 
-    QVERIFY(r.lab.startBackend(1, nullptr));
+    QVERIFY(r.lab.startBackend(r.id(1), nullptr));
     t.restart();
     QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 1).up, 3000);
     QVERIFY(r.eventContains(QStringLiteral("backend-8002 UP: 2 consecutive probes passed")));
@@ -137,7 +137,7 @@ void TestHealth::killedBackendGoesDownAfterFallThenUpAfterRise()
         seen.insert(servedBy(r.port()));
     QVERIFY(seen.contains("backend-8002"));
     // The timeline has the ticks and both transitions.
-    const auto marks = r.lab.poolBackend(1)->marksSince(0);
+    const auto marks = r.lab.poolBackend(r.id(1))->marksSince(0);
     QVERIFY(
         std::any_of(marks.begin(), marks.end(), [](const HealthMark& m) { return m.kind == HealthMark::Kind::Down; }));
     QVERIFY(
@@ -149,14 +149,14 @@ void TestHealth::healthOverrideTakesItOutOfRotation()
     RunningLab r(fastLab());
     FaultProfile f;
     f.healthFails = true;
-    r.lab.setFaults(0, f);
+    r.lab.setFaults(r.id(0), f);
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 0).up, 3000);
     QVERIFY(statusOf(r, 0).lastDetail.contains(QStringLiteral("status 503")));
     // It still serves traffic directly, but the proxy no longer sends it any.
-    QCOMPARE(httpGet(r.lab.embeddedBackend(0)->port(), "/")->status(), 200);
+    QCOMPARE(httpGet(r.lab.embeddedBackend(r.id(0))->port(), "/")->status(), 200);
     for (int i = 0; i < 6; ++i)
         QVERIFY(servedBy(r.port()) != "backend-8001");
-    r.lab.setFaults(0, {});
+    r.lab.setFaults(r.id(0), {});
     QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 0).up, 3000);
 }
 
@@ -212,7 +212,7 @@ void TestHealth::hangingBackendFailsByTimeout()
     RunningLab r(fastLab());
     FaultProfile f;
     f.hang = true;
-    r.lab.setFaults(2, f);
+    r.lab.setFaults(r.id(2), f);
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 2).up, 4000);
     QVERIFY(statusOf(r, 2).lastDetail.contains(QStringLiteral("no answer within")));
 }
@@ -223,13 +223,13 @@ void TestHealth::perBackendSettingsApplyLive()
     HealthConfig h = r.lab.config().health;
     h.fall = 1;
     h.rise = 5;
-    r.lab.setBackendHealth(0, h);
+    r.lab.setBackendHealth(r.id(0), h);
     QTRY_COMPARE(statusOf(r, 0).fall, 1);
     QCOMPARE(statusOf(r, 0).rise, 5);
     QCOMPARE(statusOf(r, 1).fall, 3); // the others keep the lab's
     QCOMPARE(r.lab.config().backends[0].health->rise, 5);
     h.enabled = false;
-    r.lab.setBackendHealth(0, h);
+    r.lab.setBackendHealth(r.id(0), h);
     QTRY_VERIFY(!statusOf(r, 0).checking);
     const quint64 probes = statusOf(r, 0).probes;
     QTest::qWait(350);
@@ -247,13 +247,13 @@ void TestHealth::outlierEjectionRespectsMaxShare()
     RunningLab r(c);
     FaultProfile broken;
     broken.errorRatePercent = 100;
-    r.lab.setFaults(0, broken);
-    r.lab.setFaults(1, broken);
+    r.lab.setFaults(r.id(0), broken);
+    r.lab.setFaults(r.id(1), broken);
     for (int i = 0; i < 30; ++i)
         QCOMPARE(httpGet(r.port(), "/")->status(), 200); // 5xx are retried on the healthy one
     // One of the two broken backends is ejected; ejecting the second would put 2 of 3 (67%) out.
-    const bool first = r.lab.poolBackend(0)->ejected(steadyNowMs());
-    const bool second = r.lab.poolBackend(1)->ejected(steadyNowMs());
+    const bool first = r.lab.poolBackend(r.id(0))->ejected(steadyNowMs());
+    const bool second = r.lab.poolBackend(r.id(1))->ejected(steadyNowMs());
     QVERIFY(first != second);
     QVERIFY(r.eventContains(QStringLiteral("EJECTED for 0.6 s: 3 consecutive failures (last: 500)")));
     QVERIFY(r.eventContains(QStringLiteral("not ejected after 3 consecutive failures")));
@@ -273,23 +273,23 @@ void TestHealth::circuitOpensAndRecoversThroughHalfOpen()
     RunningLab r(c);
     FaultProfile broken;
     broken.errorRatePercent = 100;
-    r.lab.setFaults(0, broken);
+    r.lab.setFaults(r.id(0), broken);
     for (int i = 0; i < 40; ++i)
         QCOMPARE(httpGet(r.port(), "/")->status(), 200);
     QTRY_VERIFY(r.eventContains(
         QStringLiteral("backend-8001 circuit OPEN for 0.5 s: 10 of the last 10 requests failed (last: 500)")));
-    QCOMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Open);
-    const quint64 answered = r.lab.embeddedBackend(0)->counters().requests.load();
+    QCOMPARE(r.lab.poolBackend(r.id(0))->breakerNow(), CircuitBreaker::State::Open);
+    const quint64 answered = r.lab.embeddedBackend(r.id(0))->counters().requests.load();
     for (int i = 0; i < 10; ++i)
         QVERIFY(servedBy(r.port()) != "backend-8001");
-    QCOMPARE(r.lab.embeddedBackend(0)->counters().requests.load(), answered); // open: no traffic at all
+    QCOMPARE(r.lab.embeddedBackend(r.id(0))->counters().requests.load(), answered); // open: no traffic at all
 
-    r.lab.setFaults(0, {}); // repaired
-    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 2000);
+    r.lab.setFaults(r.id(0), {}); // repaired
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(r.id(0))->breakerNow() == CircuitBreaker::State::HalfOpen, 2000);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit half-open")));
     for (int i = 0; i < 12; ++i)
         QCOMPARE(httpGet(r.port(), "/")->status(), 200);
-    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 3 trial requests succeeded")));
 }
 
@@ -297,23 +297,23 @@ void TestHealth::halfOpenTrialWhoseClientLeftFreesItsSlot()
 {
     RunningLab r(breakerLab());
     QVERIFY(openFirstBreaker(r));
-    r.lab.setDraining(1, true); // only backend-8001 is left to pick
-    r.lab.setDraining(2, true);
+    r.lab.setDraining(r.id(1), true); // only backend-8001 is left to pick
+    r.lab.setDraining(r.id(2), true);
     FaultProfile hang;
     hang.hang = true;
-    r.lab.setFaults(0, hang);
-    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
+    r.lab.setFaults(r.id(0), hang);
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(r.id(0))->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
     // The one trial goes out and its client leaves before any answer: no verdict on the backend.
     TestHttpConnection client;
     QVERIFY(client.connectTo(r.port()));
     QVERIFY(client.send(getRequest("/trial")));
-    QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->activeRequests.load(), 1);
     client.socket().abort();
-    QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 0);
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->activeRequests.load(), 0);
     // Its slot is free at once: the repaired backend gets the next request (before: 503 {"tried":[]}).
-    r.lab.setFaults(0, {});
+    r.lab.setFaults(r.id(0), {});
     QCOMPARE(servedBy(r.port()), QByteArray("backend-8001"));
-    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(!r.eventContains(QStringLiteral("no trial outcome"))); // freed by its ticket, not by the deadline
 }
 
@@ -323,18 +323,18 @@ void TestHealth::discardedRetryDuringHalfOpenDoesNotWedgeIt()
     c.retry.retryOn << QStringLiteral("404");
     RunningLab r(c);
     QVERIFY(openFirstBreaker(r));
-    r.lab.setDraining(2, true);
+    r.lab.setDraining(r.id(2), true);
     FaultProfile notHere;
     // "/" answers 404 there, and is retried on backend-8002.
     notHere.onlyPaths << QStringLiteral("/elsewhere");
-    r.lab.setFaults(0, notHere);
-    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
-    const quint64 before = r.lab.embeddedBackend(0)->counters().requests.load();
-    for (int i = 0; i < 10 && r.lab.embeddedBackend(0)->counters().requests.load() == before; ++i)
+    r.lab.setFaults(r.id(0), notHere);
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(r.id(0))->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
+    const quint64 before = r.lab.embeddedBackend(r.id(0))->counters().requests.load();
+    for (int i = 0; i < 10 && r.lab.embeddedBackend(r.id(0))->counters().requests.load() == before; ++i)
         QCOMPARE(servedBy(r.port()), QByteArray("backend-8002"));
-    QVERIFY(r.lab.embeddedBackend(0)->counters().requests.load() > before); // the trial got its 404
+    QVERIFY(r.lab.embeddedBackend(r.id(0))->counters().requests.load() > before); // the trial got its 404
     // A 404 is an answer: the trial succeeded and the circuit closes (before: half-open with its slot taken).
-    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 circuit closed: 1 trial requests succeeded")));
     QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
 }
@@ -345,10 +345,10 @@ void TestHealth::halfOpenTrialRefusedMidExchangeFreesItsSlot()
     c.timeouts.upstreamResponseMs = 300;
     RunningLab r(c);
     QVERIFY(openFirstBreaker(r));
-    r.lab.setDraining(1, true);
-    r.lab.setDraining(2, true);
-    r.lab.setFaults(0, {});
-    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(0)->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
+    r.lab.setDraining(r.id(1), true);
+    r.lab.setDraining(r.id(2), true);
+    r.lab.setFaults(r.id(0), {});
+    QTRY_VERIFY_WITH_TIMEOUT(r.lab.poolBackend(r.id(0))->breakerNow() == CircuitBreaker::State::HalfOpen, 3000);
     // The trial's body stalls: the proxy answers 408 itself, with no verdict on the backend.
     TestHttpConnection client;
     QVERIFY(client.connectTo(r.port()));
@@ -356,7 +356,7 @@ void TestHealth::halfOpenTrialRefusedMidExchangeFreesItsSlot()
     QVERIFY(refused);
     QCOMPARE(refused->status(), 408);
     QCOMPARE(servedBy(r.port()), QByteArray("backend-8001")); // before: 503 {"tried":[]}
-    QTRY_COMPARE(r.lab.poolBackend(0)->breakerNow(), CircuitBreaker::State::Closed);
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->breakerNow(), CircuitBreaker::State::Closed);
     QVERIFY(!r.eventContains(QStringLiteral("no trial outcome")));
 }
 
@@ -604,20 +604,20 @@ void TestHealth::drainingLetsASlowRequestFinish()
     RunningLab r(fastLab());
     FaultProfile slow;
     slow.latencyMs = 2000;
-    r.lab.setFaults(0, slow);
-    const quint16 backendPort = r.lab.embeddedBackend(0)->port();
+    r.lab.setFaults(r.id(0), slow);
+    const quint16 backendPort = r.lab.embeddedBackend(r.id(0))->port();
     // Round robin starts at backend-8001: the first request is the slow one.
     TestHttpConnection slowClient;
     QVERIFY(slowClient.connectTo(r.port()));
     QVERIFY(slowClient.send(getRequest("/slow")));
-    QTRY_COMPARE(r.lab.poolBackend(0)->activeRequests.load(), 1);
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->activeRequests.load(), 1);
     QElapsedTimer t;
     t.start();
-    QVERIFY(!r.lab.drainAndStop(0, 5000)); // something in flight: it drains first
-    QVERIFY(r.lab.isDraining(0) && r.lab.isStopping(0));
+    QVERIFY(!r.lab.drainAndStop(r.id(0), 5000)); // something in flight: it drains first
+    QVERIFY(r.lab.isDraining(r.id(0)) && r.lab.isStopping(r.id(0)));
     for (int i = 0; i < 6; ++i)
         QVERIFY(servedBy(r.port()) != "backend-8001"); // new requests go elsewhere
-    QVERIFY(r.lab.embeddedBackend(0)->isListening());
+    QVERIFY(r.lab.embeddedBackend(r.id(0))->isListening());
     const auto resp = slowClient.readResponse(5000);
     QVERIFY(resp);
     QCOMPARE(resp->status(), 200);
@@ -625,14 +625,14 @@ void TestHealth::drainingLetsASlowRequestFinish()
     QTRY_VERIFY(connectionRefused(backendPort)); // then it stops
     QVERIFY(t.elapsed() >= 1500);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 drained and stopped")));
-    QVERIFY(!r.lab.isDraining(0)); // Start brings it straight back
+    QVERIFY(!r.lab.isDraining(r.id(0))); // Start brings it straight back
 }
 
 void TestHealth::allDownGives503QuicklyWithTheList()
 {
     RunningLab r(fastLab());
     for (int i = 0; i < 3; ++i)
-        r.lab.stopBackend(i);
+        r.lab.stopBackend(r.id(i));
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 0).up && !statusOf(r, 1).up && !statusOf(r, 2).up, 3000);
     QElapsedTimer t;
     t.start();
@@ -646,20 +646,20 @@ void TestHealth::panicRoutesToAllWhenMostFailTheirProbes()
     RunningLab r(fastLab());
     FaultProfile noHealth;
     noHealth.healthFails = true; // /health says 503, real requests work: the probes are wrong
-    r.lab.setFaults(0, noHealth);
+    r.lab.setFaults(r.id(0), noHealth);
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 0).up, 3000);
     QSet<QByteArray> seen;
     for (int i = 0; i < 6; ++i)
         seen.insert(servedBy(r.port()));
     QCOMPARE(seen.size(), 2); // 2 of 3 healthy: no panic, backend-8001 is out
-    r.lab.setFaults(1, noHealth);
+    r.lab.setFaults(r.id(1), noHealth);
     QTRY_VERIFY_WITH_TIMEOUT(!statusOf(r, 1).up, 3000);
     seen.clear();
     for (int i = 0; i < 9; ++i)
         seen.insert(servedBy(r.port()));
     QCOMPARE(seen.size(), 3); // 1 of 3 healthy: panic, all three serve
     QVERIFY(r.eventContains(QStringLiteral("PANIC: only 1 of 3 backends pass their health checks")));
-    r.lab.setFaults(0, {});
+    r.lab.setFaults(r.id(0), {});
     QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 0).up, 3000);
     for (int i = 0; i < 3; ++i)
         servedBy(r.port());

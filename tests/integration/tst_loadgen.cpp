@@ -151,7 +151,7 @@ void TestLoadGen::rateModeHoldsTheRate()
 void TestLoadGen::stopEndsAtOnce()
 {
     RunningLab r;
-    r.lab.setFaults(0, [] {
+    r.lab.setFaults(r.id(0), [] {
         FaultProfile f;
         f.hang = true;
         return f;
@@ -212,7 +212,7 @@ void TestLoadGen::connectionCloseResponsesReconnect()
 void TestLoadGen::consoleRequestIsTracedWithAttempts()
 {
     RunningLab r;
-    r.lab.stopBackend(0);
+    r.lab.stopBackend(r.id(0));
     ConsoleClient c;
     QSignalSpy spy(&c, &ConsoleClient::finished);
     ConsoleRequest req;
@@ -269,24 +269,24 @@ void TestLoadGen::addingPastTheIdBudgetSaysWhy()
     RunningLab r;
     QString error;
     for (int i = 0; i < BackendPool::kMaxBackends && r.lab.pool()->idsLeft() > 1; ++i) {
-        const int row = r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error);
-        QVERIFY2(row >= 0, qPrintable(error));
-        r.lab.removeBackend(row);
+        const BackendId id = r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error);
+        QVERIFY2(id.isValid(), qPrintable(error));
+        r.lab.removeBackend(id);
     }
     QCOMPARE(r.lab.pool()->idsLeft(), 1);
     QCOMPARE(r.lab.backendCount(), 3);
     // The Add check and the pool agree: the last id can be used, then neither accepts another.
-    const int last = r.lab.addEmbeddedBackend(&error);
-    QVERIFY2(last == 3, qPrintable(error));
+    const BackendId last = r.lab.addEmbeddedBackend(&error);
+    QVERIFY2(r.lab.backendIds().indexOf(last) == 3, qPrintable(error));
     r.lab.removeBackend(last);
     QCOMPARE(r.lab.pool()->idsLeft(), 0);
-    QCOMPARE(r.lab.addEmbeddedBackend(&error), -1); // though the pool holds only three
+    QVERIFY(!r.lab.addEmbeddedBackend(&error).isValid()); // though the pool holds only three
     QCOMPARE(error, QStringLiteral("cannot add a backend: ") + BackendPool::idBudgetError());
     QVERIFY2(error.contains(QStringLiteral("used all 256 backend ids")) &&
                  error.contains(QStringLiteral("removed ones included")),
              qPrintable(error));
     QCOMPARE(r.lab.backendCount(), 3);
-    QCOMPARE(r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error), -1);
+    QVERIFY(!r.lab.addExternalBackend(QStringLiteral("127.0.0.1"), 9, &error).isValid());
     QVERIFY2(error.endsWith(BackendPool::idBudgetError()), qPrintable(error));
     BackendConfig c;
     c.name = QStringLiteral("one-more");
@@ -299,18 +299,19 @@ void TestLoadGen::labAddsAndRemovesBackendsLive()
     RunningLab r;
     QSignalSpy inserted(&r.lab, &Lab::backendInserted);
     QString error;
-    const int row = r.lab.addEmbeddedBackend(&error);
-    QVERIFY2(row == 3, qPrintable(error));
+    const BackendId added = r.lab.addEmbeddedBackend(&error);
+    QVERIFY2(r.lab.backendIds().indexOf(added) == 3, qPrintable(error));
+    QCOMPARE(r.id(3), added);
     QCOMPARE(inserted.size(), 1);
-    const QString name = r.lab.backendConfig(3).name;
-    QCOMPARE(name, QStringLiteral("backend-%1").arg(r.lab.embeddedBackend(3)->port()));
+    const QString name = r.lab.backendConfig(r.id(3)).name;
+    QCOMPARE(name, QStringLiteral("backend-%1").arg(r.lab.embeddedBackend(r.id(3))->port()));
     QSet<QByteArray> seen;
     for (int i = 0; i < 8; ++i)
         seen.insert(httpGet(r.port(), "/")->head.header("X-Served-By"));
     QVERIFY(seen.contains(name.toUtf8()));
     QCOMPARE(seen.size(), 4);
 
-    r.lab.removeBackend(0);
+    r.lab.removeBackend(r.id(0));
     QCOMPARE(r.lab.backendCount(), 3);
     seen.clear();
     for (int i = 0; i < 6; ++i)
@@ -327,7 +328,7 @@ void TestLoadGen::labAddsAndRemovesBackendsLive()
 void TestLoadGen::labSwitchesProxyOptionsLive()
 {
     RunningLab r;
-    r.lab.setFaults(0, [] {
+    r.lab.setFaults(r.id(0), [] {
         FaultProfile f;
         f.latencyMs = 400;
         return f;

@@ -462,7 +462,7 @@ void TestProxyLimits::probesKeepWorkingAtTheConnectionCap()
     QVERIFY(closedWithoutAnswer(refused));
 
     // At the cap, the probes go on passing and the connections inside it are served.
-    const QString name = lab.lab.backendConfig(0).name;
+    const QString name = lab.lab.backendConfig(backendAt(lab.lab, 0)).name;
     const quint64 probesBefore = lab.lab.healthChecker()->status(name)->probes;
     QTRY_VERIFY(lab.lab.healthChecker()->status(name)->probes >= probesBefore + 3);
     for (const auto& status : lab.lab.healthChecker()->status())

@@ -1,0 +1,58 @@
+#pragma once
+
+#include "config/LabConfig.h"
+#include "metrics/Metrics.h"
+
+#include <QObject>
+#include <QSet>
+#include <memory>
+#include <vector>
+
+namespace lab {
+
+class BackendPool;
+class EventLog;
+class Proxy;
+
+// The lab's proxies, one per listener in the config's order, over one backend pool. Starting is
+// synchronous (a listener either listens or says why); stopping is not: stop() closes every listener
+// before it returns and allStopped() follows once the last proxy's requests in flight have finished or
+// been cut off, so the GUI thread never waits for a slow request. stopAndWait() is the blocking form for
+// shutdown paths. Lives on the lab's thread; logs starts and stops to the lab's event log.
+class LabProxies final : public QObject {
+    Q_OBJECT
+public:
+    explicit LabProxies(std::shared_ptr<EventLog> events, QObject* parent = nullptr);
+    ~LabProxies() override;
+    Q_DISABLE_COPY_MOVE(LabProxies)
+
+    // Starts a proxy on every listener of `config` (made on the first call, reused after a stop). False
+    // with a sentence naming the listener and port in *error; the others are stopped again then.
+    bool start(const LabConfig& config, const std::shared_ptr<BackendPool>& pool, QString* error);
+    void stop(int timeoutMs);
+    void stopAndWait(int timeoutMs);
+    // Drops every proxy (stopping them at once): before the pool they share is replaced.
+    void clear();
+
+    bool running() const;
+    bool stopping() const { return !m_awaitingStop.isEmpty(); }
+    const std::vector<std::unique_ptr<Proxy>>& all() const { return m_proxies; }
+    Proxy* firstHttp() const;
+    // New settings for every running proxy from `config`; false with the first failure in *error.
+    bool applySettings(const LabConfig& config, QString* error = nullptr);
+    // Every proxy's metrics summed, one entry per backend of `pool`.
+    MetricsSnapshot snapshot(const BackendPool& pool) const;
+
+Q_SIGNALS:
+    void allStopped();
+
+private:
+    void onStopped(Proxy* proxy, int unfinished);
+    void logStopped(const Proxy& proxy, int unfinished);
+
+    std::shared_ptr<EventLog> m_events;
+    std::vector<std::unique_ptr<Proxy>> m_proxies;
+    QSet<Proxy*> m_awaitingStop;
+};
+
+} // namespace lab
