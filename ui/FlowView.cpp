@@ -110,10 +110,10 @@ QString FlowView::detailsText() const
 QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel& board)
 {
     QList<FlowBackend> out;
-    for (int i = 0; i < board.rowCount() && i < lab.backendCount(); ++i) {
+    for (int i = 0; i < board.rowCount(); ++i) {
         const BackendTableModel::Row& row = board.row(i);
         FlowBackend b;
-        const BackendPtr pooled = lab.poolBackend(i);
+        const BackendPtr pooled = lab.hasBackend(row.id) ? lab.poolBackend(row.id) : nullptr;
         b.id = pooled ? pooled->id : -1;
         b.name = row.name;
         b.stateText = BackendTableModel::stateText(row.state);

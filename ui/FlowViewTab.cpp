@@ -28,10 +28,10 @@ FlowViewTab::FlowViewTab(Lab* lab, LoadGenerator* generator, QWidget* parent)
             return from.first();
         return std::nullopt;
     });
-    connect(m_view, &FlowView::backendClicked, this, [this](int backendId) {
-        for (int row = 0; row < m_lab->backendCount(); ++row) {
-            if (const BackendPtr b = m_lab->poolBackend(row); b && b->id == backendId)
-                Q_EMIT backendRowClicked(row);
+    connect(m_view, &FlowView::backendClicked, this, [this](int poolId) {
+        for (const BackendId id : m_lab->backendIds()) {
+            if (const BackendPtr b = m_lab->poolBackend(id); b && b->id == poolId)
+                Q_EMIT backendClicked(id);
         }
     });
     connect(m_controls, &TimeControls::pausedChanged, this, [this](bool paused) {
@@ -49,9 +49,7 @@ bool FlowViewTab::isPaused() const
 
 void FlowViewTab::refresh(const BackendTableModel& board)
 {
-    // Lab::lifecycle() is on its way; until then the HTTP proxy's stream, the one the trace comes from.
-    Proxy* proxy = m_lab->httpProxy();
-    m_view->refresh(proxy ? &proxy->lifecycle() : nullptr, FlowView::backendsOf(*m_lab, board));
+    m_view->refresh(m_lab->lifecycle(), FlowView::backendsOf(*m_lab, board));
 }
 
 } // namespace lab

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "lab/BackendId.h"
+
 #include <QWidget>
 
 namespace lab {
@@ -11,8 +13,8 @@ class LoadGenerator;
 class TimeControls;
 
 // The window's Flow tab: the time controls above the flow view, wired to one lab. It knows where the lab
-// keeps the HTTP proxy's lifecycle stream and trace, and turns the pool's backend ids into board rows, so
-// the window only forwards its refresh tick and answers backendRowClicked.
+// keeps the HTTP proxy's lifecycle stream and trace, and turns the pool's backend ids (what the events
+// carry) into the lab's BackendIds, so the window only forwards its refresh tick and answers backendClicked.
 class FlowViewTab final : public QWidget {
     Q_OBJECT
 public:
@@ -26,8 +28,8 @@ public:
 
 Q_SIGNALS:
     void pausedChanged(bool paused);
-    // A backend node was clicked: its row on the board.
-    void backendRowClicked(int row);
+    // A backend node was clicked.
+    void backendClicked(BackendId id);
 
 private:
     Lab* m_lab;

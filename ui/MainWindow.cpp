@@ -175,7 +175,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_viewTabs->addTab(m_charts, tr("Charts"));
     m_viewTabs->setTabToolTip(0, tr("Each request through the proxy as a dot: client → proxy → backend and back."));
     m_viewTabs->setTabToolTip(1, tr("Requests/s per backend, latency and each backend's share over the last minute."));
-    connect(m_flowTab, &FlowViewTab::backendRowClicked, m_table, &QTableView::selectRow);
+    connect(m_flowTab, &FlowViewTab::backendClicked, this,
+            [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
         if (!paused)
             refresh(); // catch up now, not at the next tick
