@@ -98,6 +98,7 @@ void FlowScene::apply(const LifecycleEvent& e)
             d->attempts.last().status = e.status;
         d->status = e.status;
         d->outcome = outcomeOf(e.status, e.backendId, true);
+        d->revealAt = qMin(d->revealAt, int(d->route.size()) - 1);
         d->route.append(FlowPlace{FlowPlace::Node::Proxy});
         break;
     case LifecycleKind::Finished:
@@ -107,6 +108,7 @@ void FlowScene::apply(const LifecycleEvent& e)
         d->latencyMs = e.latencyMs;
         d->traceSequence = e.traceSequence;
         d->outcome = outcomeOf(e.status, e.backendId, !d->attempts.isEmpty());
+        d->revealAt = qMin(d->revealAt, int(d->route.size()) - 1);
         if (d->route.last().node != FlowPlace::Node::Proxy) // the last attempt failed: back through the proxy
             d->route.append(FlowPlace{FlowPlace::Node::Proxy});
         d->route.append(FlowPlace{FlowPlace::Node::Client});

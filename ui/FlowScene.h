@@ -10,6 +10,7 @@
 #include <QSizeF>
 #include <QString>
 #include <QStringList>
+#include <climits>
 #include <deque>
 
 namespace lab {
@@ -69,6 +70,10 @@ struct FlowDot {
     quint64 traceSequence = 0;
     bool held = false; // parked by step mode before its pick
     bool finished = false;
+    // From this place on the dot wears its outcome: where the answer came from (the backend, or the proxy
+    // for one it gave itself). Before, it is in flight: the window does not tell the end of a request
+    // before its dot gets there, even when the events already did.
+    int revealAt = INT_MAX;
     QList<FlowPlace> route;
     int at = 0; // index in route of the place last reached
     double progress = 0; // along the leg route[at] -> route[at + 1], 0..1
@@ -126,6 +131,8 @@ public:
     QString backendName(int id) const;
     // `attempted`: the proxy tried at least one backend (a 502 after failed attempts is a server error).
     static FlowOutcome outcomeOf(int status, int backendId, bool attempted);
+    // The colour the dot wears where it is now (see FlowDot::revealAt).
+    static FlowOutcome shownOutcome(const FlowDot& d) { return d.at >= d.revealAt ? d.outcome : FlowOutcome::Pending; }
     static QColor outcomeColor(FlowOutcome o);
     static QString outcomeText(FlowOutcome o);
 

@@ -146,7 +146,7 @@ void FlowViewCanvas::paintEvent(QPaintEvent*)
     for (const FlowDot& d : m_scene->dots()) {
         const QPointF c = m_scene->dotPosition(d);
         p.setPen(QPen(Qt::white, 1.5));
-        p.setBrush(FlowScene::outcomeColor(d.outcome));
+        p.setBrush(FlowScene::outcomeColor(FlowScene::shownOutcome(d)));
         p.drawEllipse(c, FlowScene::kDotRadius, FlowScene::kDotRadius);
         if (d.held) {
             p.setPen(QPen(QColor(0xe0, 0x70, 0x10), 2));

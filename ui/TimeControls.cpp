@@ -141,7 +141,7 @@ bool TimeControls::startSlowRun(QString* error)
         return false;
     m_lab->logEvent(LabEvent::Kind::Traffic,
                     tr("slow motion: %1 req/s for up to %2 min").arg(spec.ratePerSecond).arg(kSlowRunMs / 60000));
-    showStatus(tr("slow motion: the lab sends %1 request(s) a second").arg(spec.ratePerSecond));
+    showStatus(tr("slow motion: the lab's generator sends %1 req/s").arg(spec.ratePerSecond));
     return true;
 }
 

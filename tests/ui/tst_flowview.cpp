@@ -255,6 +255,11 @@ void TestFlowView::failoverWalksTheBackends()
     // Bent out to the left of the backends (not through the one in between), still right of the proxy.
     QVERIFY(at.x() < qMin(first.x(), second.x()) - FlowScene::kHopBend / 4);
     QVERIFY(at.x() > scene.layout().proxy.right());
+    // Every event is in, yet the dot does not tell the end before it gets where the answer came from.
+    QCOMPARE(FlowScene::shownOutcome(*d), FlowOutcome::Pending);
+    scene.advance(2 * leg + leg / 2 + (d->revealAt - 2) * leg);
+    QCOMPARE(d->at, d->revealAt);
+    QCOMPARE(FlowScene::shownOutcome(*d), d->outcome);
     const QString details = scene.describe(*d);
     QCOMPARE(details.count(QStringLiteral("attempt ")), attempts.size());
     if (lastBackend >= 0)
@@ -689,6 +694,8 @@ void TestFlowView::slowMotionDrivesTheGenerator()
     // A few requests a second, not a flood: 5 req/s for ~1.2 s is at most 7 (the first at once).
     QTRY_VERIFY_WITH_TIMEOUT(w.generator()->totals().completed >= 2, 3000);
     QTest::qWait(1200);
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("flowview-slow-motion.png"))));
+    QVERIFY(!w.flowView()->scene().dots().empty()); // slow dots: each request is still on its way
     const LoadTotals t = w.generator()->totals();
     QVERIFY2(double(t.sent) <= 5.0 * double(t.elapsedMs) / 1000.0 + 2, qPrintable(QString::number(t.sent)));
     w.timeControls()->slowMotionBox()->click();
