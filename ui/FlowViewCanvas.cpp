@@ -51,7 +51,6 @@ FlowViewCanvas::FlowViewCanvas(FlowScene* scene, QWidget* parent)
     , m_frames(new QTimer(this))
 {
     setObjectName(QStringLiteral("flowCanvas"));
-    setMouseTracking(false);
     setAutoFillBackground(true);
     m_clock.start();
     m_frames->setInterval(kFrameMs);

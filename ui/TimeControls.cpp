@@ -51,8 +51,10 @@ TimeControls::TimeControls(Lab* lab, LoadGenerator* generator, QWidget* parent)
     connect(m_slow, &QCheckBox::toggled, this, [this](bool on) { setSlowMotion(on); });
     connect(m_rate, &QSpinBox::valueChanged, this, [this] {
         QString error;
-        if (m_slowOn && !startSlowRun(&error))
+        if (m_slowOn && !startSlowRun(&error)) {
             setSlowMotion(false);
+            showStatus(error);
+        }
     });
     connect(m_generator, &LoadGenerator::finished, this, &TimeControls::generatorFinished);
 }
