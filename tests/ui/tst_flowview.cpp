@@ -121,6 +121,7 @@ private Q_SLOTS:
     void grabsAtWindowSizes();
     void windowShowsTheFlowFirst();
     void realLabDrawsItsBackendsAndRequests();
+    void realBurstIsSampledAndSaysSo();
     void windowPauseFreezesTheTraceList();
     void traceSelectionSurvivesTraffic();
     void slowMotionDrivesTheGenerator();
@@ -609,6 +610,27 @@ void TestFlowView::realLabDrawsItsBackendsAndRequests()
     }
     // Answered: the dots come back and leave.
     QTRY_VERIFY_WITH_TIMEOUT(w.flowView()->scene().dots().empty(), 5000);
+}
+
+void TestFlowView::realBurstIsSampledAndSaysSo()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    // A burst far above what the stream follows (a few dozen a second): the view says it shows a sample.
+    LoadSpec spec;
+    spec.port = r.port();
+    spec.concurrency = 20;
+    spec.maxRequests = 3000;
+    spec.durationMs = 8000;
+    QVERIFY(w.generator()->start(spec));
+    QTRY_VERIFY_WITH_TIMEOUT(w.flowView()->scene().samplingText().startsWith(QStringLiteral("showing 1 in ")), 8000);
+    const QString text = w.flowView()->scene().samplingText();
+    QVERIFY2(text.section(QLatin1Char(' '), 3, 3).toInt() >= 2, qPrintable(text));
+    QVERIFY(waitFinished(*w.generator(), 10000));
+    QVERIFY(w.flowView()->scene().dots().size() <= size_t(FlowScene::kMaxDots));
+    QCOMPARE(w.flowView()->scene().droppedRequests(), quint64(0)); // the window kept up: nothing half-drawn
 }
 
 void TestFlowView::windowPauseFreezesTheTraceList()
