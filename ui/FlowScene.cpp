@@ -8,15 +8,16 @@ namespace lab {
 namespace {
 // Where in a node a request waits: one of 12 fixed spots (two columns of six), so dots waiting at the same
 // node stand side by side instead of on top of each other.
+// Spots are a dot's width apart (11 px), so two waiting dots never hide each other in a node tall enough.
 struct Spot {
-    double across; // -4 or +4
-    double along; // -15 .. +15
+    double across; // -6 or +6
+    double along; // -27.5 .. +27.5
     double wide; // -44 .. +44, for the proxy's lane
 };
 Spot spotOf(quint64 requestId)
 {
     const int slot = int(requestId % 12);
-    return {double(slot % 2) * 8 - 4, (double(slot / 2) - 2.5) * 6, (double(slot) - 5.5) * 8};
+    return {double(slot % 2) * 12 - 6, (double(slot / 2) - 2.5) * 11, (double(slot) - 5.5) * 8};
 }
 } // namespace
 
@@ -336,17 +337,17 @@ QPointF FlowScene::placePoint(const FlowPlace& p, quint64 requestId) const
     switch (p.node) {
     case FlowPlace::Node::Client:
         return {m_layout.client.right() - 14 + spot.across,
-                m_layout.client.center().y() + spot.along * qMin(1.0, m_layout.client.height() / 70)};
+                m_layout.client.center().y() + spot.along * qMin(1.0, m_layout.client.height() / 80)};
     case FlowPlace::Node::Proxy:
         // The proxy's dot lane, under its title and above the pick's explanation.
         return {m_layout.proxy.center().x() + spot.wide * qMin(1.0, m_layout.proxy.width() / 200),
-                m_layout.proxy.top() + 40 + spot.across};
+                m_layout.proxy.top() + 40 + spot.across * 0.6};
     case FlowPlace::Node::Backend: {
         const int i = backendIndex(p.backendId);
         if (i < 0 || i >= m_layout.backends.size()) // removed meanwhile: it waits at the proxy's edge
             return {m_layout.proxy.right(), m_layout.proxy.top() + 40 + spot.across};
         const QRectF& r = m_layout.backends[i];
-        return {r.left() + 14 + spot.across, r.center().y() + spot.along * qMin(1.0, r.height() / 70)};
+        return {r.left() + 14 + spot.across, r.center().y() + spot.along * qMin(1.0, r.height() / 80)};
     }
     }
     return {};

@@ -83,7 +83,7 @@ void FlowView::clear()
     m_catchUp = true;
     m_canvas->setSelected(0);
     m_details->clear();
-    m_canvas->update();
+    m_canvas->sceneChanged();
 }
 
 void FlowView::showDetails(quint64 requestId)

@@ -62,6 +62,7 @@ FlowViewCanvas::FlowViewCanvas(FlowScene* scene, QWidget* parent)
 void FlowViewCanvas::setPaused(bool paused)
 {
     m_paused = paused;
+    m_backgroundDirty = true; // the header says it
     if (paused)
         m_frames->stop();
     else
@@ -71,6 +72,7 @@ void FlowViewCanvas::setPaused(bool paused)
 
 void FlowViewCanvas::sceneChanged()
 {
+    m_backgroundDirty = true;
     if (!m_paused && isVisible() && m_scene->isMoving() && !m_frames->isActive())
         m_frames->start();
     update();
@@ -119,7 +121,41 @@ void FlowViewCanvas::mousePressEvent(QMouseEvent* event)
 
 void FlowViewCanvas::paintEvent(QPaintEvent*)
 {
+    // Nodes, texts and legend change at most once a refresh tick; the dots move every frame. So the still
+    // layer is drawn once per tick into a pixmap and each frame only adds the dots.
+    const qreal dpr = devicePixelRatioF();
+    const QSize pixels = size() * dpr;
+    if (m_backgroundDirty || m_background.size() != pixels) {
+        m_background = QPixmap(pixels);
+        m_background.setDevicePixelRatio(dpr);
+        QPainter bg(&m_background);
+        bg.setFont(font());
+        paintBackground(bg);
+        m_backgroundDirty = false;
+    }
     QPainter p(this);
+    p.drawPixmap(0, 0, m_background);
+    p.setRenderHint(QPainter::Antialiasing);
+    for (const FlowDot& d : m_scene->dots()) {
+        const QPointF c = m_scene->dotPosition(d);
+        p.setPen(QPen(Qt::white, 1.5));
+        p.setBrush(FlowScene::outcomeColor(FlowScene::shownOutcome(d)));
+        p.drawEllipse(c, FlowScene::kDotRadius, FlowScene::kDotRadius);
+        if (d.held) {
+            p.setPen(QPen(QColor(0xe0, 0x70, 0x10), 2));
+            p.setBrush(Qt::NoBrush);
+            p.drawEllipse(c, FlowScene::kDotRadius + 3, FlowScene::kDotRadius + 3);
+        }
+        if (d.requestId == m_selected) {
+            p.setPen(QPen(kText, 2));
+            p.setBrush(Qt::NoBrush);
+            p.drawEllipse(c, FlowScene::kDotRadius + 4, FlowScene::kDotRadius + 4);
+        }
+    }
+}
+
+void FlowViewCanvas::paintBackground(QPainter& p)
+{
     p.setRenderHint(QPainter::Antialiasing);
     p.fillRect(rect(), palette().base());
     const FlowScene::Layout& l = m_scene->layout();
@@ -141,23 +177,6 @@ void FlowViewCanvas::paintEvent(QPaintEvent*)
     paintProxy(p);
     for (int i = 0; i < l.backends.size() && i < m_scene->backends().size(); ++i)
         paintBackend(p, m_scene->backends()[i], l.backends[i]);
-
-    for (const FlowDot& d : m_scene->dots()) {
-        const QPointF c = m_scene->dotPosition(d);
-        p.setPen(QPen(Qt::white, 1.5));
-        p.setBrush(FlowScene::outcomeColor(FlowScene::shownOutcome(d)));
-        p.drawEllipse(c, FlowScene::kDotRadius, FlowScene::kDotRadius);
-        if (d.held) {
-            p.setPen(QPen(QColor(0xe0, 0x70, 0x10), 2));
-            p.setBrush(Qt::NoBrush);
-            p.drawEllipse(c, FlowScene::kDotRadius + 3, FlowScene::kDotRadius + 3);
-        }
-        if (d.requestId == m_selected) {
-            p.setPen(QPen(kText, 2));
-            p.setBrush(Qt::NoBrush);
-            p.drawEllipse(c, FlowScene::kDotRadius + 4, FlowScene::kDotRadius + 4);
-        }
-    }
     paintHeader(p);
     paintLegend(p);
 }

@@ -3,6 +3,7 @@
 #include "FlowScene.h"
 
 #include <QElapsedTimer>
+#include <QPixmap>
 #include <QWidget>
 
 class QTimer;
@@ -12,7 +13,8 @@ namespace lab {
 // Paints a FlowScene: the client, the proxy with its latest pick, a node per backend in the board's state
 // colour with its slots, the dots, a legend and one line of status (sampling, paused, empty). Animates at
 // ~30 frames a second only while a dot is moving and the view is shown and not paused, so an idle or
-// hidden flow view costs nothing. Clicks are reported, not acted on.
+// hidden flow view costs nothing; a frame draws the dots over a cached still layer. Clicks are reported,
+// not acted on.
 class FlowViewCanvas final : public QWidget {
     Q_OBJECT
 public:
@@ -43,6 +45,7 @@ protected:
 
 private:
     void frame();
+    void paintBackground(QPainter& p);
     void paintHeader(QPainter& p);
     void paintProxy(QPainter& p);
     void paintBackend(QPainter& p, const FlowBackend& b, const QRectF& r);
@@ -51,6 +54,8 @@ private:
     FlowScene* m_scene;
     QTimer* m_frames;
     QElapsedTimer m_clock;
+    QPixmap m_background; // everything but the dots, redrawn when the scene changed
+    bool m_backgroundDirty = true;
     quint64 m_selected = 0;
     bool m_paused = false;
 };

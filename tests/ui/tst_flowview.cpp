@@ -500,6 +500,7 @@ void TestFlowView::grabsAtWindowSizes()
     batch.followed = 10;
     view.scene().ingest(batch, t0 + 1000);
     view.scene().advance(t0 + 2 * leg + leg / 2);
+    view.canvas()->sceneChanged(); // fed by hand: tell the canvas, as FlowView::refresh does
     view.showDetails(10);
     const QImage img = view.grab().toImage();
     QVERIFY(img.save(outputPath(QStringLiteral("flowview-%1x%2.png").arg(size.width()).arg(size.height()))));
