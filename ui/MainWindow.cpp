@@ -178,6 +178,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
+        // Frozen views say so wherever they are looked at.
+        m_viewTabs->setTabText(1, paused ? tr("Charts (paused)") : tr("Charts"));
+        m_tabs->setTabText(3, paused ? tr("Trace (paused)") : tr("Trace"));
         if (!paused)
             refresh(); // catch up now, not at the next tick
     });

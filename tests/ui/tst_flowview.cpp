@@ -652,9 +652,12 @@ void TestFlowView::windowPauseFreezesTheTraceList()
     w.refresh();
     w.refresh();
     QCOMPARE(w.traceModel()->rowCount(), 1); // frozen while the proxy kept working
+    QCOMPARE(w.tabs()->tabText(3), QStringLiteral("Trace (paused)"));
+    QCOMPARE(w.viewTabs()->tabText(1), QStringLiteral("Charts (paused)"));
     QTest::mouseClick(w.timeControls()->pauseButton(), Qt::LeftButton);
     QVERIFY(!w.flowView()->isPaused());
     QCOMPARE(w.traceModel()->rowCount(), 4); // Resume caught up at once
+    QCOMPARE(w.tabs()->tabText(3), QStringLiteral("Trace"));
 }
 
 void TestFlowView::traceSelectionSurvivesTraffic()
