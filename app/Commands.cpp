@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "MainWindow.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "config/LabConfig.h"
 #include "fakebackend/FakeBackend.h"
@@ -161,7 +162,7 @@ int runWindow(int argc, char** argv)
     Lab lab(config);
     MainWindow window(&lab);
     QString error;
-    if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
+    if (!lab.start(&error))
         printErr(QStringLiteral("balancer-lab: ") + error); // the window shows what did start; the user can retry
     window.show();
     return app.exec();
@@ -236,7 +237,7 @@ int runServe(int argc, char** argv)
         QStringLiteral("HOST:PORT[,name=N][,weight=W]"));
     const QCommandLineOption algorithm(
         QStringLiteral("algorithm"),
-        QStringLiteral("Balancing algorithm: %1.").arg(knownAlgorithms().join(QStringLiteral(", "))),
+        QStringLiteral("Balancing algorithm: %1.").arg(algorithmNames().join(QStringLiteral(", "))),
         QStringLiteral("NAME"));
     const QCommandLineOption workers(QStringLiteral("workers"),
                                      QStringLiteral("Worker threads (default: one per core)."), QStringLiteral("N"));
@@ -276,7 +277,8 @@ int runServe(int argc, char** argv)
         QStringLiteral("MS"));
     const QCommandLineOption hashKey(
         QStringLiteral("hash-key"),
-        QStringLiteral("ring-hash / maglev key: client, path, header:NAME, cookie:NAME (default client)."),
+        QStringLiteral("What %1 hash: client, path, header:NAME or cookie:NAME (default client).")
+            .arg(hashKeyAlgorithmNames().join(QStringLiteral(" and "))),
         QStringLiteral("KEY"));
     const QCommandLineOption sticky(QStringLiteral("sticky"),
                                     QStringLiteral("Sticky sessions: a cookie (LABSRV) pins a client to its backend."));
@@ -365,18 +367,18 @@ int runServe(int argc, char** argv)
         }
     }
     if (parser.isSet(algorithm)) {
-        if (!knownAlgorithms().contains(parser.value(algorithm))) {
+        if (!findAlgorithm(parser.value(algorithm))) {
             printErr(QStringLiteral("balancer-lab serve: --algorithm must be one of %1 (got '%2')")
-                         .arg(knownAlgorithms().join(QStringLiteral(", ")), parser.value(algorithm)));
+                         .arg(algorithmNames().join(QStringLiteral(", ")), parser.value(algorithm)));
             return ExitUsage;
         }
         config.algorithm = parser.value(algorithm);
     }
     if (parser.isSet(hashKey)) {
-        if (!validHashKey(parser.value(hashKey))) {
-            printErr(QStringLiteral(
-                         "balancer-lab serve: --hash-key must be client, path, header:NAME or cookie:NAME (got '%1')")
-                         .arg(parser.value(hashKey)));
+        HashKeySpec parsed;
+        if (!HashKeySpec::parse(parser.value(hashKey), &parsed)) {
+            printErr(
+                QStringLiteral("balancer-lab serve: --hash-key %1").arg(HashKeySpec::problem(parser.value(hashKey))));
             return ExitUsage;
         }
         config.hashKey = parser.value(hashKey);
@@ -459,7 +461,7 @@ int runServe(int argc, char** argv)
         lab.stopProxies(5000);
     });
     QString error;
-    if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error)) {
+    if (!lab.start(&error)) {
         printErr(QStringLiteral("balancer-lab serve: ") + error);
         return ExitRuntime;
     }
@@ -495,7 +497,25 @@ int runBackend(int argc, char** argv)
     const QCommandLineOption onlyPaths(QStringLiteral("only-paths"),
                                        QStringLiteral("Serve only these paths (and below); others get 404."),
                                        QStringLiteral("/a,/b"));
-    parser.addOptions({port, name, listen, latency, jitter, errorRate, onlyPaths});
+    const QCommandLineOption workers(QStringLiteral("workers"),
+                                     QStringLiteral("Requests served at once (default 0 = unlimited)."),
+                                     QStringLiteral("N"));
+    const QCommandLineOption queue(QStringLiteral("queue"),
+                                   QStringLiteral("Requests that may wait for a worker; one more gets 503 queue full "
+                                                  "(default 0)."),
+                                   QStringLiteral("N"));
+    const QCommandLineOption serviceMs(
+        QStringLiteral("service-ms"),
+        QStringLiteral("Mean time a request holds a worker (default 0); X-Lab-Cost-Ms sets one request's."),
+        QStringLiteral("MS"));
+    const QCommandLineOption serviceDist(
+        QStringLiteral("service-dist"),
+        QStringLiteral("Service time distribution: %1 (default fixed; lognormal has sigma %2).")
+            .arg(FaultProfile::serviceDistributions().join(QStringLiteral(", ")))
+            .arg(FaultProfile::kLognormalSigma),
+        QStringLiteral("DIST"));
+    parser.addOptions(
+        {port, name, listen, latency, jitter, errorRate, onlyPaths, workers, queue, serviceMs, serviceDist});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("backend")))
         return ExitUsage;
 
@@ -507,8 +527,20 @@ int runBackend(int argc, char** argv)
     FaultProfile faults;
     if (!parseInt(parser, port, schema::rangeOf(&BackendConfig::port), &portNumber) ||
         !parseInt(parser, latency, schema::rangeOf(&FaultProfile::latencyMs), &faults.latencyMs) ||
-        !parseInt(parser, jitter, schema::rangeOf(&FaultProfile::jitterMs), &faults.jitterMs))
+        !parseInt(parser, jitter, schema::rangeOf(&FaultProfile::jitterMs), &faults.jitterMs) ||
+        !parseInt(parser, workers, schema::rangeOf(&FaultProfile::workers), &faults.workers) ||
+        !parseInt(parser, queue, schema::rangeOf(&FaultProfile::queue), &faults.queue) ||
+        !parseInt(parser, serviceMs, schema::rangeOf(&FaultProfile::serviceMs), &faults.serviceMs))
         return ExitUsage;
+    if (parser.isSet(serviceDist)) {
+        const QStringList allowed = schema::keyOf(&FaultProfile::serviceDist).allowed();
+        if (!allowed.contains(parser.value(serviceDist))) {
+            printErr(QStringLiteral("balancer-lab: --service-dist must be one of %1 (got '%2')")
+                         .arg(allowed.join(QStringLiteral(", ")), parser.value(serviceDist)));
+            return ExitUsage;
+        }
+        faults.serviceDist = parser.value(serviceDist);
+    }
     if (parser.isSet(errorRate)) {
         bool ok = false;
         faults.errorRatePercent = parser.value(errorRate).toDouble(&ok);

@@ -33,7 +33,17 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
                        tr("/health answers 503 while normal requests are still served: what a health check sees.")))
     , m_onlyPaths(new QLineEdit)
     , m_capacity(makeSpinBox(&FaultProfile::capacity, QString(),
-                             tr("At most this many requests in progress; more get 503. 0 = unlimited.")))
+                             tr("At most this many requests in progress (waiting, in service or in their "
+                                "latency); more get 503 over capacity. 0 = unlimited.")))
+    , m_workers(makeSpinBox(&FaultProfile::workers, QString(),
+                            tr("Requests served at once; the others wait in the queue. 0 = unlimited.")))
+    , m_queue(makeSpinBox(&FaultProfile::queue, QString(),
+                          tr("Requests that may wait for a worker, first come first served; one more gets 503 "
+                             "queue full.")))
+    , m_serviceMs(makeSpinBox(&FaultProfile::serviceMs, tr(" ms"),
+                              tr("Mean time a request holds a worker (a request's X-Lab-Cost-Ms header sets its "
+                                 "own). Latency and jitter come on top and hold no worker.")))
+    , m_serviceDist(new QComboBox)
     , m_hang(makeCheckBox(tr("Hang"), tr("Accept requests and never answer: only a timeout saves the client.")))
     , m_refuse(
           makeCheckBox(tr("Refuse"), tr("Close the listening port: connections are refused, as when a process dies.")))
@@ -84,6 +94,12 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     m_errorRate->setSuffix(tr(" %"));
     m_errorRate->setKeyboardTracking(false);
     m_errorRate->setToolTip(tr("Share of requests answered 500 Internal Server Error."));
+    m_workers->setSpecialValueText(tr("unlimited"));
+    m_serviceDist->addItems(schema::keyOf(&FaultProfile::serviceDist).allowed());
+    m_serviceDist->setObjectName(QLatin1String(schema::keyOf(&FaultProfile::serviceDist).name));
+    m_serviceDist->setToolTip(tr("fixed: every request takes the mean; exp: exponential (M/M/c queueing); "
+                                 "lognormal: a long tail (sigma %1).")
+                                  .arg(FaultProfile::kLognormalSigma));
     m_onlyPaths->setPlaceholderText(tr("all paths"));
     m_onlyPaths->setToolTip(tr("Comma-separated paths it serves (and below); others get 404. Empty = all."));
     m_title->setWordWrap(true);
@@ -94,6 +110,15 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     faults->addRow(tr("Jitter"), m_jitter);
     faults->addRow(tr("Error rate"), m_errorRate);
     faults->addRow(tr("Capacity"), m_capacity);
+    auto* workers = new QHBoxLayout;
+    workers->addWidget(m_workers);
+    workers->addWidget(new QLabel(tr("queue")));
+    workers->addWidget(m_queue);
+    faults->addRow(tr("Workers"), workers);
+    auto* service = new QHBoxLayout;
+    service->addWidget(m_serviceMs);
+    service->addWidget(m_serviceDist);
+    faults->addRow(tr("Service"), service);
     faults->addRow(tr("Only paths"), m_onlyPaths);
     auto* flags = new QGridLayout;
     flags->addWidget(m_healthFails, 0, 0);
@@ -115,8 +140,9 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
         if (!m_loading && m_id.isValid())
             m_lab->setDraining(m_id, on);
     });
-    for (QSpinBox* s : {m_latency, m_jitter, m_capacity})
+    for (QSpinBox* s : {m_latency, m_jitter, m_capacity, m_workers, m_queue, m_serviceMs})
         connect(s, &QSpinBox::valueChanged, this, &BackendPanel::apply);
+    connect(m_serviceDist, &QComboBox::currentIndexChanged, this, &BackendPanel::apply);
     connect(m_errorRate, &QDoubleSpinBox::valueChanged, this, &BackendPanel::apply);
     for (QCheckBox* c : {m_healthFails, m_hang, m_refuse})
         connect(c, &QCheckBox::toggled, this, &BackendPanel::apply);
@@ -168,6 +194,10 @@ void BackendPanel::reload()
         m_healthFails->setChecked(f.healthFails);
         m_onlyPaths->setText(f.onlyPaths.join(QStringLiteral(", ")));
         m_capacity->setValue(f.capacity);
+        m_workers->setValue(f.workers);
+        m_queue->setValue(f.queue);
+        m_serviceMs->setValue(f.serviceMs);
+        m_serviceDist->setCurrentText(f.serviceDist);
         m_hang->setChecked(f.hang);
         m_refuse->setChecked(f.refuse);
     }
@@ -206,6 +236,10 @@ void BackendPanel::apply()
             f.onlyPaths << (path.startsWith(QLatin1Char('/')) ? path : QLatin1Char('/') + path);
     }
     f.capacity = m_capacity->value();
+    f.workers = m_workers->value();
+    f.queue = m_queue->value();
+    f.serviceMs = m_serviceMs->value();
+    f.serviceDist = m_serviceDist->currentText();
     f.hang = m_hang->isChecked();
     f.refuse = m_refuse->isChecked();
     m_lab->setFaults(m_id, f);

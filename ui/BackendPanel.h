@@ -44,6 +44,10 @@ private:
     QCheckBox* m_healthFails;
     QLineEdit* m_onlyPaths;
     QSpinBox* m_capacity;
+    QSpinBox* m_workers;
+    QSpinBox* m_queue;
+    QSpinBox* m_serviceMs;
+    QComboBox* m_serviceDist;
     QCheckBox* m_hang;
     QCheckBox* m_refuse;
     QWidget* m_healthBox;

@@ -194,6 +194,10 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
     if (const FakeBackend* fake = m_lab->embeddedBackend(id)) {
         r.embedded = true;
         const FaultProfile f = fake->faults();
+        r.queued = fake->counters().queued.load(std::memory_order_relaxed);
+        r.inService = fake->counters().inService.load(std::memory_order_relaxed);
+        r.queueLimit = f.queue;
+        r.workers = f.workers;
         r.state = !fake->isStarted() ? RowState::Stopped
             : !fake->isListening()   ? RowState::Refusing
             : f.hang                 ? RowState::Hanging
@@ -291,6 +295,26 @@ static QString ms(double v)
     return v < 10 ? QString::number(v, 'f', 2) : v < 100 ? QString::number(v, 'f', 1) : QString::number(v, 'f', 0);
 }
 
+QString BackendTableModel::queueText(const Row& r)
+{
+    if (!r.embedded)
+        return {};
+    if (r.workers == 0 && r.queued == 0)
+        return QStringLiteral("–"); // unlimited workers: nothing ever waits
+    return QStringLiteral("%1/%2").arg(r.queued).arg(r.queueLimit);
+}
+
+QString BackendTableModel::queueExplanation(const Row& r)
+{
+    if (r.workers == 0 && r.queued == 0)
+        return tr("Unlimited workers: every request is served at once, none waits (%1 in service).").arg(r.inService);
+    return tr("%1 waiting for a worker (at most %2 may wait, one more gets 503 queue full); %3 of %4 workers busy.")
+        .arg(r.queued)
+        .arg(r.queueLimit)
+        .arg(r.inService)
+        .arg(r.workers ? QString::number(r.workers) : tr("unlimited"));
+}
+
 QVariant BackendTableModel::data(const QModelIndex& index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
@@ -304,6 +328,7 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
         case Address: return r.address;
         case Weight: return r.weight;
         case Active: return r.active;
+        case Queue: return queueText(r);
         case Connections: return r.connections;
         case Requests: return r.requests;
         case Rate: return role == Qt::EditRole ? QVariant(r.rate) : QVariant(QString::number(r.rate, 'f', 0));
@@ -333,6 +358,8 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
             return stateExplanation(r.state);
         if (index.column() == Health)
             return r.healthDetail;
+        if (index.column() == Queue && r.embedded)
+            return queueExplanation(r);
         if (index.column() == Weight)
             return tr("Double-click to change the weight (%1-%2); it applies to the next pick.")
                 .arg(schema::rangeOf(&BackendConfig::weight).min)
@@ -376,6 +403,7 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
         case Address: return tr("Address");
         case Weight: return tr("Weight");
         case Active: return tr("Active");
+        case Queue: return tr("Queue");
         case Connections: return tr("Conns");
         case Requests: return tr("Requests");
         case Rate: return tcpOnly() ? tr("Conn/s") : tr("Req/s");
@@ -395,6 +423,9 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
         case Address: return tr("Where the backend listens (host:port).");
         case Weight: return tr("Relative share of traffic for weighted algorithms; double-click to edit.");
         case Active: return tr("Requests the proxy has in flight on this backend right now.");
+        case Queue:
+            return tr("An embedded backend's requests waiting for a worker / the most that may wait (its Workers "
+                      "and queue knobs).");
         case Connections: return tr("TCP connections the proxy holds open to it, busy or idle keep-alive.");
         case Requests: return tr("Requests the proxy has sent to it (each retry counts once more).");
         case Rate:

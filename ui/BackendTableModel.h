@@ -28,6 +28,7 @@ public:
         Address,
         Weight,
         Active,
+        Queue,
         Connections,
         Requests,
         Rate,
@@ -87,6 +88,8 @@ public:
         int weight = 1;
         bool embedded = false;
         int active = 0; // requests in flight through the proxy
+        int queued = 0, inService = 0; // an embedded backend's waiting line and busy workers, live
+        int queueLimit = 0, workers = 0; // its FaultProfile's (workers 0 = unlimited: nobody waits)
         qint64 connections = 0; // proxy connections open to the backend (busy + idle keep-alive)
         quint64 requests = 0; // attempts the proxy sent to it
         double rate = 0; // requests/s over the last second
@@ -102,6 +105,9 @@ public:
     // server says (Up, Hanging or External).
     static RowState rowStateFor(Eligibility e, RowState running);
     static QString stateText(RowState s);
+    // The Queue cell ("3/8": waiting / queue limit; "–" with unlimited workers) and its tooltip.
+    static QString queueText(const Row& r);
+    static QString queueExplanation(const Row& r);
     static QString stateExplanation(RowState s);
     static QColor stateColor(RowState s);
     // The Health cell's background; invalid (no fill) unless the probes are failing.

@@ -491,7 +491,9 @@ void MainWindow::updateStatus()
         const Proxy* p = m_lab->proxies()[i].get();
         const QString kind = p->settings().kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http");
         listeners << (p->isListening() ? tr("%1 %2:%3").arg(kind, p->settings().address.toString()).arg(p->port())
-                                       : tr("%1 stopped").arg(kind));
+                          : p->isStopping()
+                          ? tr("%1 stopping: %2 in flight finishing").arg(kind).arg(p->activeExchanges())
+                          : tr("%1 stopped").arg(kind));
     }
     if (listeners.isEmpty())
         listeners << tr("no proxy running");
@@ -523,7 +525,7 @@ void MainWindow::openDefaultLab()
     m_generator->stop();
     m_lab->load(LabConfig::defaultLab());
     QString why;
-    if (!m_lab->startEmbeddedBackends(&why) || !m_lab->startProxies(&why))
+    if (!m_lab->start(&why))
         showMessage(why);
     m_currentFile.clear();
     QSettings().remove(QStringLiteral("files/current"));
@@ -544,7 +546,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
     m_generator->stop();
     m_lab->load(r.config);
     QString why;
-    if (!m_lab->startEmbeddedBackends(&why) || !m_lab->startProxies(&why))
+    if (!m_lab->start(&why))
         showMessage(why);
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);

@@ -1,7 +1,7 @@
 #include "ProxyPanel.h"
 
 #include "PanelFields.h"
-#include "balancing/Balancer.h"
+#include "balancing/Registry.h"
 #include "lab/Lab.h"
 #include "proxy/Proxy.h"
 
@@ -56,13 +56,11 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_hashKey->setObjectName(QStringLiteral("hashKey"));
     m_hashKey->setMaximumWidth(90);
     m_hashKey->setPlaceholderText(tr("hash key"));
-    m_hashKey->setToolTip(
-        tr("What ring-hash and maglev hash: client, path, header:NAME or cookie:NAME. Enter applies it."));
     m_sticky->setObjectName(QStringLiteral("sticky"));
     m_algorithm->setToolTip(tr("How the proxy picks a backend for each request; switching is live."));
-    for (const QString& a : knownAlgorithms()) {
-        m_algorithm->addItem(a, a);
-        m_algorithm->setItemData(m_algorithm->count() - 1, algorithmSummary(a), Qt::ToolTipRole);
+    for (const AlgorithmInfo& a : algorithmRegistry()) {
+        m_algorithm->addItem(a.name, QString(a.name));
+        m_algorithm->setItemData(m_algorithm->count() - 1, QString(a.summary), Qt::ToolTipRole);
     }
     m_retryButton = new QToolButton;
     m_retryButton->setObjectName(QStringLiteral("retryOn"));
@@ -178,7 +176,13 @@ void ProxyPanel::reload()
     m_startStop->setEnabled(!c.listeners.isEmpty() && !stopping);
     m_algorithm->setCurrentIndex(m_algorithm->findData(c.algorithm));
     m_hashKey->setText(c.hashKey);
-    m_hashKey->setEnabled(c.algorithm == QLatin1String("ring-hash") || c.algorithm == QLatin1String("maglev"));
+    // Only the algorithms that hash a key read it; for the others the field says so instead of pretending.
+    const QString users = hashKeyAlgorithmNames().join(tr(" and "));
+    const bool keyed = algorithmUsesHashKey(c.algorithm);
+    m_hashKey->setEnabled(keyed);
+    m_hashKey->setToolTip(
+        keyed ? tr("What %1 hash: client, path, header:NAME or cookie:NAME. Enter applies it.").arg(users)
+              : tr("%1 does not hash a key; this field is read by %2 only.").arg(c.algorithm, users));
     {
         const QSignalBlocker block(m_sticky);
         m_sticky->setChecked(c.sticky.enabled);

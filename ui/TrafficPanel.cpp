@@ -110,6 +110,28 @@ void TrafficPanel::toggle()
     refresh();
 }
 
+QString TrafficPanel::failureText(const LoadTotals& t)
+{
+    QString text;
+    if (t.resets || t.cut)
+        text += tr("<br><span style='color:#b02020'>no answer: %1 reset or closed by the proxy · %2 cut when the "
+                   "run ended</span>")
+                    .arg(t.resets)
+                    .arg(t.cut);
+    if (!t.failedConnects())
+        return text;
+    text += tr("<br><span style='color:#b02020'><b>connections failed</b>: %1 refused · %2 timed out · %3 other")
+                .arg(t.refused)
+                .arg(t.connectTimeouts)
+                .arg(t.connectErrors);
+    if (!t.lastError.isEmpty())
+        text += tr(" (last: %1)").arg(t.lastError.toHtmlEscaped());
+    text += QStringLiteral("</span>");
+    if (t.refused && t.completed == 0)
+        text += tr("<br>Nothing accepts connections on the proxy's port: is the proxy stopped?");
+    return text;
+}
+
 void TrafficPanel::refresh()
 {
     const LoadTotals t = m_generator->totals();
@@ -121,7 +143,7 @@ void TrafficPanel::refresh()
     m_progress->setValue(int(t.progress() * 1000));
     const bool http = m_lab->hasHttpListener();
     m_start->setEnabled(running || http);
-    if (t.sent == 0 && !running) {
+    if (t.sent == 0 && !running && !t.failedConnects()) {
         if (!http)
             m_totals->setText(noHttpListenerText());
         else if (m_totals->text().isEmpty() || m_totals->text() == noHttpListenerText())
@@ -142,9 +164,12 @@ void TrafficPanel::refresh()
                        .arg(t.byClass[4])
                        .arg(t.byClass[5])
                        .arg(t.socketErrors);
+    text += failureText(t);
     if (t.notSent)
-        text += tr("<br>%1 not sent: every connection was still waiting (the proxy is slower than the rate)")
-                    .arg(t.notSent);
+        text += t.failedConnects() || t.resets
+            ? tr("<br>%1 not sent: no connection was ready (they were failing, see above)").arg(t.notSent)
+            : tr("<br>%1 not sent: every connection was still waiting (the proxy is slower than the rate)")
+                  .arg(t.notSent);
     if (t.latency.total)
         text += tr("<br>latency p50 %1 ms · p99 %2 ms")
                     .arg(t.latency.percentileMs(50), 0, 'f', 2)
@@ -157,8 +182,16 @@ void TrafficPanel::refresh()
     }
     m_totals->setText(text);
     if (m_wasRunning && !running)
-        m_lab->logEvent(LabEvent::Kind::Traffic,
-                        tr("traffic finished: %1 answered, %2 without an answer").arg(t.completed).arg(t.socketErrors));
+        m_lab->logEvent(
+            LabEvent::Kind::Traffic,
+            t.failedConnects()
+                ? tr("traffic finished: %1 answered, %2 without an answer, %3 connection attempts "
+                     "failed (%4 refused)")
+                      .arg(t.completed)
+                      .arg(t.socketErrors)
+                      .arg(t.failedConnects())
+                      .arg(t.refused)
+                : tr("traffic finished: %1 answered, %2 without an answer").arg(t.completed).arg(t.socketErrors));
     m_wasRunning = running;
 }
 

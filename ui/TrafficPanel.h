@@ -13,6 +13,7 @@ namespace lab {
 
 class Lab;
 class LoadGenerator;
+struct LoadTotals;
 
 // The built-in traffic generator, aimed at the proxy.
 class TrafficPanel final : public QWidget {
@@ -25,6 +26,9 @@ public:
     QSpinBox* rateBox() const { return m_rate; }
     QSpinBox* durationBox() const { return m_duration; }
     QSpinBox* maxRequestsBox() const { return m_maxRequests; }
+    QLabel* totalsLabel() const { return m_totals; }
+    // The lines that name what failed: connections refused, timed out or reset, requests cut at the end.
+    static QString failureText(const LoadTotals& t);
 
 private:
     void toggle();

@@ -2,6 +2,7 @@
 
 #include "balancing/Balancer.h"
 #include "balancing/LeastLatency.h"
+#include "balancing/Registry.h"
 #include "health/BackendBreaker.h"
 #include "health/SlowStart.h"
 #include "metrics/EventLog.h"
@@ -9,7 +10,8 @@
 
 #include <QVarLengthArray>
 #include <algorithm>
-#include <cmath>
+#include <mutex>
+#include <utility>
 
 namespace lab {
 
@@ -20,15 +22,30 @@ BackendPool::BackendPool(const QList<BackendConfig>& backends, const QString& al
     : m_balancer(makeBalancer(algorithm))
 {
     Q_ASSERT(m_balancer);
-    for (const BackendConfig& c : backends)
-        add(c);
+    {
+        QMutexLocker lock(&m_mutex);
+        for (const BackendConfig& c : backends)
+            addLocked(c, nullptr);
+    }
+    rebuildTable(true);
 }
 
 BackendPool::~BackendPool() = default;
 
 BackendPtr BackendPool::add(const BackendConfig& c, QString* error)
 {
-    QMutexLocker lock(&m_mutex);
+    BackendPtr b;
+    {
+        QMutexLocker lock(&m_mutex);
+        b = addLocked(c, error);
+    }
+    if (b)
+        rebuildTable(true);
+    return b;
+}
+
+BackendPtr BackendPool::addLocked(const BackendConfig& c, QString* error)
+{
     auto fail = [error](const QString& why) {
         if (error)
             *error = why;
@@ -68,37 +85,82 @@ QString BackendPool::idBudgetError()
 
 bool BackendPool::remove(const QString& name)
 {
-    QMutexLocker lock(&m_mutex);
-    const auto it =
-        std::find_if(m_backends.begin(), m_backends.end(), [&](const BackendPtr& b) { return b->name == name; });
-    if (it == m_backends.end())
-        return false;
-    m_backends.erase(it);
+    BackendPtr removed; // released after the rebuild, outside the lock
+    {
+        QMutexLocker lock(&m_mutex);
+        const auto it =
+            std::find_if(m_backends.begin(), m_backends.end(), [&](const BackendPtr& b) { return b->name == name; });
+        if (it == m_backends.end())
+            return false;
+        removed = *it;
+        m_backends.erase(it);
+    }
+    rebuildTable(true);
     return true;
 }
 
 bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey)
 {
-    std::unique_ptr<Balancer> next = makeBalancer(algorithm, hashKey);
+    std::shared_ptr<Balancer> next = makeBalancer(algorithm, hashKey);
     if (!next)
         return false;
+    // Built before it takes over, so no pick meets it without a table. A change meanwhile waits on
+    // m_rebuildMutex and then rebuilds for the new balancer.
+    QMutexLocker rebuilding(&m_rebuildMutex);
+    std::vector<BackendPtr> members;
+    {
+        QMutexLocker lock(&m_mutex);
+        members = m_backends;
+    }
+    std::vector<Backend*> raw;
+    raw.reserve(members.size());
+    for (const BackendPtr& b : members)
+        raw.push_back(b.get());
+    next->rebuild(raw);
+    std::shared_ptr<Balancer> old;
+    {
+        QMutexLocker lock(&m_mutex);
+        old = std::exchange(m_balancer, std::move(next));
+    }
+    return true; // `old` and its tables are freed here, outside m_mutex
+}
+
+void BackendPool::setWeight(Backend& b, int weight)
+{
+    if (b.weight.exchange(weight, std::memory_order_relaxed) != weight)
+        rebuildTable(true);
+}
+
+quint64 BackendPool::tableBuilds() const
+{
     QMutexLocker lock(&m_mutex);
-    m_balancer = std::move(next);
-    return true;
+    return m_balancer->tableBuilds();
+}
+
+void BackendPool::rebuildTable(bool wait)
+{
+    std::unique_lock<QMutex> rebuilding(m_rebuildMutex, std::defer_lock);
+    if (wait)
+        rebuilding.lock();
+    else if (!rebuilding.try_lock())
+        return;
+    std::shared_ptr<Balancer> balancer;
+    std::vector<BackendPtr> members;
+    {
+        QMutexLocker lock(&m_mutex);
+        balancer = m_balancer;
+        members = m_backends;
+    }
+    std::vector<Backend*> raw;
+    raw.reserve(members.size());
+    for (const BackendPtr& b : members)
+        raw.push_back(b.get());
+    balancer->rebuild(raw);
 }
 
 void BackendPool::reportLatency(Backend& b, double ms, qint64 nowMs)
 {
-    // Peak EWMA: a slower sample takes over at once, faster ones pull the average down over ~10 s.
-    const double old = b.latencyEwmaMs.load(std::memory_order_relaxed);
-    const qint64 at = b.latencyUpdatedMs.load(std::memory_order_relaxed);
-    double next = ms;
-    if (ms < old && at > 0) {
-        const double w = std::exp(-double(qMax<qint64>(0, nowMs - at)) / LeastLatency::kDecayMs);
-        next = old * w + ms * (1 - w);
-    }
-    b.latencyEwmaMs.store(next, std::memory_order_relaxed);
-    b.latencyUpdatedMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
+    LeastLatency::observe(b, ms, nowMs);
 }
 
 bool BackendPool::updatePanic()
@@ -187,26 +249,41 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     const qint64 now = this->now();
     PickContext context = givenContext;
     context.nowMs = now;
+    context.explanation = nullptr;
+    PickNote note; // filled under the lock, formatted after it
+    if (givenContext.explanation)
+        context.note = &note;
     QVarLengthArray<Backend*, 32> best;
     QVarLengthArray<Backend*, 32> fallback;
-    QMutexLocker lock(&m_mutex);
-    const bool panic = updatePanic();
-    for (const BackendPtr& b : m_backends) {
-        switch (tierFor(*b, now, panic, tried)) {
-        case PickTier::Preferred: best.append(b.get()); break;
-        case PickTier::Fallback: fallback.append(b.get()); break;
-        case PickTier::Excluded: break;
+    AttemptTicket ticket;
+    bool rebuildWanted = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        const bool panic = updatePanic();
+        for (const BackendPtr& b : m_backends) {
+            switch (tierFor(*b, now, panic, tried)) {
+            case PickTier::Preferred: best.append(b.get()); break;
+            case PickTier::Fallback: fallback.append(b.get()); break;
+            case PickTier::Excluded: break;
+            }
+        }
+        auto& set = best.isEmpty() ? fallback : best;
+        if (set.isEmpty())
+            return {};
+        Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
+        rebuildWanted = m_balancer->takeRebuildRequest();
+        for (const BackendPtr& b : m_backends) {
+            if (b.get() == chosen) {
+                ticket = AttemptTicket(this, b, BackendBreaker::takeTrial(*b, now));
+                break;
+            }
         }
     }
-    auto& set = best.isEmpty() ? fallback : best;
-    if (set.isEmpty())
-        return {};
-    Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
-    for (const BackendPtr& b : m_backends) {
-        if (b.get() == chosen)
-            return AttemptTicket(this, b, BackendBreaker::takeTrial(*b, now));
-    }
-    return {};
+    if (rebuildWanted)
+        rebuildTable(false);
+    if (givenContext.explanation && ticket)
+        *givenContext.explanation = note.text();
+    return ticket;
 }
 
 std::vector<BackendPtr> BackendPool::backends() const

@@ -62,7 +62,10 @@ private:
 
 // The set of backends behind one proxy and the balancer that picks among them. Thread-safe: workers
 // pick under a short lock (the balancer's shared state — the round-robin cursor — lives behind it, so
-// every worker advances the same cursor and a learner sees the textbook order).
+// every worker advances the same cursor and a learner sees the textbook order). Nothing slow happens
+// under that lock: the ring-hash and maglev tables are rebuilt after add(), remove(), setWeight() and
+// setAlgorithm() on the caller's thread with the lock released, and published whole (Balancer::rebuild);
+// a sampled request's explanation is recorded as numbers under the lock and formatted after it.
 //
 // Which backends may take a request is decided by classify() (health/Eligibility.h), for pick() and
 // pickByName() alike, and the window's board reads the same function. The passive verdicts live in
@@ -91,8 +94,15 @@ public:
     // Takes a backend out of the pool. Requests already on it finish (they hold a reference).
     bool remove(const QString& name);
     // Swaps the balancing algorithm between two picks; false (and nothing changes) for an unknown name.
-    // Hash-based algorithms take their key as `hashKey` says.
+    // Hash-based algorithms take their key as `hashKey` says; their table is built before the swap.
     bool setAlgorithm(const QString& algorithm, const HashKeySpec& hashKey = {});
+    // The operator's weight for `b` (a member). The only writer of Backend::weight after add(): the
+    // table-based algorithms rebuild for it (a direct write is noticed by the next pick, which then asks
+    // for a rebuild, but keys move one pick late).
+    void setWeight(Backend& b, int weight);
+    // How many lookup tables the current algorithm has built (0 for those without one): one per change
+    // of membership or weight, never one per pick.
+    quint64 tableBuilds() const;
 
     // Picks a backend for a request that has already tried `tried` (ids), by classify(): among the
     // Preferred ones (a backend in slow start after a coin with its ramp's odds); when none is left, among
@@ -127,7 +137,7 @@ public:
     void setClock(std::shared_ptr<const Clock> clock);
     std::shared_ptr<const Clock> clock() const;
     qint64 now() const { return m_clock->nowMs(); }
-    // A response's latency (least-latency's peak EWMA).
+    // A response's latency, fed to least-latency's peak EWMA (LeastLatency::observe owns the rule).
     static void reportLatency(Backend& b, double ms, qint64 nowMs);
     // The backend just became usable again (probes passed, ejection over): ramp its share up.
     void beginSlowStart(Backend& b, qint64 nowMs);
@@ -153,10 +163,16 @@ private:
     PickTier tierFor(Backend& b, qint64 nowMs, bool panic, std::span<const int> tried);
     void onFailure(Backend& b, qint64 nowMs, const QString& reason);
     void log(const QString& text) const;
+    BackendPtr addLocked(const BackendConfig& config, QString* error);
+    // Builds the current balancer's table for the current members, with m_mutex released. `wait`: after
+    // a change (the rebuild must see it); a pick that found the table stale does not wait when another
+    // rebuild is running (that one, or the next pick, catches up).
+    void rebuildTable(bool wait);
 
     mutable QMutex m_mutex;
+    QMutex m_rebuildMutex; // serialises rebuilds; never taken while m_mutex is held
     std::vector<BackendPtr> m_backends;
-    std::unique_ptr<Balancer> m_balancer;
+    std::shared_ptr<Balancer> m_balancer; // shared: a rebuild outside m_mutex keeps its balancer alive
     int m_nextId = 0;
     std::shared_ptr<EventLog> m_events;
     OutlierDetector m_outlier; // guarded by m_mutex

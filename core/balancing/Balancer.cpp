@@ -1,14 +1,5 @@
 #include "Balancer.h"
 
-#include "IpHash.h"
-#include "LeastConnections.h"
-#include "LeastLatency.h"
-#include "Maglev.h"
-#include "PowerOfTwoChoices.h"
-#include "RandomBalancer.h"
-#include "RingHash.h"
-#include "RoundRobin.h"
-#include "WeightedRoundRobin.h"
 #include "backend/Backend.h"
 #include "http/HttpMessage.h"
 
@@ -58,12 +49,40 @@ bool TableWeights::stale(std::span<Backend* const> eligible) const
     return false;
 }
 
-void TableWeights::rebuiltFor(std::span<Backend* const> eligible)
+void TableWeights::builtFor(std::span<Backend* const> members)
 {
     m_weights.assign(kMaxBackendIds, 0);
-    for (Backend* b : eligible)
+    for (Backend* b : members)
         m_weights[size_t(b->id)] = weightOf(*b);
 }
+
+Backend* Balancer::pick(std::span<Backend* const> eligible, const PickContext& context)
+{
+    if (!context.explanation || context.note)
+        return choose(eligible, context);
+    PickNote note;
+    PickContext withNote = context;
+    withNote.note = &note;
+    Backend* chosen = choose(eligible, withNote);
+    *context.explanation = note.text();
+    return chosen;
+}
+
+namespace {
+
+// A header or cookie name as the hash key may name it.
+bool validKeyName(QStringView name)
+{
+    if (name.isEmpty() || name.size() > 64)
+        return false;
+    for (QChar ch : name) {
+        if (ch.unicode() >= 128 || !(ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_')))
+            return false;
+    }
+    return true;
+}
+
+} // namespace
 
 bool HashKeySpec::parse(const QString& text, HashKeySpec* out)
 {
@@ -72,10 +91,10 @@ bool HashKeySpec::parse(const QString& text, HashKeySpec* out)
         k.source = Source::Client;
     } else if (text == QLatin1String("path")) {
         k.source = Source::Path;
-    } else if (text.startsWith(QLatin1String("header:")) && text.size() > 7) {
+    } else if (text.startsWith(QLatin1String("header:")) && validKeyName(QStringView(text).mid(7))) {
         k.source = Source::Header;
         k.name = text.mid(7).toLatin1();
-    } else if (text.startsWith(QLatin1String("cookie:")) && text.size() > 7) {
+    } else if (text.startsWith(QLatin1String("cookie:")) && validKeyName(QStringView(text).mid(7))) {
         k.source = Source::Cookie;
         k.name = text.mid(7).toLatin1();
     } else {
@@ -83,6 +102,16 @@ bool HashKeySpec::parse(const QString& text, HashKeySpec* out)
     }
     *out = k;
     return true;
+}
+
+QString HashKeySpec::problem(const QString& text)
+{
+    HashKeySpec ignored;
+    if (parse(text, &ignored))
+        return {};
+    return QStringLiteral(
+               "must be client, path, header:NAME or cookie:NAME (NAME: letters, digits, - and _; got \"%1\")")
+        .arg(text);
 }
 
 QByteArray HashKeySpec::keyOf(const PickContext& c) const
@@ -117,60 +146,6 @@ quint64 HashKeySpec::hashOf(const PickContext& c) const
         }
     }
     return hash64(keyOf(c));
-}
-
-std::unique_ptr<Balancer> makeBalancer(const QString& name, const HashKeySpec& key)
-{
-    if (name == QLatin1String("round-robin"))
-        return std::make_unique<RoundRobin>();
-    if (name == QLatin1String("weighted-round-robin"))
-        return std::make_unique<WeightedRoundRobin>();
-    if (name == QLatin1String("least-connections"))
-        return std::make_unique<LeastConnections>();
-    if (name == QLatin1String("power-of-two-choices"))
-        return std::make_unique<PowerOfTwoChoices>();
-    if (name == QLatin1String("random"))
-        return std::make_unique<RandomBalancer>();
-    if (name == QLatin1String("ip-hash"))
-        return std::make_unique<IpHash>();
-    if (name == QLatin1String("ring-hash"))
-        return std::make_unique<RingHash>(key);
-    if (name == QLatin1String("maglev"))
-        return std::make_unique<Maglev>(key);
-    if (name == QLatin1String("least-latency"))
-        return std::make_unique<LeastLatency>();
-    return nullptr;
-}
-
-QString algorithmSummary(const QString& name)
-{
-    if (name == QLatin1String("round-robin"))
-        return QStringLiteral(
-            "Each request goes to the next backend in turn: a, b, c, a, b, c. Ignores weights and load.");
-    if (name == QLatin1String("weighted-round-robin"))
-        return QStringLiteral(
-            "nginx's smooth weighted round robin: weights 5,1,1 give a a b a c a a, spreading the heavy one out.");
-    if (name == QLatin1String("least-connections"))
-        return QStringLiteral(
-            "The backend with the fewest requests in flight per unit of weight; ties go round robin.");
-    if (name == QLatin1String("power-of-two-choices"))
-        return QStringLiteral("Draw two backends at random and take the less busy one: nearly as good as "
-                              "least-connections, far cheaper at scale.");
-    if (name == QLatin1String("random"))
-        return QStringLiteral("A random backend, with probability proportional to its weight.");
-    if (name == QLatin1String("ip-hash"))
-        return QStringLiteral("The client's address picks the backend (hash mod N): a client sticks to one backend "
-                              "while the set stays the same.");
-    if (name == QLatin1String("ring-hash"))
-        return QStringLiteral("Consistent hashing on a ring of virtual nodes: removing 1 of N backends moves only "
-                              "about 1/N of the keys.");
-    if (name == QLatin1String("maglev"))
-        return QStringLiteral("Google's Maglev: a 65537-slot lookup table filled from per-backend permutations; even "
-                              "spread, minimal movement.");
-    if (name == QLatin1String("least-latency"))
-        return QStringLiteral(
-            "Peak-EWMA of observed latency times (requests in flight + 1): slow or busy backends get less.");
-    return {};
 }
 
 } // namespace lab

@@ -6,7 +6,19 @@
 
 namespace lab {
 
-Backend* LeastConnections::pick(std::span<Backend* const> eligible, const PickContext& context)
+namespace {
+
+QString explain(const PickNote& n)
+{
+    QStringList parts;
+    for (const PickNote::Entry& e : n.entries)
+        parts << QStringLiteral("%1=%2/%3").arg(e.name).arg(e.count).arg(e.other);
+    return QStringLiteral("least connections (in flight/weight): %1 → %2").arg(parts.join(QLatin1Char(' ')), n.chosen);
+}
+
+} // namespace
+
+Backend* LeastConnections::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
     // The lowest in-flight/weight, compared exactly; every backend tied for it takes turns.
     QVarLengthArray<Backend*, 32> tied;
@@ -25,12 +37,11 @@ Backend* LeastConnections::pick(std::span<Backend* const> eligible, const PickCo
         tied.append(b);
     }
     Backend* best = tied[qsizetype(m_next++ % quint64(tied.size()))];
-    if (context.explanation) {
-        QStringList parts;
+    if (PickNote* note = context.note) {
+        note->format = explain;
         for (Backend* b : eligible)
-            parts << QStringLiteral("%1=%2/%3").arg(b->name).arg(b->activeRequests.load()).arg(weightOf(*b));
-        *context.explanation = QStringLiteral("least connections (in flight/weight): %1 → %2")
-                                   .arg(parts.join(QLatin1Char(' ')), best->name);
+            note->entries.append({b->name, b->activeRequests.load(), weightOf(*b)});
+        note->chosen = best->name;
     }
     return best;
 }

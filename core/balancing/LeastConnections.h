@@ -11,7 +11,9 @@ namespace lab {
 class LeastConnections final : public Balancer {
 public:
     QString name() const override { return QStringLiteral("least-connections"); }
-    Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
+
+protected:
+    Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
 
 private:
     quint64 m_next = 0;

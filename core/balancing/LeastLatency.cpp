@@ -6,6 +6,32 @@
 
 namespace lab {
 
+namespace {
+
+QString explain(const PickNote& n)
+{
+    QStringList parts;
+    for (const PickNote::Entry& e : n.entries)
+        parts << QStringLiteral("%1=%2ms×%3").arg(e.name).arg(e.value, 0, 'f', 1).arg(e.count);
+    return QStringLiteral("least-latency (EWMA × (in flight+1)): %1 → %2").arg(parts.join(QLatin1Char(' ')), n.chosen);
+}
+
+} // namespace
+
+void LeastLatency::observe(Backend& b, double ms, qint64 nowMs)
+{
+    // Peak EWMA: a slower sample takes over at once, faster ones pull the average down over ~kDecayMs.
+    const double old = b.latencyEwmaMs.load(std::memory_order_relaxed);
+    const qint64 at = b.latencyUpdatedMs.load(std::memory_order_relaxed);
+    double next = ms;
+    if (ms < old && at > 0) {
+        const double w = std::exp(-double(qMax<qint64>(0, nowMs - at)) / kDecayMs);
+        next = old * w + ms * (1 - w);
+    }
+    b.latencyEwmaMs.store(next, std::memory_order_relaxed);
+    b.latencyUpdatedMs.store(qMax<qint64>(1, nowMs), std::memory_order_relaxed);
+}
+
 double LeastLatency::cost(const Backend& b, qint64 nowMs)
 {
     const double ewma = b.latencyEwmaMs.load(std::memory_order_relaxed);
@@ -14,7 +40,7 @@ double LeastLatency::cost(const Backend& b, qint64 nowMs)
     return decayed * double(b.activeRequests.load(std::memory_order_relaxed) + 1);
 }
 
-Backend* LeastLatency::pick(std::span<Backend* const> eligible, const PickContext& context)
+Backend* LeastLatency::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
     const size_t n = eligible.size();
     const size_t start = size_t(m_next++ % n);
@@ -28,15 +54,13 @@ Backend* LeastLatency::pick(std::span<Backend* const> eligible, const PickContex
             bestCost = c;
         }
     }
-    if (context.explanation) {
-        QStringList parts;
-        for (Backend* b : eligible)
-            parts << QStringLiteral("%1=%2ms×%3")
-                         .arg(b->name)
-                         .arg(cost(*b, context.nowMs) / double(b->activeRequests.load() + 1), 0, 'f', 1)
-                         .arg(b->activeRequests.load() + 1);
-        *context.explanation = QStringLiteral("least-latency (EWMA × (in flight+1)): %1 → %2")
-                                   .arg(parts.join(QLatin1Char(' ')), best->name);
+    if (PickNote* note = context.note) {
+        note->format = explain;
+        for (Backend* b : eligible) {
+            const qint64 load = b->activeRequests.load() + 1;
+            note->entries.append({b->name, load, 0, cost(*b, context.nowMs) / double(load)});
+        }
+        note->chosen = best->name;
     }
     return best;
 }

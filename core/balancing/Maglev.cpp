@@ -2,29 +2,50 @@
 
 #include "backend/Backend.h"
 
-#include <QVarLengthArray>
-
 namespace lab {
 
-void Maglev::rebuildIfNeeded(std::span<Backend* const> eligible)
+namespace {
+
+// numbers: [0] the key's slot, [1] the slot that answered, [2] 1 when there was no usable table,
+// [3] the eligible count then.
+QString explain(const PickNote& n)
 {
-    if (!m_table.empty() && !m_built.stale(eligible))
-        return;
-    m_built.rebuiltFor(eligible);
-    const size_t n = eligible.size();
+    const QString head = QStringLiteral("maglev: key \"%1\" → slot %2 of %3")
+                             .arg(QString::fromUtf8(n.key))
+                             .arg(n.numbers[0])
+                             .arg(Maglev::kTableSize);
+    if (n.numbers[2])
+        return head +
+            QStringLiteral(" (no table for these backends yet: hash mod %1) → %2").arg(n.numbers[3]).arg(n.chosen);
+    return head +
+        QStringLiteral(" → %1%2").arg(n.chosen,
+                                      n.numbers[1] != n.numbers[0]
+                                          ? QStringLiteral(" (slot %1: the first eligible after it)").arg(n.numbers[1])
+                                          : QString());
+}
+
+} // namespace
+
+void Maglev::rebuild(std::span<Backend* const> members)
+{
+    auto table = std::make_shared<Slots>();
+    table->weights.builtFor(members);
+    table->slots.assign(kTableSize, -1);
+    table->members = members.size();
+    const size_t n = members.size();
     const quint64 m = kTableSize;
     std::vector<quint64> offset(n), skip(n), next(n, 0);
     std::vector<double> weight(n), credit(n, 0.0);
     double maxWeight = 1;
     for (size_t i = 0; i < n; ++i) {
-        const Backend* b = eligible[i];
+        const Backend* b = members[i];
         offset[i] = hash64(b->nameUtf8, 0x6d61676c6576ULL) % m;
         skip[i] = hash64(b->nameUtf8, 0x736b6970ULL) % (m - 1) + 1;
         weight[i] = weightOf(*b);
         maxWeight = qMax(maxWeight, weight[i]);
     }
-    m_table.assign(kTableSize, -1);
-    quint64 filled = 0;
+    std::vector<int>& slots = table->slots;
+    quint64 filled = n ? 0 : m; // no members: every slot stays empty
     while (filled < m) {
         for (size_t i = 0; i < n && filled < m; ++i) {
             credit[i] += weight[i] / maxWeight; // heavier backends get more turns
@@ -32,48 +53,55 @@ void Maglev::rebuildIfNeeded(std::span<Backend* const> eligible)
                 continue;
             credit[i] -= 1.0;
             quint64 slot = (offset[i] + next[i] * skip[i]) % m;
-            while (m_table[size_t(slot)] >= 0) {
+            while (slots[size_t(slot)] >= 0) {
                 ++next[i];
                 slot = (offset[i] + next[i] * skip[i]) % m;
             }
-            m_table[size_t(slot)] = eligible[i]->id;
+            slots[size_t(slot)] = members[i]->id;
             ++next[i];
             ++filled;
         }
     }
+    m_table.publish(std::move(table));
 }
 
 std::vector<int> Maglev::slotCounts() const
 {
+    const std::shared_ptr<const Slots> table = m_table.latest();
+    if (!table)
+        return {};
     std::vector<int> counts(kMaxBackendIds, 0);
-    for (int id : m_table)
+    for (int id : table->slots)
         if (id >= 0)
             ++counts[size_t(id)];
     return counts;
 }
 
-Backend* Maglev::pick(std::span<Backend* const> eligible, const PickContext& context)
+Backend* Maglev::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
-    rebuildIfNeeded(eligible);
-    const EligibleById eligibleById(eligible);
+    const Slots* table = m_table.current();
+    if (!table || table->weights.stale(eligible))
+        requestRebuild(); // this pick uses what there is
     const quint64 h = m_key.hashOf(context);
     size_t slot = size_t(h % kTableSize);
     const size_t first = slot;
     Backend* chosen = nullptr;
-    for (int n = 0; n < kTableSize; ++n, slot = (slot + 1) % kTableSize) {
-        if ((chosen = eligibleById(m_table[slot])))
-            break;
+    if (table && table->members) {
+        const EligibleById eligibleById(eligible);
+        for (int n = 0; n < kTableSize; ++n, slot = (slot + 1) % kTableSize) {
+            if ((chosen = eligibleById(table->slots[slot])))
+                break;
+        }
     }
-    if (!chosen)
-        chosen = eligible.front();
-    if (context.explanation)
-        *context.explanation =
-            QStringLiteral("maglev: key \"%1\" → slot %2 of %3 → %4%5")
-                .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
-                .arg(first)
-                .arg(kTableSize)
-                .arg(chosen->name)
-                .arg(slot != first ? QStringLiteral(" (slot %1: the first eligible after it)").arg(slot) : QString());
+    const bool noTable = !chosen;
+    if (noTable)
+        chosen = eligible[size_t(h % eligible.size())];
+    if (PickNote* note = context.note) {
+        note->format = explain;
+        note->key = m_key.keyOf(context).left(40);
+        note->numbers = {qint64(first), qint64(slot), noTable ? 1 : 0, qint64(eligible.size())};
+        note->chosen = chosen->name;
+    }
     return chosen;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Balancer.h"
+#include "PublishedTable.h"
 
 #include <vector>
 
@@ -10,8 +11,10 @@ namespace lab {
 // letting each backend, in turn, claim the next free slot of its own pseudo-random permutation
 // (offset and skip from its name). Weights give proportionally more turns. A key is hashed to a slot.
 // Even spread (every backend within a slot or so of its share) and little movement when the set
-// changes; a slot whose backend is not eligible falls through to the next slot. Cost: O(1) per pick,
-// O(M log M) to rebuild when a new backend or weight shows up.
+// changes; a slot whose backend is not eligible falls through to the next slot. Cost: O(1) per pick;
+// O(M log M) to build, done by rebuild() (outside the pool's lock) for every member when membership or
+// a weight changes; pick() only reads the published table. Before the first build, or when no backend
+// of the table is eligible, a key goes to hash mod (eligible count).
 class Maglev final : public Balancer {
 public:
     static constexpr int kTableSize = 65537;
@@ -20,16 +23,24 @@ public:
     {
     }
     QString name() const override { return QStringLiteral("maglev"); }
-    Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
-    // How many slots each backend id owns (tests check the spread).
+    void rebuild(std::span<Backend* const> members) override;
+    quint64 tableBuilds() const override { return m_table.builds(); }
+    // How many slots each backend id owns in the newest table (tests check the spread); empty before
+    // the first build.
     std::vector<int> slotCounts() const;
 
+protected:
+    Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
+
 private:
-    void rebuildIfNeeded(std::span<Backend* const> eligible);
+    struct Slots {
+        std::vector<int> slots; // slot -> backend id, -1 when the table has no members
+        TableWeights weights;
+        size_t members = 0;
+    };
 
     HashKeySpec m_key;
-    std::vector<int> m_table; // slot -> backend id
-    TableWeights m_built;
+    PublishedTable<Slots> m_table;
 };
 
 } // namespace lab

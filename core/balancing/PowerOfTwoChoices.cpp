@@ -4,12 +4,32 @@
 
 namespace lab {
 
-Backend* PowerOfTwoChoices::pick(std::span<Backend* const> eligible, const PickContext& context)
+namespace {
+
+QString explain(const PickNote& n)
+{
+    if (n.entries.size() < 2)
+        return QStringLiteral("P2C: only %1 is eligible").arg(n.chosen);
+    const PickNote::Entry& a = n.entries[0];
+    const PickNote::Entry& b = n.entries[1];
+    return QStringLiteral("P2C: drew %1(%2 active) and %3(%4 active) → %5")
+        .arg(a.name)
+        .arg(a.count)
+        .arg(b.name)
+        .arg(b.count)
+        .arg(n.chosen);
+}
+
+} // namespace
+
+Backend* PowerOfTwoChoices::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
     const size_t n = eligible.size();
     if (n == 1) {
-        if (context.explanation)
-            *context.explanation = QStringLiteral("P2C: only %1 is eligible").arg(eligible[0]->name);
+        if (PickNote* note = context.note) {
+            note->format = explain;
+            note->chosen = eligible[0]->name;
+        }
         return eligible[0];
     }
     const size_t i = size_t(m_random() % n);
@@ -21,13 +41,12 @@ Backend* PowerOfTwoChoices::pick(std::span<Backend* const> eligible, const PickC
     const qint64 la = a->activeRequests.load(std::memory_order_relaxed);
     const qint64 lb = b->activeRequests.load(std::memory_order_relaxed);
     Backend* chosen = lb * weightOf(*a) < la * weightOf(*b) ? b : a;
-    if (context.explanation)
-        *context.explanation = QStringLiteral("P2C: drew %1(%2 active) and %3(%4 active) → %5")
-                                   .arg(a->name)
-                                   .arg(la)
-                                   .arg(b->name)
-                                   .arg(lb)
-                                   .arg(chosen->name);
+    if (PickNote* note = context.note) {
+        note->format = explain;
+        note->entries.append({a->name, la});
+        note->entries.append({b->name, lb});
+        note->chosen = chosen->name;
+    }
     return chosen;
 }
 

@@ -10,7 +10,9 @@ namespace lab {
 class PowerOfTwoChoices final : public Balancer {
 public:
     QString name() const override { return QStringLiteral("power-of-two-choices"); }
-    Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
+
+protected:
+    Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
 };
 
 } // namespace lab

@@ -4,7 +4,16 @@
 
 namespace lab {
 
-Backend* RandomBalancer::pick(std::span<Backend* const> eligible, const PickContext& context)
+namespace {
+
+QString explain(const PickNote& n)
+{
+    return QStringLiteral("random: drew %1 of total weight %2 → %3").arg(n.numbers[0]).arg(n.numbers[1]).arg(n.chosen);
+}
+
+} // namespace
+
+Backend* RandomBalancer::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
     quint64 total = 0;
     for (Backend* b : eligible)
@@ -19,9 +28,11 @@ Backend* RandomBalancer::pick(std::span<Backend* const> eligible, const PickCont
             break;
         }
     }
-    if (context.explanation)
-        *context.explanation =
-            QStringLiteral("random: drew %1 of total weight %2 → %3").arg(r).arg(total).arg(chosen->name);
+    if (PickNote* note = context.note) {
+        note->format = explain;
+        note->numbers = {qint64(r), qint64(total)};
+        note->chosen = chosen->name;
+    }
     return chosen;
 }
 

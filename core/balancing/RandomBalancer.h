@@ -9,7 +9,9 @@ namespace lab {
 class RandomBalancer final : public Balancer {
 public:
     QString name() const override { return QStringLiteral("random"); }
-    Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
+
+protected:
+    Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
 };
 
 } // namespace lab

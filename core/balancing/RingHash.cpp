@@ -2,50 +2,71 @@
 
 #include "backend/Backend.h"
 
-#include <QVarLengthArray>
 #include <algorithm>
 
 namespace lab {
 
-void RingHash::rebuildIfNeeded(std::span<Backend* const> eligible)
+namespace {
+
+// numbers: [0] the point's top 16 bits, [1] points skipped, [2] 1 when there was no usable ring,
+// [3] the eligible count then.
+QString explain(const PickNote& n)
 {
-    if (!m_built.stale(eligible))
-        return;
-    m_ring.clear();
-    m_built.rebuiltFor(eligible);
-    for (Backend* b : eligible) {
-        const int w = weightOf(*b);
-        const int points = qMin(kPointsPerWeight * w, 100'000);
-        for (int i = 0; i < points; ++i)
-            m_ring.emplace_back(hash64(QByteArray(b->nameUtf8 + '#' + QByteArray::number(i))), b->id);
-    }
-    std::sort(m_ring.begin(), m_ring.end());
+    const QString head = QStringLiteral("ring-hash: key \"%1\" → point 0x%2…")
+                             .arg(QString::fromUtf8(n.key))
+                             .arg(quint64(n.numbers[0]), 4, 16, QLatin1Char('0'));
+    if (n.numbers[2])
+        return head +
+            QStringLiteral(" (no ring for these backends yet: hash mod %1) → %2").arg(n.numbers[3]).arg(n.chosen);
+    return head +
+        QStringLiteral(" → %1%2").arg(
+            n.chosen,
+            n.numbers[1] ? QStringLiteral(" (skipped %1 points of backends not eligible)").arg(n.numbers[1])
+                         : QString());
 }
 
-Backend* RingHash::pick(std::span<Backend* const> eligible, const PickContext& context)
+} // namespace
+
+void RingHash::rebuild(std::span<Backend* const> members)
 {
-    rebuildIfNeeded(eligible);
-    const EligibleById eligibleById(eligible);
+    auto ring = std::make_shared<Ring>();
+    ring->weights.builtFor(members);
+    for (Backend* b : members) {
+        const int points = qMin(kPointsPerWeight * weightOf(*b), 100'000);
+        for (int i = 0; i < points; ++i)
+            ring->points.emplace_back(hash64(QByteArray(b->nameUtf8 + '#' + QByteArray::number(i))), b->id);
+    }
+    std::sort(ring->points.begin(), ring->points.end());
+    m_table.publish(std::move(ring));
+}
+
+Backend* RingHash::choose(std::span<Backend* const> eligible, const PickContext& context)
+{
+    const Ring* ring = m_table.current();
+    if (!ring || ring->weights.stale(eligible))
+        requestRebuild(); // this pick uses what there is
     const quint64 point = m_key.hashOf(context);
-    auto it = std::lower_bound(m_ring.begin(), m_ring.end(), std::make_pair(point, -1));
     Backend* chosen = nullptr;
     int skipped = 0;
-    for (size_t n = 0; n < m_ring.size(); ++n, ++it, ++skipped) {
-        if (it == m_ring.end())
-            it = m_ring.begin(); // the ring wraps
-        if ((chosen = eligibleById(it->second)))
-            break;
+    if (ring) {
+        const EligibleById eligibleById(eligible);
+        auto it = std::lower_bound(ring->points.begin(), ring->points.end(), std::make_pair(point, -1));
+        for (size_t n = 0; n < ring->points.size(); ++n, ++it, ++skipped) {
+            if (it == ring->points.end())
+                it = ring->points.begin(); // the ring wraps
+            if ((chosen = eligibleById(it->second)))
+                break;
+        }
     }
-    if (!chosen)
-        chosen = eligible.front();
-    if (context.explanation)
-        *context.explanation =
-            QStringLiteral("ring-hash: key \"%1\" → point 0x%2… → %3%4")
-                .arg(QString::fromUtf8(m_key.keyOf(context).left(40)))
-                .arg(point >> 48, 4, 16, QLatin1Char('0'))
-                .arg(chosen->name)
-                .arg(skipped ? QStringLiteral(" (skipped %1 points of backends not eligible)").arg(skipped)
-                             : QString());
+    const bool noRing = !chosen;
+    if (noRing)
+        chosen = eligible[size_t(point % eligible.size())];
+    if (PickNote* note = context.note) {
+        note->format = explain;
+        note->key = m_key.keyOf(context).left(40);
+        note->numbers = {qint64(point >> 48), skipped, noRing ? 1 : 0, qint64(eligible.size())};
+        note->chosen = chosen->name;
+    }
     return chosen;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Balancer.h"
+#include "PublishedTable.h"
 
 #include <vector>
 
@@ -10,8 +11,10 @@ namespace lab {
 // backend owns 160 × weight points on a 64-bit ring, placed by hashing its name; a request's key (client
 // address, path, a header or a cookie) is hashed onto the ring and the first point clockwise owns it.
 // A backend that is not eligible is skipped clockwise, so removing 1 of N moves only its own ~1/N of
-// the keys, and bringing it back returns exactly those. Cost: O(log points); the ring is rebuilt only
-// when a new backend or a new weight shows up.
+// the keys, and bringing it back returns exactly those. Cost: O(log points) per pick; the ring is built
+// by rebuild() (outside the pool's lock) for every member when membership or a weight changes, and
+// pick() only reads the published ring. Before the first build, or when no backend of the ring is
+// eligible, a key goes to hash mod (eligible count).
 class RingHash final : public Balancer {
 public:
     static constexpr int kPointsPerWeight = 160;
@@ -20,14 +23,20 @@ public:
     {
     }
     QString name() const override { return QStringLiteral("ring-hash"); }
-    Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
+    void rebuild(std::span<Backend* const> members) override;
+    quint64 tableBuilds() const override { return m_table.builds(); }
+
+protected:
+    Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
 
 private:
-    void rebuildIfNeeded(std::span<Backend* const> eligible);
+    struct Ring {
+        std::vector<std::pair<quint64, int>> points; // (point, backend id), sorted
+        TableWeights weights;
+    };
 
     HashKeySpec m_key;
-    std::vector<std::pair<quint64, int>> m_ring; // (point, backend id), sorted
-    TableWeights m_built;
+    PublishedTable<Ring> m_table;
 };
 
 } // namespace lab

@@ -13,7 +13,9 @@ namespace lab {
 class RoundRobin final : public Balancer {
 public:
     QString name() const override { return QStringLiteral("round-robin"); }
-    Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
+
+protected:
+    Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
 
 private:
     std::uint64_t m_next = 0;

@@ -4,7 +4,19 @@
 
 namespace lab {
 
-Backend* WeightedRoundRobin::pick(std::span<Backend* const> eligible, const PickContext& context)
+namespace {
+
+QString explain(const PickNote& n)
+{
+    QStringList parts;
+    for (const PickNote::Entry& e : n.entries)
+        parts << QStringLiteral("%1=%2").arg(e.name).arg(e.count);
+    return QStringLiteral("smooth WRR: current weights %1 → %2").arg(parts.join(QLatin1Char(' ')), n.chosen);
+}
+
+} // namespace
+
+Backend* WeightedRoundRobin::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
     if (m_current.size() < size_t(kMaxBackendIds))
         m_current.assign(kMaxBackendIds, 0);
@@ -21,12 +33,11 @@ Backend* WeightedRoundRobin::pick(std::span<Backend* const> eligible, const Pick
             bestScore = current;
         }
     }
-    if (context.explanation) {
-        QStringList parts;
+    if (PickNote* note = context.note) {
+        note->format = explain;
         for (Backend* b : eligible)
-            parts << QStringLiteral("%1=%2").arg(b->name).arg(m_current[size_t(b->id)]);
-        *context.explanation =
-            QStringLiteral("smooth WRR: current weights %1 → %2").arg(parts.join(QLatin1Char(' ')), best->name);
+            note->entries.append({b->name, m_current[size_t(b->id)]});
+        note->chosen = best->name;
     }
     m_current[size_t(best->id)] -= total;
     return best;

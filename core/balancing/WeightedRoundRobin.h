@@ -13,7 +13,9 @@ namespace lab {
 class WeightedRoundRobin final : public Balancer {
 public:
     QString name() const override { return QStringLiteral("weighted-round-robin"); }
-    Backend* pick(std::span<Backend* const> eligible, const PickContext& context) override;
+
+protected:
+    Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
 
 private:
     std::vector<qint64> m_current; // by backend id (ids are small and never reused)

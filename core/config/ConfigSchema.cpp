@@ -1,5 +1,7 @@
 #include "ConfigSchema.h"
 
+#include "balancing/Registry.h"
+
 #include <QHostAddress>
 
 namespace lab::schema {
@@ -24,12 +26,6 @@ QString cookieProblem(const QString& name)
         : QStringLiteral("must be a cookie name: letters, digits, - and _ (got \"%1\")").arg(name);
 }
 
-QString hashKeyProblem(const QString& key)
-{
-    return validHashKey(key) ? QString()
-                             : QStringLiteral("must be client, path, header:NAME or cookie:NAME (got \"%1\")").arg(key);
-}
-
 QString listenAddressProblem(const QString& address)
 {
     return !QHostAddress(address).isNull()
@@ -52,13 +48,13 @@ QT_WARNING_DISABLE_GCC("-Wmissing-field-initializers")
 using L = LabConfig;
 const Key<L> kLab[] = {
     {.name = "version", .range = {1, 1}},
-    {.name = "algorithm", .member = &L::algorithm, .allowed = knownAlgorithms},
+    {.name = "algorithm", .member = &L::algorithm, .allowed = algorithmNames},
     {.name = "listeners"},
     {.name = "backends"},
     {.name = "health"},
     {.name = "outlierDetection"},
     {.name = "circuitBreaker"},
-    {.name = "hashKey", .member = &L::hashKey, .problem = hashKeyProblem},
+    {.name = "hashKey", .member = &L::hashKey, .problem = HashKeySpec::problem},
     {.name = "sticky"},
     {.name = "retry"},
     {.name = "limits"},
@@ -98,6 +94,10 @@ const Key<F> kFaults[] = {
     {.name = "healthFails", .member = &F::healthFails},
     {.name = "onlyPaths", .member = &F::onlyPaths, .problem = onlyPathProblem},
     {.name = "capacity", .member = &F::capacity, .range = {0, 1'000'000}},
+    {.name = "workers", .member = &F::workers, .range = {0, 100'000}}, // 0 = unlimited
+    {.name = "queue", .member = &F::queue, .range = {0, 1'000'000}},
+    {.name = "serviceMs", .member = &F::serviceMs, .range = {0, 600'000}},
+    {.name = "serviceDist", .member = &F::serviceDist, .allowed = FaultProfile::serviceDistributions},
     {.name = "hang", .member = &F::hang},
     {.name = "refuse", .member = &F::refuse},
 };

@@ -23,15 +23,6 @@ bool validCookieName(const QString& name)
     return true;
 }
 
-bool validHashKey(const QString& key)
-{
-    if (key == QLatin1String("client") || key == QLatin1String("path"))
-        return true;
-    if (key.startsWith(QLatin1String("header:")) || key.startsWith(QLatin1String("cookie:")))
-        return validCookieName(key.mid(7));
-    return false;
-}
-
 bool validBackendHost(const QString& host)
 {
     if (host.isEmpty() || host.size() > 253)
@@ -83,19 +74,6 @@ QStringList problemsForServing(const LabConfig& config)
     if (config.backends.isEmpty())
         problems << QStringLiteral("backends: none; serving needs at least one backend to send requests to");
     return problems;
-}
-
-QStringList knownAlgorithms()
-{
-    return {QStringLiteral("round-robin"),
-            QStringLiteral("weighted-round-robin"),
-            QStringLiteral("least-connections"),
-            QStringLiteral("power-of-two-choices"),
-            QStringLiteral("random"),
-            QStringLiteral("ip-hash"),
-            QStringLiteral("ring-hash"),
-            QStringLiteral("maglev"),
-            QStringLiteral("least-latency")};
 }
 
 QStringList knownRetryConditions()

@@ -145,8 +145,8 @@ struct LabConfigResult {
     bool ok() const { return error.isEmpty(); }
 };
 
-QStringList knownAlgorithms();
-bool validHashKey(const QString& key);
+// Algorithm names and the hash-key grammar are not here: balancing/Registry.h (algorithmNames()) and
+// HashKeySpec::parse() / problem() are the only sources, and the schema reads them.
 bool validCookieName(const QString& name);
 // Where an external backend may live: an IP address, or a host name of letters, digits, '-' (and '_',
 // which container and internal names use) in dot-separated labels of 1-63 characters. No spaces.

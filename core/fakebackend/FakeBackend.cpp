@@ -93,11 +93,17 @@ FaultProfile FakeBackend::faults() const
 void FakeBackend::setFaults(const FaultProfile& faults)
 {
     bool refuseChanged = false;
+    bool workersChanged = false;
     {
         QMutexLocker lock(&m_faultsMutex);
         refuseChanged = m_faults.refuse != faults.refuse;
+        workersChanged = m_faults.workers != faults.workers;
         m_faults = faults;
     }
+    // More workers serve waiting requests now, not when the next request ends.
+    if (workersChanged)
+        QMetaObject::invokeMethod(
+            m_server, [this] { m_service.fill(this->faults().workers); }, Qt::QueuedConnection);
     if (!refuseChanged || !m_started)
         return;
     if (faults.refuse) {

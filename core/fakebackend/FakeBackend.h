@@ -1,6 +1,7 @@
 #pragma once
 
 #include "FaultProfile.h"
+#include "ServiceQueue.h"
 
 #include <QHostAddress>
 #include <QMutex>
@@ -19,6 +20,9 @@ struct FakeBackendCounters {
     std::atomic<quint64> requests{0}; // requests answered (any status)
     std::atomic<quint64> errors{0}; // answered 5xx by a fault knob
     std::atomic<int> activeRequests{0}; // head received, answer not yet written
+    std::atomic<int> queued{0}; // waiting for a worker (FaultProfile::workers)
+    std::atomic<int> inService{0}; // holding a worker for their service time
+    std::atomic<quint64> queueFull{0}; // answered 503 because every worker was busy and the queue full
     std::atomic<int> activeConnections{0};
     std::atomic<quint64> connections{0};
 };
@@ -27,6 +31,9 @@ struct FakeBackendCounters {
 // bodies, and misbehaves on demand through its FaultProfile. It runs on a thread of its own, so injected
 // latency never stalls the caller. All public methods are thread-safe; start() and stop() block until
 // the backend thread has done them.
+//
+// Capacity: FaultProfile's workers, queue and service time make it a small queueing system (M/M/c for
+// exponential service), so its latency grows with load like a real server's; see FaultProfile.
 //
 // Endpoints: GET /health -> {"status":"ok","server_id":NAME}; any other GET/HEAD -> a hello with the
 // method, path and headers it received; POST/PUT/PATCH/DELETE -> the same plus "your_data" (the body).
@@ -74,6 +81,7 @@ private:
     mutable QMutex m_faultsMutex;
     FaultProfile m_faults;
     FakeBackendCounters m_counters;
+    ServiceQueue m_service{m_counters}; // used on m_thread only
     QThread* m_thread = nullptr;
     FakeBackendServer* m_server = nullptr; // lives on m_thread
 };

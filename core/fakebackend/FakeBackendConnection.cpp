@@ -5,6 +5,7 @@
 #include <QRandomGenerator>
 #include <QTcpSocket>
 #include <QTimer>
+#include <cmath>
 
 namespace lab {
 
@@ -14,9 +15,13 @@ FakeBackendConnection::FakeBackendConnection(qintptr socketDescriptor, FakeBacke
     : QObject(parent)
     , m_backend(backend)
     , m_socket(new QTcpSocket(this))
+    , m_service(new QTimer(this))
     , m_delay(new QTimer(this))
     , m_parser(http::HttpParser::Kind::Request, this)
 {
+    m_service->setSingleShot(true);
+    m_service->setTimerType(Qt::PreciseTimer);
+    connect(m_service, &QTimer::timeout, this, &FakeBackendConnection::endService);
     m_delay->setSingleShot(true);
     m_delay->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early: latency is a floor
     connect(m_delay, &QTimer::timeout, this, &FakeBackendConnection::respond);
@@ -32,6 +37,11 @@ FakeBackendConnection::FakeBackendConnection(qintptr socketDescriptor, FakeBacke
 
 FakeBackendConnection::~FakeBackendConnection()
 {
+    // A client gone while waiting leaves the line; one gone in service frees its worker for the next.
+    if (m_phase == Phase::Waiting)
+        m_backend->m_service.withdraw(this);
+    else if (m_phase == Phase::InService)
+        m_backend->m_service.release(m_backend->faults().workers);
     if (m_counted)
         --m_backend->m_counters.activeRequests;
     if (m_socket->socketDescriptor() != -1 || m_socket->state() != QAbstractSocket::UnconnectedState)
@@ -83,6 +93,8 @@ bool FakeBackendConnection::onHead(HttpHead& head)
         m_verdict = Verdict::Health;
     else if (m_faults.capacity > 0 && inProgress > m_faults.capacity)
         m_verdict = Verdict::OverCapacity;
+    else if (head.hasHeader(FaultProfile::kCostHeader) && !readCost(head.header(FaultProfile::kCostHeader)))
+        m_verdict = Verdict::BadCost;
     else if (!m_faults.servesPath(path))
         m_verdict = Verdict::NotFound;
     else if (m_faults.errorRatePercent > 0 && QRandomGenerator::global()->bounded(100.0) < m_faults.errorRatePercent)
@@ -105,8 +117,72 @@ void FakeBackendConnection::onBody(QByteArrayView data)
 void FakeBackendConnection::onMessageComplete()
 {
     m_busy = true;
-    if (m_verdict == Verdict::Hang)
+    if (m_verdict == Verdict::Hang) {
+        m_phase = Phase::Hanging;
         return; // never answered; the connection stays open until the peer gives up
+    }
+    // Answers the backend computes take a worker; its health answer, its refusals and a bad request do not.
+    const bool served =
+        m_verdict == Verdict::Answer || m_verdict == Verdict::NotFound || m_verdict == Verdict::InjectedError;
+    if (!served) {
+        startDelay();
+        return;
+    }
+    if (!m_head.hasHeader(FaultProfile::kCostHeader))
+        m_serviceMs = m_faults.drawServiceMs(*QRandomGenerator::global());
+    m_timed = m_faults.workers > 0 || m_faults.serviceMs > 0 || m_head.hasHeader(FaultProfile::kCostHeader);
+    m_phaseClock.start();
+    switch (m_backend->m_service.admit(this, m_faults.workers, m_faults.queue)) {
+    case ServiceQueue::Admission::Serving:
+        m_phase = Phase::InService;
+        m_waitedMs = 0;
+        if (m_serviceMs > 0)
+            m_service->start(int(std::lround(m_serviceMs)));
+        else
+            endService();
+        break;
+    case ServiceQueue::Admission::Waiting: m_phase = Phase::Waiting; break;
+    case ServiceQueue::Admission::Full:
+        m_verdict = Verdict::QueueFull;
+        ++m_backend->m_counters.queueFull;
+        startDelay();
+        break;
+    }
+}
+
+bool FakeBackendConnection::readCost(const QByteArray& value)
+{
+    bool ok = false;
+    const int ms = value.trimmed().toInt(&ok);
+    if (!ok || ms < 0 || ms > FaultProfile::kMaxCostMs) {
+        m_badCost = value;
+        return false;
+    }
+    m_serviceMs = ms;
+    return true;
+}
+
+void FakeBackendConnection::beginService()
+{
+    // Always through the timer (0 ms included): ending the service here would start the next waiting
+    // request from inside ServiceQueue::fill, one stack frame per request in the queue.
+    m_phase = Phase::InService;
+    m_waitedMs = double(m_phaseClock.nsecsElapsed()) / 1e6;
+    m_phaseClock.start();
+    m_service->start(int(std::lround(m_serviceMs)));
+}
+
+void FakeBackendConnection::endService()
+{
+    m_servedMs = double(m_phaseClock.nsecsElapsed()) / 1e6;
+    m_phase = Phase::Delaying;
+    m_backend->m_service.release(m_backend->faults().workers);
+    startDelay();
+}
+
+void FakeBackendConnection::startDelay()
+{
+    m_phase = Phase::Delaying;
     int delayMs = m_faults.latencyMs;
     if (m_faults.jitterMs > 0)
         delayMs += int(QRandomGenerator::global()->bounded(m_faults.jitterMs + 1));
@@ -148,6 +224,20 @@ void FakeBackendConnection::respond()
     case Verdict::OverCapacity:
         status = 503;
         field("error", "over capacity (" + QByteArray::number(m_faults.capacity) + " requests in progress)");
+        field("server_id", name, true);
+        break;
+    case Verdict::QueueFull:
+        status = 503;
+        field("error", "queue full");
+        field("server_id", name);
+        body +=
+            "\"workers\":" + QByteArray::number(m_faults.workers) + ",\"queue\":" + QByteArray::number(m_faults.queue);
+        break;
+    case Verdict::BadCost:
+        status = 400;
+        field("error",
+              QByteArray(FaultProfile::kCostHeader) + " must be an integer number of ms from 0 to " +
+                  QByteArray::number(FaultProfile::kMaxCostMs) + " (got \"" + m_badCost + "\")");
         field("server_id", name, true);
         break;
     case Verdict::Answer: {
@@ -202,6 +292,10 @@ void FakeBackendConnection::writeResponse(int status, const QByteArray& body)
     out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + http::reasonPhrase(status) + "\r\n";
     out += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
     out += "Server: balancer-lab-backend\r\n";
+    if (m_timed && m_verdict != Verdict::QueueFull) {
+        out += "X-Lab-Wait-Ms: " + QByteArray::number(m_waitedMs, 'f', 3) + "\r\n";
+        out += "X-Lab-Service-Ms: " + QByteArray::number(m_servedMs, 'f', 3) + "\r\n";
+    }
     out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     if (m_head.method != "HEAD")
         out += body;
@@ -211,6 +305,9 @@ void FakeBackendConnection::writeResponse(int status, const QByteArray& body)
     --m_backend->m_counters.activeRequests;
     m_counted = false;
     m_busy = false;
+    m_phase = Phase::Idle;
+    m_serviceMs = 0;
+    m_timed = false;
     m_body.clear();
     if (!keepAlive) {
         m_socket->disconnectFromHost();

@@ -3,6 +3,7 @@
 #include "FaultProfile.h"
 #include "http/HttpParser.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 
 class QTcpSocket;
@@ -14,7 +15,9 @@ class FakeBackend;
 
 // One client connection of a fake backend. Requests are answered strictly one at a time, in order: the
 // parser is not fed past a request until its answer is written, so pipelined requests stay queued in the
-// socket buffer and keep-alive connections behave like a real server's.
+// socket buffer and keep-alive connections behave like a real server's. A request passes through the
+// backend's ServiceQueue (wait for a worker, hold it for the service time) and then its latency, all on
+// timers of the backend's thread: nothing ever sleeps.
 class FakeBackendConnection final : public QObject, private http::HttpParserHandler {
     Q_OBJECT
 public:
@@ -24,22 +27,30 @@ public:
 
     bool isValid() const;
     void abort();
+    // Called by the ServiceQueue when this connection's waiting request gets a worker.
+    void beginService();
 
 private:
-    enum class Verdict { Answer, Health, NotFound, InjectedError, OverCapacity, Hang };
+    enum class Verdict { Answer, Health, NotFound, InjectedError, OverCapacity, QueueFull, BadCost, Hang };
+    // Where the request being answered is; Idle while reading the next one.
+    enum class Phase { Idle, Waiting, InService, Delaying, Hanging };
 
     bool onHead(http::HttpHead& head) override;
     void onBody(QByteArrayView data) override;
     void onMessageComplete() override;
 
     void processInput();
+    bool readCost(const QByteArray& value); // the X-Lab-Cost-Ms header: false when it is no valid ms
+    void endService();
+    void startDelay();
     void respond();
     void writeResponse(int status, const QByteArray& body);
     void writeParseError();
 
     FakeBackend* m_backend;
     QTcpSocket* m_socket;
-    QTimer* m_delay;
+    QTimer* m_service; // the request's service time, holding a worker
+    QTimer* m_delay; // latency + jitter, holding none
     http::HttpParser m_parser;
     QByteArray m_input;
 
@@ -48,6 +59,14 @@ private:
     QByteArray m_body;
     FaultProfile m_faults;
     Verdict m_verdict = Verdict::Answer;
+    Phase m_phase = Phase::Idle;
+    double m_serviceMs = 0; // this request's service time
+    // Measured on the backend's clock for the X-Lab-Wait-Ms / X-Lab-Service-Ms answer headers.
+    QElapsedTimer m_phaseClock;
+    double m_waitedMs = 0;
+    double m_servedMs = 0;
+    bool m_timed = false; // the capacity model was on for this request: the answer says how long each part took
+    QByteArray m_badCost; // the X-Lab-Cost-Ms value that is no number of ms
     bool m_counted = false; // counted in activeRequests
     bool m_busy = false; // a complete request is waiting for its answer
     bool m_registered = false; // counted in activeConnections

@@ -3,12 +3,13 @@
 #include "LabBackends.h"
 #include "LabProxies.h"
 #include "backend/BackendPool.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
+#include "proxy/StepGate.h"
 
-#include <QTcpServer>
 #include <QTimer>
 
 namespace lab {
@@ -164,14 +165,42 @@ BackendPtr Lab::poolBackend(BackendId id) const
 
 bool Lab::startEmbeddedBackends(QString* error)
 {
+    // Every backend is tried, so a second copy of a lab names every port that is taken, not the first.
+    QStringList failed;
     for (const BackendId id : m_backends->ids()) {
-        if (embeddedBackend(id) && !startBackend(id, error)) {
-            stopAll();
-            return false;
-        }
+        QString why;
+        if (embeddedBackend(id) && !startBackend(id, &why))
+            failed << why;
+    }
+    if (!failed.isEmpty()) {
+        stopAll();
+        if (error)
+            *error = failed.join(QStringLiteral("; "));
+        return false;
     }
     startChecking();
     return true;
+}
+
+bool Lab::start(QString* error)
+{
+    // The proxies are tried even when a backend failed, to name their ports too; but, as before, a lab
+    // whose backends cannot all start runs nothing, while backends stay up when only a listener failed
+    // (the window can then move the listener and start it).
+    QStringList failed;
+    QString why;
+    const bool backendsUp = startEmbeddedBackends(&why);
+    if (!backendsUp)
+        failed << why;
+    if (!startProxies(&why))
+        failed << why;
+    if (failed.isEmpty())
+        return true;
+    if (!backendsUp)
+        stopProxies(0);
+    if (error)
+        *error = failed.join(QStringLiteral("; "));
+    return false;
 }
 
 void Lab::stopAll()
@@ -195,23 +224,6 @@ void Lab::stopBackend(BackendId id)
         Q_EMIT backendStateChanged(id);
 }
 
-int Lab::nextEmbeddedPort() const
-{
-    if (m_portBase <= 0)
-        return 0;
-    int port = m_portBase;
-    for (const BackendConfig& c : std::as_const(m_config.backends)) {
-        if (c.embedded && c.port >= port)
-            port = c.port + 1;
-    }
-    for (int tries = 0; tries < 100 && port <= 65535; ++tries, ++port) {
-        QTcpServer probe;
-        if (probe.listen(QHostAddress::LocalHost, quint16(port)))
-            break;
-    }
-    return port;
-}
-
 BackendId Lab::addEmbeddedBackend(QString* error)
 {
     // The pool's own rule (ids spent over the lab's life, not its size), checked before a fake starts.
@@ -221,7 +233,7 @@ BackendId Lab::addEmbeddedBackend(QString* error)
         return {};
     }
     // The next port after the highest embedded one (from the base), skipping ports other programs hold.
-    const int port = nextEmbeddedPort();
+    const int port = m_backends->nextEmbeddedPort(m_portBase);
     BackendConfig c;
     c.embedded = true;
     c.port = port;
@@ -310,7 +322,7 @@ void Lab::setWeight(BackendId id, int weight)
     const int old = c.weight;
     c.weight = weight;
     if (r->pooled)
-        r->pooled->weight.store(weight, std::memory_order_relaxed);
+        m_pool->setWeight(*r->pooled, weight);
     publishBackends();
     logEvent(LabEvent::Kind::Config, tr("%1 weight %2 → %3").arg(c.name).arg(old).arg(weight));
     Q_EMIT backendStateChanged(id);
@@ -479,6 +491,44 @@ LifecycleStream* Lab::lifecycle() const
     return p ? &p->lifecycle() : nullptr;
 }
 
+void Lab::setStepScope(StepScope scope)
+{
+    for (const auto& p : m_proxies) {
+        if (p->settings().kind == ListenerKind::Http)
+            p->stepGate().setScope(scope);
+    }
+}
+
+StepScope Lab::stepScope() const
+{
+    Proxy* p = httpProxy();
+    return p ? p->stepGate().scope() : StepScope::Off;
+}
+
+bool Lab::stepOnce()
+{
+    Proxy* oldest = nullptr; // the proxy whose held request has waited longest
+    qint64 since = 0;
+    for (const auto& p : m_proxies) {
+        const qint64 s = p->settings().kind == ListenerKind::Http ? p->stepGate().oldestHeldSinceMs() : -1;
+        if (s >= 0 && (!oldest || s < since)) {
+            oldest = p.get();
+            since = s;
+        }
+    }
+    return oldest && oldest->stepGate().step();
+}
+
+QList<HeldRequest> Lab::heldRequests() const
+{
+    QList<HeldRequest> held;
+    for (const auto& p : m_proxies) {
+        if (p->settings().kind == ListenerKind::Http)
+            held += p->stepGate().held();
+    }
+    return held;
+}
+
 bool Lab::hasHttpListener() const
 {
     for (const ListenerConfig& l : m_config.listeners) {
@@ -507,7 +557,7 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error)
     if (!m_pool->setAlgorithm(algorithm, key)) {
         if (error)
             *error =
-                tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, knownAlgorithms().join(QStringLiteral(", ")));
+                tr("unknown algorithm '%1' (allowed: %2)").arg(algorithm, algorithmNames().join(QStringLiteral(", ")));
         return false;
     }
     const QString old = m_config.algorithm;
@@ -520,16 +570,17 @@ bool Lab::setAlgorithm(const QString& algorithm, QString* error)
 bool Lab::setHashKey(const QString& hashKey, QString* error)
 {
     HashKeySpec key;
-    if (!HashKeySpec::parse(hashKey, &key) || !validHashKey(hashKey)) {
+    if (!HashKeySpec::parse(hashKey, &key)) {
         if (error)
-            *error = tr("hash key must be client, path, header:NAME or cookie:NAME (got '%1')").arg(hashKey);
+            *error = tr("hash key %1").arg(HashKeySpec::problem(hashKey));
         return false;
     }
     if (hashKey == m_config.hashKey)
         return true;
     m_config.hashKey = hashKey;
     m_pool->setAlgorithm(m_config.algorithm, key);
-    logEvent(LabEvent::Kind::Config, tr("hash key → %1 (used by ring-hash and maglev)").arg(hashKey));
+    logEvent(LabEvent::Kind::Config,
+             tr("hash key → %1 (used by %2)").arg(hashKey, hashKeyAlgorithmNames().join(QStringLiteral(", "))));
     Q_EMIT proxyStateChanged();
     return true;
 }

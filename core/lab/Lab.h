@@ -5,6 +5,7 @@
 #include "lab/DrainThenStop.h"
 #include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
+#include "proxy/StepGate.h"
 
 #include <QObject>
 #include <QSet>
@@ -68,8 +69,12 @@ public:
     // backend configured on port 0 that has not been started yet.
     std::shared_ptr<Backend> poolBackend(BackendId id) const;
 
-    // Starts every embedded backend. On the first failure stops the ones already started and returns
-    // false with a sentence naming the port in *error.
+    // Starts every embedded backend, then a proxy on every listener. When any port fails, stops what did
+    // start and returns false with a sentence per failed port ("; "-separated) in *error: a second copy
+    // of a running lab names every port in use, not only the first.
+    bool start(QString* error);
+    // Starts every embedded backend. When any fails, stops the ones started and returns false with a
+    // sentence naming each failed port in *error.
     bool startEmbeddedBackends(QString* error);
     void stopAll();
     bool startBackend(BackendId id, QString* error);
@@ -100,7 +105,8 @@ public:
     void setBackendHealth(BackendId id, const std::optional<HealthConfig>& config);
 
     // ---- proxy ----------------------------------------------------------------------------------------
-    // Starts a proxy on every HTTP listener. False with a sentence naming the port in *error.
+    // Starts a proxy on every listener. False with a sentence naming each failed port in *error (the
+    // proxies that did start are stopped).
     bool startProxies(QString* error);
     // Every proxy stops accepting before this returns; requests in flight get up to timeoutMs to finish
     // on the proxies' threads, then proxiesStopped() is emitted (once, when the last one is done).
@@ -118,6 +124,13 @@ public:
     Proxy* httpProxy() const;
     // That proxy's request lifecycle events (the flow view reads them); null when there is none.
     LifecycleStream* lifecycle() const;
+    // Step mode on every HTTP proxy (StepGate): requests in scope wait before their pick until
+    // stepOnce() lets the oldest held one go (false when none waits); Off releases them all. Proxies
+    // started later begin with Off.
+    void setStepScope(StepScope scope);
+    StepScope stepScope() const;
+    bool stepOnce();
+    QList<HeldRequest> heldRequests() const;
     bool hasHttpListener() const;
     std::shared_ptr<BackendPool> pool() const { return m_pool; }
 
@@ -153,7 +166,6 @@ private:
     void onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOff);
     // Mirrors the records' configs into m_config.backends, so config() is what runs.
     void publishBackends();
-    int nextEmbeddedPort() const;
 
     LabConfig m_config;
     std::shared_ptr<EventLog> m_events;

@@ -5,6 +5,7 @@
 #include "metrics/EventLog.h"
 
 #include <QLoggingCategory>
+#include <QTcpServer>
 
 Q_LOGGING_CATEGORY(lcLab, "lab.lab")
 
@@ -107,6 +108,23 @@ QString LabBackends::uniqueName(const QString& base) const
     return name;
 }
 
+int LabBackends::nextEmbeddedPort(int base) const
+{
+    if (base <= 0)
+        return 0;
+    int port = base;
+    for (const Record& r : m_records) {
+        if (r.config.embedded && r.config.port >= port)
+            port = r.config.port + 1;
+    }
+    for (int tries = 0; tries < 100 && port <= 65535; ++tries, ++port) {
+        QTcpServer probe;
+        if (probe.listen(QHostAddress::LocalHost, quint16(port)))
+            break;
+    }
+    return port;
+}
+
 bool LabBackends::registerInPool(Record& r, QString* error)
 {
     if (r.pooled)
@@ -180,6 +198,11 @@ QStringList LabBackends::setFaults(BackendId id, const FaultProfile& faults)
                                                : tr("only serves %1").arg(faults.onlyPaths.join(QStringLiteral(", "))));
     if (o.capacity != faults.capacity)
         changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
+    if (o.workers != faults.workers || o.queue != faults.queue)
+        changes << (faults.workers ? tr("%1 workers, queue %2").arg(faults.workers).arg(faults.queue)
+                                   : tr("unlimited workers"));
+    if (o.serviceMs != faults.serviceMs || o.serviceDist != faults.serviceDist)
+        changes << tr("service %1 ms (%2)").arg(faults.serviceMs).arg(faults.serviceDist);
     if (o.hang != faults.hang)
         changes << (faults.hang ? tr("hangs (never answers)") : tr("answers again"));
     if (o.refuse != faults.refuse)

@@ -52,6 +52,9 @@ public:
     BackendId idOf(const QString& name) const;
     // The record's place in the order (the board's row); -1 when the id is not in the lab.
     int positionOf(BackendId id) const;
+    // The port for the next embedded backend: above the highest embedded one, from `base` upwards,
+    // skipping ports other programs hold; 0 (any free port) when base is 0.
+    int nextEmbeddedPort(int base) const;
     // `base`, or `base-2`, `base-3`, ... whichever no backend is named yet.
     QString uniqueName(const QString& base) const;
 

@@ -21,6 +21,7 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
 {
     const bool fresh = m_proxies.empty();
     size_t next = 0;
+    QStringList failed;
     for (const ListenerConfig& l : config.listeners) {
         Proxy* proxy = nullptr;
         if (fresh) {
@@ -39,13 +40,9 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
         QString why;
         if (!proxy->isListening() && !proxy->start(&why)) {
             const QString text = QStringLiteral("listener %1: %2").arg(l.name, why);
-            if (error)
-                *error = text;
+            failed << text;
             m_events->append(LabEvent::Kind::Proxy, text);
-            stopAndWait(0);
-            if (fresh)
-                m_proxies.clear();
-            return false;
+            continue; // the next listeners are tried too, so every port in use is named
         }
         m_events->append(
             LabEvent::Kind::Proxy,
@@ -55,7 +52,14 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
                 .arg(pool->algorithm())
                 .arg(proxy->settings().workers));
     }
-    return true;
+    if (failed.isEmpty())
+        return true;
+    if (error)
+        *error = failed.join(QStringLiteral("; "));
+    stopAndWait(0);
+    if (fresh)
+        m_proxies.clear();
+    return false;
 }
 
 void LabProxies::stop(int timeoutMs)
@@ -63,6 +67,11 @@ void LabProxies::stop(int timeoutMs)
     for (auto& p : m_proxies) {
         if (p->isListening()) {
             m_awaitingStop.insert(p.get());
+            m_events->append(LabEvent::Kind::Proxy,
+                             tr("proxy stopping: port %1 closed; %2 requests in flight get up to %3 s to finish")
+                                 .arg(p->port())
+                                 .arg(p->activeExchanges())
+                                 .arg(timeoutMs / 1000.0));
             p->beginStop(timeoutMs);
         }
     }

@@ -85,7 +85,7 @@ private:
                 continue;
             head += h.name + ": " + h.value + "\r\n";
         }
-        head += "X-Lab-Trace: " + m_response.token.toLatin1() + "\r\nConnection: close\r\n";
+        head += "X-Lab-Trace: " + m_response.token.toLatin1() + "\r\nX-Lab-Client: console\r\nConnection: close\r\n";
         if (!m_request.body.isEmpty() || m_request.method == "POST" || m_request.method == "PUT" ||
             m_request.method == "PATCH")
             head += "Content-Length: " + QByteArray::number(m_request.body.size()) + "\r\n";

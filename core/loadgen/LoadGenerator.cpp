@@ -40,6 +40,11 @@ struct LoadGenerator::Shared {
     std::atomic<quint64> completed{0};
     std::array<std::atomic<quint64>, 6> byClass{};
     std::atomic<quint64> socketErrors{0};
+    std::atomic<quint64> resets{0};
+    std::atomic<quint64> cut{0};
+    std::atomic<quint64> refused{0};
+    std::atomic<quint64> connectTimeouts{0};
+    std::atomic<quint64> connectErrors{0};
     std::atomic<quint64> notSent{0};
     std::atomic<qint64> startedAtMs{0};
     std::atomic<qint64> endedAtMs{0};
@@ -47,7 +52,13 @@ struct LoadGenerator::Shared {
     LatencyHistogram latency;
     mutable QMutex mutex;
     QMap<QString, quint64> byBackend;
+    QString lastError;
 
+    void setLastError(const QString& e)
+    {
+        QMutexLocker lock(&mutex);
+        lastError = e;
+    }
     void bump(std::atomic<quint64>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
     void reset()
     {
@@ -56,10 +67,16 @@ struct LoadGenerator::Shared {
         for (auto& c : byClass)
             c = 0;
         socketErrors = 0;
+        resets = 0;
+        cut = 0;
+        refused = 0;
+        connectTimeouts = 0;
+        connectErrors = 0;
         notSent = 0;
         latency.reset();
         QMutexLocker lock(&mutex);
         byBackend.clear();
+        lastError.clear();
     }
 };
 
@@ -79,18 +96,22 @@ private:
     void onMessageComplete() override;
     void makeSocket();
     void onReadyRead();
+    void onError(QAbstractSocket::SocketError e);
+    void onConnectTimeout();
     void onGone();
 
     LoadRun* m_run;
     const LoadSpec& m_spec;
     const QByteArray& m_request;
     QTcpSocket* m_socket = nullptr;
+    QTimer* m_connectTimer;
     http::HttpParser m_parser;
     QElapsedTimer m_timer;
     int m_status = 0;
     QString m_servedBy;
     bool m_keepAlive = true;
     bool m_connected = false;
+    bool m_connecting = false; // connectToHost called, neither connected nor failed yet
     bool m_busy = false;
     bool m_complete = false;
 };
@@ -106,7 +127,9 @@ public:
         , m_end(new QTimer(this))
     {
         m_request = m_spec.method + ' ' + m_spec.path + " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() +
-            ':' + QByteArray::number(m_spec.port) + "\r\nUser-Agent: balancer-lab-loadgen\r\n";
+            ':' + QByteArray::number(m_spec.port) +
+            "\r\nUser-Agent: balancer-lab-loadgen\r\n"
+            "X-Lab-Client: generator\r\n"; // step mode's "lab traffic" scope; the proxy strips it
         if (!m_spec.body.isEmpty())
             m_request +=
                 "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(m_spec.body.size()) +
@@ -250,8 +273,11 @@ LoadClient::LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& req
     , m_run(run)
     , m_spec(spec)
     , m_request(request)
+    , m_connectTimer(new QTimer(this))
     , m_parser(http::HttpParser::Kind::Response, this)
 {
+    m_connectTimer->setSingleShot(true);
+    connect(m_connectTimer, &QTimer::timeout, this, &LoadClient::onConnectTimeout);
     makeSocket();
 }
 
@@ -259,15 +285,50 @@ void LoadClient::makeSocket()
 {
     m_socket = new QTcpSocket(this);
     connect(m_socket, &QTcpSocket::connected, this, [this] {
+        m_connectTimer->stop();
+        m_connecting = false;
         m_connected = true;
         m_run->clientIdle(this);
     });
     connect(m_socket, &QTcpSocket::readyRead, this, &LoadClient::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &LoadClient::onGone);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
-        if (e != QAbstractSocket::RemoteHostClosedError || m_busy)
-            onGone();
-    });
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &LoadClient::onError);
+}
+
+void LoadClient::onError(QAbstractSocket::SocketError e)
+{
+    auto& sh = m_run->shared();
+    if (m_connecting) {
+        m_connecting = false;
+        // The connection attempt failed: the target is down or unreachable, not slow.
+        m_connectTimer->stop();
+        sh.bump(e == QAbstractSocket::ConnectionRefusedError   ? sh.refused
+                    : e == QAbstractSocket::SocketTimeoutError ? sh.connectTimeouts
+                                                               : sh.connectErrors);
+        sh.setLastError(m_socket->errorString());
+        onGone();
+        return;
+    }
+    if (e == QAbstractSocket::RemoteHostClosedError && !m_busy)
+        return; // an idle keep-alive connection closed by the server: onGone reconnects
+    sh.setLastError(m_socket->errorString());
+    onGone();
+}
+
+void LoadClient::onConnectTimeout()
+{
+    if (!m_connecting)
+        return;
+    m_connecting = false;
+    auto& sh = m_run->shared();
+    sh.bump(sh.connectTimeouts);
+    sh.setLastError(
+        QStringLiteral("no answer to the connection attempt within %1 ms").arg(LoadSpec::kConnectTimeoutMs));
+    m_socket->disconnect(this);
+    m_socket->abort();
+    m_socket->deleteLater();
+    makeSocket();
+    onGone();
 }
 
 void LoadClient::connectNow()
@@ -275,6 +336,8 @@ void LoadClient::connectNow()
     m_connected = false;
     m_parser.reset();
     m_socket->abort();
+    m_connecting = true;
+    m_connectTimer->start(LoadSpec::kConnectTimeoutMs);
     m_socket->connectToHost(m_spec.address, m_spec.port);
 }
 
@@ -292,8 +355,10 @@ void LoadClient::send()
 
 void LoadClient::abortInFlight()
 {
+    m_connectTimer->stop();
     if (m_busy) {
         m_busy = false;
+        m_run->shared().bump(m_run->shared().cut);
         m_run->shared().bump(m_run->shared().socketErrors);
     }
     m_socket->disconnect(this);
@@ -366,6 +431,7 @@ void LoadClient::onGone()
     const bool wasBusy = m_busy;
     if (m_busy) {
         m_busy = false;
+        m_run->shared().bump(m_run->shared().resets);
         m_run->shared().bump(m_run->shared().socketErrors);
     }
     m_connected = false;
@@ -445,6 +511,11 @@ LoadTotals LoadGenerator::totals() const
     for (size_t i = 0; i < t.byClass.size(); ++i)
         t.byClass[i] = s.byClass[i].load(std::memory_order_relaxed);
     t.socketErrors = s.socketErrors.load(std::memory_order_relaxed);
+    t.resets = s.resets.load(std::memory_order_relaxed);
+    t.cut = s.cut.load(std::memory_order_relaxed);
+    t.refused = s.refused.load(std::memory_order_relaxed);
+    t.connectTimeouts = s.connectTimeouts.load(std::memory_order_relaxed);
+    t.connectErrors = s.connectErrors.load(std::memory_order_relaxed);
     t.notSent = s.notSent.load(std::memory_order_relaxed);
     t.durationMs = s.durationMs.load();
     const qint64 started = s.startedAtMs.load();
@@ -453,6 +524,7 @@ LoadTotals LoadGenerator::totals() const
     t.latency.add(s.latency);
     QMutexLocker lock(&s.mutex);
     t.byBackend = s.byBackend;
+    t.lastError = s.lastError;
     return t;
 }
 

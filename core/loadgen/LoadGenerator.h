@@ -7,6 +7,7 @@
 #include <QMap>
 #include <QMutex>
 #include <QObject>
+#include <QString>
 #include <atomic>
 
 class QThread;
@@ -19,6 +20,7 @@ class LoadRun;
 struct LoadSpec {
     static constexpr int kMaxConcurrency = 1000;
     static constexpr int kMaxDurationMs = 10 * 60 * 1000;
+    static constexpr int kConnectTimeoutMs = 2000;
 
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 8000;
@@ -42,19 +44,28 @@ struct LoadTotals {
     quint64 sent = 0;
     quint64 completed = 0; // a whole response arrived
     std::array<quint64, 6> byClass{}; // [1..5] = 1xx..5xx of completed responses
-    quint64 socketErrors = 0; // refused, reset or cut short: no response
-    quint64 notSent = 0; // rate mode: the moment came but every connection was busy
+    quint64 socketErrors = 0; // requests sent that got no response (= resets + cut)
+    quint64 resets = 0; // requests whose connection was closed or reset before the answer
+    quint64 cut = 0; // requests still unanswered when the run ended (stopped, or 2 s after its end)
+    quint64 refused = 0; // connection attempts refused: nothing listens on the target port
+    quint64 connectTimeouts = 0; // connection attempts without an answer within kConnectTimeoutMs
+    quint64 connectErrors = 0; // other failed connection attempts (unreachable, ...)
+    QString lastError; // the last socket error, as the system said it ("Connection refused")
+    quint64 notSent = 0; // rate mode: the moment came but no connection was ready (busy or failing)
     QMap<QString, quint64> byBackend; // X-Served-By of completed responses
     LatencySummary latency;
 
     quint64 finishedRequests() const { return completed + socketErrors; }
+    quint64 failedConnects() const { return refused + connectTimeouts + connectErrors; }
     double progress() const { return durationMs > 0 ? qMin(1.0, double(elapsedMs) / double(durationMs)) : 0; }
 };
 
 // The lab's built-in traffic generator, so charts move without any outside tool. Runs on a thread of its
 // own with its own sockets; the caller (the window) reads totals() on a timer and gets finished() once.
 // Every run stops by itself: after durationMs, or after maxRequests, whichever comes first; requests in
-// flight at the end get up to two seconds to finish, then are cut and counted as socket errors.
+// flight at the end get up to two seconds to finish, then are cut and counted as socket errors. A target
+// that refuses, resets or never answers connections is counted and named in the totals, not mistaken for
+// a slow one.
 class LoadGenerator final : public QObject {
     Q_OBJECT
 public:

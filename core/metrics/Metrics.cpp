@@ -1,32 +1,55 @@
 #include "Metrics.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace lab {
 
 int LatencyHistogram::bucketOf(std::uint64_t micros)
 {
-    if (micros < 4)
-        return int(micros); // buckets 0..3 hold 0..3 µs exactly
+    if (micros < std::uint64_t(kSubBuckets))
+        return int(micros); // one bucket per microsecond below 32 µs
     const int msb = 63 - std::countl_zero(micros);
-    const int sub = int((micros >> (msb - 2)) & 3);
-    const int b = (msb - 1) * 4 + sub;
-    return b < kBuckets ? b : kBuckets - 1;
+    if (msb >= kMaxPower)
+        return kBuckets - 1;
+    const int sub = int((micros >> (msb - kSubBits)) & (kSubBuckets - 1));
+    return kSubBuckets + (msb - kSubBits) * kSubBuckets + sub;
+}
+
+std::uint64_t LatencyHistogram::bucketLowerMicros(int bucket)
+{
+    if (bucket < kSubBuckets)
+        return std::uint64_t(bucket);
+    const int msb = kSubBits + (bucket - kSubBuckets) / kSubBuckets;
+    const std::uint64_t sub = std::uint64_t((bucket - kSubBuckets) % kSubBuckets);
+    return (std::uint64_t(kSubBuckets) + sub) << (msb - kSubBits);
 }
 
 std::uint64_t LatencyHistogram::bucketUpperMicros(int bucket)
 {
-    if (bucket < 4)
+    if (bucket < kSubBuckets)
         return std::uint64_t(bucket) + 1;
-    const int msb = bucket / 4 + 1;
-    const std::uint64_t sub = std::uint64_t(bucket % 4);
-    return ((4 + sub + 1) << (msb - 2));
+    const int msb = kSubBits + (bucket - kSubBuckets) / kSubBuckets;
+    const std::uint64_t sub = std::uint64_t((bucket - kSubBuckets) % kSubBuckets);
+    return (std::uint64_t(kSubBuckets) + sub + 1) << (msb - kSubBits);
 }
 
 void LatencyHistogram::record(std::uint64_t micros)
 {
     auto& b = m_buckets[size_t(bucketOf(micros))];
     b.store(b.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (micros < m_min.load(std::memory_order_relaxed))
+        m_min.store(micros, std::memory_order_relaxed);
+    if (micros > m_max.load(std::memory_order_relaxed))
+        m_max.store(micros, std::memory_order_relaxed);
+}
+
+void LatencyHistogram::reset()
+{
+    for (auto& b : m_buckets)
+        b.store(0, std::memory_order_relaxed);
+    m_min.store(UINT64_MAX, std::memory_order_relaxed);
+    m_max.store(0, std::memory_order_relaxed);
 }
 
 void LatencySummary::add(const LatencyHistogram& h)
@@ -36,6 +59,8 @@ void LatencySummary::add(const LatencyHistogram& h)
         buckets[size_t(i)] += n;
         total += n;
     }
+    minMicros = std::min(minMicros, h.minMicros());
+    maxMicros = std::max(maxMicros, h.maxMicros());
 }
 
 void LatencySummary::add(const LatencySummary& s)
@@ -43,6 +68,8 @@ void LatencySummary::add(const LatencySummary& s)
     for (size_t i = 0; i < buckets.size(); ++i)
         buckets[i] += s.buckets[i];
     total += s.total;
+    minMicros = std::min(minMicros, s.minMicros);
+    maxMicros = std::max(maxMicros, s.maxMicros);
 }
 
 void TrafficStats::add(const TrafficStats& s)
@@ -73,14 +100,32 @@ double LatencySummary::percentileMs(double p) const
 {
     if (total == 0)
         return 0;
-    const std::uint64_t rank = std::uint64_t(double(total) * p / 100.0 + 0.5);
+    // The p-th percentile is the value below which p% of the requests fall: find its bucket, then assume
+    // the bucket's requests are spread evenly over its width.
+    const double rank = double(total) * std::clamp(p, 0.0, 100.0) / 100.0;
     std::uint64_t seen = 0;
+    double micros = double(LatencyHistogram::bucketUpperMicros(LatencyHistogram::kBuckets - 1));
     for (int i = 0; i < LatencyHistogram::kBuckets; ++i) {
-        seen += buckets[size_t(i)];
-        if (seen >= rank && seen > 0)
-            return double(LatencyHistogram::bucketUpperMicros(i)) / 1000.0;
+        const std::uint64_t n = buckets[size_t(i)];
+        if (n == 0 || double(seen + n) < rank) {
+            seen += n;
+            continue;
+        }
+        const double within = std::clamp((rank - double(seen)) / double(n), 0.0, 1.0);
+        double lower = double(LatencyHistogram::bucketLowerMicros(i));
+        double upper = double(LatencyHistogram::bucketUpperMicros(i));
+        // No request took less than the fastest or more than the slowest one recorded: in the first and
+        // last buckets the values spread over that narrower range (a fixed latency reads as itself).
+        if (minMicros <= maxMicros) {
+            lower = std::clamp(lower, double(minMicros), double(maxMicros));
+            upper = std::clamp(upper, double(minMicros), double(maxMicros));
+        }
+        micros = lower + within * (upper - lower);
+        break;
     }
-    return double(LatencyHistogram::bucketUpperMicros(LatencyHistogram::kBuckets - 1)) / 1000.0;
+    if (minMicros <= maxMicros)
+        micros = std::clamp(micros, double(minMicros), double(maxMicros));
+    return micros / 1000.0;
 }
 
 void TrafficCounters::countResponse(int status)

@@ -10,35 +10,50 @@
 
 namespace lab {
 
-// Latency histogram with logarithmic buckets: 4 buckets per power of two of microseconds, so any
-// percentile read from it is within ~19% of the true value, from 1 µs to ~19 hours. Written by one thread
-// (relaxed atomics), summed by readers.
+// Latency histogram with logarithmic buckets: values below 32 µs exactly, then 32 buckets per power of two
+// of microseconds up to 2^32 µs (~71 minutes; longer ones land in the last bucket). A bucket spans at most
+// 1/32 (3.1%) of its lower edge; a percentile is interpolated linearly within its bucket, whose range is
+// first narrowed to the smallest and largest value recorded, so it reads within half a bucket (~1.6%) of
+// the true value for smooth distributions, within 3.1% at worst, and between the fastest and the slowest
+// request for a fixed latency (p50 = 200.3 ms for a 200 ms backend, where the old upper edge said 229). Cost: 896
+// buckets of 8 bytes (7 KB) per histogram; a proxy worker holds kMaxBackendIds + 1 of them (~1.8 MB per worker), a
+// snapshot one per backend plus one.
+// Written by one thread (relaxed atomics), summed by readers.
 class LatencyHistogram final {
 public:
-    static constexpr int kBuckets = 37 * 4;
+    static constexpr int kSubBuckets = 32; // per power of two
+    static constexpr int kSubBits = 5; // log2(kSubBuckets)
+    static constexpr int kMaxPower = 32; // values from 2^kMaxPower µs up share the last bucket
+    static constexpr int kBuckets = kSubBuckets + (kMaxPower - kSubBits) * kSubBuckets;
     void record(std::uint64_t micros);
-    void reset()
-    {
-        for (auto& b : m_buckets)
-            b.store(0, std::memory_order_relaxed);
-    }
+    void reset();
     std::uint64_t count(int bucket) const { return m_buckets[size_t(bucket)].load(std::memory_order_relaxed); }
+    std::uint64_t minMicros() const { return m_min.load(std::memory_order_relaxed); }
+    std::uint64_t maxMicros() const { return m_max.load(std::memory_order_relaxed); }
     static int bucketOf(std::uint64_t micros);
+    // The bucket holds values from its lower edge up to, not including, its upper edge.
+    static std::uint64_t bucketLowerMicros(int bucket);
     static std::uint64_t bucketUpperMicros(int bucket);
 
 private:
     std::array<std::atomic<std::uint64_t>, kBuckets> m_buckets{};
+    std::atomic<std::uint64_t> m_min{UINT64_MAX};
+    std::atomic<std::uint64_t> m_max{0};
 };
 
 // A plain copy of a histogram, for arithmetic and percentiles.
 struct LatencySummary {
     std::array<std::uint64_t, LatencyHistogram::kBuckets> buckets{};
     std::uint64_t total = 0;
+    // The smallest and largest value recorded (over the histogram's life, so they also bound any window
+    // cut from it); unknown while minMicros > maxMicros.
+    std::uint64_t minMicros = UINT64_MAX;
+    std::uint64_t maxMicros = 0;
     void add(const LatencyHistogram& h);
     void add(const LatencySummary& s);
     // Removes an earlier summary of the same histogram (what happened in between remains).
     void subtract(const LatencySummary& earlier);
-    // p in 0..100; 0 when empty. The upper edge of the bucket holding the p-th percentile, in ms.
+    // p in 0..100; 0 when empty. Interpolated within the bucket holding the p-th percentile, in ms.
     double percentileMs(double p) const;
 };
 

@@ -36,11 +36,53 @@ void AttemptTrail::note(const QString& text)
     m_chain += text;
 }
 
+bool AttemptTrail::follow(LifecycleStream& stream, bool always)
+{
+    m_requestId = 0;
+    m_answeredBy = -1;
+    m_stream = &stream;
+    if (!stream.follow(always, &m_requestId))
+        m_requestId = 0;
+    return m_requestId != 0;
+}
+
+void AttemptTrail::record(LifecycleKind kind, int backendId, int status, const QString& detail)
+{
+    if (m_requestId == 0)
+        return;
+    LifecycleEvent e;
+    e.requestId = m_requestId;
+    e.kind = kind;
+    e.backendId = backendId;
+    e.status = status;
+    e.attempt = m_count;
+    e.detail = detail;
+    m_stream->record(std::move(e));
+}
+
+void AttemptTrail::finish(int status, double latencyMs, quint64 traceSequence)
+{
+    if (m_requestId == 0)
+        return;
+    LifecycleEvent e;
+    e.requestId = std::exchange(m_requestId, 0); // exactly one Finished per followed request
+    e.kind = LifecycleKind::Finished;
+    e.backendId = m_answeredBy;
+    e.status = status;
+    e.attempt = m_count;
+    e.latencyMs = latencyMs;
+    e.traceSequence = traceSequence;
+    m_stream->record(std::move(e));
+}
+
 void AttemptTrail::explain(const QString& why)
 {
     if (!m_why.isEmpty())
         m_why += QStringLiteral("; ");
     m_why += why;
+    if (!m_lastPick.isEmpty())
+        m_lastPick += QStringLiteral("; ");
+    m_lastPick += why;
 }
 
 } // namespace lab

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "metrics/Lifecycle.h"
+
 #include <QString>
 #include <QVarLengthArray>
 #include <span>
@@ -11,7 +13,11 @@ namespace lab {
 // ("backend-8001: connection refused → backend-8002: 200"), the balancer's explanations of each pick
 // (only filled for requests someone looks at: building them costs a string per pick), and the attempt
 // count that bounds retries. HttpSession and TcpSession keep one each and clear it per request, so the
-// two listeners write the same chain the same way. Not thread-safe: it lives on one worker.
+// two listeners write the same chain the same way. For the HTTP listener it also writes the request's
+// lifecycle events (metrics/Lifecycle.h), each stamped with the attempt it belongs to. Not thread-safe:
+// it lives on one worker (the stream it writes to is thread-safe).
+//
+// The cost for a request nobody follows: two relaxed atomics in follow(), then a test of requestId().
 class AttemptTrail final {
 public:
     void clear();
@@ -26,8 +32,21 @@ public:
     void add(const QString& backendName, const QString& outcome);
     // A link without a backend ("client closed", "no backend available").
     void note(const QString& text);
-    // One pick's explanation; several are joined with "; ".
+    // A pick begins: its explanation, given by explain() (once or more, joined with "; "), is kept
+    // apart as well, for the lifecycle's Picked event.
+    void beginPick() { m_lastPick.clear(); }
     void explain(const QString& why);
+    const QString& lastPickExplanation() const { return m_lastPick; }
+
+    // Decides once whether `stream` follows this request (always: console, step mode); the caller then
+    // records its Arrived (building the text only for a followed request). Every later record() goes to
+    // the same stream; finish() records the one Finished (with the backend set by setAnsweredBy(), else
+    // -1) and stops following.
+    bool follow(LifecycleStream& stream, bool always);
+    quint64 requestId() const { return m_requestId; } // 0 when the request is not followed
+    void record(LifecycleKind kind, int backendId = -1, int status = 0, const QString& detail = {});
+    void setAnsweredBy(int backendId) { m_answeredBy = backendId; }
+    void finish(int status, double latencyMs, quint64 traceSequence);
 
     int count() const { return m_count; }
     std::span<const int> tried() const { return {m_tried.data(), size_t(m_tried.size())}; }
@@ -40,7 +59,11 @@ private:
     QVarLengthArray<int, 8> m_tried;
     QString m_chain;
     QString m_why;
+    QString m_lastPick;
     int m_count = 0;
+    LifecycleStream* m_stream = nullptr;
+    quint64 m_requestId = 0;
+    int m_answeredBy = -1;
 };
 
 } // namespace lab

@@ -1,6 +1,7 @@
 #include "HttpSession.h"
 
 #include "ProxyWorker.h"
+#include "StepGate.h"
 #include "balancing/Balancer.h"
 #include "http/RequestRules.h"
 #include "metrics/EventLog.h"
@@ -60,7 +61,9 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     connect(m_client, &QTcpSocket::disconnected, this, &HttpSession::onClientGone);
     connect(m_worker, &ProxyWorker::shutdownRequested, this, [this] {
         m_clientKeepAlive = false;
-        if (!inExchange() && !m_requestParser.inMessage())
+        if (m_phase == Phase::Held)
+            releaseFromHold(QStringLiteral("proxy stopping"));
+        else if (!inExchange() && !m_requestParser.inMessage())
             closeClientAfterFlush();
     });
     armIdleTimer();
@@ -69,10 +72,11 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
 
 HttpSession::~HttpSession()
 {
+    dropHold();
     m_upstream->release(false);
     if (inExchange()) {
         m_worker->exchangeEnded();
-        recordFinished(0, 0); // the proxy stopped mid-exchange: a followed request still ends once
+        m_trail.finish(0, exchangeMs(), 0); // the proxy stopped mid-exchange: a followed request still ends once
     }
     m_worker->metrics().listener.activeConnections.fetch_sub(1, std::memory_order_relaxed);
     m_worker->sessionClosed();
@@ -129,8 +133,8 @@ void HttpSession::processClientInput()
             m_headerTimerArmed = true; // a head has begun: it must be complete within the header timeout
             m_clientTimer->start(m_settings->timeouts.headerReadMs);
         }
-        if (inExchange() && m_trail.count() == 0)
-            startAttempt();
+        if (m_phase == Phase::Starting)
+            beginExchange();
     }
 }
 
@@ -145,15 +149,17 @@ bool HttpSession::onHead(http::HttpHead& head)
     }
     m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
     m_sampled = !m_traceToken.isEmpty() || m_worker->trace().shouldSample();
-    m_answeredBy = -1;
-    follow(!m_traceToken.isEmpty(),
-           QString::fromLatin1(head.method) + u' ' + QString::fromUtf8(head.target) + QStringLiteral(" from ") +
-               QString::fromLatin1(m_clientAddress));
+    // Step mode may hold it; the lab's own traffic says so (X-Lab-Client), and a held request is followed.
+    m_holdRequested = m_worker->stepGate().wouldHold(!head.header("X-Lab-Client").isEmpty());
     m_trail.clear();
+    if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || m_holdRequested))
+        m_trail.record(LifecycleKind::Arrived, -1, 0,
+                       QString::fromLatin1(head.method) + u' ' + QString::fromUtf8(head.target) +
+                           QStringLiteral(" from ") + QString::fromLatin1(m_clientAddress));
     m_stickyName.clear();
     if (!m_settings->stickyCookie.isEmpty())
         m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(head.cookie(m_settings->stickyCookie)));
-    m_phase = Phase::Forwarding;
+    m_phase = Phase::Starting;
     m_worker->exchangeStarted();
     m_exchangeTimer.start();
     m_requestComplete = false;
@@ -171,6 +177,8 @@ bool HttpSession::onHead(http::HttpHead& head)
         rejectRequest(verdict.status, verdict.reason);
         return false;
     }
+
+    m_request.removeHeader("X-Lab-Client"); // the lab's own marker goes no further
 
     switch (head.framing) {
     case http::BodyFraming::ContentLength: m_upFraming = NextHopFraming::ContentLength; break;
@@ -206,6 +214,7 @@ void HttpSession::onMessageComplete()
 
 void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders)
 {
+    dropHold();
     m_upstream->abandon(); // the exchange ends here without the backend's verdict
     m_nextAttempt.abandon();
     if (m_phase == Phase::Responding) { // too late for an answer: cut the connection so the client sees the failure
@@ -220,9 +229,10 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
     writeClient(http::makeJsonResponse(status, json, true, extraHeaders));
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
-    if (!inExchange()) // refused before its head was whole: it arrives and ends here
-        follow(false, QStringLiteral("request from ") + QString::fromLatin1(m_clientAddress));
-    recordFinished(status, logAndTrace(status));
+    if (!inExchange() && m_trail.follow(m_worker->lifecycle(), false)) // refused before its head was whole
+        m_trail.record(LifecycleKind::Arrived, -1, 0,
+                       QStringLiteral("request from ") + QString::fromLatin1(m_clientAddress));
+    m_trail.finish(status, exchangeMs(), logAndTrace(status));
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
@@ -245,6 +255,10 @@ void HttpSession::onClientTimer()
         m_client->abort();
         return;
     }
+    if (m_phase == Phase::Held) {
+        holdExpired();
+        return;
+    }
     if (inExchange())
         return;
     if (m_requestParser.inMessage())
@@ -262,6 +276,7 @@ void HttpSession::armIdleTimer()
 
 void HttpSession::onClientGone()
 {
+    dropHold();
     m_upstream->abandon(); // no verdict on the backend: a half-open trial gets its slot back
     m_nextAttempt.abandon();
     m_upstream->release(false);
@@ -274,7 +289,7 @@ void HttpSession::onClientGone()
             m_trail.note(QStringLiteral("client closed"));
             traceSequence = logAndTrace(0);
         }
-        recordFinished(0, traceSequence); // closed or cut before the response was whole
+        m_trail.finish(0, exchangeMs(), traceSequence); // closed or cut before the response was whole
     }
     m_phase = Phase::Closing;
     m_clientTimer->stop();
@@ -302,35 +317,85 @@ void HttpSession::closeClientAfterFlush()
         onClientGone();
 }
 
+// ---- step mode --------------------------------------------------------------------------------------
+
+void HttpSession::beginExchange()
+{
+    if (!m_holdRequested || m_trail.requestId() == 0) {
+        m_phase = Phase::Forwarding;
+        startAttempt();
+        return;
+    }
+    StepGate& gate = m_worker->stepGate();
+    HeldRequest held{m_trail.requestId(), QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target),
+                     QString::fromLatin1(m_clientAddress), 0};
+    if (!gate.hold(std::move(held), m_worker)) {
+        m_phase = Phase::Forwarding;
+        sendProxyError(503,
+                       "{\"error\":\"step mode: too many requests held\",\"held\":" +
+                           QByteArray::number(StepGate::kMaxHeld) + "}\n",
+                       "Retry-After: 1\r\n");
+        return;
+    }
+    m_phase = Phase::Held;
+    m_worker->addHeld(m_trail.requestId(), this);
+    m_trail.record(LifecycleKind::Held, -1, 0, QStringLiteral("step mode: waiting for a step"));
+    m_clientTimer->start(gate.holdTimeoutMs());
+}
+
+void HttpSession::releaseFromHold(const QString& reason)
+{
+    if (m_phase != Phase::Held)
+        return;
+    dropHold(); // when it was not the gate that let it go (the proxy stops)
+    m_trail.record(LifecycleKind::Released, -1, 0, reason);
+    m_phase = Phase::Forwarding;
+    startAttempt();
+}
+
+void HttpSession::holdExpired()
+{
+    StepGate& gate = m_worker->stepGate();
+    if (!gate.forget(m_trail.requestId()))
+        return; // released at the last moment: the release is on its way to this worker
+    m_worker->removeHeld(m_trail.requestId());
+    m_phase = Phase::Forwarding;
+    sendProxyError(
+        503, "{\"error\":\"step mode: held too long\",\"heldMs\":" + QByteArray::number(gate.holdTimeoutMs()) + "}\n");
+}
+
+void HttpSession::dropHold()
+{
+    if (m_phase != Phase::Held)
+        return;
+    m_clientTimer->stop();
+    m_worker->stepGate().forget(m_trail.requestId());
+    m_worker->removeHeld(m_trail.requestId());
+}
+
 // ---- picking and attempts ---------------------------------------------------------------------------
 
 AttemptTicket HttpSession::pickBackend()
 {
     const std::span<const int> tried = m_trail.tried();
     const bool explain = explaining();
-    m_pickWhy.clear();
+    m_trail.beginPick();
     if (!m_stickyName.isEmpty()) {
         if (AttemptTicket b = m_worker->pool().pickByName(m_stickyName, tried)) {
-            if (explain) {
-                m_pickWhy = QStringLiteral("sticky cookie %1=%2 → %2")
-                                .arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName);
-                m_trail.explain(m_pickWhy);
-            }
+            if (explain)
+                m_trail.explain(QStringLiteral("sticky cookie %1=%2 → %2")
+                                    .arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
             return b;
         }
-        if (explain) {
-            m_pickWhy =
-                QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName);
-            m_trail.explain(m_pickWhy);
-        }
+        if (explain)
+            m_trail.explain(
+                QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName));
     }
     QString why;
     PickContext context{m_client->peerAddress(), m_request.path(), &m_request, 0, explain ? &why : nullptr};
     AttemptTicket b = m_worker->pool().pick(context, tried);
-    if (explain && !why.isEmpty()) {
+    if (explain && !why.isEmpty())
         m_trail.explain(why);
-        m_pickWhy = m_pickWhy.isEmpty() ? why : m_pickWhy + QStringLiteral("; ") + why;
-    }
     return b;
 }
 
@@ -357,7 +422,7 @@ void HttpSession::connectTo(AttemptTicket attempt, bool picked)
     const int id = attempt->id;
     const int number = m_trail.begin(id);
     if (picked)
-        record(LifecycleKind::Picked, id, 0, m_pickWhy);
+        m_trail.record(LifecycleKind::Picked, id, 0, m_trail.lastPickExplanation());
     MetricsShard& m = m_worker->metrics();
     TrafficCounters& bc = m.backends[size_t(id)];
     if (number > 1) {
@@ -389,8 +454,8 @@ void HttpSession::attemptFailed(Failure failure, const BackendPtr& failed, const
     case Failure::Status: retry = true; break; // decided in discardResponse
     case Failure::BadResponse: retry = false; break;
     }
-    record(LifecycleKind::AttemptFailed, failed->id, 0,
-           failure == Failure::Status ? reason + QStringLiteral(", retrying") : reason);
+    m_trail.record(LifecycleKind::AttemptFailed, failed->id, 0,
+                   failure == Failure::Status ? reason + QStringLiteral(", retrying") : reason);
     if (retry) {
         m_worker->events().append(
             LabEvent::Kind::Failover,
@@ -427,8 +492,8 @@ bool HttpSession::discardResponse(int status)
 void HttpSession::responseStarting(const http::HttpHead& head, NextHopFraming down)
 {
     m_finalStatus = head.statusCode;
-    m_answeredBy = m_upstream->backend()->id;
-    record(LifecycleKind::ResponseStarted, m_answeredBy, head.statusCode);
+    m_trail.setAnsweredBy(m_upstream->backend()->id);
+    m_trail.record(LifecycleKind::ResponseStarted, m_upstream->backend()->id, head.statusCode);
     if (down == NextHopFraming::UntilClose || !m_requestComplete)
         m_clientKeepAlive = false; // early response or HTTP/1.0 body to close: this connection ends here
     const BackendPtr& backend = m_upstream->backend();
@@ -466,7 +531,7 @@ void HttpSession::outOfSockets(const BackendPtr& backend, const QString& error)
 {
     m_nextAttempt.abandon();
     m_trail.add(backend->name, QStringLiteral("the proxy is out of sockets"));
-    record(LifecycleKind::AttemptFailed, backend->id, 0, QStringLiteral("the proxy is out of sockets"));
+    m_trail.record(LifecycleKind::AttemptFailed, backend->id, 0, QStringLiteral("the proxy is out of sockets"));
     m_worker->events().append(
         LabEvent::Kind::Proxy,
         QStringLiteral("cannot open a connection to %1: %2 (the proxy's own limit, not the backend's fault)")
@@ -495,7 +560,7 @@ void HttpSession::finishExchange(int status)
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
     l.latency.record(quint64(m_exchangeTimer.nsecsElapsed() / 1000));
-    recordFinished(status, logAndTrace(status));
+    m_trail.finish(status, exchangeMs(), logAndTrace(status));
     m_phase = Phase::Idle;
     m_worker->exchangeEnded();
     const bool close = !m_clientKeepAlive || !m_requestComplete || m_worker->shuttingDown();
@@ -510,9 +575,14 @@ void HttpSession::finishExchange(int status)
     processClientInput(); // the next pipelined request, if one is waiting
 }
 
+double HttpSession::exchangeMs() const
+{
+    return double(m_exchangeTimer.isValid() ? m_exchangeTimer.nsecsElapsed() : 0) / 1e6;
+}
+
 quint64 HttpSession::logAndTrace(int status)
 {
-    const double ms = double(m_exchangeTimer.isValid() ? m_exchangeTimer.nsecsElapsed() : 0) / 1e6;
+    const double ms = exchangeMs();
     if (m_settings->accessLog) {
         std::fprintf(stdout, "%s \"%s %s HTTP/%d.%d\" %d %.1fms attempts=\"%s\"\n", m_clientAddress.constData(),
                      m_request.method.constData(), m_request.target.constData(), m_request.versionMajor,
@@ -534,48 +604,6 @@ quint64 HttpSession::logAndTrace(int status)
     e.token = m_traceToken;
     e.why = m_trail.explanation();
     return trace.record(std::move(e));
-}
-
-// ---- lifecycle events -------------------------------------------------------------------------------
-
-void HttpSession::follow(bool always, const QString& arrival)
-{
-    m_requestId = 0;
-    m_answeredBy = -1;
-    quint64 id = 0;
-    if (!m_worker->lifecycle().follow(always, &id))
-        return;
-    m_requestId = id;
-    record(LifecycleKind::Arrived, -1, 0, arrival);
-}
-
-void HttpSession::record(LifecycleKind kind, int backendId, int status, const QString& detail)
-{
-    if (m_requestId == 0)
-        return;
-    LifecycleEvent e;
-    e.requestId = m_requestId;
-    e.kind = kind;
-    e.backendId = backendId;
-    e.status = status;
-    e.attempt = m_trail.count();
-    e.detail = detail;
-    m_worker->lifecycle().record(std::move(e));
-}
-
-void HttpSession::recordFinished(int status, quint64 traceSequence)
-{
-    if (m_requestId == 0)
-        return;
-    LifecycleEvent e;
-    e.requestId = std::exchange(m_requestId, 0); // exactly one Finished per followed request
-    e.kind = LifecycleKind::Finished;
-    e.backendId = m_answeredBy;
-    e.status = status;
-    e.attempt = m_trail.count();
-    e.latencyMs = m_exchangeTimer.isValid() ? double(m_exchangeTimer.nsecsElapsed()) / 1e6 : 0;
-    e.traceSequence = traceSequence;
-    m_worker->lifecycle().record(std::move(e));
 }
 
 } // namespace lab

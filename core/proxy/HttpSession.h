@@ -6,7 +6,6 @@
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
-#include "metrics/Lifecycle.h"
 #include "proxy/ProxySettings.h"
 
 #include <QElapsedTimer>
@@ -41,16 +40,21 @@ public:
     ~HttpSession() override;
     Q_DISABLE_COPY_MOVE(HttpSession)
 
+    // Step mode let the held request go (called by its worker): it is picked now, on this thread.
+    void releaseFromHold(const QString& reason);
+
 private:
     using Failure = UpstreamAttempt::Failure;
     // Where the connection is. An exchange is one request and its response.
     enum class Phase {
         Idle, // between exchanges: reading the next request head (or waiting for one)
+        Starting, // the head is in: the exchange begins once the parser has returned (beginExchange)
+        Held, // step mode holds it before its pick (bounded by the gate's hold timeout)
         Forwarding, // a request is in; no response byte went to the client yet (a retry is still possible)
         Responding, // a response head went to the client: no more retries
         Closing, // flushing before the close, or closed
     };
-    bool inExchange() const { return m_phase == Phase::Forwarding || m_phase == Phase::Responding; }
+    bool inExchange() const { return m_phase != Phase::Idle && m_phase != Phase::Closing; }
 
     // client side
     void processClientInput();
@@ -64,17 +68,17 @@ private:
     void onMessageComplete() override;
     void rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders = {});
 
+    // step mode
+    void beginExchange();
+    void holdExpired();
+    void dropHold(); // the held request ends otherwise (client gone, refused): out of the gate
+
     // picking and attempts
     AttemptTicket pickBackend();
     void startAttempt();
     // `picked`: a new pick (a Picked event); false when the same attempt goes to a fresh connection.
     void connectTo(AttemptTicket attempt, bool picked = true);
-    bool explaining() const { return m_sampled || m_requestId != 0; }
-
-    // lifecycle events, for followed requests only (m_requestId != 0)
-    void follow(bool always, const QString& arrival);
-    void record(LifecycleKind kind, int backendId = -1, int status = 0, const QString& detail = {});
-    void recordFinished(int status, quint64 traceSequence);
+    bool explaining() const { return m_sampled || m_trail.requestId() != 0; }
 
     // UpstreamAttempt::Exchange
     const ProxySettings& settings() const override { return *m_settings; }
@@ -97,6 +101,7 @@ private:
     void finishExchange(int status);
     void closeClientAfterFlush();
     quint64 logAndTrace(int status); // the trace entry's sequence, 0 when not sampled
+    double exchangeMs() const; // since the request head arrived
 
     ProxyWorker* m_worker;
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
@@ -122,11 +127,9 @@ private:
     http::NextHopFraming m_upFraming = http::NextHopFraming::None;
     AttemptTrail m_trail;
     QString m_traceToken; // X-Lab-Trace of the current request
+    bool m_holdRequested = false; // step mode wants this request held before its pick
     bool m_sampled = false; // this exchange goes into the trace (decided at its start): picks explain
     QString m_stickyName; // the backend the request's sticky cookie names
-    QString m_pickWhy; // the last pick's explanation (when explaining)
-    quint64 m_requestId = 0; // its lifecycle id while the request is followed, else 0
-    int m_answeredBy = -1; // the backend whose response head went to the client
     AttemptTicket m_nextAttempt; // picked while a retried status is discarded, taken up by attemptFailed
     int m_finalStatus = 0;
     QElapsedTimer m_exchangeTimer;

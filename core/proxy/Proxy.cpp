@@ -2,6 +2,7 @@
 
 #include "ConnectionGate.h"
 #include "ProxyWorker.h"
+#include "StepGate.h"
 #include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
 #include "metrics/Lifecycle.h"
@@ -80,6 +81,7 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     , m_pool(std::move(pool))
     , m_trace(std::make_shared<RequestTrace>())
     , m_lifecycle(std::make_shared<LifecycleStream>(4096, 60, m_pool->clock()))
+    , m_stepGate(std::make_shared<StepGate>(m_pool->clock()))
     , m_events(events ? std::move(events) : std::make_shared<EventLog>())
     , m_port(m_settings->port)
 {
@@ -93,7 +95,7 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     for (int i = 0; i < n; ++i) {
         auto* t = new QThread;
         t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
-        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate, m_lifecycle);
+        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate, m_lifecycle, m_stepGate);
         w->moveToThread(t);
         t->start();
         m_threads.push_back(t);

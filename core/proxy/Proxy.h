@@ -23,6 +23,7 @@ class ProxyWorker;
 class EventLog;
 class RequestTrace;
 class LifecycleStream;
+class StepGate;
 
 // A load-balancing proxy on one listener: HTTP/1.1 (HttpSession) or a TCP byte relay (TcpSession),
 // by the listener's kind. An acceptor thread takes connections and
@@ -66,6 +67,8 @@ public:
     RequestTrace& trace() const { return *m_trace; }
     // Request lifecycle events (picked, attempt failed, finished, ...) for the flow view.
     LifecycleStream& lifecycle() const { return *m_lifecycle; }
+    // Step mode: holds new requests before their pick until step() (thread-safe; see StepGate).
+    StepGate& stepGate() const { return *m_stepGate; }
     EventLog& events() const { return *m_events; }
 
     // Sums every worker's shard: cheap enough for 10 calls a second from the GUI.
@@ -94,6 +97,7 @@ private:
     std::shared_ptr<BackendPool> m_pool;
     std::shared_ptr<RequestTrace> m_trace;
     std::shared_ptr<LifecycleStream> m_lifecycle;
+    std::shared_ptr<StepGate> m_stepGate;
     std::shared_ptr<EventLog> m_events;
     std::shared_ptr<ConnectionGate> m_gate;
     std::vector<QThread*> m_threads; // [0] = acceptor, then workers

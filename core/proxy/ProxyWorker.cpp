@@ -24,7 +24,8 @@ constexpr int kTrimDelayMs = 1000;
 
 ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
                          std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
-                         std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle)
+                         std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle,
+                         std::shared_ptr<StepGate> stepGate)
     : m_index(index)
     , m_settings(std::move(settings))
     , m_pool(std::move(pool))
@@ -32,6 +33,7 @@ ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> setting
     , m_events(std::move(events))
     , m_gate(std::move(gate))
     , m_lifecycle(std::move(lifecycle))
+    , m_stepGate(std::move(stepGate))
     , m_metrics(std::make_unique<MetricsShard>())
     , m_upstreams(
           new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
@@ -54,6 +56,12 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
         session = new HttpSession(fd, this);
     connect(
         session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); }, Qt::DirectConnection);
+}
+
+void ProxyWorker::releaseHeld(quint64 requestId, const QString& reason)
+{
+    if (HttpSession* s = m_held.take(requestId))
+        s->releaseFromHold(reason);
 }
 
 void ProxyWorker::sessionOpened()

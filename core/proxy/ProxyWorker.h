@@ -3,6 +3,7 @@
 #include "ProxySettings.h"
 #include "metrics/Metrics.h"
 
+#include <QHash>
 #include <QHostAddress>
 #include <QObject>
 #include <atomic>
@@ -13,6 +14,8 @@ namespace lab {
 class BackendPool;
 class ConnectionGate;
 class EventLog;
+class HttpSession;
+class StepGate;
 class LifecycleStream;
 class RequestTrace;
 class UpstreamPool;
@@ -25,7 +28,8 @@ class ProxyWorker final : public QObject {
 public:
     ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
                 std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
-                std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle);
+                std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle,
+                std::shared_ptr<StepGate> stepGate);
     ~ProxyWorker() override;
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
@@ -46,6 +50,12 @@ public:
     BackendPool& pool() { return *m_pool; }
     RequestTrace& trace() { return *m_trace; }
     LifecycleStream& lifecycle() { return *m_lifecycle; }
+    StepGate& stepGate() { return *m_stepGate; }
+    // Step mode: sessions on this worker waiting in the gate, by request id. releaseHeld() is what the
+    // gate posts here when it lets one go; a session that left meanwhile is simply not found.
+    void addHeld(quint64 requestId, HttpSession* session) { m_held.insert(requestId, session); }
+    void removeHeld(quint64 requestId) { m_held.remove(requestId); }
+    void releaseHeld(quint64 requestId, const QString& reason);
     UpstreamPool& upstreams() { return *m_upstreams; }
     ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
@@ -74,6 +84,8 @@ private:
     std::shared_ptr<EventLog> m_events;
     std::shared_ptr<ConnectionGate> m_gate;
     std::shared_ptr<LifecycleStream> m_lifecycle;
+    std::shared_ptr<StepGate> m_stepGate;
+    QHash<quint64, HttpSession*> m_held;
     std::unique_ptr<MetricsShard> m_metrics;
     UpstreamPool* m_upstreams;
     bool m_shuttingDown = false;

@@ -29,7 +29,7 @@ RunningLab::RunningLab(LabConfig config)
 {
     lab.setEmbeddedPortBase(0);
     QString error;
-    if (!lab.startEmbeddedBackends(&error) || !lab.startProxies(&error))
+    if (!lab.start(&error))
         qFatal("cannot start the test lab: %s", qPrintable(error));
 }
 

@@ -4,6 +4,7 @@
 #include "TestHttp.h"
 #include "TestLab.h"
 #include "backend/BackendPool.h"
+#include "balancing/Registry.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
@@ -134,7 +135,7 @@ void TestAlgorithms::switchingLiveUnderTrafficLosesNothing()
     s.concurrency = 6;
     s.durationMs = 3000;
     QVERIFY(g.start(s));
-    const QStringList all = knownAlgorithms();
+    const QStringList all = algorithmNames();
     for (int i = 0; g.isRunning() && i < 2 * all.size(); ++i) {
         QVERIFY(r.lab.setAlgorithm(all[i % all.size()], nullptr));
         QTest::qWait(120);
@@ -148,7 +149,7 @@ void TestAlgorithms::switchingLiveUnderTrafficLosesNothing()
 
 void TestAlgorithms::traceExplainsEachPick()
 {
-    for (const QString& algorithm : knownAlgorithms()) {
+    for (const QString& algorithm : algorithmNames()) {
         RunningLab r(testLab(algorithm));
         const auto resp = httpGet(r.port(), "/why", "X-Lab-Trace: why-1\r\n");
         QCOMPARE(resp->status(), 200);

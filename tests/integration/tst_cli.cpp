@@ -1,10 +1,17 @@
-// The command line as a user meets it: balancer-lab run as a process. Every case here is refused before
-// anything listens, so no port is opened and each run takes a few milliseconds.
+// The command line as a user meets it: balancer-lab run as a process. Every case here but one is
+// refused or answered (--help) before anything listens, so no port is opened and each run takes a few
+// milliseconds; serveFinishesARequestInFlightOnSigterm serves on loopback port 0 in front of a fake
+// backend in this process.
+#include "TestHttp.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
+#include "fakebackend/FakeBackend.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -18,6 +25,8 @@ private Q_SLOTS:
     void helpNamesTheProgram();
     void numericFlagsTakeTheConfigSchemaRange_data();
     void numericFlagsTakeTheConfigSchemaRange();
+    void serveFinishesARequestInFlightOnSigterm();
+    void serveHelpListsTheRegistry();
 
 private:
     static QStringList args(std::initializer_list<QString> list) { return QStringList(list); }
@@ -50,6 +59,14 @@ void TestCli::refusedWithAPreciseError_data()
     const QString empty = write(QStringLiteral("empty.json"), R"({"listeners": [{"port": 0}], "backends": []})");
     const QString host = write(QStringLiteral("host.json"),
                                R"({"listeners": [{"port": 0}], "backends": [{"host": "not a host", "port": 22001}]})");
+    for (const char* key : {"header:", "Header:X", "body", "cookie:a b"})
+        QTest::newRow(qPrintable(QStringLiteral("hash key %1").arg(QLatin1String(key))))
+            << args({QStringLiteral("serve"), QStringLiteral("--hash-key"), QLatin1String(key)})
+            << QStringLiteral("balancer-lab serve: --hash-key ") + lab::HashKeySpec::problem(QLatin1String(key));
+    QTest::newRow("unknown algorithm") << args({QStringLiteral("serve"), QStringLiteral("--algorithm"),
+                                                QStringLiteral("fastest")})
+                                       << QStringLiteral("--algorithm must be one of %1 (got 'fastest')")
+                                              .arg(lab::algorithmNames().join(QStringLiteral(", ")));
     QTest::newRow("backend with a blank host")
         << args({QStringLiteral("serve"), QStringLiteral("--backend"), QStringLiteral(" :22001")})
         << "--backend ' :22001': the host must be an IP address or a host name";
@@ -205,6 +222,69 @@ void TestCli::numericFlagsTakeTheConfigSchemaRange_data()
 void TestCli::numericFlagsTakeTheConfigSchemaRange()
 {
     refusedWithAPreciseError();
+}
+
+// SIGTERM: serve stops accepting at once, the request in flight still gets its answer, and the process
+// exits 0 when the proxy has stopped (the stop is asynchronous; the loop quits on proxiesStopped).
+void TestCli::serveFinishesARequestInFlightOnSigterm()
+{
+    lab::FaultProfile slow;
+    slow.latencyMs = 800;
+    lab::FakeBackend backend(QStringLiteral("slow"), QHostAddress::LocalHost, 0, slow);
+    QVERIFY(backend.start());
+    // No probes: the only request the backend sees is the test's.
+    const QString config = write(QStringLiteral("sigterm.json"),
+                                 QStringLiteral(R"({"listeners": [{"port": 0}],
+ "health": {"enabled": false},
+ "backends": [{"name": "slow", "host": "127.0.0.1", "port": %1}]})")
+                                     .arg(backend.port())
+                                     .toUtf8());
+    QProcess serve;
+    serve.start(QStringLiteral(LAB_BINARY), {QStringLiteral("serve"), QStringLiteral("--config"), config});
+    QVERIFY(serve.waitForStarted());
+    // The proxy's port comes from its log line: "proxy http listening on http://127.0.0.1:PORT (...)".
+    const QRegularExpression listening(QStringLiteral(R"(listening on http://127\.0\.0\.1:(\d+))"));
+    QString log;
+    QRegularExpressionMatch m;
+    QElapsedTimer t;
+    t.start();
+    while (!(m = listening.match(log)).hasMatch() && t.elapsed() < 10'000 && serve.state() == QProcess::Running) {
+        serve.waitForReadyRead(100);
+        log += QString::fromUtf8(serve.readAllStandardError());
+    }
+    QVERIFY2(m.hasMatch(), qPrintable(log));
+    const quint16 port = m.captured(1).toUShort();
+
+    lab::test::TestHttpConnection c;
+    QVERIFY(c.connectTo(port));
+    QVERIFY(c.send(lab::test::getRequest("/in-flight")));
+    QTRY_COMPARE(backend.counters().activeRequests.load(), 1); // reached the backend through the proxy
+    serve.terminate(); // SIGTERM
+    QTRY_VERIFY(lab::test::connectionRefused(port));
+    const auto r = c.readResponse(5000);
+    QVERIFY(r);
+    QCOMPARE(r->status(), 200);
+    QVERIFY(serve.waitForFinished(5000));
+    QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(serve.exitCode(), 0);
+    log += QString::fromUtf8(serve.readAllStandardError());
+    QVERIFY2(log.contains(QStringLiteral("signal 15: no longer accepting")), qPrintable(log));
+}
+
+// The help lists exactly the registry's algorithms, in its order, and names the ones --hash-key feeds.
+void TestCli::serveHelpListsTheRegistry()
+{
+    QProcess p;
+    p.start(QStringLiteral(LAB_BINARY), args({QStringLiteral("serve"), QStringLiteral("--help")}));
+    QVERIFY(p.waitForFinished(10'000));
+    QCOMPARE(p.exitCode(), 0);
+    const QString out = QString::fromLocal8Bit(p.readAllStandardOutput()).simplified(); // undo the wrapping
+    const QString listed =
+        QStringLiteral("Balancing algorithm: %1.").arg(lab::algorithmNames().join(QStringLiteral(", ")));
+    QVERIFY2(out.contains(listed), qPrintable(out));
+    QVERIFY2(
+        out.contains(QStringLiteral("What %1 hash").arg(lab::hashKeyAlgorithmNames().join(QStringLiteral(" and ")))),
+        qPrintable(out));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

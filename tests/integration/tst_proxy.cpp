@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QRandomGenerator>
+#include <QSignalSpy>
 #include <QTest>
 #include <memory>
 #include <vector>
@@ -97,6 +98,9 @@ private Q_SLOTS:
     void thousandConcurrentClients();
     void portInUseNamesThePort();
     void gracefulStopFinishesInFlight();
+    void asyncStopReturnsAtOnce_data();
+    void asyncStopReturnsAtOnce();
+    void blockingStopBringsAnAsyncDeadlineForward();
 };
 
 void TestProxy::roundRobinExactOrder()
@@ -534,6 +538,81 @@ void TestProxy::gracefulStopFinishesInFlight()
     QVERIFY(r);
     QCOMPARE(r->status(), 200);
     QVERIFY(connectionRefused(f.port()));
+}
+
+void TestProxy::asyncStopReturnsAtOnce_data()
+{
+    QTest::addColumn<int>("deadlineMs");
+    QTest::addColumn<bool>("answered");
+    QTest::addColumn<int>("unfinished");
+    QTest::newRow("the request finishes first") << 5000 << true << 0;
+    QTest::newRow("the deadline comes first") << 200 << false << 1;
+}
+
+// beginStop() closes the listener before it returns and leaves the waiting to the proxy's threads: the
+// caller is back at once, the request in flight gets its answer (or is cut off at the deadline), and
+// stopped() says which.
+void TestProxy::asyncStopReturnsAtOnce()
+{
+    QFETCH(int, deadlineMs);
+    QFETCH(bool, answered);
+    QFETCH(int, unfinished);
+    FaultProfile slow;
+    slow.latencyMs = 1000;
+    ProxyFixture f(1, testSettings(), {slow});
+    TestHttpConnection c;
+    QVERIFY(c.connectTo(f.port()));
+    QVERIFY(c.send(getRequest("/in-flight")));
+    QTRY_COMPARE(f.proxy->activeExchanges(), 1);
+    QObject receiver; // stopped() comes from the acceptor's thread: queued to this one
+    int reported = -1;
+    connect(f.proxy.get(), &Proxy::stopped, &receiver, [&](int n) { reported = n; });
+
+    QElapsedTimer t;
+    t.start();
+    f.proxy->beginStop(deadlineMs);
+    const qint64 callMs = t.elapsed();
+    QVERIFY2(callMs < 50, qPrintable(QStringLiteral("beginStop took %1 ms").arg(callMs)));
+    QVERIFY(!f.proxy->isListening());
+    QVERIFY(f.proxy->isStopping());
+    QVERIFY(connectionRefused(f.port()));
+    QCOMPARE(f.proxy->activeExchanges(), 1); // still running
+
+    const auto r = c.readResponse(3000);
+    QCOMPARE(bool(r), answered);
+    if (answered)
+        QCOMPARE(r->status(), 200);
+    else
+        QVERIFY(t.elapsed() >= deadlineMs);
+    QTRY_COMPARE(reported, unfinished);
+    QVERIFY(!f.proxy->isStopping());
+    QCOMPARE(f.proxy->activeExchanges(), 0);
+    // It starts again on the same port.
+    QVERIFY(f.proxy->start());
+    FaultProfile none;
+    f.backends[0]->setFaults(none);
+    QCOMPARE(httpGet(f.port(), "/")->status(), 200);
+}
+
+// The destructor and File > Open stop with stop(0) while a window's stop may still be draining: the
+// earlier deadline wins, so they never wait out the longer one.
+void TestProxy::blockingStopBringsAnAsyncDeadlineForward()
+{
+    FaultProfile slow;
+    slow.latencyMs = 2000;
+    ProxyFixture f(1, testSettings(), {slow});
+    TestHttpConnection c;
+    QVERIFY(c.connectTo(f.port()));
+    QVERIFY(c.send(getRequest("/in-flight")));
+    QTRY_COMPARE(f.proxy->activeExchanges(), 1);
+    QSignalSpy stopped(f.proxy.get(), &Proxy::stopped);
+    f.proxy->beginStop(10'000);
+    QElapsedTimer t;
+    t.start();
+    QCOMPARE(f.proxy->stop(0), 1);
+    QVERIFY2(t.elapsed() < 1000, qPrintable(QStringLiteral("stop(0) waited %1 ms").arg(t.elapsed())));
+    QCOMPARE(stopped.size(), 1); // one stop, told once
+    QVERIFY(c.waitForClose(2000));
 }
 
 QTEST_GUILESS_MAIN(TestProxy)

@@ -11,6 +11,7 @@
 #include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "backend/BackendPool.h"
+#include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -21,6 +22,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -110,6 +112,8 @@ private Q_SLOTS:
     void boardAndHealthTabPaintAStateInOneColour_data();
     void boardAndHealthTabPaintAStateInOneColour();
     void windowLimitsComeFromTheConfigSchema();
+    void boardKeepsRowsWhenAMiddleBackendGoesAndAnotherComes();
+    void stopProxyReturnsAtOnceWhileARequestFinishes();
 };
 
 void TestMainWindow::boardShowsBackendsAndProxiedTraffic()
@@ -510,7 +514,12 @@ void TestMainWindow::everyAlgorithmSelectableUnderTraffic()
     RunningLab r;
     MainWindow w(&r.lab);
     QComboBox* box = w.proxyPanel()->algorithmBox();
-    QCOMPARE(box->count(), int(knownAlgorithms().size()));
+    QCOMPARE(box->count(), int(algorithmNames().size()));
+    for (int i = 0; i < box->count(); ++i) { // exactly the registry, in its order, with its summaries
+        QCOMPARE(box->itemData(i).toString(), algorithmNames()[i]);
+        QCOMPARE(box->itemData(i, Qt::ToolTipRole).toString(), algorithmSummary(algorithmNames()[i]));
+    }
+    const QLineEdit* hashKeyField = w.proxyPanel()->findChild<QLineEdit*>(QStringLiteral("hashKey"));
     TrafficPanel* t = w.trafficPanel();
     t->connectionsBox()->setValue(4);
     t->rateBox()->setValue(300);
@@ -522,6 +531,8 @@ void TestMainWindow::everyAlgorithmSelectableUnderTraffic()
         box->setCurrentIndex(i);
         Q_EMIT box->activated(i); // what a user's choice emits
         QCOMPARE(r.lab.pool()->algorithm(), box->itemData(i).toString());
+        // The key field is live only for the algorithms that hash one.
+        QCOMPARE(hashKeyField->isEnabled(), algorithmUsesHashKey(box->itemData(i).toString()));
         QTest::qWait(150);
     }
     QTRY_VERIFY_WITH_TIMEOUT(!w.generator()->isRunning(), 10000);
@@ -899,6 +910,118 @@ void TestMainWindow::windowLimitsComeFromTheConfigSchema()
     QVERIFY(editor);
     QCOMPARE(editor->minimum(), weights.min);
     QCOMPARE(editor->maximum(), weights.max);
+}
+
+// The board maps rows to ids: a backend removed from the middle takes its own row with it, the one added
+// lands at the end, and a later change to a backend (by id) shows on that backend's row, not on the row it
+// used to have.
+void TestMainWindow::boardKeepsRowsWhenAMiddleBackendGoesAndAnotherComes()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    BackendTableModel* m = w.backendModel();
+    const BackendId first = r.id(0);
+    const BackendId middle = r.id(1);
+    const BackendId last = r.id(2);
+    QCOMPARE(m->idAt(1), middle);
+    QSignalSpy removed(m, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy inserted(m, &QAbstractItemModel::rowsInserted);
+
+    r.lab.removeBackend(middle);
+    QCOMPARE(removed.size(), 1);
+    QCOMPARE(removed[0][1].toInt(), 1); // the middle row went, not the last one
+    QCOMPARE(removed[0][2].toInt(), 1);
+    QString error;
+    const BackendId added = r.lab.addEmbeddedBackend(&error);
+    QVERIFY2(added.isValid(), qPrintable(error));
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(inserted[0][1].toInt(), 2);
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete); // the view deletes replaced buttons later
+
+    const QList<BackendId> expected{first, last, added};
+    QCOMPARE(m->rowCount(), 3);
+    for (int row = 0; row < 3; ++row) {
+        QCOMPARE(m->idAt(row), expected[row]);
+        QCOMPARE(m->rowOf(expected[row]), row);
+        QCOMPARE(cell(m, row, BackendTableModel::Name), r.lab.backendConfig(expected[row]).name);
+    }
+    QCOMPARE(cell(m, 1, BackendTableModel::Name), QStringLiteral("backend-8003"));
+    QCOMPARE(m->rowOf(middle), -1);
+    QVERIFY(!m->idAt(3).isValid());
+    // The removed id stays dead: the lab never hands it out again.
+    QVERIFY(!r.lab.hasBackend(middle));
+    QVERIFY(!(added == middle));
+
+    // A change by id lands on its row.
+    r.lab.setWeight(last, 7);
+    QCOMPARE(m->index(1, BackendTableModel::Weight).data().toInt(), 7);
+    QCOMPARE(m->index(2, BackendTableModel::Weight).data().toInt(), 1);
+    // The second row's button belongs to backend-8003 and stops that one only.
+    QPushButton* stop = w.startStopButton(1);
+    QVERIFY(stop);
+    QCOMPARE(stop->objectName(), QStringLiteral("startStop-backend-8003"));
+    QTest::mouseClick(stop, Qt::LeftButton);
+    QVERIFY(!r.lab.embeddedBackend(last)->isStarted());
+    QVERIFY(r.lab.embeddedBackend(first)->isStarted() && r.lab.embeddedBackend(added)->isStarted());
+    QTRY_COMPARE(cell(m, 1, BackendTableModel::State), QStringLiteral("stopped"));
+    QCOMPARE(cell(m, 0, BackendTableModel::State), QStringLiteral("up"));
+    QCOMPARE(cell(m, 2, BackendTableModel::State), QStringLiteral("up"));
+    // The backend panel follows the selected row's id.
+    w.backendView()->selectRow(2);
+    QCOMPARE(w.backendPanel()->backend(), added);
+    r.lab.removeBackend(first);
+    QCOMPARE(w.backendPanel()->backend(), added); // still selected, one row up
+    QCOMPARE(m->rowOf(added), 1);
+}
+
+// Stop proxy with a 1 s request in flight: the click returns to the event loop at once (the listener is
+// already closed), the request still gets its 200, and only then does the lab say the proxies stopped.
+void TestMainWindow::stopProxyReturnsAtOnceWhileARequestFinishes()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    FaultProfile slow;
+    slow.latencyMs = 1000;
+    r.lab.setFaults(r.id(0), slow);
+    TestHttpConnection c;
+    QVERIFY(c.connectTo(r.port()));
+    QVERIFY(c.send(getRequest("/slow"))); // round robin starts at backend-8001
+    QTRY_COMPARE(r.lab.httpProxy()->activeExchanges(), 1);
+    QSignalSpy stopped(&r.lab, &Lab::proxiesStopped);
+    QPushButton* startStop = buttonNamed(w, QStringLiteral("proxyStartStop"));
+    QCOMPARE(startStop->text(), QStringLiteral("Stop proxy"));
+    const quint16 port = r.port();
+
+    QElapsedTimer t;
+    t.start();
+    QTest::mouseClick(startStop, Qt::LeftButton);
+    const qint64 clickMs = t.elapsed();
+    QVERIFY2(clickMs < 50, qPrintable(QStringLiteral("Stop proxy blocked the GUI thread for %1 ms").arg(clickMs)));
+    QVERIFY(connectionRefused(port));
+    QCOMPARE(startStop->text(), QStringLiteral("Stopping…"));
+    QVERIFY(!startStop->isEnabled());
+    QVERIFY(r.lab.proxiesStopping());
+    w.refresh();
+    QVERIFY2(w.statusText().startsWith(QStringLiteral("http stopping: 1 in flight finishing")),
+             qPrintable(w.statusText()));
+    QCOMPARE(cell(w.backendModel(), 0, BackendTableModel::Active), QStringLiteral("1"));
+    w.grab().save(outputPath(QStringLiteral("proxy-stopping.png")));
+    QCOMPARE(stopped.size(), 0);
+
+    const auto resp = c.readResponse(5000);
+    QVERIFY(resp);
+    QCOMPARE(resp->status(), 200); // the request in flight finished
+    QTRY_COMPARE(stopped.size(), 1);
+    qInfo("Stop proxy: the click returned in %lld ms; the proxies stopped %lld ms after it", clickMs, t.elapsed());
+    QCOMPARE(startStop->text(), QStringLiteral("Start proxy"));
+    QVERIFY(startStop->isEnabled());
+    QVERIFY(!r.lab.proxiesStopping());
+    QVERIFY(r.eventContains(QStringLiteral("proxy stopped (port %1 closed)").arg(port)));
+    w.refresh();
+    QVERIFY2(w.statusText().startsWith(QStringLiteral("http stopped")), qPrintable(w.statusText()));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,13 +1,17 @@
 // The algorithms alone: exact sequences, distributions, consistency of the hash algorithms, seeded
-// randomness, explanations. No sockets: backends are plain objects.
+// randomness, explanations, the registry, and that tables are built on changes, never by a pick. No
+// sockets: backends are plain objects.
 #include "backend/BackendPool.h"
 #include "balancing/Balancer.h"
 #include "balancing/LeastLatency.h"
 #include "balancing/Maglev.h"
+#include "balancing/Registry.h"
 #include "balancing/RingHash.h"
 #include "http/HttpMessage.h"
 
 #include <QTest>
+#include <atomic>
+#include <thread>
 
 using namespace lab;
 
@@ -64,6 +68,55 @@ PickContext keyed(const QByteArray& path)
     c.path = path;
     return c;
 }
+
+HashKeySpec pathKey()
+{
+    HashKeySpec key;
+    HashKeySpec::parse(QStringLiteral("path"), &key);
+    return key;
+}
+
+// The lab's algorithms as a learner meets them in the selector; only the hash algorithms read a key.
+const std::pair<const char*, bool> kExpectedAlgorithms[] = {
+    {"round-robin", false},
+    {"weighted-round-robin", false},
+    {"least-connections", false},
+    {"power-of-two-choices", false},
+    {"random", false},
+    {"ip-hash", false},
+    {"ring-hash", true},
+    {"maglev", true},
+    {"least-latency", false},
+};
+
+QList<BackendConfig> poolConfigs(std::initializer_list<const char*> names)
+{
+    QList<BackendConfig> out;
+    int port = 9101;
+    for (const char* n : names) {
+        BackendConfig c;
+        c.name = QString::fromLatin1(n);
+        c.port = port++;
+        out << c;
+    }
+    return out;
+}
+
+// Which backend each of `keys` path keys goes to through the pool.
+std::vector<QString> poolPicks(BackendPool& pool, int keys)
+{
+    std::vector<QString> out;
+    for (int k = 0; k < keys; ++k) {
+        AttemptTicket t = pool.pick(keyed("/key/" + QByteArray::number(k)), {});
+        out.push_back(t ? t->name : QString());
+    }
+    return out;
+}
+
+double shareOf(const std::vector<QString>& picks, const QString& name)
+{
+    return double(std::count(picks.begin(), picks.end(), name)) / double(picks.size());
+}
 } // namespace
 
 class TestBalancers : public QObject {
@@ -86,11 +139,20 @@ private Q_SLOTS:
     void hashKeySources();
     void leastLatencyPrefersFastAndForgets();
     void explanations();
+    void registryTable_data();
+    void registryTable();
+    void picksDoNotBuildTables_data();
+    void picksDoNotBuildTables();
+    void poolBuildsOnChangesOnly_data();
+    void poolBuildsOnChangesOnly();
+    void weightChangeSwapsTheTable();
+    void poolExplainsAfterThePick();
+    void picksRunWhileTablesRebuild();
 };
 
 void TestBalancers::everyNameIsKnown()
 {
-    for (const QString& name : knownAlgorithms()) {
+    for (const QString& name : algorithmNames()) {
         auto b = makeBalancer(name);
         QVERIFY2(b, qPrintable(name));
         QCOMPARE(b->name(), name);
@@ -208,6 +270,7 @@ void TestBalancers::consistentHashMovesOnlyTheRemoved()
     QVERIFY(HashKeySpec::parse(QStringLiteral("path"), &key));
     auto bal = makeBalancer(algorithm, key);
     Set s({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, QStringLiteral("backend-"));
+    bal->rebuild(s.span()); // the pool's members; backend 3 then only leaves the eligible set
     constexpr int kKeys = 100'000;
     std::vector<int> before(kKeys);
     for (int k = 0; k < kKeys; ++k)
@@ -241,30 +304,37 @@ void TestBalancers::consistentHashAddingABackendMovesLittle()
     auto bal = makeBalancer(algorithm, key);
     Set s({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, QStringLiteral("backend-"));
     const std::vector<Backend*> nine = s.without(9);
+    bal->rebuild(std::span<Backend* const>(nine.data(), nine.size()));
     constexpr int kKeys = 100'000;
     std::vector<int> before(kKeys);
     for (int k = 0; k < kKeys; ++k)
         before[size_t(k)] =
             bal->pick(std::span<Backend* const>(nine.data(), nine.size()), keyed("/k/" + QByteArray::number(k)))->id;
+    bal->rebuild(s.span()); // backend 9 joins the pool: a new table
     int moved = 0;
-    for (int k = 0; k < kKeys; ++k)
-        moved += bal->pick(s.span(), keyed("/k/" + QByteArray::number(k)))->id != before[size_t(k)];
+    int toTheNewOne = 0;
+    for (int k = 0; k < kKeys; ++k) {
+        const int now = bal->pick(s.span(), keyed("/k/" + QByteArray::number(k)))->id;
+        moved += now != before[size_t(k)];
+        toTheNewOne += now == 9;
+    }
     // A new backend (a rebuild): about 1/10 of the keys move to it, and few others.
     QVERIFY2(moved <= kKeys / 10 + kKeys / 50, qPrintable(QString::number(moved)));
+    QVERIFY2(toTheNewOne > kKeys / 20, qPrintable(QString::number(toTheNewOne)));
 }
 
 void TestBalancers::maglevSpreadIsEven()
 {
     Maglev m{HashKeySpec{}};
     Set s({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, QStringLiteral("backend-"));
-    m.pick(s.span(), PickContext{});
+    m.rebuild(s.span());
     const std::vector<int> counts = m.slotCounts();
     for (int i = 0; i < 10; ++i)
         QVERIFY2(qAbs(counts[size_t(i)] - Maglev::kTableSize / 10) <= 1,
                  qPrintable(QString::number(counts[size_t(i)])));
     Set w({3, 1}, QStringLiteral("w-"));
     Maglev weighted{HashKeySpec{}};
-    weighted.pick(w.span(), PickContext{});
+    weighted.rebuild(w.span());
     const std::vector<int> wc = weighted.slotCounts();
     QVERIFY(qAbs(double(wc[0]) / Maglev::kTableSize - 0.75) < 0.01);
 }
@@ -296,19 +366,19 @@ void TestBalancers::leastLatencyPrefersFastAndForgets()
     Set s{1, 1};
     auto ll = makeBalancer(QStringLiteral("least-latency"));
     const qint64 t = 1'000'000;
-    BackendPool::reportLatency(*s.all[0], 1.0, t);
-    BackendPool::reportLatency(*s.all[1], 200.0, t);
+    LeastLatency::observe(*s.all[0], 1.0, t);
+    LeastLatency::observe(*s.all[1], 200.0, t);
     PickContext c;
     c.nowMs = t;
     for (int i = 0; i < 10; ++i)
         QCOMPARE(ll->pick(s.span(), c)->name, QStringLiteral("a"));
     // Peak-sensitive: one slow sample takes over at once; a fast one pulls it down slowly.
-    BackendPool::reportLatency(*s.all[0], 500.0, t + 10);
+    LeastLatency::observe(*s.all[0], 500.0, t + 10);
     QCOMPARE(s.all[0]->latencyEwmaMs.load(), 500.0);
-    BackendPool::reportLatency(*s.all[0], 1.0, t + 20);
+    LeastLatency::observe(*s.all[0], 1.0, t + 20);
     QVERIFY(s.all[0]->latencyEwmaMs.load() > 490);
     // Busy counts too: 200 ms × 1 beats 1 ms × ... no; but 2 ms × 200 in flight loses to 200 ms idle.
-    BackendPool::reportLatency(*s.all[0], 2.0, t + 60'000);
+    LeastLatency::observe(*s.all[0], 2.0, t + 60'000);
     s.all[0]->activeRequests = 200;
     c.nowMs = t + 60'000;
     QCOMPARE(ll->pick(s.span(), c)->name, QStringLiteral("b"));
@@ -341,6 +411,7 @@ void TestBalancers::explanations()
     HashKeySpec key;
     HashKeySpec::parse(QStringLiteral("cookie:user"), &key);
     auto ring = makeBalancer(QStringLiteral("ring-hash"), key);
+    ring->rebuild(s.span());
     http::HttpHead head;
     head.headers = {{"Cookie", "user=42"}};
     c.request = &head;
@@ -348,12 +419,233 @@ void TestBalancers::explanations()
     QVERIFY2(why.startsWith(QStringLiteral("ring-hash: key \"42\" → point 0x")) &&
                  why.endsWith(QStringLiteral("→ ") + chosen->name),
              qPrintable(why));
-    for (const QString& name : knownAlgorithms()) {
+    for (const QString& name : algorithmNames()) {
         auto b = makeBalancer(name, key);
+        b->rebuild(s.span());
         why.clear();
         b->pick(s.span(), c);
         QVERIFY2(why.contains(QStringLiteral("→")), qPrintable(name + QStringLiteral(": ") + why));
     }
+}
+
+void TestBalancers::registryTable_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("usesHashKey");
+    for (const auto& [name, keyed] : kExpectedAlgorithms)
+        QTest::newRow(name) << QString::fromLatin1(name) << keyed;
+}
+
+// One table: every name has a summary and a factory that makes that algorithm; the readers (names,
+// summaries, the hash-key flag) answer from it; a keyed algorithm really follows the key.
+void TestBalancers::registryTable()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, usesHashKey);
+    QStringList expectedNames;
+    for (const auto& [n, keyed] : kExpectedAlgorithms)
+        expectedNames << QString::fromLatin1(n);
+    QCOMPARE(algorithmNames(), expectedNames);
+    QCOMPARE(qsizetype(algorithmRegistry().size()), expectedNames.size());
+
+    const AlgorithmInfo* info = findAlgorithm(name);
+    QVERIFY(info);
+    QCOMPARE(QString(info->name), name);
+    QVERIFY(QString(info->summary).endsWith(QLatin1Char('.')));
+    QCOMPARE(algorithmSummary(name), QString(info->summary));
+    QCOMPARE(info->usesHashKey, usesHashKey);
+    QCOMPARE(algorithmUsesHashKey(name), usesHashKey);
+    QCOMPARE(hashKeyAlgorithmNames().contains(name), usesHashKey);
+    QVERIFY(info->make);
+    const std::unique_ptr<Balancer> made = info->make(pathKey());
+    QVERIFY(made);
+    QCOMPARE(made->name(), name);
+    QCOMPARE(makeBalancer(name)->name(), name);
+
+    if (usesHashKey) { // the same path from any client: the same backend; many paths: many backends
+        Set s({1, 1, 1, 1, 1}, QStringLiteral("r-"));
+        made->rebuild(s.span());
+        QSet<int> seen;
+        for (int k = 0; k < 200; ++k) {
+            PickContext c = keyed("/p/" + QByteArray::number(k));
+            c.clientAddress = QHostAddress(QStringLiteral("10.0.0.1"));
+            const int first = made->pick(s.span(), c)->id;
+            c.clientAddress = QHostAddress(QStringLiteral("10.9.9.9"));
+            QCOMPARE(made->pick(s.span(), c)->id, first);
+            seen.insert(first);
+        }
+        QCOMPARE(seen.size(), 5);
+    }
+}
+
+void TestBalancers::picksDoNotBuildTables_data()
+{
+    QTest::addColumn<QString>("algorithm");
+    QTest::newRow("ring-hash") << "ring-hash";
+    QTest::newRow("maglev") << "maglev";
+}
+
+// pick() only reads the published table: one build per change, none per pick, whatever the eligible
+// set does. A weight written behind the pool's back is noticed and asked for, not built.
+void TestBalancers::picksDoNotBuildTables()
+{
+    QFETCH(QString, algorithm);
+    auto bal = makeBalancer(algorithm, pathKey());
+    Set s({1, 2, 3}, QStringLiteral("n-"));
+    // Before any build: a key still gets a backend (hash mod n), and the pick asks for a table.
+    const QString early = bal->pick(s.span(), keyed("/early"))->name;
+    QCOMPARE(bal->pick(s.span(), keyed("/early"))->name, early);
+    QVERIFY(bal->takeRebuildRequest());
+    QCOMPARE(bal->tableBuilds(), quint64(0));
+
+    bal->rebuild(s.span());
+    QCOMPARE(bal->tableBuilds(), quint64(1));
+    const std::vector<Backend*> two = s.without(1);
+    for (int k = 0; k < 10'000; ++k) {
+        const bool fewer = k % 3 == 0; // a backend leaving and returning needs no new table
+        const auto eligible = fewer ? std::span<Backend* const>(two.data(), two.size()) : s.span();
+        QVERIFY(bal->pick(eligible, keyed("/k/" + QByteArray::number(k))));
+    }
+    QCOMPARE(bal->tableBuilds(), quint64(1));
+    QVERIFY(!bal->takeRebuildRequest());
+
+    s.all[0]->weight = 5;
+    QVERIFY(bal->pick(s.span(), keyed("/after")));
+    QCOMPARE(bal->tableBuilds(), quint64(1)); // the pick used the old table...
+    QVERIFY(bal->takeRebuildRequest()); // ...and asked, once
+    QVERIFY(!bal->takeRebuildRequest());
+}
+
+void TestBalancers::poolBuildsOnChangesOnly_data()
+{
+    QTest::addColumn<QString>("algorithm");
+    QTest::addColumn<int>("buildsPerChange");
+    QTest::newRow("ring-hash") << "ring-hash" << 1;
+    QTest::newRow("maglev") << "maglev" << 1;
+    QTest::newRow("round-robin (no table)") << "round-robin" << 0;
+}
+
+// Through the pool: the table is built before an algorithm takes over, once per add, remove and weight
+// change, and never by picks; a backend that drains and returns gets exactly its keys back.
+void TestBalancers::poolBuildsOnChangesOnly()
+{
+    QFETCH(QString, algorithm);
+    QFETCH(int, buildsPerChange);
+    const quint64 per = quint64(buildsPerChange);
+    BackendPool pool(poolConfigs({"a", "b", "c"}), QStringLiteral("random"));
+    QVERIFY(pool.setAlgorithm(algorithm, pathKey()));
+    QCOMPARE(pool.tableBuilds(), per);
+    const std::vector<QString> before = poolPicks(pool, 3000);
+    QCOMPARE(pool.tableBuilds(), per);
+
+    BackendPtr c = pool.byName(QStringLiteral("c"));
+    c->enabled = false; // draining: an eligibility change, no rebuild
+    const std::vector<QString> drained = poolPicks(pool, 3000);
+    QCOMPARE(shareOf(drained, QStringLiteral("c")), 0.0);
+    c->enabled = true;
+    const std::vector<QString> back = poolPicks(pool, 3000);
+    QCOMPARE(pool.tableBuilds(), per);
+    if (buildsPerChange) {
+        for (size_t k = 0; k < before.size(); ++k) {
+            if (before[k] != QLatin1String("c"))
+                QCOMPARE(drained[k], before[k]); // only c's keys moved
+            QCOMPARE(back[k], before[k]); // and all came back
+        }
+    }
+
+    pool.setWeight(*pool.byName(QStringLiteral("a")), 4);
+    QCOMPARE(pool.tableBuilds(), 2 * per);
+    pool.setWeight(*pool.byName(QStringLiteral("a")), 4); // no change, no build
+    QCOMPARE(pool.tableBuilds(), 2 * per);
+    BackendConfig d;
+    d.name = QStringLiteral("d");
+    d.port = 9201;
+    QVERIFY(pool.add(d));
+    QCOMPARE(pool.tableBuilds(), 3 * per);
+    QVERIFY(pool.remove(QStringLiteral("b")));
+    QCOMPARE(pool.tableBuilds(), 4 * per);
+    const std::vector<QString> after = poolPicks(pool, 3000);
+    QCOMPARE(shareOf(after, QStringLiteral("b")), 0.0);
+    QVERIFY(shareOf(after, QStringLiteral("d")) > 0.05);
+    QCOMPARE(pool.tableBuilds(), 4 * per);
+}
+
+void TestBalancers::weightChangeSwapsTheTable()
+{
+    // The algorithm alone: a rebuild for new weights publishes a new table that the next pick reads.
+    Set w({1, 1}, QStringLiteral("w-"));
+    Maglev m{pathKey()};
+    m.rebuild(w.span());
+    const std::vector<int> even = m.slotCounts();
+    QVERIFY(qAbs(double(even[0]) / Maglev::kTableSize - 0.5) < 0.01);
+    w.all[0]->weight = 3;
+    m.rebuild(w.span());
+    QCOMPARE(m.tableBuilds(), quint64(2));
+    const std::vector<int> heavy = m.slotCounts();
+    QVERIFY(qAbs(double(heavy[0]) / Maglev::kTableSize - 0.75) < 0.01);
+
+    // Through the pool, for both table algorithms: setWeight swaps the table and the next picks follow.
+    for (const char* algorithm : {"maglev", "ring-hash"}) {
+        BackendPool pool(poolConfigs({"a", "b"}), QString::fromLatin1(algorithm));
+        QVERIFY(pool.setAlgorithm(QString::fromLatin1(algorithm), pathKey()));
+        const double evenShare = shareOf(poolPicks(pool, 20'000), QStringLiteral("a"));
+        QVERIFY2(qAbs(evenShare - 0.5) < 0.06,
+                 qPrintable(QStringLiteral("%1: %2").arg(QLatin1String(algorithm)).arg(evenShare)));
+        const quint64 builds = pool.tableBuilds();
+        pool.setWeight(*pool.byName(QStringLiteral("a")), 3);
+        QCOMPARE(pool.tableBuilds(), builds + 1);
+        const double heavyShare = shareOf(poolPicks(pool, 20'000), QStringLiteral("a"));
+        QVERIFY2(qAbs(heavyShare - 0.75) < 0.06,
+                 qPrintable(QStringLiteral("%1: %2").arg(QLatin1String(algorithm)).arg(heavyShare)));
+    }
+}
+
+// The pool asks the algorithm for numbers under its lock and hands back the sentence after it: the
+// same sentences as an algorithm called alone.
+void TestBalancers::poolExplainsAfterThePick()
+{
+    BackendPool pool(poolConfigs({"a", "b", "c"}), QStringLiteral("round-robin"));
+    QString why;
+    PickContext c;
+    c.explanation = &why;
+    QCOMPARE(pool.pick(c, {})->name, QStringLiteral("a"));
+    QCOMPARE(why, QStringLiteral("round robin: turn 1 of 3 → a"));
+    QCOMPARE(pool.pick(c, {})->name, QStringLiteral("b"));
+    QCOMPARE(why, QStringLiteral("round robin: turn 2 of 3 → b"));
+    QVERIFY(pool.setAlgorithm(QStringLiteral("maglev"), pathKey()));
+    c.path = "/cart";
+    const QString chosen = pool.pick(c, {})->name;
+    QVERIFY2(why.startsWith(QStringLiteral("maglev: key \"/cart\" → slot ")) &&
+                 why.endsWith(QStringLiteral("→ ") + chosen),
+             qPrintable(why));
+    why.clear();
+    c.explanation = nullptr;
+    QVERIFY(pool.pick(c, {}));
+    QVERIFY(why.isEmpty());
+}
+
+// Workers pick while the operator changes weights: tables are swapped under them, every pick gets a
+// member, and (under TSan in scripts/test) nothing races. Bounded: 2 × 20 000 picks, 40 changes.
+void TestBalancers::picksRunWhileTablesRebuild()
+{
+    BackendPool pool(poolConfigs({"a", "b", "c", "d"}), QStringLiteral("maglev"));
+    QVERIFY(pool.setAlgorithm(QStringLiteral("maglev"), pathKey()));
+    std::atomic<int> empty{0};
+    auto worker = [&](int seed) {
+        for (int k = 0; k < 20'000; ++k) {
+            if (!pool.pick(keyed("/w/" + QByteArray::number(seed * 100'000 + k)), {}))
+                ++empty;
+        }
+    };
+    std::thread t1(worker, 1);
+    std::thread t2(worker, 2);
+    const quint64 builds = pool.tableBuilds();
+    for (int i = 0; i < 40; ++i)
+        pool.setWeight(*pool.byName(QStringLiteral("a")), 1 + (i + 1) % 4); // each differs from the last
+    t1.join();
+    t2.join();
+    QCOMPARE(empty.load(), 0);
+    QCOMPARE(pool.tableBuilds(), builds + 40);
 }
 
 QTEST_GUILESS_MAIN(TestBalancers)

@@ -1,3 +1,4 @@
+#include "balancing/Balancer.h"
 #include "config/ConfigSchema.h"
 #include "config/LabConfig.h"
 
@@ -28,6 +29,8 @@ private Q_SLOTS:
     void everySectionNamesTheSchemaKeysWhenAKeyIsUnknown();
     void hostPort_data();
     void hostPort();
+    void hashKeyGrammarIsTheParsers_data();
+    void hashKeyGrammarIsTheParsers();
 };
 
 namespace {
@@ -479,6 +482,46 @@ void TestLabConfig::hostPort()
     if (parsed) {
         QCOMPARE(parsed->host, host);
         QCOMPARE(parsed->port, port);
+    }
+}
+
+void TestLabConfig::hashKeyGrammarIsTheParsers_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("client") << "client" << true;
+    QTest::newRow("path") << "path" << true;
+    QTest::newRow("header:X-User") << "header:X-User" << true;
+    QTest::newRow("cookie:session_id") << "cookie:session_id" << true;
+    QTest::newRow("header: (no name)") << "header:" << false;
+    QTest::newRow("cookie: (no name)") << "cookie:" << false;
+    QTest::newRow("Header:X (the prefix is lower case)") << "Header:X" << false;
+    QTest::newRow("'path ' (trailing space)") << "path " << false;
+    QTest::newRow("body") << "body" << false;
+    QTest::newRow("header:X User (a space in the name)") << "header:X User" << false;
+    QTest::newRow("cookie:a;b") << "cookie:a;b" << false;
+    QTest::newRow("empty") << "" << false;
+    QTest::newRow("a 65-character name") << QStringLiteral("header:") + QString(65, QLatin1Char('h')) << false;
+}
+
+// The config, the CLI, the window and Lab all ask HashKeySpec: the config must accept exactly what the
+// parser accepts, and refuse the rest with the parser's sentence.
+void TestLabConfig::hashKeyGrammarIsTheParsers()
+{
+    QFETCH(QString, key);
+    QFETCH(bool, accepted);
+    HashKeySpec spec;
+    QCOMPARE(HashKeySpec::parse(key, &spec), accepted);
+    QCOMPARE(HashKeySpec::problem(key).isEmpty(), accepted);
+    QJsonObject o;
+    o.insert(QStringLiteral("hashKey"), key);
+    const LabConfigResult r = parseLabConfig(QJsonDocument(o).toJson(), QStringLiteral("lab.json"));
+    QVERIFY2(r.ok() == accepted, qPrintable(r.error));
+    if (accepted) {
+        QCOMPARE(r.config.hashKey, key);
+    } else {
+        QVERIFY2(r.error.contains(QStringLiteral("hashKey: ") + HashKeySpec::problem(key)), qPrintable(r.error));
+        QVERIFY2(r.error.contains(QStringLiteral("client, path, header:NAME or cookie:NAME")), qPrintable(r.error));
     }
 }
 
