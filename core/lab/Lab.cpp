@@ -493,7 +493,7 @@ LifecycleStream* Lab::lifecycle() const
 
 void Lab::setStepScope(StepScope scope)
 {
-    for (const auto& p : m_proxies) {
+    for (const auto& p : m_proxies->all()) {
         if (p->settings().kind == ListenerKind::Http)
             p->stepGate().setScope(scope);
     }
@@ -509,7 +509,7 @@ bool Lab::stepOnce()
 {
     Proxy* oldest = nullptr; // the proxy whose held request has waited longest
     qint64 since = 0;
-    for (const auto& p : m_proxies) {
+    for (const auto& p : m_proxies->all()) {
         const qint64 s = p->settings().kind == ListenerKind::Http ? p->stepGate().oldestHeldSinceMs() : -1;
         if (s >= 0 && (!oldest || s < since)) {
             oldest = p.get();
@@ -522,7 +522,7 @@ bool Lab::stepOnce()
 QList<HeldRequest> Lab::heldRequests() const
 {
     QList<HeldRequest> held;
-    for (const auto& p : m_proxies) {
+    for (const auto& p : m_proxies->all()) {
         if (p->settings().kind == ListenerKind::Http)
             held += p->stepGate().held();
     }
