@@ -12,12 +12,12 @@ namespace {
 struct Spot {
     double across; // -6 or +6
     double along; // -27.5 .. +27.5
-    double wide; // -44 .. +44, for the proxy's lane
+    double wide; // -60.5 .. +60.5, for the proxy's lane
 };
 Spot spotOf(quint64 requestId)
 {
     const int slot = int(requestId % 12);
-    return {double(slot % 2) * 12 - 6, (double(slot / 2) - 2.5) * 11, (double(slot) - 5.5) * 8};
+    return {double(slot % 2) * 12 - 6, (double(slot / 2) - 2.5) * 11, (double(slot) - 5.5) * 11};
 }
 } // namespace
 
@@ -340,7 +340,7 @@ QPointF FlowScene::placePoint(const FlowPlace& p, quint64 requestId) const
                 m_layout.client.center().y() + spot.along * qMin(1.0, m_layout.client.height() / 80)};
     case FlowPlace::Node::Proxy:
         // The proxy's dot lane, under its title and above the pick's explanation.
-        return {m_layout.proxy.center().x() + spot.wide * qMin(1.0, m_layout.proxy.width() / 200),
+        return {m_layout.proxy.center().x() + spot.wide * qMin(1.0, m_layout.proxy.width() / 240),
                 m_layout.proxy.top() + 40 + spot.across * 0.6};
     case FlowPlace::Node::Backend: {
         const int i = backendIndex(p.backendId);

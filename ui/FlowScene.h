@@ -24,11 +24,12 @@ struct FlowBackend {
     QColor stateColor;
     int weight = 1;
     int inFlight = 0; // requests the proxy has in flight there
-    // Capacity of a fake backend: worker slots and its queue. 0 / -1 while the snapshot does not carry
-    // them; the node then draws in-flight requests as filled slots and no queue.
+    // Capacity of an embedded fake backend (FaultProfile workers / queue, its live counters). workers 0:
+    // unlimited or not known (external): the node draws the proxy's in-flight requests as filled slots.
     int workers = 0;
-    int queued = -1;
+    int inService = 0; // requests holding a worker, from any client (the proxy's and health probes)
     int queueCapacity = 0;
+    int queued = 0; // waiting for a worker
     bool operator==(const FlowBackend&) const = default;
 };
 

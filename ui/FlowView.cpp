@@ -4,6 +4,7 @@
 #include "FlowViewCanvas.h"
 #include "TraceModel.h"
 #include "backend/Backend.h"
+#include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 
 #include <QHBoxLayout>
@@ -120,8 +121,13 @@ QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel&
         b.stateColor = BackendTableModel::stateColor(row.state);
         b.weight = row.weight;
         b.inFlight = row.active;
-        // workers / queued / queueCapacity stay unknown (0, -1, 0): the snapshot does not carry the fake
-        // backends' capacity yet. This is the one place to fill them in when it does.
+        if (const FakeBackend* fake = lab.hasBackend(row.id) ? lab.embeddedBackend(row.id) : nullptr) {
+            const FaultProfile f = fake->faults();
+            b.workers = f.workers;
+            b.queueCapacity = f.workers > 0 ? f.queue : 0;
+            b.inService = fake->counters().inService.load(std::memory_order_relaxed);
+            b.queued = fake->counters().queued.load(std::memory_order_relaxed);
+        }
         out << b;
     }
     return out;

@@ -44,7 +44,7 @@ public:
     QString detailsText() const;
 
     // The nodes for the lab's backends, one per board row: the board's state colour and text, the pool's
-    // id, weight and requests in flight.
+    // id, weight and requests in flight, and an embedded backend's workers and queue.
     static QList<FlowBackend> backendsOf(const Lab& lab, const BackendTableModel& board);
 
 Q_SIGNALS:

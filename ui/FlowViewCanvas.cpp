@@ -257,7 +257,11 @@ void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRect
     QFont bold = p.font();
     bold.setBold(true);
     const QFont normal = p.font();
-    const QString counts = tr("weight %1 · %2 in flight").arg(b.weight).arg(b.inFlight);
+    QString counts = tr("weight %1 · %2 in flight").arg(b.weight).arg(b.inFlight);
+    if (b.workers > 0)
+        counts += tr(" · %1/%2 workers busy").arg(b.inService).arg(b.workers);
+    if (b.queueCapacity > 0)
+        counts += tr(" · %1/%2 queued").arg(b.queued).arg(b.queueCapacity);
     double y = r.top() + 4;
     p.setPen(kText);
     p.setFont(bold);
@@ -279,15 +283,16 @@ void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRect
     }
     if (y + 10 > r.bottom() - 2)
         return;
-    // Slots: one square per worker (filled = in service), then the queue. Without capacity figures, one
-    // filled square per request in flight.
+    // Slots: one square per worker (filled = in service), then the queue (filled = waiting). Unlimited
+    // workers: one filled square per request the proxy has in flight there.
     const double s = 10;
     const int workers = b.workers > 0 ? b.workers : b.inFlight;
+    const int busy = b.workers > 0 ? b.inService : b.inFlight;
     const int shown = qMin(workers, kMaxSlotsDrawn);
     double sx = x;
     p.setPen(QPen(kBorder, 1));
     for (int i = 0; i < shown; ++i) {
-        p.setBrush(i < b.inFlight ? QColor(0x30, 0x40, 0x58) : QColor(Qt::white));
+        p.setBrush(i < busy ? QColor(0x30, 0x40, 0x58) : QColor(Qt::white));
         p.drawRect(QRectF(sx, y, s, s));
         sx += s + 3;
     }
@@ -298,7 +303,7 @@ void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRect
     }
     if (workers == 0)
         p.drawText(QPointF(sx, y + s), tr("idle"));
-    if (b.queued >= 0 && b.queueCapacity > 0) {
+    if (b.queueCapacity > 0) {
         sx += 10;
         const int queueShown = qMin(b.queueCapacity, kMaxSlotsDrawn);
         p.setPen(QPen(kBorder, 1, Qt::DotLine));

@@ -49,6 +49,7 @@ bool FlowViewTab::isPaused() const
 
 void FlowViewTab::refresh(const BackendTableModel& board)
 {
+    m_controls->refresh();
     m_view->refresh(m_lab->lifecycle(), FlowView::backendsOf(*m_lab, board));
 }
 

@@ -4,8 +4,10 @@
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "proxy/Proxy.h"
+#include "proxy/StepGate.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -22,7 +24,21 @@ TimeControls::TimeControls(Lab* lab, LoadGenerator* generator, QWidget* parent)
     , m_slow(new QCheckBox(tr("S&low motion")))
     , m_rate(makeSpinBox(1, 5, 2, tr(" req/s"), tr("How many requests a second the lab sends in slow motion.")))
     , m_status(new QLabel)
+    , m_stepScope(new QComboBox)
+    , m_step(new QPushButton(tr("S&tep")))
 {
+    m_stepScope->setObjectName(QStringLiteral("flowStepScope"));
+    m_stepScope->addItem(tr("Step mode off"), int(StepScope::Off));
+    m_stepScope->addItem(tr("Step: lab traffic"), int(StepScope::LabTraffic));
+    m_stepScope->addItem(tr("Step: all clients"), int(StepScope::AllClients));
+    m_stepScope->setToolTip(tr("Hold each new request before the balancer picks a backend, until you press Step: "
+                               "the lab's own traffic (generator, console) or every client. At most %1 wait; one "
+                               "held for %2 s is answered 503. Off lets every held request go.")
+                                .arg(StepGate::kMaxHeld)
+                                .arg(StepGate::kDefaultHoldTimeoutMs / 1000));
+    m_step->setObjectName(QStringLiteral("flowStep"));
+    m_step->setToolTip(tr("Let the oldest held request go on to its pick."));
+    m_step->setEnabled(false);
     m_pause->setObjectName(QStringLiteral("flowPause"));
     m_pause->setCheckable(true);
     m_pause->setToolTip(tr("Freeze the flow view, the charts and the trace list; the proxy keeps working and the "
@@ -41,6 +57,9 @@ TimeControls::TimeControls(Lab* lab, LoadGenerator* generator, QWidget* parent)
     layout->addWidget(m_slow);
     layout->addWidget(m_rate);
     layout->addSpacing(12);
+    layout->addWidget(m_stepScope);
+    layout->addWidget(m_step);
+    layout->addSpacing(12);
     layout->addWidget(m_status, 1);
 
     connect(m_pause, &QPushButton::toggled, this, [this](bool paused) {
@@ -57,6 +76,35 @@ TimeControls::TimeControls(Lab* lab, LoadGenerator* generator, QWidget* parent)
         }
     });
     connect(m_generator, &LoadGenerator::finished, this, &TimeControls::generatorFinished);
+    connect(m_stepScope, &QComboBox::activated, this, [this] {
+        const auto scope = StepScope(m_stepScope->currentData().toInt());
+        m_lab->setStepScope(scope);
+        m_lab->logEvent(LabEvent::Kind::Traffic,
+                        scope == StepScope::Off
+                            ? tr("step mode off: held requests go on")
+                            : tr("step mode on: %1")
+                                  .arg(scope == StepScope::LabTraffic ? tr("the lab's traffic") : tr("all clients")));
+        refresh();
+    });
+    connect(m_step, &QPushButton::clicked, this, [this] {
+        m_lab->stepOnce();
+        refresh();
+    });
+}
+
+void TimeControls::refresh()
+{
+    // The lab is the truth (File > Open starts its proxies with step mode off).
+    const StepScope scope = m_lab->stepScope();
+    const int index = m_stepScope->findData(int(scope));
+    if (index != m_stepScope->currentIndex())
+        m_stepScope->setCurrentIndex(index);
+    const int held = scope == StepScope::Off ? 0 : int(m_lab->heldRequests().size());
+    m_step->setEnabled(held > 0);
+    if (held == m_held)
+        return;
+    m_held = held;
+    m_step->setText(held > 0 ? tr("S&tep (%1 held)").arg(held) : tr("S&tep"));
 }
 
 bool TimeControls::isPaused() const

@@ -3,6 +3,7 @@
 #include <QWidget>
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
@@ -16,7 +17,8 @@ class LoadGenerator;
 // Resume jumps to the present) and Slow motion (the lab's own generator sends 1-5 requests a second and
 // the flow view slows its dots so each request can be followed). Slow motion owns the generator while it
 // is on: it stops a Traffic tab run first and says so; its own run is bounded (kSlowRunMs, rate x that
-// many requests) and the toggle turns itself off when the run ends for any reason.
+// many requests) and the toggle turns itself off when the run ends for any reason. Step mode (the lab's
+// StepGate) holds requests in scope before their pick; Step releases the oldest, Off releases them all.
 class TimeControls final : public QWidget {
     Q_OBJECT
 public:
@@ -34,6 +36,11 @@ public:
     QCheckBox* slowMotionBox() const { return m_slow; }
     QSpinBox* slowRateBox() const { return m_rate; }
     QString statusText() const;
+    // Step mode: which requests the proxy holds before their pick; Step lets the oldest go.
+    QComboBox* stepScopeBox() const { return m_stepScope; }
+    QPushButton* stepButton() const { return m_step; }
+    // One tick of the window's timer: the held count and the Step button follow the lab.
+    void refresh();
 
 Q_SIGNALS:
     void pausedChanged(bool paused);
@@ -52,8 +59,9 @@ private:
     QLabel* m_status;
     bool m_slowOn = false;
     // ---- step mode ---------------------------------------------------------------------------------------
-    // Its buttons (scope, Step, the held requests) go here, after the slow-motion controls, once the core
-    // has Lab::setStepScope / stepOnce / heldRequests.
+    QComboBox* m_stepScope;
+    QPushButton* m_step;
+    int m_held = -1;
 };
 
 } // namespace lab

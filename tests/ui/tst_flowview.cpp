@@ -15,9 +15,11 @@
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "proxy/Proxy.h"
+#include "proxy/StepGate.h"
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -42,7 +44,7 @@ QList<FlowBackend> threeBackends()
 {
     return {
         FlowBackend{0, QStringLiteral("backend-8001"), QStringLiteral("up"), StateColors::up, 5, 1},
-        FlowBackend{1, QStringLiteral("backend-8002"), QStringLiteral("up"), StateColors::up, 1, 3},
+        FlowBackend{1, QStringLiteral("backend-8002"), QStringLiteral("up"), StateColors::up, 1, 3, 4, 3, 6, 2},
         FlowBackend{2, QStringLiteral("backend-8003"), QStringLiteral("unhealthy"), StateColors::down, 1, 0},
     };
 }
@@ -125,6 +127,7 @@ private Q_SLOTS:
     void windowPauseFreezesTheTraceList();
     void traceSelectionSurvivesTraffic();
     void slowMotionDrivesTheGenerator();
+    void stepModeHoldsDotsAtTheProxy();
 };
 
 void TestFlowView::dotGoesToTheBackendWaitsAndComesBack()
@@ -736,6 +739,55 @@ void TestFlowView::slowMotionDrivesTheGenerator()
     QVERIFY(!w.timeControls()->slowMotionBox()->isChecked());
     QVERIFY(w.timeControls()->statusText().contains(QStringLiteral("not running")));
     QVERIFY(!w.generator()->isRunning());
+}
+
+void TestFlowView::stepModeHoldsDotsAtTheProxy()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    TimeControls* t = w.timeControls();
+    QVERIFY(!t->stepButton()->isEnabled());
+    const int all = t->stepScopeBox()->findData(int(StepScope::AllClients));
+    t->stepScopeBox()->setCurrentIndex(all);
+    Q_EMIT t->stepScopeBox()->activated(all); // what a user's choice emits
+    QCOMPARE(r.lab.stepScope(), StepScope::AllClients);
+
+    std::vector<std::unique_ptr<TestHttpConnection>> clients;
+    for (int i = 0; i < 2; ++i) {
+        clients.push_back(std::make_unique<TestHttpConnection>());
+        QVERIFY(clients.back()->connectTo(r.port()));
+        QVERIFY(clients.back()->send(getRequest(QByteArray("/held-") + QByteArray::number(i))));
+        QTRY_COMPARE(r.lab.heldRequests().size(), qsizetype(i + 1)); // in order: the first is the oldest
+    }
+    // Both wait at the proxy, before any pick, drawn as held dots; Step says how many.
+    FlowScene& scene = w.flowView()->scene();
+    QTRY_COMPARE(scene.heldCount(), 2);
+    QTRY_VERIFY(t->stepButton()->isEnabled());
+    QCOMPARE(t->stepButton()->text(), QStringLiteral("S&tep (2 held)"));
+    for (const FlowDot& d : scene.dots())
+        QCOMPARE(d.route.last().node, Node::Proxy);
+    QTest::qWait(600); // the dots reach the proxy
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("flowview-step-mode.png"))));
+
+    QTest::mouseClick(t->stepButton(), Qt::LeftButton);
+    const auto first = clients[0]->readResponse(5000);
+    QVERIFY(first);
+    QCOMPARE(first->status(), 200);
+    QTRY_COMPARE(scene.heldCount(), 1);
+    QTRY_COMPARE(t->stepButton()->text(), QStringLiteral("S&tep (1 held)"));
+    // Off lets the rest go.
+    const int off = t->stepScopeBox()->findData(int(StepScope::Off));
+    t->stepScopeBox()->setCurrentIndex(off);
+    Q_EMIT t->stepScopeBox()->activated(off);
+    const auto second = clients[1]->readResponse(5000);
+    QVERIFY(second);
+    QCOMPARE(second->status(), 200);
+    QTRY_COMPARE(scene.heldCount(), 0);
+    QTRY_VERIFY(!t->stepButton()->isEnabled());
+    QVERIFY(r.eventContains(QStringLiteral("step mode off")));
 }
 
 QTEST_MAIN(TestFlowView)
