@@ -257,15 +257,19 @@ void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRect
     QFont bold = p.font();
     bold.setBold(true);
     const QFont normal = p.font();
-    QString counts = tr("weight %1 · %2 in flight").arg(b.weight).arg(b.inFlight);
+    const QString counts = tr("weight %1 · %2 in flight").arg(b.weight).arg(b.inFlight);
+    QString capacity;
     if (b.workers > 0)
-        counts += tr(" · %1/%2 workers busy").arg(b.inService).arg(b.workers);
+        capacity = tr("%1/%2 workers busy").arg(b.inService).arg(b.workers);
     if (b.queueCapacity > 0)
-        counts += tr(" · %1/%2 queued").arg(b.queued).arg(b.queueCapacity);
+        capacity += tr(" · %1/%2 queued").arg(b.queued).arg(b.queueCapacity);
     double y = r.top() + 4;
     p.setPen(kText);
     p.setFont(bold);
-    const QString title = compact ? tr("%1 · %2 · %3").arg(b.name, b.stateText, counts) : b.name;
+    QStringList oneLine{b.name, b.stateText, counts};
+    if (!capacity.isEmpty())
+        oneLine << capacity;
+    const QString title = compact ? oneLine.join(QStringLiteral(" · ")) : b.name;
     p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
                QFontMetricsF(bold).elidedText(title, Qt::ElideRight, w));
     p.setFont(normal);
@@ -277,7 +281,13 @@ void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRect
         y += line;
         p.setPen(kMuted);
         p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(counts, Qt::ElideRight, w));
-        y += line + 2;
+        y += line;
+        if (!capacity.isEmpty() && y + 2 * line < r.bottom()) { // its own line when the node has room
+            p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
+                       fm.elidedText(capacity, Qt::ElideRight, w));
+            y += line;
+        }
+        y += 2;
     } else {
         y += line + 1;
     }
