@@ -126,6 +126,7 @@ private Q_SLOTS:
     void realBurstIsSampledAndSaysSo();
     void windowPauseFreezesTheTraceList();
     void traceSelectionSurvivesTraffic();
+    void aNewLabStartsTraceAndFlowAfresh();
     void slowMotionDrivesTheGenerator();
     void stepModeHoldsDotsAtTheProxy();
 };
@@ -705,6 +706,26 @@ void TestFlowView::traceSelectionSurvivesTraffic()
     QCOMPARE(w.traceModel()->pinnedSequence(), quint64(0));
     w.traceModel()->append(batchOf(60));
     QCOMPARE(w.traceModel()->rowOf(selected), -1);
+}
+
+void TestFlowView::aNewLabStartsTraceAndFlowAfresh()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QCOMPARE(httpGet(r.port(), "/old")->status(), 200);
+    QTRY_COMPARE(w.traceModel()->rowCount(), 1);
+    QTRY_VERIFY(!w.flowView()->scene().latestPick().isEmpty());
+    // File > Open: new proxies whose trace and lifecycle sequences count from 1 again.
+    r.lab.load(freePortLab());
+    QString error;
+    QVERIFY2(r.lab.startEmbeddedBackends(&error) && r.lab.startProxies(&error), qPrintable(error));
+    QCOMPARE(w.traceModel()->rowCount(), 0);
+    w.refresh();
+    QVERIFY(w.flowView()->scene().latestPick().isEmpty());
+    QCOMPARE(httpGet(r.port(), "/new")->status(), 200);
+    QTRY_COMPARE(w.traceModel()->rowCount(), 1);
+    QCOMPARE(w.traceModel()->entry(0).path, QStringLiteral("/new"));
+    QTRY_VERIFY(!w.flowView()->scene().latestPick().isEmpty());
 }
 
 void TestFlowView::slowMotionDrivesTheGenerator()
