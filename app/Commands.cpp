@@ -120,7 +120,8 @@ int runWindow(int argc, char** argv)
                        "  (none)    open the window with the lab (default: proxy on 127.0.0.1:8000,\n"
                        "            embedded backends on 8001-8003)\n"
                        "  serve     run the lab headless (see balancer-lab serve --help)\n"
-                       "  backend   run one standalone fake backend (see balancer-lab backend --help)"));
+                       "  backend   run one standalone fake backend (see balancer-lab backend --help)\n"
+                       "  scenario  play a scenario or lesson headless (see balancer-lab scenario --help)"));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(configOption);

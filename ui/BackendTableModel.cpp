@@ -241,10 +241,12 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
         }
     }
     if (history && b && !history->isEmpty()) {
-        if (const TrafficStats* t = MetricsHistory::find(history->latest(), b->id)) {
-            r.connections = t->activeConnections;
-            r.requests = t->requests;
-            r.errors = t->errors();
+        if (MetricsHistory::find(history->latest(), b->id)) {
+            // Totals since the window's Reset (the history's baseline); the percentiles' window stops there too.
+            const TrafficStats t = history->sinceBaseline(b->id);
+            r.connections = t.activeConnections;
+            r.requests = t.requests;
+            r.errors = t.errors();
         }
         r.rate = history->requestRate(b->id, kRateWindowMs);
         const LatencySummary l = history->recentLatency(b->id, kLatencyWindowMs);
@@ -427,15 +429,18 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
             return tr("An embedded backend's requests waiting for a worker / the most that may wait (its Workers "
                       "and queue knobs).");
         case Connections: return tr("TCP connections the proxy holds open to it, busy or idle keep-alive.");
-        case Requests: return tr("Requests the proxy has sent to it (each retry counts once more).");
+        case Requests:
+            return tr("Requests the proxy has sent to it since the last Reset (each retry counts once more).");
         case Rate:
             return tcpOnly() ? tr("New connections relayed per second over the last second (a TCP listener relays "
                                   "bytes, not requests).")
                              : tr("Requests per second over the last second.");
-        case Errors: return tr("Answers of 5xx plus attempts that got no answer (refused, reset, timed out).");
-        case P50: return tr("Median latency over the last 10 s: half the requests were faster.");
-        case P95: return tr("95th percentile latency over the last 10 s: 1 request in 20 was slower.");
-        case P99: return tr("99th percentile latency over the last 10 s: the tail 1 in 100 sees.");
+        case Errors:
+            return tr("Answers of 5xx plus attempts that got no answer (refused, reset, timed out), since the last "
+                      "Reset.");
+        case P50: return tr("Median latency over the last 10 s (or since Reset): half the requests were faster.");
+        case P95: return tr("95th percentile latency over the last 10 s (or since Reset): 1 request in 20 was slower.");
+        case P99: return tr("99th percentile latency over the last 10 s (or since Reset): the tail 1 in 100 sees.");
         case Action: return tr("Start or stop an embedded backend (Stop closes its port).");
         }
     }

@@ -1,11 +1,15 @@
 #include "ChartsPanel.h"
 
+#include "FlowLayout.h"
 #include "metrics/MetricsHistory.h"
 
+#include <QAreaSeries>
 #include <QChart>
-#include <QChartView>
+#include <QEvent>
 #include <QGraphicsLayout>
 #include <QHBoxLayout>
+#include <QLabel>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QPieSeries>
 #include <QPieSlice>
@@ -27,6 +31,8 @@ QColor backendColor(int id)
     return palette[size_t(id) % std::size(palette)];
 }
 
+const QColor kTotalColor(0x22, 0x22, 0x22);
+
 QChart* makeChart(const QString& title)
 {
     auto* chart = new QChart;
@@ -36,20 +42,13 @@ QChart* makeChart(const QString& title)
     chart->layout()->setContentsMargins(0, 0, 0, 0);
     chart->setBackgroundRoundness(0);
     chart->legend()->setAlignment(Qt::AlignBottom);
-    QFont f = chart->titleFont();
-    f.setBold(true);
-    chart->setTitleFont(f);
-    QFont small = chart->legend()->font();
-    small.setPointSizeF(small.pointSizeF() * 0.85);
-    chart->legend()->setFont(small);
     return chart;
 }
 
-QChartView* makeView(QChart* chart, const QString& tip)
+ChartView* makeView(QChart* chart, QValueAxis* x, const QString& tip)
 {
-    auto* view = new QChartView(chart);
-    view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumSize(220, 170);
+    auto* view = new ChartView(chart, x);
+    view->setMinimumSize(200, 150);
     view->setToolTip(tip);
     return view;
 }
@@ -58,7 +57,8 @@ void setupAxes(QChart* chart, QValueAxis* x, QValueAxis* y, const QString& yTitl
 {
     x->setLabelFormat(QStringLiteral("%.0f s"));
     x->setRange(-ChartsPanel::kSpanSeconds, 0);
-    x->setTickCount(7);
+    x->setTickCount(4);
+    x->setMinorTickCount(1);
     y->setLabelFormat(QStringLiteral("%.0f"));
     y->setTitleText(yTitle);
     y->setMin(0);
@@ -66,83 +66,8 @@ void setupAxes(QChart* chart, QValueAxis* x, QValueAxis* y, const QString& yTitl
     chart->addAxis(y, Qt::AlignLeft);
 }
 
-} // namespace
-
-ChartsPanel::ChartsPanel(QWidget* parent)
-    : QWidget(parent)
-    , m_rateChart(makeChart(tr("Requests/s per backend")))
-    , m_rateX(new QValueAxis)
-    , m_rateY(new QValueAxis)
-    , m_latencyChart(makeChart(tr("Proxy latency (ms)")))
-    , m_latencyX(new QValueAxis)
-    , m_latencyY(new QValueAxis)
-    , m_share(new QPieSeries)
-{
-    setupAxes(m_rateChart, m_rateX, m_rateY, tr("req/s"));
-    setupAxes(m_latencyChart, m_latencyX, m_latencyY, tr("ms"));
-    m_latencyY->setLabelFormat(QStringLiteral("%.1f"));
-    m_p50.series = new QLineSeries;
-    m_p50.series->setName(tr("p50"));
-    m_p99.series = new QLineSeries;
-    m_p99.series->setName(tr("p99"));
-    m_p99.series->setColor(QColor(0xd6, 0x27, 0x28));
-    m_p50.series->setColor(QColor(0x1f, 0x77, 0xb4));
-    for (QLineSeries* s : {m_p50.series, m_p99.series}) {
-        m_latencyChart->addSeries(s);
-        s->attachAxis(m_latencyX);
-        s->attachAxis(m_latencyY);
-    }
-    auto* shareChart = makeChart(tr("Share since reset"));
-    shareChart->addSeries(m_share);
-    shareChart->legend()->hide(); // the slices carry their names
-    m_share->setPieSize(0.85);
-
-    auto* reset = new QPushButton(tr("Reset"));
-    reset->setObjectName(QStringLiteral("resetCharts"));
-    reset->setToolTip(tr("Clear the lines and count the share of requests from now on."));
-    connect(reset, &QPushButton::clicked, this, &ChartsPanel::reset);
-    m_resetButton = reset;
-
-    auto* layout = new QHBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(4);
-    layout->addWidget(makeView(m_rateChart,
-                               tr("How many requests each backend received per second, over the last minute. "
-                                  "Stop a backend and watch its line fall while the others rise.")),
-                      3);
-    layout->addWidget(makeView(m_latencyChart,
-                               tr("Median (p50) and tail (p99) latency of requests through the proxy, "
-                                  "per second. Add latency to one backend and watch p99 move first.")),
-                      3);
-    auto* shareBox = new QVBoxLayout;
-    shareBox->addWidget(makeView(shareChart,
-                                 tr("Which backend served what share of the requests since the last reset: "
-                                    "round robin makes equal slices; weights make them proportional.")),
-                        1);
-    shareBox->addWidget(reset, 0, Qt::AlignRight);
-    layout->addLayout(shareBox, 2);
-}
-
-QLineSeries* ChartsPanel::rateSeriesFor(int id, const QString& name)
-{
-    auto it = m_rateSeries.find(id);
-    if (it != m_rateSeries.end())
-        return it->series;
-    Line line;
-    line.series = new QLineSeries;
-    line.series->setName(name);
-    QPen pen(backendColor(id));
-    pen.setWidthF(2);
-    line.series->setPen(pen);
-    m_rateChart->addSeries(line.series);
-    line.series->attachAxis(m_rateX);
-    line.series->attachAxis(m_rateY);
-    m_rateSeries.insert(id, line);
-    return line.series;
-}
-
 // Points are kept on the panel's clock; the charts show them relative to now (-60 s .. 0).
-static QList<QPointF> relative(const QList<QPointF>& points, double now)
+QList<QPointF> relative(const QList<QPointF>& points, double now)
 {
     QList<QPointF> out;
     out.reserve(points.size());
@@ -151,7 +76,7 @@ static QList<QPointF> relative(const QList<QPointF>& points, double now)
     return out;
 }
 
-void ChartsPanel::trim(QList<QPointF>& points, double from)
+void trim(QList<QPointF>& points, double from)
 {
     qsizetype n = 0;
     while (n < points.size() && points[n].x() < from)
@@ -160,62 +85,272 @@ void ChartsPanel::trim(QList<QPointF>& points, double from)
         points.remove(0, n);
 }
 
+} // namespace
+
+ChartsPanel::ChartsPanel(QWidget* parent)
+    : QWidget(parent)
+    , m_rateChart(makeChart(tr("Requests/s")))
+    , m_rateX(new QValueAxis)
+    , m_rateY(new QValueAxis)
+    , m_total(new QLineSeries) // the chart owns it once added
+    , m_latencyChart(makeChart(tr("Proxy latency (ms)")))
+    , m_latencyX(new QValueAxis)
+    , m_latencyY(new QValueAxis)
+    , m_shareChart(makeChart(tr("Share since reset")))
+    , m_share(new QPieSeries)
+    , m_legend(new QWidget)
+{
+    setupAxes(m_rateChart, m_rateX, m_rateY, tr("req/s, stacked by backend"));
+    setupAxes(m_latencyChart, m_latencyX, m_latencyY, tr("ms"));
+    m_latencyY->setLabelFormat(QStringLiteral("%.1f"));
+    m_rateChart->legend()->hide(); // the strip under the charts names the bands in full
+    m_total->setName(tr("total"));
+    QPen totalPen(kTotalColor);
+    totalPen.setWidthF(1.5);
+    m_total->setPen(totalPen);
+    m_rateChart->addSeries(m_total);
+    m_total->attachAxis(m_rateX);
+    m_total->attachAxis(m_rateY);
+    // p99 is drawn thin over a wide p50: where they are equal (one histogram bucket) both still show.
+    m_p50.pen = QPen(QColor(0x1f, 0x77, 0xb4), 4);
+    m_p99.pen = QPen(QColor(0xd6, 0x27, 0x28), 1.5);
+    for (auto [line, name] : {std::pair{&m_p50, tr("p50")}, std::pair{&m_p99, tr("p99")}}) {
+        // The first segment's series always exists: it carries the legend entry.
+        auto* s = new QLineSeries;
+        s->setName(name);
+        s->setPen(line->pen);
+        m_latencyChart->addSeries(s);
+        s->attachAxis(m_latencyX);
+        s->attachAxis(m_latencyY);
+        line->series << s;
+    }
+    m_shareChart->addSeries(m_share);
+    m_shareChart->legend()->hide(); // the colours are the legend strip's
+    m_share->setPieSize(0.85);
+
+    auto* reset = new QPushButton(tr("Reset"));
+    reset->setObjectName(QStringLiteral("resetCharts"));
+    reset->setToolTip(tr("Count from now on: the charts, the share and the board's requests, errors and "
+                         "percentiles start again from 0."));
+    connect(reset, &QPushButton::clicked, this, &ChartsPanel::resetRequested);
+
+    m_rateView = makeView(m_rateChart, m_rateX,
+                          tr("How many requests each backend received per second, over the last minute, as "
+                             "bands stacked on each other; the dark line on top is the total. Stop a backend "
+                             "and watch its band thin to nothing while the others widen."));
+    m_latencyView = makeView(m_latencyChart, m_latencyX,
+                             tr("Median (p50) and tail (p99) latency of requests through the proxy, per "
+                                "second. No requests, no point: the line stops in an idle gap. Add latency to "
+                                "one backend and watch p99 move first."));
+    m_shareView = makeView(m_shareChart, nullptr,
+                           tr("Which backend served what share of the requests since the last reset: "
+                              "round robin makes equal slices; weights make them proportional."));
+    m_rateView->setObjectName(QStringLiteral("rateChart"));
+    m_latencyView->setObjectName(QStringLiteral("latencyChart"));
+    m_shareView->setObjectName(QStringLiteral("shareChart"));
+    m_legend->setObjectName(QStringLiteral("chartLegend"));
+    new FlowLayout(m_legend, 12, 0);
+
+    auto* charts = new QHBoxLayout;
+    charts->setSpacing(4);
+    charts->addWidget(m_rateView, 3);
+    charts->addWidget(m_latencyView, 3);
+    charts->addWidget(m_shareView, 2);
+    auto* bottom = new QHBoxLayout;
+    bottom->addWidget(m_legend, 1);
+    bottom->addWidget(reset, 0, Qt::AlignRight | Qt::AlignVCenter);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addLayout(charts, 1);
+    layout->addLayout(bottom);
+    applyFonts();
+    rebuildLegend();
+    updateShare(MetricsHistory());
+}
+
+void ChartsPanel::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    // A chart lives in a graphics scene, which does not inherit the widget's font: the window's zoom
+    // reaches it here.
+    if (event->type() == QEvent::FontChange)
+        applyFonts();
+}
+
+void ChartsPanel::applyFonts()
+{
+    QFont title = font();
+    title.setBold(true);
+    QFont small = font();
+    small.setPointSizeF(font().pointSizeF() * 0.85);
+    for (QChart* chart : {m_rateChart, m_latencyChart, m_shareChart}) {
+        chart->setTitleFont(title);
+        chart->legend()->setFont(small);
+        for (QAbstractAxis* axis : chart->axes()) {
+            axis->setLabelsFont(small);
+            axis->setTitleFont(small);
+        }
+    }
+    for (QPieSlice* s : m_share->slices())
+        s->setLabelFont(small);
+    for (ChartView* v : {m_rateView, m_latencyView, m_shareView})
+        v->setFont(font());
+}
+
+ChartsPanel::Band& ChartsPanel::bandFor(int id, const QString& name)
+{
+    auto it = m_bands.find(id);
+    if (it != m_bands.end()) {
+        it->name = name;
+        return *it;
+    }
+    Band band;
+    band.name = name;
+    band.upper = new QLineSeries;
+    band.lower = new QLineSeries;
+    band.area = new QAreaSeries(band.upper, band.lower);
+    // An area series does not own its edges: they go with it (the chart owns the area).
+    band.upper->setParent(band.area);
+    band.lower->setParent(band.area);
+    band.area->setName(name);
+    const QColor c = backendColor(id);
+    band.area->setColor(c);
+    band.area->setBorderColor(c.darker(130));
+    m_rateChart->addSeries(band.area);
+    band.area->attachAxis(m_rateX);
+    band.area->attachAxis(m_rateY);
+    // The total stays on top of the bands.
+    m_rateChart->removeSeries(m_total);
+    m_rateChart->addSeries(m_total);
+    m_total->attachAxis(m_rateX);
+    m_total->attachAxis(m_rateY);
+    return *m_bands.insert(id, band);
+}
+
+void ChartsPanel::updateRates(double t)
+{
+    // Each band is stacked on the bands of lower ids, tick by tick; a backend absent at a tick (not yet
+    // added, or removed since) is 0 there.
+    QList<QPointF> below;
+    below.reserve(qsizetype(m_ticks.size()));
+    for (const RateTick& tick : m_ticks)
+        below.append({tick.t, 0});
+    for (auto it = m_bands.begin(); it != m_bands.end(); ++it) {
+        QList<QPointF> top = below;
+        qsizetype i = 0;
+        for (const RateTick& tick : m_ticks)
+            top[i++].ry() += tick.rates.value(it.key());
+        it->lower->replace(relative(below, t));
+        it->upper->replace(relative(top, t));
+        it->top = top;
+        below = std::move(top);
+    }
+    m_total->replace(relative(below, t));
+    double maxRate = 10;
+    for (const QPointF& p : std::as_const(below))
+        maxRate = std::max(maxRate, p.y());
+    m_rateY->setRange(0, maxRate * 1.1);
+    m_rateY->applyNiceNumbers();
+}
+
+void ChartsPanel::updateLatency(LatencyLine& line, double t)
+{
+    const double from = t - kSpanSeconds;
+    for (QList<QPointF>& segment : line.segments)
+        trim(segment, from);
+    line.segments.removeIf([](const QList<QPointF>& s) { return s.isEmpty(); });
+    while (line.series.size() < qMax<qsizetype>(1, line.segments.size())) {
+        auto* s = new QLineSeries;
+        s->setPen(line.pen);
+        s->setName(line.series.first()->name());
+        m_latencyChart->addSeries(s);
+        s->attachAxis(m_latencyX);
+        s->attachAxis(m_latencyY);
+        for (QLegendMarker* m : m_latencyChart->legend()->markers(s))
+            m->setVisible(false);
+        line.series << s;
+    }
+    while (line.series.size() > qMax<qsizetype>(1, line.segments.size())) {
+        QLineSeries* s = line.series.takeLast();
+        m_latencyChart->removeSeries(s);
+        delete s;
+    }
+    for (qsizetype i = 0; i < line.series.size(); ++i) {
+        const QList<QPointF> points = i < line.segments.size() ? line.segments[i] : QList<QPointF>();
+        line.series[i]->replace(relative(points, t));
+        line.series[i]->setPointsVisible(points.size() == 1); // a lone sample has no line to draw
+    }
+}
+
 void ChartsPanel::addSample(const MetricsHistory& history, double t)
 {
     if (history.isEmpty())
         return;
+    m_now = t;
     const MetricsSnapshot& now = history.latest();
     const double from = t - kSpanSeconds;
-    double maxRate = 10;
+
+    RateTick tick;
+    tick.t = t;
     QSet<int> present;
     for (const BackendStats& b : now.backends) {
         present.insert(b.id);
-        m_names[b.id] = b.name;
-        rateSeriesFor(b.id, b.name);
-        Line& line = m_rateSeries[b.id];
-        line.points.append({t, history.requestRate(b.id, 1000)});
-        trim(line.points, from);
-        for (const QPointF& p : std::as_const(line.points))
-            maxRate = std::max(maxRate, p.y());
-        line.series->replace(relative(line.points, t));
-        if (m_needBaseline || !m_baseline.contains(b.id))
-            m_baseline[b.id] = m_needBaseline ? b.traffic.requests : 0; // a backend added later counts from 0
+        bandFor(b.id, b.name);
+        tick.rates.insert(b.id, history.requestRate(b.id, 1000));
     }
-    m_needBaseline = false;
-    // Backends that were removed: their lines go.
-    for (auto it = m_rateSeries.begin(); it != m_rateSeries.end();) {
+    m_ticks.push_back(std::move(tick));
+    while (!m_ticks.empty() && m_ticks.front().t < from)
+        m_ticks.pop_front();
+    // Backends that were removed: their bands go.
+    for (auto it = m_bands.begin(); it != m_bands.end();) {
         if (!present.contains(it.key())) {
-            m_rateChart->removeSeries(it->series);
-            delete it->series;
-            m_baseline.remove(it.key());
-            it = m_rateSeries.erase(it);
+            m_rateChart->removeSeries(it->area);
+            delete it->area; // and its edges
+            it = m_bands.erase(it);
         } else {
             ++it;
         }
     }
-    m_rateY->setRange(0, maxRate * 1.1);
-    m_rateY->applyNiceNumbers();
+    updateRates(t);
 
+    // A second without requests has no latency: the segment ends, the next request starts another.
     const LatencySummary l = history.recentLatency(-1, 1000);
     const bool any = l.total > 0;
-    if (any) {
-        m_p50.points.append({t, l.percentileMs(50)});
-        m_p99.points.append({t, l.percentileMs(99)});
+    for (auto [line, p] : {std::pair{&m_p50, 50.0}, std::pair{&m_p99, 99.0}}) {
+        if (any) {
+            if (!line->open)
+                line->segments.append(QList<QPointF>());
+            line->segments.last().append({t, l.percentileMs(p)});
+        }
+        line->open = any;
+        updateLatency(*line, t);
     }
     double maxLatency = 1;
-    for (Line* line : {&m_p50, &m_p99}) {
-        trim(line->points, from);
-        for (const QPointF& p : std::as_const(line->points))
-            maxLatency = std::max(maxLatency, p.y());
-        line->series->replace(relative(line->points, t));
-    }
+    for (const LatencyLine* line : {&m_p50, &m_p99})
+        for (const QList<QPointF>& segment : line->segments)
+            for (const QPointF& p : segment)
+                maxLatency = std::max(maxLatency, p.y());
     m_latencyY->setRange(0, maxLatency * 1.1);
     m_latencyY->applyNiceNumbers();
 
-    // The share pie: one slice per backend, updated in place.
+    while (!m_markers.empty() && m_markers.front().seconds < from)
+        m_markers.pop_front();
+    for (ChartView* v : {m_rateView, m_latencyView})
+        v->setMarkers(markers(), m_now);
+    m_sinceReset = history.hasBaseline();
+    updateShare(history);
+    rebuildLegend();
+}
+
+void ChartsPanel::updateShare(const MetricsHistory& history)
+{
     QHash<QString, quint64> counts;
-    for (const BackendStats& b : now.backends)
-        counts[b.name] = b.traffic.requests - qMin(b.traffic.requests, m_baseline.value(b.id));
+    QList<BackendStats> backends;
+    if (!history.isEmpty())
+        backends = history.latest().backends;
+    for (const BackendStats& b : std::as_const(backends))
+        counts[b.name] = history.sinceBaseline(b.id).requests;
     quint64 total = 0;
     for (quint64 c : std::as_const(counts))
         total += c;
@@ -224,7 +359,9 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
         if (!counts.contains(s->property("backend").toString()))
             m_share->remove(s);
     }
-    for (const BackendStats& b : now.backends) {
+    QFont small = font();
+    small.setPointSizeF(font().pointSizeF() * 0.85);
+    for (const BackendStats& b : std::as_const(backends)) {
         QPieSlice* slice = nullptr;
         for (QPieSlice* s : m_share->slices()) {
             if (s->property("backend").toString() == b.name)
@@ -236,28 +373,67 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
             slice->setColor(backendColor(b.id));
             slice->setLabelPosition(QPieSlice::LabelInsideHorizontal);
             slice->setLabelColor(Qt::white);
+            slice->setLabelFont(small);
         }
         const quint64 c = counts.value(b.name);
         slice->setValue(double(c));
-        // The colours are the rate chart's, whose legend names the backends; a slice says its share.
+        // The colours are the legend strip's, which names the backends; a slice says its share.
         slice->setLabel(total ? QStringLiteral("%1%").arg(100.0 * double(c) / double(total), 0, 'f', 0) : QString());
         slice->setLabelVisible(c > 0 && double(c) >= 0.04 * double(total)); // a sliver has no room for a label
     }
+    // No requests: no pie at all (an all-zero pie is drawn as a full disc of one colour).
+    m_share->setVisible(total > 0);
+    m_shareView->setEmptyText(total > 0          ? QString()
+                                  : m_sinceReset ? tr("No requests since Reset")
+                                                 : tr("No requests yet"));
+}
+
+void ChartsPanel::rebuildLegend()
+{
+    QString key;
+    for (auto it = m_bands.cbegin(); it != m_bands.cend(); ++it)
+        key += QString::number(it.key()) + QLatin1Char('=') + it->name + QLatin1Char('\n');
+    if (key == m_legendKey && !m_legend->layout()->isEmpty())
+        return;
+    m_legendKey = key;
+    QLayout* flow = m_legend->layout();
+    while (QLayoutItem* item = flow->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    auto entry = [&](const QColor& colour, const QString& swatch, const QString& name) {
+        auto* l = new QLabel(QStringLiteral("<span style=\"color:%1\">%2</span>&nbsp;%3")
+                                 .arg(colour.name(), swatch, name.toHtmlEscaped()));
+        l->setObjectName(QStringLiteral("legend-") + name);
+        l->setProperty("backend", name);
+        flow->addWidget(l);
+    };
+    for (auto it = m_bands.cbegin(); it != m_bands.cend(); ++it)
+        entry(backendColor(it.key()), QStringLiteral("&#9632;"), it->name);
+    entry(kTotalColor, QStringLiteral("&#9473;"), tr("total"));
 }
 
 void ChartsPanel::reset()
 {
-    for (Line& line : m_rateSeries) {
-        line.points.clear();
-        line.series->clear();
+    m_ticks.clear();
+    m_markers.clear();
+    for (LatencyLine* line : {&m_p50, &m_p99}) {
+        line->segments.clear();
+        line->open = false;
+        updateLatency(*line, m_now);
     }
-    for (Line* line : {&m_p50, &m_p99}) {
-        line->points.clear();
-        line->series->clear();
-    }
-    m_needBaseline = true;
-    for (QPieSlice* s : m_share->slices())
-        s->setValue(0);
+    updateRates(m_now);
+    for (ChartView* v : {m_rateView, m_latencyView})
+        v->setMarkers({}, m_now);
+}
+
+void ChartsPanel::addMarker(double seconds, const QString& label)
+{
+    m_markers.push_back({seconds, label});
+    while (m_markers.size() > 200) // bounded: a flood of changes keeps the newest
+        m_markers.pop_front();
+    for (ChartView* v : {m_rateView, m_latencyView})
+        v->setMarkers(markers(), std::max(m_now, seconds));
 }
 
 QHash<QString, quint64> ChartsPanel::shares() const
@@ -266,6 +442,25 @@ QHash<QString, quint64> ChartsPanel::shares() const
     for (QPieSlice* s : m_share->slices())
         out[s->property("backend").toString()] = quint64(s->value());
     return out;
+}
+
+QString ChartsPanel::shareEmptyText() const
+{
+    return m_shareView->emptyText();
+}
+
+QList<QList<QPointF>> ChartsPanel::latencySegments(int percentile) const
+{
+    return percentile == 99 ? m_p99.segments : m_p50.segments;
+}
+
+QList<QPointF> ChartsPanel::rateBandTop(const QString& backend) const
+{
+    for (const Band& b : m_bands) {
+        if (b.name == backend)
+            return b.top;
+    }
+    return {};
 }
 
 } // namespace lab

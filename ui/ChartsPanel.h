@@ -1,10 +1,18 @@
 #pragma once
 
-#include <QHash>
-#include <QWidget>
+#include "ChartView.h"
 
+#include <QHash>
+#include <QList>
+#include <QMap>
+#include <QPen>
+#include <QPointF>
+#include <QWidget>
+#include <deque>
+
+class QAreaSeries;
 class QChart;
-class QChartView;
+class QLabel;
 class QLineSeries;
 class QPieSeries;
 class QValueAxis;
@@ -13,8 +21,17 @@ namespace lab {
 
 class MetricsHistory;
 
-// Three live charts over the last 60 s, fed from the metrics history twice a second: requests/s per
-// backend, the proxy's latency p50 and p99, and each backend's share of requests since the last reset.
+// Three live charts over the last 60 s, fed from the metrics history twice a second, drawn so that they
+// cannot mislead:
+// - requests/s per backend as stacked bands with the total on top: three equal rates are three equal
+//   bands, not three lines drawn over each other in one colour;
+// - the proxy's latency p50 and p99, one segment per run of intervals that had requests: an idle gap
+//   has no latency, so no line is drawn across it (a lone sample is a dot);
+// - each backend's share of the requests since the history's baseline (the window's Reset); with none,
+//   the chart says so instead of drawing a disc.
+// A legend strip under the charts names every backend in full (it wraps; a chart legend elides), and
+// markers (algorithm, weight, fault or state changed) are vertical lines on both time charts. The
+// charts' fonts follow the panel's font, so the window's zoom scales them.
 class ChartsPanel final : public QWidget {
     Q_OBJECT
 public:
@@ -22,37 +39,79 @@ public:
 
     explicit ChartsPanel(QWidget* parent = nullptr);
 
-    // Adds one point per series at `seconds` (a monotonic clock in seconds).
+    // Adds one sample at `seconds` (a monotonic clock in seconds).
     void addSample(const MetricsHistory& history, double seconds);
-    // Clears the lines and starts counting the share from now.
+    // Clears the lines and the markers. The share counts from the history's baseline, which the owner of
+    // the history sets (Reset asks it to, through resetRequested).
     void reset();
+    // A vertical line labelled `label` on the time charts at `seconds` (the addSample clock).
+    void addMarker(double seconds, const QString& label);
+    QList<ChartMarker> markers() const { return QList<ChartMarker>(m_markers.begin(), m_markers.end()); }
 
-    int seriesCount() const { return int(m_rateSeries.size()); }
+    int seriesCount() const { return int(m_bands.size()); }
     // The request count per backend name the share chart is showing.
     QHash<QString, quint64> shares() const;
+    // What the share chart says instead of a pie (no requests); empty while it shows one.
+    QString shareEmptyText() const;
+    // The p50 (or p99) line's segments, points on the addSample clock.
+    QList<QList<QPointF>> latencySegments(int percentile) const;
+    // The stacked rate bands' upper edges by backend name, on the addSample clock.
+    QList<QPointF> rateBandTop(const QString& backend) const;
+    QWidget* legendStrip() const { return m_legend; }
+
+Q_SIGNALS:
+    // The Reset button: whoever owns the history sets its baseline, then calls reset().
+    void resetRequested();
+
+protected:
+    void changeEvent(QEvent* event) override;
 
 private:
-    struct Line {
-        QLineSeries* series = nullptr;
-        QList<QPointF> points;
+    struct Band {
+        QString name;
+        QLineSeries* upper = nullptr;
+        QLineSeries* lower = nullptr;
+        QAreaSeries* area = nullptr;
+        QList<QPointF> top; // the band's upper edge, on the panel clock
     };
-    QLineSeries* rateSeriesFor(int id, const QString& name);
-    static void trim(QList<QPointF>& points, double from);
+    struct RateTick {
+        double t = 0;
+        QHash<int, double> rates; // by backend id
+    };
+    struct LatencyLine {
+        QPen pen;
+        QList<QList<QPointF>> segments; // on the panel clock; the last one grows while requests arrive
+        bool open = false; // the last sample had requests: the next one continues its segment
+        QList<QLineSeries*> series; // one per segment; only the first has a legend entry
+    };
+    Band& bandFor(int id, const QString& name);
+    void updateRates(double t);
+    void updateLatency(LatencyLine& line, double t);
+    void updateShare(const MetricsHistory& history);
+    void rebuildLegend();
+    void applyFonts();
 
     QChart* m_rateChart;
     QValueAxis* m_rateX;
     QValueAxis* m_rateY;
+    QLineSeries* m_total;
     QChart* m_latencyChart;
     QValueAxis* m_latencyX;
     QValueAxis* m_latencyY;
-    Line m_p50;
-    Line m_p99;
+    QChart* m_shareChart;
+    LatencyLine m_p50;
+    LatencyLine m_p99;
     QPieSeries* m_share;
-    QHash<int, Line> m_rateSeries; // by backend id
-    QHash<int, quint64> m_baseline; // requests per backend id at the last reset
-    QHash<int, QString> m_names;
-    bool m_needBaseline = true;
-    QWidget* m_resetButton;
+    ChartView* m_rateView;
+    ChartView* m_latencyView;
+    ChartView* m_shareView;
+    QWidget* m_legend;
+    QString m_legendKey; // the names the legend shows, to rebuild it only when they change
+    QMap<int, Band> m_bands; // by backend id: the stacking order
+    std::deque<RateTick> m_ticks;
+    std::deque<ChartMarker> m_markers;
+    double m_now = 0;
+    bool m_sinceReset = false;
 };
 
 } // namespace lab

@@ -24,7 +24,7 @@ FlowView::FlowView(QWidget* parent)
         tr("Click a dot to see its request: the backends it tried, why each was picked, its status and latency. "
            "Click a backend to select it on the board."));
     // Beside the canvas, not under it: height is what a 768-line screen runs short of.
-    m_details->setMinimumWidth(220);
+    m_details->setMinimumWidth(160);
     m_details->setMaximumWidth(340);
     m_details->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
     auto* layout = new QHBoxLayout(this);

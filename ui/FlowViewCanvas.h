@@ -23,7 +23,7 @@ public:
 
     explicit FlowViewCanvas(FlowScene* scene, QWidget* parent = nullptr);
     QSize sizeHint() const override { return {760, 360}; }
-    QSize minimumSizeHint() const override { return {420, 220}; }
+    QSize minimumSizeHint() const override { return {320, 160}; }
 
     void setPaused(bool paused);
     bool isPaused() const { return m_paused; }

@@ -85,8 +85,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_rightSplit(new QSplitter(Qt::Vertical))
     , m_status(new QLabel)
     , m_refreshTimer(new QTimer(this))
+    , m_changes(lab, m_model)
+    , m_zoom(this)
 {
-    setWindowTitle(tr("Balancer Lab"));
     m_clock.start();
 
     // The board.
@@ -101,6 +102,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_table->verticalHeader()->setDefaultSectionSize(26);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(BackendTableModel::Name, QHeaderView::Stretch);
+    // Start/Stop beside the name: in a 1024 px window the board scrolls sideways, and what scrolls out
+    // of sight is then the latency columns, never the button.
+    m_table->horizontalHeader()->moveSection(BackendTableModel::Action, BackendTableModel::Name + 1);
     m_table->setToolTip(
         tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
     auto* addEmbeddedButton = new QPushButton(tr("+ &Embedded backend"));
@@ -226,7 +230,10 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         m_history.clear();
         m_charts->reset();
         m_traceModel->restart(); // the new proxy's trace counts from 1 again
+        m_changes.forget(); // a new lab is not a change to mark
+        updateTitle();
     });
+    connect(m_charts, &ChartsPanel::resetRequested, this, &MainWindow::resetCounters);
     connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
     m_refreshTimer->start(kRefreshMs);
@@ -250,6 +257,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_currentFile = settings.value(QStringLiteral("files/current")).toString();
     if (!m_currentFile.isEmpty()) // opened with --config or reopened: it belongs in Open recent too
         addRecent(m_currentFile);
+    updateTitle();
+    m_zoom.restore();
     refresh();
 }
 
@@ -308,8 +317,14 @@ void MainWindow::buildMenus()
     });
     toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
     labMenu->addSeparator();
-    labMenu->addAction(tr("Reset &charts"), m_charts, &ChartsPanel::reset);
+    labMenu->addAction(tr("Reset &counters and charts"), this, &MainWindow::resetCounters);
     labMenu->addAction(tr("Clear &trace"), m_traceModel, &TraceModel::clear);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* in = view->addAction(tr("Zoom &in"), this, &MainWindow::zoomIn);
+    in->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)}); // + is Shift+= on many keyboards
+    view->addAction(tr("Zoom &out"), this, &MainWindow::zoomOut)->setShortcut(QKeySequence::ZoomOut);
+    view->addAction(tr("&Actual size"), this, [this] { setZoom(1); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Balancer Lab"), this, [this] {
@@ -446,6 +461,8 @@ void MainWindow::refresh()
 {
     m_history.push(m_lab->snapshot());
     m_model->refresh(m_history);
+    if (const QStringList changes = m_changes.changes(); !changes.isEmpty()) // one marker per look
+        m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, changes.join(QStringLiteral(" · ")));
     pollEvents();
     // Pause freezes the flow view, the charts and the trace list; the history and the board go on.
     const bool paused = m_flowTab->isPaused();
@@ -501,7 +518,7 @@ void MainWindow::updateStatus()
         listeners << tr("no HTTP listener (console and traffic need one)");
     QString text = tr("%1 · %2").arg(listeners.join(QStringLiteral(", ")), m_lab->config().algorithm);
     if (!m_history.isEmpty()) {
-        const TrafficStats& l = m_history.latest().listener;
+        const TrafficStats l = m_history.sinceBaseline(-1);
         text += tr(" · %1 requests · %2 req/s · %3 errors · %4 open connections")
                     .arg(l.requests)
                     .arg(m_history.requestRate(-1, 1000), 0, 'f', 0)
@@ -529,6 +546,7 @@ void MainWindow::openDefaultLab()
         showMessage(why);
     m_currentFile.clear();
     QSettings().remove(QStringLiteral("files/current"));
+    updateTitle();
     m_lab->events().append(LabEvent::Kind::Config, tr("the default lab is open"));
 }
 
@@ -550,6 +568,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
         showMessage(why);
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);
+    updateTitle();
     return true;
 }
 
@@ -564,8 +583,25 @@ bool MainWindow::saveConfigFile(const QString& fileName, QString* error)
     }
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);
+    updateTitle();
     m_lab->events().append(LabEvent::Kind::Config, tr("lab saved to %1").arg(m_currentFile));
     return true;
+}
+
+void MainWindow::updateTitle()
+{
+    // The lab's name is its file's; the built-in lab has none.
+    setWindowTitle(
+        tr("Balancer Lab — %1").arg(m_currentFile.isEmpty() ? tr("default lab") : QFileInfo(m_currentFile).fileName()));
+}
+
+void MainWindow::resetCounters()
+{
+    m_history.setBaseline();
+    m_charts->reset();
+    m_model->refresh(m_history);
+    m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0); // the share empties at once
+    updateStatus();
 }
 
 void MainWindow::addRecent(const QString& fileName)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ChangeMarkers.h"
+#include "FontZoom.h"
 #include "lab/BackendId.h"
 #include "metrics/MetricsHistory.h"
 
@@ -72,6 +74,15 @@ public:
     // the README's first steps describe; the window no longer reopens a file at the next start.
     void openDefaultLab();
     bool saveConfigFile(const QString& fileName, QString* error = nullptr);
+    // Reset: the board's totals and percentiles, the status line, the charts and the share count from now.
+    void resetCounters();
+
+    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the window's font scaled by a factor every widget inherits
+    // (the charts follow their panel's font); remembered in QSettings view/zoom.
+    double zoom() const { return m_zoom.factor(); }
+    void setZoom(double factor) { m_zoom.set(factor); }
+    void zoomIn() { m_zoom.in(); }
+    void zoomOut() { m_zoom.out(); }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -91,6 +102,7 @@ private:
     void addRecent(const QString& fileName);
     void rebuildRecentMenu();
     void showMessage(const QString& text);
+    void updateTitle();
 
     Lab* m_lab;
     BackendTableModel* m_model;
@@ -122,6 +134,8 @@ private:
     QMenu* m_recentMenu = nullptr;
     QTimer* m_refreshTimer;
     QList<QPushButton*> m_buttons;
+    ChangeMarkers m_changes;
+    FontZoom m_zoom;
 };
 
 } // namespace lab

@@ -1,5 +1,6 @@
 #include "ProxyPanel.h"
 
+#include "FlowLayout.h"
 #include "PanelFields.h"
 #include "balancing/Registry.h"
 #include "lab/Lab.h"
@@ -8,6 +9,7 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -16,6 +18,7 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QToolButton>
+#include <QVBoxLayout>
 
 namespace lab {
 
@@ -39,22 +42,19 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     , m_responseTimeout(makeSpinBox(&TimeoutsConfig::upstreamResponseMs, tr(" ms"),
                                     tr("How long the proxy waits for a backend's response before answering 504.")))
     , m_apply(new QPushButton(tr("Apply")))
+    , m_summary(new QLabel)
 {
     m_address->setToolTip(tr("The IP address the proxy listens on (127.0.0.1: this machine only)."));
-    m_address->setMaximumWidth(100);
     m_address->setObjectName(QStringLiteral("listenerAddress"));
     m_address->setPlaceholderText(tr("no HTTP")); // the field is narrow; the tooltip and status bar say more
     m_port->setObjectName(QStringLiteral("listenerPort"));
     m_startStop->setObjectName(QStringLiteral("proxyStartStop"));
     m_startStop->setToolTip(tr("Start or stop every listener of the lab, HTTP and TCP alike."));
-    m_apply->setToolTip(tr("Apply the listener, retries and timeouts to the running proxy (a new port re-listens)."));
+    m_apply->setObjectName(QStringLiteral("applyProxyOptions"));
     m_algorithm->setObjectName(QStringLiteral("algorithm"));
-    m_algorithm->setMaximumWidth(180);
-    // Its width does not follow the longest name, so the bar fits a 1366 px screen whatever is selected.
-    m_algorithm->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_algorithm->setMinimumContentsLength(12);
+    // As wide as the longest name, so none is cut off; the bar wraps instead when the window is narrow.
+    m_algorithm->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_hashKey->setObjectName(QStringLiteral("hashKey"));
-    m_hashKey->setMaximumWidth(90);
     m_hashKey->setPlaceholderText(tr("hash key"));
     m_sticky->setObjectName(QStringLiteral("sticky"));
     m_algorithm->setToolTip(tr("How the proxy picks a backend for each request; switching is live."));
@@ -84,44 +84,39 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     }
     menu->setToolTipsVisible(true);
     m_retryButton->setMenu(menu);
-    m_address->setMinimumWidth(90);
-    m_hashKey->setMinimumWidth(80);
-    m_connectTimeout->setMaximumWidth(90);
-    m_responseTimeout->setMaximumWidth(100);
-    m_retryButton->setMaximumWidth(105);
-    m_port->setMaximumWidth(70);
 
-    auto* layout = new QHBoxLayout(this);
-    layout->setContentsMargins(4, 2, 4, 2);
-    layout->setSpacing(4); // eighteen widgets on one line must fit a 1366 px screen
+    // Four groups that flow onto more lines when the window is narrow (1024 px: two lines), each kept
+    // whole so a label never ends up on another line than its field; the algorithm's summary below.
     auto label = [](const QString& text, QWidget* buddy) {
         auto* l = new QLabel(text);
         l->setBuddy(buddy);
         return l;
     };
+    auto group = [](std::initializer_list<QWidget*> widgets) {
+        auto* g = new QWidget;
+        auto* row = new QHBoxLayout(g);
+        row->setContentsMargins(0, 0, 0, 0);
+        row->setSpacing(4);
+        for (QWidget* w : widgets)
+            row->addWidget(w);
+        return g;
+    };
+    auto* flow = new FlowLayout(nullptr, 12, 2);
     // The bar edits the first HTTP listener; Start/Stop acts on every listener (its tooltip says so).
-    layout->addWidget(label(tr("HTTP l&istener"), m_address));
-    layout->addWidget(m_address);
-    layout->addWidget(new QLabel(QStringLiteral(":")));
-    layout->addWidget(m_port);
-    layout->addWidget(m_startStop);
-    layout->addSpacing(4);
-    layout->addWidget(label(tr("Al&gorithm"), m_algorithm));
-    layout->addWidget(m_algorithm);
-    layout->addWidget(m_hashKey);
-    layout->addWidget(m_sticky);
-    layout->addSpacing(4);
-    layout->addWidget(label(tr("&Retries"), m_retries));
-    layout->addWidget(m_retries);
-    layout->addWidget(new QLabel(tr("on")));
-    layout->addWidget(m_retryButton);
-    layout->addSpacing(4);
-    layout->addWidget(label(tr("&Connect"), m_connectTimeout));
-    layout->addWidget(m_connectTimeout);
-    layout->addWidget(label(tr("Res&ponse"), m_responseTimeout));
-    layout->addWidget(m_responseTimeout);
-    layout->addWidget(m_apply);
-    layout->addStretch(1);
+    flow->addWidget(group(
+        {label(tr("HTTP l&istener"), m_address), m_address, new QLabel(QStringLiteral(":")), m_port, m_startStop}));
+    flow->addWidget(group({label(tr("Al&gorithm"), m_algorithm), m_algorithm, m_hashKey, m_sticky}));
+    flow->addWidget(group({label(tr("&Retries"), m_retries), m_retries, new QLabel(tr("on")), m_retryButton}));
+    flow->addWidget(group({label(tr("&Connect"), m_connectTimeout), m_connectTimeout,
+                           label(tr("Res&ponse"), m_responseTimeout), m_responseTimeout, m_apply}));
+    m_summary->setObjectName(QStringLiteral("algorithmSummary"));
+    m_summary->setWordWrap(true);
+    m_summary->setToolTip(tr("What the selected algorithm does."));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 2, 4, 2);
+    layout->setSpacing(1);
+    layout->addLayout(flow);
+    layout->addWidget(m_summary);
 
     connect(m_algorithm, &QComboBox::activated, this, [this] {
         QString error;
@@ -129,6 +124,17 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
             Q_EMIT message(error);
     });
     connect(m_apply, &QPushButton::clicked, this, &ProxyPanel::applyOptions);
+    // Apply lights up (and says so) only while a field differs from what runs.
+    connect(m_address, &QLineEdit::textChanged, this, &ProxyPanel::updatePending);
+    // On each digit typed too: a spin box without keyboard tracking signals nothing until Enter, its line
+    // edit does (and only then: setValue() changes the text with the edit's signals blocked).
+    for (QSpinBox* s : {m_port, m_retries, m_connectTimeout, m_responseTimeout}) {
+        connect(s, &QSpinBox::valueChanged, this, &ProxyPanel::updatePending);
+        connect(s->findChild<QLineEdit*>(), &QLineEdit::textEdited, this, &ProxyPanel::updatePending);
+    }
+    for (QAction* a : std::as_const(m_retryOn))
+        connect(a, &QAction::toggled, this, &ProxyPanel::updatePending);
+    connect(m_algorithm, &QComboBox::currentIndexChanged, this, &ProxyPanel::updateSummary);
     connect(m_hashKey, &QLineEdit::editingFinished, this, [this] {
         QString error;
         if (m_hashKey->text().trimmed() != m_lab->config().hashKey &&
@@ -193,6 +199,62 @@ void ProxyPanel::reload()
     updateRetryButton();
     m_connectTimeout->setValue(c.timeouts.connectMs);
     m_responseTimeout->setValue(c.timeouts.upstreamResponseMs);
+    updatePending();
+    updateSummary();
+}
+
+namespace {
+// What a spin box shows, typed but not yet entered (its value() waits for Enter or focus out).
+int shownValue(const QSpinBox* s)
+{
+    bool ok = false;
+    const int v = s->cleanText().toInt(&ok);
+    return ok ? v : s->value();
+}
+} // namespace
+
+bool ProxyPanel::hasPendingChanges() const
+{
+    const LabConfig& c = m_lab->config();
+    QStringList retryOn;
+    for (QAction* a : std::as_const(m_retryOn)) {
+        if (a->isChecked())
+            retryOn << a->property("condition").toString();
+    }
+    QStringList running = c.retry.retryOn;
+    retryOn.sort();
+    running.sort();
+    if (shownValue(m_retries) != c.retry.retries || retryOn != running ||
+        shownValue(m_connectTimeout) != c.timeouts.connectMs ||
+        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs)
+        return true;
+    for (const ListenerConfig& l : c.listeners) {
+        if (l.kind != ListenerKind::Http)
+            continue;
+        // The field shows the port a port-0 listener got; that is not an edit.
+        const Proxy* p = m_lab->httpProxy();
+        const int shown = p && p->isListening() ? p->port() : l.port;
+        const int port = shownValue(m_port);
+        return m_address->text().trimmed() != l.address || (port != shown && port != l.port);
+    }
+    return false;
+}
+
+void ProxyPanel::updatePending()
+{
+    const bool pending = hasPendingChanges();
+    m_apply->setEnabled(pending);
+    m_apply->setText(pending ? tr("● Apply") : tr("Apply"));
+    m_apply->setToolTip(pending ? tr("Changed here, not yet running: Apply sends the listener, retries and timeouts "
+                                     "to the proxy (a new port re-listens).")
+                                : tr("The listener, retries and timeouts shown are the running ones; change one "
+                                     "and Apply lights up."));
+}
+
+void ProxyPanel::updateSummary()
+{
+    const QString name = m_algorithm->currentData().toString();
+    m_summary->setText(name.isEmpty() ? QString() : QStringLiteral("%1: %2").arg(name, algorithmSummary(name)));
 }
 
 void ProxyPanel::updateRetryButton()
@@ -203,6 +265,26 @@ void ProxyPanel::updateRetryButton()
             on << a->text().section(QLatin1Char('-'), 0, 0); // "connect-failure" -> "connect"
     }
     m_retryButton->setText(on.isEmpty() ? tr("nothing") : on.join(QStringLiteral(", ")));
+    fitFields();
+}
+
+void ProxyPanel::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange) // the window's zoom
+        fitFields();
+}
+
+void ProxyPanel::fitFields()
+{
+    // Widths in characters of the current font, so the fields hold their longest text at any zoom.
+    const QFontMetrics fm(font());
+    const int frame = 2 * fm.averageCharWidth() + 8;
+    m_address->setFixedWidth(fm.horizontalAdvance(QStringLiteral("255.255.255.255")) + frame);
+    m_hashKey->setFixedWidth(fm.horizontalAdvance(QStringLiteral("header:X-User")) + frame);
+    // The menu arrow is drawn over the end of the text unless the button is a little wider than its hint.
+    m_retryButton->setMinimumWidth(0);
+    m_retryButton->setMinimumWidth(m_retryButton->sizeHint().width() + fm.averageCharWidth() * 2);
 }
 
 void ProxyPanel::applyOptions()

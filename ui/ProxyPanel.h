@@ -6,6 +6,7 @@
 class QAction;
 class QCheckBox;
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QPushButton;
 class QSpinBox;
@@ -15,20 +16,32 @@ namespace lab {
 
 class Lab;
 
-// Listener, start/stop, algorithm, retries and timeouts of the proxy.
+// Listener, start/stop, algorithm, retries and timeouts of the proxy, in groups that wrap onto a second
+// line in a narrow window, with the selected algorithm's one-line summary beneath. The algorithm, hash
+// key and sticky apply on edit; the listener, retries and timeouts wait for Apply, which is enabled (and
+// marked) only while one of them differs from what runs.
 class ProxyPanel final : public QWidget {
     Q_OBJECT
 public:
     explicit ProxyPanel(Lab* lab, QWidget* parent = nullptr);
     void reload();
     QComboBox* algorithmBox() const { return m_algorithm; }
+    QPushButton* applyButton() const { return m_apply; }
+    // True while a field waiting for Apply differs from the running config.
+    bool hasPendingChanges() const;
 
 Q_SIGNALS:
     void message(const QString& text);
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
     void applyOptions();
     void toggleProxy();
+    void updatePending();
+    void updateSummary();
+    void fitFields();
 
     Lab* m_lab;
     QLineEdit* m_address;
@@ -44,6 +57,7 @@ private:
     QSpinBox* m_connectTimeout;
     QSpinBox* m_responseTimeout;
     QPushButton* m_apply;
+    QLabel* m_summary;
 };
 
 } // namespace lab

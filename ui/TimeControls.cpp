@@ -1,5 +1,6 @@
 #include "TimeControls.h"
 
+#include "FlowLayout.h"
 #include "PanelFields.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
@@ -8,7 +9,6 @@
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalBlocker>
@@ -50,17 +50,11 @@ TimeControls::TimeControls(Lab* lab, LoadGenerator* generator, QWidget* parent)
     m_status->setObjectName(QStringLiteral("flowTimeStatus"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    auto* layout = new QHBoxLayout(this);
+    // Wraps onto a second line rather than making the window wider than a small (or zoomed) screen.
+    auto* layout = new FlowLayout(this, 10, 2);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_pause);
-    layout->addSpacing(12);
-    layout->addWidget(m_slow);
-    layout->addWidget(m_rate);
-    layout->addSpacing(12);
-    layout->addWidget(m_stepScope);
-    layout->addWidget(m_step);
-    layout->addSpacing(12);
-    layout->addWidget(m_status, 1);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_pause, m_slow, m_rate, m_stepScope, m_step, m_status})
+        layout->addWidget(w);
 
     connect(m_pause, &QPushButton::toggled, this, [this](bool paused) {
         m_pause->setText(paused ? tr("&Resume") : tr("&Pause"));

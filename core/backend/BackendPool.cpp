@@ -10,6 +10,7 @@
 
 #include <QVarLengthArray>
 #include <algorithm>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -250,12 +251,17 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     PickContext context = givenContext;
     context.nowMs = now;
     context.explanation = nullptr;
-    PickNote note; // filled under the lock, formatted after it
-    if (givenContext.explanation)
-        context.note = &note;
+    // Filled under the lock, formatted after it; made only when asked (sampled requests), so the
+    // common pick carries neither its construction nor its stack.
+    std::unique_ptr<PickNote> note;
+    if (givenContext.explanation) {
+        note = std::make_unique<PickNote>();
+        context.note = note.get();
+    }
     QVarLengthArray<Backend*, 32> best;
     QVarLengthArray<Backend*, 32> fallback;
-    AttemptTicket ticket;
+    BackendPtr picked;
+    CircuitBreaker::Trial trial;
     bool rebuildWanted = false;
     {
         QMutexLocker lock(&m_mutex);
@@ -274,16 +280,19 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
         rebuildWanted = m_balancer->takeRebuildRequest();
         for (const BackendPtr& b : m_backends) {
             if (b.get() == chosen) {
-                ticket = AttemptTicket(this, b, BackendBreaker::takeTrial(*b, now));
+                picked = b;
+                trial = BackendBreaker::takeTrial(*b, now);
                 break;
             }
         }
     }
     if (rebuildWanted)
         rebuildTable(false);
-    if (givenContext.explanation && ticket)
-        *givenContext.explanation = note.text();
-    return ticket;
+    if (!picked)
+        return {};
+    if (givenContext.explanation)
+        *givenContext.explanation = note->text();
+    return AttemptTicket(this, std::move(picked), trial);
 }
 
 std::vector<BackendPtr> BackendPool::backends() const

@@ -1,5 +1,6 @@
 #include "Balancer.h"
 
+#include "AlgorithmNames.h"
 #include "backend/Backend.h"
 #include "http/HttpMessage.h"
 
@@ -112,6 +113,11 @@ QString HashKeySpec::problem(const QString& text)
     return QStringLiteral(
                "must be client, path, header:NAME or cookie:NAME (NAME: letters, digits, - and _; got \"%1\")")
         .arg(text);
+}
+
+QString hashKeyProblem(const QString& key)
+{
+    return HashKeySpec::problem(key);
 }
 
 QByteArray HashKeySpec::keyOf(const PickContext& c) const

@@ -95,7 +95,12 @@ public:
     // True once after a pick found the table stale (an eligible backend or a weight it was not built
     // for: a change that bypassed BackendPool::setWeight). The pick used the old table; the pool
     // rebuilds after its lock is released.
-    bool takeRebuildRequest() { return m_rebuildWanted.exchange(false, std::memory_order_relaxed); }
+    bool takeRebuildRequest()
+    {
+        // A plain load first: the common answer (no) costs no read-modify-write on every pick.
+        return m_rebuildWanted.load(std::memory_order_relaxed) &&
+            m_rebuildWanted.exchange(false, std::memory_order_relaxed);
+    }
 
 protected:
     // The algorithm proper: choose among `eligible`, and fill context.note when it is set.

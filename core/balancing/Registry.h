@@ -1,5 +1,6 @@
 #pragma once
 
+#include "AlgorithmNames.h"
 #include "Balancer.h"
 
 #include <QLatin1String>
@@ -24,8 +25,7 @@ struct AlgorithmInfo {
 std::span<const AlgorithmInfo> algorithmRegistry();
 // Null for an unknown name.
 const AlgorithmInfo* findAlgorithm(QStringView name);
-// The names, in registry order.
-QStringList algorithmNames();
+// algorithmNames(): the names in registry order (declared in AlgorithmNames.h for config/).
 // The algorithms that use a hash key, for sentences such as "used by ring-hash and maglev".
 QStringList hashKeyAlgorithmNames();
 // Null for an unknown name.

@@ -1,6 +1,6 @@
 #include "ConfigSchema.h"
 
-#include "balancing/Registry.h"
+#include "balancing/AlgorithmNames.h"
 
 #include <QHostAddress>
 
@@ -54,7 +54,7 @@ const Key<L> kLab[] = {
     {.name = "health"},
     {.name = "outlierDetection"},
     {.name = "circuitBreaker"},
-    {.name = "hashKey", .member = &L::hashKey, .problem = HashKeySpec::problem},
+    {.name = "hashKey", .member = &L::hashKey, .problem = hashKeyProblem},
     {.name = "sticky"},
     {.name = "retry"},
     {.name = "limits"},

@@ -16,6 +16,50 @@ void MetricsHistory::push(MetricsSnapshot snapshot)
         m_snapshots.pop_front();
 }
 
+void MetricsHistory::clear()
+{
+    m_snapshots.clear();
+    m_baseline.reset();
+}
+
+void MetricsHistory::setBaseline()
+{
+    if (!m_snapshots.empty())
+        m_baseline = latest();
+}
+
+namespace {
+std::uint64_t minus(std::uint64_t now, std::uint64_t then)
+{
+    return now >= then ? now - then : 0; // a counter that went back (a backend id reused) reads 0, not 2^64
+}
+} // namespace
+
+TrafficStats MetricsHistory::sinceBaseline(int backendId) const
+{
+    TrafficStats out;
+    if (m_snapshots.empty())
+        return out;
+    const TrafficStats* now = find(latest(), backendId);
+    if (!now)
+        return out;
+    out = *now;
+    const TrafficStats* then = m_baseline ? find(*m_baseline, backendId) : nullptr;
+    if (!then)
+        return out;
+    out.requests = minus(now->requests, then->requests);
+    for (size_t i = 0; i < out.responsesByClass.size(); ++i)
+        out.responsesByClass[i] = minus(now->responsesByClass[i], then->responsesByClass[i]);
+    out.retries = minus(now->retries, then->retries);
+    out.connectFailures = minus(now->connectFailures, then->connectFailures);
+    out.bytesIn = minus(now->bytesIn, then->bytesIn);
+    out.bytesOut = minus(now->bytesOut, then->bytesOut);
+    out.connections = minus(now->connections, then->connections);
+    out.refusedConnections = minus(now->refusedConnections, then->refusedConnections);
+    out.latency.subtract(then->latency);
+    return out;
+}
+
 const TrafficStats* MetricsHistory::find(const MetricsSnapshot& snapshot, int backendId)
 {
     if (backendId < 0)
@@ -30,6 +74,8 @@ const TrafficStats* MetricsHistory::find(const MetricsSnapshot& snapshot, int ba
 const MetricsSnapshot& MetricsHistory::base(qint64 windowMs) const
 {
     const qint64 from = m_snapshots.back().takenAtMs - windowMs;
+    if (m_baseline && from <= m_baseline->takenAtMs)
+        return *m_baseline;
     for (auto it = m_snapshots.rbegin(); it != m_snapshots.rend(); ++it) {
         if (it->takenAtMs <= from)
             return *it;
@@ -83,7 +129,9 @@ LatencySummary MetricsHistory::recentLatency(int backendId, qint64 windowMs) con
     if (!now)
         return out;
     out = now->latency;
-    if (const TrafficStats* then = find(base(windowMs), backendId); then && &base(windowMs) != &latest())
+    const MetricsSnapshot& from = base(windowMs);
+    // With one snapshot and no baseline, the window is everything the counters hold.
+    if (const TrafficStats* then = find(from, backendId); then && &from != &latest())
         out.subtract(then->latency);
     return out;
 }

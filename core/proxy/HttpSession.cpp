@@ -150,7 +150,10 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
     m_sampled = !m_traceToken.isEmpty() || m_worker->trace().shouldSample();
     // Step mode may hold it; the lab's own traffic says so (X-Lab-Client), and a held request is followed.
-    m_holdRequested = m_worker->stepGate().wouldHold(!head.header("X-Lab-Client").isEmpty());
+    // (the header is looked for only in that scope: step mode is off for nearly every request)
+    const StepScope scope = m_worker->stepGate().scope();
+    m_holdRequested =
+        scope == StepScope::AllClients || (scope == StepScope::LabTraffic && !head.header("X-Lab-Client").isEmpty());
     m_trail.clear();
     if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || m_holdRequested))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
@@ -229,10 +232,11 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
     writeClient(http::makeJsonResponse(status, json, true, extraHeaders));
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
-    if (!inExchange() && m_trail.follow(m_worker->lifecycle(), false)) // refused before its head was whole
+    const bool headless = !inExchange(); // refused before its head was whole: it arrives and ends here
+    if (headless && m_trail.follow(m_worker->lifecycle(), false))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
                        QStringLiteral("request from ") + QString::fromLatin1(m_clientAddress));
-    m_trail.finish(status, exchangeMs(), logAndTrace(status));
+    m_trail.finish(status, headless ? 0 : exchangeMs(), logAndTrace(status)); // (the timer is the last exchange's)
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();

@@ -27,15 +27,13 @@ struct TrafficCounters;
 //
 // Requests are handled one at a time in arrival order (pipelined ones wait in the socket buffer), and
 // bodies stream both ways with backpressure: the proxy stops reading one side while the other side has
-// more than kHighWaterBytes unsent. A request's first kReplayBytes are kept so that it can be replayed
-// on another backend after a failure that happened before any response byte reached the client
-// (cascading failover); past that it is streamed and no longer retried.
+// more than UpstreamAttempt::kHighWaterBytes unsent. A request's first UpstreamAttempt::kReplayBytes are
+// kept so that it can be replayed on another backend after a failure that happened before any response
+// byte reached the client (cascading failover); past that it is streamed and no longer retried. Step
+// mode (StepGate) may hold a request in the Held phase, before its first pick.
 class HttpSession final : public QObject, private http::HttpParserHandler, private UpstreamAttempt::Exchange {
     Q_OBJECT
 public:
-    static constexpr qsizetype kHighWaterBytes = UpstreamAttempt::kHighWaterBytes;
-    static constexpr qsizetype kReplayBytes = UpstreamAttempt::kReplayBytes;
-
     HttpSession(qintptr socketDescriptor, ProxyWorker* worker);
     ~HttpSession() override;
     Q_DISABLE_COPY_MOVE(HttpSession)

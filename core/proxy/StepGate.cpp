@@ -35,16 +35,6 @@ void StepGate::setScope(StepScope scope)
     m_held.clear();
 }
 
-bool StepGate::wouldHold(bool labClient) const
-{
-    switch (scope()) {
-    case StepScope::Off: return false;
-    case StepScope::LabTraffic: return labClient;
-    case StepScope::AllClients: return true;
-    }
-    return false;
-}
-
 bool StepGate::hold(HeldRequest request, ProxyWorker* worker)
 {
     QMutexLocker lock(&m_mutex);

@@ -46,8 +46,6 @@ public:
     // Off releases every held request.
     void setScope(StepScope scope);
     StepScope scope() const { return m_scope.load(std::memory_order_relaxed); }
-    // Would a request arriving now be held? `labClient`: it carries X-Lab-Client.
-    bool wouldHold(bool labClient) const;
     // How long a request may wait before it is answered 503 (tests shorten it).
     void setHoldTimeoutMs(int ms) { m_holdTimeoutMs.store(ms, std::memory_order_relaxed); }
     int holdTimeoutMs() const { return m_holdTimeoutMs.load(std::memory_order_relaxed); }

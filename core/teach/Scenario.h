@@ -1,0 +1,132 @@
+#pragma once
+
+#include "config/LabConfig.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+namespace lab {
+
+// A closed range of numbers; no max means no upper bound. Shares, counts and latencies all use it.
+struct ValueRange {
+    double min = 0;
+    std::optional<double> max;
+    bool contains(double v) const { return v >= min && (!max || v <= *max); }
+    QString toString() const; // "[0, 0.05]", "[10, ∞)", "= 0"
+};
+
+// One expectation of a step, checked over the step's window (see docs/scenarios.md, "Expectations").
+struct ScenarioCheck {
+    enum class Kind {
+        Share, // the backend's share of the attempts the proxy made in the window
+        Status, // how many responses of one class (1xx..5xx, or "failed": no response) clients got
+        Requests, // how many requests the proxy took from clients
+        Latency, // a percentile of the client-side latency the proxy measured, in ms
+        State, // the backend's state (eligibility, probes, breaker, process) in the window
+        Response, // the answer to this step's single request (do: request)
+    };
+    enum class During { Some, All, End }; // State: at some sample, at every sample, at the window's end
+
+    Kind kind = Kind::Requests;
+    QString path; // where in the file it was written, e.g. steps[3].expect.share.backend-8002
+    QString backend; // Share, State: the scenario's name for it
+    QString statusClass; // Status: "1xx".."5xx" or "failed"
+    double percentile = 0; // Latency: 50, 90 or 99
+    ValueRange range; // Share, Status, Requests, Latency; Response: the status code
+    QStringList states; // State: holds when the backend is in any of these
+    During during = During::Some;
+    QString bodyContains; // Response: a substring the body must contain (empty: not checked)
+
+    // A sentence for the learner: "share of backend-8002 in [0, 0.05]".
+    QString describe() const;
+};
+
+// What a step does when its time comes. One value per "do" in docs/scenarios.md.
+enum class StepAction {
+    Watch, // nothing: only text and expectations
+    Pause, // nothing for durationMs: let the lab settle
+    Traffic, // start the traffic generator (stops a run already going)
+    StopTraffic,
+    Faults, // set an embedded backend's fault and capacity knobs (keys left out are off)
+    Stop, // stop an embedded backend (connections refused)
+    Start, // start it again
+    Drain, // no new requests; those in flight finish
+    Undrain, // back in rotation
+    Add, // add an embedded backend, known to later steps by its "as" name
+    Remove, // take a backend out of the pool
+    Weight,
+    Algorithm,
+    Health, // the lab's active-check settings (keys left out take their defaults)
+    Retry, // the proxy's retry settings (keys left out take their defaults)
+    Request, // one request through the proxy; its answer is checked by expect.response
+};
+const char* stepActionName(StepAction a);
+QStringList stepActionNames();
+
+// The traffic generator's profile, as a step writes it (the proxy's port is filled in when it runs).
+struct TrafficProfile {
+    int connections = 10;
+    int ratePerSecond = 0; // 0: closed loop
+    int durationMs = 0; // 0: until a stop-traffic step or the end of the scenario
+    quint64 maxRequests = 0; // 0: no limit
+    QByteArray method = "GET";
+    QByteArray path = "/";
+    QByteArray body;
+};
+
+struct ScenarioStep {
+    StepAction action = StepAction::Watch;
+    // Scheduled on the scenario clock (ms from the start, before --speed): the action runs at startMs;
+    // the step ends at endMs (its window or pause is over) and the next one may begin.
+    qint64 startMs = 0;
+    qint64 endMs = 0;
+    // For the learner: a title, what to watch, why it happens, a question to think about.
+    QString title;
+    QString watch;
+    QString why;
+    QString question;
+
+    QString backend; // the scenario's name (Faults .. Weight); for Add, the name later steps use
+    TrafficProfile traffic; // Traffic; Request uses its method, path and body
+    FaultProfile faults;
+    HealthConfig health;
+    RetryConfig retry;
+    int weight = 1;
+    QString algorithm;
+    int durationMs = 0; // Pause: how long; Drain: how long in-flight requests get before a stop (0: no stop)
+    int windowMs = 0; // how long the expectations watch, from startMs
+    QList<ScenarioCheck> checks;
+
+    // "stop backend-8002", "traffic 10 connections GET /" — what the step does, in a few words.
+    QString describe() const;
+};
+
+// A lab and a timeline of steps with expectations: a lesson, or a test of the lab's behaviour.
+struct Scenario {
+    QString title;
+    QString summary;
+    LabConfig lab;
+    QList<ScenarioStep> steps;
+
+    qint64 durationMs() const { return steps.isEmpty() ? 0 : steps.last().endMs; }
+    // Puts every listener and embedded backend on a free port (tests, CI, a machine where 8000 is taken).
+    // Backends keep their names, so the steps still find them.
+    void useAnyPorts();
+};
+
+struct ScenarioResult {
+    Scenario scenario;
+    QString error; // empty when ok; else one line per problem: "<file>: <json path>: <what is allowed>"
+    bool ok() const { return error.isEmpty(); }
+};
+
+// Parses and validates a whole scenario: the "lab" key with the lab config's own parser, then every step
+// (its action, its time, the backends it names, its expectations). Every problem is reported, not only
+// the first.
+ScenarioResult parseScenario(const QByteArray& json, const QString& sourceName);
+ScenarioResult loadScenario(const QString& fileName);
+
+} // namespace lab

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "Scenario.h"
+#include "metrics/Metrics.h"
+
+#include <QHash>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace lab {
+
+struct ConsoleResponse;
+
+// What one step's window saw: the lab's metrics when it opened and when it closed, and the backends'
+// states sampled while it was open (first sample at the opening, last at the close).
+struct WindowObservation {
+    MetricsSnapshot before;
+    MetricsSnapshot after;
+    QHash<QString, QList<QStringList>> stateSamples; // scenario backend name -> samples, oldest first
+    // scenario backend name -> states entered during the window by the backend's health timeline (seen
+    // even when they lasted less than a sample apart); "at some moment" checks read them too
+    QHash<QString, QStringList> transitions;
+    QHash<QString, QString> labNames; // scenario backend name -> the lab's name, where they differ
+};
+
+struct CheckOutcome {
+    bool held = false;
+    QString observed; // what was seen, for the learner: "0.02 (4 of 200 attempts)"
+};
+
+// Decides one expectation from the window's deltas (after minus before). Pure: no lab, no clock, so the
+// rules are tested without sockets. A share with no attempt at all in the window does not hold (nothing
+// was measured); a backend missing from a snapshot counts as zero there.
+CheckOutcome evaluateCheck(const ScenarioCheck& check, const WindowObservation& window);
+// The single request of a `request` step; `response` null when none arrived in the window.
+CheckOutcome evaluateResponse(const ScenarioCheck& check, const ConsoleResponse* response);
+
+} // namespace lab

@@ -1,0 +1,134 @@
+#pragma once
+
+#include "Scenario.h"
+#include "ScenarioActions.h"
+#include "ScenarioChecks.h"
+#include "loadgen/ConsoleClient.h"
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QObject>
+#include <memory>
+#include <optional>
+
+class QTimer;
+
+namespace lab {
+
+class Lab;
+class LoadGenerator;
+
+// Plays a scenario against a Lab: each step's action at its time, then its expectations over its window.
+// Lives on the lab's thread and is driven by QTimers, so the window can play, pause, restart and skip
+// while the lab keeps serving; the headless `scenario` command plays it through to finished().
+//
+// Time: the scenario's clock runs `speed` times as fast as the wall clock. Only the timeline is scaled
+// (step times, windows, traffic durations, and a traffic rate, so a window's counts do not depend on the
+// speed): the lab's own timers (probe interval, ejection time, breaker open time) run at their configured
+// pace, so a scenario meant to run fast configures them short.
+// Pausing freezes the timeline and the traffic (the lab keeps running); resuming inside a window watches
+// that window again from its opening, so its counts never include the pause.
+//
+// Every Lab call goes through ScenarioActions. Cost: one metrics snapshot per window edge, and a state
+// sample of the named backends every kSampleMs while a window with state expectations is open.
+class ScenarioPlayer final : public QObject {
+    Q_OBJECT
+public:
+    static constexpr double kMinSpeed = 0.1;
+    static constexpr double kMaxSpeed = 100;
+    static constexpr int kSampleMs = 50;
+
+    enum class Phase { Idle, Running, Paused, Finished };
+
+    struct CheckRecord {
+        bool evaluated = false; // false: the step was skipped, or the run ended first
+        bool held = false;
+        QString observed;
+    };
+    struct StepRecord {
+        bool started = false;
+        bool skipped = false;
+        qint64 startedAtMs = -1; // on the scenario clock
+        QString error; // the lab refused the action
+        QList<CheckRecord> checks; // parallel to the step's checks
+    };
+
+    ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent = nullptr);
+    ~ScenarioPlayer() override;
+    Q_DISABLE_COPY_MOVE(ScenarioPlayer)
+
+    const Scenario& scenario() const { return m_scenario; }
+    // Clamped to kMinSpeed..kMaxSpeed; applies from now on (a traffic run going keeps its duration).
+    void setSpeed(double factor);
+    double speed() const { return m_speed; }
+
+    // Idle or finished: loads the scenario's lab into the Lab, starts it and plays from step 0. Paused:
+    // resumes. False with the lab's sentence (a port in use...) when the lab cannot start; finished(false)
+    // is emitted then too.
+    bool play(QString* error = nullptr);
+    void pause();
+    // From the beginning, with a freshly loaded lab.
+    bool restart(QString* error = nullptr);
+    // Applies the actions of the steps before `step` at once (no waiting, their checks not evaluated)
+    // and plays on from `step`. Backwards restarts the lab first.
+    bool skipTo(int step, QString* error = nullptr);
+    // Stops the traffic and the lab's backends and proxies (the headless command, before it exits).
+    void stopLab();
+
+    Phase phase() const { return m_phase; }
+    // The step playing or about to; steps().size() when over.
+    int currentStep() const { return m_index; }
+    qint64 scenarioNowMs() const;
+    const QList<StepRecord>& records() const { return m_records; }
+    // Every check was evaluated and held, and the lab did every action asked.
+    bool allHeld() const;
+    // The lab could not start or refused an action (exit 3 for the command).
+    bool runtimeFailed() const { return m_runtimeFailed; }
+    // The run so far as JSON (the command's --report FILE).
+    QJsonObject report() const;
+
+Q_SIGNALS:
+    void stepStarted(int step);
+    // One per expectation of a step, when its window closes (check: index into the step's checks).
+    void expectationResult(int step, int check, bool held, const QString& observed);
+    void actionFailed(int step, const QString& error);
+    void finished(bool allHeld);
+
+private:
+    bool startFresh(QString* error);
+    void resetRecords();
+    void advance();
+    void arm(qint64 scenarioMs);
+    void beginStep();
+    void endStep();
+    void openWindow();
+    void sampleStates();
+    void runAction(int index);
+    void startTraffic(const TrafficProfile& profile, qint64 fromMs);
+    void stopTraffic();
+    void finish();
+    void onResponse(const ConsoleResponse& response);
+
+    Scenario m_scenario;
+    ScenarioActions m_actions;
+    std::unique_ptr<LoadGenerator> m_traffic;
+    ConsoleClient* m_console;
+    QTimer* m_next;
+    QTimer* m_sampler;
+    QElapsedTimer m_wall; // since the clock's base was set
+    qint64 m_clockBaseMs = 0; // the scenario time when m_wall was started
+    double m_speed = 1;
+    Phase m_phase = Phase::Idle;
+    int m_index = 0;
+    bool m_inStep = false; // the step at m_index has begun and its window is open
+    bool m_runtimeFailed = false;
+    QList<StepRecord> m_records;
+    WindowObservation m_window;
+    qint64 m_windowOpenedAtMs = 0; // the pool's clock, for the backends' health timelines
+    std::optional<TrafficProfile> m_trafficProfile; // what the scenario's traffic is now (kept over a pause)
+    bool m_resumeTraffic = false; // a run was going when the player paused
+    quint64 m_requestId = 0;
+    std::optional<ConsoleResponse> m_response;
+};
+
+} // namespace lab

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <QChartView>
+#include <QList>
+#include <QString>
+
+class QValueAxis;
+
+namespace lab {
+
+// A moment worth a vertical line on the time charts: the algorithm, a weight, a fault or a backend's
+// state changed. `seconds` is on the charts' clock (ChartsPanel::addSample's).
+struct ChartMarker {
+    double seconds = 0;
+    QString label;
+    bool operator==(const ChartMarker&) const = default;
+};
+
+// A chart view that draws what a QChart has no item for: dashed vertical markers with a short label
+// (written down along the line, so markers a second apart do not print over each other), and, when
+// the chart has nothing to show, one sentence in the middle instead of a misleading shape. Both are
+// painted in the foreground, over the series, at the positions of the chart's x axis.
+class ChartView final : public QChartView {
+    Q_OBJECT
+public:
+    explicit ChartView(QChart* chart, QValueAxis* xAxis = nullptr, QWidget* parent = nullptr);
+
+    // Markers at x = seconds - now (the charts show -60 s .. 0); those outside the axis are not drawn.
+    void setMarkers(const QList<ChartMarker>& markers, double now);
+    void setEmptyText(const QString& text);
+    QString emptyText() const { return m_emptyText; }
+
+protected:
+    void drawForeground(QPainter* painter, const QRectF& rect) override;
+
+private:
+    QValueAxis* m_x;
+    QList<ChartMarker> m_markers;
+    double m_now = 0;
+    QString m_emptyText;
+};
+
+} // namespace lab
