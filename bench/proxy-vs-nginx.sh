@@ -4,6 +4,8 @@
 # ratio to nginx. Everything listens on 127.0.0.1 only and stops when the script ends.
 #
 #   bench/proxy-vs-nginx.sh [BUILD_DIR]      env: THREADS=1 CONNECTIONS=50 DURATION=10s WORKERS=2
+#   BASELINE=/path/to/an/older/balancer-lab also measures that binary in the same run (a before/after
+#   of a change, each against the same nginx).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
@@ -21,6 +23,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 b1=18181 b2=18182 b3=18183 p_nginx=18190 p_haproxy=18191 p_lab=18192 p_haproxy_tcp=18193 p_lab_tcp=18194
+p_baseline=18195 baseline="${BASELINE:-}"
 mkdir -p "$work/logs"
 chmod 755 "$work"   # nginx workers run as nobody
 printf 'hello from a static backend, 64 bytes of body for the benchmark\n' > "$work/index.html"
@@ -76,7 +79,15 @@ haproxy -f "$work/haproxy.cfg" -q & pids+=($!)
 "$lab" serve --mode tcp --listen 127.0.0.1:$p_lab_tcp --workers "$workers" \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/lab-tcp.log" & pids+=($!)
 
-for port in $b1 $p_nginx $p_haproxy $p_lab $p_haproxy_tcp $p_lab_tcp; do
+ports=($b1 $p_nginx $p_haproxy $p_lab $p_haproxy_tcp $p_lab_tcp)
+http_targets=(direct:$b1 nginx:$p_nginx haproxy:$p_haproxy balancer-lab:$p_lab)
+if [ -n "$baseline" ]; then
+  "$baseline" serve --listen 127.0.0.1:$p_baseline --workers "$workers" --health-path / \
+    --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/baseline.log" & pids+=($!)
+  ports+=($p_baseline)
+  http_targets+=(baseline:$p_baseline)
+fi
+for port in "${ports[@]}"; do
   for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   curl -sf -o /dev/null "http://127.0.0.1:$port/" || { echo "bench: nothing answers on port $port" >&2; exit 1; }
 done
@@ -96,11 +107,12 @@ run() {
 echo "wrk -t$threads -c$connections -d$duration, $workers workers each, 3 nginx static backends, $(nproc) cores"
 printf '%-22s %12s %10s %10s %9s\n' "target" "req/s" "p50 ms" "p99 ms" "vs nginx"
 declare -A result
-for target in direct:$b1 nginx:$p_nginx haproxy:$p_haproxy balancer-lab:$p_lab; do
+for target in "${http_targets[@]}"; do
   result[${target%%:*}]="$(run "${target##*:}")"
 done
 nginx_rps="$(cut -d' ' -f1 <<<"${result[nginx]}")"
-for name in direct nginx haproxy balancer-lab; do
+for target in "${http_targets[@]}"; do
+  name=${target%%:*}
   read -r rps p50 p99 errors <<<"${result[$name]}"
   ratio="$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2fx", a/b }')"
   printf '%-22s %12s %10s %10s %9s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
