@@ -4,6 +4,7 @@
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
+#include "ExportMenu.h"
 #include "HealthTimeline.h"
 #include "ProxyPanel.h"
 #include "TraceModel.h"
@@ -29,6 +30,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -57,6 +59,16 @@ QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
         layout->addLayout(extra);
     return w;
 }
+// A tab page scrolls rather than set the window's minimum height: the Backend tab's knobs alone need
+// ~520 px at 1.3x zoom, more than the tabs get in a 720 px high window beside the event log.
+QScrollArea* scrolling(QWidget* page)
+{
+    auto* area = new QScrollArea;
+    area->setWidget(page);
+    area->setWidgetResizable(true);
+    area->setFrameShape(QFrame::NoFrame);
+    return area;
+}
 } // namespace
 
 MainWindow::MainWindow(Lab* lab, QWidget* parent)
@@ -75,6 +87,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_consolePanel(new ConsolePanel(lab))
     , m_charts(new ChartsPanel)
     , m_healthTimeline(new HealthTimeline(lab))
+    , m_export(new ExportMenu(&m_history, m_traceModel, m_charts, this))
     , m_tabs(new QTabWidget)
     , m_mainSplit(new QSplitter(Qt::Horizontal))
     , m_leftSplit(new QSplitter(Qt::Vertical))
@@ -152,9 +165,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_events->setPlaceholderText(
         tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
 
-    m_tabs->addTab(m_backendPanel, tr("Backend"));
-    m_tabs->addTab(m_trafficPanel, tr("Traffic"));
-    m_tabs->addTab(m_consolePanel, tr("Console"));
+    m_tabs->addTab(scrolling(m_backendPanel), tr("Backend"));
+    m_tabs->addTab(scrolling(m_trafficPanel), tr("Traffic"));
+    m_tabs->addTab(scrolling(m_consolePanel), tr("Console"));
     m_tabs->addTab(traceSplit, tr("Trace"));
     m_tabs->addTab(m_healthTimeline, tr("Health"));
     m_tabs->setTabToolTip(4, tr("Each backend's probes and health states over the last two minutes (Alt+5)."));
@@ -207,6 +220,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     });
     connect(m_lab, &Lab::labReset, this, [this] {
         m_history.clear();
+        m_export->clear();
         m_charts->reset();
         m_traceModel->clear();
         m_changes.forget(); // a new lab is not a change to mark
@@ -214,6 +228,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     });
     connect(m_charts, &ChartsPanel::resetRequested, this, &MainWindow::resetCounters);
     connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
+    connect(m_export, &ExportMenu::message, this, &MainWindow::showMessage);
+    connect(m_charts, &ChartsPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
     m_refreshTimer->start(kRefreshMs);
 
@@ -279,6 +295,8 @@ void MainWindow::buildMenus()
         if (!name.isEmpty())
             saveConfigFile(name);
     });
+    file->addSeparator();
+    file->addMenu(m_export->menu());
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -439,6 +457,7 @@ void MainWindow::refresh()
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
     if (m_tick++ % 5 == 0) {
         m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
+        m_export->record(m_history);
         if (m_healthTimeline->isVisible())
             m_healthTimeline->update();
     }
@@ -563,6 +582,7 @@ void MainWindow::updateTitle()
 void MainWindow::resetCounters()
 {
     m_history.setBaseline();
+    m_export->setBaseline(m_history);
     m_charts->reset();
     m_model->refresh(m_history);
     m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0); // the share empties at once

@@ -23,6 +23,7 @@ class BackendPanel;
 class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
+class ExportMenu;
 class HealthTimeline;
 class Lab;
 class LoadGenerator;
@@ -54,6 +55,7 @@ public:
     TrafficPanel* trafficPanel() const { return m_trafficPanel; }
     ConsolePanel* consolePanel() const { return m_consolePanel; }
     ChartsPanel* chartsPanel() const { return m_charts; }
+    ExportMenu* exportMenu() const { return m_export; }
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
@@ -117,6 +119,7 @@ private:
     ConsolePanel* m_consolePanel;
     ChartsPanel* m_charts;
     HealthTimeline* m_healthTimeline;
+    ExportMenu* m_export;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;
