@@ -31,6 +31,7 @@
 #include <QPushButton>
 #include <QScreen>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -59,15 +60,30 @@ QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
         layout->addLayout(extra);
     return w;
 }
-// A tab page scrolls rather than set the window's minimum height: the Backend tab's knobs alone need
-// ~520 px at 1.3x zoom, more than the tabs get in a 720 px high window beside the event log.
+// A tab page scrolls up and down rather than set the window's minimum height: the Backend tab's knobs
+// alone need ~520 px at 1.3x zoom, more than the tabs get in a 720 px high window beside the event log.
+// Sideways it never scrolls (a knob cut off at the right edge would go unseen): the area is at least as
+// wide as its page needs, at any zoom.
+class VerticalScrollArea final : public QScrollArea {
+public:
+    explicit VerticalScrollArea(QWidget* page)
+    {
+        setWidget(page);
+        setWidgetResizable(true);
+        setFrameShape(QFrame::NoFrame);
+        setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    }
+    QSize minimumSizeHint() const override
+    {
+        const QSize area = QScrollArea::minimumSizeHint();
+        const int page = widget()->minimumSizeHint().width() + verticalScrollBar()->sizeHint().width();
+        return {qMax(area.width(), page), area.height()};
+    }
+};
+
 QScrollArea* scrolling(QWidget* page)
 {
-    auto* area = new QScrollArea;
-    area->setWidget(page);
-    area->setWidgetResizable(true);
-    area->setFrameShape(QFrame::NoFrame);
-    return area;
+    return new VerticalScrollArea(page);
 }
 } // namespace
 
