@@ -9,6 +9,7 @@
 #include "ProxyPanel.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
+#include "VerticalScrollArea.h"
 #include "WeightDelegate.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
@@ -30,8 +31,6 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
-#include <QScrollArea>
-#include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -59,31 +58,6 @@ QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
     if (extra)
         layout->addLayout(extra);
     return w;
-}
-// A tab page scrolls up and down rather than set the window's minimum height: the Backend tab's knobs
-// alone need ~520 px at 1.3x zoom, more than the tabs get in a 720 px high window beside the event log.
-// Sideways it never scrolls (a knob cut off at the right edge would go unseen): the area is at least as
-// wide as its page needs, at any zoom.
-class VerticalScrollArea final : public QScrollArea {
-public:
-    explicit VerticalScrollArea(QWidget* page)
-    {
-        setWidget(page);
-        setWidgetResizable(true);
-        setFrameShape(QFrame::NoFrame);
-        setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    }
-    QSize minimumSizeHint() const override
-    {
-        const QSize area = QScrollArea::minimumSizeHint();
-        const int page = widget()->minimumSizeHint().width() + verticalScrollBar()->sizeHint().width();
-        return {qMax(area.width(), page), area.height()};
-    }
-};
-
-QScrollArea* scrolling(QWidget* page)
-{
-    return new VerticalScrollArea(page);
 }
 } // namespace
 
@@ -181,9 +155,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_events->setPlaceholderText(
         tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
 
-    m_tabs->addTab(scrolling(m_backendPanel), tr("Backend"));
-    m_tabs->addTab(scrolling(m_trafficPanel), tr("Traffic"));
-    m_tabs->addTab(scrolling(m_consolePanel), tr("Console"));
+    m_tabs->addTab(new VerticalScrollArea(m_backendPanel), tr("Backend"));
+    m_tabs->addTab(new VerticalScrollArea(m_trafficPanel), tr("Traffic"));
+    m_tabs->addTab(new VerticalScrollArea(m_consolePanel), tr("Console"));
     m_tabs->addTab(traceSplit, tr("Trace"));
     m_tabs->addTab(m_healthTimeline, tr("Health"));
     m_tabs->setTabToolTip(4, tr("Each backend's probes and health states over the last two minutes (Alt+5)."));
