@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMenu>
+#include <QMenuBar>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -96,6 +97,8 @@ void TestExportActions::dataExportsWriteTheirFiles()
     auto* a = f.window.findChild<QAction*>(action);
     QVERIFY(a);
     QVERIFY(f.window.exportMenu()->menu()->actions().contains(a)); // in File > Export, not only somewhere
+    QMenu* fileMenu = f.window.menuBar()->actions().value(0)->menu();
+    QVERIFY(fileMenu && fileMenu->actions().contains(f.window.exportMenu()->menu()->menuAction()));
     a->trigger();
     QFile file(path);
     QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(path));
