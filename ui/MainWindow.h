@@ -24,10 +24,13 @@ class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
 class ExportMenu;
+class FlowView;
+class FlowViewTab;
 class HealthTimeline;
 class Lab;
 class LoadGenerator;
 class ProxyPanel;
+class TimeControls;
 class TraceModel;
 class TrafficPanel;
 
@@ -56,6 +59,10 @@ public:
     ConsolePanel* consolePanel() const { return m_consolePanel; }
     ChartsPanel* chartsPanel() const { return m_charts; }
     ExportMenu* exportMenu() const { return m_export; }
+    FlowView* flowView() const;
+    TimeControls* timeControls() const;
+    // The tabs above the board: the flow view first, then the charts.
+    QTabWidget* viewTabs() const { return m_viewTabs; }
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
@@ -120,6 +127,8 @@ private:
     ChartsPanel* m_charts;
     HealthTimeline* m_healthTimeline;
     ExportMenu* m_export;
+    FlowViewTab* m_flowTab;
+    QTabWidget* m_viewTabs;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;
