@@ -127,6 +127,9 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     faults->addRow(flags);
 
     auto* layout = new QVBoxLayout(this);
+    // Narrow margins: the window scrolls this page up and down beside a scroll bar, and at 1.3x zoom in a
+    // 1024 px window the page's minimum width is what the right-hand column has to spare.
+    layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_title);
     layout->addWidget(m_drain);
     auto* faultsTitle = new QLabel(tr("<b>Faults</b> (embedded backends)"));

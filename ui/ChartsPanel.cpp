@@ -3,9 +3,11 @@
 #include "FlowLayout.h"
 #include "metrics/MetricsHistory.h"
 
+#include <QAction>
 #include <QAreaSeries>
 #include <QChart>
 #include <QEvent>
+#include <QFileInfo>
 #include <QGraphicsLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -149,6 +151,10 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     m_latencyView->setObjectName(QStringLiteral("latencyChart"));
     m_shareView->setObjectName(QStringLiteral("shareChart"));
     m_legend->setObjectName(QStringLiteral("chartLegend"));
+    m_prompt = fileDialogPrompt(this);
+    addSaveAction(Chart::Rate, QStringLiteral("requests-per-second.png"));
+    addSaveAction(Chart::Latency, QStringLiteral("latency.png"));
+    addSaveAction(Chart::Share, QStringLiteral("share.png"));
     new FlowLayout(m_legend, 12, 0);
 
     auto* charts = new QHBoxLayout;
@@ -167,6 +173,52 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     applyFonts();
     rebuildLegend();
     updateShare(MetricsHistory());
+}
+
+void ChartsPanel::addSaveAction(Chart chart, const QString& suggested)
+{
+    ChartView* view = chartView(chart);
+    auto* save = new QAction(tr("Save as PNG…"), view);
+    save->setObjectName(QStringLiteral("savePng-") + view->objectName());
+    view->addAction(save);
+    view->setContextMenuPolicy(Qt::ActionsContextMenu);
+    connect(save, &QAction::triggered, this, [this, chart, suggested] {
+        const QString path = m_prompt(tr("Save the chart as PNG"), suggested, tr("PNG images (*.png)"));
+        if (path.isEmpty())
+            return;
+        QString error;
+        Q_EMIT message(saveChartPng(chart, path, &error)
+                           ? tr("chart saved to %1").arg(QFileInfo(path).absoluteFilePath())
+                           : error);
+    });
+}
+
+ChartView* ChartsPanel::chartView(Chart chart) const
+{
+    switch (chart) {
+    case Chart::Rate: return m_rateView;
+    case Chart::Latency: return m_latencyView;
+    case Chart::Share: break;
+    }
+    return m_shareView;
+}
+
+bool ChartsPanel::saveChartPng(Chart chart, const QString& path, QString* error)
+{
+    if (chartView(chart)->grab().save(path, "PNG"))
+        return true;
+    if (error)
+        *error = tr("cannot write the PNG file %1").arg(path);
+    return false;
+}
+
+bool ChartsPanel::savePanelPng(const QString& path, QString* error)
+{
+    if (grab().save(path, "PNG"))
+        return true;
+    if (error)
+        *error = tr("cannot write the PNG file %1").arg(path);
+    return false;
 }
 
 void ChartsPanel::changeEvent(QEvent* event)

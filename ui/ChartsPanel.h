@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ChartView.h"
+#include "SavePathPrompt.h"
 
 #include <QHash>
 #include <QList>
@@ -31,7 +32,8 @@ class MetricsHistory;
 //   the chart says so instead of drawing a disc.
 // A legend strip under the charts names every backend in full (it wraps; a chart legend elides), and
 // markers (algorithm, weight, fault or state changed) are vertical lines on both time charts. The
-// charts' fonts follow the panel's font, so the window's zoom scales them.
+// charts' fonts follow the panel's font, so the window's zoom scales them. Each chart's context menu
+// saves it as a PNG (what is on screen, at the widget's size).
 class ChartsPanel final : public QWidget {
     Q_OBJECT
 public:
@@ -59,9 +61,20 @@ public:
     QList<QPointF> rateBandTop(const QString& backend) const;
     QWidget* legendStrip() const { return m_legend; }
 
+    enum class Chart { Rate, Latency, Share };
+    ChartView* chartView(Chart chart) const;
+    // The chart (or the whole panel: the three charts and the legend) as drawn now, to a PNG file. False,
+    // with the reason in *error, when the file cannot be written.
+    bool saveChartPng(Chart chart, const QString& path, QString* error = nullptr);
+    bool savePanelPng(const QString& path, QString* error = nullptr);
+    // Where a chart's "Save as PNG…" writes; a file dialog by default.
+    void setSavePathPrompt(SavePathPrompt prompt) { m_prompt = std::move(prompt); }
+
 Q_SIGNALS:
     // The Reset button: whoever owns the history sets its baseline, then calls reset().
     void resetRequested();
+    // "chart saved to …" or why not.
+    void message(const QString& text);
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -90,6 +103,7 @@ private:
     void updateShare(const MetricsHistory& history);
     void rebuildLegend();
     void applyFonts();
+    void addSaveAction(Chart chart, const QString& suggested);
 
     QChart* m_rateChart;
     QValueAxis* m_rateX;
@@ -112,6 +126,7 @@ private:
     std::deque<ChartMarker> m_markers;
     double m_now = 0;
     bool m_sinceReset = false;
+    SavePathPrompt m_prompt;
 };
 
 } // namespace lab

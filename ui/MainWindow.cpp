@@ -4,12 +4,14 @@
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
+#include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
 #include "HealthTimeline.h"
 #include "ProxyPanel.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
+#include "VerticalScrollArea.h"
 #include "WeightDelegate.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
@@ -77,6 +79,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_consolePanel(new ConsolePanel(lab))
     , m_charts(new ChartsPanel)
     , m_healthTimeline(new HealthTimeline(lab))
+    , m_export(new ExportMenu(&m_history, m_traceModel, m_charts, this))
     , m_flowTab(new FlowViewTab(lab, m_generator))
     , m_viewTabs(new QTabWidget)
     , m_tabs(new QTabWidget)
@@ -159,9 +162,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_events->setPlaceholderText(
         tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
 
-    m_tabs->addTab(m_backendPanel, tr("Backend"));
-    m_tabs->addTab(m_trafficPanel, tr("Traffic"));
-    m_tabs->addTab(m_consolePanel, tr("Console"));
+    m_tabs->addTab(new VerticalScrollArea(m_backendPanel), tr("Backend"));
+    m_tabs->addTab(new VerticalScrollArea(m_trafficPanel), tr("Traffic"));
+    m_tabs->addTab(new VerticalScrollArea(m_consolePanel), tr("Console"));
     m_tabs->addTab(traceSplit, tr("Trace"));
     m_tabs->addTab(m_healthTimeline, tr("Health"));
     m_tabs->setTabToolTip(4, tr("Each backend's probes and health states over the last two minutes (Alt+5)."));
@@ -228,6 +231,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     });
     connect(m_lab, &Lab::labReset, this, [this] {
         m_history.clear();
+        m_export->clear();
         m_charts->reset();
         m_traceModel->restart(); // the new proxy's trace counts from 1 again
         m_changes.forget(); // a new lab is not a change to mark
@@ -235,6 +239,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     });
     connect(m_charts, &ChartsPanel::resetRequested, this, &MainWindow::resetCounters);
     connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
+    connect(m_export, &ExportMenu::message, this, &MainWindow::showMessage);
+    connect(m_charts, &ChartsPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
     m_refreshTimer->start(kRefreshMs);
 
@@ -300,6 +306,8 @@ void MainWindow::buildMenus()
         if (!name.isEmpty())
             saveConfigFile(name);
     });
+    file->addSeparator();
+    file->addMenu(m_export->menu());
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -474,6 +482,7 @@ void MainWindow::refresh()
     if (m_tick++ % 5 == 0) {
         if (!paused)
             m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
+        m_export->record(m_history); // the history goes on while the charts are paused
         if (m_healthTimeline->isVisible())
             m_healthTimeline->update();
     }
@@ -598,6 +607,7 @@ void MainWindow::updateTitle()
 void MainWindow::resetCounters()
 {
     m_history.setBaseline();
+    m_export->setBaseline(m_history);
     m_charts->reset();
     m_model->refresh(m_history);
     m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0); // the share empties at once

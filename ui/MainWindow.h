@@ -23,6 +23,7 @@ class BackendPanel;
 class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
+class ExportMenu;
 class FlowView;
 class FlowViewTab;
 class HealthTimeline;
@@ -57,6 +58,7 @@ public:
     TrafficPanel* trafficPanel() const { return m_trafficPanel; }
     ConsolePanel* consolePanel() const { return m_consolePanel; }
     ChartsPanel* chartsPanel() const { return m_charts; }
+    ExportMenu* exportMenu() const { return m_export; }
     FlowView* flowView() const;
     TimeControls* timeControls() const;
     // The tabs above the board: the flow view first, then the charts.
@@ -124,6 +126,7 @@ private:
     ConsolePanel* m_consolePanel;
     ChartsPanel* m_charts;
     HealthTimeline* m_healthTimeline;
+    ExportMenu* m_export;
     FlowViewTab* m_flowTab;
     QTabWidget* m_viewTabs;
     QTabWidget* m_tabs;

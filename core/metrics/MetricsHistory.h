@@ -25,6 +25,9 @@ public:
     void setBaseline();
     bool hasBaseline() const { return m_baseline.has_value(); }
     const MetricsSnapshot& latest() const { return m_snapshots.back(); }
+    // What the history holds, oldest first, and the baseline (nullptr without one): for the exports.
+    const std::deque<MetricsSnapshot>& snapshots() const { return m_snapshots; }
+    const MetricsSnapshot* baseline() const { return m_baseline ? &*m_baseline : nullptr; }
 
     // Requests per second over the last windowMs (or over what the history holds, if less); 0 with fewer
     // than two snapshots.
