@@ -5,6 +5,7 @@
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
 #include "HealthTimeline.h"
+#include "LessonPanel.h"
 #include "ProxyPanel.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
@@ -15,10 +16,12 @@
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
+#include "teach/ScenarioRecorder.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
@@ -80,6 +83,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_leftSplit(new QSplitter(Qt::Vertical))
     , m_rightSplit(new QSplitter(Qt::Vertical))
     , m_status(new QLabel)
+    , m_lessonPanel(new LessonPanel(lab))
+    , m_lessonDock(new QDockWidget(tr("Lesson"), this))
+    , m_recorder(new ScenarioRecorder(lab, {}, this))
     , m_refreshTimer(new QTimer(this))
     , m_changes(lab, m_model)
     , m_zoom(this)
@@ -190,6 +196,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     statusBar()->addPermanentWidget(m_status, 1);
     m_status->setObjectName(QStringLiteral("statusSummary"));
 
+    buildLessonDock();
     buildMenus();
     rebuildButtons();
 
@@ -298,6 +305,8 @@ void MainWindow::buildMenus()
     labMenu->addSeparator();
     labMenu->addAction(tr("Reset &counters and charts"), this, &MainWindow::resetCounters);
     labMenu->addAction(tr("Clear &trace"), m_traceModel, &TraceModel::clear);
+
+    buildLessonsMenu();
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     QAction* in = view->addAction(tr("Zoom &in"), this, &MainWindow::zoomIn);
@@ -504,6 +513,7 @@ void MainWindow::showMessage(const QString& text)
 
 void MainWindow::openDefaultLab()
 {
+    closeLesson();
     m_generator->stop();
     m_lab->load(LabConfig::defaultLab());
     QString why;
@@ -526,6 +536,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
         showMessage(r.error.section(QLatin1Char('\n'), 0, 0));
         return false;
     }
+    closeLesson();
     m_generator->stop();
     m_lab->load(r.config);
     QString why;
@@ -555,9 +566,11 @@ bool MainWindow::saveConfigFile(const QString& fileName, QString* error)
 
 void MainWindow::updateTitle()
 {
-    // The lab's name is its file's; the built-in lab has none.
-    setWindowTitle(
-        tr("Balancer Lab — %1").arg(m_currentFile.isEmpty() ? tr("default lab") : QFileInfo(m_currentFile).fileName()));
+    // The lab's name is its file's (or the lesson's); the built-in lab has none.
+    setWindowTitle(tr("Balancer Lab — %1")
+                       .arg(!m_lessonTitle.isEmpty()      ? tr("lesson %1").arg(m_lessonTitle)
+                                : m_currentFile.isEmpty() ? tr("default lab")
+                                                          : QFileInfo(m_currentFile).fileName()));
 }
 
 void MainWindow::resetCounters()
