@@ -327,7 +327,9 @@ void LessonPanel::showStepText(int step)
     para(tr("Why:"), s.why);
     para(tr("Think:"), s.question);
     if (!s.checks.isEmpty())
-        html += tr("<p>%n expectation(s), checked over %1 s.</p>", nullptr, int(s.checks.size()))
+        html += (s.checks.size() == 1 ? tr("<p>1 expectation, checked over %2 s.</p>")
+                                      : tr("<p>%1 expectations, checked over %2 s.</p>"))
+                    .arg(s.checks.size())
                     .arg(double(s.windowMs) / 1000.0);
     m_text->setHtml(html);
 }
@@ -369,7 +371,8 @@ void LessonPanel::showResult()
     }
     QString text;
     if (m_player->allHeld()) {
-        text = tr("<b style='color:#147828'>All %n check(s) held.</b>", nullptr, total);
+        text = total == 1 ? tr("<b style='color:#147828'>The check held.</b>")
+                          : tr("<b style='color:#147828'>All %1 checks held.</b>").arg(total);
     } else {
         text = tr("<b style='color:#b41e1e'>%1 of %2 checks held.</b>")
                    .arg(total - failed.size() - unchecked.size())

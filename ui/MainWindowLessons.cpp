@@ -149,7 +149,7 @@ bool MainWindow::stopRecording(const QString& fileName, QString* error)
         showMessage(why);
         return false;
     }
-    showMessage(tr("scenario recorded (%n step(s)) to %1", nullptr, m_recorder->stepCount()).arg(fileName));
+    showMessage(tr("scenario recorded to %1: %2 steps").arg(fileName).arg(m_recorder->stepCount()));
     return true;
 }
 

@@ -234,12 +234,15 @@ void ScenarioRecorder::stop()
     if (!m_recording)
         return;
     compare();
-    const qint64 last = m_steps.isEmpty() ? 0 : m_steps.last().endMs;
+    // A pause from the last step to now: the replay lasts as long as the recording did.
     ScenarioStep end;
     end.action = StepAction::Pause;
-    end.durationMs = int(qMax<qint64>(1, nowMs() - last));
-    add(end);
-    m_steps.last().title = tr("end of the recording");
+    end.startMs = m_steps.isEmpty() ? 0 : m_steps.last().endMs;
+    end.durationMs = int(qMax<qint64>(1, nowMs() - end.startMs));
+    end.endMs = end.startMs + end.durationMs;
+    end.title = tr("end of the recording");
+    m_steps << end;
+    Q_EMIT stepRecorded(end);
     m_recording = false;
 }
 
@@ -312,7 +315,7 @@ QByteArray ScenarioRecorder::scenarioJson() const
     const QJsonObject o{
         {QStringLiteral("title"),
          tr("Recorded %1").arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")))},
-        {QStringLiteral("summary"), tr("%n action(s) recorded in the window.", nullptr, int(m_steps.size()) - 1)},
+        {QStringLiteral("summary"), tr("Steps recorded in the window: %1.").arg(m_steps.size() - 1)},
         {QStringLiteral("lab"), configJson(m_startLab)},
         {QStringLiteral("steps"), steps}};
     return QJsonDocument(o).toJson(QJsonDocument::Indented);

@@ -207,7 +207,8 @@ private Q_SLOTS:
         QCOMPARE(player->phase(), ScenarioPlayer::Phase::Running);
         QVERIFY(started.wait(5000));
         QCOMPARE(started.first().first().toInt(), 1);
-        QCOMPARE(w.panel()->highlightedStep(), 1);
+        // Step 1 (stop-traffic) has no window: step 2 may begin at once. The list shows the last begun.
+        QCOMPARE(w.panel()->highlightedStep(), started.last().first().toInt());
     }
 
     void doubleClickSkipsToAStep()
@@ -216,10 +217,13 @@ private Q_SLOTS:
         QVERIFY(w.window.openLesson(kLesson5));
         QListWidget* list = w.panel()->stepList();
         const int target = 3;
-        QListWidgetItem* item = list->item(target);
-        Q_EMIT list->itemDoubleClicked(item);
-        QCOMPARE(w.panel()->player()->currentStep(), target);
-        QTRY_COMPARE(w.panel()->highlightedStep(), target);
+        QSignalSpy started(w.panel()->player(), &ScenarioPlayer::stepStarted);
+        Q_EMIT list->itemDoubleClicked(list->item(target));
+        QVERIFY(!started.isEmpty());
+        QCOMPARE(started.first().first().toInt(), target);
+        // Step 3 (retry) has no window, so step 4 may have begun too: the list follows the player.
+        QCOMPARE(w.panel()->highlightedStep(), w.panel()->player()->currentStep());
+        QVERIFY(w.panel()->highlightedStep() >= target);
         // Step 0's checks were skipped, and the rows say so.
         QVERIFY2(w.panel()->checkRows().first().startsWith(QStringLiteral("–")),
                  qPrintable(w.panel()->checkRows().first()));
