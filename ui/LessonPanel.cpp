@@ -1,5 +1,7 @@
 #include "LessonPanel.h"
 
+#include "FlowLayout.h"
+
 #include "lab/Lab.h"
 #include "teach/ScenarioPlayer.h"
 
@@ -76,13 +78,20 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     m_restart->setToolTip(tr("Play the lesson again from the start, with its lab loaded afresh."));
     m_skip->setToolTip(tr("Skip to the step selected in the timeline."));
 
-    auto* controls = new QHBoxLayout;
+    // The controls wrap (FlowLayout): at 1280 px the dock is narrow, and a cut-off button is worse than
+    // a second line. The speed and its label stay together.
+    auto* controlsBar = new QWidget;
+    auto* controls = new FlowLayout(controlsBar, 4, 2);
+    controls->setContentsMargins(0, 0, 0, 0);
     controls->addWidget(m_play);
     controls->addWidget(m_restart);
     controls->addWidget(m_skip);
-    controls->addStretch(1);
-    controls->addWidget(new QLabel(tr("Speed")));
-    controls->addWidget(m_speed);
+    auto* speed = new QWidget;
+    auto* speedLayout = new QHBoxLayout(speed);
+    speedLayout->setContentsMargins(0, 0, 0, 0);
+    speedLayout->addWidget(new QLabel(tr("Speed")));
+    speedLayout->addWidget(m_speed);
+    controls->addWidget(speed);
 
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_steps);
@@ -96,7 +105,7 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_title);
     layout->addWidget(m_summary);
-    layout->addLayout(controls);
+    layout->addWidget(controlsBar);
     layout->addWidget(split, 1);
     layout->addWidget(m_result);
 
