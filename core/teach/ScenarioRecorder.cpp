@@ -109,7 +109,8 @@ void ScenarioRecorder::add(ScenarioStep step)
 {
     step.startMs = m_steps.isEmpty() ? nowMs() : qMax(nowMs(), m_steps.last().endMs);
     step.endMs = step.startMs + (step.action == StepAction::Pause ? step.durationMs : 0);
-    step.title = step.describe();
+    if (step.title.isEmpty())
+        step.title = step.describe();
     m_steps << step;
     Q_EMIT stepRecorded(step);
 }
@@ -118,8 +119,8 @@ void ScenarioRecorder::note(const QString& what)
 {
     ScenarioStep step;
     step.action = StepAction::Watch;
+    step.title = tr("not replayed: %1").arg(what);
     add(step);
-    m_steps.last().title = tr("not replayed: %1").arg(what);
 }
 
 void ScenarioRecorder::recordTraffic(const TrafficProfile& profile)

@@ -242,19 +242,22 @@ private Q_SLOTS:
         clock->advance(500);
         QString error;
         QVERIFY(lab.lab.setAlgorithm(QStringLiteral("random"), &error));
+        QVERIFY(lab.lab.setHashKey(QStringLiteral("path"), &error)); // no step for it: a note says so
         lab.lab.setWeight(lab.id(1), 5); // no change: no step
         clock->advance(1000);
         recorder.stop();
         const ScenarioResult r = parseScenario(recorder.scenarioJson(), QStringLiteral("recorded.json"));
         QVERIFY2(r.ok(), qPrintable(r.error));
-        QCOMPARE(
-            actionNames(r.scenario.steps),
-            (QStringList{QStringLiteral("weight backend-8002"), QStringLiteral("algorithm"), QStringLiteral("pause")}));
+        QCOMPARE(actionNames(r.scenario.steps),
+                 (QStringList{QStringLiteral("weight backend-8002"), QStringLiteral("algorithm"),
+                              QStringLiteral("watch"), QStringLiteral("pause")}));
         QCOMPARE(r.scenario.steps[0].startMs, 1500);
         QCOMPARE(r.scenario.steps[0].weight, 5);
         QCOMPARE(r.scenario.steps[1].startMs, 2000);
         QCOMPARE(r.scenario.steps[1].algorithm, QStringLiteral("random"));
-        QCOMPARE(r.scenario.steps[2].endMs, 3000); // the replay lasts as long as the recording
+        QCOMPARE(r.scenario.steps[2].title, QStringLiteral("not replayed: hash key path"));
+        QCOMPARE(r.scenario.steps[3].startMs, 2000);
+        QCOMPARE(r.scenario.steps[3].endMs, 3000); // the replay lasts as long as the recording
         QCOMPARE(r.scenario.lab.algorithm, QStringLiteral("round-robin")); // the lab as it was at the start
     }
 
