@@ -66,6 +66,8 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     m_text->setOpenLinks(false);
     m_checks->setObjectName(QStringLiteral("lessonChecks"));
     m_checks->setWordWrap(true);
+    m_checks->setResizeMode(QListView::Adjust);
+    m_checks->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_checks->setToolTip(tr("Every expectation of the lesson: … pending, ✓ held, ✗ did not hold, – skipped; "
                             "with what the lab was seen doing."));
     m_result->setObjectName(QStringLiteral("lessonResult"));
@@ -278,7 +280,8 @@ void LessonPanel::refreshRows()
             if (r.evaluated) {
                 mark = r.held ? QStringLiteral("✓") : QStringLiteral("✗");
                 colour = r.held ? kHeld : kFailed;
-                seen = tr(" — seen %1").arg(r.observed);
+                // A zero-width space after each '/' lets "stopped/eligible/probe-up" wrap in a narrow dock.
+                seen = tr(" — seen %1").arg(QString(r.observed).replace(QLatin1Char('/'), QStringLiteral("/\u200b")));
             } else if (records.value(i).skipped) {
                 mark = QStringLiteral("–");
                 seen = tr(" — skipped");
