@@ -24,12 +24,15 @@ class BackendPanel;
 class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
+class FlowView;
+class FlowViewTab;
 class HealthTimeline;
 class Lab;
 class LessonPanel;
 class ScenarioRecorder;
 class LoadGenerator;
 class ProxyPanel;
+class TimeControls;
 class TraceModel;
 class TrafficPanel;
 
@@ -57,6 +60,10 @@ public:
     TrafficPanel* trafficPanel() const { return m_trafficPanel; }
     ConsolePanel* consolePanel() const { return m_consolePanel; }
     ChartsPanel* chartsPanel() const { return m_charts; }
+    FlowView* flowView() const;
+    TimeControls* timeControls() const;
+    // The tabs above the board: the flow view first, then the charts.
+    QTabWidget* viewTabs() const { return m_viewTabs; }
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
@@ -135,6 +142,8 @@ private:
     ConsolePanel* m_consolePanel;
     ChartsPanel* m_charts;
     HealthTimeline* m_healthTimeline;
+    FlowViewTab* m_flowTab;
+    QTabWidget* m_viewTabs;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;
