@@ -33,7 +33,8 @@ void MainWindow::buildLessonDock()
     m_lessonDock->setObjectName(QStringLiteral("lessonDock"));
     m_lessonDock->setWidget(m_lessonPanel);
     m_lessonDock->setAllowedAreas(Qt::LeftDockWidgetArea | Qt::RightDockWidgetArea);
-    addDockWidget(Qt::RightDockWidgetArea, m_lessonDock);
+    // Docked when the first lesson opens: a hidden dock still adds its panel's minimum height to the
+    // window's, and a zoomed window at 1280x720 would then outgrow its screen.
     m_lessonDock->hide();
     // A lesson nobody sees must not go on changing the lab: closing the dock pauses it.
     connect(m_lessonDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
@@ -105,6 +106,8 @@ bool MainWindow::openLesson(const QString& fileName, QString* error)
         m_lessonTitle = r.scenario.title;
         // Save must not write the lesson's lab over the file that was open.
         m_currentFile.clear();
+        if (dockWidgetArea(m_lessonDock) == Qt::NoDockWidgetArea && !m_lessonDock->isFloating())
+            addDockWidget(Qt::RightDockWidgetArea, m_lessonDock);
         if (!m_lessonDock->isVisible()) {
             m_lessonDock->show();
             // A third of the window for the lesson, at least what its text needs to be read.
