@@ -8,6 +8,7 @@
 #include "FlowView.h"
 #include "FlowViewTab.h"
 #include "HealthTimeline.h"
+#include "LessonPanel.h"
 #include "ProxyPanel.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
@@ -19,10 +20,12 @@
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
+#include "teach/ScenarioRecorder.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
@@ -87,6 +90,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_leftSplit(new QSplitter(Qt::Vertical))
     , m_rightSplit(new QSplitter(Qt::Vertical))
     , m_status(new QLabel)
+    , m_lessonPanel(new LessonPanel(lab))
+    , m_lessonDock(new QDockWidget(tr("Lesson"), this))
+    , m_recorder(new ScenarioRecorder(lab, {}, this))
     , m_refreshTimer(new QTimer(this))
     , m_changes(lab, m_model)
     , m_zoom(this)
@@ -214,6 +220,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     statusBar()->addPermanentWidget(m_status, 1);
     m_status->setObjectName(QStringLiteral("statusSummary"));
 
+    buildLessonDock();
     buildMenus();
     rebuildButtons();
 
@@ -327,6 +334,8 @@ void MainWindow::buildMenus()
     labMenu->addSeparator();
     labMenu->addAction(tr("Reset &counters and charts"), this, &MainWindow::resetCounters);
     labMenu->addAction(tr("Clear &trace"), m_traceModel, &TraceModel::clear);
+
+    buildLessonsMenu();
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     QAction* in = view->addAction(tr("Zoom &in"), this, &MainWindow::zoomIn);
@@ -548,6 +557,7 @@ void MainWindow::showMessage(const QString& text)
 
 void MainWindow::openDefaultLab()
 {
+    closeLesson();
     m_generator->stop();
     m_lab->load(LabConfig::defaultLab());
     QString why;
@@ -570,6 +580,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
         showMessage(r.error.section(QLatin1Char('\n'), 0, 0));
         return false;
     }
+    closeLesson();
     m_generator->stop();
     m_lab->load(r.config);
     QString why;
@@ -599,9 +610,11 @@ bool MainWindow::saveConfigFile(const QString& fileName, QString* error)
 
 void MainWindow::updateTitle()
 {
-    // The lab's name is its file's; the built-in lab has none.
-    setWindowTitle(
-        tr("Balancer Lab — %1").arg(m_currentFile.isEmpty() ? tr("default lab") : QFileInfo(m_currentFile).fileName()));
+    // The lab's name is its file's (or the lesson's); the built-in lab has none.
+    setWindowTitle(tr("Balancer Lab — %1")
+                       .arg(!m_lessonTitle.isEmpty()      ? tr("lesson %1").arg(m_lessonTitle)
+                                : m_currentFile.isEmpty() ? tr("default lab")
+                                                          : QFileInfo(m_currentFile).fileName()));
 }
 
 void MainWindow::resetCounters()

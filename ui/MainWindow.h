@@ -8,6 +8,7 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
@@ -28,6 +29,8 @@ class FlowView;
 class FlowViewTab;
 class HealthTimeline;
 class Lab;
+class LessonPanel;
+class ScenarioRecorder;
 class LoadGenerator;
 class ProxyPanel;
 class TimeControls;
@@ -79,6 +82,17 @@ public:
     // Reset: the board's totals and percentiles, the status line, the charts and the share count from now.
     void resetCounters();
 
+    // Lessons: plays a scenario file (a built-in lesson is ":/lessons/NN-name.json") in the lesson panel.
+    // False with the error shown (and returned in *error).
+    bool openLesson(const QString& fileName, QString* error = nullptr);
+    LessonPanel* lessonPanel() const { return m_lessonPanel; }
+    QDockWidget* lessonDock() const { return m_lessonDock; }
+    QMenu* lessonsMenu() const { return m_lessonsMenu; }
+    // Lessons > Record scenario… / Stop recording, without the dialog.
+    ScenarioRecorder* recorder() const { return m_recorder; }
+    void startRecording();
+    bool stopRecording(const QString& fileName, QString* error = nullptr);
+
     // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the window's font scaled by a factor every widget inherits
     // (the charts follow their panel's font); remembered in QSettings view/zoom.
     double zoom() const { return m_zoom.factor(); }
@@ -105,6 +119,10 @@ private:
     void rebuildRecentMenu();
     void showMessage(const QString& text);
     void updateTitle();
+    // MainWindowLessons.cpp: the Lessons menu, the lesson dock and the recorder's wiring.
+    void buildLessonDock();
+    void buildLessonsMenu();
+    void closeLesson();
 
     Lab* m_lab;
     BackendTableModel* m_model;
@@ -135,6 +153,12 @@ private:
     QSplitter* m_rightSplit;
     QLabel* m_status;
     QMenu* m_recentMenu = nullptr;
+    QMenu* m_lessonsMenu = nullptr;
+    QAction* m_recordAction = nullptr;
+    LessonPanel* m_lessonPanel;
+    QDockWidget* m_lessonDock;
+    ScenarioRecorder* m_recorder;
+    QString m_lessonTitle; // the lesson playing, for the title
     QTimer* m_refreshTimer;
     QList<QPushButton*> m_buttons;
     ChangeMarkers m_changes;

@@ -71,6 +71,7 @@ void TrafficPanel::toggle()
 {
     if (m_generator->isRunning()) {
         m_generator->stop();
+        Q_EMIT trafficStopped();
         refresh();
         return;
     }
@@ -107,6 +108,7 @@ void TrafficPanel::toggle()
                         .arg(spec.ratePerSecond ? tr("%1 req/s").arg(spec.ratePerSecond) : tr("as fast as possible"))
                         .arg(spec.durationMs / 1000)
                         .arg(QString::fromLatin1(spec.method), QString::fromUtf8(spec.path)));
+    Q_EMIT trafficStarted(spec);
     refresh();
 }
 

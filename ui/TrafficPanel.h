@@ -1,5 +1,7 @@
 #pragma once
 
+#include "loadgen/LoadGenerator.h"
+
 #include <QWidget>
 
 class QComboBox;
@@ -29,6 +31,11 @@ public:
     QLabel* totalsLabel() const { return m_totals; }
     // The lines that name what failed: connections refused, timed out or reset, requests cut at the end.
     static QString failureText(const LoadTotals& t);
+
+Q_SIGNALS:
+    // The operator started a run with this spec / stopped one before its end (the scenario recorder).
+    void trafficStarted(const lab::LoadSpec& spec);
+    void trafficStopped();
 
 private:
     void toggle();

@@ -1,0 +1,350 @@
+// Lessons in the window, offscreen: the Lessons menu, a lesson played to its end in the lesson panel, the
+// timeline's highlight, the step markers on the charts, pause, and a recorded scenario replayed.
+#include "BackendTableModel.h"
+#include "ChartsPanel.h"
+#include "LessonPanel.h"
+#include "MainWindow.h"
+#include "TestLab.h"
+#include "TrafficPanel.h"
+#include "fakebackend/FakeBackend.h"
+#include "lab/Lab.h"
+#include "teach/Lessons.h"
+#include "teach/ScenarioPlayer.h"
+#include "teach/ScenarioRecorder.h"
+#include "util/Clock.h"
+
+#include <QAction>
+#include <QDir>
+#include <QDockWidget>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenu>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTest>
+#include <QTextBrowser>
+#include <algorithm>
+
+using namespace lab;
+using namespace lab::test;
+
+namespace {
+
+const QString kLesson5 = QStringLiteral(":/lessons/05-cascading-failover.json");
+constexpr int kLessonTimeoutMs = 30'000; // lesson 5 runs ~7.5 s at speed 1
+
+QString outputPath(const QString& fileName)
+{
+    return qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath()) + QLatin1Char('/') + fileName;
+}
+
+QAction* actionWithData(QMenu* menu, const QString& data)
+{
+    for (QAction* a : menu->actions())
+        if (a->data().toString() == data)
+            return a;
+    return nullptr;
+}
+
+QStringList actionNames(const QList<ScenarioStep>& steps)
+{
+    QStringList names;
+    for (const ScenarioStep& s : steps)
+        names << QLatin1String(stepActionName(s.action)) +
+                (s.backend.isEmpty() ? QString() : QLatin1Char(' ') + s.backend);
+    return names;
+}
+
+// `wanted` appears in `all` in this order (other entries may come between).
+bool inOrder(const QStringList& all, const QStringList& wanted)
+{
+    int at = 0;
+    for (const QString& w : wanted) {
+        at = int(all.indexOf(w, at));
+        if (at < 0)
+            return false;
+        ++at;
+    }
+    return true;
+}
+
+// A window whose lessons play on free ports (Lessons > Play on free ports), never on 8000-8003.
+struct LessonWindow {
+    LessonWindow()
+        : window(&lab.lab)
+    {
+        lab.lab.setEmbeddedPortBase(0);
+        QAction* anyPorts = window.findChild<QAction*>(QStringLiteral("lessonAnyPorts"));
+        if (anyPorts && !anyPorts->isChecked())
+            anyPorts->trigger();
+        window.resize(1280, 720);
+        window.show();
+    }
+    LessonPanel* panel() const { return window.lessonPanel(); }
+    RunningLab lab;
+    MainWindow window;
+};
+
+} // namespace
+
+class TestLessons final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("balancer-lab-tests"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_lessons"));
+        QSettings().clear();
+    }
+
+    void menuListsEveryLesson()
+    {
+        LessonWindow w;
+        QMenu* menu = w.window.lessonsMenu();
+        QVERIFY(menu);
+        const QList<LessonInfo> lessons = builtInLessons();
+        QVERIFY(lessons.size() >= 4);
+        for (const LessonInfo& l : lessons) {
+            QAction* a = actionWithData(menu, l.file);
+            QVERIFY2(a, qPrintable(l.file));
+            QVERIFY2(a->text().startsWith(QStringLiteral("%1. ").arg(l.number)), qPrintable(a->text()));
+            QVERIFY2(!a->text().contains(QStringLiteral("%1 %1").arg(l.number)), qPrintable(a->text()));
+            QCOMPARE(a->toolTip(), l.summary);
+        }
+        QCOMPARE(actionWithData(menu, lessons.first().file)->text(), QStringLiteral("1. Round robin and failover"));
+        QStringList texts;
+        for (QAction* a : menu->actions())
+            texts << a->text();
+        QVERIFY(texts.contains(QStringLiteral("Open &scenario…")));
+        QVERIFY(texts.contains(QStringLiteral("&Record scenario…")));
+    }
+
+    // Lesson 5 from the menu, played through at speed 1: every row says held, the result says so, the
+    // timeline highlighted each step as it began, and each step has its marker on the charts.
+    void lessonFivePlaysToTheEnd()
+    {
+        LessonWindow w;
+        actionWithData(w.window.lessonsMenu(), kLesson5)->trigger();
+        QVERIFY(w.window.lessonDock()->isVisible());
+        ScenarioPlayer* player = w.panel()->player();
+        QVERIFY(player);
+        QVERIFY2(w.window.windowTitle().contains(QStringLiteral("Cascading failover")),
+                 qPrintable(w.window.windowTitle()));
+        const int steps = int(player->scenario().steps.size());
+        QCOMPARE(w.panel()->stepList()->count(), steps);
+
+        QSignalSpy started(player, &ScenarioPlayer::stepStarted);
+        QSignalSpy finished(player, &ScenarioPlayer::finished);
+        QList<int> highlightedAtStart;
+        connect(player, &ScenarioPlayer::stepStarted, this, [&](int step) {
+            // The panel's own slot ran first (it connected first): the list already shows this step.
+            highlightedAtStart << w.panel()->highlightedStep();
+            QListWidget* list = w.panel()->stepList();
+            QCOMPARE(list->currentRow(), step);
+            for (int i = 0; i < list->count(); ++i)
+                QCOMPARE(list->item(i)->font().bold(), i == step);
+        });
+        QVERIFY(finished.wait(kLessonTimeoutMs));
+        QCOMPARE(finished.first().first().toBool(), true);
+
+        int total = 0;
+        for (const ScenarioStep& s : player->scenario().steps)
+            total += int(s.checks.size());
+        const QStringList rows = w.panel()->checkRows();
+        QCOMPARE(rows.size(), total);
+        for (const QString& row : rows)
+            QVERIFY2(row.startsWith(QStringLiteral("✓")) && row.contains(QStringLiteral("seen")), qPrintable(row));
+        QVERIFY2(w.panel()->resultLabel()->text().contains(QStringLiteral("All %1 checks held").arg(total)),
+                 qPrintable(w.panel()->resultLabel()->text()));
+
+        // Step 0 starts inside play(), before the spy: every later step was seen highlighted.
+        QCOMPARE(started.size(), steps - 1);
+        QList<int> expected;
+        for (int i = 1; i < steps; ++i)
+            expected << i;
+        QCOMPARE(highlightedAtStart, expected);
+        QCOMPARE(w.panel()->highlightedStep(), steps); // over: none
+
+        QStringList labels;
+        for (const ChartMarker& m : w.window.chartsPanel()->markers())
+            labels << m.label;
+        for (int i = 0; i < steps; ++i) {
+            const ScenarioStep& s = player->scenario().steps[i];
+            const QString label = QStringLiteral("%1 %2").arg(i + 1).arg(s.title.isEmpty() ? s.describe() : s.title);
+            QVERIFY2(labels.contains(label),
+                     qPrintable(label + QStringLiteral(" not in ") + labels.join(QStringLiteral(" | "))));
+        }
+        // Markers lie on the chart clock in step order.
+        QList<double> times;
+        for (const ChartMarker& m : w.window.chartsPanel()->markers())
+            if (m.label.front().isDigit())
+                times << m.seconds;
+        QVERIFY(std::is_sorted(times.begin(), times.end()));
+    }
+
+    void pauseStopsTheTimeline()
+    {
+        LessonWindow w;
+        QVERIFY(w.window.openLesson(kLesson5));
+        ScenarioPlayer* player = w.panel()->player();
+        QSignalSpy started(player, &ScenarioPlayer::stepStarted);
+        QCOMPARE(player->phase(), ScenarioPlayer::Phase::Running);
+        QCOMPARE(w.panel()->playButton()->text(), QStringLiteral("Pause"));
+        QTest::mouseClick(w.panel()->playButton(), Qt::LeftButton);
+        QCOMPARE(player->phase(), ScenarioPlayer::Phase::Paused);
+        QCOMPARE(w.panel()->playButton()->text(), QStringLiteral("Play"));
+        QVERIFY2(w.panel()->resultLabel()->text().contains(QStringLiteral("Paused at step 1")),
+                 qPrintable(w.panel()->resultLabel()->text()));
+        const qint64 frozen = player->scenarioNowMs();
+        // Step 0's window is 2 s: running, step 1 would begin within that. Paused, nothing does.
+        QVERIFY(!started.wait(2500));
+        QCOMPARE(player->scenarioNowMs(), frozen);
+        QCOMPARE(w.panel()->highlightedStep(), 0);
+        QTest::mouseClick(w.panel()->playButton(), Qt::LeftButton);
+        QCOMPARE(player->phase(), ScenarioPlayer::Phase::Running);
+        QVERIFY(started.wait(5000));
+        QCOMPARE(started.first().first().toInt(), 1);
+        // Step 1 (stop-traffic) has no window: step 2 may begin at once. The list shows the last begun.
+        QCOMPARE(w.panel()->highlightedStep(), started.last().first().toInt());
+    }
+
+    void doubleClickSkipsToAStep()
+    {
+        LessonWindow w;
+        QVERIFY(w.window.openLesson(kLesson5));
+        QListWidget* list = w.panel()->stepList();
+        const int target = 3;
+        QSignalSpy started(w.panel()->player(), &ScenarioPlayer::stepStarted);
+        Q_EMIT list->itemDoubleClicked(list->item(target));
+        QVERIFY(!started.isEmpty());
+        QCOMPARE(started.first().first().toInt(), target);
+        // Step 3 (retry) has no window, so step 4 may have begun too: the list follows the player.
+        QCOMPARE(w.panel()->highlightedStep(), w.panel()->player()->currentStep());
+        QVERIFY(w.panel()->highlightedStep() >= target);
+        // Step 0's checks were skipped, and the rows say so.
+        QVERIFY2(w.panel()->checkRows().first().startsWith(QStringLiteral("–")),
+                 qPrintable(w.panel()->checkRows().first()));
+        w.panel()->close();
+    }
+
+    // The recorder with a manual clock: each change becomes a step at the time it was made.
+    void recorderStampsEachChange()
+    {
+        RunningLab lab;
+        auto clock = std::make_shared<ManualClock>();
+        ScenarioRecorder recorder(&lab.lab, clock);
+        recorder.start();
+        clock->advance(1500);
+        lab.lab.setWeight(lab.id(1), 5);
+        clock->advance(500);
+        QString error;
+        QVERIFY(lab.lab.setAlgorithm(QStringLiteral("random"), &error));
+        QVERIFY(lab.lab.setHashKey(QStringLiteral("path"), &error)); // no step for it: a note says so
+        lab.lab.setWeight(lab.id(1), 5); // no change: no step
+        clock->advance(1000);
+        recorder.stop();
+        const ScenarioResult r = parseScenario(recorder.scenarioJson(), QStringLiteral("recorded.json"));
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        QCOMPARE(actionNames(r.scenario.steps),
+                 (QStringList{QStringLiteral("weight backend-8002"), QStringLiteral("algorithm"),
+                              QStringLiteral("watch"), QStringLiteral("pause")}));
+        QCOMPARE(r.scenario.steps[0].startMs, 1500);
+        QCOMPARE(r.scenario.steps[0].weight, 5);
+        QCOMPARE(r.scenario.steps[1].startMs, 2000);
+        QCOMPARE(r.scenario.steps[1].algorithm, QStringLiteral("random"));
+        QCOMPARE(r.scenario.steps[2].title, QStringLiteral("not replayed: hash key path"));
+        QCOMPARE(r.scenario.steps[3].startMs, 2000);
+        QCOMPARE(r.scenario.steps[3].endMs, 3000); // the replay lasts as long as the recording
+        QCOMPARE(r.scenario.lab.algorithm, QStringLiteral("round-robin")); // the lab as it was at the start
+    }
+
+    // Actions taken in the window are recorded, saved, parsed by the scenario parser and replayed by the
+    // player onto a fresh lab, which ends in the state the window left.
+    void recordSaveParseReplay()
+    {
+        LessonWindow w;
+        Lab& lab = w.lab.lab;
+        const QString file = outputPath(QStringLiteral("recorded-scenario.json"));
+        QFile::remove(file);
+        w.window.startRecording();
+        QVERIFY(w.window.recorder()->isRecording());
+
+        TrafficPanel* traffic = w.window.trafficPanel();
+        traffic->connectionsBox()->setValue(2);
+        traffic->rateBox()->setValue(40);
+        traffic->durationBox()->setValue(1);
+        QTest::mouseClick(traffic->startButton(), Qt::LeftButton);
+        BackendTableModel* model = w.window.backendModel();
+        QVERIFY(model->setData(model->index(model->rowOf(w.lab.id(1)), BackendTableModel::Weight), 3, Qt::EditRole));
+        FaultProfile slow;
+        slow.latencyMs = 20;
+        lab.setFaults(w.lab.id(0), slow);
+        QString error;
+        QVERIFY(lab.setAlgorithm(QStringLiteral("least-connections"), &error));
+        const BackendId added = lab.addEmbeddedBackend(&error);
+        QVERIFY2(added.isValid(), qPrintable(error));
+        const QString addedName = lab.backendConfig(added).name;
+        QTest::mouseClick(w.window.startStopButton(model->rowOf(w.lab.id(2))), Qt::LeftButton);
+        QTRY_VERIFY(!lab.embeddedBackend(w.lab.id(2))->isStarted());
+        QVERIFY2(w.window.stopRecording(file, &error), qPrintable(error));
+
+        const ScenarioResult r = loadScenario(file);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        const QStringList names = actionNames(r.scenario.steps);
+        QVERIFY2(inOrder(names,
+                         {QStringLiteral("traffic"), QStringLiteral("weight backend-8002"),
+                          QStringLiteral("faults backend-8001"), QStringLiteral("algorithm"),
+                          QStringLiteral("add ") + addedName, QStringLiteral("stop backend-8003")}),
+                 qPrintable(names.join(QStringLiteral(", "))));
+        QCOMPARE(r.scenario.steps.first().traffic.ratePerSecond, 40);
+        QCOMPARE(r.scenario.steps.first().traffic.durationMs, 1000);
+
+        Scenario replay = r.scenario;
+        replay.useAnyPorts();
+        Lab other(freePortLab());
+        ScenarioPlayer player(&other, replay);
+        player.setSpeed(4);
+        QSignalSpy finished(&player, &ScenarioPlayer::finished);
+        QVERIFY2(player.play(&error), qPrintable(error));
+        QVERIFY(finished.wait(20'000));
+        QVERIFY2(!player.runtimeFailed(), QJsonDocument(player.report()).toJson().constData());
+        QCOMPARE(other.config().algorithm, QStringLiteral("least-connections"));
+        QCOMPARE(other.backendCount(), 4);
+        QCOMPARE(other.backendConfig(other.idOf(QStringLiteral("backend-8002"))).weight, 3);
+        QCOMPARE(other.backendConfig(other.idOf(QStringLiteral("backend-8001"))).faults.latencyMs, 20);
+        QVERIFY(!other.embeddedBackend(other.idOf(QStringLiteral("backend-8003")))->isStarted());
+        QVERIFY(other.embeddedBackend(other.backendIds().last())->isStarted());
+        player.stopLab();
+    }
+
+    // The window with a lesson in progress, at the two sizes the lessons are read at.
+    void grabWithLesson_data()
+    {
+        QTest::addColumn<QSize>("size");
+        QTest::newRow("1280x720") << QSize(1280, 720);
+        QTest::newRow("1920x1050") << QSize(1920, 1050);
+    }
+    void grabWithLesson()
+    {
+        QFETCH(QSize, size);
+        LessonWindow w;
+        w.window.resize(size);
+        QVERIFY(w.window.openLesson(kLesson5));
+        ScenarioPlayer* player = w.panel()->player();
+        QSignalSpy started(player, &ScenarioPlayer::stepStarted);
+        QVERIFY(started.wait(5000)); // step 1: step 0's checks are in
+        QTRY_VERIFY(w.panel()->checkRows().first().startsWith(QStringLiteral("✓")));
+        // The dock is wide enough for its controls; the step text is not squeezed to a sliver.
+        QVERIFY(w.window.lessonDock()->width() >= w.panel()->minimumSizeHint().width());
+        QVERIFY(w.panel()->stepText()->height() > 80);
+        const QString file = outputPath(QStringLiteral("lesson-%1x%2.png").arg(size.width()).arg(size.height()));
+        QVERIFY(w.window.grab().save(file));
+        w.panel()->close();
+    }
+};
+
+QTEST_MAIN(TestLessons)
+#include "tst_lessons.moc"

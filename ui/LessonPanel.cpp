@@ -1,0 +1,425 @@
+#include "LessonPanel.h"
+
+#include "FlowLayout.h"
+
+#include "lab/Lab.h"
+#include "teach/ScenarioPlayer.h"
+
+#include <QComboBox>
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+namespace lab {
+
+namespace {
+constexpr double kSpeeds[] = {0.5, 1, 2, 5, 10};
+const QColor kCurrentBackground(255, 236, 170);
+const QColor kHeld(20, 120, 40);
+const QColor kFailed(180, 30, 30);
+const QColor kPending(110, 110, 110);
+
+QString seconds(qint64 ms)
+{
+    return QStringLiteral("%1 s").arg(double(ms) / 1000.0, 5, 'f', 1);
+}
+
+bool allEmbeddedOnPortZero(const Scenario& s)
+{
+    for (const ListenerConfig& l : s.lab.listeners)
+        if (l.port != 0)
+            return false;
+    for (const BackendConfig& b : s.lab.backends)
+        if (b.embedded && b.port != 0)
+            return false;
+    return true;
+}
+} // namespace
+
+LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
+    : QWidget(parent)
+    , m_lab(lab)
+    , m_title(new QLabel)
+    , m_summary(new QLabel)
+    , m_steps(new QListWidget)
+    , m_text(new QTextBrowser)
+    , m_checks(new QListWidget)
+    , m_result(new QLabel)
+    , m_play(new QPushButton(tr("Pause")))
+    , m_restart(new QPushButton(tr("Restart")))
+    , m_skip(new QPushButton(tr("Skip to step")))
+    , m_speed(new QComboBox)
+{
+    setObjectName(QStringLiteral("lessonPanel"));
+    m_title->setWordWrap(true);
+    m_summary->setWordWrap(true);
+    m_steps->setObjectName(QStringLiteral("lessonSteps"));
+    m_steps->setToolTip(tr("The lesson's timeline: the step playing is highlighted. Double-click a step to skip "
+                           "to it (the steps before it are done at once; their checks are not counted)."));
+    m_steps->setWordWrap(true);
+    m_text->setObjectName(QStringLiteral("lessonText"));
+    m_text->setOpenLinks(false);
+    m_checks->setObjectName(QStringLiteral("lessonChecks"));
+    m_checks->setWordWrap(true);
+    m_checks->setResizeMode(QListView::Adjust);
+    m_checks->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_checks->setToolTip(tr("Every expectation of the lesson: … pending, ✓ held, ✗ did not hold, – skipped; "
+                            "with what the lab was seen doing."));
+    m_result->setObjectName(QStringLiteral("lessonResult"));
+    m_result->setWordWrap(true);
+    for (double s : kSpeeds)
+        m_speed->addItem(QStringLiteral("%1×").arg(s), s);
+    m_speed->setCurrentIndex(1);
+    m_speed->setToolTip(tr("How fast the timeline plays. The lab's own timers (probes, ejection) keep their pace."));
+    m_play->setObjectName(QStringLiteral("lessonPlay"));
+    m_restart->setToolTip(tr("Play the lesson again from the start, with its lab loaded afresh."));
+    m_skip->setToolTip(tr("Skip to the step selected in the timeline."));
+
+    // The controls wrap (FlowLayout): at 1280 px the dock is narrow, and a cut-off button is worse than
+    // a second line. The speed and its label stay together.
+    auto* controlsBar = new QWidget;
+    auto* controls = new FlowLayout(controlsBar, 4, 2);
+    controls->setContentsMargins(0, 0, 0, 0);
+    controls->addWidget(m_play);
+    controls->addWidget(m_restart);
+    controls->addWidget(m_skip);
+    auto* speed = new QWidget;
+    auto* speedLayout = new QHBoxLayout(speed);
+    speedLayout->setContentsMargins(0, 0, 0, 0);
+    speedLayout->addWidget(new QLabel(tr("Speed")));
+    speedLayout->addWidget(m_speed);
+    controls->addWidget(speed);
+
+    auto* split = new QSplitter(Qt::Vertical);
+    split->addWidget(m_steps);
+    split->addWidget(m_text);
+    split->addWidget(m_checks);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setStretchFactor(2, 3);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_title);
+    layout->addWidget(m_summary);
+    layout->addWidget(controlsBar);
+    layout->addWidget(split, 1);
+    layout->addWidget(m_result);
+
+    connect(m_play, &QPushButton::clicked, this, [this] {
+        if (!m_player)
+            return;
+        if (m_player->phase() == ScenarioPlayer::Phase::Running) {
+            m_player->pause();
+        } else {
+            QString error;
+            if (!m_player->play(&error))
+                Q_EMIT message(error);
+        }
+        updateControls();
+    });
+    connect(m_restart, &QPushButton::clicked, this, [this] {
+        QString error;
+        if (m_player && !m_player->restart(&error))
+            Q_EMIT message(error);
+        refreshRows();
+        updateControls();
+    });
+    const auto skip = [this](int step) {
+        QString error;
+        if (m_player && step >= 0 && !m_player->skipTo(step, &error))
+            Q_EMIT message(error);
+        refreshRows();
+        updateControls();
+    };
+    connect(m_skip, &QPushButton::clicked, this, [this, skip] { skip(m_steps->currentRow()); });
+    connect(m_steps, &QListWidget::itemDoubleClicked, this,
+            [this, skip](QListWidgetItem* item) { skip(m_steps->row(item)); });
+    connect(m_speed, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_player)
+            m_player->setSpeed(m_speed->currentData().toDouble());
+    });
+    applyFonts();
+    updateControls();
+}
+
+LessonPanel::~LessonPanel()
+{
+    close();
+}
+
+bool LessonPanel::open(Scenario scenario, QString* error)
+{
+    close();
+    m_scenario = std::move(scenario);
+    m_portNote.clear();
+    if (m_anyPorts) {
+        m_scenario.useAnyPorts();
+        m_portNote = tr("It runs on free ports (Lessons > Play on free ports): the status bar names them.");
+    }
+    QString why;
+    startPlayer(&why);
+    if (!m_player && !allEmbeddedOnPortZero(m_scenario)) {
+        // Another program (or a lab left open) holds the lesson's ports: the lesson does not need them,
+        // its backends keep their names on any port.
+        m_scenario.useAnyPorts();
+        m_portNote = tr("Its ports were taken (%1), so it runs on free ports: the status bar names them.").arg(why);
+        startPlayer(&why);
+    }
+    if (!m_player) {
+        m_result->setText(
+            tr("<b style='color:#b41e1e'>The lesson's lab could not start:</b> %1").arg(why.toHtmlEscaped()));
+        if (error)
+            *error = why;
+        return false;
+    }
+    return true;
+}
+
+void LessonPanel::startPlayer(QString* error)
+{
+    m_player = new ScenarioPlayer(m_lab, m_scenario, this);
+    m_player->setSpeed(m_speed->currentData().toDouble());
+    populate();
+    connect(m_player, &ScenarioPlayer::stepStarted, this, [this](int step) {
+        highlight(step);
+        refreshRows();
+        updateControls();
+        Q_EMIT stepMarker(stepLabel(step));
+    });
+    connect(m_player, &ScenarioPlayer::expectationResult, this, [this] { refreshRows(); });
+    connect(m_player, &ScenarioPlayer::actionFailed, this, [this](int step, const QString& error) {
+        Q_EMIT message(step >= 0 ? tr("lesson step %1: %2").arg(step + 1).arg(error) : error);
+    });
+    connect(m_player, &ScenarioPlayer::finished, this, [this] {
+        highlight(int(m_scenario.steps.size()));
+        refreshRows();
+        updateControls();
+        showResult();
+    });
+    if (!m_player->play(error)) {
+        delete m_player;
+        m_player = nullptr;
+    }
+}
+
+void LessonPanel::close()
+{
+    if (!m_player)
+        return;
+    ScenarioPlayer* p = m_player;
+    m_player = nullptr;
+    p->pause();
+    delete p;
+    updateControls();
+}
+
+void LessonPanel::pause()
+{
+    if (m_player)
+        m_player->pause();
+    updateControls();
+}
+
+void LessonPanel::setSpeed(double factor)
+{
+    for (int i = 0; i < m_speed->count(); ++i)
+        if (qFuzzyCompare(m_speed->itemData(i).toDouble(), factor))
+            m_speed->setCurrentIndex(i);
+    if (m_player)
+        m_player->setSpeed(factor);
+}
+
+QString LessonPanel::stepLabel(int step) const
+{
+    const ScenarioStep& s = m_scenario.steps.at(step);
+    return tr("%1 %2").arg(step + 1).arg(s.title.isEmpty() ? s.describe() : s.title);
+}
+
+void LessonPanel::populate()
+{
+    m_title->setText(QStringLiteral("<b>%1</b>").arg(m_scenario.title.toHtmlEscaped()));
+    m_summary->setText(m_scenario.summary + (m_portNote.isEmpty() ? QString() : QStringLiteral("\n") + m_portNote));
+    m_steps->clear();
+    for (int i = 0; i < m_scenario.steps.size(); ++i) {
+        const ScenarioStep& s = m_scenario.steps[i];
+        auto* item = new QListWidgetItem(QStringLiteral("%1  %2").arg(seconds(s.startMs), stepLabel(i)));
+        item->setToolTip(s.describe());
+        m_steps->addItem(item);
+    }
+    m_checks->clear();
+    for (int i = 0; i < m_scenario.steps.size(); ++i)
+        for (int c = 0; c < m_scenario.steps[i].checks.size(); ++c)
+            m_checks->addItem(new QListWidgetItem);
+    m_result->clear();
+    m_highlighted = -1;
+    m_text->clear();
+    refreshRows();
+}
+
+void LessonPanel::refreshRows()
+{
+    if (!m_player)
+        return;
+    const QList<ScenarioPlayer::StepRecord>& records = m_player->records();
+    const int current = m_player->currentStep();
+    int row = 0;
+    for (int i = 0; i < m_scenario.steps.size(); ++i) {
+        const ScenarioStep& s = m_scenario.steps[i];
+        for (int c = 0; c < s.checks.size(); ++c, ++row) {
+            QListWidgetItem* item = m_checks->item(row);
+            const ScenarioPlayer::CheckRecord& r = records.value(i).checks.value(c);
+            QString mark = QStringLiteral("…");
+            QColor colour = kPending;
+            QString seen;
+            if (r.evaluated) {
+                mark = r.held ? QStringLiteral("✓") : QStringLiteral("✗");
+                colour = r.held ? kHeld : kFailed;
+                // A zero-width space after each '/' lets "stopped/eligible/probe-up" wrap in a narrow dock.
+                seen = tr(" — seen %1").arg(QString(r.observed).replace(QLatin1Char('/'), QStringLiteral("/\u200b")));
+            } else if (records.value(i).skipped) {
+                mark = QStringLiteral("–");
+                seen = tr(" — skipped");
+            } else if (i < current || m_player->phase() == ScenarioPlayer::Phase::Finished) {
+                mark = QStringLiteral("–");
+                seen = tr(" — not checked");
+            }
+            item->setText(tr("%1  step %2 · %3%4").arg(mark).arg(i + 1).arg(s.checks[c].describe(), seen));
+            item->setForeground(colour);
+            item->setBackground(i == current ? kCurrentBackground : QColor(Qt::transparent));
+        }
+    }
+}
+
+void LessonPanel::highlight(int step)
+{
+    m_highlighted = step;
+    for (int i = 0; i < m_steps->count(); ++i) {
+        QListWidgetItem* item = m_steps->item(i);
+        QFont f = m_steps->font();
+        f.setBold(i == step);
+        item->setFont(f);
+        item->setBackground(i == step ? kCurrentBackground : QColor(Qt::transparent));
+        item->setText(QStringLiteral("%1 %2  %3")
+                          .arg(i == step      ? QStringLiteral("▶")
+                                   : i < step ? QStringLiteral("✔")
+                                              : QStringLiteral("  "),
+                               seconds(m_scenario.steps[i].startMs), stepLabel(i)));
+    }
+    if (step >= 0 && step < m_steps->count()) {
+        m_steps->setCurrentRow(step);
+        m_steps->scrollToItem(m_steps->item(step));
+        showStepText(step);
+        // The current step's first check in view.
+        int row = 0;
+        for (int i = 0; i < step; ++i)
+            row += int(m_scenario.steps[i].checks.size());
+        if (row < m_checks->count())
+            m_checks->scrollToItem(m_checks->item(row), QAbstractItemView::PositionAtTop);
+    }
+}
+
+void LessonPanel::showStepText(int step)
+{
+    const ScenarioStep& s = m_scenario.steps.at(step);
+    QString html = QStringLiteral("<p><b>Step %1 of %2: %3</b><br><i>%4</i></p>")
+                       .arg(step + 1)
+                       .arg(m_scenario.steps.size())
+                       .arg((s.title.isEmpty() ? s.describe() : s.title).toHtmlEscaped(), s.describe().toHtmlEscaped());
+    const auto para = [&html](const QString& label, const QString& text) {
+        if (!text.isEmpty())
+            html += QStringLiteral("<p><b>%1</b> %2</p>").arg(label, text.toHtmlEscaped());
+    };
+    para(tr("Watch:"), s.watch);
+    para(tr("Why:"), s.why);
+    para(tr("Think:"), s.question);
+    if (!s.checks.isEmpty())
+        html += (s.checks.size() == 1 ? tr("<p>1 expectation, checked over %2 s.</p>")
+                                      : tr("<p>%1 expectations, checked over %2 s.</p>"))
+                    .arg(s.checks.size())
+                    .arg(double(s.windowMs) / 1000.0);
+    m_text->setHtml(html);
+}
+
+void LessonPanel::updateControls()
+{
+    const bool open = m_player != nullptr;
+    const bool running = open && m_player->phase() == ScenarioPlayer::Phase::Running;
+    m_play->setEnabled(open);
+    m_restart->setEnabled(open);
+    m_skip->setEnabled(open);
+    m_play->setText(running ? tr("Pause") : tr("Play"));
+    m_play->setToolTip(running ? tr("Freeze the timeline and the lesson's traffic (the lab keeps running).")
+                               : tr("Play the lesson from where it stands."));
+    if (open && !running && m_player->phase() == ScenarioPlayer::Phase::Paused)
+        m_result->setText(tr("Paused at step %1 of %2.").arg(m_player->currentStep() + 1).arg(m_scenario.steps.size()));
+    else if (running)
+        m_result->setText(tr("Playing step %1 of %2.")
+                              .arg(qMin(m_player->currentStep() + 1, int(m_scenario.steps.size())))
+                              .arg(m_scenario.steps.size()));
+}
+
+void LessonPanel::showResult()
+{
+    int total = 0;
+    QStringList failed;
+    QStringList unchecked;
+    const QList<ScenarioPlayer::StepRecord>& records = m_player->records();
+    for (int i = 0; i < m_scenario.steps.size(); ++i) {
+        for (int c = 0; c < m_scenario.steps[i].checks.size(); ++c) {
+            ++total;
+            const ScenarioPlayer::CheckRecord& r = records.value(i).checks.value(c);
+            const QString what = tr("step %1: %2").arg(i + 1).arg(m_scenario.steps[i].checks[c].describe());
+            if (!r.evaluated)
+                unchecked << what;
+            else if (!r.held)
+                failed << what;
+        }
+    }
+    QString text;
+    if (m_player->allHeld()) {
+        text = total == 1 ? tr("<b style='color:#147828'>The check held.</b>")
+                          : tr("<b style='color:#147828'>All %1 checks held.</b>").arg(total);
+    } else {
+        text = tr("<b style='color:#b41e1e'>%1 of %2 checks held.</b>")
+                   .arg(total - failed.size() - unchecked.size())
+                   .arg(total);
+        if (!failed.isEmpty())
+            text += tr("<br>Did not hold: %1").arg(failed.join(QStringLiteral("; ")).toHtmlEscaped());
+        if (!unchecked.isEmpty())
+            text += tr("<br>Not checked (skipped): %1").arg(unchecked.join(QStringLiteral("; ")).toHtmlEscaped());
+        if (m_player->runtimeFailed())
+            text += tr("<br>The lab refused a step's action (see the events).");
+    }
+    m_result->setText(text);
+}
+
+void LessonPanel::applyFonts()
+{
+    // The step's text is what the learner reads while watching the charts: a size up from the rest.
+    QFont f = font();
+    f.setPointSizeF(f.pointSizeF() * 1.15);
+    m_text->setFont(f);
+}
+
+void LessonPanel::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::FontChange)
+        applyFonts();
+    QWidget::changeEvent(event);
+}
+
+QStringList LessonPanel::checkRows() const
+{
+    QStringList rows;
+    for (int i = 0; i < m_checks->count(); ++i)
+        rows << m_checks->item(i)->text();
+    return rows;
+}
+
+} // namespace lab
