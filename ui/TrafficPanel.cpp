@@ -14,6 +14,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace lab {
 
@@ -31,6 +32,14 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
                                 tr("Stop after this many requests; 0 = no limit but the duration.")))
     , m_method(new QComboBox)
     , m_path(new QLineEdit(QStringLiteral("/")))
+    , m_users(makeSpinBox(0, UserSpec::kMaxUsers, 0, QString(),
+                          tr("Simulated users: each its own connection from 127.0.0.(k+1), its own cookies and an "
+                             "X-Lab-User header. 0 or 1: one client with the connections above.")))
+    , m_pathTemplate(new QLineEdit)
+    , m_arrival(new QComboBox)
+    , m_burst(makeSpinBox(1, UserSpec::kMaxBurst, 10, QString(), tr("Bursts: this many requests arrive at once.")))
+    , m_think(makeSpinBox(0, UserSpec::kMaxThinkMs, 0, tr(" ms"), tr("A user waits this long after each answer.")))
+    , m_seed(makeSpinBox(0, 2'147'483'647, 1, QString(), tr("The same seed draws the same users and paths.")))
     , m_start(new QPushButton(tr("&Start traffic")))
     , m_progress(new QProgressBar)
     , m_totals(new QLabel)
@@ -41,6 +50,26 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
                         QStringLiteral("DELETE")});
     m_method->setToolTip(tr("The method of every request (POST and PUT send a small body)."));
     m_path->setToolTip(tr("The path every request asks for."));
+    m_users->setSpecialValueText(tr("one client"));
+    m_pathTemplate->setPlaceholderText(tr("e.g. /item/{1..100} (empty: the request's path)"));
+    m_pathTemplate->setToolTip(tr("Users draw one number of the range per request, uniformly, from the seed."));
+    for (ArrivalProcess a : {ArrivalProcess::Constant, ArrivalProcess::Poisson, ArrivalProcess::Bursts})
+        m_arrival->addItem(arrivalName(a), int(a));
+    m_arrival->setToolTip(tr("How users' requests arrive at the rate above (a rate of max: each user sends as soon "
+                             "as it has its answer and has thought)."));
+    // A lab opened from a file shows the traffic it was saved with.
+    const TrafficConfig& saved = m_lab->config().traffic;
+    m_connections->setValue(saved.connections);
+    m_rate->setValue(saved.ratePerSecond ? saved.ratePerSecond : m_rate->value());
+    m_duration->setValue(saved.durationS);
+    m_method->setCurrentText(saved.method);
+    m_path->setText(saved.path);
+    m_users->setValue(saved.users);
+    m_pathTemplate->setText(saved.pathTemplate);
+    m_arrival->setCurrentText(saved.arrival);
+    m_burst->setValue(saved.burstSize);
+    m_think->setValue(saved.thinkMs);
+    m_seed->setValue(saved.seed);
     m_start->setObjectName(QStringLiteral("trafficStartStop"));
     m_start->setToolTip(tr("Send traffic to the proxy from a thread of the lab (no outside tool needed)."));
     m_progress->setRange(0, 1000);
@@ -58,6 +87,18 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     request->addWidget(m_method);
     request->addWidget(m_path, 1);
     form->addRow(tr("Request"), request);
+    form->addRow(tr("&Users"), m_users);
+    form->addRow(tr("Path &template"), m_pathTemplate);
+    auto* arrival = new QHBoxLayout;
+    arrival->addWidget(m_arrival, 1);
+    arrival->addWidget(new QLabel(tr("burst")));
+    arrival->addWidget(m_burst);
+    form->addRow(tr("Arri&val"), arrival);
+    auto* think = new QHBoxLayout;
+    think->addWidget(m_think, 1);
+    think->addWidget(new QLabel(tr("seed")));
+    think->addWidget(m_seed);
+    form->addRow(tr("Thin&k time"), think);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_start);
@@ -95,6 +136,12 @@ void TrafficPanel::toggle()
     spec.maxRequests = quint64(m_maxRequests->value());
     spec.method = m_method->currentText().toLatin1();
     spec.path = m_path->text().trimmed().toUtf8();
+    spec.users.count = m_users->value();
+    spec.users.pathTemplate = m_pathTemplate->text().trimmed().toUtf8();
+    spec.users.arrival = ArrivalProcess(m_arrival->currentData().toInt());
+    spec.users.burstSize = m_burst->value();
+    spec.users.thinkMs = m_think->value();
+    spec.users.seed = quint32(m_seed->value());
     if (spec.method == "POST" || spec.method == "PUT")
         spec.body = "{\"from\":\"balancer-lab traffic\"}";
     QString error;
@@ -102,12 +149,24 @@ void TrafficPanel::toggle()
         m_totals->setText(error);
         return;
     }
-    m_lab->logEvent(LabEvent::Kind::Traffic,
-                    tr("traffic started: %1 connections, %2, %3 s, %4 %5")
-                        .arg(spec.concurrency)
-                        .arg(spec.ratePerSecond ? tr("%1 req/s").arg(spec.ratePerSecond) : tr("as fast as possible"))
-                        .arg(spec.durationMs / 1000)
-                        .arg(QString::fromLatin1(spec.method), QString::fromUtf8(spec.path)));
+    if (spec.users.enabled())
+        m_lab->logEvent(LabEvent::Kind::Traffic,
+                        tr("traffic started: %1 simulated users, %2 arrivals, think %3 ms, seed %4, %5 s")
+                            .arg(spec.users.count)
+                            .arg(spec.ratePerSecond
+                                     ? tr("%1 at %2 req/s").arg(arrivalName(spec.users.arrival)).arg(spec.ratePerSecond)
+                                     : tr("closed-loop"))
+                            .arg(spec.users.thinkMs)
+                            .arg(spec.users.seed)
+                            .arg(spec.durationMs / 1000));
+    else
+        m_lab->logEvent(
+            LabEvent::Kind::Traffic,
+            tr("traffic started: %1 connections, %2, %3 s, %4 %5")
+                .arg(spec.concurrency)
+                .arg(spec.ratePerSecond ? tr("%1 req/s").arg(spec.ratePerSecond) : tr("as fast as possible"))
+                .arg(spec.durationMs / 1000)
+                .arg(QString::fromLatin1(spec.method), QString::fromUtf8(spec.path)));
     Q_EMIT trafficStarted(spec);
     refresh();
 }
@@ -134,13 +193,48 @@ QString TrafficPanel::failureText(const LoadTotals& t)
     return text;
 }
 
+QString TrafficPanel::usersTable(const LoadTotals& t)
+{
+    if (t.byUser.isEmpty())
+        return {};
+    QStringList backends;
+    for (const auto& row : t.byUser) {
+        for (auto it = row.cbegin(); it != row.cend(); ++it) {
+            if (!backends.contains(it.key()))
+                backends << it.key();
+        }
+    }
+    backends.sort();
+    QString html =
+        QStringLiteral("<table cellspacing='0' cellpadding='2'><tr><th align='left'>%1</th>").arg(tr("user"));
+    for (const QString& b : std::as_const(backends))
+        html += QStringLiteral("<th align='right'>%1</th>").arg(b.toHtmlEscaped());
+    html += QStringLiteral("</tr>");
+    // Users in their number order (u2 before u10), not the map's text order.
+    QStringList users = t.byUser.keys();
+    std::sort(users.begin(), users.end(),
+              [](const QString& a, const QString& b) { return a.mid(1).toInt() < b.mid(1).toInt(); });
+    for (int i = 0; i < qMin<int>(kUserRows, users.size()); ++i) {
+        const QMap<QString, quint64> row = t.byUser.value(users[i]);
+        html += QStringLiteral("<tr><td>%1</td>").arg(users[i]);
+        for (const QString& b : std::as_const(backends))
+            html += QStringLiteral("<td align='right'>%1</td>").arg(row.value(b));
+        html += QStringLiteral("</tr>");
+    }
+    html += QStringLiteral("</table>");
+    if (users.size() > kUserRows)
+        html += tr("and %1 more users").arg(users.size() - kUserRows);
+    return tr("<br>requests per user and backend:") + html;
+}
+
 void TrafficPanel::refresh()
 {
     const LoadTotals t = m_generator->totals();
     const bool running = m_generator->isRunning();
     m_start->setText(running ? tr("&Stop traffic") : tr("&Start traffic"));
     for (QWidget* w :
-         std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path})
+         std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path, m_users,
+                                         m_pathTemplate, m_arrival, m_burst, m_think, m_seed})
         w->setEnabled(!running);
     m_progress->setValue(int(t.progress() * 1000));
     const bool http = m_lab->hasHttpListener();
@@ -182,6 +276,7 @@ void TrafficPanel::refresh()
             parts << QStringLiteral("%1 %2").arg(it.key()).arg(it.value());
         text += tr("<br>served by: %1").arg(parts.join(QStringLiteral(" · ")));
     }
+    text += usersTable(t);
     m_totals->setText(text);
     if (m_wasRunning && !running)
         m_lab->logEvent(

@@ -28,7 +28,14 @@ public:
     QSpinBox* rateBox() const { return m_rate; }
     QSpinBox* durationBox() const { return m_duration; }
     QSpinBox* maxRequestsBox() const { return m_maxRequests; }
+    QSpinBox* usersBox() const { return m_users; }
+    QLineEdit* pathTemplateEdit() const { return m_pathTemplate; }
+    QComboBox* arrivalBox() const { return m_arrival; }
+    QSpinBox* thinkBox() const { return m_think; }
     QLabel* totalsLabel() const { return m_totals; }
+    // The users × backends table of a run with simulated users (empty without): at most kUserRows rows.
+    static constexpr int kUserRows = 12;
+    static QString usersTable(const LoadTotals& t);
     // The lines that name what failed: connections refused, timed out or reset, requests cut at the end.
     static QString failureText(const LoadTotals& t);
 
@@ -48,6 +55,12 @@ private:
     QSpinBox* m_maxRequests;
     QComboBox* m_method;
     QLineEdit* m_path;
+    QSpinBox* m_users;
+    QLineEdit* m_pathTemplate;
+    QComboBox* m_arrival;
+    QSpinBox* m_burst;
+    QSpinBox* m_think;
+    QSpinBox* m_seed;
     QPushButton* m_start;
     QProgressBar* m_progress;
     QLabel* m_totals;

@@ -33,6 +33,28 @@ QString listenAddressProblem(const QString& address)
         : QStringLiteral("must be an IP address such as 127.0.0.1 or ::1 (got \"%1\")").arg(address);
 }
 
+QStringList arrivalProcesses()
+{
+    return {QStringLiteral("constant"), QStringLiteral("poisson"), QStringLiteral("bursts")};
+}
+
+QStringList trafficMethods()
+{
+    return {QStringLiteral("GET"), QStringLiteral("HEAD"), QStringLiteral("POST"), QStringLiteral("PUT"),
+            QStringLiteral("DELETE")};
+}
+
+// The generator's own grammar (loadgen/UserTraffic.h PathTemplate) is checked again when a run starts;
+// here only what a file can get wrong without it: the leading / and no spaces.
+QString pathTemplateProblem(const QString& text)
+{
+    if (text.isEmpty())
+        return {};
+    return text.startsWith(QLatin1Char('/')) && !text.contains(QLatin1Char(' '))
+        ? QString()
+        : QStringLiteral("must be empty or a path starting with /, such as /item/{1..100} (got \"%1\")").arg(text);
+}
+
 QStringList probeTypes()
 {
     return {QStringLiteral("http"), QStringLiteral("tcp")};
@@ -60,6 +82,7 @@ const Key<L> kLab[] = {
     {.name = "limits"},
     {.name = "timeouts"},
     {.name = "proxy"},
+    {.name = "traffic"},
 };
 
 const Key<StickyConfig> kSticky[] = {
@@ -174,6 +197,21 @@ const Key<P> kProxy[] = {
     {.name = "maxHeadBufferBytes", .member = &P::maxHeadBufferBytes, .range = {0, kMaxBytes}},
 };
 
+using Tr = TrafficConfig;
+const Key<Tr> kTraffic[] = {
+    {.name = "connections", .member = &Tr::connections, .range = {1, 1000}}, // LoadSpec::kMaxConcurrency
+    {.name = "ratePerSecond", .member = &Tr::ratePerSecond, .range = {0, 1'000'000}}, // 0 = as fast as possible
+    {.name = "durationS", .member = &Tr::durationS, .range = {1, 600}}, // LoadSpec::kMaxDurationMs
+    {.name = "method", .member = &Tr::method, .allowed = trafficMethods},
+    {.name = "path", .member = &Tr::path, .problem = pathProblem},
+    {.name = "users", .member = &Tr::users, .range = {0, 250}}, // UserSpec::kMaxUsers; 0 or 1 = one client
+    {.name = "pathTemplate", .member = &Tr::pathTemplate, .problem = pathTemplateProblem},
+    {.name = "arrival", .member = &Tr::arrival, .allowed = arrivalProcesses},
+    {.name = "burstSize", .member = &Tr::burstSize, .range = {1, 1000}}, // UserSpec::kMaxBurst
+    {.name = "thinkMs", .member = &Tr::thinkMs, .range = {0, 60'000}}, // UserSpec::kMaxThinkMs
+    {.name = "seed", .member = &Tr::seed, .range = {0, 2'147'483'647}},
+};
+
 QT_WARNING_POP
 
 } // namespace
@@ -181,6 +219,7 @@ QT_WARNING_POP
 // clang-format off
 template <> std::span<const Key<LabConfig>> keysOf<LabConfig>() { return kLab; }
 template <> std::span<const Key<StickyConfig>> keysOf<StickyConfig>() { return kSticky; }
+template <> std::span<const Key<TrafficConfig>> keysOf<TrafficConfig>() { return kTraffic; }
 template <> std::span<const Key<ListenerConfig>> keysOf<ListenerConfig>() { return kListener; }
 template <> std::span<const Key<BackendConfig>> keysOf<BackendConfig>() { return kBackend; }
 template <> std::span<const Key<FaultProfile>> keysOf<FaultProfile>() { return kFaults; }

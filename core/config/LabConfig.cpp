@@ -483,6 +483,7 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
     top.integer("version", int(version.min), int(version.min), int(version.max));
     top.read(c);
     readSection(top, "sticky", c.sticky, errors);
+    readSection(top, "traffic", c.traffic, errors);
     readListeners(top, c, errors);
     readSections(top, c, errors);
     // A pool behind TCP listeners only is probed with TCP connects unless the config says otherwise.
@@ -540,6 +541,7 @@ QByteArray labConfigToJson(const LabConfig& c)
     root.insert(QStringLiteral("limits"), sectionToJson(c.limits));
     root.insert(QStringLiteral("timeouts"), sectionToJson(c.timeouts));
     root.insert(QStringLiteral("proxy"), sectionToJson(c.proxy));
+    root.insert(QStringLiteral("traffic"), sectionToJson(c.traffic));
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

@@ -117,6 +117,25 @@ struct StickyConfig {
     bool operator==(const StickyConfig&) const = default;
 };
 
+// The traffic generator's settings as a lab saves them (the window's Traffic tab), so a saved lab replays
+// the same workload. users 0 or 1 is the single client; 2 and more are simulated users, each from its own
+// loopback address with its own cookies (loadgen/UserTraffic.h). Only the generator reads it: the proxy
+// never does.
+struct TrafficConfig {
+    int connections = 10;
+    int ratePerSecond = 0; // 0: as fast as the connections go
+    int durationS = 30;
+    QString method = QStringLiteral("GET");
+    QString path = QStringLiteral("/");
+    int users = 0;
+    QString pathTemplate; // "/item/{1..100}"; empty: path
+    QString arrival = QStringLiteral("constant"); // constant, poisson, bursts
+    int burstSize = 10;
+    int thinkMs = 0;
+    int seed = 1;
+    bool operator==(const TrafficConfig&) const = default;
+};
+
 // A whole lab: what `balancer-lab --config FILE` loads and the window's File > Save writes.
 struct LabConfig {
     QString algorithm = QStringLiteral("round-robin");
@@ -131,6 +150,7 @@ struct LabConfig {
     LimitsConfig limits;
     TimeoutsConfig timeouts;
     ProxyConfig proxy;
+    TrafficConfig traffic;
     bool operator==(const LabConfig&) const = default;
 
     // Proxy on 127.0.0.1:8000, embedded backend-8001..8003 on 8001-8003, round robin.

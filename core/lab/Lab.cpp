@@ -8,7 +8,6 @@
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
-#include "proxy/StepGate.h"
 
 #include <QTimer>
 
@@ -502,40 +501,22 @@ LifecycleStream* Lab::lifecycle() const
 
 void Lab::setStepScope(StepScope scope)
 {
-    for (const auto& p : m_proxies->all()) {
-        if (p->settings().kind == ListenerKind::Http)
-            p->stepGate().setScope(scope);
-    }
+    m_proxies->setStepScope(scope);
 }
 
 StepScope Lab::stepScope() const
 {
-    Proxy* p = httpProxy();
-    return p ? p->stepGate().scope() : StepScope::Off;
+    return m_proxies->stepScope();
 }
 
 bool Lab::stepOnce()
 {
-    Proxy* oldest = nullptr; // the proxy whose held request has waited longest
-    qint64 since = 0;
-    for (const auto& p : m_proxies->all()) {
-        const qint64 s = p->settings().kind == ListenerKind::Http ? p->stepGate().oldestHeldSinceMs() : -1;
-        if (s >= 0 && (!oldest || s < since)) {
-            oldest = p.get();
-            since = s;
-        }
-    }
-    return oldest && oldest->stepGate().step();
+    return m_proxies->stepOnce();
 }
 
 QList<HeldRequest> Lab::heldRequests() const
 {
-    QList<HeldRequest> held;
-    for (const auto& p : m_proxies->all()) {
-        if (p->settings().kind == ListenerKind::Http)
-            held += p->stepGate().held();
-    }
-    return held;
+    return m_proxies->heldRequests();
 }
 
 bool Lab::hasHttpListener() const
@@ -616,40 +597,9 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
                           QString* error)
 {
     QStringList changes;
-    if (retry != m_config.retry)
-        changes << tr("retries %1 on %2")
-                       .arg(retry.retries)
-                       .arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")));
-    if (timeouts != m_config.timeouts)
-        changes
-            << tr("timeouts connect %1 ms, response %2 ms").arg(timeouts.connectMs).arg(timeouts.upstreamResponseMs);
-    int listenerIndex = -1;
-    for (int i = 0; i < m_config.listeners.size(); ++i) {
-        if (m_config.listeners[i].kind == ListenerKind::Http) {
-            listenerIndex = i;
-            break;
-        }
-    }
-    // A lab without an HTTP listener (TCP relays only) has no listener address here to change.
-    const bool listenerChanged = listenerIndex >= 0 &&
-        (m_config.listeners[listenerIndex].address != listener.address ||
-         m_config.listeners[listenerIndex].port != listener.port);
-    if (listenerChanged)
-        changes << tr("listener %1:%2").arg(listener.address).arg(listener.port);
-    if (changes.isEmpty())
-        return true;
-    if (listenerChanged && QHostAddress(listener.address).isNull()) {
-        if (error)
-            *error = tr("listener address must be an IP address (got '%1')").arg(listener.address);
-        return false;
-    }
-    m_config.retry = retry;
-    m_config.timeouts = timeouts;
-    if (listenerIndex >= 0) {
-        m_config.listeners[listenerIndex].address = listener.address;
-        m_config.listeners[listenerIndex].port = listener.port;
-    }
-    const bool ok = m_proxies->applySettings(m_config, error);
+    const bool ok = m_proxies->applyOptions(&m_config, retry, timeouts, listener, &changes, error);
+    if (changes.isEmpty()) // nothing changed, or refused before anything did
+        return ok;
     logEvent(LabEvent::Kind::Config, tr("proxy: %1").arg(changes.join(QStringLiteral("; "))));
     Q_EMIT proxyStateChanged();
     return ok;

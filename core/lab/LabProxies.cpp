@@ -3,6 +3,9 @@
 #include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
 #include "proxy/Proxy.h"
+#include "proxy/StepGate.h"
+
+#include <QHostAddress>
 
 namespace lab {
 
@@ -134,6 +137,44 @@ Proxy* LabProxies::firstHttp() const
     return nullptr;
 }
 
+void LabProxies::setStepScope(StepScope scope)
+{
+    for (const auto& p : m_proxies) {
+        if (p->settings().kind == ListenerKind::Http)
+            p->stepGate().setScope(scope);
+    }
+}
+
+StepScope LabProxies::stepScope() const
+{
+    Proxy* p = firstHttp();
+    return p ? p->stepGate().scope() : StepScope::Off;
+}
+
+bool LabProxies::stepOnce()
+{
+    Proxy* oldest = nullptr; // the proxy whose held request has waited longest
+    qint64 since = 0;
+    for (const auto& p : m_proxies) {
+        const qint64 s = p->settings().kind == ListenerKind::Http ? p->stepGate().oldestHeldSinceMs() : -1;
+        if (s >= 0 && (!oldest || s < since)) {
+            oldest = p.get();
+            since = s;
+        }
+    }
+    return oldest && oldest->stepGate().step();
+}
+
+QList<HeldRequest> LabProxies::heldRequests() const
+{
+    QList<HeldRequest> held;
+    for (const auto& p : m_proxies) {
+        if (p->settings().kind == ListenerKind::Http)
+            held += p->stepGate().held();
+    }
+    return held;
+}
+
 bool LabProxies::applySettings(const LabConfig& config, QString* error)
 {
     bool ok = true;
@@ -152,6 +193,47 @@ bool LabProxies::applySettings(const LabConfig& config, QString* error)
         }
     }
     return ok;
+}
+
+bool LabProxies::applyOptions(LabConfig* config, const RetryConfig& retry, const TimeoutsConfig& timeouts,
+                              const ListenerConfig& listener, QStringList* changes, QString* error)
+{
+    changes->clear();
+    if (retry != config->retry)
+        *changes << tr("retries %1 on %2")
+                        .arg(retry.retries)
+                        .arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")));
+    if (timeouts != config->timeouts)
+        *changes
+            << tr("timeouts connect %1 ms, response %2 ms").arg(timeouts.connectMs).arg(timeouts.upstreamResponseMs);
+    int listenerIndex = -1;
+    for (int i = 0; i < config->listeners.size(); ++i) {
+        if (config->listeners[i].kind == ListenerKind::Http) {
+            listenerIndex = i;
+            break;
+        }
+    }
+    // A lab without an HTTP listener (TCP relays only) has no listener address here to change.
+    const bool listenerChanged = listenerIndex >= 0 &&
+        (config->listeners[listenerIndex].address != listener.address ||
+         config->listeners[listenerIndex].port != listener.port);
+    if (listenerChanged)
+        *changes << tr("listener %1:%2").arg(listener.address).arg(listener.port);
+    if (changes->isEmpty())
+        return true;
+    if (listenerChanged && QHostAddress(listener.address).isNull()) {
+        changes->clear();
+        if (error)
+            *error = tr("listener address must be an IP address (got '%1')").arg(listener.address);
+        return false;
+    }
+    config->retry = retry;
+    config->timeouts = timeouts;
+    if (listenerIndex >= 0) {
+        config->listeners[listenerIndex].address = listener.address;
+        config->listeners[listenerIndex].port = listener.port;
+    }
+    return applySettings(*config, error);
 }
 
 MetricsSnapshot LabProxies::snapshot(const BackendPool& pool) const

@@ -2,6 +2,7 @@
 
 #include "config/LabConfig.h"
 #include "metrics/Metrics.h"
+#include "proxy/StepGate.h"
 
 #include <QObject>
 #include <QSet>
@@ -40,8 +41,19 @@ public:
     bool stopping() const { return !m_awaitingStop.isEmpty(); }
     const std::vector<std::unique_ptr<Proxy>>& all() const { return m_proxies; }
     Proxy* firstHttp() const;
+    // Step mode on every HTTP proxy (Lab::setStepScope tells the rules); stepOnce() releases the request
+    // that has waited longest across them.
+    void setStepScope(StepScope scope);
+    StepScope stepScope() const;
+    bool stepOnce();
+    QList<HeldRequest> heldRequests() const;
     // New settings for every running proxy from `config`; false with the first failure in *error.
     bool applySettings(const LabConfig& config, QString* error = nullptr);
+    // Lab::setProxyOptions' work: writes retries, timeouts and the first HTTP listener's address into
+    // *config and applies them to the running proxies. *changes gets a phrase per changed part (empty
+    // when nothing changed, or when an address that is not an IP was refused: false then).
+    bool applyOptions(LabConfig* config, const RetryConfig& retry, const TimeoutsConfig& timeouts,
+                      const ListenerConfig& listener, QStringList* changes, QString* error);
     // Every proxy's metrics summed, one entry per backend of `pool`.
     MetricsSnapshot snapshot(const BackendPool& pool) const;
 

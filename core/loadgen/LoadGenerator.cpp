@@ -8,6 +8,7 @@
 #include <QTcpSocket>
 #include <QThread>
 #include <QTimer>
+#include <optional>
 
 Q_LOGGING_CATEGORY(lcLoad, "lab.loadgen")
 
@@ -32,7 +33,7 @@ QString LoadSpec::validate() const
         return QStringLiteral("method must be a single token such as GET or POST");
     if (!path.startsWith('/') || path.contains(' ') || path.contains('\r') || path.contains('\n'))
         return QStringLiteral("path must start with / and contain no spaces or line breaks");
-    return {};
+    return users.validate();
 }
 
 struct LoadGenerator::Shared {
@@ -52,6 +53,8 @@ struct LoadGenerator::Shared {
     LatencyHistogram latency;
     mutable QMutex mutex;
     QMap<QString, quint64> byBackend;
+    QMap<QString, QMap<QString, quint64>> byUser;
+    QMap<QString, QString> lastBackendOfUser;
     QString lastError;
 
     void setLastError(const QString& e)
@@ -76,6 +79,8 @@ struct LoadGenerator::Shared {
         latency.reset();
         QMutexLocker lock(&mutex);
         byBackend.clear();
+        byUser.clear();
+        lastBackendOfUser.clear();
         lastError.clear();
     }
 };
@@ -83,11 +88,13 @@ struct LoadGenerator::Shared {
 // One keep-alive connection with at most one request in flight.
 class LoadClient final : public QObject, private http::HttpParserHandler {
 public:
-    LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& request);
+    // `user` >= 0: simulated user `user` (its own address, cookies and paths); -1: the plain client.
+    LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& request, int user = -1);
     void connectNow();
-    bool idle() const { return m_connected && !m_busy; }
+    bool idle() const { return m_connected && !m_busy && !m_thinking; }
     bool busy() const { return m_busy; }
-    void send();
+    // A user sends `path` (empty: its own next draw); the plain client sends the spec's request.
+    void send(const QByteArray& path = {});
     void abortInFlight();
 
 private:
@@ -109,6 +116,10 @@ private:
     QElapsedTimer m_timer;
     int m_status = 0;
     QString m_servedBy;
+    const int m_user;
+    CookieJar m_cookies;
+    std::mt19937 m_random; // closed-loop users' own path draws
+    bool m_thinking = false;
     bool m_keepAlive = true;
     bool m_connected = false;
     bool m_connecting = false; // connectToHost called, neither connected nor failed yet
@@ -140,6 +151,12 @@ public:
         connect(m_end, &QTimer::timeout, this, &LoadRun::finishSending);
         m_tick->setTimerType(Qt::PreciseTimer);
         connect(m_tick, &QTimer::timeout, this, &LoadRun::tick);
+        if (m_spec.users.enabled()) {
+            PathTemplate::parse(m_spec.users.pathTemplate.isEmpty() ? m_spec.path : m_spec.users.pathTemplate,
+                                &m_paths);
+            if (m_spec.ratePerSecond > 0)
+                m_schedule.emplace(m_spec.users, m_paths, m_spec.ratePerSecond);
+        }
     }
 
     void begin()
@@ -148,8 +165,10 @@ public:
         m_shared.startedAtMs = steadyNowMs();
         m_shared.endedAtMs = 0;
         m_shared.durationMs = m_spec.durationMs;
-        for (int i = 0; i < m_spec.concurrency; ++i) {
-            auto* c = new LoadClient(this, m_spec, m_request); // a child: deleting the run deletes it
+        const bool users = m_spec.users.enabled();
+        for (int i = 0; i < (users ? m_spec.users.count : m_spec.concurrency); ++i) {
+            // a child: deleting the run deletes it
+            auto* c = new LoadClient(this, m_spec, m_request, users ? i : -1);
             m_clients.append(c);
             c->connectNow();
         }
@@ -161,6 +180,7 @@ public:
     bool sending() const { return m_sending; }
     bool closedLoop() const { return m_spec.ratePerSecond == 0; }
     LoadGenerator::Shared& shared() { return m_shared; }
+    const PathTemplate& paths() const { return m_paths; }
 
     // A connection may send: closed loop sends at once, while the run is sending and under maxRequests.
     bool takeTicket()
@@ -231,6 +251,10 @@ public:
 private:
     void tick()
     {
+        if (m_schedule) {
+            tickUsers();
+            return;
+        }
         // How many requests should have been sent by now; each one goes to an idle connection, or is
         // counted as not sent when every connection is still busy (the target is slower than the rate).
         const qint64 elapsed = qMin<qint64>(m_clock.elapsed(), m_spec.durationMs);
@@ -254,6 +278,27 @@ private:
         }
     }
 
+    // Rate mode with users: every arrival due by now goes to its user, or is counted as not sent when
+    // that user is still waiting for an answer or thinking (the draw sequence stays the seed's).
+    void tickUsers()
+    {
+        const double elapsed = double(qMin<qint64>(m_clock.elapsed(), m_spec.durationMs));
+        while (m_sending) {
+            if (!m_pending)
+                m_pending = m_schedule->next();
+            if (m_pending->atMs > elapsed)
+                return;
+            const UserSchedule::Arrival a = *std::exchange(m_pending, std::nullopt);
+            LoadClient* c = m_clients.value(a.user);
+            if (!c || !c->idle()) {
+                m_shared.bump(m_shared.notSent);
+                continue;
+            }
+            if (takeTicket())
+                c->send(a.path);
+        }
+    }
+
     LoadGenerator* m_owner;
     LoadGenerator::Shared& m_shared;
     const LoadSpec m_spec;
@@ -262,19 +307,24 @@ private:
     QTimer* m_tick;
     QTimer* m_end;
     QElapsedTimer m_clock;
+    PathTemplate m_paths;
+    std::optional<UserSchedule> m_schedule;
+    std::optional<UserSchedule::Arrival> m_pending;
     quint64 m_issued = 0;
     quint64 m_scheduled = 0;
     bool m_sending = true;
     bool m_ended = false;
 };
 
-LoadClient::LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& request)
+LoadClient::LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& request, int user)
     : QObject(run)
     , m_run(run)
     , m_spec(spec)
     , m_request(request)
     , m_connectTimer(new QTimer(this))
     , m_parser(http::HttpParser::Kind::Response, this)
+    , m_user(user)
+    , m_random(spec.users.seed + quint32(qMax(0, user)) * 7919u) // a stream per user, fixed by the seed
 {
     m_connectTimer->setSingleShot(true);
     connect(m_connectTimer, &QTimer::timeout, this, &LoadClient::onConnectTimeout);
@@ -338,10 +388,17 @@ void LoadClient::connectNow()
     m_socket->abort();
     m_connecting = true;
     m_connectTimer->start(LoadSpec::kConnectTimeoutMs);
+    // A user connects from its own loopback address, so the proxy (and ip-hash) sees a client per user.
+    if (m_user >= 0 && m_spec.address.isLoopback() && m_spec.address.protocol() == QAbstractSocket::IPv4Protocol &&
+        !m_socket->bind(userAddress(m_user))) {
+        m_run->shared().setLastError(
+            QStringLiteral("%1 cannot bind %2: %3")
+                .arg(QString::fromLatin1(userName(m_user)), userAddress(m_user).toString(), m_socket->errorString()));
+    }
     m_socket->connectToHost(m_spec.address, m_spec.port);
 }
 
-void LoadClient::send()
+void LoadClient::send(const QByteArray& path)
 {
     m_busy = true;
     m_complete = false;
@@ -350,7 +407,20 @@ void LoadClient::send()
     m_parser.setNextResponseHasNoBody(m_spec.method == "HEAD");
     m_timer.start();
     m_run->shared().bump(m_run->shared().sent);
-    m_socket->write(m_request);
+    if (m_user < 0) {
+        m_socket->write(m_request);
+        return;
+    }
+    QByteArray request = m_spec.method + ' ' + (path.isEmpty() ? m_run->paths().draw(m_random) : path) +
+        " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() + ':' + QByteArray::number(m_spec.port) +
+        "\r\nUser-Agent: balancer-lab-loadgen\r\nX-Lab-Client: generator\r\nX-Lab-User: " + userName(m_user) + "\r\n";
+    if (!m_cookies.isEmpty())
+        request += "Cookie: " + m_cookies.header() + "\r\n";
+    if (!m_spec.body.isEmpty())
+        request +=
+            "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(m_spec.body.size()) +
+            "\r\n";
+    m_socket->write(request + "\r\n" + m_spec.body);
 }
 
 void LoadClient::abortInFlight()
@@ -372,6 +442,8 @@ bool LoadClient::onHead(http::HttpHead& head)
     m_status = head.statusCode;
     m_servedBy = QString::fromUtf8(head.header("X-Served-By"));
     m_keepAlive = head.keepAlive;
+    if (m_user >= 0)
+        m_cookies.take(head);
     return true;
 }
 
@@ -404,6 +476,11 @@ void LoadClient::onReadyRead()
             if (!m_servedBy.isEmpty()) {
                 QMutexLocker lock(&sh.mutex);
                 ++sh.byBackend[m_servedBy];
+                if (m_user >= 0) {
+                    const QString user = QString::fromLatin1(userName(m_user));
+                    ++sh.byUser[user][m_servedBy];
+                    sh.lastBackendOfUser.insert(user, m_servedBy);
+                }
             }
             sh.bump(sh.completed); // last, so a reader that sees it complete sees the rest too
             if (!m_keepAlive) {
@@ -420,6 +497,14 @@ void LoadClient::onReadyRead()
                 return;
             }
             m_parser.reset();
+            if (m_user >= 0 && m_spec.users.thinkMs > 0) {
+                m_thinking = true;
+                QTimer::singleShot(m_spec.users.thinkMs, this, [this] {
+                    m_thinking = false;
+                    m_run->clientIdle(this);
+                });
+                return;
+            }
             m_run->clientIdle(this);
             return;
         }
@@ -481,8 +566,12 @@ bool LoadGenerator::start(const LoadSpec& spec, QString* error)
     m_run = run;
     QMetaObject::invokeMethod(
         run, [run] { run->begin(); }, Qt::QueuedConnection);
-    qCInfo(lcLoad, "traffic: %d connections to %s:%u for %d ms", spec.concurrency, qPrintable(spec.address.toString()),
-           spec.port, spec.durationMs);
+    if (spec.users.enabled())
+        qCInfo(lcLoad, "traffic: %d simulated users (%s arrivals, think %d ms, seed %u)", spec.users.count,
+               qPrintable(arrivalName(spec.users.arrival)), spec.users.thinkMs, spec.users.seed);
+    else
+        qCInfo(lcLoad, "traffic: %d connections to %s:%u for %d ms", spec.concurrency,
+               qPrintable(spec.address.toString()), spec.port, spec.durationMs);
     return true;
 }
 
@@ -524,6 +613,8 @@ LoadTotals LoadGenerator::totals() const
     t.latency.add(s.latency);
     QMutexLocker lock(&s.mutex);
     t.byBackend = s.byBackend;
+    t.byUser = s.byUser;
+    t.lastBackendOfUser = s.lastBackendOfUser;
     t.lastError = s.lastError;
     return t;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "loadgen/UserTraffic.h"
 #include "metrics/Metrics.h"
 
 #include <QByteArray>
@@ -31,6 +32,10 @@ struct LoadSpec {
     int ratePerSecond = 0; // 0: closed loop, each connection sends its next request as soon as the last is answered
     int durationMs = 10'000; // the run always ends by itself (at most kMaxDurationMs)
     quint64 maxRequests = 0; // 0: until the duration ends
+    // Simulated users (users.count >= 2): one connection per user, so concurrency is not used; in rate
+    // mode the users' arrivals follow users.arrival, in closed loop each user sends, waits for its
+    // answer, thinks users.thinkMs and sends again.
+    UserSpec users;
 
     // Empty when the spec is usable; else one sentence naming the field and what is allowed.
     QString validate() const;
@@ -53,6 +58,10 @@ struct LoadTotals {
     QString lastError; // the last socket error, as the system said it ("Connection refused")
     quint64 notSent = 0; // rate mode: the moment came but no connection was ready (busy or failing)
     QMap<QString, quint64> byBackend; // X-Served-By of completed responses
+    // Simulated users only: user ("u3") → backend → completed responses, and the backend of each user's
+    // latest answer (what the hash view compares before and after a change).
+    QMap<QString, QMap<QString, quint64>> byUser;
+    QMap<QString, QString> lastBackendOfUser;
     LatencySummary latency;
 
     quint64 finishedRequests() const { return completed + socketErrors; }

@@ -14,6 +14,7 @@
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace lab;
@@ -26,6 +27,40 @@ LoadSpec specFor(const RunningLab& r)
     s.port = r.port();
     return s;
 }
+
+// A bare HTTP server that notes, per X-Lab-User, the peer address each request came from, and answers
+// every request "200 ok". Runs on the test's thread (the generator has its own).
+class PeerRecorder final : public QTcpServer {
+public:
+    QMap<QByteArray, QSet<QString>> addressesOf; // user → peer addresses seen
+
+protected:
+    void incomingConnection(qintptr fd) override
+    {
+        auto* s = new QTcpSocket(this);
+        s->setSocketDescriptor(fd);
+        connect(s, &QTcpSocket::readyRead, s, [this, s] {
+            QByteArray& buffer = m_buffers[s];
+            buffer += s->readAll();
+            qsizetype end;
+            while ((end = buffer.indexOf("\r\n\r\n")) >= 0) {
+                const QByteArray head = buffer.left(end);
+                buffer.remove(0, end + 4);
+                const qsizetype at = head.indexOf("X-Lab-User: ");
+                const QByteArray user = at < 0 ? QByteArray() : head.mid(at + 12, head.indexOf('\r', at) - at - 12);
+                addressesOf[user].insert(s->peerAddress().toString());
+                s->write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        connect(s, &QTcpSocket::disconnected, s, [this, s] {
+            m_buffers.remove(s);
+            s->deleteLater();
+        });
+    }
+
+private:
+    QHash<QTcpSocket*, QByteArray> m_buffers;
+};
 } // namespace
 
 class TestLoadGen : public QObject {
@@ -48,6 +83,14 @@ private Q_SLOTS:
     void addingPastTheIdBudgetSaysWhy();
     void labSwitchesProxyOptionsLive();
     void labMovesTheListener();
+    void pathTemplates_data();
+    void pathTemplates();
+    void sameSeedSameUserPathSequence();
+    void poissonGapsHaveTheMeanOfTheRate();
+    void usersComeFromTheirOwnAddresses();
+    void usersKeepTheirCookies_data();
+    void usersKeepTheirCookies();
+    void poissonRunHoldsTheRate();
 };
 
 void TestLoadGen::invalidSpecsAreRefused_data()
@@ -422,6 +465,192 @@ void TestLoadGen::labMovesTheListener()
     l.port = holder.serverPort();
     QVERIFY(!r.lab.setProxyOptions(r.lab.config().retry, r.lab.config().timeouts, l, &error));
     QVERIFY2(error.contains(QString::number(holder.serverPort())), qPrintable(error));
+}
+
+void TestLoadGen::pathTemplates_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<int>("low");
+    QTest::addColumn<int>("high");
+    QTest::newRow("range") << QByteArray("/item/{1..100}") << true << 1 << 100;
+    QTest::newRow("range with suffix") << QByteArray("/u/{0..9}/cart") << true << 0 << 9;
+    QTest::newRow("one value") << QByteArray("/a/{7..7}") << true << 7 << 7;
+    QTest::newRow("plain path") << QByteArray("/static") << true << 0 << -1;
+    QTest::newRow("no slash") << QByteArray("item/{1..3}") << false << 0 << 0;
+    QTest::newRow("reversed") << QByteArray("/item/{9..1}") << false << 0 << 0;
+    QTest::newRow("one dot") << QByteArray("/item/{1.9}") << false << 0 << 0;
+    QTest::newRow("two ranges") << QByteArray("/{1..2}/{1..2}") << false << 0 << 0;
+    QTest::newRow("unclosed") << QByteArray("/item/{1..9") << false << 0 << 0;
+    QTest::newRow("space") << QByteArray("/a b") << false << 0 << 0;
+}
+
+void TestLoadGen::pathTemplates()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(bool, valid);
+    QFETCH(int, low);
+    QFETCH(int, high);
+    PathTemplate t;
+    QString error;
+    QCOMPARE(PathTemplate::parse(text, &t, &error), valid);
+    if (!valid) {
+        QVERIFY2(error.contains(QLatin1String("path template")), qPrintable(error));
+        UserSpec u;
+        u.pathTemplate = text;
+        QVERIFY(!u.validate().isEmpty());
+        return;
+    }
+    std::mt19937 random(3);
+    QSet<QByteArray> seen;
+    for (int i = 0; i < 2000; ++i)
+        seen.insert(t.draw(random));
+    if (high < low) {
+        QCOMPARE(seen, QSet<QByteArray>{text});
+        return;
+    }
+    // Every value of the range drawn, and nothing outside it.
+    QCOMPARE(seen.size(), high - low + 1);
+    const QByteArray prefix = text.left(text.indexOf('{'));
+    const QByteArray suffix = text.mid(text.indexOf('}') + 1);
+    for (const QByteArray& p : std::as_const(seen)) {
+        QVERIFY(p.startsWith(prefix) && p.endsWith(suffix));
+        const int n = p.mid(prefix.size(), p.size() - prefix.size() - suffix.size()).toInt();
+        QVERIFY2(n >= low && n <= high, p.constData());
+    }
+}
+
+void TestLoadGen::sameSeedSameUserPathSequence()
+{
+    UserSpec u;
+    u.count = 20;
+    u.arrival = ArrivalProcess::Poisson;
+    PathTemplate paths;
+    QVERIFY(PathTemplate::parse("/item/{1..100}", &paths));
+    auto draws = [&](quint32 seed) {
+        u.seed = seed;
+        UserSchedule schedule(u, paths, 100);
+        QList<std::tuple<double, int, QByteArray>> out;
+        for (int i = 0; i < 500; ++i) {
+            const UserSchedule::Arrival a = schedule.next();
+            out.append({a.atMs, a.user, a.path});
+        }
+        return out;
+    };
+    const auto first = draws(42);
+    QCOMPARE(draws(42), first);
+    QVERIFY(draws(43) != first);
+    QSet<int> users;
+    for (const auto& [at, user, path] : first) {
+        QVERIFY(user >= 0 && user < u.count);
+        users.insert(user);
+    }
+    QCOMPARE(users.size(), u.count); // 500 draws over 20 users reach every one
+}
+
+void TestLoadGen::poissonGapsHaveTheMeanOfTheRate()
+{
+    UserSpec u;
+    u.count = 5;
+    PathTemplate paths;
+    for (ArrivalProcess a : {ArrivalProcess::Constant, ArrivalProcess::Poisson, ArrivalProcess::Bursts}) {
+        u.arrival = a;
+        UserSchedule schedule(u, paths, 250); // a mean gap of 4 ms
+        const int n = 100'000;
+        double last = 0;
+        double maxGap = 0;
+        for (int i = 0; i < n; ++i) {
+            const double at = schedule.next().atMs;
+            maxGap = qMax(maxGap, at - last);
+            last = at;
+        }
+        const double meanGap = last / n;
+        QVERIFY2(qAbs(meanGap - 4.0) < 0.04,
+                 qPrintable(QStringLiteral("%1: mean gap %2 ms").arg(arrivalName(a)).arg(meanGap)));
+        // Constant never waits longer than a gap, bursts wait a whole burst's share, Poisson sometimes far more.
+        if (a == ArrivalProcess::Constant)
+            QCOMPARE(maxGap, 4.0);
+        else if (a == ArrivalProcess::Bursts)
+            QCOMPARE(maxGap, 4.0 * u.burstSize);
+        else
+            QVERIFY2(maxGap > 30.0, qPrintable(QString::number(maxGap)));
+    }
+}
+
+void TestLoadGen::usersComeFromTheirOwnAddresses()
+{
+    PeerRecorder server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    LoadGenerator g;
+    LoadSpec s;
+    s.port = server.serverPort();
+    s.users.count = 5;
+    s.maxRequests = 60;
+    s.durationMs = 10'000;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 15'000));
+    QCOMPARE(g.totals().completed, 60ULL);
+    QCOMPARE(server.addressesOf.size(), 5);
+    for (int k = 0; k < 5; ++k)
+        QCOMPARE(server.addressesOf.value(userName(k)), QSet<QString>{QStringLiteral("127.0.0.%1").arg(2 + k)});
+}
+
+void TestLoadGen::usersKeepTheirCookies_data()
+{
+    QTest::addColumn<bool>("sticky");
+    QTest::newRow("sticky on: one backend per user") << true;
+    QTest::newRow("sticky off: round robin spreads each user") << false;
+}
+
+void TestLoadGen::usersKeepTheirCookies()
+{
+    QFETCH(bool, sticky);
+    RunningLab r;
+    QString error;
+    QVERIFY2(r.lab.setSticky(StickyConfig{sticky, QStringLiteral("LABSRV")}, &error), qPrintable(error));
+    LoadGenerator g;
+    LoadSpec s = specFor(r);
+    s.users.count = 6;
+    s.maxRequests = 120;
+    s.durationMs = 15'000;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 20'000));
+    const LoadTotals t = g.totals();
+    QCOMPARE(t.completed, 120ULL);
+    QCOMPARE(t.byUser.size(), 6);
+    QSet<QString> backendsOverall;
+    int spreadUsers = 0;
+    for (auto it = t.byUser.cbegin(); it != t.byUser.cend(); ++it) {
+        if (it.value().size() > 1)
+            ++spreadUsers;
+        for (auto b = it.value().cbegin(); b != it.value().cend(); ++b)
+            backendsOverall.insert(b.key());
+        QVERIFY(it.value().contains(t.lastBackendOfUser.value(it.key())));
+    }
+    QCOMPARE(backendsOverall.size(), 3); // the users' first picks were spread over the three
+    if (sticky)
+        QCOMPARE(spreadUsers, 0);
+    else
+        QVERIFY(spreadUsers > 0);
+}
+
+void TestLoadGen::poissonRunHoldsTheRate()
+{
+    RunningLab r;
+    LoadGenerator g;
+    LoadSpec s = specFor(r);
+    s.users.count = 20;
+    s.users.arrival = ArrivalProcess::Poisson;
+    s.users.pathTemplate = "/item/{1..100}";
+    s.ratePerSecond = 200;
+    s.durationMs = 2000;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 10'000));
+    const LoadTotals t = g.totals();
+    const double expected = 200.0 * 2.0;
+    QVERIFY2(qAbs(double(t.sent) - expected) < 0.1 * expected,
+             qPrintable(QStringLiteral("sent %1, not sent %2").arg(t.sent).arg(t.notSent)));
+    QCOMPARE(t.completed, t.sent);
 }
 
 QTEST_GUILESS_MAIN(TestLoadGen)

@@ -18,6 +18,7 @@ private Q_SLOTS:
     void badConfigs_data();
     void badConfigs();
     void saveLoadRoundTrip();
+    void trafficSettingsRoundTrip();
     void minimalConfigTakesDefaults();
     void unreadableFileNamesTheFile();
     void backendHosts_data();
@@ -73,6 +74,10 @@ template <typename F> void forEachPlace(F f)
                           [](const QJsonObject& o) {
                               return QJsonObject{{QStringLiteral("sticky"), o}};
                           }});
+    f(Place<TrafficConfig>{QStringLiteral("traffic"), [](LabConfig& c) -> TrafficConfig& { return c.traffic; },
+                           [](const QJsonObject& o) {
+                               return QJsonObject{{QStringLiteral("traffic"), o}};
+                           }});
     f(Place<ListenerConfig>{QStringLiteral("listeners[0]"),
                             [](LabConfig& c) -> ListenerConfig& { return c.listeners[0]; },
                             [](const QJsonObject& o) {
@@ -256,6 +261,36 @@ void TestLabConfig::badConfigs()
     QVERIFY2(!r.ok(), json.constData());
     QVERIFY2(r.error.startsWith(QStringLiteral("bad.json")), qPrintable(r.error));
     QVERIFY2(r.error.contains(expectedInMessage), qPrintable(r.error));
+}
+
+// "Saved labs include the traffic generator's settings": simulated users survive a save and a load.
+void TestLabConfig::trafficSettingsRoundTrip()
+{
+    LabConfig c = LabConfig::defaultLab();
+    c.traffic.users = 50;
+    c.traffic.pathTemplate = QStringLiteral("/item/{1..100}");
+    c.traffic.arrival = QStringLiteral("poisson");
+    c.traffic.thinkMs = 250;
+    c.traffic.seed = 7;
+    c.traffic.ratePerSecond = 120;
+    const QByteArray json = labConfigToJson(c);
+    QVERIFY(json.contains("\"pathTemplate\": \"/item/{1..100}\""));
+    const LabConfigResult r = parseLabConfig(json, QStringLiteral("traffic.json"));
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.config.traffic, c.traffic);
+    QCOMPARE(r.config, c);
+    // A lab saved before the section existed still loads, with the single-client defaults.
+    QJsonObject old = QJsonDocument::fromJson(json).object();
+    old.remove(QStringLiteral("traffic"));
+    const LabConfigResult o = parseLabConfig(QJsonDocument(old).toJson(), QStringLiteral("old.json"));
+    QVERIFY2(o.ok(), qPrintable(o.error));
+    QCOMPARE(o.config.traffic, TrafficConfig{});
+    // An arrival process the generator does not know is named with what is allowed.
+    old.insert(QStringLiteral("traffic"), QJsonObject{{QStringLiteral("arrival"), QStringLiteral("gaussian")}});
+    const LabConfigResult bad = parseLabConfig(QJsonDocument(old).toJson(), QStringLiteral("bad.json"));
+    QVERIFY2(bad.error.contains(QLatin1String("bad.json: traffic.arrival")) &&
+                 bad.error.contains(QLatin1String("poisson")),
+             qPrintable(bad.error));
 }
 
 void TestLabConfig::saveLoadRoundTrip()
