@@ -46,6 +46,7 @@ template <> std::span<const Key<LimitsConfig>> keysOf<LimitsConfig>();
 template <> std::span<const Key<TimeoutsConfig>> keysOf<TimeoutsConfig>();
 template <> std::span<const Key<ProxyConfig>> keysOf<ProxyConfig>();
 template <> std::span<const Key<StickyConfig>> keysOf<StickyConfig>();
+template <> std::span<const Key<RateLimitConfig>> keysOf<RateLimitConfig>();
 
 template <typename Section> QStringList keyNames()
 {

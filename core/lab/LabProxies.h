@@ -40,6 +40,9 @@ public:
     Proxy* firstHttp() const;
     // New settings for every running proxy from `config`; false with the first failure in *error.
     bool applySettings(const LabConfig& config, QString* error = nullptr);
+    // Validates `rateLimit`, stores it in `config` and applies it to every proxy (their buckets keep
+    // their tokens), with a line in the event log. False with a sentence in *error; nothing changes then.
+    bool setRateLimit(LabConfig& config, const RateLimitConfig& rateLimit, QString* error);
     // Every proxy's metrics summed, one entry per backend of `pool`.
     MetricsSnapshot snapshot(const BackendPool& pool) const;
 
