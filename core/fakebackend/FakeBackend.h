@@ -23,6 +23,8 @@ struct FakeBackendCounters {
     std::atomic<int> queued{0}; // waiting for a worker (FaultProfile::workers)
     std::atomic<int> inService{0}; // holding a worker for their service time
     std::atomic<quint64> queueFull{0}; // answered 503 because every worker was busy and the queue full
+    std::atomic<quint64> serviced{0}; // requests that got a worker (for any service time, 0 included)
+    std::atomic<quint64> serviceMicros{0}; // the service times they were given (drawn or X-Lab-Cost-Ms)
     std::atomic<int> activeConnections{0};
     std::atomic<quint64> connections{0};
 };

@@ -168,13 +168,15 @@ void FakeBackendConnection::beginService()
     // request from inside ServiceQueue::fill, one stack frame per request in the queue.
     m_phase = Phase::InService;
     m_waitedMs = double(m_phaseClock.nsecsElapsed()) / 1e6;
-    m_phaseClock.start();
     m_service->start(int(std::lround(m_serviceMs)));
 }
 
 void FakeBackendConnection::endService()
 {
-    m_servedMs = double(m_phaseClock.nsecsElapsed()) / 1e6;
+    FakeBackendCounters& c = m_backend->m_counters;
+    c.serviceMicros.store(c.serviceMicros.load(std::memory_order_relaxed) + quint64(std::llround(m_serviceMs * 1000)),
+                          std::memory_order_relaxed); // only this thread writes
+    ++c.serviced;
     m_phase = Phase::Delaying;
     m_backend->m_service.release(m_backend->faults().workers);
     startDelay();
@@ -294,7 +296,7 @@ void FakeBackendConnection::writeResponse(int status, const QByteArray& body)
     out += "Server: balancer-lab-backend\r\n";
     if (m_timed && m_verdict != Verdict::QueueFull) {
         out += "X-Lab-Wait-Ms: " + QByteArray::number(m_waitedMs, 'f', 3) + "\r\n";
-        out += "X-Lab-Service-Ms: " + QByteArray::number(m_servedMs, 'f', 3) + "\r\n";
+        out += "X-Lab-Service-Ms: " + QByteArray::number(m_serviceMs, 'f', 3) + "\r\n";
     }
     out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     if (m_head.method != "HEAD")

@@ -61,11 +61,10 @@ private:
     Verdict m_verdict = Verdict::Answer;
     Phase m_phase = Phase::Idle;
     double m_serviceMs = 0; // this request's service time
-    // Measured on the backend's clock for the X-Lab-Wait-Ms / X-Lab-Service-Ms answer headers.
+    // For the X-Lab-Wait-Ms answer header: the time in the queue, on the backend's clock.
     QElapsedTimer m_phaseClock;
     double m_waitedMs = 0;
-    double m_servedMs = 0;
-    bool m_timed = false; // the capacity model was on for this request: the answer says how long each part took
+    bool m_timed = false; // the capacity model was on for this request: the answer says its wait and service
     QByteArray m_badCost; // the X-Lab-Cost-Ms value that is no number of ms
     bool m_counted = false; // counted in activeRequests
     bool m_busy = false; // a complete request is waiting for its answer

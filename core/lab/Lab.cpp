@@ -163,7 +163,7 @@ BackendPtr Lab::poolBackend(BackendId id) const
     return r ? r->pooled : nullptr;
 }
 
-bool Lab::startEmbeddedBackends(QString* error)
+QStringList Lab::startBackendsNamingFailures()
 {
     // Every backend is tried, so a second copy of a lab names every port that is taken, not the first.
     QStringList failed;
@@ -172,14 +172,19 @@ bool Lab::startEmbeddedBackends(QString* error)
         if (embeddedBackend(id) && !startBackend(id, &why))
             failed << why;
     }
-    if (!failed.isEmpty()) {
+    if (failed.isEmpty())
+        startChecking();
+    else
         stopAll();
-        if (error)
-            *error = failed.join(QStringLiteral("; "));
-        return false;
-    }
-    startChecking();
-    return true;
+    return failed;
+}
+
+bool Lab::startEmbeddedBackends(QString* error)
+{
+    const QStringList failed = startBackendsNamingFailures();
+    if (!failed.isEmpty() && error)
+        *error = failed.join(QStringLiteral("; "));
+    return failed.isEmpty();
 }
 
 bool Lab::start(QString* error)
@@ -187,19 +192,23 @@ bool Lab::start(QString* error)
     // The proxies are tried even when a backend failed, to name their ports too; but, as before, a lab
     // whose backends cannot all start runs nothing, while backends stay up when only a listener failed
     // (the window can then move the listener and start it).
-    QStringList failed;
-    QString why;
-    const bool backendsUp = startEmbeddedBackends(&why);
-    if (!backendsUp)
-        failed << why;
-    if (!startProxies(&why))
-        failed << why;
+    QStringList failed = startBackendsNamingFailures();
+    const bool backendsUp = failed.isEmpty();
+    if (!m_checking)
+        startChecking();
+    QStringList proxyFailures;
+    m_proxies->start(m_config, m_pool, nullptr, &proxyFailures);
+    Q_EMIT proxyStateChanged();
+    failed += proxyFailures;
     if (failed.isEmpty())
         return true;
     if (!backendsUp)
         stopProxies(0);
     if (error)
-        *error = failed.join(QStringLiteral("; "));
+        *error = failed.size() == 1 ? failed.first()
+                                    : tr("%1 ports could not be opened (is another copy of this lab running?): %2")
+                                          .arg(failed.size())
+                                          .arg(failed.join(QStringLiteral("; ")));
     return false;
 }
 
@@ -655,7 +664,16 @@ bool Lab::setRateLimit(const RateLimitConfig& rateLimit, QString* error)
 
 MetricsSnapshot Lab::snapshot() const
 {
-    return m_proxies->snapshot(*m_pool);
+    MetricsSnapshot s = m_proxies->snapshot(*m_pool);
+    // Embedded backends' queue depth, read from their atomics at the same moment.
+    for (BackendStats& b : s.backends) {
+        const BackendId id = idOf(b.name);
+        if (const FakeBackend* fake = id.isValid() ? embeddedBackend(id) : nullptr) {
+            b.queued = fake->counters().queued.load(std::memory_order_relaxed);
+            b.inService = fake->counters().inService.load(std::memory_order_relaxed);
+        }
+    }
+    return s;
 }
 
 } // namespace lab

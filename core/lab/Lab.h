@@ -166,6 +166,9 @@ private:
     void build();
     void housekeeping();
     void startChecking();
+    // Tries every embedded backend; one sentence naming the port per failure (empty: all up). On a
+    // failure the backends started are stopped.
+    QStringList startBackendsNamingFailures();
     void onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOff);
     // Mirrors the records' configs into m_config.backends, so config() is what runs.
     void publishBackends();

@@ -199,7 +199,7 @@ QStringList LabBackends::setFaults(BackendId id, const FaultProfile& faults)
     if (o.capacity != faults.capacity)
         changes << (faults.capacity ? tr("capacity %1").arg(faults.capacity) : tr("unlimited capacity"));
     if (o.workers != faults.workers || o.queue != faults.queue)
-        changes << (faults.workers ? tr("%1 workers, queue %2").arg(faults.workers).arg(faults.queue)
+        changes << (faults.workers ? tr("workers %1, queue %2").arg(faults.workers).arg(faults.queue)
                                    : tr("unlimited workers"));
     if (o.serviceMs != faults.serviceMs || o.serviceDist != faults.serviceDist)
         changes << tr("service %1 ms (%2)").arg(faults.serviceMs).arg(faults.serviceDist);

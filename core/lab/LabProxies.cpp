@@ -18,7 +18,8 @@ LabProxies::~LabProxies()
     clear();
 }
 
-bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPool>& pool, QString* error)
+bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPool>& pool, QString* error,
+                       QStringList* failures)
 {
     const bool fresh = m_proxies.empty();
     size_t next = 0;
@@ -53,6 +54,8 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
                 .arg(pool->algorithm())
                 .arg(proxy->settings().workers));
     }
+    if (failures)
+        *failures = failed;
     if (failed.isEmpty())
         return true;
     if (error)

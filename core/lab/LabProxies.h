@@ -28,7 +28,9 @@ public:
 
     // Starts a proxy on every listener of `config` (made on the first call, reused after a stop). False
     // with a sentence naming the listener and port in *error; the others are stopped again then.
-    bool start(const LabConfig& config, const std::shared_ptr<BackendPool>& pool, QString* error);
+    // Every listener is tried; each failure's sentence goes to *failures (when given), joined into *error.
+    bool start(const LabConfig& config, const std::shared_ptr<BackendPool>& pool, QString* error,
+               QStringList* failures = nullptr);
     void stop(int timeoutMs);
     void stopAndWait(int timeoutMs);
     // Drops every proxy (stopping them at once): before the pool they share is replaced.

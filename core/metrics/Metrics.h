@@ -107,6 +107,10 @@ struct BackendStats {
     int id = 0;
     QString name;
     TrafficStats traffic;
+    // An embedded backend's capacity model at the snapshot: requests waiting for a worker and requests
+    // holding one (FakeBackendCounters); -1 for a backend the lab does not run.
+    int queued = -1;
+    int inService = -1;
 };
 
 struct MetricsSnapshot {

@@ -1,7 +1,7 @@
-// The command line as a user meets it: balancer-lab run as a process. Every case here but one is
-// refused or answered (--help) before anything listens, so no port is opened and each run takes a few
-// milliseconds; serveFinishesARequestInFlightOnSigterm serves on loopback port 0 in front of a fake
-// backend in this process.
+// The command line as a user meets it: balancer-lab run as a process. Most cases here are refused or
+// answered (--help) before anything listens, so no port is opened and each run takes a few milliseconds;
+// serveFinishesARequestInFlightOnSigterm and backendFlagsShapeItsCapacity each run a server on a free
+// loopback port.
 #include "TestHttp.h"
 #include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,6 +28,7 @@ private Q_SLOTS:
     void numericFlagsTakeTheConfigSchemaRange();
     void serveFinishesARequestInFlightOnSigterm();
     void serveHelpListsTheRegistry();
+    void backendFlagsShapeItsCapacity();
 
 private:
     static QStringList args(std::initializer_list<QString> list) { return QStringList(list); }
@@ -208,6 +210,18 @@ void TestCli::numericFlagsTakeTheConfigSchemaRange_data()
     flag("serve", "max-head-buffer-bytes", schema::rangeOf(&ProxyConfig::maxHeadBufferBytes));
     flag("backend", "latency-ms", schema::rangeOf(&FaultProfile::latencyMs));
     flag("backend", "jitter-ms", schema::rangeOf(&FaultProfile::jitterMs));
+    flag("backend", "queue", schema::rangeOf(&FaultProfile::queue));
+    flag("backend", "service-ms", schema::rangeOf(&FaultProfile::serviceMs));
+    const schema::Range workers = schema::rangeOf(&FaultProfile::workers);
+    QTest::newRow("backend workers")
+        << QStringList{QStringLiteral("backend"), QStringLiteral("--port"), QStringLiteral("22001"),
+                       QStringLiteral("--workers"), pastTheEnd(workers)}
+        << QStringLiteral("--workers must be an integer from %1 to %2").arg(workers.min).arg(workers.max);
+    QTest::newRow("service dist") << QStringList{QStringLiteral("backend"), QStringLiteral("--port"),
+                                                 QStringLiteral("22001"), QStringLiteral("--service-dist"),
+                                                 QStringLiteral("normal")}
+                                  << QStringLiteral(
+                                         "--service-dist must be one of fixed, exp, lognormal (got 'normal')");
     const schema::Range ports = schema::rangeOf(&BackendConfig::port);
     QTest::newRow("port") << QStringList{QStringLiteral("backend"), QStringLiteral("--port"), pastTheEnd(ports)}
                           << QStringLiteral("--port must be an integer from %1 to %2").arg(ports.min).arg(ports.max);
@@ -292,6 +306,42 @@ void TestCli::serveHelpListsTheRegistry()
     QVERIFY2(
         out.contains(QStringLiteral("What %1 hash").arg(lab::hashKeyAlgorithmNames().join(QStringLiteral(" and ")))),
         qPrintable(out));
+}
+
+void TestCli::backendFlagsShapeItsCapacity()
+{
+    quint16 port = 0;
+    {
+        QTcpServer probe; // a port that was free a moment ago
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    QProcess p;
+    p.start(QStringLiteral(LAB_BINARY),
+            {QStringLiteral("backend"), QStringLiteral("--port"), QString::number(port), QStringLiteral("--workers"),
+             QStringLiteral("1"), QStringLiteral("--queue"), QStringLiteral("0"), QStringLiteral("--service-ms"),
+             QStringLiteral("300"), QStringLiteral("--service-dist"), QStringLiteral("fixed")});
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("listening on"), 10'000);
+    // One worker, no queue: of two requests at once, one is served for 300 ms, the other refused at once.
+    lab::test::TestHttpConnection a, b;
+    QVERIFY(a.connectTo(port) && b.connectTo(port));
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(a.send(lab::test::getRequest("/a")) && b.send(lab::test::getRequest("/b")));
+    const auto ra = a.readResponse();
+    const auto rb = b.readResponse();
+    QVERIFY(ra && rb);
+    QCOMPARE(QSet<int>({ra->status(), rb->status()}), QSet<int>({200, 503}));
+    const auto& full = ra->status() == 503 ? *ra : *rb;
+    QCOMPARE(full.json().value(QStringLiteral("error")).toString(), QStringLiteral("queue full"));
+    QCOMPARE(full.json().value(QStringLiteral("workers")).toInt(), 1);
+    QCOMPARE(full.json().value(QStringLiteral("queue")).toInt(), 0);
+    QVERIFY2(t.elapsed() >= 300, qPrintable(QString::number(t.elapsed())));
+    p.terminate();
+    QVERIFY(p.waitForFinished(10'000));
+    QCOMPARE(p.exitCode(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

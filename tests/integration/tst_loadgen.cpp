@@ -38,6 +38,8 @@ private Q_SLOTS:
     void rateModeHoldsTheRate();
     void stopEndsAtOnce();
     void proxyDownSendsNothingAndEndsOnTime();
+    void proxyStoppedMidRunIsCountedAsRefused();
+    void aSecondLabOnTheSamePortsNamesEveryPort();
     void connectionCloseResponsesReconnect();
     void consoleRequestIsTracedWithAttempts();
     void consoleReportsUnreachableProxy();
@@ -188,6 +190,54 @@ void TestLoadGen::proxyDownSendsNothingAndEndsOnTime()
     const LoadTotals t = g.totals();
     QCOMPARE(t.completed, 0ULL);
     QCOMPARE(t.sent, 0ULL); // no connection, nothing sent: the generator waits and retries calmly
+    // ...and says why: every attempt was refused, none mistaken for a slow proxy.
+    QVERIFY2(t.refused >= 2, qPrintable(QString::number(t.refused)));
+    QCOMPARE(t.failedConnects(), t.refused);
+    QVERIFY2(t.lastError.contains(QStringLiteral("refused"), Qt::CaseInsensitive), qPrintable(t.lastError));
+}
+
+void TestLoadGen::proxyStoppedMidRunIsCountedAsRefused()
+{
+    RunningLab r;
+    LoadSpec s = specFor(r);
+    s.concurrency = 4;
+    s.ratePerSecond = 200;
+    s.durationMs = 1500;
+    LoadGenerator g;
+    QVERIFY(g.start(s));
+    QTRY_VERIFY(g.totals().completed >= 20);
+    r.lab.stopProxies(0);
+    QVERIFY(waitFinished(g, 8000));
+    const LoadTotals t = g.totals();
+    QVERIFY2(t.refused > 0, qPrintable(QString::number(t.refused)));
+    QCOMPARE(t.connectErrors, 0ULL);
+    QCOMPARE(t.sent, t.completed + t.socketErrors); // every request sent is answered or counted as lost
+    QCOMPARE(t.socketErrors, t.resets + t.cut);
+    QVERIFY(t.notSent > 0); // the rate went on while nothing accepted: reported beside the refusals
+}
+
+void TestLoadGen::aSecondLabOnTheSamePortsNamesEveryPort()
+{
+    RunningLab first;
+    LabConfig same = first.lab.config(); // the backends' ports as they were given
+    for (size_t i = 0; i < first.lab.proxies().size(); ++i)
+        same.listeners[qsizetype(i)].port = first.lab.proxies()[i]->port();
+    Lab second(same);
+    QString error;
+    QVERIFY(!second.start(&error));
+    QVERIFY2(error.startsWith(QStringLiteral("4 ports could not be opened")), qPrintable(error));
+    QStringList ports;
+    for (const BackendConfig& b : same.backends)
+        ports << QString::number(b.port);
+    for (const ListenerConfig& l : same.listeners)
+        ports << QString::number(l.port);
+    QCOMPARE(ports.size(), 4);
+    for (const QString& port : ports)
+        QVERIFY2(error.contains(QStringLiteral("port ") + port), qPrintable(error));
+    for (const BackendId id : second.backendIds())
+        QVERIFY(!second.embeddedBackend(id)->isStarted()); // nothing half-started stays up
+    QVERIFY(!second.proxiesRunning());
+    QCOMPARE(httpGet(first.port(), "/")->status(), 200); // the first lab is untouched
 }
 
 void TestLoadGen::connectionCloseResponsesReconnect()

@@ -92,6 +92,8 @@ private Q_SLOTS:
     void stopOn8002RefusesAndTrafficMoves();
     void editingAWeightChangesThePool();
     void faultKnobsApplyLive();
+    void capacityKnobsFillTheQueueColumn();
+    void trafficTabNamesRefusedConnections();
     void drainTakesABackendOutOfRotation();
     void addAndRemoveBackends();
     void proxyControlsApplyLive();
@@ -225,6 +227,76 @@ void TestMainWindow::faultKnobsApplyLive()
     QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("refusing"));
     refuse->setChecked(false);
     QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("up"));
+}
+
+void TestMainWindow::capacityKnobsFillTheQueueColumn()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QAbstractItemModelTester tester(w.backendModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    w.resize(1366, 768);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.backendView()->selectRow(0);
+    BackendPanel* panel = w.backendPanel();
+    panel->findChild<QSpinBox*>(QStringLiteral("workers"))->setValue(1);
+    panel->findChild<QSpinBox*>(QStringLiteral("queue"))->setValue(4);
+    panel->findChild<QSpinBox*>(QStringLiteral("serviceMs"))->setValue(600);
+    panel->findChild<QComboBox*>(QStringLiteral("serviceDist"))->setCurrentText(QStringLiteral("exp"));
+    const FaultProfile f = r.lab.embeddedBackend(r.id(0))->faults();
+    QCOMPARE(f.workers, 1);
+    QCOMPARE(f.queue, 4);
+    QCOMPARE(f.serviceMs, 600);
+    QCOMPARE(f.serviceDist, QStringLiteral("exp"));
+    QCOMPARE(r.lab.config().backends[0].faults, f); // File > Save writes what runs
+    BackendTableModel* m = w.backendModel();
+    QCOMPARE(cell(m, 0, BackendTableModel::Queue), QStringLiteral("0/4"));
+    QCOMPARE(cell(m, 1, BackendTableModel::Queue), QStringLiteral("–")); // unlimited workers: nothing waits
+    // Four requests at once on one worker: one in service, three waiting, as the board shows.
+    std::vector<std::unique_ptr<TestHttpConnection>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<TestHttpConnection>());
+        QVERIFY(clients.back()->connectTo(r.lab.embeddedBackend(r.id(0))->port()));
+        QVERIFY(clients.back()->send(getRequest("/busy", "X-Lab-Cost-Ms: 3000\r\n")));
+    }
+    QTRY_COMPARE(cell(m, 0, BackendTableModel::Queue), QStringLiteral("3/4"));
+    const MetricsSnapshot snap = r.lab.snapshot(); // headless readers see the same depth
+    QCOMPARE(snap.backends.value(0).queued, 3);
+    QCOMPARE(snap.backends.value(0).inService, 1);
+    QCOMPARE(snap.backends.value(1).queued, 0);
+    const QString tip = m->index(0, BackendTableModel::Queue).data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QStringLiteral("3 waiting")) && tip.contains(QStringLiteral("1 of 1 workers busy")),
+             qPrintable(tip));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("queue-column.png"))));
+    QVERIFY(panel->grab().save(outputPath(QStringLiteral("capacity-knobs.png"))));
+    clients.clear(); // the clients leave: the waiting ones leave the line
+    QTRY_COMPARE(cell(m, 0, BackendTableModel::Queue), QStringLiteral("0/4"));
+}
+
+void TestMainWindow::trafficTabNamesRefusedConnections()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    TrafficPanel* t = w.trafficPanel();
+    t->connectionsBox()->setValue(2);
+    t->rateBox()->setValue(100);
+    t->durationBox()->setValue(2);
+    QTest::mouseClick(t->startButton(), Qt::LeftButton);
+    QTRY_VERIFY(w.generator()->totals().completed >= 10);
+    r.lab.stopProxies(0); // the proxy goes away under the generator's feet
+    QTRY_VERIFY_WITH_TIMEOUT(!w.generator()->isRunning(), 10'000);
+    t->refresh();
+    const LoadTotals totals = w.generator()->totals();
+    QVERIFY(totals.refused > 0);
+    const QString text = t->totalsLabel()->text();
+    QVERIFY2(text.contains(QStringLiteral("connections failed")) &&
+                 text.contains(QStringLiteral("%1 refused").arg(totals.refused)),
+             qPrintable(text));
+    QVERIFY2(!text.contains(QStringLiteral("slower than the rate")), qPrintable(text));
+    w.resize(1366, 768);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(t->grab().save(outputPath(QStringLiteral("traffic-refused.png"))));
 }
 
 void TestMainWindow::drainTakesABackendOutOfRotation()
@@ -889,6 +961,9 @@ void TestMainWindow::windowLimitsComeFromTheConfigSchema()
     checkSpin(w.backendPanel(), QStringLiteral("latencyMs"), schema::rangeOf(&FaultProfile::latencyMs));
     checkSpin(w.backendPanel(), QStringLiteral("jitterMs"), schema::rangeOf(&FaultProfile::jitterMs));
     checkSpin(w.backendPanel(), QStringLiteral("capacity"), schema::rangeOf(&FaultProfile::capacity));
+    checkSpin(w.backendPanel(), QStringLiteral("workers"), schema::rangeOf(&FaultProfile::workers));
+    checkSpin(w.backendPanel(), QStringLiteral("queue"), schema::rangeOf(&FaultProfile::queue));
+    checkSpin(w.backendPanel(), QStringLiteral("serviceMs"), schema::rangeOf(&FaultProfile::serviceMs));
     checkSpin(w.proxyPanel(), QStringLiteral("listenerPort"), schema::rangeOf(&ListenerConfig::port));
     checkSpin(w.proxyPanel(), QStringLiteral("retries"), schema::rangeOf(&RetryConfig::retries));
     checkSpin(w.proxyPanel(), QStringLiteral("connectMs"), schema::rangeOf(&TimeoutsConfig::connectMs));

@@ -207,6 +207,16 @@ void TestLabConfig::badConfigs_data()
                                       << "backends[0].faults.errorRatePercent: must be a number from 0 to 100";
     QTest::newRow("fault only paths") << QByteArray(R"({"backends":[{"port":1,"faults":{"onlyPaths":["a"]}}]})")
                                       << "backends[0].faults.onlyPaths[0]: must be a path starting with /";
+    QTest::newRow("fault workers") << QByteArray(R"({"backends":[{"port":1,"faults":{"workers":-1}}]})")
+                                   << "backends[0].faults.workers: must be an integer from 0 to 100000 (got -1)";
+    QTest::newRow("fault queue") << QByteArray(R"({"backends":[{"port":1,"faults":{"queue":2.5}}]})")
+                                 << "backends[0].faults.queue: must be an integer from 0 to 1000000 (got 2.5)";
+    QTest::newRow("fault service ms")
+        << QByteArray(R"({"backends":[{"port":1,"faults":{"serviceMs":600001}}]})")
+        << "backends[0].faults.serviceMs: must be an integer from 0 to 600000 (got 600001)";
+    QTest::newRow("fault service dist")
+        << QByteArray(R"({"backends":[{"port":1,"faults":{"serviceDist":"normal"}}]})")
+        << "backends[0].faults.serviceDist: must be one of fixed, exp, lognormal (got \"normal\")";
     QTest::newRow("fault unknown") << QByteArray(R"({"backends":[{"port":1,"faults":{"slow":true}}]})")
                                    << "backends[0].faults.slow: unknown key";
     QTest::newRow("embedded host name") << QByteArray(R"({"backends":[{"port":1,"embedded":true,"host":"localhost"}]})")
@@ -269,7 +279,12 @@ void TestLabConfig::saveLoadRoundTrip()
     c.backends[1].faults.errorRatePercent = 12.5;
     c.backends[1].faults.onlyPaths = {QStringLiteral("/api"), QStringLiteral("/static")};
     c.backends[1].faults.capacity = 4;
+    c.backends[1].faults.workers = 2;
+    c.backends[1].faults.queue = 8;
+    c.backends[1].faults.serviceMs = 15;
+    c.backends[1].faults.serviceDist = QStringLiteral("lognormal");
     c.backends[2].faults.healthFails = true;
+    c.backends[2].faults.serviceDist = QStringLiteral("exp");
     c.backends << BackendConfig{QStringLiteral("far"), QStringLiteral("10.0.0.7"), 8080, 2, false, {}, {}};
     c.health.expectBody = QStringLiteral("up");
     c.retry.retryOn = {QStringLiteral("404"), QStringLiteral("5xx")};

@@ -39,6 +39,10 @@ private Q_SLOTS:
     void eventLogSummarisesAFloodWhenItsSecondEnds();
     void eventLogNeverCutsAStateChange();
     void traceFindsTokens();
+    void histogramBucketsTileTheRange();
+    void percentilesOfKnownValues_data();
+    void percentilesOfKnownValues();
+    void percentileOfAWindowStaysInTheWindowsBuckets();
 };
 
 void TestMetrics::rateOverTheWindow()
@@ -208,6 +212,89 @@ void TestMetrics::traceFindsTokens()
         trace.record({});
     QVERIFY(!trace.findToken(QStringLiteral("t1"))); // the ring moved on
     QCOMPARE(trace.lastSequence(), 6ULL);
+}
+
+void TestMetrics::histogramBucketsTileTheRange()
+{
+    // Every bucket starts where the previous one ends, holds its own edges, and spans at most 1/32 of
+    // its lower edge: the 3.1% worst case the header promises.
+    for (int b = 0; b < LatencyHistogram::kBuckets; ++b) {
+        const std::uint64_t lower = LatencyHistogram::bucketLowerMicros(b);
+        const std::uint64_t upper = LatencyHistogram::bucketUpperMicros(b);
+        QCOMPARE(LatencyHistogram::bucketOf(lower), b);
+        QCOMPARE(LatencyHistogram::bucketOf(upper - 1), b);
+        if (b + 1 < LatencyHistogram::kBuckets)
+            QCOMPARE(LatencyHistogram::bucketLowerMicros(b + 1), upper);
+        if (lower >= 32)
+            QVERIFY2((upper - lower) * 32 <= lower, qPrintable(QString::number(b)));
+    }
+    QCOMPARE(LatencyHistogram::bucketOf(0), 0);
+    QCOMPARE(LatencyHistogram::bucketOf(UINT64_MAX), LatencyHistogram::kBuckets - 1);
+}
+
+void TestMetrics::percentilesOfKnownValues_data()
+{
+    QTest::addColumn<QList<std::uint64_t>>("micros"); // recorded in this order
+    QTest::addColumn<double>("p");
+    QTest::addColumn<double>("expectedMs");
+    QTest::addColumn<double>("toleranceMs");
+    QList<std::uint64_t> fixed200(1000, 200'000);
+    QTest::newRow("fixed 200 ms p50") << fixed200 << 50.0 << 200.0 << 0.0;
+    QTest::newRow("fixed 200 ms p99") << fixed200 << 99.0 << 200.0 << 0.0;
+    QList<std::uint64_t> fixed100(1000, 100'000);
+    QTest::newRow("fixed 100 ms p99") << fixed100 << 99.0 << 100.0 << 0.0;
+    QList<std::uint64_t> spread; // 200.0 .. 201.0 ms in 1 us steps, as a real fixed backend answers
+    for (std::uint64_t us = 200'000; us <= 201'000; ++us)
+        spread << us;
+    QTest::newRow("200-201 ms p50") << spread << 50.0 << 200.5 << 0.2;
+    QTest::newRow("200-201 ms p99") << spread << 99.0 << 200.99 << 0.2;
+    QList<std::uint64_t> uniform; // 1 .. 1000 ms: every percentile within 2%
+    for (std::uint64_t ms = 1; ms <= 1000; ++ms)
+        uniform << ms * 1000;
+    QTest::newRow("uniform p50") << uniform << 50.0 << 500.0 << 10.0;
+    QTest::newRow("uniform p90") << uniform << 90.0 << 900.0 << 18.0;
+    QTest::newRow("uniform p99") << uniform << 99.0 << 990.0 << 19.8;
+    QList<std::uint64_t> twoModes(900, 10'000); // 90% at 10 ms, 10% at 300 ms
+    twoModes << QList<std::uint64_t>(100, 300'000);
+    QTest::newRow("two modes p50") << twoModes << 50.0 << 10.0 << 0.2;
+    QTest::newRow("two modes p95") << twoModes << 95.0 << 300.0 << 6.0;
+    QTest::newRow("sub-millisecond") << QList<std::uint64_t>{5, 5, 5, 5} << 50.0 << 0.005 << 0.001;
+}
+
+void TestMetrics::percentilesOfKnownValues()
+{
+    QFETCH(QList<std::uint64_t>, micros);
+    QFETCH(double, p);
+    QFETCH(double, expectedMs);
+    QFETCH(double, toleranceMs);
+    LatencyHistogram h;
+    for (std::uint64_t us : micros)
+        h.record(us);
+    LatencySummary s;
+    s.add(h);
+    QCOMPARE(s.total, std::uint64_t(micros.size()));
+    const double got = s.percentileMs(p);
+    QVERIFY2(std::abs(got - expectedMs) <= toleranceMs,
+             qPrintable(QStringLiteral("p%1 = %2 ms, expected %3").arg(p).arg(got).arg(expectedMs)));
+}
+
+void TestMetrics::percentileOfAWindowStaysInTheWindowsBuckets()
+{
+    // A backend at 10 ms for a while, then at 200 ms: the window after the change reads ~200 ms even
+    // though the histogram's recorded minimum (10 ms) comes from before it.
+    LatencyHistogram h;
+    for (int i = 0; i < 100; ++i)
+        h.record(10'000);
+    LatencySummary before;
+    before.add(h);
+    for (int i = 0; i < 100; ++i)
+        h.record(200'000 + std::uint64_t(i) * 10);
+    LatencySummary now;
+    now.add(h);
+    now.subtract(before);
+    QCOMPARE(now.total, 100ULL);
+    QVERIFY2(std::abs(now.percentileMs(50) - 200.5) < 200.5 * 0.02, qPrintable(QString::number(now.percentileMs(50))));
+    QVERIFY(now.percentileMs(99) <= 201.0);
 }
 
 QTEST_GUILESS_MAIN(TestMetrics)
