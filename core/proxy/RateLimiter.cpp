@@ -3,8 +3,6 @@
 #include "http/HttpMessage.h"
 #include "util/Clock.h"
 
-#include <cmath>
-
 namespace lab {
 
 namespace {
@@ -38,9 +36,10 @@ RateLimiter::RateLimiter(std::shared_ptr<const Clock> clock, int maxKeys)
 
 void RateLimiter::configure(const RateLimitConfig& config)
 {
-    const double burst = double(config.effectiveBurst());
-    m_burst.store(burst, std::memory_order_relaxed);
-    m_ratePerMs.store(qMax(0.0, config.requestsPerSecond) / 1000.0, std::memory_order_relaxed);
+    const qint64 microBurst = qint64(config.effectiveBurst()) * kMicro;
+    const qint64 microPerMs = config.enabled() ? qMax<qint64>(1, qRound64(config.requestsPerSecond * 1000.0)) : 0;
+    m_microBurst.store(microBurst, std::memory_order_relaxed);
+    m_microPerMs.store(microPerMs, std::memory_order_relaxed);
     for (auto& shard : m_shards) {
         QMutexLocker lock(&shard->mutex);
         if (!config.enabled()) {
@@ -49,30 +48,32 @@ void RateLimiter::configure(const RateLimitConfig& config)
             continue;
         }
         for (Bucket& b : shard->buckets)
-            b.tokens = qMin(b.tokens, burst);
-        shard->overflow.tokens = qMin(shard->overflow.tokens, burst);
+            b.microTokens = qMin(b.microTokens, microBurst);
+        shard->overflow.microTokens = qMin(shard->overflow.microTokens, microBurst);
     }
 }
 
-RateLimiter::Decision RateLimiter::take(Bucket& b, qint64 nowMs, double ratePerMs, double burst) const
+RateLimiter::Decision RateLimiter::take(Bucket& b, qint64 nowMs, qint64 microPerMs, qint64 microBurst)
 {
     if (nowMs > b.atMs) {
-        b.tokens = qMin(burst, b.tokens + double(nowMs - b.atMs) * ratePerMs);
+        // Capped before multiplying: a bucket idle for days must not overflow.
+        const qint64 elapsed = qMin(nowMs - b.atMs, microBurst / microPerMs + 1);
+        b.microTokens = qMin(microBurst, b.microTokens + elapsed * microPerMs);
         b.atMs = nowMs;
     }
-    if (b.tokens >= 1.0) {
-        b.tokens -= 1.0;
+    if (b.microTokens >= kMicro) {
+        b.microTokens -= kMicro;
         return {};
     }
-    return {false, qint64(std::ceil((1.0 - b.tokens) / ratePerMs))};
+    return {false, (kMicro - b.microTokens + microPerMs - 1) / microPerMs};
 }
 
-void RateLimiter::sweep(Shard& shard, qint64 nowMs, double ratePerMs, double burst)
+void RateLimiter::sweep(Shard& shard, qint64 nowMs, qint64 microPerMs, qint64 microBurst)
 {
     shard.lastSweepMs = nowMs;
     for (auto it = shard.buckets.begin(); it != shard.buckets.end();) {
-        const double tokens = it->tokens + double(nowMs - it->atMs) * ratePerMs;
-        if (tokens >= burst)
+        const qint64 elapsed = qMin(nowMs - it->atMs, microBurst / microPerMs + 1);
+        if (it->microTokens + elapsed * microPerMs >= microBurst)
             it = shard.buckets.erase(it);
         else
             ++it;
@@ -81,28 +82,28 @@ void RateLimiter::sweep(Shard& shard, qint64 nowMs, double ratePerMs, double bur
 
 RateLimiter::Decision RateLimiter::admit(const QByteArray& key)
 {
-    const double ratePerMs = m_ratePerMs.load(std::memory_order_relaxed);
-    if (ratePerMs <= 0)
+    const qint64 microPerMs = m_microPerMs.load(std::memory_order_relaxed);
+    if (microPerMs <= 0)
         return {};
-    const double burst = m_burst.load(std::memory_order_relaxed);
+    const qint64 microBurst = m_microBurst.load(std::memory_order_relaxed);
     const qint64 nowMs = m_clock->nowMs();
     Shard& shard = *m_shards[size_t(qHash(key) % m_shards.size())];
     QMutexLocker lock(&shard.mutex);
     auto it = shard.buckets.find(key);
     if (it == shard.buckets.end()) {
         if (shard.buckets.size() >= m_keysPerShard && nowMs - shard.lastSweepMs >= kSweepIntervalMs)
-            sweep(shard, nowMs, ratePerMs, burst);
+            sweep(shard, nowMs, microPerMs, microBurst);
         if (shard.buckets.size() >= m_keysPerShard) {
             if (shard.overflowFresh) {
-                shard.overflow = {burst, nowMs};
+                shard.overflow = {microBurst, nowMs};
                 shard.overflowFresh = false;
             }
             m_overflowed.fetch_add(1, std::memory_order_relaxed);
-            return take(shard.overflow, nowMs, ratePerMs, burst);
+            return take(shard.overflow, nowMs, microPerMs, microBurst);
         }
-        it = shard.buckets.insert(key, {burst, nowMs}); // a new key starts with a full bucket
+        it = shard.buckets.insert(key, {microBurst, nowMs}); // a new key starts with a full bucket
     }
-    return take(*it, nowMs, ratePerMs, burst);
+    return take(*it, nowMs, microPerMs, microBurst);
 }
 
 int RateLimiter::keyCount() const

@@ -56,7 +56,7 @@ public:
     // New rate and burst for every key (buckets keep their tokens, cut to the new burst). Off when the
     // rate is 0: admit() then allows everything and touches no bucket.
     void configure(const RateLimitConfig& config);
-    bool enabled() const { return m_ratePerMs.load(std::memory_order_relaxed) > 0; }
+    bool enabled() const { return m_microPerMs.load(std::memory_order_relaxed) > 0; }
     Decision admit(const QByteArray& key);
 
     int keyCount() const; // buckets held now
@@ -64,8 +64,11 @@ public:
     int maxKeys() const { return m_maxKeys; }
 
 private:
+    // Tokens are counted in millionths, so refill and waits are exact integers (a rate is kept to
+    // 0.001 requests a second).
+    static constexpr qint64 kMicro = 1'000'000;
     struct Bucket {
-        double tokens = 0;
+        qint64 microTokens = 0;
         qint64 atMs = 0; // when `tokens` was last brought up to date
     };
     struct Shard {
@@ -76,15 +79,15 @@ private:
         qint64 lastSweepMs = 0;
     };
     // Brings `b` up to `nowMs` and takes a token if it has one.
-    Decision take(Bucket& b, qint64 nowMs, double ratePerMs, double burst) const;
-    void sweep(Shard& shard, qint64 nowMs, double ratePerMs, double burst);
+    static Decision take(Bucket& b, qint64 nowMs, qint64 microPerMs, qint64 microBurst);
+    void sweep(Shard& shard, qint64 nowMs, qint64 microPerMs, qint64 microBurst);
 
     const std::shared_ptr<const Clock> m_clock;
     const int m_maxKeys;
     const int m_keysPerShard;
     std::vector<std::unique_ptr<Shard>> m_shards;
-    std::atomic<double> m_ratePerMs{0};
-    std::atomic<double> m_burst{1};
+    std::atomic<qint64> m_microPerMs{0}; // refill: millionths of a token per ms (= requests/s x 1000)
+    std::atomic<qint64> m_microBurst{kMicro};
     std::atomic<quint64> m_overflowed{0};
 };
 

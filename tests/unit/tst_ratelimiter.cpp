@@ -28,7 +28,7 @@ class TestRateLimiter : public QObject {
         return out;
     }
 
-private slots:
+private Q_SLOTS:
     void burstThenExactRefill_data()
     {
         QTest::addColumn<double>("rps");
