@@ -99,7 +99,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     menu->setToolTipsVisible(true);
     m_retryButton->setMenu(menu);
 
-    // Four groups that flow onto more lines when the window is narrow (1024 px: two lines), each kept
+    // Five groups that flow onto more lines when the window is narrow (1024 px: two lines), each kept
     // whole so a label never ends up on another line than its field; the algorithm's summary below.
     auto label = [](const QString& text, QWidget* buddy) {
         auto* l = new QLabel(text);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "config/LabConfig.h"
+
 #include <QList>
 #include <QWidget>
 
