@@ -39,7 +39,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     , m_retries(makeSpinBox(&RetryConfig::retries, QString(),
                             tr("How many other backends a failed request may be retried on.")))
     , m_rateRps(makeSpinBox(int(schema::rangeOf(&RateLimitConfig::requestsPerSecond).min),
-                            int(schema::rangeOf(&RateLimitConfig::requestsPerSecond).max), 0, tr(" /s"),
+                            int(schema::rangeOf(&RateLimitConfig::requestsPerSecond).max), 0, tr("/s"),
                             tr("Requests a second each client (or header value) may send on average; over it the "
                                "proxy answers 429 with Retry-After and no backend sees the request. 0 = off.")))
     , m_rateBurst(makeSpinBox(&RateLimitConfig::burst, QString(),
@@ -70,7 +70,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_rateRps->setSpecialValueText(tr("off"));
     m_rateKey->setObjectName(QStringLiteral("rateLimitKey"));
     m_rateKey->setPlaceholderText(QStringLiteral("client"));
-    m_rateKey->setToolTip(tr("What a bucket belongs to: client (the address) or header:NAME (the header's value)."));
+    m_rateKey->setToolTip(
+        tr("Rate limit per: client (the address) or header:NAME (the header's value); Apply sends it."));
     m_algorithm->setToolTip(tr("How the proxy picks a backend for each request; switching is live."));
     for (const AlgorithmInfo& a : algorithmRegistry()) {
         m_algorithm->addItem(a.name, QString(a.name));
@@ -121,8 +122,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
         {label(tr("HTTP l&istener"), m_address), m_address, new QLabel(QStringLiteral(":")), m_port, m_startStop}));
     flow->addWidget(group({label(tr("Al&gorithm"), m_algorithm), m_algorithm, m_hashKey, m_sticky}));
     flow->addWidget(group({label(tr("&Retries"), m_retries), m_retries, new QLabel(tr("on")), m_retryButton}));
-    flow->addWidget(group({label(tr("Rate &limit"), m_rateRps), m_rateRps, new QLabel(tr("burst")), m_rateBurst,
-                           new QLabel(tr("per")), m_rateKey}));
+    flow->addWidget(
+        group({label(tr("R&ate limit"), m_rateRps), m_rateRps, new QLabel(tr("burst")), m_rateBurst, m_rateKey}));
     flow->addWidget(group({label(tr("&Connect"), m_connectTimeout), m_connectTimeout,
                            label(tr("Res&ponse"), m_responseTimeout), m_responseTimeout, m_apply}));
     m_summary->setObjectName(QStringLiteral("algorithmSummary"));
@@ -313,7 +314,12 @@ void ProxyPanel::fitFields()
     const int frame = 2 * fm.averageCharWidth() + 8;
     m_address->setFixedWidth(fm.horizontalAdvance(QStringLiteral("255.255.255.255")) + frame);
     m_hashKey->setFixedWidth(fm.horizontalAdvance(QStringLiteral("header:X-User")) + frame);
-    m_rateKey->setFixedWidth(fm.horizontalAdvance(QStringLiteral("header:X-User")) + frame);
+    m_rateKey->setFixedWidth(fm.horizontalAdvance(QStringLiteral("header:X-Api-Key")) + frame);
+    // Wide enough for the rates a lab uses (up to 9999/s; more still fits, scrolled), so the group
+    // stays narrow (a box sized for the schema's 1000000 is twice as wide).
+    const int arrows = fm.height();
+    m_rateRps->setFixedWidth(fm.horizontalAdvance(QStringLiteral("9999/s")) + frame + arrows);
+    m_rateBurst->setFixedWidth(fm.horizontalAdvance(QStringLiteral("9999")) + frame + arrows);
     // The menu arrow is drawn over the end of the text unless the button is a little wider than its hint.
     m_retryButton->setMinimumWidth(0);
     m_retryButton->setMinimumWidth(m_retryButton->sizeHint().width() + fm.averageCharWidth() * 2);
@@ -334,10 +340,12 @@ void ProxyPanel::applyOptions()
     ListenerConfig listener;
     listener.address = m_address->text().trimmed();
     listener.port = m_port->value();
+    // Read before setProxyOptions: its change reloads the fields from the running config.
+    const RateLimitConfig rate = shownRateLimit();
     QString error;
     if (!m_lab->setProxyOptions(retry, timeouts, listener, &error))
         Q_EMIT message(error);
-    if (const RateLimitConfig rate = shownRateLimit(); rate != m_lab->config().rateLimit) {
+    if (rate != m_lab->config().rateLimit) {
         if (!m_lab->setRateLimit(rate, &error))
             Q_EMIT message(error);
     }
