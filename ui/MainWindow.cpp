@@ -4,6 +4,8 @@
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
+#include "FlowView.h"
+#include "FlowViewTab.h"
 #include "HealthTimeline.h"
 #include "ProxyPanel.h"
 #include "TraceModel.h"
@@ -75,6 +77,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_consolePanel(new ConsolePanel(lab))
     , m_charts(new ChartsPanel)
     , m_healthTimeline(new HealthTimeline(lab))
+    , m_flowTab(new FlowViewTab(lab, m_generator))
+    , m_viewTabs(new QTabWidget)
     , m_tabs(new QTabWidget)
     , m_mainSplit(new QSplitter(Qt::Horizontal))
     , m_leftSplit(new QSplitter(Qt::Vertical))
@@ -134,6 +138,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_traceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_traceView->horizontalHeader()->setStretchLastSection(true);
     m_traceDetails->setReadOnly(true);
+    m_traceDetails->setObjectName(QStringLiteral("traceDetails"));
     m_traceDetails->setPlaceholderText(tr("Select a request to see its details."));
     auto* traceSplit = new QSplitter(Qt::Vertical);
     traceSplit->addWidget(m_traceView);
@@ -142,6 +147,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     traceSplit->setStretchFactor(1, 1);
     connect(m_traceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) {
+                // Pinned, the selected request stays in the list (and selected) while new ones arrive.
+                m_traceModel->setPinnedSequence(current.isValid() ? m_traceModel->entry(current.row()).sequence : 0);
                 m_traceDetails->setPlainText(
                     current.isValid() ? TraceModel::describe(m_traceModel->entry(current.row())) : QString());
             });
@@ -167,9 +174,23 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         connect(shortcut, &QShortcut::activated, this, [this, i] { m_tabs->setCurrentIndex(i); });
     }
 
+    // The flow view first, where a learner looks: the proxy's real requests as dots; the charts one tab away.
+    m_viewTabs->addTab(m_flowTab, tr("Flow"));
+    m_viewTabs->addTab(m_charts, tr("Charts"));
+    m_viewTabs->setTabToolTip(0, tr("Each request through the proxy as a dot: client → proxy → backend and back."));
+    m_viewTabs->setTabToolTip(1, tr("Requests/s per backend, latency and each backend's share over the last minute."));
+    connect(m_flowTab, &FlowViewTab::backendClicked, this,
+            [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
+    connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
+        // Frozen views say so wherever they are looked at.
+        m_viewTabs->setTabText(1, paused ? tr("Charts (paused)") : tr("Charts"));
+        m_tabs->setTabText(3, paused ? tr("Trace (paused)") : tr("Trace"));
+        if (!paused)
+            refresh(); // catch up now, not at the next tick
+    });
+    m_leftSplit->addWidget(m_viewTabs);
     m_leftSplit->addWidget(board);
-    m_leftSplit->addWidget(m_charts);
-    m_leftSplit->setStretchFactor(0, 1);
+    m_leftSplit->setStretchFactor(0, 2);
     m_leftSplit->setStretchFactor(1, 1);
     m_rightSplit->addWidget(m_tabs);
     m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
@@ -208,7 +229,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     connect(m_lab, &Lab::labReset, this, [this] {
         m_history.clear();
         m_charts->reset();
-        m_traceModel->clear();
+        m_traceModel->restart(); // the new proxy's trace counts from 1 again
         m_changes.forget(); // a new lab is not a change to mark
         updateTitle();
     });
@@ -219,7 +240,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
 
     // Sized for a 1366x768 screen; the splitters share out anything bigger.
     m_mainSplit->setSizes({950, 400});
-    m_leftSplit->setSizes({200, 400});
+    m_leftSplit->setSizes({400, 200});
     m_rightSplit->setSizes({380, 220});
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
@@ -231,7 +252,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
             resize(qMin(width(), available.width()), qMin(height(), available.height()));
     }
     m_mainSplit->restoreState(settings.value(QStringLiteral("window/mainSplit")).toByteArray());
-    m_leftSplit->restoreState(settings.value(QStringLiteral("window/leftSplit")).toByteArray());
+    m_leftSplit->restoreState(settings.value(QStringLiteral("window/leftSplitFlow")).toByteArray());
     m_rightSplit->restoreState(settings.value(QStringLiteral("window/rightSplit")).toByteArray());
     m_currentFile = settings.value(QStringLiteral("files/current")).toString();
     if (!m_currentFile.isEmpty()) // opened with --config or reopened: it belongs in Open recent too
@@ -313,6 +334,16 @@ void MainWindow::buildMenus()
                               "<p>Every column, knob and chart has a tooltip that explains it.</p>")
                                .arg(QStringLiteral(LAB_VERSION)));
     });
+}
+
+FlowView* MainWindow::flowView() const
+{
+    return m_flowTab->view();
+}
+
+TimeControls* MainWindow::timeControls() const
+{
+    return m_flowTab->controls();
 }
 
 QPushButton* MainWindow::startStopButton(int row) const
@@ -433,12 +464,16 @@ void MainWindow::refresh()
     if (const QStringList changes = m_changes.changes(); !changes.isEmpty()) // one marker per look
         m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, changes.join(QStringLiteral(" · ")));
     pollEvents();
-    if (Proxy* p = m_lab->httpProxy())
+    // Pause freezes the flow view, the charts and the trace list; the history and the board go on.
+    const bool paused = m_flowTab->isPaused();
+    if (Proxy* p = m_lab->httpProxy(); p && !paused)
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
+    m_flowTab->refresh(*m_model);
     m_trafficPanel->refresh();
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
     if (m_tick++ % 5 == 0) {
-        m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
+        if (!paused)
+            m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0);
         if (m_healthTimeline->isVisible())
             m_healthTimeline->update();
     }
@@ -598,7 +633,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/mainSplit"), m_mainSplit->saveState());
-    settings.setValue(QStringLiteral("window/leftSplit"), m_leftSplit->saveState());
+    settings.setValue(QStringLiteral("window/leftSplitFlow"), m_leftSplit->saveState());
     settings.setValue(QStringLiteral("window/rightSplit"), m_rightSplit->saveState());
     QMainWindow::closeEvent(event);
 }

@@ -23,10 +23,13 @@ class BackendPanel;
 class BackendTableModel;
 class ChartsPanel;
 class ConsolePanel;
+class FlowView;
+class FlowViewTab;
 class HealthTimeline;
 class Lab;
 class LoadGenerator;
 class ProxyPanel;
+class TimeControls;
 class TraceModel;
 class TrafficPanel;
 
@@ -54,6 +57,10 @@ public:
     TrafficPanel* trafficPanel() const { return m_trafficPanel; }
     ConsolePanel* consolePanel() const { return m_consolePanel; }
     ChartsPanel* chartsPanel() const { return m_charts; }
+    FlowView* flowView() const;
+    TimeControls* timeControls() const;
+    // The tabs above the board: the flow view first, then the charts.
+    QTabWidget* viewTabs() const { return m_viewTabs; }
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
@@ -117,6 +124,8 @@ private:
     ConsolePanel* m_consolePanel;
     ChartsPanel* m_charts;
     HealthTimeline* m_healthTimeline;
+    FlowViewTab* m_flowTab;
+    QTabWidget* m_viewTabs;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;

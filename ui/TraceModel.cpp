@@ -34,9 +34,28 @@ void TraceModel::append(const QList<TraceEntry>& batch)
         fresh = fresh.mid(fresh.size() - kMaxRows);
     const qsizetype overflow = m_entries.size() + fresh.size() - kMaxRows;
     if (overflow > 0) {
-        beginRemoveRows({}, 0, int(overflow) - 1);
-        m_entries.remove(0, overflow);
-        endRemoveRows();
+        const int pinned = rowOf(m_pinned);
+        if (pinned >= 0 && pinned < overflow) {
+            // The oldest rows go, the pinned one stays at the top: removed in two runs around it.
+            if (pinned > 0) {
+                beginRemoveRows({}, 0, pinned - 1);
+                m_entries.remove(0, pinned);
+                endRemoveRows();
+            }
+            const qsizetype rest = qMin<qsizetype>(overflow - pinned, m_entries.size() - 1);
+            if (rest > 0) {
+                beginRemoveRows({}, 1, int(rest));
+                m_entries.remove(1, rest);
+                endRemoveRows();
+            }
+            if (fresh.size() > kMaxRows - 1)
+                fresh = fresh.mid(fresh.size() - (kMaxRows - 1));
+        } else {
+            const qsizetype n = qMin(overflow, m_entries.size());
+            beginRemoveRows({}, 0, int(n) - 1);
+            m_entries.remove(0, n);
+            endRemoveRows();
+        }
     }
     beginInsertRows({}, int(m_entries.size()), int(m_entries.size() + fresh.size()) - 1);
     m_entries.append(fresh);
@@ -47,7 +66,25 @@ void TraceModel::clear()
 {
     beginResetModel();
     m_entries.clear();
+    m_pinned = 0;
     endResetModel();
+}
+
+void TraceModel::restart()
+{
+    clear();
+    m_lastSequence = 0;
+}
+
+int TraceModel::rowOf(quint64 sequence) const
+{
+    if (sequence == 0)
+        return -1;
+    for (int i = 0; i < m_entries.size(); ++i) {
+        if (m_entries[i].sequence == sequence)
+            return i;
+    }
+    return -1;
 }
 
 QVariant TraceModel::data(const QModelIndex& index, int role) const

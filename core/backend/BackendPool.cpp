@@ -156,6 +156,10 @@ void BackendPool::rebuildTable(bool wait)
     raw.reserve(members.size());
     for (const BackendPtr& b : members)
         raw.push_back(b.get());
+    // A pick that saw the table stale may have raced a change whose own rebuild has caught up since:
+    // build only when the table is still stale (a change always builds).
+    if (!wait && !balancer->tableStale(raw))
+        return;
     balancer->rebuild(raw);
 }
 

@@ -92,6 +92,13 @@ public:
     virtual void rebuild(std::span<Backend* const> members) { Q_UNUSED(members); }
     // How many tables rebuild() has published (0 for algorithms without one).
     virtual quint64 tableBuilds() const { return 0; }
+    // Whether the newest table was built for other members or weights than these. Called by the one
+    // rebuilding thread only (as rebuild() is). Algorithms without a table: never.
+    virtual bool tableStale(std::span<Backend* const> members) const
+    {
+        Q_UNUSED(members);
+        return false;
+    }
     // True once after a pick found the table stale (an eligible backend or a weight it was not built
     // for: a change that bypassed BackendPool::setWeight). The pick used the old table; the pool
     // rebuilds after its lock is released.

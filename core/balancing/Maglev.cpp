@@ -77,6 +77,12 @@ std::vector<int> Maglev::slotCounts() const
     return counts;
 }
 
+bool Maglev::tableStale(std::span<Backend* const> members) const
+{
+    const std::shared_ptr<const Slots> table = m_table.latest();
+    return !table || table->weights.stale(members);
+}
+
 Backend* Maglev::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
     const Slots* table = m_table.current();

@@ -25,6 +25,7 @@ public:
     QString name() const override { return QStringLiteral("maglev"); }
     void rebuild(std::span<Backend* const> members) override;
     quint64 tableBuilds() const override { return m_table.builds(); }
+    bool tableStale(std::span<Backend* const> members) const override;
     // How many slots each backend id owns in the newest table (tests check the spread); empty before
     // the first build.
     std::vector<int> slotCounts() const;

@@ -40,6 +40,12 @@ void RingHash::rebuild(std::span<Backend* const> members)
     m_table.publish(std::move(ring));
 }
 
+bool RingHash::tableStale(std::span<Backend* const> members) const
+{
+    const std::shared_ptr<const Ring> ring = m_table.latest();
+    return !ring || ring->weights.stale(members);
+}
+
 Backend* RingHash::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
     const Ring* ring = m_table.current();

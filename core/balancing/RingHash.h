@@ -25,6 +25,7 @@ public:
     QString name() const override { return QStringLiteral("ring-hash"); }
     void rebuild(std::span<Backend* const> members) override;
     quint64 tableBuilds() const override { return m_table.builds(); }
+    bool tableStale(std::span<Backend* const> members) const override;
 
 protected:
     Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;

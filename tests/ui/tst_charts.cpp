@@ -415,6 +415,7 @@ void TestCharts::legendNamesEveryBackendInFull()
     RunningLab r(c);
     MainWindow w(&r.lab);
     w.resize(1024, 768);
+    w.viewTabs()->setCurrentIndex(1); // the charts: the main area's second tab, behind the flow view
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     QWidget* legend = w.chartsPanel()->legendStrip();
@@ -565,6 +566,7 @@ void TestCharts::proxyBarFitsTheWindow()
     MainWindow w(&r.lab);
     w.setZoom(zoom);
     w.resize(size);
+    w.viewTabs()->setCurrentIndex(1); // the charts: the main area's second tab, behind the flow view
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     for (int i = 0; i < 20; ++i)

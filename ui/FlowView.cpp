@@ -1,0 +1,136 @@
+#include "FlowView.h"
+
+#include "BackendTableModel.h"
+#include "FlowViewCanvas.h"
+#include "TraceModel.h"
+#include "backend/Backend.h"
+#include "fakebackend/FakeBackend.h"
+#include "lab/Lab.h"
+
+#include <QHBoxLayout>
+#include <QPlainTextEdit>
+
+namespace lab {
+
+FlowView::FlowView(QWidget* parent)
+    : QWidget(parent)
+    , m_canvas(new FlowViewCanvas(&m_scene))
+    , m_details(new QPlainTextEdit)
+{
+    setObjectName(QStringLiteral("flowView"));
+    m_details->setObjectName(QStringLiteral("flowDetails"));
+    m_details->setReadOnly(true);
+    m_details->setPlaceholderText(
+        tr("Click a dot to see its request: the backends it tried, why each was picked, its status and latency. "
+           "Click a backend to select it on the board."));
+    // Beside the canvas, not under it: height is what a 768-line screen runs short of.
+    m_details->setMinimumWidth(160);
+    m_details->setMaximumWidth(340);
+    m_details->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(4);
+    layout->addWidget(m_canvas, 1);
+    layout->addWidget(m_details);
+    connect(m_canvas, &FlowViewCanvas::dotClicked, this, &FlowView::showDetails);
+    connect(m_canvas, &FlowViewCanvas::backendClicked, this, &FlowView::backendClicked);
+}
+
+void FlowView::refresh(const LifecycleStream* source, const QList<FlowBackend>& backends)
+{
+    if (m_paused)
+        return;
+    if (source != m_source) {
+        m_scene.clear();
+        m_source = source;
+        m_catchUp = true;
+    }
+    if (backends != m_scene.backends())
+        m_scene.setBackends(backends);
+    if (m_source) {
+        const LifecycleStream::Batch batch = m_source->since(m_scene.lastSequence());
+        m_scene.ingest(batch, m_canvas->nowMs(), !m_catchUp);
+        m_catchUp = false;
+    }
+    // The details of the clicked request follow it (in service, answered) while its dot is drawn.
+    if (m_scene.dot(m_canvas->selected()))
+        showDetails(m_canvas->selected());
+    m_canvas->sceneChanged();
+}
+
+void FlowView::setPaused(bool paused)
+{
+    if (paused == m_paused)
+        return;
+    m_paused = paused;
+    if (!paused) {
+        // What moved while paused is not replayed: the dots drawn so far jump to where they are now.
+        m_scene.jumpToPresent();
+        m_scene.advance(m_canvas->nowMs());
+        m_catchUp = true;
+    }
+    m_canvas->setPaused(paused);
+}
+
+void FlowView::setSlowMotion(bool on)
+{
+    m_scene.setLegMs(on ? FlowScene::kSlowLegMs : FlowScene::kNormalLegMs);
+}
+
+void FlowView::clear()
+{
+    m_scene.clear();
+    m_source = nullptr;
+    m_catchUp = true;
+    m_canvas->setSelected(0);
+    m_details->clear();
+    m_canvas->sceneChanged();
+}
+
+void FlowView::showDetails(quint64 requestId)
+{
+    const FlowDot* d = m_scene.dot(requestId);
+    if (!d)
+        return;
+    m_canvas->setSelected(requestId);
+    QString text = m_scene.describe(*d);
+    if (d->traceSequence && m_traceLookup) {
+        if (const std::optional<TraceEntry> e = m_traceLookup(d->traceSequence))
+            text += tr("\n\nTrace entry #%1:\n%2").arg(d->traceSequence).arg(TraceModel::describe(*e));
+        else
+            text += tr("\n\nTrace entry #%1 has left the trace's ring.").arg(d->traceSequence);
+    }
+    m_details->setPlainText(text);
+}
+
+QString FlowView::detailsText() const
+{
+    return m_details->toPlainText();
+}
+
+QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel& board)
+{
+    QList<FlowBackend> out;
+    for (int i = 0; i < board.rowCount(); ++i) {
+        const BackendTableModel::Row& row = board.row(i);
+        FlowBackend b;
+        const BackendPtr pooled = lab.hasBackend(row.id) ? lab.poolBackend(row.id) : nullptr;
+        b.id = pooled ? pooled->id : -1;
+        b.name = row.name;
+        b.stateText = BackendTableModel::stateText(row.state);
+        b.stateColor = BackendTableModel::stateColor(row.state);
+        b.weight = row.weight;
+        b.inFlight = row.active;
+        if (const FakeBackend* fake = lab.hasBackend(row.id) ? lab.embeddedBackend(row.id) : nullptr) {
+            const FaultProfile f = fake->faults();
+            b.workers = f.workers;
+            b.queueCapacity = f.workers > 0 ? f.queue : 0;
+            b.inService = fake->counters().inService.load(std::memory_order_relaxed);
+            b.queued = fake->counters().queued.load(std::memory_order_relaxed);
+        }
+        out << b;
+    }
+    return out;
+}
+
+} // namespace lab

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "FlowScene.h"
+#include "metrics/RequestTrace.h"
+
+#include <QWidget>
+#include <functional>
+#include <optional>
+
+class QPlainTextEdit;
+
+namespace lab {
+
+class BackendTableModel;
+class FlowViewCanvas;
+class Lab;
+
+// The flow view: the proxy's real traffic drawn as dots travelling client → proxy → backend and back
+// (after Sam Rose's "Load Balancing" drawings, but of real requests), with a details pane for the dot
+// clicked. Fed like every view of the window: refresh() on the window's timer takes one batch of
+// lifecycle events since the last one and the backends' state from the board, never a signal per
+// request. While paused it takes nothing; Resume fetches from the last sequence and jumps to the present
+// instead of replaying the backlog. A new source (another proxy after File > Open) starts afresh.
+class FlowView final : public QWidget {
+    Q_OBJECT
+public:
+    using TraceLookup = std::function<std::optional<TraceEntry>(quint64 traceSequence)>;
+
+    explicit FlowView(QWidget* parent = nullptr);
+
+    // One tick. `source` may be null (no HTTP listener): the view then shows the backends only.
+    void refresh(const LifecycleStream* source, const QList<FlowBackend>& backends);
+    // How a clicked request finds its trace entry (Finished's traceSequence).
+    void setTraceLookup(TraceLookup lookup) { m_traceLookup = std::move(lookup); }
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused; }
+    void setSlowMotion(bool on);
+    void clear();
+    // Shows the details of one request (what a click on its dot does).
+    void showDetails(quint64 requestId);
+
+    FlowScene& scene() { return m_scene; }
+    FlowViewCanvas* canvas() const { return m_canvas; }
+    QString detailsText() const;
+
+    // The nodes for the lab's backends, one per board row: the board's state colour and text, the pool's
+    // id, weight and requests in flight, and an embedded backend's workers and queue.
+    static QList<FlowBackend> backendsOf(const Lab& lab, const BackendTableModel& board);
+
+Q_SIGNALS:
+    void backendClicked(int backendId);
+
+private:
+    FlowScene m_scene;
+    FlowViewCanvas* m_canvas;
+    QPlainTextEdit* m_details;
+    TraceLookup m_traceLookup;
+    const LifecycleStream* m_source = nullptr;
+    bool m_paused = false;
+    bool m_catchUp = true; // the next batch jumps to the present (first fetch, after Resume)
+};
+
+} // namespace lab
