@@ -305,8 +305,13 @@ int runServe(int argc, char** argv)
         QStringLiteral("max-head-buffer-bytes"),
         QStringLiteral("Unfinished request heads held at once; past it the newest gets 503 (default 67108864)."),
         QStringLiteral("BYTES"));
-    parser.addOptions(
-        {hashKey, sticky, stickyCookie, mode, underscores, listenBacklog, maxConnections, maxPerClient, maxHeadBuffer});
+    const QCommandLineOption rateLimit(
+        QStringLiteral("rate-limit"),
+        QStringLiteral("Per-client token bucket: RPS requests a second, bursts of BURST (default: one second's "
+                       "worth); over it the proxy answers 429 with Retry-After. 0 = off."),
+        QStringLiteral("RPS[,BURST]"));
+    parser.addOptions({rateLimit, hashKey, sticky, stickyCookie, mode, underscores, listenBacklog, maxConnections,
+                       maxPerClient, maxHeadBuffer});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout,
                        healthRise, healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
@@ -406,6 +411,13 @@ int runServe(int argc, char** argv)
                   &p.maxConnectionsPerClient) ||
         !parseInt(parser, maxHeadBuffer, schema::rangeOf(&ProxyConfig::maxHeadBufferBytes), &p.maxHeadBufferBytes))
         return ExitUsage;
+    if (parser.isSet(rateLimit)) {
+        QString why;
+        if (!parseRateLimitSpec(parser.value(rateLimit), &config.rateLimit, &why)) {
+            printErr(QStringLiteral("balancer-lab serve: --rate-limit ") + why);
+            return ExitUsage;
+        }
+    }
     if (parser.isSet(accessLog))
         config.proxy.accessLog = true;
     if (parser.isSet(underscores))

@@ -19,6 +19,7 @@
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <cmath>
 
 namespace lab {
 
@@ -37,6 +38,14 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
              "go there while it is eligible.")))
     , m_retries(makeSpinBox(&RetryConfig::retries, QString(),
                             tr("How many other backends a failed request may be retried on.")))
+    , m_rateRps(makeSpinBox(int(schema::rangeOf(&RateLimitConfig::requestsPerSecond).min),
+                            int(schema::rangeOf(&RateLimitConfig::requestsPerSecond).max), 0, tr("/s"),
+                            tr("Requests a second each client (or header value) may send on average; over it the "
+                               "proxy answers 429 with Retry-After and no backend sees the request. 0 = off.")))
+    , m_rateBurst(makeSpinBox(&RateLimitConfig::burst, QString(),
+                              tr("Requests a client may send at once before the rate applies (0 = one second's "
+                                 "worth).")))
+    , m_rateKey(new QLineEdit)
     , m_connectTimeout(makeSpinBox(&TimeoutsConfig::connectMs, tr(" ms"),
                                    tr("How long the proxy waits for a backend to accept a connection.")))
     , m_responseTimeout(makeSpinBox(&TimeoutsConfig::upstreamResponseMs, tr(" ms"),
@@ -57,6 +66,12 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_hashKey->setObjectName(QStringLiteral("hashKey"));
     m_hashKey->setPlaceholderText(tr("hash key"));
     m_sticky->setObjectName(QStringLiteral("sticky"));
+    m_rateRps->setObjectName(QStringLiteral("rateLimitRps"));
+    m_rateRps->setSpecialValueText(tr("off"));
+    m_rateKey->setObjectName(QStringLiteral("rateLimitKey"));
+    m_rateKey->setPlaceholderText(QStringLiteral("client"));
+    m_rateKey->setToolTip(
+        tr("Rate limit per: client (the address) or header:NAME (the header's value); Apply sends it."));
     m_algorithm->setToolTip(tr("How the proxy picks a backend for each request; switching is live."));
     for (const AlgorithmInfo& a : algorithmRegistry()) {
         m_algorithm->addItem(a.name, QString(a.name));
@@ -85,7 +100,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     menu->setToolTipsVisible(true);
     m_retryButton->setMenu(menu);
 
-    // Four groups that flow onto more lines when the window is narrow (1024 px: two lines), each kept
+    // Five groups that flow onto more lines when the window is narrow (1024 px: two lines), each kept
     // whole so a label never ends up on another line than its field; the algorithm's summary below.
     auto label = [](const QString& text, QWidget* buddy) {
         auto* l = new QLabel(text);
@@ -107,6 +122,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
         {label(tr("HTTP l&istener"), m_address), m_address, new QLabel(QStringLiteral(":")), m_port, m_startStop}));
     flow->addWidget(group({label(tr("Al&gorithm"), m_algorithm), m_algorithm, m_hashKey, m_sticky}));
     flow->addWidget(group({label(tr("&Retries"), m_retries), m_retries, new QLabel(tr("on")), m_retryButton}));
+    flow->addWidget(
+        group({label(tr("R&ate limit"), m_rateRps), m_rateRps, new QLabel(tr("burst")), m_rateBurst, m_rateKey}));
     flow->addWidget(group({label(tr("&Connect"), m_connectTimeout), m_connectTimeout,
                            label(tr("Res&ponse"), m_responseTimeout), m_responseTimeout, m_apply}));
     m_summary->setObjectName(QStringLiteral("algorithmSummary"));
@@ -126,9 +143,10 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     connect(m_apply, &QPushButton::clicked, this, &ProxyPanel::applyOptions);
     // Apply lights up (and says so) only while a field differs from what runs.
     connect(m_address, &QLineEdit::textChanged, this, &ProxyPanel::updatePending);
+    connect(m_rateKey, &QLineEdit::textChanged, this, &ProxyPanel::updatePending);
     // On each digit typed too: a spin box without keyboard tracking signals nothing until Enter, its line
     // edit does (and only then: setValue() changes the text with the edit's signals blocked).
-    for (QSpinBox* s : {m_port, m_retries, m_connectTimeout, m_responseTimeout}) {
+    for (QSpinBox* s : {m_port, m_retries, m_rateRps, m_rateBurst, m_connectTimeout, m_responseTimeout}) {
         connect(s, &QSpinBox::valueChanged, this, &ProxyPanel::updatePending);
         connect(s->findChild<QLineEdit*>(), &QLineEdit::textEdited, this, &ProxyPanel::updatePending);
     }
@@ -197,6 +215,9 @@ void ProxyPanel::reload()
     for (QAction* a : std::as_const(m_retryOn))
         a->setChecked(c.retry.retryOn.contains(a->property("condition").toString()));
     updateRetryButton();
+    m_rateRps->setValue(int(std::ceil(c.rateLimit.requestsPerSecond)));
+    m_rateBurst->setValue(c.rateLimit.burst);
+    m_rateKey->setText(c.rateLimit.key);
     m_connectTimeout->setValue(c.timeouts.connectMs);
     m_responseTimeout->setValue(c.timeouts.upstreamResponseMs);
     updatePending();
@@ -213,6 +234,17 @@ int shownValue(const QSpinBox* s)
 }
 } // namespace
 
+RateLimitConfig ProxyPanel::shownRateLimit() const
+{
+    RateLimitConfig r = m_lab->config().rateLimit;
+    // A config's fractional rate (0.5/s) shows rounded up; it is not an edit until the box changes.
+    if (shownValue(m_rateRps) != int(std::ceil(r.requestsPerSecond)))
+        r.requestsPerSecond = shownValue(m_rateRps);
+    r.burst = shownValue(m_rateBurst);
+    r.key = m_rateKey->text().trimmed().isEmpty() ? QStringLiteral("client") : m_rateKey->text().trimmed();
+    return r;
+}
+
 bool ProxyPanel::hasPendingChanges() const
 {
     const LabConfig& c = m_lab->config();
@@ -226,7 +258,7 @@ bool ProxyPanel::hasPendingChanges() const
     running.sort();
     if (shownValue(m_retries) != c.retry.retries || retryOn != running ||
         shownValue(m_connectTimeout) != c.timeouts.connectMs ||
-        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs)
+        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs || shownRateLimit() != c.rateLimit)
         return true;
     for (const ListenerConfig& l : c.listeners) {
         if (l.kind != ListenerKind::Http)
@@ -245,10 +277,10 @@ void ProxyPanel::updatePending()
     const bool pending = hasPendingChanges();
     m_apply->setEnabled(pending);
     m_apply->setText(pending ? tr("● Apply") : tr("Apply"));
-    m_apply->setToolTip(pending ? tr("Changed here, not yet running: Apply sends the listener, retries and timeouts "
-                                     "to the proxy (a new port re-listens).")
-                                : tr("The listener, retries and timeouts shown are the running ones; change one "
-                                     "and Apply lights up."));
+    m_apply->setToolTip(pending ? tr("Changed here, not yet running: Apply sends the listener, retries, rate limit "
+                                     "and timeouts to the proxy (a new port re-listens).")
+                                : tr("The listener, retries, rate limit and timeouts shown are the running ones; "
+                                     "change one and Apply lights up."));
 }
 
 void ProxyPanel::updateSummary()
@@ -282,6 +314,12 @@ void ProxyPanel::fitFields()
     const int frame = 2 * fm.averageCharWidth() + 8;
     m_address->setFixedWidth(fm.horizontalAdvance(QStringLiteral("255.255.255.255")) + frame);
     m_hashKey->setFixedWidth(fm.horizontalAdvance(QStringLiteral("header:X-User")) + frame);
+    m_rateKey->setFixedWidth(fm.horizontalAdvance(QStringLiteral("header:X-Api-Key")) + frame);
+    // Wide enough for the rates a lab uses (up to 9999/s; more still fits, scrolled), so the group
+    // stays narrow (a box sized for the schema's 1000000 is twice as wide).
+    const int arrows = fm.height();
+    m_rateRps->setFixedWidth(fm.horizontalAdvance(QStringLiteral("9999/s")) + frame + arrows);
+    m_rateBurst->setFixedWidth(fm.horizontalAdvance(QStringLiteral("9999")) + frame + arrows);
     // The menu arrow is drawn over the end of the text unless the button is a little wider than its hint.
     m_retryButton->setMinimumWidth(0);
     m_retryButton->setMinimumWidth(m_retryButton->sizeHint().width() + fm.averageCharWidth() * 2);
@@ -302,9 +340,15 @@ void ProxyPanel::applyOptions()
     ListenerConfig listener;
     listener.address = m_address->text().trimmed();
     listener.port = m_port->value();
+    // Read before setProxyOptions: its change reloads the fields from the running config.
+    const RateLimitConfig rate = shownRateLimit();
     QString error;
     if (!m_lab->setProxyOptions(retry, timeouts, listener, &error))
         Q_EMIT message(error);
+    if (rate != m_lab->config().rateLimit) {
+        if (!m_lab->setRateLimit(rate, &error))
+            Q_EMIT message(error);
+    }
     reload();
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "config/LabConfig.h"
+
 #include <QList>
 #include <QWidget>
 
@@ -18,7 +20,7 @@ class Lab;
 
 // Listener, start/stop, algorithm, retries and timeouts of the proxy, in groups that wrap onto a second
 // line in a narrow window, with the selected algorithm's one-line summary beneath. The algorithm, hash
-// key and sticky apply on edit; the listener, retries and timeouts wait for Apply, which is enabled (and
+// key and sticky apply on edit; the listener, retries, rate limit and timeouts wait for Apply, which is enabled (and
 // marked) only while one of them differs from what runs.
 class ProxyPanel final : public QWidget {
     Q_OBJECT
@@ -54,6 +56,10 @@ private:
     QList<QAction*> m_retryOn; // checkable, in the retry button's menu
     QToolButton* m_retryButton;
     void updateRetryButton();
+    QSpinBox* m_rateRps; // 0 = off
+    QSpinBox* m_rateBurst; // 0 = one second's worth
+    QLineEdit* m_rateKey;
+    RateLimitConfig shownRateLimit() const;
     QSpinBox* m_connectTimeout;
     QSpinBox* m_responseTimeout;
     QPushButton* m_apply;

@@ -83,6 +83,7 @@ const Key<L> kLab[] = {
     {.name = "timeouts"},
     {.name = "proxy"},
     {.name = "traffic"},
+    {.name = "rateLimit"},
 };
 
 const Key<StickyConfig> kSticky[] = {
@@ -212,6 +213,13 @@ const Key<Tr> kTraffic[] = {
     {.name = "seed", .member = &Tr::seed, .range = {0, 2'147'483'647}},
 };
 
+using RL = RateLimitConfig;
+const Key<RL> kRateLimit[] = {
+    {.name = "requestsPerSecond", .member = &RL::requestsPerSecond, .range = {0, 1'000'000}}, // 0 = off
+    {.name = "burst", .member = &RL::burst, .range = {0, 1'000'000}}, // 0 = one second's worth
+    {.name = "key", .member = &RL::key, .problem = rateLimitKeyProblem},
+};
+
 QT_WARNING_POP
 
 } // namespace
@@ -230,6 +238,7 @@ template <> std::span<const Key<RetryConfig>> keysOf<RetryConfig>() { return kRe
 template <> std::span<const Key<LimitsConfig>> keysOf<LimitsConfig>() { return kLimits; }
 template <> std::span<const Key<TimeoutsConfig>> keysOf<TimeoutsConfig>() { return kTimeouts; }
 template <> std::span<const Key<ProxyConfig>> keysOf<ProxyConfig>() { return kProxy; }
+template <> std::span<const Key<RateLimitConfig>> keysOf<RateLimitConfig>() { return kRateLimit; }
 // clang-format on
 
 } // namespace lab::schema

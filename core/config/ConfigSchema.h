@@ -47,6 +47,7 @@ template <> std::span<const Key<TimeoutsConfig>> keysOf<TimeoutsConfig>();
 template <> std::span<const Key<ProxyConfig>> keysOf<ProxyConfig>();
 template <> std::span<const Key<StickyConfig>> keysOf<StickyConfig>();
 template <> std::span<const Key<TrafficConfig>> keysOf<TrafficConfig>();
+template <> std::span<const Key<RateLimitConfig>> keysOf<RateLimitConfig>();
 
 template <typename Section> QStringList keyNames()
 {

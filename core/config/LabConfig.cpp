@@ -10,6 +10,8 @@
 #include <QJsonObject>
 #include <QSaveFile>
 
+#include <cmath>
+
 namespace lab {
 
 bool validCookieName(const QString& name)
@@ -20,6 +22,47 @@ bool validCookieName(const QString& name)
         if (ch.unicode() >= 128 || !(ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_')))
             return false;
     }
+    return true;
+}
+
+int RateLimitConfig::effectiveBurst() const
+{
+    return burst > 0 ? burst : qMax(1, int(std::ceil(requestsPerSecond)));
+}
+
+QString rateLimitKeyProblem(const QString& key)
+{
+    if (key == QLatin1String("client"))
+        return {};
+    if (key.startsWith(QLatin1String("header:")) && validCookieName(key.mid(7)))
+        return {};
+    return QStringLiteral("must be client or header:NAME with a header name of letters, digits, - and _ (got \"%1\")")
+        .arg(key);
+}
+
+bool parseRateLimitSpec(const QString& text, RateLimitConfig* out, QString* error)
+{
+    const schema::Range rps = schema::rangeOf(&RateLimitConfig::requestsPerSecond);
+    const schema::Range burst = schema::rangeOf(&RateLimitConfig::burst);
+    const QStringList parts = text.split(QLatin1Char(','));
+    bool rpsOk = false;
+    bool burstOk = parts.size() == 1;
+    const double r = parts.value(0).trimmed().toDouble(&rpsOk);
+    const int b = parts.size() == 2 ? parts[1].trimmed().toInt(&burstOk) : 0;
+    if (parts.size() > 2 || !rpsOk || !burstOk || !(r >= double(rps.min) && r <= double(rps.max)) ||
+        !burst.contains(b)) {
+        if (error)
+            *error = QStringLiteral("expects RPS[,BURST]: requests per second from %1 to %2 (0 = off), burst from %3 "
+                                    "to %4 (0 = one second's worth), e.g. 20,40 (got '%5')")
+                         .arg(rps.min)
+                         .arg(rps.max)
+                         .arg(burst.min)
+                         .arg(burst.max)
+                         .arg(text);
+        return false;
+    }
+    out->requestsPerSecond = r;
+    out->burst = b;
     return true;
 }
 
@@ -453,6 +496,7 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     readSection(top, "limits", c.limits, errors);
     readSection(top, "timeouts", c.timeouts, errors);
     readSection(top, "proxy", c.proxy, errors);
+    readSection(top, "rateLimit", c.rateLimit, errors);
 }
 
 } // namespace
@@ -542,6 +586,7 @@ QByteArray labConfigToJson(const LabConfig& c)
     root.insert(QStringLiteral("timeouts"), sectionToJson(c.timeouts));
     root.insert(QStringLiteral("proxy"), sectionToJson(c.proxy));
     root.insert(QStringLiteral("traffic"), sectionToJson(c.traffic));
+    root.insert(QStringLiteral("rateLimit"), sectionToJson(c.rateLimit));
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

@@ -136,6 +136,24 @@ struct TrafficConfig {
     bool operator==(const TrafficConfig&) const = default;
 };
 
+// Per-client token bucket on HTTP listeners (proxy/RateLimiter): each key may send `burst` requests at
+// once and `requestsPerSecond` on average; past that the proxy answers 429 itself. The key is the client
+// address ("client") or a request header's value ("header:NAME"; a request without it is keyed by its
+// address).
+struct RateLimitConfig {
+    double requestsPerSecond = 0; // 0 = off
+    int burst = 0; // 0 = one second's worth (requestsPerSecond rounded up, at least 1)
+    QString key = QStringLiteral("client");
+    bool enabled() const { return requestsPerSecond > 0; }
+    int effectiveBurst() const;
+    bool operator==(const RateLimitConfig&) const = default;
+};
+// What is wrong with a rate-limit key ("client" or "header:NAME"), or empty when it is fine.
+QString rateLimitKeyProblem(const QString& key);
+// "RPS[,BURST]" as `serve --rate-limit` takes it (the key stays as it is in *out). False with what is
+// allowed in *error (the schema's ranges).
+bool parseRateLimitSpec(const QString& text, RateLimitConfig* out, QString* error);
+
 // A whole lab: what `balancer-lab --config FILE` loads and the window's File > Save writes.
 struct LabConfig {
     QString algorithm = QStringLiteral("round-robin");
@@ -151,6 +169,7 @@ struct LabConfig {
     TimeoutsConfig timeouts;
     ProxyConfig proxy;
     TrafficConfig traffic;
+    RateLimitConfig rateLimit;
     bool operator==(const LabConfig&) const = default;
 
     // Proxy on 127.0.0.1:8000, embedded backend-8001..8003 on 8001-8003, round robin.

@@ -605,6 +605,13 @@ bool Lab::setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeou
     return ok;
 }
 
+bool Lab::setRateLimit(const RateLimitConfig& rateLimit, QString* error)
+{
+    const bool ok = m_proxies->setRateLimit(m_config, rateLimit, error);
+    Q_EMIT proxyStateChanged();
+    return ok;
+}
+
 MetricsSnapshot Lab::snapshot() const
 {
     MetricsSnapshot s = m_proxies->snapshot(*m_pool);

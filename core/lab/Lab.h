@@ -143,6 +143,9 @@ public:
     bool setProxyOptions(const RetryConfig& retry, const TimeoutsConfig& timeouts, const ListenerConfig& listener,
                          QString* error);
 
+    // The per-client token bucket (429 over it), applied to running proxies at once. False with a sentence.
+    bool setRateLimit(const RateLimitConfig& rateLimit, QString* error);
+
     // Every proxy's metrics summed, one entry per backend in the pool. Cheap: ~10 calls a second.
     MetricsSnapshot snapshot() const;
 

@@ -1,6 +1,7 @@
 #include "LabProxies.h"
 
 #include "backend/BackendPool.h"
+#include "config/ConfigSchema.h"
 #include "metrics/EventLog.h"
 #include "proxy/Proxy.h"
 #include "proxy/StepGate.h"
@@ -234,6 +235,39 @@ bool LabProxies::applyOptions(LabConfig* config, const RetryConfig& retry, const
         config->listeners[listenerIndex].port = listener.port;
     }
     return applySettings(*config, error);
+}
+
+bool LabProxies::setRateLimit(LabConfig& config, const RateLimitConfig& rateLimit, QString* error)
+{
+    const schema::Range rps = schema::rangeOf(&RateLimitConfig::requestsPerSecond);
+    const schema::Range burst = schema::rangeOf(&RateLimitConfig::burst);
+    QString problem;
+    if (!(rateLimit.requestsPerSecond >= double(rps.min) && rateLimit.requestsPerSecond <= double(rps.max)))
+        problem = tr("rate limit: requests per second must be from %1 to %2 (got %3)")
+                      .arg(rps.min)
+                      .arg(rps.max)
+                      .arg(rateLimit.requestsPerSecond);
+    else if (!burst.contains(rateLimit.burst))
+        problem =
+            tr("rate limit: burst must be from %1 to %2 (got %3)").arg(burst.min).arg(burst.max).arg(rateLimit.burst);
+    else if (const QString why = rateLimitKeyProblem(rateLimit.key); !why.isEmpty())
+        problem = tr("rate limit: key %1").arg(why);
+    if (!problem.isEmpty()) {
+        if (error)
+            *error = problem;
+        return false;
+    }
+    if (rateLimit == config.rateLimit)
+        return true;
+    config.rateLimit = rateLimit;
+    const bool ok = applySettings(config, error);
+    m_events->append(LabEvent::Kind::Config,
+                     rateLimit.enabled() ? tr("rate limit: %1 requests/s per %2, burst %3; over it → 429")
+                                               .arg(rateLimit.requestsPerSecond)
+                                               .arg(rateLimit.key)
+                                               .arg(rateLimit.effectiveBurst())
+                                         : tr("rate limit off"));
+    return ok;
 }
 
 MetricsSnapshot LabProxies::snapshot(const BackendPool& pool) const

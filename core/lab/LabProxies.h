@@ -54,6 +54,10 @@ public:
     // when nothing changed, or when an address that is not an IP was refused: false then).
     bool applyOptions(LabConfig* config, const RetryConfig& retry, const TimeoutsConfig& timeouts,
                       const ListenerConfig& listener, QStringList* changes, QString* error);
+
+    // Validates `rateLimit`, stores it in `config` and applies it to every proxy (their buckets keep
+    // their tokens), with a line in the event log. False with a sentence in *error; nothing changes then.
+    bool setRateLimit(LabConfig& config, const RateLimitConfig& rateLimit, QString* error);
     // Every proxy's metrics summed, one entry per backend of `pool`.
     MetricsSnapshot snapshot(const BackendPool& pool) const;
 

@@ -79,6 +79,7 @@ void TrafficStats::add(const TrafficStats& s)
         responsesByClass[i] += s.responsesByClass[i];
     retries += s.retries;
     connectFailures += s.connectFailures;
+    rateLimited += s.rateLimited;
     bytesIn += s.bytesIn;
     bytesOut += s.bytesOut;
     activeConnections += s.activeConnections;
@@ -141,6 +142,7 @@ void TrafficStats::add(const TrafficCounters& c)
         responsesByClass[i] += c.responsesByClass[i].load(std::memory_order_relaxed);
     retries += c.retries.load(std::memory_order_relaxed);
     connectFailures += c.connectFailures.load(std::memory_order_relaxed);
+    rateLimited += c.rateLimited.load(std::memory_order_relaxed);
     bytesIn += c.bytesIn.load(std::memory_order_relaxed);
     bytesOut += c.bytesOut.load(std::memory_order_relaxed);
     activeConnections += c.activeConnections.load(std::memory_order_relaxed);

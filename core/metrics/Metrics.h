@@ -63,6 +63,7 @@ struct TrafficCounters {
     std::array<std::atomic<std::uint64_t>, 6> responsesByClass{}; // [0] = failed without a response, [1..5] = 1xx..5xx
     std::atomic<std::uint64_t> retries{0}; // attempts after the first
     std::atomic<std::uint64_t> connectFailures{0};
+    std::atomic<std::uint64_t> rateLimited{0}; // listener: answered 429 by the rate limiter, no backend asked
     std::atomic<std::uint64_t> bytesIn{0}; // from clients / from this backend
     std::atomic<std::uint64_t> bytesOut{0}; // to clients / to this backend
     std::atomic<std::int64_t> activeConnections{0};
@@ -89,6 +90,7 @@ struct TrafficStats {
     std::array<std::uint64_t, 6> responsesByClass{};
     std::uint64_t retries = 0;
     std::uint64_t connectFailures = 0;
+    std::uint64_t rateLimited = 0; // listener: refused by the rate limiter (also counted in 4xx)
     std::uint64_t bytesIn = 0;
     std::uint64_t bytesOut = 0;
     std::int64_t activeConnections = 0;

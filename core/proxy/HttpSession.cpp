@@ -1,8 +1,10 @@
 #include "HttpSession.h"
 
 #include "ProxyWorker.h"
+#include "RateLimiter.h"
 #include "StepGate.h"
 #include "balancing/Balancer.h"
+#include "health/Eligibility.h"
 #include "http/RequestRules.h"
 #include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
@@ -323,8 +325,31 @@ void HttpSession::closeClientAfterFlush()
 
 // ---- step mode --------------------------------------------------------------------------------------
 
+bool HttpSession::refusedByRateLimit()
+{
+    const RateLimitKey key = rateLimitKeyOf(m_settings->rateLimit, m_request, m_clientAddress);
+    const RateLimiter::Decision d = m_worker->rateLimiter().admit(key.bucket);
+    if (d.allowed)
+        return false;
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.add(l.rateLimited);
+    const QByteArray seconds = QByteArray::number(d.retryAfterSeconds());
+    m_trail.note(QStringLiteral("rate limited: %1 over %2 requests/s, retry after %3 s")
+                     .arg(QString::fromUtf8(key.shown))
+                     .arg(m_settings->rateLimit.requestsPerSecond)
+                     .arg(QString::fromLatin1(seconds)));
+    m_phase = Phase::Forwarding;
+    sendProxyError(429,
+                   "{\"error\":\"rate limited\",\"key\":" + jsonString(key.shown) +
+                       ",\"retryAfterSeconds\":" + seconds + "}\n",
+                   "Retry-After: " + seconds + "\r\n");
+    return true;
+}
+
 void HttpSession::beginExchange()
 {
+    if (m_settings->rateLimit.enabled() && refusedByRateLimit())
+        return;
     if (!m_holdRequested || m_trail.requestId() == 0) {
         m_phase = Phase::Forwarding;
         startAttempt();
@@ -403,19 +428,33 @@ AttemptTicket HttpSession::pickBackend()
     return b;
 }
 
+bool HttpSession::anyBackendLeft() const
+{
+    const BackendPool& pool = m_worker->pool();
+    for (const BackendPtr& x : pool.backends()) {
+        if (!m_trail.hasTried(x->id) && pickTier(pool.eligibility(*x)) != PickTier::Excluded)
+            return true;
+    }
+    return false;
+}
+
+QByteArray HttpSession::triedJson() const
+{
+    QByteArray tried = "[";
+    for (const BackendPtr& x : m_worker->pool().backends()) {
+        if (m_trail.hasTried(x->id))
+            tried += (tried.size() > 1 ? "," : "") + jsonString(x->nameUtf8);
+    }
+    return tried + ']';
+}
+
 void HttpSession::startAttempt()
 {
     AttemptTicket b = pickBackend();
     if (!b) {
-        QByteArray tried = "[";
-        for (const BackendPtr& x : m_worker->pool().backends()) {
-            if (m_trail.hasTried(x->id))
-                tried += (tried.size() > 1 ? "," : "") + jsonString(x->nameUtf8);
-        }
-        tried += ']';
         if (m_trail.chain().isEmpty())
             m_trail.note(QStringLiteral("no backend available"));
-        sendProxyError(503, "{\"error\":\"no backend available\",\"tried\":" + tried + "}\n");
+        sendProxyError(503, "{\"error\":\"no backend available\",\"tried\":" + triedJson() + "}\n");
         return;
     }
     connectTo(std::move(b));
@@ -448,6 +487,12 @@ void HttpSession::attemptFailed(Failure failure, const BackendPtr& failed, const
     m_trail.add(failed->name, reason);
     if (failure != Failure::Status) // picked for a discarded response that did not arrive whole
         m_nextAttempt.abandon();
+    if (failure == Failure::Status && !m_nextAttempt) {
+        // discardResponse found no backend left after a 404: every eligible one missed (docs/config.md).
+        m_trail.record(LifecycleKind::AttemptFailed, failed->id, 0, reason + QStringLiteral(", no backend left"));
+        sendProxyError(503, "{\"error\":\"no backend had it\",\"tried\":" + triedJson() + "}\n");
+        return;
+    }
     const bool responseStarted = m_phase == Phase::Responding;
     bool retry = m_trail.count() <= m_settings->retries && !responseStarted;
     switch (failure) {
@@ -484,13 +529,23 @@ void HttpSession::attemptFailed(Failure failure, const BackendPtr& failed, const
                        ",\"attempts\":" + jsonString(m_trail.chain().toUtf8()) + "}\n");
 }
 
+// A retried status is discarded while another backend is left to try. A 404 is also discarded when none
+// is left, because then every eligible backend missed and attemptFailed answers 503 "no backend had it";
+// when the retry count ran out with backends still untried, the last answer passes (as nginx's
+// proxy_next_upstream_tries does), and so does the last 5xx.
 bool HttpSession::discardResponse(int status)
 {
-    const bool statusRetry = (m_settings->retryOn5xx && status >= 500) || (m_settings->retryOn404 && status == 404);
-    if (!statusRetry || m_trail.count() > m_settings->retries || !m_upstream->mayReplay())
+    const bool miss = m_settings->retryOn404 && status == 404;
+    const bool statusRetry = (m_settings->retryOn5xx && status >= 500) || miss;
+    if (!statusRetry || !m_upstream->mayReplay())
         return false;
-    m_nextAttempt = pickBackend();
-    return bool(m_nextAttempt);
+    if (m_trail.count() <= m_settings->retries) {
+        m_nextAttempt = pickBackend();
+        if (m_nextAttempt)
+            return true;
+        return miss;
+    }
+    return miss && !anyBackendLeft();
 }
 
 void HttpSession::responseStarting(const http::HttpHead& head, NextHopFraming down)

@@ -66,13 +66,16 @@ private:
     void onMessageComplete() override;
     void rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders = {});
 
-    // step mode
+    // step mode (and the rate limiter, which is asked first: a refused request is never held)
+    bool refusedByRateLimit();
     void beginExchange();
     void holdExpired();
     void dropHold(); // the held request ends otherwise (client gone, refused): out of the gate
 
     // picking and attempts
     AttemptTicket pickBackend();
+    bool anyBackendLeft() const; // an untried backend a pick could still take
+    QByteArray triedJson() const; // the names of the backends tried, as a JSON array
     void startAttempt();
     // `picked`: a new pick (a Picked event); false when the same attempt goes to a fresh connection.
     void connectTo(AttemptTicket attempt, bool picked = true);

@@ -2,6 +2,7 @@
 
 #include "ConnectionGate.h"
 #include "ProxyWorker.h"
+#include "RateLimiter.h"
 #include "StepGate.h"
 #include "backend/BackendPool.h"
 #include "metrics/EventLog.h"
@@ -82,9 +83,11 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     , m_trace(std::make_shared<RequestTrace>())
     , m_lifecycle(std::make_shared<LifecycleStream>(4096, 60, m_pool->clock()))
     , m_stepGate(std::make_shared<StepGate>(m_pool->clock()))
+    , m_rateLimiter(std::make_shared<RateLimiter>(m_pool->clock()))
     , m_events(events ? std::move(events) : std::make_shared<EventLog>())
     , m_port(m_settings->port)
 {
+    m_rateLimiter->configure(m_settings->rateLimit);
     ConnectionGate::Limits limits;
     limits.maxConnections =
         m_settings->maxConnections > 0 ? m_settings->maxConnections : defaultMaxConnections(descriptorLimit(), 1);
@@ -95,7 +98,8 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     for (int i = 0; i < n; ++i) {
         auto* t = new QThread;
         t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
-        auto* w = new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate, m_lifecycle, m_stepGate);
+        auto* w =
+            new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate, m_lifecycle, m_stepGate, m_rateLimiter);
         w->moveToThread(t);
         t->start();
         m_threads.push_back(t);
@@ -261,6 +265,8 @@ bool Proxy::updateSettings(const ProxySettings& settings, QString* error)
     next->maxHeadBufferBytes = m_settings->maxHeadBufferBytes;
     const bool moved =
         next->address != m_settings->address || (next->port != m_port.load() && next->port != m_settings->port);
+    if (next->rateLimit != m_settings->rateLimit)
+        m_rateLimiter->configure(next->rateLimit);
     m_settings = next;
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(

@@ -24,6 +24,7 @@ class EventLog;
 class RequestTrace;
 class LifecycleStream;
 class StepGate;
+class RateLimiter;
 
 // A load-balancing proxy on one listener: HTTP/1.1 (HttpSession) or a TCP byte relay (TcpSession),
 // by the listener's kind. An acceptor thread takes connections and
@@ -70,6 +71,8 @@ public:
     // Step mode: holds new requests before their pick until step() (thread-safe; see StepGate).
     StepGate& stepGate() const { return *m_stepGate; }
     EventLog& events() const { return *m_events; }
+    // The per-client token buckets every worker consults (settings().rateLimit configures them).
+    RateLimiter& rateLimiter() const { return *m_rateLimiter; }
 
     // Sums every worker's shard: cheap enough for 10 calls a second from the GUI.
     MetricsSnapshot snapshot() const;
@@ -98,6 +101,7 @@ private:
     std::shared_ptr<RequestTrace> m_trace;
     std::shared_ptr<LifecycleStream> m_lifecycle;
     std::shared_ptr<StepGate> m_stepGate;
+    std::shared_ptr<RateLimiter> m_rateLimiter;
     std::shared_ptr<EventLog> m_events;
     std::shared_ptr<ConnectionGate> m_gate;
     std::vector<QThread*> m_threads; // [0] = acceptor, then workers

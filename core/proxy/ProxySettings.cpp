@@ -24,6 +24,7 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
     s.retryNonIdempotent = c.retry.retryNonIdempotent;
     s.addServedBy = c.proxy.addServedBy;
     s.stickyCookie = c.sticky.enabled ? c.sticky.cookie.toLatin1() : QByteArray();
+    s.rateLimit = c.rateLimit;
     s.accessLog = c.proxy.accessLog;
     s.underscoresInHeaders = c.proxy.underscoresInHeaders;
     s.upstreamMaxIdlePerBackend = c.proxy.upstreamMaxIdlePerBackend;

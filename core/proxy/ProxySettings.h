@@ -23,6 +23,7 @@ struct ProxySettings {
     bool retryOn404 = false;
     bool retryNonIdempotent = false;
     bool addServedBy = true;
+    RateLimitConfig rateLimit; // live: the proxy's RateLimiter is reconfigured by updateSettings
     QByteArray stickyCookie; // cookie name for sticky sessions; empty = off
     bool accessLog = false;
     bool underscoresInHeaders = false; // forward request header names with '_' (off: dropped, as nginx does)

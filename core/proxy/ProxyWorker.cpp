@@ -25,7 +25,7 @@ constexpr int kTrimDelayMs = 1000;
 ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
                          std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
                          std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle,
-                         std::shared_ptr<StepGate> stepGate)
+                         std::shared_ptr<StepGate> stepGate, std::shared_ptr<RateLimiter> rateLimiter)
     : m_index(index)
     , m_settings(std::move(settings))
     , m_pool(std::move(pool))
@@ -34,6 +34,7 @@ ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> setting
     , m_gate(std::move(gate))
     , m_lifecycle(std::move(lifecycle))
     , m_stepGate(std::move(stepGate))
+    , m_rateLimiter(std::move(rateLimiter))
     , m_metrics(std::make_unique<MetricsShard>())
     , m_upstreams(
           new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))

@@ -16,6 +16,7 @@ class ConnectionGate;
 class EventLog;
 class HttpSession;
 class StepGate;
+class RateLimiter;
 class LifecycleStream;
 class RequestTrace;
 class UpstreamPool;
@@ -29,7 +30,7 @@ public:
     ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
                 std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
                 std::shared_ptr<ConnectionGate> gate, std::shared_ptr<LifecycleStream> lifecycle,
-                std::shared_ptr<StepGate> stepGate);
+                std::shared_ptr<StepGate> stepGate, std::shared_ptr<RateLimiter> rateLimiter);
     ~ProxyWorker() override;
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
@@ -51,6 +52,7 @@ public:
     RequestTrace& trace() { return *m_trace; }
     LifecycleStream& lifecycle() { return *m_lifecycle; }
     StepGate& stepGate() { return *m_stepGate; }
+    RateLimiter& rateLimiter() { return *m_rateLimiter; }
     // Step mode: sessions on this worker waiting in the gate, by request id. releaseHeld() is what the
     // gate posts here when it lets one go; a session that left meanwhile is simply not found.
     void addHeld(quint64 requestId, HttpSession* session) { m_held.insert(requestId, session); }
@@ -85,6 +87,7 @@ private:
     std::shared_ptr<ConnectionGate> m_gate;
     std::shared_ptr<LifecycleStream> m_lifecycle;
     std::shared_ptr<StepGate> m_stepGate;
+    std::shared_ptr<RateLimiter> m_rateLimiter;
     QHash<quint64, HttpSession*> m_held;
     std::unique_ptr<MetricsShard> m_metrics;
     UpstreamPool* m_upstreams;

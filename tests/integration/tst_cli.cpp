@@ -65,6 +65,13 @@ void TestCli::refusedWithAPreciseError_data()
         QTest::newRow(qPrintable(QStringLiteral("hash key %1").arg(QLatin1String(key))))
             << args({QStringLiteral("serve"), QStringLiteral("--hash-key"), QLatin1String(key)})
             << QStringLiteral("balancer-lab serve: --hash-key ") + lab::HashKeySpec::problem(QLatin1String(key));
+    for (const char* spec : {"-1", "fast", "5,x", "5,-2", "1,2,3", "2000000"})
+        QTest::newRow(qPrintable(QStringLiteral("rate limit %1").arg(QLatin1String(spec))))
+            << args({QStringLiteral("serve"), QStringLiteral("--rate-limit"), QLatin1String(spec)})
+            << QStringLiteral("balancer-lab serve: --rate-limit expects RPS[,BURST]: requests per second from 0 to "
+                              "1000000 (0 = off), burst from 0 to 1000000 (0 = one second's worth), e.g. 20,40 "
+                              "(got '%1')")
+                   .arg(QLatin1String(spec));
     QTest::newRow("unknown algorithm") << args({QStringLiteral("serve"), QStringLiteral("--algorithm"),
                                                 QStringLiteral("fastest")})
                                        << QStringLiteral("--algorithm must be one of %1 (got 'fastest')")

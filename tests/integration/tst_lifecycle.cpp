@@ -7,6 +7,8 @@
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
 
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QMap>
 #include <QTest>
 #include <memory>
@@ -173,8 +175,12 @@ void TestLifecycle::cascading404ShowsTheWalk_data()
     QTest::addColumn<QByteArray>("path");
     QTest::addColumn<int>("finalStatus");
     QTest::addColumn<int>("attempts");
-    QTest::newRow("served by the last of three") << QByteArray("/c") << 200 << -1;
-    QTest::newRow("nobody has it") << QByteArray("/nowhere") << 404 << 3;
+    QTest::addColumn<int>("retries");
+    QTest::newRow("served by the last of three") << QByteArray("/c") << 200 << -1 << 2;
+    // Every backend missed: the proxy answers 503 "no backend had it" itself.
+    QTest::newRow("nobody has it") << QByteArray("/nowhere") << 503 << 3 << 2;
+    // The retry count ran out with backend c untried: b's 404 passes (nginx's proxy_next_upstream_tries).
+    QTest::newRow("retries ran out first") << QByteArray("/nowhere") << 404 << 2 << 1;
 }
 
 void TestLifecycle::cascading404ShowsTheWalk()
@@ -182,8 +188,10 @@ void TestLifecycle::cascading404ShowsTheWalk()
     QFETCH(QByteArray, path);
     QFETCH(int, finalStatus);
     QFETCH(int, attempts);
+    QFETCH(int, retries);
     ProxySettings s;
     s.retryOn404 = true;
+    s.retries = retries;
     FaultProfile onlyA, onlyB, onlyC;
     onlyA.onlyPaths = {QStringLiteral("/a")};
     onlyB.onlyPaths = {QStringLiteral("/b")};
@@ -201,15 +209,25 @@ void TestLifecycle::cascading404ShowsTheWalk()
         if (events[i].kind == LifecycleKind::Picked)
             picked << events[i].backendId;
         if (events[i].kind == LifecycleKind::AttemptFailed)
-            QCOMPARE(events[i].detail, QStringLiteral("404, retrying"));
+            QCOMPARE(events[i].detail,
+                     finalStatus == 503 && picked.size() == attempts ? QStringLiteral("404, no backend left")
+                                                                     : QStringLiteral("404, retrying"));
     }
     if (attempts > 0)
         QCOMPARE(picked.size(), attempts);
     QCOMPARE(QSet<int>(picked.begin(), picked.end()).size(), picked.size()); // never the same backend twice
-    QCOMPARE(countKind(events, LifecycleKind::AttemptFailed), picked.size() - 1);
+    // Each miss but a passed-on last one is an AttemptFailed; a 503 follows the last miss.
+    QCOMPARE(countKind(events, LifecycleKind::AttemptFailed), picked.size() - (finalStatus == 503 ? 0 : 1));
     const LifecycleEvent& fin = events.last();
     QCOMPARE(fin.status, finalStatus);
-    QCOMPARE(fin.backendId, picked.last()); // the last in the walk answered (its 404 passed on when nobody has it)
+    if (finalStatus == 503) {
+        QCOMPARE(fin.backendId, -1); // the proxy answered itself
+        const QJsonObject body = r->json();
+        QCOMPARE(body.value(QStringLiteral("error")).toString(), QStringLiteral("no backend had it"));
+        QCOMPARE(body.value(QStringLiteral("tried")).toArray().size(), attempts);
+    } else {
+        QCOMPARE(fin.backendId, picked.last()); // the last in the walk answered
+    }
     if (finalStatus == 200)
         QCOMPARE(fin.backendId, rig.idOf("c"));
 }

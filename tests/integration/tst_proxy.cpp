@@ -350,10 +350,12 @@ void TestProxy::cascadingFailoverOn404()
         QCOMPARE(r->head.header("X-Served-By"), QByteArray(path + 1));
     }
     const auto missing = httpGet(f.port(), "/nowhere");
-    QCOMPARE(missing->status(), 404); // the last attempt's answer is passed on
+    QCOMPARE(missing->status(), 503); // every backend missed: the proxy says so rather than pass one 404
+    QCOMPARE(missing->json().value(QStringLiteral("error")).toString(), QStringLiteral("no backend had it"));
+    QCOMPARE(missing->json().value(QStringLiteral("tried")).toArray().size(), 3);
     bool chain = false;
     for (const TraceEntry& e : f.proxy->trace().all())
-        chain = chain || e.attempts.count(QStringLiteral("404")) == 2;
+        chain = chain || e.attempts.count(QStringLiteral("404")) == 3;
     QVERIFY(chain);
 }
 

@@ -97,6 +97,7 @@ private Q_SLOTS:
     void drainTakesABackendOutOfRotation();
     void addAndRemoveBackends();
     void proxyControlsApplyLive();
+    void rateLimitGroupAppliesOnApply();
     void consoleShowsAnsweringBackendAndAttempts();
     void trafficBurstMatchesTheBoard();
     void traceAndEventsArriveInBatches();
@@ -391,6 +392,37 @@ void TestMainWindow::proxyControlsApplyLive()
     QTRY_COMPARE(startStop->text(), QStringLiteral("Start proxy"));
     QTest::mouseClick(startStop, Qt::LeftButton);
     QCOMPARE(httpGet(r.port(), "/health")->status(), 200);
+}
+
+// The proxy bar's rate limit waits for Apply like the retries, then refuses the client's second request.
+void TestMainWindow::rateLimitGroupAppliesOnApply()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    auto* rps = w.proxyPanel()->findChild<QSpinBox*>(QStringLiteral("rateLimitRps"));
+    auto* burst = w.proxyPanel()->findChild<QSpinBox*>(QStringLiteral("burst"));
+    QVERIFY(rps && burst);
+    QCOMPARE(rps->text(), QStringLiteral("off"));
+    QVERIFY(!w.proxyPanel()->hasPendingChanges());
+    rps->setValue(1);
+    burst->setValue(1);
+    QVERIFY(w.proxyPanel()->hasPendingChanges());
+    QCOMPARE(r.lab.config().rateLimit.requestsPerSecond, 0.0); // not before Apply
+    QCOMPARE(httpGet(r.port(), "/")->status(), 200);
+    QCOMPARE(httpGet(r.port(), "/")->status(), 200);
+    const quint64 before = r.lab.events().lastSequence();
+    QTest::mouseClick(w.proxyPanel()->applyButton(), Qt::LeftButton);
+    QCOMPARE(r.lab.config().rateLimit.requestsPerSecond, 1.0);
+    QCOMPARE(r.lab.config().rateLimit.burst, 1);
+    QVERIFY(!w.proxyPanel()->hasPendingChanges());
+    bool logged = false;
+    for (const LabEvent& e : r.lab.events().since(before))
+        logged = logged || e.text.contains(QStringLiteral("rate limit: 1 requests/s per client, burst 1"));
+    QVERIFY(logged);
+    QCOMPARE(httpGet(r.port(), "/")->status(), 200);
+    const auto refused = httpGet(r.port(), "/");
+    QCOMPARE(refused->status(), 429);
+    QVERIFY(!refused->head.header("Retry-After").isEmpty());
 }
 
 void TestMainWindow::consoleShowsAnsweringBackendAndAttempts()
@@ -966,6 +998,8 @@ void TestMainWindow::windowLimitsComeFromTheConfigSchema()
     checkSpin(w.backendPanel(), QStringLiteral("serviceMs"), schema::rangeOf(&FaultProfile::serviceMs));
     checkSpin(w.proxyPanel(), QStringLiteral("listenerPort"), schema::rangeOf(&ListenerConfig::port));
     checkSpin(w.proxyPanel(), QStringLiteral("retries"), schema::rangeOf(&RetryConfig::retries));
+    checkSpin(w.proxyPanel(), QStringLiteral("rateLimitRps"), schema::rangeOf(&RateLimitConfig::requestsPerSecond));
+    checkSpin(w.proxyPanel(), QStringLiteral("burst"), schema::rangeOf(&RateLimitConfig::burst));
     checkSpin(w.proxyPanel(), QStringLiteral("connectMs"), schema::rangeOf(&TimeoutsConfig::connectMs));
     checkSpin(w.proxyPanel(), QStringLiteral("upstreamResponseMs"),
               schema::rangeOf(&TimeoutsConfig::upstreamResponseMs));

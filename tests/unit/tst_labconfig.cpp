@@ -30,6 +30,8 @@ private Q_SLOTS:
     void everySectionNamesTheSchemaKeysWhenAKeyIsUnknown();
     void hostPort_data();
     void hostPort();
+    void rateLimitSpec_data();
+    void rateLimitSpec();
     void hashKeyGrammarIsTheParsers_data();
     void hashKeyGrammarIsTheParsers();
 };
@@ -119,6 +121,8 @@ template <typename F> void forEachPlace(F f)
     f(Place<TimeoutsConfig>{QStringLiteral("timeouts"), [](LabConfig& c) -> TimeoutsConfig& { return c.timeouts; },
                             top("timeouts")});
     f(Place<ProxyConfig>{QStringLiteral("proxy"), [](LabConfig& c) -> ProxyConfig& { return c.proxy; }, top("proxy")});
+    f(Place<RateLimitConfig>{QStringLiteral("rateLimit"), [](LabConfig& c) -> RateLimitConfig& { return c.rateLimit; },
+                             top("rateLimit")});
 }
 
 QString keyPath(const QString& sectionPath, const char* key)
@@ -249,6 +253,12 @@ void TestLabConfig::badConfigs_data()
         << "bad.json: backends[1].faults.hang: appears twice in one object (lines 3 and 3)";
     QTest::newRow("integer far out of range") << QByteArray(R"({"backends":[{"port":1e300}]})")
                                               << "backends[0].port: must be an integer from 1 to 65535 (got 1e+300)";
+    QTest::newRow("rate limit key") << QByteArray(R"({"rateLimit":{"key":"cookie:a"}})")
+                                    << "rateLimit.key: must be client or header:NAME";
+    QTest::newRow("rate limit header name")
+        << QByteArray(R"({"rateLimit":{"key":"header:a b"}})") << "rateLimit.key: must be client or header:NAME";
+    QTest::newRow("rate limit negative") << QByteArray(R"({"rateLimit":{"requestsPerSecond":-1}})")
+                                         << "rateLimit.requestsPerSecond: must be a number from 0 to 1e+06";
     QTest::newRow("number overflows") << QByteArray(R"({"backends":[{"port":1,"faults":{"errorRatePercent":1e400}}]})")
                                       << "bad.json:1:";
 }
@@ -321,6 +331,7 @@ void TestLabConfig::saveLoadRoundTrip()
     c.proxy.maxConnectionsPerClient = 20;
     c.proxy.maxHeadBufferBytes = 1 << 24;
     c.proxy.underscoresInHeaders = true;
+    c.rateLimit = {2.5, 5, QStringLiteral("header:X-Api-Key")};
 
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("lab.json"));
@@ -533,6 +544,43 @@ void TestLabConfig::hostPort()
         QCOMPARE(parsed->host, host);
         QCOMPARE(parsed->port, port);
     }
+}
+
+void TestLabConfig::rateLimitSpec_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("ok");
+    QTest::addColumn<double>("rps");
+    QTest::addColumn<int>("burst");
+    QTest::newRow("rate only") << "20" << true << 20.0 << 0;
+    QTest::newRow("rate and burst") << "20,40" << true << 20.0 << 40;
+    QTest::newRow("fraction") << "0.5,1" << true << 0.5 << 1;
+    QTest::newRow("off") << "0" << true << 0.0 << 0;
+    QTest::newRow("negative") << "-1" << false << 0.0 << 0;
+    QTest::newRow("too fast") << "2000000" << false << 0.0 << 0;
+    QTest::newRow("burst not a number") << "5,x" << false << 0.0 << 0;
+    QTest::newRow("three parts") << "5,5,5" << false << 0.0 << 0;
+    QTest::newRow("empty") << "" << false << 0.0 << 0;
+}
+
+void TestLabConfig::rateLimitSpec()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, ok);
+    QFETCH(double, rps);
+    QFETCH(int, burst);
+    RateLimitConfig r;
+    r.key = QStringLiteral("header:X-Api-Key");
+    QString error;
+    QCOMPARE(parseRateLimitSpec(text, &r, &error), ok);
+    if (!ok) {
+        QVERIFY2(error.contains(QStringLiteral("from 0 to 1000000")), qPrintable(error));
+        QVERIFY2(error.contains(QStringLiteral("(got '%1')").arg(text)), qPrintable(error));
+        return;
+    }
+    QCOMPARE(r.requestsPerSecond, rps);
+    QCOMPARE(r.burst, burst);
+    QCOMPARE(r.key, QStringLiteral("header:X-Api-Key")); // the key is the config's
 }
 
 void TestLabConfig::hashKeyGrammarIsTheParsers_data()
