@@ -48,7 +48,6 @@
 namespace lab {
 
 namespace {
-constexpr int kMaxRecent = 8;
 
 QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
 {
@@ -553,102 +552,6 @@ void MainWindow::showMessage(const QString& text)
 {
     statusBar()->showMessage(text, 10000);
     m_lab->events().append(LabEvent::Kind::Config, text);
-}
-
-void MainWindow::openDefaultLab()
-{
-    closeLesson();
-    m_generator->stop();
-    m_lab->load(LabConfig::defaultLab());
-    QString why;
-    if (!m_lab->start(&why))
-        showMessage(why);
-    m_currentFile.clear();
-    QSettings().remove(QStringLiteral("files/current"));
-    updateTitle();
-    m_lab->events().append(LabEvent::Kind::Config, tr("the default lab is open"));
-}
-
-bool MainWindow::openConfigFile(const QString& fileName, QString* error)
-{
-    const LabConfigResult r = loadLabConfig(fileName);
-    if (!r.ok()) {
-        if (error)
-            *error = r.error;
-        if (isVisible())
-            QMessageBox::warning(this, tr("Cannot open lab"), r.error);
-        showMessage(r.error.section(QLatin1Char('\n'), 0, 0));
-        return false;
-    }
-    closeLesson();
-    m_generator->stop();
-    m_lab->load(r.config);
-    QString why;
-    if (!m_lab->start(&why))
-        showMessage(why);
-    m_currentFile = QFileInfo(fileName).absoluteFilePath();
-    addRecent(m_currentFile);
-    updateTitle();
-    return true;
-}
-
-bool MainWindow::saveConfigFile(const QString& fileName, QString* error)
-{
-    QString why;
-    if (!saveLabConfig(m_lab->config(), fileName, &why)) {
-        if (error)
-            *error = why;
-        showMessage(why);
-        return false;
-    }
-    m_currentFile = QFileInfo(fileName).absoluteFilePath();
-    addRecent(m_currentFile);
-    updateTitle();
-    m_lab->events().append(LabEvent::Kind::Config, tr("lab saved to %1").arg(m_currentFile));
-    return true;
-}
-
-void MainWindow::updateTitle()
-{
-    // The lab's name is its file's (or the lesson's); the built-in lab has none.
-    setWindowTitle(tr("Balancer Lab — %1")
-                       .arg(!m_lessonTitle.isEmpty()      ? tr("lesson %1").arg(m_lessonTitle)
-                                : m_currentFile.isEmpty() ? tr("default lab")
-                                                          : QFileInfo(m_currentFile).fileName()));
-}
-
-void MainWindow::resetCounters()
-{
-    m_history.setBaseline();
-    m_export->setBaseline(m_history);
-    m_charts->reset();
-    m_model->refresh(m_history);
-    m_charts->addSample(m_history, double(m_clock.elapsed()) / 1000.0); // the share empties at once
-    updateStatus();
-}
-
-void MainWindow::addRecent(const QString& fileName)
-{
-    QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("files/recent")).toStringList();
-    recent.removeAll(fileName);
-    recent.prepend(fileName);
-    while (recent.size() > kMaxRecent)
-        recent.removeLast();
-    settings.setValue(QStringLiteral("files/recent"), recent);
-    settings.setValue(QStringLiteral("files/current"), fileName);
-    rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu()
-{
-    m_recentMenu->clear();
-    const QStringList recent = QSettings().value(QStringLiteral("files/recent")).toStringList();
-    for (const QString& f : recent)
-        m_recentMenu->addAction(QFileInfo(f).fileName() + QStringLiteral("  (") + QFileInfo(f).path() +
-                                    QLatin1Char(')'),
-                                this, [this, f] { openConfigFile(f); });
-    m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
