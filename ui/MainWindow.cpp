@@ -278,6 +278,9 @@ MainWindow::~MainWindow()
 {
     m_refreshTimer->stop();
     m_generator->stop();
+    // QWidget's destructor hides the children after this one has run: the lesson dock's visibilityChanged
+    // must not reach a handler of a MainWindow that no longer exists (UBSan saw it in tst_lessons).
+    disconnect(m_lessonDock, nullptr, this, nullptr);
 }
 
 void MainWindow::buildMenus()

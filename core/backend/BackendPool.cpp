@@ -128,8 +128,11 @@ bool BackendPool::setAlgorithm(const QString& algorithm, const HashKeySpec& hash
 
 void BackendPool::setWeight(Backend& b, int weight)
 {
+    // The rebuild lock is taken before the weight changes: a pick that sees the new weight before the
+    // new table then finds a rebuild running and leaves it to this one (it would build a second table).
+    QMutexLocker rebuilding(&m_rebuildMutex);
     if (b.weight.exchange(weight, std::memory_order_relaxed) != weight)
-        rebuildTable(true);
+        buildTableLocked();
 }
 
 quint64 BackendPool::tableBuilds() const
@@ -145,6 +148,11 @@ void BackendPool::rebuildTable(bool wait)
         rebuilding.lock();
     else if (!rebuilding.try_lock())
         return;
+    buildTableLocked(!wait);
+}
+
+void BackendPool::buildTableLocked(bool onlyIfStale)
+{
     std::shared_ptr<Balancer> balancer;
     std::vector<BackendPtr> members;
     {
@@ -158,7 +166,7 @@ void BackendPool::rebuildTable(bool wait)
         raw.push_back(b.get());
     // A pick that saw the table stale may have raced a change whose own rebuild has caught up since:
     // build only when the table is still stale (a change always builds).
-    if (!wait && !balancer->tableStale(raw))
+    if (onlyIfStale && !balancer->tableStale(raw))
         return;
     balancer->rebuild(raw);
 }

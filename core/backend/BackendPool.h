@@ -168,6 +168,9 @@ private:
     // a change (the rebuild must see it); a pick that found the table stale does not wait when another
     // rebuild is running (that one, or the next pick, catches up).
     void rebuildTable(bool wait);
+    // The build itself, with m_rebuildMutex held by the caller. `onlyIfStale`: a pick asked for it, and a
+    // change's own rebuild may have caught up since.
+    void buildTableLocked(bool onlyIfStale = false);
 
     mutable QMutex m_mutex;
     QMutex m_rebuildMutex; // serialises rebuilds; never taken while m_mutex is held

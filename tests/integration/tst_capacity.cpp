@@ -400,9 +400,14 @@ void TestCapacity::proxyPercentilesMatchTheClient()
         const double backend = snap.backends[0].traffic.latency.percentileMs(p); // the attempt on the backend
         qInfo("p%.0f: client %.3f ms (round trip %.3f ms), proxy listener %.3f ms, backend %.3f ms", p, measured,
               percentile(roundTrip, p), listener, backend);
-        QVERIFY2(std::abs(measured - listener) <= allowed,
+        // The proxy must never read higher than the client by more than that (the old histogram's bucket
+        // edge read 229 ms for 200). Lower it may read by what the client alone added: with 20 samples the
+        // client's p99 is its slowest request, and one late wake-up of the client thread (seen under the
+        // sanitizers: 208 ms against the proxy's 201) is time the proxy never saw.
+        const double clientOnly = p > 50 ? percentile(client, p) - percentile(client, 50) : 0.0;
+        QVERIFY2(listener - measured <= allowed && measured - listener <= allowed + clientOnly,
                  qPrintable(QStringLiteral("p%1: proxy %2 ms, client %3 ms").arg(p).arg(listener).arg(measured)));
-        QVERIFY2(std::abs(measured - backend) <= allowed,
+        QVERIFY2(backend - measured <= allowed && measured - backend <= allowed + clientOnly,
                  qPrintable(QStringLiteral("p%1: backend %2 ms, client %3 ms").arg(p).arg(backend).arg(measured)));
         QVERIFY2(backend >= serviceMs && listener >= backend - 0.01, qPrintable(QString::number(backend)));
     }
