@@ -1,5 +1,7 @@
 #include "DuplicateKeys.h"
 
+#include <QJsonDocument>
+
 #include <QHash>
 
 namespace lab {
@@ -142,6 +144,27 @@ private:
 void findDuplicateKeys(const QByteArray& json, QStringList& errors)
 {
     DuplicateKeyScan(json, errors).run();
+}
+
+bool readJsonObject(const QByteArray& json, const QString& sourceName, QJsonObject* out, QString* error)
+{
+    QJsonParseError perr;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &perr);
+    if (perr.error != QJsonParseError::NoError) {
+        // Turn the byte offset into a line:column a person can find.
+        const QByteArray before = json.left(perr.offset);
+        const qsizetype line = before.count('\n') + 1;
+        const qsizetype col = perr.offset - (before.lastIndexOf('\n') + 1) + 1;
+        *error =
+            QStringLiteral("%1:%2:%3: not valid JSON: %4").arg(sourceName).arg(line).arg(col).arg(perr.errorString());
+        return false;
+    }
+    if (!doc.isObject()) {
+        *error = sourceName + QStringLiteral(": the top level must be a JSON object");
+        return false;
+    }
+    *out = doc.object();
+    return true;
 }
 
 } // namespace lab

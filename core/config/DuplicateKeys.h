@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QJsonObject>
+
 #include <QByteArray>
 #include <QStringList>
 
@@ -10,5 +12,8 @@ namespace lab {
 // "<json path>: appears twice in one object (lines A and B); ...". `json` must already have parsed as
 // valid JSON. Linear in the text.
 void findDuplicateKeys(const QByteArray& json, QStringList& errors);
+// Reads the top-level JSON object of a file: false with "FILE:LINE:COL: not valid JSON: ..." or "FILE: the
+// top level must be a JSON object" in *error. The lab config and scenario parsers both start here.
+bool readJsonObject(const QByteArray& json, const QString& sourceName, QJsonObject* out, QString* error);
 
 } // namespace lab

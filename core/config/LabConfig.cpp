@@ -504,24 +504,12 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
 LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName)
 {
     LabConfigResult result;
-    QJsonParseError perr;
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &perr);
-    if (perr.error != QJsonParseError::NoError) {
-        // Turn the byte offset into a line:column a person can find.
-        const QByteArray before = json.left(perr.offset);
-        const qsizetype line = before.count('\n') + 1;
-        const qsizetype col = perr.offset - (before.lastIndexOf('\n') + 1) + 1;
-        result.error =
-            QStringLiteral("%1:%2:%3: not valid JSON: %4").arg(sourceName).arg(line).arg(col).arg(perr.errorString());
+    QJsonObject root;
+    if (!readJsonObject(json, sourceName, &root, &result.error))
         return result;
-    }
-    if (!doc.isObject()) {
-        result.error = sourceName + QStringLiteral(": the top level must be a JSON object");
-        return result;
-    }
     QStringList errors;
     findDuplicateKeys(json, errors);
-    ObjectReader top(doc.object(), QString(), errors, schema::keyNames<LabConfig>());
+    ObjectReader top(root, QString(), errors, schema::keyNames<LabConfig>());
     LabConfig& c = result.config;
     const schema::Range version = schema::keyNamed<LabConfig>("version").range;
     top.integer("version", int(version.min), int(version.min), int(version.max));

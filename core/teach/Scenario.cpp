@@ -423,24 +423,13 @@ void Scenario::useAnyPorts()
 ScenarioResult parseScenario(const QByteArray& json, const QString& sourceName)
 {
     ScenarioResult result;
-    QJsonParseError perr;
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &perr);
-    if (perr.error != QJsonParseError::NoError) {
-        const QByteArray before = json.left(perr.offset);
-        const qsizetype line = before.count('\n') + 1;
-        const qsizetype col = perr.offset - (before.lastIndexOf('\n') + 1) + 1;
-        result.error =
-            QStringLiteral("%1:%2:%3: not valid JSON: %4").arg(sourceName).arg(line).arg(col).arg(perr.errorString());
+    QJsonObject root;
+    if (!readJsonObject(json, sourceName, &root, &result.error))
         return result;
-    }
-    if (!doc.isObject()) {
-        result.error = sourceName + QStringLiteral(": the top level must be a JSON object");
-        return result;
-    }
     QStringList errors;
     findDuplicateKeys(json, errors);
     JsonReader top(
-        doc.object(), QString(), errors,
+        root, QString(), errors,
         {QStringLiteral("title"), QStringLiteral("summary"), QStringLiteral("lab"), QStringLiteral("steps")});
     Scenario& sc = result.scenario;
     sc.title = top.string("title", QString());
