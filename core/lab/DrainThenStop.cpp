@@ -33,6 +33,9 @@ bool DrainThenStop::begin(BackendId id, std::shared_ptr<Backend> backend, FakeBa
 
 void DrainThenStop::cancel(BackendId id)
 {
+    const auto it = m_waiting.constFind(id);
+    if (it != m_waiting.cend() && it->backend)
+        it->backend->enabled.store(true); // a drain that will not end in a stop must not leave it drained
     m_waiting.remove(id);
     if (m_waiting.isEmpty())
         m_timer->stop();

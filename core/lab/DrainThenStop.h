@@ -39,7 +39,8 @@ public:
     // returns and returns true.
     bool begin(BackendId id, std::shared_ptr<Backend> backend, FakeBackend* server, int drainMs);
     bool isStopping(BackendId id) const { return m_waiting.contains(id); }
-    // Forgets a drain without stopping anything (the backend is being removed, or the lab rebuilt).
+    // Forgets a drain without stopping anything and puts the backend back into rotation (it is being
+    // stopped at once or removed by the caller).
     void cancel(BackendId id);
     void clear();
 

@@ -227,7 +227,10 @@ bool Lab::startBackend(BackendId id, QString* error)
 
 void Lab::stopBackend(BackendId id)
 {
-    m_drain->cancel(id);
+    if (m_drain->isStopping(id)) { // stopped at once instead: that drain is over, back in rotation at Start
+        m_drain->cancel(id);
+        m_drainReported.remove(id);
+    }
     if (m_backends->stop(id))
         Q_EMIT backendStateChanged(id);
 }

@@ -63,9 +63,10 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
         return true;
     if (error)
         *error = failed.join(QStringLiteral("; "));
-    stopAndWait(0);
     if (fresh)
-        m_proxies.clear();
+        clear();
+    else
+        stopAndWait(0);
     return false;
 }
 
@@ -101,6 +102,9 @@ void LabProxies::stopAndWait(int timeoutMs)
 void LabProxies::clear()
 {
     stopAndWait(0);
+    // Their destructors stop once more; nothing here waits for that.
+    for (const auto& p : m_proxies)
+        disconnect(p.get(), nullptr, this, nullptr);
     m_proxies.clear();
 }
 

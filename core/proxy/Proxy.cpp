@@ -171,18 +171,18 @@ bool Proxy::start(QString* error)
 
 void Proxy::beginStop(int timeoutMs)
 {
+    const QDeadlineTimer deadline(qMax(0, timeoutMs));
     {
         QMutexLocker lock(&m_stopMutex);
         if (m_stopPhase == StopPhase::Stopping) {
+            if (deadline < m_stopDeadline)
+                m_stopDeadline = deadline;
             lock.unlock();
-            QMetaObject::invokeMethod(m_acceptor, [this, timeoutMs] {
-                if (QDeadlineTimer(timeoutMs) < m_drainDeadline)
-                    m_drainDeadline = QDeadlineTimer(timeoutMs);
-                checkDrain();
-            });
+            QMetaObject::invokeMethod(m_acceptor, [this] { checkDrain(); });
             return;
         }
         m_stopPhase = StopPhase::Stopping;
+        m_stopDeadline = deadline;
         ++m_stopsBegun;
     }
     // Blocking, but only for the acceptor's thread to close its socket: when this returns no new
@@ -193,10 +193,7 @@ void Proxy::beginStop(int timeoutMs)
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(w, [w] { w->beginShutdown(); });
     // Queued after the workers' beginShutdown(), so the first look at their counts comes after it.
-    QMetaObject::invokeMethod(m_acceptor, [this, timeoutMs] {
-        m_drainDeadline = QDeadlineTimer(timeoutMs);
-        checkDrain();
-    });
+    QMetaObject::invokeMethod(m_acceptor, [this] { checkDrain(); });
 }
 
 void Proxy::checkDrain()
@@ -204,8 +201,9 @@ void Proxy::checkDrain()
     QMutexLocker lock(&m_stopMutex);
     if (m_stopPhase != StopPhase::Stopping)
         return;
+    const bool expired = m_stopDeadline.hasExpired();
     lock.unlock();
-    if (activeExchanges() > 0 && !m_drainDeadline.hasExpired()) {
+    if (activeExchanges() > 0 && !expired) {
         if (!m_drainTimer->isActive())
             m_drainTimer->start();
         return;

@@ -111,10 +111,10 @@ private:
     std::atomic<quint16> m_port{0};
 
     QTimer* m_drainTimer = nullptr; // on the acceptor's thread, runs only while stopping
-    QDeadlineTimer m_drainDeadline; // touched on the acceptor's thread only
-    mutable QMutex m_stopMutex; // guards the four below
+    mutable QMutex m_stopMutex; // guards the five below
     QWaitCondition m_stopFinished;
     StopPhase m_stopPhase = StopPhase::Idle;
+    QDeadlineTimer m_stopDeadline; // the earliest any caller asked for
     quint64 m_stopsBegun = 0;
     quint64 m_stopsFinished = 0;
     int m_lastUnfinished = 0;

@@ -80,8 +80,10 @@ void TestDrainThenStop::cancelLeavesTheServerRunning()
     DrainThenStop drain;
     QSignalSpy stopped(&drain, &DrainThenStop::stopped);
     QVERIFY(!drain.begin(BackendId{1}, backend, &server, 100));
+    QVERIFY(!backend->enabled.load());
     drain.cancel(BackendId{1});
     QVERIFY(!drain.isStopping(BackendId{1}));
+    QVERIFY(backend->enabled.load()); // not left drained
     QTest::qWait(3 * DrainThenStop::kPollMs + 100); // past the deadline: nothing may stop it now
     QCOMPARE(stopped.size(), 0);
     QVERIFY(server.isStarted());

@@ -12,6 +12,7 @@
 #include "proxy/Proxy.h"
 
 #include <QElapsedTimer>
+#include <QSignalSpy>
 #include <QTest>
 
 using namespace lab;
@@ -89,6 +90,7 @@ class TestHealth : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void killedBackendGoesDownAfterFallThenUpAfterRise();
+    void stoppingAtOnceDuringADrainLeavesItInRotation();
     void healthOverrideTakesItOutOfRotation();
     void expectedBodyAndStatus();
     void tcpProbeNeedsOnlyAConnect();
@@ -626,6 +628,37 @@ void TestHealth::drainingLetsASlowRequestFinish()
     QVERIFY(t.elapsed() >= 1500);
     QVERIFY(r.eventContains(QStringLiteral("backend-8001 drained and stopped")));
     QVERIFY(!r.lab.isDraining(r.id(0))); // Start brings it straight back
+}
+
+// Stop (at once) while a drain-then-stop waits: the drain is over, nothing stops it twice, and Start
+// brings it back into rotation rather than leaving it drained.
+void TestHealth::stoppingAtOnceDuringADrainLeavesItInRotation()
+{
+    RunningLab r(fastLab());
+    FaultProfile slow;
+    slow.latencyMs = 2000;
+    r.lab.setFaults(r.id(0), slow);
+    TestHttpConnection slowClient;
+    QVERIFY(slowClient.connectTo(r.port()));
+    QVERIFY(slowClient.send(getRequest("/slow")));
+    QTRY_COMPARE(r.lab.poolBackend(r.id(0))->activeRequests.load(), 1);
+    QVERIFY(!r.lab.drainAndStop(r.id(0), 5000));
+    QVERIFY(r.lab.isStopping(r.id(0)));
+    QSignalSpy changed(&r.lab, &Lab::backendStateChanged);
+    r.lab.stopBackend(r.id(0));
+    QVERIFY(!r.lab.isStopping(r.id(0)));
+    QVERIFY(!r.lab.embeddedBackend(r.id(0))->isStarted());
+    QVERIFY(!changed.isEmpty());
+    QCOMPARE(changed.last().at(0).value<BackendId>(), r.id(0));
+    QVERIFY(r.lab.startBackend(r.id(0), nullptr));
+    QVERIFY(!r.lab.isDraining(r.id(0)));
+    r.lab.setFaults(r.id(0), {});
+    QTRY_VERIFY_WITH_TIMEOUT(statusOf(r, 0).up, 3000);
+    bool reached = false;
+    for (int i = 0; i < 6 && !reached; ++i)
+        reached = servedBy(r.port()) == "backend-8001";
+    QVERIFY(reached);
+    QVERIFY(!r.eventContains(QStringLiteral("backend-8001 drained and stopped")));
 }
 
 void TestHealth::allDownGives503QuicklyWithTheList()
