@@ -1,6 +1,7 @@
 // The algorithms alone: exact sequences, distributions, consistency of the hash algorithms, seeded
 // randomness, explanations, the registry. No sockets: backends are plain objects. The tables' build and
 // swap and the pool's pick path: tst_balancertables.
+#include "BackendSet.h"
 #include "backend/BackendPool.h"
 #include "balancing/Balancer.h"
 #include "balancing/LeastLatency.h"
@@ -14,33 +15,9 @@
 using namespace lab;
 
 namespace {
-struct Set {
-    std::vector<BackendPtr> owned;
-    std::vector<Backend*> all;
-    explicit Set(std::initializer_list<int> weights, const QString& prefix = {})
-    {
-        int i = 0;
-        for (int w : weights) {
-            auto b = std::make_shared<Backend>();
-            b->id = i;
-            b->name = prefix.isEmpty() ? QString(QChar(u'a' + i)) : prefix + QString::number(i);
-            b->nameUtf8 = b->name.toUtf8();
-            b->weight = w;
-            owned.push_back(b);
-            all.push_back(b.get());
-            ++i;
-        }
-    }
-    std::span<Backend* const> span() const { return {all.data(), all.size()}; }
-    std::vector<Backend*> without(int id) const
-    {
-        std::vector<Backend*> out;
-        for (Backend* b : all)
-            if (b->id != id)
-                out.push_back(b);
-        return out;
-    }
-};
+using Set = lab::test::BackendSet;
+using lab::test::keyed;
+using lab::test::pathKey;
 
 QString sequence(Balancer& bal, const Set& s, int n)
 {
@@ -58,20 +35,6 @@ std::vector<double> shares(Balancer& bal, const Set& s, int n)
     for (double& c : count)
         c /= n;
     return count;
-}
-
-PickContext keyed(const QByteArray& path)
-{
-    PickContext c;
-    c.path = path;
-    return c;
-}
-
-HashKeySpec pathKey()
-{
-    HashKeySpec key;
-    HashKeySpec::parse(QStringLiteral("path"), &key);
-    return key;
 }
 
 // The lab's algorithms as a learner meets them in the selector; only the hash algorithms read a key.

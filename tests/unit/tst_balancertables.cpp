@@ -1,6 +1,7 @@
 // The hash algorithms' tables and the pool's pick path: tables are built when membership or weights
 // change (Balancer::rebuild, outside the pool's lock) and published whole; a pick only reads them, and
 // its explanation is formatted after the lock. No sockets: the pool's backends are never connected to.
+#include "BackendSet.h"
 #include "backend/BackendPool.h"
 #include "balancing/Balancer.h"
 #include "balancing/Maglev.h"
@@ -14,48 +15,9 @@
 using namespace lab;
 
 namespace {
-
-struct Set {
-    std::vector<BackendPtr> owned;
-    std::vector<Backend*> all;
-    explicit Set(std::initializer_list<int> weights, const QString& prefix = {})
-    {
-        int i = 0;
-        for (int w : weights) {
-            auto b = std::make_shared<Backend>();
-            b->id = i;
-            b->name = prefix.isEmpty() ? QString(QChar(u'a' + i)) : prefix + QString::number(i);
-            b->nameUtf8 = b->name.toUtf8();
-            b->weight = w;
-            owned.push_back(b);
-            all.push_back(b.get());
-            ++i;
-        }
-    }
-    std::span<Backend* const> span() const { return {all.data(), all.size()}; }
-    std::vector<Backend*> without(int id) const
-    {
-        std::vector<Backend*> out;
-        for (Backend* b : all)
-            if (b->id != id)
-                out.push_back(b);
-        return out;
-    }
-};
-
-PickContext keyed(const QByteArray& path)
-{
-    PickContext c;
-    c.path = path;
-    return c;
-}
-
-HashKeySpec pathKey()
-{
-    HashKeySpec key;
-    HashKeySpec::parse(QStringLiteral("path"), &key);
-    return key;
-}
+using Set = lab::test::BackendSet;
+using lab::test::keyed;
+using lab::test::pathKey;
 
 QList<BackendConfig> poolConfigs(std::initializer_list<const char*> names)
 {
