@@ -389,8 +389,8 @@ void LoadClient::connectNow()
     m_connecting = true;
     m_connectTimer->start(LoadSpec::kConnectTimeoutMs);
     // A user connects from its own loopback address, so the proxy (and ip-hash) sees a client per user.
-    if (m_user >= 0 && m_spec.address.isLoopback() && m_spec.address.protocol() == QAbstractSocket::IPv4Protocol &&
-        !m_socket->bind(userAddress(m_user))) {
+    if (m_user >= 0 && m_spec.users.ownAddresses && m_spec.address.isLoopback() &&
+        m_spec.address.protocol() == QAbstractSocket::IPv4Protocol && !m_socket->bind(userAddress(m_user))) {
         m_run->shared().setLastError(
             QStringLiteral("%1 cannot bind %2: %3")
                 .arg(QString::fromLatin1(userName(m_user)), userAddress(m_user).toString(), m_socket->errorString()));
@@ -413,7 +413,9 @@ void LoadClient::send(const QByteArray& path)
     }
     QByteArray request = m_spec.method + ' ' + (path.isEmpty() ? m_run->paths().draw(m_random) : path) +
         " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() + ':' + QByteArray::number(m_spec.port) +
-        "\r\nUser-Agent: balancer-lab-loadgen\r\nX-Lab-Client: generator\r\nX-Lab-User: " + userName(m_user) + "\r\n";
+        "\r\nUser-Agent: balancer-lab-loadgen\r\nX-Lab-Client: generator\r\n";
+    if (!m_spec.users.userHeader.isEmpty())
+        request += m_spec.users.userHeader + ": " + userName(m_user) + "\r\n";
     if (!m_cookies.isEmpty())
         request += "Cookie: " + m_cookies.header() + "\r\n";
     if (!m_spec.body.isEmpty())
@@ -442,7 +444,7 @@ bool LoadClient::onHead(http::HttpHead& head)
     m_status = head.statusCode;
     m_servedBy = QString::fromUtf8(head.header("X-Served-By"));
     m_keepAlive = head.keepAlive;
-    if (m_user >= 0)
+    if (m_user >= 0 && m_spec.users.cookies)
         m_cookies.take(head);
     return true;
 }
