@@ -148,7 +148,8 @@ protected:
                 small.setPixelSize(qBound(8, int(r.width() / 3.2), 14));
                 p.setFont(small);
                 p.setPen(textOn(fill));
-                p.drawText(r, Qt::AlignCenter, user);
+                // A path's last part ("/item/17" → "17") is what tells the cells apart.
+                p.drawText(r, Qt::AlignCenter, v.m_paths ? user.section(QLatin1Char('/'), -1) : user);
             }
         }
     }
@@ -206,22 +207,26 @@ void HashView::refresh(const LoadTotals& totals, const MetricsSnapshot& snapshot
     }
     const LabConfig& c = m_lab->config();
     m_applies = hashAlgorithm(c.algorithm) || c.sticky.enabled;
+    const bool paths =
+        c.algorithm != QLatin1String("ip-hash") && hashAlgorithm(c.algorithm) && c.hashKey == QLatin1String("path");
     const QString key = c.algorithm + QLatin1Char('|') + c.hashKey + QLatin1Char('|') +
         (c.sticky.enabled ? c.sticky.cookie : QString());
 
     m_previous = m_current;
-    m_current = UserPlacement::of(totals);
+    m_current = paths ? UserPlacement::ofPaths(totals) : UserPlacement::of(totals);
     // A new run (its counters start again) is a new set of users: what the last one did says nothing.
-    if (totals.sent < m_lastSent) {
+    // Nor do users compared with paths when the key switches between them.
+    if (totals.sent < m_lastSent || paths != m_paths) {
         m_previous = {};
         m_hasChange = false;
     }
     m_lastSent = totals.sent;
+    m_paths = paths;
     noticeChange(members, key);
     if (m_hasChange)
         m_moves = compareUsers(m_baseline, m_current);
     m_users = m_current.backendOf.keys();
-    std::sort(m_users.begin(), m_users.end(), userNumberLess);
+    std::sort(m_users.begin(), m_users.end(), keyNumberLess);
     updateTexts();
     m_grid->update();
 }
@@ -302,8 +307,10 @@ QString HashView::emptyText() const
     if (!m_applies)
         return tr("Nothing to map: the lab's algorithm does not tie a user to a backend.");
     if (m_users.isEmpty())
-        return tr("No users yet: start simulated users on the Traffic tab (Users 2 or more), or play "
-                  "Lessons > 6 Sticky sessions and hashing.");
+        return m_paths ? tr("No paths yet: the key is the request path; start simulated users with a path template "
+                            "such as /item/{1..60} on the Traffic tab.")
+                       : tr("No users yet: start simulated users on the Traffic tab (Users 2 or more), or play "
+                            "Lessons > 6 Sticky sessions and hashing.");
     return {};
 }
 
@@ -320,8 +327,8 @@ QString HashView::headlineText() const
     if (c.algorithm == QLatin1String("ip-hash") || c.hashKey == QLatin1String("client"))
         key = tr("the key is the user's address (u1 connects from 127.0.0.2, u2 from 127.0.0.3, …)");
     else if (c.hashKey == QLatin1String("path"))
-        key = tr("the key is the request path, so a user's requests spread by path: each cell shows where the "
-                 "user's latest request went");
+        key = tr("the key is the request path: one cell per path the users asked for, in the colour of the "
+                 "backend that answered it last");
     else if (c.hashKey.startsWith(QLatin1String("header:")))
         key = tr("the key is the %1 header (the users send X-Lab-User: u1, u2, …)").arg(c.hashKey.mid(7));
     else
@@ -342,7 +349,7 @@ QString HashView::headlineText() const
                   "(users without cookies are placed by the algorithm). ")
                    .arg(c.sticky.cookie) +
             rule;
-    return rule + tr(". One cell per user, in its backend's colour.");
+    return rule + (m_paths ? QStringLiteral(".") : tr(". One cell per user, in its backend's colour."));
 }
 
 QString HashView::countsText() const
@@ -367,10 +374,12 @@ QString HashView::countsText() const
         if (std::none_of(m_members.cbegin(), m_members.cend(), [&](const Member& b) { return b.name == it.key(); }))
             entry(it.key(), tr("removed"));
     }
-    QString text = (m_users.size() == 1 ? tr("1 user now: ") : tr("%1 users now: ").arg(m_users.size())) +
+    const QString one = m_paths ? tr("path") : tr("user");
+    const QString many = m_paths ? tr("paths") : tr("users");
+    QString text = QStringLiteral("%1 %2 now: ").arg(m_users.size()).arg(m_users.size() == 1 ? one : many) +
         legend.join(QStringLiteral(" · "));
     if (!m_hasChange)
-        return text + tr("<br>Stop, start or add a backend (or switch the algorithm) to see which users move.");
+        return text + tr("<br>Stop, start or add a backend (or switch the algorithm) to see which %1 move.").arg(many);
     const KeyMoves& m = m_moves;
     QStringList detail;
     int explained = 0;
@@ -391,9 +400,10 @@ QString HashView::countsText() const
     else
         for (auto it = m.movedFrom.cbegin(); it != m.movedFrom.cend(); ++it)
             detail << tr("%1 from %2").arg(it.value()).arg(it.key());
-    QString moved = tr("<b>%1 of %2 users moved</b> since %3 (%4)")
+    QString moved = tr("<b>%1 of %2 %3 moved</b> since %4 (%5)")
                         .arg(m.moved.size())
                         .arg(m.compared)
+                        .arg(many)
                         .arg(m_changeText.toHtmlEscaped(), m_changeAt.toString(QStringLiteral("HH:mm:ss")));
     if (!detail.isEmpty() && !m.moved.isEmpty())
         moved += QStringLiteral(": ") + detail.join(QStringLiteral(", "));

@@ -20,7 +20,8 @@ struct MetricsSnapshot;
 // holder of a sticky cookie) is on, as a grid of cells in the backends' chart colours, and after a
 // change of the backends in rotation or of the algorithm, which users moved (outlined, with where they
 // were in the corner) and how many ("12 of 30 users moved since backend-8002 stopped: 10 from
-// backend-8002 (out), 2 others").
+// backend-8002 (out), 2 others"). With ring-hash or Maglev on the "path" key the cells are the paths the
+// users asked for (the keys then), from the generator's per-path latest backend.
 //
 // Everything comes from what happened: the traffic generator's per-user latest backend, taken on the
 // window's refresh timer. The picture of the look just before a change is the baseline, so users that
@@ -41,6 +42,8 @@ public:
 
     // ip-hash, ring-hash or maglev, or sticky sessions on: the cells mean something.
     bool applies() const { return m_applies; }
+    // Ring-hash or maglev on the "path" key: the cells are the paths the users asked for, not the users.
+    bool keysArePaths() const { return m_paths; }
     int userCount() const { return int(m_current.backendOf.size()); }
     // The moves since the last change; meaningful while hasChange().
     bool hasChange() const { return m_hasChange; }
@@ -72,6 +75,7 @@ private:
     QWidget* m_grid;
     QLabel* m_counts;
     bool m_applies = false;
+    bool m_paths = false;
     bool m_seen = false;
     QList<Member> m_members; // the board at the last look
     QString m_algorithmKey; // algorithm, hash key, sticky at the last look
@@ -85,7 +89,7 @@ private:
     QStringList m_left; // backends that left rotation in the change
     QStringList m_joined; // backends that joined it
     KeyMoves m_moves;
-    QStringList m_users; // in number order
+    QStringList m_users; // the keys (users, or paths) in number order
     QHash<QString, int> m_colourId; // backend name -> pool id, kept after it leaves
 };
 

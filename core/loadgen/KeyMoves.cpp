@@ -3,6 +3,7 @@
 #include "LoadGenerator.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace lab {
 
@@ -19,22 +20,36 @@ UserPlacement UserPlacement::of(const LoadTotals& t)
     return p;
 }
 
-bool userNumberLess(const QString& a, const QString& b)
+UserPlacement UserPlacement::ofPaths(const LoadTotals& t)
 {
-    bool okA = false;
-    bool okB = false;
-    const int na = a.mid(1).toInt(&okA);
-    const int nb = b.mid(1).toInt(&okB);
-    if (okA != okB)
-        return okA;
-    return okA && na != nb ? na < nb : a < b;
+    return {t.lastBackendOfPath, t.answersOfPath};
+}
+
+bool keyNumberLess(const QString& a, const QString& b)
+{
+    const auto split = [](const QString& p) {
+        qsizetype end = p.size();
+        while (end > 0 && !p[end - 1].isDigit())
+            --end;
+        qsizetype begin = end;
+        while (begin > 0 && p[begin - 1].isDigit())
+            --begin;
+        return std::tuple(p.left(begin), p.mid(begin, end - begin).toLongLong(), p.mid(end));
+    };
+    const auto [pa, na, sa] = split(a);
+    const auto [pb, nb, sb] = split(b);
+    if (pa != pb)
+        return pa < pb;
+    if (na != nb)
+        return na < nb;
+    return sa != sb ? sa < sb : a < b;
 }
 
 KeyMoves compareUsers(const UserPlacement& before, const UserPlacement& after)
 {
     KeyMoves m;
     QStringList users = after.backendOf.keys();
-    std::sort(users.begin(), users.end(), userNumberLess);
+    std::sort(users.begin(), users.end(), keyNumberLess);
     for (const QString& u : std::as_const(users)) {
         const auto was = before.backendOf.constFind(u);
         if (was == before.backendOf.cend()) {

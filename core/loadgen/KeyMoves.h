@@ -9,12 +9,15 @@ namespace lab {
 struct LoadTotals;
 
 // Where each simulated user's answers came from at one moment: the generator's per-user totals, as the
-// hash view and the scenario's "moved" expectation take them before and after a change.
+// hash view and the scenario's "moved" expectation take them before and after a change. The keys may be
+// paths instead of users (ofPaths): the comparison is the same.
 struct UserPlacement {
     QMap<QString, QString> backendOf; // user ("u3") -> the backend of its latest answer
     QMap<QString, quint64> answers; // user -> answers it had so far (all backends)
 
     static UserPlacement of(const LoadTotals& totals);
+    // The same for the paths the users requested (the keys of a "path" hash key).
+    static UserPlacement ofPaths(const LoadTotals& totals);
     bool isEmpty() const { return backendOf.isEmpty(); }
 };
 
@@ -48,7 +51,7 @@ struct KeyMoves {
 
 KeyMoves compareUsers(const UserPlacement& before, const UserPlacement& after);
 
-// u2 before u10: the users' number order (names without a number sort after, by text).
-bool userNumberLess(const QString& a, const QString& b);
+// u2 before u10, /item/2 before /item/10: keys by their text, the last run of digits compared as a number.
+bool keyNumberLess(const QString& a, const QString& b);
 
 } // namespace lab

@@ -55,6 +55,8 @@ struct LoadGenerator::Shared {
     QMap<QString, quint64> byBackend;
     QMap<QString, QMap<QString, quint64>> byUser;
     QMap<QString, QString> lastBackendOfUser;
+    QMap<QString, QString> lastBackendOfPath;
+    QMap<QString, quint64> answersOfPath;
     QString lastError;
 
     void setLastError(const QString& e)
@@ -81,6 +83,8 @@ struct LoadGenerator::Shared {
         byBackend.clear();
         byUser.clear();
         lastBackendOfUser.clear();
+        lastBackendOfPath.clear();
+        answersOfPath.clear();
         lastError.clear();
     }
 };
@@ -116,6 +120,7 @@ private:
     QElapsedTimer m_timer;
     int m_status = 0;
     QString m_servedBy;
+    QByteArray m_path; // a user's request in flight
     const int m_user;
     CookieJar m_cookies;
     std::mt19937 m_random; // closed-loop users' own path draws
@@ -411,9 +416,9 @@ void LoadClient::send(const QByteArray& path)
         m_socket->write(m_request);
         return;
     }
-    QByteArray request = m_spec.method + ' ' + (path.isEmpty() ? m_run->paths().draw(m_random) : path) +
-        " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() + ':' + QByteArray::number(m_spec.port) +
-        "\r\nUser-Agent: balancer-lab-loadgen\r\nX-Lab-Client: generator\r\n";
+    m_path = path.isEmpty() ? m_run->paths().draw(m_random) : path;
+    QByteArray request = m_spec.method + ' ' + m_path + " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() +
+        ':' + QByteArray::number(m_spec.port) + "\r\nUser-Agent: balancer-lab-loadgen\r\nX-Lab-Client: generator\r\n";
     if (!m_spec.users.userHeader.isEmpty())
         request += m_spec.users.userHeader + ": " + userName(m_user) + "\r\n";
     if (!m_cookies.isEmpty())
@@ -482,6 +487,11 @@ void LoadClient::onReadyRead()
                     const QString user = QString::fromLatin1(userName(m_user));
                     ++sh.byUser[user][m_servedBy];
                     sh.lastBackendOfUser.insert(user, m_servedBy);
+                    const QString path = QString::fromUtf8(m_path);
+                    if (sh.answersOfPath.size() < LoadTotals::kMaxTrackedPaths || sh.answersOfPath.contains(path)) {
+                        ++sh.answersOfPath[path];
+                        sh.lastBackendOfPath.insert(path, m_servedBy);
+                    }
                 }
             }
             sh.bump(sh.completed); // last, so a reader that sees it complete sees the rest too
@@ -617,6 +627,8 @@ LoadTotals LoadGenerator::totals() const
     t.byBackend = s.byBackend;
     t.byUser = s.byUser;
     t.lastBackendOfUser = s.lastBackendOfUser;
+    t.lastBackendOfPath = s.lastBackendOfPath;
+    t.answersOfPath = s.answersOfPath;
     t.lastError = s.lastError;
     return t;
 }

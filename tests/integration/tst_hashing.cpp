@@ -10,6 +10,7 @@
 #include "teach/ScenarioChecks.h"
 #include "teach/ScenarioPlayer.h"
 
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -88,7 +89,8 @@ protected:
                 ++requests;
                 cookiesOf[user] << cookie;
                 addressesOf[user].insert(s->peerAddress().toString());
-                s->write("HTTP/1.1 200 OK\r\nSet-Cookie: seen=" + user + "; Path=/\r\nContent-Length: 2\r\n\r\nok");
+                s->write("HTTP/1.1 200 OK\r\nX-Served-By: recorder\r\nSet-Cookie: seen=" + user +
+                         "; Path=/\r\nContent-Length: 2\r\n\r\nok");
             }
         });
         connect(s, &QTcpSocket::disconnected, s, [this, s] {
@@ -353,6 +355,7 @@ void TestHashing::usersProfileReachesTheWire()
     spec.users.cookies = cookies;
     spec.users.userHeader = header;
     spec.users.ownAddresses = ownAddresses;
+    spec.users.pathTemplate = "/item/{1..5}";
     QString error;
     QVERIFY2(gen.start(spec, &error), qPrintable(error));
     QVERIFY(waitFinished(gen, 10'000));
@@ -371,6 +374,16 @@ void TestHashing::usersProfileReachesTheWire()
             ownAddresses ? userAddress(user.mid(1).toInt() - 1).toString() : QStringLiteral("127.0.0.1");
         QCOMPARE(*addresses.cbegin(), expected);
     }
+    // The paths' latest backends and answers (a "path" hash key's keys): only the template's, all counted.
+    const LoadTotals totals = gen.totals();
+    quint64 answers = 0;
+    for (auto it = totals.answersOfPath.cbegin(); it != totals.answersOfPath.cend(); ++it) {
+        QVERIFY2(QRegularExpression(QStringLiteral("^/item/[1-5]$")).match(it.key()).hasMatch(), qPrintable(it.key()));
+        QCOMPARE(totals.lastBackendOfPath.value(it.key()), QStringLiteral("recorder"));
+        answers += it.value();
+    }
+    QCOMPARE(answers, totals.completed);
+    QVERIFY(totals.answersOfPath.size() >= 2);
 }
 
 void TestHashing::stickyStopMovesOnlyItsUsers()

@@ -54,6 +54,7 @@ private Q_SLOTS:
     void saysWhatItIsFor_data();
     void saysWhatItIsFor();
     void countsTheUsersThatMoved();
+    void pathKeysArePaths();
     void grabsInTheWindow_data();
     void grabsInTheWindow();
 };
@@ -141,6 +142,41 @@ void TestHashView::countsTheUsersThatMoved()
     QVERIFY(view.colorOf(b) != view.colorOf(a));
     // A new traffic run (its counters start again) forgets the change.
     view.refresh(totalsOf({a, c}, 1, 2), r.lab.snapshot(), board);
+    QVERIFY(!view.hasChange());
+}
+
+void TestHashView::pathKeysArePaths()
+{
+    LabConfig c = labWith(QStringLiteral("ring-hash"), false);
+    c.hashKey = QStringLiteral("path");
+    RunningLab r(c);
+    BackendTableModel board(&r.lab);
+    board.refreshState();
+    HashView view(&r.lab);
+    view.refresh(LoadTotals{}, r.lab.snapshot(), board);
+    QVERIFY(view.keysArePaths());
+    QVERIFY2(view.emptyText().startsWith(QStringLiteral("No paths yet")), qPrintable(view.emptyText()));
+    LoadTotals t = totalsOf({QStringLiteral("backend-8001"), QStringLiteral("backend-8001")}, 5, 10);
+    t.lastBackendOfPath = {{QStringLiteral("/item/10"), QStringLiteral("backend-8002")},
+                           {QStringLiteral("/item/2"), QStringLiteral("backend-8003")},
+                           {QStringLiteral("/item/7"), QStringLiteral("backend-8002")}};
+    t.answersOfPath = {{QStringLiteral("/item/10"), 4}, {QStringLiteral("/item/2"), 3}, {QStringLiteral("/item/7"), 3}};
+    view.refresh(t, r.lab.snapshot(), board);
+    QCOMPARE(view.userCount(), 3); // the paths, not the two users
+    QVERIFY2(view.countsText().startsWith(QStringLiteral("3 paths now: ")), qPrintable(view.countsText()));
+    QVERIFY2(view.headlineText().contains(QStringLiteral("the key is the request path")),
+             qPrintable(view.headlineText()));
+    // Number order: /item/2, /item/7, /item/10.
+    view.resize(400, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(view.cellRect(QStringLiteral("/item/2")).left() < view.cellRect(QStringLiteral("/item/7")).left());
+    QVERIFY(view.cellRect(QStringLiteral("/item/7")).left() < view.cellRect(QStringLiteral("/item/10")).left());
+    // Back to the client key: users again, and no change is made of users against paths.
+    r.lab.setHashKey(QStringLiteral("client"), nullptr);
+    view.refresh(t, r.lab.snapshot(), board);
+    QVERIFY(!view.keysArePaths());
+    QCOMPARE(view.userCount(), 2);
     QVERIFY(!view.hasChange());
 }
 
