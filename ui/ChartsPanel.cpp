@@ -1,5 +1,7 @@
 #include "ChartsPanel.h"
 
+#include "BackendColors.h"
+
 #include "FlowLayout.h"
 #include "metrics/MetricsHistory.h"
 
@@ -24,14 +26,6 @@
 namespace lab {
 
 namespace {
-
-QColor backendColor(int id)
-{
-    static const QColor palette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
-                                     QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b), QColor(0xe3, 0x77, 0xc2),
-                                     QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22), QColor(0x17, 0xbe, 0xcf)};
-    return palette[size_t(id) % std::size(palette)];
-}
 
 const QColor kTotalColor(0x22, 0x22, 0x22);
 

@@ -7,6 +7,7 @@
 #include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
+#include "HashView.h"
 #include "HealthTimeline.h"
 #include "LessonPanel.h"
 #include "ProxyPanel.h"
@@ -20,6 +21,7 @@
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
+#include "teach/ScenarioPlayer.h"
 #include "teach/ScenarioRecorder.h"
 
 #include <QAction>
@@ -83,6 +85,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_healthTimeline(new HealthTimeline(lab))
     , m_export(new ExportMenu(&m_history, m_traceModel, m_charts, this))
     , m_flowTab(new FlowViewTab(lab, m_generator))
+    , m_hashView(new HashView(lab))
     , m_viewTabs(new QTabWidget)
     , m_tabs(new QTabWidget)
     , m_mainSplit(new QSplitter(Qt::Horizontal))
@@ -187,6 +190,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_viewTabs->addTab(m_charts, tr("Charts"));
     m_viewTabs->setTabToolTip(0, tr("Each request through the proxy as a dot: client → proxy → backend and back."));
     m_viewTabs->setTabToolTip(1, tr("Requests/s per backend, latency and each backend's share over the last minute."));
+    m_viewTabs->addTab(m_hashView, tr("Hash"));
+    m_viewTabs->setTabToolTip(
+        2,
+        tr("Which backend each simulated user is on, and who moved when a backend left or joined (ip-hash, "
+           "ring-hash, maglev, sticky sessions)."));
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
@@ -489,6 +497,9 @@ void MainWindow::refresh()
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
     m_flowTab->refresh(*m_model);
     m_trafficPanel->refresh();
+    // The users of the lesson playing, else of the Traffic tab: the generator whose requests the lab sees.
+    const ScenarioPlayer* lesson = m_lessonPanel->player();
+    m_hashView->refresh(lesson ? lesson->traffic()->totals() : m_generator->totals(), m_history.latest(), *m_model);
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
     if (m_tick++ % 5 == 0) {
         if (!paused)

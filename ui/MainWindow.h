@@ -27,6 +27,7 @@ class ConsolePanel;
 class ExportMenu;
 class FlowView;
 class FlowViewTab;
+class HashView;
 class HealthTimeline;
 class Lab;
 class LessonPanel;
@@ -64,8 +65,9 @@ public:
     ExportMenu* exportMenu() const { return m_export; }
     FlowView* flowView() const;
     TimeControls* timeControls() const;
-    // The tabs above the board: the flow view first, then the charts.
+    // The tabs above the board: the flow view first, then the charts, then the hash view.
     QTabWidget* viewTabs() const { return m_viewTabs; }
+    HashView* hashView() const { return m_hashView; }
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
@@ -146,6 +148,7 @@ private:
     HealthTimeline* m_healthTimeline;
     ExportMenu* m_export;
     FlowViewTab* m_flowTab;
+    HashView* m_hashView;
     QTabWidget* m_viewTabs;
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;

@@ -46,7 +46,7 @@ void MainWindow::buildLessonDock()
     connect(m_lessonPanel, &LessonPanel::message, this, &MainWindow::showMessage);
     connect(m_trafficPanel, &TrafficPanel::trafficStarted, this, [this](const LoadSpec& spec) {
         m_recorder->recordTraffic(TrafficProfile{spec.concurrency, spec.ratePerSecond, spec.durationMs,
-                                                 spec.maxRequests, spec.method, spec.path, spec.body});
+                                                 spec.maxRequests, spec.method, spec.path, spec.body, spec.users});
     });
     connect(m_trafficPanel, &TrafficPanel::trafficStopped, m_recorder, &ScenarioRecorder::recordStopTraffic);
 }

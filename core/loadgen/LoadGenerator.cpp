@@ -55,6 +55,8 @@ struct LoadGenerator::Shared {
     QMap<QString, quint64> byBackend;
     QMap<QString, QMap<QString, quint64>> byUser;
     QMap<QString, QString> lastBackendOfUser;
+    QMap<QString, QString> lastBackendOfPath;
+    QMap<QString, quint64> answersOfPath;
     QString lastError;
 
     void setLastError(const QString& e)
@@ -81,6 +83,8 @@ struct LoadGenerator::Shared {
         byBackend.clear();
         byUser.clear();
         lastBackendOfUser.clear();
+        lastBackendOfPath.clear();
+        answersOfPath.clear();
         lastError.clear();
     }
 };
@@ -116,6 +120,7 @@ private:
     QElapsedTimer m_timer;
     int m_status = 0;
     QString m_servedBy;
+    QByteArray m_path; // a user's request in flight
     const int m_user;
     CookieJar m_cookies;
     std::mt19937 m_random; // closed-loop users' own path draws
@@ -389,8 +394,8 @@ void LoadClient::connectNow()
     m_connecting = true;
     m_connectTimer->start(LoadSpec::kConnectTimeoutMs);
     // A user connects from its own loopback address, so the proxy (and ip-hash) sees a client per user.
-    if (m_user >= 0 && m_spec.address.isLoopback() && m_spec.address.protocol() == QAbstractSocket::IPv4Protocol &&
-        !m_socket->bind(userAddress(m_user))) {
+    if (m_user >= 0 && m_spec.users.ownAddresses && m_spec.address.isLoopback() &&
+        m_spec.address.protocol() == QAbstractSocket::IPv4Protocol && !m_socket->bind(userAddress(m_user))) {
         m_run->shared().setLastError(
             QStringLiteral("%1 cannot bind %2: %3")
                 .arg(QString::fromLatin1(userName(m_user)), userAddress(m_user).toString(), m_socket->errorString()));
@@ -411,9 +416,11 @@ void LoadClient::send(const QByteArray& path)
         m_socket->write(m_request);
         return;
     }
-    QByteArray request = m_spec.method + ' ' + (path.isEmpty() ? m_run->paths().draw(m_random) : path) +
-        " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() + ':' + QByteArray::number(m_spec.port) +
-        "\r\nUser-Agent: balancer-lab-loadgen\r\nX-Lab-Client: generator\r\nX-Lab-User: " + userName(m_user) + "\r\n";
+    m_path = path.isEmpty() ? m_run->paths().draw(m_random) : path;
+    QByteArray request = m_spec.method + ' ' + m_path + " HTTP/1.1\r\nHost: " + m_spec.address.toString().toLatin1() +
+        ':' + QByteArray::number(m_spec.port) + "\r\nUser-Agent: balancer-lab-loadgen\r\nX-Lab-Client: generator\r\n";
+    if (!m_spec.users.userHeader.isEmpty())
+        request += m_spec.users.userHeader + ": " + userName(m_user) + "\r\n";
     if (!m_cookies.isEmpty())
         request += "Cookie: " + m_cookies.header() + "\r\n";
     if (!m_spec.body.isEmpty())
@@ -442,7 +449,7 @@ bool LoadClient::onHead(http::HttpHead& head)
     m_status = head.statusCode;
     m_servedBy = QString::fromUtf8(head.header("X-Served-By"));
     m_keepAlive = head.keepAlive;
-    if (m_user >= 0)
+    if (m_user >= 0 && m_spec.users.cookies)
         m_cookies.take(head);
     return true;
 }
@@ -480,6 +487,11 @@ void LoadClient::onReadyRead()
                     const QString user = QString::fromLatin1(userName(m_user));
                     ++sh.byUser[user][m_servedBy];
                     sh.lastBackendOfUser.insert(user, m_servedBy);
+                    const QString path = QString::fromUtf8(m_path);
+                    if (sh.answersOfPath.size() < LoadTotals::kMaxTrackedPaths || sh.answersOfPath.contains(path)) {
+                        ++sh.answersOfPath[path];
+                        sh.lastBackendOfPath.insert(path, m_servedBy);
+                    }
                 }
             }
             sh.bump(sh.completed); // last, so a reader that sees it complete sees the rest too
@@ -615,6 +627,8 @@ LoadTotals LoadGenerator::totals() const
     t.byBackend = s.byBackend;
     t.byUser = s.byUser;
     t.lastBackendOfUser = s.lastBackendOfUser;
+    t.lastBackendOfPath = s.lastBackendOfPath;
+    t.answersOfPath = s.answersOfPath;
     t.lastError = s.lastError;
     return t;
 }

@@ -62,6 +62,11 @@ struct LoadTotals {
     // latest answer (what the hash view compares before and after a change).
     QMap<QString, QMap<QString, quint64>> byUser;
     QMap<QString, QString> lastBackendOfUser;
+    // Simulated users only: the backend of each path's latest answer and the answers per path (the keys
+    // of a "path" hash key), for the first kMaxTrackedPaths distinct paths of the run.
+    static constexpr int kMaxTrackedPaths = 1000;
+    QMap<QString, QString> lastBackendOfPath;
+    QMap<QString, quint64> answersOfPath;
     LatencySummary latency;
 
     quint64 finishedRequests() const { return completed + socketErrors; }

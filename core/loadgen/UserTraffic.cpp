@@ -35,11 +35,25 @@ QString UserSpec::validate() const
         return QStringLiteral("think time must be from 0 to %1 ms (got %2)").arg(kMaxThinkMs).arg(thinkMs);
     if (burstSize < 1 || burstSize > kMaxBurst)
         return QStringLiteral("burst size must be from 1 to %1 (got %2)").arg(kMaxBurst).arg(burstSize);
+    if (!userHeader.isEmpty() && !validHeaderName(userHeader))
+        return QStringLiteral("user header must be a header name of letters, digits and - (got '%1')")
+            .arg(QString::fromLatin1(userHeader));
     QString why;
     PathTemplate t;
     if (!pathTemplate.isEmpty() && !PathTemplate::parse(pathTemplate, &t, &why))
         return why;
     return {};
+}
+
+bool validHeaderName(QByteArrayView name)
+{
+    if (name.isEmpty() || name.size() > 64)
+        return false;
+    for (char c : name) {
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
 }
 
 bool PathTemplate::parse(const QByteArray& text, PathTemplate* out, QString* error)

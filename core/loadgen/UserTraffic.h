@@ -26,7 +26,9 @@ bool parseArrival(const QString& name, ArrivalProcess* out);
 // The traffic generator's simulated users. With count >= 2 each user is one keep-alive connection from
 // its own loopback address (127.0.0.2 for u1, 127.0.0.3 for u2, ...: ip-hash sees distinct clients), with
 // its own cookie jar (a sticky cookie comes back) and an X-Lab-User header naming it. count 0 or 1 is
-// the single-client generator of before, unchanged.
+// the single-client generator of before, unchanged. Each of the three can be turned off, so a lesson can
+// show what a balancer does without it: no cookies (sticky sessions cannot stick), no user header (a
+// header:X-Lab-User hash key falls back), one shared address (ip-hash sees a single client).
 struct UserSpec {
     static constexpr int kMaxUsers = 250; // 127.0.0.2 .. 127.0.0.251
     static constexpr int kMaxThinkMs = 60'000;
@@ -38,6 +40,9 @@ struct UserSpec {
     int burstSize = 10; // Bursts only
     int thinkMs = 0; // a user waits this long after its answer before it sends again
     quint32 seed = 1; // the same seed, the same (user, path) sequence
+    bool cookies = true; // keep each user's Set-Cookie values and send them back
+    QByteArray userHeader = "X-Lab-User"; // the header naming the user ("u3"); empty: none
+    bool ownAddresses = true; // false: every user connects from 127.0.0.1
 
     bool enabled() const { return count >= 2; }
     // Empty when usable; else a sentence naming the field and what is allowed.
@@ -63,6 +68,9 @@ private:
     int m_high = 0;
     bool m_hasRange = false;
 };
+
+// A header name the users may send: 1-64 letters, digits and '-' (no '_': the proxy drops those).
+bool validHeaderName(QByteArrayView name);
 
 // User k's name and loopback source address.
 QByteArray userName(int index); // "u1" for index 0

@@ -2,6 +2,7 @@
 
 #include "balancing/Registry.h"
 
+#include "ScenarioHashing.h"
 #include "ScenarioReader.h"
 #include "config/ConfigSchema.h"
 #include "config/DuplicateKeys.h"
@@ -55,6 +56,7 @@ constexpr int kMaxTimeMs = 3'600'000; // an hour of scenario time: far more than
 struct KnownBackends {
     QStringList names;
     QStringList embedded;
+    bool users = false; // the traffic going at this step has simulated users (expect.moved needs them)
 
     bool check(JsonReader& r, const QString& key, const QString& name, bool needEmbedded, const char* action) const
     {
@@ -103,13 +105,15 @@ void readTraffic(JsonReader& step, ScenarioStep& s)
     JsonReader r = step.child("traffic",
                               {QStringLiteral("connections"), QStringLiteral("ratePerSecond"),
                                QStringLiteral("durationMs"), QStringLiteral("maxRequests"), QStringLiteral("method"),
-                               QStringLiteral("path"), QStringLiteral("body")});
+                               QStringLiteral("path"), QStringLiteral("body"), QStringLiteral("users")});
     TrafficProfile& t = s.traffic;
     t.connections = r.integer("connections", t.connections, 1, LoadSpec::kMaxConcurrency);
     t.ratePerSecond = r.integer("ratePerSecond", 0, 0, 1'000'000);
     t.durationMs = r.integer("durationMs", 0, 0, LoadSpec::kMaxDurationMs);
     t.maxRequests = quint64(r.integer("maxRequests", 0, 0, 1'000'000'000));
     r.requestLine(t.method, t.path, t.body);
+    if (r.has("users"))
+        readUsersProfile(r, t.users);
 }
 
 void readRequest(JsonReader& step, ScenarioStep& s)
@@ -133,14 +137,17 @@ void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, const QStr
         known.check(r, QStringLiteral("backend"), s.backend, needEmbedded, name);
     };
     switch (s.action) {
-    case StepAction::Watch:
-    case StepAction::StopTraffic: break;
+    case StepAction::Watch: break;
+    case StepAction::StopTraffic: known.users = false; break;
     case StepAction::Pause:
         if (!r.has("durationMs"))
             r.error(QStringLiteral("durationMs"), QStringLiteral("is required for do: pause (ms to wait)"));
         s.durationMs = r.integer("durationMs", 0, 1, kMaxTimeMs);
         break;
-    case StepAction::Traffic: readTraffic(r, s); break;
+    case StepAction::Traffic:
+        readTraffic(r, s);
+        known.users = s.traffic.users.enabled();
+        break;
     case StepAction::Faults:
         backend(true);
         if (!r.has("faults"))
@@ -238,7 +245,8 @@ const QStringList& stateNames()
 void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known)
 {
     QStringList keys = {QStringLiteral("windowMs"), QStringLiteral("share"),   QStringLiteral("status"),
-                        QStringLiteral("requests"), QStringLiteral("latency"), QStringLiteral("state")};
+                        QStringLiteral("requests"), QStringLiteral("latency"), QStringLiteral("state"),
+                        QStringLiteral("moved")};
     if (s.action == StepAction::Request)
         keys << QStringLiteral("response");
     JsonReader r = step.child("expect", keys);
@@ -313,6 +321,20 @@ void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known)
         c.range = resp.has("status") ? resp.countRange(QStringLiteral("status")) : ValueRange{200, 299.0};
         c.bodyContains = resp.string("bodyContains", QString());
         add(c, r.pathOf(QStringLiteral("response")));
+    }
+    if (r.has("moved")) {
+        ScenarioCheck c;
+        readMovedCheck(
+            r,
+            [&](teach::JsonReader& in, const QString& key) {
+                return known.check(in, key, in.string(key.toLatin1().constData(), QString()), false, "expect");
+            },
+            c);
+        if (!known.users)
+            r.error(QStringLiteral("moved"),
+                    QStringLiteral("needs simulated users: a traffic step with users (count >= 2) before it, "
+                                   "or on this step"));
+        s.checks << c;
     }
     if (s.checks.isEmpty())
         r.error(
@@ -515,6 +537,14 @@ QString ScenarioCheck::describe() const
                                                  : "at some moment";
         return QStringLiteral("%1 is %2 %3").arg(backend, states.join(QStringLiteral(" or ")), QLatin1String(when));
     }
+    case Kind::Moved: {
+        QString d = QStringLiteral("users that moved backend: %1").arg(range.toString());
+        if (!movedFrom.isEmpty())
+            d += QStringLiteral(", exactly the users of %1").arg(movedFrom);
+        if (!movedTo.isEmpty())
+            d += QStringLiteral(", all to %1").arg(movedTo);
+        return d;
+    }
     case Kind::Response:
         return bodyContains.isEmpty()
             ? QStringLiteral("response status %1").arg(range.toString())
@@ -531,11 +561,18 @@ QString ScenarioStep::describe() const
     case StepAction::StopTraffic: return name;
     case StepAction::Pause: return QStringLiteral("pause %1 ms").arg(durationMs);
     case StepAction::Traffic:
-        return QStringLiteral("traffic: %1 connections, %2, %3 %4")
-            .arg(traffic.connections)
+        return QStringLiteral("traffic: %1, %2, %3 %4")
+            .arg(traffic.users.enabled()
+                     ? QStringLiteral("%1 users%2")
+                           .arg(traffic.users.count)
+                           .arg(traffic.users.cookies ? QString() : QStringLiteral(" without cookies"))
+                     : QStringLiteral("%1 connections").arg(traffic.connections))
             .arg(traffic.ratePerSecond ? QStringLiteral("%1 requests/s").arg(traffic.ratePerSecond)
                                        : QStringLiteral("closed loop"),
-                 QString::fromLatin1(traffic.method), QString::fromUtf8(traffic.path));
+                 QString::fromLatin1(traffic.method),
+                 QString::fromUtf8(traffic.users.enabled() && !traffic.users.pathTemplate.isEmpty()
+                                       ? traffic.users.pathTemplate
+                                       : traffic.path));
     case StepAction::Faults: return QStringLiteral("faults on %1").arg(backend);
     case StepAction::Weight: return QStringLiteral("weight of %1 -> %2").arg(backend).arg(weight);
     case StepAction::Algorithm: return QStringLiteral("algorithm -> %1").arg(algorithm);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/LabConfig.h"
+#include "loadgen/UserTraffic.h"
 
 #include <QByteArray>
 #include <QList>
@@ -27,6 +28,7 @@ struct ScenarioCheck {
         Latency, // a percentile of the client-side latency the proxy measured, in ms
         State, // the backend's state (eligibility, probes, breaker, process) in the window
         Response, // the answer to this step's single request (do: request)
+        Moved, // simulated users whose backend changed from before the step's action to the window's end
     };
     enum class During { Some, All, End }; // State: at some sample, at every sample, at the window's end
 
@@ -39,6 +41,10 @@ struct ScenarioCheck {
     QStringList states; // State: holds when the backend is in any of these
     During during = During::Some;
     QString bodyContains; // Response: a substring the body must contain (empty: not checked)
+    // Moved: range is the fraction of the users that moved ([0, 1] when not given); when set, every user
+    // that moved was on movedFrom before (and every user on it moved) / is on movedTo now (scenario names).
+    QString movedFrom;
+    QString movedTo;
 
     // A sentence for the learner: "share of backend-8002 in [0, 0.05]".
     QString describe() const;
@@ -75,6 +81,7 @@ struct TrafficProfile {
     QByteArray method = "GET";
     QByteArray path = "/";
     QByteArray body;
+    UserSpec users; // users.count >= 2: simulated users instead of connections (docs/scenarios.md)
 };
 
 struct ScenarioStep {

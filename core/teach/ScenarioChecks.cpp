@@ -1,5 +1,7 @@
 #include "ScenarioChecks.h"
 
+#include "ScenarioHashing.h"
+
 #include "loadgen/ConsoleClient.h"
 
 namespace lab {
@@ -114,6 +116,7 @@ CheckOutcome evaluateCheck(const ScenarioCheck& c, const WindowObservation& w)
     }
     case ScenarioCheck::Kind::State:
         return stateOutcome(c, w.stateSamples.value(c.backend), w.transitions.value(c.backend));
+    case ScenarioCheck::Kind::Moved: return evaluateMoved(c, w);
     case ScenarioCheck::Kind::Response: break; // evaluateResponse()
     }
     return {false, QStringLiteral("not a window check")};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Scenario.h"
+#include "loadgen/KeyMoves.h"
 #include "metrics/Metrics.h"
 
 #include <QHash>
@@ -22,6 +23,9 @@ struct WindowObservation {
     // even when they lasted less than a sample apart); "at some moment" checks read them too
     QHash<QString, QStringList> transitions;
     QHash<QString, QString> labNames; // scenario backend name -> the lab's name, where they differ
+    // The simulated users' backends just before the step's action and at the window's close (Moved).
+    UserPlacement usersBefore;
+    UserPlacement usersAfter;
 };
 
 struct CheckOutcome {

@@ -5,9 +5,18 @@
 
 #include <QJsonArray>
 #include <QTimer>
+#include <algorithm>
 #include <cmath>
 
 namespace lab {
+
+namespace {
+bool hasMovedCheck(const ScenarioStep& step)
+{
+    return std::any_of(step.checks.cbegin(), step.checks.cend(),
+                       [](const ScenarioCheck& c) { return c.kind == ScenarioCheck::Kind::Moved; });
+}
+} // namespace
 
 ScenarioPlayer::ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent)
     : QObject(parent)
@@ -231,6 +240,8 @@ void ScenarioPlayer::beginStep()
     m_records[m_index].started = true;
     m_records[m_index].startedAtMs = scenarioNowMs();
     Q_EMIT stepStarted(m_index);
+    if (hasMovedCheck(step)) // the users' backends before the action changes anything
+        m_window.usersBefore = UserPlacement::of(m_traffic->totals());
     runAction(m_index);
     if (!step.checks.isEmpty())
         openWindow();
@@ -284,6 +295,9 @@ void ScenarioPlayer::startTraffic(const TrafficProfile& t, qint64 fromMs)
     spec.method = t.method;
     spec.path = t.path;
     spec.body = t.body;
+    spec.users = t.users;
+    // Think time is part of the timeline: a faster scenario thinks faster, so the users' counts keep up.
+    spec.users.thinkMs = int(std::round(t.users.thinkMs / m_speed));
     // Without a duration it runs to the end of the scenario (the player stops it there); either way it
     // ends by itself, as every load loop must.
     const qint64 scenarioMs = t.durationMs ? t.durationMs : qMax<qint64>(1, m_scenario.durationMs() - fromMs) + 1000;
@@ -337,6 +351,8 @@ void ScenarioPlayer::endStep()
         m_sampler->stop();
         sampleStates();
         m_window.after = m_actions.snapshot();
+        if (hasMovedCheck(step))
+            m_window.usersAfter = UserPlacement::of(m_traffic->totals());
         for (const ScenarioCheck& c : step.checks) {
             if (c.kind == ScenarioCheck::Kind::State)
                 m_window.transitions[c.backend] = m_actions.transitionsSince(c.backend, m_windowOpenedAtMs);

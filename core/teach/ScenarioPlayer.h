@@ -86,6 +86,8 @@ public:
     bool runtimeFailed() const { return m_runtimeFailed; }
     // The run so far as JSON (the command's --report FILE).
     QJsonObject report() const;
+    // The scenario's traffic generator (the window's hash view reads its per-user totals).
+    const LoadGenerator* traffic() const { return m_traffic.get(); }
 
 Q_SIGNALS:
     void stepStarted(int step);

@@ -141,10 +141,22 @@ ValueRange JsonReader::countRange(const QString& key)
                  QStringLiteral("a whole number from 0, or [min, max] with max a whole number or null (no limit)"));
 }
 
-ValueRange JsonReader::fractionRange(const QString& key)
+ValueRange JsonReader::fractionRange(const QString& key, const QString& of)
 {
     return range(key, false, 0, 1.0, true,
-                 QStringLiteral("[min, max] with 0 <= min <= max <= 1 (a share of the requests)"));
+                 QStringLiteral("[min, max] with 0 <= min <= max <= 1 (a share of %1)").arg(of));
+}
+
+bool JsonReader::boolean(const char* key, bool def)
+{
+    const QJsonValue v = value(key);
+    if (v.isUndefined())
+        return def;
+    if (!v.isBool()) {
+        error(QLatin1String(key), QStringLiteral("must be true or false (got %1)").arg(describeJson(v)));
+        return def;
+    }
+    return v.toBool();
 }
 
 ValueRange JsonReader::msRange(const QString& key)

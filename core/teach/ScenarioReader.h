@@ -38,8 +38,10 @@ public:
 
     // A count: a whole number (exactly that many) or [min], [min, max], [min, null] (no upper bound).
     ValueRange countRange(const QString& key);
-    // A share: [min, max] with 0 <= min <= max <= 1.
-    ValueRange fractionRange(const QString& key);
+    // A share: [min, max] with 0 <= min <= max <= 1; `of` names what it is a share of, for the error.
+    ValueRange fractionRange(const QString& key, const QString& of = QStringLiteral("the requests"));
+    // true or false.
+    bool boolean(const char* key, bool def);
     // Milliseconds: [min, max] or [min, null], from 0.
     ValueRange msRange(const QString& key);
     // A state expectation: "ejected", ["ejected", "breaker-open"], or {"is": ..., "during": "some|all|end"}.

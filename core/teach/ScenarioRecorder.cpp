@@ -1,5 +1,7 @@
 #include "ScenarioRecorder.h"
 
+#include "ScenarioHashing.h"
+
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "util/Clock.h"
@@ -266,6 +268,8 @@ QJsonObject ScenarioRecorder::stepToJson(const ScenarioStep& step)
             {QStringLiteral("method"), text(t.method)},     {QStringLiteral("path"), text(t.path)}};
         if (!t.body.isEmpty())
             traffic.insert(QStringLiteral("body"), text(t.body));
+        if (t.users.enabled())
+            traffic.insert(QStringLiteral("users"), usersProfileToJson(t.users));
         o.insert(QStringLiteral("traffic"), traffic);
         break;
     }
