@@ -217,6 +217,11 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
             r.state = r.active > 0 ? RowState::Draining : RowState::Drained;
         else if (running)
             r.state = rowStateFor(e, r.state);
+        // The cause the event log gave, where the learner looks first: the state's tooltip.
+        if (r.state == RowState::Ejected)
+            r.passiveCause = b->ejectionCause();
+        else if (r.state == RowState::CircuitOpen || r.state == RowState::HalfOpen)
+            r.passiveCause = tr("last failure: %1").arg(b->lastFailure());
     }
     if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
         if (const auto h = checker->status(r.name)) {
@@ -239,6 +244,13 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
                            h->lastDetail)
                 : tr("No probe yet.");
         }
+    }
+    // A stopped backend reads stopped: a probe counter ("ok · 1/3 failed") would say it is up and
+    // merely flaky, when nothing listens on its port until it is started again.
+    if (r.state == RowState::Stopped && !r.health.isEmpty()) {
+        r.health = tr("stopped");
+        r.healthDetail = tr("Stopped: its probes cannot pass until it is started again.") +
+            (r.healthDetail.isEmpty() ? QString() : u'\n' + r.healthDetail);
     }
     if (history && b && !history->isEmpty()) {
         if (MetricsHistory::find(history->latest(), b->id)) {
@@ -357,9 +369,12 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole) {
         if (index.column() == State)
-            return stateExplanation(r.state);
+            return r.passiveCause.isEmpty() ? stateExplanation(r.state)
+                                            : r.passiveCause + u'\n' + stateExplanation(r.state);
         if (index.column() == Health)
             return r.healthDetail;
+        if (index.column() == Name) // the cell may be elided: the tooltip has it whole
+            return tr("%1 (%2, %3)").arg(r.name, r.address, r.embedded ? tr("embedded") : tr("external"));
         if (index.column() == Queue && r.embedded)
             return queueExplanation(r);
         if (index.column() == Weight)

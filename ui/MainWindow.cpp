@@ -271,6 +271,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         addRecent(m_currentFile);
     updateTitle();
     m_zoom.restore();
+    m_unsavedPrompt = messageBoxUnsavedPrompt(this);
+    markSaved();
     refresh();
 }
 
@@ -297,16 +299,7 @@ void MainWindow::buildMenus()
     rebuildRecentMenu();
     file->addAction(tr("Open the &default lab"), this, &MainWindow::openDefaultLab)
         ->setToolTip(tr("The built-in lab: the proxy on 127.0.0.1:8000, embedded backends on ports 8001-8003."));
-    QAction* save = file->addAction(tr("&Save lab"), this, [this] {
-        if (m_currentFile.isEmpty()) {
-            const QString name = QFileDialog::getSaveFileName(this, tr("Save lab config"), QStringLiteral("lab.json"),
-                                                              tr("Lab configs (*.json)"));
-            if (!name.isEmpty())
-                saveConfigFile(name);
-        } else {
-            saveConfigFile(m_currentFile);
-        }
-    });
+    QAction* save = file->addAction(tr("&Save lab"), this, &MainWindow::saveLab);
     save->setShortcut(QKeySequence::Save);
     file->addAction(tr("Save lab &as…"), this, [this] {
         const QString name = QFileDialog::getSaveFileName(
@@ -559,6 +552,10 @@ void MainWindow::showMessage(const QString& text)
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    if (!mayReplaceLab(tr("The lab has changed since it was opened or saved. Save it before quitting?"))) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/mainSplit"), m_mainSplit->saveState());
