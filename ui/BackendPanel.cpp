@@ -116,18 +116,6 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     m_capacity->setSpecialValueText(tr("off"));
     auto* fields = new QVBoxLayout(m_faultBox);
     fields->setContentsMargins(0, 0, 0, 0);
-    auto* modelTitle = new QLabel(tr("<b>Capacity model</b>: requests wait for a worker"));
-    modelTitle->setToolTip(m_workers->toolTip());
-    modelTitle->setWordWrap(true);
-    fields->addWidget(modelTitle);
-    auto* model = new QFormLayout;
-    model->addRow(tr("Workers"), m_workers);
-    model->addRow(tr("Queue"), m_queue);
-    auto* service = new QHBoxLayout;
-    service->addWidget(m_serviceMs);
-    service->addWidget(m_serviceDist);
-    model->addRow(tr("Service time"), service);
-    fields->addLayout(model);
     auto* faultsTitle = new QLabel(tr("<b>Faults</b>: what goes wrong, whatever the load"));
     faultsTitle->setWordWrap(true);
     fields->addWidget(faultsTitle);
@@ -143,6 +131,18 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     flags->addWidget(m_refuse, 1, 0);
     faults->addRow(flags);
     fields->addLayout(faults);
+    auto* modelTitle = new QLabel(tr("<b>Capacity model</b>: requests wait for a worker"));
+    modelTitle->setToolTip(m_workers->toolTip());
+    modelTitle->setWordWrap(true);
+    fields->addWidget(modelTitle);
+    auto* model = new QFormLayout;
+    model->addRow(tr("Workers"), m_workers);
+    model->addRow(tr("Queue"), m_queue);
+    auto* service = new QHBoxLayout;
+    service->addWidget(m_serviceMs);
+    service->addWidget(m_serviceDist);
+    model->addRow(tr("Service time"), service);
+    fields->addLayout(model);
     // A row's label explains itself like its field: the learner hovers the word, not the box.
     for (auto [form, field] : {std::pair<QFormLayout*, QWidget*>{model, m_workers},
                                {model, m_queue},
@@ -156,10 +156,6 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     }
     if (QWidget* label = model->labelForField(service))
         label->setToolTip(m_serviceMs->toolTip());
-    m_capacity->setObjectName(QStringLiteral("requestCap"));
-    m_workers->setObjectName(QStringLiteral("workers"));
-    m_queue->setObjectName(QStringLiteral("queue"));
-    m_serviceMs->setObjectName(QStringLiteral("serviceMs"));
 
     auto* layout = new QVBoxLayout(this);
     // Narrow margins: the window scrolls this page up and down beside a scroll bar, and at 1.3x zoom in a

@@ -2,6 +2,7 @@
 
 #include "BackendPanel.h"
 #include "BackendTableModel.h"
+#include "BoardColumns.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
 #include "ExportMenu.h"
@@ -108,10 +109,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
                              QAbstractItemView::AnyKeyPressed);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(26);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setSectionResizeMode(BackendTableModel::Name, QHeaderView::Stretch);
-    // Start/Stop beside the name: in a 1024 px window the board scrolls sideways, and what scrolls out
-    // of sight is then the latency columns, never the button.
+    new BoardColumns(m_table); // the columns fit the board's width (a 1024 px window never scrolls it)
+    // Start/Stop beside the name, where the eye is when it reads which backend it is.
     m_table->horizontalHeader()->moveSection(BackendTableModel::Action, BackendTableModel::Name + 1);
     m_table->setToolTip(
         tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));

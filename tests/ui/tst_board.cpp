@@ -186,7 +186,8 @@ void TestBoard::columnsFitAt1024Wide()
     QVERIFY(name.data(Qt::ToolTipRole).toString().contains(r.lab.backendConfig(r.id(0)).name));
     QPushButton* button = w.startStopButton(0);
     QVERIFY(button);
-    QVERIFY(button->width() >= button->minimumSizeHint().width());
+    QVERIFY2(button->width() >= button->fontMetrics().horizontalAdvance(button->text()) + 8,
+             qPrintable(QStringLiteral("a %1 px button for '%2'").arg(button->width()).arg(button->text())));
     QVERIFY(board->grab().save(
         outputPath(QStringLiteral("board-%1x%2-%3.png").arg(size.width()).arg(size.height()).arg(3 + extraBackends))));
 }
@@ -241,7 +242,7 @@ void TestBoard::backendTabTellsCapacityModelFromFaults()
     QVERIFY(labels.contains(QStringLiteral("<b>Faults</b>: what goes wrong, whatever the load")));
     QVERIFY(labels.contains(QStringLiteral("Refuse above")));
     QVERIFY(!labels.contains(QStringLiteral("Capacity"))); // the word that meant two things is gone
-    const auto* cap = panel->findChild<QSpinBox*>(QStringLiteral("requestCap"));
+    const auto* cap = panel->findChild<QSpinBox*>(QStringLiteral("capacity"));
     const auto* workers = panel->findChild<QSpinBox*>(QStringLiteral("workers"));
     const auto* queue = panel->findChild<QSpinBox*>(QStringLiteral("queue"));
     const auto* service = panel->findChild<QSpinBox*>(QStringLiteral("serviceMs"));
@@ -261,8 +262,21 @@ void TestBoard::backendTabTellsCapacityModelFromFaults()
             w.tabs()->setCurrentIndex(i);
     }
     QTRY_VERIFY(panel->isVisible());
-    // The model's fields come first, above the faults' (a learner reads the groups top down).
-    QVERIFY(workers->mapTo(panel, QPoint()).y() < cap->mapTo(panel, QPoint()).y());
+    // Each field sits under its group's title: the request cap with the faults, the workers with the model.
+    QLabel* faultsTitle = nullptr;
+    QLabel* modelTitle = nullptr;
+    for (QLabel* l : panel->findChildren<QLabel*>()) {
+        if (l->text().startsWith(QStringLiteral("<b>Faults</b>")))
+            faultsTitle = l;
+        if (l->text().startsWith(QStringLiteral("<b>Capacity model</b>")))
+            modelTitle = l;
+    }
+    QVERIFY(faultsTitle && modelTitle);
+    const auto y = [panel](const QWidget* w) {
+        return w->mapTo(panel, QPoint()).y();
+    };
+    QVERIFY(y(faultsTitle) < y(cap) && y(cap) < y(modelTitle));
+    QVERIFY(y(modelTitle) < y(workers) && y(workers) < y(queue) && y(queue) < y(service));
     QVERIFY(panel->grab().save(outputPath(QStringLiteral("backend-tab.png"))));
 }
 

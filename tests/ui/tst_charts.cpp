@@ -279,8 +279,10 @@ void TestCharts::sparseSecondsAreDotsNotAComb()
     }
     QVERIFY(panel.chartView(ChartsPanel::Chart::Latency)
                 ->grab()
-                .save(outputPath(
-                    QStringLiteral("latency-sparse-%1.png").arg(QString::fromLatin1(QTest::currentDataTag())).replace(u' ', u'_').replace(u'/', u'-'))));
+                .save(outputPath(QStringLiteral("latency-sparse-%1.png")
+                                     .arg(QString::fromLatin1(QTest::currentDataTag()))
+                                     .replace(u' ', u'_')
+                                     .replace(u'/', u'-'))));
 }
 
 void TestCharts::equalRatesShowEveryBand()
