@@ -15,7 +15,7 @@ using C = BackendTableModel;
 // Least important first: these give up room before the ones after them.
 constexpr std::array kGiveWayOrder{C::Address, C::Connections, C::Requests, C::P95,  C::Errors, C::Health, C::Queue,
                                    C::Active,  C::Weight,      C::P50,      C::Rate, C::P99,    C::State,  C::Action};
-constexpr int kPadding = 10; // a cell's margins, both sides
+constexpr int kPadding = 8; // a cell's margins (the style's focus-frame margin and a pixel), both sides
 } // namespace
 
 BoardColumns::BoardColumns(QTableView* view)
@@ -67,7 +67,7 @@ void BoardColumns::fit()
         const int header = head.horizontalAdvance(m->headerData(c, Qt::Horizontal).toString()) + kPadding;
         want[c] = std::max(widest, header);
         // A value is never cut; a header may elide (its tooltip says it whole) down to 3 letters.
-        least[c] = std::max(widest, head.horizontalAdvance(QStringLiteral("Sta…")) + kPadding);
+        least[c] = std::max(widest, std::min(header, head.horizontalAdvance(QStringLiteral("Sta…")) + kPadding));
     }
     // The address may elide in the middle to its port ("127…41063"; the name's tooltip has it whole), the
     // button to its text; the name keeps the width of a typical name, elided in the middle below that.
@@ -87,8 +87,10 @@ void BoardColumns::fit()
         width[c] -= std::max(0, give);
         total -= std::max(0, give);
     }
-    // The name takes what is left (and gives up to its least when even that does not fit).
-    width[C::Name] = std::max(least[C::Name], want[C::Name] + (room - total));
+    // The name takes what is left; when even the least of everything does not fit, it is elided in the
+    // middle ("backe…8001"), down to a few letters each side, before the board scrolls.
+    const int shortest = std::min(least[C::Name], cell.horizontalAdvance(QStringLiteral("back…8001")) + kPadding);
+    width[C::Name] = std::max(shortest, want[C::Name] + (room - total));
     QHeaderView* h = m_view->horizontalHeader();
     for (int c = 0; c < C::ColumnCount; ++c) {
         if (h->sectionSize(c) != width[c])
