@@ -400,8 +400,9 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
     if (success) {
         OutlierDetector::onSuccess(b);
         b.consecutive5xx.store(0, std::memory_order_relaxed);
-    } else
+    } else {
         onFailure(b, now, failureReason);
+    }
     BackendBreaker::record(b, success, now, trial, failureReason, m_events.get());
 }
 
