@@ -24,7 +24,8 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     , m_drain(
           makeCheckBox(tr("Drain"), tr("Take it out of rotation gently: no new requests, the ones in flight finish.")))
     , m_faultBox(new QWidget)
-    , m_latency(makeSpinBox(&FaultProfile::latencyMs, tr(" ms"), tr("Added before every answer: a slow backend.")))
+    , m_latency(makeSpinBox(&FaultProfile::latencyMs, tr(" ms"),
+                            tr("Added before every answer, in ms: a slow backend. Holds no worker.")))
     , m_jitter(makeSpinBox(&FaultProfile::jitterMs, tr(" ms"),
                            tr("Plus a random 0..jitter ms on top of the latency: an uneven backend.")))
     , m_errorRate(new QDoubleSpinBox)
@@ -32,17 +33,22 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
           makeCheckBox(tr("/health fails"),
                        tr("/health answers 503 while normal requests are still served: what a health check sees.")))
     , m_onlyPaths(new QLineEdit)
-    , m_capacity(makeSpinBox(&FaultProfile::capacity, QString(),
-                             tr("At most this many requests in progress (waiting, in service or in their "
-                                "latency); more get 503 over capacity. 0 = unlimited.")))
-    , m_workers(makeSpinBox(&FaultProfile::workers, QString(),
-                            tr("Requests served at once; the others wait in the queue. 0 = unlimited.")))
-    , m_queue(makeSpinBox(&FaultProfile::queue, QString(),
-                          tr("Requests that may wait for a worker, first come first served; one more gets 503 "
-                             "queue full.")))
+    , m_capacity(makeSpinBox(&FaultProfile::capacity, tr(" requests"),
+                             tr("A fault, not the capacity model: with more than this many requests in progress "
+                                "(waiting, in service or in their latency) the next one is refused at once with "
+                                "503 over capacity. Nothing waits and nothing slows down. Unit: requests in "
+                                "progress; 0 = off.")))
+    , m_workers(makeSpinBox(&FaultProfile::workers, tr(" at once"),
+                            tr("Capacity model: how many requests the backend serves at the same time, each for "
+                               "its service time; the others wait in the queue, so its latency grows with its "
+                               "load. Unit: requests in service; 0 = unlimited (nobody waits).")))
+    , m_queue(makeSpinBox(&FaultProfile::queue, tr(" waiting"),
+                          tr("Capacity model: how many requests may wait for a free worker, first come first "
+                             "served; one more gets 503 queue full. Unit: requests waiting.")))
     , m_serviceMs(makeSpinBox(&FaultProfile::serviceMs, tr(" ms"),
-                              tr("Mean time a request holds a worker (a request's X-Lab-Cost-Ms header sets its "
-                                 "own). Latency and jitter come on top and hold no worker.")))
+                              tr("Capacity model: mean time a request holds a worker, in ms (a request's "
+                                 "X-Lab-Cost-Ms header sets its own). Latency and jitter come on top and hold no "
+                                 "worker.")))
     , m_serviceDist(new QComboBox)
     , m_hang(makeCheckBox(tr("Hang"), tr("Accept requests and never answer: only a timeout saves the client.")))
     , m_refuse(
@@ -93,7 +99,7 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     m_errorRate->setDecimals(1);
     m_errorRate->setSuffix(tr(" %"));
     m_errorRate->setKeyboardTracking(false);
-    m_errorRate->setToolTip(tr("Share of requests answered 500 Internal Server Error."));
+    m_errorRate->setToolTip(tr("Share of requests answered 500 Internal Server Error, in percent."));
     m_workers->setSpecialValueText(tr("unlimited"));
     m_serviceDist->addItems(schema::keyOf(&FaultProfile::serviceDist).allowed());
     m_serviceDist->setObjectName(QLatin1String(schema::keyOf(&FaultProfile::serviceDist).name));
@@ -104,27 +110,52 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     m_onlyPaths->setToolTip(tr("Comma-separated paths it serves (and below); others get 404. Empty = all."));
     m_title->setWordWrap(true);
 
-    auto* faults = new QFormLayout(m_faultBox);
-    faults->setContentsMargins(0, 0, 0, 0);
+    // Two groups a learner can tell apart: the capacity model (how much work the backend does, so queues
+    // and latency grow with load) and the faults (what goes wrong whatever the load), the request cap
+    // among the faults: it refuses, it never queues.
+    m_capacity->setSpecialValueText(tr("off"));
+    auto* fields = new QVBoxLayout(m_faultBox);
+    fields->setContentsMargins(0, 0, 0, 0);
+    auto* faultsTitle = new QLabel(tr("<b>Faults</b>: what goes wrong, whatever the load"));
+    faultsTitle->setWordWrap(true);
+    fields->addWidget(faultsTitle);
+    auto* faults = new QFormLayout;
     faults->addRow(tr("Latency"), m_latency);
     faults->addRow(tr("Jitter"), m_jitter);
     faults->addRow(tr("Error rate"), m_errorRate);
-    faults->addRow(tr("Capacity"), m_capacity);
-    auto* workers = new QHBoxLayout;
-    workers->addWidget(m_workers);
-    workers->addWidget(new QLabel(tr("queue")));
-    workers->addWidget(m_queue);
-    faults->addRow(tr("Workers"), workers);
-    auto* service = new QHBoxLayout;
-    service->addWidget(m_serviceMs);
-    service->addWidget(m_serviceDist);
-    faults->addRow(tr("Service"), service);
+    faults->addRow(tr("Refuse above"), m_capacity);
     faults->addRow(tr("Only paths"), m_onlyPaths);
     auto* flags = new QGridLayout;
     flags->addWidget(m_healthFails, 0, 0);
     flags->addWidget(m_hang, 0, 1);
     flags->addWidget(m_refuse, 1, 0);
     faults->addRow(flags);
+    fields->addLayout(faults);
+    auto* modelTitle = new QLabel(tr("<b>Capacity model</b>: requests wait for a worker"));
+    modelTitle->setToolTip(m_workers->toolTip());
+    modelTitle->setWordWrap(true);
+    fields->addWidget(modelTitle);
+    auto* model = new QFormLayout;
+    model->addRow(tr("Workers"), m_workers);
+    model->addRow(tr("Queue"), m_queue);
+    auto* service = new QHBoxLayout;
+    service->addWidget(m_serviceMs);
+    service->addWidget(m_serviceDist);
+    model->addRow(tr("Service time"), service);
+    fields->addLayout(model);
+    // A row's label explains itself like its field: the learner hovers the word, not the box.
+    for (auto [form, field] : {std::pair<QFormLayout*, QWidget*>{model, m_workers},
+                               {model, m_queue},
+                               {faults, m_latency},
+                               {faults, m_jitter},
+                               {faults, m_errorRate},
+                               {faults, m_capacity},
+                               {faults, m_onlyPaths}}) {
+        if (QWidget* label = form->labelForField(field))
+            label->setToolTip(field->toolTip());
+    }
+    if (QWidget* label = model->labelForField(service))
+        label->setToolTip(m_serviceMs->toolTip());
 
     auto* layout = new QVBoxLayout(this);
     // Narrow margins: the window scrolls this page up and down beside a scroll bar, and at 1.3x zoom in a
@@ -132,8 +163,9 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_title);
     layout->addWidget(m_drain);
-    auto* faultsTitle = new QLabel(tr("<b>Faults</b> (embedded backends)"));
-    layout->addWidget(faultsTitle);
+    auto* embeddedOnly = new QLabel(tr("<i>Capacity model and faults: embedded backends only.</i>"));
+    embeddedOnly->setWordWrap(true);
+    layout->addWidget(embeddedOnly);
     layout->addWidget(m_faultBox);
     layout->addWidget(new QLabel(tr("<b>Health checks</b> for this backend")));
     layout->addWidget(m_healthBox);

@@ -217,6 +217,11 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
             r.state = r.active > 0 ? RowState::Draining : RowState::Drained;
         else if (running)
             r.state = rowStateFor(e, r.state);
+        // The cause the event log gave, where the learner looks first: the state's tooltip.
+        if (r.state == RowState::Ejected)
+            r.passiveCause = b->ejectionCause();
+        else if (r.state == RowState::CircuitOpen || r.state == RowState::HalfOpen)
+            r.passiveCause = tr("last failure: %1").arg(b->lastFailure());
     }
     if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
         if (const auto h = checker->status(r.name)) {
@@ -239,6 +244,13 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
                            h->lastDetail)
                 : tr("No probe yet.");
         }
+    }
+    // A stopped backend reads stopped: a probe counter ("ok · 1/3 failed") would say it is up and
+    // merely flaky, when nothing listens on its port until it is started again.
+    if (r.state == RowState::Stopped && !r.health.isEmpty()) {
+        r.health = tr("stopped");
+        r.healthDetail = tr("Stopped: its probes cannot pass until it is started again.") +
+            (r.healthDetail.isEmpty() ? QString() : u'\n' + r.healthDetail);
     }
     if (history && b && !history->isEmpty()) {
         if (MetricsHistory::find(history->latest(), b->id)) {
@@ -357,9 +369,14 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole) {
         if (index.column() == State)
-            return stateExplanation(r.state);
+            return r.passiveCause.isEmpty() ? stateExplanation(r.state)
+                                            : r.passiveCause + u'\n' + stateExplanation(r.state);
         if (index.column() == Health)
             return r.healthDetail;
+        if (index.column() == Address) // elided in a narrow window
+            return r.address;
+        if (index.column() == Name) // the cell may be elided: the tooltip has it whole
+            return tr("%1 (%2, %3)").arg(r.name, r.address, r.embedded ? tr("embedded") : tr("external"));
         if (index.column() == Queue && r.embedded)
             return queueExplanation(r);
         if (index.column() == Weight)
@@ -403,16 +420,17 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
         case Health: return tr("Health");
         case Name: return tr("Name");
         case Address: return tr("Address");
-        case Weight: return tr("Weight");
-        case Active: return tr("Active");
+        // Short headers: a 1024 px window shows every column (each header's tooltip says it in full).
+        case Weight: return tr("Wt");
+        case Active: return tr("Act");
         case Queue: return tr("Queue");
-        case Connections: return tr("Conns");
-        case Requests: return tr("Requests");
+        case Connections: return tr("Conn");
+        case Requests: return tr("Reqs");
         case Rate: return tcpOnly() ? tr("Conn/s") : tr("Req/s");
-        case Errors: return tr("Errors");
-        case P50: return tr("p50 ms");
-        case P95: return tr("p95 ms");
-        case P99: return tr("p99 ms");
+        case Errors: return tr("Err");
+        case P50: return tr("p50");
+        case P95: return tr("p95");
+        case P99: return tr("p99");
         case Action: return tr("Action");
         }
     }
@@ -423,12 +441,13 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
             return tr("The active probes' verdict, and how far it is toward flipping (fall failures / rise passes).");
         case Name: return tr("The backend's name; proxied responses carry it in the X-Served-By header.");
         case Address: return tr("Where the backend listens (host:port).");
-        case Weight: return tr("Relative share of traffic for weighted algorithms; double-click to edit.");
-        case Active: return tr("Requests the proxy has in flight on this backend right now.");
+        case Weight: return tr("Weight: relative share of traffic for weighted algorithms; double-click to edit.");
+        case Active: return tr("Active: requests the proxy has in flight on this backend right now.");
         case Queue:
             return tr("An embedded backend's requests waiting for a worker / the most that may wait (its Workers "
                       "and queue knobs).");
-        case Connections: return tr("TCP connections the proxy holds open to it, busy or idle keep-alive.");
+        case Connections:
+            return tr("Connections: TCP connections the proxy holds open to it, busy or idle keep-alive.");
         case Requests:
             return tr("Requests the proxy has sent to it since the last Reset (each retry counts once more).");
         case Rate:
@@ -436,11 +455,13 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
                                   "bytes, not requests).")
                              : tr("Requests per second over the last second.");
         case Errors:
-            return tr("Answers of 5xx plus attempts that got no answer (refused, reset, timed out), since the last "
-                      "Reset.");
-        case P50: return tr("Median latency over the last 10 s (or since Reset): half the requests were faster.");
-        case P95: return tr("95th percentile latency over the last 10 s (or since Reset): 1 request in 20 was slower.");
-        case P99: return tr("99th percentile latency over the last 10 s (or since Reset): the tail 1 in 100 sees.");
+            return tr("Errors: answers of 5xx plus attempts that got no answer (refused, reset, timed out), since the "
+                      "last Reset.");
+        case P50: return tr("Median latency in ms over the last 10 s (or since Reset): half the requests were faster.");
+        case P95:
+            return tr("95th percentile latency in ms over the last 10 s (or since Reset): 1 request in 20 was slower.");
+        case P99:
+            return tr("99th percentile latency in ms over the last 10 s (or since Reset): the tail 1 in 100 sees.");
         case Action: return tr("Start or stop an embedded backend (Stop closes its port).");
         }
     }

@@ -85,6 +85,7 @@ public:
         HealthVerdict healthVerdict = HealthVerdict::Unknown;
         QString health; // "ok", "ok · 1 of 3 failed", "fail · 1 of 2 passed", "off"
         QString healthDetail; // the last probe's result
+        QString passiveCause; // why real traffic took it out: "ejected: 5 consecutive 5xx (queue full)"
         int weight = 1;
         bool embedded = false;
         int active = 0; // requests in flight through the proxy

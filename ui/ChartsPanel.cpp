@@ -18,6 +18,7 @@
 #include <QPieSeries>
 #include <QPieSlice>
 #include <QPushButton>
+#include <QScatterSeries>
 #include <QSet>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -92,12 +93,13 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     , m_latencyChart(makeChart(tr("Proxy latency (ms)")))
     , m_latencyX(new QValueAxis)
     , m_latencyY(new QValueAxis)
+    , m_dotSeries(new QScatterSeries)
     , m_shareChart(makeChart(tr("Share since reset")))
     , m_share(new QPieSeries)
     , m_legend(new QWidget)
 {
     setupAxes(m_rateChart, m_rateX, m_rateY, tr("req/s, stacked by backend"));
-    setupAxes(m_latencyChart, m_latencyX, m_latencyY, tr("ms"));
+    setupAxes(m_latencyChart, m_latencyX, m_latencyY, tr("ms (step-mode holds not counted)"));
     m_latencyY->setLabelFormat(QStringLiteral("%.1f"));
     m_rateChart->legend()->hide(); // the strip under the charts names the bands in full
     m_total->setName(tr("total"));
@@ -120,6 +122,14 @@ ChartsPanel::ChartsPanel(QWidget* parent)
         s->attachAxis(m_latencyY);
         line->series << s;
     }
+    m_dotSeries->setName(tr("1 dot = 1 request"));
+    m_dotSeries->setMarkerShape(QScatterSeries::MarkerShapeCircle);
+    m_dotSeries->setMarkerSize(7);
+    m_dotSeries->setColor(QColor(0x1f, 0x77, 0xb4));
+    m_dotSeries->setBorderColor(QColor(0x10, 0x40, 0x70));
+    m_latencyChart->addSeries(m_dotSeries);
+    m_dotSeries->attachAxis(m_latencyX);
+    m_dotSeries->attachAxis(m_latencyY);
     m_shareChart->addSeries(m_share);
     m_shareChart->legend()->hide(); // the colours are the legend strip's
     m_share->setPieSize(0.85);
@@ -136,8 +146,11 @@ ChartsPanel::ChartsPanel(QWidget* parent)
                              "and watch its band thin to nothing while the others widen."));
     m_latencyView = makeView(m_latencyChart, m_latencyX,
                              tr("Median (p50) and tail (p99) latency of requests through the proxy, per "
-                                "second. No requests, no point: the line stops in an idle gap. Add latency to "
-                                "one backend and watch p99 move first."));
+                                "second. No requests, no point: the line stops in an idle gap. A second with "
+                                "fewer than %1 requests shows each request as a dot at its own latency. Time a "
+                                "request is held in step mode waiting for you is not counted. Add latency to "
+                                "one backend and watch p99 move first.")
+                                 .arg(kLineMinRequests));
     m_shareView = makeView(m_shareChart, nullptr,
                            tr("Which backend served what share of the requests since the last reset: "
                               "round robin makes equal slices; weights make them proportional."));
@@ -329,6 +342,30 @@ void ChartsPanel::updateLatency(LatencyLine& line, double t)
     }
 }
 
+void ChartsPanel::updateDots(const MetricsHistory& history, bool sparse, double t)
+{
+    const LatencySummary now = history.latest().listener.latency;
+    LatencySummary fresh = now;
+    if (now.total >= m_seen.total)
+        fresh.subtract(m_seen); // else a new proxy counts from 0: all it has is new
+    m_seen = now;
+    if (sparse && fresh.total > 0) {
+        // One dot per request, at its bucket's middle narrowed to the fastest and slowest recorded: within
+        // half a bucket (1.6 %) of what it took. A sparse second has fewer than kLineMinRequests of them.
+        int drawn = 0;
+        for (int b = 0; b < LatencyHistogram::kBuckets && drawn < kLineMinRequests; ++b) {
+            for (std::uint64_t n = fresh.buckets[size_t(b)]; n > 0 && drawn < kLineMinRequests; --n, ++drawn) {
+                double us = double(LatencyHistogram::bucketLowerMicros(b) + LatencyHistogram::bucketUpperMicros(b)) / 2;
+                if (now.minMicros <= now.maxMicros)
+                    us = std::clamp(us, double(now.minMicros), double(now.maxMicros));
+                m_dots.append({t, us / 1000.0});
+            }
+        }
+    }
+    trim(m_dots, t - kSpanSeconds);
+    m_dotSeries->replace(relative(m_dots, t));
+}
+
 void ChartsPanel::addSample(const MetricsHistory& history, double t)
 {
     if (history.isEmpty())
@@ -360,9 +397,11 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
     }
     updateRates(t);
 
-    // A second without requests has no latency: the segment ends, the next request starts another.
+    // A second without requests has no latency: the segment ends, the next request starts another. A
+    // second with a few has no percentile to speak of: its requests are dots.
     const LatencySummary l = history.recentLatency(-1, 1000);
-    const bool any = l.total > 0;
+    const bool any = l.total >= std::uint64_t(kLineMinRequests);
+    updateDots(history, !any, t);
     for (auto [line, p] : {std::pair{&m_p50, 50.0}, std::pair{&m_p99, 99.0}}) {
         if (any) {
             if (!line->open)
@@ -377,6 +416,8 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
         for (const QList<QPointF>& segment : line->segments)
             for (const QPointF& p : segment)
                 maxLatency = std::max(maxLatency, p.y());
+    for (const QPointF& p : std::as_const(m_dots))
+        maxLatency = std::max(maxLatency, p.y());
     m_latencyY->setRange(0, maxLatency * 1.1);
     m_latencyY->applyNiceNumbers();
 
@@ -463,6 +504,8 @@ void ChartsPanel::reset()
 {
     m_ticks.clear();
     m_markers.clear();
+    m_dots.clear();
+    m_dotSeries->clear();
     for (LatencyLine* line : {&m_p50, &m_p99}) {
         line->segments.clear();
         line->open = false;

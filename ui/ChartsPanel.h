@@ -2,6 +2,7 @@
 
 #include "ChartView.h"
 #include "SavePathPrompt.h"
+#include "metrics/Metrics.h"
 
 #include <QHash>
 #include <QList>
@@ -16,6 +17,7 @@ class QChart;
 class QLabel;
 class QLineSeries;
 class QPieSeries;
+class QScatterSeries;
 class QValueAxis;
 
 namespace lab {
@@ -26,8 +28,12 @@ class MetricsHistory;
 // cannot mislead:
 // - requests/s per backend as stacked bands with the total on top: three equal rates are three equal
 //   bands, not three lines drawn over each other in one colour;
-// - the proxy's latency p50 and p99, one segment per run of intervals that had requests: an idle gap
-//   has no latency, so no line is drawn across it (a lone sample is a dot);
+// - the proxy's latency p50 and p99 over the last second, one segment per run of seconds with at least
+//   kLineMinRequests requests: an idle gap has no latency, so no line is drawn across it. A sparser
+//   second (1-5 req/s in slow motion) has no percentile worth a line: each of its requests is a dot at
+//   its own latency, drawn once (from the requests new since the last sample), so a comb of one-sample
+//   "percentiles" never appears. The time a request waited in step mode for the user is not in the
+//   histogram (the proxy leaves it out) and the axis says so;
 // - each backend's share of the requests since the history's baseline (the window's Reset); with none,
 //   the chart says so instead of drawing a disc.
 // A legend strip under the charts names every backend in full (it wraps; a chart legend elides), and
@@ -38,6 +44,8 @@ class ChartsPanel final : public QWidget {
     Q_OBJECT
 public:
     static constexpr int kSpanSeconds = 60;
+    // Fewer requests than this in the last second: dots, one per request, instead of percentile lines.
+    static constexpr int kLineMinRequests = 6;
 
     explicit ChartsPanel(QWidget* parent = nullptr);
 
@@ -57,6 +65,8 @@ public:
     QString shareEmptyText() const;
     // The p50 (or p99) line's segments, points on the addSample clock.
     QList<QList<QPointF>> latencySegments(int percentile) const;
+    // The sparse seconds' requests, one point each (its latency in ms), on the addSample clock.
+    QList<QPointF> latencyDots() const { return m_dots; }
     // The stacked rate bands' upper edges by backend name, on the addSample clock.
     QList<QPointF> rateBandTop(const QString& backend) const;
     QWidget* legendStrip() const { return m_legend; }
@@ -100,6 +110,7 @@ private:
     Band& bandFor(int id, const QString& name);
     void updateRates(double t);
     void updateLatency(LatencyLine& line, double t);
+    void updateDots(const MetricsHistory& history, bool sparse, double t);
     void updateShare(const MetricsHistory& history);
     void rebuildLegend();
     void applyFonts();
@@ -115,6 +126,9 @@ private:
     QChart* m_shareChart;
     LatencyLine m_p50;
     LatencyLine m_p99;
+    QScatterSeries* m_dotSeries;
+    QList<QPointF> m_dots; // on the panel clock
+    LatencySummary m_seen; // the proxy's histogram at the last sample: what is new since then is a dot
     QPieSeries* m_share;
     ChartView* m_rateView;
     ChartView* m_latencyView;

@@ -2,6 +2,7 @@
 
 #include "BackendPanel.h"
 #include "BackendTableModel.h"
+#include "BoardColumns.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
 #include "ExportMenu.h"
@@ -111,10 +112,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
                              QAbstractItemView::AnyKeyPressed);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(26);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setSectionResizeMode(BackendTableModel::Name, QHeaderView::Stretch);
-    // Start/Stop beside the name: in a 1024 px window the board scrolls sideways, and what scrolls out
-    // of sight is then the latency columns, never the button.
+    new BoardColumns(m_table); // the columns fit the board's width (a 1024 px window never scrolls it)
+    // Start/Stop beside the name, where the eye is when it reads which backend it is.
     m_table->horizontalHeader()->moveSection(BackendTableModel::Action, BackendTableModel::Name + 1);
     m_table->setToolTip(
         tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
@@ -279,6 +278,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         addRecent(m_currentFile);
     updateTitle();
     m_zoom.restore();
+    m_unsavedPrompt = messageBoxUnsavedPrompt(this);
+    markSaved();
     refresh();
 }
 
@@ -305,16 +306,7 @@ void MainWindow::buildMenus()
     rebuildRecentMenu();
     file->addAction(tr("Open the &default lab"), this, &MainWindow::openDefaultLab)
         ->setToolTip(tr("The built-in lab: the proxy on 127.0.0.1:8000, embedded backends on ports 8001-8003."));
-    QAction* save = file->addAction(tr("&Save lab"), this, [this] {
-        if (m_currentFile.isEmpty()) {
-            const QString name = QFileDialog::getSaveFileName(this, tr("Save lab config"), QStringLiteral("lab.json"),
-                                                              tr("Lab configs (*.json)"));
-            if (!name.isEmpty())
-                saveConfigFile(name);
-        } else {
-            saveConfigFile(m_currentFile);
-        }
-    });
+    QAction* save = file->addAction(tr("&Save lab"), this, &MainWindow::saveLab);
     save->setShortcut(QKeySequence::Save);
     file->addAction(tr("Save lab &as…"), this, [this] {
         const QString name = QFileDialog::getSaveFileName(
@@ -570,6 +562,10 @@ void MainWindow::showMessage(const QString& text)
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    if (!mayReplaceLab(tr("The lab has changed since it was opened or saved. Save it before quitting?"))) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/mainSplit"), m_mainSplit->saveState());

@@ -2,6 +2,8 @@
 
 #include "ChangeMarkers.h"
 #include "FontZoom.h"
+#include "UnsavedPrompt.h"
+#include "config/LabConfig.h"
 #include "lab/BackendId.h"
 #include "metrics/MetricsHistory.h"
 
@@ -81,6 +83,13 @@ public:
     // the README's first steps describe; the window no longer reopens a file at the next start.
     void openDefaultLab();
     bool saveConfigFile(const QString& fileName, QString* error = nullptr);
+    // The lab differs from what was last opened or saved (backends, weights, algorithm, settings, traffic):
+    // quitting or opening another lab asks Save / Discard / Cancel first (MainWindowFiles.cpp).
+    bool labModified() const;
+    // Who answers that question (a message box, which answers Discard itself offscreen and in CI).
+    void setUnsavedPrompt(UnsavedPrompt prompt) { m_unsavedPrompt = std::move(prompt); }
+    // File > Save: to the open file, else where a file dialog says. False when nothing was saved.
+    bool saveLab();
     // Reset: the board's totals and percentiles, the status line, the charts and the share count from now.
     void resetCounters();
 
@@ -121,6 +130,9 @@ private:
     void rebuildRecentMenu();
     void showMessage(const QString& text);
     void updateTitle();
+    // Before the lab is closed or replaced: true when it may go (unchanged, saved, or discarded).
+    bool mayReplaceLab(const QString& question);
+    void markSaved(); // what runs now is what was opened or saved
     // MainWindowLessons.cpp: the Lessons menu, the lesson dock and the recorder's wiring.
     void buildLessonDock();
     void buildLessonsMenu();
@@ -135,6 +147,8 @@ private:
     int m_tick = 0;
     quint64 m_lastEvent = 0;
     QString m_currentFile;
+    LabConfig m_savedConfig; // as last opened or saved, for labModified()
+    UnsavedPrompt m_unsavedPrompt;
 
     QTableView* m_table;
     QTableView* m_traceView;

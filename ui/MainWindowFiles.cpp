@@ -50,8 +50,59 @@ namespace {
 constexpr int kMaxRecent = 8; // File > Open recent
 } // namespace
 
+namespace {
+// The same lab, but for the ports the lab picked itself: a backend or listener saved with port 0 gets a
+// free one when it starts, which is not a change anybody made.
+bool sameLab(const LabConfig& saved, LabConfig now)
+{
+    for (qsizetype i = 0; i < now.backends.size() && i < saved.backends.size(); ++i) {
+        if (saved.backends[i].port == 0 && saved.backends[i].name == now.backends[i].name)
+            now.backends[i].port = 0;
+    }
+    for (qsizetype i = 0; i < now.listeners.size() && i < saved.listeners.size(); ++i) {
+        if (saved.listeners[i].port == 0)
+            now.listeners[i].port = 0;
+    }
+    return now == saved;
+}
+} // namespace
+
+bool MainWindow::labModified() const
+{
+    return !sameLab(m_savedConfig, m_lab->config());
+}
+
+void MainWindow::markSaved()
+{
+    m_savedConfig = m_lab->config();
+}
+
+bool MainWindow::mayReplaceLab(const QString& question)
+{
+    if (!labModified() || !m_unsavedPrompt)
+        return true;
+    switch (m_unsavedPrompt(question)) {
+    case UnsavedAnswer::Save: return saveLab();
+    case UnsavedAnswer::Discard: return true;
+    case UnsavedAnswer::Cancel: return false;
+    }
+    return false;
+}
+
+bool MainWindow::saveLab()
+{
+    if (!m_currentFile.isEmpty())
+        return saveConfigFile(m_currentFile);
+    const QString name = QFileDialog::getSaveFileName(this, tr("Save lab config"), QStringLiteral("lab.json"),
+                                                      tr("Lab configs (*.json)"));
+    return !name.isEmpty() && saveConfigFile(name);
+}
+
 void MainWindow::openDefaultLab()
 {
+    if (!mayReplaceLab(tr("The lab has changed since it was opened or saved. Save it before opening the default "
+                          "lab?")))
+        return;
     closeLesson();
     m_generator->stop();
     m_lab->load(LabConfig::defaultLab());
@@ -60,6 +111,7 @@ void MainWindow::openDefaultLab()
         showMessage(why);
     m_currentFile.clear();
     QSettings().remove(QStringLiteral("files/current"));
+    markSaved();
     updateTitle();
     m_lab->events().append(LabEvent::Kind::Config, tr("the default lab is open"));
 }
@@ -75,6 +127,12 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
         showMessage(r.error.section(QLatin1Char('\n'), 0, 0));
         return false;
     }
+    if (!mayReplaceLab(tr("The lab has changed since it was opened or saved. Save it before opening %1?")
+                           .arg(QFileInfo(fileName).fileName()))) {
+        if (error)
+            *error = tr("not opened: the changed lab was kept");
+        return false;
+    }
     closeLesson();
     m_generator->stop();
     m_lab->load(r.config);
@@ -83,6 +141,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
         showMessage(why);
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);
+    markSaved();
     updateTitle();
     return true;
 }
@@ -98,6 +157,7 @@ bool MainWindow::saveConfigFile(const QString& fileName, QString* error)
     }
     m_currentFile = QFileInfo(fileName).absoluteFilePath();
     addRecent(m_currentFile);
+    markSaved();
     updateTitle();
     m_lab->events().append(LabEvent::Kind::Config, tr("lab saved to %1").arg(m_currentFile));
     return true;

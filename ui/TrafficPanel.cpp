@@ -57,19 +57,7 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
         m_arrival->addItem(arrivalName(a), int(a));
     m_arrival->setToolTip(tr("How users' requests arrive at the rate above (a rate of max: each user sends as soon "
                              "as it has its answer and has thought)."));
-    // A lab opened from a file shows the traffic it was saved with.
-    const TrafficConfig& saved = m_lab->config().traffic;
-    m_connections->setValue(saved.connections);
-    m_rate->setValue(saved.ratePerSecond ? saved.ratePerSecond : m_rate->value());
-    m_duration->setValue(saved.durationS);
-    m_method->setCurrentText(saved.method);
-    m_path->setText(saved.path);
-    m_users->setValue(saved.users);
-    m_pathTemplate->setText(saved.pathTemplate);
-    m_arrival->setCurrentText(saved.arrival);
-    m_burst->setValue(saved.burstSize);
-    m_think->setValue(saved.thinkMs);
-    m_seed->setValue(saved.seed);
+    reload();
     m_start->setObjectName(QStringLiteral("trafficStartStop"));
     m_start->setToolTip(tr("Send traffic to the proxy from a thread of the lab (no outside tool needed)."));
     m_progress->setRange(0, 1000);
@@ -105,7 +93,57 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     layout->addWidget(m_progress);
     layout->addWidget(m_totals, 1, Qt::AlignTop);
     connect(m_start, &QPushButton::clicked, this, &TrafficPanel::toggle);
+    // Every edit is kept by the lab at once (as the algorithm is), so File > Save writes the workload shown.
+    for (QSpinBox* b : {m_connections, m_rate, m_duration, m_users, m_burst, m_think, m_seed})
+        connect(b, &QSpinBox::valueChanged, this, &TrafficPanel::keep);
+    for (QLineEdit* e : {m_path, m_pathTemplate})
+        connect(e, &QLineEdit::editingFinished, this, &TrafficPanel::keep);
+    for (QComboBox* c : {m_method, m_arrival})
+        connect(c, &QComboBox::currentIndexChanged, this, &TrafficPanel::keep);
+    connect(m_lab, &Lab::labReset, this, &TrafficPanel::reload);
     refresh();
+}
+
+void TrafficPanel::reload()
+{
+    // A lab opened from a file shows the traffic it was saved with.
+    m_loading = true;
+    const TrafficConfig& saved = m_lab->config().traffic;
+    m_connections->setValue(saved.connections);
+    m_rate->setValue(saved.ratePerSecond);
+    m_duration->setValue(saved.durationS);
+    m_method->setCurrentText(saved.method);
+    m_path->setText(saved.path);
+    m_users->setValue(saved.users);
+    m_pathTemplate->setText(saved.pathTemplate);
+    m_arrival->setCurrentText(saved.arrival);
+    m_burst->setValue(saved.burstSize);
+    m_think->setValue(saved.thinkMs);
+    m_seed->setValue(saved.seed);
+    m_loading = false;
+}
+
+TrafficConfig TrafficPanel::shown() const
+{
+    TrafficConfig t;
+    t.connections = m_connections->value();
+    t.ratePerSecond = m_rate->value();
+    t.durationS = m_duration->value();
+    t.method = m_method->currentText();
+    t.path = m_path->text().trimmed();
+    t.users = m_users->value();
+    t.pathTemplate = m_pathTemplate->text().trimmed();
+    t.arrival = m_arrival->currentText();
+    t.burstSize = m_burst->value();
+    t.thinkMs = m_think->value();
+    t.seed = m_seed->value();
+    return t;
+}
+
+void TrafficPanel::keep()
+{
+    if (!m_loading)
+        m_lab->setTraffic(shown());
 }
 
 void TrafficPanel::toggle()

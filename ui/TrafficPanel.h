@@ -1,5 +1,6 @@
 #pragma once
 
+#include "config/LabConfig.h"
 #include "loadgen/LoadGenerator.h"
 
 #include <QWidget>
@@ -17,7 +18,8 @@ class Lab;
 class LoadGenerator;
 struct LoadTotals;
 
-// The built-in traffic generator, aimed at the proxy.
+// The built-in traffic generator, aimed at the proxy. Its fields are the lab's TrafficConfig: each edit is
+// kept by the lab (Lab::setTraffic), so a saved lab replays the same workload, and a lab opened shows its own.
 class TrafficPanel final : public QWidget {
     Q_OBJECT
 public:
@@ -38,6 +40,8 @@ public:
     static QString usersTable(const LoadTotals& t);
     // The lines that name what failed: connections refused, timed out or reset, requests cut at the end.
     static QString failureText(const LoadTotals& t);
+    // The fields as a TrafficConfig (what the lab keeps).
+    TrafficConfig shown() const;
 
 Q_SIGNALS:
     // The operator started a run with this spec / stopped one before its end (the scenario recorder).
@@ -46,6 +50,8 @@ Q_SIGNALS:
 
 private:
     void toggle();
+    void reload();
+    void keep();
 
     Lab* m_lab;
     LoadGenerator* m_generator;
@@ -65,6 +71,7 @@ private:
     QProgressBar* m_progress;
     QLabel* m_totals;
     bool m_wasRunning = false;
+    bool m_loading = false; // reload() sets the fields: not an edit to keep
 };
 
 } // namespace lab

@@ -2,6 +2,26 @@
 
 namespace lab {
 
+void Backend::setPassiveCauses(const QString& ejection, const QString& lastFailure)
+{
+    QMutexLocker lock(&m_causeMutex);
+    if (!ejection.isEmpty())
+        m_ejectionCause = ejection;
+    m_lastFailure = lastFailure;
+}
+
+QString Backend::ejectionCause() const
+{
+    QMutexLocker lock(&m_causeMutex);
+    return m_ejectionCause;
+}
+
+QString Backend::lastFailure() const
+{
+    QMutexLocker lock(&m_causeMutex);
+    return m_lastFailure;
+}
+
 void Backend::mark(HealthMark::Kind kind, qint64 atMs)
 {
     QMutexLocker lock(&m_timelineMutex);

@@ -63,6 +63,7 @@ struct Backend {
     std::atomic<qint64> ejectedUntilMs{0}; // outlier detection: not picked until then; 0 = not ejected
     std::atomic<int> ejections{0}; // how many times so far (the next one lasts longer)
     std::atomic<int> consecutiveFailures{0}; // on real traffic, reset by any success
+    std::atomic<int> consecutive5xx{0}; // the tail of that run that were 5xx answers (not refused/reset/timeout)
     std::atomic<bool> ejectionRefused{false}; // the max-ejection share kept it in; said once, reset by a success
     std::atomic<qint64> slowStartSinceMs{0}; // ramping up since then; 0 = full share
     std::atomic<int> breakerState{0}; // CircuitBreaker::State, mirrored for lock-free readers
@@ -77,11 +78,21 @@ struct Backend {
         return CircuitBreaker::State(breakerState.load(std::memory_order_relaxed));
     }
 
+    // ---- runtime state: why the passive verdicts fell, in words (the board's state tooltip) -------------
+    // "ejected: 5 consecutive 5xx (queue full)": set by the pool at each ejection; "503 queue full": the
+    // last failed attempt. Any thread; a short lock of its own.
+    void setPassiveCauses(const QString& ejection, const QString& lastFailure);
+    QString ejectionCause() const;
+    QString lastFailure() const;
+
     // ---- runtime state: the health timeline, bounded; any thread appends, the window reads ------------
     void mark(HealthMark::Kind kind, qint64 atMs);
     std::vector<HealthMark> marksSince(qint64 fromMs) const;
 
 private:
+    mutable QMutex m_causeMutex;
+    QString m_ejectionCause;
+    QString m_lastFailure;
     mutable QMutex m_timelineMutex;
     std::deque<HealthMark> m_timeline;
 };

@@ -397,10 +397,12 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
         return;
     }
     const qint64 now = this->now();
-    if (success)
+    if (success) {
         OutlierDetector::onSuccess(b);
-    else
+        b.consecutive5xx.store(0, std::memory_order_relaxed);
+    } else {
         onFailure(b, now, failureReason);
+    }
     BackendBreaker::record(b, success, now, trial, failureReason, m_events.get());
 }
 
@@ -408,11 +410,24 @@ void BackendPool::onFailure(Backend& b, qint64 now, const QString& reason)
 {
     // Under m_mutex: the share of ejected backends is counted and changed by one failure at a time.
     QMutexLocker lock(&m_mutex);
+    // A status failure's reason is "503" or "503 queue full" (the backend's X-Lab-Error): a run of them
+    // is named as 5xx, so a learner sees that an overloaded backend, not a dead one, was taken out.
+    const bool answered5xx = reason.size() >= 3 && reason[0] == u'5' && reason[1].isDigit() && reason[2].isDigit();
+    const int run5xx = answered5xx ? b.consecutive5xx.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+    if (!answered5xx)
+        b.consecutive5xx.store(0, std::memory_order_relaxed);
     int out = 0;
     for (const BackendPtr& x : m_backends)
         out += x->ejected(now) ? 1 : 0;
     const OutlierDetector::Verdict v = m_outlier.onFailure(b, now, out, int(m_backends.size()));
     const OutlierConfig& c = m_outlier.config();
+    const QString detail = answered5xx ? reason.mid(4) : QString(); // "queue full"
+    const bool named5xx = !detail.isEmpty() && run5xx >= c.consecutiveFailures;
+    const QString run = named5xx
+        ? QStringLiteral("%1 consecutive 5xx (%2)").arg(c.consecutiveFailures).arg(detail)
+        : QStringLiteral("%1 consecutive failures (last: %2)").arg(c.consecutiveFailures).arg(reason);
+    b.setPassiveCauses(
+        v.kind == OutlierDetector::Verdict::Kind::Ejected ? QStringLiteral("ejected: ") + run : QString(), reason);
     switch (v.kind) {
     case OutlierDetector::Verdict::Kind::None: break;
     case OutlierDetector::Verdict::Kind::ShareLimit: // news, not a change of state: it may be cut in a flood
@@ -427,11 +442,10 @@ void BackendPool::onFailure(Backend& b, qint64 now, const QString& reason)
                                  .arg(c.maxEjectionPercent));
         break;
     case OutlierDetector::Verdict::Kind::Ejected:
-        log(QStringLiteral("%1 EJECTED for %2 s: %3 consecutive failures (last: %4); ejection #%5")
+        log(QStringLiteral("%1 EJECTED for %2 s: %3; ejection #%4")
                 .arg(b.name)
                 .arg(double(v.durationMs) / 1000.0)
-                .arg(c.consecutiveFailures)
-                .arg(reason)
+                .arg(run)
                 .arg(v.count));
         break;
     }

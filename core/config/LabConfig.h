@@ -123,7 +123,7 @@ struct StickyConfig {
 // never does.
 struct TrafficConfig {
     int connections = 10;
-    int ratePerSecond = 0; // 0: as fast as the connections go
+    int ratePerSecond = 200; // 0: as fast as the connections go (the window has always opened at 200)
     int durationS = 30;
     QString method = QStringLiteral("GET");
     QString path = QStringLiteral("/");

@@ -294,6 +294,12 @@ void FakeBackendConnection::writeResponse(int status, const QByteArray& body)
     out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + http::reasonPhrase(status) + "\r\n";
     out += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
     out += "Server: balancer-lab-backend\r\n";
+    // Why a capacity 503 happened, for the proxy's passive health to repeat ("ejected: 5 consecutive 5xx
+    // (queue full)"): a learner must see overload, not a broken backend, behind an ejection.
+    if (m_verdict == Verdict::QueueFull)
+        out += "X-Lab-Error: queue full\r\n";
+    else if (m_verdict == Verdict::OverCapacity)
+        out += "X-Lab-Error: over capacity\r\n";
     if (m_timed && m_verdict != Verdict::QueueFull) {
         out += "X-Lab-Wait-Ms: " + QByteArray::number(m_waitedMs, 'f', 3) + "\r\n";
         out += "X-Lab-Service-Ms: " + QByteArray::number(m_serviceMs, 'f', 3) + "\r\n";

@@ -422,6 +422,11 @@ bool Lab::isStopping(BackendId id) const
     return m_drain->isStopping(id);
 }
 
+void Lab::setTraffic(const TrafficConfig& traffic)
+{
+    m_config.traffic = traffic; // not logged: a field edited key by key would flood the log
+}
+
 void Lab::setHealthDefaults(const HealthConfig& config)
 {
     if (config == m_config.health)

@@ -100,6 +100,9 @@ public:
     // flight get up to drainMs to finish (0: stop at once). True when it stopped right away.
     bool drainAndStop(BackendId id, int drainMs);
     bool isStopping(BackendId id) const;
+    // The traffic generator's settings (the window's Traffic tab), kept in config() so File > Save writes
+    // the workload with the lab. Nothing runs differently: only the generator reads them, when it starts.
+    void setTraffic(const TrafficConfig& traffic);
     // Active-check settings: the lab's defaults, and one backend's own (nullopt: the lab's).
     void setHealthDefaults(const HealthConfig& config);
     void setBackendHealth(BackendId id, const std::optional<HealthConfig>& config);

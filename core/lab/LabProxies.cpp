@@ -144,10 +144,16 @@ Proxy* LabProxies::firstHttp() const
 
 void LabProxies::setStepScope(StepScope scope)
 {
+    const qsizetype held = scope == StepScope::Off ? heldRequests().size() : 0;
     for (const auto& p : m_proxies) {
         if (p->settings().kind == ListenerKind::Http)
             p->stepGate().setScope(scope);
     }
+    // The released requests go on to their picks; each one's trace entry says how long it was held.
+    if (held > 0)
+        m_events->append(LabEvent::Kind::Proxy,
+                         held == 1 ? tr("step mode off: 1 held request released to the backends")
+                                   : tr("step mode off: %1 held requests released to the backends").arg(held));
 }
 
 StepScope LabProxies::stepScope() const

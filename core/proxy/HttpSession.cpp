@@ -157,6 +157,8 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_holdRequested =
         scope == StepScope::AllClients || (scope == StepScope::LabTraffic && !head.header("X-Lab-Client").isEmpty());
     m_trail.clear();
+    m_holdStartNs = m_heldNs = 0;
+    m_holdExpired = false;
     if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || m_holdRequested))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
                        QString::fromLatin1(head.method) + u' ' + QString::fromUtf8(head.target) +
@@ -539,7 +541,9 @@ void HttpSession::finishExchange(int status)
 {
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
-    l.latency.record(quint64(m_exchangeTimer.nsecsElapsed() / 1000));
+    // The latency the proxy and its backends took: a step-mode hold is the user's time, not theirs.
+    if (!m_holdExpired)
+        l.latency.record(quint64(std::max<qint64>(0, m_exchangeTimer.nsecsElapsed() - m_heldNs) / 1000));
     m_trail.finish(status, exchangeMs(), logAndTrace(status));
     m_phase = Phase::Idle;
     m_worker->exchangeEnded();

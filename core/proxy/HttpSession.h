@@ -103,6 +103,8 @@ private:
     void closeClientAfterFlush();
     quint64 logAndTrace(int status); // the trace entry's sequence, 0 when not sampled
     double exchangeMs() const; // since the request head arrived
+    // "held in step mode for 2.4 s": how long the current request waited for the user
+    QString heldText() const;
 
     ProxyWorker* m_worker;
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
@@ -134,6 +136,12 @@ private:
     AttemptTicket m_nextAttempt; // picked while a retried status is discarded, taken up by attemptFailed
     int m_finalStatus = 0;
     QElapsedTimer m_exchangeTimer;
+    // Step mode: when the hold began and how long it lasted, on m_exchangeTimer. The user's time, not the
+    // proxy's: it stays out of the latency histogram (the window's latency chart), and a request the
+    // hold limit answered is left out of it entirely (it never reached a backend).
+    qint64 m_holdStartNs = 0;
+    qint64 m_heldNs = 0;
+    bool m_holdExpired = false;
 };
 
 } // namespace lab

@@ -7,6 +7,7 @@
 #include "RateLimiter.h"
 #include "StepGate.h"
 #include "http/HttpMessage.h"
+#include "metrics/EventLog.h"
 
 #include <QTcpSocket>
 #include <QTimer>
@@ -60,13 +61,18 @@ void HttpSession::beginExchange()
                      QString::fromLatin1(m_clientAddress), 0};
     if (!gate.hold(std::move(held), m_worker)) {
         m_phase = Phase::Forwarding;
+        const QString why = QStringLiteral("step mode holds %1 requests already (its limit): never sent to a backend")
+                                .arg(StepGate::kMaxHeld);
+        m_trail.note(why);
         sendProxyError(503,
                        "{\"error\":\"step mode: too many requests held\",\"held\":" +
-                           QByteArray::number(StepGate::kMaxHeld) + "}\n",
+                           QByteArray::number(StepGate::kMaxHeld) + ",\"reason\":" + jsonString(why.toUtf8()) + "}\n",
                        "Retry-After: 1\r\n");
         return;
     }
     m_phase = Phase::Held;
+    m_sampled = true; // a held request is one a learner follows: its trace entry says what the hold did
+    m_holdStartNs = m_exchangeTimer.nsecsElapsed();
     m_worker->addHeld(m_trail.requestId(), this);
     m_trail.record(LifecycleKind::Held, -1, 0, QStringLiteral("step mode: waiting for a step"));
     m_clientTimer->start(gate.holdTimeoutMs());
@@ -77,6 +83,8 @@ void HttpSession::releaseFromHold(const QString& reason)
     if (m_phase != Phase::Held)
         return;
     dropHold(); // when it was not the gate that let it go (the proxy stops)
+    m_heldNs = m_exchangeTimer.nsecsElapsed() - m_holdStartNs;
+    m_trail.note(heldText() + QStringLiteral(", released (%1)").arg(reason));
     m_trail.record(LifecycleKind::Released, -1, 0, reason);
     m_phase = Phase::Forwarding;
     startAttempt();
@@ -89,8 +97,24 @@ void HttpSession::holdExpired()
         return; // released at the last moment: the release is on its way to this worker
     m_worker->removeHeld(m_trail.requestId());
     m_phase = Phase::Forwarding;
-    sendProxyError(
-        503, "{\"error\":\"step mode: held too long\",\"heldMs\":" + QByteArray::number(gate.holdTimeoutMs()) + "}\n");
+    m_heldNs = m_exchangeTimer.nsecsElapsed() - m_holdStartNs;
+    m_holdExpired = true;
+    const int limitMs = gate.holdTimeoutMs();
+    const QString why = QStringLiteral("held in step mode for %1 s (the hold limit), never sent to a backend")
+                            .arg(QString::number(limitMs / 1000.0, 'g', 3));
+    m_trail.note(why);
+    m_worker->events().append(
+        LabEvent::Kind::Proxy,
+        QStringLiteral("%1 %2: 503, %3")
+            .arg(QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target), why));
+    sendProxyError(503,
+                   "{\"error\":\"step mode: held too long\",\"heldMs\":" + QByteArray::number(limitMs) +
+                       ",\"reason\":" + jsonString(why.toUtf8()) + "}\n");
+}
+
+QString HttpSession::heldText() const
+{
+    return QStringLiteral("held in step mode for %1 s").arg(QString::number(double(m_heldNs) / 1e9, 'f', 1));
 }
 
 void HttpSession::dropHold()

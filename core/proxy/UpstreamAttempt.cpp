@@ -373,8 +373,10 @@ void UpstreamAttempt::finishResponse(bool reusable)
     bc.latency.record(quint64(m_sinceStart.nsecsElapsed() / 1000));
     if (status < 500)
         m_ticket.succeeded();
-    else
-        m_ticket.failed(QString::number(status));
+    else // "503 queue full": a lab backend says why (X-Lab-Error), which the ejection and the breaker repeat
+        m_ticket.failed(m_response.header("X-Lab-Error").isEmpty()
+                            ? QString::number(status)
+                            : QString::number(status) + u' ' + QString::fromUtf8(m_response.header("X-Lab-Error")));
     BackendPool::reportLatency(*m_backend, double(m_sinceStart.nsecsElapsed()) / 1e6, m_worker->pool().now());
     release(reusable);
     m_exchange->responseFinished(status);

@@ -3,7 +3,9 @@
 #include "TestLab.h"
 #include "backend/BackendPool.h"
 #include "fakebackend/FakeBackend.h"
+#include "metrics/EventLog.h"
 #include "metrics/Lifecycle.h"
+#include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
 #include "proxy/StepGate.h"
 
@@ -87,7 +89,10 @@ private Q_SLOTS:
     void heldUntilStepThenAnsweredByThePickedBackend();
     void steppedPicksFollowSmoothWeightedRoundRobin();
     void heldTooLongGives503();
+    void heldTooLongSaysWhyInBodyTraceAndLog();
+    void heldTimeStaysOutOfTheLatencyHistogram();
     void turningOffReleasesEveryHeldRequest();
+    void turningOffTellsTheTraceAndTheLog();
     void seventeenthHeldRequestGives503();
     void labTrafficScopeHoldsOnlyTheLabsOwnRequests();
     void labForwardsToTheGate();
@@ -193,6 +198,90 @@ void TestStepMode::turningOffReleasesEveryHeldRequest()
     const auto after = httpGet(rig.proxy->port(), "/"); // off: not held any more
     QVERIFY(after);
     QCOMPARE(after->status(), 200);
+}
+
+void TestStepMode::heldTooLongSaysWhyInBodyTraceAndLog()
+{
+    Rig rig(2);
+    QVERIFY(rig.ok);
+    rig.gate().setScope(StepScope::AllClients);
+    rig.gate().setHoldTimeoutMs(400);
+    rig.sendHeld(1);
+    const auto r = rig.clients[0]->readResponse(5000);
+    QVERIFY(r);
+    QCOMPARE(r->status(), 503);
+    const QString expected = QStringLiteral("held in step mode for 0.4 s (the hold limit), never sent to a backend");
+    QCOMPARE(r->json().value(QStringLiteral("reason")).toString(), expected);
+    QCOMPARE(r->json().value(QStringLiteral("heldMs")).toInt(), 400);
+    // The trace entry's attempts say it, not "none"; and nobody served it
+    QTRY_VERIFY(!rig.proxy->trace().all().isEmpty());
+    const TraceEntry e = rig.proxy->trace().all().last();
+    QCOMPARE(e.status, 503);
+    QCOMPARE(e.attempts, expected);
+    QVERIFY(e.servedBy.isEmpty());
+    // and the event log
+    bool logged = false;
+    for (const LabEvent& ev : rig.proxy->events().since(0))
+        logged = logged || ev.text == QStringLiteral("GET /held/0: 503, ") + expected;
+    QVERIFY(logged);
+}
+
+void TestStepMode::heldTimeStaysOutOfTheLatencyHistogram()
+{
+    // Held 600 ms by "the user", then stepped: the latency chart's histogram has the request (one sample)
+    // but not the hold; a request the hold limit answered is not in it at all.
+    Rig rig(1);
+    QVERIFY(rig.ok);
+    rig.gate().setScope(StepScope::AllClients);
+    rig.sendHeld(1);
+    QTRY_COMPARE(rig.gate().held().size(), qsizetype(1));
+    QTest::qWait(600); // the user's think time, which is what this test is about
+    QVERIFY(rig.gate().step());
+    const auto r = rig.clients[0]->readResponse();
+    QVERIFY(r);
+    QCOMPARE(r->status(), 200);
+    QTRY_COMPARE(rig.proxy->snapshot().listener.latency.total, std::uint64_t(1));
+    QVERIFY2(rig.proxy->snapshot().listener.latency.percentileMs(99) < 300,
+             qPrintable(QString::number(rig.proxy->snapshot().listener.latency.percentileMs(99))));
+    QTRY_VERIFY(!rig.proxy->trace().all().isEmpty());
+    QVERIFY(rig.proxy->trace().all().last().attempts.startsWith(QStringLiteral("held in step mode for 0.")));
+    QVERIFY(rig.proxy->trace().all().last().attempts.contains(QStringLiteral("released (step)")));
+
+    rig.gate().setHoldTimeoutMs(300);
+    rig.clients.clear();
+    rig.sendHeld(1);
+    const auto timedOut = rig.clients[0]->readResponse(5000);
+    QVERIFY(timedOut);
+    QCOMPARE(timedOut->status(), 503);
+    QTRY_COMPARE(rig.proxy->snapshot().listener.responsesByClass[5], std::uint64_t(1));
+    QCOMPARE(rig.proxy->snapshot().listener.latency.total, std::uint64_t(1));
+}
+
+void TestStepMode::turningOffTellsTheTraceAndTheLog()
+{
+    RunningLab rl;
+    Lab& lab = rl.lab;
+    lab.setStepScope(StepScope::AllClients);
+    std::vector<std::unique_ptr<TestHttpConnection>> clients;
+    for (int i = 0; i < 2; ++i) {
+        auto c = std::make_unique<TestHttpConnection>();
+        QVERIFY(c->connectTo(rl.port()));
+        QVERIFY(c->send(getRequest("/off/" + QByteArray::number(i))));
+        clients.push_back(std::move(c));
+    }
+    QTRY_COMPARE(lab.heldRequests().size(), qsizetype(2));
+    const quint64 before = lab.events().lastSequence();
+    lab.setStepScope(StepScope::Off);
+    for (auto& c : clients) {
+        const auto r = c->readResponse();
+        QVERIFY(r);
+        QCOMPARE(r->status(), 200);
+    }
+    QStringList texts;
+    for (const LabEvent& ev : lab.events().since(before))
+        texts << ev.text;
+    QVERIFY2(texts.contains(QStringLiteral("step mode off: 2 held requests released to the backends")),
+             qPrintable(texts.join(u'|')));
 }
 
 void TestStepMode::seventeenthHeldRequestGives503()

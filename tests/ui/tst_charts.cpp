@@ -27,6 +27,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
 
 using namespace lab;
 using namespace lab::test;
@@ -123,6 +124,8 @@ private Q_SLOTS:
     void historyCountsFromItsBaseline();
     void latencyLineBreaksAtIdleGaps_data();
     void latencyLineBreaksAtIdleGaps();
+    void sparseSecondsAreDotsNotAComb_data();
+    void sparseSecondsAreDotsNotAComb();
     void equalRatesShowEveryBand();
     void resetWithoutTrafficShowsAnEmptyShare();
     void resetClearsTheBoardAndTheStatusLine();
@@ -218,6 +221,68 @@ void TestCharts::latencyLineBreaksAtIdleGaps()
         }
         QCOMPARE(seen.size(), int(pattern.count(QLatin1Char('t'))));
     }
+}
+
+void TestCharts::sparseSecondsAreDotsNotAComb_data()
+{
+    // One entry per second: the latencies (ms) of the requests that finished in it; empty = none.
+    QTest::addColumn<QList<QList<double>>>("seconds");
+    QTest::newRow("1 req/s, one slow backend of three")
+        << QList<QList<double>>{{2}, {2}, {200}, {2}, {2}, {200}, {2}, {2}, {200}};
+    QTest::newRow("2-5 req/s") << QList<QList<double>>{{2, 200}, {}, {3, 4, 5}, {}, {2, 2, 200, 9, 50}, {}, {7}};
+    QTest::newRow("idle, then one") << QList<QList<double>>{{}, {}, {}, {120}};
+}
+
+// At 1-5 requests a second a percentile is one or two samples: drawn as lines it is a comb that drops
+// and spikes each second. Those seconds draw each request as a dot at its own latency, once; no line, no
+// zero, nothing in a second without requests.
+void TestCharts::sparseSecondsAreDotsNotAComb()
+{
+    QFETCH(QList<QList<double>>, seconds);
+    ChartsPanel panel;
+    panel.resize(900, 320);
+    panel.show();
+    MetricsHistory h;
+    MetricsSnapshot s;
+    h.push(s);
+    // The panel samples twice a second (as the window does); each request is in one sample only.
+    QList<QPointF> expected;
+    for (int i = 0; i < seconds.size(); ++i) {
+        for (int half = 0; half < 2; ++half) {
+            const double t = i + 0.5 * (half + 1);
+            s.takenAtMs = qint64(t * 1000);
+            if (half == 0) {
+                for (double ms : seconds[i]) {
+                    const auto us = std::uint64_t(ms * 1000);
+                    s.listener.latency.buckets[size_t(LatencyHistogram::bucketOf(us))] += 1;
+                    s.listener.latency.total += 1;
+                    s.listener.latency.minMicros = std::min(s.listener.latency.minMicros, us);
+                    s.listener.latency.maxMicros = std::max(s.listener.latency.maxMicros, us);
+                    s.listener.requests += 1;
+                    expected << QPointF(t, ms);
+                }
+            }
+            h.push(s);
+            panel.addSample(h, t);
+        }
+    }
+    for (int p : {50, 99})
+        QVERIFY2(panel.latencySegments(p).isEmpty(), "a line through sparse seconds");
+    const QList<QPointF> dots = panel.latencyDots();
+    QCOMPARE(dots.size(), expected.size());
+    std::sort(expected.begin(), expected.end(),
+              [](QPointF a, QPointF b) { return a.x() != b.x() ? a.x() < b.x() : a.y() < b.y(); });
+    for (int i = 0; i < dots.size(); ++i) {
+        QCOMPARE(dots[i].x(), expected[i].x());
+        QVERIFY2(qAbs(dots[i].y() - expected[i].y()) <= expected[i].y() * 0.035,
+                 qPrintable(QStringLiteral("dot %1 ms for a %2 ms request").arg(dots[i].y()).arg(expected[i].y())));
+    }
+    QVERIFY(panel.chartView(ChartsPanel::Chart::Latency)
+                ->grab()
+                .save(outputPath(QStringLiteral("latency-sparse-%1.png")
+                                     .arg(QString::fromLatin1(QTest::currentDataTag()))
+                                     .replace(u' ', u'_')
+                                     .replace(u'/', u'-'))));
 }
 
 void TestCharts::equalRatesShowEveryBand()

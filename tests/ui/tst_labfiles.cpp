@@ -1,0 +1,227 @@
+// The window's lab files: what File > Save writes (the Traffic tab's settings too) and the question asked
+// before a changed lab is closed or replaced. The question is answered by the test (setUnsavedPrompt), so
+// no dialog ever waits for a person. Offscreen.
+#include "MainWindow.h"
+#include "TestLab.h"
+#include "TrafficPanel.h"
+#include "config/LabConfig.h"
+#include "lab/Lab.h"
+
+#include <QComboBox>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace lab;
+using namespace lab::test;
+
+class TestLabFiles : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void trafficSettingsAreSavedAndReopened_data();
+    void trafficSettingsAreSavedAndReopened();
+    void unchangedLabAsksNothing();
+    void changedLabAsksBeforeQuitting_data();
+    void changedLabAsksBeforeQuitting();
+    void changedLabAsksBeforeOpeningAnother();
+    void offscreenPromptNeverBlocks();
+};
+
+void TestLabFiles::trafficSettingsAreSavedAndReopened_data()
+{
+    QTest::addColumn<int>("rate");
+    QTest::newRow("200 req/s") << 200;
+    QTest::newRow("7 req/s") << 7;
+    QTest::newRow("max (0)") << 0;
+}
+
+// Change a Traffic field, save, reopen: the same value, in the file and in the tab.
+void TestLabFiles::trafficSettingsAreSavedAndReopened()
+{
+    QFETCH(int, rate);
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("traffic.json"));
+    {
+        RunningLab r;
+        MainWindow w(&r.lab);
+        TrafficPanel* t = w.trafficPanel();
+        t->rateBox()->setValue(rate == 200 ? 1 : 200); // a change, whatever the value before
+        t->rateBox()->setValue(rate);
+        t->connectionsBox()->setValue(3);
+        t->usersBox()->setValue(12);
+        t->thinkBox()->setValue(250);
+        t->pathTemplateEdit()->setText(QStringLiteral("/item/{1..50}"));
+        Q_EMIT t->pathTemplateEdit()->editingFinished();
+        t->arrivalBox()->setCurrentText(QStringLiteral("poisson"));
+        QCOMPARE(r.lab.config().traffic.ratePerSecond, rate); // the lab keeps it at once
+        QString error;
+        QVERIFY2(w.saveConfigFile(file, &error), qPrintable(error));
+    }
+    const LabConfigResult saved = loadLabConfig(file);
+    QVERIFY2(saved.ok(), qPrintable(saved.error));
+    QCOMPARE(saved.config.traffic.ratePerSecond, rate);
+    QCOMPARE(saved.config.traffic.connections, 3);
+    QCOMPARE(saved.config.traffic.users, 12);
+    QCOMPARE(saved.config.traffic.thinkMs, 250);
+    QCOMPARE(saved.config.traffic.pathTemplate, QStringLiteral("/item/{1..50}"));
+    QCOMPARE(saved.config.traffic.arrival, QStringLiteral("poisson"));
+
+    // Reopened in another window (a lab that starts with the default traffic): the tab shows the file's.
+    RunningLab other;
+    MainWindow w(&other.lab);
+    QCOMPARE(w.trafficPanel()->rateBox()->value(), 200);
+    QString error;
+    LabConfig freePorts = saved.config;
+    for (ListenerConfig& l : freePorts.listeners)
+        l.port = 0;
+    for (BackendConfig& b : freePorts.backends)
+        b.port = 0;
+    const QString reopened = dir.filePath(QStringLiteral("reopened.json"));
+    QVERIFY(saveLabConfig(freePorts, reopened, &error));
+    QVERIFY2(w.openConfigFile(reopened, &error), qPrintable(error));
+    QCOMPARE(w.trafficPanel()->rateBox()->value(), rate);
+    QCOMPARE(w.trafficPanel()->connectionsBox()->value(), 3);
+    QCOMPARE(w.trafficPanel()->usersBox()->value(), 12);
+    QCOMPARE(w.trafficPanel()->pathTemplateEdit()->text(), QStringLiteral("/item/{1..50}"));
+    QCOMPARE(w.trafficPanel()->arrivalBox()->currentText(), QStringLiteral("poisson"));
+    QCOMPARE(other.lab.config().traffic, saved.config.traffic);
+}
+
+void TestLabFiles::unchangedLabAsksNothing()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    int asked = 0;
+    w.setUnsavedPrompt([&](const QString&) {
+        ++asked;
+        return UnsavedAnswer::Cancel;
+    });
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(!w.labModified());
+    QVERIFY(w.close());
+    QCOMPARE(asked, 0);
+}
+
+void TestLabFiles::changedLabAsksBeforeQuitting_data()
+{
+    QTest::addColumn<QString>("change");
+    QTest::addColumn<int>("answer");
+    QTest::addColumn<bool>("closes");
+    QTest::addColumn<bool>("written");
+    for (const QString& change : {QStringLiteral("weight"), QStringLiteral("algorithm"), QStringLiteral("backend"),
+                                  QStringLiteral("traffic")}) {
+        QTest::newRow(qPrintable(change + QStringLiteral(", cancel")))
+            << change << int(UnsavedAnswer::Cancel) << false << false;
+        QTest::newRow(qPrintable(change + QStringLiteral(", discard")))
+            << change << int(UnsavedAnswer::Discard) << true << false;
+        QTest::newRow(qPrintable(change + QStringLiteral(", save")))
+            << change << int(UnsavedAnswer::Save) << true << true;
+    }
+}
+
+// Each kind of change makes the lab "changed"; quitting then asks, and the answer is what happens.
+void TestLabFiles::changedLabAsksBeforeQuitting()
+{
+    QFETCH(QString, change);
+    QFETCH(int, answer);
+    QFETCH(bool, closes);
+    QFETCH(bool, written);
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("lab.json"));
+    QString error;
+    QVERIFY(saveLabConfig(freePortLab(), file, &error));
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QVERIFY2(w.openConfigFile(file, &error), qPrintable(error));
+    QVERIFY(!w.labModified());
+    QStringList questions;
+    w.setUnsavedPrompt([&](const QString& q) {
+        questions << q;
+        return UnsavedAnswer(answer);
+    });
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+
+    if (change == QLatin1String("weight")) {
+        r.lab.setWeight(r.id(0), 5);
+    } else if (change == QLatin1String("algorithm")) {
+        QVERIFY(r.lab.setAlgorithm(QStringLiteral("least-connections"), &error));
+    } else if (change == QLatin1String("backend")) {
+        QVERIFY2(r.lab.addEmbeddedBackend(&error).isValid(), qPrintable(error));
+    } else {
+        w.trafficPanel()->connectionsBox()->setValue(w.trafficPanel()->connectionsBox()->value() + 1);
+    }
+    QVERIFY(w.labModified());
+    const LabConfig changed = r.lab.config();
+
+    QCOMPARE(w.close(), closes);
+    QCOMPARE(questions.size(), 1);
+    QVERIFY(questions.first().contains(QStringLiteral("quitting")));
+    QCOMPARE(w.isVisible(), !closes);
+    const LabConfigResult onDisk = loadLabConfig(file);
+    QVERIFY(onDisk.ok());
+    QCOMPARE(onDisk.config.algorithm == changed.algorithm && onDisk.config.backends.size() == changed.backends.size() &&
+                 onDisk.config.traffic == changed.traffic &&
+                 onDisk.config.backends[0].weight == changed.backends[0].weight,
+             written);
+    QCOMPARE(w.labModified(), !written);
+}
+
+void TestLabFiles::changedLabAsksBeforeOpeningAnother()
+{
+    QTemporaryDir dir;
+    const QString first = dir.filePath(QStringLiteral("first.json"));
+    const QString second = dir.filePath(QStringLiteral("second.json"));
+    LabConfig two = freePortLab();
+    two.algorithm = QStringLiteral("random");
+    QString error;
+    QVERIFY(saveLabConfig(freePortLab(), first, &error));
+    QVERIFY(saveLabConfig(two, second, &error));
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QVERIFY2(w.openConfigFile(first, &error), qPrintable(error));
+    UnsavedAnswer next = UnsavedAnswer::Cancel;
+    int asked = 0;
+    QString question;
+    w.setUnsavedPrompt([&](const QString& q) {
+        ++asked;
+        question = q;
+        return next;
+    });
+    r.lab.setWeight(r.id(1), 9);
+    // Cancel: the changed lab stays, weight and all
+    QVERIFY(!w.openConfigFile(second, &error));
+    QCOMPARE(asked, 1);
+    QVERIFY2(question.contains(QStringLiteral("second.json")), qPrintable(question)); // names the lab to open
+    QCOMPARE(r.lab.config().algorithm, QStringLiteral("round-robin"));
+    QCOMPARE(r.lab.backendConfig(r.id(1)).weight, 9);
+    // Discard: the other lab opens, nothing asked after it
+    next = UnsavedAnswer::Discard;
+    QVERIFY2(w.openConfigFile(second, &error), qPrintable(error));
+    QCOMPARE(asked, 2);
+    QCOMPARE(r.lab.config().algorithm, QStringLiteral("random"));
+    QVERIFY(!w.labModified());
+    QCOMPARE(loadLabConfig(first).config.backends[1].weight, 1); // discarded, not written
+    // An unchanged lab opens the next one without a question
+    QVERIFY2(w.openConfigFile(first, &error), qPrintable(error));
+    QCOMPARE(asked, 2);
+}
+
+// The default prompt, on the offscreen platform the tests run on, decides by itself (Discard): a test that
+// quits a changed lab without a prompt of its own finishes instead of waiting for a click.
+void TestLabFiles::offscreenPromptNeverBlocks()
+{
+    QCOMPARE(QGuiApplication::platformName(), QStringLiteral("offscreen"));
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    r.lab.setWeight(r.id(0), 3);
+    QVERIFY(w.labModified());
+    QVERIFY(w.close());
+}
+
+QTEST_MAIN(TestLabFiles)
+#include "tst_labfiles.moc"

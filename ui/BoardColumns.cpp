@@ -1,0 +1,101 @@
+#include "BoardColumns.h"
+
+#include "BackendTableModel.h"
+
+#include <QEvent>
+#include <QHeaderView>
+#include <QPushButton>
+#include <QTableView>
+#include <array>
+
+namespace lab {
+
+namespace {
+using C = BackendTableModel;
+// Least important first: these give up room before the ones after them.
+constexpr std::array kGiveWayOrder{C::Address, C::Connections, C::Requests, C::P95,  C::Errors, C::Health, C::Queue,
+                                   C::Active,  C::Weight,      C::P50,      C::Rate, C::P99,    C::State,  C::Action};
+constexpr int kPadding = 8; // a cell's margins (the style's focus-frame margin and a pixel), both sides
+} // namespace
+
+BoardColumns::BoardColumns(QTableView* view)
+    : QObject(view)
+    , m_view(view)
+{
+    m_view->setTextElideMode(Qt::ElideMiddle);
+    m_view->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
+    QHeaderView* h = m_view->horizontalHeader();
+    h->setSectionResizeMode(QHeaderView::Fixed);
+    h->setStretchLastSection(false);
+    h->setTextElideMode(Qt::ElideRight);
+    h->setMinimumSectionSize(16);
+    m_view->viewport()->installEventFilter(this);
+    m_view->installEventFilter(this);
+    QAbstractItemModel* m = m_view->model();
+    connect(m, &QAbstractItemModel::dataChanged, this, &BoardColumns::fit);
+    connect(m, &QAbstractItemModel::rowsInserted, this, &BoardColumns::fit);
+    connect(m, &QAbstractItemModel::rowsRemoved, this, &BoardColumns::fit);
+    connect(m, &QAbstractItemModel::modelReset, this, &BoardColumns::fit);
+    connect(m, &QAbstractItemModel::headerDataChanged, this, &BoardColumns::fit);
+}
+
+bool BoardColumns::eventFilter(QObject* watched, QEvent* event)
+{
+    if ((watched == m_view->viewport() && event->type() == QEvent::Resize) ||
+        (watched == m_view && event->type() == QEvent::FontChange))
+        fit();
+    return QObject::eventFilter(watched, event);
+}
+
+void BoardColumns::fit()
+{
+    const QAbstractItemModel* m = m_view->model();
+    const QFontMetrics cell(m_view->font());
+    const QFontMetrics head(m_view->horizontalHeader()->font());
+    std::array<int, C::ColumnCount> want{};
+    std::array<int, C::ColumnCount> least{};
+    for (int c = 0; c < C::ColumnCount; ++c) {
+        int widest = 0;
+        for (int r = 0; r < m->rowCount(); ++r) {
+            if (c == C::Action) {
+                if (const QWidget* w = m_view->indexWidget(m->index(r, c)))
+                    widest = std::max(widest, w->minimumSizeHint().width());
+            } else {
+                widest = std::max(widest, cell.horizontalAdvance(m->index(r, c).data().toString()) + kPadding);
+            }
+        }
+        const int header = head.horizontalAdvance(m->headerData(c, Qt::Horizontal).toString()) + kPadding;
+        want[c] = std::max(widest, header);
+        // A value is never cut; a header may elide (its tooltip says it whole) down to 3 letters.
+        least[c] = std::max(widest, std::min(header, head.horizontalAdvance(QStringLiteral("Sta…")) + kPadding));
+    }
+    // The address may elide in the middle to its port ("127…41063"; the name's tooltip has it whole), the
+    // button to its text; the name keeps the width of a typical name, elided in the middle below that.
+    least[C::Address] = std::min(want[C::Address], cell.horizontalAdvance(QStringLiteral("1…41063")) + kPadding);
+    least[C::Action] =
+        std::min(want[C::Action], m_view->fontMetrics().horizontalAdvance(QStringLiteral("Start")) + 2 * kPadding);
+    least[C::Name] = std::min(want[C::Name], cell.horizontalAdvance(QStringLiteral("backend-8001")) + kPadding);
+    const int room = m_view->viewport()->width();
+    int total = 0;
+    for (int c = 0; c < C::ColumnCount; ++c)
+        total += want[c];
+    std::array<int, C::ColumnCount> width = want;
+    for (const int c : kGiveWayOrder) {
+        if (total <= room)
+            break;
+        const int give = std::min(width[c] - least[c], total - room);
+        width[c] -= std::max(0, give);
+        total -= std::max(0, give);
+    }
+    // The name takes what is left; when even the least of everything does not fit, it is elided in the
+    // middle ("backe…8001"), down to a few letters each side, before the board scrolls.
+    const int shortest = std::min(least[C::Name], cell.horizontalAdvance(QStringLiteral("back…8001")) + kPadding);
+    width[C::Name] = std::max(shortest, want[C::Name] + (room - total));
+    QHeaderView* h = m_view->horizontalHeader();
+    for (int c = 0; c < C::ColumnCount; ++c) {
+        if (h->sectionSize(c) != width[c])
+            h->resizeSection(c, width[c]);
+    }
+}
+
+} // namespace lab
