@@ -34,6 +34,16 @@ class PeerRecorder final : public QTcpServer {
 public:
     QMap<QByteArray, QSet<QString>> addressesOf; // user → peer addresses seen
 
+    // The sockets go first: their disconnected handlers use m_buffers, which a member destroys before
+    // QObject's destructor deletes the children (a socket still open then crashed the test).
+    ~PeerRecorder() override
+    {
+        for (QTcpSocket* s : findChildren<QTcpSocket*>()) {
+            s->disconnect();
+            delete s;
+        }
+    }
+
 protected:
     void incomingConnection(qintptr fd) override
     {

@@ -172,7 +172,7 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
     QTest::newRow("response outside a request step")
         << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "response": {"status": 200}}}])")
         << "x.json: steps[0].expect.response: unknown key; allowed here: windowMs, share, status, requests, latency, "
-           "state";
+           "state, moved";
     QTest::newRow("count range upside down")
         << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "status": {"5xx": [5, 2]}}}])")
         << "x.json: steps[0].expect.status.5xx: the range's max (2) is below its min (5)";

@@ -4,10 +4,12 @@
 // window sizes with the cells' colours checked against the backends' chart colours.
 #include "BackendTableModel.h"
 #include "HashView.h"
+#include "LessonPanel.h"
 #include "MainWindow.h"
 #include "TestLab.h"
 #include "TrafficPanel.h"
 #include "loadgen/LoadGenerator.h"
+#include "teach/ScenarioPlayer.h"
 
 #include <QDir>
 #include <QPushButton>
@@ -57,6 +59,7 @@ private Q_SLOTS:
     void pathKeysArePaths();
     void grabsInTheWindow_data();
     void grabsInTheWindow();
+    void lessonSixFeedsTheView();
 };
 
 void TestHashView::saysWhatItIsFor_data()
@@ -249,6 +252,30 @@ void TestHashView::grabsInTheWindow()
         else
             QCOMPARE(QColor(mine.pixel(cornerAt)), view->colorOf(it.value()));
     }
+}
+
+void TestHashView::lessonSixFeedsTheView()
+{
+    // While a lesson plays, the view reads the lesson's own generator: in lesson 6's second step (stop
+    // backend-8002 under sticky sessions) it counts backend-8002's users as moved, and nobody else.
+    RunningLab r;
+    r.lab.setEmbeddedPortBase(0);
+    MainWindow w(&r.lab);
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.lessonPanel()->setAnyPorts(true);
+    w.viewTabs()->setCurrentWidget(w.hashView());
+    QString error;
+    QVERIFY2(w.openLesson(QStringLiteral(":/lessons/06-sticky-sessions-and-hashing.json"), &error), qPrintable(error));
+    HashView* view = w.hashView();
+    QTRY_COMPARE_WITH_TIMEOUT(view->userCount(), 50, 10'000);
+    QVERIFY(w.generator()->totals().lastBackendOfUser.isEmpty()); // not the Traffic tab's generator
+    QTRY_VERIFY_WITH_TIMEOUT(view->hasChange() && view->changeText() == QStringLiteral("backend-8002 stopped") &&
+                                 view->moves().compared >= 40 && view->moves().moved.size() >= 10,
+                             10'000);
+    QCOMPARE(view->moves().movedNotFrom(QStringLiteral("backend-8002")), 0);
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("hashview-lesson6.png"))));
 }
 
 QTEST_MAIN(TestHashView)
