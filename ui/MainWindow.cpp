@@ -487,7 +487,7 @@ void MainWindow::refresh()
     const bool paused = m_flowTab->isPaused();
     if (Proxy* p = m_lab->httpProxy(); p && !paused)
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
-    m_flowTab->refresh(*m_model);
+    m_flowTab->refresh(*m_model, m_history);
     m_trafficPanel->refresh();
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
     if (m_tick++ % 5 == 0) {
