@@ -329,9 +329,20 @@ QString FlowScene::candidatesText() const
     return parts.join(QStringLiteral(" · "));
 }
 
+QStringList FlowScene::figures(const FlowBackend& b)
+{
+    QStringList out{tr("weight %1").arg(b.weight), tr("%1 in flight").arg(b.inFlight),
+                    tr("%1 req/s").arg(qRound(b.ratePerSecond))};
+    if (b.workers > 0)
+        out << tr("%1/%2 workers busy").arg(b.inService).arg(b.workers);
+    if (b.queueCapacity > 0)
+        out << tr("%1/%2 queued").arg(b.queued).arg(b.queueCapacity);
+    return out;
+}
+
 QString FlowScene::countsText(const FlowBackend& b)
 {
-    return tr("weight %1 · %2 in flight · %3 req/s").arg(b.weight).arg(b.inFlight).arg(qRound(b.ratePerSecond));
+    return figures(b).mid(0, 3).join(QStringLiteral(" · "));
 }
 
 } // namespace lab

@@ -148,7 +148,10 @@ public:
     // The backends a held request's pick chooses among, with their state and weight:
     // "backend-8001 (up, weight 5) · backend-8003 (unhealthy, weight 1): not a candidate".
     QString candidatesText() const;
-    // A card's figures: "weight 5 · 3 in flight · 98 req/s".
+    // A card's figures: weight, requests in flight, req/s and, for a capacity-limited backend, its busy
+    // workers and queue ("1/1 workers busy", "3/4 queued"); countsText joins the first three:
+    // "weight 5 · 3 in flight · 98 req/s".
+    static QStringList figures(const FlowBackend& b);
     static QString countsText(const FlowBackend& b);
     // "drawing 1 in 40 requests: too many to draw each one" while the stream samples; empty when it
     // follows every request.
@@ -190,8 +193,9 @@ public:
     double scale() const { return m_scale; }
     double lineHeight() const { return m_lineHeight; }
     double dotRadius() const { return kDotRadius * m_scale; }
-    // How many text lines the header and the legend need at this width (the canvas measures them).
-    void setTextRows(int headerLines, int legendLines);
+    // How many text lines the header, the legend and the proxy's picks need at this width (the canvas
+    // measures them): the proxy grows with its text, within the body.
+    void setTextRows(int headerLines, int legendLines, int proxyLines);
     const Layout& layout() const { return m_layout; }
     QPointF placePoint(const FlowPlace& p, quint64 requestId) const;
     QPointF dotPosition(const FlowDot& d) const;
@@ -235,6 +239,7 @@ private:
     double m_lineHeight = 16;
     int m_headerLines = 1;
     int m_legendLines = 1;
+    int m_proxyLines = 6;
     Layout m_layout;
 };
 

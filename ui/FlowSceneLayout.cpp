@@ -65,14 +65,16 @@ void FlowScene::setMetrics(double scale, double lineHeight)
     relayout();
 }
 
-void FlowScene::setTextRows(int headerLines, int legendLines)
+void FlowScene::setTextRows(int headerLines, int legendLines, int proxyLines)
 {
     headerLines = std::clamp(headerLines, 1, 3);
     legendLines = std::clamp(legendLines, 1, 3);
-    if (headerLines == m_headerLines && legendLines == m_legendLines)
+    proxyLines = std::clamp(proxyLines, 1, 40);
+    if (headerLines == m_headerLines && legendLines == m_legendLines && proxyLines == m_proxyLines)
         return;
     m_headerLines = headerLines;
     m_legendLines = legendLines;
+    m_proxyLines = proxyLines;
     relayout();
 }
 
@@ -109,12 +111,13 @@ void FlowScene::relayout()
     m_layout.client = QRectF(margin, midY - ch / 2, cw, ch);
     const double bx = w - margin - bw;
     // The proxy holds the picks' text: the latest explanation, the strip of picks and, in step mode, the
-    // candidates, so it takes most of the body's height.
-    const double ph = qMin(bodyH, fit(bodyH * 0.62, qMin(bodyH, 140 * s), 520 * s));
-    const double px = m_layout.client.right() + (bx - m_layout.client.right() - pw) / 2;
-    m_layout.proxy = QRectF(px, midY - ph / 2, pw, ph);
+    // candidates. It is as tall as that text (and at least a third of the body), within the body.
     const double inset = 4 + 4 * s;
     const double titleH = line + 6;
+    const double textH = m_proxyLines * line + 10;
+    const double ph = qMin(bodyH, qMax(titleH + 28 * s + 4 + textH, qMax(bodyH / 3, 110 * s)));
+    const double px = m_layout.client.right() + (bx - m_layout.client.right() - pw) / 2;
+    m_layout.proxy = QRectF(px, midY - ph / 2, pw, ph);
     const double laneH = qMin(28 * s, qMax(0.0, ph - titleH - 8));
     m_layout.proxyLane = QRectF(px + inset, m_layout.proxy.top() + titleH, pw - 2 * inset, laneH);
     m_layout.proxyText = QRectF(px + inset, m_layout.proxyLane.bottom() + 4, pw - 2 * inset,

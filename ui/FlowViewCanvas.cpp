@@ -7,6 +7,7 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QTimer>
+#include <cmath>
 
 namespace lab {
 
@@ -194,7 +195,7 @@ void FlowViewCanvas::paintLayers()
     bold.setBold(true);
     const QRectF header = m_scene->layout().header;
     const int headerLines = int(wrapped(QFontMetricsF(bold), header.width(), headerText()).size());
-    m_scene->setTextRows(qMax(1, headerLines), paintLegend(nullptr, m_scene->layout().legend));
+    m_scene->setTextRows(qMax(1, headerLines), paintLegend(nullptr, m_scene->layout().legend), proxyTextLines());
 
     const qreal dpr = devicePixelRatioF();
     const QSize pixels = size() * dpr;
@@ -321,34 +322,63 @@ void FlowViewCanvas::paintProxyText(QPainter& p)
     p.setPen(kText);
     const QRectF title(l.proxyLane.left(), l.proxy.top() + 3, l.proxyLane.width(),
                        l.proxyLane.top() - l.proxy.top() - 3);
-    const QString name = m_scene->algorithm().isEmpty() ? tr("proxy") : tr("proxy · %1").arg(m_scene->algorithm());
     p.drawText(title, Qt::AlignLeft | Qt::AlignVCenter,
-               QFontMetricsF(bold).elidedText(name, Qt::ElideRight, title.width()));
+               QFontMetricsF(bold).elidedText(tr("proxy"), Qt::ElideRight, title.width()));
     p.setFont(normal);
+    // The algorithm beside the title when it fits whole (the proxy bar always names it).
+    const double titleWidth = QFontMetricsF(bold).horizontalAdvance(tr("proxy")) + 8;
+    if (QFontMetricsF(normal).horizontalAdvance(m_scene->algorithm()) <= title.width() - titleWidth) {
+        p.setPen(kMuted);
+        p.drawText(title, Qt::AlignRight | Qt::AlignVCenter, m_scene->algorithm());
+    }
 
+    QRectF text = l.proxyText;
+    for (const ProxyBlock& b : proxyBlocks()) {
+        if (text.height() < QFontMetricsF(p.font()).lineSpacing())
+            break;
+        p.setPen(b.color);
+        QRectF room = text;
+        if (b.strip) // the order of the picks, in at most kStripLines: its oldest give way
+            room.setHeight(qMin(room.height(), kStripLines * QFontMetricsF(p.font()).lineSpacing()));
+        const double used = b.strip ? drawStrip(p, room, b.text, m_scene->pickStrip()) : drawWrapped(p, room, b.text);
+        text.setTop(text.top() + used + 4);
+    }
+}
+
+QList<FlowViewCanvas::ProxyBlock> FlowViewCanvas::proxyBlocks() const
+{
     // In order of what a learner needs: the latest pick in full, the order of the last picks, what a held
     // request will choose among, then older explanations (muted) while there is room.
-    QRectF text = l.proxyText;
+    QList<ProxyBlock> blocks;
     const QStringList& picks = m_scene->recentPicks();
     if (picks.isEmpty()) {
         const QString note = m_scene->pickNote();
-        text.setTop(text.top() + drawWrapped(p, text, note.isEmpty() ? tr("latest pick: none yet") : note) + 4);
+        blocks.append({note.isEmpty() ? tr("latest pick: none yet") : note, kText, false, true});
     } else {
-        text.setTop(text.top() + drawWrapped(p, text, tr("latest pick: %1").arg(picks.first())) + 4);
+        blocks.append({tr("latest pick: %1").arg(picks.first()), kText, false, true});
     }
     if (!m_scene->pickStrip().isEmpty())
-        text.setTop(text.top() + drawStrip(p, text, tr("picks, oldest first: "), m_scene->pickStrip()) + 4);
-    if (const int held = m_scene->heldCount()) {
-        p.setPen(kHeld.darker(130));
-        text.setTop(
-            text.top() +
-            drawWrapped(p, text,
-                        tr("%1 held; the next pick chooses among: %2").arg(held).arg(m_scene->candidatesText())) +
-            4);
+        blocks.append({tr("picks, oldest first: "), kText, true, true});
+    if (const int held = m_scene->heldCount())
+        blocks.append({tr("%1 held; the next pick chooses among: %2").arg(held).arg(m_scene->candidatesText()),
+                       kHeld.darker(130), false, true});
+    for (int i = 1; i < picks.size(); ++i)
+        blocks.append({tr("before: %1").arg(picks[i]), kMuted, false, i == 1});
+    return blocks;
+}
+
+int FlowViewCanvas::proxyTextLines() const
+{
+    const QFontMetricsF fm(font());
+    const double width = m_scene->layout().proxyText.width();
+    double lines = 0;
+    for (const ProxyBlock& b : proxyBlocks()) {
+        if (!b.sized)
+            continue;
+        const int n = int(wrapped(fm, width, b.strip ? b.text + m_scene->pickStripText() : b.text).size());
+        lines += (b.strip ? qMin(n, kStripLines) : n) + 4 / fm.lineSpacing();
     }
-    p.setPen(kMuted);
-    for (int i = 1; i < picks.size() && text.height() >= QFontMetricsF(p.font()).lineSpacing(); ++i)
-        text.setTop(text.top() + drawWrapped(p, text, tr("before: %1").arg(picks[i])) + 2);
+    return int(std::ceil(lines));
 }
 
 void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const QRectF& r, const QRectF& parking)
@@ -364,19 +394,11 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
     QFont bold = p.font();
     bold.setBold(true);
     const QFont normal = p.font();
-    const QString counts = FlowScene::countsText(b);
-    QString capacity;
-    if (b.workers > 0)
-        capacity = tr("%1/%2 workers busy").arg(b.inService).arg(b.workers);
-    if (b.queueCapacity > 0)
-        capacity += tr(" · %1/%2 queued").arg(b.queued).arg(b.queueCapacity);
+    const QStringList figures = FlowScene::figures(b);
     double y = r.top() + 4;
     p.setPen(kText);
     p.setFont(bold);
-    QStringList oneLine{b.name, b.stateText, counts};
-    if (!capacity.isEmpty())
-        oneLine << capacity;
-    const QString title = compact ? oneLine.join(QStringLiteral(" · ")) : b.name;
+    const QString title = compact ? (QStringList{b.name, b.stateText} + figures).join(QStringLiteral(" · ")) : b.name;
     p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
                QFontMetricsF(bold).elidedText(title, Qt::ElideRight, w));
     p.setFont(normal);
@@ -386,12 +408,26 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
             p.drawText(QRectF(x + nameWidth, y, w - nameWidth, line), Qt::AlignRight | Qt::AlignVCenter,
                        fm.elidedText(b.stateText, Qt::ElideRight, w - nameWidth));
         y += line;
+        // The figures flow over the lines left above the slots, a whole figure to a line at least: a narrow
+        // card shows "weight 1 · 4 in flight ·" then "5 req/s", never "weight 1 · 4 in fl…".
+        const double slotsH = 10 * s + 4;
+        const double room = r.bottom() - 3 - y;
+        // Slots repeat "N in flight" for a backend without a capacity limit: there the figures come first.
+        const bool slotsFirst = b.workers > 0 || b.queueCapacity > 0;
+        const int rows = qMax(1, int((slotsFirst && room >= line + slotsH ? room - slotsH : room) / line));
+        QStringList lines;
+        for (const QString& f : figures) {
+            const QString joined = lines.isEmpty() ? f : lines.last() + QStringLiteral(" · ") + f;
+            if (!lines.isEmpty() && fm.horizontalAdvance(joined) <= w)
+                lines.last() = joined;
+            else if (lines.size() < rows)
+                lines << f;
+            else
+                lines.last() = joined; // elided below
+        }
         p.setPen(kMuted);
-        p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(counts, Qt::ElideRight, w));
-        y += line;
-        if (!capacity.isEmpty() && y + 2 * line < r.bottom()) { // its own line when the node has room
-            p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
-                       fm.elidedText(capacity, Qt::ElideRight, w));
+        for (const QString& l : std::as_const(lines)) {
+            p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(l, Qt::ElideRight, w));
             y += line;
         }
         y += 2;
@@ -420,10 +456,8 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
         p.drawText(QPointF(sx, y + slot), tr("+%1").arg(workers - shown));
         sx += fm.horizontalAdvance(QStringLiteral("+000"));
     }
-    if (workers == 0)
-        p.drawText(QPointF(sx, y + slot),
-                   fm.elidedText(b.ratePerSecond >= 0.5 ? tr("busy, each request answered at once") : tr("idle"),
-                                 Qt::ElideRight, r.right() - 4 - sx));
+    if (workers == 0 && b.ratePerSecond < 0.5)
+        p.drawText(QPointF(sx, y + slot), fm.elidedText(tr("idle"), Qt::ElideRight, r.right() - 4 - sx));
     if (b.queueCapacity > 0) {
         sx += 10 * s;
         const int queueShown = qMin(b.queueCapacity, kMaxSlotsDrawn);
@@ -458,11 +492,14 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
     for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError,
                           FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse})
         entries.append({Mark::Dot, FlowScene::outcomeColor(o), FlowScene::outcomeText(o)});
-    entries.append({Mark::Ring, {}, tr("ringed: the request you clicked")});
+    entries.append({Mark::Ring, {}, tr("ring: the request you clicked")});
     entries.append({Mark::Held, {}, tr("orange ring: held by step mode")});
-    entries.append({Mark::Card, {}, tr("outlined card: the latest pick")});
-    entries.append({Mark::None, {}, tr("a dot waiting at a backend is in service there")});
-    const double markWidth = 2 * (radius + 5 * s) + 4;
+    entries.append({Mark::Card, {}, tr("outline: the latest pick")});
+    entries.append({Mark::None, {}, tr("a dot at a backend is in service there")});
+    // Marks fit a text line, however large the zoom makes the dots.
+    const double dot = qMin(radius, line * 0.28);
+    const double ring = dot + qMin(5 * s, line / 2 - dot - 1);
+    const double markWidth = 2 * ring + 8;
     double x = r.left();
     int lines = 1;
     double cy = r.top() + line / 2;
@@ -480,22 +517,22 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
             case Mark::Dot:
                 p->setPen(QPen(Qt::white, 1));
                 p->setBrush(e.color);
-                p->drawEllipse(c, radius, radius);
+                p->drawEllipse(c, dot, dot);
                 break;
             case Mark::Ring:
             case Mark::Held:
                 p->setPen(QPen(Qt::white, 1));
                 p->setBrush(FlowScene::outcomeColor(FlowOutcome::Success));
-                p->drawEllipse(c, radius, radius);
+                p->drawEllipse(c, dot, dot);
                 p->setPen(e.mark == Mark::Ring ? QPen(kText, 2 * s) : QPen(kHeld, 2 * s));
                 p->setBrush(Qt::NoBrush);
-                p->drawEllipse(c, radius + (e.mark == Mark::Ring ? 5 : 3) * s,
-                               radius + (e.mark == Mark::Ring ? 5 : 3) * s);
+                p->drawEllipse(c, e.mark == Mark::Ring ? ring : (dot + ring) / 2,
+                               e.mark == Mark::Ring ? ring : (dot + ring) / 2);
                 break;
             case Mark::Card:
                 p->setPen(QPen(kPicked, 3 * s));
                 p->setBrush(QColor(StateColors::up));
-                p->drawRoundedRect(QRectF(c.x() - radius - 3 * s, cy - radius, 2 * (radius + 3 * s), 2 * radius), 2, 2);
+                p->drawRoundedRect(QRectF(c.x() - ring, cy - dot, 2 * ring, 2 * dot), 2, 2);
                 break;
             case Mark::None: break;
             }

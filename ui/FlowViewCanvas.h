@@ -23,6 +23,7 @@ class FlowViewCanvas final : public QWidget {
 public:
     static constexpr int kFrameMs = 33;
     static constexpr int kMaxSlotsDrawn = 12;
+    static constexpr int kStripLines = 3; // the pick strip's most lines in the proxy node
 
     explicit FlowViewCanvas(FlowScene* scene, QWidget* parent = nullptr);
     QSize sizeHint() const override { return {760, 360}; }
@@ -61,6 +62,15 @@ private:
     // Lays the legend's entries out in its rectangle (or only counts the lines they need when p is null).
     int paintLegend(QPainter* p, const QRectF& r);
     QString headerText() const;
+    // What the proxy node says, in order; `sized`: the node is made tall enough for it.
+    struct ProxyBlock {
+        QString text;
+        QColor color;
+        bool strip = false; // the label of the pick strip (drawn with the strip's names)
+        bool sized = true;
+    };
+    QList<ProxyBlock> proxyBlocks() const;
+    int proxyTextLines() const;
 
     FlowScene* m_scene;
     QTimer* m_frames;

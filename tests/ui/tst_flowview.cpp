@@ -1203,7 +1203,7 @@ void TestFlowView::readmeScreenshot()
     // writes it there (docs/flow.png).
     RunningLab r;
     MainWindow w(&r.lab);
-    w.resize(1280, 720);
+    w.resize(1440, 900);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     FaultProfile slow = r.lab.embeddedBackend(r.id(1))->faults();
@@ -1229,7 +1229,18 @@ void TestFlowView::readmeScreenshot()
         return scene.backends().size() == 3 ? scene.backends()[1].queued : 0;
     };
     QTRY_VERIFY_WITH_TIMEOUT(queued() >= 3 && scene.isMoving(), 8000);
-    const QImage img = w.grab().toImage();
+    // A request in service at the slow backend, clicked: its details beside the view, its dot ringed.
+    for (const FlowDot& d : scene.dots()) {
+        if (d.route.last() == FlowPlace{Node::Backend, scene.backends()[1].id} && d.at == d.route.size() - 1) {
+            w.flowView()->showDetails(d.requestId);
+            break;
+        }
+    }
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("flow-window.png"))));
+    // The Flow tab (time controls and view), big enough to read in a README.
+    QWidget* tab = w.flowView()->parentWidget();
+    QVERIFY(tab && tab->width() >= 900);
+    const QImage img = tab->grab().toImage();
     QVERIFY(img.save(outputPath(QStringLiteral("flow.png"))));
     if (const QString path = qEnvironmentVariable("LAB_FLOW_SCREENSHOT"); !path.isEmpty())
         QVERIFY2(img.save(path), qPrintable(path));
