@@ -150,6 +150,7 @@ void FlowScene::clear()
     m_pickStrip.clear();
     m_latestPickBackend = -1;
     m_pickNote.clear();
+    m_algorithm.clear(); // a new lab's algorithm is no change
     m_lastSequence = 0;
     m_dropped = 0;
     m_arrivedTotal = 0;
