@@ -5,22 +5,6 @@
 
 namespace lab {
 
-namespace {
-// Where in a node a request waits: one of 12 fixed spots (two columns of six), so dots waiting at the same
-// node stand side by side instead of on top of each other.
-// Spots are a dot's width apart (11 px), so two waiting dots never hide each other in a node tall enough.
-struct Spot {
-    double across; // -6 or +6
-    double along; // -27.5 .. +27.5
-    double wide; // -60.5 .. +60.5, for the proxy's lane
-};
-Spot spotOf(quint64 requestId)
-{
-    const int slot = int(requestId % 12);
-    return {double(slot % 2) * 12 - 6, (double(slot / 2) - 2.5) * 11, (double(slot) - 5.5) * 11};
-}
-} // namespace
-
 FlowDot* FlowScene::find(quint64 requestId)
 {
     for (FlowDot& d : m_dots) {
@@ -86,6 +70,11 @@ void FlowScene::apply(const LifecycleEvent& e)
         m_recentPicks.prepend(e.detail.isEmpty() ? tr("picked %1").arg(backendName(e.backendId)) : e.detail);
         if (m_recentPicks.size() > kRecentPicks)
             m_recentPicks.removeLast();
+        m_pickStrip.append(backendName(e.backendId));
+        if (m_pickStrip.size() > kPickStrip)
+            m_pickStrip.removeFirst();
+        m_latestPickBackend = e.backendId;
+        m_pickNote.clear();
         break;
     case LifecycleKind::AttemptFailed:
         if (!d->attempts.isEmpty()) {
@@ -158,6 +147,10 @@ void FlowScene::clear()
 {
     m_dots.clear();
     m_recentPicks.clear();
+    m_pickStrip.clear();
+    m_latestPickBackend = -1;
+    m_pickNote.clear();
+    m_algorithm.clear(); // a new lab's algorithm is no change
     m_lastSequence = 0;
     m_dropped = 0;
     m_arrivedTotal = 0;
@@ -183,12 +176,13 @@ QString FlowScene::samplingText() const
     const quint64 followed = m_samples.back().followed - m_samples.front().followed;
     if (arrived == 0 || followed >= arrived)
         return {};
+    // What it is, not a fault: the proxy follows a few dozen requests a second and the view draws those.
     if (followed == 0)
-        return tr("showing none of %1 requests").arg(arrived);
+        return tr("drawing none of %1 requests: too many to draw each one").arg(arrived);
     const double ratio = double(arrived) / double(followed);
     if (ratio >= 1.5)
-        return tr("showing 1 in %1 requests").arg(qRound(ratio));
-    return tr("showing %1 of %2 requests").arg(followed).arg(arrived);
+        return tr("drawing 1 in %1 requests: too many to draw each one").arg(qRound(ratio));
+    return tr("drawing %1 of %2 requests: too many to draw each one").arg(followed).arg(arrived);
 }
 
 QString FlowScene::emptyText() const
@@ -222,6 +216,11 @@ FlowOutcome FlowScene::outcomeOf(int status, int backendId, bool attempted)
     if (status < 400)
         return FlowOutcome::Success;
     return status < 500 ? FlowOutcome::ClientError : FlowOutcome::ServerError;
+}
+
+QColor FlowScene::dotColor(const FlowDot& d, bool selected)
+{
+    return outcomeColor(selected ? d.outcome : shownOutcome(d));
 }
 
 QColor FlowScene::outcomeColor(FlowOutcome o)
@@ -277,116 +276,74 @@ QString FlowScene::describe(const FlowDot& d) const
     return s;
 }
 
-// ---- layout -------------------------------------------------------------------------------------------
-
 void FlowScene::setBackends(const QList<FlowBackend>& backends)
 {
+    // Membership is who can be picked and with what weight; the live figures change every tick.
+    auto sameMembers = [](const QList<FlowBackend>& a, const QList<FlowBackend>& b) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const FlowBackend& x, const FlowBackend& y) {
+            return x.id == y.id && x.name == y.name && x.weight == y.weight;
+        });
+    };
+    if (!m_backends.isEmpty() && !sameMembers(m_backends, backends) &&
+        (!m_recentPicks.isEmpty() || !m_pickNote.isEmpty())) {
+        QStringList members;
+        for (const FlowBackend& b : backends)
+            members << tr("%1 (weight %2)").arg(b.name).arg(b.weight);
+        clearPicks(members.isEmpty()
+                       ? tr("no backends left; no pick yet")
+                       : tr("backends changed to %1; no pick yet").arg(members.join(QStringLiteral(", "))));
+    }
     const bool countChanged = backends.size() != m_backends.size();
     m_backends = backends;
     if (countChanged)
         relayout();
 }
 
-void FlowScene::setViewport(QSizeF size)
+void FlowScene::setAlgorithm(const QString& name)
 {
-    m_size = size;
-    relayout();
-}
-
-void FlowScene::relayout()
-{
-    constexpr double margin = 10;
-    constexpr double gap = 8;
-    const double w = qMax(320.0, m_size.width());
-    const double h = qMax(200.0, m_size.height());
-    m_layout.header = QRectF(margin, margin, w - 2 * margin, 20);
-    m_layout.legend = QRectF(margin, h - margin - 18, w - 2 * margin, 18);
-    const double top = m_layout.header.bottom() + gap;
-    const double bottom = m_layout.legend.top() - gap;
-    const double bodyH = bottom - top;
-    const double midY = top + bodyH / 2;
-
-    // Nodes grow with the view (a big window shows bigger nodes, not the same ones lost in white) up to a
-    // size where text and slots stop gaining from it.
-    const double cw = std::clamp(w * 0.09, 70.0, 130.0);
-    const double ch = std::clamp(bodyH * 0.14, 56.0, 100.0);
-    m_layout.client = QRectF(margin, midY - ch / 2, cw, ch);
-    const double bw = std::clamp(w * 0.32, 220.0, 440.0);
-    const double bx = w - margin - bw;
-    const double pw = std::clamp(w * 0.28, 190.0, 400.0);
-    const double ph = qMin(std::clamp(bodyH * 0.34, 130.0, 240.0), bodyH);
-    const double px = m_layout.client.right() + (bx - m_layout.client.right() - pw) / 2;
-    m_layout.proxy = QRectF(px, midY - ph / 2, pw, ph);
-
-    m_layout.backends.clear();
-    const qsizetype n = m_backends.size();
-    if (n == 0)
+    if (name == m_algorithm)
         return;
-    const double bh = qMin(std::clamp(bodyH * 0.2, 80.0, 130.0), (bodyH - gap * double(n - 1)) / double(n));
-    const double total = bh * double(n) + gap * double(n - 1);
-    double y = midY - total / 2;
-    for (qsizetype i = 0; i < n; ++i) {
-        m_layout.backends.append(QRectF(bx, y, bw, bh));
-        y += bh + gap;
-    }
+    if (!m_algorithm.isEmpty())
+        clearPicks(tr("algorithm changed to %1; no pick yet").arg(name));
+    m_algorithm = name;
 }
 
-QPointF FlowScene::placePoint(const FlowPlace& p, quint64 requestId) const
+void FlowScene::clearPicks(const QString& note)
 {
-    const Spot spot = spotOf(requestId);
-    switch (p.node) {
-    case FlowPlace::Node::Client:
-        return {m_layout.client.right() - 14 + spot.across,
-                m_layout.client.center().y() + spot.along * qMin(1.0, m_layout.client.height() / 80)};
-    case FlowPlace::Node::Proxy:
-        // The proxy's dot lane, under its title and above the pick's explanation.
-        return {m_layout.proxy.center().x() + spot.wide * qMin(1.0, m_layout.proxy.width() / 240),
-                m_layout.proxy.top() + 40 + spot.across * 0.6};
-    case FlowPlace::Node::Backend: {
-        const int i = backendIndex(p.backendId);
-        if (i < 0 || i >= m_layout.backends.size()) // removed meanwhile: it waits at the proxy's edge
-            return {m_layout.proxy.right(), m_layout.proxy.top() + 40 + spot.across};
-        const QRectF& r = m_layout.backends[i];
-        return {r.left() + 14 + spot.across, r.center().y() + spot.along * qMin(1.0, r.height() / 80)};
-    }
-    }
-    return {};
+    m_recentPicks.clear();
+    m_pickStrip.clear();
+    m_latestPickBackend = -1;
+    m_pickNote = note;
 }
 
-QPointF FlowScene::dotPosition(const FlowDot& d) const
+QString FlowScene::candidatesText() const
 {
-    const QPointF here = placePoint(d.route[d.at], d.requestId);
-    if (d.at + 1 >= d.route.size())
-        return here;
-    const QPointF next = placePoint(d.route[d.at + 1], d.requestId);
-    const double t = d.progress;
-    if (d.route[d.at].node == FlowPlace::Node::Backend && d.route[d.at + 1].node == FlowPlace::Node::Backend) {
-        // A failover hop bends out to the left of the backends' column, so it never crosses the parking strip
-        // of a backend in between (which would read as a request in service there).
-        const QPointF control(qMin(here.x(), next.x()) - kHopBend, (here.y() + next.y()) / 2);
-        return here * ((1 - t) * (1 - t)) + control * (2 * (1 - t) * t) + next * (t * t);
+    QStringList parts;
+    for (const FlowBackend& b : m_backends) {
+        QString s = tr("%1 (%2, weight %3)").arg(b.name, b.stateText).arg(b.weight);
+        if (b.tier == PickTier::Fallback)
+            s += tr(": only if no other is left");
+        else if (b.tier == PickTier::Excluded)
+            s += tr(": not a candidate");
+        parts << s;
     }
-    return here + (next - here) * t;
+    return parts.join(QStringLiteral(" · "));
 }
 
-quint64 FlowScene::dotAt(QPointF point) const
+QStringList FlowScene::figures(const FlowBackend& b)
 {
-    constexpr double reach = kDotRadius + 3;
-    for (auto it = m_dots.rbegin(); it != m_dots.rend(); ++it) { // the newest is drawn on top
-        const QPointF delta = dotPosition(*it) - point;
-        if (delta.x() * delta.x() + delta.y() * delta.y() <= reach * reach)
-            return it->requestId;
-    }
-    return 0;
+    QStringList out{tr("weight %1").arg(b.weight), tr("%1 in flight").arg(b.inFlight),
+                    tr("%1 req/s").arg(qRound(b.ratePerSecond))};
+    if (b.workers > 0)
+        out << tr("%1/%2 workers busy").arg(b.inService).arg(b.workers);
+    if (b.queueCapacity > 0)
+        out << tr("%1/%2 queued").arg(b.queued).arg(b.queueCapacity);
+    return out;
 }
 
-int FlowScene::backendAt(QPointF point) const
+QString FlowScene::countsText(const FlowBackend& b)
 {
-    for (int i = 0; i < m_layout.backends.size() && i < m_backends.size(); ++i) {
-        if (m_layout.backends[i].contains(point))
-            return m_backends[i].id;
-    }
-    return -1;
+    return figures(b).mid(0, 3).join(QStringLiteral(" · "));
 }
 
 } // namespace lab

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "health/Eligibility.h"
 #include "metrics/Lifecycle.h"
 
 #include <QColor>
@@ -15,21 +16,25 @@
 
 namespace lab {
 
-// One backend as the flow view draws it: read from the board's row (same state colour and text) and the
-// pool's id, which is the backendId of the lifecycle events.
+// One backend as the flow view draws it: the board's state colour and text, the pool's id (the backendId of
+// the lifecycle events), and the live figures of the lab's metrics snapshot, so a card reads what the
+// board reads.
 struct FlowBackend {
     int id = -1;
     QString name;
     QString stateText;
     QColor stateColor;
     int weight = 1;
-    int inFlight = 0; // requests the proxy has in flight there
+    int inFlight = 0; // requests the proxy has in flight there (the snapshot's BackendStats::inFlight)
     // Capacity of an embedded fake backend (FaultProfile workers / queue, its live counters). workers 0:
     // unlimited or not known (external): the node draws the proxy's in-flight requests as filled slots.
     int workers = 0;
     int inService = 0; // requests holding a worker, from any client (the proxy's and health probes)
     int queueCapacity = 0;
     int queued = 0; // waiting for a worker
+    double ratePerSecond = 0; // requests the proxy sent it over the last second
+    // How the next pick treats it (the pool's Eligibility): what step mode lists as the candidates.
+    PickTier tier = PickTier::Preferred;
     bool operator==(const FlowBackend&) const = default;
 };
 
@@ -87,16 +92,25 @@ struct FlowDot {
 //
 // Catching up (the first fetch, Resume after Pause, a slow reader that lost events) never replays the
 // backlog: requests already finished are not drawn, those still running appear where they are now.
+//
+// The picks: the latest explanation, the backend it chose and a strip of the last kPickStrip choices in
+// order ("a a b a c a a"). A pick made under another algorithm or another set of backends explains
+// nothing about the next one, so a change of either clears them and says so until the next pick.
+//
+// Layout (FlowSceneLayout.cpp): three columns, client | proxy | backends, sized from the viewport and
+// the zoom (setMetrics: a scale for shapes and dots, the font's line height for text rows). When the
+// columns' preferred widths do not fit they shrink together, so nodes never overlap at any size.
 class FlowScene final {
     Q_DECLARE_TR_FUNCTIONS(FlowScene)
 public:
     static constexpr int kMaxDots = 300;
     static constexpr int kRecentPicks = 4;
+    static constexpr int kPickStrip = 24;
     static constexpr int kNormalLegMs = 260;
     static constexpr int kSlowLegMs = 900;
     static constexpr qint64 kSamplingWindowMs = 3000;
-    static constexpr double kDotRadius = 5;
-    static constexpr double kHopBend = 60; // px a failover hop bends out of the backends' column
+    static constexpr double kDotRadius = 5; // at scale 1
+    static constexpr double kHopBend = 60; // px at scale 1 a failover hop bends out of the backends' column
 
     // Takes one batch. `animate` false: jump to the present (see above). When the batch lost events, every
     // request drawn so far is dropped (its missing events would draw it wrong), and so is each request of
@@ -109,8 +123,12 @@ public:
     void clear();
     void setLegMs(int ms) { m_legMs = qMax(1, ms); }
     int legMs() const { return m_legMs; }
+    // A change of ids, names or weights (not of the live figures) clears the picks (see above).
     void setBackends(const QList<FlowBackend>& backends);
     const QList<FlowBackend>& backends() const { return m_backends; }
+    // The pool's algorithm name; a change after the first clears the picks.
+    void setAlgorithm(const QString& name);
+    const QString& algorithm() const { return m_algorithm; }
 
     const std::deque<FlowDot>& dots() const { return m_dots; }
     const FlowDot* dot(quint64 requestId) const;
@@ -119,7 +137,24 @@ public:
     QString latestPick() const { return m_recentPicks.isEmpty() ? QString() : m_recentPicks.first(); }
     // The last kRecentPicks explanations, newest first.
     const QStringList& recentPicks() const { return m_recentPicks; }
-    // "showing 1 in 40 requests" while the stream samples; empty when it follows every request.
+    // The backend of the latest pick, -1 when none (or the picks were cleared by a change).
+    int latestPickBackend() const { return m_latestPickBackend; }
+    // The names the last kPickStrip picks chose, oldest first, and as one line: "a a b a c a a".
+    const QStringList& pickStrip() const { return m_pickStrip; }
+    QString pickStripText() const { return m_pickStrip.join(QLatin1Char(' ')); }
+    // Why there is no latest pick after a change ("algorithm changed to least-connections; no pick yet");
+    // empty once a pick came, or when nothing changed.
+    const QString& pickNote() const { return m_pickNote; }
+    // The backends a held request's pick chooses among, with their state and weight:
+    // "backend-8001 (up, weight 5) · backend-8003 (unhealthy, weight 1): not a candidate".
+    QString candidatesText() const;
+    // A card's figures: weight, requests in flight, req/s and, for a capacity-limited backend, its busy
+    // workers and queue ("1/1 workers busy", "3/4 queued"); countsText joins the first three:
+    // "weight 5 · 3 in flight · 98 req/s".
+    static QStringList figures(const FlowBackend& b);
+    static QString countsText(const FlowBackend& b);
+    // "drawing 1 in 40 requests: too many to draw each one" while the stream samples; empty when it
+    // follows every request.
     QString samplingText() const;
     // The empty state's sentence while no request has reached the proxy yet; empty otherwise.
     QString emptyText() const;
@@ -134,18 +169,33 @@ public:
     static FlowOutcome outcomeOf(int status, int backendId, bool attempted);
     // The colour the dot wears where it is now (see FlowDot::revealAt).
     static FlowOutcome shownOutcome(const FlowDot& d) { return d.at >= d.revealAt ? d.outcome : FlowOutcome::Pending; }
+    // The colour a dot is painted: the selected one wears the outcome its details pane states (the pane
+    // says "answered 200" as soon as it is known), the others what they show where they are.
+    static QColor dotColor(const FlowDot& d, bool selected);
     static QColor outcomeColor(FlowOutcome o);
     static QString outcomeText(FlowOutcome o);
 
-    // ---- layout ---------------------------------------------------------------------------------------
+    // ---- layout (FlowSceneLayout.cpp) -----------------------------------------------------------------
     struct Layout {
         QRectF header; // sampling / paused / empty text
         QRectF client;
         QRectF proxy;
+        QRectF proxyLane; // inside proxy: where requests cross it, clear of its text
+        QRectF proxyText; // inside proxy, under the lane: the picks
         QList<QRectF> backends; // parallel to backends()
+        QList<QRectF> parking; // inside each backend, at its left: where requests in service wait
         QRectF legend;
     };
     void setViewport(QSizeF size);
+    // The zoom: `scale` multiplies shapes, gaps and dots; `lineHeight` is the font's line spacing, so text
+    // rows fit the font they are drawn in.
+    void setMetrics(double scale, double lineHeight);
+    double scale() const { return m_scale; }
+    double lineHeight() const { return m_lineHeight; }
+    double dotRadius() const { return kDotRadius * m_scale; }
+    // How many text lines the header, the legend and the proxy's picks need at this width (the canvas
+    // measures them): the proxy grows with its text, within the body.
+    void setTextRows(int headerLines, int legendLines, int proxyLines);
     const Layout& layout() const { return m_layout; }
     QPointF placePoint(const FlowPlace& p, quint64 requestId) const;
     QPointF dotPosition(const FlowDot& d) const;
@@ -159,12 +209,20 @@ private:
     void trim();
     void relayout();
     int backendIndex(int id) const;
+    void clearPicks(const QString& note);
+    // Where a leg between two places passes through on its way: the proxy's doors, so a dot enters and
+    // leaves the proxy through its lane and never crosses the text under it. Empty: a straight leg.
+    QList<QPointF> waypoints(const FlowPlace& from, const FlowPlace& to, quint64 requestId) const;
 
     FlowDot* find(quint64 requestId);
 
     std::deque<FlowDot> m_dots; // oldest first; a few hundred at most, so lookups scan
     QList<FlowBackend> m_backends;
+    QString m_algorithm;
     QStringList m_recentPicks;
+    QStringList m_pickStrip;
+    int m_latestPickBackend = -1;
+    QString m_pickNote;
     quint64 m_lastSequence = 0;
     quint64 m_dropped = 0;
     quint64 m_arrivedTotal = 0;
@@ -177,6 +235,11 @@ private:
     qint64 m_lastAdvanceMs = -1;
     int m_legMs = kNormalLegMs;
     QSizeF m_size{800, 400};
+    double m_scale = 1;
+    double m_lineHeight = 16;
+    int m_headerLines = 1;
+    int m_legendLines = 1;
+    int m_proxyLines = 6;
     Layout m_layout;
 };
 

@@ -4,11 +4,13 @@
 #include "FlowViewCanvas.h"
 #include "TraceModel.h"
 #include "backend/Backend.h"
-#include "fakebackend/FakeBackend.h"
+#include "backend/BackendPool.h"
 #include "lab/Lab.h"
+#include "metrics/MetricsHistory.h"
 
 #include <QHBoxLayout>
 #include <QPlainTextEdit>
+#include <algorithm>
 
 namespace lab {
 
@@ -23,9 +25,8 @@ FlowView::FlowView(QWidget* parent)
     m_details->setPlaceholderText(
         tr("Click a dot to see its request: the backends it tried, why each was picked, its status and latency. "
            "Click a backend to select it on the board."));
-    // Beside the canvas, not under it: height is what a 768-line screen runs short of.
-    m_details->setMinimumWidth(160);
-    m_details->setMaximumWidth(340);
+    // Beside the canvas, not under it: height is what a 768-line screen runs short of (width: resizeEvent).
+    m_details->setFixedWidth(160);
     m_details->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -45,8 +46,12 @@ void FlowView::refresh(const LifecycleStream* source, const QList<FlowBackend>& 
         m_source = source;
         m_catchUp = true;
     }
+    // Backends and algorithm first: the batch's picks are named after the backends as they are now. A pick
+    // made in the last tick before a change then shows after it (its explanation names its algorithm).
     if (backends != m_scene.backends())
         m_scene.setBackends(backends);
+    if (!m_pendingAlgorithm.isEmpty())
+        m_scene.setAlgorithm(m_pendingAlgorithm);
     if (m_source) {
         const LifecycleStream::Batch batch = m_source->since(m_scene.lastSequence());
         m_scene.ingest(batch, m_canvas->nowMs(), !m_catchUp);
@@ -56,6 +61,18 @@ void FlowView::refresh(const LifecycleStream* source, const QList<FlowBackend>& 
     if (m_scene.dot(m_canvas->selected()))
         showDetails(m_canvas->selected());
     m_canvas->sceneChanged();
+}
+
+void FlowView::setAlgorithm(const QString& name)
+{
+    m_pendingAlgorithm = name;
+}
+
+void FlowView::resizeEvent(QResizeEvent* event)
+{
+    // The details take a quarter of the view: at 1024 px the diagram needs the width more than the text.
+    m_details->setFixedWidth(std::clamp(width() / 4, 160, 340));
+    QWidget::resizeEvent(event);
 }
 
 void FlowView::setPaused(bool paused)
@@ -108,7 +125,7 @@ QString FlowView::detailsText() const
     return m_details->toPlainText();
 }
 
-QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel& board)
+QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel& board, const MetricsHistory& history)
 {
     QList<FlowBackend> out;
     for (int i = 0; i < board.rowCount(); ++i) {
@@ -120,13 +137,27 @@ QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel&
         b.stateText = BackendTableModel::stateText(row.state);
         b.stateColor = BackendTableModel::stateColor(row.state);
         b.weight = row.weight;
-        b.inFlight = row.active;
-        if (const FakeBackend* fake = lab.hasBackend(row.id) ? lab.embeddedBackend(row.id) : nullptr) {
-            const FaultProfile f = fake->faults();
-            b.workers = f.workers;
-            b.queueCapacity = f.workers > 0 ? f.queue : 0;
-            b.inService = fake->counters().inService.load(std::memory_order_relaxed);
-            b.queued = fake->counters().queued.load(std::memory_order_relaxed);
+        b.workers = row.workers;
+        b.queueCapacity = row.workers > 0 ? row.queueLimit : 0;
+        if (pooled)
+            b.tier = pickTier(lab.pool()->eligibility(*pooled));
+        const BackendStats* stats = nullptr;
+        if (pooled && !history.isEmpty()) {
+            for (const BackendStats& s : history.latest().backends) {
+                if (s.id == pooled->id)
+                    stats = &s;
+            }
+        }
+        if (stats) {
+            b.inFlight = stats->inFlight;
+            b.inService = qMax(0, stats->inService);
+            b.queued = qMax(0, stats->queued);
+            b.ratePerSecond = history.requestRate(pooled->id, BackendTableModel::kRateWindowMs);
+        } else { // no snapshot yet: the board's own reading
+            b.inFlight = row.active;
+            b.inService = row.inService;
+            b.queued = row.queued;
+            b.ratePerSecond = row.rate;
         }
         out << b;
     }

@@ -14,6 +14,7 @@ namespace lab {
 class BackendTableModel;
 class FlowViewCanvas;
 class Lab;
+class MetricsHistory;
 
 // The flow view: the proxy's real traffic drawn as dots travelling client → proxy → backend and back
 // (after Sam Rose's "Load Balancing" drawings, but of real requests), with a details pane for the dot
@@ -30,6 +31,8 @@ public:
 
     // One tick. `source` may be null (no HTTP listener): the view then shows the backends only.
     void refresh(const LifecycleStream* source, const QList<FlowBackend>& backends);
+    // The pool's algorithm, before each refresh: the picks panel says when it changed.
+    void setAlgorithm(const QString& name);
     // How a clicked request finds its trace entry (Finished's traceSequence).
     void setTraceLookup(TraceLookup lookup) { m_traceLookup = std::move(lookup); }
     void setPaused(bool paused);
@@ -44,11 +47,16 @@ public:
     QString detailsText() const;
 
     // The nodes for the lab's backends, one per board row: the board's state colour and text, the pool's
-    // id, weight and requests in flight, and an embedded backend's workers and queue.
-    static QList<FlowBackend> backendsOf(const Lab& lab, const BackendTableModel& board);
+    // id, weight and eligibility, an embedded backend's workers and queue limit, and the live figures of
+    // the history's latest snapshot (requests in flight, queued, in service) and its req/s over the last
+    // second: the same numbers the board shows, so a busy backend never reads idle here.
+    static QList<FlowBackend> backendsOf(const Lab& lab, const BackendTableModel& board, const MetricsHistory& history);
 
 Q_SIGNALS:
     void backendClicked(int backendId);
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     FlowScene m_scene;
@@ -56,6 +64,7 @@ private:
     QPlainTextEdit* m_details;
     TraceLookup m_traceLookup;
     const LifecycleStream* m_source = nullptr;
+    QString m_pendingAlgorithm; // applied at the next refresh (not while paused)
     bool m_paused = false;
     bool m_catchUp = true; // the next batch jumps to the present (first fetch, after Resume)
 };

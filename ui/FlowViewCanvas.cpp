@@ -1,9 +1,13 @@
 #include "FlowViewCanvas.h"
 
+#include "StateColors.h"
+
+#include <QGuiApplication>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
 #include <QTimer>
+#include <cmath>
 
 namespace lab {
 
@@ -12,18 +16,17 @@ const QColor kEdge{0xc8, 0xcc, 0xd4};
 const QColor kBorder{0x70, 0x78, 0x88};
 const QColor kText{0x20, 0x24, 0x2c};
 const QColor kMuted{0x60, 0x66, 0x70};
+const QColor kPicked{0x1f, 0x4f, 0xa0}; // the latest pick's card outline
+const QColor kHeld{0xe0, 0x70, 0x10}; // the ring of a request held by step mode
 
-// Draws `text` word-wrapped into `r`, as many lines as fit (the last one elided); returns the lines drawn.
-int drawWrapped(QPainter& p, const QRectF& r, const QString& text)
+// `text` word-wrapped to `width`: long words are cut only by the final elision, never split.
+QStringList wrapped(const QFontMetricsF& fm, double width, const QString& text)
 {
-    const QFontMetricsF fm(p.font());
-    const int maxLines = qMax(1, int(r.height() / fm.lineSpacing()));
     QStringList lines;
     QString line;
-    const QStringList words = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
-    for (const QString& w : words) {
+    for (const QString& w : text.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
         const QString candidate = line.isEmpty() ? w : line + QLatin1Char(' ') + w;
-        if (fm.horizontalAdvance(candidate) <= r.width() || line.isEmpty()) {
+        if (fm.horizontalAdvance(candidate) <= width || line.isEmpty()) {
             line = candidate;
         } else {
             lines << line;
@@ -32,16 +35,41 @@ int drawWrapped(QPainter& p, const QRectF& r, const QString& text)
     }
     if (!line.isEmpty())
         lines << line;
+    return lines;
+}
+
+// Draws `text` word-wrapped into `r`, as many lines as fit (the last one elided); returns the height used.
+double drawWrapped(QPainter& p, const QRectF& r, const QString& text)
+{
+    const QFontMetricsF fm(p.font());
+    const int maxLines = int(r.height() / fm.lineSpacing());
+    if (maxLines < 1)
+        return 0;
+    QStringList lines = wrapped(fm, r.width(), text);
     if (lines.size() > maxLines) {
         lines = lines.mid(0, maxLines);
         lines.last() += QStringLiteral(" …");
     }
     double y = r.top() + fm.ascent();
-    for (const QString& l : lines) {
+    for (const QString& l : std::as_const(lines)) {
         p.drawText(QPointF(r.left(), y), fm.elidedText(l, Qt::ElideRight, r.width()));
         y += fm.lineSpacing();
     }
-    return int(lines.size());
+    return double(lines.size()) * fm.lineSpacing();
+}
+
+// The pick strip in as many lines as `r` holds: when the whole strip does not fit, its oldest picks give
+// way ("… b a c a a"), so the newest are always seen.
+double drawStrip(QPainter& p, const QRectF& r, const QString& label, QStringList names)
+{
+    const QFontMetricsF fm(p.font());
+    const int maxLines = int(r.height() / fm.lineSpacing());
+    QString text = label + names.join(QLatin1Char(' '));
+    while (names.size() > 1 && wrapped(fm, r.width(), text).size() > maxLines) {
+        names.removeFirst();
+        text = label + QStringLiteral("… ") + names.join(QLatin1Char(' '));
+    }
+    return drawWrapped(p, r, text);
 }
 } // namespace
 
@@ -57,6 +85,7 @@ FlowViewCanvas::FlowViewCanvas(FlowScene* scene, QWidget* parent)
     connect(m_frames, &QTimer::timeout, this, &FlowViewCanvas::frame);
     setToolTip(tr("Each dot is a request through the proxy. Click a dot for its details, a backend to select it "
                   "on the board."));
+    updateMetrics();
 }
 
 void FlowViewCanvas::setPaused(bool paused)
@@ -103,6 +132,28 @@ void FlowViewCanvas::resizeEvent(QResizeEvent* event)
 {
     QWidget::resizeEvent(event);
     m_scene->setViewport(size());
+    m_backgroundDirty = true;
+}
+
+void FlowViewCanvas::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange)
+        updateMetrics();
+}
+
+void FlowViewCanvas::updateMetrics()
+{
+    const QFont app = QGuiApplication::font();
+    const QFont own = font();
+    double scale = 1;
+    if (own.pointSizeF() > 0 && app.pointSizeF() > 0)
+        scale = own.pointSizeF() / app.pointSizeF();
+    else if (own.pixelSize() > 0 && app.pixelSize() > 0)
+        scale = double(own.pixelSize()) / double(app.pixelSize());
+    m_scene->setMetrics(scale, QFontMetricsF(own).lineSpacing());
+    m_backgroundDirty = true;
+    update();
 }
 
 void FlowViewCanvas::mousePressEvent(QMouseEvent* event)
@@ -119,71 +170,8 @@ void FlowViewCanvas::mousePressEvent(QMouseEvent* event)
     QWidget::mousePressEvent(event);
 }
 
-void FlowViewCanvas::paintEvent(QPaintEvent*)
+QString FlowViewCanvas::headerText() const
 {
-    // Nodes, texts and legend change at most once a refresh tick; the dots move every frame. So the still
-    // layer is drawn once per tick into a pixmap and each frame only adds the dots.
-    const qreal dpr = devicePixelRatioF();
-    const QSize pixels = size() * dpr;
-    if (m_backgroundDirty || m_background.size() != pixels) {
-        m_background = QPixmap(pixels);
-        m_background.setDevicePixelRatio(dpr);
-        QPainter bg(&m_background);
-        bg.setFont(font());
-        paintBackground(bg);
-        m_backgroundDirty = false;
-    }
-    QPainter p(this);
-    p.drawPixmap(0, 0, m_background);
-    p.setRenderHint(QPainter::Antialiasing);
-    for (const FlowDot& d : m_scene->dots()) {
-        const QPointF c = m_scene->dotPosition(d);
-        p.setPen(QPen(Qt::white, 1.5));
-        p.setBrush(FlowScene::outcomeColor(FlowScene::shownOutcome(d)));
-        p.drawEllipse(c, FlowScene::kDotRadius, FlowScene::kDotRadius);
-        if (d.held) {
-            p.setPen(QPen(QColor(0xe0, 0x70, 0x10), 2));
-            p.setBrush(Qt::NoBrush);
-            p.drawEllipse(c, FlowScene::kDotRadius + 3, FlowScene::kDotRadius + 3);
-        }
-        if (d.requestId == m_selected) {
-            p.setPen(QPen(kText, 2));
-            p.setBrush(Qt::NoBrush);
-            p.drawEllipse(c, FlowScene::kDotRadius + 4, FlowScene::kDotRadius + 4);
-        }
-    }
-}
-
-void FlowViewCanvas::paintBackground(QPainter& p)
-{
-    p.setRenderHint(QPainter::Antialiasing);
-    p.fillRect(rect(), palette().base());
-    const FlowScene::Layout& l = m_scene->layout();
-
-    // Edges first: the roads the dots travel.
-    p.setPen(QPen(kEdge, 2));
-    const QPointF proxyIn(l.proxy.left(), l.proxy.top() + 40);
-    const QPointF proxyOut(l.proxy.right(), l.proxy.top() + 40);
-    p.drawLine(QPointF(l.client.right(), l.client.center().y()), proxyIn);
-    for (const QRectF& r : l.backends)
-        p.drawLine(proxyOut, QPointF(r.left(), r.center().y()));
-
-    p.setPen(QPen(kBorder, 1));
-    p.setBrush(QColor(0xee, 0xf0, 0xf4));
-    p.drawRoundedRect(l.client, 6, 6);
-    p.setPen(kText);
-    p.drawText(l.client.adjusted(4, 4, -4, -4), Qt::AlignLeft | Qt::AlignTop, tr("clients"));
-
-    paintProxy(p);
-    for (int i = 0; i < l.backends.size() && i < m_scene->backends().size(); ++i)
-        paintBackend(p, m_scene->backends()[i], l.backends[i]);
-    paintHeader(p);
-    paintLegend(p);
-}
-
-void FlowViewCanvas::paintHeader(QPainter& p)
-{
-    const QRectF r = m_scene->layout().header;
     QStringList parts;
     if (m_paused)
         parts << tr("Paused — the proxy keeps working; Resume jumps to the present");
@@ -192,84 +180,225 @@ void FlowViewCanvas::paintHeader(QPainter& p)
         parts << empty;
     const QString sampling = m_scene->samplingText();
     if (!sampling.isEmpty())
-        parts << tr("%1 (the proxy follows at most a few dozen a second)").arg(sampling);
+        parts << tr("%1 (the proxy follows a few dozen a second; the board and charts count them all)").arg(sampling);
     if (const int held = m_scene->heldCount())
-        parts << tr("%1 held before the pick").arg(held);
+        parts << tr("%1 held before the pick: press Step").arg(held);
     if (const quint64 dropped = m_scene->droppedRequests())
         parts << tr("%1 half-drawn requests dropped (the window fell behind)").arg(dropped);
-    QFont f = p.font();
-    f.setBold(!empty.isEmpty() || m_paused);
-    p.setFont(f);
-    p.setPen(empty.isEmpty() ? kText : kMuted);
-    p.drawText(r, Qt::AlignLeft | Qt::AlignVCenter,
-               QFontMetricsF(f).elidedText(parts.join(QStringLiteral(" · ")), Qt::ElideRight, r.width()));
-    f.setBold(false);
-    p.setFont(f);
+    return parts.join(QStringLiteral(" · "));
 }
 
-void FlowViewCanvas::paintProxy(QPainter& p)
+void FlowViewCanvas::paintLayers()
 {
-    const QRectF r = m_scene->layout().proxy;
+    // The text decides how many rows the header and legend take, which moves the nodes: measure first.
+    QFont bold = font();
+    bold.setBold(true);
+    const QRectF header = m_scene->layout().header;
+    const int headerLines = int(wrapped(QFontMetricsF(bold), header.width(), headerText()).size());
+    m_scene->setTextRows(qMax(1, headerLines), paintLegend(nullptr, m_scene->layout().legend), proxyTextLines());
+
+    const qreal dpr = devicePixelRatioF();
+    const QSize pixels = size() * dpr;
+    m_background = QPixmap(pixels);
+    m_background.setDevicePixelRatio(dpr);
+    m_foreground = QPixmap(pixels);
+    m_foreground.setDevicePixelRatio(dpr);
+    m_foreground.fill(Qt::transparent);
+    {
+        QPainter bg(&m_background);
+        bg.setFont(font());
+        paintShapes(bg);
+    }
+    QPainter fg(&m_foreground);
+    fg.setFont(font());
+    paintTexts(fg);
+    m_backgroundDirty = false;
+}
+
+void FlowViewCanvas::paintEvent(QPaintEvent*)
+{
+    // Nodes, texts and legend change at most once a refresh tick; the dots move every frame. So the still
+    // layers are drawn once per tick into pixmaps and each frame only adds the dots between them.
+    if (m_backgroundDirty || m_background.size() != size() * devicePixelRatioF())
+        paintLayers();
+    QPainter p(this);
+    p.drawPixmap(0, 0, m_background);
+    p.setRenderHint(QPainter::Antialiasing);
+    const double s = m_scene->scale();
+    const double radius = m_scene->dotRadius();
+    for (const FlowDot& d : m_scene->dots()) {
+        const QPointF c = m_scene->dotPosition(d);
+        const bool selected = d.requestId == m_selected;
+        p.setPen(QPen(Qt::white, 1.5 * s));
+        p.setBrush(FlowScene::dotColor(d, selected));
+        p.drawEllipse(c, radius, radius);
+        if (d.held) {
+            p.setPen(QPen(kHeld, 2 * s));
+            p.setBrush(Qt::NoBrush);
+            p.drawEllipse(c, radius + 3 * s, radius + 3 * s);
+        }
+        if (selected) { // a ring, not a colour: the fill keeps saying how the request ended
+            p.setPen(QPen(kText, 2 * s));
+            p.setBrush(Qt::NoBrush);
+            p.drawEllipse(c, radius + 5 * s, radius + 5 * s);
+        }
+    }
+    p.drawPixmap(0, 0, m_foreground);
+}
+
+void FlowViewCanvas::paintShapes(QPainter& p)
+{
+    p.setRenderHint(QPainter::Antialiasing);
+    p.fillRect(rect(), palette().base());
+    const FlowScene::Layout& l = m_scene->layout();
+    const double s = m_scene->scale();
+
+    // Edges first: the roads the dots travel, through the proxy's doors at its lane.
+    p.setPen(QPen(kEdge, 2 * s));
+    const QPointF proxyIn(l.proxy.left(), l.proxyLane.center().y());
+    const QPointF proxyOut(l.proxy.right(), l.proxyLane.center().y());
+    p.drawLine(QPointF(l.client.right(), l.client.center().y()), proxyIn);
+    for (const QRectF& r : l.parking)
+        p.drawLine(proxyOut, QPointF(r.left(), r.center().y()));
+
     p.setPen(QPen(kBorder, 1));
+    p.setBrush(QColor(0xee, 0xf0, 0xf4));
+    p.drawRoundedRect(l.client, 6 * s, 6 * s);
+
     p.setBrush(QColor(0xe6, 0xee, 0xfa));
-    p.drawRoundedRect(r, 8, 8);
-    // The dot lane the requests cross.
+    p.drawRoundedRect(l.proxy, 8 * s, 8 * s);
     p.setPen(Qt::NoPen);
     p.setBrush(QColor(0xd4, 0xe0, 0xf4));
-    p.drawRoundedRect(QRectF(r.left() + 8, r.top() + 26, r.width() - 16, 28), 4, 4);
-    QFont f = p.font();
-    f.setBold(true);
-    p.setFont(f);
-    p.setPen(kText);
-    p.drawText(QRectF(r.left() + 8, r.top() + 4, r.width() - 16, 20), Qt::AlignLeft | Qt::AlignVCenter, tr("proxy"));
-    f.setBold(false);
-    p.setFont(f);
-    // The latest pick in full, then older ones (muted) while there is room: the balancer's reasoning over time.
-    QRectF text(r.left() + 8, r.top() + 60, r.width() - 16, r.height() - 64);
-    const QStringList& picks = m_scene->recentPicks();
-    p.setPen(kText);
-    if (picks.isEmpty()) {
-        drawWrapped(p, text, tr("latest pick: none yet"));
-        return;
+    p.drawRoundedRect(l.proxyLane, 4 * s, 4 * s);
+
+    const QList<FlowBackend>& backends = m_scene->backends();
+    for (int i = 0; i < l.backends.size() && i < backends.size(); ++i) {
+        const FlowBackend& b = backends[i];
+        const bool picked = b.id >= 0 && b.id == m_scene->latestPickBackend();
+        p.setPen(picked ? QPen(kPicked, 3 * s) : QPen(kBorder, 1));
+        p.setBrush(b.stateColor.isValid() ? b.stateColor : QColor(0xee, 0xee, 0xee));
+        p.drawRoundedRect(l.backends[i], 6 * s, 6 * s);
+        p.setPen(Qt::NoPen);
+        p.setBrush(QColor(255, 255, 255, 150));
+        p.drawRoundedRect(l.parking[i], 4 * s, 4 * s);
     }
-    const double line = QFontMetricsF(p.font()).lineSpacing();
-    text.setTop(text.top() + drawWrapped(p, text, tr("latest pick: %1").arg(picks.first())) * line + 4);
-    p.setPen(kMuted);
-    for (int i = 1; i < picks.size() && text.height() >= line; ++i)
-        text.setTop(text.top() + drawWrapped(p, text, tr("before: %1").arg(picks[i])) * line + 2);
 }
 
-void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRectF& r)
+void FlowViewCanvas::paintTexts(QPainter& p)
 {
-    p.setPen(QPen(kBorder, 1));
-    p.setBrush(b.stateColor.isValid() ? b.stateColor : QColor(0xee, 0xee, 0xee));
-    p.drawRoundedRect(r, 6, 6);
-    // The parking strip where requests in service wait.
-    p.setPen(Qt::NoPen);
-    p.setBrush(QColor(255, 255, 255, 150));
-    p.drawRoundedRect(QRectF(r.left() + 3, r.top() + 3, 22, r.height() - 6), 4, 4);
+    p.setRenderHint(QPainter::Antialiasing);
+    const FlowScene::Layout& l = m_scene->layout();
+    p.setPen(kText);
+    const QFontMetricsF fm(p.font());
+    p.drawText(l.client.adjusted(4, 4, -4, -4), Qt::AlignLeft | Qt::AlignTop,
+               fm.elidedText(tr("clients"), Qt::ElideRight, l.client.width() - 8));
+    paintProxyText(p);
+    for (int i = 0; i < l.backends.size() && i < m_scene->backends().size(); ++i)
+        paintBackendText(p, m_scene->backends()[i], l.backends[i], l.parking[i]);
+    paintHeader(p);
+    paintLegend(&p, l.legend);
+}
 
+void FlowViewCanvas::paintHeader(QPainter& p)
+{
+    const QRectF r = m_scene->layout().header;
+    const bool emphatic = !m_scene->emptyText().isEmpty() || m_paused;
+    const QFont normal = p.font();
+    QFont f = normal;
+    f.setBold(emphatic);
+    p.setFont(f);
+    p.setPen(m_scene->emptyText().isEmpty() ? kText : kMuted);
+    drawWrapped(p, r, headerText());
+    p.setFont(normal);
+}
+
+void FlowViewCanvas::paintProxyText(QPainter& p)
+{
+    const FlowScene::Layout& l = m_scene->layout();
+    const QFont normal = p.font();
+    QFont bold = normal;
+    bold.setBold(true);
+    p.setFont(bold);
+    p.setPen(kText);
+    const QRectF title(l.proxyLane.left(), l.proxy.top() + 3, l.proxyLane.width(),
+                       l.proxyLane.top() - l.proxy.top() - 3);
+    p.drawText(title, Qt::AlignLeft | Qt::AlignVCenter,
+               QFontMetricsF(bold).elidedText(tr("proxy"), Qt::ElideRight, title.width()));
+    p.setFont(normal);
+    // The algorithm beside the title when it fits whole (the proxy bar always names it).
+    const double titleWidth = QFontMetricsF(bold).horizontalAdvance(tr("proxy")) + 8;
+    if (QFontMetricsF(normal).horizontalAdvance(m_scene->algorithm()) <= title.width() - titleWidth) {
+        p.setPen(kMuted);
+        p.drawText(title, Qt::AlignRight | Qt::AlignVCenter, m_scene->algorithm());
+    }
+
+    QRectF text = l.proxyText;
+    for (const ProxyBlock& b : proxyBlocks()) {
+        if (text.height() < QFontMetricsF(p.font()).lineSpacing())
+            break;
+        p.setPen(b.color);
+        QRectF room = text;
+        if (b.strip) // the order of the picks, in at most kStripLines: its oldest give way
+            room.setHeight(qMin(room.height(), kStripLines * QFontMetricsF(p.font()).lineSpacing()));
+        const double used = b.strip ? drawStrip(p, room, b.text, m_scene->pickStrip()) : drawWrapped(p, room, b.text);
+        text.setTop(text.top() + used + 4);
+    }
+}
+
+QList<FlowViewCanvas::ProxyBlock> FlowViewCanvas::proxyBlocks() const
+{
+    // In order of what a learner needs: the latest pick in full, the order of the last picks, what a held
+    // request will choose among, then older explanations (muted) while there is room.
+    QList<ProxyBlock> blocks;
+    const QStringList& picks = m_scene->recentPicks();
+    if (picks.isEmpty()) {
+        const QString note = m_scene->pickNote();
+        blocks.append({note.isEmpty() ? tr("latest pick: none yet") : note, kText, false, true});
+    } else {
+        blocks.append({tr("latest pick: %1").arg(picks.first()), kText, false, true});
+    }
+    if (!m_scene->pickStrip().isEmpty())
+        blocks.append({tr("picks, oldest first: "), kText, true, true});
+    if (const int held = m_scene->heldCount())
+        blocks.append({tr("%1 held; the next pick chooses among: %2").arg(held).arg(m_scene->candidatesText()),
+                       kHeld.darker(130), false, true});
+    for (int i = 1; i < picks.size(); ++i)
+        blocks.append({tr("before: %1").arg(picks[i]), kMuted, false, i == 1});
+    return blocks;
+}
+
+int FlowViewCanvas::proxyTextLines() const
+{
+    const QFontMetricsF fm(font());
+    const double width = m_scene->layout().proxyText.width();
+    double lines = 0;
+    for (const ProxyBlock& b : proxyBlocks()) {
+        if (!b.sized)
+            continue;
+        const int n = int(wrapped(fm, width, b.strip ? b.text + m_scene->pickStripText() : b.text).size());
+        lines += (b.strip ? qMin(n, kStripLines) : n) + 4 / fm.lineSpacing();
+    }
+    return int(std::ceil(lines));
+}
+
+void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const QRectF& r, const QRectF& parking)
+{
+    const double s = m_scene->scale();
     const QFontMetricsF fm(p.font());
     const double line = fm.lineSpacing();
-    const double x = r.left() + 30;
-    const double w = r.width() - 36;
+    const double x = parking.right() + 5 * s;
+    const double w = r.right() - 6 * s - x;
+    if (w <= 0)
+        return;
     const bool compact = r.height() < 3 * line + 10;
     QFont bold = p.font();
     bold.setBold(true);
     const QFont normal = p.font();
-    const QString counts = tr("weight %1 · %2 in flight").arg(b.weight).arg(b.inFlight);
-    QString capacity;
-    if (b.workers > 0)
-        capacity = tr("%1/%2 workers busy").arg(b.inService).arg(b.workers);
-    if (b.queueCapacity > 0)
-        capacity += tr(" · %1/%2 queued").arg(b.queued).arg(b.queueCapacity);
+    const QStringList figures = FlowScene::figures(b);
     double y = r.top() + 4;
     p.setPen(kText);
     p.setFont(bold);
-    QStringList oneLine{b.name, b.stateText, counts};
-    if (!capacity.isEmpty())
-        oneLine << capacity;
-    const QString title = compact ? oneLine.join(QStringLiteral(" · ")) : b.name;
+    const QString title = compact ? (QStringList{b.name, b.stateText} + figures).join(QStringLiteral(" · ")) : b.name;
     p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
                QFontMetricsF(bold).elidedText(title, Qt::ElideRight, w));
     p.setFont(normal);
@@ -279,77 +408,140 @@ void FlowViewCanvas::paintBackend(QPainter& p, const FlowBackend& b, const QRect
             p.drawText(QRectF(x + nameWidth, y, w - nameWidth, line), Qt::AlignRight | Qt::AlignVCenter,
                        fm.elidedText(b.stateText, Qt::ElideRight, w - nameWidth));
         y += line;
+        // The figures flow over the lines left above the slots, a whole figure to a line at least: a narrow
+        // card shows "weight 1 · 4 in flight ·" then "5 req/s", never "weight 1 · 4 in fl…".
+        const double slotsH = 10 * s + 4;
+        const double room = r.bottom() - 3 - y;
+        // Slots repeat "N in flight" for a backend without a capacity limit: there the figures come first.
+        const bool slotsFirst = b.workers > 0 || b.queueCapacity > 0;
+        const int rows = qMax(1, int((slotsFirst && room >= line + slotsH ? room - slotsH : room) / line));
+        QStringList lines;
+        for (const QString& f : figures) {
+            const QString joined = lines.isEmpty() ? f : lines.last() + QStringLiteral(" · ") + f;
+            if (!lines.isEmpty() && fm.horizontalAdvance(joined) <= w)
+                lines.last() = joined;
+            else if (lines.size() < rows)
+                lines << f;
+            else
+                lines.last() = joined; // elided below
+        }
         p.setPen(kMuted);
-        p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(counts, Qt::ElideRight, w));
-        y += line;
-        if (!capacity.isEmpty() && y + 2 * line < r.bottom()) { // its own line when the node has room
-            p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
-                       fm.elidedText(capacity, Qt::ElideRight, w));
+        for (const QString& l : std::as_const(lines)) {
+            p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(l, Qt::ElideRight, w));
             y += line;
         }
         y += 2;
     } else {
         y += line + 1;
     }
-    if (y + 10 > r.bottom() - 2)
+    const double slot = 10 * s;
+    if (y + slot > r.bottom() - 2)
         return;
     // Slots: one square per worker (filled = in service), then the queue (filled = waiting). Unlimited
-    // workers: one filled square per request the proxy has in flight there.
-    const double s = 10;
+    // workers: one filled square per request the proxy has in flight there. "idle" only when nothing is in
+    // flight and nothing was sent for a second: a backend answering 100 quick requests a second may have
+    // none in flight at the instant of the snapshot, and it is not idle.
     const int workers = b.workers > 0 ? b.workers : b.inFlight;
     const int busy = b.workers > 0 ? b.inService : b.inFlight;
     const int shown = qMin(workers, kMaxSlotsDrawn);
     double sx = x;
     p.setPen(QPen(kBorder, 1));
-    for (int i = 0; i < shown; ++i) {
+    for (int i = 0; i < shown && sx + slot < r.right() - 4; ++i) {
         p.setBrush(i < busy ? QColor(0x30, 0x40, 0x58) : QColor(Qt::white));
-        p.drawRect(QRectF(sx, y, s, s));
-        sx += s + 3;
+        p.drawRect(QRectF(sx, y, slot, slot));
+        sx += slot + 3 * s;
     }
     p.setPen(kMuted);
     if (workers > shown) {
-        p.drawText(QPointF(sx, y + s), tr("+%1").arg(workers - shown));
+        p.drawText(QPointF(sx, y + slot), tr("+%1").arg(workers - shown));
         sx += fm.horizontalAdvance(QStringLiteral("+000"));
     }
-    if (workers == 0)
-        p.drawText(QPointF(sx, y + s), tr("idle"));
+    if (workers == 0 && b.ratePerSecond < 0.5)
+        p.drawText(QPointF(sx, y + slot), fm.elidedText(tr("idle"), Qt::ElideRight, r.right() - 4 - sx));
     if (b.queueCapacity > 0) {
-        sx += 10;
+        sx += 10 * s;
         const int queueShown = qMin(b.queueCapacity, kMaxSlotsDrawn);
         p.setPen(QPen(kBorder, 1, Qt::DotLine));
-        for (int i = 0; i < queueShown && sx + s < r.right() - 4; ++i) {
+        for (int i = 0; i < queueShown && sx + slot < r.right() - 4; ++i) {
             p.setBrush(i < b.queued ? QColor(0xa0, 0x60, 0x20) : QColor(Qt::white));
-            p.drawRect(QRectF(sx, y, s, s));
-            sx += s + 3;
+            p.drawRect(QRectF(sx, y, slot, slot));
+            sx += slot + 3 * s;
         }
+    }
+    const bool picked = b.id >= 0 && b.id == m_scene->latestPickBackend();
+    if (picked && y + slot + line < r.bottom()) {
+        p.setPen(kPicked);
+        p.drawText(QRectF(x, r.bottom() - line - 2, w, line), Qt::AlignRight | Qt::AlignVCenter, tr("latest pick"));
     }
 }
 
-void FlowViewCanvas::paintLegend(QPainter& p)
+int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
 {
-    const QRectF r = m_scene->layout().legend;
-    const QFontMetricsF fm(p.font());
+    // Entries flow left to right and wrap like words, so a narrow or zoomed view keeps every one.
+    const QFontMetricsF fm(font());
+    const double s = m_scene->scale();
+    const double radius = m_scene->dotRadius();
+    const double line = fm.lineSpacing();
+    enum class Mark { Dot, Ring, Held, Card, None };
+    struct Entry {
+        Mark mark;
+        QColor color;
+        QString label;
+    };
+    QList<Entry> entries;
+    for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError,
+                          FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse})
+        entries.append({Mark::Dot, FlowScene::outcomeColor(o), FlowScene::outcomeText(o)});
+    entries.append({Mark::Ring, {}, tr("ring: the request you clicked")});
+    entries.append({Mark::Held, {}, tr("orange ring: held by step mode")});
+    entries.append({Mark::Card, {}, tr("outline: the latest pick")});
+    entries.append({Mark::None, {}, tr("a dot at a backend is in service there")});
+    // Marks fit a text line, however large the zoom makes the dots.
+    const double dot = qMin(radius, line * 0.28);
+    const double ring = dot + qMin(5 * s, line / 2 - dot - 1);
+    const double markWidth = 2 * ring + 8;
     double x = r.left();
-    const double cy = r.center().y();
-    const FlowOutcome kinds[] = {FlowOutcome::Pending,     FlowOutcome::Success,   FlowOutcome::ClientError,
-                                 FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse};
-    for (FlowOutcome o : kinds) {
-        const QString label = FlowScene::outcomeText(o);
-        const double need = 14 + fm.horizontalAdvance(label) + 14;
-        if (x + need > r.right())
-            return;
-        p.setPen(QPen(Qt::white, 1));
-        p.setBrush(FlowScene::outcomeColor(o));
-        p.drawEllipse(QPointF(x + 5, cy), FlowScene::kDotRadius, FlowScene::kDotRadius);
-        p.setPen(kText);
-        p.drawText(QPointF(x + 14, cy + fm.ascent() / 2 - 1), label);
+    int lines = 1;
+    double cy = r.top() + line / 2;
+    for (const Entry& e : std::as_const(entries)) {
+        const double need = (e.mark == Mark::None ? 0 : markWidth) + fm.horizontalAdvance(e.label) + 12 * s;
+        if (x > r.left() && x + need > r.right()) {
+            ++lines;
+            x = r.left();
+            cy += line;
+        }
+        if (p && cy - line / 2 + line <= r.bottom() + 1) {
+            const QPointF c(x + markWidth / 2, cy);
+            p->setRenderHint(QPainter::Antialiasing);
+            switch (e.mark) {
+            case Mark::Dot:
+                p->setPen(QPen(Qt::white, 1));
+                p->setBrush(e.color);
+                p->drawEllipse(c, dot, dot);
+                break;
+            case Mark::Ring:
+            case Mark::Held:
+                p->setPen(QPen(Qt::white, 1));
+                p->setBrush(FlowScene::outcomeColor(FlowOutcome::Success));
+                p->drawEllipse(c, dot, dot);
+                p->setPen(e.mark == Mark::Ring ? QPen(kText, 2 * s) : QPen(kHeld, 2 * s));
+                p->setBrush(Qt::NoBrush);
+                p->drawEllipse(c, e.mark == Mark::Ring ? ring : (dot + ring) / 2,
+                               e.mark == Mark::Ring ? ring : (dot + ring) / 2);
+                break;
+            case Mark::Card:
+                p->setPen(QPen(kPicked, 3 * s));
+                p->setBrush(QColor(StateColors::up));
+                p->drawRoundedRect(QRectF(c.x() - ring, cy - dot, 2 * ring, 2 * dot), 2, 2);
+                break;
+            case Mark::None: break;
+            }
+            p->setPen(e.mark == Mark::None ? kMuted : kText);
+            p->drawText(QPointF(x + (e.mark == Mark::None ? 0 : markWidth), cy + fm.ascent() / 2 - 1), e.label);
+        }
         x += need;
     }
-    const QString note = tr("a dot waiting at a backend is in service there");
-    if (x + fm.horizontalAdvance(note) <= r.right()) {
-        p.setPen(kMuted);
-        p.drawText(QPointF(x + 6, cy + fm.ascent() / 2 - 1), note);
-    }
+    return lines;
 }
 
 } // namespace lab

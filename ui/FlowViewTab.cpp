@@ -47,10 +47,11 @@ bool FlowViewTab::isPaused() const
     return m_controls->isPaused();
 }
 
-void FlowViewTab::refresh(const BackendTableModel& board)
+void FlowViewTab::refresh(const BackendTableModel& board, const MetricsHistory& history)
 {
     m_controls->refresh();
-    m_view->refresh(m_lab->lifecycle(), FlowView::backendsOf(*m_lab, board));
+    m_view->setAlgorithm(m_lab->config().algorithm);
+    m_view->refresh(m_lab->lifecycle(), FlowView::backendsOf(*m_lab, board, history));
 }
 
 } // namespace lab

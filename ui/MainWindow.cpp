@@ -487,7 +487,7 @@ void MainWindow::refresh()
     const bool paused = m_flowTab->isPaused();
     if (Proxy* p = m_lab->httpProxy(); p && !paused)
         m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
-    m_flowTab->refresh(*m_model);
+    m_flowTab->refresh(*m_model, m_history);
     m_trafficPanel->refresh();
     // The users of the lesson playing, else of the Traffic tab: the generator whose requests the lab sees.
     const ScenarioPlayer* lesson = m_lessonPanel->player();

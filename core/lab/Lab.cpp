@@ -623,9 +623,12 @@ bool Lab::setRateLimit(const RateLimitConfig& rateLimit, QString* error)
 MetricsSnapshot Lab::snapshot() const
 {
     MetricsSnapshot s = m_proxies->snapshot(*m_pool);
-    // Embedded backends' queue depth, read from their atomics at the same moment.
+    // Embedded backends' queue depth and the proxy's requests in flight, read from their atomics at the
+    // same moment.
     for (BackendStats& b : s.backends) {
         const BackendId id = idOf(b.name);
+        if (const BackendPtr pooled = id.isValid() ? poolBackend(id) : nullptr)
+            b.inFlight = pooled->activeRequests.load(std::memory_order_relaxed);
         if (const FakeBackend* fake = id.isValid() ? embeddedBackend(id) : nullptr) {
             b.queued = fake->counters().queued.load(std::memory_order_relaxed);
             b.inService = fake->counters().inService.load(std::memory_order_relaxed);

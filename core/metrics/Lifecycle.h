@@ -43,7 +43,7 @@ struct LifecycleEvent {
 // its timer (never a signal per request). The decision to follow a request is made once, when it
 // arrives (follow()); every event of a followed request is then recorded, so the view never sees half a
 // request. Under load at most `maxRequestsPerSecond` requests a second are followed; the stream reports
-// how many arrived in all, so the view can say "showing 1 in 40 requests". Thread-safe; the cost for a
+// how many arrived in all, so the view can say "drawing 1 in 40 requests". Thread-safe; the cost for a
 // request that is not followed is two relaxed atomics.
 class LifecycleStream final {
 public:

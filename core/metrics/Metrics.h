@@ -111,6 +111,8 @@ struct BackendStats {
     // holding one (FakeBackendCounters); -1 for a backend the lab does not run.
     int queued = -1;
     int inService = -1;
+    // Requests the proxy has in flight there (the pool's Backend::activeRequests) at the snapshot; a gauge.
+    int inFlight = 0;
 };
 
 struct MetricsSnapshot {

@@ -2,6 +2,7 @@
 // time, the widget clicked with QTest and grabbed at three window sizes, and a real lab behind it.
 #include "BackendTableModel.h"
 #include "FlowScene.h"
+#include "FlowTestSupport.h"
 #include "FlowView.h"
 #include "FlowViewCanvas.h"
 #include "MainWindow.h"
@@ -34,11 +35,6 @@ using namespace lab::test;
 
 namespace {
 using Node = FlowPlace::Node;
-
-QString outputPath(const QString& fileName)
-{
-    return qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath()) + QLatin1Char('/') + fileName;
-}
 
 QList<FlowBackend> threeBackends()
 {
@@ -129,6 +125,9 @@ private Q_SLOTS:
     void aNewLabStartsTraceAndFlowAfresh();
     void slowMotionDrivesTheGenerator();
     void stepModeHoldsDotsAtTheProxy();
+    void aChangeOfAlgorithmOrBackendsClearsThePicks();
+    void dotsStayClearOfTheProxyText();
+    void selectedDotKeepsItsOutcomeColour();
 };
 
 void TestFlowView::dotGoesToTheBackendWaitsAndComesBack()
@@ -278,8 +277,11 @@ void TestFlowView::samplingIsSaid_data()
     QTest::addColumn<quint64>("followed");
     QTest::addColumn<QString>("text");
     QTest::newRow("every request") << quint64(50) << quint64(50) << QString();
-    QTest::newRow("1 in 40") << quint64(2400) << quint64(60) << QStringLiteral("showing 1 in 40 requests");
-    QTest::newRow("most of them") << quint64(70) << quint64(60) << QStringLiteral("showing 60 of 70 requests");
+    // Said as what it is, not as a fault.
+    QTest::newRow("1 in 40") << quint64(2400) << quint64(60)
+                             << QStringLiteral("drawing 1 in 40 requests: too many to draw each one");
+    QTest::newRow("most of them") << quint64(70) << quint64(60)
+                                  << QStringLiteral("drawing 60 of 70 requests: too many to draw each one");
     QTest::newRow("no traffic") << quint64(0) << quint64(0) << QString();
 }
 
@@ -511,17 +513,10 @@ void TestFlowView::grabsAtWindowSizes()
 
     // Nothing overlaps and nothing is cut off: every node inside the canvas, none over another.
     const FlowScene::Layout& l = view.scene().layout();
-    const QRectF canvas(QPointF(0, 0), QSizeF(view.canvas()->size()));
-    QList<QRectF> boxes{l.header, l.client, l.proxy, l.legend};
-    boxes += l.backends;
-    for (int i = 0; i < boxes.size(); ++i) {
-        QVERIFY2(canvas.contains(boxes[i]), qPrintable(QStringLiteral("box %1 is cut off").arg(i)));
-        for (int j = i + 1; j < boxes.size(); ++j)
-            QVERIFY2(!boxes[i].intersects(boxes[j]),
-                     qPrintable(QStringLiteral("boxes %1 and %2 overlap").arg(i).arg(j)));
-    }
+    const QString problem = layoutProblem(l, QSizeF(view.canvas()->size()));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QVERIFY(l.backends.first().height() >= 60); // room for name, state, counts and slots
-    QCOMPARE(view.scene().samplingText(), QStringLiteral("showing 1 in 40 requests"));
+    QCOMPARE(view.scene().samplingText(), QStringLiteral("drawing 1 in 40 requests: too many to draw each one"));
     QVERIFY(view.detailsText().contains(QStringLiteral("failed: connection refused")));
     // Dots of four colours are on screen (in flight, 4xx, no backend, ...), and the legend names them.
     QSet<QRgb> colours;
@@ -630,7 +625,7 @@ void TestFlowView::realBurstIsSampledAndSaysSo()
     spec.maxRequests = 3000;
     spec.durationMs = 8000;
     QVERIFY(w.generator()->start(spec));
-    QTRY_VERIFY_WITH_TIMEOUT(w.flowView()->scene().samplingText().startsWith(QStringLiteral("showing 1 in ")), 8000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.flowView()->scene().samplingText().startsWith(QStringLiteral("drawing 1 in ")), 8000);
     const QString text = w.flowView()->scene().samplingText();
     QVERIFY2(text.section(QLatin1Char(' '), 3, 3).toInt() >= 2, qPrintable(text));
     QVERIFY(waitFinished(*w.generator(), 10000));
@@ -809,6 +804,139 @@ void TestFlowView::stepModeHoldsDotsAtTheProxy()
     QTRY_COMPARE(scene.heldCount(), 0);
     QTRY_VERIFY(!t->stepButton()->isEnabled());
     QVERIFY(r.eventContains(QStringLiteral("step mode off")));
+}
+
+void TestFlowView::aChangeOfAlgorithmOrBackendsClearsThePicks()
+{
+    FlowScene scene = sceneWith(threeBackends());
+    scene.setAlgorithm(QStringLiteral("weighted-round-robin"));
+    QCOMPARE(scene.pickNote(), QString()); // the first algorithm is no change
+    LifecycleStream stream;
+    arrive(stream, 1);
+    pick(stream, 1, 0);
+    scene.ingest(stream.since(0), 0);
+    QCOMPARE(scene.pickStripText(), QStringLiteral("backend-8001"));
+    QCOMPARE(scene.latestPickBackend(), 0);
+
+    scene.setAlgorithm(QStringLiteral("least-connections"));
+    QVERIFY(scene.latestPick().isEmpty());
+    QVERIFY(scene.recentPicks().isEmpty());
+    QVERIFY(scene.pickStrip().isEmpty());
+    QCOMPARE(scene.latestPickBackend(), -1);
+    QCOMPARE(scene.pickNote(), QStringLiteral("algorithm changed to least-connections; no pick yet"));
+    arrive(stream, 2);
+    pick(stream, 2, 1);
+    scene.ingest(stream.since(scene.lastSequence()), 0);
+    QCOMPARE(scene.pickNote(), QString());
+    QCOMPARE(scene.pickStripText(), QStringLiteral("backend-8002"));
+
+    // A backend leaves: the membership changed.
+    QList<FlowBackend> two = threeBackends().mid(0, 2);
+    scene.setBackends(two);
+    QVERIFY(scene.pickStrip().isEmpty());
+    QCOMPARE(scene.pickNote(),
+             QStringLiteral("backends changed to backend-8001 (weight 5), backend-8002 (weight 1); no pick yet"));
+    arrive(stream, 3);
+    pick(stream, 3, 0);
+    scene.ingest(stream.since(scene.lastSequence()), 0);
+    // Live figures are no change of membership; a weight is.
+    two[0].inFlight = 9;
+    two[0].ratePerSecond = 50;
+    two[0].stateText = QStringLiteral("slow start");
+    scene.setBackends(two);
+    QCOMPARE(scene.pickStripText(), QStringLiteral("backend-8001"));
+    QCOMPARE(scene.pickNote(), QString());
+    two[1].weight = 3;
+    scene.setBackends(two);
+    QVERIFY(scene.pickStrip().isEmpty());
+    QVERIFY(scene.pickNote().contains(QStringLiteral("backend-8002 (weight 3)")));
+    // The strip is bounded, oldest first.
+    for (quint64 id = 10; id < 10 + FlowScene::kPickStrip + 5; ++id) {
+        arrive(stream, id);
+        pick(stream, id, id % 2 ? 1 : 0);
+    }
+    scene.ingest(stream.since(scene.lastSequence()), 0);
+    QCOMPARE(scene.pickStrip().size(), FlowScene::kPickStrip);
+    QCOMPARE(scene.pickStrip().last(), QStringLiteral("backend-8001")); // id 33: even
+}
+
+void TestFlowView::dotsStayClearOfTheProxyText()
+{
+    // At any size the dots cross the proxy in its lane and leave through its doors: a crowd of requests
+    // never covers the picks' explanation.
+    for (const QSizeF size : {QSizeF(420, 330), QSizeF(1000, 500), QSizeF(1800, 900)}) {
+        FlowScene scene = sceneWith(threeBackends());
+        scene.setViewport(size);
+        LifecycleStream stream;
+        for (quint64 id = 1; id <= 12; ++id) {
+            arrive(stream, id);
+            pick(stream, id, int(id % 3));
+            answer(stream, id, int(id % 3), 200);
+        }
+        scene.ingest(stream.since(0), 0);
+        QCOMPARE(scene.dots().size(), size_t(12));
+        const QRectF text = scene.layout().proxyText;
+        const double r = scene.dotRadius();
+        const QRectF forbidden = text.adjusted(-r, -r, r, r);
+        const int step = scene.legMs() / 10;
+        for (int t = 0; t <= 5 * scene.legMs(); t += step) {
+            scene.advance(t);
+            for (const FlowDot& d : scene.dots()) {
+                const QPointF at = scene.dotPosition(d);
+                QVERIFY2(!forbidden.contains(at),
+                         qPrintable(QStringLiteral("%1x%2: request %3 at %4,%5 over the text")
+                                        .arg(size.width())
+                                        .arg(size.height())
+                                        .arg(d.requestId)
+                                        .arg(at.x())
+                                        .arg(at.y())));
+                if (d.route[d.at].node == Node::Proxy && d.progress == 0)
+                    QVERIFY(scene.layout().proxyLane.contains(at));
+            }
+        }
+        QVERIFY(scene.dots().empty()); // they all came back
+    }
+}
+
+void TestFlowView::selectedDotKeepsItsOutcomeColour()
+{
+    FlowView view;
+    view.resize(1000, 600);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    LifecycleStream stream;
+    view.refresh(&stream, threeBackends()); // the first fetch: nothing to catch up
+    // Two quick requests, answered before their dots reach the backend (the usual case at 1 ms).
+    for (quint64 id = 1; id <= 2; ++id) {
+        arrive(stream, id);
+        pick(stream, id, int(id));
+        answer(stream, id, int(id), 200);
+    }
+    FlowScene& scene = view.scene();
+    const qint64 t0 = view.canvas()->nowMs();
+    scene.advance(t0); // the scene's time is t0: the new dots start from there
+    view.refresh(&stream, threeBackends());
+    view.setPaused(true); // no frame moves them while the test looks
+    scene.advance(t0 + scene.legMs() / 2);
+    const FlowDot* one = scene.dot(1);
+    const FlowDot* two = scene.dot(2);
+    QVERIFY(one && two);
+    QCOMPARE(one->at, 0); // still on the way to the proxy: not yet where the answer came from
+    QCOMPARE(FlowScene::shownOutcome(*one), FlowOutcome::Pending);
+    view.showDetails(1);
+    QVERIFY(view.detailsText().contains(QStringLiteral("answered 200")));
+    const QImage img = view.canvas()->grab().toImage();
+    QVERIFY(img.save(outputPath(QStringLiteral("flowview-selected-dot.png"))));
+    // The clicked dot wears what its details say (and a ring), not the in-flight blue.
+    const QPoint c1 = scene.dotPosition(*one).toPoint();
+    QCOMPARE(img.pixelColor(c1), FlowScene::outcomeColor(FlowOutcome::Success));
+    QCOMPARE(FlowScene::dotColor(*one, true), FlowScene::outcomeColor(FlowOutcome::Success));
+    // Its ring is drawn in the text colour around it, clear of the fill.
+    const QPoint ring = c1 + QPoint(0, int(scene.dotRadius() + 5));
+    QVERIFY(img.pixelColor(ring).lightness() < 100);
+    // The others keep not telling their end before their dot gets there.
+    const QPoint c2 = scene.dotPosition(*two).toPoint();
+    QCOMPARE(img.pixelColor(c2), FlowScene::outcomeColor(FlowOutcome::Pending));
 }
 
 QTEST_MAIN(TestFlowView)
