@@ -232,7 +232,10 @@ void LessonPanel::startPlayer(QString* error)
     m_player->setSpeed(m_speed->currentData().toDouble());
     // In the window the learner presses Step; the lesson waits for them (or presses when asked to).
     m_player->setLearnerSteps(true);
-    connect(m_player, &ScenarioPlayer::stepProgressChanged, this, &LessonPanel::updateStepPrompt);
+    connect(m_player, &ScenarioPlayer::stepProgressChanged, this, [this] {
+        updateStepPrompt();
+        updateControls();
+    });
     populate();
     connect(m_player, &ScenarioPlayer::stepStarted, this, [this](int step) {
         highlight(step);
@@ -409,6 +412,10 @@ void LessonPanel::updateControls()
                                : tr("Play the lesson from where it stands."));
     if (open && !running && m_player->phase() == ScenarioPlayer::Phase::Paused)
         m_result->setText(tr("Paused at step %1 of %2.").arg(m_player->currentStep() + 1).arg(m_scenario.steps.size()));
+    else if (running && m_player->stepProgress().clockWaiting && m_player->stepProgress().byLearner)
+        m_result->setText(tr("Step %1 of %2 waits for your Step presses.")
+                              .arg(m_player->currentStep() + 1)
+                              .arg(m_scenario.steps.size()));
     else if (running)
         m_result->setText(tr("Playing step %1 of %2.")
                               .arg(qMin(m_player->currentStep() + 1, int(m_scenario.steps.size())))
@@ -428,7 +435,8 @@ void LessonPanel::updateStepPrompt()
     if (!m_promptTimer->isActive())
         m_promptTimer->start();
     const int held = int(m_lab->heldRequests().size());
-    const QString done = tr("%1 of %2 picks done.").arg(p.picked).arg(p.count);
+    QString done = tr("%1 of %2 picks done").arg(p.picked).arg(p.count);
+    done += p.picks.isEmpty() ? tr(".") : tr(": <b>%1</b>.").arg(p.picks.join(QLatin1Char(' ')).toHtmlEscaped());
     const QString waiting = held == 1 ? tr("1 request is held.") : tr("%1 requests are held.").arg(held);
     QString text;
     if (!p.byLearner)

@@ -541,9 +541,10 @@ QString ScenarioCheck::describe() const
     case Kind::Latency: return QStringLiteral("p%1 latency (ms) %2").arg(percentile).arg(bound);
     case Kind::Queue: return QStringLiteral("most requests queued at %1 %2").arg(backend, bound);
     case Kind::Picks: return QStringLiteral("picks in order: %1").arg(picks.join(QLatin1Char(' ')));
-    case Kind::ClientStatus: return QStringLiteral("%1's clients got %2 responses %3").arg(run, statusClass, bound);
+    case Kind::ClientStatus:
+        return QStringLiteral("%1 client: %2 responses %3").arg(run, statusClass, range.toString());
     case Kind::ClientLatency:
-        return QStringLiteral("%1's clients' p%2 latency (ms) %3").arg(run).arg(percentile).arg(bound);
+        return QStringLiteral("%1 client: p%2 latency (ms) %3").arg(run).arg(percentile).arg(bound);
     case Kind::State: {
         const char* when = during == During::All ? "throughout the window"
             : during == During::End              ? "at the window's end"

@@ -230,6 +230,7 @@ ScenarioPlayer::StepProgress ScenarioPlayer::stepProgress() const
     p.clockWaiting = m_clockWaiting;
     p.picked = m_stepPicked;
     p.count = m_scenario.steps[m_index].count;
+    p.picks = m_window.picks;
     return p;
 }
 

@@ -65,6 +65,7 @@ public:
         bool clockWaiting = false; // the window's time is over; the scenario clock waits for the picks
         int picked = 0; // requests released and picked since the step began
         int count = 0;
+        QStringList picks; // the backends picked so far in the step's window, in order (the lab's names)
     };
 
     ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent = nullptr);

@@ -262,7 +262,8 @@ private Q_SLOTS:
                  qPrintable(w.panel()->stepButton()->text()));
         QTest::mouseClick(w.panel()->stepButton(), Qt::LeftButton);
         QTRY_COMPARE(player->stepProgress().picked, 1);
-        QTRY_VERIFY(w.panel()->stepPromptText()->text().contains(QStringLiteral("1 of 7 picks done")));
+        QTRY_VERIFY2(w.panel()->stepPromptText()->text().contains(QStringLiteral("1 of 7 picks done: <b>a</b>.")),
+                     qPrintable(w.panel()->stepPromptText()->text()));
         QCOMPARE(player->currentStep(), 2);
         QTest::mouseClick(w.panel()->stepForMeButton(), Qt::LeftButton);
         QVERIFY(!w.panel()->stepButton()->isVisible());
