@@ -283,6 +283,33 @@ private Q_SLOTS:
                  qPrintable(*picks));
     }
 
+    // A rate limit set in the window (Lab::setRateLimit) is recorded as a rate-limit step that reads back
+    // to the same limit, and turning it off again as a second one.
+    void recorderRecordsTheRateLimit()
+    {
+        RunningLab lab;
+        auto clock = std::make_shared<ManualClock>();
+        ScenarioRecorder recorder(&lab.lab, clock);
+        recorder.start();
+        clock->advance(700);
+        QString error;
+        RateLimitConfig limit;
+        limit.requestsPerSecond = 5;
+        limit.burst = 8;
+        QVERIFY2(lab.lab.setRateLimit(limit, &error), qPrintable(error));
+        clock->advance(300);
+        QVERIFY2(lab.lab.setRateLimit(RateLimitConfig{}, &error), qPrintable(error));
+        recorder.stop();
+        const ScenarioResult r = parseScenario(recorder.scenarioJson(), QStringLiteral("recorded.json"));
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        QCOMPARE(actionNames(r.scenario.steps),
+                 (QStringList{QStringLiteral("rate-limit"), QStringLiteral("rate-limit"), QStringLiteral("pause")}));
+        QCOMPARE(r.scenario.steps[0].startMs, 700);
+        QCOMPARE(r.scenario.steps[0].rateLimit, limit);
+        QCOMPARE(r.scenario.steps[1].startMs, 1000);
+        QVERIFY(!r.scenario.steps[1].rateLimit.enabled());
+    }
+
     // The recorder with a manual clock: each change becomes a step at the time it was made.
     void recorderStampsEachChange()
     {
