@@ -13,6 +13,7 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace lab {
@@ -23,6 +24,7 @@ const QColor kCurrentBackground(255, 236, 170);
 const QColor kHeld(20, 120, 40);
 const QColor kFailed(180, 30, 30);
 const QColor kPending(110, 110, 110);
+constexpr int kPromptRefreshMs = 250;
 
 QString seconds(qint64 ms)
 {
@@ -54,6 +56,11 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     , m_restart(new QPushButton(tr("Restart")))
     , m_skip(new QPushButton(tr("Skip to step")))
     , m_speed(new QComboBox)
+    , m_stepPrompt(new QWidget)
+    , m_stepPromptText(new QLabel)
+    , m_stepButton(new QPushButton(tr("Step")))
+    , m_stepForMe(new QPushButton(tr("Step for me")))
+    , m_promptTimer(new QTimer(this))
 {
     setObjectName(QStringLiteral("lessonPanel"));
     m_title->setWordWrap(true);
@@ -95,6 +102,42 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     speedLayout->addWidget(m_speed);
     controls->addWidget(speed);
 
+    // The step-mode prompt: a tinted box, so a learner sees it is their turn.
+    m_stepPrompt->setObjectName(QStringLiteral("lessonStepPrompt"));
+    m_stepPrompt->setAutoFillBackground(true);
+    QPalette promptPalette = m_stepPrompt->palette();
+    promptPalette.setColor(QPalette::Window, kCurrentBackground);
+    promptPalette.setColor(QPalette::WindowText, QColor(40, 30, 0));
+    m_stepPrompt->setPalette(promptPalette);
+    m_stepPromptText->setObjectName(QStringLiteral("lessonStepPromptText"));
+    m_stepPromptText->setWordWrap(true);
+    m_stepButton->setObjectName(QStringLiteral("lessonStep"));
+    m_stepButton->setToolTip(tr("Let the oldest held request go on to its pick (the Flow tab's Step does the same)."));
+    m_stepForMe->setObjectName(QStringLiteral("lessonStepForMe"));
+    m_stepForMe->setToolTip(tr("The lesson presses Step for you for the rest of this step, one pick at a time."));
+    auto* promptButtons = new QHBoxLayout;
+    promptButtons->setContentsMargins(0, 0, 0, 0);
+    promptButtons->addWidget(m_stepButton);
+    promptButtons->addWidget(m_stepForMe);
+    promptButtons->addStretch(1);
+    auto* promptLayout = new QVBoxLayout(m_stepPrompt);
+    promptLayout->setContentsMargins(6, 4, 6, 4);
+    promptLayout->addWidget(m_stepPromptText);
+    promptLayout->addLayout(promptButtons);
+    m_stepPrompt->hide();
+    m_promptTimer->setInterval(kPromptRefreshMs);
+    connect(m_promptTimer, &QTimer::timeout, this, &LessonPanel::updateStepPrompt);
+    connect(m_stepButton, &QPushButton::clicked, this, [this] {
+        if (!m_lab->stepOnce())
+            Q_EMIT message(tr("no request is held yet: the next one is on its way"));
+        updateStepPrompt();
+    });
+    connect(m_stepForMe, &QPushButton::clicked, this, [this] {
+        if (m_player)
+            m_player->stepForLearner();
+        updateStepPrompt();
+    });
+
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_steps);
     split->addWidget(m_text);
@@ -108,6 +151,7 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     layout->addWidget(m_title);
     layout->addWidget(m_summary);
     layout->addWidget(controlsBar);
+    layout->addWidget(m_stepPrompt);
     layout->addWidget(split, 1);
     layout->addWidget(m_result);
 
@@ -122,6 +166,7 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
                 Q_EMIT message(error);
         }
         updateControls();
+        updateStepPrompt();
     });
     connect(m_restart, &QPushButton::clicked, this, [this] {
         QString error;
@@ -185,6 +230,12 @@ void LessonPanel::startPlayer(QString* error)
 {
     m_player = new ScenarioPlayer(m_lab, m_scenario, this);
     m_player->setSpeed(m_speed->currentData().toDouble());
+    // In the window the learner presses Step; the lesson waits for them (or presses when asked to).
+    m_player->setLearnerSteps(true);
+    connect(m_player, &ScenarioPlayer::stepProgressChanged, this, [this] {
+        updateStepPrompt();
+        updateControls();
+    });
     populate();
     connect(m_player, &ScenarioPlayer::stepStarted, this, [this](int step) {
         highlight(step);
@@ -200,6 +251,7 @@ void LessonPanel::startPlayer(QString* error)
         highlight(int(m_scenario.steps.size()));
         refreshRows();
         updateControls();
+        updateStepPrompt();
         showResult();
     });
     if (!m_player->play(error)) {
@@ -217,6 +269,7 @@ void LessonPanel::close()
     p->pause();
     delete p;
     updateControls();
+    updateStepPrompt();
 }
 
 void LessonPanel::pause()
@@ -338,11 +391,12 @@ void LessonPanel::showStepText(int step)
     para(tr("Watch:"), s.watch);
     para(tr("Why:"), s.why);
     para(tr("Think:"), s.question);
-    if (!s.checks.isEmpty())
-        html += (s.checks.size() == 1 ? tr("<p>1 expectation, checked over %2 s.</p>")
-                                      : tr("<p>%1 expectations, checked over %2 s.</p>"))
-                    .arg(s.checks.size())
-                    .arg(double(s.windowMs) / 1000.0);
+    // The window lasts as long as the step (a pause's or a step step's time may be longer than windowMs).
+    const double windowS = double(s.endMs - s.startMs) / 1000.0;
+    if (s.checks.size() == 1)
+        html += tr("<p>1 expectation, checked over %1 s.</p>").arg(windowS);
+    else if (!s.checks.isEmpty())
+        html += tr("<p>%1 expectations, checked over %2 s.</p>").arg(s.checks.size()).arg(windowS);
     m_text->setHtml(html);
 }
 
@@ -358,10 +412,48 @@ void LessonPanel::updateControls()
                                : tr("Play the lesson from where it stands."));
     if (open && !running && m_player->phase() == ScenarioPlayer::Phase::Paused)
         m_result->setText(tr("Paused at step %1 of %2.").arg(m_player->currentStep() + 1).arg(m_scenario.steps.size()));
+    else if (running && m_player->stepProgress().clockWaiting && m_player->stepProgress().byLearner)
+        m_result->setText(tr("Step %1 of %2 waits for your Step presses.")
+                              .arg(m_player->currentStep() + 1)
+                              .arg(m_scenario.steps.size()));
     else if (running)
         m_result->setText(tr("Playing step %1 of %2.")
                               .arg(qMin(m_player->currentStep() + 1, int(m_scenario.steps.size())))
                               .arg(m_scenario.steps.size()));
+}
+
+void LessonPanel::updateStepPrompt()
+{
+    const ScenarioPlayer::StepProgress p = m_player ? m_player->stepProgress() : ScenarioPlayer::StepProgress{};
+    const bool paused = m_player && m_player->phase() == ScenarioPlayer::Phase::Paused;
+    const bool show = p.active && p.picked < p.count;
+    m_stepPrompt->setVisible(show);
+    if (!show) {
+        m_promptTimer->stop();
+        return;
+    }
+    if (!m_promptTimer->isActive())
+        m_promptTimer->start();
+    const int held = int(m_lab->heldRequests().size());
+    QString done = tr("%1 of %2 picks done").arg(p.picked).arg(p.count);
+    done += p.picks.isEmpty() ? tr(".") : tr(": <b>%1</b>.").arg(p.picks.join(QLatin1Char(' ')).toHtmlEscaped());
+    const QString waiting = held == 1 ? tr("1 request is held.") : tr("%1 requests are held.").arg(held);
+    QString text;
+    if (!p.byLearner)
+        text = tr("<b>The lesson presses Step for you,</b> one pick at a time. %1").arg(done);
+    else if (paused)
+        text = tr("<b>Paused.</b> Press Play, then Step. %1").arg(done);
+    else
+        text = tr("<b>Your turn: press Step</b> (here, or in the Flow tab's toolbar) to let the held request go on to "
+                  "its pick, and watch which backend the proxy node names. %1 %2%3")
+                   .arg(done, held > 0 ? waiting : tr("The next request is on its way."),
+                        p.clockWaiting ? tr(" The lesson waits for you.") : QString());
+    m_stepPromptText->setText(text);
+    m_stepButton->setVisible(p.byLearner);
+    m_stepButton->setEnabled(p.byLearner && !paused && held > 0);
+    m_stepButton->setText(held > 0 ? tr("Step (%1 held)").arg(held) : tr("Step"));
+    m_stepForMe->setVisible(p.byLearner);
+    m_stepForMe->setEnabled(!paused);
 }
 
 void LessonPanel::showResult()

@@ -9,6 +9,7 @@ class QLabel;
 class QListWidget;
 class QPushButton;
 class QTextBrowser;
+class QTimer;
 
 namespace lab {
 
@@ -24,6 +25,10 @@ class ScenarioPlayer;
 // click it). The rows are rebuilt from the player's records() on every signal, so what they say is what
 // the player decided, never a copy kept apart. Each step that starts is announced by stepMarker() so the
 // window can mark it on the charts.
+//
+// In a `step` step (step mode) the learner presses Step: the player waits for them (setLearnerSteps),
+// and a prompt under the controls says so, with how many picks are done, a Step button (the same as the
+// Flow tab's) and "Step for me", which lets the lesson press for the rest of that step.
 class LessonPanel final : public QWidget {
     Q_OBJECT
 public:
@@ -51,6 +56,11 @@ public:
     QTextBrowser* stepText() const { return m_text; }
     QLabel* resultLabel() const { return m_result; }
     QPushButton* playButton() const { return m_play; }
+    // The step-mode prompt (shown while a `step` step waits for the learner) and its buttons.
+    QWidget* stepPrompt() const { return m_stepPrompt; }
+    QLabel* stepPromptText() const { return m_stepPromptText; }
+    QPushButton* stepButton() const { return m_stepButton; }
+    QPushButton* stepForMeButton() const { return m_stepForMe; }
     QComboBox* speedBox() const { return m_speed; }
     // The step the list highlights (-1: none; the step count when the lesson is over).
     int highlightedStep() const { return m_highlighted; }
@@ -73,6 +83,7 @@ private:
     void showStepText(int step);
     void updateControls();
     void showResult();
+    void updateStepPrompt();
     void applyFonts();
     QString stepLabel(int step) const;
 
@@ -92,6 +103,11 @@ private:
     QPushButton* m_restart;
     QPushButton* m_skip;
     QComboBox* m_speed;
+    QWidget* m_stepPrompt;
+    QLabel* m_stepPromptText;
+    QPushButton* m_stepButton;
+    QPushButton* m_stepForMe;
+    QTimer* m_promptTimer; // the held count, while the prompt shows
 };
 
 } // namespace lab

@@ -491,7 +491,7 @@ void MainWindow::refresh()
     m_trafficPanel->refresh();
     // The users of the lesson playing, else of the Traffic tab: the generator whose requests the lab sees.
     const ScenarioPlayer* lesson = m_lessonPanel->player();
-    m_hashView->refresh(lesson ? lesson->traffic()->totals() : m_generator->totals(), m_history.latest(), *m_model);
+    m_hashView->refresh(lesson ? lesson->usersTotals() : m_generator->totals(), m_history.latest(), *m_model);
     // The charts move twice a second: smooth enough to read, cheap enough at full load.
     if (m_tick++ % 5 == 0) {
         if (!paused)

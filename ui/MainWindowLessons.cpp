@@ -45,8 +45,16 @@ void MainWindow::buildLessonDock()
             [this](const QString& label) { m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, label); });
     connect(m_lessonPanel, &LessonPanel::message, this, &MainWindow::showMessage);
     connect(m_trafficPanel, &TrafficPanel::trafficStarted, this, [this](const LoadSpec& spec) {
-        m_recorder->recordTraffic(TrafficProfile{spec.concurrency, spec.ratePerSecond, spec.durationMs,
-                                                 spec.maxRequests, spec.method, spec.path, spec.body, spec.users});
+        TrafficProfile t;
+        t.connections = spec.concurrency;
+        t.ratePerSecond = spec.ratePerSecond;
+        t.durationMs = spec.durationMs;
+        t.maxRequests = spec.maxRequests;
+        t.method = spec.method;
+        t.path = spec.path;
+        t.body = spec.body;
+        t.users = spec.users;
+        m_recorder->recordTraffic(t);
     });
     connect(m_trafficPanel, &TrafficPanel::trafficStopped, m_recorder, &ScenarioRecorder::recordStopTraffic);
 }

@@ -33,6 +33,8 @@ QString LoadSpec::validate() const
         return QStringLiteral("method must be a single token such as GET or POST");
     if (!path.startsWith('/') || path.contains(' ') || path.contains('\r') || path.contains('\n'))
         return QStringLiteral("path must start with / and contain no spaces or line breaks");
+    if (!sourceAddress.isNull() && sourceAddress.protocol() != address.protocol())
+        return QStringLiteral("source address %1 is not of the target's protocol").arg(sourceAddress.toString());
     return users.validate();
 }
 
@@ -53,6 +55,7 @@ struct LoadGenerator::Shared {
     LatencyHistogram latency;
     mutable QMutex mutex;
     QMap<QString, quint64> byBackend;
+    QMap<int, quint64> byStatus;
     QMap<QString, QMap<QString, quint64>> byUser;
     QMap<QString, QString> lastBackendOfUser;
     QMap<QString, QString> lastBackendOfPath;
@@ -81,6 +84,7 @@ struct LoadGenerator::Shared {
         latency.reset();
         QMutexLocker lock(&mutex);
         byBackend.clear();
+        byStatus.clear();
         byUser.clear();
         lastBackendOfUser.clear();
         lastBackendOfPath.clear();
@@ -399,6 +403,9 @@ void LoadClient::connectNow()
         m_run->shared().setLastError(
             QStringLiteral("%1 cannot bind %2: %3")
                 .arg(QString::fromLatin1(userName(m_user)), userAddress(m_user).toString(), m_socket->errorString()));
+    } else if (m_user < 0 && !m_spec.sourceAddress.isNull() && !m_socket->bind(m_spec.sourceAddress)) {
+        m_run->shared().setLastError(
+            QStringLiteral("cannot bind %1: %2").arg(m_spec.sourceAddress.toString(), m_socket->errorString()));
     }
     m_socket->connectToHost(m_spec.address, m_spec.port);
 }
@@ -480,17 +487,20 @@ void LoadClient::onReadyRead()
             m_complete = false;
             sh.latency.record(quint64(m_timer.nsecsElapsed() / 1000));
             sh.bump(sh.byClass[size_t(qBound(0, m_status / 100, 5))]);
-            if (!m_servedBy.isEmpty()) {
+            {
                 QMutexLocker lock(&sh.mutex);
-                ++sh.byBackend[m_servedBy];
-                if (m_user >= 0) {
-                    const QString user = QString::fromLatin1(userName(m_user));
-                    ++sh.byUser[user][m_servedBy];
-                    sh.lastBackendOfUser.insert(user, m_servedBy);
-                    const QString path = QString::fromUtf8(m_path);
-                    if (sh.answersOfPath.size() < LoadTotals::kMaxTrackedPaths || sh.answersOfPath.contains(path)) {
-                        ++sh.answersOfPath[path];
-                        sh.lastBackendOfPath.insert(path, m_servedBy);
+                ++sh.byStatus[m_status];
+                if (!m_servedBy.isEmpty()) {
+                    ++sh.byBackend[m_servedBy];
+                    if (m_user >= 0) {
+                        const QString user = QString::fromLatin1(userName(m_user));
+                        ++sh.byUser[user][m_servedBy];
+                        sh.lastBackendOfUser.insert(user, m_servedBy);
+                        const QString path = QString::fromUtf8(m_path);
+                        if (sh.answersOfPath.size() < LoadTotals::kMaxTrackedPaths || sh.answersOfPath.contains(path)) {
+                            ++sh.answersOfPath[path];
+                            sh.lastBackendOfPath.insert(path, m_servedBy);
+                        }
                     }
                 }
             }
@@ -625,6 +635,7 @@ LoadTotals LoadGenerator::totals() const
     t.latency.add(s.latency);
     QMutexLocker lock(&s.mutex);
     t.byBackend = s.byBackend;
+    t.byStatus = s.byStatus;
     t.byUser = s.byUser;
     t.lastBackendOfUser = s.lastBackendOfUser;
     t.lastBackendOfPath = s.lastBackendOfPath;

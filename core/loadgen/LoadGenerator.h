@@ -25,6 +25,9 @@ struct LoadSpec {
 
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 8000;
+    // Where the plain client's connections come from (a loopback address such as 127.0.0.20, so a rate
+    // limit or ip-hash sees this run as its own client); null: the system's choice. Users bind their own.
+    QHostAddress sourceAddress;
     QByteArray method = "GET";
     QByteArray path = "/";
     QByteArray body; // sent with Content-Length when non-empty
@@ -58,6 +61,7 @@ struct LoadTotals {
     QString lastError; // the last socket error, as the system said it ("Connection refused")
     quint64 notSent = 0; // rate mode: the moment came but no connection was ready (busy or failing)
     QMap<QString, quint64> byBackend; // X-Served-By of completed responses
+    QMap<int, quint64> byStatus; // completed responses by status code (429 from a rate limit, ...)
     // Simulated users only: user ("u3") → backend → completed responses, and the backend of each user's
     // latest answer (what the hash view compares before and after a change).
     QMap<QString, QMap<QString, quint64>> byUser;

@@ -4,6 +4,7 @@
 
 #include "ScenarioHashing.h"
 #include "ScenarioReader.h"
+#include "ScenarioSyntax.h"
 #include "config/ConfigSchema.h"
 #include "config/DuplicateKeys.h"
 #include "loadgen/LoadGenerator.h"
@@ -18,6 +19,8 @@ namespace lab {
 namespace {
 
 using teach::JsonReader;
+using teach::KnownBackends;
+using teach::StepNames;
 
 struct ActionInfo {
     StepAction action;
@@ -30,7 +33,7 @@ const QList<ActionInfo>& actions()
         {StepAction::Watch, {}},
         {StepAction::Pause, {QStringLiteral("durationMs")}},
         {StepAction::Traffic, {QStringLiteral("traffic")}},
-        {StepAction::StopTraffic, {}},
+        {StepAction::StopTraffic, {QStringLiteral("name")}},
         {StepAction::Faults, {QStringLiteral("backend"), QStringLiteral("faults")}},
         {StepAction::Stop, {QStringLiteral("backend")}},
         {StepAction::Start, {QStringLiteral("backend")}},
@@ -43,38 +46,17 @@ const QList<ActionInfo>& actions()
         {StepAction::Health, {QStringLiteral("health")}},
         {StepAction::Retry, {QStringLiteral("retry")}},
         {StepAction::Request, {QStringLiteral("request")}},
+        {StepAction::StepMode, {QStringLiteral("scope")}},
+        {StepAction::Step, {QStringLiteral("count"), QStringLiteral("intervalMs")}},
+        {StepAction::RateLimit, {QStringLiteral("rateLimit")}},
     };
     return list;
 }
 
-const QStringList kCommonStepKeys = {QStringLiteral("at"),       QStringLiteral("after"), QStringLiteral("do"),
-                                     QStringLiteral("title"),    QStringLiteral("watch"), QStringLiteral("why"),
-                                     QStringLiteral("question"), QStringLiteral("expect")};
+const QStringList kCommonStepKeys = {QStringLiteral("at"),       QStringLiteral("after"),  QStringLiteral("do"),
+                                     QStringLiteral("title"),    QStringLiteral("watch"),  QStringLiteral("why"),
+                                     QStringLiteral("question"), QStringLiteral("expect"), QStringLiteral("id")};
 constexpr int kMaxTimeMs = 3'600'000; // an hour of scenario time: far more than any lesson needs
-
-// The backends a step may name: the lab's, plus those added by earlier steps, minus those removed.
-struct KnownBackends {
-    QStringList names;
-    QStringList embedded;
-    bool users = false; // the traffic going at this step has simulated users (expect.moved needs them)
-
-    bool check(JsonReader& r, const QString& key, const QString& name, bool needEmbedded, const char* action) const
-    {
-        if (!names.contains(name)) {
-            r.error(key,
-                    QStringLiteral("unknown backend \"%1\"; backends at this step: %2")
-                        .arg(name, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "))));
-            return false;
-        }
-        if (needEmbedded && !embedded.contains(name)) {
-            r.error(key,
-                    QStringLiteral("\"%1\" is an external backend; do: %2 works on embedded backends only")
-                        .arg(name, QLatin1String(action)));
-            return false;
-        }
-        return true;
-    }
-};
 
 // A config section of a step (faults, health, retry) read by the lab config's own parser, so its keys,
 // ranges and messages are the config's: `wrapper` holds the object where a lab config has it, and the
@@ -105,7 +87,8 @@ void readTraffic(JsonReader& step, ScenarioStep& s)
     JsonReader r = step.child("traffic",
                               {QStringLiteral("connections"), QStringLiteral("ratePerSecond"),
                                QStringLiteral("durationMs"), QStringLiteral("maxRequests"), QStringLiteral("method"),
-                               QStringLiteral("path"), QStringLiteral("body"), QStringLiteral("users")});
+                               QStringLiteral("path"), QStringLiteral("body"), QStringLiteral("name"),
+                               QStringLiteral("clientAddress"), QStringLiteral("users")});
     TrafficProfile& t = s.traffic;
     t.connections = r.integer("connections", t.connections, 1, LoadSpec::kMaxConcurrency);
     t.ratePerSecond = r.integer("ratePerSecond", 0, 0, 1'000'000);
@@ -114,6 +97,7 @@ void readTraffic(JsonReader& step, ScenarioStep& s)
     r.requestLine(t.method, t.path, t.body);
     if (r.has("users"))
         readUsersProfile(r, t.users);
+    teach::readTrafficRun(r, t);
 }
 
 void readRequest(JsonReader& step, ScenarioStep& s)
@@ -124,8 +108,9 @@ void readRequest(JsonReader& step, ScenarioStep& s)
     r.requestLine(s.traffic.method, s.traffic.path, s.traffic.body);
 }
 
-// The action's own keys; `known` is updated by add and remove.
-void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, const QString& file, QStringList& errors)
+// The action's own keys; `known` is updated by add and remove, `names` by a named traffic run.
+void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, StepNames& names, const QString& file,
+                QStringList& errors)
 {
     const char* name = stepActionName(s.action);
     const auto backend = [&](bool needEmbedded) {
@@ -138,7 +123,11 @@ void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, const QStr
     };
     switch (s.action) {
     case StepAction::Watch: break;
-    case StepAction::StopTraffic: known.users = false; break;
+    case StepAction::StopTraffic:
+        teach::readStopTraffic(r, s, names);
+        if (s.stopsAllTraffic || s.traffic.name.isEmpty())
+            known.users = false;
+        break;
     case StepAction::Pause:
         if (!r.has("durationMs"))
             r.error(QStringLiteral("durationMs"), QStringLiteral("is required for do: pause (ms to wait)"));
@@ -146,7 +135,13 @@ void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, const QStr
         break;
     case StepAction::Traffic:
         readTraffic(r, s);
-        known.users = s.traffic.users.enabled();
+        if (!s.traffic.name.isEmpty() && !names.runs.contains(s.traffic.name))
+            names.runs << s.traffic.name;
+        // Simulated users run in the unnamed run (a named one beside it leaves them going).
+        if (s.traffic.users.enabled())
+            known.users = true;
+        else if (s.traffic.name.isEmpty())
+            known.users = false;
         break;
     case StepAction::Faults:
         backend(true);
@@ -228,6 +223,17 @@ void readAction(JsonReader& r, ScenarioStep& s, KnownBackends& known, const QStr
                           .retry;
         break;
     case StepAction::Request: readRequest(r, s); break;
+    case StepAction::StepMode: teach::readStepMode(r, s); break;
+    case StepAction::Step: teach::readStepRelease(r, s); break;
+    case StepAction::RateLimit:
+        if (!r.has("rateLimit"))
+            r.error(QStringLiteral("rateLimit"), QStringLiteral("is required for do: rate-limit (an object)"));
+        else
+            s.rateLimit =
+                parseSectionAsLab({{QStringLiteral("rateLimit"), r.value("rateLimit")}}, QStringLiteral("rateLimit"),
+                                  r.pathOf(QStringLiteral("rateLimit")), file, errors)
+                    .rateLimit;
+        break;
     }
 }
 
@@ -242,10 +248,11 @@ const QStringList& stateNames()
     return names;
 }
 
-void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known)
+void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known, const StepNames& names)
 {
     QStringList keys = {QStringLiteral("windowMs"), QStringLiteral("share"),   QStringLiteral("status"),
                         QStringLiteral("requests"), QStringLiteral("latency"), QStringLiteral("state"),
+                        QStringLiteral("queue"),    QStringLiteral("picks"),   QStringLiteral("clients"),
                         QStringLiteral("moved")};
     if (s.action == StepAction::Request)
         keys << QStringLiteral("response");
@@ -272,7 +279,8 @@ void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known)
             c.kind = ScenarioCheck::Kind::Share;
             c.backend = name;
             known.check(share, name, name, false, "expect");
-            c.range = share.fractionRange(name);
+            if (!teach::readReference(share, name, names, &c.reference))
+                c.range = share.fractionRange(name);
             add(c, share.pathOf(name));
         }
     }
@@ -299,7 +307,8 @@ void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known)
             ScenarioCheck c;
             c.kind = ScenarioCheck::Kind::Latency;
             c.percentile = p.mid(1, 2).toDouble();
-            c.range = latency.msRange(p);
+            if (!teach::readReference(latency, p, names, &c.reference))
+                c.range = latency.msRange(p);
             add(c, latency.pathOf(p));
         }
     }
@@ -314,6 +323,12 @@ void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known)
             add(c, state.pathOf(name));
         }
     }
+    if (r.has("queue"))
+        teach::readQueueChecks(r, s, known, names);
+    if (r.has("picks"))
+        teach::readPicksCheck(r, s, known);
+    if (r.has("clients"))
+        teach::readClientChecks(r, s, names);
     if (r.has("response")) {
         JsonReader resp = r.child("response", {QStringLiteral("status"), QStringLiteral("bodyContains")});
         ScenarioCheck c;
@@ -345,6 +360,7 @@ void readExpect(JsonReader& step, ScenarioStep& s, const KnownBackends& known)
 void readSteps(JsonReader& top, Scenario& sc, const QString& file, QStringList& errors)
 {
     KnownBackends known;
+    StepNames names;
     for (const BackendConfig& b : std::as_const(sc.lab.backends)) {
         known.names << b.name;
         if (b.embedded)
@@ -362,6 +378,7 @@ void readSteps(JsonReader& top, Scenario& sc, const QString& file, QStringList& 
         const QString path = QStringLiteral("steps[%1]").arg(i);
         if (!steps[i].isObject()) {
             errors << path + QStringLiteral(": must be an object (got %1)").arg(teach::describeJson(steps[i]));
+            names.hasWindow << false;
             continue;
         }
         const QJsonObject o = steps[i].toObject();
@@ -390,6 +407,7 @@ void readSteps(JsonReader& top, Scenario& sc, const QString& file, QStringList& 
         }
         if (!knownAction) {
             sc.steps << s;
+            names.hasWindow << false;
             continue;
         }
         JsonReader r(o, path, errors, allowed);
@@ -397,9 +415,13 @@ void readSteps(JsonReader& top, Scenario& sc, const QString& file, QStringList& 
         s.watch = r.string("watch", QString());
         s.why = r.string("why", QString());
         s.question = r.string("question", QString());
-        readAction(r, s, known, file, errors);
+        s.id = teach::readStepId(r, names);
+        readAction(r, s, known, names, file, errors);
         if (r.has("expect"))
-            readExpect(r, s, known);
+            readExpect(r, s, known, names);
+        if (!s.id.isEmpty())
+            names.ids.insert(s.id, int(i));
+        names.hasWindow << (s.windowMs > 0);
 
         if (r.has("at") && r.has("after"))
             r.error(QStringLiteral("after"), QStringLiteral("give at or after, not both"));
@@ -415,7 +437,8 @@ void readSteps(JsonReader& top, Scenario& sc, const QString& file, QStringList& 
             s.startMs = previousEnd + r.integer("after", 0, 0, kMaxTimeMs);
         }
         s.startMs = qMax(s.startMs, previousEnd);
-        s.endMs = s.startMs + qMax(s.windowMs, s.action == StepAction::Pause ? s.durationMs : 0);
+        const bool lasts = s.action == StepAction::Pause || s.action == StepAction::Step;
+        s.endMs = s.startMs + qMax(s.windowMs, lasts ? s.durationMs : 0);
         previousEnd = s.endMs;
         sc.steps << s;
     }
@@ -512,6 +535,9 @@ const char* stepActionName(StepAction a)
     case StepAction::Health: return "health";
     case StepAction::Retry: return "retry";
     case StepAction::Request: return "request";
+    case StepAction::StepMode: return "step-mode";
+    case StepAction::Step: return "step";
+    case StepAction::RateLimit: return "rate-limit";
     }
     return "?";
 }
@@ -524,13 +550,28 @@ QStringList stepActionNames()
     return names;
 }
 
+QString CheckReference::toString() const
+{
+    const QString factor = times == 1 ? QString() : QStringLiteral("%1 × ").arg(times);
+    return QStringLiteral("%1 %2step %3's")
+        .arg(below ? QStringLiteral("below") : QStringLiteral("above"), factor, stepId);
+}
+
 QString ScenarioCheck::describe() const
 {
+    // "in [0, 0.05]", or "below 0.5 × step round-robin's"
+    const QString bound = reference ? reference->toString() : QStringLiteral("in ") + range.toString();
     switch (kind) {
-    case Kind::Share: return QStringLiteral("share of %1 in %2").arg(backend, range.toString());
+    case Kind::Share: return QStringLiteral("share of %1 %2").arg(backend, bound);
     case Kind::Status: return QStringLiteral("%1 responses %2").arg(statusClass, range.toString());
     case Kind::Requests: return QStringLiteral("requests %1").arg(range.toString());
-    case Kind::Latency: return QStringLiteral("p%1 latency (ms) in %2").arg(percentile).arg(range.toString());
+    case Kind::Latency: return QStringLiteral("p%1 latency (ms) %2").arg(percentile).arg(bound);
+    case Kind::Queue: return QStringLiteral("most requests queued at %1 %2").arg(backend, bound);
+    case Kind::Picks: return QStringLiteral("picks in order: %1").arg(picks.join(QLatin1Char(' ')));
+    case Kind::ClientStatus:
+        return QStringLiteral("%1 client: %2 responses %3").arg(run, statusClass, range.toString());
+    case Kind::ClientLatency:
+        return QStringLiteral("%1 client: p%2 latency (ms) %3").arg(run).arg(percentile).arg(bound);
     case Kind::State: {
         const char* when = during == During::All ? "throughout the window"
             : during == During::End              ? "at the window's end"
@@ -557,11 +598,12 @@ QString ScenarioStep::describe() const
 {
     const QString name = QLatin1String(stepActionName(action));
     switch (action) {
-    case StepAction::Watch:
-    case StepAction::StopTraffic: return name;
+    case StepAction::Watch: return name;
+    case StepAction::StopTraffic: return stopsAllTraffic ? name : name + QLatin1Char(' ') + traffic.name;
     case StepAction::Pause: return QStringLiteral("pause %1 ms").arg(durationMs);
     case StepAction::Traffic:
-        return QStringLiteral("traffic: %1, %2, %3 %4")
+        return QStringLiteral("traffic%1: %2, %3, %4 %5%6")
+            .arg(traffic.name.isEmpty() ? QString() : QLatin1Char(' ') + traffic.name)
             .arg(traffic.users.enabled()
                      ? QStringLiteral("%1 users%2")
                            .arg(traffic.users.count)
@@ -572,7 +614,17 @@ QString ScenarioStep::describe() const
                  QString::fromLatin1(traffic.method),
                  QString::fromUtf8(traffic.users.enabled() && !traffic.users.pathTemplate.isEmpty()
                                        ? traffic.users.pathTemplate
-                                       : traffic.path));
+                                       : traffic.path),
+                 traffic.clientAddress.isNull() ? QString()
+                                                : QStringLiteral(" from %1").arg(traffic.clientAddress.toString()));
+    case StepAction::StepMode: return QStringLiteral("step mode: %1").arg(teach::stepScopeName(stepScope));
+    case StepAction::Step: return QStringLiteral("step: let %1 held requests go, one pick at a time").arg(count);
+    case StepAction::RateLimit:
+        return rateLimit.enabled() ? QStringLiteral("rate limit: %1 requests/s per %2, burst %3")
+                                         .arg(rateLimit.requestsPerSecond)
+                                         .arg(rateLimit.key)
+                                         .arg(rateLimit.effectiveBurst())
+                                   : QStringLiteral("rate limit off");
     case StepAction::Faults: return QStringLiteral("faults on %1").arg(backend);
     case StepAction::Weight: return QStringLiteral("weight of %1 -> %2").arg(backend).arg(weight);
     case StepAction::Algorithm: return QStringLiteral("algorithm -> %1").arg(algorithm);

@@ -2,8 +2,10 @@
 
 #include "config/LabConfig.h"
 #include "loadgen/UserTraffic.h"
+#include "proxy/StepGate.h"
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -19,6 +21,17 @@ struct ValueRange {
     QString toString() const; // "[0, 0.05]", "[10, ∞)", "= 0"
 };
 
+// Instead of a fixed range: a value compared with the same value measured over an earlier step's window
+// ("p99 below half of what round robin had"), so a lesson states a relation that holds on any machine
+// rather than numbers that hold on one. See docs/scenarios.md, "Comparing with an earlier step".
+struct CheckReference {
+    QString stepId; // the earlier step's "id"
+    int step = -1; // its index
+    bool below = true; // below: value < times x reference; above: value > times x reference
+    double times = 1;
+    QString toString() const; // "below 0.5 × step round-robin's"
+};
+
 // One expectation of a step, checked over the step's window (see docs/scenarios.md, "Expectations").
 struct ScenarioCheck {
     enum class Kind {
@@ -29,15 +42,22 @@ struct ScenarioCheck {
         State, // the backend's state (eligibility, probes, breaker, process) in the window
         Response, // the answer to this step's single request (do: request)
         Moved, // simulated users whose backend changed from before the step's action to the window's end
+        Queue, // the most requests waiting for a worker at an embedded backend, sampled in the window
+        Picks, // the order of the backends the balancer picked in the window
+        ClientStatus, // how many responses of a class or a status code one traffic run's clients got
+        ClientLatency, // a percentile of the latency one traffic run's clients measured, in ms
     };
     enum class During { Some, All, End }; // State: at some sample, at every sample, at the window's end
 
     Kind kind = Kind::Requests;
     QString path; // where in the file it was written, e.g. steps[3].expect.share.backend-8002
-    QString backend; // Share, State: the scenario's name for it
-    QString statusClass; // Status: "1xx".."5xx" or "failed"
-    double percentile = 0; // Latency: 50, 90 or 99
-    ValueRange range; // Share, Status, Requests, Latency; Response: the status code
+    QString backend; // Share, State, Queue: the scenario's name for it
+    QString statusClass; // Status, ClientStatus: "1xx".."5xx" or "failed"; ClientStatus also "429" etc.
+    double percentile = 0; // Latency, ClientLatency: 50, 90 or 99
+    ValueRange range; // Share, Status, Requests, Latency, Queue, Client*; Response: the status code
+    std::optional<CheckReference> reference; // Share, Latency, Queue, ClientLatency: instead of the range
+    QStringList picks; // Picks: the scenario's backend names, in order
+    QString run; // ClientStatus, ClientLatency: the traffic run's name
     QStringList states; // State: holds when the backend is in any of these
     During during = During::Some;
     QString bodyContains; // Response: a substring the body must contain (empty: not checked)
@@ -68,6 +88,9 @@ enum class StepAction {
     Health, // the lab's active-check settings (keys left out take their defaults)
     Retry, // the proxy's retry settings (keys left out take their defaults)
     Request, // one request through the proxy; its answer is checked by expect.response
+    StepMode, // step mode's scope (off, lab traffic, all clients): requests wait before their pick
+    Step, // lets `count` held requests go, one pick at a time (the learner presses Step in the window)
+    RateLimit, // the proxy's per-client token bucket (keys left out take their defaults)
 };
 const char* stepActionName(StepAction a);
 QStringList stepActionNames();
@@ -82,6 +105,10 @@ struct TrafficProfile {
     QByteArray path = "/";
     QByteArray body;
     UserSpec users; // users.count >= 2: simulated users instead of connections (docs/scenarios.md)
+    // A run's name: a traffic step with a name starts (or replaces) that run and leaves the others going,
+    // so two clients can send at once. Empty: the scenario's one unnamed run.
+    QString name;
+    QHostAddress clientAddress; // a loopback source address (127.x.y.z) to send from; null: the system's
 };
 
 struct ScenarioStep {
@@ -96,14 +123,22 @@ struct ScenarioStep {
     QString why;
     QString question;
 
+    QString id; // a name later steps' expectations compare with (CheckReference); empty: none
     QString backend; // the scenario's name (Faults .. Weight); for Add, the name later steps use
-    TrafficProfile traffic; // Traffic; Request uses its method, path and body
+    TrafficProfile traffic; // Traffic; Request uses its method, path and body; StopTraffic its name
+    bool stopsAllTraffic = true; // StopTraffic: every run, or only the one named traffic.name
     FaultProfile faults;
     HealthConfig health;
     RetryConfig retry;
     int weight = 1;
     QString algorithm;
-    int durationMs = 0; // Pause: how long; Drain: how long in-flight requests get before a stop (0: no stop)
+    RateLimitConfig rateLimit;
+    StepScope stepScope = StepScope::Off; // StepMode
+    int count = 0; // Step: how many held requests to let go
+    int intervalMs = 0; // Step: the scenario time between two steps the player makes itself
+    // Pause: how long; Drain: how long in-flight requests get before a stop (0: no stop); Step: count x
+    // intervalMs, the time the player takes to make its steps itself
+    int durationMs = 0;
     int windowMs = 0; // how long the expectations watch, from startMs
     QList<ScenarioCheck> checks;
 

@@ -1,12 +1,16 @@
 #include "ScenarioActions.h"
 
 #include "Scenario.h"
+#include "ScenarioSyntax.h"
 #include "backend/Backend.h"
 #include "backend/BackendPool.h"
 #include "fakebackend/FakeBackend.h"
 #include "health/Eligibility.h"
 #include "lab/Lab.h"
+#include "metrics/Lifecycle.h"
 #include "proxy/Proxy.h"
+
+#include <limits>
 
 namespace lab {
 
@@ -95,11 +99,20 @@ bool ScenarioActions::apply(const ScenarioStep& step, QString* error)
         }
         return m_lab.setProxyOptions(step.retry, c.timeouts, listener, error);
     }
+    case StepAction::StepMode:
+        m_lab.setStepScope(step.stepScope);
+        m_lab.logEvent(LabEvent::Kind::Traffic,
+                       step.stepScope == StepScope::Off
+                           ? QStringLiteral("step mode off (scenario): held requests go on")
+                           : QStringLiteral("step mode on (scenario): %1").arg(teach::stepScopeName(step.stepScope)));
+        return true;
+    case StepAction::RateLimit: return m_lab.setRateLimit(step.rateLimit, error);
     case StepAction::Watch:
     case StepAction::Pause:
     case StepAction::Traffic:
     case StepAction::StopTraffic:
-    case StepAction::Request: return true;
+    case StepAction::Request:
+    case StepAction::Step: return true;
     }
     return true;
 }
@@ -175,6 +188,48 @@ QStringList ScenarioActions::transitionsSince(const QString& scenarioName, qint6
             states << s;
     }
     return states;
+}
+
+bool ScenarioActions::stepOnce()
+{
+    return m_lab.stepOnce();
+}
+
+quint64 ScenarioActions::pickCursor() const
+{
+    const LifecycleStream* stream = m_lab.lifecycle();
+    return stream ? stream->since(std::numeric_limits<quint64>::max()).lastSequence : 0;
+}
+
+PickBatch ScenarioActions::picksSince(quint64 cursor) const
+{
+    PickBatch out;
+    out.cursor = cursor;
+    const LifecycleStream* stream = m_lab.lifecycle();
+    if (!stream)
+        return out;
+    const LifecycleStream::Batch batch = stream->since(cursor);
+    out.cursor = batch.lastSequence;
+    out.notFollowed = batch.arrived - batch.followed;
+    out.lost = batch.lostEvents;
+    QHash<int, QString> names; // the pool's ids, as the events carry them
+    for (const std::shared_ptr<Backend>& b : m_lab.pool()->backends())
+        names.insert(b->id, b->name);
+    for (const LifecycleEvent& e : batch.events) {
+        if (e.kind == LifecycleKind::Picked)
+            out.picks.append({names.value(e.backendId, QStringLiteral("backend #%1").arg(e.backendId)), e.attempt});
+    }
+    return out;
+}
+
+QHash<QString, int> ScenarioActions::queueDepths() const
+{
+    QHash<QString, int> depths;
+    for (const BackendId id : m_lab.backendIds()) {
+        if (const FakeBackend* fake = m_lab.embeddedBackend(id))
+            depths.insert(m_lab.backendConfig(id).name, fake->counters().queued.load(std::memory_order_relaxed));
+    }
+    return depths;
 }
 
 } // namespace lab

@@ -2,6 +2,7 @@
 
 #include "Scenario.h"
 #include "loadgen/KeyMoves.h"
+#include "loadgen/LoadGenerator.h"
 #include "metrics/Metrics.h"
 
 #include <QHash>
@@ -26,6 +27,14 @@ struct WindowObservation {
     // The simulated users' backends just before the step's action and at the window's close (Moved).
     UserPlacement usersBefore;
     UserPlacement usersAfter;
+    // The lab's backend name -> requests waiting for a worker at each sample (embedded backends only).
+    QHash<QString, QList<int>> queueSamples;
+    // The lab's names of the backends the balancer picked in the window, in order (every attempt).
+    QStringList picks;
+    QString picksGap; // not empty: why `picks` may miss some (the lifecycle stream sampled, or lost events)
+    // Each traffic run's generator totals at the window's opening and close, by run name.
+    QHash<QString, LoadTotals> runsBefore;
+    QHash<QString, LoadTotals> runsAfter;
 };
 
 struct CheckOutcome {
@@ -35,8 +44,11 @@ struct CheckOutcome {
 
 // Decides one expectation from the window's deltas (after minus before). Pure: no lab, no clock, so the
 // rules are tested without sockets. A share with no attempt at all in the window does not hold (nothing
-// was measured); a backend missing from a snapshot counts as zero there.
-CheckOutcome evaluateCheck(const ScenarioCheck& check, const WindowObservation& window);
+// was measured); a backend missing from a snapshot counts as zero there. A check with a reference
+// compares its value with the same value over `reference`, the window of the step it names (null: that
+// step was skipped, so nothing was measured and the check does not hold).
+CheckOutcome evaluateCheck(const ScenarioCheck& check, const WindowObservation& window,
+                           const WindowObservation* reference = nullptr);
 // The single request of a `request` step; `response` null when none arrived in the window.
 CheckOutcome evaluateResponse(const ScenarioCheck& check, const ConsoleResponse* response);
 

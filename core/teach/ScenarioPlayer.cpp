@@ -1,7 +1,6 @@
 #include "ScenarioPlayer.h"
 
 #include "lab/Lab.h"
-#include "loadgen/LoadGenerator.h"
 
 #include <QJsonArray>
 #include <QTimer>
@@ -16,13 +15,19 @@ bool hasMovedCheck(const ScenarioStep& step)
     return std::any_of(step.checks.cbegin(), step.checks.cend(),
                        [](const ScenarioCheck& c) { return c.kind == ScenarioCheck::Kind::Moved; });
 }
+// A press of the player's whose request was not picked within this long (no backend was eligible, the
+// client left) no longer holds the next press back.
+constexpr int kPickWaitMs = 2000;
+// Pressing itself, the player gives up when the window's time is over and no pick has come for this long
+// (nothing is held: the traffic is not in step mode's scope, or no backend is eligible), so a scenario
+// run headless always ends. A learner is never hurried.
+constexpr int kGiveUpMs = 10'000;
 } // namespace
 
 ScenarioPlayer::ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent)
     : QObject(parent)
     , m_scenario(std::move(scenario))
     , m_actions(*lab)
-    , m_traffic(std::make_unique<LoadGenerator>())
     , m_console(new ConsoleClient(this))
     , m_next(new QTimer(this))
     , m_sampler(new QTimer(this))
@@ -31,14 +36,14 @@ ScenarioPlayer::ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent)
     m_next->setTimerType(Qt::PreciseTimer);
     connect(m_next, &QTimer::timeout, this, &ScenarioPlayer::advance);
     m_sampler->setInterval(kSampleMs);
-    connect(m_sampler, &QTimer::timeout, this, &ScenarioPlayer::sampleStates);
+    connect(m_sampler, &QTimer::timeout, this, &ScenarioPlayer::sample);
     connect(m_console, &ConsoleClient::finished, this, &ScenarioPlayer::onResponse);
     resetRecords();
 }
 
 ScenarioPlayer::~ScenarioPlayer()
 {
-    m_traffic->stop();
+    m_traffic.clear();
 }
 
 void ScenarioPlayer::setSpeed(double factor)
@@ -53,7 +58,7 @@ void ScenarioPlayer::setSpeed(double factor)
 
 qint64 ScenarioPlayer::scenarioNowMs() const
 {
-    if (m_phase != Phase::Running || !m_wall.isValid())
+    if (m_phase != Phase::Running || !m_wall.isValid() || m_clockWaiting)
         return m_clockBaseMs;
     return m_clockBaseMs + qint64(double(m_wall.elapsed()) * m_speed);
 }
@@ -70,17 +75,23 @@ void ScenarioPlayer::resetRecords()
     m_inStep = false;
     m_runtimeFailed = false;
     m_clockBaseMs = 0;
-    m_trafficProfile.reset();
+    m_clockWaiting = false;
     m_response.reset();
     m_requestId = 0;
     m_window = {};
+    m_measured.clear();
+    m_watchPicks = false;
+    m_released = 0;
+    m_stepPicked = 0;
+    m_autoThisStep = false;
+    m_stepGaveUp = false;
 }
 
 bool ScenarioPlayer::startFresh(QString* error)
 {
     m_next->stop();
     m_sampler->stop();
-    m_traffic->stop();
+    m_traffic.clear();
     resetRecords();
     QString why;
     if (!m_actions.resetLab(m_scenario.lab, &why)) {
@@ -110,14 +121,21 @@ bool ScenarioPlayer::play(QString* error)
     case Phase::Paused: break;
     }
     // Resume. A window that was open watches again from its opening: its counts must not span the pause.
-    if (m_inStep && !m_scenario.steps[m_index].checks.isEmpty()) {
-        m_clockBaseMs = m_scenario.steps[m_index].startMs;
-        openWindow();
-    }
+    // A `step` step goes on where it stood: its picks' order is what it is, and its presses are done.
+    const ScenarioStep* step = m_inStep ? &m_scenario.steps[m_index] : nullptr;
+    const bool stepping = step && step->action == StepAction::Step;
+    const bool rewatch = step && !stepping && !step->checks.isEmpty();
+    if (rewatch)
+        m_clockBaseMs = step->startMs;
     m_phase = Phase::Running;
     m_wall.restart();
-    if (m_trafficProfile && m_resumeTraffic)
-        startTraffic(*m_trafficProfile, m_clockBaseMs);
+    // The traffic first: a run started again begins its totals at zero, and the window reads them.
+    for (const TrafficProfile& t : m_traffic.toResume())
+        startTraffic(t, m_clockBaseMs);
+    if (rewatch)
+        openWindow();
+    else if (stepping)
+        openWindow(true);
     advance();
     return true;
 }
@@ -131,8 +149,7 @@ void ScenarioPlayer::pause()
     m_next->stop();
     m_sampler->stop();
     // A run still going is started again on resume (a run that had ended by itself is not).
-    m_resumeTraffic = m_traffic->isRunning();
-    m_traffic->stop();
+    m_traffic.pause();
 }
 
 bool ScenarioPlayer::restart(QString* error)
@@ -157,15 +174,22 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
         m_records[m_index].skipped = true;
         ++m_index;
     }
+    m_clockWaiting = false;
     bool trafficChanged = false;
     for (; m_index < step; ++m_index) {
         const ScenarioStep& s = m_scenario.steps[m_index];
         m_records[m_index].skipped = true;
         m_records[m_index].startedAtMs = s.startMs;
-        if (s.action == StepAction::Traffic || s.action == StepAction::StopTraffic) {
+        if (s.action == StepAction::Traffic) {
             trafficChanged = true;
-            m_trafficProfile = s.action == StepAction::Traffic ? std::optional(s.traffic) : std::nullopt;
-        } else if (s.action != StepAction::Request) {
+            m_traffic.want(s.traffic);
+        } else if (s.action == StepAction::StopTraffic) {
+            trafficChanged = true;
+            if (s.stopsAllTraffic)
+                m_traffic.unwantAll();
+            else
+                m_traffic.unwant(s.traffic.name);
+        } else if (s.action != StepAction::Request && s.action != StepAction::Step) {
             runAction(m_index);
         }
     }
@@ -173,11 +197,10 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
     m_phase = Phase::Running;
     m_wall.restart();
     // The traffic the skipped steps leave behind, going (a pause before the skip had stopped it).
-    if (trafficChanged || (m_trafficProfile && !m_traffic->isRunning())) {
-        m_traffic->stop();
-        if (m_trafficProfile)
-            startTraffic(*m_trafficProfile, m_clockBaseMs);
-    }
+    if (trafficChanged)
+        m_traffic.pause();
+    for (const TrafficProfile& t : m_traffic.wantedIdle())
+        startTraffic(t, m_clockBaseMs);
     advance();
     return true;
 }
@@ -185,8 +208,42 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
 void ScenarioPlayer::stopLab()
 {
     pause();
-    m_traffic->stop();
+    m_traffic.stopAll();
     m_actions.stopLab();
+}
+
+void ScenarioPlayer::setLearnerSteps(bool learner)
+{
+    m_learnerSteps = learner;
+    Q_EMIT stepProgressChanged();
+}
+
+void ScenarioPlayer::stepForLearner()
+{
+    m_autoThisStep = true;
+    m_waitingSince.start();
+    driveSteps();
+    Q_EMIT stepProgressChanged();
+}
+
+ScenarioPlayer::StepProgress ScenarioPlayer::stepProgress() const
+{
+    StepProgress p;
+    if (!m_inStep || m_scenario.steps[m_index].action != StepAction::Step)
+        return p;
+    p.active = true;
+    p.byLearner = m_learnerSteps && !m_autoThisStep;
+    p.clockWaiting = m_clockWaiting;
+    p.picked = m_stepPicked;
+    p.count = m_scenario.steps[m_index].count;
+    p.picks = m_window.picks;
+    return p;
+}
+
+bool ScenarioPlayer::stepsDone() const
+{
+    const ScenarioStep& s = m_scenario.steps[m_index];
+    return s.action != StepAction::Step || m_stepPicked >= s.count || m_stepGaveUp;
 }
 
 bool ScenarioPlayer::allHeld() const
@@ -227,6 +284,17 @@ void ScenarioPlayer::advance()
             arm(step.endMs - now);
             return;
         }
+        if (!stepsDone()) {
+            // The window's time is over but not every pick came: the clock waits here (the sampler goes
+            // on and calls advance() again when the last pick comes).
+            if (!m_clockWaiting) {
+                m_clockBaseMs = step.endMs;
+                m_clockWaiting = true;
+                m_waitingSince.start();
+                Q_EMIT stepProgressChanged();
+            }
+            return;
+        }
         endStep();
     }
     if (m_phase == Phase::Running)
@@ -241,24 +309,33 @@ void ScenarioPlayer::beginStep()
     m_records[m_index].startedAtMs = scenarioNowMs();
     Q_EMIT stepStarted(m_index);
     if (hasMovedCheck(step)) // the users' backends before the action changes anything
-        m_window.usersBefore = UserPlacement::of(m_traffic->totals());
+        m_window.usersBefore = UserPlacement::of(m_traffic.usersTotals());
     runAction(m_index);
-    if (!step.checks.isEmpty())
+    if (!step.checks.isEmpty() || step.action == StepAction::Step)
         openWindow();
+    if (step.action == StepAction::Step) {
+        driveSteps();
+        Q_EMIT stepProgressChanged();
+    }
 }
 
 void ScenarioPlayer::runAction(int index)
 {
     const ScenarioStep& step = m_scenario.steps[index];
     switch (step.action) {
-    case StepAction::Traffic:
-        m_trafficProfile = step.traffic;
-        m_traffic->stop();
-        startTraffic(step.traffic, step.startMs);
-        return;
+    case StepAction::Traffic: startTraffic(step.traffic, step.startMs); return;
     case StepAction::StopTraffic:
-        m_trafficProfile.reset();
-        m_traffic->stop();
+        if (step.stopsAllTraffic)
+            m_traffic.stopAll();
+        else
+            m_traffic.stop(step.traffic.name);
+        return;
+    case StepAction::Step:
+        m_released = 0;
+        m_stepPicked = 0;
+        m_autoThisStep = false;
+        m_stepGaveUp = false;
+        m_lastRelease.invalidate();
         return;
     case StepAction::Request: {
         ConsoleRequest r;
@@ -298,42 +375,44 @@ void ScenarioPlayer::startTraffic(const TrafficProfile& t, qint64 fromMs)
     spec.users = t.users;
     // Think time is part of the timeline: a faster scenario thinks faster, so the users' counts keep up.
     spec.users.thinkMs = int(std::round(t.users.thinkMs / m_speed));
+    spec.sourceAddress = t.clientAddress;
     // Without a duration it runs to the end of the scenario (the player stops it there); either way it
     // ends by itself, as every load loop must.
     const qint64 scenarioMs = t.durationMs ? t.durationMs : qMax<qint64>(1, m_scenario.durationMs() - fromMs) + 1000;
     spec.durationMs =
         int(qBound(qint64(1), qint64(std::ceil(double(scenarioMs) / m_speed)), qint64(LoadSpec::kMaxDurationMs)));
     QString error;
-    if (!m_traffic->start(spec, &error)) {
+    if (!m_traffic.start(t, spec, &error)) {
         m_records[m_index < m_records.size() ? m_index : m_records.size() - 1].error = error;
         m_runtimeFailed = true;
         Q_EMIT actionFailed(m_index, error);
     }
 }
 
-void ScenarioPlayer::stopTraffic()
-{
-    m_trafficProfile.reset();
-    m_traffic->stop();
-}
-
-void ScenarioPlayer::openWindow()
+void ScenarioPlayer::openWindow(bool keepPicks)
 {
     const ScenarioStep& step = m_scenario.steps[m_index];
     m_window.before = m_actions.snapshot();
+    m_window.runsBefore = m_traffic.totals();
+    m_window.runsAfter.clear();
     m_window.stateSamples.clear();
     m_window.transitions.clear();
+    m_window.queueSamples.clear();
     m_windowOpenedAtMs = m_actions.nowMs();
-    bool anyState = false;
+    m_watchPicks = step.action == StepAction::Step;
     for (const ScenarioCheck& c : step.checks)
-        anyState = anyState || c.kind == ScenarioCheck::Kind::State;
-    if (anyState) {
-        sampleStates();
-        m_sampler->start();
+        m_watchPicks = m_watchPicks || c.kind == ScenarioCheck::Kind::Picks;
+    if (!keepPicks) {
+        m_window.picks.clear();
+        m_window.picksGap.clear();
+        m_pickCursor = m_actions.pickCursor();
+        m_notFollowedAtOpen = m_actions.picksSince(m_pickCursor).notFollowed;
     }
+    sample();
+    m_sampler->start();
 }
 
-void ScenarioPlayer::sampleStates()
+void ScenarioPlayer::sample()
 {
     if (!m_inStep)
         return;
@@ -341,18 +420,100 @@ void ScenarioPlayer::sampleStates()
         if (c.kind == ScenarioCheck::Kind::State)
             m_window.stateSamples[c.backend].append(m_actions.statesOf(c.backend));
     }
+    const QHash<QString, int> depths = m_actions.queueDepths();
+    for (auto it = depths.begin(); it != depths.end(); ++it)
+        m_window.queueSamples[it.key()].append(it.value());
+    if (m_watchPicks)
+        collectPicks();
+    driveSteps();
+}
+
+void ScenarioPlayer::collectPicks()
+{
+    const PickBatch batch = m_actions.picksSince(m_pickCursor);
+    if (batch.cursor < m_pickCursor) { // a new stream (the proxy was started again): from its beginning
+        m_pickCursor = 0;
+        m_notFollowedAtOpen = 0;
+        return;
+    }
+    m_pickCursor = batch.cursor;
+    if (batch.lost)
+        m_window.picksGap = QStringLiteral("the proxy's event ring overwrote picks before they were read");
+    else if (batch.notFollowed > m_notFollowedAtOpen && m_window.picksGap.isEmpty())
+        m_window.picksGap = QStringLiteral("the proxy followed only some requests (over ~60 a second it samples): "
+                                           "picks are complete in step mode or at a low rate");
+    const int before = m_stepPicked;
+    for (const PickBatch::Pick& p : batch.picks) {
+        m_window.picks << p.backend;
+        if (p.attempt == 1)
+            ++m_stepPicked;
+    }
+    if (m_stepPicked != before)
+        m_waitingSince.start(); // the player gives up only on picks that stopped coming
+    if (m_stepPicked != before && m_scenario.steps[m_index].action == StepAction::Step)
+        Q_EMIT stepProgressChanged();
+}
+
+// The player's own presses in a `step` step (headless, or the learner asked it to): one at a time, each
+// after the last press's request was picked and intervalMs of scenario time went by, so the picks come
+// in the order of the presses. When every pick has come and the clock waits for them, it goes on.
+void ScenarioPlayer::driveSteps()
+{
+    if (!m_inStep || m_phase != Phase::Running)
+        return;
+    const ScenarioStep& step = m_scenario.steps[m_index];
+    if (step.action != StepAction::Step)
+        return;
+    if (stepsDone()) {
+        if (m_clockWaiting) {
+            m_clockWaiting = false;
+            m_wall.restart();
+            advance();
+        }
+        return;
+    }
+    if (m_clockWaiting) {
+        // Traffic without a duration runs to the scenario's end, and the end moves while the clock waits:
+        // a run that ended meanwhile goes on.
+        for (const TrafficProfile& t : m_traffic.wantedIdle()) {
+            if (t.durationMs == 0)
+                startTraffic(t, scenarioNowMs());
+        }
+    }
+    if (m_learnerSteps && !m_autoThisStep)
+        return;
+    if (m_clockWaiting && m_waitingSince.elapsed() > kGiveUpMs) {
+        const QString error = QStringLiteral("only %1 of %2 held requests were let go and picked; none is held (is "
+                                             "the traffic in step mode's scope?)")
+                                  .arg(m_stepPicked)
+                                  .arg(step.count);
+        m_records[m_index].error = error;
+        m_runtimeFailed = true;
+        m_stepGaveUp = true;
+        Q_EMIT actionFailed(m_index, error);
+        driveSteps(); // done now: the clock goes on
+        return;
+    }
+    const bool lastPicked =
+        m_released <= m_stepPicked || !m_lastRelease.isValid() || m_lastRelease.elapsed() > kPickWaitMs;
+    const bool due = !m_lastRelease.isValid() || double(m_lastRelease.elapsed()) * m_speed >= step.intervalMs;
+    if (lastPicked && due && m_actions.stepOnce()) {
+        ++m_released;
+        m_lastRelease.start();
+    }
 }
 
 void ScenarioPlayer::endStep()
 {
     const ScenarioStep& step = m_scenario.steps[m_index];
     const int index = m_index;
-    if (!step.checks.isEmpty()) {
+    if (!step.checks.isEmpty() || step.action == StepAction::Step) {
         m_sampler->stop();
-        sampleStates();
+        sample();
         m_window.after = m_actions.snapshot();
         if (hasMovedCheck(step))
-            m_window.usersAfter = UserPlacement::of(m_traffic->totals());
+            m_window.usersAfter = UserPlacement::of(m_traffic.usersTotals());
+        m_window.runsAfter = m_traffic.totals();
         for (const ScenarioCheck& c : step.checks) {
             if (c.kind == ScenarioCheck::Kind::State)
                 m_window.transitions[c.backend] = m_actions.transitionsSince(c.backend, m_windowOpenedAtMs);
@@ -360,11 +521,14 @@ void ScenarioPlayer::endStep()
     }
     m_inStep = false;
     ++m_index;
+    if (!step.id.isEmpty())
+        m_measured.insert(index, m_window);
     for (qsizetype i = 0; i < step.checks.size(); ++i) {
         const ScenarioCheck& c = step.checks[i];
+        const auto ref = c.reference ? m_measured.constFind(c.reference->step) : m_measured.constEnd();
         const CheckOutcome o = c.kind == ScenarioCheck::Kind::Response
             ? evaluateResponse(c, m_response ? &*m_response : nullptr)
-            : evaluateCheck(c, m_window);
+            : evaluateCheck(c, m_window, ref == m_measured.constEnd() ? nullptr : &*ref);
         m_records[index].checks[i] = {true, o.held, o.observed};
         Q_EMIT expectationResult(index, int(i), o.held, o.observed);
     }
@@ -380,7 +544,7 @@ void ScenarioPlayer::finish()
 {
     m_next->stop();
     m_sampler->stop();
-    stopTraffic();
+    m_traffic.stopAll();
     m_phase = Phase::Finished;
     Q_EMIT finished(allHeld());
 }
@@ -403,6 +567,7 @@ QJsonObject ScenarioPlayer::report() const
                       {QStringLiteral("do"), QLatin1String(stepActionName(s.action))},
                       {QStringLiteral("action"), s.describe()},
                       {QStringLiteral("title"), s.title},
+                      {QStringLiteral("id"), s.id},
                       {QStringLiteral("scheduledMs"), double(s.startMs)},
                       {QStringLiteral("started"), r.started},
                       {QStringLiteral("skipped"), r.skipped},

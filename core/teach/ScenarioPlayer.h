@@ -3,6 +3,7 @@
 #include "Scenario.h"
 #include "ScenarioActions.h"
 #include "ScenarioChecks.h"
+#include "ScenarioTraffic.h"
 #include "loadgen/ConsoleClient.h"
 
 #include <QElapsedTimer>
@@ -16,7 +17,6 @@ class QTimer;
 namespace lab {
 
 class Lab;
-class LoadGenerator;
 
 // Plays a scenario against a Lab: each step's action at its time, then its expectations over its window.
 // Lives on the lab's thread and is driven by QTimers, so the window can play, pause, restart and skip
@@ -29,8 +29,14 @@ class LoadGenerator;
 // Pausing freezes the timeline and the traffic (the lab keeps running); resuming inside a window watches
 // that window again from its opening, so its counts never include the pause.
 //
-// Every Lab call goes through ScenarioActions. Cost: one metrics snapshot per window edge, and a state
-// sample of the named backends every kSampleMs while a window with state expectations is open.
+// A `step` step (step mode) ends when its window is over and its `count` held requests have been let go
+// and picked. Who presses Step is the player's choice: itself, one press every intervalMs (headless, the
+// default), or the learner (setLearnerSteps: the window, where the flow view shows each pick); when the
+// window's time is up and picks are missing, the scenario clock waits at the window's end for them.
+//
+// Every Lab call goes through ScenarioActions. Cost: one metrics snapshot per window edge, and a sample
+// every kSampleMs while a window is open: the named backends' states, the embedded backends' queue
+// depths, and (for picks and step steps) the proxy's lifecycle events since the last sample.
 class ScenarioPlayer final : public QObject {
     Q_OBJECT
 public:
@@ -51,6 +57,15 @@ public:
         qint64 startedAtMs = -1; // on the scenario clock
         QString error; // the lab refused the action
         QList<CheckRecord> checks; // parallel to the step's checks
+    };
+    // Where the current `step` step stands (active false in any other step).
+    struct StepProgress {
+        bool active = false;
+        bool byLearner = false; // the player waits for the learner's Step presses
+        bool clockWaiting = false; // the window's time is over; the scenario clock waits for the picks
+        int picked = 0; // requests released and picked since the step began
+        int count = 0;
+        QStringList picks; // the backends picked so far in the step's window, in order (the lab's names)
     };
 
     ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent = nullptr);
@@ -75,6 +90,14 @@ public:
     // Stops the traffic and the lab's backends and proxies (the headless command, before it exits).
     void stopLab();
 
+    // Who presses Step in a `step` step: the learner (true: the window) or the player itself (false:
+    // headless, the default). Applies from the next press on.
+    void setLearnerSteps(bool learner);
+    bool learnerSteps() const { return m_learnerSteps; }
+    // The learner asks the lesson to make the rest of the current `step` step's presses.
+    void stepForLearner();
+    StepProgress stepProgress() const;
+
     Phase phase() const { return m_phase; }
     // The step playing or about to; steps().size() when over.
     int currentStep() const { return m_index; }
@@ -86,8 +109,8 @@ public:
     bool runtimeFailed() const { return m_runtimeFailed; }
     // The run so far as JSON (the command's --report FILE).
     QJsonObject report() const;
-    // The scenario's traffic generator (the window's hash view reads its per-user totals).
-    const LoadGenerator* traffic() const { return m_traffic.get(); }
+    // The simulated users' totals of the scenario's traffic (the window's hash view reads them).
+    LoadTotals usersTotals() const { return m_traffic.usersTotals(); }
 
 Q_SIGNALS:
     void stepStarted(int step);
@@ -95,6 +118,8 @@ Q_SIGNALS:
     void expectationResult(int step, int check, bool held, const QString& observed);
     void actionFailed(int step, const QString& error);
     void finished(bool allHeld);
+    // The current `step` step's progress changed (a pick, the clock began to wait, who steps).
+    void stepProgressChanged();
 
 private:
     bool startFresh(QString* error);
@@ -103,17 +128,21 @@ private:
     void arm(qint64 scenarioMs);
     void beginStep();
     void endStep();
-    void openWindow();
-    void sampleStates();
+    // keepPicks: a `step` step resumed after a pause keeps the picks it has seen (their order is not a
+    // count that a pause distorts).
+    void openWindow(bool keepPicks = false);
+    void sample();
+    void collectPicks();
+    void driveSteps();
+    bool stepsDone() const;
     void runAction(int index);
     void startTraffic(const TrafficProfile& profile, qint64 fromMs);
-    void stopTraffic();
     void finish();
     void onResponse(const ConsoleResponse& response);
 
     Scenario m_scenario;
     ScenarioActions m_actions;
-    std::unique_ptr<LoadGenerator> m_traffic;
+    ScenarioTraffic m_traffic;
     ConsoleClient* m_console;
     QTimer* m_next;
     QTimer* m_sampler;
@@ -126,9 +155,20 @@ private:
     bool m_runtimeFailed = false;
     QList<StepRecord> m_records;
     WindowObservation m_window;
+    QHash<int, WindowObservation> m_measured; // windows of steps with an id, for later comparisons
     qint64 m_windowOpenedAtMs = 0; // the pool's clock, for the backends' health timelines
-    std::optional<TrafficProfile> m_trafficProfile; // what the scenario's traffic is now (kept over a pause)
-    bool m_resumeTraffic = false; // a run was going when the player paused
+    bool m_watchPicks = false; // the open window has a picks check, or the step is a `step` step
+    quint64 m_pickCursor = 0; // the lifecycle stream's sequence read so far
+    quint64 m_notFollowedAtOpen = 0;
+    // ---- the current `step` step ----
+    bool m_learnerSteps = false;
+    bool m_autoThisStep = false; // the learner asked the lesson to step for them
+    int m_released = 0; // presses the player made
+    int m_stepPicked = 0; // first picks seen since the step began
+    QElapsedTimer m_lastRelease; // wall time since the player's last press
+    bool m_clockWaiting = false; // the scenario clock waits at the step's end for its picks
+    QElapsedTimer m_waitingSince; // wall time the clock has waited
+    bool m_stepGaveUp = false; // pressing itself, the player waited kGiveUpMs in vain
     quint64 m_requestId = 0;
     std::optional<ConsoleResponse> m_response;
 };

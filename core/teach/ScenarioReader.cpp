@@ -219,4 +219,22 @@ void JsonReader::requestLine(QByteArray& method, QByteArray& path, QByteArray& b
     body = string("body", QString::fromUtf8(body)).toUtf8();
 }
 
+bool KnownBackends::check(JsonReader& r, const QString& key, const QString& name, bool needEmbedded,
+                          const char* action) const
+{
+    if (!names.contains(name)) {
+        r.error(key,
+                QStringLiteral("unknown backend \"%1\"; backends at this step: %2")
+                    .arg(name, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "))));
+        return false;
+    }
+    if (needEmbedded && !embedded.contains(name)) {
+        r.error(key,
+                QStringLiteral("\"%1\" is an external backend; do: %2 works on embedded backends only")
+                    .arg(name, QLatin1String(action)));
+        return false;
+    }
+    return true;
+}
+
 } // namespace lab::teach

@@ -27,6 +27,9 @@ public:
 
     bool has(const char* key) const { return m_obj.contains(QLatin1String(key)); }
     QJsonValue value(const char* key) const { return m_obj.value(QLatin1String(key)); }
+    QJsonValue value(const QString& key) const { return m_obj.value(key); }
+    // The list every problem goes to (a reader for a nested object shares it).
+    QStringList* errors() const { return m_errors; }
     QStringList keys() const { return m_obj.keys(); }
 
     int integer(const char* key, int def, int min, int max);
@@ -57,6 +60,17 @@ private:
     QJsonObject m_obj;
     QString m_path;
     QStringList* m_errors;
+};
+
+// The backends a step may name: the lab's, plus those added by earlier steps, minus those removed.
+struct KnownBackends {
+    QStringList names;
+    QStringList embedded;
+    bool users = false; // the traffic going at this step has simulated users (expect.moved needs them)
+
+    // False (with the error at `key`) when `name` is not a backend at this step, or is an external one
+    // where `needEmbedded`; `action` is the step's action, for the message.
+    bool check(JsonReader& r, const QString& key, const QString& name, bool needEmbedded, const char* action) const;
 };
 
 } // namespace lab::teach

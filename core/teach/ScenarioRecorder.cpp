@@ -1,7 +1,7 @@
 #include "ScenarioRecorder.h"
 
 #include "ScenarioHashing.h"
-
+#include "ScenarioSyntax.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "util/Clock.h"
@@ -169,6 +169,11 @@ void ScenarioRecorder::compare()
         s.health = now.health;
         add(s);
     }
+    if (!(now.rateLimit == m_lastLab.rateLimit)) {
+        ScenarioStep s = labStep(StepAction::RateLimit);
+        s.rateLimit = now.rateLimit;
+        add(s);
+    }
     if (!(now.timeouts == m_lastLab.timeouts))
         note(tr("the proxy's timeouts changed"));
     if (!(now.listeners == m_lastLab.listeners))
@@ -307,6 +312,15 @@ QJsonObject ScenarioRecorder::stepToJson(const ScenarioStep& step)
     case StepAction::Retry:
         c.retry = step.retry;
         o.insert(QStringLiteral("retry"), sectionJson(c, "retry"));
+        break;
+    case StepAction::RateLimit:
+        c.rateLimit = step.rateLimit;
+        o.insert(QStringLiteral("rateLimit"), sectionJson(c, "rateLimit"));
+        break;
+    case StepAction::StepMode: o.insert(QStringLiteral("scope"), teach::stepScopeName(step.stepScope)); break;
+    case StepAction::Step:
+        o.insert(QStringLiteral("count"), step.count);
+        o.insert(QStringLiteral("intervalMs"), step.intervalMs);
         break;
     }
     return o;

@@ -98,6 +98,7 @@ private Q_SLOTS:
     void sameSeedSameUserPathSequence();
     void poissonGapsHaveTheMeanOfTheRate();
     void usersComeFromTheirOwnAddresses();
+    void plainClientSendsFromItsSourceAddress();
     void usersKeepTheirCookies_data();
     void usersKeepTheirCookies();
     void poissonRunHoldsTheRate();
@@ -603,6 +604,24 @@ void TestLoadGen::usersComeFromTheirOwnAddresses()
     QCOMPARE(server.addressesOf.size(), 5);
     for (int k = 0; k < 5; ++k)
         QCOMPARE(server.addressesOf.value(userName(k)), QSet<QString>{QStringLiteral("127.0.0.%1").arg(2 + k)});
+}
+
+void TestLoadGen::plainClientSendsFromItsSourceAddress()
+{
+    PeerRecorder server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    LoadGenerator g;
+    LoadSpec s;
+    s.port = server.serverPort();
+    s.concurrency = 3;
+    s.sourceAddress = QHostAddress(QStringLiteral("127.0.0.20"));
+    s.maxRequests = 30;
+    QVERIFY(g.start(s));
+    QVERIFY(waitFinished(g, 15'000));
+    const LoadTotals t = g.totals();
+    QCOMPARE(t.completed, 30ULL);
+    QCOMPARE(t.byStatus, (QMap<int, quint64>{{200, 30}}));
+    QCOMPARE(server.addressesOf.value(QByteArray()), QSet<QString>{QStringLiteral("127.0.0.20")});
 }
 
 void TestLoadGen::usersKeepTheirCookies_data()

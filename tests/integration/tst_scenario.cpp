@@ -78,10 +78,18 @@ private Q_SLOTS:
     void scheduleFollowsAtAndAfter();
     void checksDecideFromDeltas_data();
     void checksDecideFromDeltas();
+    void stepStepLastsItsPresses();
+    void lessonChecksDecide_data();
+    void lessonChecksDecide();
     void failingExpectationFailsTheRun();
     void skipToAppliesTheStepsBeforeAndRestartPlaysAll();
     void actionsReachTheLab();
     void pauseFreezesTheTimeline();
+    void playerStepsHeldRequestsInPickOrder_data();
+    void playerStepsHeldRequestsInPickOrder();
+    void learnerStepsAreWaitedFor();
+    void twoRunsFromTheirOwnAddressesUnderARateLimit();
+    void comparisonWithASkippedStepDoesNotHold();
     void commandExitCodes_data();
     void commandExitCodes();
     void commandSaysWhenAPortIsTaken();
@@ -115,7 +123,8 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
     QTest::newRow("unknown action")
         << scenarioWith(R"([{"do": "explode"}])")
         << R"(x.json: steps[0].do: unknown action "explode"; allowed: watch, pause, traffic, stop-traffic, faults, )"
-           R"(stop, start, drain, undrain, add, remove, weight, algorithm, health, retry, request)";
+           R"(stop, start, drain, undrain, add, remove, weight, algorithm, health, retry, request, step-mode, step, )"
+           R"(rate-limit)";
     QTest::newRow("bad traffic path") << scenarioWith(R"([{"do": "traffic", "traffic": {"path": "nope"}}])")
                                       << R"(x.json: steps[0].traffic.path: must start with / and contain no spaces )"
                                          R"(or line breaks (got "nope"))";
@@ -152,7 +161,7 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
     QTest::newRow("key of another action")
         << scenarioWith(R"([{"do": "stop", "backend": "a", "weight": 3}])")
         << "x.json: steps[0].weight: unknown key; allowed here: at, after, do, title, watch, why, question, expect, "
-           "backend";
+           "id, backend";
     QTest::newRow("lab error keeps its path")
         << QByteArray(R"({"lab": {"listeners": [{"port": 0}], "backends": [{"port": 0, "embedded": true, )"
                       R"("weight": 0}]}, "steps": [{"do": "watch"}]})")
@@ -172,7 +181,7 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
     QTest::newRow("response outside a request step")
         << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "response": {"status": 200}}}])")
         << "x.json: steps[0].expect.response: unknown key; allowed here: windowMs, share, status, requests, latency, "
-           "state, moved";
+           "state, queue, picks, clients, moved";
     QTest::newRow("count range upside down")
         << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "status": {"5xx": [5, 2]}}}])")
         << "x.json: steps[0].expect.status.5xx: the range's max (2) is below its min (5)";
@@ -186,6 +195,95 @@ void TestScenario::malformedScenariosSayWhereAndWhat_data()
     QTest::newRow("step not an object") << scenarioWith(R"([5])") << "x.json: steps[0]: must be an object (got 5)";
     QTest::newRow("not JSON") << QByteArray("{\"lab\": {},\n \"steps\": [}")
                               << "x.json:2:13: not valid JSON: object is missing after a comma";
+
+    // Step mode, rate limits, named traffic runs, ids and the expectations that use them.
+    QTest::newRow("step-mode scope") << scenarioWith(R"([{"do": "step-mode", "scope": "sometimes"}])")
+                                     << R"(x.json: steps[0].scope: must be one of off, lab-traffic, all-clients )"
+                                        R"((got "sometimes"))";
+    QTest::newRow("step-mode without scope")
+        << scenarioWith(R"([{"do": "step-mode"}])")
+        << "x.json: steps[0].scope: is required for do: step-mode; one of off, lab-traffic, all-clients";
+    QTest::newRow("step without count")
+        << scenarioWith(R"([{"do": "step"}])")
+        << "x.json: steps[0].count: is required for do: step (how many held requests to let go, 1 to 1000)";
+    QTest::newRow("step count 0") << scenarioWith(R"([{"do": "step", "count": 0}])")
+                                  << "x.json: steps[0].count: must be an integer from 1 to 1000 (got 0)";
+    QTest::newRow("step interval too short")
+        << scenarioWith(R"([{"do": "step", "count": 2, "intervalMs": 10}])")
+        << "x.json: steps[0].intervalMs: must be an integer from 50 to 60000 (got 10)";
+    QTest::newRow("rate-limit without its object")
+        << scenarioWith(R"([{"do": "rate-limit"}])")
+        << "x.json: steps[0].rateLimit: is required for do: rate-limit (an object)";
+    QTest::newRow("rate-limit key (the config's own check)")
+        << scenarioWith(R"([{"do": "rate-limit", "rateLimit": {"requestsPerSecond": 5, "bogus": 1}}])")
+        << "x.json: steps[0].rateLimit.bogus: unknown key; allowed here: requestsPerSecond, burst, key";
+    QTest::newRow("client address off loopback")
+        << scenarioWith(R"([{"do": "traffic", "traffic": {"clientAddress": "10.0.0.1"}}])")
+        << "x.json: steps[0].traffic.clientAddress: must be an IPv4 loopback address from 127.0.0.1 to "
+           "127.255.255.254, such as 127.0.0.20 (the lab only sends on loopback) (got \"10.0.0.1\")";
+    QTest::newRow("client address not an address")
+        << scenarioWith(R"([{"do": "traffic", "traffic": {"clientAddress": "127.0.0.300"}}])")
+        << "x.json: steps[0].traffic.clientAddress: must be an IPv4 loopback address from 127.0.0.1 to "
+           "127.255.255.254, such as 127.0.0.20 (the lab only sends on loopback) (got \"127.0.0.300\")";
+    QTest::newRow("run name with a space")
+        << scenarioWith(R"([{"do": "traffic", "traffic": {"name": "two words"}}])")
+        << R"(x.json: steps[0].traffic.name: must be 1 to 32 letters, digits, '-' or '_' (got "two words"))";
+    QTest::newRow("stop a run never started")
+        << scenarioWith(
+               R"([{"do": "traffic", "traffic": {"name": "polite"}}, {"do": "stop-traffic", "name": "greedy"}])")
+        << R"(x.json: steps[1].name: unknown traffic run "greedy"; runs started by earlier steps: polite (leave )"
+           R"(name out to stop them all))";
+    QTest::newRow("clients of an unknown run")
+        << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "clients": {"x": {"status": {"2xx": 1}}}}}])")
+        << R"(x.json: steps[0].expect.clients.x: unknown traffic run "x"; runs started by this or earlier steps: )"
+           R"(none (a traffic step names its run with traffic.name))";
+    QTest::newRow("clients: a status that is none")
+        << scenarioWith(R"([{"do": "traffic", "traffic": {"name": "g"},
+                             "expect": {"windowMs": 10, "clients": {"g": {"status": {"42x": 1}}}}}])")
+        << "x.json: steps[0].expect.clients.g.status.42x: unknown status; allowed: 1xx .. 5xx, failed (no "
+           "response), or a status code from 100 to 599 such as 429";
+    QTest::newRow("clients: an empty object")
+        << scenarioWith(
+               R"([{"do": "traffic", "traffic": {"name": "g"}, "expect": {"windowMs": 10, "clients": {"g": {}}}}])")
+        << "x.json: steps[0].expect.clients.g: has no expectation; give status or latency";
+    QTest::newRow("picks name an unknown backend")
+        << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "picks": ["a", "z"]}}])")
+        << R"(x.json: steps[0].expect.picks[1]: unknown backend "z"; backends at this step: a, b, ext)";
+    QTest::newRow("picks empty")
+        << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "picks": []}}])")
+        << "x.json: steps[0].expect.picks: must be a list of 1 to 100 backend names, in the order the balancer "
+           "picks them (got 0 names)";
+    QTest::newRow("queue of an external backend")
+        << scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "queue": {"ext": [0, 3]}}}])")
+        << R"(x.json: steps[0].expect.queue.ext: "ext" is an external backend; queues are measured at embedded )"
+           R"(backends (their workers and queue, docs/config.md))";
+    QTest::newRow("compare with an id nobody has")
+        << scenarioWith(R"([{"do": "watch", "id": "first", "expect": {"windowMs": 10, "requests": [0]}},
+                            {"do": "watch", "expect": {"windowMs": 10, "share": {"a": {"below": "rr"}}}}])")
+        << R"(x.json: steps[1].expect.share.a.below: no earlier step has the id "rr"; ids so far: first)";
+    QTest::newRow("compare with the step itself")
+        << scenarioWith(
+               R"([{"do": "watch", "id": "me", "expect": {"windowMs": 10, "latency": {"p99Ms": {"above": "me"}}}}])")
+        << R"(x.json: steps[0].expect.latency.p99Ms.above: no earlier step has the id "me"; ids so far: none)";
+    QTest::newRow("compare with a step without a window")
+        << scenarioWith(R"([{"do": "stop", "backend": "a", "id": "x"},
+                            {"do": "watch", "expect": {"windowMs": 10, "queue": {"a": {"below": "x"}}}}])")
+        << R"(x.json: steps[1].expect.queue.a.below: step "x" (steps[0]) has no expect window, so it measured )"
+           R"(nothing to compare with)";
+    QTest::newRow("compare both ways")
+        << scenarioWith(R"([{"do": "watch", "id": "x", "expect": {"windowMs": 10, "requests": [0]}},
+                            {"do": "watch", "expect": {"windowMs": 10, "share": {"a": {"below": "x", "above": "x"}}}}])")
+        << "x.json: steps[1].expect.share.a: give below or above: the id of an earlier step whose window measured "
+           "the same value (and times, a factor, default 1)";
+    QTest::newRow("compare times 0")
+        << scenarioWith(R"([{"do": "watch", "id": "x", "expect": {"windowMs": 10, "requests": [0]}},
+                            {"do": "watch", "expect": {"windowMs": 10, "share": {"a": {"below": "x", "times": 0}}}}])")
+        << "x.json: steps[1].expect.share.a.times: must be a number above 0 and at most 1000 (got 0)";
+    QTest::newRow("an id twice") << scenarioWith(R"([{"do": "watch", "id": "x"}, {"do": "watch", "id": "x"}])")
+                                 << R"(x.json: steps[1].id: steps[0] has the id "x" already; ids must be unique)";
+    QTest::newRow("an id with a space") << scenarioWith(R"([{"do": "watch", "id": "a b"}])")
+                                        << R"(x.json: steps[0].id: must be 1 to 32 letters, digits, '-' or '_' )"
+                                           R"((got "a b"))";
 }
 
 void TestScenario::malformedScenariosSayWhereAndWhat()
@@ -265,6 +363,123 @@ void TestScenario::checksDecideFromDeltas()
         {QStringLiteral("eligible")}, {QStringLiteral("ejected")}, {QStringLiteral("eligible")}};
     w.transitions[QStringLiteral("b")] = {QStringLiteral("breaker-open")};
     const CheckOutcome o = evaluateCheck(r.scenario.steps[0].checks[0], w);
+    QCOMPARE(o.observed, observed);
+    QCOMPARE(o.held, held);
+}
+
+void TestScenario::stepStepLastsItsPresses()
+{
+    const ScenarioResult r = parseScenario(scenarioWith(R"([
+        {"do": "step-mode", "scope": "lab-traffic"},
+        {"do": "step", "count": 3, "intervalMs": 200, "expect": {"windowMs": 100, "picks": ["a"]}},
+        {"do": "step", "count": 2, "expect": {"windowMs": 5000, "picks": ["b"]}},
+        {"do": "step-mode", "scope": "off"}])"),
+                                           QStringLiteral("x.json"));
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    const QList<ScenarioStep>& s = r.scenario.steps;
+    QCOMPARE(s[0].stepScope, StepScope::LabTraffic);
+    QCOMPARE(s[1].count, 3);
+    QCOMPARE(s[1].endMs - s[1].startMs, 600); // three presses 200 ms apart, longer than the window
+    QCOMPARE(s[2].intervalMs, 500); // the default
+    QCOMPARE(s[2].endMs - s[2].startMs, 5000); // the window, longer than two presses
+    QCOMPARE(s[3].stepScope, StepScope::Off);
+    QCOMPARE(s[1].checks.first().picks, QStringList{QStringLiteral("a")});
+}
+
+void TestScenario::lessonChecksDecide_data()
+{
+    QTest::addColumn<QByteArray>("expect");
+    QTest::addColumn<bool>("held");
+    QTest::addColumn<QString>("observed");
+    // This window: a 60 and b 140 new attempts; a's queue sampled 0, 4, 9, 2; picks a a b; run g got 30
+    // 200s and 70 429s, run p 10 200s. The step "before" (the reference): a 100 and b 100; a's queue at
+    // most 20; run g's latency 100 ms, this window's 10 ms.
+    QTest::newRow("queue at most 9 is in [5, 10]")
+        << QByteArray(R"({"queue": {"a": [5, 10]}})") << true << "9 at most (4 samples)";
+    QTest::newRow("queue 9 is not in [0, 3]")
+        << QByteArray(R"({"queue": {"a": [0, 3]}})") << false << "9 at most (4 samples)";
+    QTest::newRow("queue below half of the earlier step's")
+        << QByteArray(R"({"queue": {"a": {"below": "before", "times": 0.5}}})") << true
+        << "9 at most (4 samples); step before had 20 at most (2 samples), so the bound is 10";
+    QTest::newRow("queue not below 0.4 of it")
+        << QByteArray(R"({"queue": {"a": {"below": "before", "times": 0.4}}})") << false
+        << "9 at most (4 samples); step before had 20 at most (2 samples), so the bound is 8";
+    QTest::newRow("share below the earlier step's")
+        << QByteArray(R"({"share": {"a": {"below": "before"}}})") << true
+        << "0.300 (60 of 200 attempts); step before had 0.500 (100 of 200 attempts), so the bound is 0.5";
+    QTest::newRow("share not above the earlier step's")
+        << QByteArray(R"({"share": {"a": {"above": "before"}}})") << false
+        << "0.300 (60 of 200 attempts); step before had 0.500 (100 of 200 attempts), so the bound is 0.5";
+    QTest::newRow("picks begin with a a") << QByteArray(R"({"picks": ["a", "a"]})") << true << "a a b (3 picks)";
+    QTest::newRow("picks out of order") << QByteArray(R"({"picks": ["a", "b", "a"]})") << false
+                                        << "a a b (3 picks); pick 2 was a, not b";
+    QTest::newRow("more picks than seen")
+        << QByteArray(R"({"picks": ["a", "a", "b", "a"]})") << false << "a a b (3 picks)";
+    QTest::newRow("a run's 429s") << QByteArray(R"({"clients": {"g": {"status": {"429": [50, null]}}}})") << true
+                                  << "70 (of 100 answered or failed)";
+    QTest::newRow("a run's 2xx class") << QByteArray(R"({"clients": {"g": {"status": {"2xx": [31, null]}}}})") << false
+                                       << "30 (of 100 answered or failed)";
+    QTest::newRow("the other run has no 429")
+        << QByteArray(R"({"clients": {"p": {"status": {"429": 0}}}})") << true << "0 (of 10 answered or failed)";
+    // 10.1, not 10.0: the run's histogram has seen 100 ms too, so the bucket is interpolated up to its edge.
+    QTest::newRow("a run's latency below a fifth of the earlier step's")
+        << QByteArray(R"({"clients": {"g": {"latency": {"p50Ms": {"below": "before", "times": 0.2}}}}})") << true
+        << "10.1 ms over 100 responses; step before had 100.0 ms over 50 responses, so the bound is 20";
+}
+
+void TestScenario::lessonChecksDecide()
+{
+    QFETCH(QByteArray, expect);
+    QFETCH(bool, held);
+    QFETCH(QString, observed);
+    const ScenarioResult r = parseScenario(scenarioWith(R"([
+        {"do": "traffic", "id": "before", "traffic": {"name": "g"}, "expect": {"windowMs": 10, "requests": [0, null]}},
+        {"do": "traffic", "traffic": {"name": "p"}},
+        {"do": "watch", "expect": {"windowMs": 10, )" + expect.mid(1) +
+                                                        "}]"),
+                                           QStringLiteral("x.json"));
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.scenario.steps[2].checks.size(), 1);
+    const auto totals = [](quint64 ok, quint64 limited, quint64 ms) {
+        LoadTotals t;
+        t.completed = ok + limited;
+        t.byClass[2] = ok;
+        t.byClass[4] = limited;
+        if (ok)
+            t.byStatus.insert(200, ok);
+        if (limited)
+            t.byStatus.insert(429, limited);
+        LatencyHistogram h;
+        for (quint64 i = 0; i < ok + limited; ++i)
+            h.record(ms * 1000);
+        t.latency.add(h);
+        return t;
+    };
+    WindowObservation earlier;
+    earlier.before = snapshotOf({{"a", 0}, {"b", 0}}, 0, 0);
+    earlier.after = snapshotOf({{"a", 100}, {"b", 100}}, 200, 0);
+    earlier.queueSamples[QStringLiteral("a")] = {20, 3};
+    earlier.runsBefore[QStringLiteral("g")] = LoadTotals{};
+    earlier.runsAfter[QStringLiteral("g")] = totals(50, 0, 100);
+    WindowObservation w;
+    w.before = earlier.after;
+    w.after = snapshotOf({{"a", 160}, {"b", 240}}, 400, 0);
+    w.queueSamples[QStringLiteral("a")] = {0, 4, 9, 2};
+    w.picks = QStringList{QStringLiteral("a"), QStringLiteral("a"), QStringLiteral("b")};
+    // Run g's totals grow from the earlier window's (its latency histogram goes on); p starts here.
+    const LoadTotals g = totals(30, 70, 10);
+    LoadTotals gAfter = earlier.runsAfter.value(QStringLiteral("g"));
+    gAfter.completed += g.completed;
+    gAfter.byClass[2] += g.byClass[2];
+    gAfter.byClass[4] += g.byClass[4];
+    gAfter.byStatus[200] += g.byStatus.value(200);
+    gAfter.byStatus[429] += g.byStatus.value(429);
+    gAfter.latency.add(g.latency);
+    w.runsBefore[QStringLiteral("g")] = earlier.runsAfter.value(QStringLiteral("g"));
+    w.runsAfter[QStringLiteral("g")] = gAfter;
+    w.runsBefore[QStringLiteral("p")] = LoadTotals{};
+    w.runsAfter[QStringLiteral("p")] = totals(10, 0, 5);
+    const CheckOutcome o = evaluateCheck(r.scenario.steps[2].checks[0], w, &earlier);
     QCOMPARE(o.observed, observed);
     QCOMPARE(o.held, held);
 }
@@ -366,6 +581,137 @@ void TestScenario::pauseFreezesTheTimeline()
     QVERIFY2(finished.first().first().toBool(), QJsonDocument(player.report()).toJson().constData());
 }
 
+namespace {
+// Smooth weighted round robin with weights 2, 1 picks a b a a b a; held one request at a time, released
+// by the player, the picks come in that order (and a wrong order does not hold).
+QByteArray stepModeSteps(const QByteArray& picks, int count)
+{
+    return QByteArray(R"([
+        {"do": "algorithm", "algorithm": "weighted-round-robin"},
+        {"do": "weight", "backend": "a", "weight": 2},
+        {"do": "step-mode", "scope": "lab-traffic"},
+        {"do": "traffic", "traffic": {"connections": 1}},
+        {"do": "step", "count": )") +
+        QByteArray::number(count) + R"(, "intervalMs": 100,
+         "expect": {"windowMs": 100, "picks": )" +
+        picks +
+        R"(, "status": {"5xx": 0}}},
+        {"do": "step-mode", "scope": "off"},
+        {"do": "stop-traffic"}])";
+}
+} // namespace
+
+void TestScenario::playerStepsHeldRequestsInPickOrder_data()
+{
+    QTest::addColumn<QByteArray>("picks");
+    QTest::addColumn<bool>("held");
+    QTest::newRow("a b a a b a") << QByteArray(R"(["a", "b", "a", "a", "b", "a"])") << true;
+    QTest::newRow("a a b ... does not hold") << QByteArray(R"(["a", "a", "b", "a", "b", "a"])") << false;
+}
+
+void TestScenario::playerStepsHeldRequestsInPickOrder()
+{
+    QFETCH(QByteArray, picks);
+    QFETCH(bool, held);
+    Scenario s = runnable(stepModeSteps(picks, 6));
+    Lab lab(s.lab);
+    ScenarioPlayer player(&lab, s);
+    QSignalSpy finished(&player, &ScenarioPlayer::finished);
+    QSignalSpy progress(&player, &ScenarioPlayer::stepProgressChanged);
+    QVERIFY(player.play());
+    QVERIFY(finished.wait(20'000));
+    const QList<ScenarioCheck>& checks = player.scenario().steps[4].checks;
+    const auto isPicks = [](const ScenarioCheck& c) {
+        return c.kind == ScenarioCheck::Kind::Picks;
+    };
+    const auto at = std::find_if(checks.begin(), checks.end(), isPicks);
+    QVERIFY(at != checks.end());
+    const ScenarioPlayer::CheckRecord& picked = player.records()[4].checks[int(at - checks.begin())];
+    QVERIFY(picked.evaluated);
+    QCOMPARE(picked.held, held);
+    QVERIFY2(picked.observed.startsWith(QStringLiteral("a b a a b a")), qPrintable(picked.observed));
+    QCOMPARE(finished.first().first().toBool(), held);
+    QVERIFY(!player.runtimeFailed());
+    QVERIFY(progress.size() >= 6); // one per pick at least
+    QCOMPARE(lab.stepScope(), StepScope::Off);
+    QVERIFY(lab.heldRequests().isEmpty());
+}
+
+void TestScenario::learnerStepsAreWaitedFor()
+{
+    Scenario s = runnable(stepModeSteps(R"(["a", "b", "a"])", 3));
+    Lab lab(s.lab);
+    ScenarioPlayer player(&lab, s);
+    player.setLearnerSteps(true);
+    QSignalSpy finished(&player, &ScenarioPlayer::finished);
+    QVERIFY(player.play());
+    // The step's 300 ms are over and nobody pressed: the clock waits at its end for the learner.
+    QTRY_VERIFY_WITH_TIMEOUT(player.stepProgress().clockWaiting, 10'000);
+    QVERIFY(player.stepProgress().byLearner);
+    QCOMPARE(player.stepProgress().picked, 0);
+    const qint64 waitingAt = player.scenarioNowMs();
+    QVERIFY(!finished.wait(600));
+    QCOMPARE(player.scenarioNowMs(), waitingAt);
+    QCOMPARE(player.currentStep(), 4);
+    // One press by the learner (the Flow tab's Step calls the same), then the lesson presses the rest.
+    QTRY_VERIFY(!lab.heldRequests().isEmpty());
+    QVERIFY(lab.stepOnce());
+    QTRY_COMPARE(player.stepProgress().picked, 1);
+    QVERIFY(!finished.wait(400));
+    player.stepForLearner();
+    QVERIFY(!player.stepProgress().byLearner);
+    QVERIFY(finished.wait(10'000));
+    QVERIFY2(finished.first().first().toBool(), QJsonDocument(player.report()).toJson().constData());
+}
+
+void TestScenario::twoRunsFromTheirOwnAddressesUnderARateLimit()
+{
+    // The limiter keys by client address: the greedy run (127.0.0.20) runs out of tokens, the polite one
+    // (127.0.0.30) never does. Had both come from one address, the polite run would get 429s too.
+    Scenario s = runnable(R"([
+        {"do": "rate-limit", "rateLimit": {"requestsPerSecond": 10, "burst": 10}},
+        {"do": "traffic", "traffic": {"name": "greedy", "clientAddress": "127.0.0.20", "connections": 4,
+                                      "ratePerSecond": 100}},
+        {"do": "traffic", "traffic": {"name": "polite", "clientAddress": "127.0.0.30", "connections": 1,
+                                      "ratePerSecond": 3}},
+        {"do": "watch", "expect": {"windowMs": 1500, "clients": {
+            "greedy": {"status": {"429": [50, null], "2xx": [1, 40]}},
+            "polite": {"status": {"429": 0, "2xx": [1, null], "failed": 0}}}}},
+        {"do": "stop-traffic", "name": "greedy"},
+        {"do": "watch", "expect": {"windowMs": 1200, "clients": {
+            "greedy": {"status": {"2xx": 0, "429": 0}}, "polite": {"status": {"2xx": [1, null], "429": 0}}}}},
+        {"do": "rate-limit", "rateLimit": {}},
+        {"do": "stop-traffic"}])");
+    Lab lab(s.lab);
+    ScenarioPlayer player(&lab, s);
+    QSignalSpy finished(&player, &ScenarioPlayer::finished);
+    QVERIFY(player.play());
+    QVERIFY(finished.wait(20'000));
+    QVERIFY2(finished.first().first().toBool(), QJsonDocument(player.report()).toJson().constData());
+    QVERIFY(!lab.config().rateLimit.enabled()); // {} turned it off again
+}
+
+void TestScenario::comparisonWithASkippedStepDoesNotHold()
+{
+    Scenario s = runnable(R"([
+        {"do": "traffic", "traffic": {"connections": 2, "ratePerSecond": 100}},
+        {"do": "watch", "id": "first", "expect": {"windowMs": 500, "requests": [1, null]}},
+        {"do": "watch", "expect": {"windowMs": 500, "share": {"a": {"below": "first", "times": 2}}}}])");
+    Lab lab(s.lab);
+    ScenarioPlayer player(&lab, s);
+    QSignalSpy finished(&player, &ScenarioPlayer::finished);
+    QVERIFY(player.skipTo(2));
+    QVERIFY(finished.wait(10'000));
+    const ScenarioPlayer::CheckRecord& c = player.records()[2].checks[0];
+    QVERIFY(c.evaluated);
+    QVERIFY(!c.held);
+    QVERIFY2(c.observed.contains(QStringLiteral("step first was skipped")), qPrintable(c.observed));
+    // Played whole, the first window measured a's share (about half): below twice that holds.
+    QVERIFY(player.restart());
+    QVERIFY(finished.wait(10'000));
+    QVERIFY2(finished.last().first().toBool(), QJsonDocument(player.report()).toJson().constData());
+}
+
 void TestScenario::commandExitCodes_data()
 {
     QTest::addColumn<QByteArray>("scenario");
@@ -440,7 +786,7 @@ void TestScenario::lessonsAreBuiltIn()
         numbers << l.number;
         QVERIFY2(!l.title.isEmpty() && !l.summary.contains(QStringLiteral(": ")), qPrintable(l.summary));
     }
-    QCOMPARE(numbers, (QList<int>{1, 4, 5, 6, 7}));
+    QCOMPARE(numbers, (QList<int>{1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
 void TestScenario::lessonHoldsHeadless_data()

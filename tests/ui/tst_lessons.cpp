@@ -34,6 +34,7 @@ using namespace lab::test;
 namespace {
 
 const QString kLesson5 = QStringLiteral(":/lessons/05-cascading-failover.json");
+const QString kLesson3 = QStringLiteral(":/lessons/03-smooth-weighted-round-robin.json");
 constexpr int kLessonTimeoutMs = 30'000; // lesson 5 runs ~7.5 s at speed 1
 
 QString outputPath(const QString& fileName)
@@ -228,6 +229,85 @@ private Q_SLOTS:
         QVERIFY2(w.panel()->checkRows().first().startsWith(QStringLiteral("–")),
                  qPrintable(w.panel()->checkRows().first()));
         w.panel()->close();
+    }
+
+    // Lesson 3 in the window: at its first `step` step the lesson waits for the learner, the prompt says
+    // so and counts the picks; the panel's Step lets one request go; "Step for me" finishes the step, and
+    // the second `step` step waits again. Every check holds at the end.
+    void stepLessonWaitsForTheLearner()
+    {
+        LessonWindow w;
+        QVERIFY(w.window.openLesson(kLesson3));
+        ScenarioPlayer* player = w.panel()->player();
+        QVERIFY(player->learnerSteps());
+        QSignalSpy finished(player, &ScenarioPlayer::finished);
+        QTRY_VERIFY_WITH_TIMEOUT(player->stepProgress().active, 10'000);
+        QCOMPARE(player->currentStep(), 2);
+        // The step's text says how long its checks watch: the whole step (seven presses 400 ms apart).
+        QVERIFY2(w.panel()->stepText()->toPlainText().contains(QStringLiteral("1 expectation, checked over 2.8 s")),
+                 qPrintable(w.panel()->stepText()->toPlainText()));
+        QTRY_VERIFY(w.panel()->stepPrompt()->isVisible());
+        QVERIFY2(w.panel()->stepPromptText()->text().contains(QStringLiteral("Your turn: press Step")),
+                 qPrintable(w.panel()->stepPromptText()->text()));
+        QVERIFY2(w.panel()->stepPromptText()->text().contains(QStringLiteral("0 of 7 picks done")),
+                 qPrintable(w.panel()->stepPromptText()->text()));
+        // Nobody presses: the step's 2.8 s pass and the lesson waits at its end.
+        QTRY_VERIFY_WITH_TIMEOUT(player->stepProgress().clockWaiting, 10'000);
+        QTRY_VERIFY(w.panel()->stepPromptText()->text().contains(QStringLiteral("The lesson waits for you")));
+        QCOMPARE(player->stepProgress().picked, 0);
+        QCOMPARE(player->currentStep(), 2);
+        // The held request shows on the button; one press, one pick.
+        QTRY_VERIFY(w.panel()->stepButton()->isEnabled());
+        QVERIFY2(w.panel()->stepButton()->text().contains(QStringLiteral("1 held")),
+                 qPrintable(w.panel()->stepButton()->text()));
+        QTest::mouseClick(w.panel()->stepButton(), Qt::LeftButton);
+        QTRY_COMPARE(player->stepProgress().picked, 1);
+        QTRY_VERIFY2(w.panel()->stepPromptText()->text().contains(QStringLiteral("1 of 7 picks done: <b>a</b>.")),
+                     qPrintable(w.panel()->stepPromptText()->text()));
+        QCOMPARE(player->currentStep(), 2);
+        QTest::mouseClick(w.panel()->stepForMeButton(), Qt::LeftButton);
+        QVERIFY(!w.panel()->stepButton()->isVisible());
+        // The next `step` step waits for the learner again; let the lesson press there too.
+        QTRY_VERIFY_WITH_TIMEOUT(player->currentStep() == 3 && player->stepProgress().byLearner, 15'000);
+        QTRY_VERIFY(w.panel()->stepButton()->isVisible());
+        QTest::mouseClick(w.panel()->stepForMeButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(kLessonTimeoutMs));
+        QVERIFY2(finished.first().first().toBool(), qPrintable(w.panel()->checkRows().join(QLatin1Char('\n'))));
+        QVERIFY(!w.panel()->stepPrompt()->isVisible());
+        const QStringList rows = w.panel()->checkRows();
+        const auto picks = std::find_if(rows.begin(), rows.end(),
+                                        [](const QString& r) { return r.contains(QStringLiteral("picks in order")); });
+        QVERIFY(picks != rows.end());
+        QVERIFY2(picks->startsWith(QStringLiteral("✓")) &&
+                     picks->contains(QStringLiteral("seen a a b a c a a (7 picks)")),
+                 qPrintable(*picks));
+    }
+
+    // A rate limit set in the window (Lab::setRateLimit) is recorded as a rate-limit step that reads back
+    // to the same limit, and turning it off again as a second one.
+    void recorderRecordsTheRateLimit()
+    {
+        RunningLab lab;
+        auto clock = std::make_shared<ManualClock>();
+        ScenarioRecorder recorder(&lab.lab, clock);
+        recorder.start();
+        clock->advance(700);
+        QString error;
+        RateLimitConfig limit;
+        limit.requestsPerSecond = 5;
+        limit.burst = 8;
+        QVERIFY2(lab.lab.setRateLimit(limit, &error), qPrintable(error));
+        clock->advance(300);
+        QVERIFY2(lab.lab.setRateLimit(RateLimitConfig{}, &error), qPrintable(error));
+        recorder.stop();
+        const ScenarioResult r = parseScenario(recorder.scenarioJson(), QStringLiteral("recorded.json"));
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        QCOMPARE(actionNames(r.scenario.steps),
+                 (QStringList{QStringLiteral("rate-limit"), QStringLiteral("rate-limit"), QStringLiteral("pause")}));
+        QCOMPARE(r.scenario.steps[0].startMs, 700);
+        QCOMPARE(r.scenario.steps[0].rateLimit, limit);
+        QCOMPARE(r.scenario.steps[1].startMs, 1000);
+        QVERIFY(!r.scenario.steps[1].rateLimit.enabled());
     }
 
     // The recorder with a manual clock: each change becomes a step at the time it was made.
