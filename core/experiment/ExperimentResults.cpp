@@ -194,7 +194,8 @@ std::optional<TheoryResult> predictArm(const Experiment& e, const ArmResult& arm
     if (queues.isEmpty())
         return fail(QStringLiteral("no backend served a request"));
     t.model = e.lab.backends.size() == 1 ? QStringLiteral("M/M/%1").arg(e.lab.backends.first().faults.workers)
-                                         : QStringLiteral("M/M/c per backend at its measured share");
+                                         : QStringLiteral("M/M/c per backend at its measured share (exact for a random "
+                                                          "split; round robin and adaptive balancers do better)");
     double wait = 0;
     double total = 0;
     for (const WeightedQueue& q : std::as_const(queues)) {

@@ -74,6 +74,7 @@ struct ArmResult {
     std::optional<double> keysMoved;
     int keysCompared = 0;
     std::vector<RequestOutcome> outcomes; // only when the runner keeps them (tests)
+    QStringList outcomeBackends; // the names RequestOutcome::backend indexes (with outcomes)
 
     double percentileMs(double p) const { return latency.percentileMs(p); }
     quint64 errors() const { return byClass[5] + resets + timeouts + connectFailures; }

@@ -184,8 +184,10 @@ void ExperimentRunner::onDriverDone()
             break;
         }
     }
-    if (m_options.keepOutcomes)
+    if (m_options.keepOutcomes) {
         arm.outcomes = m_driver->outcomes();
+        arm.outcomeBackends = m_driver->backendNames();
+    }
     m_results << arm;
     m_lab->stopProxiesAndWait(2000);
     m_lab->stopAll();
