@@ -4,6 +4,7 @@
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
+#include "ExperimentsTab.h"
 #include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
@@ -187,6 +188,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_viewTabs->addTab(m_charts, tr("Charts"));
     m_viewTabs->setTabToolTip(0, tr("Each request through the proxy as a dot: client → proxy → backend and back."));
     m_viewTabs->setTabToolTip(1, tr("Requests/s per backend, latency and each backend's share over the last minute."));
+    // Experiments run labs of their own on free ports: the tab needs nothing from this window's lab.
+    m_viewTabs->addTab(new ExperimentsTab, tr("Experiments"));
+    m_viewTabs->setTabToolTip(2,
+                              tr("The same seeded traffic through several algorithms, side by side, with "
+                                 "queueing theory beside the measurement."));
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
