@@ -19,6 +19,7 @@ void ExperimentResultsModel::append(const ArmResult& arm)
     beginInsertRows({}, int(m_arms.size()), int(m_arms.size()));
     m_arms << arm;
     endInsertRows();
+    Q_EMIT headerDataChanged(Qt::Horizontal, TheoryP99, TheoryP99);
 }
 
 int ExperimentResultsModel::rowCount(const QModelIndex& parent) const
@@ -97,6 +98,13 @@ QVariant ExperimentResultsModel::headerData(int section, Qt::Orientation orienta
         "The M/M/c prediction of the p99 (Erlang C), when the experiment is an M/M/c system"};
     if (section < 0 || section >= ColumnCount)
         return {};
+    // With several backends the prediction takes each one as fed at random at its share: say so in the
+    // header, since round robin and the adaptive algorithms beat that model.
+    bool split = false;
+    for (const ArmResult& a : m_arms)
+        split = split || (a.theory && a.theory->model.contains(QLatin1String("per backend")));
+    if (role == Qt::DisplayRole && section == TheoryP99 && split)
+        return tr("p99 if split at random (M/M/c)");
     if (role == Qt::DisplayRole)
         return tr(names[section]);
     if (role == Qt::ToolTipRole)

@@ -280,6 +280,7 @@ void ExperimentsTab::rebuildCharts()
     shares->addSeries(series);
     auto* categories = new QBarCategoryAxis;
     categories->append(backends);
+    categories->setLabelsAngle(backends.size() > 3 ? -25 : 0); // whole names, even for four or five backends
     auto* percent = new QValueAxis;
     percent->setRange(0, 100);
     percent->setLabelFormat(QStringLiteral("%d"));
