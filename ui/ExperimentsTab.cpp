@@ -47,27 +47,35 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
         m_choice->addItem(e.title, e.file);
     m_choice->setToolTip(tr("The experiments the program carries (resources/experiments)"));
     m_choice->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_choice->setMinimumContentsLength(40);
+    m_choice->setMinimumContentsLength(16);
     m_open->setToolTip(tr("Run an experiment file of your own (docs/experiments.md)"));
     m_run->setToolTip(tr("Each arm in turn in a fresh lab on free ports, with the same seeded traffic"));
+    // Two short rows rather than one long one: the tab's minimum width is the main area's.
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Experiment:")));
     top->addWidget(m_choice, 1);
     top->addWidget(m_open);
-    top->addWidget(m_run);
-    top->addWidget(m_png);
-    top->addWidget(m_csv);
+    auto* actions = new QHBoxLayout;
+    actions->addWidget(m_run);
+    actions->addWidget(m_png);
+    actions->addWidget(m_csv);
+    actions->addStretch(1);
     m_summary->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status->setWordWrap(true); // a long arm list must not widen the window
     m_table->setModel(m_model);
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setWordWrap(false);
+    // Small minimum sizes: the tab shares the main area with the flow view, and its minimum is the area's
+    // (a tall one would squeeze the board and the lesson dock on a 1280x720 screen).
     for (QChartView* view : {m_cdf, m_shares}) {
         view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumHeight(180);
+        view->setMinimumSize(120, 80);
     }
+    m_table->setMinimumHeight(40);
+    m_details->setMinimumHeight(30);
     m_details->setReadOnly(true);
     m_details->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_details->setLineWrapMode(QPlainTextEdit::NoWrap);
@@ -85,6 +93,7 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     split->setStretchFactor(2, 2);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
+    layout->addLayout(actions);
     layout->addWidget(m_summary);
     layout->addWidget(m_status);
     layout->addWidget(split, 1);
