@@ -121,7 +121,9 @@ int runWindow(int argc, char** argv)
                        "            embedded backends on 8001-8003)\n"
                        "  serve     run the lab headless (see balancer-lab serve --help)\n"
                        "  backend   run one standalone fake backend (see balancer-lab backend --help)\n"
-                       "  scenario  play a scenario or lesson headless (see balancer-lab scenario --help)"));
+                       "  scenario  play a scenario or lesson headless (see balancer-lab scenario --help)\n"
+                       "  experiment  the same seeded traffic through several algorithms, side by side\n"
+                       "            (see balancer-lab experiment --help)"));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(configOption);

@@ -5,6 +5,7 @@
 #include "BoardColumns.h"
 #include "ChartsPanel.h"
 #include "ConsolePanel.h"
+#include "ExperimentsTab.h"
 #include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
@@ -194,6 +195,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         2,
         tr("Which backend each simulated user is on, and who moved when a backend left or joined (ip-hash, "
            "ring-hash, maglev, sticky sessions)."));
+    // Experiments run labs of their own on free ports: the tab needs nothing from this window's lab.
+    m_viewTabs->addTab(new ExperimentsTab, tr("Experiments"));
+    m_viewTabs->setTabToolTip(3,
+                              tr("The same seeded traffic through several algorithms, side by side, with "
+                                 "queueing theory beside the measurement."));
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {

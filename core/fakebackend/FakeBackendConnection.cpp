@@ -136,6 +136,7 @@ void FakeBackendConnection::onMessageComplete()
     case ServiceQueue::Admission::Serving:
         m_phase = Phase::InService;
         m_waitedMs = 0;
+        m_serviceStartMs = 0;
         if (m_serviceMs > 0)
             m_service->start(int(std::lround(m_serviceMs)));
         else
@@ -162,13 +163,16 @@ bool FakeBackendConnection::readCost(const QByteArray& value)
     return true;
 }
 
-void FakeBackendConnection::beginService()
+void FakeBackendConnection::beginService(double lateMs)
 {
     // Always through the timer (0 ms included): ending the service here would start the next waiting
     // request from inside ServiceQueue::fill, one stack frame per request in the queue.
     m_phase = Phase::InService;
-    m_waitedMs = double(m_phaseClock.nsecsElapsed()) / 1e6;
-    m_service->start(int(std::lround(m_serviceMs)));
+    const double nowMs = double(m_phaseClock.nsecsElapsed()) / 1e6;
+    const double credit = qBound(0.0, lateMs, nowMs); // it cannot have started before it arrived
+    m_waitedMs = nowMs - credit;
+    m_serviceStartMs = nowMs - credit;
+    m_service->start(int(std::lround(qMax(0.0, m_serviceMs - credit))));
 }
 
 void FakeBackendConnection::endService()
@@ -178,7 +182,8 @@ void FakeBackendConnection::endService()
                           std::memory_order_relaxed); // only this thread writes
     ++c.serviced;
     m_phase = Phase::Delaying;
-    m_backend->m_service.release(m_backend->faults().workers);
+    const double overshootMs = double(m_phaseClock.nsecsElapsed()) / 1e6 - (m_serviceStartMs + m_serviceMs);
+    m_backend->m_service.release(m_backend->faults().workers, qMax(0.0, overshootMs));
     startDelay();
 }
 

@@ -27,8 +27,9 @@ public:
 
     bool isValid() const;
     void abort();
-    // Called by the ServiceQueue when this connection's waiting request gets a worker.
-    void beginService();
+    // Called by the ServiceQueue when this connection's waiting request gets a worker. lateMs: how late
+    // the worker's previous service ended (ServiceQueue::release); this one starts that much "earlier".
+    void beginService(double lateMs = 0);
 
 private:
     enum class Verdict { Answer, Health, NotFound, InjectedError, OverCapacity, QueueFull, BadCost, Hang };
@@ -64,6 +65,7 @@ private:
     // For the X-Lab-Wait-Ms answer header: the time in the queue, on the backend's clock.
     QElapsedTimer m_phaseClock;
     double m_waitedMs = 0;
+    double m_serviceStartMs = 0; // on m_phaseClock: when this request's service began (or was due to)
     bool m_timed = false; // the capacity model was on for this request: the answer says its wait and service
     QByteArray m_badCost; // the X-Lab-Cost-Ms value that is no number of ms
     bool m_counted = false; // counted in activeRequests

@@ -4,6 +4,7 @@
 #include "FakeBackendConnection.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace lab {
 
@@ -27,11 +28,11 @@ ServiceQueue::Admission ServiceQueue::admit(FakeBackendConnection* connection, i
     return Admission::Waiting;
 }
 
-void ServiceQueue::release(int workers)
+void ServiceQueue::release(int workers, double overshootMs)
 {
     if (m_inService > 0)
         --m_inService;
-    fill(workers);
+    fill(workers, overshootMs);
     publish();
 }
 
@@ -44,14 +45,14 @@ void ServiceQueue::withdraw(FakeBackendConnection* connection)
     publish();
 }
 
-void ServiceQueue::fill(int workers)
+void ServiceQueue::fill(int workers, double overshootMs)
 {
     while (!m_waiting.empty() && (workers <= 0 || m_inService < workers)) {
         FakeBackendConnection* next = m_waiting.front();
         m_waiting.pop_front();
         ++m_inService;
         publish();
-        next->beginService();
+        next->beginService(std::exchange(overshootMs, 0.0)); // only the freed worker's successor was late
     }
 }
 

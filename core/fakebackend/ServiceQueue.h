@@ -22,11 +22,14 @@ public:
     // Waiting (ServiceQueue calls connection->beginService() when a worker is free) or Full.
     Admission admit(FakeBackendConnection* connection, int workers, int queueLimit);
     // A request left service (served or its client gone): its worker takes the next waiting request.
-    void release(int workers);
+    // overshootMs: how late the finished service's timer fired. The next request's service is shortened
+    // by it, as if it had started on time, so a worker's busy time stays the sum of its service times on a
+    // loaded machine (late wake-ups would otherwise lengthen every service and push utilisation up).
+    void release(int workers, double overshootMs = 0);
     // A waiting request's client went away before it was served.
     void withdraw(FakeBackendConnection* connection);
     // Starts waiting requests while workers are free (after the worker count was raised).
-    void fill(int workers);
+    void fill(int workers, double overshootMs = 0);
 
     int inService() const { return m_inService; }
     int waiting() const { return int(m_waiting.size()); }
