@@ -1,5 +1,7 @@
 #include "Commands.h"
 
+#include "CommandLine.h"
+
 #include "MainWindow.h"
 #include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
@@ -25,48 +27,6 @@ void setIdentity()
     QCoreApplication::setApplicationName(QStringLiteral("balancer-lab"));
     QCoreApplication::setOrganizationName(QStringLiteral("Balancer Lab"));
     QCoreApplication::setApplicationVersion(QStringLiteral(LAB_VERSION));
-}
-
-QStringList arguments(int argc, char** argv, int skip)
-{
-    QStringList args{QString::fromLocal8Bit(argv[0])};
-    for (int i = 1 + skip; i < argc; ++i)
-        args << QString::fromLocal8Bit(argv[i]);
-    return args;
-}
-
-void printErr(const QString& text)
-{
-    std::fprintf(stderr, "%s\n", qPrintable(text));
-}
-
-// Parses; on --help/--version prints and exits 0, on a usage error prints it and returns false.
-bool parseOrExplain(QCommandLineParser& parser, const QStringList& args, const QString& command)
-{
-    if (!parser.parse(args)) {
-        printErr(QStringLiteral("balancer-lab%1: %2\nSee balancer-lab%1 --help.")
-                     .arg(command.isEmpty() ? QString() : QLatin1Char(' ') + command, parser.errorText()));
-        return false;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        // helpText() names the program from QCoreApplication, which does not exist yet at this point.
-        QString help = parser.helpText();
-        help.replace(QStringLiteral("<executable_name>"),
-                     command.isEmpty() ? QStringLiteral("balancer-lab") : QStringLiteral("balancer-lab ") + command);
-        std::fputs(qPrintable(help), stdout);
-        std::exit(ExitOk);
-    }
-    if (parser.isSet(QStringLiteral("version"))) {
-        std::printf("balancer-lab %s\n", LAB_VERSION);
-        std::exit(ExitOk);
-    }
-    if (!parser.positionalArguments().isEmpty()) {
-        printErr(
-            QStringLiteral("balancer-lab%1: unexpected argument '%2'")
-                .arg(command.isEmpty() ? QString() : QLatin1Char(' ') + command, parser.positionalArguments().first()));
-        return false;
-    }
-    return true;
 }
 
 const QCommandLineOption configOption(QStringList{QStringLiteral("c"), QStringLiteral("config")},

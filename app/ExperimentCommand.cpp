@@ -1,5 +1,6 @@
 #include "ExperimentCommand.h"
 
+#include "CommandLine.h"
 #include "Commands.h"
 #include "experiment/Experiment.h"
 #include "experiment/ExperimentRunner.h"
@@ -16,17 +17,6 @@
 namespace lab::app {
 
 namespace {
-
-void printErr(const QString& text)
-{
-    std::fprintf(stderr, "%s\n", qPrintable(text));
-}
-
-void printOut(const QString& text)
-{
-    std::fprintf(stdout, "%s\n", qPrintable(text));
-    std::fflush(stdout);
-}
 
 QString experimentList()
 {
@@ -71,31 +61,9 @@ int runExperiment(int argc, char** argv)
     const QCommandLineOption armOption(
         QStringLiteral("arm"), QStringLiteral("Run only the arm NAME (repeat for several)."), QStringLiteral("NAME"));
     parser.addOptions({out, armOption});
-    QStringList args{QString::fromLocal8Bit(argv[0])};
-    for (int i = 2; i < argc; ++i)
-        args << QString::fromLocal8Bit(argv[i]);
-    if (!parser.parse(args)) {
-        printErr(
-            QStringLiteral("balancer-lab experiment: %1\nSee balancer-lab experiment --help.").arg(parser.errorText()));
+    if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("experiment"), 1,
+                        QStringLiteral("experiment FILE")))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        QString help = parser.helpText();
-        help.replace(QStringLiteral("<executable_name>"), QStringLiteral("balancer-lab experiment"));
-        help.replace(QString::fromLocal8Bit(argv[0]), QStringLiteral("balancer-lab experiment"));
-        std::fputs(qPrintable(help), stdout);
-        return ExitOk;
-    }
-    if (parser.isSet(QStringLiteral("version"))) {
-        std::printf("balancer-lab %s\n", LAB_VERSION);
-        return ExitOk;
-    }
-    if (parser.positionalArguments().size() != 1) {
-        printErr(QStringLiteral("balancer-lab experiment: give one experiment FILE (got %1 arguments); see "
-                                "balancer-lab experiment --help")
-                     .arg(parser.positionalArguments().size()));
-        return ExitUsage;
-    }
     const QString file = parser.positionalArguments().first();
     ExperimentResult loaded = loadExperiment(file);
     if (!loaded.ok()) {

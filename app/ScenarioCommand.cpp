@@ -1,5 +1,6 @@
 #include "ScenarioCommand.h"
 
+#include "CommandLine.h"
 #include "Commands.h"
 #include "lab/Lab.h"
 #include "teach/Lessons.h"
@@ -16,17 +17,6 @@
 namespace lab::app {
 
 namespace {
-
-void printErr(const QString& text)
-{
-    std::fprintf(stderr, "%s\n", qPrintable(text));
-}
-
-void printOut(const QString& text)
-{
-    std::fprintf(stdout, "%s\n", qPrintable(text));
-    std::fflush(stdout);
-}
 
 QString seconds(qint64 ms)
 {
@@ -85,31 +75,9 @@ int runScenario(int argc, char** argv)
                        "every embedded backend (CI, or when 8000 is taken)."),
         QStringLiteral("MODE"), QStringLiteral("config"));
     parser.addOptions({speed, report, ports});
-    QStringList args{QString::fromLocal8Bit(argv[0])};
-    for (int i = 2; i < argc; ++i)
-        args << QString::fromLocal8Bit(argv[i]);
-    if (!parser.parse(args)) {
-        printErr(
-            QStringLiteral("balancer-lab scenario: %1\nSee balancer-lab scenario --help.").arg(parser.errorText()));
+    if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("scenario"), 1,
+                        QStringLiteral("scenario FILE")))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        QString help = parser.helpText();
-        help.replace(QStringLiteral("<executable_name>"), QStringLiteral("balancer-lab scenario"));
-        help.replace(QString::fromLocal8Bit(argv[0]), QStringLiteral("balancer-lab scenario"));
-        std::fputs(qPrintable(help), stdout);
-        return ExitOk;
-    }
-    if (parser.isSet(QStringLiteral("version"))) {
-        std::printf("balancer-lab %s\n", LAB_VERSION);
-        return ExitOk;
-    }
-    if (parser.positionalArguments().size() != 1) {
-        printErr(QStringLiteral("balancer-lab scenario: give one scenario FILE (got %1 arguments); see "
-                                "balancer-lab scenario --help")
-                     .arg(parser.positionalArguments().size()));
-        return ExitUsage;
-    }
     bool ok = false;
     const double speedFactor = parser.value(speed).toDouble(&ok);
     if (!ok || !(speedFactor >= ScenarioPlayer::kMinSpeed && speedFactor <= ScenarioPlayer::kMaxSpeed)) {
