@@ -5,7 +5,7 @@
 #include "lab/Lab.h"
 #include "teach/ScenarioPlayer.h"
 
-#include <QComboBox>
+#include <QCheckBox>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -19,7 +19,6 @@
 namespace lab {
 
 namespace {
-constexpr double kSpeeds[] = {0.5, 1, 2, 5, 10};
 const QColor kCurrentBackground(255, 236, 170);
 const QColor kHeld(20, 120, 40);
 const QColor kFailed(180, 30, 30);
@@ -29,6 +28,20 @@ constexpr int kPromptRefreshMs = 250;
 QString seconds(qint64 ms)
 {
     return QStringLiteral("%1 s").arg(double(ms) / 1000.0, 5, 'f', 1);
+}
+
+// What a step does, for a learner: the scenario's own words (describe()) except where they are a bare
+// action name that says nothing to someone who has not read the scenario format.
+QString whatHappens(const ScenarioStep& s)
+{
+    switch (s.action) {
+    case StepAction::StopTraffic:
+        return s.stopsAllTraffic
+            ? LessonPanel::tr("The lesson's traffic stops; the backends stay as they are.")
+            : LessonPanel::tr("The traffic run \"%1\" stops; the rest goes on.").arg(s.traffic.name);
+    case StepAction::Watch: return LessonPanel::tr("Nothing is changed: the lab goes on as it is, and is watched.");
+    default: return s.describe();
+    }
 }
 
 bool allEmbeddedOnPortZero(const Scenario& s)
@@ -55,7 +68,10 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     , m_play(new QPushButton(tr("Pause")))
     , m_restart(new QPushButton(tr("Restart")))
     , m_skip(new QPushButton(tr("Skip to step")))
-    , m_speed(new QComboBox)
+    , m_playThrough(new QCheckBox(tr("Play through without waiting")))
+    , m_nextPrompt(new QWidget)
+    , m_nextPromptText(new QLabel)
+    , m_nextButton(new QPushButton(tr("Next step ▶")))
     , m_stepPrompt(new QWidget)
     , m_stepPromptText(new QLabel)
     , m_stepButton(new QPushButton(tr("Step")))
@@ -79,28 +95,52 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
                             "with what the lab was seen doing."));
     m_result->setObjectName(QStringLiteral("lessonResult"));
     m_result->setWordWrap(true);
-    for (double s : kSpeeds)
-        m_speed->addItem(QStringLiteral("%1×").arg(s), s);
-    m_speed->setCurrentIndex(1);
-    m_speed->setToolTip(tr("How fast the timeline plays. The lab's own timers (probes, ejection) keep their pace."));
+    m_playThrough->setObjectName(QStringLiteral("lessonPlayThrough"));
+    m_playThrough->setToolTip(tr("Play the steps one after the other at their times, without waiting for Next "
+                                 "(to demonstrate a lesson)."));
     m_play->setObjectName(QStringLiteral("lessonPlay"));
     m_restart->setToolTip(tr("Play the lesson again from the start, with its lab loaded afresh."));
     m_skip->setToolTip(tr("Skip to the step selected in the timeline."));
 
     // The controls wrap (FlowLayout): at 1280 px the dock is narrow, and a cut-off button is worse than
-    // a second line. The speed and its label stay together.
+    // a second line.
     auto* controlsBar = new QWidget;
     auto* controls = new FlowLayout(controlsBar, 4, 2);
     controls->setContentsMargins(0, 0, 0, 0);
     controls->addWidget(m_play);
     controls->addWidget(m_restart);
     controls->addWidget(m_skip);
-    auto* speed = new QWidget;
-    auto* speedLayout = new QHBoxLayout(speed);
-    speedLayout->setContentsMargins(0, 0, 0, 0);
-    speedLayout->addWidget(new QLabel(tr("Speed")));
-    speedLayout->addWidget(m_speed);
-    controls->addWidget(speed);
+    controls->addWidget(m_playThrough);
+
+    // The Next prompt: the same tint as the step prompt, a big button, and the promise that nothing is
+    // lost by reading slowly.
+    m_nextPrompt->setObjectName(QStringLiteral("lessonNextPrompt"));
+    m_nextPrompt->setAutoFillBackground(true);
+    m_nextPromptText->setObjectName(QStringLiteral("lessonNextPromptText"));
+    m_nextPromptText->setWordWrap(true);
+    m_nextButton->setObjectName(QStringLiteral("lessonNext"));
+    m_nextButton->setDefault(true);
+    QFont nextFont = m_nextButton->font();
+    nextFont.setBold(true);
+    nextFont.setPointSizeF(nextFont.pointSizeF() * 1.2);
+    m_nextButton->setFont(nextFont);
+    m_nextButton->setMinimumHeight(m_nextButton->sizeHint().height() * 3 / 2);
+    auto* nextLayout = new QHBoxLayout(m_nextPrompt);
+    nextLayout->setContentsMargins(6, 4, 6, 4);
+    nextLayout->addWidget(m_nextPromptText, 1);
+    nextLayout->addWidget(m_nextButton);
+    m_nextPrompt->hide();
+    connect(m_nextButton, &QPushButton::clicked, this, [this] {
+        if (m_player)
+            m_player->next();
+        updateNextPrompt();
+        updateControls();
+    });
+    connect(m_playThrough, &QCheckBox::toggled, this, [this](bool through) {
+        if (m_player)
+            m_player->setWaitBetweenSteps(!through);
+        updateNextPrompt();
+    });
 
     // The step-mode prompt: a tinted box, so a learner sees it is their turn.
     m_stepPrompt->setObjectName(QStringLiteral("lessonStepPrompt"));
@@ -109,6 +149,7 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     promptPalette.setColor(QPalette::Window, kCurrentBackground);
     promptPalette.setColor(QPalette::WindowText, QColor(40, 30, 0));
     m_stepPrompt->setPalette(promptPalette);
+    m_nextPrompt->setPalette(promptPalette);
     m_stepPromptText->setObjectName(QStringLiteral("lessonStepPromptText"));
     m_stepPromptText->setWordWrap(true);
     m_stepButton->setObjectName(QStringLiteral("lessonStep"));
@@ -142,9 +183,11 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     split->addWidget(m_steps);
     split->addWidget(m_text);
     split->addWidget(m_checks);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
-    split->setStretchFactor(2, 3);
+    // The step's text gets most of the room: a step's Watch/Why/Think is ~200 words and must be read
+    // without scrolling at 1366x768.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 5);
+    split->setStretchFactor(2, 2);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -152,6 +195,7 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     layout->addWidget(m_summary);
     layout->addWidget(controlsBar);
     layout->addWidget(m_stepPrompt);
+    layout->addWidget(m_nextPrompt);
     layout->addWidget(split, 1);
     layout->addWidget(m_result);
 
@@ -185,10 +229,6 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     connect(m_skip, &QPushButton::clicked, this, [this, skip] { skip(m_steps->currentRow()); });
     connect(m_steps, &QListWidget::itemDoubleClicked, this,
             [this, skip](QListWidgetItem* item) { skip(m_steps->row(item)); });
-    connect(m_speed, &QComboBox::currentIndexChanged, this, [this] {
-        if (m_player)
-            m_player->setSpeed(m_speed->currentData().toDouble());
-    });
     applyFonts();
     updateControls();
 }
@@ -229,7 +269,11 @@ bool LessonPanel::open(Scenario scenario, QString* error)
 void LessonPanel::startPlayer(QString* error)
 {
     m_player = new ScenarioPlayer(m_lab, m_scenario, this);
-    m_player->setSpeed(m_speed->currentData().toDouble());
+    m_player->setWaitBetweenSteps(!m_playThrough->isChecked());
+    connect(m_player, &ScenarioPlayer::waitingForNextChanged, this, [this] {
+        updateNextPrompt();
+        updateControls();
+    });
     // In the window the learner presses Step; the lesson waits for them (or presses when asked to).
     m_player->setLearnerSteps(true);
     connect(m_player, &ScenarioPlayer::stepProgressChanged, this, [this] {
@@ -270,6 +314,7 @@ void LessonPanel::close()
     delete p;
     updateControls();
     updateStepPrompt();
+    updateNextPrompt();
 }
 
 void LessonPanel::pause()
@@ -279,19 +324,28 @@ void LessonPanel::pause()
     updateControls();
 }
 
-void LessonPanel::setSpeed(double factor)
+void LessonPanel::setPlayThrough(bool through)
 {
-    for (int i = 0; i < m_speed->count(); ++i)
-        if (qFuzzyCompare(m_speed->itemData(i).toDouble(), factor))
-            m_speed->setCurrentIndex(i);
-    if (m_player)
-        m_player->setSpeed(factor);
+    m_playThrough->setChecked(through);
+}
+
+void LessonPanel::updateNextPrompt()
+{
+    const bool show = m_player && m_player->waitingForNext();
+    m_nextPrompt->setVisible(show);
+    if (!show)
+        return;
+    const int done = m_player->currentStep(); // the step that ended is the one before
+    m_nextPromptText->setText(tr("<b>Step %1 of %2 is done.</b> The lab keeps running as it is: take your time. "
+                                 "Press Next step when you have read it and watched the lab.")
+                                  .arg(done)
+                                  .arg(m_scenario.steps.size()));
 }
 
 QString LessonPanel::stepLabel(int step) const
 {
     const ScenarioStep& s = m_scenario.steps.at(step);
-    return tr("%1 %2").arg(step + 1).arg(s.title.isEmpty() ? s.describe() : s.title);
+    return tr("%1 %2").arg(step + 1).arg(s.title.isEmpty() ? whatHappens(s) : s.title);
 }
 
 void LessonPanel::populate()
@@ -380,10 +434,11 @@ void LessonPanel::highlight(int step)
 void LessonPanel::showStepText(int step)
 {
     const ScenarioStep& s = m_scenario.steps.at(step);
-    QString html = QStringLiteral("<p><b>Step %1 of %2: %3</b><br><i>%4</i></p>")
-                       .arg(step + 1)
-                       .arg(m_scenario.steps.size())
-                       .arg((s.title.isEmpty() ? s.describe() : s.title).toHtmlEscaped(), s.describe().toHtmlEscaped());
+    QString html =
+        QStringLiteral("<p><b>Step %1 of %2: %3</b><br><i>%4</i></p>")
+            .arg(step + 1)
+            .arg(m_scenario.steps.size())
+            .arg((s.title.isEmpty() ? whatHappens(s) : s.title).toHtmlEscaped(), whatHappens(s).toHtmlEscaped());
     const auto para = [&html](const QString& label, const QString& text) {
         if (!text.isEmpty())
             html += QStringLiteral("<p><b>%1</b> %2</p>").arg(label, text.toHtmlEscaped());
@@ -391,6 +446,8 @@ void LessonPanel::showStepText(int step)
     para(tr("Watch:"), s.watch);
     para(tr("Why:"), s.why);
     para(tr("Think:"), s.question);
+    if (s.watch.isEmpty() && s.why.isEmpty() && s.question.isEmpty())
+        para(tr("Watch:"), tr("the Board and the charts as the step takes effect."));
     // The window lasts as long as the step (a pause's or a step step's time may be longer than windowMs).
     const double windowS = double(s.endMs - s.startMs) / 1000.0;
     if (s.checks.size() == 1)
@@ -412,6 +469,10 @@ void LessonPanel::updateControls()
                                : tr("Play the lesson from where it stands."));
     if (open && !running && m_player->phase() == ScenarioPlayer::Phase::Paused)
         m_result->setText(tr("Paused at step %1 of %2.").arg(m_player->currentStep() + 1).arg(m_scenario.steps.size()));
+    else if (running && m_player->waitingForNext())
+        m_result->setText(tr("Step %1 of %2 is done; the lesson waits for Next.")
+                              .arg(m_player->currentStep())
+                              .arg(m_scenario.steps.size()));
     else if (running && m_player->stepProgress().clockWaiting && m_player->stepProgress().byLearner)
         m_result->setText(tr("Step %1 of %2 waits for your Step presses.")
                               .arg(m_player->currentStep() + 1)

@@ -4,7 +4,7 @@
 
 #include <QWidget>
 
-class QComboBox;
+class QCheckBox;
 class QLabel;
 class QListWidget;
 class QPushButton;
@@ -21,10 +21,13 @@ class ScenarioPlayer;
 // every expectation of the lesson live (… pending, ✓ held, ✗ did not hold, – skipped) with what was seen,
 // and at the end one line that says whether they all held.
 //
-// The panel owns the ScenarioPlayer and steers it: play/pause, restart, a speed, skip to a step (double-
-// click it). The rows are rebuilt from the player's records() on every signal, so what they say is what
-// the player decided, never a copy kept apart. Each step that starts is announced by stepMarker() so the
-// window can mark it on the charts.
+// The panel owns the ScenarioPlayer and steers it: play/pause, restart, skip to a step (double-click
+// it). After each step the lesson waits for the learner's Next (the lab keeps running as it is), unless
+// "Play through without waiting" is ticked (a teacher's demonstration). There is no speed control in the
+// window: the traffic a text names ("100 a second") is the traffic sent, so the texts stay true; the
+// headless command keeps --speed. The rows are rebuilt from the player's records() on every signal, so what they say is
+// what the player decided, never a copy kept apart. Each step that starts is announced by stepMarker() so the window
+// can mark it on the charts.
 //
 // In a `step` step (step mode) the learner presses Step: the player waits for them (setLearnerSteps),
 // and a prompt under the controls says so, with how many picks are done, a Step button (the same as the
@@ -47,7 +50,8 @@ public:
     bool anyPorts() const { return m_anyPorts; }
     bool isOpen() const { return m_player != nullptr; }
     void pause();
-    void setSpeed(double factor);
+    // Wait for Next after each step (the default) or play through.
+    void setPlayThrough(bool through);
 
     ScenarioPlayer* player() const { return m_player; }
     QLabel* titleLabel() const { return m_title; }
@@ -61,7 +65,10 @@ public:
     QLabel* stepPromptText() const { return m_stepPromptText; }
     QPushButton* stepButton() const { return m_stepButton; }
     QPushButton* stepForMeButton() const { return m_stepForMe; }
-    QComboBox* speedBox() const { return m_speed; }
+    // The Next prompt, shown while the lesson waits between steps, and its button.
+    QWidget* nextPrompt() const { return m_nextPrompt; }
+    QPushButton* nextButton() const { return m_nextButton; }
+    QCheckBox* playThroughBox() const { return m_playThrough; }
     // The step the list highlights (-1: none; the step count when the lesson is over).
     int highlightedStep() const { return m_highlighted; }
     // One line per expectation, as the check list shows it: "✓ step 1 · share of ... — seen 0.33 ...".
@@ -84,6 +91,7 @@ private:
     void updateControls();
     void showResult();
     void updateStepPrompt();
+    void updateNextPrompt();
     void applyFonts();
     QString stepLabel(int step) const;
 
@@ -102,7 +110,10 @@ private:
     QPushButton* m_play;
     QPushButton* m_restart;
     QPushButton* m_skip;
-    QComboBox* m_speed;
+    QCheckBox* m_playThrough;
+    QWidget* m_nextPrompt;
+    QLabel* m_nextPromptText;
+    QPushButton* m_nextButton;
     QWidget* m_stepPrompt;
     QLabel* m_stepPromptText;
     QPushButton* m_stepButton;

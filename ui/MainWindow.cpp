@@ -253,6 +253,9 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         m_export->clear();
         m_charts->reset();
         m_traceModel->restart(); // the new proxy's trace counts from 1 again
+        // Nothing of the old lab's requests stays on show: not the selected one's details, not its dots.
+        m_traceDetails->clear();
+        m_flowTab->view()->clear();
         m_changes.forget(); // a new lab is not a change to mark
         updateTitle();
     });

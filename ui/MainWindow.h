@@ -148,6 +148,7 @@ private:
     quint64 m_lastEvent = 0;
     QString m_currentFile;
     LabConfig m_savedConfig; // as last opened or saved, for labModified()
+    bool m_labIsLesson = false; // a lesson loaded the lab: its changes are the lesson's, not the user's
     UnsavedPrompt m_unsavedPrompt;
 
     QTableView* m_table;

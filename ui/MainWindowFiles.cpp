@@ -69,12 +69,14 @@ bool sameLab(const LabConfig& saved, LabConfig now)
 
 bool MainWindow::labModified() const
 {
-    return !sameLab(m_savedConfig, m_lab->config());
+    // A lesson's lab and what its steps do to it were nobody's work to save.
+    return !m_labIsLesson && !sameLab(m_savedConfig, m_lab->config());
 }
 
 void MainWindow::markSaved()
 {
     m_savedConfig = m_lab->config();
+    m_labIsLesson = false;
 }
 
 bool MainWindow::mayReplaceLab(const QString& question)

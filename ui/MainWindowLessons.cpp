@@ -38,8 +38,13 @@ void MainWindow::buildLessonDock()
     m_lessonDock->hide();
     // A lesson nobody sees must not go on changing the lab: closing the dock pauses it.
     connect(m_lessonDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        if (!visible && !m_lessonDock->isFloating() && !isMinimized() && isVisible())
+        if (!visible && !m_lessonDock->isFloating() && !isMinimized() && isVisible()) {
             m_lessonPanel->pause();
+            if (m_labIsLesson)
+                showMessage(tr("the lesson is paused; the lab is still the lesson's (File > Open lab or Open the "
+                               "default lab leaves it "
+                               "without asking to save)"));
+        }
     });
     connect(m_lessonPanel, &LessonPanel::stepMarker, this,
             [this](const QString& label) { m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, label); });
@@ -123,6 +128,7 @@ bool MainWindow::openLesson(const QString& fileName, QString* error)
         }
         m_lessonDock->raise();
         if (m_lessonPanel->open(r.scenario, &why)) {
+            m_labIsLesson = true;
             updateTitle();
             return true;
         }

@@ -235,7 +235,7 @@ void Lab::stopBackend(BackendId id)
         Q_EMIT backendStateChanged(id);
 }
 
-BackendId Lab::addEmbeddedBackend(QString* error)
+BackendId Lab::addEmbeddedBackend(QString* error, const QString& name)
 {
     // The pool's own rule (ids spent over the lab's life, not its size), checked before a fake starts.
     if (m_pool->idsLeft() <= 0) {
@@ -248,7 +248,10 @@ BackendId Lab::addEmbeddedBackend(QString* error)
     BackendConfig c;
     c.embedded = true;
     c.port = port;
-    c.name = port ? m_backends->uniqueName(QStringLiteral("backend-%1").arg(port)) : QString();
+    if (!name.isEmpty())
+        c.name = m_backends->uniqueName(name);
+    else if (port)
+        c.name = m_backends->uniqueName(QStringLiteral("backend-%1").arg(port));
     auto fake = std::make_unique<FakeBackend>(c.name.isEmpty() ? QStringLiteral("backend") : c.name,
                                               QHostAddress(c.host), quint16(port), c.faults);
     QString why;

@@ -85,7 +85,8 @@ public:
     // 8001, like the default lab); 0 means any free port (tests).
     void setEmbeddedPortBase(int port) { m_portBase = port; }
     // Adds and starts an embedded backend; returns its id, or an invalid one with a sentence in *error.
-    BackendId addEmbeddedBackend(QString* error);
+    // Named `name` when given (a lesson's "as"; made unique if the lab has it), else after its port.
+    BackendId addEmbeddedBackend(QString* error, const QString& name = {});
     // Adds an external backend (host:port reached over the network); returns its id or an invalid one.
     BackendId addExternalBackend(const QString& host, int port, QString* error);
     void removeBackend(BackendId id);

@@ -75,7 +75,8 @@ bool ScenarioActions::apply(const ScenarioStep& step, QString* error)
         return true;
     case StepAction::Undrain: m_lab.setDraining(row, false); return true;
     case StepAction::Add: {
-        const BackendId added = m_lab.addEmbeddedBackend(error);
+        // The lab calls it what the lesson calls it, so the board, the hash view and the checks agree.
+        const BackendId added = m_lab.addEmbeddedBackend(error, step.backend);
         if (!added.isValid())
             return false;
         m_added.insert(step.backend, m_lab.backendConfig(added).name);

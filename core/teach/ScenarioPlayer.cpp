@@ -58,7 +58,7 @@ void ScenarioPlayer::setSpeed(double factor)
 
 qint64 ScenarioPlayer::scenarioNowMs() const
 {
-    if (m_phase != Phase::Running || !m_wall.isValid() || m_clockWaiting)
+    if (m_phase != Phase::Running || !m_wall.isValid() || m_clockWaiting || m_waitingForNext)
         return m_clockBaseMs;
     return m_clockBaseMs + qint64(double(m_wall.elapsed()) * m_speed);
 }
@@ -76,6 +76,7 @@ void ScenarioPlayer::resetRecords()
     m_runtimeFailed = false;
     m_clockBaseMs = 0;
     m_clockWaiting = false;
+    m_waitingForNext = false;
     m_response.reset();
     m_requestId = 0;
     m_window = {};
@@ -136,6 +137,8 @@ bool ScenarioPlayer::play(QString* error)
         openWindow();
     else if (stepping)
         openWindow(true);
+    else if (m_waitingForNext)
+        m_sampler->start();
     advance();
     return true;
 }
@@ -175,6 +178,10 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
         ++m_index;
     }
     m_clockWaiting = false;
+    if (m_waitingForNext) {
+        m_waitingForNext = false;
+        Q_EMIT waitingForNextChanged(false);
+    }
     bool trafficChanged = false;
     for (; m_index < step; ++m_index) {
         const ScenarioStep& s = m_scenario.steps[m_index];
@@ -226,6 +233,37 @@ void ScenarioPlayer::stepForLearner()
     Q_EMIT stepProgressChanged();
 }
 
+void ScenarioPlayer::setWaitBetweenSteps(bool wait)
+{
+    m_waitBetweenSteps = wait;
+    if (!wait)
+        next();
+}
+
+void ScenarioPlayer::next()
+{
+    if (!m_waitingForNext)
+        return;
+    m_waitingForNext = false;
+    if (!m_inStep)
+        m_sampler->stop();
+    Q_EMIT waitingForNextChanged(false);
+    if (m_phase != Phase::Running)
+        return; // paused while waiting: play() goes on from here
+    m_wall.restart();
+    advance();
+}
+
+// While the clock waits for next(), a run without a duration (it was sized to end with the scenario)
+// is started again when it ends, so the learner watches the steady state for as long as they read.
+void ScenarioPlayer::keepTrafficGoing()
+{
+    for (const TrafficProfile& t : m_traffic.wantedIdle()) {
+        if (t.durationMs == 0)
+            startTraffic(t, scenarioNowMs());
+    }
+}
+
 ScenarioPlayer::StepProgress ScenarioPlayer::stepProgress() const
 {
     StepProgress p;
@@ -269,7 +307,7 @@ void ScenarioPlayer::arm(qint64 scenarioMs)
 
 void ScenarioPlayer::advance()
 {
-    while (m_phase == Phase::Running && m_index < m_scenario.steps.size()) {
+    while (m_phase == Phase::Running && !m_waitingForNext && m_index < m_scenario.steps.size()) {
         const ScenarioStep& step = m_scenario.steps[m_index];
         if (!m_inStep) {
             const qint64 now = scenarioNowMs();
@@ -296,8 +334,17 @@ void ScenarioPlayer::advance()
             return;
         }
         endStep();
+        if (m_waitBetweenSteps && m_index < m_scenario.steps.size()) {
+            // The clock stops where the step ended; the lab and its traffic go on.
+            m_clockBaseMs = step.endMs;
+            m_waitingForNext = true;
+            m_next->stop();
+            m_sampler->start();
+            Q_EMIT waitingForNextChanged(true);
+            return;
+        }
     }
-    if (m_phase == Phase::Running)
+    if (m_phase == Phase::Running && !m_waitingForNext)
         finish();
 }
 
@@ -414,6 +461,8 @@ void ScenarioPlayer::openWindow(bool keepPicks)
 
 void ScenarioPlayer::sample()
 {
+    if (m_waitingForNext && !m_inStep)
+        keepTrafficGoing();
     if (!m_inStep)
         return;
     for (const ScenarioCheck& c : m_scenario.steps[m_index].checks) {

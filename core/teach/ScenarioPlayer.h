@@ -34,6 +34,11 @@ class Lab;
 // default), or the learner (setLearnerSteps: the window, where the flow view shows each pick); when the
 // window's time is up and picks are missing, the scenario clock waits at the window's end for them.
 //
+// Between steps (setWaitBetweenSteps: the window) the player can wait for the learner: when a step's
+// window has closed and its checks are evaluated, the scenario clock stops there until next(), while
+// the lab and the traffic keep going as they are (a run without a duration is started again while it
+// waits), so the step's text can be read against the steady state it describes. Headless never waits.
+//
 // Every Lab call goes through ScenarioActions. Cost: one metrics snapshot per window edge, and a sample
 // every kSampleMs while a window is open: the named backends' states, the embedded backends' queue
 // depths, and (for picks and step steps) the proxy's lifecycle events since the last sample.
@@ -98,6 +103,15 @@ public:
     void stepForLearner();
     StepProgress stepProgress() const;
 
+    // Wait for next() after each step but the last (the window), or play through (false: headless, the
+    // default). Turning it off while waiting goes on at once.
+    void setWaitBetweenSteps(bool wait);
+    bool waitsBetweenSteps() const { return m_waitBetweenSteps; }
+    // The step before currentStep() is over and the clock waits for next().
+    bool waitingForNext() const { return m_waitingForNext; }
+    // Goes on to the next step (nothing when not waiting).
+    void next();
+
     Phase phase() const { return m_phase; }
     // The step playing or about to; steps().size() when over.
     int currentStep() const { return m_index; }
@@ -120,6 +134,8 @@ Q_SIGNALS:
     void finished(bool allHeld);
     // The current `step` step's progress changed (a pick, the clock began to wait, who steps).
     void stepProgressChanged();
+    // waitingForNext() changed.
+    void waitingForNextChanged(bool waiting);
 
 private:
     bool startFresh(QString* error);
@@ -138,6 +154,7 @@ private:
     void runAction(int index);
     void startTraffic(const TrafficProfile& profile, qint64 fromMs);
     void finish();
+    void keepTrafficGoing();
     void onResponse(const ConsoleResponse& response);
 
     Scenario m_scenario;
@@ -153,6 +170,8 @@ private:
     int m_index = 0;
     bool m_inStep = false; // the step at m_index has begun and its window is open
     bool m_runtimeFailed = false;
+    bool m_waitBetweenSteps = false;
+    bool m_waitingForNext = false;
     QList<StepRecord> m_records;
     WindowObservation m_window;
     QHash<int, WindowObservation> m_measured; // windows of steps with an id, for later comparisons

@@ -265,6 +265,7 @@ void TestHashView::lessonSixFeedsTheView()
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     w.lessonPanel()->setAnyPorts(true);
+    w.lessonPanel()->setPlayThrough(true); // step 1 follows step 0 without a Next press
     w.viewTabs()->setCurrentWidget(w.hashView());
     QString error;
     QVERIFY2(w.openLesson(QStringLiteral(":/lessons/06-sticky-sessions-and-hashing.json"), &error), qPrintable(error));

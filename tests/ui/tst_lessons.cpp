@@ -13,19 +13,26 @@
 #include "teach/ScenarioRecorder.h"
 #include "util/Clock.h"
 
+#include "teach/ScenarioActions.h"
+
 #include <QAction>
+#include <QCheckBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenu>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTableView>
 #include <QTest>
 #include <QTextBrowser>
+#include <QTimer>
 #include <algorithm>
 
 using namespace lab;
@@ -35,6 +42,7 @@ namespace {
 
 const QString kLesson5 = QStringLiteral(":/lessons/05-cascading-failover.json");
 const QString kLesson3 = QStringLiteral(":/lessons/03-smooth-weighted-round-robin.json");
+const QString kLesson2 = QStringLiteral(":/lessons/02-the-slow-backend.json");
 constexpr int kLessonTimeoutMs = 30'000; // lesson 5 runs ~7.5 s at speed 1
 
 QString outputPath(const QString& fileName)
@@ -128,6 +136,7 @@ private Q_SLOTS:
     void lessonFivePlaysToTheEnd()
     {
         LessonWindow w;
+        w.panel()->setPlayThrough(true); // played through: the waits have tests of their own
         actionWithData(w.window.lessonsMenu(), kLesson5)->trigger();
         QVERIFY(w.window.lessonDock()->isVisible());
         ScenarioPlayer* player = w.panel()->player();
@@ -189,6 +198,7 @@ private Q_SLOTS:
     void pauseStopsTheTimeline()
     {
         LessonWindow w;
+        w.panel()->setPlayThrough(true);
         QVERIFY(w.window.openLesson(kLesson5));
         ScenarioPlayer* player = w.panel()->player();
         QSignalSpy started(player, &ScenarioPlayer::stepStarted);
@@ -215,6 +225,7 @@ private Q_SLOTS:
     void doubleClickSkipsToAStep()
     {
         LessonWindow w;
+        w.panel()->setPlayThrough(true);
         QVERIFY(w.window.openLesson(kLesson5));
         QListWidget* list = w.panel()->stepList();
         const int target = 3;
@@ -237,6 +248,7 @@ private Q_SLOTS:
     void stepLessonWaitsForTheLearner()
     {
         LessonWindow w;
+        w.panel()->setPlayThrough(true);
         QVERIFY(w.window.openLesson(kLesson3));
         ScenarioPlayer* player = w.panel()->player();
         QVERIFY(player->learnerSteps());
@@ -404,7 +416,9 @@ private Q_SLOTS:
     void grabWithLesson_data()
     {
         QTest::addColumn<QSize>("size");
+        QTest::newRow("1024x768") << QSize(1024, 768);
         QTest::newRow("1280x720") << QSize(1280, 720);
+        QTest::newRow("1366x768") << QSize(1366, 768);
         QTest::newRow("1920x1050") << QSize(1920, 1050);
     }
     void grabWithLesson()
@@ -414,15 +428,164 @@ private Q_SLOTS:
         w.window.resize(size);
         QVERIFY(w.window.openLesson(kLesson5));
         ScenarioPlayer* player = w.panel()->player();
-        QSignalSpy started(player, &ScenarioPlayer::stepStarted);
-        QVERIFY(started.wait(5000)); // step 1: step 0's checks are in
+        // Step 0's window closes, its checks are in, and the lesson waits for Next.
+        QTRY_VERIFY_WITH_TIMEOUT(player->waitingForNext(), 10'000);
         QTRY_VERIFY(w.panel()->checkRows().first().startsWith(QStringLiteral("✓")));
+        QVERIFY(w.panel()->nextButton()->isVisible());
+        // The step's text is read without scrolling at the sizes a lesson is read at.
+        if (size.height() >= 768)
+            QVERIFY2(w.panel()->stepText()->verticalScrollBar()->maximum() == 0,
+                     qPrintable(QStringLiteral("text scrolls by %1 px in a %2 px box")
+                                    .arg(w.panel()->stepText()->verticalScrollBar()->maximum())
+                                    .arg(w.panel()->stepText()->height())));
         // The dock is wide enough for its controls; the step text is not squeezed to a sliver.
         QVERIFY(w.window.lessonDock()->width() >= w.panel()->minimumSizeHint().width());
         QVERIFY(w.panel()->stepText()->height() > 80);
         const QString file = outputPath(QStringLiteral("lesson-%1x%2.png").arg(size.width()).arg(size.height()));
         QVERIFY(w.window.grab().save(file));
+        QVERIFY(w.panel()->grab().save(
+            outputPath(QStringLiteral("lesson-panel-%1x%2.png").arg(size.width()).arg(size.height()))));
         w.panel()->close();
+    }
+
+    // After a step's window closes the window's player waits for Next: the clock stands, no later step
+    // begins, the traffic keeps going; Next goes on. With "Play through" ticked it never waits.
+    void playerWaitsForNext_data()
+    {
+        QTest::addColumn<bool>("playThrough");
+        QTest::newRow("waits") << false;
+        QTest::newRow("plays through") << true;
+    }
+    void playerWaitsForNext()
+    {
+        QFETCH(bool, playThrough);
+        LessonWindow w;
+        w.panel()->setPlayThrough(playThrough);
+        QVERIFY(w.window.openLesson(kLesson2));
+        ScenarioPlayer* player = w.panel()->player();
+        QCOMPARE(player->waitsBetweenSteps(), !playThrough);
+        QSignalSpy started(player, &ScenarioPlayer::stepStarted);
+        QSignalSpy waiting(player, &ScenarioPlayer::waitingForNextChanged);
+        if (playThrough) {
+            // Step 0's window is 3.5 s: step 1 begins right after it, with no Next.
+            QVERIFY(started.wait(15'000));
+            QCOMPARE(started.first().first().toInt(), 1);
+            QVERIFY(waiting.isEmpty());
+            QVERIFY(!w.panel()->nextPrompt()->isVisible());
+            return;
+        }
+        QVERIFY(waiting.wait(15'000));
+        QCOMPARE(waiting.first().first().toBool(), true);
+        QVERIFY(player->waitingForNext());
+        QCOMPARE(player->currentStep(), 1);
+        QVERIFY(w.panel()->nextPrompt()->isVisible());
+        QVERIFY2(w.panel()->nextPrompt()->findChild<QLabel*>()->text().contains(QStringLiteral("take your time")),
+                 qPrintable(w.panel()->nextPrompt()->findChild<QLabel*>()->text()));
+        QVERIFY(w.panel()->resultLabel()->text().contains(QStringLiteral("waits for Next")));
+        // Step 0's checks are in; step 1's are pending.
+        QVERIFY(player->records().at(0).checks.at(0).evaluated);
+        QVERIFY(!player->records().at(1).started);
+        const qint64 frozen = player->scenarioNowMs();
+        const std::uint64_t before = w.lab.lab.snapshot().listener.requests;
+        // Longer than the lesson's whole traffic would have lasted had it not been kept going.
+        QVERIFY(!started.wait(3000));
+        QCOMPARE(player->scenarioNowMs(), frozen);
+        QCOMPARE(player->currentStep(), 1);
+        // The lesson's 60 a second go on while it waits (a loaded machine sends fewer: a wide margin).
+        QTRY_VERIFY_WITH_TIMEOUT(w.lab.lab.snapshot().listener.requests >= before + 60, 10'000);
+        QTest::mouseClick(w.panel()->nextButton(), Qt::LeftButton);
+        QVERIFY(!player->waitingForNext());
+        QVERIFY(started.wait(5000));
+        QCOMPARE(started.first().first().toInt(), 1);
+        QTRY_VERIFY(!w.panel()->nextPrompt()->isVisible());
+        w.panel()->close();
+    }
+
+    // Lesson 2 in the window, with Next pressed a moment after each wait: the slow backend queues at the
+    // lesson's real rate and every check holds (no speed scales the traffic in the window).
+    void lessonTwoHoldsWithNext()
+    {
+        LessonWindow w;
+        QVERIFY(w.window.openLesson(kLesson2));
+        ScenarioPlayer* player = w.panel()->player();
+        QSignalSpy finished(player, &ScenarioPlayer::finished);
+        int nexts = 0;
+        connect(player, &ScenarioPlayer::waitingForNextChanged, this, [&](bool waiting) {
+            if (!waiting)
+                return;
+            ++nexts;
+            QTimer::singleShot(500, w.panel(), [&] { QTest::mouseClick(w.panel()->nextButton(), Qt::LeftButton); });
+        });
+        QVERIFY(finished.wait(60'000));
+        QVERIFY2(finished.first().first().toBool(), qPrintable(w.panel()->checkRows().join(QLatin1Char('\n'))));
+        QCOMPARE(nexts, int(player->scenario().steps.size()) - 1); // after every step but the last
+        w.panel()->close();
+    }
+
+    // A lesson's "add ... as NAME" adds a backend the lab calls NAME (the board, the hash view and the
+    // checks all say the lesson's name); a second NAME is made unique.
+    void addedBackendCarriesItsAsName()
+    {
+        RunningLab lab;
+        lab.lab.setEmbeddedPortBase(0);
+        ScenarioActions actions(lab.lab);
+        ScenarioStep add;
+        add.action = StepAction::Add;
+        add.backend = QStringLiteral("backend-new-1");
+        QString error;
+        QVERIFY2(actions.apply(add, &error), qPrintable(error));
+        const BackendId id = lab.lab.idOf(QStringLiteral("backend-new-1"));
+        QVERIFY(id.isValid());
+        QCOMPARE(lab.lab.backendConfig(id).name, QStringLiteral("backend-new-1"));
+        QCOMPARE(actions.labName(QStringLiteral("backend-new-1")), QStringLiteral("backend-new-1"));
+        QVERIFY(lab.lab.embeddedBackend(id)->isStarted());
+        const BackendId again = lab.lab.addEmbeddedBackend(&error, QStringLiteral("backend-new-1"));
+        QVERIFY2(again.isValid(), qPrintable(error));
+        QVERIFY(lab.lab.backendConfig(again).name != QStringLiteral("backend-new-1"));
+    }
+
+    // A lesson's lab and its steps' changes are not the user's: nothing asks to save them. A lab opened
+    // after it is the user's again.
+    void openingALessonLeavesTheLabUnmodified()
+    {
+        LessonWindow w;
+        int asked = 0;
+        w.window.setUnsavedPrompt([&](const QString&) {
+            ++asked;
+            return UnsavedAnswer::Discard;
+        });
+        QVERIFY(w.window.openLesson(kLesson5));
+        QVERIFY(!w.window.labModified());
+        ScenarioPlayer* player = w.panel()->player();
+        QTRY_VERIFY_WITH_TIMEOUT(player->waitingForNext(), 10'000);
+        w.panel()->nextButton()->click(); // step 1 stops the traffic, and so on: the lesson's changes
+        QTRY_VERIFY_WITH_TIMEOUT(player->currentStep() >= 3, 15'000);
+        QVERIFY(!w.window.labModified());
+        w.window.openDefaultLab();
+        QCOMPARE(asked, 0);
+        QVERIFY(!w.window.labModified());
+        QString error;
+        QVERIFY(w.lab.lab.setAlgorithm(QStringLiteral("least-connections"), &error));
+        QVERIFY(w.window.labModified()); // the default lab is the user's: their change counts
+    }
+
+    // Another lab loaded: the trace list, the selected request's details and the flow view's dots of the
+    // old lab are gone.
+    void loadingALabClearsTheTrace()
+    {
+        LessonWindow w;
+        QVERIFY(w.window.openLesson(kLesson5));
+        QTRY_VERIFY_WITH_TIMEOUT(w.window.traceModel()->rowCount() > 0, 10'000);
+        auto* view = w.window.findChild<QTableView*>(QStringLiteral("trace"));
+        auto* details = w.window.findChild<QPlainTextEdit*>(QStringLiteral("traceDetails"));
+        QVERIFY(view && details);
+        view->setCurrentIndex(w.window.traceModel()->index(0, 0));
+        QVERIFY(!details->toPlainText().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!w.window.flowView()->scene().dots().empty(), 10'000);
+        w.window.openDefaultLab();
+        QCOMPARE(w.window.traceModel()->rowCount(), 0);
+        QVERIFY(details->toPlainText().isEmpty());
+        QVERIFY(w.window.flowView()->scene().dots().empty());
     }
 };
 
