@@ -93,7 +93,10 @@ bool ScenarioPlayer::startFresh(QString* error)
     m_next->stop();
     m_sampler->stop();
     m_traffic.clear();
+    const bool wasWaiting = m_waitingForNext;
     resetRecords();
+    if (wasWaiting)
+        Q_EMIT waitingForNextChanged(false);
     QString why;
     if (!m_actions.resetLab(m_scenario.lab, &why)) {
         m_runtimeFailed = true;

@@ -2,9 +2,12 @@
 // timeline's highlight, the step markers on the charts, pause, and a recorded scenario replayed.
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
+#include "FlowScene.h"
+#include "FlowView.h"
 #include "LessonPanel.h"
 #include "MainWindow.h"
 #include "TestLab.h"
+#include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -433,7 +436,7 @@ private Q_SLOTS:
         QTRY_VERIFY(w.panel()->checkRows().first().startsWith(QStringLiteral("✓")));
         QVERIFY(w.panel()->nextButton()->isVisible());
         // The step's text is read without scrolling at the sizes a lesson is read at.
-        if (size.height() >= 768)
+        if (size.width() >= 1366 && size.height() >= 768)
             QVERIFY2(w.panel()->stepText()->verticalScrollBar()->maximum() == 0,
                      qPrintable(QStringLiteral("text scrolls by %1 px in a %2 px box")
                                     .arg(w.panel()->stepText()->verticalScrollBar()->maximum())
@@ -487,7 +490,7 @@ private Q_SLOTS:
         QVERIFY(!player->records().at(1).started);
         const qint64 frozen = player->scenarioNowMs();
         const std::uint64_t before = w.lab.lab.snapshot().listener.requests;
-        // Longer than the lesson's whole traffic would have lasted had it not been kept going.
+        // Step 1 would have begun at once: it does not while the lesson waits.
         QVERIFY(!started.wait(3000));
         QCOMPARE(player->scenarioNowMs(), frozen);
         QCOMPARE(player->currentStep(), 1);
@@ -495,7 +498,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(w.lab.lab.snapshot().listener.requests >= before + 60, 10'000);
         QTest::mouseClick(w.panel()->nextButton(), Qt::LeftButton);
         QVERIFY(!player->waitingForNext());
-        QVERIFY(started.wait(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(!started.isEmpty(), 5000);
         QCOMPARE(started.first().first().toInt(), 1);
         QTRY_VERIFY(!w.panel()->nextPrompt()->isVisible());
         w.panel()->close();
@@ -558,8 +561,11 @@ private Q_SLOTS:
         QVERIFY(!w.window.labModified());
         ScenarioPlayer* player = w.panel()->player();
         QTRY_VERIFY_WITH_TIMEOUT(player->waitingForNext(), 10'000);
-        w.panel()->nextButton()->click(); // step 1 stops the traffic, and so on: the lesson's changes
-        QTRY_VERIFY_WITH_TIMEOUT(player->currentStep() >= 3, 15'000);
+        // Steps 1 to 3 stop the traffic, send a request, change the retries: the lesson's changes, not the user's.
+        for (int step = 2; step <= 4; ++step) {
+            w.panel()->nextButton()->click();
+            QTRY_VERIFY_WITH_TIMEOUT(player->waitingForNext() && player->currentStep() == step, 15'000);
+        }
         QVERIFY(!w.window.labModified());
         w.window.openDefaultLab();
         QCOMPARE(asked, 0);
