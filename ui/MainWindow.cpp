@@ -9,6 +9,7 @@
 #include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
+#include "Glossary.h"
 #include "HashView.h"
 #include "HealthTimeline.h"
 #include "LessonPanel.h"
@@ -29,6 +30,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -40,6 +42,8 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -67,6 +71,35 @@ QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
         layout->addLayout(extra);
     return w;
 }
+// The least the views (Flow, Charts, Hash, Experiments) and the side tabs (Backend, Traffic …) take:
+// with the splitter handle, 645 px beside a 1024 px window's lesson dock of 341 px.
+constexpr int kViewsMinimumWidth = 360;
+constexpr int kSideTabsMinimumWidth = 280;
+
+// A pane of the main splitter that lets the window be narrower than its page needs: below the page's
+// minimum width it scrolls sideways instead of pushing the window past the screen. Without it the main
+// area needed 976 px and a 1024 px window with the lesson dock grew to 1097 px (trial 3). Above the
+// page's minimum it is the page, no scroll bar.
+class GiveWayArea final : public QScrollArea {
+public:
+    GiveWayArea(QWidget* page, int minimumWidth)
+        : m_minimumWidth(minimumWidth)
+    {
+        setWidget(page);
+        setWidgetResizable(true);
+        setFrameShape(QFrame::NoFrame);
+        setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    }
+    QSize minimumSizeHint() const override
+    {
+        const QSize page = widget()->minimumSizeHint();
+        return {qMin(page.width(), m_minimumWidth), page.height() + horizontalScrollBar()->sizeHint().height()};
+    }
+    QSize sizeHint() const override { return widget()->sizeHint(); }
+
+private:
+    int m_minimumWidth;
+};
 } // namespace
 
 MainWindow::MainWindow(Lab* lab, QWidget* parent)
@@ -209,11 +242,13 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         if (!paused)
             refresh(); // catch up now, not at the next tick
     });
-    m_leftSplit->addWidget(m_viewTabs);
+    // The views and the side tabs give way (they scroll sideways) before the window outgrows a 1024 px
+    // screen with the lesson dock open; the board below fits any width by itself (BoardColumns).
+    m_leftSplit->addWidget(new GiveWayArea(m_viewTabs, kViewsMinimumWidth));
     m_leftSplit->addWidget(board);
     m_leftSplit->setStretchFactor(0, 2);
     m_leftSplit->setStretchFactor(1, 1);
-    m_rightSplit->addWidget(m_tabs);
+    m_rightSplit->addWidget(new GiveWayArea(m_tabs, kSideTabsMinimumWidth));
     m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
     m_rightSplit->setStretchFactor(0, 3);
     m_rightSplit->setStretchFactor(1, 2);
@@ -352,6 +387,14 @@ void MainWindow::buildMenus()
     view->addAction(tr("&Actual size"), this, [this] { setZoom(1); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* glossary = help->addAction(tr("&Glossary"), this, [this] {
+        if (!m_glossary)
+            m_glossary = makeGlossaryDialog(this);
+        m_glossary->show();
+        m_glossary->raise();
+    });
+    glossary->setObjectName(QStringLiteral("glossaryAction"));
+    glossary->setToolTip(tr("The words the window uses: p50/p95/p99, P2C, drain vs stop, ejection, breaker …"));
     help->addAction(tr("&About Balancer Lab"), this, [this] {
         QMessageBox::about(this, tr("About Balancer Lab"),
                            tr("<b>Balancer Lab %1</b><p>A real HTTP load balancer with live views of what it does. "

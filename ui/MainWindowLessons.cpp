@@ -119,7 +119,7 @@ bool MainWindow::openLesson(const QString& fileName, QString* error)
         if (!m_lessonDock->isVisible()) {
             m_lessonDock->show();
             // A third of the window for the lesson, at least what its text needs to be read.
-            resizeDocks({m_lessonDock}, {qMax(380, width() / 3)}, Qt::Horizontal);
+            resizeDocks({m_lessonDock}, {qMax(width() < 1200 ? 320 : 380, width() / 3)}, Qt::Horizontal);
         }
         m_lessonDock->raise();
         if (m_lessonPanel->open(r.scenario, &why)) {
