@@ -19,7 +19,7 @@ constexpr std::array kGiveWayOrder{C::Address, C::Connections, C::Requests, C::P
 // When even the least widths do not fit (a 1024 px window with the lesson dock open, or a zoom), these
 // columns are hidden, first first, before the name is elided: the address is in the name's tooltip, the
 // rest are counts the charts and the other columns tell too. The header's tooltip names what is hidden.
-constexpr std::array kHideOrder{C::Address, C::Connections, C::Requests, C::P95, C::Errors, C::Health};
+constexpr std::array kHideOrder{C::Address, C::Connections, C::Requests, C::P95, C::Errors, C::Health, C::P50};
 constexpr int kPadding = 8; // a cell's margins (the style's focus-frame margin and a pixel), both sides
 } // namespace
 

@@ -244,18 +244,24 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     });
     // The views and the side tabs give way (they scroll sideways) before the window outgrows a 1024 px
     // screen with the lesson dock open; the board below fits any width by itself (BoardColumns).
-    m_leftSplit->addWidget(new GiveWayArea(m_viewTabs, kViewsMinimumWidth));
+    auto* views = new GiveWayArea(m_viewTabs, kViewsMinimumWidth);
+    views->setObjectName(QStringLiteral("viewsArea"));
+    m_leftSplit->addWidget(views);
     m_leftSplit->addWidget(board);
     m_leftSplit->setStretchFactor(0, 2);
     m_leftSplit->setStretchFactor(1, 1);
-    m_rightSplit->addWidget(new GiveWayArea(m_tabs, kSideTabsMinimumWidth));
+    auto* sideTabs = new GiveWayArea(m_tabs, kSideTabsMinimumWidth);
+    sideTabs->setObjectName(QStringLiteral("sideTabsArea"));
+    m_rightSplit->addWidget(sideTabs);
     m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
     m_rightSplit->setStretchFactor(0, 3);
     m_rightSplit->setStretchFactor(1, 2);
     m_mainSplit->addWidget(m_leftSplit);
     m_mainSplit->addWidget(m_rightSplit);
-    m_mainSplit->setStretchFactor(0, 5);
-    m_mainSplit->setStretchFactor(1, 2);
+    // The side tabs keep their width when the window narrows (the lesson dock opens): the views give way
+    // first, so at 1366 px with the dock neither pane scrolls sideways.
+    m_mainSplit->setStretchFactor(0, 1);
+    m_mainSplit->setStretchFactor(1, 0);
 
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
@@ -299,7 +305,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_refreshTimer->start(kRefreshMs);
 
     // Sized for a 1366x768 screen; the splitters share out anything bigger.
-    m_mainSplit->setSizes({950, 400});
+    m_mainSplit->setSizes({990, 360});
     m_leftSplit->setSizes({400, 200});
     m_rightSplit->setSizes({380, 220});
     QSettings settings;

@@ -105,6 +105,14 @@ private Q_SLOTS:
                      qPrintable(QStringLiteral("board %1 px, columns %2 px")
                                     .arg(board->viewport()->width())
                                     .arg(board->horizontalHeader()->length())));
+        // At 1366 px the dock leaves the views and the side tabs all they need: neither scrolls sideways.
+        if (size.width() >= 1366) {
+            for (const char* name : {"viewsArea", "sideTabsArea"}) {
+                const auto* area = w.findChild<QAbstractScrollArea*>(QLatin1String(name));
+                QVERIFY2(area, name);
+                QTRY_VERIFY2(!area->horizontalScrollBar()->isVisible(), name);
+            }
+        }
         // The flow legend reaches every item: those its rows have no room for are in its tooltip.
         auto* canvas = w.findChild<FlowViewCanvas*>(QStringLiteral("flowCanvas"));
         QVERIFY(canvas);
