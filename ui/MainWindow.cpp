@@ -42,8 +42,6 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
-#include <QScrollArea>
-#include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -76,30 +74,6 @@ QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
 constexpr int kViewsMinimumWidth = 360;
 constexpr int kSideTabsMinimumWidth = 280;
 
-// A pane of the main splitter that lets the window be narrower than its page needs: below the page's
-// minimum width it scrolls sideways instead of pushing the window past the screen. Without it the main
-// area needed 976 px and a 1024 px window with the lesson dock grew to 1097 px (trial 3). Above the
-// page's minimum it is the page, no scroll bar.
-class GiveWayArea final : public QScrollArea {
-public:
-    GiveWayArea(QWidget* page, int minimumWidth)
-        : m_minimumWidth(minimumWidth)
-    {
-        setWidget(page);
-        setWidgetResizable(true);
-        setFrameShape(QFrame::NoFrame);
-        setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
-    }
-    QSize minimumSizeHint() const override
-    {
-        const QSize page = widget()->minimumSizeHint();
-        return {qMin(page.width(), m_minimumWidth), page.height() + horizontalScrollBar()->sizeHint().height()};
-    }
-    QSize sizeHint() const override { return widget()->sizeHint(); }
-
-private:
-    int m_minimumWidth;
-};
 } // namespace
 
 MainWindow::MainWindow(Lab* lab, QWidget* parent)
