@@ -5,6 +5,7 @@
 #include <QEvent>
 #include <QHeaderView>
 #include <QPushButton>
+#include <QStringList>
 #include <QTableView>
 #include <array>
 
@@ -15,6 +16,10 @@ using C = BackendTableModel;
 // Least important first: these give up room before the ones after them.
 constexpr std::array kGiveWayOrder{C::Address, C::Connections, C::Requests, C::P95,  C::Errors, C::Health, C::Queue,
                                    C::Active,  C::Weight,      C::P50,      C::Rate, C::P99,    C::State,  C::Action};
+// When even the least widths do not fit (a 1024 px window with the lesson dock open, or a zoom), these
+// columns are hidden, first first, before the name is elided: the address is in the name's tooltip, the
+// rest are counts the charts and the other columns tell too. The header's tooltip names what is hidden.
+constexpr std::array kHideOrder{C::Address, C::Connections, C::Requests, C::P95, C::Errors, C::Health, C::P50};
 constexpr int kPadding = 8; // a cell's margins (the style's focus-frame margin and a pixel), both sides
 } // namespace
 
@@ -87,15 +92,35 @@ void BoardColumns::fit()
         width[c] -= std::max(0, give);
         total -= std::max(0, give);
     }
+    // With the name at its least, the columns of kHideOrder go until the rest fits.
+    std::array<bool, C::ColumnCount> hidden{};
+    int needed = total - width[C::Name] + least[C::Name];
+    for (const int c : kHideOrder) {
+        if (needed <= room)
+            break;
+        hidden[c] = true;
+        needed -= width[c];
+        total -= width[c];
+    }
     // The name takes what is left; when even the least of everything does not fit, it is elided in the
     // middle ("backe…8001"), down to a few letters each side, before the board scrolls.
     const int shortest = std::min(least[C::Name], cell.horizontalAdvance(QStringLiteral("back…8001")) + kPadding);
     width[C::Name] = std::max(shortest, want[C::Name] + (room - total));
     QHeaderView* h = m_view->horizontalHeader();
+    QStringList hiddenNames;
     for (int c = 0; c < C::ColumnCount; ++c) {
-        if (h->sectionSize(c) != width[c])
+        if (h->isSectionHidden(c) != hidden[c])
+            h->setSectionHidden(c, hidden[c]);
+        if (hidden[c])
+            hiddenNames << m->headerData(c, Qt::Horizontal).toString();
+        else if (h->sectionSize(c) != width[c])
             h->resizeSection(c, width[c]);
     }
+    const QString tip = hiddenNames.isEmpty() ? QString()
+                                              : tr("Hidden for lack of room: %1. A wider board shows them again.")
+                                                    .arg(hiddenNames.join(QStringLiteral(", ")));
+    if (h->toolTip() != tip)
+        h->setToolTip(tip);
 }
 
 } // namespace lab

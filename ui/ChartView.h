@@ -2,6 +2,7 @@
 
 #include <QChartView>
 #include <QList>
+#include <QRectF>
 #include <QString>
 
 class QValueAxis;
@@ -17,7 +18,8 @@ struct ChartMarker {
 };
 
 // A chart view that draws what a QChart has no item for: dashed vertical markers with a short label
-// (written down along the line, so markers a second apart do not print over each other), and, when
+// (written down along the line; a label that would touch a newer one is left out, its line kept and its
+// text in the line's tooltip, so labels never print over each other), and, when
 // the chart has nothing to show, one sentence in the middle instead of a misleading shape. Both are
 // painted in the foreground, over the series, at the positions of the chart's x axis.
 class ChartView final : public QChartView {
@@ -30,8 +32,19 @@ public:
     void setEmptyText(const QString& text);
     QString emptyText() const { return m_emptyText; }
 
+    // Where each marker is drawn: its line's x, and the box of its label in viewport pixels (empty when
+    // the label was left out because a newer one took its place). Newest first. Hovering a line shows
+    // its full label, so a marker without one (or with an elided one) still says what it marks.
+    struct Placed {
+        double x = 0;
+        QRectF labelBox;
+        QString label;
+    };
+    QList<Placed> placedMarkers() const;
+
 protected:
     void drawForeground(QPainter* painter, const QRectF& rect) override;
+    bool viewportEvent(QEvent* event) override;
 
 private:
     QValueAxis* m_x;

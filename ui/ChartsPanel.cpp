@@ -395,6 +395,16 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
             ++it;
         }
     }
+    // A 9 s lesson on a 60 s axis was squeezed into the right edge (trial 3): until there is a minute
+    // of samples the time axis spans only what there is, in steps of 10, 20, 30 and 60 s.
+    const double have = t - m_ticks.front().t;
+    const int span = have <= 10 ? 10 : have <= 20 ? 20 : have <= 30 ? 30 : kSpanSeconds;
+    for (QValueAxis* x : {m_rateX, m_latencyX}) {
+        if (x->min() != -span) {
+            x->setRange(-span, 0);
+            x->setTickCount(span <= 20 ? 3 : 4);
+        }
+    }
     updateRates(t);
 
     // A second without requests has no latency: the segment ends, the next request starts another. A
@@ -503,6 +513,10 @@ void ChartsPanel::rebuildLegend()
 void ChartsPanel::reset()
 {
     m_ticks.clear();
+    for (QValueAxis* x : {m_rateX, m_latencyX}) {
+        x->setRange(-kSpanSeconds, 0);
+        x->setTickCount(4);
+    }
     m_markers.clear();
     m_dots.clear();
     m_dotSeries->clear();
@@ -514,6 +528,11 @@ void ChartsPanel::reset()
     updateRates(m_now);
     for (ChartView* v : {m_rateView, m_latencyView})
         v->setMarkers({}, m_now);
+}
+
+double ChartsPanel::shownSpanSeconds() const
+{
+    return -m_rateX->min();
 }
 
 void ChartsPanel::addMarker(double seconds, const QString& label)

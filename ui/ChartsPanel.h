@@ -43,7 +43,7 @@ class MetricsHistory;
 class ChartsPanel final : public QWidget {
     Q_OBJECT
 public:
-    static constexpr int kSpanSeconds = 60;
+    static constexpr int kSpanSeconds = 60; // the most the time charts show; less while there is less data
     // Fewer requests than this in the last second: dots, one per request, instead of percentile lines.
     static constexpr int kLineMinRequests = 6;
 
@@ -58,6 +58,9 @@ public:
     void addMarker(double seconds, const QString& label);
     QList<ChartMarker> markers() const { return QList<ChartMarker>(m_markers.begin(), m_markers.end()); }
 
+    // The seconds the time charts span now: 10, 20 or 30 while the samples cover less, then kSpanSeconds.
+    double shownSpanSeconds() const;
+    ChartView* rateView() const { return m_rateView; }
     int seriesCount() const { return int(m_bands.size()); }
     // The request count per backend name the share chart is showing.
     QHash<QString, quint64> shares() const;

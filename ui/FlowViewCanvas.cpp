@@ -83,8 +83,12 @@ FlowViewCanvas::FlowViewCanvas(FlowScene* scene, QWidget* parent)
     m_clock.start();
     m_frames->setInterval(kFrameMs);
     connect(m_frames, &QTimer::timeout, this, &FlowViewCanvas::frame);
+    // The tooltip lists the whole legend: a narrow view paints only the rows it has room for (trial 3 lost
+    // "outline: the latest pick" at 1024 px), and every item stays a hover away.
     setToolTip(tr("Each dot is a request through the proxy. Click a dot for its details, a backend to select it "
-                  "on the board."));
+                  "on the board.") +
+               QStringLiteral("<br>") + tr("<b>Legend</b>") + QStringLiteral("<br>") +
+               legendText().join(QStringLiteral("<br>")));
     updateMetrics();
 }
 
@@ -475,6 +479,17 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
     }
 }
 
+QStringList FlowViewCanvas::legendText()
+{
+    QStringList out;
+    for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError,
+                          FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse})
+        out << FlowScene::outcomeText(o);
+    out << tr("ring: the request you clicked") << tr("orange ring: held by step mode") << tr("outline: the latest pick")
+        << tr("a dot at a backend is in service there");
+    return out;
+}
+
 int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
 {
     // Entries flow left to right and wrap like words, so a narrow or zoomed view keeps every one.
@@ -489,13 +504,13 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
         QString label;
     };
     QList<Entry> entries;
+    const QStringList labels = legendText();
     for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError,
                           FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse})
-        entries.append({Mark::Dot, FlowScene::outcomeColor(o), FlowScene::outcomeText(o)});
-    entries.append({Mark::Ring, {}, tr("ring: the request you clicked")});
-    entries.append({Mark::Held, {}, tr("orange ring: held by step mode")});
-    entries.append({Mark::Card, {}, tr("outline: the latest pick")});
-    entries.append({Mark::None, {}, tr("a dot at a backend is in service there")});
+        entries.append({Mark::Dot, FlowScene::outcomeColor(o), labels[entries.size()]});
+    for (Mark m : {Mark::Ring, Mark::Held, Mark::Card, Mark::None})
+        entries.append({m, {}, labels[entries.size()]});
+    m_legendPainted = 0;
     // Marks fit a text line, however large the zoom makes the dots.
     const double dot = qMin(radius, line * 0.28);
     const double ring = dot + qMin(5 * s, line / 2 - dot - 1);
@@ -510,6 +525,8 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
             x = r.left();
             cy += line;
         }
+        if (cy - line / 2 + line <= r.bottom() + 1)
+            ++m_legendPainted;
         if (p && cy - line / 2 + line <= r.bottom() + 1) {
             const QPointF c(x + markWidth / 2, cy);
             p->setRenderHint(QPainter::Antialiasing);

@@ -4,6 +4,7 @@
 
 #include <QElapsedTimer>
 #include <QPixmap>
+#include <QStringList>
 #include <QWidget>
 
 class QTimer;
@@ -31,6 +32,9 @@ public:
 
     void setPaused(bool paused);
     bool isPaused() const { return m_paused; }
+    // Every legend entry's text, in order; the tooltip lists them all, the legend paints those with room.
+    static QStringList legendText();
+    int legendEntriesPainted() const { return m_legendPainted; }
     // The scene changed (a new batch): start animating if needed and repaint.
     void sceneChanged();
     void setSelected(quint64 requestId);
@@ -59,7 +63,8 @@ private:
     void paintHeader(QPainter& p);
     void paintProxyText(QPainter& p);
     void paintBackendText(QPainter& p, const FlowBackend& b, const QRectF& r, const QRectF& parking);
-    // Lays the legend's entries out in its rectangle (or only counts the lines they need when p is null).
+    // Lays the legend's entries out in its rectangle (or only counts the lines they need when p is null);
+    // counts in m_legendPainted the entries that had room.
     int paintLegend(QPainter* p, const QRectF& r);
     QString headerText() const;
     // What the proxy node says, in order; `sized`: the node is made tall enough for it.
@@ -80,6 +85,7 @@ private:
     bool m_backgroundDirty = true;
     quint64 m_selected = 0;
     bool m_paused = false;
+    int m_legendPainted = 0; // at the last layout of the legend
 };
 
 } // namespace lab

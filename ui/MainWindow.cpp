@@ -9,6 +9,7 @@
 #include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
+#include "Glossary.h"
 #include "HashView.h"
 #include "HealthTimeline.h"
 #include "LessonPanel.h"
@@ -29,6 +30,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -67,6 +69,11 @@ QWidget* titled(const QString& title, QWidget* body, QLayout* extra = nullptr)
         layout->addLayout(extra);
     return w;
 }
+// The least the views (Flow, Charts, Hash, Experiments) and the side tabs (Backend, Traffic …) take:
+// with the splitter handle, 645 px beside a 1024 px window's lesson dock of 341 px.
+constexpr int kViewsMinimumWidth = 360;
+constexpr int kSideTabsMinimumWidth = 280;
+
 } // namespace
 
 MainWindow::MainWindow(Lab* lab, QWidget* parent)
@@ -209,18 +216,26 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         if (!paused)
             refresh(); // catch up now, not at the next tick
     });
-    m_leftSplit->addWidget(m_viewTabs);
+    // The views and the side tabs give way (they scroll sideways) before the window outgrows a 1024 px
+    // screen with the lesson dock open; the board below fits any width by itself (BoardColumns).
+    auto* views = new GiveWayArea(m_viewTabs, kViewsMinimumWidth);
+    views->setObjectName(QStringLiteral("viewsArea"));
+    m_leftSplit->addWidget(views);
     m_leftSplit->addWidget(board);
     m_leftSplit->setStretchFactor(0, 2);
     m_leftSplit->setStretchFactor(1, 1);
-    m_rightSplit->addWidget(m_tabs);
+    auto* sideTabs = new GiveWayArea(m_tabs, kSideTabsMinimumWidth);
+    sideTabs->setObjectName(QStringLiteral("sideTabsArea"));
+    m_rightSplit->addWidget(sideTabs);
     m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
     m_rightSplit->setStretchFactor(0, 3);
     m_rightSplit->setStretchFactor(1, 2);
     m_mainSplit->addWidget(m_leftSplit);
     m_mainSplit->addWidget(m_rightSplit);
-    m_mainSplit->setStretchFactor(0, 5);
-    m_mainSplit->setStretchFactor(1, 2);
+    // The side tabs keep their width when the window narrows (the lesson dock opens): the views give way
+    // first, so at 1366 px with the dock neither pane scrolls sideways.
+    m_mainSplit->setStretchFactor(0, 1);
+    m_mainSplit->setStretchFactor(1, 0);
 
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
@@ -267,7 +282,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_refreshTimer->start(kRefreshMs);
 
     // Sized for a 1366x768 screen; the splitters share out anything bigger.
-    m_mainSplit->setSizes({950, 400});
+    m_mainSplit->setSizes({990, 360});
     m_leftSplit->setSizes({400, 200});
     m_rightSplit->setSizes({380, 220});
     QSettings settings;
@@ -355,6 +370,14 @@ void MainWindow::buildMenus()
     view->addAction(tr("&Actual size"), this, [this] { setZoom(1); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* glossary = help->addAction(tr("&Glossary"), this, [this] {
+        if (!m_glossary)
+            m_glossary = makeGlossaryDialog(this);
+        m_glossary->show();
+        m_glossary->raise();
+    });
+    glossary->setObjectName(QStringLiteral("glossaryAction"));
+    glossary->setToolTip(tr("The words the window uses: p50/p95/p99, P2C, drain vs stop, ejection, breaker …"));
     help->addAction(tr("&About Balancer Lab"), this, [this] {
         QMessageBox::about(this, tr("About Balancer Lab"),
                            tr("<b>Balancer Lab %1</b><p>A real HTTP load balancer with live views of what it does. "

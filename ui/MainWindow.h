@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 
+class QDialog;
 class QDockWidget;
 class QLabel;
 class QMenu;
@@ -181,6 +182,7 @@ private:
     QList<QPushButton*> m_buttons;
     ChangeMarkers m_changes;
     FontZoom m_zoom;
+    QDialog* m_glossary = nullptr; // Help > Glossary, built on first use
 };
 
 } // namespace lab

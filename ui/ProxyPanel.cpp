@@ -120,10 +120,18 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     // The bar edits the first HTTP listener; Start/Stop acts on every listener (its tooltip says so).
     flow->addWidget(group(
         {label(tr("HTTP l&istener"), m_address), m_address, new QLabel(QStringLiteral(":")), m_port, m_startStop}));
-    flow->addWidget(group({label(tr("Al&gorithm"), m_algorithm), m_algorithm, m_hashKey, m_sticky}));
+    // The key fields say what they are: greyed, a bare "client" read as a second client field (trial 3).
+    auto* hashKeyLabel = label(tr("hash key"), m_hashKey);
+    hashKeyLabel->setObjectName(QStringLiteral("hashKeyLabel"));
+    hashKeyLabel->setToolTip(tr("What a hashing algorithm hashes: client (the address), path, header:NAME or "
+                                "cookie:NAME. Used by ip-hash, ring-hash and maglev only."));
+    flow->addWidget(group({label(tr("Al&gorithm"), m_algorithm), m_algorithm, hashKeyLabel, m_hashKey, m_sticky}));
+    auto* rateKeyLabel = label(tr("per"), m_rateKey);
+    rateKeyLabel->setObjectName(QStringLiteral("rateLimitKeyLabel"));
+    rateKeyLabel->setToolTip(m_rateKey->toolTip());
     flow->addWidget(group({label(tr("&Retries"), m_retries), m_retries, new QLabel(tr("on")), m_retryButton}));
-    flow->addWidget(
-        group({label(tr("R&ate limit"), m_rateRps), m_rateRps, new QLabel(tr("burst")), m_rateBurst, m_rateKey}));
+    flow->addWidget(group({label(tr("R&ate limit"), m_rateRps), m_rateRps, new QLabel(tr("burst")), m_rateBurst,
+                           rateKeyLabel, m_rateKey}));
     flow->addWidget(group({label(tr("&Connect"), m_connectTimeout), m_connectTimeout,
                            label(tr("Res&ponse"), m_responseTimeout), m_responseTimeout, m_apply}));
     m_summary->setObjectName(QStringLiteral("algorithmSummary"));

@@ -47,6 +47,8 @@ TimeControls::TimeControls(Lab* lab, LoadGenerator* generator, QWidget* parent)
     m_slow->setToolTip(tr("The lab's traffic generator sends a few GET / requests a second (stopping a Traffic tab "
                           "run) and the dots move slowly, so each request can be followed."));
     m_rate->setObjectName(QStringLiteral("flowSlowRate"));
+    // A bare "2 req/s" beside the Pause button read as the lab's traffic rate (trial 3): it says whose it is.
+    m_rate->setPrefix(tr("slow motion: "));
     m_status->setObjectName(QStringLiteral("flowTimeStatus"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
 

@@ -74,19 +74,29 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     auto* request = new QHBoxLayout;
     request->addWidget(m_method);
     request->addWidget(m_path, 1);
-    form->addRow(tr("Request"), request);
+    auto* requestLabel = new QLabel(tr("Re&quest"));
+    requestLabel->setBuddy(m_method);
+    form->addRow(requestLabel, request);
     form->addRow(tr("&Users"), m_users);
     form->addRow(tr("Path &template"), m_pathTemplate);
     auto* arrival = new QHBoxLayout;
     arrival->addWidget(m_arrival, 1);
     arrival->addWidget(new QLabel(tr("burst")));
     arrival->addWidget(m_burst);
-    form->addRow(tr("Arri&val"), arrival);
+    // A row whose field is a layout gets a label without a buddy from QFormLayout, and such a label shows
+    // its '&' literally ("Arri&val"): these two name their first field as the buddy themselves.
+    auto* arrivalLabel = new QLabel(tr("Arri&val"));
+    arrivalLabel->setBuddy(m_arrival);
+    arrivalLabel->setObjectName(QStringLiteral("trafficArrivalLabel"));
+    form->addRow(arrivalLabel, arrival);
     auto* think = new QHBoxLayout;
     think->addWidget(m_think, 1);
     think->addWidget(new QLabel(tr("seed")));
     think->addWidget(m_seed);
-    form->addRow(tr("Thin&k time"), think);
+    auto* thinkLabel = new QLabel(tr("Thin&k time"));
+    thinkLabel->setBuddy(m_think);
+    thinkLabel->setObjectName(QStringLiteral("trafficThinkLabel"));
+    form->addRow(thinkLabel, think);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_start);

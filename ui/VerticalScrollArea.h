@@ -14,4 +14,18 @@ public:
     QSize minimumSizeHint() const override;
 };
 
+// A pane of the main splitter that lets the window be narrower than its page needs: below the page's
+// minimum width it scrolls sideways instead of pushing the window past the screen. Without it the main
+// area needed 976 px and a 1024 px window with the lesson dock grew to 1097 px (trial 3). Above the
+// page's minimum it is the page, no scroll bar.
+class GiveWayArea final : public QScrollArea {
+public:
+    GiveWayArea(QWidget* page, int minimumWidth, QWidget* parent = nullptr);
+    QSize minimumSizeHint() const override;
+    QSize sizeHint() const override;
+
+private:
+    int m_minimumWidth;
+};
+
 } // namespace lab
