@@ -455,8 +455,9 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
                                   "bytes, not requests).")
                              : tr("Requests per second over the last second.");
         case Errors:
-            return tr("Errors: answers of 5xx plus attempts that got no answer (refused, reset, timed out), since the "
-                      "last Reset.");
+            return tr("Errors: attempts at this backend since the last Reset that got a 5xx or no answer (refused, "
+                      "reset, timed out), retried ones included: a request the proxy then retried elsewhere and "
+                      "served counts here, but not in the status bar, which counts what clients got.");
         case P50: return tr("Median latency in ms over the last 10 s (or since Reset): half the requests were faster.");
         case P95:
             return tr("95th percentile latency in ms over the last 10 s (or since Reset): 1 request in 20 was slower.");

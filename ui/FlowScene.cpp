@@ -185,6 +185,20 @@ QString FlowScene::samplingText() const
     return tr("drawing %1 of %2 requests: too many to draw each one").arg(followed).arg(arrived);
 }
 
+QString FlowScene::pickSampling() const
+{
+    if (m_samples.size() < 2)
+        return {};
+    const quint64 arrived = m_samples.back().arrived - m_samples.front().arrived;
+    const quint64 followed = m_samples.back().followed - m_samples.front().followed;
+    if (arrived == 0 || followed >= arrived)
+        return {};
+    if (followed == 0)
+        return tr("none of %1").arg(arrived);
+    const double ratio = double(arrived) / double(followed);
+    return ratio >= 1.5 ? tr("1 in %1").arg(qRound(ratio)) : tr("%1 of %2").arg(followed).arg(arrived);
+}
+
 QString FlowScene::emptyText() const
 {
     if (!m_dots.empty() || m_arrivedTotal > 0)
@@ -211,6 +225,8 @@ FlowOutcome FlowScene::outcomeOf(int status, int backendId, bool attempted)
 {
     if (status == 0)
         return FlowOutcome::NoResponse;
+    if (backendId < 0 && status == 429 && !attempted)
+        return FlowOutcome::RateLimited;
     if (backendId < 0 && !(attempted && status >= 500))
         return FlowOutcome::NoBackend;
     if (status < 400)
@@ -231,6 +247,7 @@ QColor FlowScene::outcomeColor(FlowOutcome o)
     case FlowOutcome::ClientError: return {0xe0, 0x9a, 0x10};
     case FlowOutcome::ServerError: return {0xd6, 0x27, 0x28};
     case FlowOutcome::NoBackend: return {0x80, 0x80, 0x80};
+    case FlowOutcome::RateLimited: return {0x8e, 0x44, 0xad};
     case FlowOutcome::NoResponse: return {0x20, 0x20, 0x20};
     }
     return {};
@@ -243,7 +260,8 @@ QString FlowScene::outcomeText(FlowOutcome o)
     case FlowOutcome::Success: return tr("2xx");
     case FlowOutcome::ClientError: return tr("4xx");
     case FlowOutcome::ServerError: return tr("5xx");
-    case FlowOutcome::NoBackend: return tr("no backend (the proxy answered)");
+    case FlowOutcome::NoBackend: return tr("no backend (the proxy answered 503/400)");
+    case FlowOutcome::RateLimited: return tr("429 rate-limited (the proxy answered)");
     case FlowOutcome::NoResponse: return tr("no response");
     }
     return {};

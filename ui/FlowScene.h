@@ -52,7 +52,8 @@ enum class FlowOutcome : quint8 {
     Success, // 1xx-3xx
     ClientError, // 4xx
     ServerError, // 5xx from a backend, or 502/504 after the attempts failed
-    NoBackend, // the proxy answered itself (503 no backend, 429, 400): backendId -1
+    NoBackend, // the proxy answered itself (503 no backend or hold timeout, 400): backendId -1
+    RateLimited, // the proxy answered 429 itself: the rate limiter refused it, no backend asked
     NoResponse // status 0: the connection closed without a response
 };
 
@@ -156,6 +157,10 @@ public:
     // "drawing 1 in 40 requests: too many to draw each one" while the stream samples; empty when it
     // follows every request.
     QString samplingText() const;
+    // While sampled, how the picks strip must be read: "1 in 40" (only followed requests' picks are
+    // drawn, so the strip and the latest pick are a sample, not the pool's sequence); empty when every
+    // request is drawn, where they are exact.
+    QString pickSampling() const;
     // The empty state's sentence while no request has reached the proxy yet; empty otherwise.
     QString emptyText() const;
     quint64 lastSequence() const { return m_lastSequence; }

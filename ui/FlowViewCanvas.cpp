@@ -355,14 +355,20 @@ QList<FlowViewCanvas::ProxyBlock> FlowViewCanvas::proxyBlocks() const
     // request will choose among, then older explanations (muted) while there is room.
     QList<ProxyBlock> blocks;
     const QStringList& picks = m_scene->recentPicks();
+    // Sampled, the strip holds only the drawn requests' picks: it must not read as the pool's sequence.
+    const QString sampling = m_scene->pickSampling();
     if (picks.isEmpty()) {
         const QString note = m_scene->pickNote();
         blocks.append({note.isEmpty() ? tr("latest pick: none yet") : note, kText, false, true});
     } else {
-        blocks.append({tr("latest pick: %1").arg(picks.first()), kText, false, true});
+        blocks.append({sampling.isEmpty() ? tr("latest pick: %1").arg(picks.first())
+                                          : tr("latest drawn pick: %1").arg(picks.first()),
+                       kText, false, true});
     }
     if (!m_scene->pickStrip().isEmpty())
-        blocks.append({tr("picks, oldest first: "), kText, true, true});
+        blocks.append(
+            {sampling.isEmpty() ? tr("picks, oldest first: ") : tr("drawn picks (%1), oldest first: ").arg(sampling),
+             kText, true, true});
     if (const int held = m_scene->heldCount())
         blocks.append({tr("%1 held; the next pick chooses among: %2").arg(held).arg(m_scene->candidatesText()),
                        kHeld.darker(130), false, true});
@@ -479,11 +485,15 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
     }
 }
 
+// The dot colours the legend explains, in its order (legendText and paintLegend read the same list).
+constexpr FlowOutcome kLegendOutcomes[] = {FlowOutcome::Pending,     FlowOutcome::Success,   FlowOutcome::ClientError,
+                                           FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::RateLimited,
+                                           FlowOutcome::NoResponse};
+
 QStringList FlowViewCanvas::legendText()
 {
     QStringList out;
-    for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError,
-                          FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse})
+    for (FlowOutcome o : kLegendOutcomes)
         out << FlowScene::outcomeText(o);
     out << tr("ring: the request you clicked") << tr("orange ring: held by step mode") << tr("outline: the latest pick")
         << tr("a dot at a backend is in service there");
@@ -505,8 +515,7 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
     };
     QList<Entry> entries;
     const QStringList labels = legendText();
-    for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError,
-                          FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse})
+    for (FlowOutcome o : kLegendOutcomes)
         entries.append({Mark::Dot, FlowScene::outcomeColor(o), labels[entries.size()]});
     for (Mark m : {Mark::Ring, Mark::Held, Mark::Card, Mark::None})
         entries.append({m, {}, labels[entries.size()]});

@@ -246,6 +246,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     setCentralWidget(central);
     statusBar()->addPermanentWidget(m_status, 1);
     m_status->setObjectName(QStringLiteral("statusSummary"));
+    m_status->setToolTip(trafficStatusTip());
 
     buildLessonDock();
     buildMenus();
@@ -551,6 +552,49 @@ void MainWindow::pollEvents()
     m_events->appendPlainText(text);
 }
 
+namespace {
+QString counted(quint64 n, const QString& one, const QString& many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
+}
+} // namespace
+
+// What clients got, split by who answered, so each figure matches the check or the board it is compared
+// with: "5xx from backends" is the lesson's 5xx minus the proxy's own; the board's Err counts attempts
+// (retried ones too) at one backend, so it may be higher than what any client saw.
+QString MainWindow::trafficStatusText(const TrafficStats& l, const MetricsSnapshot& latest, double requestsPerSecond)
+{
+    qint64 toBackends = 0;
+    for (const BackendStats& b : latest.backends)
+        toBackends += b.traffic.activeConnections;
+    return tr("%1 · %2 req/s · 5xx from backends %3 · failed (no response) %4 · answered by the proxy %5 "
+              "(429 rate-limited %6) · client connections %7 · to backends %8")
+        .arg(counted(l.requests, tr("request"), tr("requests")))
+        .arg(requestsPerSecond, 0, 'f', 0)
+        .arg(l.backend5xx())
+        .arg(l.responsesByClass[0])
+        .arg(l.answeredByProxy)
+        .arg(l.rateLimited)
+        .arg(l.activeConnections)
+        .arg(toBackends);
+}
+
+QString MainWindow::trafficStatusTip()
+{
+    return tr("Since the last Reset, what the clients got:\n"
+              "• 5xx from backends: 5xx responses a backend sent and the proxy passed on (the lesson's 5xx check "
+              "counts these plus the proxy's own 5xx).\n"
+              "• failed (no response): requests that ended without any response, e.g. the client closed while its "
+              "request was in flight or held.\n"
+              "• answered by the proxy: responses the proxy wrote itself without a backend's answer: 429 from the "
+              "rate limiter, 503 when no backend is eligible or a step-mode hold timed out, 400/408/431 for bad "
+              "requests, 502/504 after the attempts failed.\n"
+              "The board's Err counts attempts at each backend, retried ones too: a retry that then succeeded "
+              "elsewhere shows there but not here.\n"
+              "Client connections: open now from clients to the proxy. To backends: open now from the proxy to "
+              "the backends, busy or idle keep-alive (the board's Conn), which stay open after the traffic stops.");
+}
+
 QString MainWindow::statusText() const
 {
     return m_status->text();
@@ -572,14 +616,9 @@ void MainWindow::updateStatus()
     if (!m_lab->hasHttpListener())
         listeners << tr("no HTTP listener (console and traffic need one)");
     QString text = tr("%1 · %2").arg(listeners.join(QStringLiteral(", ")), m_lab->config().algorithm);
-    if (!m_history.isEmpty()) {
-        const TrafficStats l = m_history.sinceBaseline(-1);
-        text += tr(" · %1 requests · %2 req/s · %3 errors · %4 open connections")
-                    .arg(l.requests)
-                    .arg(m_history.requestRate(-1, 1000), 0, 'f', 0)
-                    .arg(l.errors())
-                    .arg(l.activeConnections);
-    }
+    if (!m_history.isEmpty())
+        text += QStringLiteral(" · ") +
+            trafficStatusText(m_history.sinceBaseline(-1), m_history.latest(), m_history.requestRate(-1, 1000));
     if (!m_currentFile.isEmpty())
         text += tr(" · %1").arg(QFileInfo(m_currentFile).fileName());
     if (text != m_status->text())

@@ -75,6 +75,10 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
     QString statusText() const;
+    // The status bar's traffic part (listener figures since Reset, connections now) and its tooltip.
+    static QString trafficStatusText(const TrafficStats& sinceReset, const MetricsSnapshot& latest,
+                                     double requestsPerSecond);
+    static QString trafficStatusTip();
 
     // One refresh tick (the timer calls it; tests may too).
     void refresh();

@@ -149,7 +149,15 @@ QString TraceModel::describe(const TraceEntry& e)
     s += tr("at %1, %2 ms\n")
              .arg(e.time.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")))
              .arg(e.latencyMs, 0, 'f', 2);
-    s += e.status ? tr("status %1").arg(e.status) : tr("no response (the client went away or the proxy gave up)");
+    if (e.status)
+        s += tr("status %1").arg(e.status);
+    else if (e.attempts.contains(QStringLiteral("held in step mode")))
+        s += tr("no response: the client closed while step mode held the request (the lab's traffic stopped "
+                "or the client gave up)");
+    else if (e.attempts.contains(QStringLiteral("client closed")))
+        s += tr("no response: the client closed its connection before the answer was complete");
+    else
+        s += tr("no response: the proxy cut the connection before the answer was complete");
     s += e.servedBy.isEmpty() ? QString() : tr(", served by %1").arg(e.servedBy);
     s += tr("\nattempts: %1").arg(e.attempts.isEmpty() ? tr("none") : e.attempts);
     if (!e.why.isEmpty())

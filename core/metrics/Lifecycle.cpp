@@ -17,15 +17,33 @@ qint64 LifecycleStream::nowMs() const
     return m_clock->nowMs();
 }
 
+namespace {
+// splitmix64's finaliser: consecutive arrival numbers map to unrelated values.
+quint64 mix(quint64 x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+} // namespace
+
 bool LifecycleStream::follow(bool always, quint64* requestId)
 {
-    m_arrived.fetch_add(1, std::memory_order_relaxed);
+    const quint64 arrival = m_arrived.fetch_add(1, std::memory_order_relaxed);
     if (!always) {
         const qint64 second = m_clock->nowMs() / 1000;
-        if (m_second.load(std::memory_order_relaxed) != second) {
+        const qint64 was = m_second.load(std::memory_order_relaxed);
+        if (was != second) {
             m_second.store(second, std::memory_order_relaxed);
             m_inSecond.store(0, std::memory_order_relaxed);
+            const quint64 last = m_arrivedInSecond.exchange(0, std::memory_order_relaxed);
+            m_arrivedLastSecond.store(second == was + 1 ? last : 0, std::memory_order_relaxed);
         }
+        m_arrivedInSecond.fetch_add(1, std::memory_order_relaxed);
+        const quint64 expected = m_arrivedLastSecond.load(std::memory_order_relaxed);
+        if (expected > quint64(m_maxPerSecond) && mix(arrival) % expected >= quint64(m_maxPerSecond))
+            return false;
         if (m_inSecond.fetch_add(1, std::memory_order_relaxed) >= m_maxPerSecond)
             return false;
     }

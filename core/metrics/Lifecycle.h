@@ -44,7 +44,13 @@ struct LifecycleEvent {
 // arrives (follow()); every event of a followed request is then recorded, so the view never sees half a
 // request. Under load at most `maxRequestsPerSecond` requests a second are followed; the stream reports
 // how many arrived in all, so the view can say "drawing 1 in 40 requests". Thread-safe; the cost for a
-// request that is not followed is two relaxed atomics.
+// request that is not followed is a few relaxed atomics.
+//
+// Which ones: when the last second brought more than the budget, each request is followed with
+// probability budget / last second's arrivals, decided by a hash of its arrival number. Following the
+// first N of each second (or every Nth) lines up with a round robin's rotation (60 a second over 3
+// backends: the last drawn pick of every second is the same backend), so the drawn picks would lie about
+// the algorithm; a pseudo-random choice does not alias with any period.
 class LifecycleStream final {
 public:
     explicit LifecycleStream(int capacity = 4096, int maxRequestsPerSecond = 60,
@@ -73,7 +79,9 @@ private:
     std::atomic<quint64> m_followed{0};
     std::atomic<quint64> m_nextRequestId{1};
     std::atomic<qint64> m_second{0};
-    std::atomic<int> m_inSecond{0};
+    std::atomic<int> m_inSecond{0}; // followed in m_second
+    std::atomic<quint64> m_arrivedInSecond{0};
+    std::atomic<quint64> m_arrivedLastSecond{0};
     mutable QMutex m_mutex;
     std::vector<LifecycleEvent> m_ring;
     size_t m_head = 0;

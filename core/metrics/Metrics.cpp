@@ -80,6 +80,8 @@ void TrafficStats::add(const TrafficStats& s)
     retries += s.retries;
     connectFailures += s.connectFailures;
     rateLimited += s.rateLimited;
+    answeredByProxy += s.answeredByProxy;
+    answeredByProxy5xx += s.answeredByProxy5xx;
     bytesIn += s.bytesIn;
     bytesOut += s.bytesOut;
     activeConnections += s.activeConnections;
@@ -135,6 +137,14 @@ void TrafficCounters::countResponse(int status)
     add(responsesByClass[size_t(cls)]);
 }
 
+void TrafficCounters::countProxyAnswer(int status)
+{
+    countResponse(status);
+    add(answeredByProxy);
+    if (status >= 500)
+        add(answeredByProxy5xx);
+}
+
 void TrafficStats::add(const TrafficCounters& c)
 {
     requests += c.requests.load(std::memory_order_relaxed);
@@ -143,6 +153,8 @@ void TrafficStats::add(const TrafficCounters& c)
     retries += c.retries.load(std::memory_order_relaxed);
     connectFailures += c.connectFailures.load(std::memory_order_relaxed);
     rateLimited += c.rateLimited.load(std::memory_order_relaxed);
+    answeredByProxy += c.answeredByProxy.load(std::memory_order_relaxed);
+    answeredByProxy5xx += c.answeredByProxy5xx.load(std::memory_order_relaxed);
     bytesIn += c.bytesIn.load(std::memory_order_relaxed);
     bytesOut += c.bytesOut.load(std::memory_order_relaxed);
     activeConnections += c.activeConnections.load(std::memory_order_relaxed);

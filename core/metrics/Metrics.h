@@ -64,6 +64,11 @@ struct TrafficCounters {
     std::atomic<std::uint64_t> retries{0}; // attempts after the first
     std::atomic<std::uint64_t> connectFailures{0};
     std::atomic<std::uint64_t> rateLimited{0}; // listener: answered 429 by the rate limiter, no backend asked
+    // Listener: responses the proxy wrote itself (429, 503 no backend or step-hold timeout, 400, 408, 431,
+    // 502/504 after failed attempts); also counted in responsesByClass. Their 5xx apart, so "5xx from
+    // backends" = responsesByClass[5] - answeredByProxy5xx.
+    std::atomic<std::uint64_t> answeredByProxy{0};
+    std::atomic<std::uint64_t> answeredByProxy5xx{0};
     std::atomic<std::uint64_t> bytesIn{0}; // from clients / from this backend
     std::atomic<std::uint64_t> bytesOut{0}; // to clients / to this backend
     std::atomic<std::int64_t> activeConnections{0};
@@ -75,6 +80,8 @@ struct TrafficCounters {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
     void countResponse(int status);
+    // A response the proxy wrote itself (listener only): counted by class and as the proxy's own.
+    void countProxyAnswer(int status);
 };
 
 // One worker's metrics: a TrafficCounters per backend id, and one for the listener.
@@ -91,6 +98,8 @@ struct TrafficStats {
     std::uint64_t retries = 0;
     std::uint64_t connectFailures = 0;
     std::uint64_t rateLimited = 0; // listener: refused by the rate limiter (also counted in 4xx)
+    std::uint64_t answeredByProxy = 0; // listener: written by the proxy itself (also counted by class)
+    std::uint64_t answeredByProxy5xx = 0;
     std::uint64_t bytesIn = 0;
     std::uint64_t bytesOut = 0;
     std::int64_t activeConnections = 0;
@@ -101,6 +110,11 @@ struct TrafficStats {
     void add(const TrafficCounters& c);
     void add(const TrafficStats& s);
     std::uint64_t errors() const { return responsesByClass[0] + responsesByClass[5]; }
+    // Listener: 5xx a backend sent, passed on to the client (not the proxy's own 502/503/504).
+    std::uint64_t backend5xx() const
+    {
+        return responsesByClass[5] >= answeredByProxy5xx ? responsesByClass[5] - answeredByProxy5xx : 0;
+    }
 };
 
 struct BackendStats {

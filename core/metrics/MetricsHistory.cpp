@@ -52,6 +52,9 @@ TrafficStats MetricsHistory::sinceBaseline(int backendId) const
         out.responsesByClass[i] = minus(now->responsesByClass[i], then->responsesByClass[i]);
     out.retries = minus(now->retries, then->retries);
     out.connectFailures = minus(now->connectFailures, then->connectFailures);
+    out.rateLimited = minus(now->rateLimited, then->rateLimited);
+    out.answeredByProxy = minus(now->answeredByProxy, then->answeredByProxy);
+    out.answeredByProxy5xx = minus(now->answeredByProxy5xx, then->answeredByProxy5xx);
     out.bytesIn = minus(now->bytesIn, then->bytesIn);
     out.bytesOut = minus(now->bytesOut, then->bytesOut);
     out.connections = minus(now->connections, then->connections);

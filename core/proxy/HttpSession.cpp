@@ -235,7 +235,7 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
     const QByteArray json = "{\"error\":" + jsonString(reason) + ",\"status\":" + QByteArray::number(status) + "}\n";
     writeClient(http::makeJsonResponse(status, json, true, extraHeaders));
     TrafficCounters& l = m_worker->metrics().listener;
-    l.countResponse(status);
+    l.countProxyAnswer(status);
     const bool headless = !inExchange(); // refused before its head was whole: it arrives and ends here
     if (headless && m_trail.follow(m_worker->lifecycle(), false))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
@@ -284,6 +284,11 @@ void HttpSession::armIdleTimer()
 
 void HttpSession::onClientGone()
 {
+    // A held request whose client leaves (the lab's traffic stopped while step mode held it) is not a
+    // failure of the proxy or a backend: its trace says so, in place of a bare "no response".
+    const bool wasHeld = m_phase == Phase::Held;
+    if (wasHeld)
+        m_heldNs = m_exchangeTimer.nsecsElapsed() - m_holdStartNs;
     dropHold();
     m_upstream->abandon(); // no verdict on the backend: a half-open trial gets its slot back
     m_nextAttempt.abandon();
@@ -294,7 +299,11 @@ void HttpSession::onClientGone()
         quint64 traceSequence = 0;
         if (m_finalStatus == 0) {
             m_worker->metrics().listener.countResponse(0);
-            m_trail.note(QStringLiteral("client closed"));
+            m_trail.note(wasHeld ? heldText() +
+                                 QStringLiteral(": the client closed before a step released it (the "
+                                                "lab's traffic stopped, or the client gave up); "
+                                                "never sent to a backend")
+                                 : QStringLiteral("client closed"));
             traceSequence = logAndTrace(0);
         }
         m_trail.finish(0, exchangeMs(), traceSequence); // closed or cut before the response was whole
@@ -533,6 +542,10 @@ void HttpSession::sendProxyError(int status, const QByteArray& json, const QByte
     if (!m_requestComplete)
         m_clientKeepAlive = false;
     writeClient(http::makeJsonResponse(status, json, !m_clientKeepAlive, extraHeaders));
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.add(l.answeredByProxy); // finishExchange counts its class
+    if (status >= 500)
+        l.add(l.answeredByProxy5xx);
     m_phase = Phase::Responding;
     finishExchange(status);
 }

@@ -34,6 +34,7 @@ bool HttpSession::refusedByRateLimit()
         return false;
     TrafficCounters& l = m_worker->metrics().listener;
     l.add(l.rateLimited);
+    m_worker->rateLimiter().noteRefused(key.shown);
     const QByteArray seconds = QByteArray::number(d.retryAfterSeconds());
     m_trail.note(QStringLiteral("rate limited: %1 over %2 requests/s, retry after %3 s")
                      .arg(QString::fromUtf8(key.shown))

@@ -88,6 +88,10 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     , m_port(m_settings->port)
 {
     m_rateLimiter->configure(m_settings->rateLimit);
+    m_refusalTimer = new QTimer(this);
+    m_refusalTimer->setInterval(kRefusalSummaryMs);
+    connect(m_refusalTimer, &QTimer::timeout, this, &Proxy::summariseRefusals);
+    m_refusalTimer->start();
     ConnectionGate::Limits limits;
     limits.maxConnections =
         m_settings->maxConnections > 0 ? m_settings->maxConnections : defaultMaxConnections(descriptorLimit(), 1);
@@ -115,6 +119,21 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     m_acceptor->moveToThread(t);
     t->start();
     m_threads.insert(m_threads.begin(), t);
+}
+
+void Proxy::summariseRefusals()
+{
+    const RateLimiter::RefusalSummary s = m_rateLimiter->takeRefusals();
+    if (s.refused == 0)
+        return;
+    QString text = QStringLiteral("rate limit: %1 %2 answered 429 in the last second")
+                       .arg(s.refused)
+                       .arg(s.refused == 1 ? QStringLiteral("request") : QStringLiteral("requests"));
+    if (s.keys > 1)
+        text += QStringLiteral(", top client %1 (%2)").arg(QString::fromUtf8(s.topKey)).arg(s.topRefused);
+    else if (s.keys == 1)
+        text += QStringLiteral(", all from %1").arg(QString::fromUtf8(s.topKey));
+    m_events->append(LabEvent::Kind::Proxy, text);
 }
 
 Proxy::~Proxy()

@@ -110,6 +110,10 @@ private:
     std::atomic<bool> m_listening{false};
     std::atomic<quint16> m_port{0};
 
+    // Once a second, one event line for the rate limiter's 429s of that second (none when there were none).
+    static constexpr int kRefusalSummaryMs = 1000;
+    void summariseRefusals();
+    QTimer* m_refusalTimer = nullptr; // on the proxy's own thread
     QTimer* m_drainTimer = nullptr; // on the acceptor's thread, runs only while stopping
     mutable QMutex m_stopMutex; // guards the five below
     QWaitCondition m_stopFinished;

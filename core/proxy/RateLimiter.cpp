@@ -116,4 +116,32 @@ int RateLimiter::keyCount() const
     return n;
 }
 
+void RateLimiter::noteRefused(const QByteArray& shownKey)
+{
+    const QMutexLocker lock(&m_refusalMutex);
+    ++m_refused;
+    auto it = m_refusedByKey.find(shownKey);
+    if (it != m_refusedByKey.end())
+        ++*it;
+    else if (m_refusedByKey.size() < kMaxSummaryKeys)
+        m_refusedByKey.insert(shownKey, 1);
+}
+
+RateLimiter::RefusalSummary RateLimiter::takeRefusals()
+{
+    const QMutexLocker lock(&m_refusalMutex);
+    RefusalSummary out;
+    out.refused = m_refused;
+    out.keys = int(m_refusedByKey.size());
+    for (auto it = m_refusedByKey.cbegin(); it != m_refusedByKey.cend(); ++it) {
+        if (it.value() > out.topRefused || (it.value() == out.topRefused && it.key() < out.topKey)) {
+            out.topKey = it.key();
+            out.topRefused = it.value();
+        }
+    }
+    m_refused = 0;
+    m_refusedByKey.clear();
+    return out;
+}
+
 } // namespace lab

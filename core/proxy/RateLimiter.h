@@ -63,6 +63,19 @@ public:
     quint64 overflowed() const { return m_overflowed.load(std::memory_order_relaxed); }
     int maxKeys() const { return m_maxKeys; }
 
+    // What the limiter refused since the last takeRefusals(), for one summary line in the event log
+    // instead of one line per 429. The top client is exact while at most kMaxSummaryKeys keys were
+    // refused in the period; later keys count in `refused` only.
+    static constexpr int kMaxSummaryKeys = 256;
+    struct RefusalSummary {
+        quint64 refused = 0;
+        QByteArray topKey; // as the 429 body shows it
+        quint64 topRefused = 0;
+        int keys = 0; // distinct keys refused (up to kMaxSummaryKeys)
+    };
+    void noteRefused(const QByteArray& shownKey);
+    RefusalSummary takeRefusals();
+
 private:
     // Tokens are counted in millionths, so refill and waits are exact integers (a rate is kept to
     // 0.001 requests a second).
@@ -89,6 +102,9 @@ private:
     std::atomic<qint64> m_microPerMs{0}; // refill: millionths of a token per ms (= requests/s x 1000)
     std::atomic<qint64> m_microBurst{kMicro};
     std::atomic<quint64> m_overflowed{0};
+    QMutex m_refusalMutex; // only refused requests take it, never an admitted one
+    QHash<QByteArray, quint64> m_refusedByKey;
+    quint64 m_refused = 0;
 };
 
 } // namespace lab

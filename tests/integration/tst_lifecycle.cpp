@@ -6,11 +6,13 @@
 #include "metrics/Lifecycle.h"
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
+#include "util/Clock.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QMap>
 #include <QTest>
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -107,6 +109,7 @@ private Q_SLOTS:
     void cascading404ShowsTheWalk();
     void proxyAnswersItselfWithoutABackend();
     void burstStaysBoundedAndSampled();
+    void samplingSpreadsOverTheSecondAndTheRotation();
 };
 
 void TestLifecycle::everyRequestOnceWithItsFailoverHops()
@@ -258,6 +261,51 @@ void TestLifecycle::proxyAnswersItselfWithoutABackend()
     }
     std::sort(statuses.begin(), statuses.end());
     QCOMPARE(statuses, (QList<int>{400, 503}));
+}
+
+void TestLifecycle::samplingSpreadsOverTheSecondAndTheRotation()
+{
+    // 200 requests a second for 8 s, one every 5 ms, a round robin over 3 backends (arrival n goes to
+    // n % 3), and a budget of 60 a second. Following the first 60 of each second drew only its first
+    // 300 ms, and the last drawn pick of every second sat on the backend of the 60th arrival; the
+    // sampling must spread over the whole second and over every backend instead.
+    auto clock = std::make_shared<ManualClock>(0);
+    LifecycleStream stream(4096, 60, clock);
+    constexpr int kPerSecond = 200;
+    QList<int> followedPerSecond(8, 0), lateHalf(8, 0);
+    std::array<int, 3> byBackend{};
+    QSet<int> lastDrawnBackends;
+    for (int second = 0; second < 8; ++second) {
+        int lastBackend = -1;
+        for (int i = 0; i < kPerSecond; ++i) {
+            const int n = second * kPerSecond + i;
+            quint64 id = 0;
+            if (stream.follow(false, &id)) {
+                ++followedPerSecond[second];
+                if (i >= kPerSecond / 2)
+                    ++lateHalf[second];
+                lastBackend = n % 3;
+                if (second > 0)
+                    ++byBackend[size_t(n % 3)];
+            }
+            clock->advance(1000 / kPerSecond);
+        }
+        if (second > 0)
+            lastDrawnBackends.insert(lastBackend);
+    }
+    for (int second = 0; second < 8; ++second)
+        QVERIFY2(followedPerSecond[second] <= 60, qPrintable(QString::number(followedPerSecond[second])));
+    // From the second second on (the stream knows the rate): about 60 a second, ~30 in each half.
+    for (int second = 1; second < 8; ++second) {
+        QVERIFY2(followedPerSecond[second] >= 35, qPrintable(QString::number(followedPerSecond[second])));
+        QVERIFY2(lateHalf[second] >= 10,
+                 qPrintable(QStringLiteral("second %1: %2 in the late half").arg(second).arg(lateHalf[second])));
+    }
+    const int total = byBackend[0] + byBackend[1] + byBackend[2];
+    for (int b = 0; b < 3; ++b)
+        QVERIFY2(byBackend[size_t(b)] * 5 >= total,
+                 qPrintable(QStringLiteral("backend %1: %2 of %3").arg(b).arg(byBackend[size_t(b)]).arg(total)));
+    QVERIFY2(lastDrawnBackends.size() >= 2, "the last drawn pick of every second was the same backend");
 }
 
 void TestLifecycle::burstStaysBoundedAndSampled()

@@ -4,6 +4,7 @@
 #include "RecordingBackend.h"
 #include "TestHttp.h"
 #include "backend/BackendPool.h"
+#include "metrics/EventLog.h"
 #include "metrics/Lifecycle.h"
 #include "proxy/Proxy.h"
 
@@ -105,6 +106,47 @@ private Q_SLOTS:
         QCOMPARE(m.listener.rateLimited, quint64(6));
         QCOMPARE(m.listener.responsesByClass[4], quint64(6));
         QCOMPARE(m.backends.first().traffic.requests, quint64(4));
+        // The proxy wrote those six itself: the status bar's "answered by the proxy", none of them a 5xx.
+        QCOMPARE(m.listener.answeredByProxy, quint64(6));
+        QCOMPARE(m.listener.answeredByProxy5xx, quint64(0));
+    }
+
+    void refusalsAreSummarisedInOneEventLine()
+    {
+        // 0.1/s, burst 1: everything after the first request of each address is refused.
+        Rig rig(limit(0.1, 1));
+        QVERIFY(rig.ok);
+        const quint64 before =
+            rig.proxy->events().since(0).isEmpty() ? 0 : rig.proxy->events().since(0).last().sequence;
+        QString statuses;
+        for (int i = 0; i < 6; ++i)
+            statuses += statusFrom(QStringLiteral("127.0.0.20"), rig.proxy->port(), "/greedy") == 429 ? u'x' : u'o';
+        for (int i = 0; i < 2; ++i)
+            statuses += statusFrom(QStringLiteral("127.0.0.21"), rig.proxy->port(), "/other") == 429 ? u'x' : u'o';
+        QCOMPARE(statuses, QStringLiteral("oxxxxxox"));
+        // One line a second, not one per 429: within a few summary periods (1 s each; generous for a loaded
+        // machine) the lines count all six, and there are at most as many lines as seconds the refusals spanned.
+        QStringList lines;
+        quint64 refused = 0;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                lines.clear();
+                refused = 0;
+                for (const LabEvent& e : rig.proxy->events().since(before))
+                    if (e.text.startsWith(QStringLiteral("rate limit: "))) {
+                        lines << e.text;
+                        refused += e.text.section(QLatin1Char(' '), 2, 2).toULongLong();
+                    }
+                return refused == 6;
+            }(),
+            10000);
+        QVERIFY2(lines.size() <= 3, qPrintable(lines.join(QLatin1Char('\n'))));
+        QVERIFY2(lines.first().contains(QStringLiteral("answered 429 in the last second")), qPrintable(lines.first()));
+        if (lines.size() == 1)
+            QCOMPARE(lines.first(),
+                     QStringLiteral("rate limit: 6 requests answered 429 in the last second, top "
+                                    "client 127.0.0.20 (5)"));
+        QVERIFY(lines.join(QLatin1Char(' ')).contains(QStringLiteral("127.0.0.20")));
     }
 
     void refusedRequestIsArrivedThenFinished429WithoutBackend()

@@ -90,6 +90,7 @@ private Q_SLOTS:
     void steppedPicksFollowSmoothWeightedRoundRobin();
     void heldTooLongGives503();
     void heldTooLongSaysWhyInBodyTraceAndLog();
+    void clientClosingWhileHeldSaysSo();
     void heldTimeStaysOutOfTheLatencyHistogram();
     void turningOffReleasesEveryHeldRequest();
     void turningOffTellsTheTraceAndTheLog();
@@ -219,11 +220,41 @@ void TestStepMode::heldTooLongSaysWhyInBodyTraceAndLog()
     QCOMPARE(e.status, 503);
     QCOMPARE(e.attempts, expected);
     QVERIFY(e.servedBy.isEmpty());
+    // A 503 the proxy wrote itself: not a backend's 5xx in the status bar
+    const MetricsSnapshot m = rig.proxy->snapshot();
+    QCOMPARE(m.listener.answeredByProxy5xx, quint64(1));
+    QCOMPARE(m.listener.backend5xx(), quint64(0));
     // and the event log
     bool logged = false;
     for (const LabEvent& ev : rig.proxy->events().since(0))
         logged = logged || ev.text == QStringLiteral("GET /held/0: 503, ") + expected;
     QVERIFY(logged);
+}
+
+void TestStepMode::clientClosingWhileHeldSaysSo()
+{
+    // The lab's traffic stops while step mode holds a request: its connection closes before any step.
+    Rig rig(2);
+    QVERIFY(rig.ok);
+    rig.gate().setScope(StepScope::AllClients);
+    rig.sendHeld(1);
+    QTRY_COMPARE(rig.gate().held().size(), 1);
+    rig.clients[0]->socket().abort();
+    QTRY_COMPARE(rig.gate().held().size(), 0);
+    QTRY_VERIFY(!rig.proxy->trace().all().isEmpty());
+    const TraceEntry e = rig.proxy->trace().all().last();
+    QCOMPARE(e.status, 0);
+    QVERIFY(e.servedBy.isEmpty());
+    QVERIFY2(e.attempts.startsWith(QStringLiteral("held in step mode for ")), qPrintable(e.attempts));
+    QVERIFY2(e.attempts.endsWith(QStringLiteral(": the client closed before a step released it (the lab's traffic "
+                                                "stopped, or the client gave up); never sent to a backend")),
+             qPrintable(e.attempts));
+    QCOMPARE(backendRequests(rig), quint64(0));
+    // Counted as what it is: no response, not a 5xx and not an answer of the proxy's.
+    const MetricsSnapshot m = rig.proxy->snapshot();
+    QCOMPARE(m.listener.responsesByClass[0], quint64(1));
+    QCOMPARE(m.listener.responsesByClass[5], quint64(0));
+    QCOMPARE(m.listener.answeredByProxy, quint64(0));
 }
 
 void TestStepMode::heldTimeStaysOutOfTheLatencyHistogram()

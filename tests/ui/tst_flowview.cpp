@@ -182,7 +182,9 @@ void TestFlowView::outcomeColours_data()
     QTest::newRow("500 from a backend") << 500 << 1 << true << FlowOutcome::ServerError;
     QTest::newRow("502 after the attempts failed") << 502 << -1 << true << FlowOutcome::ServerError;
     QTest::newRow("503 no backend") << 503 << -1 << false << FlowOutcome::NoBackend;
-    QTest::newRow("429 rate limited") << 429 << -1 << false << FlowOutcome::NoBackend;
+    QTest::newRow("429 rate limited") << 429 << -1 << false << FlowOutcome::RateLimited;
+    QTest::newRow("429 from a backend") << 429 << 1 << true << FlowOutcome::ClientError;
+    QTest::newRow("400 malformed") << 400 << -1 << false << FlowOutcome::NoBackend;
     QTest::newRow("connection closed") << 0 << 1 << true << FlowOutcome::NoResponse;
 }
 
@@ -195,10 +197,11 @@ void TestFlowView::outcomeColours()
     QCOMPARE(FlowScene::outcomeOf(status, backend, attempted), outcome);
     // Every outcome has its own colour, and the legend names it.
     QSet<QRgb> colours;
-    for (FlowOutcome o : {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError,
-                          FlowOutcome::ServerError, FlowOutcome::NoBackend, FlowOutcome::NoResponse})
+    for (FlowOutcome o :
+         {FlowOutcome::Pending, FlowOutcome::Success, FlowOutcome::ClientError, FlowOutcome::ServerError,
+          FlowOutcome::NoBackend, FlowOutcome::RateLimited, FlowOutcome::NoResponse})
         colours.insert(FlowScene::outcomeColor(o).rgb());
-    QCOMPARE(colours.size(), 6);
+    QCOMPARE(colours.size(), 7);
     QVERIFY(!FlowScene::outcomeText(outcome).isEmpty());
 }
 

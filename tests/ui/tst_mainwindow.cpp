@@ -88,6 +88,7 @@ public:
 class TestMainWindow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void statusBarNamesEachCount();
     void boardShowsBackendsAndProxiedTraffic();
     void stopOn8002RefusesAndTrafficMoves();
     void editingAWeightChangesThePool();
@@ -1071,6 +1072,34 @@ void TestMainWindow::stopProxyReturnsAtOnceWhileARequestFinishes()
     QVERIFY(r.eventContains(QStringLiteral("proxy stopped (port %1 closed)").arg(port)));
     w.refresh();
     QVERIFY2(w.statusText().startsWith(QStringLiteral("http stopped")), qPrintable(w.statusText()));
+}
+
+void TestMainWindow::statusBarNamesEachCount()
+{
+    TrafficStats l;
+    l.requests = 1;
+    l.responsesByClass[5] = 3; // two from backends, one 503 the proxy wrote
+    l.answeredByProxy5xx = 1;
+    l.responsesByClass[0] = 1;
+    l.rateLimited = 4;
+    l.answeredByProxy = 5;
+    l.activeConnections = 0;
+    MetricsSnapshot latest;
+    for (int n : {15, 15, 14}) {
+        BackendStats b;
+        b.traffic.activeConnections = n; // idle keep-alive the proxy holds after the traffic stopped
+        latest.backends << b;
+    }
+    const QString text = MainWindow::trafficStatusText(l, latest, 0);
+    QCOMPARE(text,
+             QStringLiteral("1 request · 0 req/s · 5xx from backends 2 · failed (no response) 1 · answered by the "
+                            "proxy 5 (429 rate-limited 4) · client connections 0 · to backends 44"));
+    l.requests = 2;
+    QVERIFY(MainWindow::trafficStatusText(l, latest, 0).startsWith(QStringLiteral("2 requests · ")));
+    const QString tip = MainWindow::trafficStatusTip();
+    for (const char* term : {"5xx from backends", "failed (no response)", "answered by the proxy", "429",
+                             "The board's Err counts attempts", "keep-alive"})
+        QVERIFY2(tip.contains(QLatin1String(term)), term);
 }
 
 QTEST_MAIN(TestMainWindow)

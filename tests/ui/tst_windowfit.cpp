@@ -117,7 +117,7 @@ private Q_SLOTS:
         auto* canvas = w.findChild<FlowViewCanvas*>(QStringLiteral("flowCanvas"));
         QVERIFY(canvas);
         const QStringList legend = FlowViewCanvas::legendText();
-        QCOMPARE(legend.size(), 10);
+        QCOMPARE(legend.size(), 11); // 7 outcome colours, 4 marks
         QVERIFY(canvas->legendEntriesPainted() > 0);
         for (int i = canvas->legendEntriesPainted(); i < legend.size(); ++i)
             QVERIFY2(canvas->toolTip().contains(legend[i]), qPrintable(legend[i]));

@@ -34,6 +34,7 @@ private Q_SLOTS:
     void recentLatencyIsOnlyTheWindow();
     void historyIsBounded();
     void backendAddedLaterCountsFromZero();
+    void proxyAnswersAreCountedApartSinceReset();
     void eventLogKeepsOrderAndBound();
     void eventLogSuppressesFloods();
     void eventLogSummarisesAFloodWhenItsSecondEnds();
@@ -107,6 +108,47 @@ void TestMetrics::backendAddedLaterCountsFromZero()
     h.push(b);
     QCOMPARE(h.recentRequests(7, 1000), 30ULL);
     QCOMPARE(h.recentRequests(0, 1000), 10ULL);
+}
+
+void TestMetrics::proxyAnswersAreCountedApartSinceReset()
+{
+    // The listener's counters as a worker bumps them: two 5xx from backends passed on, one 503 and three
+    // 429 the proxy wrote itself, one request that ended without a response.
+    TrafficCounters c;
+    c.countResponse(502);
+    c.countResponse(500);
+    c.countProxyAnswer(503);
+    for (int i = 0; i < 3; ++i) {
+        c.add(c.rateLimited);
+        c.countProxyAnswer(429);
+    }
+    c.countResponse(0);
+    TrafficStats t;
+    t.add(c);
+    QCOMPARE(t.responsesByClass[5], quint64(3));
+    QCOMPARE(t.backend5xx(), quint64(2));
+    QCOMPARE(t.answeredByProxy, quint64(4));
+    QCOMPARE(t.answeredByProxy5xx, quint64(1));
+    QCOMPARE(t.responsesByClass[4], quint64(3));
+    QCOMPARE(t.responsesByClass[0], quint64(1));
+
+    // After Reset (the baseline) each of them counts from zero, the rate limiter's 429s too.
+    MetricsHistory h;
+    MetricsSnapshot a = snap(0, 10);
+    a.listener.add(t);
+    h.push(a);
+    h.setBaseline();
+    MetricsSnapshot b = snap(1000, 10);
+    b.listener.add(t);
+    b.listener.rateLimited += 2;
+    b.listener.answeredByProxy += 2;
+    b.listener.responsesByClass[4] += 2;
+    h.push(b);
+    const TrafficStats since = h.sinceBaseline(-1);
+    QCOMPARE(since.rateLimited, quint64(2));
+    QCOMPARE(since.answeredByProxy, quint64(2));
+    QCOMPARE(since.answeredByProxy5xx, quint64(0));
+    QCOMPARE(since.backend5xx(), quint64(0));
 }
 
 void TestMetrics::eventLogKeepsOrderAndBound()

@@ -80,6 +80,29 @@ private Q_SLOTS:
         QCOMPARE(limiter.keyCount(), 2);
     }
 
+    void refusalSummaryNamesTheTopKeyAndStartsOver()
+    {
+        auto clock = std::make_shared<ManualClock>();
+        RateLimiter limiter(clock, 16);
+        QCOMPARE(limiter.takeRefusals().refused, quint64(0));
+        for (int i = 0; i < 5; ++i)
+            limiter.noteRefused("127.0.0.20");
+        limiter.noteRefused("127.0.0.21");
+        limiter.noteRefused("127.0.0.21");
+        const RateLimiter::RefusalSummary s = limiter.takeRefusals();
+        QCOMPARE(s.refused, quint64(7));
+        QCOMPARE(s.topKey, QByteArray("127.0.0.20"));
+        QCOMPARE(s.topRefused, quint64(5));
+        QCOMPARE(s.keys, 2);
+        QCOMPARE(limiter.takeRefusals().refused, quint64(0)); // taken: the next period starts empty
+        // Bounded: keys past kMaxSummaryKeys still count in the total.
+        for (int i = 0; i < RateLimiter::kMaxSummaryKeys + 10; ++i)
+            limiter.noteRefused("k" + QByteArray::number(i));
+        const RateLimiter::RefusalSummary many = limiter.takeRefusals();
+        QCOMPARE(many.refused, quint64(RateLimiter::kMaxSummaryKeys + 10));
+        QCOMPARE(many.keys, RateLimiter::kMaxSummaryKeys);
+    }
+
     void offAllowsEverythingAndForgets()
     {
         auto clock = std::make_shared<ManualClock>();
