@@ -170,19 +170,9 @@ int FlowScene::heldCount() const
 
 QString FlowScene::samplingText() const
 {
-    if (m_samples.size() < 2)
-        return {};
-    const quint64 arrived = m_samples.back().arrived - m_samples.front().arrived;
-    const quint64 followed = m_samples.back().followed - m_samples.front().followed;
-    if (arrived == 0 || followed >= arrived)
-        return {};
     // What it is, not a fault: the proxy follows a few dozen requests a second and the view draws those.
-    if (followed == 0)
-        return tr("drawing none of %1 requests: too many to draw each one").arg(arrived);
-    const double ratio = double(arrived) / double(followed);
-    if (ratio >= 1.5)
-        return tr("drawing 1 in %1 requests: too many to draw each one").arg(qRound(ratio));
-    return tr("drawing %1 of %2 requests: too many to draw each one").arg(followed).arg(arrived);
+    const QString share = pickSampling();
+    return share.isEmpty() ? QString() : tr("drawing %1 requests: too many to draw each one").arg(share);
 }
 
 QString FlowScene::pickSampling() const
