@@ -186,7 +186,7 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     // The step's text gets most of the room: a step's Watch/Why/Think is ~200 words and must be read
     // without scrolling at 1366x768.
     split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 7);
+    split->setStretchFactor(1, 9);
     split->setStretchFactor(2, 2);
 
     auto* layout = new QVBoxLayout(this);
