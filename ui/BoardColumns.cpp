@@ -26,6 +26,7 @@ constexpr int kPadding = 8; // a cell's margins (the style's focus-frame margin 
 BoardColumns::BoardColumns(QTableView* view)
     : QObject(view)
     , m_view(view)
+    , m_viewport(view->viewport())
 {
     m_view->setTextElideMode(Qt::ElideMiddle);
     m_view->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
@@ -34,7 +35,7 @@ BoardColumns::BoardColumns(QTableView* view)
     h->setStretchLastSection(false);
     h->setTextElideMode(Qt::ElideRight);
     h->setMinimumSectionSize(16);
-    m_view->viewport()->installEventFilter(this);
+    m_viewport->installEventFilter(this);
     m_view->installEventFilter(this);
     QAbstractItemModel* m = m_view->model();
     connect(m, &QAbstractItemModel::dataChanged, this, &BoardColumns::fit);
@@ -46,7 +47,9 @@ BoardColumns::BoardColumns(QTableView* view)
 
 bool BoardColumns::eventFilter(QObject* watched, QEvent* event)
 {
-    if ((watched == m_view->viewport() && event->type() == QEvent::Resize) ||
+    // Compared by address, never through m_view: the view's last events arrive while it is being
+    // destroyed, when it is no longer a QAbstractScrollArea (UBSan: a member call on a half-destroyed view).
+    if ((watched == m_viewport && event->type() == QEvent::Resize) ||
         (watched == m_view && event->type() == QEvent::FontChange))
         fit();
     return QObject::eventFilter(watched, event);

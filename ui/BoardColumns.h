@@ -3,6 +3,7 @@
 #include <QObject>
 
 class QTableView;
+class QWidget;
 
 namespace lab {
 
@@ -26,6 +27,7 @@ protected:
 
 private:
     QTableView* m_view;
+    QWidget* m_viewport; // the view's viewport, kept for the event filter's comparison
 };
 
 } // namespace lab
