@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "CommandLine.h"
+#include "CommandTable.h"
 
 #include "MainWindow.h"
 #include "balancing/Registry.h"
@@ -74,16 +75,8 @@ int runWindow(int argc, char** argv)
 {
     setIdentity();
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Balancer Lab: a desktop laboratory for load balancing.\n\n"
-                       "Commands:\n"
-                       "  (none)    open the window with the lab (default: proxy on 127.0.0.1:8000,\n"
-                       "            embedded backends on 8001-8003)\n"
-                       "  serve     run the lab headless (see balancer-lab serve --help)\n"
-                       "  backend   run one standalone fake backend (see balancer-lab backend --help)\n"
-                       "  scenario  play a scenario or lesson headless (see balancer-lab scenario --help)\n"
-                       "  experiment  the same seeded traffic through several algorithms, side by side\n"
-                       "            (see balancer-lab experiment --help)"));
+    parser.setApplicationDescription(QStringLiteral("Balancer Lab: a desktop laboratory for load balancing.\n\n") +
+                                     commandsHelp());
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(configOption);

@@ -1,10 +1,9 @@
-// balancer-lab: the window (default), `serve` (headless lab), `backend` (one standalone fake backend),
-// `scenario` (play a scenario or lesson headless), `experiment` (the same workload through several arms).
+// balancer-lab: the window (default) and the headless commands of CommandTable.cpp (serve, backend,
+// scenario, experiment, ...).
 // Exit codes: 0 ok, 1 a scenario's expectation did not hold, 2 usage or configuration error, 3 runtime failure (such as
 // a port in use).
+#include "CommandTable.h"
 #include "Commands.h"
-#include "ExperimentCommand.h"
-#include "ScenarioCommand.h"
 
 #include <QStringList>
 #include <cstdio>
@@ -13,20 +12,17 @@
 int main(int argc, char** argv)
 {
     const char* mode = argc > 1 ? argv[1] : "";
-    if (std::strcmp(mode, "serve") == 0)
-        return lab::app::runServe(argc, argv);
-    if (std::strcmp(mode, "backend") == 0)
-        return lab::app::runBackend(argc, argv);
-    if (std::strcmp(mode, "scenario") == 0)
-        return lab::app::runScenario(argc, argv);
-    if (std::strcmp(mode, "experiment") == 0)
-        return lab::app::runExperiment(argc, argv);
-    if (mode[0] != '\0' && mode[0] != '-') {
-        std::fprintf(stderr,
-                     "balancer-lab: unknown command '%s'; commands are: serve, backend, scenario, experiment "
-                     "(none starts the window). See balancer-lab --help.\n",
-                     mode);
-        return lab::app::ExitUsage;
+    const bool named = mode[0] != '\0' && mode[0] != '-';
+    QStringList names;
+    for (const lab::app::Command& c : lab::app::commands()) {
+        if (named ? std::strcmp(mode, c.name) == 0 : c.name[0] == '\0')
+            return c.run(argc, argv);
+        if (c.name[0] != '\0' && std::strcmp(c.name, "manpage") != 0)
+            names << QString::fromLatin1(c.name);
     }
-    return lab::app::runWindow(argc, argv);
+    std::fprintf(stderr,
+                 "balancer-lab: unknown command '%s'; commands are: %s (none starts the window). See balancer-lab "
+                 "--help.\n",
+                 mode, qPrintable(names.join(QStringLiteral(", "))));
+    return lab::app::ExitUsage;
 }
