@@ -30,7 +30,10 @@ page="$work/page.txt"
 MANWIDTH=200 man --warnings -l "$work/usr/share/man/man1/balancer-lab.1.gz" >"$page" 2>"$work/man.err"
 [ ! -s "$work/man.err" ] || fail "man page warnings: $(cat "$work/man.err")"
 exe="$work/usr/bin/balancer-lab"
-for cmd in "" serve backend scenario experiment; do
+# Every command --help lists (its Commands block: "  NAME  summary"; "(none)" is the window).
+commands=("" $(QT_QPA_PLATFORM=offscreen "$exe" --help | sed -n '/^Commands/,/^$/p' | awk '/^  [a-z]/ {print $1}'))
+[ ${#commands[@]} -ge 5 ] || fail "balancer-lab --help lists too few commands: ${commands[*]}"
+for cmd in "${commands[@]}"; do
   # shellcheck disable=SC2086
   for opt in $(QT_QPA_PLATFORM=offscreen "$exe" $cmd --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
     [ "$opt" = --help-all ] && continue
