@@ -83,10 +83,12 @@ QList<ArmFigure> allArmFigures()
 
 bool armFigureShown(ArmFigure f, const QList<ArmResult>& arms)
 {
-    if (f != ArmFigure::KeysMoved)
-        return true;
     for (const ArmResult& a : arms) {
-        if (a.keysMoved)
+        const bool has = f == ArmFigure::KeysMoved              ? a.keysMoved.has_value()
+            : f == ArmFigure::MmcMean || f == ArmFigure::MmcP99 ? a.theory.has_value()
+            : f == ArmFigure::Busiest                           ? a.busiest() >= 0
+                                                                : true;
+        if (has)
             return true;
     }
     return false;

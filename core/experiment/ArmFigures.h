@@ -51,7 +51,9 @@ struct ArmFigureInfo {
 
 const ArmFigureInfo& armFigureInfo(ArmFigure f);
 QList<ArmFigure> allArmFigures();
-// Shown only when an arm has it: keys moved needs a timeline that adds or stops a backend.
+// Whether any arm has the figure: keys moved needs a timeline that adds or stops a backend, the M/M/c
+// figures an M/M/c system, busiest a backend with a worker limit. The terminal's tables leave out a
+// column no arm has (its notes say why); the window keeps the M/M/c columns, whose tooltips say why.
 bool armFigureShown(ArmFigure f, const QList<ArmResult>& arms);
 // A table cell ("41.2", "38.0 (+8%)", "21.7% (ideal 20.0%)"; "n/a" when the arm has none).
 QString armFigureText(ArmFigure f, const ArmResult& a);

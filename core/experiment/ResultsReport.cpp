@@ -112,61 +112,80 @@ const BackendResult* busiestBackend(const ArmResult& a)
     return best;
 }
 
-// Who won, in words: the lowest and highest p99 and why (the loser's busiest backend), and when the arms
-// differ in them, the fewest errors, the most amplified load and the fewest keys moved.
+// The arms that share the lowest value of `key` (within 0.5 % of it), by name: "ring-hash and maglev".
+template <typename Key> QString lowest(const QList<ArmResult>& arms, Key key, double* best)
+{
+    *best = key(arms.first());
+    for (const ArmResult& a : arms)
+        *best = qMin(*best, key(a));
+    QStringList names;
+    for (const ArmResult& a : arms) {
+        if (key(a) <= *best + qAbs(*best) * 0.005 + 1e-9)
+            names << a.name;
+    }
+    if (names.size() == arms.size())
+        return {};
+    return names.size() == 1 ? names.first()
+                             : names.mid(0, names.size() - 1).join(QStringLiteral(", ")) + QStringLiteral(" and ") +
+            names.last();
+}
+
+// Who won, in words, on what the experiment is about first: the keys moved (hashing), the errors and the
+// amplified load (retries), then the p99 and why (the loser's busiest backend against the winner's).
 QString verdict(const QList<ArmResult>& arms)
 {
     if (arms.size() < 2)
         return {};
-    const auto byP99 = [](const ArmResult& x, const ArmResult& y) {
-        return x.percentileMs(99) < y.percentileMs(99);
-    };
-    const ArmResult& best = *std::min_element(arms.cbegin(), arms.cend(), byP99);
-    const ArmResult& worst = *std::max_element(arms.cbegin(), arms.cend(), byP99);
-    QString out = QStringLiteral("lowest p99: %1, %2 ms; highest: %3, %4 ms.")
-                      .arg(best.name, fixed(best.percentileMs(99)), worst.name, fixed(worst.percentileMs(99)));
-    const BackendResult* hot = busiestBackend(worst);
-    const BackendResult* hotOfBest = busiestBackend(best);
-    if (hot && hotOfBest && hot->busy > hotOfBest->busy + 0.1)
-        out += QStringLiteral(" Why: %1 kept %2 %3 busy (%4 of the responses, its line up to %5), %6 kept its "
-                              "busiest backend at %7.")
-                   .arg(worst.name, hot->name, fixed(hot->busy * 100, 0) + QLatin1Char('%'),
-                        fixed(hot->share * 100) + QLatin1Char('%'))
-                   .arg(hot->maxQueue)
-                   .arg(best.name, fixed(hotOfBest->busy * 100, 0) + QLatin1Char('%'));
-    const auto byErrors = [](const ArmResult& x, const ArmResult& y) {
-        return x.errors() < y.errors();
-    };
-    const ArmResult& fewest = *std::min_element(arms.cbegin(), arms.cend(), byErrors);
-    const ArmResult& most = *std::max_element(arms.cbegin(), arms.cend(), byErrors);
-    if (most.errors() > fewest.errors())
-        out += QStringLiteral(" Fewest errors: %1, %2 of %3 requests (%4: %5).")
-                   .arg(fewest.name)
-                   .arg(fewest.errors())
-                   .arg(fewest.requests)
-                   .arg(most.name)
-                   .arg(most.errors());
-    const auto byLoad = [](const ArmResult& x, const ArmResult& y) {
-        return x.load() < y.load();
-    };
-    const ArmResult& heaviest = *std::max_element(arms.cbegin(), arms.cend(), byLoad);
-    if (heaviest.load() > 1.02)
-        out += QStringLiteral(" Retries amplify the load: %1 made the backends take %2 attempts for %3 requests "
-                              "(%4x).")
-                   .arg(heaviest.name)
-                   .arg(heaviest.attempts())
-                   .arg(heaviest.requests)
-                   .arg(fixed(heaviest.load(), 2));
-    const ArmResult* stable = nullptr;
-    for (const ArmResult& a : arms) {
-        if (a.keysMoved && (!stable || *a.keysMoved < *stable->keysMoved))
-            stable = &a;
+    QStringList out;
+    double best = 0;
+    if (armFigureShown(ArmFigure::KeysMoved, arms)) {
+        const QString who =
+            lowest(arms, [](const ArmResult& a) { return a.keysMoved.value_or(1.0); }, &best);
+        QStringList others;
+        for (const ArmResult& a : arms)
+            others << QStringLiteral("%1 %2").arg(a.name, a.keysMoved ? fixed(*a.keysMoved * 100) + QLatin1Char('%')
+                                                                      : QStringLiteral("n/a"));
+        if (!who.isEmpty())
+            out << QStringLiteral("Fewest keys moved: %1, %2% against an ideal of %3% (%4).")
+                       .arg(who, fixed(best * 100), fixed(arms.first().keysMovedIdeal * 100),
+                            others.join(QStringLiteral(", ")));
     }
-    if (stable)
-        out += QStringLiteral(" Fewest keys moved: %1, %2 (ideal %3).")
-                   .arg(stable->name, fixed(*stable->keysMoved * 100) + QLatin1Char('%'),
-                        fixed(stable->keysMovedIdeal * 100) + QLatin1Char('%'));
-    return wrapped(out, QString());
+    const QString fewestErrors = lowest(arms, [](const ArmResult& a) { return double(a.errors()); }, &best);
+    if (!fewestErrors.isEmpty()) {
+        const auto most = std::max_element(arms.cbegin(), arms.cend(),
+                                           [](const ArmResult& x, const ArmResult& y) { return x.errors() < y.errors(); });
+        out << QStringLiteral("Fewest errors: %1, %2 of %3 requests (%4: %5).")
+                   .arg(fewestErrors)
+                   .arg(qint64(best))
+                   .arg(most->requests)
+                   .arg(most->name)
+                   .arg(most->errors());
+    }
+    const auto heaviest = std::max_element(arms.cbegin(), arms.cend(),
+                                           [](const ArmResult& x, const ArmResult& y) { return x.load() < y.load(); });
+    if (heaviest->load() > 1.02)
+        out << QStringLiteral("Retries amplify the load: under %1 the backends received %2 attempts for %3 "
+                              "requests (%4x).")
+                   .arg(heaviest->name)
+                   .arg(heaviest->attempts())
+                   .arg(heaviest->requests)
+                   .arg(fixed(heaviest->load(), 2));
+    const auto byP99 = [](const ArmResult& x, const ArmResult& y) { return x.percentileMs(99) < y.percentileMs(99); };
+    const ArmResult& fast = *std::min_element(arms.cbegin(), arms.cend(), byP99);
+    const ArmResult& slow = *std::max_element(arms.cbegin(), arms.cend(), byP99);
+    QString p99 = QStringLiteral("Lowest p99: %1, %2 ms; highest: %3, %4 ms.")
+                      .arg(fast.name, fixed(fast.percentileMs(99)), slow.name, fixed(slow.percentileMs(99)));
+    const BackendResult* hot = busiestBackend(slow);
+    const BackendResult* hotOfFast = busiestBackend(fast);
+    if (hot && hotOfFast && (hot->maxQueue > hotOfFast->maxQueue + 2 || hot->busy > hotOfFast->busy + 0.1))
+        p99 += QStringLiteral(" Why: under %1, %2 got %3 of the requests and was %4 busy, with up to %5 "
+                              "waiting; under %6 the busiest backend (%7) was %8 busy, with up to %9 waiting.")
+                   .arg(slow.name, hot->name, fixed(hot->share * 100) + QLatin1Char('%'),
+                        fixed(hot->busy * 100, 0) + QLatin1Char('%'), QString::number(hot->maxQueue), fast.name,
+                        hotOfFast->name, fixed(hotOfFast->busy * 100, 0) + QLatin1Char('%'),
+                        QString::number(hotOfFast->maxQueue));
+    out << p99;
+    return wrapped(out.join(QLatin1Char(' ')), QString());
 }
 
 QString theoryDetails(const QList<ArmResult>& arms)
@@ -219,14 +238,27 @@ QString resultsTable(const Experiment& e, const QList<ArmResult>& arms)
     out += QLatin1Char('\n') + backendTable(arms) + QLatin1Char('\n');
     out += verdict(arms);
     out += QStringLiteral("\nnotes\n");
-    out += wrapped(theoryAssumptions());
+    const bool theory = armFigureShown(ArmFigure::MmcMean, arms);
+    if (theory) {
+        out += wrapped(theoryAssumptions());
+    } else {
+        QStringList why;
+        for (const ArmResult& a : arms) {
+            if (!why.contains(a.theoryNote))
+                why << a.theoryNote;
+        }
+        out += wrapped(QStringLiteral("No M/M/c columns: the queueing model needs Poisson arrivals, exponential "
+                                      "costs and plain M/M/c backends, and here %1.")
+                           .arg(why.join(QStringLiteral("; "))));
+    }
     out += wrapped(fairnessNote());
-    out += wrapped(QStringLiteral("busiest = the busiest backend's workers' busy time / (workers x run time); "
-                                  "load = attempts / requests; failed = reset or no connection; proxy 5xx = "
+    out += wrapped(QStringLiteral("load = attempts / requests; failed = reset or no connection; proxy 5xx = "
                                   "the proxy's own 502/503/504 (no backend answered)."));
     if (armFigureShown(ArmFigure::KeysMoved, arms))
-        out += wrapped(QString::fromLatin1(armFigureInfo(ArmFigure::KeysMoved).tip) + QLatin1Char('.'));
-    out += QLatin1Char('\n') + theoryDetails(arms);
+        out += wrapped(QStringLiteral("keys moved: ") + QString::fromLatin1(armFigureInfo(ArmFigure::KeysMoved).tip) +
+                       QLatin1Char('.'));
+    if (theory)
+        out += QLatin1Char('\n') + theoryDetails(arms);
     return out;
 }
 
