@@ -125,9 +125,9 @@ template <typename Key> QString lowest(const QList<ArmResult>& arms, Key key, do
     }
     if (names.size() == arms.size())
         return {};
-    return names.size() == 1 ? names.first()
-                             : names.mid(0, names.size() - 1).join(QStringLiteral(", ")) + QStringLiteral(" and ") +
-            names.last();
+    return names.size() == 1
+        ? names.first()
+        : names.mid(0, names.size() - 1).join(QStringLiteral(", ")) + QStringLiteral(" and ") + names.last();
 }
 
 // Who won, in words, on what the experiment is about first: the keys moved (hashing), the errors and the
@@ -139,21 +139,22 @@ QString verdict(const QList<ArmResult>& arms)
     QStringList out;
     double best = 0;
     if (armFigureShown(ArmFigure::KeysMoved, arms)) {
-        const QString who =
-            lowest(arms, [](const ArmResult& a) { return a.keysMoved.value_or(1.0); }, &best);
+        const QString who = lowest(
+            arms, [](const ArmResult& a) { return a.keysMoved.value_or(1.0); }, &best);
         QStringList others;
         for (const ArmResult& a : arms)
-            others << QStringLiteral("%1 %2").arg(a.name, a.keysMoved ? fixed(*a.keysMoved * 100) + QLatin1Char('%')
-                                                                      : QStringLiteral("n/a"));
+            others << QStringLiteral("%1 %2").arg(
+                a.name, a.keysMoved ? fixed(*a.keysMoved * 100) + QLatin1Char('%') : QStringLiteral("n/a"));
         if (!who.isEmpty())
             out << QStringLiteral("Fewest keys moved: %1, %2% against an ideal of %3% (%4).")
                        .arg(who, fixed(best * 100), fixed(arms.first().keysMovedIdeal * 100),
                             others.join(QStringLiteral(", ")));
     }
-    const QString fewestErrors = lowest(arms, [](const ArmResult& a) { return double(a.errors()); }, &best);
+    const QString fewestErrors = lowest(
+        arms, [](const ArmResult& a) { return double(a.errors()); }, &best);
     if (!fewestErrors.isEmpty()) {
-        const auto most = std::max_element(arms.cbegin(), arms.cend(),
-                                           [](const ArmResult& x, const ArmResult& y) { return x.errors() < y.errors(); });
+        const auto most = std::max_element(
+            arms.cbegin(), arms.cend(), [](const ArmResult& x, const ArmResult& y) { return x.errors() < y.errors(); });
         out << QStringLiteral("Fewest errors: %1, %2 of %3 requests (%4: %5).")
                    .arg(fewestErrors)
                    .arg(qint64(best))
@@ -170,11 +171,16 @@ QString verdict(const QList<ArmResult>& arms)
                    .arg(heaviest->attempts())
                    .arg(heaviest->requests)
                    .arg(fixed(heaviest->load(), 2));
-    const auto byP99 = [](const ArmResult& x, const ArmResult& y) { return x.percentileMs(99) < y.percentileMs(99); };
+    const auto byP99 = [](const ArmResult& x, const ArmResult& y) {
+        return x.percentileMs(99) < y.percentileMs(99);
+    };
     const ArmResult& fast = *std::min_element(arms.cbegin(), arms.cend(), byP99);
     const ArmResult& slow = *std::max_element(arms.cbegin(), arms.cend(), byP99);
+    const QString fastest = lowest(
+        arms, [](const ArmResult& a) { return a.percentileMs(99); }, &best);
     QString p99 = QStringLiteral("Lowest p99: %1, %2 ms; highest: %3, %4 ms.")
-                      .arg(fast.name, fixed(fast.percentileMs(99)), slow.name, fixed(slow.percentileMs(99)));
+                      .arg(fastest.isEmpty() ? QStringLiteral("all alike") : fastest, fixed(best), slow.name,
+                           fixed(slow.percentileMs(99)));
     const BackendResult* hot = busiestBackend(slow);
     const BackendResult* hotOfFast = busiestBackend(fast);
     if (hot && hotOfFast && (hot->maxQueue > hotOfFast->maxQueue + 2 || hot->busy > hotOfFast->busy + 0.1))
