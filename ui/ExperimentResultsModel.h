@@ -1,32 +1,45 @@
 #pragma once
 
+#include "experiment/ArmFigures.h"
 #include "experiment/ExperimentResults.h"
 
 #include <QAbstractTableModel>
 
 namespace lab {
 
-// The arms of an experiment as rows, the figures of `balancer-lab experiment`'s table as columns (and the
-// M/M/c p99 when there is one). Rows are appended as arms finish (beginInsertRows); a new run resets.
+// The arms of an experiment as rows, the figures of `balancer-lab experiment`'s tables as columns: the
+// same figures, headers and cell texts (ArmFigures.h), each M/M/c prediction right after the measurement
+// it predicts. The keys-moved column exists only once an arm has it (a timeline that adds or stops a
+// backend). Rows are appended as arms finish (beginInsertRows); a new run resets.
 class ExperimentResultsModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
+    // One column per ArmFigure, in its order.
     enum Column {
-        Arm,
-        Completed,
-        Throughput,
-        Mean,
-        P50,
-        P95,
-        P99,
-        P999,
-        Errors5xx,
-        Failed,
-        Retries,
-        MaxQueue,
-        Jain,
-        TheoryP99,
-        ColumnCount
+        Arm = int(ArmFigure::Arm),
+        Requests = int(ArmFigure::Requests),
+        Ok = int(ArmFigure::Ok),
+        Status4xx = int(ArmFigure::Status4xx),
+        Backend5xx = int(ArmFigure::Backend5xx),
+        Proxy5xx = int(ArmFigure::Proxy5xx),
+        Timeouts = int(ArmFigure::Timeouts),
+        Failed = int(ArmFigure::Failed),
+        Throughput = int(ArmFigure::Throughput),
+        Mean = int(ArmFigure::Mean),
+        TheoryMean = int(ArmFigure::MmcMean),
+        P50 = int(ArmFigure::P50),
+        P95 = int(ArmFigure::P95),
+        P99 = int(ArmFigure::P99),
+        TheoryP99 = int(ArmFigure::MmcP99),
+        P999 = int(ArmFigure::P999),
+        Retries = int(ArmFigure::Retries),
+        Attempts = int(ArmFigure::Attempts),
+        Load = int(ArmFigure::Load),
+        MaxQueue = int(ArmFigure::MaxQueue),
+        Busiest = int(ArmFigure::Busiest),
+        Jain = int(ArmFigure::Jain),
+        KeysMoved = int(ArmFigure::KeysMoved),
+        ColumnCount = int(ArmFigure::Count)
     };
 
     explicit ExperimentResultsModel(QObject* parent = nullptr);
@@ -42,6 +55,7 @@ public:
 
 private:
     QList<ArmResult> m_arms;
+    bool m_keysShown = false; // an arm has keys moved: the last column exists
 };
 
 } // namespace lab

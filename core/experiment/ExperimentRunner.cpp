@@ -93,7 +93,8 @@ void ExperimentRunner::startArm()
     o.users = m_experiment.workload.users;
     o.method = m_experiment.workload.method;
     o.requestTimeoutMs = m_experiment.workload.requestTimeoutMs;
-    o.echo = m_options.echo;
+    // Keys moved are counted from the backends' echo of what they received (measureKeysMoved).
+    o.echo = m_options.echo || keyMovingEvent() != nullptr;
     m_driver->start(m_plan, o);
     m_sampler->start();
     m_progress->start();
@@ -113,7 +114,9 @@ void ExperimentRunner::applyEvent(const TimelineEvent& event)
         return;
     QString why;
     if (event.action == TimelineEvent::Action::Add) {
-        const BackendId id = m_lab->addEmbeddedBackend(&why);
+        // The timeline's name, so the new backend is one backend across arms (its name is also what the
+        // hashing algorithms hash: the same name, the same place on the ring in every arm).
+        const BackendId id = m_lab->addEmbeddedBackend(&why, event.backend);
         if (!id.isValid()) {
             qCWarning(lcExperiment, "timeline: cannot add %s: %s", qPrintable(event.backend), qPrintable(why));
             return;
@@ -166,8 +169,12 @@ void ExperimentRunner::onDriverDone()
         b.name = m_lab->backendConfig(id).name;
         b.workers = m_lab->backendConfig(id).faults.workers;
         b.maxQueue = m_maxQueue.value(b.name);
-        if (const FakeBackend* fake = m_lab->embeddedBackend(id))
+        if (const FakeBackend* fake = m_lab->embeddedBackend(id)) {
             b.attempts = fake->counters().serviced.load() + fake->counters().queueFull.load();
+            b.workers = fake->faults().workers; // a timeline's faults event may have changed it
+            if (b.workers > 0 && arm.elapsedMs > 0)
+                b.busy = double(fake->counters().serviceMicros.load()) / 1000.0 / (b.workers * arm.elapsedMs);
+        }
         order << b.name;
         arm.backends << b;
     }
@@ -177,12 +184,9 @@ void ExperimentRunner::onDriverDone()
         workers.insert(b.name, b.workers);
     replayIdealQueues(m_plan, m_driver->outcomes(), m_driver->backendNames(), workers, &arm);
     arm.theory = predictArm(m_experiment, arm, &arm.theoryNote);
-    for (const TimelineEvent& ev : std::as_const(m_experiment.timeline)) {
-        if (ev.action == TimelineEvent::Action::Add || ev.action == TimelineEvent::Action::Stop) {
-            measureKeysMoved(m_experiment, spec.lab.hashKey, ev.atMs, m_plan, m_driver->outcomes(),
-                             m_driver->backendNames(), &arm);
-            break;
-        }
+    if (const TimelineEvent* ev = keyMovingEvent()) {
+        measureKeysMoved(m_experiment, spec.lab.hashKey, ev->atMs, m_plan, m_driver->outcomes(), &arm);
+        arm.keysMovedIdeal = idealKeysMoved(ev->action, backendsBefore(*ev));
     }
     if (m_options.keepOutcomes) {
         arm.outcomes = m_driver->outcomes();
@@ -195,6 +199,29 @@ void ExperimentRunner::onDriverDone()
     Q_EMIT armFinished(m_arm);
     ++m_arm;
     QTimer::singleShot(0, this, &ExperimentRunner::startArm);
+}
+
+const TimelineEvent* ExperimentRunner::keyMovingEvent() const
+{
+    for (const TimelineEvent& ev : m_experiment.timeline) {
+        if (ev.action == TimelineEvent::Action::Add || ev.action == TimelineEvent::Action::Stop)
+            return &ev;
+    }
+    return nullptr;
+}
+
+int ExperimentRunner::backendsBefore(const TimelineEvent& event) const
+{
+    int n = int(m_experiment.lab.backends.size());
+    for (const TimelineEvent& ev : m_experiment.timeline) {
+        if (&ev == &event)
+            break;
+        n += ev.action == TimelineEvent::Action::Add    ? 1
+            : ev.action == TimelineEvent::Action::Stop  ? -1
+            : ev.action == TimelineEvent::Action::Start ? 1
+                                                        : 0;
+    }
+    return n;
 }
 
 void ExperimentRunner::finish()

@@ -64,6 +64,10 @@ private:
     void sampleQueues();
     void applyEvent(const TimelineEvent& event);
     void finish();
+    // The timeline's first add or stop (what keys moved is measured across), or nullptr.
+    const TimelineEvent* keyMovingEvent() const;
+    // How many backends are in the lab just before `event` (of the experiment's timeline).
+    int backendsBefore(const TimelineEvent& event) const;
 
     Experiment m_experiment;
     std::vector<PlannedRequest> m_plan;

@@ -369,6 +369,7 @@ void DriverConnection::onReadyRead()
     if (m_run->options().echo) {
         const QJsonObject echo = QJsonDocument::fromJson(m_body).object();
         const QJsonObject headers = echo.value(QLatin1String("headers")).toObject();
+        m_outcome.echoServer = echo.value(QLatin1String("server_id")).toString().toUtf8();
         m_outcome.echoPath = echo.value(QLatin1String("path")).toString().toUtf8();
         m_outcome.echoUser = headers.value(QLatin1String("x-lab-user")).toString().toUtf8();
         m_outcome.echoCost = headers.value(QLatin1String("x-lab-cost-ms")).toString().toUtf8();

@@ -30,7 +30,9 @@ struct RequestOutcome {
     int backend = -1; // index into WorkloadDriver::backendNames() (X-Served-By); -1: none named
     double serviceMs = -1; // X-Lab-Service-Ms / X-Lab-Wait-Ms of the serving backend; -1: not said
     double waitMs = -1;
-    // With echo on: what the backend said it received (its JSON echo): path, X-Lab-User, X-Lab-Cost-Ms.
+    // With echo on: what the backend said it received (its JSON echo): path, X-Lab-User, X-Lab-Cost-Ms,
+    // and who it is (server_id; empty for an answer the proxy wrote).
+    QByteArray echoServer;
     QByteArray echoPath;
     QByteArray echoUser;
     QByteArray echoCost;

@@ -73,6 +73,8 @@ private Q_SLOTS:
     void mm1MatchesTheory_data();
     void mm1MatchesTheory();
     void repeatable();
+    void addedBackendIsOneAcrossArms();
+    void retriesAmplifyAttempts();
     void commandRunsAndWritesFiles();
     void commandRejectsBadFile();
 };
@@ -171,41 +173,140 @@ void TestExperiment::mm1MatchesTheory()
     QVERIFY(arm.meanMs >= arm.queueMeanMs); // the client also waits for the proxy and the network
 }
 
+// The arms in order of their p99 at the backends, arms closer than `resolution` (relative) to the one
+// before them sharing its rank: [["least-connections", "least-latency", ...], ["round-robin"]].
+static QList<QStringList> rankOnP99(QList<ArmResult> arms, double resolution)
+{
+    const auto p99 = [](const ArmResult& a) {
+        return a.queueLatency.percentileMs(99);
+    };
+    std::sort(arms.begin(), arms.end(), [&](const ArmResult& x, const ArmResult& y) { return p99(x) < p99(y); });
+    QList<QStringList> ranks;
+    double previous = -1;
+    for (const ArmResult& a : arms) {
+        if (ranks.isEmpty() || p99(a) > previous * (1 + resolution))
+            ranks << QStringList{};
+        ranks.last() << a.name;
+        previous = p99(a);
+    }
+    for (QStringList& r : ranks)
+        r.sort();
+    return ranks;
+}
+
 void TestExperiment::repeatable()
 {
-    // The built-in slow-backend experiment, shortened: twice the same arms, the same figures.
+    // The built-in slow-backend experiment as it is, twice: per-arm p50 within 10 % and the same ranking
+    // of the arms on p99.
+    //
+    // Both are read on the backends' side (wait in line + service, X-Lab-Wait-Ms + X-Lab-Service-Ms):
+    // what the balancing decisions change. The client's figures add the proxy and the machine's
+    // scheduling, and on the shared 2-core machine (load 12-15) round robin's client p50 read 21.6 and
+    // 32.4 ms in two runs of this test while another build ran: the machine's noise, not the lab's.
+    // least-connections, power of two choices and least latency land within ~15 % of each other on p99
+    // (client p99 over three runs: 109/114/109, 103/186/114, 107/112/99 ms) and their mutual order flips:
+    // the scatter of ~30 tail samples, not a property of the algorithms. So the ranking is taken at a
+    // resolution of 25 %: arms closer than that share a rank, and round robin must be alone behind them.
+    // The client's p99 must still show what the experiment is for, in both runs: least-connections and
+    // power of two choices beat round robin.
     ExperimentResult loaded = loadExperiment(QStringLiteral(":/experiments/slow-backend.json"));
     QVERIFY2(loaded.ok(), qPrintable(loaded.error));
-    Experiment e = loaded.experiment;
-    e.workload.durationMs = 3000; // 540 requests per arm: ~20 s for the two runs
-    e.arms.removeIf([](const ExperimentArm& a) { return a.name == QLatin1String("least-latency"); });
-    QCOMPARE(e.arms.size(), 3);
+    const Experiment& e = loaded.experiment;
+    QCOMPARE(e.arms.size(), 4);
     QList<QList<ArmResult>> runs;
     for (int run = 0; run < 2; ++run) {
         ExperimentRunner runner(e);
-        QVERIFY(runAll(runner, 120'000));
+        QVERIFY(runAll(runner, 240'000));
         runs << runner.results();
     }
-    // Each arm against round robin: which is lower on p99. (least-connections and power of two choices
-    // land within ~10 % of each other here, less than their run-to-run scatter, so their mutual order is
-    // not what this experiment shows; each one's order against round robin is.)
-    const auto beatsRoundRobin = [](const QList<ArmResult>& arms) {
-        QList<bool> out;
-        for (const ArmResult& a : arms)
-            out << (a.percentileMs(99) < arms.first().percentileMs(99));
-        return out;
-    };
-    for (qsizetype i = 0; i < e.arms.size(); ++i) {
-        const double first = runs[0][i].percentileMs(50);
-        const double second = runs[1][i].percentileMs(50);
-        qInfo("%s: p50 %.1f / %.1f ms, p99 %.1f / %.1f ms", qPrintable(runs[0][i].name), first, second,
-              runs[0][i].percentileMs(99), runs[1][i].percentileMs(99));
-        QVERIFY2(std::abs(first - second) / first < 0.10, qPrintable(runs[0][i].name));
+    for (const QList<ArmResult>& arms : std::as_const(runs)) {
+        QCOMPARE(arms[0].name, QStringLiteral("round-robin"));
+        QCOMPARE(arms[1].name, QStringLiteral("least-connections"));
+        QCOMPARE(arms[2].name, QStringLiteral("power-of-two-choices"));
+        QVERIFY(arms[1].percentileMs(99) < arms[0].percentileMs(99));
+        QVERIFY(arms[2].percentileMs(99) < arms[0].percentileMs(99));
     }
-    QCOMPARE(runs[0].first().name, QStringLiteral("round-robin"));
-    QCOMPARE(beatsRoundRobin(runs[0]), beatsRoundRobin(runs[1]));
-    // And what the experiment is for: both adaptive algorithms beat round robin on p99.
-    QCOMPARE(beatsRoundRobin(runs[0]), (QList<bool>{false, true, true}));
+    for (qsizetype i = 0; i < e.arms.size(); ++i) {
+        const ArmResult& a = runs[0][i];
+        const ArmResult& b = runs[1][i];
+        const double first = a.queueLatency.percentileMs(50);
+        const double second = b.queueLatency.percentileMs(50);
+        qInfo("%s: at the backends p50 %.1f / %.1f ms, p99 %.1f / %.1f ms; at the client p50 %.1f / %.1f ms, "
+              "p99 %.1f / %.1f ms",
+              qPrintable(a.name), first, second, a.queueLatency.percentileMs(99), b.queueLatency.percentileMs(99),
+              a.percentileMs(50), b.percentileMs(50), a.percentileMs(99), b.percentileMs(99));
+        QCOMPARE(a.errors(), quint64(0));
+        QCOMPARE(a.queueTimed, a.requests);
+        QVERIFY2(std::abs(first - second) / first < 0.10, qPrintable(a.name));
+    }
+    const QList<QStringList> ranks = rankOnP99(runs[0], 0.25);
+    QCOMPARE(rankOnP99(runs[1], 0.25), ranks);
+    QCOMPARE(ranks.size(), 2);
+    QCOMPARE(ranks.last(), QStringList{QStringLiteral("round-robin")});
+}
+
+void TestExperiment::addedBackendIsOneAcrossArms()
+{
+    // A backend the timeline adds keeps its timeline name in every arm (one backend in the results, the
+    // same place on the hash ring), and the keys moved are counted from the backends' echo against the
+    // ideal 1/(n+1).
+    Experiment e = parsed(R"({"workload": {"seed": 2, "arrival": "constant", "ratePerSecond": 120, "durationMs": 3000,
+                                           "users": 40, "cost": {"dist": "fixed", "meanMs": 1}},
+                              "lab": {"hashKey": "client", "backends": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
+                              "timeline": [{"at": 1200, "do": "add", "backend": "late"}],
+                              "arms": [{"name": "ip", "algorithm": "ip-hash"},
+                                       {"name": "ring", "algorithm": "ring-hash"}]})");
+    ExperimentRunner runner(e);
+    QVERIFY(runAll(runner, 60'000));
+    for (const ArmResult& arm : runner.results()) {
+        QStringList names;
+        for (const BackendResult& b : arm.backends)
+            names << b.name;
+        QCOMPARE(names,
+                 (QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"), QStringLiteral("late")}));
+        QVERIFY2(arm.backends.last().served > 0, qPrintable(arm.name));
+        QVERIFY(arm.keysMoved.has_value());
+        QVERIFY2(arm.keysCompared >= 35, qPrintable(QString::number(arm.keysCompared)));
+        QCOMPARE(arm.keysMovedIdeal, 0.25);
+        qInfo("%s: %.0f%% of %d keys moved", qPrintable(arm.name), *arm.keysMoved * 100, arm.keysCompared);
+    }
+    // Hashing modulo the count moves most keys (3 of 4 on average), a ring about its share.
+    QVERIFY2(*runner.results()[0].keysMoved > 0.5, qPrintable(QString::number(*runner.results()[0].keysMoved)));
+    QVERIFY2(*runner.results()[1].keysMoved < 0.45, qPrintable(QString::number(*runner.results()[1].keysMoved)));
+}
+
+void TestExperiment::retriesAmplifyAttempts()
+{
+    // One backend of two fails every request (500 after doing the work). Without retries half the
+    // answers are a backend's 5xx, and ok counts only the rest; with retries on 5xx every request ends
+    // ok on the good one, and the backends' own counts show each failed attempt done again.
+    Experiment e = parsed(R"({"workload": {"seed": 8, "arrival": "poisson", "ratePerSecond": 100, "requests": 200,
+                                           "cost": {"dist": "exp", "meanMs": 2}},
+                              "lab": {"outlierDetection": {"enabled": false}, "circuitBreaker": {"enabled": false},
+                                      "backends": [{"name": "good", "faults": {"workers": 4, "queue": 1000}},
+                                                   {"name": "bad", "faults": {"workers": 4, "queue": 1000,
+                                                                              "errorRatePercent": 100}}]},
+                              "arms": [{"name": "off", "algorithm": "round-robin", "retry": {"retries": 0}},
+                                       {"name": "on", "algorithm": "round-robin",
+                                        "retry": {"retries": 2, "retryOn": ["connect-failure", "5xx"]}}]})");
+    ExperimentRunner runner(e);
+    QVERIFY(runAll(runner, 60'000));
+    const ArmResult& off = runner.results()[0];
+    const ArmResult& on = runner.results()[1];
+    QCOMPARE(off.requests, quint64(200));
+    QCOMPARE(off.ok() + off.status4xx() + off.backend5xx() + off.proxy5xx + off.timeouts + off.failed(), off.requests);
+    QVERIFY2(off.backend5xx() >= 80 && off.backend5xx() <= 120, qPrintable(QString::number(off.backend5xx())));
+    QCOMPARE(off.ok(), off.requests - off.backend5xx());
+    QCOMPARE(off.attempts(), off.requests);
+    QCOMPARE(on.ok(), on.requests);
+    QVERIFY2(on.retries >= 80, qPrintable(QString::number(on.retries)));
+    QCOMPARE(on.attempts(), on.requests + on.retries);
+    QVERIFY(on.load() > 1.3);
+    // The failing backend's share of the responses is gone, its share of the attempts is not.
+    const BackendResult& bad = on.backends[1];
+    QCOMPARE(bad.name, QStringLiteral("bad"));
+    QCOMPARE(bad.served, quint64(0));
+    QVERIFY2(bad.attemptShare > 0.3, qPrintable(QString::number(bad.attemptShare)));
 }
 
 void TestExperiment::commandRunsAndWritesFiles()

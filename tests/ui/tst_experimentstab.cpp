@@ -67,8 +67,10 @@ void TestExperimentsTab::runsAndShowsTheArms()
     QCOMPARE(tab.model()->data(p99).toString(), QString::number(lc.percentileMs(99), 'f', 1));
     QCOMPARE(tab.model()->data(tab.model()->index(0, ExperimentResultsModel::Arm)).toString(), QStringLiteral("rr"));
     QVERIFY(rr.theory.has_value()); // Poisson, exp, plain M/M/c backends
-    QCOMPARE(tab.model()->data(tab.model()->index(0, ExperimentResultsModel::TheoryP99)).toString(),
-             QString::number(rr.theory->p99Ms, 'f', 1));
+    QVERIFY(tab.model()
+                ->data(tab.model()->index(0, ExperimentResultsModel::TheoryP99))
+                .toString()
+                .startsWith(QString::number(rr.theory->p99Ms, 'f', 1) + QStringLiteral(" (")));
     const auto shareOf = [](const ArmResult& a, const QString& name) {
         for (const BackendResult& b : a.backends) {
             if (b.name == name)

@@ -1,10 +1,12 @@
 // Experiment files (docs/experiments.md) and the pure parts of an experiment: the parser's exact errors,
 // the seeded workload, Erlang C and the result arithmetic. No sockets.
+#include "experiment/ArmFigures.h"
 #include "experiment/Experiment.h"
 #include "experiment/ExperimentResults.h"
 #include "experiment/ExperimentWorkload.h"
 #include "experiment/QueueingTheory.h"
 
+#include <QFile>
 #include <QTest>
 #include <cmath>
 
@@ -39,6 +41,10 @@ private Q_SLOTS:
     void jainIndex_data();
     void jainIndex();
     void keysMovedComparesLastBackends();
+    void outcomesAddUp();
+    void theoryBesideTheMeasurement_data();
+    void theoryBesideTheMeasurement();
+    void docsExplainEveryColumn();
 };
 
 void TestExperimentFile::validFileParses()
@@ -335,26 +341,152 @@ void TestExperimentFile::keysMovedComparesLastBackends()
     e.workload.users = 4;
     std::vector<PlannedRequest> plan;
     std::vector<RequestOutcome> outcomes;
-    // users 0..3 before 100 ms on backends 0,1,0,1; after it user 0 moves to backend 2 (first answered
-    // on 1 while the new one warmed up), user 3 never answers again.
-    const QList<std::tuple<double, int, int>> rows = {{10, 0, 0},  {20, 1, 1},  {30, 2, 0},  {40, 3, 1},
-                                                      {110, 0, 1}, {120, 1, 1}, {130, 2, 0}, {140, 0, 2}};
+    // users 0..3 before 100 ms on backends a,b,a,b; after it user 0 moves to c (first answered on b while
+    // the new one warmed up), user 3 never answers again. The key and the backend are what the backends'
+    // echo says (the proxy's X-Served-By index is deliberately wrong here: it must not be read), and an
+    // answer without a backend's echo (the proxy's own 503) does not count.
+    const QList<std::tuple<double, int, QByteArray>> rows = {{10, 0, "a"},  {20, 1, "b"},  {30, 2, "a"},
+                                                             {40, 3, "b"},  {110, 0, "b"}, {120, 1, "b"},
+                                                             {130, 2, "a"}, {140, 0, "c"}, {150, 1, ""}};
     for (const auto& [at, user, backend] : rows) {
         PlannedRequest p;
         p.atMs = at;
         p.user = user;
         plan.push_back(p);
         RequestOutcome o;
-        o.status = 200;
-        o.backend = backend;
+        o.status = backend.isEmpty() ? 503 : 200;
+        o.backend = 0;
+        o.echoServer = backend;
+        o.echoUser = backend.isEmpty() ? QByteArray() : "u" + QByteArray::number(user + 1);
         outcomes.push_back(o);
     }
     ArmResult arm;
-    measureKeysMoved(e, QStringLiteral("client"), 100, plan, outcomes,
-                     {QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}, &arm);
+    measureKeysMoved(e, QStringLiteral("client"), 100, plan, outcomes, &arm);
     QCOMPARE(arm.keysCompared, 3);
     QVERIFY(arm.keysMoved.has_value());
     QCOMPARE(*arm.keysMoved, 1.0 / 3);
+    // The ideal: the new backend's fair share of the keys, or the leaving one's.
+    QCOMPARE(idealKeysMoved(TimelineEvent::Action::Add, 4), 0.2);
+    QCOMPARE(idealKeysMoved(TimelineEvent::Action::Stop, 4), 0.25);
+    arm.keysMovedIdeal = 0.2;
+    QCOMPARE(armFigureText(ArmFigure::KeysMoved, arm), QStringLiteral("33.3% (ideal 20.0%)"));
+}
+
+void TestExperimentFile::outcomesAddUp()
+{
+    // Every planned request lands in exactly one column: ok (2xx/3xx only), 4xx, a backend's 5xx, the
+    // proxy's own 502/503/504 (no X-Served-By), timeout, failed (reset, no connection).
+    std::vector<RequestOutcome> outcomes;
+    const auto add = [&outcomes](int status, int backend, RequestOutcome::Failure failure, int times) {
+        for (int i = 0; i < times; ++i) {
+            RequestOutcome o;
+            o.status = status;
+            o.backend = backend;
+            o.failure = failure;
+            o.latencyMs = 5;
+            outcomes.push_back(o);
+        }
+    };
+    using F = RequestOutcome::Failure;
+    add(200, 0, F::None, 50);
+    add(304, 1, F::None, 3);
+    add(404, 0, F::None, 4);
+    add(500, 1, F::None, 6); // a backend's error: it names the backend
+    add(503, 0, F::None, 2); // a backend's queue full
+    add(502, -1, F::None, 5); // the proxy's: upstream failed
+    add(503, -1, F::None, 7); // the proxy's: no backend eligible
+    add(504, -1, F::None, 1); // the proxy's: upstream timeout
+    add(0, -1, F::Timeout, 8);
+    add(0, -1, F::Reset, 2);
+    add(0, -1, F::Connect, 1);
+    ArmResult arm;
+    summariseOutcomes(outcomes, {QStringLiteral("a"), QStringLiteral("b")}, {QStringLiteral("a"), QStringLiteral("b")},
+                      &arm);
+    QCOMPARE(arm.requests, quint64(89));
+    QCOMPARE(arm.ok(), quint64(53));
+    QCOMPARE(arm.status4xx(), quint64(4));
+    QCOMPARE(arm.backend5xx(), quint64(8));
+    QCOMPARE(arm.proxy5xx, quint64(13));
+    QCOMPARE(arm.timeouts, quint64(8));
+    QCOMPARE(arm.failed(), quint64(3));
+    QCOMPARE(arm.errors(), quint64(36));
+    QCOMPARE(arm.ok() + arm.errors(), arm.requests);
+    // The figures say the same, under the names the tables, arms.csv and results.json use.
+    quint64 sum = 0;
+    for (ArmFigure f : {ArmFigure::Ok, ArmFigure::Status4xx, ArmFigure::Backend5xx, ArmFigure::Proxy5xx,
+                        ArmFigure::Timeouts, ArmFigure::Failed})
+        sum += armFigureText(f, arm).toULongLong();
+    QCOMPARE(sum, quint64(89));
+    QCOMPARE(armFigureText(ArmFigure::Requests, arm), QStringLiteral("89"));
+    const QList<QByteArray> csv = armsCsv({arm}).split('\n');
+    const QList<QByteArray> header = csv[0].split(',');
+    const QList<QByteArray> row = csv[1].split(',');
+    QCOMPARE(row[header.indexOf("ok")], QByteArray("53"));
+    QCOMPARE(row[header.indexOf("proxy_5xx")], QByteArray("13"));
+    QCOMPARE(row[header.indexOf("5xx")], QByteArray("8"));
+}
+
+void TestExperimentFile::theoryBesideTheMeasurement_data()
+{
+    QTest::addColumn<double>("predicted");
+    QTest::addColumn<double>("measured");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("8% above") << 38.0 << 41.04 << QStringLiteral("38.0 (+8%)");
+    QTest::newRow("below") << 50.0 << 44.0 << QStringLiteral("50.0 (-12%)");
+    QTest::newRow("spot on") << 20.0 << 20.0 << QStringLiteral("20.0 (+0%)");
+}
+
+void TestExperimentFile::theoryBesideTheMeasurement()
+{
+    // The prediction sits right after the figure it predicts, with the measurement's distance from it.
+    QFETCH(double, predicted);
+    QFETCH(double, measured);
+    QFETCH(QString, text);
+    ArmResult arm;
+    arm.meanMs = measured;
+    TheoryResult t;
+    t.model = QStringLiteral("M/M/1");
+    t.meanResponseMs = predicted;
+    arm.theory = t;
+    QCOMPARE(armFigureText(ArmFigure::MmcMean, arm), text);
+    const QList<ArmFigure> all = allArmFigures();
+    QCOMPARE(all.indexOf(ArmFigure::MmcMean), all.indexOf(ArmFigure::Mean) + 1);
+    QCOMPARE(all.indexOf(ArmFigure::MmcP99), all.indexOf(ArmFigure::P99) + 1);
+    // Without a prediction: "n/a", and the reason reads as one sentence without nested brackets.
+    ArmResult none;
+    none.theoryNote = QStringLiteral("arrivals are not Poisson");
+    QCOMPARE(armFigureText(ArmFigure::MmcMean, none), QStringLiteral("n/a"));
+    Experiment e;
+    e.workload.arrival = ArrivalProcess::Poisson;
+    e.workload.cost = CostDistribution::Exponential;
+    BackendConfig slow;
+    slow.name = QStringLiteral("slow");
+    slow.faults.workers = 1;
+    slow.faults.latencyMs = 50;
+    e.lab.backends << slow;
+    QString why;
+    QVERIFY(!predictArm(e, none, &why).has_value());
+    QVERIFY2(!why.contains(QLatin1Char('(')), qPrintable(why));
+    QVERIFY(!resultsTable(e, {none}).contains(QStringLiteral("(n/a (")));
+}
+
+void TestExperimentFile::docsExplainEveryColumn()
+{
+    // docs/experiments.md has one row per figure with its table, arms.csv and results.json names, and
+    // names every other column of arms.csv and backends.csv.
+    QFile f(QStringLiteral(LAB_SOURCE_DIR "/docs/experiments.md"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString docs = QString::fromUtf8(f.readAll());
+    for (ArmFigure fig : allArmFigures()) {
+        const ArmFigureInfo& info = armFigureInfo(fig);
+        const QString row = QStringLiteral("| `%1` | `%2` | `%3` |")
+                                .arg(QLatin1String(info.header), QLatin1String(info.csv), QLatin1String(info.json));
+        QVERIFY2(docs.contains(row), qPrintable(row));
+    }
+    QStringList columns = QString::fromUtf8(armsCsv({}).trimmed()).split(QLatin1Char(','));
+    columns << QString::fromUtf8(backendsCsv({}).trimmed()).split(QLatin1Char(','));
+    for (const QString& c : std::as_const(columns))
+        QVERIFY2(docs.contains(QStringLiteral("`%1`").arg(c)), qPrintable(c));
 }
 
 QTEST_GUILESS_MAIN(TestExperimentFile)
