@@ -1,6 +1,5 @@
 #include "ExperimentsTab.h"
 
-#include "ExperimentCharts.h"
 #include "ExperimentResultsModel.h"
 #include "ExperimentResultsView.h"
 #include "FlowLayout.h"
@@ -17,7 +16,6 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QScrollBar>
 #include <QStyle>
 #include <QTableView>
@@ -127,6 +125,8 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     layout->addWidget(m_table);
     layout->addWidget(m_results, 1);
 
+    // The scroll bar's range follows the columns and the width, after the layout: the height follows it.
+    connect(m_table->horizontalScrollBar(), &QScrollBar::rangeChanged, this, &ExperimentsTab::fitTableToRows);
     connect(m_choice, &QComboBox::activated, this, &ExperimentsTab::chooseBuiltIn);
     connect(m_open, &QPushButton::clicked, this, &ExperimentsTab::openFile);
     connect(m_run, &QPushButton::clicked, this, [this] { isRunning() ? stop() : (void)run(); });
@@ -233,12 +233,6 @@ void ExperimentsTab::showRecord()
     updateActions();
 }
 
-void ExperimentsTab::resizeEvent(QResizeEvent* event)
-{
-    QWidget::resizeEvent(event);
-    fitTableToRows();
-}
-
 void ExperimentsTab::setArmShown(int arm, bool shown)
 {
     m_results->setArmShown(arm, shown);
@@ -249,9 +243,10 @@ void ExperimentsTab::setArmShown(int arm, bool shown)
 void ExperimentsTab::fitTableToRows()
 {
     const int rows = qMax(1, qMax(int(m_experiment.arms.size()), m_model->rowCount()));
+    const bool scrolls = m_table->horizontalScrollBar()->maximum() > 0;
     const int height = m_table->horizontalHeader()->sizeHint().height() +
-        rows * m_table->verticalHeader()->defaultSectionSize() + style()->pixelMetric(QStyle::PM_ScrollBarExtent) +
-        2 * m_table->frameWidth();
+        rows * m_table->verticalHeader()->defaultSectionSize() +
+        (scrolls ? m_table->horizontalScrollBar()->sizeHint().height() : 0) + 2 * m_table->frameWidth();
     m_table->setFixedHeight(height);
 }
 
@@ -380,101 +375,6 @@ int ExperimentsTab::cdfSeriesCount() const
 int ExperimentsTab::shareBarSetCount() const
 {
     return m_results->shareBarSetCount();
-}
-
-QString ExperimentsTab::defaultFileName(const QString& suffix) const
-{
-    const auto record = m_records.constFind(m_source);
-    const QDateTime at = record != m_records.constEnd() ? record->finishedAt : QDateTime::currentDateTime();
-    QString base = QFileInfo(m_source).completeBaseName();
-    if (base.isEmpty())
-        base = QStringLiteral("experiment");
-    return base + at.toString(QStringLiteral("-yyyyMMdd-HHmmss.")) + suffix;
-}
-
-QImage ExperimentsTab::resultsImage() const
-{
-    const auto record = m_records.constFind(m_source);
-    const WorkloadSpec& w = m_experiment.workload;
-    QString subtitle = tr("%1 · seed %2, %3 requests/s, the same requests through every arm")
-                           .arg(QFileInfo(m_source).fileName())
-                           .arg(w.seed)
-                           .arg(w.ratePerSecond);
-    if (record != m_records.constEnd())
-        subtitle += tr(" · %1, finished %2")
-                        .arg(record->status, record->finishedAt.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
-    return renderResultsImage(m_title->text(), subtitle, m_model, m_model->arms(), m_results->shown());
-}
-
-bool ExperimentsTab::exportPng(const QString& file, QString* error)
-{
-    if (resultsImage().save(file, "PNG")) {
-        showSaved({file});
-        return true;
-    }
-    if (error)
-        *error = tr("%1: cannot write the image").arg(file);
-    return false;
-}
-
-bool ExperimentsTab::exportCsv(const QString& file, QString* error, QStringList* written)
-{
-    const auto write = [error](const QString& name, const QByteArray& data) {
-        QSaveFile f(name);
-        if (f.open(QIODevice::WriteOnly) && f.write(data) >= 0 && f.commit())
-            return true;
-        if (error)
-            *error = tr("%1: cannot write: %2").arg(name, f.errorString());
-        return false;
-    };
-    QString backends = file;
-    backends.insert(file.endsWith(QLatin1String(".csv")) ? file.size() - 4 : file.size(), QStringLiteral("-backends"));
-    if (!backends.endsWith(QLatin1String(".csv")))
-        backends += QStringLiteral(".csv");
-    QStringList done;
-    const bool ok =
-        write(file, armsCsv(m_model->arms())) && (done << file, write(backends, backendsCsv(m_model->arms())));
-    if (ok)
-        done << backends;
-    showSaved(done);
-    if (written)
-        *written = done;
-    return ok;
-}
-
-void ExperimentsTab::showSaved(const QStringList& files)
-{
-    QStringList paths;
-    for (const QString& f : files)
-        paths << QDir::toNativeSeparators(QFileInfo(f).absoluteFilePath());
-    m_saved->setText(paths.isEmpty() ? QString() : tr("Wrote %1").arg(paths.join(tr(" and "))));
-    m_saved->setVisible(!paths.isEmpty());
-}
-
-void ExperimentsTab::savePng()
-{
-    const QString file = QFileDialog::getSaveFileName(this, tr("Save PNG"),
-                                                      QDir(m_saveDir).filePath(defaultFileName(QStringLiteral("png"))),
-                                                      tr("PNG images (*.png)"));
-    if (file.isEmpty())
-        return;
-    m_saveDir = QFileInfo(file).absolutePath();
-    QString error;
-    if (!exportPng(file, &error))
-        QMessageBox::warning(this, tr("Save PNG"), error);
-}
-
-void ExperimentsTab::saveCsv()
-{
-    const QString file = QFileDialog::getSaveFileName(this, tr("Save CSV"),
-                                                      QDir(m_saveDir).filePath(defaultFileName(QStringLiteral("csv"))),
-                                                      tr("CSV files (*.csv)"));
-    if (file.isEmpty())
-        return;
-    m_saveDir = QFileInfo(file).absolutePath();
-    QString error;
-    if (!exportCsv(file, &error))
-        QMessageBox::warning(this, tr("Save CSV"), error);
 }
 
 } // namespace lab

@@ -9,7 +9,6 @@
 #include <memory>
 
 class QComboBox;
-class QResizeEvent;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -64,9 +63,6 @@ public:
 
 Q_SIGNALS:
     void runFinished();
-
-protected:
-    void resizeEvent(QResizeEvent* event) override;
 
 private:
     // What the last run of one experiment left.

@@ -511,6 +511,8 @@ void TestExperimentsTab::resultsAreReadableInTheWindow()
         w.grab().save(outputPath(QStringLiteral("experiments-window-%1x%2.png").arg(size.width()).arg(size.height()))));
     QVERIFY2(chart->height() >= 200 && chart->width() >= 500,
              qPrintable(QStringLiteral("%1x%2").arg(chart->width()).arg(chart->height())));
+    qInfo("%dx%d: latency chart %dx%d px, plot %.0fx%.0f px", size.width(), size.height(), chart->width(),
+          chart->height(), chart->chart()->plotArea().width(), chart->chart()->plotArea().height());
     QVERIFY2(chart->chart()->plotArea().height() >= 100,
              qPrintable(QString::number(chart->chart()->plotArea().height())));
 }
