@@ -1,114 +1,147 @@
 #include "ExperimentsTab.h"
 
 #include "ExperimentResultsModel.h"
+#include "ExperimentResultsView.h"
+#include "FlowLayout.h"
 #include "experiment/ExperimentRunner.h"
 
-#include <QBarCategoryAxis>
-#include <QBarSeries>
-#include <QBarSet>
-#include <QChart>
-#include <QChartView>
+#include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QLineSeries>
-#include <QLogValueAxis>
 #include <QMessageBox>
-#include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
-#include <QSaveFile>
-#include <QSplitter>
+#include <QScrollBar>
+#include <QStyle>
 #include <QTableView>
+#include <QToolButton>
 #include <QVBoxLayout>
-#include <QValueAxis>
 
 namespace lab {
 
+namespace {
+
+// The picker's name for an experiment: its title up to the colon ("One slow backend"), short enough for
+// a 1024 px window; the whole title is the item's tooltip and the tab's heading.
+QString shortName(const QString& title)
+{
+    const QString head = title.section(QLatin1Char(':'), 0, 0).trimmed();
+    return head.isEmpty() ? title : head;
+}
+
+} // namespace
+
 ExperimentsTab::ExperimentsTab(QWidget* parent)
     : QWidget(parent)
+    , m_saveDir(QDir::homePath())
     , m_model(new ExperimentResultsModel(this))
     , m_choice(new QComboBox)
     , m_open(new QPushButton(tr("Open…")))
     , m_run(new QPushButton(tr("Run")))
+    , m_progress(new QProgressBar)
     , m_png(new QPushButton(tr("Save PNG…")))
     , m_csv(new QPushButton(tr("Save CSV…")))
+    , m_about(new QToolButton)
+    , m_title(new QLabel)
     , m_summary(new QLabel)
     , m_status(new QLabel)
+    , m_saved(new QLabel)
     , m_table(new QTableView)
-    , m_cdf(new QChartView)
-    , m_shares(new QChartView)
-    , m_details(new QPlainTextEdit)
+    , m_results(new ExperimentResultsView)
 {
-    for (const ExperimentInfo& e : builtInExperiments())
-        m_choice->addItem(e.title, e.file);
-    m_choice->setToolTip(tr("The experiments the program carries (resources/experiments)"));
-    m_choice->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_choice->setMinimumContentsLength(16);
+    for (const ExperimentInfo& e : builtInExperiments()) {
+        m_choice->addItem(shortName(e.title), e.file);
+        m_choice->setItemData(m_choice->count() - 1, e.title, Qt::ToolTipRole);
+    }
+    m_choice->setSizeAdjustPolicy(QComboBox::AdjustToContents); // the short names fit a 1024 px window
     m_open->setToolTip(tr("Run an experiment file of your own (docs/experiments.md)"));
     m_run->setToolTip(tr("Each arm in turn in a fresh lab on free ports, with the same seeded traffic"));
+    m_progress->setTextVisible(true);
+    m_progress->setFormat(QStringLiteral("%p%"));
+    m_progress->setFixedWidth(160);
+    m_progress->hide();
+    for (QPushButton* save : {m_png, m_csv})
+        save->setToolTip(tr("Enabled once the experiment shown has results"));
     // Two short rows rather than one long one: the tab's minimum width is the main area's.
-    auto* top = new QHBoxLayout;
-    top->addWidget(new QLabel(tr("Experiment:")));
-    top->addWidget(m_choice, 1);
-    top->addWidget(m_open);
-    auto* actions = new QHBoxLayout;
-    actions->addWidget(m_run);
-    actions->addWidget(m_png);
-    actions->addWidget(m_csv);
-    actions->addStretch(1);
+    // The controls are one line where the tab is wide and wrap where it is narrow (FlowLayout): every
+    // line saved at 768 px goes to the chart. Each group stays together.
+    const auto group = [](std::initializer_list<QWidget*> widgets) {
+        auto* g = new QWidget;
+        auto* row = new QHBoxLayout(g);
+        row->setContentsMargins(0, 0, 0, 0);
+        for (QWidget* w : widgets)
+            row->addWidget(w);
+        return g;
+    };
+    auto* controls = new QWidget;
+    auto* flow = new FlowLayout(controls, 12, 2);
+    flow->setContentsMargins(0, 0, 0, 0);
+    flow->addWidget(group({new QLabel(tr("Experiment:")), m_choice, m_open}));
+    flow->addWidget(group({m_run, m_progress}));
+    flow->addWidget(group({m_png, m_csv}));
+    // The description folds away (the title stays), leaving its lines to the results on a 768 px screen.
+    m_about->setCheckable(true);
+    m_about->setChecked(true);
+    m_about->setArrowType(Qt::DownArrow);
+    m_about->setAutoRaise(true);
+    m_about->setToolTip(tr("Show or hide the experiment's description"));
+    m_title->setWordWrap(true);
+    m_title->setTextFormat(Qt::PlainText);
+    QFont bold = m_title->font();
+    bold.setBold(true);
+    m_title->setFont(bold);
+    auto* heading = new QHBoxLayout;
+    heading->addWidget(m_about, 0, Qt::AlignTop);
+    heading->addWidget(m_title, 1);
     m_summary->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_status->setWordWrap(true); // a long arm list must not widen the window
+    m_saved->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_saved->setWordWrap(true);
+    m_saved->hide();
     m_table->setModel(m_model);
+    m_table->setObjectName(QStringLiteral("experimentTable"));
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setWordWrap(false);
-    // Small minimum sizes: the tab shares the main area with the flow view, and its minimum is the area's
-    // (a tall one would squeeze the board and the lesson dock on a 1280x720 screen).
-    for (QChartView* view : {m_cdf, m_shares}) {
-        view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumSize(120, 80);
-    }
-    m_table->setMinimumHeight(40);
-    m_details->setMinimumHeight(30);
-    m_details->setReadOnly(true);
-    m_details->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_details->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_details->setPlaceholderText(tr("The shares, keys moved and the queueing theory appear here after a run."));
-
-    auto* charts = new QSplitter(Qt::Horizontal);
-    charts->addWidget(m_cdf);
-    charts->addWidget(m_shares);
-    auto* split = new QSplitter(Qt::Vertical);
-    split->addWidget(m_table);
-    split->addWidget(charts);
-    split->addWidget(m_details);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 4);
-    split->setStretchFactor(2, 2);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
+    m_table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // sized to show every arm
+    // No splitter between the table and the charts: the table is as tall as its rows (fitTableToRows),
+    // the charts take every other pixel.
     auto* layout = new QVBoxLayout(this);
-    layout->addLayout(top);
-    layout->addLayout(actions);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->setSpacing(3);
+    layout->addWidget(controls);
+    layout->addLayout(heading);
     layout->addWidget(m_summary);
     layout->addWidget(m_status);
-    layout->addWidget(split, 1);
+    layout->addWidget(m_saved);
+    layout->addWidget(m_table);
+    layout->addWidget(m_results, 1);
 
+    // The scroll bar's range follows the columns and the width, after the layout: the height follows it.
+    connect(m_table->horizontalScrollBar(), &QScrollBar::rangeChanged, this, &ExperimentsTab::fitTableToRows);
     connect(m_choice, &QComboBox::activated, this, &ExperimentsTab::chooseBuiltIn);
     connect(m_open, &QPushButton::clicked, this, &ExperimentsTab::openFile);
     connect(m_run, &QPushButton::clicked, this, [this] { isRunning() ? stop() : (void)run(); });
     connect(m_png, &QPushButton::clicked, this, &ExperimentsTab::savePng);
     connect(m_csv, &QPushButton::clicked, this, &ExperimentsTab::saveCsv);
-    rebuildCharts();
+    connect(m_about, &QToolButton::toggled, this, [this](bool open) {
+        m_summary->setVisible(open);
+        m_about->setArrowType(open ? Qt::DownArrow : Qt::RightArrow);
+    });
     // The experiment the issue is about first: one slow backend.
     const int slow = qMax(0, m_choice->findData(QStringLiteral(":/experiments/slow-backend.json")));
     m_choice->setCurrentIndex(slow);
     if (m_choice->count() > 0)
         chooseBuiltIn(slow);
+    updateActions();
 }
 
 ExperimentsTab::~ExperimentsTab() = default;
@@ -143,49 +176,113 @@ void ExperimentsTab::setExperiment(const Experiment& experiment, const QString& 
     if (isRunning())
         return;
     m_experiment = experiment;
+    m_source = source;
     m_loaded = true;
     // The selector names what will run: a file of one's own gets an entry of its own.
     int index = m_choice->findData(source);
     if (index < 0) {
-        m_choice->addItem(experiment.title.isEmpty() ? QFileInfo(source).fileName() : experiment.title, source);
+        const QString title = experiment.title.isEmpty() ? QFileInfo(source).fileName() : experiment.title;
+        m_choice->addItem(shortName(title), source);
         index = m_choice->count() - 1;
+        m_choice->setItemData(index, title, Qt::ToolTipRole);
     }
     m_choice->setCurrentIndex(index);
+    m_choice->setToolTip(m_choice->itemData(index, Qt::ToolTipRole).toString());
+    // The popup lists the names whole, however narrow the box is.
+    m_choice->view()->setTextElideMode(Qt::ElideNone);
+    int widest = 0;
+    for (int i = 0; i < m_choice->count(); ++i)
+        widest = qMax(widest, m_choice->fontMetrics().horizontalAdvance(m_choice->itemText(i)));
+    m_choice->view()->setMinimumWidth(widest + 2 * m_choice->view()->frameWidth() +
+                                      style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 16);
+    m_title->setText(experiment.title.isEmpty() ? QFileInfo(source).fileName() : experiment.title);
+    m_summary->setText(experiment.summary);
     QStringList arms;
     for (const ExperimentArm& a : experiment.arms)
         arms << a.name;
-    m_summary->setText(experiment.summary);
-    m_status->setText(
-        tr("%1: %2 arms (%3), about %4 s of traffic each")
-            .arg(QFileInfo(source).fileName(), QString::number(experiment.arms.size()), arms.join(QStringLiteral(", ")))
-            .arg(double(experiment.expectedDurationMs()) / 1000.0, 0, 'f', 1));
+    m_results->setArmNames(arms);
+    m_saved->clear();
+    m_saved->hide();
+    showRecord();
+}
+
+// Shows the experiment's own last results, or none: never the previous experiment's.
+void ExperimentsTab::showRecord()
+{
+    m_model->clear();
+    const auto record = m_records.constFind(m_source);
+    if (record != m_records.constEnd()) {
+        for (const ArmResult& a : record->arms)
+            m_model->append(a);
+        m_results->setDetails(record->details);
+        m_status->setText(
+            tr("%1 (run at %2)").arg(record->status, record->finishedAt.toString(QStringLiteral("HH:mm:ss"))));
+    } else {
+        m_results->setDetails(QString());
+        QStringList arms;
+        for (const ExperimentArm& a : m_experiment.arms)
+            arms << a.name;
+        m_status->setText(tr("%1: %2 arms (%3), about %4 s of traffic each; not run yet")
+                              .arg(QFileInfo(m_source).fileName(), QString::number(m_experiment.arms.size()),
+                                   arms.join(QStringLiteral(", ")))
+                              .arg(double(m_experiment.expectedDurationMs()) / 1000.0, 0, 'f', 1));
+    }
+    m_table->resizeColumnsToContents();
+    fitTableToRows();
+    m_results->setResults(m_model->arms());
+    updateActions();
+}
+
+void ExperimentsTab::setArmShown(int arm, bool shown)
+{
+    m_results->setArmShown(arm, shown);
+}
+
+// The table shows every arm of the experiment: its height is the header and one row per arm (and the
+// horizontal scroll bar's, when the columns are wider than the tab), and the charts below take the rest.
+void ExperimentsTab::fitTableToRows()
+{
+    const int rows = qMax(1, qMax(int(m_experiment.arms.size()), m_model->rowCount()));
+    const bool scrolls = m_table->horizontalScrollBar()->maximum() > 0;
+    const int height = m_table->horizontalHeader()->sizeHint().height() +
+        rows * m_table->verticalHeader()->defaultSectionSize() +
+        (scrolls ? m_table->horizontalScrollBar()->sizeHint().height() : 0) + 2 * m_table->frameWidth();
+    m_table->setFixedHeight(height);
 }
 
 bool ExperimentsTab::run()
 {
     if (!m_loaded || isRunning())
         return false;
+    m_records.remove(m_source);
     m_model->clear();
-    m_details->clear();
+    m_results->setResults({});
+    m_results->setDetails(QString());
+    m_saved->clear();
+    m_saved->hide();
     m_runner = std::make_unique<ExperimentRunner>(m_experiment);
-    connect(m_runner.get(), &ExperimentRunner::armStarted, this, [this](int arm) {
-        m_status->setText(
-            tr("arm %1 of %2: %3…").arg(arm + 1).arg(m_experiment.arms.size()).arg(m_experiment.arms[arm].name));
-    });
-    connect(m_runner.get(), &ExperimentRunner::progress, this, [this](int arm, quint64 done, quint64 total) {
-        m_status->setText(tr("arm %1 of %2: %3, %4 of %5 requests done")
-                              .arg(arm + 1)
-                              .arg(m_experiment.arms.size())
-                              .arg(m_experiment.arms[arm].name)
-                              .arg(done)
-                              .arg(total));
-    });
+    const auto progressText = [this](int arm) {
+        return tr("arm %1 of %2: %3").arg(arm + 1).arg(m_experiment.arms.size()).arg(m_experiment.arms[arm].name);
+    };
+    connect(m_runner.get(), &ExperimentRunner::armStarted, this,
+            [this, progressText](int arm) { m_status->setText(progressText(arm) + QStringLiteral("…")); });
+    connect(m_runner.get(), &ExperimentRunner::progress, this,
+            [this, progressText](int arm, quint64 done, quint64 total) {
+                m_status->setText(tr("%1, %2 of %3 requests done").arg(progressText(arm)).arg(done).arg(total));
+                // The whole run, every arm's requests: the bar never goes back when the next arm starts.
+                m_progress->setRange(0, int(qMin<quint64>(total * quint64(m_experiment.arms.size()), INT_MAX)));
+                m_progress->setValue(int(qMin<quint64>(total * quint64(arm) + done, INT_MAX)));
+            });
     connect(m_runner.get(), &ExperimentRunner::armFinished, this, &ExperimentsTab::onArmFinished);
     connect(m_runner.get(), &ExperimentRunner::finished, this, &ExperimentsTab::onFinished);
-    m_run->setText(tr("Stop"));
-    m_choice->setEnabled(false);
-    m_open->setEnabled(false);
-    rebuildCharts();
+    m_run->setText(tr("Cancel"));
+    m_run->setToolTip(tr("Stop the run: the arm going is given up, the arms done stay"));
+    m_progress->setRange(0, 0); // busy until the first progress report
+    m_about->setChecked(false); // the description gives its lines to the results (a click brings it back)
+    m_progress->show();
+    setEnabledKeepingFocus(m_choice, false);
+    setEnabledKeepingFocus(m_open, false);
+    updateActions();
     m_runner->start();
     return true;
 }
@@ -205,102 +302,54 @@ void ExperimentsTab::onArmFinished(int arm)
 {
     m_model->append(m_runner->results().at(arm));
     m_table->resizeColumnsToContents();
-    rebuildCharts();
+    fitTableToRows();
+    m_results->setResults(m_model->arms());
 }
 
 void ExperimentsTab::onFinished()
 {
     const QString error = m_runner->error();
     const bool complete = m_runner->results().size() == m_experiment.arms.size();
-    m_details->setPlainText(resultsTable(m_experiment, m_runner->results()));
-    m_status->setText(
-        !error.isEmpty() ? error
-            : complete
-            ? tr("done: %1 arms, %2 requests each").arg(m_experiment.arms.size()).arg(m_runner->plan().size())
-            : tr("stopped after %1 of %2 arms").arg(m_runner->results().size()).arg(m_experiment.arms.size()));
+    Record record;
+    record.arms = m_runner->results();
+    record.details = resultsTable(m_experiment, m_runner->results());
+    record.status = !error.isEmpty() ? error
+        : complete ? tr("done: %1 arms, %2 requests each").arg(m_experiment.arms.size()).arg(m_runner->plan().size())
+                   : tr("cancelled after %1 of %2 arms").arg(m_runner->results().size()).arg(m_experiment.arms.size());
+    record.finishedAt = QDateTime::currentDateTime();
+    m_results->setDetails(record.details);
+    m_status->setText(record.status);
+    if (!record.arms.isEmpty())
+        m_records.insert(m_source, record);
     m_run->setText(tr("Run"));
+    m_run->setToolTip(tr("Each arm in turn in a fresh lab on free ports, with the same seeded traffic"));
+    m_progress->setFixedWidth(160);
+    m_progress->hide();
     m_choice->setEnabled(true);
     m_open->setEnabled(true);
+    updateActions();
     // The runner is deleted later: this runs inside its finished() signal.
     m_runner.release()->deleteLater();
     Q_EMIT runFinished();
 }
 
-void ExperimentsTab::rebuildCharts()
+void ExperimentsTab::updateActions()
 {
-    // Latency CDFs: the fraction of responses at or under each bucket's upper edge, one line per arm.
-    auto* cdf = new QChart;
-    cdf->setTitle(tr("Client latency CDF (ms, log scale)"));
-    auto* x = new QLogValueAxis;
-    x->setLabelFormat(QStringLiteral("%g"));
-    x->setBase(10);
-    x->setMinorTickCount(8);
-    auto* y = new QValueAxis;
-    y->setRange(0, 1);
-    y->setLabelFormat(QStringLiteral("%.2f"));
-    cdf->addAxis(x, Qt::AlignBottom);
-    cdf->addAxis(y, Qt::AlignLeft);
-    double lo = 1e9;
-    double hi = 0;
-    for (const ArmResult& a : m_model->arms()) {
-        auto* line = new QLineSeries;
-        line->setName(a.name);
-        quint64 seen = 0;
-        for (int b = 0; b < LatencyHistogram::kBuckets && a.latency.total > 0; ++b) {
-            if (a.latency.buckets[size_t(b)] == 0)
-                continue;
-            seen += a.latency.buckets[size_t(b)];
-            const double ms = qMax(0.01, double(LatencyHistogram::bucketUpperMicros(b)) / 1000.0);
-            line->append(ms, double(seen) / double(a.latency.total));
-            lo = qMin(lo, ms);
-            hi = qMax(hi, ms);
-        }
-        cdf->addSeries(line);
-        line->attachAxis(x);
-        line->attachAxis(y);
-    }
-    x->setRange(hi > 0 ? qMax(0.01, lo / 1.5) : 1, hi > 0 ? hi * 1.5 : 1000);
-    cdf->legend()->setAlignment(Qt::AlignBottom);
-    QChart* old = m_cdf->chart();
-    m_cdf->setChart(cdf);
-    delete old;
+    const bool results = !isRunning() && m_model->rowCount() > 0;
+    setEnabledKeepingFocus(m_png, results);
+    setEnabledKeepingFocus(m_csv, results);
+}
 
-    // Shares: per backend, one bar per arm.
-    auto* shares = new QChart;
-    shares->setTitle(tr("Share of responses per backend (%)"));
-    auto* series = new QBarSeries;
-    QStringList backends;
-    for (const ArmResult& a : m_model->arms()) {
-        for (const BackendResult& b : a.backends) {
-            if (!backends.contains(b.name))
-                backends << b.name;
-        }
-    }
-    for (const ArmResult& a : m_model->arms()) {
-        auto* set = new QBarSet(a.name);
-        for (const QString& name : std::as_const(backends)) {
-            double share = 0;
-            for (const BackendResult& b : a.backends)
-                share = b.name == name ? b.share * 100 : share;
-            *set << share;
-        }
-        series->append(set);
-    }
-    shares->addSeries(series);
-    auto* categories = new QBarCategoryAxis;
-    categories->append(backends);
-    categories->setLabelsAngle(backends.size() > 3 ? -25 : 0); // whole names, even for four or five backends
-    auto* percent = new QValueAxis;
-    percent->setRange(0, 100);
-    percent->setLabelFormat(QStringLiteral("%d"));
-    shares->addAxis(categories, Qt::AlignBottom);
-    shares->addAxis(percent, Qt::AlignLeft);
-    series->attachAxis(categories);
-    series->attachAxis(percent);
-    shares->legend()->setAlignment(Qt::AlignBottom);
-    old = m_shares->chart();
-    m_shares->setChart(shares);
-    delete old;
+void ExperimentsTab::setEnabledKeepingFocus(QWidget* w, bool enabled)
+{
+    if (!enabled && w->hasFocus() && w != m_run)
+        m_run->setFocus(Qt::OtherFocusReason);
+    w->setEnabled(enabled);
+}
+
+QString ExperimentsTab::titleText() const
+{
+    return m_title->text();
 }
 
 QString ExperimentsTab::statusText() const
@@ -310,57 +359,22 @@ QString ExperimentsTab::statusText() const
 
 QString ExperimentsTab::detailsText() const
 {
-    return m_details->toPlainText();
+    return m_results->details();
+}
+
+QString ExperimentsTab::savedText() const
+{
+    return m_saved->text();
 }
 
 int ExperimentsTab::cdfSeriesCount() const
 {
-    return int(m_cdf->chart()->series().size());
+    return m_results->cdfSeriesCount();
 }
 
 int ExperimentsTab::shareBarSetCount() const
 {
-    const QList<QAbstractSeries*> series = m_shares->chart()->series();
-    return series.isEmpty() ? 0 : int(static_cast<QBarSeries*>(series.first())->count());
-}
-
-bool ExperimentsTab::exportPng(const QString& file) const
-{
-    return const_cast<ExperimentsTab*>(this)->grab().save(file, "PNG"); // grab() renders, changing nothing
-}
-
-bool ExperimentsTab::exportCsv(const QString& file, QString* error) const
-{
-    const auto write = [error](const QString& name, const QByteArray& data) {
-        QSaveFile f(name);
-        if (f.open(QIODevice::WriteOnly) && f.write(data) >= 0 && f.commit())
-            return true;
-        if (error)
-            *error = tr("%1: cannot write: %2").arg(name, f.errorString());
-        return false;
-    };
-    QString backends = file;
-    backends.insert(file.endsWith(QLatin1String(".csv")) ? file.size() - 4 : file.size(), QStringLiteral("-backends"));
-    if (!backends.endsWith(QLatin1String(".csv")))
-        backends += QStringLiteral(".csv");
-    return write(file, armsCsv(m_model->arms())) && write(backends, backendsCsv(m_model->arms()));
-}
-
-void ExperimentsTab::savePng()
-{
-    const QString file =
-        QFileDialog::getSaveFileName(this, tr("Save PNG"), QStringLiteral("experiment.png"), tr("PNG images (*.png)"));
-    if (!file.isEmpty() && !exportPng(file))
-        QMessageBox::warning(this, tr("Save PNG"), tr("%1: cannot write the image").arg(file));
-}
-
-void ExperimentsTab::saveCsv()
-{
-    const QString file =
-        QFileDialog::getSaveFileName(this, tr("Save CSV"), QStringLiteral("experiment.csv"), tr("CSV files (*.csv)"));
-    QString error;
-    if (!file.isEmpty() && !exportCsv(file, &error))
-        QMessageBox::warning(this, tr("Save CSV"), error);
+    return m_results->shareBarSetCount();
 }
 
 } // namespace lab

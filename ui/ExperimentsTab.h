@@ -1,27 +1,33 @@
 #pragma once
 
 #include "experiment/Experiment.h"
+#include "experiment/ExperimentResults.h"
 
+#include <QDateTime>
+#include <QHash>
 #include <QWidget>
 #include <memory>
 
-class QChartView;
 class QComboBox;
 class QLabel;
-class QPlainTextEdit;
+class QProgressBar;
 class QPushButton;
 class QTableView;
+class QToolButton;
 
 namespace lab {
 
 class ExperimentResultsModel;
+class ExperimentResultsView;
 class ExperimentRunner;
 
 // The window's Experiments tab: pick a built-in experiment (or open a file), run it, and see the arms
-// side by side as `balancer-lab experiment` prints them: a table, each arm's latency CDF overlaid, each
-// backend's share per arm as bars, and the queueing theory beside the measurement. Export as PNG (the
-// tab as it is) or CSV. The runs use labs of their own on free ports (ExperimentRunner), never the
-// window's lab, so an experiment does not disturb what the board shows and the board does not disturb it.
+// side by side as `balancer-lab experiment` prints them: a table sized to show a row per arm, and below
+// it the charts and the theory (ExperimentResultsView). Results are kept per experiment (by source): switching
+// experiments shows the chosen one's last results or none, never another's under its title. Export as PNG (the results
+// drawn whole at a size of their own, ExperimentCharts.h) or CSV; the tab names every file it wrote. The runs use labs
+// of their own on free ports (ExperimentRunner), never the window's lab, so an experiment does not disturb what the
+// board shows and the board does not disturb it.
 class ExperimentsTab final : public QWidget {
     Q_OBJECT
 public:
@@ -29,49 +35,78 @@ public:
     ~ExperimentsTab() override;
     Q_DISABLE_COPY_MOVE(ExperimentsTab)
 
-    // Shows `experiment` as the one to run (the selector is left as it is).
+    // Shows `experiment` as the one to run, with its own last results if it ran before (refused while a
+    // run is going: the tab shows what runs).
     void setExperiment(const Experiment& experiment, const QString& source);
     // Runs the experiment shown; false when one is running or none is loaded.
     bool run();
+    // Cancels: the arm going is given up, the arms done stay; runFinished() follows.
     void stop();
     bool isRunning() const;
 
     ExperimentResultsModel* model() const { return m_model; }
+    QString titleText() const;
     QString statusText() const;
     QString detailsText() const;
+    // The files the last save wrote, as the tab shows them.
+    QString savedText() const;
     int cdfSeriesCount() const;
     int shareBarSetCount() const;
-    bool exportPng(const QString& file) const;
-    // The arms as arms.csv, and backends.csv beside it (FILE-backends.csv).
-    bool exportCsv(const QString& file, QString* error = nullptr) const;
+    // Shows or hides arm `arm`'s line and bars (its checkbox).
+    void setArmShown(int arm, bool shown);
+    // "<experiment file's name>-<when it ran>.png" / ".csv".
+    QString defaultFileName(const QString& suffix) const;
+    QImage resultsImage() const;
+    bool exportPng(const QString& file, QString* error = nullptr);
+    // The arms as FILE and each arm's backends beside it (FILE-backends.csv); `written` gets both paths.
+    bool exportCsv(const QString& file, QString* error = nullptr, QStringList* written = nullptr);
 
 Q_SIGNALS:
     void runFinished();
 
 private:
+    // What the last run of one experiment left.
+    struct Record {
+        QList<ArmResult> arms;
+        QString details;
+        QString status;
+        QDateTime finishedAt;
+    };
+
     void chooseBuiltIn(int index);
     void openFile();
     void onArmFinished(int arm);
     void onFinished();
-    void rebuildCharts();
+    void showRecord();
+    void fitTableToRows();
+    void updateActions();
+    // Enables or disables `w`; a focused widget hands its focus to the Run button first, so the focus
+    // never leaves the tab (Qt would give it to the next widget in the window's chain).
+    void setEnabledKeepingFocus(QWidget* w, bool enabled);
     void savePng();
     void saveCsv();
+    void showSaved(const QStringList& files);
 
     Experiment m_experiment;
+    QString m_source;
     bool m_loaded = false;
+    QHash<QString, Record> m_records; // by source
     std::unique_ptr<ExperimentRunner> m_runner;
+    QString m_saveDir;
     ExperimentResultsModel* m_model;
     QComboBox* m_choice;
     QPushButton* m_open;
     QPushButton* m_run;
+    QProgressBar* m_progress;
     QPushButton* m_png;
     QPushButton* m_csv;
+    QToolButton* m_about;
+    QLabel* m_title;
     QLabel* m_summary;
     QLabel* m_status;
+    QLabel* m_saved;
     QTableView* m_table;
-    QChartView* m_cdf;
-    QChartView* m_shares;
-    QPlainTextEdit* m_details;
+    ExperimentResultsView* m_results;
 };
 
 } // namespace lab

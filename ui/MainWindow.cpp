@@ -203,10 +203,28 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
         tr("Which backend each simulated user is on, and who moved when a backend left or joined (ip-hash, "
            "ring-hash, maglev, sticky sessions)."));
     // Experiments run labs of their own on free ports: the tab needs nothing from this window's lab.
-    m_viewTabs->addTab(new ExperimentsTab, tr("Experiments"));
+    auto* experiments = new ExperimentsTab;
+    m_viewTabs->addTab(experiments, tr("Experiments"));
     m_viewTabs->setTabToolTip(3,
                               tr("The same seeded traffic through several algorithms, side by side, with "
                                  "queueing theory beside the measurement."));
+    // While the Experiments tab is shown the board (this window's lab, which experiments do not use) gives
+    // it all but a few rows of height: at 768 px the charts were too short to read. The split the other
+    // views had comes back when one of them is chosen.
+    connect(m_viewTabs, &QTabWidget::currentChanged, this, [this, experiments](int index) {
+        constexpr int kBoardBesideExperiments = 110;
+        const bool experimenting = m_viewTabs->widget(index) == experiments;
+        if (experimenting && m_viewsSplitState.isEmpty()) {
+            m_viewsSplitState = m_leftSplit->saveState();
+            const QList<int> sizes = m_leftSplit->sizes();
+            const int total = sizes.value(0) + sizes.value(1);
+            if (sizes.value(1) > kBoardBesideExperiments)
+                m_leftSplit->setSizes({total - kBoardBesideExperiments, kBoardBesideExperiments});
+        } else if (!experimenting && !m_viewsSplitState.isEmpty()) {
+            m_leftSplit->restoreState(m_viewsSplitState);
+            m_viewsSplitState.clear();
+        }
+    });
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
@@ -640,7 +658,8 @@ void MainWindow::closeEvent(QCloseEvent* event)
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/mainSplit"), m_mainSplit->saveState());
-    settings.setValue(QStringLiteral("window/leftSplitFlow"), m_leftSplit->saveState());
+    settings.setValue(QStringLiteral("window/leftSplitFlow"),
+                      m_viewsSplitState.isEmpty() ? m_leftSplit->saveState() : m_viewsSplitState);
     settings.setValue(QStringLiteral("window/rightSplit"), m_rightSplit->saveState());
     QMainWindow::closeEvent(event);
 }

@@ -173,6 +173,7 @@ private:
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;
+    QByteArray m_viewsSplitState; // the left split of the other views, while the Experiments tab is shown
     QSplitter* m_rightSplit;
     QLabel* m_status;
     QMenu* m_recentMenu = nullptr;
