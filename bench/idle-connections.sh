@@ -3,7 +3,9 @@
 # each so they are real keep-alive sessions, then holds them idle and measures
 #   - the proxy's RSS per idle connection (KiB; issue 16's goal is <= 4, nginx's is below 1),
 #   - how long a new request takes while they are open (it must be answered at once),
-#   - wrk -c50 -d5s req/s without and with the idle connections, and the ratio (goal >= 0.9).
+#   - wrk -c50 -d5s req/s without and with the idle connections, and the ratio (goal >= 0.9),
+#   - the proxy's CPU time per request in both runs (what the idle connections cost each request; unlike
+#     req/s it hardly moves when other programs load the machine).
 # balancer-lab and nginx (as a proxy, beside it in the same run) are measured in front of the same nginx
 # static backends on loopback. Everything listens on 127.0.0.1 and stops when the script ends.
 #
@@ -91,15 +93,32 @@ rss_kib() {
   done
   echo $total
 }
-wrk_rps() { wrk -t1 -c50 -d"$duration" "http://127.0.0.1:$1/" | awk '/^Requests\/sec/ {print $2}'; }
+# CPU time (utime + stime, clock ticks) of a process and its children.
+cpu_ticks() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo $total
+}
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+# "req/s cpu-us-per-request" of one wrk run against port $1, CPU measured on process $2.
+wrk_run() {
+  local c0 c1 out
+  c0="$(cpu_ticks "$2")"
+  out="$(wrk -t1 -c50 -d"$duration" "http://127.0.0.1:$1/")"
+  c1="$(cpu_ticks "$2")"
+  awk -v c=$(((c1 - c0) * tick_us)) '/requests in/ {n=$1} /^Requests\/sec/ {r=$2} END {printf "%s %.1f", r, c / n}' \
+    <<<"$out"
+}
 new_request_ms() { curl -sf -o /dev/null -w '%{time_total}' "http://127.0.0.1:$1/" | awk '{printf "%.1f", $1 * 1000}'; }
 
 echo "$idle idle keep-alive connections, $workers worker(s) each, wrk -t1 -c50 -d$duration, $(nproc) cores"
-printf '%-14s %10s %10s %12s %12s %12s %7s %12s\n' target "rss KiB" "+idle KiB" "KiB/idle" "req/s" \
-  "req/s idle" ratio "new req ms"
+printf '%-14s %9s %9s %9s %10s %10s %6s %9s %9s %12s\n' target "rss KiB" "+idle KiB" "KiB/idle" "req/s" \
+  "req/s idle" ratio "cpu us/r" "idle us/r" "new req ms"
 for t in "${targets[@]}"; do
   IFS=: read -r name port pid <<<"$t"
-  rps_alone="$(wrk_rps "$port")"
+  read -r rps_alone cpu_alone <<<"$(wrk_run "$port" "$pid")"
   rss_before="$(rss_kib "$pid")"
   rm -f "$work/idle.fifo" && mkfifo "$work/idle.fifo"
   python3 "$root/bench/idle_clients.py" --timeout 300 "$port" "$idle" <"$work/idle.fifo" >"$work/idle.out" & idle_pid=$!
@@ -110,13 +129,14 @@ for t in "${targets[@]}"; do
   sleep 1 # let the proxy settle (a worker trims its heap a second after a burst)
   rss_idle="$(rss_kib "$pid")"
   new_ms="$(new_request_ms "$port")"
-  rps_idle="$(wrk_rps "$port")"
+  read -r rps_idle cpu_idle <<<"$(wrk_run "$port" "$pid")"
   new_ms_after="$(new_request_ms "$port")"
   exec 3>&-
   wait $idle_pid || { echo "bench: $name: the idle clients failed" >&2; exit 1; }
   closed="$(cat "$work/idle.out" | tail -1)"
   awk -v n="$name" -v r0="$rss_before" -v r1="$rss_idle" -v i="$idle" -v a="$rps_alone" -v b="$rps_idle" \
-    -v m="$new_ms/$new_ms_after" 'BEGIN { printf "%-14s %10d %10d %12.2f %12.0f %12.0f %7.2f %12s\n",
-      n, r0, r1 - r0, (r1 - r0) / i, a, b, b / a, m }'
+    -v m="$new_ms/$new_ms_after" -v u="$cpu_alone" -v v="$cpu_idle" \
+    'BEGIN { printf "%-14s %9d %9d %9.2f %10.0f %10.0f %6.2f %9.1f %9.1f %12s\n",
+      n, r0, r1 - r0, (r1 - r0) / i, a, b, b / a, u, v, m }'
   echo "               idle clients: $(head -1 "$work/idle.out"); $closed"
 done
