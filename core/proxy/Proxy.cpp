@@ -12,6 +12,7 @@
 #include "net/ReusePortListener.h"
 
 #include <QLoggingCategory>
+#include <QSemaphore>
 #include <QThread>
 #include <QTimer>
 #include <sys/socket.h>
@@ -190,11 +191,16 @@ void Proxy::beginStop(int timeoutMs)
 
 void Proxy::closeListeners()
 {
-    // Blocking, but only for each worker to close its socket (between two events): when this returns
-    // no new connection is taken.
+    // Blocking, but only for the workers to close their sockets (each between two of its events), all at
+    // once, so the caller waits for the slowest worker rather than for the sum: when this returns no new
+    // connection is taken.
+    QSemaphore closed;
     for (ProxyWorker* w : m_workers)
-        QMetaObject::invokeMethod(
-            w, [w] { w->closeListener(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(w, [w, &closed] {
+            w->closeListener();
+            closed.release();
+        });
+    closed.acquire(int(m_workers.size()));
     m_listening = false;
 }
 
