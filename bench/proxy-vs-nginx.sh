@@ -4,6 +4,7 @@
 # ratio to nginx. Everything listens on 127.0.0.1 only and stops when the script ends.
 #
 #   bench/proxy-vs-nginx.sh [BUILD_DIR]      env: THREADS=1 CONNECTIONS=50 DURATION=10s WORKERS=2
+#                                            PORT_BASE=18181 (15 ports from it)
 #   BASELINE=/path/to/an/older/balancer-lab also measures that binary in the same run (a before/after
 #   of a change, each against the same nginx).
 set -euo pipefail
@@ -22,8 +23,9 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-b1=18181 b2=18182 b3=18183 p_nginx=18190 p_haproxy=18191 p_lab=18192 p_haproxy_tcp=18193 p_lab_tcp=18194
-p_baseline=18195 baseline="${BASELINE:-}"
+pb="${PORT_BASE:-18181}"
+b1=$pb b2=$((pb + 1)) b3=$((pb + 2)) p_nginx=$((pb + 9)) p_haproxy=$((pb + 10)) p_lab=$((pb + 11))
+p_haproxy_tcp=$((pb + 12)) p_lab_tcp=$((pb + 13)) p_baseline=$((pb + 14)) baseline="${BASELINE:-}"
 mkdir -p "$work/logs"
 chmod 755 "$work"   # nginx workers run as nobody
 printf 'hello from a static backend, 64 bytes of body for the benchmark\n' > "$work/index.html"

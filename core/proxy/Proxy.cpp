@@ -8,9 +8,11 @@
 #include "metrics/EventLog.h"
 #include "metrics/Lifecycle.h"
 #include "metrics/RequestTrace.h"
+#include "net/EpollEventDispatcher.h"
+#include "net/ReusePortListener.h"
 
 #include <QLoggingCategory>
-#include <QTcpServer>
+#include <QSemaphore>
 #include <QThread>
 #include <QTimer>
 #include <sys/socket.h>
@@ -22,57 +24,22 @@ namespace lab {
 
 namespace {
 
-QHostAddress peerOf(qintptr fd)
+// Workers run on EpollEventDispatcher: with Qt's own (glib's g_poll) every wake-up walks every socket,
+// so 10 000 idle keep-alive connections made each request ~8x dearer. LAB_EVENT_DISPATCHER=qt keeps
+// Qt's, for a before/after benchmark in one build or to rule the dispatcher out when hunting a bug.
+bool useEpollDispatcher()
 {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (::getpeername(int(fd), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-        return {};
-    QHostAddress a;
-    a.setAddress(reinterpret_cast<const sockaddr*>(&ss));
-    bool mapped = false;
-    const QHostAddress v4(a.toIPv4Address(&mapped));
-    return mapped ? v4 : a;
+    static const bool epoll = qEnvironmentVariable("LAB_EVENT_DISPATCHER") != QLatin1String("qt");
+    return epoll;
 }
 
 } // namespace
 
-// The listening socket; lives on its own thread so that accepting never waits for the GUI or a worker.
-// Connections past the gate's caps are closed here, before a worker spends anything on them. When the
-// process is out of descriptors, QTcpServer stops accepting for good (pauseAccepting on any error but
-// a temporary one); the acceptor resumes after 100 ms, so the listener outlives the shortage.
-class ProxyAcceptor final : public QTcpServer {
+// The proxy's own thread: it watches a drain's deadline and emits stopped(), so that neither waits for
+// the GUI or for a worker. It accepts nothing: each worker accepts on its own socket (ReusePortGroup).
+class ProxyControl final : public QObject {
 public:
-    ProxyAcceptor(std::vector<ProxyWorker*> workers, std::shared_ptr<ConnectionGate> gate)
-        : m_workers(std::move(workers))
-        , m_gate(std::move(gate))
-    {
-        connect(this, &QTcpServer::acceptError, this, [this] {
-            m_gate->noteAcceptFailure(errorString());
-            QTimer::singleShot(100, this, [this] {
-                if (isListening())
-                    resumeAccepting();
-            });
-        });
-    }
-
-protected:
-    void incomingConnection(qintptr fd) override
-    {
-        const QHostAddress client = peerOf(fd);
-        if (!m_gate->admit(client)) {
-            ::close(int(fd));
-            return;
-        }
-        ProxyWorker* w = m_workers[m_next++ % m_workers.size()];
-        QMetaObject::invokeMethod(
-            w, [w, fd, client] { w->adopt(fd, client); }, Qt::QueuedConnection);
-    }
-
-private:
-    std::vector<ProxyWorker*> m_workers;
-    std::shared_ptr<ConnectionGate> m_gate;
-    size_t m_next = 0;
+    ProxyControl() = default;
 };
 
 Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events,
@@ -102,6 +69,8 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
     for (int i = 0; i < n; ++i) {
         auto* t = new QThread;
         t->setObjectName(QStringLiteral("proxy worker %1").arg(i));
+        if (useEpollDispatcher())
+            t->setEventDispatcher(new EpollEventDispatcher);
         auto* w =
             new ProxyWorker(i, m_settings, m_pool, m_trace, m_events, m_gate, m_lifecycle, m_stepGate, m_rateLimiter);
         w->moveToThread(t);
@@ -110,13 +79,14 @@ Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::sha
         m_workers.push_back(w);
     }
     auto* t = new QThread;
-    t->setObjectName(QStringLiteral("proxy acceptor"));
-    m_acceptor = new ProxyAcceptor(m_workers, m_gate);
+    t->setObjectName(QStringLiteral("proxy control"));
+    t->setEventDispatcher(new EpollEventDispatcher);
+    m_control = new ProxyControl;
     // A drain polls the workers' atomic counts; a finished exchange has no signal of its own to wait on.
-    m_drainTimer = new QTimer(m_acceptor);
+    m_drainTimer = new QTimer(m_control);
     m_drainTimer->setInterval(5);
-    connect(m_drainTimer, &QTimer::timeout, m_acceptor, [this] { checkDrain(); });
-    m_acceptor->moveToThread(t);
+    connect(m_drainTimer, &QTimer::timeout, m_control, [this] { checkDrain(); });
+    m_control->moveToThread(t);
     t->start();
     m_threads.insert(m_threads.begin(), t);
 }
@@ -140,7 +110,7 @@ Proxy::~Proxy()
 {
     stop(0);
     QMetaObject::invokeMethod(
-        m_acceptor, [this] { delete m_acceptor; }, Qt::BlockingQueuedConnection);
+        m_control, [this] { delete m_control; }, Qt::BlockingQueuedConnection);
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(
             w, [w] { delete w; }, Qt::BlockingQueuedConnection);
@@ -161,19 +131,27 @@ bool Proxy::start(QString* error)
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(
             w, [w] { w->resume(); }, Qt::BlockingQueuedConnection);
-    QMetaObject::invokeMethod(
-        m_acceptor,
-        [&] {
-            if (!m_acceptor->isListening()) // Qt's default of 50 drops SYNs in a burst of connects
-                m_acceptor->setListenBacklogSize(backlog);
-            ok = m_acceptor->isListening() || m_acceptor->listen(m_settings->address, m_port.load());
-            if (!ok)
-                why = m_acceptor->errorString();
-            else
-                m_port = m_acceptor->serverPort();
-        },
-        Qt::BlockingQueuedConnection);
-    if (!ok) {
+    if (m_listening.load())
+        return true;
+    // Qt's default queue of 50 drops SYNs in a burst of connects: the system's maximum, on every socket.
+    ReusePortGroup group = openReusePortGroup(m_settings->address, m_port.load(), int(m_workers.size()), backlog, &why);
+    ok = !group.fds.empty();
+    for (size_t i = 0; ok && i < m_workers.size(); ++i) {
+        ProxyWorker* w = m_workers[i];
+        const qintptr fd = group.fds[i];
+        QMetaObject::invokeMethod(
+            w, [&, w, fd] { ok = w->listen(fd, &why); }, Qt::BlockingQueuedConnection);
+        if (!ok) { // the descriptors not handed over yet are closed here, those handed over by their worker
+            for (size_t j = i + 1; j < group.fds.size(); ++j)
+                ::close(group.fds[j]);
+            for (size_t j = 0; j < i; ++j)
+                QMetaObject::invokeMethod(
+                    m_workers[j], [w = m_workers[j]] { w->closeListener(); }, Qt::BlockingQueuedConnection);
+        }
+    }
+    if (ok)
+        m_port = group.port;
+    else {
         if (error)
             *error = QStringLiteral("cannot listen on %1 port %2: %3; is another program using port %2?")
                          .arg(m_settings->address.toString())
@@ -197,22 +175,33 @@ void Proxy::beginStop(int timeoutMs)
             if (deadline < m_stopDeadline)
                 m_stopDeadline = deadline;
             lock.unlock();
-            QMetaObject::invokeMethod(m_acceptor, [this] { checkDrain(); });
+            QMetaObject::invokeMethod(m_control, [this] { checkDrain(); });
             return;
         }
         m_stopPhase = StopPhase::Stopping;
         m_stopDeadline = deadline;
         ++m_stopsBegun;
     }
-    // Blocking, but only for the acceptor's thread to close its socket: when this returns no new
-    // connection is taken.
-    QMetaObject::invokeMethod(
-        m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
-    m_listening = false;
+    closeListeners();
     for (ProxyWorker* w : m_workers)
         QMetaObject::invokeMethod(w, [w] { w->beginShutdown(); });
     // Queued after the workers' beginShutdown(), so the first look at their counts comes after it.
-    QMetaObject::invokeMethod(m_acceptor, [this] { checkDrain(); });
+    QMetaObject::invokeMethod(m_control, [this] { checkDrain(); });
+}
+
+void Proxy::closeListeners()
+{
+    // Blocking, but only for the workers to close their sockets (each between two of its events), all at
+    // once, so the caller waits for the slowest worker rather than for the sum: when this returns no new
+    // connection is taken.
+    QSemaphore closed;
+    for (ProxyWorker* w : m_workers)
+        QMetaObject::invokeMethod(w, [w, &closed] {
+            w->closeListener();
+            closed.release();
+        });
+    closed.acquire(int(m_workers.size()));
+    m_listening = false;
 }
 
 void Proxy::checkDrain()
@@ -292,9 +281,7 @@ bool Proxy::updateSettings(const ProxySettings& settings, QString* error)
         return true;
     const bool wasListening = isListening();
     if (wasListening)
-        QMetaObject::invokeMethod(
-            m_acceptor, [this] { m_acceptor->close(); }, Qt::BlockingQueuedConnection);
-    m_listening = false;
+        closeListeners();
     m_port = next->port;
     return !wasListening || start(error);
 }

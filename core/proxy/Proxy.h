@@ -18,7 +18,7 @@ namespace lab {
 
 class BackendPool;
 class ConnectionGate;
-class ProxyAcceptor;
+class ProxyControl;
 class ProxyWorker;
 class EventLog;
 class RequestTrace;
@@ -27,13 +27,14 @@ class StepGate;
 class RateLimiter;
 
 // A load-balancing proxy on one listener: HTTP/1.1 (HttpSession) or a TCP byte relay (TcpSession),
-// by the listener's kind. An acceptor thread takes connections and
-// deals them to N worker threads in turn; each connection then lives on its worker (an HttpSession) with
-// no locks beyond the pool's pick and relaxed atomics for metrics. Public methods are thread-safe and
+// by the listener's kind. Each of the N worker threads listens on its own socket of one SO_REUSEPORT
+// group, so the kernel deals the connections and a worker accepts them on its own event loop (no
+// acceptor thread waking a worker per connection); each connection then lives on its worker (an
+// HttpSession) with no locks beyond the pool's pick and relaxed atomics for metrics. Public methods are thread-safe and
 // may be called from any thread that is not one of the proxy's own (the GUI, main).
 //
 // Stopping is asynchronous (beginStop): the listener closes at once, requests in flight finish on the
-// workers' threads while the acceptor's thread watches the deadline, and stopped() says how it ended, so
+// workers' threads while the proxy's control thread watches the deadline, and stopped() says how it ended, so
 // the GUI thread never waits for a slow exchange. stop() is the blocking form for `serve`'s SIGTERM path
 // and destructors: it waits on a condition, not in a sleep loop.
 class Proxy final : public QObject {
@@ -86,13 +87,14 @@ public:
 
 Q_SIGNALS:
     // The stop begun by beginStop() or stop() is over: every connection is closed; unfinishedExchanges
-    // were cut off when the deadline came. Emitted on the acceptor's thread: connect with a receiver
+    // were cut off when the deadline came. Emitted on the proxy's control thread: connect with a receiver
     // object (the call is then queued to its thread).
     void stopped(int unfinishedExchanges);
 
 private:
     enum class StopPhase { Idle, Stopping };
-    // On the acceptor's thread: ends the stop when nothing is in flight or the deadline passed.
+    void closeListeners();
+    // On the control thread: ends the stop when nothing is in flight or the deadline passed.
     void checkDrain();
     void finishStop();
 
@@ -104,9 +106,9 @@ private:
     std::shared_ptr<RateLimiter> m_rateLimiter;
     std::shared_ptr<EventLog> m_events;
     std::shared_ptr<ConnectionGate> m_gate;
-    std::vector<QThread*> m_threads; // [0] = acceptor, then workers
+    std::vector<QThread*> m_threads; // [0] = control, then workers
     std::vector<ProxyWorker*> m_workers;
-    ProxyAcceptor* m_acceptor = nullptr;
+    ProxyControl* m_control = nullptr; // on m_threads[0]
     std::atomic<bool> m_listening{false};
     std::atomic<quint16> m_port{0};
 
@@ -114,7 +116,7 @@ private:
     static constexpr int kRefusalSummaryMs = 1000;
     void summariseRefusals();
     QTimer* m_refusalTimer = nullptr; // on the proxy's own thread
-    QTimer* m_drainTimer = nullptr; // on the acceptor's thread, runs only while stopping
+    QTimer* m_drainTimer = nullptr; // on the control thread, runs only while stopping
     mutable QMutex m_stopMutex; // guards the five below
     QWaitCondition m_stopFinished;
     StopPhase m_stopPhase = StopPhase::Idle;

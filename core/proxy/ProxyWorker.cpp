@@ -5,7 +5,9 @@
 #include "TcpSession.h"
 #include "UpstreamPool.h"
 
+#include <QTcpServer>
 #include <QTimer>
+#include <sys/socket.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -20,7 +22,54 @@ namespace {
 constexpr int kTrimAfterSessions = 256;
 constexpr int kTrimDelayMs = 1000;
 
+QHostAddress peerOf(qintptr fd)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(int(fd), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        return {};
+    QHostAddress a;
+    a.setAddress(reinterpret_cast<const sockaddr*>(&ss));
+    bool mapped = false;
+    const QHostAddress v4(a.toIPv4Address(&mapped));
+    return mapped ? v4 : a;
+}
+
 } // namespace
+
+// A worker's listening socket. Connections past the gate's caps are closed here, before the worker
+// spends anything on them. When the process is out of descriptors, QTcpServer stops accepting for good
+// (pauseAccepting on any error but a temporary one); the listener resumes after 100 ms, so it outlives
+// the shortage.
+class WorkerListener final : public QTcpServer {
+public:
+    explicit WorkerListener(ProxyWorker* worker)
+        : QTcpServer(worker)
+        , m_worker(worker)
+    {
+        connect(this, &QTcpServer::acceptError, this, [this] {
+            m_worker->gate().noteAcceptFailure(errorString());
+            QTimer::singleShot(100, this, [this] {
+                if (isListening())
+                    resumeAccepting();
+            });
+        });
+    }
+
+protected:
+    void incomingConnection(qintptr fd) override
+    {
+        const QHostAddress client = peerOf(fd);
+        if (!m_worker->gate().admit(client)) {
+            ::close(int(fd));
+            return;
+        }
+        m_worker->adopt(fd, client);
+    }
+
+private:
+    ProxyWorker* m_worker;
+};
 
 ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> settings, std::shared_ptr<BackendPool> pool,
                          std::shared_ptr<RequestTrace> trace, std::shared_ptr<EventLog> events,
@@ -57,6 +106,24 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
         session = new HttpSession(fd, this);
     connect(
         session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); }, Qt::DirectConnection);
+}
+
+bool ProxyWorker::listen(qintptr listeningFd, QString* error)
+{
+    if (!m_listener)
+        m_listener = new WorkerListener(this);
+    if (m_listener->setSocketDescriptor(listeningFd))
+        return true;
+    if (error)
+        *error = m_listener->errorString();
+    ::close(int(listeningFd));
+    return false;
+}
+
+void ProxyWorker::closeListener()
+{
+    if (m_listener)
+        m_listener->close();
 }
 
 void ProxyWorker::releaseHeld(quint64 requestId, const QString& reason)

@@ -20,10 +20,12 @@ class RateLimiter;
 class LifecycleStream;
 class RequestTrace;
 class UpstreamPool;
+class WorkerListener;
 
-// One event-loop thread's share of a proxy: the client connections handed to it, its keep-alive pool of
-// backend connections, and its metrics shard. Everything here is touched only by its own thread, except
-// the shard (read by snapshots) and the counters below.
+// One event-loop thread's share of a proxy: its listening socket (one of the proxy's SO_REUSEPORT group:
+// the kernel deals connections, the worker accepts them itself), the client connections it accepted, its
+// keep-alive pool of backend connections, and its metrics shard. Everything here is touched only by its
+// own thread, except the shard (read by snapshots) and the counters below.
 class ProxyWorker final : public QObject {
     Q_OBJECT
 public:
@@ -37,6 +39,10 @@ public:
     // Called on the worker's thread with a freshly accepted descriptor the gate admitted for `client`;
     // the gate gets it back when the session ends.
     void adopt(qintptr socketDescriptor, const QHostAddress& client);
+    // On the worker's thread: accepts on `listeningFd` (taken over; closed by closeListener) and adopts
+    // what the gate admits. False with the reason in *error when Qt cannot use the descriptor.
+    bool listen(qintptr listeningFd, QString* error);
+    void closeListener();
     // Closes connections that are between requests; those mid-request finish and then close.
     void beginShutdown();
     void closeEverything();
@@ -91,6 +97,7 @@ private:
     QHash<quint64, HttpSession*> m_held;
     std::unique_ptr<MetricsShard> m_metrics;
     UpstreamPool* m_upstreams;
+    WorkerListener* m_listener = nullptr;
     bool m_shuttingDown = false;
     std::atomic<int> m_openSessions{0};
     std::atomic<int> m_activeExchanges{0};
