@@ -1,7 +1,9 @@
 // balancer-lab: the window (default), `serve` (headless lab), `backend` (one standalone fake backend),
-// `scenario` (play a scenario or lesson headless), `experiment` (the same workload through several arms).
+// `scenario` (play a scenario or lesson headless), `experiment` (the same workload through several arms),
+// `cert` (a self-signed localhost certificate for HTTPS).
 // Exit codes: 0 ok, 1 a scenario's expectation did not hold, 2 usage or configuration error, 3 runtime failure (such as
 // a port in use).
+#include "CertCommand.h"
 #include "Commands.h"
 #include "ExperimentCommand.h"
 #include "ScenarioCommand.h"
@@ -21,9 +23,11 @@ int main(int argc, char** argv)
         return lab::app::runScenario(argc, argv);
     if (std::strcmp(mode, "experiment") == 0)
         return lab::app::runExperiment(argc, argv);
+    if (std::strcmp(mode, "cert") == 0)
+        return lab::app::runCert(argc, argv);
     if (mode[0] != '\0' && mode[0] != '-') {
         std::fprintf(stderr,
-                     "balancer-lab: unknown command '%s'; commands are: serve, backend, scenario, experiment "
+                     "balancer-lab: unknown command '%s'; commands are: serve, backend, scenario, experiment, cert "
                      "(none starts the window). See balancer-lab --help.\n",
                      mode);
         return lab::app::ExitUsage;

@@ -50,6 +50,7 @@ void Lab::build()
     m_checker.reset();
     m_drain->clear();
     m_drainReported.clear();
+    m_removeAfterDrain.clear();
     m_pool = std::make_shared<BackendPool>(QList<BackendConfig>{}, m_config.algorithm);
     HashKeySpec key;
     HashKeySpec::parse(m_config.hashKey, &key);
@@ -418,6 +419,8 @@ void Lab::onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOf
         break;
     }
     Q_EMIT backendStateChanged(id);
+    if (m_removeAfterDrain.remove(id))
+        removeBackend(id);
 }
 
 bool Lab::isStopping(BackendId id) const

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ProxySettings.h"
+#include "TlsTerminator.h"
 #include "metrics/Metrics.h"
 
 #include <QHash>
@@ -21,6 +22,12 @@ class LifecycleStream;
 class RequestTrace;
 class UpstreamPool;
 
+// How a descriptor reached a worker: straight from the listener, or as the plaintext end of a socketpair
+// whose other end a TlsTerminator on this worker relays to a TLS client. A TlsPlaintext session's peer is
+// the pair, not the client: the client's address comes with adopt(), and the session must forward
+// X-Forwarded-Proto: https for it.
+enum class ClientStream { Accepted, TlsPlaintext };
+
 // One event-loop thread's share of a proxy: the client connections handed to it, its keep-alive pool of
 // backend connections, and its metrics shard. Everything here is touched only by its own thread, except
 // the shard (read by snapshots) and the counters below.
@@ -35,8 +42,10 @@ public:
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
     // Called on the worker's thread with a freshly accepted descriptor the gate admitted for `client`;
-    // the gate gets it back when the session ends.
-    void adopt(qintptr socketDescriptor, const QHostAddress& client);
+    // the gate gets it back when the session ends. On a listener with TLS an Accepted descriptor gets a
+    // TlsTerminator first, which adopts the plaintext end of its pair as TlsPlaintext (the gate's slot stays
+    // with the terminator, which lives as long as the client's connection).
+    void adopt(qintptr socketDescriptor, const QHostAddress& client, ClientStream stream = ClientStream::Accepted);
     // Closes connections that are between requests; those mid-request finish and then close.
     void beginShutdown();
     void closeEverything();
@@ -61,6 +70,8 @@ public:
     UpstreamPool& upstreams() { return *m_upstreams; }
     ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
+    TlsCounters& tlsCounters() { return m_tlsCounters; }
+    const TlsCounters& tlsCounters() const { return m_tlsCounters; }
     const MetricsShard& metrics() const { return *m_metrics; }
     bool shuttingDown() const { return m_shuttingDown; }
     int activeExchanges() const { return m_activeExchanges.load(); }
@@ -90,6 +101,7 @@ private:
     std::shared_ptr<RateLimiter> m_rateLimiter;
     QHash<quint64, HttpSession*> m_held;
     std::unique_ptr<MetricsShard> m_metrics;
+    TlsCounters m_tlsCounters;
     UpstreamPool* m_upstreams;
     bool m_shuttingDown = false;
     std::atomic<int> m_openSessions{0};
