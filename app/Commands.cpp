@@ -98,6 +98,7 @@ int runWindow(int argc, char** argv)
                                 "Run the lab headless instead: balancer-lab serve  (see balancer-lab serve --help)"));
         return ExitRuntime;
     }
+    QApplication app(argc, argv); // before the config: "tls" files are read with Qt's TLS backend
     LabConfig config;
     if (!loadConfig(parser, &config))
         return ExitUsage;
@@ -121,7 +122,6 @@ int runWindow(int argc, char** argv)
         QSettings().setValue(QStringLiteral("files/current"), QFileInfo(parser.value(configOption)).absoluteFilePath());
     }
 
-    QApplication app(argc, argv);
     SignalWatcher signals;
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, &QCoreApplication::quit);
     Lab lab(config);
@@ -304,8 +304,8 @@ int serveConfigFromArguments(int argc, char** argv, LabConfig* out, QString* con
             return ExitUsage;
         }
         if (config.listeners.isEmpty())
-            config.listeners << ListenerConfig{QStringLiteral("http"), ListenerKind::Http, address->host,
-                                               address->port};
+            config.listeners << ListenerConfig{
+                QStringLiteral("http"), ListenerKind::Http, address->host, address->port, {}};
         else {
             config.listeners.first().address = address->host;
             config.listeners.first().port = address->port;
@@ -460,12 +460,13 @@ int serveConfigFromArguments(int argc, char** argv, LabConfig* out, QString* con
 int runServe(int argc, char** argv)
 {
     setIdentity();
+    // Before the config: a "tls" listener's files are read with Qt's TLS backend, which wants the application.
+    QCoreApplication app(argc, argv);
     LabConfig config;
     QString configFile;
     if (const int rc = serveConfigFromArguments(argc, argv, &config, &configFile))
         return rc;
 
-    QCoreApplication app(argc, argv);
     SignalWatcher signals;
     signals.watchReload();
     Lab lab(config);

@@ -96,8 +96,8 @@ private Q_SLOTS:
     void listenersCannotComeOrGo()
     {
         LabConfig next = LabConfig::defaultLab();
-        next.listeners << ListenerConfig{QStringLiteral("second"), ListenerKind::Http, QStringLiteral("127.0.0.1"),
-                                         8010};
+        next.listeners << ListenerConfig{
+            QStringLiteral("second"), ListenerKind::Http, QStringLiteral("127.0.0.1"), 8010, {}};
         const ReloadPlan plan = planReload(LabConfig::defaultLab(), next);
         QVERIFY(plan.refusal.contains(QStringLiteral("cannot add or remove listeners (1 running, 2 in the new file)")));
     }
@@ -111,7 +111,8 @@ private Q_SLOTS:
         LabConfig next = before;
         next.backends.removeFirst();
         next.algorithm = QStringLiteral("random");
-        next.listeners << ListenerConfig{QStringLiteral("second"), ListenerKind::Http, QStringLiteral("127.0.0.1"), 0};
+        next.listeners << ListenerConfig{
+            QStringLiteral("second"), ListenerKind::Http, QStringLiteral("127.0.0.1"), 0, {}};
         QString summary;
         QString error;
         QVERIFY(!lab.lab.reload(next, &summary, &error));

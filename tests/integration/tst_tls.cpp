@@ -83,12 +83,12 @@ private:
         s.setSslConfiguration(c);
     }
 
-    QByteArray writeFile(const QString& name, const QByteArray& data) const
+    QString writeFile(const QString& name, const QByteArray& data) const
     {
         QFile f(m_dir.filePath(name));
         f.open(QIODevice::WriteOnly);
         f.write(data);
-        return m_dir.filePath(name).toUtf8();
+        return m_dir.filePath(name);
     }
 
 private Q_SLOTS:
@@ -225,7 +225,7 @@ private Q_SLOTS:
         const SelfSignedCertificate& good = m_cert;
         QTest::newRow("missing key") << QString() << m_dir.filePath(QStringLiteral("nope.pem"))
                                      << m_dir.filePath(QStringLiteral("nope.pem")) << QStringLiteral("cannot read");
-        QTest::newRow("garbage key") << QString() << QString::fromUtf8(writeFile("garbage.pem", "not a key\n"))
+        QTest::newRow("garbage key") << QString() << writeFile(QStringLiteral("garbage.pem"), "not a key\n")
                                      << m_dir.filePath(QStringLiteral("garbage.pem"))
                                      << QStringLiteral("not a PEM private key");
         QTest::newRow("key as cert") << good.keyFile << good.keyFile << good.keyFile
