@@ -419,8 +419,6 @@ void Lab::onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOf
         break;
     }
     Q_EMIT backendStateChanged(id);
-    if (m_removeAfterDrain.remove(id))
-        removeBackend(id);
 }
 
 bool Lab::isStopping(BackendId id) const

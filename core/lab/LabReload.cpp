@@ -10,7 +10,9 @@
 #include "proxy/Proxy.h"
 #include "proxy/ProxySettings.h"
 
+#include <QDeadlineTimer>
 #include <QHostAddress>
+#include <QTimer>
 
 namespace lab {
 
@@ -235,19 +237,30 @@ BackendId Lab::addConfiguredBackend(const BackendConfig& config, QString* error)
 
 void Lab::removeAfterDrain(BackendId id)
 {
-    if (!hasBackend(id))
-        return;
-    FakeBackend* fake = embeddedBackend(id);
-    if (!fake || !fake->isStarted()) {
+    const BackendPtr b = poolBackend(id);
+    if (!b || b->activeRequests.load() == 0) {
         removeBackend(id);
         return;
     }
-    // Out of rotation now; the record (and its name) goes when the drain is over: onDrainStopped.
+    // Not DrainThenStop: it puts a stopped backend back into rotation, and a pick in that moment would reach
+    // a closed port. This one stays out of rotation, its server answering what it has, until it is removed
+    // (or the lab is rebuilt: build() forgets m_removeAfterDrain, and the timer with it).
+    b->enabled.store(false);
+    m_drainReported.insert(id); // housekeeping's "drained, safe to stop" is not for it: it goes by itself
     m_removeAfterDrain.insert(id);
-    if (drainAndStop(id, kReloadDrainMs) && m_removeAfterDrain.contains(id)) {
-        m_removeAfterDrain.remove(id);
-        removeBackend(id);
-    }
+    logEvent(LabEvent::Kind::Config,
+             tr("%1 leaving the pool: %2 requests in flight finish first").arg(b->name).arg(b->activeRequests.load()));
+    auto* poll = new QTimer(this);
+    poll->setInterval(DrainThenStop::kPollMs);
+    connect(poll, &QTimer::timeout, this, [this, poll, id, deadline = QDeadlineTimer(kReloadDrainMs)] {
+        const BackendPtr pooled = poolBackend(id);
+        if (m_removeAfterDrain.contains(id) && pooled && pooled->activeRequests.load() > 0 && !deadline.hasExpired())
+            return;
+        poll->deleteLater();
+        if (m_removeAfterDrain.remove(id))
+            removeBackend(id);
+    });
+    poll->start();
 }
 
 } // namespace lab
