@@ -7,6 +7,7 @@
 #include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "config/LabConfig.h"
+#include "config/TlsCredentials.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
 #include "util/SignalWatcher.h"
@@ -89,6 +90,7 @@ int runWindow(int argc, char** argv)
                                 "Run the lab headless instead: balancer-lab serve  (see balancer-lab serve --help)"));
         return ExitRuntime;
     }
+    QApplication app(argc, argv); // before the config: "tls" files are read with Qt's TLS backend
     LabConfig config;
     if (!loadConfig(parser, &config))
         return ExitUsage;
@@ -112,7 +114,6 @@ int runWindow(int argc, char** argv)
         QSettings().setValue(QStringLiteral("files/current"), QFileInfo(parser.value(configOption)).absoluteFilePath());
     }
 
-    QApplication app(argc, argv);
     SignalWatcher signals;
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, &QCoreApplication::quit);
     Lab lab(config);
@@ -172,16 +173,19 @@ bool parseBackendSpec(const QString& spec, BackendConfig* out, QString* error)
     *out = b;
     return true;
 }
-} // namespace
 
-int runServe(int argc, char** argv)
+// serve's command line made into the lab to serve: the config file, then every option over it. ExitOk with
+// the lab in *out, or the exit code after printing why. SIGHUP calls it again with the same arguments: the
+// file is read anew and the same options apply to it, so a reload refuses exactly what a start would.
+int serveConfigFromArguments(int argc, char** argv, LabConfig* out, QString* configFile)
 {
-    setIdentity();
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Run the lab headless: the HTTP load-balancing proxy and, unless --backend is given, the embedded\n"
         "backends of the config (default: proxy on 127.0.0.1:8000, backends on 8001-8003).\n"
-        "SIGINT/SIGTERM: stop accepting, let requests in flight finish (up to 5 s), exit 0."));
+        "SIGINT/SIGTERM: stop accepting, let requests in flight finish (up to 5 s), exit 0.\n"
+        "SIGHUP (with --config): reload the file live; a file that does not load is refused and the running\n"
+        "lab stays as it was."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(configOption);
@@ -265,8 +269,15 @@ int runServe(int argc, char** argv)
         QStringLiteral("Per-client token bucket: RPS requests a second, bursts of BURST (default: one second's "
                        "worth); over it the proxy answers 429 with Retry-After. 0 = off."),
         QStringLiteral("RPS[,BURST]"));
+    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"),
+                                     QStringLiteral("Terminate TLS on the first HTTP listener with this PEM "
+                                                    "certificate (with --tls-key; balancer-lab cert makes one)."),
+                                     QStringLiteral("FILE"));
+    const QCommandLineOption tlsKey(QStringLiteral("tls-key"),
+                                    QStringLiteral("The PEM private key of --tls-cert (unencrypted)."),
+                                    QStringLiteral("FILE"));
     parser.addOptions({rateLimit, hashKey, sticky, stickyCookie, mode, underscores, listenBacklog, maxConnections,
-                       maxPerClient, maxHeadBuffer});
+                       maxPerClient, maxHeadBuffer, tlsCert, tlsKey});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout,
                        healthRise, healthFall, healthPath, healthTcp, noHealth, slowStart});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
@@ -285,8 +296,8 @@ int runServe(int argc, char** argv)
             return ExitUsage;
         }
         if (config.listeners.isEmpty())
-            config.listeners << ListenerConfig{QStringLiteral("http"), ListenerKind::Http, address->host,
-                                               address->port};
+            config.listeners << ListenerConfig{
+                QStringLiteral("http"), ListenerKind::Http, address->host, address->port, {}};
         else {
             config.listeners.first().address = address->host;
             config.listeners.first().port = address->port;
@@ -373,6 +384,26 @@ int runServe(int argc, char** argv)
             return ExitUsage;
         }
     }
+    if (parser.isSet(tlsCert) || parser.isSet(tlsKey)) {
+        ListenerConfig* http = nullptr;
+        for (ListenerConfig& l : config.listeners) {
+            if (!http && l.kind == ListenerKind::Http)
+                http = &l;
+        }
+        QString why;
+        TlsCredentials checked;
+        if (!parser.isSet(tlsCert) || !parser.isSet(tlsKey))
+            why = QStringLiteral("--tls-cert and --tls-key go together (a certificate and its key)");
+        else if (!http)
+            why = QStringLiteral("--tls-cert needs an http listener to terminate TLS on");
+        else if (TlsCredentials::load(parser.value(tlsCert), parser.value(tlsKey), &checked, &why))
+            http->tls = {QFileInfo(parser.value(tlsCert)).absoluteFilePath(),
+                         QFileInfo(parser.value(tlsKey)).absoluteFilePath()};
+        if (!why.isEmpty()) {
+            printErr(QStringLiteral("balancer-lab serve: ") + why);
+            return ExitUsage;
+        }
+    }
     if (parser.isSet(accessLog))
         config.proxy.accessLog = true;
     if (parser.isSet(underscores))
@@ -412,11 +443,43 @@ int runServe(int argc, char** argv)
         printErr(QStringLiteral("Add them to the config, or pass --listen IP:PORT / --backend HOST:PORT."));
         return ExitUsage;
     }
+    *out = config;
+    *configFile = parser.isSet(configOption) ? parser.value(configOption) : QString();
+    return ExitOk;
+}
+} // namespace
 
+int runServe(int argc, char** argv)
+{
+    setIdentity();
+    // Before the config: a "tls" listener's files are read with Qt's TLS backend, which wants the application.
     QCoreApplication app(argc, argv);
+    LabConfig config;
+    QString configFile;
+    if (const int rc = serveConfigFromArguments(argc, argv, &config, &configFile))
+        return rc;
+
     SignalWatcher signals;
+    signals.watchReload();
     Lab lab(config);
     QObject::connect(&lab, &Lab::eventLogged, [](const QString& t) { printErr(t); });
+    QObject::connect(&signals, &SignalWatcher::reloadRequested, &lab, [&] {
+        if (configFile.isEmpty()) {
+            printErr(QStringLiteral("SIGHUP: nothing to reload (serve was started without --config FILE)"));
+            return;
+        }
+        LabConfig next;
+        QString ignored;
+        if (serveConfigFromArguments(argc, argv, &next, &ignored) != ExitOk) {
+            // The sentence above says what is wrong; the event log says what that means.
+            lab.logEvent(LabEvent::Kind::Config,
+                         QStringLiteral("reload refused: %1 does not load; the running config stays").arg(configFile));
+            return;
+        }
+        QString summary;
+        QString error;
+        lab.reload(next, &summary, &error); // logs its own event (the summary, or why it was refused)
+    });
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int sig) {
         printErr(QStringLiteral("signal %1: no longer accepting; finishing requests in flight").arg(sig));
         // Asynchronous: the loop keeps printing the lab's events while requests finish, and quits when every

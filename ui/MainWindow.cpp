@@ -358,7 +358,7 @@ void MainWindow::buildMenus()
         if (!name.isEmpty())
             saveConfigFile(name);
     });
-    file->addSeparator();
+    addReloadAndCertificateActions(file);
     file->addMenu(m_export->menu());
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -623,7 +623,9 @@ void MainWindow::updateStatus()
     QStringList listeners;
     for (size_t i = 0; i < m_lab->proxies().size(); ++i) {
         const Proxy* p = m_lab->proxies()[i].get();
-        const QString kind = p->settings().kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http");
+        const QString kind = p->settings().kind == ListenerKind::Tcp ? QStringLiteral("tcp")
+            : p->settings().tls                                      ? QStringLiteral("https")
+                                                                     : QStringLiteral("http");
         listeners << (p->isListening() ? tr("%1 %2:%3").arg(kind, p->settings().address.toString()).arg(p->port())
                           : p->isStopping()
                           ? tr("%1 stopping: %2 in flight finishing").arg(kind).arg(p->activeExchanges())

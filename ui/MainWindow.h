@@ -88,6 +88,13 @@ public:
     // the README's first steps describe; the window no longer reopens a file at the next start.
     void openDefaultLab();
     bool saveConfigFile(const QString& fileName, QString* error = nullptr);
+    // File > Reload: the open file applied to the running lab live (Lab::reload: no connection dropped, one
+    // event line says what changed). A file that does not load is refused with its error and changes
+    // nothing. False with the reason in *error.
+    bool reloadConfigFile(QString* error = nullptr);
+    // File > Make certificate: a self-signed localhost certificate and key in `dir` (cert.pem, key.pem)
+    // for a listener's "tls"; the message says how to use them. False with the reason in *error.
+    bool makeCertificate(const QString& dir, QString* error = nullptr);
     // The lab differs from what was last opened or saved (backends, weights, algorithm, settings, traffic):
     // quitting or opening another lab asks Save / Discard / Cancel first (MainWindowFiles.cpp).
     bool labModified() const;
@@ -121,6 +128,7 @@ protected:
 
 private:
     void buildMenus();
+    void addReloadAndCertificateActions(QMenu* file); // MainWindowFiles.cpp
     void rebuildButtons();
     void updateButton(BackendId id);
     void toggleBackend(BackendId id);

@@ -20,6 +20,7 @@
 #include "loadgen/LoadGenerator.h"
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
+#include "proxy/SelfSignedCertificate.h"
 #include "teach/ScenarioRecorder.h"
 #include <QAction>
 #include <QApplication>
@@ -30,6 +31,7 @@
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -206,6 +208,72 @@ void MainWindow::rebuildRecentMenu()
                                     QLatin1Char(')'),
                                 this, [this, f] { openConfigFile(f); });
     m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::addReloadAndCertificateActions(QMenu* file)
+{
+    QAction* reload = file->addAction(tr("&Reload lab file"), this, [this] { reloadConfigFile(); });
+    reload->setShortcut(QKeySequence::Refresh);
+    reload->setToolTip(tr("Apply the open file to the running lab without dropping a connection: backends "
+                          "added, removed and changed, algorithm and settings, listener addresses."));
+    file->addAction(tr("Make a &certificate…"), this,
+                    [this] {
+                        const QString dir = QFileDialog::getExistingDirectory(
+                            this, tr("Directory for cert.pem and key.pem"), QFileInfo(m_currentFile).path());
+                        if (!dir.isEmpty())
+                            makeCertificate(dir);
+                    })
+        ->setToolTip(tr("A self-signed certificate for localhost, 127.0.0.1 and ::1, for a listener's \"tls\"."));
+    file->addSeparator();
+}
+
+bool MainWindow::reloadConfigFile(QString* error)
+{
+    QString why;
+    QString summary;
+    if (m_currentFile.isEmpty()) {
+        why = tr("Reload reads the lab's file, and this lab has none yet: save it first (File > Save lab as).");
+    } else {
+        const LabConfigResult r = loadLabConfig(m_currentFile);
+        if (!r.ok())
+            why = r.error;
+        else if (m_lab->reload(r.config, &summary, &why))
+            markSaved(); // what runs is the file now
+    }
+    if (why.isEmpty()) {
+        showMessage(summary);
+        updateTitle();
+        return true;
+    }
+    if (error)
+        *error = why;
+    if (isVisible())
+        QMessageBox::warning(this, tr("Cannot reload the lab"), tr("%1\n\nThe running lab stays as it was.").arg(why));
+    showMessage(tr("reload refused: %1").arg(why.section(QLatin1Char('\n'), 0, 0)));
+    return false;
+}
+
+bool MainWindow::makeCertificate(const QString& dir, QString* error)
+{
+    SelfSignedCertificate made;
+    QString why;
+    if (!SelfSignedCertificate::write(dir, &made, &why)) {
+        if (error)
+            *error = why;
+        if (isVisible())
+            QMessageBox::warning(this, tr("Cannot make a certificate"), why);
+        showMessage(why);
+        return false;
+    }
+    const QString text = tr("Certificate %1 and key %2 for localhost, 127.0.0.1 and ::1, valid until %3.\n\n"
+                            "Serve HTTPS: add \"tls\": {\"cert\": \"%1\", \"key\": \"%2\"} to a listener of the "
+                            "lab file and reload it.\nTrust it: curl --cacert %1 https://localhost:PORT/")
+                             .arg(made.certFile, made.keyFile, made.notAfter.toString(QStringLiteral("yyyy-MM-dd")));
+    m_lab->logEvent(LabEvent::Kind::Config, tr("certificate made: %1 (key %2)").arg(made.certFile, made.keyFile));
+    if (isVisible())
+        QMessageBox::information(this, tr("Certificate made"), text);
+    showMessage(tr("certificate made: %1").arg(made.certFile));
+    return true;
 }
 
 } // namespace lab

@@ -97,6 +97,7 @@ const Key<Li> kListener[] = {
     {.name = "kind"}, // http or tcp
     {.name = "address", .member = &Li::address, .problem = listenAddressProblem},
     {.name = "port", .member = &Li::port, .range = {0, 65535}}, // 0 = any free port
+    {.name = "tls"}, // {"cert": FILE, "key": FILE}: HTTPS (http listeners only)
 };
 
 using B = BackendConfig;

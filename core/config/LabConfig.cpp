@@ -2,8 +2,11 @@
 
 #include "ConfigSchema.h"
 #include "DuplicateKeys.h"
+#include "TlsCredentials.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -373,7 +376,35 @@ template <typename Section> QJsonObject sectionToJson(const Section& s)
     return o;
 }
 
-void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
+// "tls": {"cert": FILE, "key": FILE}; relative names are taken from the config file's directory. The files
+// are loaded here, so a bad one is refused with the config (and a reload keeps the old one running).
+void readTls(ObjectReader& listener, ListenerConfig& l, const QString& baseDir, QStringList& errors)
+{
+    if (!listener.has("tls"))
+        return;
+    const QString path = listener.pathOf(QStringLiteral("tls"));
+    ObjectReader r(listener.object("tls"), path, errors, {QStringLiteral("cert"), QStringLiteral("key")});
+    if (l.kind != ListenerKind::Http)
+        listener.error(QStringLiteral("tls"), QStringLiteral("only an http listener terminates TLS"));
+    for (const char* key : {"cert", "key"}) {
+        if (!r.has(key))
+            r.error(QLatin1String(key), QStringLiteral("is required (a PEM file)"));
+    }
+    l.tls.cert = r.string("cert", {});
+    l.tls.key = r.string("key", {});
+    if (l.tls.cert.isEmpty() || l.tls.key.isEmpty() || l.kind != ListenerKind::Http) {
+        l.tls = {};
+        return;
+    }
+    l.tls.cert = QDir(baseDir).absoluteFilePath(l.tls.cert);
+    l.tls.key = QDir(baseDir).absoluteFilePath(l.tls.key);
+    TlsCredentials checked;
+    QString why;
+    if (!TlsCredentials::load(l.tls.cert, l.tls.key, &checked, &why))
+        errors << path + QStringLiteral(": ") + why;
+}
+
+void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors, const QString& baseDir)
 {
     const QJsonArray a = top.array("listeners");
     if (a.size() > 16)
@@ -392,6 +423,7 @@ void readListeners(ObjectReader& top, LabConfig& c, QStringList& errors)
             : ListenerKind::Http;
         l.name = r.string("name", kindName(l.kind) + (i ? QString::number(i) : QString()));
         r.read(l);
+        readTls(r, l, baseDir, errors);
         c.listeners << l;
     }
 }
@@ -516,7 +548,8 @@ LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName
     top.read(c);
     readSection(top, "sticky", c.sticky, errors);
     readSection(top, "traffic", c.traffic, errors);
-    readListeners(top, c, errors);
+    const QFileInfo source(sourceName);
+    readListeners(top, c, errors, source.isFile() ? source.absolutePath() : QDir::currentPath());
     readSections(top, c, errors);
     // A pool behind TCP listeners only is probed with TCP connects unless the config says otherwise.
     bool anyHttp = false;
@@ -549,6 +582,9 @@ QByteArray labConfigToJson(const LabConfig& c)
         QJsonObject o = sectionToJson(l);
         o.insert(QStringLiteral("name"), l.name);
         o.insert(QStringLiteral("kind"), kindName(l.kind));
+        if (l.tls.enabled())
+            o.insert(QStringLiteral("tls"),
+                     QJsonObject{{QStringLiteral("cert"), l.tls.cert}, {QStringLiteral("key"), l.tls.key}});
         listeners.append(o);
     }
     QJsonArray backends;

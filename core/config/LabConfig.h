@@ -12,11 +12,20 @@ namespace lab {
 
 enum class ListenerKind { Http, Tcp };
 
+// TLS termination on an HTTP listener: PEM files (config/TlsCredentials checks them). Both empty = plain.
+struct TlsConfig {
+    QString cert;
+    QString key;
+    bool enabled() const { return !cert.isEmpty(); }
+    bool operator==(const TlsConfig&) const = default;
+};
+
 struct ListenerConfig {
     QString name;
     ListenerKind kind = ListenerKind::Http;
     QString address = QStringLiteral("127.0.0.1");
     int port = 8000; // 0 = any free port
+    TlsConfig tls;
     bool operator==(const ListenerConfig&) const = default;
 };
 

@@ -50,6 +50,7 @@ void Lab::build()
     m_checker.reset();
     m_drain->clear();
     m_drainReported.clear();
+    m_removeAfterDrain.clear();
     m_pool = std::make_shared<BackendPool>(QList<BackendConfig>{}, m_config.algorithm);
     HashKeySpec key;
     HashKeySpec::parse(m_config.hashKey, &key);

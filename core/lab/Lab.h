@@ -48,6 +48,16 @@ public:
     // Replaces the whole lab (File > Open): stops everything, rebuilds from `config`, emits labReset().
     // The caller then starts backends and proxies again.
     void load(LabConfig config);
+    // Live reload (`serve` on SIGHUP, File > Reload; LabReload.h): applies `next` to the running lab without
+    // dropping a connection. Backends are matched by name: new ones start and join the pool, removed ones
+    // leave rotation at once and go when their requests in flight are done (up to kReloadDrainMs), changed
+    // ones take their new weight, faults and checks; algorithm and settings apply on the next pick or
+    // request, and a listener whose address changed re-binds. *summary gets the event's line ("reload:
+    // +backend-8004, -backend-8002, algorithm round-robin → least-connections"). False with a sentence in
+    // *error when the config cannot be applied live (nothing changed then) or a part of it failed (the rest
+    // is applied, and the summary says what was not).
+    bool reload(const LabConfig& next, QString* summary, QString* error);
+    static constexpr int kReloadDrainMs = 30000;
 
     EventLog& events() const { return *m_events; }
     // Logs an operator-level event. Every event (also those from proxy workers and health checks) is
@@ -176,6 +186,9 @@ private:
     void onDrainStopped(BackendId id, DrainThenStop::Outcome outcome, int cutOff);
     // Mirrors the records' configs into m_config.backends, so config() is what runs.
     void publishBackends();
+    // Reload's parts (LabReload.cpp): a backend exactly as configured, and a removal after a drain.
+    BackendId addConfiguredBackend(const BackendConfig& config, QString* error);
+    void removeAfterDrain(BackendId id);
 
     LabConfig m_config;
     std::shared_ptr<EventLog> m_events;
@@ -187,6 +200,7 @@ private:
     QTimer* m_housekeeping;
     quint64 m_forwardedEvent = 0;
     QSet<BackendId> m_drainReported;
+    QSet<BackendId> m_removeAfterDrain; // reloaded away: removed when their drain is over
     int m_portBase = 8001;
     bool m_checking = false;
 };

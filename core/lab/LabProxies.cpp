@@ -49,13 +49,16 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
             m_events->append(LabEvent::Kind::Proxy, text);
             continue; // the next listeners are tried too, so every port in use is named
         }
-        m_events->append(
-            LabEvent::Kind::Proxy,
-            QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
-                .arg(l.name, l.kind == ListenerKind::Tcp ? QStringLiteral("tcp") : QStringLiteral("http"), l.address)
-                .arg(proxy->port())
-                .arg(pool->algorithm())
-                .arg(proxy->settings().workers));
+        m_events->append(LabEvent::Kind::Proxy,
+                         QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
+                             .arg(l.name,
+                                  l.kind == ListenerKind::Tcp ? QStringLiteral("tcp")
+                                      : l.tls.enabled()       ? QStringLiteral("https")
+                                                              : QStringLiteral("http"),
+                                  l.address)
+                             .arg(proxy->port())
+                             .arg(pool->algorithm())
+                             .arg(proxy->settings().workers));
     }
     if (failures)
         *failures = failed;

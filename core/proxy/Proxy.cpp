@@ -123,6 +123,11 @@ Proxy::~Proxy()
 
 bool Proxy::start(QString* error)
 {
+    if (!m_settings->tlsProblem.isEmpty()) { // never plaintext on a port configured for TLS
+        if (error)
+            *error = m_settings->tlsProblem;
+        return false;
+    }
     if (isStopping()) // a drain still running ends now: what it has not finished is cut off
         stop(0);
     bool ok = false;
@@ -259,6 +264,11 @@ bool Proxy::isStopping() const
 
 bool Proxy::updateSettings(const ProxySettings& settings, QString* error)
 {
+    if (!settings.tlsProblem.isEmpty()) { // the running certificate stays
+        if (error)
+            *error = settings.tlsProblem;
+        return false;
+    }
     auto next = std::make_shared<ProxySettings>(settings);
     // Fixed at construction: the workers and their pools exist already.
     next->workers = m_settings->workers;
@@ -300,6 +310,16 @@ int Proxy::memoryTrims() const
     for (const ProxyWorker* w : m_workers)
         n += w->memoryTrims();
     return n;
+}
+
+Proxy::TlsStats Proxy::tlsStats() const
+{
+    TlsStats s;
+    for (const ProxyWorker* w : m_workers) {
+        s.handshakes += w->tlsCounters().handshakes.load(std::memory_order_relaxed);
+        s.failedHandshakes += w->tlsCounters().failedHandshakes.load(std::memory_order_relaxed);
+    }
+    return s;
 }
 
 int Proxy::activeExchanges() const

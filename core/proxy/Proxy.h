@@ -84,6 +84,12 @@ public:
     const ConnectionGate& gate() const { return *m_gate; }
     // Times the workers gave freed memory back to the system after a burst of connections.
     int memoryTrims() const;
+    // TLS listeners: handshakes completed and failed (plain HTTP to the port, bad ClientHello, timeout).
+    struct TlsStats {
+        quint64 handshakes = 0;
+        quint64 failedHandshakes = 0;
+    };
+    TlsStats tlsStats() const;
 
 Q_SIGNALS:
     // The stop begun by beginStop() or stop() is over: every connection is closed; unfinishedExchanges

@@ -1,10 +1,31 @@
 #include "ProxySettings.h"
 
 #include "ConnectionGate.h"
+#include "config/TlsCredentials.h"
 
 #include <QThread>
 
 namespace lab {
+
+namespace {
+
+// What every handshake on a TLS listener uses: the files' chain and key, TLS 1.2 or 1.3, ALPN http/1.1
+// (the proxy speaks HTTP/1.1 only, so a client offering h2 settles on it), no client certificates.
+std::shared_ptr<const QSslConfiguration> tlsConfiguration(const TlsConfig& tls, QString* problem)
+{
+    TlsCredentials credentials;
+    if (!TlsCredentials::load(tls.cert, tls.key, &credentials, problem))
+        return nullptr;
+    QSslConfiguration c = QSslConfiguration::defaultConfiguration();
+    c.setLocalCertificateChain(credentials.chain);
+    c.setPrivateKey(credentials.key);
+    c.setProtocol(QSsl::TlsV1_2OrLater);
+    c.setPeerVerifyMode(QSslSocket::VerifyNone);
+    c.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
+    return std::make_shared<const QSslConfiguration>(c);
+}
+
+} // namespace
 
 ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig& l)
 {
@@ -36,6 +57,8 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
                                                   : defaultMaxConnections(descriptorLimit(), int(c.listeners.size()));
     s.maxConnectionsPerClient = c.proxy.maxConnectionsPerClient;
     s.maxHeadBufferBytes = c.proxy.maxHeadBufferBytes;
+    if (l.kind == ListenerKind::Http && l.tls.enabled())
+        s.tls = tlsConfiguration(l.tls, &s.tlsProblem);
     return s;
 }
 

@@ -4,6 +4,8 @@
 #include "http/HttpParser.h"
 
 #include <QHostAddress>
+#include <QSslConfiguration>
+#include <memory>
 
 namespace lab {
 
@@ -35,6 +37,11 @@ struct ProxySettings {
     int maxConnections = 0; // 0 = derived from RLIMIT_NOFILE (see defaultMaxConnections)
     int maxConnectionsPerClient = 0; // 0 = no per-client cap
     qint64 maxHeadBufferBytes = 64 * 1024 * 1024; // unfinished request heads of all connections; 0 = no cap
+    // TLS termination (the listener's "tls"): the certificate, key, protocols and ALPN every handshake uses;
+    // null for plain HTTP. A listener whose files no longer load has tlsProblem instead, and Proxy refuses
+    // to listen (or to take these settings) with it rather than serve plaintext on an https port.
+    std::shared_ptr<const QSslConfiguration> tls;
+    QString tlsProblem;
 
     static ProxySettings fromConfig(const LabConfig& config, const ListenerConfig& listener);
 };

@@ -3,6 +3,7 @@
 #include "ConnectionGate.h"
 #include "HttpSession.h"
 #include "TcpSession.h"
+#include "TlsTerminator.h"
 #include "UpstreamPool.h"
 
 #include <QTcpServer>
@@ -92,18 +93,24 @@ ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> setting
 
 ProxyWorker::~ProxyWorker() = default;
 
-void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
+void ProxyWorker::adopt(qintptr fd, const QHostAddress& client, ClientStream stream)
 {
+    const bool accepted = stream == ClientStream::Accepted;
     if (m_shuttingDown) {
         ::close(int(fd));
-        m_gate->release(client);
+        if (accepted)
+            m_gate->release(client);
         return;
     }
     QObject* session = nullptr;
     if (m_settings->kind == ListenerKind::Tcp)
         session = new TcpSession(fd, this);
+    else if (accepted && m_settings->tls)
+        session = new TlsTerminator(fd, client, this);
     else
         session = new HttpSession(fd, this);
+    if (!accepted)
+        return; // the terminator holds the gate's slot
     connect(
         session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); }, Qt::DirectConnection);
 }
@@ -171,6 +178,9 @@ void ProxyWorker::closeEverything()
     const auto relays = findChildren<TcpSession*>(Qt::FindDirectChildrenOnly);
     for (TcpSession* s : relays)
         delete s;
+    const auto terminators = findChildren<TlsTerminator*>(Qt::FindDirectChildrenOnly);
+    for (TlsTerminator* t : terminators)
+        delete t;
     m_upstreams->closeAll();
 }
 

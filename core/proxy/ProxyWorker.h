@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ProxySettings.h"
+#include "TlsTerminator.h"
 #include "metrics/Metrics.h"
 
 #include <QHash>
@@ -22,6 +23,12 @@ class RequestTrace;
 class UpstreamPool;
 class WorkerListener;
 
+// How a descriptor reached a worker: straight from the listener, or as the plaintext end of a socketpair
+// whose other end a TlsTerminator on this worker relays to a TLS client. A TlsPlaintext session's peer is
+// the pair, not the client: the client's address comes with adopt(), and the session must forward
+// X-Forwarded-Proto: https for it.
+enum class ClientStream { Accepted, TlsPlaintext };
+
 // One event-loop thread's share of a proxy: its listening socket (one of the proxy's SO_REUSEPORT group:
 // the kernel deals connections, the worker accepts them itself), the client connections it accepted, its
 // keep-alive pool of backend connections, and its metrics shard. Everything here is touched only by its
@@ -37,8 +44,10 @@ public:
     Q_DISABLE_COPY_MOVE(ProxyWorker)
 
     // Called on the worker's thread with a freshly accepted descriptor the gate admitted for `client`;
-    // the gate gets it back when the session ends.
-    void adopt(qintptr socketDescriptor, const QHostAddress& client);
+    // the gate gets it back when the session ends. On a listener with TLS an Accepted descriptor gets a
+    // TlsTerminator first, which adopts the plaintext end of its pair as TlsPlaintext (the gate's slot stays
+    // with the terminator, which lives as long as the client's connection).
+    void adopt(qintptr socketDescriptor, const QHostAddress& client, ClientStream stream = ClientStream::Accepted);
     // On the worker's thread: accepts on `listeningFd` (taken over; closed by closeListener) and adopts
     // what the gate admits. False with the reason in *error when Qt cannot use the descriptor.
     bool listen(qintptr listeningFd, QString* error);
@@ -67,6 +76,8 @@ public:
     UpstreamPool& upstreams() { return *m_upstreams; }
     ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
+    TlsCounters& tlsCounters() { return m_tlsCounters; }
+    const TlsCounters& tlsCounters() const { return m_tlsCounters; }
     const MetricsShard& metrics() const { return *m_metrics; }
     bool shuttingDown() const { return m_shuttingDown; }
     int activeExchanges() const { return m_activeExchanges.load(); }
@@ -96,6 +107,7 @@ private:
     std::shared_ptr<RateLimiter> m_rateLimiter;
     QHash<quint64, HttpSession*> m_held;
     std::unique_ptr<MetricsShard> m_metrics;
+    TlsCounters m_tlsCounters;
     UpstreamPool* m_upstreams;
     WorkerListener* m_listener = nullptr;
     bool m_shuttingDown = false;

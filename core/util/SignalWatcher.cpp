@@ -28,7 +28,11 @@ SignalWatcher::SignalWatcher(QObject* parent)
     m_notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, [this] {
         char c = 0;
-        if (::read(g_pipe[0], &c, 1) == 1)
+        if (::read(g_pipe[0], &c, 1) != 1)
+            return;
+        if (int(c) == SIGHUP)
+            Q_EMIT reloadRequested();
+        else
             Q_EMIT terminationRequested(int(c));
     });
     struct sigaction sa = {};
@@ -45,6 +49,18 @@ SignalWatcher::~SignalWatcher()
 {
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGHUP, SIG_DFL);
+}
+
+void SignalWatcher::watchReload()
+{
+    if (!m_notifier)
+        return;
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGHUP, &sa, nullptr);
 }
 
 } // namespace lab

@@ -5,10 +5,16 @@
 #include "TestLab.h"
 #include "TrafficPanel.h"
 #include "config/LabConfig.h"
+#include "config/TlsCredentials.h"
 #include "lab/Lab.h"
 
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QPlainTextEdit>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
@@ -26,6 +32,8 @@ private Q_SLOTS:
     void changedLabAsksBeforeQuitting();
     void changedLabAsksBeforeOpeningAnother();
     void offscreenPromptNeverBlocks();
+    void reloadAppliesTheFileLive();
+    void makeCertificateWritesAUsablePair();
 };
 
 void TestLabFiles::trafficSettingsAreSavedAndReopened_data()
@@ -221,6 +229,68 @@ void TestLabFiles::offscreenPromptNeverBlocks()
     r.lab.setWeight(r.id(0), 3);
     QVERIFY(w.labModified());
     QVERIFY(w.close());
+}
+
+// File > Reload lab file: the edited file runs without a restart, the event view says what changed, and a
+// file that does not load changes nothing.
+void TestLabFiles::reloadAppliesTheFileLive()
+{
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("lab.json"));
+    QString error;
+    QVERIFY(saveLabConfig(freePortLab(), file, &error));
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QVERIFY2(w.openConfigFile(file, &error), qPrintable(error));
+    const QString second = r.lab.backendConfig(r.id(1)).name;
+    const QString third = r.lab.backendConfig(r.id(2)).name;
+    const quint16 port = r.port();
+
+    LabConfig edited = loadLabConfig(file).config;
+    edited.backends[1].weight = 7;
+    edited.backends.removeLast();
+    QVERIFY(saveLabConfig(edited, file, &error));
+    QVERIFY2(w.reloadConfigFile(&error), qPrintable(error));
+    const QString line = QStringLiteral("reload: %1 weight 1 → 7, -%2").arg(second, third);
+    QTRY_VERIFY2(w.eventView()->toPlainText().contains(line), qPrintable(w.eventView()->toPlainText()));
+    QCOMPARE(r.lab.backendConfig(r.lab.idOf(second)).weight, 7);
+    QTRY_COMPARE(r.lab.backendCount(), 2);
+    QCOMPARE(r.port(), port); // the proxy never stopped
+    QVERIFY(!w.labModified()); // what runs is the file
+
+    QFile bad(file);
+    QVERIFY(bad.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    bad.write(R"({"algorithm": "fastest"})");
+    bad.close();
+    QVERIFY(!w.reloadConfigFile(&error));
+    QVERIFY2(error.startsWith(file + QStringLiteral(": algorithm: ")), qPrintable(error));
+    QCOMPARE(r.lab.backendCount(), 2);
+    QCOMPARE(r.lab.config().algorithm, QStringLiteral("round-robin"));
+
+    // The File menu with its new entries, for a look (LAB_TEST_OUTPUT_DIR/file-menu.png).
+    QMenu* fileMenu = w.menuBar()->actions().first()->menu();
+    QStringList entries;
+    for (const QAction* a : fileMenu->actions())
+        entries << a->text();
+    QVERIFY(entries.contains(QStringLiteral("&Reload lab file")));
+    QVERIFY(entries.contains(QStringLiteral("Make a &certificate…")));
+    const QString png =
+        QDir(qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QDir::tempPath())).filePath(QStringLiteral("file-menu.png"));
+    QVERIFY(fileMenu->grab().save(png));
+}
+
+void TestLabFiles::makeCertificateWritesAUsablePair()
+{
+    QTemporaryDir dir;
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QString error;
+    QVERIFY2(w.makeCertificate(dir.filePath(QStringLiteral("tls")), &error), qPrintable(error));
+    TlsCredentials loaded;
+    QVERIFY2(TlsCredentials::load(dir.filePath(QStringLiteral("tls/cert.pem")),
+                                  dir.filePath(QStringLiteral("tls/key.pem")), &loaded, &error),
+             qPrintable(error));
+    QTRY_VERIFY(r.eventContains(QStringLiteral("certificate made: ")));
 }
 
 QTEST_MAIN(TestLabFiles)

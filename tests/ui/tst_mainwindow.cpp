@@ -59,7 +59,7 @@ QString outputPath(const QString& fileName)
 LabConfig tcpThenHttpLab()
 {
     LabConfig c = freePortLab();
-    c.listeners.prepend(ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 0});
+    c.listeners.prepend(ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 0, {}});
     return c;
 }
 
@@ -785,7 +785,7 @@ void TestMainWindow::consoleTrafficAndTraceUseTheHttpListenerAfterATcpOne()
 void TestMainWindow::labWithoutHttpListenerSaysSo()
 {
     LabConfig c = freePortLab();
-    c.listeners = {ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 0}};
+    c.listeners = {ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 0, {}}};
     RunningLab r(c);
     QVERIFY(!r.lab.httpProxy());
     MainWindow w(&r.lab);

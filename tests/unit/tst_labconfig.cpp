@@ -307,7 +307,7 @@ void TestLabConfig::saveLoadRoundTrip()
 {
     LabConfig c = LabConfig::defaultLab();
     c.algorithm = QStringLiteral("round-robin");
-    c.listeners << ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("::1"), 9000};
+    c.listeners << ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("::1"), 9000, {}};
     c.backends[1].weight = 7;
     c.backends[1].faults.latencyMs = 120;
     c.backends[1].faults.jitterMs = 30;
