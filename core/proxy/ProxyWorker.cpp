@@ -54,7 +54,7 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client)
     if (m_settings->kind == ListenerKind::Tcp)
         session = new TcpSession(fd, this);
     else
-        session = new HttpSession(fd, this);
+        session = new HttpSession(fd, client, this);
     connect(
         session, &QObject::destroyed, this, [gate = m_gate, client] { gate->release(client); }, Qt::DirectConnection);
 }
