@@ -183,7 +183,7 @@ bool HttpSession::onHead(http::HttpHead& head)
 {
     m_clientTimer->stop();
     m_headerTimerArmed = false;
-    m_request = head;
+    std::swap(m_request, head); // the parser gets the last request back, to reuse its buffers
     if (m_settingsRef != m_worker->settingsPtr()) {
         m_settingsRef = m_worker->settingsPtr();
         m_settings = m_settingsRef.get();
@@ -231,9 +231,10 @@ bool HttpSession::onHead(http::HttpHead& head)
     case http::BodyFraming::Chunked: m_upFraming = NextHopFraming::Chunked; break;
     default: m_upFraming = NextHopFraming::None; break;
     }
-    m_upstream->beginRequest(
-        http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), m_request.target}, m_upFraming),
-        m_idempotent || m_settings->retryNonIdempotent);
+    QByteArray upstreamHead = BufferPool::local().take(1024);
+    http::appendUpstreamRequest(upstreamHead, m_request, {m_clientAddress, QByteArray(), m_request.target},
+                                m_upFraming);
+    m_upstream->beginRequest(std::move(upstreamHead), m_idempotent || m_settings->retryNonIdempotent);
     if (m_upFraming != NextHopFraming::None && !m_request.isHttp10() &&
         http::headerListContains(m_request.header("Expect"), "100-continue"))
         writeClient("HTTP/1.1 100 Continue\r\n\r\n");
@@ -552,13 +553,16 @@ void HttpSession::responseStarting(const http::HttpHead& head, NextHopFraming do
     info.closeConnection = !m_clientKeepAlive;
     info.clientIsHttp10 = m_request.isHttp10();
     info.clientWantsKeepAlive = m_clientKeepAlive;
-    writeClient(http::serializeClientResponse(head, info, down));
+    QByteArray out = BufferPool::local().take(1024);
+    http::appendClientResponse(out, head, info, down);
+    writeClient(out); // copied into the client's staging buffer
+    BufferPool::local().give(out);
     m_phase = Phase::Responding;
 }
 
 void HttpSession::responseFinished(int status)
 {
-    m_trail.add(m_upstream->backend()->name, QString::number(status));
+    m_trail.add(m_upstream->backend()->name, status);
     finishExchange(status);
 }
 

@@ -329,14 +329,22 @@ BufferPool& BufferPool::local()
 
 QByteArray BufferPool::take(qsizetype capacity)
 {
-    // The most recently given back first (warm in the cache); a few are looked at for one big enough.
-    const qsizetype n = qsizetype(m_free.size());
-    for (qsizetype i = n - 1; i >= 0 && i >= n - 8; --i) {
-        if (m_free[size_t(i)].capacity() >= capacity) {
-            QByteArray b = std::move(m_free[size_t(i)]);
-            m_free.erase(m_free.begin() + i);
-            return b;
+    // The smallest buffer that is big enough: a small staging buffer must not take the large buffer a
+    // read needs next, or every request would allocate one anew.
+    qsizetype best = -1;
+    for (qsizetype i = qsizetype(m_free.size()) - 1; i >= 0; --i) {
+        const qsizetype c = m_free[size_t(i)].capacity();
+        if (c >= capacity && (best < 0 || c < m_free[size_t(best)].capacity())) {
+            best = i;
+            if (c == capacity)
+                break;
         }
+    }
+    if (best >= 0) {
+        QByteArray b = std::move(m_free[size_t(best)]);
+        m_free[size_t(best)] = std::move(m_free.back());
+        m_free.pop_back();
+        return b;
     }
     QByteArray b;
     b.reserve(capacity);

@@ -435,7 +435,7 @@ bool UpstreamAttempt::onHead(http::HttpHead& head)
         m_discardStatus = status;
         return false;
     }
-    m_response = head;
+    std::swap(m_response, head); // the parser gets the last response back, to reuse its buffers
     const bool noBody = request.method == "HEAD" || status == 204 || status == 304;
     if (noBody)
         m_downFraming = NextHopFraming::None;
