@@ -1,6 +1,7 @@
 #include "HeaderRules.h"
 
 #include <QHostAddress>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 
@@ -20,20 +21,36 @@ void appendHeader(QByteArray& out, QByteArrayView name, QByteArrayView value)
     out.append("\r\n");
 }
 
+// Decimal digits on the stack: QByteArray::number would allocate for each one.
+void appendNumber(QByteArray& out, quint64 value)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out.append(digits, qsizetype(end - digits));
+}
+
 // Always HTTP/1.1 towards the client (RFC 9110 6.2: a proxy sends its own version).
 void appendStatusLine(QByteArray& out, const HttpHead& response)
 {
     out.append("HTTP/1.1 ");
-    out.append(QByteArray::number(response.statusCode));
+    appendNumber(out, quint64(response.statusCode));
     out.append(' ');
-    out.append(response.reason.isEmpty() ? reasonPhrase(response.statusCode) : response.reason);
+    if (response.reason.isEmpty())
+        out.append(reasonPhrase(response.statusCode));
+    else
+        out.append(response.reason);
     out.append("\r\n");
 }
 
 void appendVia(QByteArray& out, const HttpHead& head)
 {
     const QByteArray via = head.header("Via");
-    appendHeader(out, "Via", via.isEmpty() ? QByteArray("1.1 balancer-lab") : via + ", 1.1 balancer-lab");
+    out.append("Via: ");
+    if (!via.isEmpty()) {
+        out.append(via);
+        out.append(", ");
+    }
+    out.append("1.1 balancer-lab\r\n");
 }
 } // namespace
 
@@ -121,6 +138,15 @@ QByteArray serializeUpstreamRequest(const HttpHead& request, const UpstreamReque
 {
     QByteArray out;
     out.reserve(512);
+    appendUpstreamRequest(out, request, info, framing);
+    return out;
+}
+
+// One pass over the headers: hop-by-hop ones and those the proxy sets itself are left out as the rest
+// is copied, then the proxy's own are added.
+void appendUpstreamRequest(QByteArray& out, const HttpHead& request, const UpstreamRequestInfo& info,
+                           NextHopFraming framing)
+{
     out.append(request.method);
     out.append(' ');
     out.append(info.target);
@@ -137,21 +163,35 @@ QByteArray serializeUpstreamRequest(const HttpHead& request, const UpstreamReque
     if (!hasHost)
         appendHeader(out, "Host", info.hostFallback);
     const QByteArray xff = request.header("X-Forwarded-For");
-    appendHeader(out, "X-Forwarded-For", xff.isEmpty() ? info.clientAddress : xff + ", " + info.clientAddress);
-    appendHeader(out, "X-Forwarded-Proto", "http");
+    out.append("X-Forwarded-For: ");
+    if (!xff.isEmpty()) {
+        out.append(xff);
+        out.append(", ");
+    }
+    out.append(info.clientAddress);
+    out.append("\r\nX-Forwarded-Proto: http\r\n");
     appendVia(out, request);
-    if (framing == NextHopFraming::ContentLength)
-        appendHeader(out, "Content-Length", QByteArray::number(request.contentLength));
-    else if (framing == NextHopFraming::Chunked)
+    if (framing == NextHopFraming::ContentLength) {
+        out.append("Content-Length: ");
+        appendNumber(out, request.contentLength);
+        out.append("\r\n");
+    } else if (framing == NextHopFraming::Chunked) {
         appendHeader(out, "Transfer-Encoding", "chunked");
+    }
     out.append("\r\n");
-    return out;
 }
 
 QByteArray serializeClientResponse(const HttpHead& response, const ClientResponseInfo& info, NextHopFraming framing)
 {
     QByteArray out;
     out.reserve(512);
+    appendClientResponse(out, response, info, framing);
+    return out;
+}
+
+void appendClientResponse(QByteArray& out, const HttpHead& response, const ClientResponseInfo& info,
+                          NextHopFraming framing)
+{
     appendStatusLine(out, response);
     const QByteArray connection = response.header("Connection");
     const bool passLength = framing == NextHopFraming::None;
@@ -170,16 +210,18 @@ QByteArray serializeClientResponse(const HttpHead& response, const ClientRespons
         appendHeader(out, "X-Served-By", info.servedBy);
     if (!info.setCookie.isEmpty())
         appendHeader(out, "Set-Cookie", info.setCookie);
-    if (framing == NextHopFraming::ContentLength)
-        appendHeader(out, "Content-Length", QByteArray::number(response.contentLength));
-    else if (framing == NextHopFraming::Chunked)
+    if (framing == NextHopFraming::ContentLength) {
+        out.append("Content-Length: ");
+        appendNumber(out, response.contentLength);
+        out.append("\r\n");
+    } else if (framing == NextHopFraming::Chunked) {
         appendHeader(out, "Transfer-Encoding", "chunked");
+    }
     if (info.closeConnection)
         appendHeader(out, "Connection", "close");
     else if (info.clientIsHttp10 && info.clientWantsKeepAlive)
         appendHeader(out, "Connection", "keep-alive");
     out.append("\r\n");
-    return out;
 }
 
 QByteArray serializeInterimResponse(const HttpHead& response)

@@ -34,6 +34,9 @@ struct UpstreamRequestInfo {
 // The request head to send to a backend (always HTTP/1.1, keep-alive). Adds X-Forwarded-For,
 // X-Forwarded-Proto and Via; drops Expect (the proxy answers 100-continue itself).
 QByteArray serializeUpstreamRequest(const HttpHead& request, const UpstreamRequestInfo& info, NextHopFraming framing);
+// The same, appended to `out` (a reused buffer: no allocation when it is big enough).
+void appendUpstreamRequest(QByteArray& out, const HttpHead& request, const UpstreamRequestInfo& info,
+                           NextHopFraming framing);
 
 struct ClientResponseInfo {
     QByteArray servedBy; // X-Served-By value; empty = do not add
@@ -47,6 +50,8 @@ struct ClientResponseInfo {
 // the backend's Content-Length is passed through unchanged. A Date is added when the backend sent none
 // (RFC 9110 6.6.1: a recipient with a clock adds one to a response it forwards).
 QByteArray serializeClientResponse(const HttpHead& response, const ClientResponseInfo& info, NextHopFraming framing);
+void appendClientResponse(QByteArray& out, const HttpHead& response, const ClientResponseInfo& info,
+                          NextHopFraming framing);
 
 // The 1xx response to pass on to the client (RFC 9110 15.2), hop-by-hop headers removed, Date added.
 QByteArray serializeInterimResponse(const HttpHead& response);

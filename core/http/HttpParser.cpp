@@ -1,5 +1,6 @@
 #include "HttpParser.h"
 
+#include <cstring>
 #include <llhttp.h>
 
 namespace lab::http {
@@ -148,9 +149,9 @@ struct HttpParser::Callbacks {
     static int onMessageBegin(llhttp_t* p)
     {
         HttpParser* s = self(p);
-        s->m_head = HttpHead{};
-        s->m_field.clear();
-        s->m_value.clear();
+        s->recycleHead();
+        s->m_field.resize(0);
+        s->m_value.resize(0);
         s->m_headBytes = 0;
         s->m_methodComplete = false;
         s->m_methodBytes = 0;
@@ -229,7 +230,9 @@ struct HttpParser::Callbacks {
         h.versionMajor = p->http_major;
         h.versionMinor = p->http_minor;
         if (s->m_kind == Kind::Request) {
-            h.method = llhttp_method_name(llhttp_method_t(p->method));
+            // llhttp's names are static strings: no copy
+            const char* name = llhttp_method_name(llhttp_method_t(p->method));
+            h.method = QByteArray::fromRawData(name, qsizetype(std::strlen(name)));
             if (h.target.isEmpty()) {
                 s->fail(400, "empty request target");
                 return -1;
@@ -382,6 +385,27 @@ void HttpParser::reset()
     m_nextHasNoBody = false;
 }
 
+void HttpParser::recycleHead()
+{
+    // A handler that swapped the head out (HttpSession, UpstreamAttempt) left its previous one here:
+    // its buffers are reused, so a message like the last one allocates nothing. One the handler copied
+    // is shared, and detaches instead: correct, only not free.
+    HttpHead& h = m_head;
+    while (!h.headers.isEmpty() && m_spareHeaders.size() < m_limits.maxHeaderCount)
+        m_spareHeaders.append(h.headers.takeLast());
+    h.headers.resize(0);
+    h.method = QByteArray();
+    h.target.resize(0);
+    h.reason.resize(0);
+    h.statusCode = 0;
+    h.versionMajor = 1;
+    h.versionMinor = 1;
+    h.framing = BodyFraming::None;
+    h.contentLength = 0;
+    h.keepAlive = true;
+    h.upgrade = false;
+}
+
 int HttpParser::fail(int status, QByteArray reason)
 {
     if (!m_failed) {
@@ -412,13 +436,23 @@ int HttpParser::commitHeader()
     if (m_field.isEmpty()) // ": x": llhttp 8.1 accepts an empty name
         return fail(malformedStatus(), "empty header field name");
     if (m_headComplete) { // a trailer field: not forwarded (Trailer is hop-by-hop for us)
-        m_field.clear();
-        m_value.clear();
+        m_field.resize(0);
+        m_value.resize(0);
         return 0;
     }
     if (m_head.headers.size() >= m_limits.maxHeaderCount)
         return fail(431, "more than " + QByteArray::number(m_limits.maxHeaderCount) + " header fields");
-    m_head.headers.append({std::exchange(m_field, {}), std::exchange(m_value, {}).trimmed()});
+    // Into a recycled header: its two buffers keep their memory from an earlier message.
+    HttpHeader h;
+    if (!m_spareHeaders.isEmpty())
+        h = m_spareHeaders.takeLast();
+    h.name.resize(0);
+    h.name.append(m_field);
+    h.value.resize(0);
+    h.value.append(QByteArrayView(m_value).trimmed());
+    m_head.headers.append(std::move(h));
+    m_field.resize(0);
+    m_value.resize(0);
     return 0;
 }
 

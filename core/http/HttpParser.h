@@ -91,6 +91,7 @@ private:
     qsizetype vetMethod(QByteArrayView data);
     qsizetype takeChunkLine(QByteArrayView data);
     void noteConsumed(QByteArrayView consumed);
+    void recycleHead();
 
     struct LlhttpState;
     std::unique_ptr<LlhttpState> m_state;
@@ -99,6 +100,7 @@ private:
     Limits m_limits;
 
     HttpHead m_head;
+    QList<HttpHeader> m_spareHeaders; // from earlier messages, for their buffers
     QByteArray m_field;
     QByteArray m_value;
     const char* m_feedStart = nullptr; // start of the buffer llhttp is parsing

@@ -1,11 +1,13 @@
 #include "AttemptTrail.h"
 
+#include <charconv>
+
 namespace lab {
 
 void AttemptTrail::clear()
 {
     m_tried.clear();
-    m_chain.clear();
+    m_chain.truncate(0); // keeps its buffer: the next request's chain is written into it
     m_why.clear();
     m_count = 0;
 }
@@ -26,7 +28,20 @@ void AttemptTrail::add(const QString& backendName, const QString& outcome)
 {
     if (!m_chain.isEmpty())
         m_chain += QStringLiteral(" → ");
-    m_chain += backendName + QStringLiteral(": ") + outcome;
+    m_chain += backendName;
+    m_chain += u": ";
+    m_chain += outcome;
+}
+
+void AttemptTrail::add(const QString& backendName, int status)
+{
+    char digits[16];
+    const auto end = std::to_chars(digits, digits + sizeof digits, status).ptr;
+    if (!m_chain.isEmpty())
+        m_chain += QStringLiteral(" → ");
+    m_chain += backendName;
+    m_chain += u": ";
+    m_chain += QLatin1StringView(digits, qsizetype(end - digits));
 }
 
 void AttemptTrail::note(const QString& text)

@@ -30,6 +30,8 @@ public:
 
     // A link of the chain: "name: outcome".
     void add(const QString& backendName, const QString& outcome);
+    // "name: 200", without a string per request for the status.
+    void add(const QString& backendName, int status);
     // A link without a backend ("client closed", "no backend available").
     void note(const QString& text);
     // A pick begins: its explanation, given by explain() (once or more, joined with "; "), is kept

@@ -11,7 +11,6 @@
 #include "metrics/RequestTrace.h"
 
 #include <QDateTime>
-#include <QTcpSocket>
 #include <QTimer>
 #include <cstdio>
 
@@ -20,7 +19,7 @@ namespace lab {
 using http::NextHopFraming;
 
 namespace {
-constexpr qint64 kReadChunk = 64 * 1024;
+constexpr qsizetype kReadChunk = 16 * 1024;
 
 QByteArray jsonString(QByteArrayView s)
 {
@@ -31,12 +30,12 @@ QByteArray jsonString(QByteArrayView s)
 }
 } // namespace
 
-HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
+HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, ProxyWorker* worker)
     : QObject(worker)
     , m_worker(worker)
     , m_settingsRef(worker->settingsPtr())
     , m_settings(m_settingsRef.get())
-    , m_client(new QTcpSocket(this))
+    , m_client(new StreamSocket(int(socketDescriptor), this, this))
     , m_clientTimer(new QTimer(this))
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
     , m_upstream(new UpstreamAttempt(worker, this, this))
@@ -48,19 +47,10 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
     l.activeConnections.fetch_add(1, std::memory_order_relaxed);
     m_clientTimer->setSingleShot(true);
     connect(m_clientTimer, &QTimer::timeout, this, &HttpSession::onClientTimer);
-    if (!m_client->setSocketDescriptor(socketDescriptor)) {
-        deleteLater();
-        return;
-    }
-    m_client->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    m_client->setReadBufferSize(kReadChunk);
-    QHostAddress peer = m_client->peerAddress();
     bool mapped = false;
-    const QHostAddress v4(peer.toIPv4Address(&mapped));
-    m_clientAddress = (mapped ? v4 : peer).toString().toLatin1();
-    connect(m_client, &QTcpSocket::readyRead, this, &HttpSession::processClientInput);
-    connect(m_client, &QTcpSocket::bytesWritten, this, &HttpSession::onClientBytesWritten);
-    connect(m_client, &QTcpSocket::disconnected, this, &HttpSession::onClientGone);
+    const QHostAddress v4(client.toIPv4Address(&mapped));
+    m_peer = mapped ? v4 : client;
+    m_clientAddress = m_peer.toString().toLatin1();
     connect(m_worker, &ProxyWorker::shutdownRequested, this, [this] {
         m_clientKeepAlive = false;
         if (m_phase == Phase::Held)
@@ -69,11 +59,13 @@ HttpSession::HttpSession(qintptr socketDescriptor, ProxyWorker* worker)
             closeClientAfterFlush();
     });
     armIdleTimer();
+    m_clientReadable = true; // bytes may have arrived before the notifier was set up
     processClientInput();
 }
 
 HttpSession::~HttpSession()
 {
+    BufferPool::local().give(m_clientIn);
     dropHold();
     m_upstream->release(false);
     if (inExchange()) {
@@ -97,6 +89,33 @@ bool HttpSession::wantClientInput() const
     return m_upstream->requestRoom();
 }
 
+void HttpSession::onReadable(StreamSocket*)
+{
+    m_clientReadable = true;
+    if (m_phase == Phase::Closing) { // flushing before the close: what the client sends now is dropped
+        m_client->discardInput();
+        return;
+    }
+    if (wantClientInput()) {
+        processClientInput();
+        return;
+    }
+    // Mid-exchange: a pipelined request (it waits in the kernel; stop hearing of it), or the client
+    // closing (the exchange is abandoned, as a reset would end it).
+    const qsizetype n = m_client->peek();
+    if (n == 0 || n == StreamSocket::Failed)
+        onClientGone();
+    else if (n > 0)
+        m_client->setReadEnabled(false); // processClientInput turns it back on
+}
+
+void HttpSession::onWriteFailed(StreamSocket*, int)
+{
+    // The write may have been made deep inside an exchange (an attempt streaming a body): the client is
+    // given up from the event loop.
+    QMetaObject::invokeMethod(this, &HttpSession::onClientGone, Qt::QueuedConnection);
+}
+
 void HttpSession::processClientInput()
 {
     // Guard against re-entry: finishing an exchange asks for the next request, which may finish at once.
@@ -107,12 +126,27 @@ void HttpSession::processClientInput()
 
     while (wantClientInput()) {
         if (m_clientInPos >= m_clientIn.size()) {
-            m_clientIn.clear();
             m_clientInPos = 0;
-            if (m_client->bytesAvailable() == 0)
+            if (!m_clientReadable) {
+                BufferPool::local().give(m_clientIn); // nothing unparsed: between requests, no buffer
+                m_client->setReadEnabled(true);
+                break;
+            }
+            if (m_clientIn.capacity() < kReadChunk)
+                m_clientIn = BufferPool::local().take(kReadChunk);
+            m_clientIn.resize(kReadChunk);
+            const qsizetype n = m_client->read(m_clientIn.data(), kReadChunk);
+            if (n <= 0) {
+                m_clientIn.resize(0);
+                m_clientReadable = false;
+                if (n == StreamSocket::WouldBlock)
+                    continue;
+                onClientGone(); // closed (as QTcpSocket did: a half-close ends the connection) or reset
                 return;
-            m_clientIn = m_client->read(kReadChunk);
-            m_worker->metrics().listener.add(m_worker->metrics().listener.bytesIn, quint64(m_clientIn.size()));
+            }
+            m_clientIn.resize(n);
+            m_clientReadable = n == kReadChunk; // less: the kernel had no more (the notifier tells)
+            m_worker->metrics().listener.add(m_worker->metrics().listener.bytesIn, quint64(n));
         }
         const bool wasInMessage = m_requestParser.inMessage();
         const bool readingHead = !inExchange();
@@ -138,34 +172,39 @@ void HttpSession::processClientInput()
         if (m_phase == Phase::Starting)
             beginExchange();
     }
+    if (m_clientInPos >= m_clientIn.size() && m_clientIn.capacity() > 0) {
+        m_clientInPos = 0;
+        BufferPool::local().give(m_clientIn);
+    }
+    m_client->flush();
 }
 
 bool HttpSession::onHead(http::HttpHead& head)
 {
     m_clientTimer->stop();
     m_headerTimerArmed = false;
-    m_request = head;
+    std::swap(m_request, head); // the parser gets the last request back, to reuse its buffers
     if (m_settingsRef != m_worker->settingsPtr()) {
         m_settingsRef = m_worker->settingsPtr();
         m_settings = m_settingsRef.get();
     }
-    m_traceToken = QString::fromLatin1(head.header("X-Lab-Trace"));
+    m_traceToken = QString::fromLatin1(m_request.header("X-Lab-Trace"));
     m_sampled = !m_traceToken.isEmpty() || m_worker->trace().shouldSample();
     // Step mode may hold it; the lab's own traffic says so (X-Lab-Client), and a held request is followed.
     // (the header is looked for only in that scope: step mode is off for nearly every request)
     const StepScope scope = m_worker->stepGate().scope();
-    m_holdRequested =
-        scope == StepScope::AllClients || (scope == StepScope::LabTraffic && !head.header("X-Lab-Client").isEmpty());
+    m_holdRequested = scope == StepScope::AllClients ||
+        (scope == StepScope::LabTraffic && !m_request.header("X-Lab-Client").isEmpty());
     m_trail.clear();
     m_holdStartNs = m_heldNs = 0;
     m_holdExpired = false;
     if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || m_holdRequested))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
-                       QString::fromLatin1(head.method) + u' ' + QString::fromUtf8(head.target) +
+                       QString::fromLatin1(m_request.method) + u' ' + QString::fromUtf8(m_request.target) +
                            QStringLiteral(" from ") + QString::fromLatin1(m_clientAddress));
     m_stickyName.clear();
     if (!m_settings->stickyCookie.isEmpty())
-        m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(head.cookie(m_settings->stickyCookie)));
+        m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(m_request.cookie(m_settings->stickyCookie)));
     m_phase = Phase::Starting;
     m_worker->exchangeStarted();
     m_exchangeTimer.start();
@@ -174,8 +213,8 @@ bool HttpSession::onHead(http::HttpHead& head)
     TrafficCounters& l = m_worker->metrics().listener;
     l.add(l.requests);
 
-    m_clientKeepAlive = head.keepAlive && !m_worker->shuttingDown();
-    m_idempotent = http::isIdempotentMethod(head.method);
+    m_clientKeepAlive = m_request.keepAlive && !m_worker->shuttingDown();
+    m_idempotent = http::isIdempotentMethod(m_request.method);
 
     // A request that two servers could read two ways is refused here and never forwarded.
     const http::RequestVerdict verdict =
@@ -187,16 +226,17 @@ bool HttpSession::onHead(http::HttpHead& head)
 
     m_request.removeHeader("X-Lab-Client"); // the lab's own marker goes no further
 
-    switch (head.framing) {
+    switch (m_request.framing) {
     case http::BodyFraming::ContentLength: m_upFraming = NextHopFraming::ContentLength; break;
     case http::BodyFraming::Chunked: m_upFraming = NextHopFraming::Chunked; break;
     default: m_upFraming = NextHopFraming::None; break;
     }
-    m_upstream->beginRequest(
-        http::serializeUpstreamRequest(m_request, {m_clientAddress, QByteArray(), m_request.target}, m_upFraming),
-        m_idempotent || m_settings->retryNonIdempotent);
-    if (m_upFraming != NextHopFraming::None && !head.isHttp10() &&
-        http::headerListContains(head.header("Expect"), "100-continue"))
+    QByteArray upstreamHead = BufferPool::local().take(1024);
+    http::appendUpstreamRequest(upstreamHead, m_request, {m_clientAddress, QByteArray(), m_request.target},
+                                m_upFraming);
+    m_upstream->beginRequest(std::move(upstreamHead), m_idempotent || m_settings->retryNonIdempotent);
+    if (m_upFraming != NextHopFraming::None && !m_request.isHttp10() &&
+        http::headerListContains(m_request.header("Expect"), "100-continue"))
         writeClient("HTTP/1.1 100 Continue\r\n\r\n");
     return true; // the attempt starts once the parser has returned (see processClientInput)
 }
@@ -225,7 +265,7 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
     m_upstream->abandon(); // the exchange ends here without the backend's verdict
     m_nextAttempt.abandon();
     if (m_phase == Phase::Responding) { // too late for an answer: cut the connection so the client sees the failure
-        m_client->abort();
+        m_client->close();
         onClientGone();
         return;
     }
@@ -250,8 +290,8 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
 
 void HttpSession::onClientBytesWritten()
 {
-    if (m_phase == Phase::Closing) { // flushing before the close: the bound is on a stall, not on a slow reader's total
-        m_clientTimer->start(m_settings->timeouts.clientIdleMs);
+    if (m_phase == Phase::Closing) { // the last bytes before the close are through
+        closeClientAfterFlush();
         return;
     }
     m_upstream->clientDrained();
@@ -260,7 +300,8 @@ void HttpSession::onClientBytesWritten()
 void HttpSession::onClientTimer()
 {
     if (m_phase == Phase::Closing) { // a close that could not flush in time
-        m_client->abort();
+        m_client->close();
+        onClientGone();
         return;
     }
     if (m_phase == Phase::Held) {
@@ -284,6 +325,9 @@ void HttpSession::armIdleTimer()
 
 void HttpSession::onClientGone()
 {
+    if (m_gone)
+        return; // (a failed write's queued call after the close)
+    m_gone = true;
     // A held request whose client leaves (the lab's traffic stopped while step mode held it) is not a
     // failure of the proxy or a backend: its trace says so, in place of a bare "no response".
     const bool wasHeld = m_phase == Phase::Held;
@@ -310,12 +354,20 @@ void HttpSession::onClientGone()
     }
     m_phase = Phase::Closing;
     m_clientTimer->stop();
+    m_client->close();
     deleteLater();
 }
 
 void HttpSession::writeClient(QByteArrayView bytes)
 {
-    m_client->write(bytes.data(), bytes.size());
+    m_client->append(bytes);
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.add(l.bytesOut, quint64(bytes.size()));
+}
+
+void HttpSession::writeClientView(QByteArrayView bytes)
+{
+    m_client->appendView(bytes);
     TrafficCounters& l = m_worker->metrics().listener;
     l.add(l.bytesOut, quint64(bytes.size()));
 }
@@ -328,10 +380,15 @@ qint64 HttpSession::clientBytesToWrite() const
 void HttpSession::closeClientAfterFlush()
 {
     m_phase = Phase::Closing;
-    m_clientTimer->start(m_settings->timeouts.clientIdleMs); // bound the flush
-    m_client->disconnectFromHost();
-    if (m_client->state() == QAbstractSocket::UnconnectedState)
-        onClientGone();
+    m_client->flush();
+    if (m_client->bytesToWrite() > 0 && !m_client->writeFailed()) {
+        m_clientTimer->start(m_settings->timeouts.clientIdleMs); // bound the flush; onWritable ends it
+        return;
+    }
+    // What the client sent and nobody read would make close() answer with a reset, which can destroy
+    // the response still in flight (a 413 to an unread body): read and drop it first.
+    m_client->discardInput();
+    onClientGone();
 }
 
 // ---- picking and attempts ---------------------------------------------------------------------------
@@ -353,7 +410,7 @@ AttemptTicket HttpSession::pickBackend()
                 QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName));
     }
     QString why;
-    PickContext context{m_client->peerAddress(), m_request.path(), &m_request, 0, explain ? &why : nullptr};
+    PickContext context{m_peer, m_request.path(), &m_request, 0, explain ? &why : nullptr};
     AttemptTicket b = m_worker->pool().pick(context, tried);
     if (explain && !why.isEmpty())
         m_trail.explain(why);
@@ -496,19 +553,22 @@ void HttpSession::responseStarting(const http::HttpHead& head, NextHopFraming do
     info.closeConnection = !m_clientKeepAlive;
     info.clientIsHttp10 = m_request.isHttp10();
     info.clientWantsKeepAlive = m_clientKeepAlive;
-    writeClient(http::serializeClientResponse(head, info, down));
+    QByteArray out = BufferPool::local().take(1024);
+    http::appendClientResponse(out, head, info, down);
+    writeClient(out); // copied into the client's staging buffer
+    BufferPool::local().give(out);
     m_phase = Phase::Responding;
 }
 
 void HttpSession::responseFinished(int status)
 {
-    m_trail.add(m_upstream->backend()->name, QString::number(status));
+    m_trail.add(m_upstream->backend()->name, status);
     finishExchange(status);
 }
 
 void HttpSession::cutClient()
 {
-    m_client->abort();
+    m_client->close();
     onClientGone();
 }
 

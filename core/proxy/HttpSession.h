@@ -2,6 +2,7 @@
 
 #include "AttemptTrail.h"
 #include "ConnectionGate.h"
+#include "StreamSocket.h"
 #include "UpstreamAttempt.h"
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
@@ -9,9 +10,9 @@
 #include "proxy/ProxySettings.h"
 
 #include <QElapsedTimer>
+#include <QHostAddress>
 #include <QObject>
 
-class QTcpSocket;
 class QTimer;
 
 namespace lab {
@@ -31,10 +32,19 @@ struct TrafficCounters;
 // kept so that it can be replayed on another backend after a failure that happened before any response
 // byte reached the client (cascading failover); past that it is streamed and no longer retried. Step
 // mode (StepGate) may hold a request in the Held phase, before its first pick.
-class HttpSession final : public QObject, private http::HttpParserHandler, private UpstreamAttempt::Exchange {
+//
+// The client connection is a StreamSocket on its raw descriptor: one recv per readable event into a
+// buffer borrowed from the thread's BufferPool (given back as soon as the parser has consumed it, so a
+// connection between requests holds none), responses leave with one writev. The descriptor may be a
+// TCP socket or an AF_UNIX pair carrying a TLS connection's plaintext: the client's address is the one
+// the worker was given, never getpeername's.
+class HttpSession final : public QObject,
+                          private http::HttpParserHandler,
+                          private UpstreamAttempt::Exchange,
+                          private StreamSocket::Handler {
     Q_OBJECT
 public:
-    HttpSession(qintptr socketDescriptor, ProxyWorker* worker);
+    HttpSession(qintptr socketDescriptor, const QHostAddress& client, ProxyWorker* worker);
     ~HttpSession() override;
     Q_DISABLE_COPY_MOVE(HttpSession)
 
@@ -55,6 +65,9 @@ private:
     bool inExchange() const { return m_phase != Phase::Idle && m_phase != Phase::Closing; }
 
     // client side
+    void onReadable(StreamSocket*) override;
+    void onWritable(StreamSocket*) override { onClientBytesWritten(); }
+    void onWriteFailed(StreamSocket*, int) override;
     void processClientInput();
     bool wantClientInput() const;
     void onClientBytesWritten();
@@ -86,6 +99,8 @@ private:
     const http::HttpHead& request() const override { return m_request; }
     bool requestComplete() const override { return m_requestComplete; }
     void writeClient(QByteArrayView bytes) override;
+    void writeClientView(QByteArrayView bytes) override;
+    void flushClient() override { m_client->flush(); }
     qint64 clientBytesToWrite() const override;
     void requestBytesDrained() override { processClientInput(); }
     void attemptFailed(Failure failure, const BackendPtr& failed, const QString& reason) override;
@@ -109,18 +124,21 @@ private:
     ProxyWorker* m_worker;
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
     const ProxySettings* m_settings;
-    QTcpSocket* m_client;
+    StreamSocket* m_client;
     QTimer* m_clientTimer;
     http::HttpParser m_requestParser;
     UpstreamAttempt* m_upstream;
-    QByteArray m_clientIn;
+    QByteArray m_clientIn; // borrowed from the BufferPool while it holds unparsed bytes
+    bool m_clientReadable = false; // the kernel may hold more client bytes (the notifier fired, not all read)
     ConnectionGate::HeadReservation m_headBytes; // an unfinished request head, counted against the listener's cap
     qsizetype m_clientInPos = 0;
+    QHostAddress m_peer; // the client, as the worker was told (hash algorithms key on it)
     QByteArray m_clientAddress;
     Phase m_phase = Phase::Idle;
     bool m_firstRequest = true;
     bool m_headerTimerArmed = false;
     bool m_processingInput = false; // processClientInput is on the stack
+    bool m_gone = false; // onClientGone ran: the session is being deleted
 
     // the current exchange
     http::HttpHead m_request;

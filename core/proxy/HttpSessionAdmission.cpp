@@ -9,7 +9,6 @@
 #include "http/HttpMessage.h"
 #include "metrics/EventLog.h"
 
-#include <QTcpSocket>
 #include <QTimer>
 
 namespace lab {

@@ -5,15 +5,40 @@
 #include "UpstreamPool.h"
 #include "metrics/Metrics.h"
 
-#include <QTcpSocket>
+#include <QHostInfo>
 #include <QTimer>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace lab {
 
 using http::NextHopFraming;
 
 namespace {
-constexpr qint64 kReadChunk = 64 * 1024;
+QString errnoText(int e)
+{
+    switch (e) {
+    case ECONNREFUSED: return QStringLiteral("connection refused");
+    case ETIMEDOUT: return QStringLiteral("connection timed out");
+    case EHOSTUNREACH:
+    case ENETUNREACH: return QStringLiteral("host unreachable");
+    default: return QString::fromLocal8Bit(std::strerror(e));
+    }
+}
+
+// The proxy itself is out of descriptors or memory: not the backend's fault.
+bool isResourceError(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+quint64 nextLookup()
+{
+    thread_local quint64 n = 0;
+    return ++n;
+}
 } // namespace
 
 UpstreamAttempt::UpstreamAttempt(ProxyWorker* worker, Exchange* exchange, QObject* parent)
@@ -30,10 +55,12 @@ UpstreamAttempt::UpstreamAttempt(ProxyWorker* worker, Exchange* exchange, QObjec
 UpstreamAttempt::~UpstreamAttempt()
 {
     release(false);
+    BufferPool::local().give(m_in);
 }
 
 void UpstreamAttempt::beginRequest(QByteArray head, bool replayAllowed)
 {
+    BufferPool::local().give(m_replay);
     m_replay = std::move(head);
     m_replaySent = 0;
     m_replayOverflow = false;
@@ -42,7 +69,7 @@ void UpstreamAttempt::beginRequest(QByteArray head, bool replayAllowed)
 
 void UpstreamAttempt::endRequest()
 {
-    m_replay.clear();
+    BufferPool::local().give(m_replay);
     m_replaySent = 0;
     m_ticket = {}; // finished already, or abandoned here (the exchange ended without the backend's verdict)
     m_backend.reset();
@@ -68,57 +95,121 @@ void UpstreamAttempt::start(AttemptTicket ticket)
     m_parser.setNextResponseHasNoBody(m_exchange->request().method == "HEAD");
     m_replaySent = 0;
 
-    QTcpSocket* s = m_worker->upstreams().take(b->id);
+    m_ended = false;
+    m_deferredError = 0;
+    m_lookup = 0;
+    StreamSocket* s = m_worker->upstreams().take(b->id);
     m_fromPool = s != nullptr;
-    if (!s) {
-        s = new QTcpSocket(this);
-        bc.add(bc.connections);
-        bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
-    }
-    s->setParent(this);
-    m_socket = s;
-    connect(s, &QTcpSocket::connected, this, &UpstreamAttempt::onConnected);
-    connect(s, &QTcpSocket::readyRead, this, &UpstreamAttempt::processInput);
-    connect(s, &QTcpSocket::errorOccurred, this, &UpstreamAttempt::onError);
-    connect(s, &QTcpSocket::disconnected, this, &UpstreamAttempt::onError);
-    connect(s, &QTcpSocket::bytesWritten, this, &UpstreamAttempt::onBytesWritten);
     if (m_fromPool) {
+        s->setParent(this);
+        s->setHandler(this);
+        m_socket = s;
         onConnected();
-    } else {
-        m_phase = Phase::Connecting;
-        s->setReadBufferSize(kReadChunk);
-        m_timer->start(m_exchange->settings().timeouts.connectMs);
-        s->connectToHost(b->host, b->port);
+        return;
     }
+    bc.add(bc.connections);
+    bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
+    m_phase = Phase::Connecting;
+    m_timer->start(m_exchange->settings().timeouts.connectMs);
+    const QHostAddress address(b->host);
+    if (!address.isNull()) {
+        connectTo(address);
+        return;
+    }
+    // A host name: looked up (Qt caches answers for a minute), then connected to its first address.
+    const quint64 lookup = m_lookup = nextLookup();
+    QHostInfo::lookupHost(b->host, this, [this, lookup](const QHostInfo& info) {
+        if (lookup != m_lookup || m_phase != Phase::Connecting)
+            return; // released, or a later attempt
+        m_lookup = 0;
+        if (info.addresses().isEmpty()) {
+            fail(Failure::ConnectRefused, QStringLiteral("connect failed: ") + info.errorString());
+            return;
+        }
+        connectTo(info.addresses().constFirst());
+    });
+}
+
+void UpstreamAttempt::connectTo(const QHostAddress& address)
+{
+    m_socket = new StreamSocket(address, m_backend->port, this, this);
+    if (!m_socket->ok()) {
+        // Failed at once (no descriptor, or refused on the spot): answered from the event loop, as a
+        // connect that fails later is, so that the session never hears of it inside its own call.
+        m_deferredError = m_socket->error();
+        m_timer->start(0);
+        return;
+    }
+    if (!m_socket->connecting())
+        onConnected();
+}
+
+void UpstreamAttempt::onWritable(StreamSocket* socket)
+{
+    if (socket != m_socket)
+        return;
+    if (m_phase == Phase::Connecting) {
+        const int err = m_socket->finishConnect();
+        if (err != 0)
+            connectFailed(err);
+        else
+            onConnected();
+        return;
+    }
+    // The request bytes waiting for the backend are through (a client's upload reaches it): that is
+    // progress, not a stall. The response timeout counts from the moment the whole request was sent.
+    if (!responseStarted())
+        m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
+    if (!m_exchange->requestComplete())
+        m_exchange->requestBytesDrained();
+}
+
+void UpstreamAttempt::onWriteFailed(StreamSocket* socket, int error)
+{
+    if (socket != m_socket)
+        return;
+    // The backend reset or closed while the request went out: what it answered first may still be
+    // readable. Handled from the event loop: the write may have been made deep inside the session.
+    m_deferredError = error;
+    m_timer->start(0);
+}
+
+void UpstreamAttempt::connectFailed(int error)
+{
+    if (isResourceError(error)) {
+        // The proxy itself has no descriptor (or memory) left for the connection: not the backend's
+        // fault, so it counts neither against this backend's health nor as a failover, and another
+        // backend would fare no better.
+        m_ticket.abandon();
+        m_exchange->outOfSockets(m_backend, errnoText(error));
+        return;
+    }
+    TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+    bc.add(bc.connectFailures);
+    m_worker->pool().markConnectFailure(*m_backend);
+    fail(Failure::ConnectRefused,
+         error == ECONNREFUSED ? QStringLiteral("connection refused")
+                               : QStringLiteral("connect failed: ") + errnoText(error));
 }
 
 void UpstreamAttempt::onConnected()
 {
     m_phase = Phase::AwaitingResponse;
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_worker->pool().markSuccess(*m_backend);
     m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
     flushReplay();
 }
 
-void UpstreamAttempt::onBytesWritten()
-{
-    if (!m_socket)
-        return;
-    // Request bytes are moving (a client's upload reaches the backend): that is progress, not a stall.
-    // The last of them restarts the timer once more, so the response timeout counts from the moment
-    // the whole request has been sent.
-    if (!responseStarted())
-        m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
-    if (m_socket->bytesToWrite() < kHighWaterBytes && !m_exchange->requestComplete())
-        m_exchange->requestBytesDrained();
-}
-
 void UpstreamAttempt::appendRequestBytes(QByteArrayView bytes)
 {
+    // Request bytes are moving (a client's upload reaches the backend): that is progress, not a stall;
+    // the last of them starts the response timeout once more.
+    if (m_socket && m_phase == Phase::AwaitingResponse)
+        m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
     if (m_replayOverflow) { // streaming straight through; only ever set while connected
         if (m_socket) {
-            m_socket->write(bytes.data(), bytes.size());
+            m_socket->appendView(bytes);
+            m_socket->flush();
             TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
             bc.add(bc.bytesOut, quint64(bytes.size()));
         }
@@ -133,59 +224,24 @@ void UpstreamAttempt::flushReplay()
 {
     if (m_replaySent < m_replay.size()) {
         const qsizetype n = m_replay.size() - m_replaySent;
-        m_socket->write(m_replay.constData() + m_replaySent, n);
+        m_socket->appendView(QByteArrayView(m_replay).sliced(m_replaySent));
+        m_socket->flush(); // what the kernel did not take is copied: the replay buffer may grow now
         TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
         bc.add(bc.bytesOut, quint64(n));
         m_replaySent = m_replay.size();
     }
     if (m_replay.size() > kReplayBytes) { // too big to keep for a retry: stream the rest
         m_replayOverflow = true;
-        m_replay.clear();
+        BufferPool::local().give(m_replay);
         m_replaySent = 0;
     }
 }
 
-void UpstreamAttempt::onError()
-{
-    if (!m_socket)
-        return;
-    const bool connecting = m_phase == Phase::Connecting;
-    if (connecting && m_socket->error() == QAbstractSocket::SocketResourceError) {
-        // The proxy itself has no descriptor (or memory) left for the connection: not the backend's
-        // fault, so it counts neither against this backend's health nor as a failover, and another
-        // backend would fare no better.
-        m_ticket.abandon();
-        m_exchange->outOfSockets(m_backend, m_socket->errorString());
-        return;
-    }
-    if (connecting) {
-        const bool refused = m_socket->error() == QAbstractSocket::ConnectionRefusedError;
-        TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
-        bc.add(bc.connectFailures);
-        m_worker->pool().markConnectFailure(*m_backend);
-        fail(Failure::ConnectRefused,
-             refused ? QStringLiteral("connection refused")
-                     : QStringLiteral("connect failed: ") + m_socket->errorString());
-        return;
-    }
-    // Connected and now closed or reset: take what arrived first; it may complete the response.
-    processInput();
-    if (!m_socket || m_socket->state() == QAbstractSocket::ConnectedState)
-        return;
-    if (m_socket->bytesAvailable() > 0) {
-        // A slow client holds back the rest (backpressure): the close counts once those bytes are through.
-        m_peerClosed = true;
-        return;
-    }
-    onEnded();
-}
-
 void UpstreamAttempt::onEnded()
 {
-    m_peerClosed = false;
     if (responseStarted()) {
         if (m_response.framing == http::BodyFraming::UntilClose && m_parser.finish() && m_phase == Phase::Complete) {
-            processInput();
+            finishResponse(false);
             return;
         }
         // Cut mid-body: the client must not mistake a truncated body for a whole one.
@@ -206,9 +262,19 @@ void UpstreamAttempt::onEnded()
 
 void UpstreamAttempt::onTimer()
 {
-    if (!m_socket)
+    if (!m_socket && m_phase != Phase::Connecting) // (no socket while connecting: a host name lookup)
         return;
     const ProxySettings& settings = m_exchange->settings();
+    if (const int error = std::exchange(m_deferredError, 0)) {
+        if (m_phase == Phase::Connecting) {
+            connectFailed(error);
+        } else { // a write failed: take what arrived first; it may complete the response
+            processInput(true);
+            if (m_socket && !m_ended)
+                onEnded();
+        }
+        return;
+    }
     if (m_phase == Phase::Connecting) {
         TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
         bc.add(bc.connectFailures);
@@ -242,68 +308,108 @@ void UpstreamAttempt::fail(Failure failure, const QString& reason)
 
 void UpstreamAttempt::release(bool reusable)
 {
-    if (!m_socket)
+    m_lookup = 0;
+    m_deferredError = 0;
+    if (!m_socket) {
+        if (m_phase == Phase::Connecting) { // still looking up the host name
+            m_timer->stop();
+            m_phase = Phase::Idle;
+            m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
+            m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1,
+                                                                                            std::memory_order_relaxed);
+        }
         return;
-    QTcpSocket* s = std::exchange(m_socket, nullptr);
-    s->disconnect(this);
+    }
+    StreamSocket* s = std::exchange(m_socket, nullptr);
     m_timer->stop();
     m_phase = Phase::Idle;
-    m_peerClosed = false;
     m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
     if (reusable) {
         m_worker->upstreams().put(m_backend->id, s);
         return;
     }
     m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
-    s->abort();
+    s->close();
     s->deleteLater();
 }
 
 void UpstreamAttempt::clientDrained()
 {
-    if (m_socket && m_phase != Phase::Connecting && m_exchange->clientBytesToWrite() < kHighWaterBytes)
+    if (m_socket && m_phase != Phase::Connecting && m_exchange->clientBytesToWrite() < kHighWaterBytes) {
+        m_socket->setReadEnabled(true);
         processInput();
+    }
 }
 
-void UpstreamAttempt::processInput()
+void UpstreamAttempt::processInput(bool untilEnd)
 {
-    while (m_socket && m_socket->bytesAvailable() > 0) {
-        if (m_exchange->clientBytesToWrite() >= kHighWaterBytes)
-            return; // resumed from clientDrained()
-        const QByteArray data = m_socket->read(kReadChunk);
-        m_bytesSeen = true;
-        m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
-        TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
-        bc.add(bc.bytesIn, quint64(data.size()));
-        qsizetype pos = 0;
-        while (pos < data.size()) {
-            const qsizetype used = m_parser.feed(QByteArrayView(data).sliced(pos));
-            if (used < 0) {
-                if (m_phase == Phase::Discarding) {
-                    m_worker->metrics().backends[size_t(m_backend->id)].countResponse(m_discardStatus);
-                    fail(Failure::Status, QString::number(m_discardStatus));
-                } else {
-                    const QByteArray why =
-                        m_badResponse.isEmpty() ? m_parser.error().reason : std::exchange(m_badResponse, {});
-                    fail(Failure::BadResponse, QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(why)));
-                }
-                return;
-            }
-            pos += used;
-            if (m_phase == Phase::Complete)
-                break;
-        }
-        if (m_phase == Phase::Complete) {
-            const bool reusable = pos == data.size() && m_socket->bytesAvailable() == 0 && m_response.keepAlive &&
-                m_exchange->requestComplete() && m_response.framing != http::BodyFraming::UntilClose;
-            finishResponse(reusable);
+    while (m_socket && m_phase != Phase::Connecting && m_phase != Phase::Idle) {
+        if (m_exchange->clientBytesToWrite() >= kHighWaterBytes) {
+            m_socket->setReadEnabled(false); // resumed from clientDrained(); the kernel holds the rest
             return;
         }
+        if (m_in.capacity() < kReadChunk)
+            m_in = BufferPool::local().take(kReadChunk);
+        m_in.resize(kReadChunk);
+        const qsizetype n = m_socket->read(m_in.data(), kReadChunk);
+        if (n == StreamSocket::WouldBlock)
+            break;
+        if (n <= 0) { // the backend closed or reset
+            m_ended = true;
+            BufferPool::local().give(m_in);
+            onEnded();
+            return;
+        }
+        if (!parseRead(n))
+            return;
+        if (n < kReadChunk && !untilEnd)
+            break; // the kernel had no more: the notifier says when it has
     }
-    if (m_phase == Phase::Complete && m_socket) // completed by finish() at close
-        finishResponse(false);
-    else if (m_peerClosed && m_socket && m_socket->bytesAvailable() == 0)
-        onEnded(); // the backend closed earlier and its last byte has now gone to the client
+    BufferPool::local().give(m_in);
+}
+
+bool UpstreamAttempt::parseRead(qsizetype n)
+{
+    m_bytesSeen = true;
+    m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
+    TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+    bc.add(bc.bytesIn, quint64(n));
+    const QByteArrayView data = QByteArrayView(m_in).first(n);
+    qsizetype pos = 0;
+    while (pos < data.size()) {
+        const qsizetype used = m_parser.feed(data.sliced(pos));
+        if (used < 0) {
+            m_exchange->flushClient();
+            BufferPool::local().give(m_in);
+            if (m_phase == Phase::Discarding) {
+                m_worker->metrics().backends[size_t(m_backend->id)].countResponse(m_discardStatus);
+                fail(Failure::Status, QString::number(m_discardStatus));
+            } else {
+                const QByteArray why =
+                    m_badResponse.isEmpty() ? m_parser.error().reason : std::exchange(m_badResponse, {});
+                fail(Failure::BadResponse, QStringLiteral("malformed response (%1)").arg(QString::fromUtf8(why)));
+            }
+            return false;
+        }
+        pos += used;
+        if (m_phase == Phase::Complete)
+            break;
+    }
+    if (m_phase == Phase::Complete) {
+        // Bytes after the response, or a response that ends the connection: not reusable.
+        const bool reusable = pos == data.size() && m_response.keepAlive && m_exchange->requestComplete() &&
+            m_response.framing != http::BodyFraming::UntilClose;
+        // The session counts the exchange, then flushes (the views into m_in with it): a client that
+        // has its answer finds it counted.
+        finishResponse(reusable);
+        m_exchange->flushClient();
+        BufferPool::local().give(m_in);
+        return false;
+    }
+    // The client's share of this read (head and body, views into m_in) leaves now, in one writev,
+    // before the buffer is read into again.
+    m_exchange->flushClient();
+    return true;
 }
 
 bool UpstreamAttempt::onHead(http::HttpHead& head)
@@ -329,11 +435,11 @@ bool UpstreamAttempt::onHead(http::HttpHead& head)
         m_discardStatus = status;
         return false;
     }
-    m_response = head;
+    std::swap(m_response, head); // the parser gets the last response back, to reuse its buffers
     const bool noBody = request.method == "HEAD" || status == 204 || status == 304;
     if (noBody)
         m_downFraming = NextHopFraming::None;
-    else if (head.framing == http::BodyFraming::ContentLength || head.framing == http::BodyFraming::None)
+    else if (m_response.framing == http::BodyFraming::ContentLength || m_response.framing == http::BodyFraming::None)
         m_downFraming = NextHopFraming::ContentLength; // None here means an explicit Content-Length: 0
     else
         m_downFraming = request.isHttp10() ? NextHopFraming::UntilClose : NextHopFraming::Chunked;
@@ -344,12 +450,16 @@ bool UpstreamAttempt::onHead(http::HttpHead& head)
 
 void UpstreamAttempt::onBody(QByteArrayView data)
 {
+    if (data.isEmpty())
+        return;
     if (m_downFraming == NextHopFraming::Chunked) {
-        QByteArray framed;
-        http::appendChunk(framed, data);
-        m_exchange->writeClient(framed);
+        char size[24];
+        const int n = std::snprintf(size, sizeof size, "%llx\r\n", static_cast<unsigned long long>(data.size()));
+        m_exchange->writeClient(QByteArrayView(size, n));
+        m_exchange->writeClientView(data);
+        m_exchange->writeClient("\r\n");
     } else {
-        m_exchange->writeClient(data);
+        m_exchange->writeClientView(data);
     }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "StreamSocket.h"
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
@@ -7,7 +8,6 @@
 #include <QElapsedTimer>
 #include <QObject>
 
-class QTcpSocket;
 class QTimer;
 
 namespace lab {
@@ -26,7 +26,12 @@ struct ProxySettings;
 // the rest is streamed and the request is no longer replayable. Backpressure: the session stops reading
 // its client while requestRoom() is false and this stops reading the backend while the client has more
 // than kHighWaterBytes unsent.
-class UpstreamAttempt final : public QObject, private http::HttpParserHandler {
+//
+// The backend connection is a StreamSocket on its raw descriptor. A response is read into a buffer
+// borrowed from the thread's BufferPool, parsed in place, and its body pieces go to the client as views
+// into that buffer: the client's head and body leave in one writev per read, and the buffer goes back
+// to the pool before the next read (no allocation per request).
+class UpstreamAttempt final : public QObject, private http::HttpParserHandler, private StreamSocket::Handler {
     Q_OBJECT
 public:
     static constexpr qsizetype kHighWaterBytes = 256 * 1024;
@@ -41,6 +46,10 @@ public:
         virtual const http::HttpHead& request() const = 0;
         virtual bool requestComplete() const = 0;
         virtual void writeClient(QByteArrayView bytes) = 0;
+        // As writeClient, without a copy: `bytes` stays valid until flushClient(), which the attempt
+        // calls before it reuses the buffer they are in.
+        virtual void writeClientView(QByteArrayView bytes) = 0;
+        virtual void flushClient() = 0;
         virtual qint64 clientBytesToWrite() const = 0;
         // Room for more request bytes upstream: the client may be read again.
         virtual void requestBytesDrained() = 0;
@@ -92,6 +101,8 @@ public:
     void forget() { m_backend.reset(); }
     bool active() const { return m_socket != nullptr; }
 
+    static constexpr qsizetype kReadChunk = 32 * 1024;
+
 private:
     // Where this attempt is; release() returns it to Idle.
     enum class Phase {
@@ -107,12 +118,18 @@ private:
     bool onHead(http::HttpHead& head) override;
     void onBody(QByteArrayView data) override;
     void onMessageComplete() override;
+    void onReadable(StreamSocket*) override { processInput(); }
+    void onWritable(StreamSocket* socket) override;
+    void onWriteFailed(StreamSocket* socket, int error) override;
+    void connectTo(const QHostAddress& address);
     void onConnected();
-    void onError();
+    void connectFailed(int error);
     void onEnded();
-    void onBytesWritten();
     void onTimer();
-    void processInput();
+    // Reads once (more while the buffer fills up); `untilEnd`: until the kernel has nothing left.
+    void processInput(bool untilEnd = false);
+    // Feeds one read to the parser; false when the attempt ended in there.
+    bool parseRead(qsizetype n);
     void flushReplay();
     void fail(Failure failure, const QString& reason);
     void finishResponse(bool reusable);
@@ -125,10 +142,13 @@ private:
     Phase m_phase = Phase::Idle;
     AttemptTicket m_ticket; // this attempt's outcome goes here, exactly once (abandoned if none)
     BackendPtr m_backend;
-    QTcpSocket* m_socket = nullptr;
+    StreamSocket* m_socket = nullptr;
+    QByteArray m_in; // the read being parsed (borrowed from the BufferPool while it is)
     bool m_fromPool = false;
     bool m_bytesSeen = false;
-    bool m_peerClosed = false; // the backend closed; its last bytes still wait for a slow client
+    bool m_ended = false; // the backend closed its side (read 0, or a reset)
+    int m_deferredError = 0; // a connect that failed at once, or a write that failed: handled on m_timer
+    quint64 m_lookup = 0; // the host name lookup a fresh connect waits for (0: none)
     QByteArray m_replay; // request bytes as sent upstream (head + framed body), while replayable
     qsizetype m_replaySent = 0;
     bool m_replayOverflow = false;

@@ -3,7 +3,6 @@
 #include "metrics/Metrics.h"
 #include "util/Clock.h"
 
-#include <QTcpSocket>
 #include <QTimer>
 
 namespace lab {
@@ -24,50 +23,45 @@ UpstreamPool::~UpstreamPool()
     closeAll();
 }
 
-QTcpSocket* UpstreamPool::take(int backendId)
+StreamSocket* UpstreamPool::take(int backendId)
 {
     auto it = m_idle.find(backendId);
-    if (it == m_idle.end())
+    if (it == m_idle.end() || it->isEmpty())
         return nullptr;
-    while (!it->isEmpty()) {
-        Idle idle = it->takeLast(); // most recently used: the least likely to have been closed
-        idle.socket->disconnect(this);
-        // Anything readable on an idle connection is either a close or garbage: unusable.
-        if (idle.socket->state() == QAbstractSocket::ConnectedState && idle.socket->bytesAvailable() == 0)
-            return idle.socket;
-        m_metrics->backends[size_t(backendId)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
-        idle.socket->abort();
-        idle.socket->deleteLater();
-    }
-    return nullptr;
+    // The most recently used: the least likely to have been closed. A close or stray bytes would have
+    // fired onReadable and dropped it already.
+    return it->takeLast().socket;
 }
 
-void UpstreamPool::put(int backendId, QTcpSocket* socket)
+void UpstreamPool::put(int backendId, StreamSocket* socket)
 {
     QList<Idle>& list = m_idle[backendId];
-    if (list.size() >= m_maxIdle || socket->state() != QAbstractSocket::ConnectedState) {
+    if (list.size() >= m_maxIdle || !socket->ok() || socket->writeFailed()) {
         m_metrics->backends[size_t(backendId)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
-        socket->disconnect();
-        socket->abort();
+        socket->close();
         socket->deleteLater();
         return;
     }
-    socket->disconnect();
     socket->setParent(this);
-    connect(socket, &QTcpSocket::readyRead, this, [this, backendId, socket] { drop(backendId, socket); });
-    connect(socket, &QTcpSocket::disconnected, this, [this, backendId, socket] { drop(backendId, socket); });
+    socket->setHandler(this);
+    socket->setReadEnabled(true);
+    socket->setTag(backendId);
     list.append({socket, steadyNowMs()});
 }
 
-void UpstreamPool::drop(int backendId, QTcpSocket* socket)
+void UpstreamPool::onReadable(StreamSocket* socket)
+{
+    drop(socket->tag(), socket);
+}
+
+void UpstreamPool::drop(int backendId, StreamSocket* socket)
 {
     QList<Idle>& list = m_idle[backendId];
     for (qsizetype i = 0; i < list.size(); ++i) {
         if (list[i].socket == socket) {
             list.removeAt(i);
             m_metrics->backends[size_t(backendId)].activeConnections.fetch_sub(1, std::memory_order_relaxed);
-            socket->disconnect(this);
-            socket->abort();
+            socket->close();
             socket->deleteLater();
             return;
         }

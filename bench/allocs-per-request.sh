@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Heap allocations per proxied request in steady state: balancer-lab serve (WORKERS workers, no active
+# health checks) runs with bench/malloc_counter.c preloaded, in front of three nginx static backends on
+# loopback. After a warm-up (keep-alive connections to client and backends open, buffers grown),
+# bench/keepalive-client.py sends REQUESTS keep-alive GETs for a 64-byte file, and the allocations the
+# whole process made meanwhile are divided by the requests answered. The process also allocates on its
+# own clock (metrics sampling, timers): the same time spent idle afterwards is measured and shown apart,
+# and subtracted in the last column.
+#
+#   bench/allocs-per-request.sh [BUILD_DIR]    env: REQUESTS=100000 CONNECTIONS=8 WORKERS=1
+# Needs the malloc-counter target (LAB_BUILD_BENCH=ON). Ports 18721-18730 on 127.0.0.1.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${1:-$root/build-release}"
+requests="${REQUESTS:-100000}" connections="${CONNECTIONS:-8}" workers="${WORKERS:-1}"
+lab="$build/app/balancer-lab"
+counter="$build/bench/malloc-counter.so"
+"$root/scripts/bootstrap"
+[ -x "$lab" ] && [ -f "$counter" ] || {
+  echo "bench: build $lab and $counter first (cmake --build $build --target balancer-lab malloc-counter)" >&2
+  exit 1
+}
+
+work="$(mktemp -d /tmp/lab-allocs.XXXXXX)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
+
+b1=18721 b2=18722 b3=18723 p_lab=18730
+bench_backends $b1 $b2 $b3
+MALLOC_COUNTER_FILE="$work/count" LD_PRELOAD="$counter" "$lab" serve --listen 127.0.0.1:$p_lab \
+  --workers "$workers" --no-health-checks \
+  --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/lab.log" &
+pids+=($!)
+for port in $b1 $p_lab; do bench_wait_http $port; done
+
+count() { sleep 0.12; cat "$work/count"; } # the counter writes every 50 ms
+now() { date +%s.%N; }
+
+bench_requests $p_lab "$connections" 5000 >/dev/null
+before=$(count); t0=$(now)
+read -r answered _ < <(bench_requests $p_lab "$connections" "$requests")
+after=$(count); t1=$(now)
+idle_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+sleep "$idle_seconds"
+idle_after=$(count)
+awk -v n="$answered" -v load=$((after - before)) -v idle=$((idle_after - after)) -v s="$idle_seconds" -v w="$workers" 'BEGIN {
+  printf "%d keep-alive GETs, %d worker(s): %d allocations in %.1f s under load, %d in as long idle\n", n, w, load, s, idle
+  printf "allocations per request: %.3f (%.3f without what the idle process allocates in the same time)\n", load / n, (load - idle) / n
+}'
