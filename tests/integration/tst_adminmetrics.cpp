@@ -6,6 +6,7 @@
 
 #include "admin/AdminServer.h"
 #include "admin/PrometheusExposition.h"
+#include "backend/Backend.h"
 #include "loadgen/LoadGenerator.h"
 #include "metrics/EventLog.h"
 #include "proxy/Proxy.h"
@@ -275,9 +276,9 @@ void TestAdminMetrics::drainThroughTheApiUnderLoadLosesNoRequest()
             if (b.name == running.lab.backendConfig(id).name)
                 return b.traffic.requests;
         }
-        return quint64(0);
+        return std::uint64_t(0);
     };
-    const quint64 atDrain = requestsOn(drained);
+    const std::uint64_t atDrain = requestsOn(drained);
     QVERIFY(atDrain > 0);
 
     QVERIFY(waitFinished(generator, 30000));
@@ -288,7 +289,7 @@ void TestAdminMetrics::drainThroughTheApiUnderLoadLosesNoRequest()
     QCOMPARE(t.completed, t.sent);
     QCOMPARE(t.byClass[2], t.completed);
     QVERIFY2(
-        requestsOn(drained) <= atDrain + quint64(spec.concurrency),
+        requestsOn(drained) <= atDrain + std::uint64_t(spec.concurrency),
         qPrintable(
             QStringLiteral("%1 requests on the drained backend after the drain").arg(requestsOn(drained) - atDrain)));
     QVERIFY(t.byBackend.value(QStringLiteral("backend-8002")) > 0);
