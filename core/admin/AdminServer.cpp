@@ -35,6 +35,9 @@ public:
         onReadyRead(); // bytes may have arrived with the connection
     }
 
+    // The socket is a child: it goes with us, and must not call finish() on a half-destroyed connection.
+    ~AdminConnection() override { m_socket->disconnect(this); }
+
 private:
     static http::HttpLimits limits()
     {
