@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "AdminStatus.h"
 #include "BackendPanel.h"
 #include "BackendTableModel.h"
 #include "BoardColumns.h"
@@ -265,6 +266,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     statusBar()->addPermanentWidget(m_status, 1);
     m_status->setObjectName(QStringLiteral("statusSummary"));
     m_status->setToolTip(trafficStatusTip());
+    statusBar()->addPermanentWidget(new AdminStatus(m_lab, this)); // the admin API's port (issue 17)
 
     buildLessonDock();
     buildMenus();

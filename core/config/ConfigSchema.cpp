@@ -84,6 +84,7 @@ const Key<L> kLab[] = {
     {.name = "proxy"},
     {.name = "traffic"},
     {.name = "rateLimit"},
+    {.name = "admin"},
 };
 
 const Key<StickyConfig> kSticky[] = {
@@ -221,6 +222,13 @@ const Key<RL> kRateLimit[] = {
     {.name = "key", .member = &RL::key, .problem = rateLimitKeyProblem},
 };
 
+using Ad = AdminConfig;
+const Key<Ad> kAdmin[] = {
+    {.name = "enabled", .member = &Ad::enabled},
+    {.name = "address", .member = &Ad::address, .problem = listenAddressProblem},
+    {.name = "port", .member = &Ad::port, .range = {0, 65535}}, // 0 = any free port
+};
+
 QT_WARNING_POP
 
 } // namespace
@@ -240,6 +248,7 @@ template <> std::span<const Key<LimitsConfig>> keysOf<LimitsConfig>() { return k
 template <> std::span<const Key<TimeoutsConfig>> keysOf<TimeoutsConfig>() { return kTimeouts; }
 template <> std::span<const Key<ProxyConfig>> keysOf<ProxyConfig>() { return kProxy; }
 template <> std::span<const Key<RateLimitConfig>> keysOf<RateLimitConfig>() { return kRateLimit; }
+template <> std::span<const Key<AdminConfig>> keysOf<AdminConfig>() { return kAdmin; }
 // clang-format on
 
 } // namespace lab::schema
