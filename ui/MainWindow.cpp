@@ -237,6 +237,21 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_viewTabs->setTabToolTip(3,
                               tr("The same seeded traffic through several algorithms, side by side, with "
                                  "queueing theory beside the measurement."));
+    // The views area needs only the shown tab's least width: the charts' (or experiments') minimum made the
+    // Flow tab scroll sideways at 1024 px with the lesson dock, showing the proxy or the backends, never
+    // both (trial 5). A hidden page's minimum is ignored; its own policy comes back when it is shown.
+    for (int i = 0; i < m_viewTabs->count(); ++i)
+        m_viewTabs->widget(i)->setProperty("labPolicy", QVariant::fromValue(m_viewTabs->widget(i)->sizePolicy()));
+    auto onlyShownTabCounts = [this](int current) {
+        for (int i = 0; i < m_viewTabs->count(); ++i) {
+            QWidget* page = m_viewTabs->widget(i);
+            page->setSizePolicy(i == current ? page->property("labPolicy").value<QSizePolicy>()
+                                             : QSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored));
+        }
+        m_viewTabs->updateGeometry();
+    };
+    onlyShownTabCounts(m_viewTabs->currentIndex());
+    connect(m_viewTabs, &QTabWidget::currentChanged, this, onlyShownTabCounts);
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     // One banner for Pause, above both tab rows: tab titles that grew "(paused)" pushed Health out of
@@ -263,6 +278,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     // screen with the lesson dock open; the board below fits any width by itself (BoardColumns).
     auto* views = new GiveWayArea(m_viewTabs, kViewsMinimumWidth);
     views->setObjectName(QStringLiteral("viewsArea"));
+    // At least this wide whatever the shown tab needs: the board under it needs the width at 1024 px.
+    views->setMinimumWidth(kViewsMinimumWidth);
     m_leftSplit->addWidget(views);
     m_leftSplit->addWidget(board);
     m_leftSplit->setStretchFactor(0, 2);
