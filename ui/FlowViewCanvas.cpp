@@ -185,9 +185,8 @@ void FlowViewCanvas::mousePressEvent(QMouseEvent* event)
 
 QString FlowViewCanvas::headerText() const
 {
+    // Pause is said once, by the window's banner above the views.
     QStringList parts;
-    if (m_paused)
-        parts << tr("Paused — the proxy keeps working; Resume jumps to the present");
     const QString empty = m_scene->emptyText();
     if (!empty.isEmpty())
         parts << empty;
@@ -322,7 +321,7 @@ void FlowViewCanvas::paintTexts(QPainter& p)
 void FlowViewCanvas::paintHeader(QPainter& p)
 {
     const QRectF r = m_scene->layout().header;
-    const bool emphatic = !m_scene->emptyText().isEmpty() || m_paused;
+    const bool emphatic = !m_scene->emptyText().isEmpty();
     const QFont normal = p.font();
     QFont f = normal;
     f.setBold(emphatic);

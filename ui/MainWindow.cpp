@@ -628,6 +628,24 @@ void MainWindow::pollEvents()
 }
 
 namespace {
+// The status line in short words ("5xx 0 · no response 0 · by proxy 0"), for a bar too narrow for it.
+QString compactStatusText(QString text)
+{
+    const std::pair<QString, QString> shorter[] = {
+        {MainWindow::tr(" requests · "), MainWindow::tr(" req · ")},
+        {MainWindow::tr(" req/s (last second)"), MainWindow::tr("/s")},
+        {MainWindow::tr("5xx from backends "), MainWindow::tr("5xx ")},
+        {MainWindow::tr("failed (no response) "), MainWindow::tr("no response ")},
+        {MainWindow::tr("answered by the proxy "), MainWindow::tr("by proxy ")},
+        {MainWindow::tr("(429 rate-limited "), MainWindow::tr("(429: ")},
+        {MainWindow::tr("client connections "), MainWindow::tr("clients ")},
+        {MainWindow::tr("to backends "), MainWindow::tr("upstream ")},
+    };
+    for (const auto& [long_, short_] : shorter)
+        text.replace(long_, short_);
+    return text;
+}
+
 QString counted(quint64 n, const QString& one, const QString& many)
 {
     return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
@@ -696,13 +714,12 @@ void MainWindow::updateStatus()
             trafficStatusText(m_history.sinceBaseline(-1), m_history.latest(), m_history.requestRate(-1, 1000));
     if (!m_currentFile.isEmpty())
         text += tr(" · %1").arg(QFileInfo(m_currentFile).fileName());
+    // Too long for the bar (1024 px): the short words, rather than ending "… client c" (trial 5); the
+    // tooltip keeps the long ones.
+    if (m_status->fontMetrics().horizontalAdvance(text) > m_status->width())
+        text = compactStatusText(text);
     if (text != m_status->text())
         m_status->setText(text);
-    // A second line only when one does not hold it all (1024 px), rather than ending "… client c" (trial 5);
-    // a wrapping label is two lines tall even when one would do, so it wraps only then.
-    const bool wrap = m_status->fontMetrics().horizontalAdvance(text) > m_status->width();
-    if (wrap != m_status->wordWrap())
-        m_status->setWordWrap(wrap);
 }
 
 void MainWindow::showMessage(const QString& text)
