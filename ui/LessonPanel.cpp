@@ -163,8 +163,10 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     promptButtons->addStretch(1);
     auto* promptLayout = new QVBoxLayout(m_stepPrompt);
     promptLayout->setContentsMargins(6, 4, 6, 4);
-    promptLayout->addWidget(m_stepPromptText);
+    // The buttons above the text: the text grows as the picks come (2 lines, then 3), and a button under
+    // it moved under the mouse between two presses (trial 5).
     promptLayout->addLayout(promptButtons);
+    promptLayout->addWidget(m_stepPromptText);
     m_stepPrompt->hide();
     m_promptTimer->setInterval(kPromptRefreshMs);
     connect(m_promptTimer, &QTimer::timeout, this, &LessonPanel::updateStepPrompt);

@@ -10,15 +10,18 @@
 #include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
+#include "FollowTail.h"
 #include "Glossary.h"
 #include "HashView.h"
 #include "HealthTimeline.h"
 #include "LessonPanel.h"
 #include "ProxyPanel.h"
+#include "TraceColumns.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "VerticalScrollArea.h"
 #include "WeightDelegate.h"
+#include "backend/Backend.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -49,6 +52,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTime>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -102,12 +106,13 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_leftSplit(new QSplitter(Qt::Vertical))
     , m_rightSplit(new QSplitter(Qt::Vertical))
     , m_status(new QLabel)
+    , m_pauseBanner(new QLabel)
     , m_lessonPanel(new LessonPanel(lab))
     , m_lessonDock(new QDockWidget(tr("Lesson"), this))
     , m_recorder(new ScenarioRecorder(lab, {}, this))
     , m_refreshTimer(new QTimer(this))
     , m_changes(lab, m_model)
-    , m_zoom(this)
+    , m_zoom(m_viewTabs)
 {
     m_clock.start();
 
@@ -125,7 +130,12 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     // Start/Stop beside the name, where the eye is when it reads which backend it is.
     m_table->horizontalHeader()->moveSection(BackendTableModel::Action, BackendTableModel::Name + 1);
     m_table->setToolTip(
-        tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
+        tr("One row per backend. Select a row to drain it or inject faults; click a weight (✎) to edit it."));
+    // One click on a weight edits it: double-click alone was not found (trial 5).
+    connect(m_table, &QTableView::clicked, this, [this](const QModelIndex& index) {
+        if (index.column() == BackendTableModel::Weight)
+            m_table->edit(index);
+    });
     auto* addEmbeddedButton = new QPushButton(tr("+ &Embedded backend"));
     addEmbeddedButton->setToolTip(
         tr("Start another fake backend in the lab on the next free port and add it to the pool."));
@@ -143,8 +153,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     boardButtons->addWidget(addExternalButton);
     boardButtons->addWidget(removeButton);
     boardButtons->addStretch(1);
-    QWidget* board =
-        titled(tr("<b>Backends</b> — stop one and watch its traffic move to the others."), m_table, boardButtons);
+    // The windows the live columns cover, where the eye is: a p50 that lags a switch is the last 10 s.
+    QWidget* board = titled(tr("<b>Backends</b> — stop one and watch its traffic move to the others. "
+                               "<span style='color:#606670'>Req/s: last second · p50-p99: last 10 s · Reqs, Err: "
+                               "since Reset</span>"),
+                            m_table, boardButtons);
 
     // The trace.
     m_traceView->setModel(m_traceModel);
@@ -154,13 +167,22 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_traceView->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_traceView->verticalHeader()->hide();
     m_traceView->verticalHeader()->setDefaultSectionSize(22);
-    m_traceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_traceView->horizontalHeader()->setStretchLastSection(true);
+    new TraceColumns(m_traceView); // Time, Status, ms and Served by whole; the list never scrolls sideways
     m_traceDetails->setReadOnly(true);
     m_traceDetails->setObjectName(QStringLiteral("traceDetails"));
     m_traceDetails->setPlaceholderText(tr("Select a request to see its details."));
+    auto* traceJump = new QPushButton;
+    traceJump->setObjectName(QStringLiteral("traceNew"));
+    traceJump->setToolTip(tr("Requests arrived below while you looked at older ones: jump to the newest."));
+    m_traceFollow = new FollowTail(m_traceView, traceJump);
+    auto* traceList = new QWidget;
+    auto* traceListLayout = new QVBoxLayout(traceList);
+    traceListLayout->setContentsMargins(0, 0, 0, 0);
+    traceListLayout->setSpacing(2);
+    traceListLayout->addWidget(m_traceView, 1);
+    traceListLayout->addWidget(traceJump, 0, Qt::AlignRight);
     auto* traceSplit = new QSplitter(Qt::Vertical);
-    traceSplit->addWidget(m_traceView);
+    traceSplit->addWidget(traceList);
     traceSplit->addWidget(m_traceDetails);
     traceSplit->setStretchFactor(0, 3);
     traceSplit->setStretchFactor(1, 1);
@@ -177,6 +199,14 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_events->setMaximumBlockCount(2000);
     m_events->setPlaceholderText(
         tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
+    auto* eventsJump = new QPushButton;
+    eventsJump->setObjectName(QStringLiteral("eventsNew"));
+    eventsJump->setToolTip(tr("Events arrived below while you read older ones: jump to the newest."));
+    m_eventsFollow = new FollowTail(m_events, eventsJump);
+    auto* eventsExtra = new QHBoxLayout;
+    eventsExtra->setContentsMargins(0, 0, 0, 0);
+    eventsExtra->addStretch(1);
+    eventsExtra->addWidget(eventsJump);
 
     m_tabs->addTab(new VerticalScrollArea(m_backendPanel), tr("Backend"));
     m_tabs->addTab(new VerticalScrollArea(m_trafficPanel), tr("Traffic"));
@@ -209,36 +239,49 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_viewTabs->setTabToolTip(3,
                               tr("The same seeded traffic through several algorithms, side by side, with "
                                  "queueing theory beside the measurement."));
-    // While the Experiments tab is shown the board (this window's lab, which experiments do not use) gives
-    // it all but a few rows of height: at 768 px the charts were too short to read. The split the other
-    // views had comes back when one of them is chosen.
-    connect(m_viewTabs, &QTabWidget::currentChanged, this, [this, experiments](int index) {
-        constexpr int kBoardBesideExperiments = 110;
-        const bool experimenting = m_viewTabs->widget(index) == experiments;
-        if (experimenting && m_viewsSplitState.isEmpty()) {
-            m_viewsSplitState = m_leftSplit->saveState();
-            const QList<int> sizes = m_leftSplit->sizes();
-            const int total = sizes.value(0) + sizes.value(1);
-            if (sizes.value(1) > kBoardBesideExperiments)
-                m_leftSplit->setSizes({total - kBoardBesideExperiments, kBoardBesideExperiments});
-        } else if (!experimenting && !m_viewsSplitState.isEmpty()) {
-            m_leftSplit->restoreState(m_viewsSplitState);
-            m_viewsSplitState.clear();
+    // The views area needs only the shown tab's least width: the charts' (or experiments') minimum made the
+    // Flow tab scroll sideways at 1024 px with the lesson dock, showing the proxy or the backends, never
+    // both (trial 5). A hidden page's minimum is ignored; its own policy comes back when it is shown.
+    for (int i = 0; i < m_viewTabs->count(); ++i)
+        m_viewTabs->widget(i)->setProperty("labPolicy", QVariant::fromValue(m_viewTabs->widget(i)->sizePolicy()));
+    auto onlyShownTabCounts = [this](int current) {
+        for (int i = 0; i < m_viewTabs->count(); ++i) {
+            QWidget* page = m_viewTabs->widget(i);
+            page->setSizePolicy(i == current ? page->property("labPolicy").value<QSizePolicy>()
+                                             : QSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored));
         }
-    });
+        m_viewTabs->updateGeometry();
+    };
+    onlyShownTabCounts(m_viewTabs->currentIndex());
+    connect(m_viewTabs, &QTabWidget::currentChanged, this, onlyShownTabCounts);
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
+    // One banner for Pause, above both tab rows: tab titles that grew "(paused)" pushed Health out of
+    // view (trial 5). It names what is frozen and what stays live, so a board that moves while the flow
+    // view stands still is not a contradiction.
+    m_pauseBanner->setObjectName(QStringLiteral("pauseBanner"));
+    m_pauseBanner->setWordWrap(true);
+    m_pauseBanner->setStyleSheet(QStringLiteral("QLabel { background: #fff4d6; border: 1px solid #e0b860; "
+                                                "padding: 2px 6px; }"));
+    m_pauseBanner->hide();
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
-        // Frozen views say so wherever they are looked at.
-        m_viewTabs->setTabText(1, paused ? tr("Charts (paused)") : tr("Charts"));
-        m_tabs->setTabText(3, paused ? tr("Trace (paused)") : tr("Trace"));
-        if (!paused)
+        m_pauseBanner->setText(
+            tr("<b>Paused at %1</b> — frozen: the flow view, the charts and the trace list. Live: the board, the "
+               "status bar and Events. The proxy keeps working; Resume jumps to the present.")
+                .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss"))));
+        m_pauseBanner->setVisible(paused);
+        if (paused) {
+            m_charts->pause();
+        } else {
             refresh(); // catch up now, not at the next tick
+        }
     });
     // The views and the side tabs give way (they scroll sideways) before the window outgrows a 1024 px
     // screen with the lesson dock open; the board below fits any width by itself (BoardColumns).
     auto* views = new GiveWayArea(m_viewTabs, kViewsMinimumWidth);
     views->setObjectName(QStringLiteral("viewsArea"));
+    // At least this wide whatever the shown tab needs: the board under it needs the width at 1024 px.
+    views->setMinimumWidth(kViewsMinimumWidth);
     m_leftSplit->addWidget(views);
     m_leftSplit->addWidget(board);
     m_leftSplit->setStretchFactor(0, 2);
@@ -246,7 +289,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     auto* sideTabs = new GiveWayArea(m_tabs, kSideTabsMinimumWidth);
     sideTabs->setObjectName(QStringLiteral("sideTabsArea"));
     m_rightSplit->addWidget(sideTabs);
-    m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
+    m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events, eventsExtra));
     m_rightSplit->setStretchFactor(0, 3);
     m_rightSplit->setStretchFactor(1, 2);
     m_mainSplit->addWidget(m_leftSplit);
@@ -261,6 +304,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     layout->setContentsMargins(2, 2, 2, 2);
     layout->setSpacing(2);
     layout->addWidget(m_proxyPanel);
+    layout->addWidget(m_pauseBanner);
     layout->addWidget(m_mainSplit, 1);
     setCentralWidget(central);
     statusBar()->addPermanentWidget(m_status, 1);
@@ -275,7 +319,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     connect(m_model, &BackendTableModel::rowsRebuilt, this, &MainWindow::rebuildButtons);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) {
-                m_backendPanel->setBackend(m_model->idAt(current.isValid() ? current.row() : -1));
+                const BackendId id = m_model->idAt(current.isValid() ? current.row() : -1);
+                m_backendPanel->setBackend(id);
+                // The board's selection shows on the flow view too, with the backend's details.
+                const BackendPtr b = id.isValid() && m_lab->hasBackend(id) ? m_lab->poolBackend(id) : nullptr;
+                m_flowTab->view()->selectBackend(b ? b->id : -1);
             });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_backendPanel->setBackend({}); });
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this] { m_backendPanel->setBackend(selectedBackend()); });
@@ -385,9 +433,13 @@ void MainWindow::buildMenus()
     buildLessonsMenu();
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    QAction* in = view->addAction(tr("Zoom &in"), this, &MainWindow::zoomIn);
+    // The zoom enlarges what a projector audience looks at, the views (flow, charts, hash); the panels and
+    // the board keep their size: zooming the whole window collapsed the cards to one line and clipped the
+    // side panel and the status bar at 1366x768 (trial 5).
+    QAction* in = view->addAction(tr("Zoom &in (flow view and charts)"), this, &MainWindow::zoomIn);
     in->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)}); // + is Shift+= on many keyboards
-    view->addAction(tr("Zoom &out"), this, &MainWindow::zoomOut)->setShortcut(QKeySequence::ZoomOut);
+    view->addAction(tr("Zoom &out (flow view and charts)"), this, &MainWindow::zoomOut)
+        ->setShortcut(QKeySequence::ZoomOut);
     view->addAction(tr("&Actual size"), this, [this] { setZoom(1); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -538,9 +590,13 @@ void MainWindow::refresh()
     pollEvents();
     // Pause freezes the flow view, the charts and the trace list; the history and the board go on.
     const bool paused = m_flowTab->isPaused();
-    if (Proxy* p = m_lab->httpProxy(); p && !paused)
-        m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
-    m_flowTab->refresh(*m_model, m_history);
+    if (Proxy* p = m_lab->httpProxy(); p && !paused) {
+        const QList<TraceEntry> batch = p->trace().since(m_traceModel->lastSequence());
+        m_traceFollow->aboutToAdd();
+        m_traceModel->append(batch);
+        m_traceFollow->added(int(batch.size()));
+    }
+    m_flowTab->refresh(*m_model);
     m_trafficPanel->refresh();
     // The users of the lesson playing, else of the Traffic tab: the generator whose requests the lab sees.
     const ScenarioPlayer* lesson = m_lessonPanel->player();
@@ -569,10 +625,30 @@ void MainWindow::pollEvents()
         text += e.time.toString(QStringLiteral("HH:mm:ss.zzz")) +
             QStringLiteral("  %1  ").arg(EventLog::kindName(e.kind), -8) + e.text;
     }
+    m_eventsFollow->aboutToAdd();
     m_events->appendPlainText(text);
+    m_eventsFollow->added(int(batch.size()));
 }
 
 namespace {
+// The status line in short words ("5xx 0 · no response 0 · by proxy 0"), for a bar too narrow for it.
+QString compactStatusText(QString text)
+{
+    const std::pair<QString, QString> shorter[] = {
+        {MainWindow::tr(" requests · "), MainWindow::tr(" req · ")},
+        {MainWindow::tr(" req/s (last second)"), MainWindow::tr("/s")},
+        {MainWindow::tr("5xx from backends "), MainWindow::tr("5xx ")},
+        {MainWindow::tr("failed (no response) "), MainWindow::tr("no response ")},
+        {MainWindow::tr("answered by the proxy "), MainWindow::tr("by proxy ")},
+        {MainWindow::tr("(429 rate-limited "), MainWindow::tr("(429: ")},
+        {MainWindow::tr("client connections "), MainWindow::tr("clients ")},
+        {MainWindow::tr("to backends "), MainWindow::tr("upstream ")},
+    };
+    for (const auto& [long_, short_] : shorter)
+        text.replace(long_, short_);
+    return text;
+}
+
 QString counted(quint64 n, const QString& one, const QString& many)
 {
     return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
@@ -587,7 +663,7 @@ QString MainWindow::trafficStatusText(const TrafficStats& l, const MetricsSnapsh
     qint64 toBackends = 0;
     for (const BackendStats& b : latest.backends)
         toBackends += b.traffic.activeConnections;
-    return tr("%1 · %2 req/s · 5xx from backends %3 · failed (no response) %4 · answered by the proxy %5 "
+    return tr("%1 · %2 req/s (last second) · 5xx from backends %3 · failed (no response) %4 · answered by the proxy %5 "
               "(429 rate-limited %6) · client connections %7 · to backends %8")
         .arg(counted(l.requests, tr("request"), tr("requests")))
         .arg(requestsPerSecond, 0, 'f', 0)
@@ -643,6 +719,10 @@ void MainWindow::updateStatus()
             trafficStatusText(m_history.sinceBaseline(-1), m_history.latest(), m_history.requestRate(-1, 1000));
     if (!m_currentFile.isEmpty())
         text += tr(" · %1").arg(QFileInfo(m_currentFile).fileName());
+    // Too long for the bar (1024 px): the short words, rather than ending "… client c" (trial 5); the
+    // tooltip keeps the long ones.
+    if (m_status->fontMetrics().horizontalAdvance(text) > m_status->width())
+        text = compactStatusText(text);
     if (text != m_status->text())
         m_status->setText(text);
 }

@@ -29,6 +29,7 @@ class ChartsPanel;
 class ConsolePanel;
 class ExportMenu;
 class FlowView;
+class FollowTail;
 class FlowViewTab;
 class HashView;
 class HealthTimeline;
@@ -74,6 +75,11 @@ public:
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
+    // Keep the Events log and the trace list on their newest line unless the user scrolled up.
+    FollowTail* eventsFollow() const { return m_eventsFollow; }
+    FollowTail* traceFollow() const { return m_traceFollow; }
+    // Shown while paused: what is frozen and what stays live.
+    QLabel* pauseBanner() const { return m_pauseBanner; }
     QString statusText() const;
     // The status bar's traffic part (listener figures since Reset, connections now) and its tooltip.
     static QString trafficStatusText(const TrafficStats& sinceReset, const MetricsSnapshot& latest,
@@ -116,8 +122,9 @@ public:
     void startRecording();
     bool stopRecording(const QString& fileName, QString* error = nullptr);
 
-    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the window's font scaled by a factor every widget inherits
-    // (the charts follow their panel's font); remembered in QSettings view/zoom.
+    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the views' font (flow view, charts, hash view) scaled by a
+    // factor their widgets inherit (the charts follow their panel's font); the panels, the board and the
+    // status bar keep their size. Remembered in QSettings view/zoom.
     double zoom() const { return m_zoom.factor(); }
     void setZoom(double factor) { m_zoom.set(factor); }
     void zoomIn() { m_zoom.in(); }
@@ -184,6 +191,9 @@ private:
     QByteArray m_viewsSplitState; // the left split of the other views, while the Experiments tab is shown
     QSplitter* m_rightSplit;
     QLabel* m_status;
+    QLabel* m_pauseBanner; // shown while Pause freezes the views
+    FollowTail* m_eventsFollow = nullptr;
+    FollowTail* m_traceFollow = nullptr;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_lessonsMenu = nullptr;
     QAction* m_recordAction = nullptr;

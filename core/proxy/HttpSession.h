@@ -101,7 +101,8 @@ private:
     void sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders = {});
     void finishExchange(int status);
     void closeClientAfterFlush();
-    quint64 logAndTrace(int status); // the trace entry's sequence, 0 when not sampled
+    // The trace entry's sequence, 0 when not sampled; `ms` is the exchange's latency, read once by the caller.
+    quint64 logAndTrace(int status, double ms);
     double exchangeMs() const; // since the request head arrived
     // "held in step mode for 2.4 s": how long the current request waited for the user
     QString heldText() const;

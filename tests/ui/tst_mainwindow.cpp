@@ -1124,8 +1124,9 @@ void TestMainWindow::statusBarNamesEachCount()
     }
     const QString text = MainWindow::trafficStatusText(l, latest, 0);
     QCOMPARE(text,
-             QStringLiteral("1 request · 0 req/s · 5xx from backends 2 · failed (no response) 1 · answered by the "
-                            "proxy 5 (429 rate-limited 4) · client connections 0 · to backends 44"));
+             QStringLiteral(
+                 "1 request · 0 req/s (last second) · 5xx from backends 2 · failed (no response) 1 · answered by the "
+                 "proxy 5 (429 rate-limited 4) · client connections 0 · to backends 44"));
     l.requests = 2;
     QVERIFY(MainWindow::trafficStatusText(l, latest, 0).startsWith(QStringLiteral("2 requests · ")));
     const QString tip = MainWindow::trafficStatusTip();

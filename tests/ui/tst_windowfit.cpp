@@ -113,11 +113,26 @@ private Q_SLOTS:
                 QTRY_VERIFY2(!area->horizontalScrollBar()->isVisible(), name);
             }
         }
+        // The flow view shows the proxy and every backend at once at every size (trial 5 at 1024 px: one or
+        // the other, cards cut at "backend-8"): the views never scroll sideways, the diagram fits its canvas.
+        const auto* views = w.findChild<QAbstractScrollArea*>(QStringLiteral("viewsArea"));
+        QVERIFY(views);
+        QTRY_VERIFY2(!views->horizontalScrollBar()->isVisible(),
+                     qPrintable(QStringLiteral("views %1 px").arg(views->viewport()->width())));
+        // The status bar says all of it: shorter words rather than ending "… client c".
+        w.refresh();
+        const auto* status = w.findChild<QLabel*>(QStringLiteral("statusSummary"));
+        QVERIFY(status);
+        QVERIFY2(status->fontMetrics().horizontalAdvance(status->text()) <= status->width(),
+                 qPrintable(status->text()));
+        QVERIFY2(status->text().contains(QStringLiteral("upstream")) ||
+                     status->text().contains(QStringLiteral("to backends")),
+                 qPrintable(status->text()));
         // The flow legend reaches every item: those its rows have no room for are in its tooltip.
         auto* canvas = w.findChild<FlowViewCanvas*>(QStringLiteral("flowCanvas"));
         QVERIFY(canvas);
         const QStringList legend = FlowViewCanvas::legendText();
-        QCOMPARE(legend.size(), 11); // 7 outcome colours, 4 marks
+        QCOMPARE(legend.size(), 12); // 7 outcome colours, 5 marks
         QVERIFY(canvas->legendEntriesPainted() > 0);
         for (int i = canvas->legendEntriesPainted(); i < legend.size(); ++i)
             QVERIFY2(canvas->toolTip().contains(legend[i]), qPrintable(legend[i]));
