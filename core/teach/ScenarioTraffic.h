@@ -28,9 +28,14 @@ public:
 
     // Stops the run of that name if one is going, then starts `spec` as it; the scenario wants it now.
     bool start(const TrafficProfile& profile, const LoadSpec& spec, QString* error);
-    // Stops one run (its totals stay) / every run; the scenario no longer wants them.
+    // Stops one run (its totals stay) / every run; the scenario no longer wants them. The runs stop
+    // sending at once and their requests in flight may still be answered (LoadGenerator::finish): a
+    // request cut off by a stop is not a failure the learner should see.
     void stop(const QString& name);
     void stopAll();
+    // Every wanted run without a duration that is going sends for at least `moreMs` more (waiting for
+    // the learner: the run must not end while they read).
+    void extendOpenEnded(int moreMs);
     // Wishes only, nothing started or stopped (skipTo walks the steps it skips with these).
     void want(const TrafficProfile& profile);
     void unwant(const QString& name);
