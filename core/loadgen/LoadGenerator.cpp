@@ -610,6 +610,7 @@ bool LoadGenerator::start(const LoadSpec& spec, QString* error)
         return false;
     }
     stop(); // collects a finished run
+    m_finishing = false;
     m_shared->reset();
     m_running = true;
     auto* run = new LoadRun(this, spec);
@@ -646,6 +647,7 @@ void LoadGenerator::finish()
     if (!m_run)
         return;
     LoadRun* run = m_run;
+    m_finishing = true;
     QMetaObject::invokeMethod(
         run, [run] { run->stopSending(LoadSpec::kStopGraceMs, true); }, Qt::QueuedConnection);
 }

@@ -110,6 +110,8 @@ public:
     // Nothing when no run is going or it already stopped sending.
     void extend(int moreMs);
     bool isRunning() const { return m_running.load(); }
+    // finish() was called and the run waits for its last answers.
+    bool isFinishing() const { return m_running.load() && m_finishing.load(); }
     LoadTotals totals() const;
 
 Q_SIGNALS:
@@ -121,6 +123,7 @@ private:
     struct Shared;
     std::unique_ptr<Shared> m_shared;
     std::atomic<bool> m_running{false};
+    std::atomic<bool> m_finishing{false};
     QThread* m_thread;
     LoadRun* m_run = nullptr; // lives on m_thread
 };

@@ -124,9 +124,37 @@ bool ScenarioPlayer::startFresh(QString* error)
         Q_EMIT finished(false);
         return false;
     }
+    m_listenerAtStart = m_actions.snapshot().listener;
     m_phase = Phase::Running;
     m_wall.restart();
     return true;
+}
+
+ScenarioPlayer::ClientErrors ScenarioPlayer::clientErrors() const
+{
+    const TrafficStats now = m_actions.snapshot().listener;
+    const auto since = [](quint64 a, quint64 b) {
+        return a >= b ? a - b : 0;
+    };
+    return {since(now.responsesByClass[5], m_listenerAtStart.responsesByClass[5]),
+            since(now.responsesByClass[0], m_listenerAtStart.responsesByClass[0])};
+}
+
+QList<int> ScenarioPlayer::stepsExpectingErrors() const
+{
+    QList<int> out;
+    for (int i = 0; i < m_scenario.steps.size(); ++i) {
+        for (const ScenarioCheck& c : m_scenario.steps[i].checks) {
+            const bool error = c.statusClass == QLatin1String("5xx") || c.statusClass == QLatin1String("failed") ||
+                c.statusClass.startsWith(QLatin1Char('5'));
+            const bool status = c.kind == ScenarioCheck::Kind::Status || c.kind == ScenarioCheck::Kind::ClientStatus;
+            if (status && error && c.range.min > 0) {
+                out << i;
+                break;
+            }
+        }
+    }
+    return out;
 }
 
 bool ScenarioPlayer::play(QString* error)

@@ -131,10 +131,22 @@ public:
     bool allHeld() const;
     // The lab could not start or refused an action (exit 3 for the command).
     bool runtimeFailed() const { return m_runtimeFailed; }
+    // What the lab's clients got that was not an answer since the lesson's lab was loaded: 5xx
+    // responses and requests that ended without one. The window's last line mentions them, so a lesson
+    // never ends "all held" beside errors it said nothing about.
+    struct ClientErrors {
+        quint64 fiveXx = 0;
+        quint64 failed = 0;
+    };
+    ClientErrors clientErrors() const;
+    // The steps (indices) whose checks ask for at least one 5xx / failed request: the errors they expect.
+    QList<int> stepsExpectingErrors() const;
     // The run so far as JSON (the command's --report FILE).
     QJsonObject report() const;
     // The simulated users' totals of the scenario's traffic (the window's hash view reads them).
     LoadTotals usersTotals() const { return m_traffic.usersTotals(); }
+    // The scenario's traffic runs going now (the window's Traffic tab).
+    QList<ScenarioTraffic::RunView> runningTraffic() const { return m_traffic.running(); }
 
 Q_SIGNALS:
     void stepStarted(int step);
@@ -187,6 +199,7 @@ private:
     bool m_waitingForNext = false;
     QList<StepRecord> m_records;
     WindowObservation m_window;
+    TrafficStats m_listenerAtStart; // the listener's counters when the lab was loaded
     int m_recheckStep = -1; // the step whose checks are rechecked while waiting; -1: none
     WindowObservation m_recheck;
     QElapsedTimer m_recheckClock; // wall time since m_recheck opened

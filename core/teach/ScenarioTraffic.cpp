@@ -114,6 +114,16 @@ void ScenarioTraffic::clear()
     m_runs.clear();
 }
 
+QList<ScenarioTraffic::RunView> ScenarioTraffic::running() const
+{
+    QList<RunView> out;
+    for (const auto& [name, run] : m_runs) {
+        if (run.generator && run.generator->isRunning())
+            out << RunView{run.profile, run.generator->totals()};
+    }
+    return out;
+}
+
 QHash<QString, LoadTotals> ScenarioTraffic::totals() const
 {
     QHash<QString, LoadTotals> out;

@@ -22,6 +22,12 @@ namespace lab {
 // speed, duration). Lives on the player's thread.
 class ScenarioTraffic final {
 public:
+    // One run as the window shows it: what the scenario asked for, and what its clients got so far.
+    struct RunView {
+        TrafficProfile profile;
+        LoadTotals totals;
+    };
+
     ScenarioTraffic() = default;
     ~ScenarioTraffic();
     Q_DISABLE_COPY_MOVE(ScenarioTraffic)
@@ -51,6 +57,8 @@ public:
     // Stops and forgets every run (a restart: totals go too).
     void clear();
 
+    // The runs going now, by name (the window's Traffic tab shows the lesson's traffic with them).
+    QList<RunView> running() const;
     // Each run's totals now, by name (runs that ended included).
     QHash<QString, LoadTotals> totals() const;
     // The totals of the run with simulated users (the unnamed one when several have users); empty when

@@ -531,6 +531,11 @@ void TestScenario::waitingKeepsTheTrafficAndRechecks()
     }
     QCOMPARE(results.size(), 3); // nothing changed its verdict
     QCOMPARE(lab.snapshot().listener.responsesByClass[0], 0ULL); // no request cut
+    // The same run all along (a run started again would be younger than the wait, with new users).
+    const QList<ScenarioTraffic::RunView> runs = player.runningTraffic();
+    QCOMPARE(runs.size(), 1);
+    QVERIFY2(runs.first().totals.elapsedMs >= 2400, qPrintable(QString::number(runs.first().totals.elapsedMs)));
+    QCOMPARE(runs.first().totals.socketErrors, 0ULL);
     QSignalSpy finished(&player, &ScenarioPlayer::finished);
     player.next(); // the last step runs at once: finished may come inside next()
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10'000);
