@@ -32,6 +32,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTest>
 #include <QTextBrowser>
@@ -575,6 +576,14 @@ private Q_SLOTS:
         }
         QVERIFY2(w.panel()->checkRows().first().contains(QStringLiteral("held again")),
                  qPrintable(w.panel()->checkRows().first()));
+        // What the learner sees while reading: the Traffic tab with the lesson's traffic.
+        for (QTabWidget* tabs : w.window.findChildren<QTabWidget*>()) {
+            for (int i = 0; i < tabs->count(); ++i) {
+                if (tabs->tabText(i) == QStringLiteral("Traffic"))
+                    tabs->setCurrentIndex(i);
+            }
+        }
+        QVERIFY(w.window.grab().save(outputPath(QStringLiteral("lesson2-waiting-traffic.png"))));
         QSignalSpy finished(player, &ScenarioPlayer::finished);
         connect(player, &ScenarioPlayer::waitingForNextChanged, this, [&](bool waiting) {
             if (waiting)
