@@ -511,8 +511,17 @@ void ChartsPanel::updateShare(const MetricsHistory& history)
     QList<BackendStats> backends;
     if (!history.isEmpty())
         backends = history.latest().backends;
-    for (const BackendStats& b : std::as_const(backends))
-        counts[b.name] = history.sinceBaseline(b.id).requests;
+    if (m_shareOffsetPending) {
+        m_shareOffsetPending = false;
+        m_shareOffset.clear();
+        for (const BackendStats& b : std::as_const(backends))
+            m_shareOffset.insert(b.id, history.sinceBaseline(b.id).requests);
+    }
+    for (const BackendStats& b : std::as_const(backends)) {
+        const quint64 n = history.sinceBaseline(b.id).requests;
+        const quint64 offset = qMin(n, m_shareOffset.value(b.id));
+        counts[b.name] = n - offset;
+    }
     quint64 total = 0;
     for (quint64 c : std::as_const(counts))
         total += c;
@@ -575,8 +584,24 @@ void ChartsPanel::rebuildLegend()
     entry(kTotalColor, QStringLiteral("&#9473;"), tr("total"));
 }
 
+void ChartsPanel::startShareAt(const QString& label)
+{
+    m_shareLabel = label;
+    m_shareOffsetPending = true;
+    m_shareChart->setTitle(shareTitle());
+}
+
+QString ChartsPanel::shareTitle() const
+{
+    return m_shareLabel.isEmpty() ? tr("Share since reset") : tr("Share since %1").arg(m_shareLabel);
+}
+
 void ChartsPanel::reset()
 {
+    m_shareLabel.clear();
+    m_shareOffsetPending = false;
+    m_shareOffset.clear();
+    m_shareChart->setTitle(shareTitle());
     m_ticks.clear();
     m_gaps.clear();
     m_paused = false;

@@ -54,6 +54,10 @@ public:
     // Clears the lines and the markers. The share counts from the history's baseline, which the owner of
     // the history sets (Reset asks it to, through resetRequested).
     void reset();
+    // The share counts from now on, on top of the baseline: the pie is titled "Share since <label>" (a
+    // lesson's step, so the pie counts what that step's checks count). reset() goes back to the baseline.
+    void startShareAt(const QString& label);
+    QString shareTitle() const;
     // A vertical line labelled `label` on the time charts at `seconds` (the addSample clock).
     void addMarker(double seconds, const QString& label);
     // The window stopped sampling (Pause): the next sample starts a new run, and the time between is a
@@ -153,6 +157,9 @@ private:
     bool m_paused = false; // pause() was called and no sample came since
     double m_now = 0;
     bool m_sinceReset = false;
+    QString m_shareLabel; // startShareAt's label; empty: since the baseline
+    bool m_shareOffsetPending = false; // the next sample sets m_shareOffset
+    QHash<int, quint64> m_shareOffset; // by backend id: requests since the baseline when the label began
     SavePathPrompt m_prompt;
 };
 

@@ -213,6 +213,9 @@ const Key<Tr> kTraffic[] = {
     {.name = "burstSize", .member = &Tr::burstSize, .range = {1, 1000}}, // UserSpec::kMaxBurst
     {.name = "thinkMs", .member = &Tr::thinkMs, .range = {0, 60'000}}, // UserSpec::kMaxThinkMs
     {.name = "seed", .member = &Tr::seed, .range = {0, 2'147'483'647}},
+    {.name = "cookies", .member = &Tr::cookies},
+    {.name = "userHeader", .member = &Tr::userHeader},
+    {.name = "ownAddresses", .member = &Tr::ownAddresses},
 };
 
 using RL = RateLimitConfig;

@@ -142,6 +142,10 @@ struct TrafficConfig {
     int burstSize = 10;
     int thinkMs = 0;
     int seed = 1;
+    // Simulated users (UserSpec): their own cookie jars, an X-Lab-User header, their own 127.0.0.x address.
+    bool cookies = true;
+    bool userHeader = true;
+    bool ownAddresses = true;
     bool operator==(const TrafficConfig&) const = default;
 };
 

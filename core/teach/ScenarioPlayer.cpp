@@ -22,6 +22,21 @@ constexpr int kPickWaitMs = 2000;
 // (nothing is held: the traffic is not in step mode's scope, or no backend is eligible), so a scenario
 // run headless always ends. A learner is never hurried.
 constexpr int kGiveUpMs = 10'000;
+
+// A check about the traffic over a window, true of a steady state: measured again while the lesson waits.
+bool rechecked(const ScenarioCheck& c)
+{
+    switch (c.kind) {
+    case ScenarioCheck::Kind::Share:
+    case ScenarioCheck::Kind::Status:
+    case ScenarioCheck::Kind::Requests:
+    case ScenarioCheck::Kind::Latency:
+    case ScenarioCheck::Kind::Queue:
+    case ScenarioCheck::Kind::ClientStatus:
+    case ScenarioCheck::Kind::ClientLatency: return true;
+    default: return false;
+    }
+}
 } // namespace
 
 ScenarioPlayer::ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent)
@@ -80,6 +95,8 @@ void ScenarioPlayer::resetRecords()
     m_response.reset();
     m_requestId = 0;
     m_window = {};
+    m_recheckStep = -1;
+    m_recheck = {};
     m_measured.clear();
     m_watchPicks = false;
     m_released = 0;
@@ -107,9 +124,37 @@ bool ScenarioPlayer::startFresh(QString* error)
         Q_EMIT finished(false);
         return false;
     }
+    m_listenerAtStart = m_actions.snapshot().listener;
     m_phase = Phase::Running;
     m_wall.restart();
     return true;
+}
+
+ScenarioPlayer::ClientErrors ScenarioPlayer::clientErrors() const
+{
+    const TrafficStats now = m_actions.snapshot().listener;
+    const auto since = [](quint64 a, quint64 b) {
+        return a >= b ? a - b : 0;
+    };
+    return {since(now.responsesByClass[5], m_listenerAtStart.responsesByClass[5]),
+            since(now.responsesByClass[0], m_listenerAtStart.responsesByClass[0])};
+}
+
+QList<int> ScenarioPlayer::stepsExpectingErrors() const
+{
+    QList<int> out;
+    for (int i = 0; i < m_scenario.steps.size(); ++i) {
+        for (const ScenarioCheck& c : m_scenario.steps[i].checks) {
+            const bool error = c.statusClass == QLatin1String("5xx") || c.statusClass == QLatin1String("failed") ||
+                c.statusClass.startsWith(QLatin1Char('5'));
+            const bool status = c.kind == ScenarioCheck::Kind::Status || c.kind == ScenarioCheck::Kind::ClientStatus;
+            if (status && error && c.range.min > 0) {
+                out << i;
+                break;
+            }
+        }
+    }
+    return out;
 }
 
 bool ScenarioPlayer::play(QString* error)
@@ -140,8 +185,11 @@ bool ScenarioPlayer::play(QString* error)
         openWindow();
     else if (stepping)
         openWindow(true);
-    else if (m_waitingForNext)
+    else if (m_waitingForNext) {
+        if (m_recheckStep >= 0)
+            openRecheck(); // the traffic was paused: the rolling window starts again
         m_sampler->start();
+    }
     advance();
     return true;
 }
@@ -181,6 +229,7 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
         ++m_index;
     }
     m_clockWaiting = false;
+    m_recheckStep = -1;
     if (m_waitingForNext) {
         m_waitingForNext = false;
         Q_EMIT waitingForNextChanged(false);
@@ -248,6 +297,7 @@ void ScenarioPlayer::next()
     if (!m_waitingForNext)
         return;
     m_waitingForNext = false;
+    m_recheckStep = -1;
     if (!m_inStep)
         m_sampler->stop();
     Q_EMIT waitingForNextChanged(false);
@@ -257,14 +307,56 @@ void ScenarioPlayer::next()
     advance();
 }
 
-// While the clock waits for next(), a run without a duration (it was sized to end with the scenario)
-// is started again when it ends, so the learner watches the steady state for as long as they read.
+// While the clock waits (for next(), or for a `step` step's picks), a run without a duration was sized
+// to end with the scenario, which no longer ends when it said: it is extended, so it keeps sending for
+// the rest of the scenario from now (a run that ended and started again would stop sending for its
+// grace, cut what was in flight, and show a gap the learner would take for the lab's behaviour). A run
+// that is not going (resumed after a pause) is started.
 void ScenarioPlayer::keepTrafficGoing()
 {
+    const qint64 rest = qMax<qint64>(0, m_scenario.durationMs() - scenarioNowMs()) + 1000;
+    m_traffic.extendOpenEnded(int(qMin<double>(std::ceil(double(rest) / m_speed), LoadSpec::kMaxDurationMs)));
     for (const TrafficProfile& t : m_traffic.wantedIdle()) {
         if (t.durationMs == 0)
             startTraffic(t, scenarioNowMs());
     }
+}
+
+void ScenarioPlayer::openRecheck()
+{
+    m_recheck = {};
+    m_recheck.labNames = m_window.labNames;
+    m_recheck.before = m_actions.snapshot();
+    m_recheck.runsBefore = m_traffic.totals();
+    m_recheckClock.start();
+}
+
+void ScenarioPlayer::closeRecheck()
+{
+    const int index = m_recheckStep;
+    const ScenarioStep& step = m_scenario.steps[index];
+    m_recheck.after = m_actions.snapshot();
+    m_recheck.runsAfter = m_traffic.totals();
+    const double seconds = double(m_recheckClock.elapsed()) / 1000.0;
+    for (qsizetype i = 0; i < step.checks.size(); ++i) {
+        const ScenarioCheck& c = step.checks[i];
+        CheckRecord& r = m_records[index].checks[i];
+        if (!rechecked(c) || !r.evaluated || !r.held)
+            continue;
+        const auto ref = c.reference ? m_measured.constFind(c.reference->step) : m_measured.constEnd();
+        const CheckOutcome o = evaluateCheck(c, m_recheck, ref == m_measured.constEnd() ? nullptr : &*ref);
+        if (o.held) {
+            ++r.rechecks;
+            continue;
+        }
+        r.held = false;
+        r.lapsed = true;
+        r.observed = QStringLiteral("%1 over the step's window; then, while the lesson waited, %2 over %3 s")
+                         .arg(r.observed, o.observed)
+                         .arg(seconds, 0, 'f', 1);
+        Q_EMIT expectationResult(index, int(i), false, r.observed);
+    }
+    openRecheck();
 }
 
 ScenarioPlayer::StepProgress ScenarioPlayer::stepProgress() const
@@ -342,6 +434,13 @@ void ScenarioPlayer::advance()
             m_clockBaseMs = step.endMs;
             m_waitingForNext = true;
             m_next->stop();
+            const int ended = m_index - 1;
+            const auto& checks = m_scenario.steps[ended].checks;
+            m_recheckStep =
+                std::any_of(checks.cbegin(), checks.cend(), rechecked) && m_scenario.steps[ended].windowMs > 0 ? ended
+                                                                                                               : -1;
+            if (m_recheckStep >= 0)
+                openRecheck();
             m_sampler->start();
             Q_EMIT waitingForNextChanged(true);
             return;
@@ -464,8 +563,17 @@ void ScenarioPlayer::openWindow(bool keepPicks)
 
 void ScenarioPlayer::sample()
 {
-    if (m_waitingForNext && !m_inStep)
+    if (m_waitingForNext && !m_inStep) {
         keepTrafficGoing();
+        if (m_recheckStep >= 0) {
+            const QHash<QString, int> depths = m_actions.queueDepths();
+            for (auto it = depths.begin(); it != depths.end(); ++it)
+                m_recheck.queueSamples[it.key()].append(it.value());
+            const ScenarioStep& ended = m_scenario.steps[m_recheckStep];
+            if (double(m_recheckClock.elapsed()) * m_speed >= double(qMax(ended.windowMs, kSampleMs)))
+                closeRecheck();
+        }
+    }
     if (!m_inStep)
         return;
     for (const ScenarioCheck& c : m_scenario.steps[m_index].checks) {
@@ -524,14 +632,8 @@ void ScenarioPlayer::driveSteps()
         }
         return;
     }
-    if (m_clockWaiting) {
-        // Traffic without a duration runs to the scenario's end, and the end moves while the clock waits:
-        // a run that ended meanwhile goes on.
-        for (const TrafficProfile& t : m_traffic.wantedIdle()) {
-            if (t.durationMs == 0)
-                startTraffic(t, scenarioNowMs());
-        }
-    }
+    if (m_clockWaiting)
+        keepTrafficGoing(); // the scenario's end moves while the clock waits
     if (m_learnerSteps && !m_autoThisStep)
         return;
     if (m_clockWaiting && m_waitingSince.elapsed() > kGiveUpMs) {
@@ -613,7 +715,9 @@ QJsonObject ScenarioPlayer::report() const
                                       {QStringLiteral("check"), s.checks[c].describe()},
                                       {QStringLiteral("evaluated"), r.checks[c].evaluated},
                                       {QStringLiteral("held"), r.checks[c].held},
-                                      {QStringLiteral("observed"), r.checks[c].observed}});
+                                      {QStringLiteral("observed"), r.checks[c].observed},
+                                      {QStringLiteral("rechecks"), r.checks[c].rechecks},
+                                      {QStringLiteral("lapsed"), r.checks[c].lapsed}});
         }
         QJsonObject o{{QStringLiteral("index"), int(i)},
                       {QStringLiteral("do"), QLatin1String(stepActionName(s.action))},
