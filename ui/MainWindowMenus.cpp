@@ -8,10 +8,10 @@
 #include "lab/Lab.h"
 
 #include <QAction>
-#include <QMenu>
-#include <QMenuBar>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 
 namespace lab {

@@ -1,5 +1,7 @@
 #include "LoadGenerator.h"
 
+#include "LoadGeneratorShared.h"
+
 #include "http/HttpParser.h"
 #include "util/Clock.h"
 
@@ -13,87 +15,6 @@
 Q_LOGGING_CATEGORY(lcLoad, "lab.loadgen")
 
 namespace lab {
-
-QString LoadSpec::validate() const
-{
-    if (port == 0)
-        return QStringLiteral("target port must be from 1 to 65535");
-    if (address.isNull())
-        return QStringLiteral("target address must be an IP address");
-    if (concurrency < 1 || concurrency > kMaxConcurrency)
-        return QStringLiteral("concurrency must be from 1 to %1 (got %2)").arg(kMaxConcurrency).arg(concurrency);
-    if (ratePerSecond < 0 || ratePerSecond > 1'000'000)
-        return QStringLiteral("rate must be from 0 (as fast as possible) to 1000000 requests/s (got %1)")
-            .arg(ratePerSecond);
-    if (durationMs < 1 || durationMs > kMaxDurationMs)
-        return QStringLiteral("duration must be from 1 ms to %1 s (got %2 ms)")
-            .arg(kMaxDurationMs / 1000)
-            .arg(durationMs);
-    if (method.isEmpty() || method.contains(' ') || method.contains('\r') || method.contains('\n'))
-        return QStringLiteral("method must be a single token such as GET or POST");
-    if (!path.startsWith('/') || path.contains(' ') || path.contains('\r') || path.contains('\n'))
-        return QStringLiteral("path must start with / and contain no spaces or line breaks");
-    if (!sourceAddress.isNull() && sourceAddress.protocol() != address.protocol())
-        return QStringLiteral("source address %1 is not of the target's protocol").arg(sourceAddress.toString());
-    return users.validate();
-}
-
-struct LoadGenerator::Shared {
-    std::atomic<quint64> sent{0};
-    std::atomic<quint64> completed{0};
-    std::array<std::atomic<quint64>, 6> byClass{};
-    std::atomic<quint64> socketErrors{0};
-    std::atomic<quint64> resets{0};
-    std::atomic<quint64> cut{0};
-    std::atomic<quint64> cancelled{0};
-    std::atomic<quint64> refused{0};
-    std::atomic<quint64> connectTimeouts{0};
-    std::atomic<quint64> connectErrors{0};
-    std::atomic<quint64> notSent{0};
-    std::atomic<qint64> startedAtMs{0};
-    std::atomic<qint64> endedAtMs{0};
-    std::atomic<qint64> durationMs{0};
-    LatencyHistogram latency;
-    mutable QMutex mutex;
-    QMap<QString, quint64> byBackend;
-    QMap<int, quint64> byStatus;
-    QMap<QString, QMap<QString, quint64>> byUser;
-    QMap<QString, QString> lastBackendOfUser;
-    QMap<QString, QString> lastBackendOfPath;
-    QMap<QString, quint64> answersOfPath;
-    QString lastError;
-
-    void setLastError(const QString& e)
-    {
-        QMutexLocker lock(&mutex);
-        lastError = e;
-    }
-    void bump(std::atomic<quint64>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
-    void reset()
-    {
-        sent = 0;
-        completed = 0;
-        for (auto& c : byClass)
-            c = 0;
-        socketErrors = 0;
-        resets = 0;
-        cut = 0;
-        cancelled = 0;
-        refused = 0;
-        connectTimeouts = 0;
-        connectErrors = 0;
-        notSent = 0;
-        latency.reset();
-        QMutexLocker lock(&mutex);
-        byBackend.clear();
-        byStatus.clear();
-        byUser.clear();
-        lastBackendOfUser.clear();
-        lastBackendOfPath.clear();
-        answersOfPath.clear();
-        lastError.clear();
-    }
-};
 
 // One keep-alive connection with at most one request in flight.
 class LoadClient final : public QObject, private http::HttpParserHandler {
