@@ -2,7 +2,9 @@
 
 #include "Commands.h"
 #include "ExperimentCommand.h"
+#include "ExportCommand.h"
 #include "ManPage.h"
+#include "ProveCommand.h"
 #include "ScenarioCommand.h"
 
 #include <QStringList>
@@ -14,12 +16,14 @@ namespace lab::app {
 
 namespace {
 // `manpage` is last and not listed in --help: it is how the build makes balancer-lab.1.
-const std::array<Command, 6> kCommands{{
+const std::array<Command, 8> kCommands{{
     {"", runWindow, "open the window with the lab (proxy :8000, backends :8001-8003)"},
     {"serve", runServe, "run the lab headless (the proxy and its embedded backends)"},
     {"backend", runBackend, "run one standalone fake backend"},
     {"scenario", runScenario, "play a scenario or lesson headless (exit 1 if a check failed)"},
     {"experiment", runExperiment, "one seeded workload through several algorithms, side by side"},
+    {"export", runExport, "write the lab as a HAProxy or nginx config (--format)"},
+    {"prove", runProve, "run HAProxy or nginx beside the lab's proxy and compare shares"},
     {"manpage", runManPage, "write the man page (balancer-lab.1) from every command's --help"},
 }};
 } // namespace

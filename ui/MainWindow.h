@@ -2,6 +2,7 @@
 
 #include "ChangeMarkers.h"
 #include "FontZoom.h"
+#include "ProductionDialog.h"
 #include "UnsavedPrompt.h"
 #include "config/LabConfig.h"
 #include "lab/BackendId.h"
@@ -134,6 +135,7 @@ private:
     void addRecent(const QString& fileName);
     void rebuildRecentMenu();
     void showMessage(const QString& text);
+    void openProduction(ProductionDialog::Page page);
     void updateTitle();
     // Before the lab is closed or replaced: true when it may go (unchanged, saved, or discarded).
     bool mayReplaceLab(const QString& question);
