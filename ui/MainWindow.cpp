@@ -13,7 +13,6 @@
 #include "HashView.h"
 #include "HealthTimeline.h"
 #include "LessonPanel.h"
-#include "ProductionDialog.h"
 #include "ProxyPanel.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
@@ -343,10 +342,7 @@ void MainWindow::buildMenus()
     });
     file->addSeparator();
     file->addMenu(m_export->menu());
-    file->addAction(tr("Export to &HAProxy / nginx…"), this,
-                    [this] { openProduction(ProductionDialog::Page::Export); });
-    file->addAction(tr("&Prove against HAProxy / nginx…"), this,
-                    [this] { openProduction(ProductionDialog::Page::Prove); });
+    addProductionActions(file);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -648,15 +644,6 @@ void MainWindow::closeEvent(QCloseEvent* event)
     settings.setValue(QStringLiteral("window/leftSplitFlow"), m_leftSplit->saveState());
     settings.setValue(QStringLiteral("window/rightSplit"), m_rightSplit->saveState());
     QMainWindow::closeEvent(event);
-}
-
-// A modeless dialog over a copy of the lab's config as it runs now (what File > Save would write).
-void MainWindow::openProduction(ProductionDialog::Page page)
-{
-    auto* dialog = new ProductionDialog(m_lab->config(), page, this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &ProductionDialog::message, this, &MainWindow::showMessage);
-    dialog->show();
 }
 
 } // namespace lab

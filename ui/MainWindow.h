@@ -135,6 +135,8 @@ private:
     void addRecent(const QString& fileName);
     void rebuildRecentMenu();
     void showMessage(const QString& text);
+    // File > Export to HAProxy / nginx… and Prove against…: a ProductionDialog over the lab's config.
+    void addProductionActions(QMenu* file);
     void openProduction(ProductionDialog::Page page);
     void updateTitle();
     // Before the lab is closed or replaced: true when it may go (unchanged, saved, or discarded).
