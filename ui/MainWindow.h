@@ -2,6 +2,7 @@
 
 #include "ChangeMarkers.h"
 #include "FontZoom.h"
+#include "ProductionDialog.h"
 #include "UnsavedPrompt.h"
 #include "config/LabConfig.h"
 #include "lab/BackendId.h"
@@ -149,6 +150,9 @@ private:
     void addRecent(const QString& fileName);
     void rebuildRecentMenu();
     void showMessage(const QString& text);
+    // File > Export to HAProxy / nginx… and Prove against…: a ProductionDialog over the lab's config.
+    void addProductionActions(QMenu* file);
+    void openProduction(ProductionDialog::Page page);
     void updateTitle();
     // Before the lab is closed or replaced: true when it may go (unchanged, saved, or discarded).
     bool mayReplaceLab(const QString& question);

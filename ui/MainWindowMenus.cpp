@@ -41,6 +41,7 @@ void MainWindow::buildMenus()
     });
     addReloadAndCertificateActions(file);
     file->addMenu(m_export->menu());
+    addProductionActions(file);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
