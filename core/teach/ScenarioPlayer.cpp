@@ -334,9 +334,10 @@ void ScenarioPlayer::advance()
             m_next->stop();
             const int ended = m_index - 1;
             const auto& checks = m_scenario.steps[ended].checks;
-            m_recheckStep =
-                std::any_of(checks.cbegin(), checks.cend(), rechecked) && m_scenario.steps[ended].windowMs > 0 ? ended
-                                                                                                               : -1;
+            m_recheckStep = std::any_of(checks.cbegin(), checks.cend(), rechecksWhileWaiting) &&
+                    m_scenario.steps[ended].windowMs > 0
+                ? ended
+                : -1;
             if (m_recheckStep >= 0)
                 openRecheck();
             m_sampler->start();

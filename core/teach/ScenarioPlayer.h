@@ -18,6 +18,10 @@ namespace lab {
 
 class Lab;
 
+// A check about the traffic over a window, true of a steady state: measured again while a window lesson
+// waits for Next (ScenarioPlayerLearner.cpp).
+bool rechecksWhileWaiting(const ScenarioCheck& c);
+
 // Plays a scenario against a Lab: each step's action at its time, then its expectations over its window.
 // Lives on the lab's thread and is driven by QTimers, so the window can play, pause, restart and skip
 // while the lab keeps serving; the headless `scenario` command plays it through to finished().

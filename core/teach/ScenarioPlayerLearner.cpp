@@ -12,9 +12,8 @@
 
 namespace lab {
 
-namespace {
 // A check about the traffic over a window, true of a steady state: measured again while the lesson waits.
-bool rechecked(const ScenarioCheck& c)
+bool rechecksWhileWaiting(const ScenarioCheck& c)
 {
     switch (c.kind) {
     case ScenarioCheck::Kind::Share:
@@ -27,7 +26,6 @@ bool rechecked(const ScenarioCheck& c)
     default: return false;
     }
 }
-} // namespace
 
 void ScenarioPlayer::setLearnerSteps(bool learner)
 {
@@ -99,7 +97,7 @@ void ScenarioPlayer::closeRecheck()
     for (qsizetype i = 0; i < step.checks.size(); ++i) {
         const ScenarioCheck& c = step.checks[i];
         CheckRecord& r = m_records[index].checks[i];
-        if (!rechecked(c) || !r.evaluated || !r.held)
+        if (!rechecksWhileWaiting(c) || !r.evaluated || !r.held)
             continue;
         const auto ref = c.reference ? m_measured.constFind(c.reference->step) : m_measured.constEnd();
         const CheckOutcome o = evaluateCheck(c, m_recheck, ref == m_measured.constEnd() ? nullptr : &*ref);
