@@ -239,6 +239,23 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_viewTabs->setTabToolTip(3,
                               tr("The same seeded traffic through several algorithms, side by side, with "
                                  "queueing theory beside the measurement."));
+    // While the Experiments tab is shown the board (this window's lab, which experiments do not use) gives
+    // it all but a few rows of height: at 768 px the charts were too short to read. The split the other
+    // views had comes back when one of them is chosen.
+    connect(m_viewTabs, &QTabWidget::currentChanged, this, [this, experiments](int index) {
+        constexpr int kBoardBesideExperiments = 110;
+        const bool experimenting = m_viewTabs->widget(index) == experiments;
+        if (experimenting && m_viewsSplitState.isEmpty()) {
+            m_viewsSplitState = m_leftSplit->saveState();
+            const QList<int> sizes = m_leftSplit->sizes();
+            const int total = sizes.value(0) + sizes.value(1);
+            if (sizes.value(1) > kBoardBesideExperiments)
+                m_leftSplit->setSizes({total - kBoardBesideExperiments, kBoardBesideExperiments});
+        } else if (!experimenting && !m_viewsSplitState.isEmpty()) {
+            m_leftSplit->restoreState(m_viewsSplitState);
+            m_viewsSplitState.clear();
+        }
+    });
     // The views area needs only the shown tab's least width: the charts' (or experiments') minimum made the
     // Flow tab scroll sideways at 1024 px with the lesson dock, showing the proxy or the backends, never
     // both (trial 5). A hidden page's minimum is ignored; its own policy comes back when it is shown.

@@ -81,7 +81,7 @@ public:
     FollowTail* traceFollow() const { return m_traceFollow; }
     // Shown while paused: what is frozen and what stays live.
     QLabel* pauseBanner() const { return m_pauseBanner; }
-    QString statusText() const;
+    QString statusText() const; // in full words; a narrow bar shows short ones
     // The status bar's traffic part (listener figures since Reset, connections now) and its tooltip.
     static QString trafficStatusText(const TrafficStats& sinceReset, const MetricsSnapshot& latest,
                                      double requestsPerSecond);
@@ -192,6 +192,7 @@ private:
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;
+    QString m_statusFull; // the status line in full words; the bar may show it in short ones
     QByteArray m_viewsSplitState; // the left split of the other views, while the Experiments tab is shown
     QSplitter* m_rightSplit;
     QLabel* m_status;

@@ -123,7 +123,7 @@ QString MainWindow::trafficStatusTip()
 
 QString MainWindow::statusText() const
 {
-    return m_status->text();
+    return m_statusFull;
 }
 
 void MainWindow::updateStatus()
@@ -150,7 +150,8 @@ void MainWindow::updateStatus()
     if (!m_currentFile.isEmpty())
         text += tr(" · %1").arg(QFileInfo(m_currentFile).fileName());
     // Too long for the bar (1024 px): the short words, rather than ending "… client c" (trial 5); the
-    // tooltip keeps the long ones.
+    // tooltip and statusText() keep the long ones.
+    m_statusFull = text;
     if (m_status->fontMetrics().horizontalAdvance(text) > m_status->width())
         text = compactStatusText(text);
     if (text != m_status->text())
