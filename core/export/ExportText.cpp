@@ -64,20 +64,23 @@ QStringList idempotentMethods()
             QStringLiteral("PUT"), QStringLiteral("DELETE"), QStringLiteral("TRACE")};
 }
 
-HashKey hashKeyOf(const QString& key)
+HashKeySpec hashKeyFor(const LabConfig& c, bool tcp, ExportText& out)
 {
-    if (key == QLatin1String("path"))
-        return {HashKey::Kind::Path, {}};
-    if (key.startsWith(QLatin1String("header:")))
-        return {HashKey::Kind::Header, key.mid(7)};
-    if (key.startsWith(QLatin1String("cookie:")))
-        return {HashKey::Kind::Cookie, key.mid(7)};
-    return {HashKey::Kind::Client, {}};
+    HashKeySpec key;
+    HashKeySpec::parse(c.hashKey, &key); // the config was validated: on failure the default, the client
+    if (tcp && key.source != HashKeySpec::Source::Client) {
+        out.warn(QStringLiteral("hash key on a TCP listener"),
+                 QStringLiteral("a TCP relay has no request to read \"%1\" from: the client address is hashed")
+                     .arg(c.hashKey),
+                 4);
+        return HashKeySpec{};
+    }
+    return key;
 }
 
-bool listenerHasTls(const ListenerConfig&)
+bool listenerHasTls(const ListenerConfig& listener)
 {
-    return false;
+    return listener.tls.enabled();
 }
 
 } // namespace lab::exporting

@@ -2,6 +2,7 @@
 
 // What both writers share: the text being built with its warnings, and the mapping decisions that do
 // not depend on the target's syntax (weights, hash keys, the lab's tls and admin places).
+#include "balancing/Balancer.h"
 #include "config/LabConfig.h"
 
 #include <QByteArray>
@@ -40,16 +41,12 @@ QList<int> retryStatuses(const QStringList& retryOn);
 // The request methods the lab treats as idempotent (retried without retryNonIdempotent).
 QStringList idempotentMethods();
 
-// The hash key of ring-hash / maglev split into its kind and its name ("header:X-User" -> Header, "X-User").
-struct HashKey {
-    enum class Kind { Client, Path, Header, Cookie };
-    Kind kind = Kind::Client;
-    QString name;
-};
-HashKey hashKeyOf(const QString& key);
+// The hash key ring-hash / maglev read, parsed by the lab's one grammar (HashKeySpec::parse). A TCP
+// listener has no request to read a path, header or cookie from: there the client address is hashed, with
+// a warning.
+HashKeySpec hashKeyFor(const LabConfig& c, bool tcp, ExportText& out);
 
-// Whether the lab's listener terminates TLS. The "tls" listener key is not in this branch's config yet:
-// until it is, every listener is exported plain and this is the one place to read it from.
+// Whether the lab's listener terminates TLS ("tls" with a certificate).
 bool listenerHasTls(const ListenerConfig& listener);
 
 } // namespace lab::exporting

@@ -10,7 +10,6 @@
 namespace lab {
 
 using exporting::ExportText;
-using exporting::HashKey;
 
 namespace {
 
@@ -73,19 +72,13 @@ QList<int> haproxyWeights(const LabConfig& c, ExportText& out)
 
 QString hashBalance(const LabConfig& c, bool tcp, ExportText& out)
 {
-    const HashKey key = exporting::hashKeyOf(c.hashKey);
-    if (tcp && key.kind != HashKey::Kind::Client) {
-        out.warn(QStringLiteral("hash key on a TCP listener"),
-                 QStringLiteral("a TCP relay has no request to read \"%1\" from: the client address is hashed")
-                     .arg(c.hashKey),
-                 4);
-        return QStringLiteral("source");
-    }
-    switch (key.kind) {
-    case HashKey::Kind::Client: return QStringLiteral("source");
-    case HashKey::Kind::Path: return QStringLiteral("uri");
-    case HashKey::Kind::Header: return QStringLiteral("hdr(%1)").arg(key.name);
-    case HashKey::Kind::Cookie: return QStringLiteral("hash req.cook(%1)").arg(key.name);
+    const HashKeySpec key = exporting::hashKeyFor(c, tcp, out);
+    const QString name = QString::fromLatin1(key.name);
+    switch (key.source) {
+    case HashKeySpec::Source::Client: return QStringLiteral("source");
+    case HashKeySpec::Source::Path: return QStringLiteral("uri");
+    case HashKeySpec::Source::Header: return QStringLiteral("hdr(%1)").arg(name);
+    case HashKeySpec::Source::Cookie: return QStringLiteral("hash req.cook(%1)").arg(name);
     }
     return QStringLiteral("source");
 }
@@ -286,7 +279,11 @@ void writeFrontend(const LabConfig& c, const ListenerConfig& l, ExportText& out)
     const bool tcp = l.kind == ListenerKind::Tcp;
     out.line(QStringLiteral("frontend %1").arg(exporting::safeName(l.name)));
     if (exporting::listenerHasTls(l))
-        out.comment(QStringLiteral("TLS: add `ssl crt FILE` to the bind line."), 4);
+        out.warn(QStringLiteral("TLS"),
+                 QStringLiteral("exported as plain HTTP: HAProxy wants the certificate and key in one PEM "
+                                "(cat %1 %2 > lab.pem), then `ssl crt lab.pem` on the bind line")
+                     .arg(l.tls.cert, l.tls.key),
+                 4);
     out.line(QStringLiteral("    bind %1:%2").arg(l.address).arg(l.port));
     out.line(tcp ? QStringLiteral("    mode tcp") : QStringLiteral("    mode http"));
     if (c.proxy.maxConnections > 0)

@@ -10,26 +10,19 @@
 namespace lab {
 
 using exporting::ExportText;
-using exporting::HashKey;
 
 namespace {
 
 QString hashExpression(const LabConfig& c, bool tcp, ExportText& out)
 {
-    const HashKey key = exporting::hashKeyOf(c.hashKey);
-    if (tcp && key.kind != HashKey::Kind::Client) {
-        out.warn(QStringLiteral("hash key on a TCP listener"),
-                 QStringLiteral("a TCP relay has no request to read \"%1\" from: the client address is hashed")
-                     .arg(c.hashKey),
-                 4);
-        return QStringLiteral("$remote_addr");
-    }
-    switch (key.kind) {
-    case HashKey::Kind::Client: return QStringLiteral("$remote_addr");
-    case HashKey::Kind::Path: return QStringLiteral("$uri");
-    case HashKey::Kind::Header:
-        return QStringLiteral("$http_") + key.name.toLower().replace(QLatin1Char('-'), QLatin1Char('_'));
-    case HashKey::Kind::Cookie: return QStringLiteral("$cookie_") + key.name;
+    const HashKeySpec key = exporting::hashKeyFor(c, tcp, out);
+    const QString name = QString::fromLatin1(key.name);
+    switch (key.source) {
+    case HashKeySpec::Source::Client: return QStringLiteral("$remote_addr");
+    case HashKeySpec::Source::Path: return QStringLiteral("$uri");
+    case HashKeySpec::Source::Header:
+        return QStringLiteral("$http_") + QString(name).toLower().replace(QLatin1Char('-'), QLatin1Char('_'));
+    case HashKeySpec::Source::Cookie: return QStringLiteral("$cookie_") + name;
     }
     return QStringLiteral("$remote_addr");
 }
@@ -160,7 +153,11 @@ void writeHttpServer(const LabConfig& c, const ListenerConfig& l, ExportText& ou
 {
     out.line(QStringLiteral("    server {"));
     if (exporting::listenerHasTls(l))
-        out.comment(QStringLiteral("TLS: add `ssl` to listen and ssl_certificate / ssl_certificate_key."), 8);
+        out.warn(QStringLiteral("TLS"),
+                 QStringLiteral("exported as plain HTTP: add `ssl` to listen, ssl_certificate %1 and "
+                                "ssl_certificate_key %2")
+                     .arg(l.tls.cert, l.tls.key),
+                 8);
     out.line(QStringLiteral("        listen %1:%2;").arg(l.address).arg(l.port));
     if (c.proxy.maxConnectionsPerClient > 0)
         out.line(QStringLiteral("        limit_conn lab_conn %1;").arg(c.proxy.maxConnectionsPerClient));

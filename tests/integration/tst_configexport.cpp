@@ -76,6 +76,7 @@ private Q_SLOTS:
     void nginxWarnsWhatItCannotExpress();
     void nginxMapsRetriesAndRateLimit();
     void maglevSaysWhatItBecomes();
+    void tlsListenerIsAWarningNotASilence();
 };
 
 void TestConfigExport::validatorsAcceptEveryAlgorithm_data()
@@ -332,6 +333,29 @@ void TestConfigExport::maglevSaysWhatItBecomes()
     const ExportResult n = exportNginx(c, {});
     QVERIFY(n.text.contains("hash $remote_addr consistent;"));
     QVERIFY(!n.warnings.filter(QStringLiteral("maglev")).isEmpty());
+}
+
+// A listener that terminates TLS is not exported as TLS yet: both files must say so, in the file and as a
+// warning, naming the certificate and key, and still pass the validators.
+void TestConfigExport::tlsListenerIsAWarningNotASilence()
+{
+    LabConfig c = LabConfig::defaultLab();
+    c.listeners.first().tls = TlsConfig{QStringLiteral("/etc/lab/cert.pem"), QStringLiteral("/etc/lab/key.pem")};
+    const ExportResult h = exportHaproxy(c, {});
+    const ExportResult n = exportNginx(c, {});
+    for (const ExportResult* r : {&h, &n}) {
+        const QStringList tls = r->warnings.filter(QStringLiteral("TLS"));
+        QVERIFY2(!tls.isEmpty(), qPrintable(r->warnings.join(QLatin1Char('\n'))));
+        QVERIFY(tls.first().contains(QStringLiteral("/etc/lab/cert.pem")));
+        QVERIFY(tls.first().contains(QStringLiteral("/etc/lab/key.pem")));
+        QVERIFY(r->text.contains("exported as plain HTTP"));
+    }
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const ValidationResult hv = validate(ExportFormat::Haproxy, h.text, dir);
+    QVERIFY2(hv.ok(), qPrintable(hv.output));
+    const ValidationResult nv = validate(ExportFormat::Nginx, n.text, dir);
+    QVERIFY2(nv.ok(), qPrintable(nv.output));
 }
 
 QTEST_GUILESS_MAIN(TestConfigExport)
