@@ -2,57 +2,9 @@
 
 // The status bar: what clients got, split by who answered, in words that fit.
 
-#include "AdminStatus.h"
-#include "BackendPanel.h"
-#include "BackendTableModel.h"
-#include "BoardColumns.h"
-#include "ChartsPanel.h"
-#include "ConsolePanel.h"
-#include "ExperimentsTab.h"
-#include "ExportMenu.h"
-#include "FlowView.h"
-#include "FlowViewTab.h"
-#include "FollowTail.h"
-#include "Glossary.h"
-#include "HashView.h"
-#include "HealthTimeline.h"
-#include "LessonPanel.h"
-#include "ProxyPanel.h"
-#include "TraceColumns.h"
-#include "TraceModel.h"
-#include "TrafficPanel.h"
-#include "VerticalScrollArea.h"
-#include "WeightDelegate.h"
 #include "backend/Backend.h"
-#include "config/ConfigSchema.h"
-#include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
-#include "loadgen/LoadGenerator.h"
-#include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
-#include "teach/ScenarioPlayer.h"
-#include "teach/ScenarioRecorder.h"
-#include <QAction>
-#include <QApplication>
-#include <QCloseEvent>
-#include <QDialog>
-#include <QDockWidget>
-#include <QFileDialog>
-#include <QHeaderView>
-#include <QInputDialog>
-#include <QMenuBar>
-#include <QMessageBox>
-#include <QPlainTextEdit>
-#include <QPushButton>
-#include <QScreen>
-#include <QSettings>
-#include <QShortcut>
-#include <QSplitter>
-#include <QTabWidget>
-#include <QTableView>
-#include <QTime>
-#include <QTimer>
-#include <QVBoxLayout>
 
 #include <QFileInfo>
 #include <QLabel>
