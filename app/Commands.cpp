@@ -1,9 +1,11 @@
 #include "Commands.h"
 
+#include "AdminOption.h"
 #include "CommandLine.h"
 #include "CommandTable.h"
 
 #include "MainWindow.h"
+#include "admin/AdminServer.h"
 #include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
 #include "config/LabConfig.h"
@@ -280,12 +282,18 @@ int serveConfigFromArguments(int argc, char** argv, LabConfig* out, QString* con
                        maxPerClient, maxHeadBuffer, tlsCert, tlsKey});
     parser.addOptions({listen, backend, algorithm, workers, retries, accessLog, healthInterval, healthTimeout,
                        healthRise, healthFall, healthPath, healthTcp, noHealth, slowStart});
+    const QCommandLineOption admin = adminOption();
+    parser.addOption(admin);
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("serve")))
         return ExitUsage;
     LabConfig config;
     if (!loadConfig(parser, &config))
         return ExitUsage;
 
+    if (QString why; !applyAdminOption(parser, admin, &config.admin, &why)) {
+        printErr(QStringLiteral("balancer-lab serve: ") + why);
+        return ExitUsage;
+    }
     if (parser.isSet(listen)) {
         const QString value = parser.value(listen);
         const std::optional<HostPort> address = parseHostPort(value);
@@ -496,6 +504,18 @@ int runServe(int argc, char** argv)
         printErr(QStringLiteral("balancer-lab serve: ") + error);
         return ExitRuntime;
     }
+    AdminServer adminServer(lab);
+    QString adminWarning;
+    if (!startAdminForServe(adminServer, config.admin, &adminWarning, &error)) {
+        printErr(QStringLiteral("balancer-lab serve: ") + error);
+        lab.stopProxiesAndWait(0);
+        lab.stopAll();
+        return ExitRuntime;
+    }
+    if (adminServer.isListening())
+        printErr(QStringLiteral("admin API at %1 (GET /metrics, /api/state; docs/admin.md)").arg(adminServer.url()));
+    if (!adminWarning.isEmpty())
+        printErr(QStringLiteral("balancer-lab serve: warning: ") + adminWarning);
     const int rc = app.exec();
     lab.stopProxiesAndWait(0);
     lab.stopAll();

@@ -12,6 +12,7 @@
 #include <QCoreApplication>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QTimer>
 #include <cstdio>
 
 namespace lab::app {
@@ -74,7 +75,13 @@ int runScenario(int argc, char** argv)
         QStringLiteral("config: the ports the scenario's lab names (default); any: free ports for the listener and "
                        "every embedded backend (CI, or when 8000 is taken)."),
         QStringLiteral("MODE"), QStringLiteral("config"));
-    parser.addOptions({speed, report, ports});
+    const QCommandLineOption waitMs(
+        QStringLiteral("wait-ms"),
+        QStringLiteral("After each step but the last, wait MS ms of wall time before the next, as a learner reading "
+                       "in the window does (0, the default: no wait). The traffic goes on and the step's traffic "
+                       "checks are measured again over each window while it waits."),
+        QStringLiteral("MS"), QStringLiteral("0"));
+    parser.addOptions({speed, report, ports, waitMs});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("scenario"), 1,
                         QStringLiteral("scenario FILE")))
         return ExitUsage;
@@ -85,6 +92,12 @@ int runScenario(int argc, char** argv)
                      .arg(ScenarioPlayer::kMinSpeed)
                      .arg(ScenarioPlayer::kMaxSpeed)
                      .arg(parser.value(speed)));
+        return ExitUsage;
+    }
+    const int waitForMs = parser.value(waitMs).toInt(&ok);
+    if (!ok || waitForMs < 0 || waitForMs > 600'000) {
+        printErr(QStringLiteral("balancer-lab scenario: --wait-ms must be from 0 to 600000 (got '%1')")
+                     .arg(parser.value(waitMs)));
         return ExitUsage;
     }
     const QString portMode = parser.value(ports);
@@ -106,6 +119,13 @@ int runScenario(int argc, char** argv)
     Lab lab(scenario.lab);
     ScenarioPlayer player(&lab, scenario);
     player.setSpeed(speedFactor);
+    if (waitForMs > 0) {
+        player.setWaitBetweenSteps(true);
+        QObject::connect(&player, &ScenarioPlayer::waitingForNextChanged, &app, [&player, waitForMs](bool waiting) {
+            if (waiting)
+                QTimer::singleShot(waitForMs, &player, [&player] { player.next(); });
+        });
+    }
     const int stepCount = int(scenario.steps.size());
     printOut(QStringLiteral("scenario: %1 (%2 steps, %3 of scenario time; at speed %4, %5)")
                  .arg(scenario.title.isEmpty() ? file : scenario.title)

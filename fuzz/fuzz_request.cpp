@@ -55,7 +55,7 @@ NextHopFraming nextHop(BodyFraming f)
 void checkRoundTrip(const HttpHead& head)
 {
     const NextHopFraming framing = nextHop(head.framing);
-    UpstreamRequestInfo info{"127.0.0.1", QByteArray(), head.target}; // as HttpSession sends it
+    UpstreamRequestInfo info{"127.0.0.1", QByteArray(), head.target, false}; // as HttpSession sends it
     const QByteArray wire = serializeUpstreamRequest(head, info, framing);
 
     fuzz::Collector back;

@@ -143,6 +143,14 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     service->addWidget(m_serviceDist);
     model->addRow(tr("Service time"), service);
     fields->addLayout(model);
+    // Said on the page, not only in a tooltip: which of the two delays holds a worker (trial 5 asked).
+    auto* delays = new QLabel(tr("Service time holds a worker; the others queue. Latency (a fault, above) comes "
+                                 "after the service and holds no worker: on the board those requests are in "
+                                 "flight, neither busy nor queued."));
+    delays->setObjectName(QStringLiteral("serviceVsLatency"));
+    delays->setWordWrap(true);
+    delays->setStyleSheet(QStringLiteral("color: #606670;"));
+    fields->addWidget(delays);
     // A row's label explains itself like its field: the learner hovers the word, not the box.
     for (auto [form, field] : {std::pair<QFormLayout*, QWidget*>{model, m_workers},
                                {model, m_queue},

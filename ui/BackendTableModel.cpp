@@ -198,6 +198,7 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
         r.inService = fake->counters().inService.load(std::memory_order_relaxed);
         r.queueLimit = f.queue;
         r.workers = f.workers;
+        r.latencyMs = f.latencyMs;
         r.state = !fake->isStarted() ? RowState::Stopped
             : !fake->isListening()   ? RowState::Refusing
             : f.hang                 ? RowState::Hanging
@@ -217,11 +218,26 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
             r.state = r.active > 0 ? RowState::Draining : RowState::Drained;
         else if (running)
             r.state = rowStateFor(e, r.state);
-        // The cause the event log gave, where the learner looks first: the state's tooltip.
+        // The cause the event log gave, where the learner looks first: the state's tooltip, with the rule
+        // that tripped and where it is set (trial 5 found no setting: they are on by default).
+        const LabConfig& lab = m_lab->config();
         if (r.state == RowState::Ejected)
-            r.passiveCause = b->ejectionCause();
+            r.passiveCause = tr("%1\nOutlier detection: %2 failures in a row (5xx, refused, reset or timed out) on "
+                                "real traffic eject a backend for %3 s, longer each time. Set in the lab file: "
+                                "\"outlier\" (consecutiveFailures, baseEjectionMs, enabled).")
+                                 .arg(b->ejectionCause())
+                                 .arg(lab.outlier.consecutiveFailures)
+                                 .arg(lab.outlier.baseEjectionMs / 1000);
         else if (r.state == RowState::CircuitOpen || r.state == RowState::HalfOpen)
-            r.passiveCause = tr("last failure: %1").arg(b->lastFailure());
+            r.passiveCause = tr("last failure: %1\nCircuit breaker: %2 % or more of at least %3 requests in %4 s "
+                                "failed, so it gets none for %5 s, then %6 trial requests. Set in the lab file: "
+                                "\"breaker\" (failurePercent, minRequests, openMs, enabled).")
+                                 .arg(b->lastFailure())
+                                 .arg(lab.breaker.failurePercent)
+                                 .arg(lab.breaker.minRequests)
+                                 .arg(lab.breaker.windowMs / 1000)
+                                 .arg(lab.breaker.openMs / 1000)
+                                 .arg(lab.breaker.halfOpenRequests);
     }
     if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
         if (const auto h = checker->status(r.name)) {
@@ -245,6 +261,15 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
                 : tr("No probe yet.");
         }
     }
+    // Probes passing beside "ejected" or "circuit open" read as a contradiction (trial 5): the cell says
+    // whose verdict "ok" is, and its tooltip why real traffic took the backend out anyway.
+    const bool passiveOut =
+        r.state == RowState::Ejected || r.state == RowState::CircuitOpen || r.state == RowState::HalfOpen;
+    if (passiveOut && r.healthVerdict == HealthVerdict::Passing) {
+        r.health = tr("probes ok");
+        r.healthDetail = tr("The active probes pass, but real traffic failed there: %1 (see the State column).\n%2")
+                             .arg(stateText(r.state), r.healthDetail);
+    }
     // A stopped backend reads stopped: a probe counter ("ok · 1/3 failed") would say it is up and
     // merely flaky, when nothing listens on its port until it is started again.
     if (r.state == RowState::Stopped && !r.health.isEmpty()) {
@@ -253,6 +278,17 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
             (r.healthDetail.isEmpty() ? QString() : u'\n' + r.healthDetail);
     }
     if (history && b && !history->isEmpty()) {
+        // In flight, in service and queued from one snapshot: read live, one moment apart, the three did
+        // not add up (trial 5: "5 in flight · 1/2 busy · 0/20 queued" beside Act 4, Queue 1/20).
+        for (const BackendStats& s : history->latest().backends) {
+            if (s.id != b->id)
+                continue;
+            r.active = s.inFlight;
+            if (s.queued >= 0)
+                r.queued = s.queued;
+            if (s.inService >= 0)
+                r.inService = s.inService;
+        }
         if (MetricsHistory::find(history->latest(), b->id)) {
             // Totals since the window's Reset (the history's baseline); the percentiles' window stops there too.
             const TrafficStats t = history->sinceBaseline(b->id);
@@ -380,7 +416,7 @@ QVariant BackendTableModel::data(const QModelIndex& index, int role) const
         if (index.column() == Queue && r.embedded)
             return queueExplanation(r);
         if (index.column() == Weight)
-            return tr("Double-click to change the weight (%1-%2); it applies to the next pick.")
+            return tr("Click to change the weight (%1-%2); it applies to the next pick.")
                 .arg(schema::rangeOf(&BackendConfig::weight).min)
                 .arg(schema::rangeOf(&BackendConfig::weight).max);
         return headerData(index.column(), Qt::Horizontal, Qt::ToolTipRole);
@@ -441,7 +477,7 @@ QVariant BackendTableModel::headerData(int section, Qt::Orientation orientation,
             return tr("The active probes' verdict, and how far it is toward flipping (fall failures / rise passes).");
         case Name: return tr("The backend's name; proxied responses carry it in the X-Served-By header.");
         case Address: return tr("Where the backend listens (host:port).");
-        case Weight: return tr("Weight: relative share of traffic for weighted algorithms; double-click to edit.");
+        case Weight: return tr("Weight: relative share of traffic for weighted algorithms; click a cell to edit.");
         case Active: return tr("Active: requests the proxy has in flight on this backend right now.");
         case Queue:
             return tr("An embedded backend's requests waiting for a worker / the most that may wait (its Workers "

@@ -91,6 +91,7 @@ public:
         int active = 0; // requests in flight through the proxy
         int queued = 0, inService = 0; // an embedded backend's waiting line and busy workers, live
         int queueLimit = 0, workers = 0; // its FaultProfile's (workers 0 = unlimited: nobody waits)
+        int latencyMs = 0; // its latency fault: added after service, holding no worker
         qint64 connections = 0; // proxy connections open to the backend (busy + idle keep-alive)
         quint64 requests = 0; // attempts the proxy sent to it
         double rate = 0; // requests/s over the last second

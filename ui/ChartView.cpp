@@ -26,6 +26,14 @@ void ChartView::setMarkers(const QList<ChartMarker>& markers, double now)
     viewport()->update();
 }
 
+void ChartView::setGaps(const QList<ChartGap>& gaps)
+{
+    if (gaps == m_gaps)
+        return;
+    m_gaps = gaps;
+    viewport()->update();
+}
+
 void ChartView::setEmptyText(const QString& text)
 {
     if (text == m_emptyText)
@@ -87,6 +95,24 @@ void ChartView::drawForeground(QPainter* painter, const QRectF& rect)
         painter->drawText(plot, Qt::AlignCenter | Qt::TextWordWrap, m_emptyText);
     }
     const QFontMetricsF fm(small);
+    if (m_x && m_x->max() > m_x->min()) {
+        // A paused span: hatched, named, and nothing drawn across it (the series have no points there).
+        const double span = m_x->max() - m_x->min();
+        for (const ChartGap& g : std::as_const(m_gaps)) {
+            const double from = std::max(m_x->min(), g.from - m_now);
+            const double to = std::min(m_x->max(), g.to - m_now);
+            if (to <= from)
+                continue;
+            const QRectF box(plot.left() + (from - m_x->min()) / span * plot.width(), plot.top(),
+                             (to - from) / span * plot.width(), plot.height());
+            painter->fillRect(box, QBrush(QColor(0x90, 0x90, 0x90, 70), Qt::BDiagPattern));
+            const QString label = tr("paused");
+            if (fm.horizontalAdvance(label) + 4 <= box.width()) {
+                painter->setPen(QColor(0x55, 0x55, 0x55));
+                painter->drawText(box.adjusted(2, 2, -2, -2), Qt::AlignHCenter | Qt::AlignTop, label);
+            }
+        }
+    }
     QPen pen(QColor(0x55, 0x55, 0x55));
     pen.setStyle(Qt::DashLine);
     pen.setWidthF(1);

@@ -17,6 +17,13 @@ struct ChartMarker {
     bool operator==(const ChartMarker&) const = default;
 };
 
+// A span the charts have no samples for (the window was paused): shaded, never bridged by a line.
+struct ChartGap {
+    double from = 0;
+    double to = 0;
+    bool operator==(const ChartGap&) const = default;
+};
+
 // A chart view that draws what a QChart has no item for: dashed vertical markers with a short label
 // (written down along the line; a label that would touch a newer one is left out, its line kept and its
 // text in the line's tooltip, so labels never print over each other), and, when
@@ -29,6 +36,8 @@ public:
 
     // Markers at x = seconds - now (the charts show -60 s .. 0); those outside the axis are not drawn.
     void setMarkers(const QList<ChartMarker>& markers, double now);
+    // Gaps at x = seconds - now, shaded and labelled "paused" (with the same `now` as the markers).
+    void setGaps(const QList<ChartGap>& gaps);
     void setEmptyText(const QString& text);
     QString emptyText() const { return m_emptyText; }
 
@@ -49,6 +58,7 @@ protected:
 private:
     QValueAxis* m_x;
     QList<ChartMarker> m_markers;
+    QList<ChartGap> m_gaps;
     double m_now = 0;
     QString m_emptyText;
 };

@@ -89,12 +89,11 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     , m_rateChart(makeChart(tr("Requests/s")))
     , m_rateX(new QValueAxis)
     , m_rateY(new QValueAxis)
-    , m_total(new QLineSeries) // the chart owns it once added
     , m_latencyChart(makeChart(tr("Proxy latency (ms)")))
     , m_latencyX(new QValueAxis)
     , m_latencyY(new QValueAxis)
+    , m_shareChart(makeChart(tr("Share since Reset (not live)")))
     , m_dotSeries(new QScatterSeries)
-    , m_shareChart(makeChart(tr("Share since reset")))
     , m_share(new QPieSeries)
     , m_legend(new QWidget)
 {
@@ -102,13 +101,7 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     setupAxes(m_latencyChart, m_latencyX, m_latencyY, tr("ms (step-mode holds not counted)"));
     m_latencyY->setLabelFormat(QStringLiteral("%.1f"));
     m_rateChart->legend()->hide(); // the strip under the charts names the bands in full
-    m_total->setName(tr("total"));
-    QPen totalPen(kTotalColor);
-    totalPen.setWidthF(1.5);
-    m_total->setPen(totalPen);
-    m_rateChart->addSeries(m_total);
-    m_total->attachAxis(m_rateX);
-    m_total->attachAxis(m_rateY);
+    m_totals << makeTotal();
     // p99 is drawn thin over a wide p50: where they are equal (one histogram bucket) both still show.
     m_p50.pen = QPen(QColor(0x1f, 0x77, 0xb4), 4);
     m_p99.pen = QPen(QColor(0xd6, 0x27, 0x28), 1.5);
@@ -257,6 +250,44 @@ void ChartsPanel::applyFonts()
         v->setFont(font());
 }
 
+QAreaSeries* ChartsPanel::makeArea(int id, const QString& name)
+{
+    auto* upper = new QLineSeries;
+    auto* lower = new QLineSeries;
+    auto* area = new QAreaSeries(upper, lower);
+    // An area series does not own its edges: they go with it (the chart owns the area).
+    upper->setParent(area);
+    lower->setParent(area);
+    area->setName(name);
+    const QColor c = backendColor(id);
+    area->setColor(c);
+    area->setBorderColor(c.darker(130));
+    m_rateChart->addSeries(area);
+    area->attachAxis(m_rateX);
+    area->attachAxis(m_rateY);
+    // The total stays on top of the bands.
+    for (QLineSeries* total : std::as_const(m_totals)) {
+        m_rateChart->removeSeries(total);
+        m_rateChart->addSeries(total);
+        total->attachAxis(m_rateX);
+        total->attachAxis(m_rateY);
+    }
+    return area;
+}
+
+QLineSeries* ChartsPanel::makeTotal()
+{
+    auto* total = new QLineSeries; // the chart owns it once added
+    total->setName(tr("total"));
+    QPen pen(kTotalColor);
+    pen.setWidthF(1.5);
+    total->setPen(pen);
+    m_rateChart->addSeries(total);
+    total->attachAxis(m_rateX);
+    total->attachAxis(m_rateY);
+    return total;
+}
+
 ChartsPanel::Band& ChartsPanel::bandFor(int id, const QString& name)
 {
     auto it = m_bands.find(id);
@@ -266,49 +297,68 @@ ChartsPanel::Band& ChartsPanel::bandFor(int id, const QString& name)
     }
     Band band;
     band.name = name;
-    band.upper = new QLineSeries;
-    band.lower = new QLineSeries;
-    band.area = new QAreaSeries(band.upper, band.lower);
-    // An area series does not own its edges: they go with it (the chart owns the area).
-    band.upper->setParent(band.area);
-    band.lower->setParent(band.area);
-    band.area->setName(name);
-    const QColor c = backendColor(id);
-    band.area->setColor(c);
-    band.area->setBorderColor(c.darker(130));
-    m_rateChart->addSeries(band.area);
-    band.area->attachAxis(m_rateX);
-    band.area->attachAxis(m_rateY);
-    // The total stays on top of the bands.
-    m_rateChart->removeSeries(m_total);
-    m_rateChart->addSeries(m_total);
-    m_total->attachAxis(m_rateX);
-    m_total->attachAxis(m_rateY);
+    band.areas << makeArea(id, name);
     return *m_bands.insert(id, band);
+}
+
+int ChartsPanel::rateRunCount() const
+{
+    return int(m_totals.size());
+}
+
+void ChartsPanel::pause()
+{
+    m_paused = true;
 }
 
 void ChartsPanel::updateRates(double t)
 {
-    // Each band is stacked on the bands of lower ids, tick by tick; a backend absent at a tick (not yet
-    // added, or removed since) is 0 there.
-    QList<QPointF> below;
-    below.reserve(qsizetype(m_ticks.size()));
-    for (const RateTick& tick : m_ticks)
-        below.append({tick.t, 0});
-    for (auto it = m_bands.begin(); it != m_bands.end(); ++it) {
-        QList<QPointF> top = below;
-        qsizetype i = 0;
-        for (const RateTick& tick : m_ticks)
-            top[i++].ry() += tick.rates.value(it.key());
-        it->lower->replace(relative(below, t));
-        it->upper->replace(relative(top, t));
-        it->top = top;
-        below = std::move(top);
+    // The ticks in runs between gaps: each run is its own area per band and its own total line, so no
+    // shape bridges a span without samples (a pause drew a straight ramp across it, trial 5).
+    QList<qsizetype> runStarts{0};
+    for (qsizetype i = 1; i < qsizetype(m_ticks.size()); ++i) {
+        if (m_ticks[size_t(i)].runStart)
+            runStarts << i;
     }
-    m_total->replace(relative(below, t));
+    const qsizetype runs = m_ticks.empty() ? 1 : runStarts.size();
+    auto fitCount = [&](auto& list, auto make) {
+        while (list.size() < runs)
+            list << make();
+        while (list.size() > runs) {
+            auto* s = list.takeLast();
+            m_rateChart->removeSeries(s);
+            delete s; // an area takes its edges with it
+        }
+    };
+    fitCount(m_totals, [this] { return makeTotal(); });
+    for (auto it = m_bands.begin(); it != m_bands.end(); ++it) {
+        const int id = it.key();
+        const QString name = it->name;
+        fitCount(it->areas, [this, id, name] { return makeArea(id, name); });
+        it->top.clear();
+    }
     double maxRate = 10;
-    for (const QPointF& p : std::as_const(below))
-        maxRate = std::max(maxRate, p.y());
+    for (qsizetype r = 0; r < runs; ++r) {
+        const qsizetype first = m_ticks.empty() ? 0 : runStarts[r];
+        const qsizetype end = r + 1 < runStarts.size() ? runStarts[r + 1] : qsizetype(m_ticks.size());
+        // Each band is stacked on the bands of lower ids, tick by tick; a backend absent at a tick (not yet
+        // added, or removed since) is 0 there.
+        QList<QPointF> below;
+        for (qsizetype i = first; i < end; ++i)
+            below.append({m_ticks[size_t(i)].t, 0});
+        for (auto it = m_bands.begin(); it != m_bands.end(); ++it) {
+            QList<QPointF> top = below;
+            for (qsizetype i = first; i < end; ++i)
+                top[i - first].ry() += m_ticks[size_t(i)].rates.value(it.key());
+            it->areas[r]->lowerSeries()->replace(relative(below, t));
+            it->areas[r]->upperSeries()->replace(relative(top, t));
+            it->top += top;
+            below = std::move(top);
+        }
+        m_totals[r]->replace(relative(below, t));
+        for (const QPointF& p : std::as_const(below))
+            maxRate = std::max(maxRate, p.y());
+    }
     m_rateY->setRange(0, maxRate * 1.1);
     m_rateY->applyNiceNumbers();
 }
@@ -376,6 +426,13 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
 
     RateTick tick;
     tick.t = t;
+    tick.runStart = m_paused && !m_ticks.empty();
+    if (tick.runStart) {
+        m_gaps.push_back({m_ticks.back().t, t});
+        for (LatencyLine* line : {&m_p50, &m_p99})
+            line->open = false; // the next point starts a new segment
+    }
+    m_paused = false;
     QSet<int> present;
     for (const BackendStats& b : now.backends) {
         present.insert(b.id);
@@ -388,8 +445,10 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
     // Backends that were removed: their bands go.
     for (auto it = m_bands.begin(); it != m_bands.end();) {
         if (!present.contains(it.key())) {
-            m_rateChart->removeSeries(it->area);
-            delete it->area; // and its edges
+            for (QAreaSeries* area : std::as_const(it->areas)) {
+                m_rateChart->removeSeries(area);
+                delete area; // and its edges
+            }
             it = m_bands.erase(it);
         } else {
             ++it;
@@ -433,56 +492,17 @@ void ChartsPanel::addSample(const MetricsHistory& history, double t)
 
     while (!m_markers.empty() && m_markers.front().seconds < from)
         m_markers.pop_front();
-    for (ChartView* v : {m_rateView, m_latencyView})
+    while (!m_gaps.empty() && m_gaps.front().to < from)
+        m_gaps.pop_front();
+    if (!m_ticks.empty() && m_ticks.front().runStart)
+        m_ticks.front().runStart = false; // the run before it has left the span
+    for (ChartView* v : {m_rateView, m_latencyView}) {
         v->setMarkers(markers(), m_now);
+        v->setGaps(gaps());
+    }
     m_sinceReset = history.hasBaseline();
     updateShare(history);
     rebuildLegend();
-}
-
-void ChartsPanel::updateShare(const MetricsHistory& history)
-{
-    QHash<QString, quint64> counts;
-    QList<BackendStats> backends;
-    if (!history.isEmpty())
-        backends = history.latest().backends;
-    for (const BackendStats& b : std::as_const(backends))
-        counts[b.name] = history.sinceBaseline(b.id).requests;
-    quint64 total = 0;
-    for (quint64 c : std::as_const(counts))
-        total += c;
-    const auto slices = m_share->slices();
-    for (QPieSlice* s : slices) {
-        if (!counts.contains(s->property("backend").toString()))
-            m_share->remove(s);
-    }
-    QFont small = font();
-    small.setPointSizeF(font().pointSizeF() * 0.85);
-    for (const BackendStats& b : std::as_const(backends)) {
-        QPieSlice* slice = nullptr;
-        for (QPieSlice* s : m_share->slices()) {
-            if (s->property("backend").toString() == b.name)
-                slice = s;
-        }
-        if (!slice) {
-            slice = m_share->append(b.name, 0);
-            slice->setProperty("backend", b.name);
-            slice->setColor(backendColor(b.id));
-            slice->setLabelPosition(QPieSlice::LabelInsideHorizontal);
-            slice->setLabelColor(Qt::white);
-            slice->setLabelFont(small);
-        }
-        const quint64 c = counts.value(b.name);
-        slice->setValue(double(c));
-        // The colours are the legend strip's, which names the backends; a slice says its share.
-        slice->setLabel(total ? QStringLiteral("%1%").arg(100.0 * double(c) / double(total), 0, 'f', 0) : QString());
-        slice->setLabelVisible(c > 0 && double(c) >= 0.04 * double(total)); // a sliver has no room for a label
-    }
-    // No requests: no pie at all (an all-zero pie is drawn as a full disc of one colour).
-    m_share->setVisible(total > 0);
-    m_shareView->setEmptyText(total > 0          ? QString()
-                                  : m_sinceReset ? tr("No requests since Reset")
-                                                 : tr("No requests yet"));
 }
 
 void ChartsPanel::rebuildLegend()
@@ -512,7 +532,13 @@ void ChartsPanel::rebuildLegend()
 
 void ChartsPanel::reset()
 {
+    m_shareLabel.clear();
+    m_shareOffsetPending = false;
+    m_shareOffset.clear();
+    m_shareChart->setTitle(shareTitle());
     m_ticks.clear();
+    m_gaps.clear();
+    m_paused = false;
     for (QValueAxis* x : {m_rateX, m_latencyX}) {
         x->setRange(-kSpanSeconds, 0);
         x->setTickCount(4);
@@ -526,8 +552,10 @@ void ChartsPanel::reset()
         updateLatency(*line, m_now);
     }
     updateRates(m_now);
-    for (ChartView* v : {m_rateView, m_latencyView})
+    for (ChartView* v : {m_rateView, m_latencyView}) {
         v->setMarkers({}, m_now);
+        v->setGaps({});
+    }
 }
 
 double ChartsPanel::shownSpanSeconds() const
@@ -542,19 +570,6 @@ void ChartsPanel::addMarker(double seconds, const QString& label)
         m_markers.pop_front();
     for (ChartView* v : {m_rateView, m_latencyView})
         v->setMarkers(markers(), std::max(m_now, seconds));
-}
-
-QHash<QString, quint64> ChartsPanel::shares() const
-{
-    QHash<QString, quint64> out;
-    for (QPieSlice* s : m_share->slices())
-        out[s->property("backend").toString()] = quint64(s->value());
-    return out;
-}
-
-QString ChartsPanel::shareEmptyText() const
-{
-    return m_shareView->emptyText();
 }
 
 QList<QList<QPointF>> ChartsPanel::latencySegments(int percentile) const

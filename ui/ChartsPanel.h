@@ -54,8 +54,19 @@ public:
     // Clears the lines and the markers. The share counts from the history's baseline, which the owner of
     // the history sets (Reset asks it to, through resetRequested).
     void reset();
+    // The share counts from now on, on top of the baseline: the pie is titled "Share since <label>" (a
+    // lesson's step, so the pie counts what that step's checks count). reset() goes back to the baseline.
+    void startShareAt(const QString& label);
+    QString shareTitle() const;
     // A vertical line labelled `label` on the time charts at `seconds` (the addSample clock).
     void addMarker(double seconds, const QString& label);
+    // The window stopped sampling (Pause): the next sample starts a new run, and the time between is a
+    // gap, shaded and labelled on both time charts, with no band, line or area drawn across it.
+    void pause();
+    // The paused spans on the addSample clock, oldest first (those still within the charts' span).
+    QList<ChartGap> gaps() const { return QList<ChartGap>(m_gaps.begin(), m_gaps.end()); }
+    // The stacked bands' runs: one area series per backend and run between gaps.
+    int rateRunCount() const;
     QList<ChartMarker> markers() const { return QList<ChartMarker>(m_markers.begin(), m_markers.end()); }
 
     // The seconds the time charts span now: 10, 20 or 30 while the samples cover less, then kSpanSeconds.
@@ -95,14 +106,13 @@ protected:
 private:
     struct Band {
         QString name;
-        QLineSeries* upper = nullptr;
-        QLineSeries* lower = nullptr;
-        QAreaSeries* area = nullptr;
-        QList<QPointF> top; // the band's upper edge, on the panel clock
+        QList<QAreaSeries*> areas; // one per run of ticks between gaps; the first always exists
+        QList<QPointF> top; // the band's upper edge, on the panel clock (every run, in order)
     };
     struct RateTick {
         double t = 0;
         QHash<int, double> rates; // by backend id
+        bool runStart = false; // the first tick after a gap: no area joins it to the one before
     };
     struct LatencyLine {
         QPen pen;
@@ -111,6 +121,8 @@ private:
         QList<QLineSeries*> series; // one per segment; only the first has a legend entry
     };
     Band& bandFor(int id, const QString& name);
+    QAreaSeries* makeArea(int id, const QString& name);
+    QLineSeries* makeTotal();
     void updateRates(double t);
     void updateLatency(LatencyLine& line, double t);
     void updateDots(const MetricsHistory& history, bool sparse, double t);
@@ -122,7 +134,7 @@ private:
     QChart* m_rateChart;
     QValueAxis* m_rateX;
     QValueAxis* m_rateY;
-    QLineSeries* m_total;
+    QList<QLineSeries*> m_totals; // the total's line, one per run; the first always exists
     QChart* m_latencyChart;
     QValueAxis* m_latencyX;
     QValueAxis* m_latencyY;
@@ -141,8 +153,13 @@ private:
     QMap<int, Band> m_bands; // by backend id: the stacking order
     std::deque<RateTick> m_ticks;
     std::deque<ChartMarker> m_markers;
+    std::deque<ChartGap> m_gaps;
+    bool m_paused = false; // pause() was called and no sample came since
     double m_now = 0;
     bool m_sinceReset = false;
+    QString m_shareLabel; // startShareAt's label; empty: since the baseline
+    bool m_shareOffsetPending = false; // the next sample sets m_shareOffset
+    QHash<int, quint64> m_shareOffset; // by backend id: requests since the baseline when the label began
     SavePathPrompt m_prompt;
 };
 

@@ -179,6 +179,16 @@ QString FlowScene::pickSampling() const
 {
     if (m_samples.size() < 2)
         return {};
+    // Nothing arrived over the last second: nothing is being sampled now, whatever the window's start
+    // holds (trial 5 saw "drawing 1 in 35" stay, and change, at 0 req/s).
+    const Sample& newest = m_samples.back();
+    for (auto it = m_samples.rbegin(); it != m_samples.rend(); ++it) {
+        if (it->atMs <= newest.atMs - kIdleMs) {
+            if (it->arrived == newest.arrived)
+                return {};
+            break;
+        }
+    }
     const quint64 arrived = m_samples.back().arrived - m_samples.front().arrived;
     const quint64 followed = m_samples.back().followed - m_samples.front().followed;
     if (arrived == 0 || followed >= arrived)
@@ -276,7 +286,7 @@ QString FlowScene::describe(const FlowDot& d) const
     if (d.attempts.isEmpty())
         s += d.held ? tr("\nheld by step mode before its pick") : tr("\nno backend picked");
     if (d.finished)
-        s += tr("\nstatus %1 (%2) in %3 ms")
+        s += tr("\nstatus %1 (%2) after %3 ms (from its arrival at the proxy to its answer)")
                  .arg(d.status ? QString::number(d.status) : tr("none"), outcomeText(d.outcome))
                  .arg(d.latencyMs, 0, 'f', 2);
     else
@@ -346,7 +356,26 @@ QStringList FlowScene::figures(const FlowBackend& b)
         out << tr("%1/%2 workers busy").arg(b.inService).arg(b.workers);
     if (b.queueCapacity > 0)
         out << tr("%1/%2 queued").arg(b.queued).arg(b.queueCapacity);
+    if (b.workers > 0) {
+        if (const int rest = b.inFlight - b.inService - b.queued; rest > 0)
+            out << (b.latencyMs > 0 ? tr("%1 in %2 ms latency").arg(rest).arg(b.latencyMs)
+                                    : tr("%1 on the wire").arg(rest));
+    }
     return out;
+}
+
+QString FlowScene::describeBackend(const FlowBackend& b)
+{
+    QString s = tr("%1 — %2").arg(b.name, b.stateText);
+    if (!b.stateDetail.isEmpty())
+        s += u'\n' + b.stateDetail;
+    s += u'\n' + figures(b).join(QStringLiteral(" · "));
+    if (b.workers > 0)
+        s += tr("\nIn flight = busy workers + queued + after service: its latency fault (%1 ms) comes after the "
+                "service time and holds no worker.")
+                 .arg(b.latencyMs);
+    s += tr("\nSelected on the board; its faults and capacity are in the Backend tab.");
+    return s;
 }
 
 QString FlowScene::countsText(const FlowBackend& b)

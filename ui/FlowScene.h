@@ -35,6 +35,8 @@ struct FlowBackend {
     double ratePerSecond = 0; // requests the proxy sent it over the last second
     // How the next pick treats it (the pool's Eligibility): what step mode lists as the candidates.
     PickTier tier = PickTier::Preferred;
+    int latencyMs = 0; // its latency fault, which a request sits in after service, holding no worker
+    QString stateDetail; // why it is in that state and what the state means (the board's State tooltip)
     bool operator==(const FlowBackend&) const = default;
 };
 
@@ -110,6 +112,7 @@ public:
     static constexpr int kNormalLegMs = 260;
     static constexpr int kSlowLegMs = 900;
     static constexpr qint64 kSamplingWindowMs = 3000;
+    static constexpr qint64 kIdleMs = 1000; // no arrival for this long: the view is not sampling
     static constexpr double kDotRadius = 5; // at scale 1
     static constexpr double kHopBend = 60; // px at scale 1 a failover hop bends out of the backends' column
 
@@ -150,10 +153,13 @@ public:
     // "backend-8001 (up, weight 5) · backend-8003 (unhealthy, weight 1): not a candidate".
     QString candidatesText() const;
     // A card's figures: weight, requests in flight, req/s and, for a capacity-limited backend, its busy
-    // workers and queue ("1/1 workers busy", "3/4 queued"); countsText joins the first three:
-    // "weight 5 · 3 in flight · 98 req/s".
+    // workers and queue ("1/1 workers busy", "3/4 queued") and the rest of those in flight, so the numbers
+    // add up: "4 in 200 ms latency" (the latency fault comes after service and holds no worker) or
+    // "4 on the wire"; countsText joins the first three: "weight 5 · 3 in flight · 98 req/s".
     static QStringList figures(const FlowBackend& b);
     static QString countsText(const FlowBackend& b);
+    // The details pane's text for a backend clicked on the board or in the view.
+    static QString describeBackend(const FlowBackend& b);
     // "drawing 1 in 40 requests: too many to draw each one" while the stream samples; empty when it
     // follows every request.
     QString samplingText() const;

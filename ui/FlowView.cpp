@@ -28,13 +28,16 @@ FlowView::FlowView(QWidget* parent)
     // Beside the canvas, not under it: height is what a 768-line screen runs short of (width: resizeEvent).
     m_details->setFixedWidth(160);
     m_details->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
-    auto* layout = new QHBoxLayout(this);
+    auto* layout = new QBoxLayout(QBoxLayout::LeftToRight, this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(4);
     layout->addWidget(m_canvas, 1);
     layout->addWidget(m_details);
     connect(m_canvas, &FlowViewCanvas::dotClicked, this, &FlowView::showDetails);
-    connect(m_canvas, &FlowViewCanvas::backendClicked, this, &FlowView::backendClicked);
+    connect(m_canvas, &FlowViewCanvas::backendClicked, this, [this](int id) {
+        selectBackend(id);
+        Q_EMIT backendClicked(id);
+    });
 }
 
 void FlowView::refresh(const LifecycleStream* source, const QList<FlowBackend>& backends)
@@ -57,8 +60,11 @@ void FlowView::refresh(const LifecycleStream* source, const QList<FlowBackend>& 
         m_scene.ingest(batch, m_canvas->nowMs(), !m_catchUp);
         m_catchUp = false;
     }
-    // The details of the clicked request follow it (in service, answered) while its dot is drawn.
-    if (m_scene.dot(m_canvas->selected()))
+    // The details of the clicked request follow it (in service, answered) while its dot is drawn; those of
+    // the selected backend follow its figures.
+    if (m_detailsOfBackend)
+        selectBackend(m_canvas->selectedBackend());
+    else if (m_scene.dot(m_canvas->selected()))
         showDetails(m_canvas->selected());
     m_canvas->sceneChanged();
 }
@@ -70,8 +76,21 @@ void FlowView::setAlgorithm(const QString& name)
 
 void FlowView::resizeEvent(QResizeEvent* event)
 {
-    // The details take a quarter of the view: at 1024 px the diagram needs the width more than the text.
-    m_details->setFixedWidth(std::clamp(width() / 4, 160, 340));
+    // Wide: the details beside the canvas, a quarter of the view. Narrow (a 1024 px window with the lesson
+    // dock leaves the view ~360 px): under it, a few lines high, so the diagram keeps the whole width and
+    // shows the proxy and the backends together (trial 5 saw one or the other).
+    auto* box = static_cast<QBoxLayout*>(layout());
+    const bool narrow = width() < kNarrowWidth;
+    box->setDirection(narrow ? QBoxLayout::TopToBottom : QBoxLayout::LeftToRight);
+    if (narrow) {
+        m_details->setMinimumWidth(0);
+        m_details->setMaximumWidth(QWIDGETSIZE_MAX);
+        m_details->setFixedHeight(4 * fontMetrics().lineSpacing() + 8);
+    } else {
+        m_details->setMinimumHeight(0);
+        m_details->setMaximumHeight(QWIDGETSIZE_MAX);
+        m_details->setFixedWidth(std::clamp(width() / 4, 160, 340));
+    }
     QWidget::resizeEvent(event);
 }
 
@@ -104,16 +123,38 @@ void FlowView::clear()
     m_canvas->sceneChanged();
 }
 
+void FlowView::selectBackend(int backendId)
+{
+    m_canvas->setSelectedBackend(backendId);
+    const auto& backends = m_scene.backends();
+    const auto it =
+        std::find_if(backends.begin(), backends.end(), [backendId](const FlowBackend& b) { return b.id == backendId; });
+    m_detailsOfBackend = it != backends.end();
+    if (m_detailsOfBackend) {
+        const QString text = FlowScene::describeBackend(*it);
+        if (text != m_details->toPlainText())
+            m_details->setPlainText(text);
+    }
+}
+
+int FlowView::selectedBackend() const
+{
+    return m_canvas->selectedBackend();
+}
+
 void FlowView::showDetails(quint64 requestId)
 {
     const FlowDot* d = m_scene.dot(requestId);
     if (!d)
         return;
+    m_detailsOfBackend = false;
     m_canvas->setSelected(requestId);
     QString text = m_scene.describe(*d);
     if (d->traceSequence && m_traceLookup) {
         if (const std::optional<TraceEntry> e = m_traceLookup(d->traceSequence))
-            text += tr("\n\nTrace entry #%1:\n%2").arg(d->traceSequence).arg(TraceModel::describe(*e));
+            text += tr("\n\nTrace entry #%1 (the same request, as the trace recorded it):\n%2")
+                        .arg(d->traceSequence)
+                        .arg(TraceModel::describe(*e));
         else
             text += tr("\n\nTrace entry #%1 has left the trace's ring.").arg(d->traceSequence);
     }
@@ -125,7 +166,7 @@ QString FlowView::detailsText() const
     return m_details->toPlainText();
 }
 
-QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel& board, const MetricsHistory& history)
+QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel& board)
 {
     QList<FlowBackend> out;
     for (int i = 0; i < board.rowCount(); ++i) {
@@ -135,30 +176,22 @@ QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel&
         b.id = pooled ? pooled->id : -1;
         b.name = row.name;
         b.stateText = BackendTableModel::stateText(row.state);
+        b.stateDetail = row.passiveCause.isEmpty()
+            ? BackendTableModel::stateExplanation(row.state)
+            : row.passiveCause + u'\n' + BackendTableModel::stateExplanation(row.state);
         b.stateColor = BackendTableModel::stateColor(row.state);
         b.weight = row.weight;
         b.workers = row.workers;
         b.queueCapacity = row.workers > 0 ? row.queueLimit : 0;
+        b.latencyMs = row.latencyMs;
         if (pooled)
             b.tier = pickTier(lab.pool()->eligibility(*pooled));
-        const BackendStats* stats = nullptr;
-        if (pooled && !history.isEmpty()) {
-            for (const BackendStats& s : history.latest().backends) {
-                if (s.id == pooled->id)
-                    stats = &s;
-            }
-        }
-        if (stats) {
-            b.inFlight = stats->inFlight;
-            b.inService = qMax(0, stats->inService);
-            b.queued = qMax(0, stats->queued);
-            b.ratePerSecond = history.requestRate(pooled->id, BackendTableModel::kRateWindowMs);
-        } else { // no snapshot yet: the board's own reading
-            b.inFlight = row.active;
-            b.inService = row.inService;
-            b.queued = row.queued;
-            b.ratePerSecond = row.rate;
-        }
+        // The board's row, which read them from the history's latest snapshot: one source for the card and
+        // the table, so they never disagree.
+        b.inFlight = row.active;
+        b.inService = row.inService;
+        b.queued = row.queued;
+        b.ratePerSecond = row.rate;
         out << b;
     }
     return out;

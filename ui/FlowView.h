@@ -26,6 +26,8 @@ class FlowView final : public QWidget {
     Q_OBJECT
 public:
     using TraceLookup = std::function<std::optional<TraceEntry>(quint64 traceSequence)>;
+    // Narrower than this, the details pane goes under the canvas instead of beside it.
+    static constexpr int kNarrowWidth = 560;
 
     explicit FlowView(QWidget* parent = nullptr);
 
@@ -41,16 +43,20 @@ public:
     void clear();
     // Shows the details of one request (what a click on its dot does).
     void showDetails(quint64 requestId);
+    // The backend selected on the board (a pool id, -1: none): framed on the canvas, its details shown
+    // (and kept up to date) until a dot is clicked.
+    void selectBackend(int backendId);
+    int selectedBackend() const;
 
     FlowScene& scene() { return m_scene; }
     FlowViewCanvas* canvas() const { return m_canvas; }
     QString detailsText() const;
 
     // The nodes for the lab's backends, one per board row: the board's state colour and text, the pool's
-    // id, weight and eligibility, an embedded backend's workers and queue limit, and the live figures of
-    // the history's latest snapshot (requests in flight, queued, in service) and its req/s over the last
+    // id, weight and eligibility, an embedded backend's workers, queue limit and latency fault, and the
+    // row's live figures (requests in flight, queued, in service: one snapshot) and req/s over the last
     // second: the same numbers the board shows, so a busy backend never reads idle here.
-    static QList<FlowBackend> backendsOf(const Lab& lab, const BackendTableModel& board, const MetricsHistory& history);
+    static QList<FlowBackend> backendsOf(const Lab& lab, const BackendTableModel& board);
 
 Q_SIGNALS:
     void backendClicked(int backendId);
@@ -67,6 +73,7 @@ private:
     QString m_pendingAlgorithm; // applied at the next refresh (not while paused)
     bool m_paused = false;
     bool m_catchUp = true; // the next batch jumps to the present (first fetch, after Resume)
+    bool m_detailsOfBackend = false; // the pane describes the selected backend, not a request
 };
 
 } // namespace lab

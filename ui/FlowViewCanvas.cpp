@@ -117,6 +117,15 @@ void FlowViewCanvas::setSelected(quint64 requestId)
     update();
 }
 
+void FlowViewCanvas::setSelectedBackend(int backendId)
+{
+    if (backendId == m_selectedBackend)
+        return;
+    m_selectedBackend = backendId;
+    m_backgroundDirty = true;
+    update();
+}
+
 void FlowViewCanvas::frame()
 {
     m_scene->advance(nowMs());
@@ -176,9 +185,8 @@ void FlowViewCanvas::mousePressEvent(QMouseEvent* event)
 
 QString FlowViewCanvas::headerText() const
 {
+    // Pause is said once, by the window's banner above the views.
     QStringList parts;
-    if (m_paused)
-        parts << tr("Paused — the proxy keeps working; Resume jumps to the present");
     const QString empty = m_scene->emptyText();
     if (!empty.isEmpty())
         parts << empty;
@@ -279,9 +287,16 @@ void FlowViewCanvas::paintShapes(QPainter& p)
     for (int i = 0; i < l.backends.size() && i < backends.size(); ++i) {
         const FlowBackend& b = backends[i];
         const bool picked = b.id >= 0 && b.id == m_scene->latestPickBackend();
-        p.setPen(picked ? QPen(kPicked, 3 * s) : QPen(kBorder, 1));
+        const bool selected = b.id >= 0 && b.id == m_selectedBackend;
+        p.setPen(selected ? QPen(kText, 3.5 * s) : QPen(kBorder, 1));
         p.setBrush(b.stateColor.isValid() ? b.stateColor : QColor(0xee, 0xee, 0xee));
         p.drawRoundedRect(l.backends[i], 6 * s, 6 * s);
+        if (picked) { // dashed and inside the frame: never read as the selection (trial 5)
+            p.setPen(QPen(kPicked, 2 * s, Qt::DashLine));
+            p.setBrush(Qt::NoBrush);
+            const double in = selected ? 4 * s : 2 * s;
+            p.drawRoundedRect(l.backends[i].adjusted(in, in, -in, -in), 5 * s, 5 * s);
+        }
         p.setPen(Qt::NoPen);
         p.setBrush(QColor(255, 255, 255, 150));
         p.drawRoundedRect(l.parking[i], 4 * s, 4 * s);
@@ -306,7 +321,7 @@ void FlowViewCanvas::paintTexts(QPainter& p)
 void FlowViewCanvas::paintHeader(QPainter& p)
 {
     const QRectF r = m_scene->layout().header;
-    const bool emphatic = !m_scene->emptyText().isEmpty() || m_paused;
+    const bool emphatic = !m_scene->emptyText().isEmpty();
     const QFont normal = p.font();
     QFont f = normal;
     f.setBold(emphatic);
@@ -329,11 +344,14 @@ void FlowViewCanvas::paintProxyText(QPainter& p)
     p.drawText(title, Qt::AlignLeft | Qt::AlignVCenter,
                QFontMetricsF(bold).elidedText(tr("proxy"), Qt::ElideRight, title.width()));
     p.setFont(normal);
-    // The algorithm beside the title when it fits whole (the proxy bar always names it).
+    // The algorithm beside the title, elided rather than left out when the node is narrow (trial 5 lost
+    // "least-connections" at 1024 px); the proxy bar names it whole.
     const double titleWidth = QFontMetricsF(bold).horizontalAdvance(tr("proxy")) + 8;
-    if (QFontMetricsF(normal).horizontalAdvance(m_scene->algorithm()) <= title.width() - titleWidth) {
+    const double algorithmRoom = title.width() - titleWidth;
+    if (algorithmRoom >= QFontMetricsF(normal).horizontalAdvance(QStringLiteral("least…"))) {
         p.setPen(kMuted);
-        p.drawText(title, Qt::AlignRight | Qt::AlignVCenter, m_scene->algorithm());
+        p.drawText(title, Qt::AlignRight | Qt::AlignVCenter,
+                   QFontMetricsF(normal).elidedText(m_scene->algorithm(), Qt::ElideRight, algorithmRoom));
     }
 
     QRectF text = l.proxyText;
@@ -408,7 +426,10 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
     double y = r.top() + 4;
     p.setPen(kText);
     p.setFont(bold);
-    const QString title = compact ? (QStringList{b.name, b.stateText} + figures).join(QStringLiteral(" · ")) : b.name;
+    // One line (a zoomed or crowded view): the name and the load, which the colour, the board and the
+    // tooltip do not already say; the state is the card's colour, weight and req/s are on the board.
+    const QString title =
+        compact ? (QStringList{b.name} + figures.mid(1, 1) + figures.mid(3)).join(QStringLiteral(" · ")) : b.name;
     p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
                QFontMetricsF(bold).elidedText(title, Qt::ElideRight, w));
     p.setFont(normal);
@@ -425,15 +446,35 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
         // Slots repeat "N in flight" for a backend without a capacity limit: there the figures come first.
         const bool slotsFirst = b.workers > 0 || b.queueCapacity > 0;
         const int rows = qMax(1, int((slotsFirst && room >= line + slotsH ? room - slotsH : room) / line));
-        QStringList lines;
-        for (const QString& f : figures) {
-            const QString joined = lines.isEmpty() ? f : lines.last() + QStringLiteral(" · ") + f;
-            if (!lines.isEmpty() && fm.horizontalAdvance(joined) <= w)
-                lines.last() = joined;
-            else if (lines.size() < rows)
-                lines << f;
-            else
-                lines.last() = joined; // elided below
+        // When they do not all fit, the figures the board repeats give way first (weight, then req/s), so
+        // "3/20 queued" is never the part cut off ("0/2 workers bu…", trial 5).
+        auto flow = [&](const QStringList& shown, bool* fits) {
+            QStringList out;
+            *fits = true;
+            for (const QString& f : shown) {
+                const QString joined = out.isEmpty() ? f : out.last() + QStringLiteral(" · ") + f;
+                if (!out.isEmpty() && fm.horizontalAdvance(joined) <= w) {
+                    out.last() = joined;
+                } else if (out.size() < rows && fm.horizontalAdvance(f) <= w) {
+                    out << f;
+                } else {
+                    *fits = false;
+                    if (out.size() < rows)
+                        out << f; // elided below
+                    else
+                        out.last() = joined;
+                }
+            }
+            return out;
+        };
+        QStringList shown = figures;
+        bool fits = false;
+        QStringList lines = flow(shown, &fits);
+        for (const int drop : {0, 1}) { // figures()' order: weight, in flight, req/s, ...
+            if (fits || shown.size() <= 2)
+                break;
+            shown.removeAt(drop);
+            lines = flow(shown, &fits);
         }
         p.setPen(kMuted);
         for (const QString& l : std::as_const(lines)) {
@@ -495,8 +536,8 @@ QStringList FlowViewCanvas::legendText()
     QStringList out;
     for (FlowOutcome o : kLegendOutcomes)
         out << FlowScene::outcomeText(o);
-    out << tr("ring: the request you clicked") << tr("orange ring: held by step mode") << tr("outline: the latest pick")
-        << tr("a dot at a backend is in service there");
+    out << tr("ring: the request you clicked") << tr("orange ring: held by step mode") << tr("dashed: the latest pick")
+        << tr("black frame: selected") << tr("a dot at a backend is in service there");
     return out;
 }
 
@@ -507,7 +548,7 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
     const double s = m_scene->scale();
     const double radius = m_scene->dotRadius();
     const double line = fm.lineSpacing();
-    enum class Mark { Dot, Ring, Held, Card, None };
+    enum class Mark { Dot, Ring, Held, Card, Selected, None };
     struct Entry {
         Mark mark;
         QColor color;
@@ -517,7 +558,7 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
     const QStringList labels = legendText();
     for (FlowOutcome o : kLegendOutcomes)
         entries.append({Mark::Dot, FlowScene::outcomeColor(o), labels[entries.size()]});
-    for (Mark m : {Mark::Ring, Mark::Held, Mark::Card, Mark::None})
+    for (Mark m : {Mark::Ring, Mark::Held, Mark::Card, Mark::Selected, Mark::None})
         entries.append({m, {}, labels[entries.size()]});
     m_legendPainted = 0;
     // Marks fit a text line, however large the zoom makes the dots.
@@ -556,7 +597,12 @@ int FlowViewCanvas::paintLegend(QPainter* p, const QRectF& r)
                                e.mark == Mark::Ring ? ring : (dot + ring) / 2);
                 break;
             case Mark::Card:
-                p->setPen(QPen(kPicked, 3 * s));
+                p->setPen(QPen(kPicked, 2 * s, Qt::DashLine));
+                p->setBrush(QColor(StateColors::up));
+                p->drawRoundedRect(QRectF(c.x() - ring, cy - dot, 2 * ring, 2 * dot), 2, 2);
+                break;
+            case Mark::Selected:
+                p->setPen(QPen(kText, 3 * s));
                 p->setBrush(QColor(StateColors::up));
                 p->drawRoundedRect(QRectF(c.x() - ring, cy - dot, 2 * ring, 2 * dot), 2, 2);
                 break;

@@ -39,6 +39,10 @@ public:
     void sceneChanged();
     void setSelected(quint64 requestId);
     quint64 selected() const { return m_selected; }
+    // The backend selected on the board (a pool id, -1: none): its card wears a thick dark frame, which the
+    // latest pick's dashed blue one never looks like.
+    void setSelectedBackend(int backendId);
+    int selectedBackend() const { return m_selectedBackend; }
     qint64 nowMs() const { return m_clock.elapsed(); }
     // The zoom the diagram is drawn at: this widget's font size over the application's (1 at Actual size).
     double scale() const { return m_scene->scale(); }
@@ -84,6 +88,7 @@ private:
     QPixmap m_foreground; // text over the dots (transparent elsewhere), redrawn with it
     bool m_backgroundDirty = true;
     quint64 m_selected = 0;
+    int m_selectedBackend = -1;
     bool m_paused = false;
     int m_legendPainted = 0; // at the last layout of the legend
 };

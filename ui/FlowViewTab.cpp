@@ -47,11 +47,11 @@ bool FlowViewTab::isPaused() const
     return m_controls->isPaused();
 }
 
-void FlowViewTab::refresh(const BackendTableModel& board, const MetricsHistory& history)
+void FlowViewTab::refresh(const BackendTableModel& board)
 {
     m_controls->refresh();
     m_view->setAlgorithm(m_lab->config().algorithm);
-    m_view->refresh(m_lab->lifecycle(), FlowView::backendsOf(*m_lab, board, history));
+    m_view->refresh(m_lab->lifecycle(), FlowView::backendsOf(*m_lab, board));
 }
 
 } // namespace lab

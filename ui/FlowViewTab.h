@@ -10,7 +10,6 @@ class BackendTableModel;
 class FlowView;
 class Lab;
 class LoadGenerator;
-class MetricsHistory;
 class TimeControls;
 
 // The window's Flow tab: the time controls above the flow view, wired to one lab. It knows where the lab
@@ -21,9 +20,8 @@ class FlowViewTab final : public QWidget {
 public:
     FlowViewTab(Lab* lab, LoadGenerator* generator, QWidget* parent = nullptr);
 
-    // One tick of the window's timer, with the board's freshly refreshed rows and the metrics history
-    // they were refreshed from.
-    void refresh(const BackendTableModel& board, const MetricsHistory& history);
+    // One tick of the window's timer, with the board's freshly refreshed rows (the cards read them).
+    void refresh(const BackendTableModel& board);
     bool isPaused() const;
     FlowView* view() const { return m_view; }
     TimeControls* controls() const { return m_controls; }

@@ -6,8 +6,8 @@ class QWidget;
 
 namespace lab {
 
-// A window's zoom for a projector: the window's font is its starting font times a factor, and every
-// widget inside inherits it (menus too: they are windows of their own, so they are told to). Widgets
+// A zoom for a projector: a widget's font (the window's views) is its starting font times a factor, and
+// every widget inside inherits it (menus too: they are windows of their own, so they are told to). Widgets
 // that draw in a graphics scene or set a font of their own follow through QEvent::FontChange. The
 // factor is kept in QSettings view/zoom and read back by the next window.
 class FontZoom final {

@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QTimer>
@@ -24,6 +25,7 @@ const QColor kHeld(20, 120, 40);
 const QColor kFailed(180, 30, 30);
 const QColor kPending(110, 110, 110);
 constexpr int kPromptRefreshMs = 250;
+constexpr int kRowsRefreshMs = 1000;
 
 QString seconds(qint64 ms)
 {
@@ -42,6 +44,34 @@ QString whatHappens(const ScenarioStep& s)
     case StepAction::Watch: return LessonPanel::tr("Nothing is changed: the lab goes on as it is, and is watched.");
     default: return s.describe();
     }
+}
+
+// A state check's samples name the lab's states ("running/unhealthy/breaker-closed/probe-down"): the
+// row says each in plain words, so a learner reads what the backend was doing.
+QString plainStates(QString observed)
+{
+    static const std::pair<const char*, const char*> kWords[] = {
+        {"breaker-closed", "breaker closed (passes requests)"},
+        {"breaker-open", "breaker open (no requests)"},
+        {"half-open", "breaker half-open (a few trial requests)"},
+        {"probe-down", "last health check failed"},
+        {"probe-up", "last health check passed"},
+        {"unhealthy", "out of rotation (failed its health checks)"},
+        {"eligible", "in rotation"},
+        {"panic-routed", "in rotation only because too few are healthy (panic)"},
+        {"ejected", "ejected for its errors"},
+        {"passive-hold", "held out after errors"},
+        {"slow-start", "in slow start"},
+        {"draining", "draining (no new requests)"},
+        {"running", "process running"},
+        {"stopped", "process stopped"},
+    };
+    if (!observed.contains(QStringLiteral("samples match")))
+        return observed;
+    for (const auto& [token, words] : kWords)
+        observed.replace(QRegularExpression(QStringLiteral("(?<![\\w-])%1(?![\\w-])").arg(QLatin1String(token))),
+                         QLatin1String(words));
+    return observed.replace(QLatin1Char('/'), QStringLiteral(", "));
 }
 
 bool allEmbeddedOnPortZero(const Scenario& s)
@@ -77,7 +107,10 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     , m_stepButton(new QPushButton(tr("Step")))
     , m_stepForMe(new QPushButton(tr("Step for me")))
     , m_promptTimer(new QTimer(this))
+    , m_rowsTimer(new QTimer(this))
 {
+    m_rowsTimer->setInterval(kRowsRefreshMs);
+    connect(m_rowsTimer, &QTimer::timeout, this, &LessonPanel::refreshRows);
     setObjectName(QStringLiteral("lessonPanel"));
     m_title->setWordWrap(true);
     m_summary->setWordWrap(true);
@@ -163,8 +196,10 @@ LessonPanel::LessonPanel(Lab* lab, QWidget* parent)
     promptButtons->addStretch(1);
     auto* promptLayout = new QVBoxLayout(m_stepPrompt);
     promptLayout->setContentsMargins(6, 4, 6, 4);
-    promptLayout->addWidget(m_stepPromptText);
+    // The buttons above the text: the text grows as the picks come (2 lines, then 3), and a button under
+    // it moved under the mouse between two presses (trial 5).
     promptLayout->addLayout(promptButtons);
+    promptLayout->addWidget(m_stepPromptText);
     m_stepPrompt->hide();
     m_promptTimer->setInterval(kPromptRefreshMs);
     connect(m_promptTimer, &QTimer::timeout, this, &LessonPanel::updateStepPrompt);
@@ -270,9 +305,15 @@ void LessonPanel::startPlayer(QString* error)
 {
     m_player = new ScenarioPlayer(m_lab, m_scenario, this);
     m_player->setWaitBetweenSteps(!m_playThrough->isChecked());
-    connect(m_player, &ScenarioPlayer::waitingForNextChanged, this, [this] {
+    connect(m_player, &ScenarioPlayer::waitingForNextChanged, this, [this](bool waiting) {
         updateNextPrompt();
         updateControls();
+        // The rechecks while it waits: the rows say how often each check held again.
+        if (waiting)
+            m_rowsTimer->start();
+        else
+            m_rowsTimer->stop();
+        refreshRows();
     });
     // In the window the learner presses Step; the lesson waits for them (or presses when asked to).
     m_player->setLearnerSteps(true);
@@ -388,7 +429,13 @@ void LessonPanel::refreshRows()
                 mark = r.held ? QStringLiteral("✓") : QStringLiteral("✗");
                 colour = r.held ? kHeld : kFailed;
                 // A zero-width space after each '/' lets "stopped/eligible/probe-up" wrap in a narrow dock.
-                seen = tr(" — seen %1").arg(QString(r.observed).replace(QLatin1Char('/'), QStringLiteral("/\u200b")));
+                seen =
+                    tr(" — seen %1").arg(plainStates(r.observed).replace(QLatin1Char('/'), QStringLiteral("/\u200b")));
+                if (r.lapsed)
+                    mark = tr("✗ no longer holds:");
+                else if (r.held && r.rechecks > 0)
+                    seen += r.rechecks == 1 ? tr("; held again while the lesson waited")
+                                            : tr("; held again %1 times while the lesson waited").arg(r.rechecks);
             } else if (records.value(i).skipped) {
                 mark = QStringLiteral("–");
                 seen = tr(" — skipped");
@@ -538,6 +585,7 @@ void LessonPanel::showResult()
     if (m_player->allHeld()) {
         text = total == 1 ? tr("<b style='color:#147828'>The check held.</b>")
                           : tr("<b style='color:#147828'>All %1 checks held.</b>").arg(total);
+        text += errorsLine();
     } else {
         text = tr("<b style='color:#b41e1e'>%1 of %2 checks held.</b>")
                    .arg(total - failed.size() - unchecked.size())
@@ -550,6 +598,29 @@ void LessonPanel::showResult()
             text += tr("<br>The lab refused a step's action (see the events).");
     }
     m_result->setText(text);
+}
+
+// The errors the lesson's clients got, next to "all held": which steps expected them, or that none did.
+QString LessonPanel::errorsLine() const
+{
+    const ScenarioPlayer::ClientErrors e = m_player->clientErrors();
+    if (e.fiveXx == 0 && e.failed == 0)
+        return tr(" Clients got no 5xx and every request an answer.");
+    QStringList what;
+    if (e.fiveXx)
+        what << (e.fiveXx == 1 ? tr("1 server error (5xx)") : tr("%1 server errors (5xx)").arg(e.fiveXx));
+    if (e.failed)
+        what << (e.failed == 1 ? tr("1 request without a response")
+                               : tr("%1 requests without a response").arg(e.failed));
+    const QList<int> expecting = m_player->stepsExpectingErrors();
+    if (expecting.isEmpty())
+        return tr("<br><b style='color:#b41e1e'>But clients got %1 that no check of the lesson expected:</b> see the "
+                  "Events and the Trace tab.")
+            .arg(what.join(tr(" and ")));
+    QStringList steps;
+    for (int i : expecting)
+        steps << tr("step %1 (%2)").arg(i + 1).arg(stepLabel(i).section(QLatin1Char(' '), 1).toHtmlEscaped());
+    return tr("<br>Clients got %1, as %2 expected.").arg(what.join(tr(" and ")), steps.join(tr(", ")));
 }
 
 void LessonPanel::applyFonts()

@@ -94,6 +94,7 @@ private:
     void updateNextPrompt();
     void applyFonts();
     QString stepLabel(int step) const;
+    QString errorsLine() const;
 
     Lab* m_lab;
     Scenario m_scenario;
@@ -119,6 +120,7 @@ private:
     QPushButton* m_stepButton;
     QPushButton* m_stepForMe;
     QTimer* m_promptTimer; // the held count, while the prompt shows
+    QTimer* m_rowsTimer; // the check rows, while the lesson waits for Next (their rechecks)
 };
 
 } // namespace lab

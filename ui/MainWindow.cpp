@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "AdminStatus.h"
 #include "BackendPanel.h"
 #include "BackendTableModel.h"
 #include "BoardColumns.h"
@@ -9,15 +10,18 @@
 #include "ExportMenu.h"
 #include "FlowView.h"
 #include "FlowViewTab.h"
+#include "FollowTail.h"
 #include "Glossary.h"
 #include "HashView.h"
 #include "HealthTimeline.h"
 #include "LessonPanel.h"
 #include "ProxyPanel.h"
+#include "TraceColumns.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
 #include "VerticalScrollArea.h"
 #include "WeightDelegate.h"
+#include "backend/Backend.h"
 #include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -48,6 +52,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTime>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -101,12 +106,13 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     , m_leftSplit(new QSplitter(Qt::Vertical))
     , m_rightSplit(new QSplitter(Qt::Vertical))
     , m_status(new QLabel)
+    , m_pauseBanner(new QLabel)
     , m_lessonPanel(new LessonPanel(lab))
     , m_lessonDock(new QDockWidget(tr("Lesson"), this))
     , m_recorder(new ScenarioRecorder(lab, {}, this))
     , m_refreshTimer(new QTimer(this))
     , m_changes(lab, m_model)
-    , m_zoom(this)
+    , m_zoom(m_viewTabs)
 {
     m_clock.start();
 
@@ -124,7 +130,12 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     // Start/Stop beside the name, where the eye is when it reads which backend it is.
     m_table->horizontalHeader()->moveSection(BackendTableModel::Action, BackendTableModel::Name + 1);
     m_table->setToolTip(
-        tr("One row per backend. Select a row to drain it or inject faults; double-click a weight to edit it."));
+        tr("One row per backend. Select a row to drain it or inject faults; click a weight (✎) to edit it."));
+    // One click on a weight edits it: double-click alone was not found (trial 5).
+    connect(m_table, &QTableView::clicked, this, [this](const QModelIndex& index) {
+        if (index.column() == BackendTableModel::Weight)
+            m_table->edit(index);
+    });
     auto* addEmbeddedButton = new QPushButton(tr("+ &Embedded backend"));
     addEmbeddedButton->setToolTip(
         tr("Start another fake backend in the lab on the next free port and add it to the pool."));
@@ -142,8 +153,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     boardButtons->addWidget(addExternalButton);
     boardButtons->addWidget(removeButton);
     boardButtons->addStretch(1);
-    QWidget* board =
-        titled(tr("<b>Backends</b> — stop one and watch its traffic move to the others."), m_table, boardButtons);
+    // The windows the live columns cover, where the eye is: a p50 that lags a switch is the last 10 s.
+    QWidget* board = titled(tr("<b>Backends</b> — stop one and watch its traffic move to the others. "
+                               "<span style='color:#606670'>Req/s: last second · p50-p99: last 10 s · Reqs, Err: "
+                               "since Reset</span>"),
+                            m_table, boardButtons);
 
     // The trace.
     m_traceView->setModel(m_traceModel);
@@ -153,13 +167,22 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_traceView->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_traceView->verticalHeader()->hide();
     m_traceView->verticalHeader()->setDefaultSectionSize(22);
-    m_traceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_traceView->horizontalHeader()->setStretchLastSection(true);
+    new TraceColumns(m_traceView); // Time, Status, ms and Served by whole; the list never scrolls sideways
     m_traceDetails->setReadOnly(true);
     m_traceDetails->setObjectName(QStringLiteral("traceDetails"));
     m_traceDetails->setPlaceholderText(tr("Select a request to see its details."));
+    auto* traceJump = new QPushButton;
+    traceJump->setObjectName(QStringLiteral("traceNew"));
+    traceJump->setToolTip(tr("Requests arrived below while you looked at older ones: jump to the newest."));
+    m_traceFollow = new FollowTail(m_traceView, traceJump);
+    auto* traceList = new QWidget;
+    auto* traceListLayout = new QVBoxLayout(traceList);
+    traceListLayout->setContentsMargins(0, 0, 0, 0);
+    traceListLayout->setSpacing(2);
+    traceListLayout->addWidget(m_traceView, 1);
+    traceListLayout->addWidget(traceJump, 0, Qt::AlignRight);
     auto* traceSplit = new QSplitter(Qt::Vertical);
-    traceSplit->addWidget(m_traceView);
+    traceSplit->addWidget(traceList);
     traceSplit->addWidget(m_traceDetails);
     traceSplit->setStretchFactor(0, 3);
     traceSplit->setStretchFactor(1, 1);
@@ -176,6 +199,14 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_events->setMaximumBlockCount(2000);
     m_events->setPlaceholderText(
         tr("Events (backends started and stopped, faults, failovers, config changes) appear here."));
+    auto* eventsJump = new QPushButton;
+    eventsJump->setObjectName(QStringLiteral("eventsNew"));
+    eventsJump->setToolTip(tr("Events arrived below while you read older ones: jump to the newest."));
+    m_eventsFollow = new FollowTail(m_events, eventsJump);
+    auto* eventsExtra = new QHBoxLayout;
+    eventsExtra->setContentsMargins(0, 0, 0, 0);
+    eventsExtra->addStretch(1);
+    eventsExtra->addWidget(eventsJump);
 
     m_tabs->addTab(new VerticalScrollArea(m_backendPanel), tr("Backend"));
     m_tabs->addTab(new VerticalScrollArea(m_trafficPanel), tr("Traffic"));
@@ -225,19 +256,49 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
             m_viewsSplitState.clear();
         }
     });
+    // The views area needs only the shown tab's least width: the charts' (or experiments') minimum made the
+    // Flow tab scroll sideways at 1024 px with the lesson dock, showing the proxy or the backends, never
+    // both (trial 5). A hidden page's minimum is ignored; its own policy comes back when it is shown.
+    for (int i = 0; i < m_viewTabs->count(); ++i)
+        m_viewTabs->widget(i)->setProperty("labPolicy", QVariant::fromValue(m_viewTabs->widget(i)->sizePolicy()));
+    auto onlyShownTabCounts = [this](int current) {
+        for (int i = 0; i < m_viewTabs->count(); ++i) {
+            QWidget* page = m_viewTabs->widget(i);
+            page->setSizePolicy(i == current ? page->property("labPolicy").value<QSizePolicy>()
+                                             : QSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored));
+        }
+        m_viewTabs->updateGeometry();
+    };
+    onlyShownTabCounts(m_viewTabs->currentIndex());
+    connect(m_viewTabs, &QTabWidget::currentChanged, this, onlyShownTabCounts);
     connect(m_flowTab, &FlowViewTab::backendClicked, this,
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
+    // One banner for Pause, above both tab rows: tab titles that grew "(paused)" pushed Health out of
+    // view (trial 5). It names what is frozen and what stays live, so a board that moves while the flow
+    // view stands still is not a contradiction.
+    m_pauseBanner->setObjectName(QStringLiteral("pauseBanner"));
+    m_pauseBanner->setWordWrap(true);
+    m_pauseBanner->setStyleSheet(QStringLiteral("QLabel { background: #fff4d6; border: 1px solid #e0b860; "
+                                                "padding: 2px 6px; }"));
+    m_pauseBanner->hide();
     connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
-        // Frozen views say so wherever they are looked at.
-        m_viewTabs->setTabText(1, paused ? tr("Charts (paused)") : tr("Charts"));
-        m_tabs->setTabText(3, paused ? tr("Trace (paused)") : tr("Trace"));
-        if (!paused)
+        m_pauseBanner->setText(
+            tr("<b>Paused at %1</b> — frozen: the flow view, the charts and the trace list. Live: the board, the "
+               "status bar and Events. The proxy keeps working; Resume jumps to the present.")
+                .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss"))));
+        m_pauseBanner->setVisible(paused);
+        if (paused) {
+            m_charts->pause();
+        } else {
             refresh(); // catch up now, not at the next tick
+        }
     });
     // The views and the side tabs give way (they scroll sideways) before the window outgrows a 1024 px
     // screen with the lesson dock open; the board below fits any width by itself (BoardColumns).
     auto* views = new GiveWayArea(m_viewTabs, kViewsMinimumWidth);
     views->setObjectName(QStringLiteral("viewsArea"));
+    // At least this wide whatever the shown tab needs: the board under it needs the width at 1024 px.
+    views->setMinimumWidth(kViewsMinimumWidth);
     m_leftSplit->addWidget(views);
     m_leftSplit->addWidget(board);
     m_leftSplit->setStretchFactor(0, 2);
@@ -245,7 +306,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     auto* sideTabs = new GiveWayArea(m_tabs, kSideTabsMinimumWidth);
     sideTabs->setObjectName(QStringLiteral("sideTabsArea"));
     m_rightSplit->addWidget(sideTabs);
-    m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events));
+    m_rightSplit->addWidget(titled(tr("<b>Events</b>"), m_events, eventsExtra));
     m_rightSplit->setStretchFactor(0, 3);
     m_rightSplit->setStretchFactor(1, 2);
     m_mainSplit->addWidget(m_leftSplit);
@@ -260,11 +321,13 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     layout->setContentsMargins(2, 2, 2, 2);
     layout->setSpacing(2);
     layout->addWidget(m_proxyPanel);
+    layout->addWidget(m_pauseBanner);
     layout->addWidget(m_mainSplit, 1);
     setCentralWidget(central);
     statusBar()->addPermanentWidget(m_status, 1);
     m_status->setObjectName(QStringLiteral("statusSummary"));
     m_status->setToolTip(trafficStatusTip());
+    statusBar()->addPermanentWidget(new AdminStatus(m_lab, this)); // the admin API's port (issue 17)
 
     buildLessonDock();
     buildMenus();
@@ -273,7 +336,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     connect(m_model, &BackendTableModel::rowsRebuilt, this, &MainWindow::rebuildButtons);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) {
-                m_backendPanel->setBackend(m_model->idAt(current.isValid() ? current.row() : -1));
+                const BackendId id = m_model->idAt(current.isValid() ? current.row() : -1);
+                m_backendPanel->setBackend(id);
+                // The board's selection shows on the flow view too, with the backend's details.
+                const BackendPtr b = id.isValid() && m_lab->hasBackend(id) ? m_lab->poolBackend(id) : nullptr;
+                m_flowTab->view()->selectBackend(b ? b->id : -1);
             });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_backendPanel->setBackend({}); });
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this] { m_backendPanel->setBackend(selectedBackend()); });
@@ -333,77 +400,6 @@ MainWindow::~MainWindow()
     // QWidget's destructor hides the children after this one has run: the lesson dock's visibilityChanged
     // must not reach a handler of a MainWindow that no longer exists (UBSan saw it in tst_lessons).
     disconnect(m_lessonDock, nullptr, this, nullptr);
-}
-
-void MainWindow::buildMenus()
-{
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open lab…"), this, [this] {
-        const QString name = QFileDialog::getOpenFileName(this, tr("Open lab config"), QFileInfo(m_currentFile).path(),
-                                                          tr("Lab configs (*.json);;All files (*)"));
-        if (!name.isEmpty())
-            openConfigFile(name);
-    });
-    open->setShortcut(QKeySequence::Open);
-    m_recentMenu = file->addMenu(tr("Open &recent"));
-    rebuildRecentMenu();
-    file->addAction(tr("Open the &default lab"), this, &MainWindow::openDefaultLab)
-        ->setToolTip(tr("The built-in lab: the proxy on 127.0.0.1:8000, embedded backends on ports 8001-8003."));
-    QAction* save = file->addAction(tr("&Save lab"), this, &MainWindow::saveLab);
-    save->setShortcut(QKeySequence::Save);
-    file->addAction(tr("Save lab &as…"), this, [this] {
-        const QString name = QFileDialog::getSaveFileName(
-            this, tr("Save lab config"), m_currentFile.isEmpty() ? QStringLiteral("lab.json") : m_currentFile,
-            tr("Lab configs (*.json)"));
-        if (!name.isEmpty())
-            saveConfigFile(name);
-    });
-    addReloadAndCertificateActions(file);
-    file->addMenu(m_export->menu());
-    file->addSeparator();
-    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
-
-    QMenu* labMenu = menuBar()->addMenu(tr("&Lab"));
-    labMenu->addAction(tr("Add &embedded backend"), this, &MainWindow::addEmbedded);
-    labMenu->addAction(tr("Add e&xternal backend…"), this, &MainWindow::addExternal);
-    labMenu->addAction(tr("&Remove selected backend"), this, &MainWindow::removeSelected);
-    QAction* toggle = labMenu->addAction(tr("&Start or stop selected backend"), this, [this] {
-        const BackendId id = selectedBackend();
-        if (m_lab->embeddedBackend(id))
-            toggleBackend(id);
-        else
-            showMessage(tr("Select an embedded backend on the board first."));
-    });
-    toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
-    labMenu->addSeparator();
-    labMenu->addAction(tr("Reset &counters and charts"), this, &MainWindow::resetCounters);
-    labMenu->addAction(tr("Clear &trace"), m_traceModel, &TraceModel::clear);
-
-    buildLessonsMenu();
-
-    QMenu* view = menuBar()->addMenu(tr("&View"));
-    QAction* in = view->addAction(tr("Zoom &in"), this, &MainWindow::zoomIn);
-    in->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)}); // + is Shift+= on many keyboards
-    view->addAction(tr("Zoom &out"), this, &MainWindow::zoomOut)->setShortcut(QKeySequence::ZoomOut);
-    view->addAction(tr("&Actual size"), this, [this] { setZoom(1); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
-
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    QAction* glossary = help->addAction(tr("&Glossary"), this, [this] {
-        if (!m_glossary)
-            m_glossary = makeGlossaryDialog(this);
-        m_glossary->show();
-        m_glossary->raise();
-    });
-    glossary->setObjectName(QStringLiteral("glossaryAction"));
-    glossary->setToolTip(tr("The words the window uses: p50/p95/p99, P2C, drain vs stop, ejection, breaker …"));
-    help->addAction(tr("&About Balancer Lab"), this, [this] {
-        QMessageBox::about(this, tr("About Balancer Lab"),
-                           tr("<b>Balancer Lab %1</b><p>A real HTTP load balancer with live views of what it does. "
-                              "Stop a backend, add latency, switch the algorithm, send traffic, and watch.</p>"
-                              "<p>Every column, knob and chart has a tooltip that explains it.</p>")
-                               .arg(QStringLiteral(LAB_VERSION)));
-    });
 }
 
 FlowView* MainWindow::flowView() const
@@ -536,9 +532,13 @@ void MainWindow::refresh()
     pollEvents();
     // Pause freezes the flow view, the charts and the trace list; the history and the board go on.
     const bool paused = m_flowTab->isPaused();
-    if (Proxy* p = m_lab->httpProxy(); p && !paused)
-        m_traceModel->append(p->trace().since(m_traceModel->lastSequence()));
-    m_flowTab->refresh(*m_model, m_history);
+    if (Proxy* p = m_lab->httpProxy(); p && !paused) {
+        const QList<TraceEntry> batch = p->trace().since(m_traceModel->lastSequence());
+        m_traceFollow->aboutToAdd();
+        m_traceModel->append(batch);
+        m_traceFollow->added(int(batch.size()));
+    }
+    m_flowTab->refresh(*m_model);
     m_trafficPanel->refresh();
     // The users of the lesson playing, else of the Traffic tab: the generator whose requests the lab sees.
     const ScenarioPlayer* lesson = m_lessonPanel->player();
@@ -567,88 +567,9 @@ void MainWindow::pollEvents()
         text += e.time.toString(QStringLiteral("HH:mm:ss.zzz")) +
             QStringLiteral("  %1  ").arg(EventLog::kindName(e.kind), -8) + e.text;
     }
+    m_eventsFollow->aboutToAdd();
     m_events->appendPlainText(text);
-}
-
-namespace {
-QString counted(quint64 n, const QString& one, const QString& many)
-{
-    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
-}
-} // namespace
-
-// What clients got, split by who answered, so each figure matches the check or the board it is compared
-// with: "5xx from backends" is the lesson's 5xx minus the proxy's own; the board's Err counts attempts
-// (retried ones too) at one backend, so it may be higher than what any client saw.
-QString MainWindow::trafficStatusText(const TrafficStats& l, const MetricsSnapshot& latest, double requestsPerSecond)
-{
-    qint64 toBackends = 0;
-    for (const BackendStats& b : latest.backends)
-        toBackends += b.traffic.activeConnections;
-    return tr("%1 · %2 req/s · 5xx from backends %3 · failed (no response) %4 · answered by the proxy %5 "
-              "(429 rate-limited %6) · client connections %7 · to backends %8")
-        .arg(counted(l.requests, tr("request"), tr("requests")))
-        .arg(requestsPerSecond, 0, 'f', 0)
-        .arg(l.backend5xx())
-        .arg(l.responsesByClass[0])
-        .arg(l.answeredByProxy)
-        .arg(l.rateLimited)
-        .arg(l.activeConnections)
-        .arg(toBackends);
-}
-
-QString MainWindow::trafficStatusTip()
-{
-    return tr("Since the last Reset, what the clients got:\n"
-              "• 5xx from backends: 5xx responses a backend sent and the proxy passed on (the lesson's 5xx check "
-              "counts these plus the proxy's own 5xx).\n"
-              "• failed (no response): requests that ended without any response, e.g. the client closed while its "
-              "request was in flight or held.\n"
-              "• answered by the proxy: responses the proxy wrote itself without a backend's answer: 429 from the "
-              "rate limiter, 503 when no backend is eligible or a step-mode hold timed out, 400/408/431 for bad "
-              "requests, 502/504 after the attempts failed.\n"
-              "The board's Err counts attempts at each backend, retried ones too: a retry that then succeeded "
-              "elsewhere shows there but not here.\n"
-              "Client connections: open now from clients to the proxy. To backends: open now from the proxy to "
-              "the backends, busy or idle keep-alive (the board's Conn), which stay open after the traffic stops.");
-}
-
-QString MainWindow::statusText() const
-{
-    return m_status->text();
-}
-
-void MainWindow::updateStatus()
-{
-    QStringList listeners;
-    for (size_t i = 0; i < m_lab->proxies().size(); ++i) {
-        const Proxy* p = m_lab->proxies()[i].get();
-        const QString kind = p->settings().kind == ListenerKind::Tcp ? QStringLiteral("tcp")
-            : p->settings().tls                                      ? QStringLiteral("https")
-                                                                     : QStringLiteral("http");
-        listeners << (p->isListening() ? tr("%1 %2:%3").arg(kind, p->settings().address.toString()).arg(p->port())
-                          : p->isStopping()
-                          ? tr("%1 stopping: %2 in flight finishing").arg(kind).arg(p->activeExchanges())
-                          : tr("%1 stopped").arg(kind));
-    }
-    if (listeners.isEmpty())
-        listeners << tr("no proxy running");
-    if (!m_lab->hasHttpListener())
-        listeners << tr("no HTTP listener (console and traffic need one)");
-    QString text = tr("%1 · %2").arg(listeners.join(QStringLiteral(", ")), m_lab->config().algorithm);
-    if (!m_history.isEmpty())
-        text += QStringLiteral(" · ") +
-            trafficStatusText(m_history.sinceBaseline(-1), m_history.latest(), m_history.requestRate(-1, 1000));
-    if (!m_currentFile.isEmpty())
-        text += tr(" · %1").arg(QFileInfo(m_currentFile).fileName());
-    if (text != m_status->text())
-        m_status->setText(text);
-}
-
-void MainWindow::showMessage(const QString& text)
-{
-    statusBar()->showMessage(text, 10000);
-    m_lab->events().append(LabEvent::Kind::Config, text);
+    m_eventsFollow->added(int(batch.size()));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

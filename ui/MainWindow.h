@@ -2,6 +2,7 @@
 
 #include "ChangeMarkers.h"
 #include "FontZoom.h"
+#include "ProductionDialog.h"
 #include "UnsavedPrompt.h"
 #include "config/LabConfig.h"
 #include "lab/BackendId.h"
@@ -29,6 +30,7 @@ class ChartsPanel;
 class ConsolePanel;
 class ExportMenu;
 class FlowView;
+class FollowTail;
 class FlowViewTab;
 class HashView;
 class HealthTimeline;
@@ -74,7 +76,12 @@ public:
     LoadGenerator* generator() const { return m_generator; }
     QTabWidget* tabs() const { return m_tabs; }
     QPlainTextEdit* eventView() const { return m_events; }
-    QString statusText() const;
+    // Keep the Events log and the trace list on their newest line unless the user scrolled up.
+    FollowTail* eventsFollow() const { return m_eventsFollow; }
+    FollowTail* traceFollow() const { return m_traceFollow; }
+    // Shown while paused: what is frozen and what stays live.
+    QLabel* pauseBanner() const { return m_pauseBanner; }
+    QString statusText() const; // in full words; a narrow bar shows short ones
     // The status bar's traffic part (listener figures since Reset, connections now) and its tooltip.
     static QString trafficStatusText(const TrafficStats& sinceReset, const MetricsSnapshot& latest,
                                      double requestsPerSecond);
@@ -116,8 +123,9 @@ public:
     void startRecording();
     bool stopRecording(const QString& fileName, QString* error = nullptr);
 
-    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the window's font scaled by a factor every widget inherits
-    // (the charts follow their panel's font); remembered in QSettings view/zoom.
+    // View > Zoom (Ctrl +, Ctrl −, Ctrl 0): the views' font (flow view, charts, hash view) scaled by a
+    // factor their widgets inherit (the charts follow their panel's font); the panels, the board and the
+    // status bar keep their size. Remembered in QSettings view/zoom.
     double zoom() const { return m_zoom.factor(); }
     void setZoom(double factor) { m_zoom.set(factor); }
     void zoomIn() { m_zoom.in(); }
@@ -142,6 +150,9 @@ private:
     void addRecent(const QString& fileName);
     void rebuildRecentMenu();
     void showMessage(const QString& text);
+    // File > Export to HAProxy / nginx… and Prove against…: a ProductionDialog over the lab's config.
+    void addProductionActions(QMenu* file);
+    void openProduction(ProductionDialog::Page page);
     void updateTitle();
     // Before the lab is closed or replaced: true when it may go (unchanged, saved, or discarded).
     bool mayReplaceLab(const QString& question);
@@ -181,9 +192,13 @@ private:
     QTabWidget* m_tabs;
     QSplitter* m_mainSplit;
     QSplitter* m_leftSplit;
+    QString m_statusFull; // the status line in full words; the bar may show it in short ones
     QByteArray m_viewsSplitState; // the left split of the other views, while the Experiments tab is shown
     QSplitter* m_rightSplit;
     QLabel* m_status;
+    QLabel* m_pauseBanner; // shown while Pause freezes the views
+    FollowTail* m_eventsFollow = nullptr;
+    FollowTail* m_traceFollow = nullptr;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_lessonsMenu = nullptr;
     QAction* m_recordAction = nullptr;

@@ -276,4 +276,21 @@ bool MainWindow::makeCertificate(const QString& dir, QString* error)
     return true;
 }
 
+void MainWindow::addProductionActions(QMenu* file)
+{
+    file->addAction(tr("Export to &HAProxy / nginx…"), this,
+                    [this] { openProduction(ProductionDialog::Page::Export); });
+    file->addAction(tr("&Prove against HAProxy / nginx…"), this,
+                    [this] { openProduction(ProductionDialog::Page::Prove); });
+}
+
+// A modeless dialog over a copy of the lab's config as it runs now (what File > Save would write).
+void MainWindow::openProduction(ProductionDialog::Page page)
+{
+    auto* dialog = new ProductionDialog(m_lab->config(), page, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ProductionDialog::message, this, &MainWindow::showMessage);
+    dialog->show();
+}
+
 } // namespace lab

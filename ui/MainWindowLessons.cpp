@@ -7,6 +7,7 @@
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "teach/Lessons.h"
+#include "teach/ScenarioPlayer.h"
 #include "teach/ScenarioRecorder.h"
 
 #include <QDockWidget>
@@ -46,9 +47,19 @@ void MainWindow::buildLessonDock()
                                "without asking to save)"));
         }
     });
-    connect(m_lessonPanel, &LessonPanel::stepMarker, this,
-            [this](const QString& label) { m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, label); });
+    connect(m_lessonPanel, &LessonPanel::stepMarker, this, [this](const QString& label) {
+        m_charts->addMarker(double(m_clock.elapsed()) / 1000.0, label);
+        // The pie counts what the step's checks count: from the step's start, not a mix of steps.
+        m_charts->startShareAt(tr("step %1").arg(label.section(QLatin1Char(' '), 0, 0)));
+    });
     connect(m_lessonPanel, &LessonPanel::message, this, &MainWindow::showMessage);
+    // The Traffic tab shows what the lesson sends (and that the lesson sends it), not only its own form.
+    m_trafficPanel->setForeignTraffic([this] {
+        const ScenarioPlayer* player = m_lessonPanel->player();
+        if (!player)
+            return TrafficPanel::ForeignTraffic{};
+        return TrafficPanel::ForeignTraffic{tr("the lesson \"%1\"").arg(m_lessonTitle), player->runningTraffic()};
+    });
     connect(m_trafficPanel, &TrafficPanel::trafficStarted, this, [this](const LoadSpec& spec) {
         TrafficProfile t;
         t.connections = spec.concurrency;

@@ -330,7 +330,7 @@ void ProxyPanel::fitFields()
     m_rateBurst->setFixedWidth(fm.horizontalAdvance(QStringLiteral("9999")) + frame + arrows);
     // The menu arrow is drawn over the end of the text unless the button is a little wider than its hint.
     m_retryButton->setMinimumWidth(0);
-    m_retryButton->setMinimumWidth(m_retryButton->sizeHint().width() + fm.averageCharWidth() * 2);
+    m_retryButton->setMinimumWidth(m_retryButton->sizeHint().width() + fm.height() + fm.averageCharWidth());
 }
 
 void ProxyPanel::applyOptions()

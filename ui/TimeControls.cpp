@@ -60,7 +60,7 @@ TimeControls::TimeControls(Lab* lab, LoadGenerator* generator, QWidget* parent)
 
     connect(m_pause, &QPushButton::toggled, this, [this](bool paused) {
         m_pause->setText(paused ? tr("&Resume") : tr("&Pause"));
-        showStatus(paused ? tr("paused: the proxy keeps working") : QString());
+        showStatus(QString()); // the window's one pause banner says it
         Q_EMIT pausedChanged(paused);
     });
     connect(m_slow, &QCheckBox::toggled, this, [this](bool on) { setSlowMotion(on); });
@@ -153,7 +153,7 @@ bool TimeControls::setSlowMotion(bool on)
         m_slow->setChecked(on);
     }
     if (!on)
-        showStatus(isPaused() ? tr("paused: the proxy keeps working") : QString());
+        showStatus(QString());
     Q_EMIT slowMotionChanged(on);
     return true;
 }

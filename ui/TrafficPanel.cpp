@@ -1,11 +1,14 @@
 #include "TrafficPanel.h"
 
+#include "FlowLayout.h"
 #include "PanelFields.h"
 #include "lab/Lab.h"
 #include "loadgen/LoadGenerator.h"
 #include "proxy/Proxy.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QEvent>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -40,10 +43,37 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     , m_burst(makeSpinBox(1, UserSpec::kMaxBurst, 10, QString(), tr("Bursts: this many requests arrive at once.")))
     , m_think(makeSpinBox(0, UserSpec::kMaxThinkMs, 0, tr(" ms"), tr("A user waits this long after each answer.")))
     , m_seed(makeSpinBox(0, 2'147'483'647, 1, QString(), tr("The same seed draws the same users and paths.")))
+    , m_cookies(new QCheckBox(tr("cookies")))
+    , m_userHeader(new QCheckBox(tr("X-Lab-User header")))
+    , m_ownAddresses(new QCheckBox(tr("own address")))
+    , m_connectionsNote(new QLabel)
     , m_start(new QPushButton(tr("&Start traffic")))
     , m_progress(new QProgressBar)
+    , m_foreign(new QLabel)
+    , m_status(new QLabel)
     , m_totals(new QLabel)
 {
+    m_cookies->setToolTip(tr("Each user keeps the cookies the proxy sets (a sticky-session cookie) and sends them "
+                             "back, as a browser does."));
+    m_userHeader->setToolTip(
+        tr("Each request names its user (X-Lab-User: u3): a hash key or a rate limit can use it."));
+    m_ownAddresses->setToolTip(tr("Each user connects from its own loopback address, 127.0.0.(k+1), so ip-hash and "
+                                  "the rate limiter see a client per user; off: all from 127.0.0.1."));
+    m_connectionsNote->setObjectName(QStringLiteral("trafficConnectionsNote"));
+    m_connectionsNote->setWordWrap(true);
+    m_foreign->setObjectName(QStringLiteral("trafficForeign"));
+    m_foreign->setWordWrap(true);
+    m_foreign->setAutoFillBackground(true);
+    m_foreign->setMargin(4);
+    {
+        QPalette p = m_foreign->palette();
+        p.setColor(QPalette::Window, QColor(255, 236, 170)); // the lesson panel's tint: the lesson's doing
+        p.setColor(QPalette::WindowText, QColor(40, 30, 0));
+        m_foreign->setPalette(p);
+    }
+    m_foreign->hide();
+    m_status->setObjectName(QStringLiteral("trafficStatus"));
+    m_status->setWordWrap(true);
     m_rate->setSpecialValueText(tr("max"));
     m_maxRequests->setSpecialValueText(tr("no limit"));
     m_method->addItems({QStringLiteral("GET"), QStringLiteral("HEAD"), QStringLiteral("POST"), QStringLiteral("PUT"),
@@ -67,7 +97,13 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     m_totals->setObjectName(QStringLiteral("trafficTotals"));
 
     auto* form = new QFormLayout;
-    form->addRow(tr("Co&nnections"), m_connections);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    auto* connections = new QHBoxLayout;
+    connections->addWidget(m_connections, 1);
+    connections->addWidget(m_connectionsNote);
+    auto* connectionsLabel = new QLabel(tr("Co&nnections"));
+    connectionsLabel->setBuddy(m_connections);
+    form->addRow(connectionsLabel, connections);
     form->addRow(tr("R&ate"), m_rate);
     form->addRow(tr("&Duration"), m_duration);
     form->addRow(tr("Max req&uests"), m_maxRequests);
@@ -78,6 +114,14 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     requestLabel->setBuddy(m_method);
     form->addRow(requestLabel, request);
     form->addRow(tr("&Users"), m_users);
+    // The options wrap (FlowLayout): the side tab is narrow at 1366 px, and it must not scroll sideways.
+    auto* userOptionsBox = new QWidget;
+    auto* userOptions = new FlowLayout(userOptionsBox, 8, 2);
+    userOptions->setContentsMargins(0, 0, 0, 0);
+    userOptions->addWidget(m_cookies);
+    userOptions->addWidget(m_userHeader);
+    userOptions->addWidget(m_ownAddresses);
+    form->addRow(tr("Each user"), userOptionsBox);
     form->addRow(tr("Path &template"), m_pathTemplate);
     auto* arrival = new QHBoxLayout;
     arrival->addWidget(m_arrival, 1);
@@ -97,11 +141,26 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     thinkLabel->setBuddy(m_think);
     thinkLabel->setObjectName(QStringLiteral("trafficThinkLabel"));
     form->addRow(thinkLabel, think);
+    // What is going first, then the form: the status that explains a shortfall is read without scrolling.
     auto* layout = new QVBoxLayout(this);
-    layout->addLayout(form);
+    layout->addWidget(m_foreign);
     layout->addWidget(m_start);
     layout->addWidget(m_progress);
+    layout->addWidget(m_status);
+    layout->addLayout(form);
     layout->addWidget(m_totals, 1, Qt::AlignTop);
+    // A users table as wide as its backends' names must not widen the panel past its area (a clipped
+    // Stop button): the label takes the width it is given.
+    m_totals->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_foreign->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_pathTemplate->setMinimumWidth(0);
+    m_path->setMinimumWidth(0);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method,
+                                                      m_users, m_arrival, m_burst, m_think, m_seed}) {
+        w->setFocusPolicy(Qt::StrongFocus); // a wheel does not focus it either
+        w->installEventFilter(this);
+    }
     connect(m_start, &QPushButton::clicked, this, &TrafficPanel::toggle);
     // Every edit is kept by the lab at once (as the algorithm is), so File > Save writes the workload shown.
     for (QSpinBox* b : {m_connections, m_rate, m_duration, m_users, m_burst, m_think, m_seed})
@@ -110,6 +169,9 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
         connect(e, &QLineEdit::editingFinished, this, &TrafficPanel::keep);
     for (QComboBox* c : {m_method, m_arrival})
         connect(c, &QComboBox::currentIndexChanged, this, &TrafficPanel::keep);
+    for (QCheckBox* c : {m_cookies, m_userHeader, m_ownAddresses})
+        connect(c, &QCheckBox::toggled, this, &TrafficPanel::keep);
+    connect(m_users, &QSpinBox::valueChanged, this, &TrafficPanel::updateUsersFields);
     connect(m_lab, &Lab::labReset, this, &TrafficPanel::reload);
     refresh();
 }
@@ -130,7 +192,36 @@ void TrafficPanel::reload()
     m_burst->setValue(saved.burstSize);
     m_think->setValue(saved.thinkMs);
     m_seed->setValue(saved.seed);
+    m_cookies->setChecked(saved.cookies);
+    m_userHeader->setChecked(saved.userHeader);
+    m_ownAddresses->setChecked(saved.ownAddresses);
     m_loading = false;
+    updateUsersFields();
+}
+
+bool TrafficPanel::eventFilter(QObject* watched, QEvent* event)
+{
+    // A wheel over an unfocused field scrolls the tab (the event goes on to the scroll area).
+    if (event->type() == QEvent::Wheel) {
+        auto* w = qobject_cast<QWidget*>(watched);
+        if (w && !w->hasFocus()) {
+            event->ignore();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+// Simulated users send one connection each: the Connections field does not apply and says so.
+void TrafficPanel::updateUsersFields()
+{
+    const bool users = m_users->value() >= 2;
+    const bool running = m_generator->isRunning();
+    m_connections->setEnabled(!users && !running);
+    m_connectionsNote->setVisible(users);
+    m_connectionsNote->setText(tr("not used: %1 users = %1 connections").arg(m_users->value()));
+    for (QCheckBox* c : {m_cookies, m_userHeader, m_ownAddresses})
+        c->setEnabled(users && !running);
 }
 
 TrafficConfig TrafficPanel::shown() const
@@ -147,6 +238,9 @@ TrafficConfig TrafficPanel::shown() const
     t.burstSize = m_burst->value();
     t.thinkMs = m_think->value();
     t.seed = m_seed->value();
+    t.cookies = m_cookies->isChecked();
+    t.userHeader = m_userHeader->isChecked();
+    t.ownAddresses = m_ownAddresses->isChecked();
     return t;
 }
 
@@ -159,7 +253,8 @@ void TrafficPanel::keep()
 void TrafficPanel::toggle()
 {
     if (m_generator->isRunning()) {
-        m_generator->stop();
+        // What is in flight may finish (a stop is not a failure of the lab); see LoadGenerator::finish.
+        m_generator->finish();
         Q_EMIT trafficStopped();
         refresh();
         return;
@@ -190,6 +285,9 @@ void TrafficPanel::toggle()
     spec.users.burstSize = m_burst->value();
     spec.users.thinkMs = m_think->value();
     spec.users.seed = quint32(m_seed->value());
+    spec.users.cookies = m_cookies->isChecked();
+    spec.users.userHeader = m_userHeader->isChecked() ? QByteArrayLiteral("X-Lab-User") : QByteArray();
+    spec.users.ownAddresses = m_ownAddresses->isChecked();
     if (spec.method == "POST" || spec.method == "PUT")
         spec.body = "{\"from\":\"balancer-lab traffic\"}";
     QString error;
@@ -275,19 +373,65 @@ QString TrafficPanel::usersTable(const LoadTotals& t)
     return tr("<br>requests per user and backend:") + html;
 }
 
+QString TrafficPanel::foreignText(const ForeignTraffic& f)
+{
+    QString text =
+        tr("<b>Traffic sent by %1</b> (it started it; its steps change and stop it):").arg(f.who.toHtmlEscaped());
+    for (const ScenarioTraffic::RunView& r : f.runs) {
+        const TrafficProfile& p = r.profile;
+        const LoadTotals& t = r.totals;
+        const QString who = p.users.enabled()
+            ? tr("%1 simulated users (%2, think %3 ms)")
+                  .arg(p.users.count)
+                  .arg(p.users.cookies ? tr("with cookies") : tr("no cookies"))
+                  .arg(p.users.thinkMs)
+            : (p.connections == 1 ? tr("1 connection") : tr("%1 connections").arg(p.connections));
+        const QString rate = p.ratePerSecond ? tr("%1 req/s").arg(p.ratePerSecond) : tr("as fast as answered");
+        const QString until =
+            p.durationMs ? tr("for %1 s").arg(double(p.durationMs) / 1000.0) : tr("until the lesson stops it");
+        const double seconds = qMax<qint64>(1, t.elapsedMs) / 1000.0;
+        text += tr("<br>%1%2 · %3 · %4 %5 · %6<br>&nbsp;&nbsp;so far: sent %7 · answered %8 (%9 req/s) · 5xx %10 · no "
+                   "answer %11")
+                    .arg(p.name.isEmpty() ? QString() : tr("run \"%1\": ").arg(p.name.toHtmlEscaped()))
+                    .arg(who, rate, QString::fromLatin1(p.method),
+                         QString::fromUtf8(p.users.enabled() && !p.users.pathTemplate.isEmpty() ? p.users.pathTemplate
+                                                                                                : p.path)
+                             .toHtmlEscaped(),
+                         until)
+                    .arg(t.sent)
+                    .arg(t.completed)
+                    .arg(double(t.completed) / seconds, 0, 'f', 0)
+                    .arg(t.byClass[5])
+                    .arg(t.socketErrors);
+        if (t.notSent)
+            text += tr(" · %1 not sent: every connection was still waiting").arg(t.notSent);
+    }
+    text += tr("<br>The form below starts traffic of your own, on top of it.");
+    return text;
+}
+
 void TrafficPanel::refresh()
 {
+    const ForeignTraffic foreign = m_foreignSource ? m_foreignSource() : ForeignTraffic{};
+    m_foreign->setVisible(!foreign.runs.isEmpty());
+    if (!foreign.runs.isEmpty())
+        m_foreign->setText(foreignText(foreign));
     const LoadTotals t = m_generator->totals();
     const bool running = m_generator->isRunning();
-    m_start->setText(running ? tr("&Stop traffic") : tr("&Start traffic"));
-    for (QWidget* w :
-         std::initializer_list<QWidget*>{m_connections, m_rate, m_duration, m_maxRequests, m_method, m_path, m_users,
-                                         m_pathTemplate, m_arrival, m_burst, m_think, m_seed})
+    const bool finishing = m_generator->isFinishing();
+    m_start->setText(finishing     ? tr("Stopping: the last answers…")
+                         : running ? tr("&Stop traffic")
+                                   : tr("&Start traffic"));
+    for (QWidget* w : std::initializer_list<QWidget*>{m_rate, m_duration, m_maxRequests, m_method, m_path, m_users,
+                                                      m_pathTemplate, m_arrival, m_burst, m_think, m_seed})
         w->setEnabled(!running);
+    updateUsersFields();
     m_progress->setValue(int(t.progress() * 1000));
     const bool http = m_lab->hasHttpListener();
-    m_start->setEnabled(running || http);
+    m_start->setEnabled((running && !finishing) || (!running && http));
     if (t.sent == 0 && !running && !t.failedConnects()) {
+        m_status->clear();
+        m_status->setVisible(false);
         if (!http)
             m_totals->setText(noHttpListenerText());
         else if (m_totals->text().isEmpty() || m_totals->text() == noHttpListenerText())
@@ -309,11 +453,24 @@ void TrafficPanel::refresh()
                        .arg(t.byClass[5])
                        .arg(t.socketErrors);
     text += failureText(t);
+    // The one line read without scrolling: where the run stands, and why it sends less than asked.
+    QString status = tr("<b>%1</b> · %2 req/s answered")
+                         .arg(finishing     ? tr("stopping")
+                                  : running ? tr("running")
+                                            : tr("finished"))
+                         .arg(double(t.completed) / seconds, 0, 'f', 0);
     if (t.notSent)
-        text += t.failedConnects() || t.resets
-            ? tr("<br>%1 not sent: no connection was ready (they were failing, see above)").arg(t.notSent)
-            : tr("<br>%1 not sent: every connection was still waiting (the proxy is slower than the rate)")
+        status += t.failedConnects() || t.resets
+            ? tr(" · <b>%1 not sent</b>: no connection was ready (they were failing, see below)").arg(t.notSent)
+            : tr(" · <b>%1 not sent</b>: every connection was still waiting for its answer (the proxy is slower "
+                 "than the rate: more connections, or a lower rate)")
                   .arg(t.notSent);
+    if (t.cancelled)
+        status += tr(" · %1 cancelled by the stop (not failures)").arg(t.cancelled);
+    m_status->setText(status);
+    m_status->setVisible(true);
+    if (t.cancelled)
+        text += tr("<br>cancelled by stop: %1 (in flight when the traffic was stopped; not failures)").arg(t.cancelled);
     if (t.latency.total)
         text += tr("<br>latency p50 %1 ms · p99 %2 ms")
                     .arg(t.latency.percentileMs(50), 0, 'f', 2)

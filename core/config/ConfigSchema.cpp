@@ -84,6 +84,7 @@ const Key<L> kLab[] = {
     {.name = "proxy"},
     {.name = "traffic"},
     {.name = "rateLimit"},
+    {.name = "admin"},
 };
 
 const Key<StickyConfig> kSticky[] = {
@@ -212,6 +213,9 @@ const Key<Tr> kTraffic[] = {
     {.name = "burstSize", .member = &Tr::burstSize, .range = {1, 1000}}, // UserSpec::kMaxBurst
     {.name = "thinkMs", .member = &Tr::thinkMs, .range = {0, 60'000}}, // UserSpec::kMaxThinkMs
     {.name = "seed", .member = &Tr::seed, .range = {0, 2'147'483'647}},
+    {.name = "cookies", .member = &Tr::cookies},
+    {.name = "userHeader", .member = &Tr::userHeader},
+    {.name = "ownAddresses", .member = &Tr::ownAddresses},
 };
 
 using RL = RateLimitConfig;
@@ -219,6 +223,13 @@ const Key<RL> kRateLimit[] = {
     {.name = "requestsPerSecond", .member = &RL::requestsPerSecond, .range = {0, 1'000'000}}, // 0 = off
     {.name = "burst", .member = &RL::burst, .range = {0, 1'000'000}}, // 0 = one second's worth
     {.name = "key", .member = &RL::key, .problem = rateLimitKeyProblem},
+};
+
+using Ad = AdminConfig;
+const Key<Ad> kAdmin[] = {
+    {.name = "enabled", .member = &Ad::enabled},
+    {.name = "address", .member = &Ad::address, .problem = listenAddressProblem},
+    {.name = "port", .member = &Ad::port, .range = {0, 65535}}, // 0 = any free port
 };
 
 QT_WARNING_POP
@@ -240,6 +251,7 @@ template <> std::span<const Key<LimitsConfig>> keysOf<LimitsConfig>() { return k
 template <> std::span<const Key<TimeoutsConfig>> keysOf<TimeoutsConfig>() { return kTimeouts; }
 template <> std::span<const Key<ProxyConfig>> keysOf<ProxyConfig>() { return kProxy; }
 template <> std::span<const Key<RateLimitConfig>> keysOf<RateLimitConfig>() { return kRateLimit; }
+template <> std::span<const Key<AdminConfig>> keysOf<AdminConfig>() { return kAdmin; }
 // clang-format on
 
 } // namespace lab::schema

@@ -48,6 +48,7 @@ template <> std::span<const Key<ProxyConfig>> keysOf<ProxyConfig>();
 template <> std::span<const Key<StickyConfig>> keysOf<StickyConfig>();
 template <> std::span<const Key<TrafficConfig>> keysOf<TrafficConfig>();
 template <> std::span<const Key<RateLimitConfig>> keysOf<RateLimitConfig>();
+template <> std::span<const Key<AdminConfig>> keysOf<AdminConfig>();
 
 template <typename Section> QStringList keyNames()
 {

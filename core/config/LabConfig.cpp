@@ -529,6 +529,7 @@ void readSections(ObjectReader& top, LabConfig& c, QStringList& errors)
     readSection(top, "timeouts", c.timeouts, errors);
     readSection(top, "proxy", c.proxy, errors);
     readSection(top, "rateLimit", c.rateLimit, errors);
+    readSection(top, "admin", c.admin, errors);
 }
 
 } // namespace
@@ -611,6 +612,7 @@ QByteArray labConfigToJson(const LabConfig& c)
     root.insert(QStringLiteral("proxy"), sectionToJson(c.proxy));
     root.insert(QStringLiteral("traffic"), sectionToJson(c.traffic));
     root.insert(QStringLiteral("rateLimit"), sectionToJson(c.rateLimit));
+    root.insert(QStringLiteral("admin"), sectionToJson(c.admin));
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

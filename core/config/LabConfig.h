@@ -142,6 +142,10 @@ struct TrafficConfig {
     int burstSize = 10;
     int thinkMs = 0;
     int seed = 1;
+    // Simulated users (UserSpec): their own cookie jars, an X-Lab-User header, their own 127.0.0.x address.
+    bool cookies = true;
+    bool userHeader = true;
+    bool ownAddresses = true;
     bool operator==(const TrafficConfig&) const = default;
 };
 
@@ -163,6 +167,17 @@ QString rateLimitKeyProblem(const QString& key);
 // allowed in *error (the schema's ranges).
 bool parseRateLimitSpec(const QString& text, RateLimitConfig* out, QString* error);
 
+// The admin API (core/admin: JSON state and operations, Prometheus /metrics). `serve` runs it only when
+// enabled (or given --admin); the window always runs one, here when enabled, else on a free loopback port.
+// The address is loopback unless written here or on the command line: the API has no authentication, so
+// an address that reaches other hosts must be an operator's explicit choice (docs/admin.md).
+struct AdminConfig {
+    bool enabled = false;
+    QString address = QStringLiteral("127.0.0.1");
+    int port = 9901; // 0 = any free port
+    bool operator==(const AdminConfig&) const = default;
+};
+
 // A whole lab: what `balancer-lab --config FILE` loads and the window's File > Save writes.
 struct LabConfig {
     QString algorithm = QStringLiteral("round-robin");
@@ -179,6 +194,7 @@ struct LabConfig {
     ProxyConfig proxy;
     TrafficConfig traffic;
     RateLimitConfig rateLimit;
+    AdminConfig admin;
     bool operator==(const LabConfig&) const = default;
 
     // Proxy on 127.0.0.1:8000, embedded backend-8001..8003 on 8001-8003, round robin.

@@ -169,7 +169,7 @@ void appendUpstreamRequest(QByteArray& out, const HttpHead& request, const Upstr
         out.append(", ");
     }
     out.append(info.clientAddress);
-    out.append("\r\nX-Forwarded-Proto: http\r\n");
+    out.append(info.https ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n");
     appendVia(out, request);
     if (framing == NextHopFraming::ContentLength) {
         out.append("Content-Length: ");

@@ -29,6 +29,7 @@ struct UpstreamRequestInfo {
     QByteArray clientAddress; // appended to X-Forwarded-For
     QByteArray hostFallback; // Host to send when the client sent none (HTTP/1.0)
     QByteArray target; // origin-form target to send
+    bool https = false; // the client's connection is TLS (the proxy terminated it): X-Forwarded-Proto: https
 };
 
 // The request head to send to a backend (always HTTP/1.1, keep-alive). Adds X-Forwarded-For,

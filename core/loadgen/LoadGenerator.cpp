@@ -1,5 +1,7 @@
 #include "LoadGenerator.h"
 
+#include "LoadGeneratorShared.h"
+
 #include "http/HttpParser.h"
 #include "util/Clock.h"
 
@@ -14,85 +16,6 @@ Q_LOGGING_CATEGORY(lcLoad, "lab.loadgen")
 
 namespace lab {
 
-QString LoadSpec::validate() const
-{
-    if (port == 0)
-        return QStringLiteral("target port must be from 1 to 65535");
-    if (address.isNull())
-        return QStringLiteral("target address must be an IP address");
-    if (concurrency < 1 || concurrency > kMaxConcurrency)
-        return QStringLiteral("concurrency must be from 1 to %1 (got %2)").arg(kMaxConcurrency).arg(concurrency);
-    if (ratePerSecond < 0 || ratePerSecond > 1'000'000)
-        return QStringLiteral("rate must be from 0 (as fast as possible) to 1000000 requests/s (got %1)")
-            .arg(ratePerSecond);
-    if (durationMs < 1 || durationMs > kMaxDurationMs)
-        return QStringLiteral("duration must be from 1 ms to %1 s (got %2 ms)")
-            .arg(kMaxDurationMs / 1000)
-            .arg(durationMs);
-    if (method.isEmpty() || method.contains(' ') || method.contains('\r') || method.contains('\n'))
-        return QStringLiteral("method must be a single token such as GET or POST");
-    if (!path.startsWith('/') || path.contains(' ') || path.contains('\r') || path.contains('\n'))
-        return QStringLiteral("path must start with / and contain no spaces or line breaks");
-    if (!sourceAddress.isNull() && sourceAddress.protocol() != address.protocol())
-        return QStringLiteral("source address %1 is not of the target's protocol").arg(sourceAddress.toString());
-    return users.validate();
-}
-
-struct LoadGenerator::Shared {
-    std::atomic<quint64> sent{0};
-    std::atomic<quint64> completed{0};
-    std::array<std::atomic<quint64>, 6> byClass{};
-    std::atomic<quint64> socketErrors{0};
-    std::atomic<quint64> resets{0};
-    std::atomic<quint64> cut{0};
-    std::atomic<quint64> refused{0};
-    std::atomic<quint64> connectTimeouts{0};
-    std::atomic<quint64> connectErrors{0};
-    std::atomic<quint64> notSent{0};
-    std::atomic<qint64> startedAtMs{0};
-    std::atomic<qint64> endedAtMs{0};
-    std::atomic<qint64> durationMs{0};
-    LatencyHistogram latency;
-    mutable QMutex mutex;
-    QMap<QString, quint64> byBackend;
-    QMap<int, quint64> byStatus;
-    QMap<QString, QMap<QString, quint64>> byUser;
-    QMap<QString, QString> lastBackendOfUser;
-    QMap<QString, QString> lastBackendOfPath;
-    QMap<QString, quint64> answersOfPath;
-    QString lastError;
-
-    void setLastError(const QString& e)
-    {
-        QMutexLocker lock(&mutex);
-        lastError = e;
-    }
-    void bump(std::atomic<quint64>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
-    void reset()
-    {
-        sent = 0;
-        completed = 0;
-        for (auto& c : byClass)
-            c = 0;
-        socketErrors = 0;
-        resets = 0;
-        cut = 0;
-        refused = 0;
-        connectTimeouts = 0;
-        connectErrors = 0;
-        notSent = 0;
-        latency.reset();
-        QMutexLocker lock(&mutex);
-        byBackend.clear();
-        byStatus.clear();
-        byUser.clear();
-        lastBackendOfUser.clear();
-        lastBackendOfPath.clear();
-        answersOfPath.clear();
-        lastError.clear();
-    }
-};
-
 // One keep-alive connection with at most one request in flight.
 class LoadClient final : public QObject, private http::HttpParserHandler {
 public:
@@ -103,7 +26,8 @@ public:
     bool busy() const { return m_busy; }
     // A user sends `path` (empty: its own next draw); the plain client sends the spec's request.
     void send(const QByteArray& path = {});
-    void abortInFlight();
+    // cancelled: the user stopped the run (not a failure); else the run's end cut it.
+    void abortInFlight(bool cancelled);
 
 private:
     bool onHead(http::HttpHead& head) override;
@@ -173,7 +97,7 @@ public:
         m_clock.start();
         m_shared.startedAtMs = steadyNowMs();
         m_shared.endedAtMs = 0;
-        m_shared.durationMs = m_spec.durationMs;
+        m_shared.durationMs = m_durationMs;
         const bool users = m_spec.users.enabled();
         for (int i = 0; i < (users ? m_spec.users.count : m_spec.concurrency); ++i) {
             // a child: deleting the run deletes it
@@ -181,7 +105,7 @@ public:
             m_clients.append(c);
             c->connectNow();
         }
-        m_end->start(m_spec.durationMs);
+        m_end->start(int(m_durationMs));
         if (m_spec.ratePerSecond > 0)
             m_tick->start(5);
     }
@@ -216,16 +140,32 @@ public:
             maybeDone();
     }
 
-    void finishSending()
+    // The duration is over (or maxRequests sent): requests in flight get a short grace, then are cut.
+    void finishSending() { stopSending(kEndGraceMs, false); }
+    // Someone stopped the run: requests in flight get `graceMs`, then are cancelled.
+    void stopSending(int graceMs, bool cancelAtEnd)
     {
         if (!m_sending)
             return;
         m_sending = false;
+        m_cancelAtEnd = cancelAtEnd;
         m_tick->stop();
         m_end->stop();
-        // Requests in flight get a short grace period, then are cut.
-        QTimer::singleShot(2000, this, [this] { end(); });
+        QTimer::singleShot(graceMs, this, [this] { end(); });
         maybeDone();
+    }
+
+    void extend(int moreMs)
+    {
+        if (!m_sending)
+            return;
+        const qint64 elapsed = m_clock.elapsed();
+        const qint64 wanted = elapsed + qBound(1, moreMs, LoadSpec::kMaxDurationMs);
+        if (wanted <= m_durationMs)
+            return;
+        m_durationMs = wanted;
+        m_shared.durationMs = m_durationMs;
+        m_end->start(int(m_durationMs - elapsed));
     }
 
     void maybeDone()
@@ -239,7 +179,8 @@ public:
         end();
     }
 
-    void end()
+    // cancelled: stop() ended the run, so what is in flight is cancelled, not cut.
+    void end(bool cancelled = false)
     {
         if (m_ended)
             return;
@@ -248,7 +189,7 @@ public:
         m_tick->stop();
         m_end->stop();
         for (LoadClient* c : std::as_const(m_clients)) {
-            c->abortInFlight();
+            c->abortInFlight(cancelled || m_cancelAtEnd);
             c->deleteLater(); // end() may run inside one of their callbacks
         }
         m_clients.clear();
@@ -266,7 +207,7 @@ private:
         }
         // How many requests should have been sent by now; each one goes to an idle connection, or is
         // counted as not sent when every connection is still busy (the target is slower than the rate).
-        const qint64 elapsed = qMin<qint64>(m_clock.elapsed(), m_spec.durationMs);
+        const qint64 elapsed = qMin<qint64>(m_clock.elapsed(), m_durationMs);
         const quint64 due = quint64(double(m_spec.ratePerSecond) * double(elapsed) / 1000.0);
         int cursor = 0;
         while (m_scheduled < due && m_sending) {
@@ -291,7 +232,7 @@ private:
     // that user is still waiting for an answer or thinking (the draw sequence stays the seed's).
     void tickUsers()
     {
-        const double elapsed = double(qMin<qint64>(m_clock.elapsed(), m_spec.durationMs));
+        const double elapsed = double(qMin<qint64>(m_clock.elapsed(), m_durationMs));
         while (m_sending) {
             if (!m_pending)
                 m_pending = m_schedule->next();
@@ -308,9 +249,12 @@ private:
         }
     }
 
+    static constexpr int kEndGraceMs = 2000;
+
     LoadGenerator* m_owner;
     LoadGenerator::Shared& m_shared;
     const LoadSpec m_spec;
+    qint64 m_durationMs = m_spec.durationMs; // extend() moves the end
     QByteArray m_request;
     QList<LoadClient*> m_clients;
     QTimer* m_tick;
@@ -323,6 +267,7 @@ private:
     quint64 m_scheduled = 0;
     bool m_sending = true;
     bool m_ended = false;
+    bool m_cancelAtEnd = false; // the user stopped sending: the grace's leftovers are cancelled
 };
 
 LoadClient::LoadClient(LoadRun* run, const LoadSpec& spec, const QByteArray& request, int user)
@@ -437,13 +382,18 @@ void LoadClient::send(const QByteArray& path)
     m_socket->write(request + "\r\n" + m_spec.body);
 }
 
-void LoadClient::abortInFlight()
+void LoadClient::abortInFlight(bool cancelled)
 {
     m_connectTimer->stop();
     if (m_busy) {
         m_busy = false;
-        m_run->shared().bump(m_run->shared().cut);
-        m_run->shared().bump(m_run->shared().socketErrors);
+        auto& sh = m_run->shared();
+        if (cancelled) {
+            sh.bump(sh.cancelled);
+        } else {
+            sh.bump(sh.cut);
+            sh.bump(sh.socketErrors);
+        }
     }
     m_socket->disconnect(this);
     m_socket->abort();
@@ -581,6 +531,7 @@ bool LoadGenerator::start(const LoadSpec& spec, QString* error)
         return false;
     }
     stop(); // collects a finished run
+    m_finishing = false;
     m_shared->reset();
     m_running = true;
     auto* run = new LoadRun(this, spec);
@@ -605,11 +556,30 @@ void LoadGenerator::stop()
     QMetaObject::invokeMethod(
         run,
         [run] {
-            run->end();
+            run->end(true);
             delete run;
         },
         Qt::BlockingQueuedConnection);
     m_running = false;
+}
+
+void LoadGenerator::finish()
+{
+    if (!m_run)
+        return;
+    LoadRun* run = m_run;
+    m_finishing = true;
+    QMetaObject::invokeMethod(
+        run, [run] { run->stopSending(LoadSpec::kStopGraceMs, true); }, Qt::QueuedConnection);
+}
+
+void LoadGenerator::extend(int moreMs)
+{
+    if (!m_run || !m_running.load())
+        return;
+    LoadRun* run = m_run;
+    QMetaObject::invokeMethod(
+        run, [run, moreMs] { run->extend(moreMs); }, Qt::QueuedConnection);
 }
 
 LoadTotals LoadGenerator::totals() const
@@ -624,6 +594,7 @@ LoadTotals LoadGenerator::totals() const
     t.socketErrors = s.socketErrors.load(std::memory_order_relaxed);
     t.resets = s.resets.load(std::memory_order_relaxed);
     t.cut = s.cut.load(std::memory_order_relaxed);
+    t.cancelled = s.cancelled.load(std::memory_order_relaxed);
     t.refused = s.refused.load(std::memory_order_relaxed);
     t.connectTimeouts = s.connectTimeouts.load(std::memory_order_relaxed);
     t.connectErrors = s.connectErrors.load(std::memory_order_relaxed);

@@ -22,6 +22,8 @@ struct LoadSpec {
     static constexpr int kMaxConcurrency = 1000;
     static constexpr int kMaxDurationMs = 10 * 60 * 1000;
     static constexpr int kConnectTimeoutMs = 2000;
+    // finish(): how long the requests in flight get to be answered after the user stops the traffic.
+    static constexpr int kStopGraceMs = 5000;
 
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 8000;
@@ -54,7 +56,10 @@ struct LoadTotals {
     std::array<quint64, 6> byClass{}; // [1..5] = 1xx..5xx of completed responses
     quint64 socketErrors = 0; // requests sent that got no response (= resets + cut)
     quint64 resets = 0; // requests whose connection was closed or reset before the answer
-    quint64 cut = 0; // requests still unanswered when the run ended (stopped, or 2 s after its end)
+    quint64 cut = 0; // requests still unanswered 2 s after the run's duration ended by itself
+    // Requests in flight when someone stopped the run (stop(), or finish() whose grace ran out): the user
+    // ended them, so they are not failures and not in socketErrors.
+    quint64 cancelled = 0;
     quint64 refused = 0; // connection attempts refused: nothing listens on the target port
     quint64 connectTimeouts = 0; // connection attempts without an answer within kConnectTimeoutMs
     quint64 connectErrors = 0; // other failed connection attempts (unreachable, ...)
@@ -81,7 +86,9 @@ struct LoadTotals {
 // The lab's built-in traffic generator, so charts move without any outside tool. Runs on a thread of its
 // own with its own sockets; the caller (the window) reads totals() on a timer and gets finished() once.
 // Every run stops by itself: after durationMs, or after maxRequests, whichever comes first; requests in
-// flight at the end get up to two seconds to finish, then are cut and counted as socket errors. A target
+// flight at the end get up to two seconds to finish, then are cut and counted as socket errors. A run the
+// user stops is not a failure: finish() lets what is in flight be answered, and what stop() (or the end
+// of finish()'s grace) aborts is counted as cancelled, apart from the socket errors. A target
 // that refuses, resets or never answers connections is counted and named in the totals, not mistaken for
 // a slow one.
 class LoadGenerator final : public QObject {
@@ -93,9 +100,18 @@ public:
 
     // False with a sentence in *error when the spec is invalid or a run is going.
     bool start(const LoadSpec& spec, QString* error = nullptr);
-    // Ends the run now (blocks until its connections are closed).
+    // Ends the run now (blocks until its connections are closed); requests in flight are cancelled.
     void stop();
+    // Stops sending now and lets the requests in flight be answered, for up to kStopGraceMs; those still
+    // unanswered then are cancelled. Returns at once; finished() comes when the last one is done.
+    void finish();
+    // A run going keeps sending for at least `moreMs` from now (at most kMaxDurationMs from now), so a
+    // caller that does not know how long it is needed never sees a gap; it still ends by itself.
+    // Nothing when no run is going or it already stopped sending.
+    void extend(int moreMs);
     bool isRunning() const { return m_running.load(); }
+    // finish() was called and the run waits for its last answers.
+    bool isFinishing() const { return m_running.load() && m_finishing.load(); }
     LoadTotals totals() const;
 
 Q_SIGNALS:
@@ -107,6 +123,7 @@ private:
     struct Shared;
     std::unique_ptr<Shared> m_shared;
     std::atomic<bool> m_running{false};
+    std::atomic<bool> m_finishing{false};
     QThread* m_thread;
     LoadRun* m_run = nullptr; // lives on m_thread
 };

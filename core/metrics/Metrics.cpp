@@ -42,6 +42,7 @@ void LatencyHistogram::record(std::uint64_t micros)
         m_min.store(micros, std::memory_order_relaxed);
     if (micros > m_max.load(std::memory_order_relaxed))
         m_max.store(micros, std::memory_order_relaxed);
+    m_sum.store(m_sum.load(std::memory_order_relaxed) + micros, std::memory_order_relaxed);
 }
 
 void LatencyHistogram::reset()
@@ -50,6 +51,7 @@ void LatencyHistogram::reset()
         b.store(0, std::memory_order_relaxed);
     m_min.store(UINT64_MAX, std::memory_order_relaxed);
     m_max.store(0, std::memory_order_relaxed);
+    m_sum.store(0, std::memory_order_relaxed);
 }
 
 void LatencySummary::add(const LatencyHistogram& h)
@@ -61,6 +63,7 @@ void LatencySummary::add(const LatencyHistogram& h)
     }
     minMicros = std::min(minMicros, h.minMicros());
     maxMicros = std::max(maxMicros, h.maxMicros());
+    sumMicros += h.sumMicros();
 }
 
 void LatencySummary::add(const LatencySummary& s)
@@ -70,6 +73,7 @@ void LatencySummary::add(const LatencySummary& s)
     total += s.total;
     minMicros = std::min(minMicros, s.minMicros);
     maxMicros = std::max(maxMicros, s.maxMicros);
+    sumMicros += s.sumMicros;
 }
 
 void TrafficStats::add(const TrafficStats& s)
@@ -97,6 +101,7 @@ void LatencySummary::subtract(const LatencySummary& earlier)
         buckets[i] = buckets[i] >= earlier.buckets[i] ? buckets[i] - earlier.buckets[i] : 0;
         total += buckets[i];
     }
+    sumMicros = sumMicros >= earlier.sumMicros ? sumMicros - earlier.sumMicros : 0;
 }
 
 double LatencySummary::percentileMs(double p) const

@@ -30,6 +30,8 @@ public:
     std::uint64_t count(int bucket) const { return m_buckets[size_t(bucket)].load(std::memory_order_relaxed); }
     std::uint64_t minMicros() const { return m_min.load(std::memory_order_relaxed); }
     std::uint64_t maxMicros() const { return m_max.load(std::memory_order_relaxed); }
+    // The sum of every value recorded, in µs (the _sum of a Prometheus histogram).
+    std::uint64_t sumMicros() const { return m_sum.load(std::memory_order_relaxed); }
     static int bucketOf(std::uint64_t micros);
     // The bucket holds values from its lower edge up to, not including, its upper edge.
     static std::uint64_t bucketLowerMicros(int bucket);
@@ -39,6 +41,7 @@ private:
     std::array<std::atomic<std::uint64_t>, kBuckets> m_buckets{};
     std::atomic<std::uint64_t> m_min{UINT64_MAX};
     std::atomic<std::uint64_t> m_max{0};
+    std::atomic<std::uint64_t> m_sum{0};
 };
 
 // A plain copy of a histogram, for arithmetic and percentiles.
@@ -49,6 +52,7 @@ struct LatencySummary {
     // cut from it); unknown while minMicros > maxMicros.
     std::uint64_t minMicros = UINT64_MAX;
     std::uint64_t maxMicros = 0;
+    std::uint64_t sumMicros = 0; // of every value counted
     void add(const LatencyHistogram& h);
     void add(const LatencySummary& s);
     // Removes an earlier summary of the same histogram (what happened in between remains).

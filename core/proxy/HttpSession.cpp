@@ -1,12 +1,8 @@
 #include "HttpSession.h"
 
 #include "ProxyWorker.h"
-#include "RateLimiter.h"
 #include "StepGate.h"
-#include "balancing/Balancer.h"
-#include "health/Eligibility.h"
 #include "http/RequestRules.h"
-#include "metrics/EventLog.h"
 #include "metrics/Metrics.h"
 #include "metrics/RequestTrace.h"
 
@@ -20,17 +16,17 @@ using http::NextHopFraming;
 
 namespace {
 constexpr qsizetype kReadChunk = 16 * 1024;
+} // namespace
 
-QByteArray jsonString(QByteArrayView s)
+QByteArray HttpSession::jsonString(QByteArrayView s)
 {
     QByteArray out = "\"";
     http::appendJsonEscaped(out, s);
     out += '"';
     return out;
 }
-} // namespace
 
-HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, ProxyWorker* worker)
+HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, ClientStream stream, ProxyWorker* worker)
     : QObject(worker)
     , m_worker(worker)
     , m_settingsRef(worker->settingsPtr())
@@ -40,6 +36,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, P
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
     , m_upstream(new UpstreamAttempt(worker, this, this))
     , m_headBytes(&worker->gate())
+    , m_clientTls(stream == ClientStream::TlsPlaintext)
 {
     m_worker->sessionOpened();
     TrafficCounters& l = m_worker->metrics().listener;
@@ -80,7 +77,7 @@ HttpSession::~HttpSession()
 
 bool HttpSession::wantClientInput() const
 {
-    if (m_phase == Phase::Closing)
+    if (m_phase >= Phase::Closing)
         return false;
     if (!inExchange())
         return true; // reading the next request head
@@ -92,7 +89,7 @@ bool HttpSession::wantClientInput() const
 void HttpSession::onReadable(StreamSocket*)
 {
     m_clientReadable = true;
-    if (m_phase == Phase::Closing) { // flushing before the close: what the client sends now is dropped
+    if (m_phase >= Phase::Closing) { // flushing before the close: what the client sends now is dropped
         m_client->discardInput();
         return;
     }
@@ -193,12 +190,12 @@ bool HttpSession::onHead(http::HttpHead& head)
     // Step mode may hold it; the lab's own traffic says so (X-Lab-Client), and a held request is followed.
     // (the header is looked for only in that scope: step mode is off for nearly every request)
     const StepScope scope = m_worker->stepGate().scope();
-    m_holdRequested = scope == StepScope::AllClients ||
+    const bool holdWanted = scope == StepScope::AllClients ||
         (scope == StepScope::LabTraffic && !m_request.header("X-Lab-Client").isEmpty());
+    m_hold = holdWanted ? StepHold::Wanted : StepHold::None;
     m_trail.clear();
     m_holdStartNs = m_heldNs = 0;
-    m_holdExpired = false;
-    if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || m_holdRequested))
+    if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || holdWanted))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
                        QString::fromLatin1(m_request.method) + u' ' + QString::fromUtf8(m_request.target) +
                            QStringLiteral(" from ") + QString::fromLatin1(m_clientAddress));
@@ -232,7 +229,7 @@ bool HttpSession::onHead(http::HttpHead& head)
     default: m_upFraming = NextHopFraming::None; break;
     }
     QByteArray upstreamHead = BufferPool::local().take(1024);
-    http::appendUpstreamRequest(upstreamHead, m_request, {m_clientAddress, QByteArray(), m_request.target},
+    http::appendUpstreamRequest(upstreamHead, m_request, {m_clientAddress, QByteArray(), m_request.target, m_clientTls},
                                 m_upFraming);
     m_upstream->beginRequest(std::move(upstreamHead), m_idempotent || m_settings->retryNonIdempotent);
     if (m_upFraming != NextHopFraming::None && !m_request.isHttp10() &&
@@ -280,7 +277,8 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
     if (headless && m_trail.follow(m_worker->lifecycle(), false))
         m_trail.record(LifecycleKind::Arrived, -1, 0,
                        QStringLiteral("request from ") + QString::fromLatin1(m_clientAddress));
-    m_trail.finish(status, headless ? 0 : exchangeMs(), logAndTrace(status)); // (the timer is the last exchange's)
+    const double ms = exchangeMs(); // (the timer is the last exchange's when headless)
+    m_trail.finish(status, headless ? 0 : ms, logAndTrace(status, ms));
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
@@ -290,6 +288,8 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
 
 void HttpSession::onClientBytesWritten()
 {
+    if (m_phase == Phase::Closed)
+        return;
     if (m_phase == Phase::Closing) { // the last bytes before the close are through
         closeClientAfterFlush();
         return;
@@ -299,6 +299,8 @@ void HttpSession::onClientBytesWritten()
 
 void HttpSession::onClientTimer()
 {
+    if (m_phase == Phase::Closed)
+        return;
     if (m_phase == Phase::Closing) { // a close that could not flush in time
         m_client->close();
         onClientGone();
@@ -325,9 +327,8 @@ void HttpSession::armIdleTimer()
 
 void HttpSession::onClientGone()
 {
-    if (m_gone)
+    if (m_phase == Phase::Closed)
         return; // (a failed write's queued call after the close)
-    m_gone = true;
     // A held request whose client leaves (the lab's traffic stopped while step mode held it) is not a
     // failure of the proxy or a backend: its trace says so, in place of a bare "no response".
     const bool wasHeld = m_phase == Phase::Held;
@@ -340,6 +341,7 @@ void HttpSession::onClientGone()
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
+        const double ms = exchangeMs();
         quint64 traceSequence = 0;
         if (m_finalStatus == 0) {
             m_worker->metrics().listener.countResponse(0);
@@ -348,11 +350,11 @@ void HttpSession::onClientGone()
                                                 "lab's traffic stopped, or the client gave up); "
                                                 "never sent to a backend")
                                  : QStringLiteral("client closed"));
-            traceSequence = logAndTrace(0);
+            traceSequence = logAndTrace(0, ms);
         }
-        m_trail.finish(0, exchangeMs(), traceSequence); // closed or cut before the response was whole
+        m_trail.finish(0, ms, traceSequence); // closed or cut before the response was whole
     }
-    m_phase = Phase::Closing;
+    m_phase = Phase::Closed;
     m_clientTimer->stop();
     m_client->close();
     deleteLater();
@@ -379,6 +381,8 @@ qint64 HttpSession::clientBytesToWrite() const
 
 void HttpSession::closeClientAfterFlush()
 {
+    if (m_phase == Phase::Closed)
+        return; // (an exchange's end reached after the client left)
     m_phase = Phase::Closing;
     m_client->flush();
     if (m_client->bytesToWrite() > 0 && !m_client->writeFailed()) {
@@ -391,151 +395,7 @@ void HttpSession::closeClientAfterFlush()
     onClientGone();
 }
 
-// ---- picking and attempts ---------------------------------------------------------------------------
-
-AttemptTicket HttpSession::pickBackend()
-{
-    const std::span<const int> tried = m_trail.tried();
-    const bool explain = explaining();
-    m_trail.beginPick();
-    if (!m_stickyName.isEmpty()) {
-        if (AttemptTicket b = m_worker->pool().pickByName(m_stickyName, tried)) {
-            if (explain)
-                m_trail.explain(QStringLiteral("sticky cookie %1=%2 → %2")
-                                    .arg(QString::fromLatin1(m_settings->stickyCookie), m_stickyName));
-            return b;
-        }
-        if (explain)
-            m_trail.explain(
-                QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName));
-    }
-    QString why;
-    PickContext context{m_peer, m_request.path(), &m_request, 0, explain ? &why : nullptr};
-    AttemptTicket b = m_worker->pool().pick(context, tried);
-    if (explain && !why.isEmpty())
-        m_trail.explain(why);
-    return b;
-}
-
-bool HttpSession::anyBackendLeft() const
-{
-    const BackendPool& pool = m_worker->pool();
-    for (const BackendPtr& x : pool.backends()) {
-        if (!m_trail.hasTried(x->id) && pickTier(pool.eligibility(*x)) != PickTier::Excluded)
-            return true;
-    }
-    return false;
-}
-
-QByteArray HttpSession::triedJson() const
-{
-    QByteArray tried = "[";
-    for (const BackendPtr& x : m_worker->pool().backends()) {
-        if (m_trail.hasTried(x->id))
-            tried += (tried.size() > 1 ? "," : "") + jsonString(x->nameUtf8);
-    }
-    return tried + ']';
-}
-
-void HttpSession::startAttempt()
-{
-    AttemptTicket b = pickBackend();
-    if (!b) {
-        if (m_trail.chain().isEmpty())
-            m_trail.note(QStringLiteral("no backend available"));
-        sendProxyError(503, "{\"error\":\"no backend available\",\"tried\":" + triedJson() + "}\n");
-        return;
-    }
-    connectTo(std::move(b));
-}
-
-void HttpSession::connectTo(AttemptTicket attempt, bool picked)
-{
-    const int id = attempt->id;
-    const int number = m_trail.begin(id);
-    if (picked)
-        m_trail.record(LifecycleKind::Picked, id, 0, m_trail.lastPickExplanation());
-    MetricsShard& m = m_worker->metrics();
-    TrafficCounters& bc = m.backends[size_t(id)];
-    if (number > 1) {
-        m.listener.add(m.listener.retries);
-        bc.add(bc.retries);
-    }
-    bc.add(bc.requests);
-    m_upstream->start(std::move(attempt));
-}
-
-void HttpSession::retryFresh(AttemptTicket ticket)
-{
-    m_trail.retract(ticket->id);
-    connectTo(std::move(ticket), false);
-}
-
-void HttpSession::attemptFailed(Failure failure, const BackendPtr& failed, const QString& reason)
-{
-    m_trail.add(failed->name, reason);
-    if (failure != Failure::Status) // picked for a discarded response that did not arrive whole
-        m_nextAttempt.abandon();
-    if (failure == Failure::Status && !m_nextAttempt) {
-        // discardResponse found no backend left after a 404: every eligible one missed (docs/config.md).
-        m_trail.record(LifecycleKind::AttemptFailed, failed->id, 0, reason + QStringLiteral(", no backend left"));
-        sendProxyError(503, "{\"error\":\"no backend had it\",\"tried\":" + triedJson() + "}\n");
-        return;
-    }
-    const bool responseStarted = m_phase == Phase::Responding;
-    bool retry = m_trail.count() <= m_settings->retries && !responseStarted;
-    switch (failure) {
-    case Failure::ConnectRefused:
-    case Failure::ConnectTimeout: retry = retry && m_settings->retryOnConnectFailure; break; // nothing reached it
-    case Failure::Reset: retry = retry && m_settings->retryOnConnectFailure && m_upstream->mayReplay(); break;
-    case Failure::ResponseTimeout: retry = retry && m_settings->retryOnTimeout && m_upstream->mayReplay(); break;
-    case Failure::Status: retry = true; break; // decided in discardResponse
-    case Failure::BadResponse: retry = false; break;
-    }
-    m_trail.record(LifecycleKind::AttemptFailed, failed->id, 0,
-                   failure == Failure::Status ? reason + QStringLiteral(", retrying") : reason);
-    if (retry) {
-        m_worker->events().append(
-            LabEvent::Kind::Failover,
-            QStringLiteral("%1 %2: %3: %4, retrying on another backend")
-                .arg(QString::fromLatin1(m_request.method), QString::fromUtf8(m_request.target), failed->name, reason));
-        if (failure == Failure::Status && m_nextAttempt)
-            connectTo(std::move(m_nextAttempt));
-        else
-            startAttempt();
-        return;
-    }
-    const bool connectFailure = failure == Failure::ConnectRefused || failure == Failure::ConnectTimeout;
-    if (connectFailure && !responseStarted && m_trail.triedCount() >= m_worker->pool().size()) {
-        startAttempt(); // every backend was tried and none could be reached: the pick fails -> 503 with the list
-        return;
-    }
-    const bool timeout = failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout;
-    const int status = timeout ? 504 : 502;
-    sendProxyError(status,
-                   "{\"error\":" + jsonString(timeout ? "upstream timeout" : "bad gateway") +
-                       ",\"backend\":" + jsonString(failed->nameUtf8) + ",\"reason\":" + jsonString(reason.toUtf8()) +
-                       ",\"attempts\":" + jsonString(m_trail.chain().toUtf8()) + "}\n");
-}
-
-// A retried status is discarded while another backend is left to try. A 404 is also discarded when none
-// is left, because then every eligible backend missed and attemptFailed answers 503 "no backend had it";
-// when the retry count ran out with backends still untried, the last answer passes (as nginx's
-// proxy_next_upstream_tries does), and so does the last 5xx.
-bool HttpSession::discardResponse(int status)
-{
-    const bool miss = m_settings->retryOn404 && status == 404;
-    const bool statusRetry = (m_settings->retryOn5xx && status >= 500) || miss;
-    if (!statusRetry || !m_upstream->mayReplay())
-        return false;
-    if (m_trail.count() <= m_settings->retries) {
-        m_nextAttempt = pickBackend();
-        if (m_nextAttempt)
-            return true;
-        return miss;
-    }
-    return miss && !anyBackendLeft();
-}
+// ---- the response and its end --------------------------------------------------------------------
 
 void HttpSession::responseStarting(const http::HttpHead& head, NextHopFraming down)
 {
@@ -578,21 +438,6 @@ void HttpSession::requestStalled()
                   "request body stalled for " + QByteArray::number(m_settings->timeouts.upstreamResponseMs) + " ms");
 }
 
-void HttpSession::outOfSockets(const BackendPtr& backend, const QString& error)
-{
-    m_nextAttempt.abandon();
-    m_trail.add(backend->name, QStringLiteral("the proxy is out of sockets"));
-    m_trail.record(LifecycleKind::AttemptFailed, backend->id, 0, QStringLiteral("the proxy is out of sockets"));
-    m_worker->events().append(
-        LabEvent::Kind::Proxy,
-        QStringLiteral("cannot open a connection to %1: %2 (the proxy's own limit, not the backend's fault)")
-            .arg(backend->name, error));
-    sendProxyError(503,
-                   "{\"error\":\"the proxy is out of sockets\",\"backend\":" + jsonString(backend->nameUtf8) +
-                       ",\"reason\":" + jsonString(error.toUtf8()) + "}\n",
-                   "Retry-After: 1\r\n");
-}
-
 // ---- ending -----------------------------------------------------------------------------------------
 
 void HttpSession::sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders)
@@ -615,9 +460,12 @@ void HttpSession::finishExchange(int status)
     TrafficCounters& l = m_worker->metrics().listener;
     l.countResponse(status);
     // The latency the proxy and its backends took: a step-mode hold is the user's time, not theirs.
-    if (!m_holdExpired)
+    if (m_hold != StepHold::Expired)
         l.latency.record(quint64(std::max<qint64>(0, m_exchangeTimer.nsecsElapsed() - m_heldNs) / 1000));
-    m_trail.finish(status, exchangeMs(), logAndTrace(status));
+    // One reading for the trace and the flow view: two clocks a moment apart showed one request as 2.42 ms
+    // and 2.01 ms side by side (trial 5).
+    const double ms = exchangeMs();
+    m_trail.finish(status, ms, logAndTrace(status, ms));
     m_phase = Phase::Idle;
     m_worker->exchangeEnded();
     const bool close = !m_clientKeepAlive || !m_requestComplete || m_worker->shuttingDown();
@@ -637,9 +485,8 @@ double HttpSession::exchangeMs() const
     return double(m_exchangeTimer.isValid() ? m_exchangeTimer.nsecsElapsed() : 0) / 1e6;
 }
 
-quint64 HttpSession::logAndTrace(int status)
+quint64 HttpSession::logAndTrace(int status, double ms)
 {
-    const double ms = exchangeMs();
     if (m_settings->accessLog) {
         std::fprintf(stdout, "%s \"%s %s HTTP/%d.%d\" %d %.1fms attempts=\"%s\"\n", m_clientAddress.constData(),
                      m_request.method.constData(), m_request.target.constData(), m_request.versionMajor,

@@ -19,6 +19,7 @@ namespace lab {
 
 class ProxyWorker;
 struct TrafficCounters;
+enum class ClientStream; // ProxyWorker.h
 
 // One client connection through the proxy, on one worker thread: the client side. Owns the client
 // socket, reads and checks requests, picks backends, decides what an attempt's failure means (retry on
@@ -36,15 +37,17 @@ struct TrafficCounters;
 // The client connection is a StreamSocket on its raw descriptor: one recv per readable event into a
 // buffer borrowed from the thread's BufferPool (given back as soon as the parser has consumed it, so a
 // connection between requests holds none), responses leave with one writev. The descriptor may be a
-// TCP socket or an AF_UNIX pair carrying a TLS connection's plaintext: the client's address is the one
-// the worker was given, never getpeername's.
+// TCP socket or an AF_UNIX pair carrying a TLS connection's plaintext (ClientStream::TlsPlaintext): the
+// client's address is the one the worker was given, never getpeername's (the pair has none), and a TLS
+// client's requests reach the backend with X-Forwarded-Proto: https. The pick context, the rate limiter,
+// the access log, the trace and the flow view all name that address.
 class HttpSession final : public QObject,
                           private http::HttpParserHandler,
                           private UpstreamAttempt::Exchange,
                           private StreamSocket::Handler {
     Q_OBJECT
 public:
-    HttpSession(qintptr socketDescriptor, const QHostAddress& client, ProxyWorker* worker);
+    HttpSession(qintptr socketDescriptor, const QHostAddress& client, ClientStream stream, ProxyWorker* worker);
     ~HttpSession() override;
     Q_DISABLE_COPY_MOVE(HttpSession)
 
@@ -60,9 +63,16 @@ private:
         Held, // step mode holds it before its pick (bounded by the gate's hold timeout)
         Forwarding, // a request is in; no response byte went to the client yet (a retry is still possible)
         Responding, // a response head went to the client: no more retries
-        Closing, // flushing before the close, or closed
+        Closing, // flushing the last bytes before the close
+        Closed, // onClientGone ran: the socket is closed and the session is being deleted
     };
-    bool inExchange() const { return m_phase != Phase::Idle && m_phase != Phase::Closing; }
+    bool inExchange() const { return m_phase != Phase::Idle && m_phase < Phase::Closing; }
+    // Step mode's say on the current request, decided when its head arrives.
+    enum class StepHold : quint8 {
+        None, // not held
+        Wanted, // step mode wants it held before its pick (beginExchange holds it, in Phase::Held)
+        Expired, // the hold limit answered it (503): it never reached a backend, its latency is not the proxy's
+    };
 
     // client side
     void onReadable(StreamSocket*) override;
@@ -116,10 +126,12 @@ private:
     void sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders = {});
     void finishExchange(int status);
     void closeClientAfterFlush();
-    quint64 logAndTrace(int status); // the trace entry's sequence, 0 when not sampled
+    // The trace entry's sequence, 0 when not sampled; `ms` is the exchange's latency, read once by the caller.
+    quint64 logAndTrace(int status, double ms);
     double exchangeMs() const; // since the request head arrived
     // "held in step mode for 2.4 s": how long the current request waited for the user
     QString heldText() const;
+    static QByteArray jsonString(QByteArrayView s); // a JSON string literal, quotes included
 
     ProxyWorker* m_worker;
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
@@ -134,11 +146,11 @@ private:
     qsizetype m_clientInPos = 0;
     QHostAddress m_peer; // the client, as the worker was told (hash algorithms key on it)
     QByteArray m_clientAddress;
+    const bool m_clientTls; // the client's bytes arrive through a TlsTerminator
     Phase m_phase = Phase::Idle;
     bool m_firstRequest = true;
     bool m_headerTimerArmed = false;
     bool m_processingInput = false; // processClientInput is on the stack
-    bool m_gone = false; // onClientGone ran: the session is being deleted
 
     // the current exchange
     http::HttpHead m_request;
@@ -148,7 +160,7 @@ private:
     http::NextHopFraming m_upFraming = http::NextHopFraming::None;
     AttemptTrail m_trail;
     QString m_traceToken; // X-Lab-Trace of the current request
-    bool m_holdRequested = false; // step mode wants this request held before its pick
+    StepHold m_hold = StepHold::None;
     bool m_sampled = false; // this exchange goes into the trace (decided at its start): picks explain
     QString m_stickyName; // the backend the request's sticky cookie names
     AttemptTicket m_nextAttempt; // picked while a retried status is discarded, taken up by attemptFailed
@@ -159,7 +171,6 @@ private:
     // hold limit answered is left out of it entirely (it never reached a backend).
     qint64 m_holdStartNs = 0;
     qint64 m_heldNs = 0;
-    bool m_holdExpired = false;
 };
 
 } // namespace lab

@@ -13,16 +13,6 @@
 
 namespace lab {
 
-namespace {
-QByteArray jsonString(QByteArrayView s)
-{
-    QByteArray out = "\"";
-    http::appendJsonEscaped(out, s);
-    out += '"';
-    return out;
-}
-} // namespace
-
 // ---- rate limit and step mode --------------------------------------------------------------------------------------
 
 bool HttpSession::refusedByRateLimit()
@@ -51,7 +41,7 @@ void HttpSession::beginExchange()
 {
     if (m_settings->rateLimit.enabled() && refusedByRateLimit())
         return;
-    if (!m_holdRequested || m_trail.requestId() == 0) {
+    if (m_hold != StepHold::Wanted || m_trail.requestId() == 0) {
         m_phase = Phase::Forwarding;
         startAttempt();
         return;
@@ -98,7 +88,7 @@ void HttpSession::holdExpired()
     m_worker->removeHeld(m_trail.requestId());
     m_phase = Phase::Forwarding;
     m_heldNs = m_exchangeTimer.nsecsElapsed() - m_holdStartNs;
-    m_holdExpired = true;
+    m_hold = StepHold::Expired;
     const int limitMs = gate.holdTimeoutMs();
     const QString why = QStringLiteral("held in step mode for %1 s (the hold limit), never sent to a backend")
                             .arg(QString::number(limitMs / 1000.0, 'g', 3));

@@ -108,7 +108,7 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client, ClientStream str
     else if (accepted && m_settings->tls)
         session = new TlsTerminator(fd, client, this);
     else
-        session = new HttpSession(fd, client, this);
+        session = new HttpSession(fd, client, stream, this);
     if (!accepted)
         return; // the terminator holds the gate's slot
     connect(

@@ -193,6 +193,8 @@ CheckOutcome clientStatusOutcome(const ScenarioCheck& c, const WindowObservation
     else
         n = delta(after.byStatus.value(c.statusClass.toInt()), before.byStatus.value(c.statusClass.toInt()));
     const quint64 all = delta(after.finishedRequests(), before.finishedRequests());
+    if (all == 0)
+        return {false, QStringLiteral("no requests of run %1 ended in the window: nothing to count").arg(c.run)};
     return {c.range.contains(double(n)), QStringLiteral("%1 (of %2 answered or failed)").arg(n).arg(all)};
 }
 
@@ -211,6 +213,9 @@ CheckOutcome evaluateCheck(const ScenarioCheck& c, const WindowObservation& w, c
         const int i = classIndex(c.statusClass);
         const quint64 n = delta(after.responsesByClass[size_t(i)], before.responsesByClass[size_t(i)]);
         const quint64 all = delta(after.requests, before.requests);
+        // "no 5xx" over a window without traffic says nothing: it is not a pass.
+        if (all == 0 && n == 0)
+            return {false, QStringLiteral("no requests in the window: nothing to count")};
         return {c.range.contains(double(n)), QStringLiteral("%1 (of %2 requests)").arg(n).arg(all)};
     }
     case ScenarioCheck::Kind::Share:

@@ -44,9 +44,9 @@ struct CheckOutcome {
 
 // Decides one expectation from the window's deltas (after minus before). Pure: no lab, no clock, so the
 // rules are tested without sockets. A share with no attempt at all in the window does not hold (nothing
-// was measured); a backend missing from a snapshot counts as zero there. A check with a reference
-// compares its value with the same value over `reference`, the window of the step it names (null: that
-// step was skipped, so nothing was measured and the check does not hold).
+// was measured), nor does a status count over a window without requests ("no 5xx" of nothing); a backend missing from a
+// snapshot counts as zero there. A check with a reference compares its value with the same value over `reference`, the
+// window of the step it names (null: that step was skipped, so nothing was measured and the check does not hold).
 CheckOutcome evaluateCheck(const ScenarioCheck& check, const WindowObservation& window,
                            const WindowObservation* reference = nullptr);
 // The single request of a `request` step; `response` null when none arrived in the window.

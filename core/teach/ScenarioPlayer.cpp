@@ -22,6 +22,7 @@ constexpr int kPickWaitMs = 2000;
 // (nothing is held: the traffic is not in step mode's scope, or no backend is eligible), so a scenario
 // run headless always ends. A learner is never hurried.
 constexpr int kGiveUpMs = 10'000;
+
 } // namespace
 
 ScenarioPlayer::ScenarioPlayer(Lab* lab, Scenario scenario, QObject* parent)
@@ -80,6 +81,8 @@ void ScenarioPlayer::resetRecords()
     m_response.reset();
     m_requestId = 0;
     m_window = {};
+    m_recheckStep = -1;
+    m_recheck = {};
     m_measured.clear();
     m_watchPicks = false;
     m_released = 0;
@@ -107,9 +110,37 @@ bool ScenarioPlayer::startFresh(QString* error)
         Q_EMIT finished(false);
         return false;
     }
+    m_listenerAtStart = m_actions.snapshot().listener;
     m_phase = Phase::Running;
     m_wall.restart();
     return true;
+}
+
+ScenarioPlayer::ClientErrors ScenarioPlayer::clientErrors() const
+{
+    const TrafficStats now = m_actions.snapshot().listener;
+    const auto since = [](quint64 a, quint64 b) {
+        return a >= b ? a - b : 0;
+    };
+    return {since(now.responsesByClass[5], m_listenerAtStart.responsesByClass[5]),
+            since(now.responsesByClass[0], m_listenerAtStart.responsesByClass[0])};
+}
+
+QList<int> ScenarioPlayer::stepsExpectingErrors() const
+{
+    QList<int> out;
+    for (int i = 0; i < m_scenario.steps.size(); ++i) {
+        for (const ScenarioCheck& c : m_scenario.steps[i].checks) {
+            const bool error = c.statusClass == QLatin1String("5xx") || c.statusClass == QLatin1String("failed") ||
+                c.statusClass.startsWith(QLatin1Char('5'));
+            const bool status = c.kind == ScenarioCheck::Kind::Status || c.kind == ScenarioCheck::Kind::ClientStatus;
+            if (status && error && c.range.min > 0) {
+                out << i;
+                break;
+            }
+        }
+    }
+    return out;
 }
 
 bool ScenarioPlayer::play(QString* error)
@@ -140,8 +171,11 @@ bool ScenarioPlayer::play(QString* error)
         openWindow();
     else if (stepping)
         openWindow(true);
-    else if (m_waitingForNext)
+    else if (m_waitingForNext) {
+        if (m_recheckStep >= 0)
+            openRecheck(); // the traffic was paused: the rolling window starts again
         m_sampler->start();
+    }
     advance();
     return true;
 }
@@ -181,6 +215,7 @@ bool ScenarioPlayer::skipTo(int step, QString* error)
         ++m_index;
     }
     m_clockWaiting = false;
+    m_recheckStep = -1;
     if (m_waitingForNext) {
         m_waitingForNext = false;
         Q_EMIT waitingForNextChanged(false);
@@ -220,51 +255,6 @@ void ScenarioPlayer::stopLab()
     pause();
     m_traffic.stopAll();
     m_actions.stopLab();
-}
-
-void ScenarioPlayer::setLearnerSteps(bool learner)
-{
-    m_learnerSteps = learner;
-    Q_EMIT stepProgressChanged();
-}
-
-void ScenarioPlayer::stepForLearner()
-{
-    m_autoThisStep = true;
-    m_waitingSince.start();
-    driveSteps();
-    Q_EMIT stepProgressChanged();
-}
-
-void ScenarioPlayer::setWaitBetweenSteps(bool wait)
-{
-    m_waitBetweenSteps = wait;
-    if (!wait)
-        next();
-}
-
-void ScenarioPlayer::next()
-{
-    if (!m_waitingForNext)
-        return;
-    m_waitingForNext = false;
-    if (!m_inStep)
-        m_sampler->stop();
-    Q_EMIT waitingForNextChanged(false);
-    if (m_phase != Phase::Running)
-        return; // paused while waiting: play() goes on from here
-    m_wall.restart();
-    advance();
-}
-
-// While the clock waits for next(), a run without a duration (it was sized to end with the scenario)
-// is started again when it ends, so the learner watches the steady state for as long as they read.
-void ScenarioPlayer::keepTrafficGoing()
-{
-    for (const TrafficProfile& t : m_traffic.wantedIdle()) {
-        if (t.durationMs == 0)
-            startTraffic(t, scenarioNowMs());
-    }
 }
 
 ScenarioPlayer::StepProgress ScenarioPlayer::stepProgress() const
@@ -342,6 +332,14 @@ void ScenarioPlayer::advance()
             m_clockBaseMs = step.endMs;
             m_waitingForNext = true;
             m_next->stop();
+            const int ended = m_index - 1;
+            const auto& checks = m_scenario.steps[ended].checks;
+            m_recheckStep = std::any_of(checks.cbegin(), checks.cend(), rechecksWhileWaiting) &&
+                    m_scenario.steps[ended].windowMs > 0
+                ? ended
+                : -1;
+            if (m_recheckStep >= 0)
+                openRecheck();
             m_sampler->start();
             Q_EMIT waitingForNextChanged(true);
             return;
@@ -464,8 +462,17 @@ void ScenarioPlayer::openWindow(bool keepPicks)
 
 void ScenarioPlayer::sample()
 {
-    if (m_waitingForNext && !m_inStep)
+    if (m_waitingForNext && !m_inStep) {
         keepTrafficGoing();
+        if (m_recheckStep >= 0) {
+            const QHash<QString, int> depths = m_actions.queueDepths();
+            for (auto it = depths.begin(); it != depths.end(); ++it)
+                m_recheck.queueSamples[it.key()].append(it.value());
+            const ScenarioStep& ended = m_scenario.steps[m_recheckStep];
+            if (double(m_recheckClock.elapsed()) * m_speed >= double(qMax(ended.windowMs, kSampleMs)))
+                closeRecheck();
+        }
+    }
     if (!m_inStep)
         return;
     for (const ScenarioCheck& c : m_scenario.steps[m_index].checks) {
@@ -524,14 +531,8 @@ void ScenarioPlayer::driveSteps()
         }
         return;
     }
-    if (m_clockWaiting) {
-        // Traffic without a duration runs to the scenario's end, and the end moves while the clock waits:
-        // a run that ended meanwhile goes on.
-        for (const TrafficProfile& t : m_traffic.wantedIdle()) {
-            if (t.durationMs == 0)
-                startTraffic(t, scenarioNowMs());
-        }
-    }
+    if (m_clockWaiting)
+        keepTrafficGoing(); // the scenario's end moves while the clock waits
     if (m_learnerSteps && !m_autoThisStep)
         return;
     if (m_clockWaiting && m_waitingSince.elapsed() > kGiveUpMs) {
@@ -613,7 +614,9 @@ QJsonObject ScenarioPlayer::report() const
                                       {QStringLiteral("check"), s.checks[c].describe()},
                                       {QStringLiteral("evaluated"), r.checks[c].evaluated},
                                       {QStringLiteral("held"), r.checks[c].held},
-                                      {QStringLiteral("observed"), r.checks[c].observed}});
+                                      {QStringLiteral("observed"), r.checks[c].observed},
+                                      {QStringLiteral("rechecks"), r.checks[c].rechecks},
+                                      {QStringLiteral("lapsed"), r.checks[c].lapsed}});
         }
         QJsonObject o{{QStringLiteral("index"), int(i)},
                       {QStringLiteral("do"), QLatin1String(stepActionName(s.action))},

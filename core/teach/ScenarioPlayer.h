@@ -18,6 +18,10 @@ namespace lab {
 
 class Lab;
 
+// A check about the traffic over a window, true of a steady state: measured again while a window lesson
+// waits for Next (ScenarioPlayerLearner.cpp).
+bool rechecksWhileWaiting(const ScenarioCheck& c);
+
 // Plays a scenario against a Lab: each step's action at its time, then its expectations over its window.
 // Lives on the lab's thread and is driven by QTimers, so the window can play, pause, restart and skip
 // while the lab keeps serving; the headless `scenario` command plays it through to finished().
@@ -36,8 +40,14 @@ class Lab;
 //
 // Between steps (setWaitBetweenSteps: the window) the player can wait for the learner: when a step's
 // window has closed and its checks are evaluated, the scenario clock stops there until next(), while
-// the lab and the traffic keep going as they are (a run without a duration is started again while it
-// waits), so the step's text can be read against the steady state it describes. Headless never waits.
+// the lab and the traffic keep going as they are (a run without a duration is extended while it waits,
+// so it never ends and restarts under the learner's eyes), so the step's text can be read against the
+// steady state it describes. The step's checks that measure traffic (share, status, requests, latency,
+// queue, a client's status or latency) are evaluated again over each following window of the step's
+// length while it waits: a check that held and then stops holding is recorded as not held, with what
+// that window saw, so a lesson never ends "all held" beside a state its checks no longer describe.
+// Checks of a moment (state, moved users, picks, a single response) are not rechecked. Headless
+// never waits, unless told to (setWaitBetweenSteps, as `scenario --wait-ms` does).
 //
 // Every Lab call goes through ScenarioActions. Cost: one metrics snapshot per window edge, and a sample
 // every kSampleMs while a window is open: the named backends' states, the embedded backends' queue
@@ -55,6 +65,10 @@ public:
         bool evaluated = false; // false: the step was skipped, or the run ended first
         bool held = false;
         QString observed;
+        // While the lesson waited for Next: how many windows of the step's length the check held again,
+        // and whether one did not (held is false then, and observed says what that window saw).
+        int rechecks = 0;
+        bool lapsed = false;
     };
     struct StepRecord {
         bool started = false;
@@ -121,10 +135,22 @@ public:
     bool allHeld() const;
     // The lab could not start or refused an action (exit 3 for the command).
     bool runtimeFailed() const { return m_runtimeFailed; }
+    // What the lab's clients got that was not an answer since the lesson's lab was loaded: 5xx
+    // responses and requests that ended without one. The window's last line mentions them, so a lesson
+    // never ends "all held" beside errors it said nothing about.
+    struct ClientErrors {
+        quint64 fiveXx = 0;
+        quint64 failed = 0;
+    };
+    ClientErrors clientErrors() const;
+    // The steps (indices) whose checks ask for at least one 5xx / failed request: the errors they expect.
+    QList<int> stepsExpectingErrors() const;
     // The run so far as JSON (the command's --report FILE).
     QJsonObject report() const;
     // The simulated users' totals of the scenario's traffic (the window's hash view reads them).
     LoadTotals usersTotals() const { return m_traffic.usersTotals(); }
+    // The scenario's traffic runs going now (the window's Traffic tab).
+    QList<ScenarioTraffic::RunView> runningTraffic() const { return m_traffic.running(); }
 
 Q_SIGNALS:
     void stepStarted(int step);
@@ -155,6 +181,9 @@ private:
     void startTraffic(const TrafficProfile& profile, qint64 fromMs);
     void finish();
     void keepTrafficGoing();
+    // The rolling windows while the clock waits for next(): over the step that just ended.
+    void openRecheck();
+    void closeRecheck();
     void onResponse(const ConsoleResponse& response);
 
     Scenario m_scenario;
@@ -174,6 +203,10 @@ private:
     bool m_waitingForNext = false;
     QList<StepRecord> m_records;
     WindowObservation m_window;
+    TrafficStats m_listenerAtStart; // the listener's counters when the lab was loaded
+    int m_recheckStep = -1; // the step whose checks are rechecked while waiting; -1: none
+    WindowObservation m_recheck;
+    QElapsedTimer m_recheckClock; // wall time since m_recheck opened
     QHash<int, WindowObservation> m_measured; // windows of steps with an id, for later comparisons
     qint64 m_windowOpenedAtMs = 0; // the pool's clock, for the backends' health timelines
     bool m_watchPicks = false; // the open window has a picks check, or the step is a `step` step

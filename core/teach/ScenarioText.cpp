@@ -99,7 +99,8 @@ QString ScenarioStep::describe() const
                      ? QStringLiteral("%1 users%2")
                            .arg(traffic.users.count)
                            .arg(traffic.users.cookies ? QString() : QStringLiteral(" without cookies"))
-                     : QStringLiteral("%1 connections").arg(traffic.connections))
+                     : traffic.connections == 1 ? QStringLiteral("1 connection")
+                                                : QStringLiteral("%1 connections").arg(traffic.connections))
             .arg(traffic.ratePerSecond ? QStringLiteral("%1 requests/s").arg(traffic.ratePerSecond)
                                        : QStringLiteral("closed loop"),
                  QString::fromLatin1(traffic.method),

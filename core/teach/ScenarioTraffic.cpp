@@ -26,7 +26,7 @@ void ScenarioTraffic::stop(const QString& name)
         return;
     it->second.wanted = false;
     if (it->second.generator)
-        it->second.generator->stop();
+        it->second.generator->finish();
 }
 
 void ScenarioTraffic::stopAll()
@@ -34,7 +34,15 @@ void ScenarioTraffic::stopAll()
     for (auto& [name, run] : m_runs) {
         run.wanted = false;
         if (run.generator)
-            run.generator->stop();
+            run.generator->finish();
+    }
+}
+
+void ScenarioTraffic::extendOpenEnded(int moreMs)
+{
+    for (auto& [name, run] : m_runs) {
+        if (run.wanted && run.profile.durationMs == 0 && run.generator && run.generator->isRunning())
+            run.generator->extend(moreMs);
     }
 }
 
@@ -104,6 +112,16 @@ void ScenarioTraffic::clear()
             run.generator->stop();
     }
     m_runs.clear();
+}
+
+QList<ScenarioTraffic::RunView> ScenarioTraffic::running() const
+{
+    QList<RunView> out;
+    for (const auto& [name, run] : m_runs) {
+        if (run.generator && run.generator->isRunning())
+            out << RunView{run.profile, run.generator->totals()};
+    }
+    return out;
 }
 
 QHash<QString, LoadTotals> ScenarioTraffic::totals() const

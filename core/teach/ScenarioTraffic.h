@@ -22,15 +22,26 @@ namespace lab {
 // speed, duration). Lives on the player's thread.
 class ScenarioTraffic final {
 public:
+    // One run as the window shows it: what the scenario asked for, and what its clients got so far.
+    struct RunView {
+        TrafficProfile profile;
+        LoadTotals totals;
+    };
+
     ScenarioTraffic() = default;
     ~ScenarioTraffic();
     Q_DISABLE_COPY_MOVE(ScenarioTraffic)
 
     // Stops the run of that name if one is going, then starts `spec` as it; the scenario wants it now.
     bool start(const TrafficProfile& profile, const LoadSpec& spec, QString* error);
-    // Stops one run (its totals stay) / every run; the scenario no longer wants them.
+    // Stops one run (its totals stay) / every run; the scenario no longer wants them. The runs stop
+    // sending at once and their requests in flight may still be answered (LoadGenerator::finish): a
+    // request cut off by a stop is not a failure the learner should see.
     void stop(const QString& name);
     void stopAll();
+    // Every wanted run without a duration that is going sends for at least `moreMs` more (waiting for
+    // the learner: the run must not end while they read).
+    void extendOpenEnded(int moreMs);
     // Wishes only, nothing started or stopped (skipTo walks the steps it skips with these).
     void want(const TrafficProfile& profile);
     void unwant(const QString& name);
@@ -46,6 +57,8 @@ public:
     // Stops and forgets every run (a restart: totals go too).
     void clear();
 
+    // The runs going now, by name (the window's Traffic tab shows the lesson's traffic with them).
+    QList<RunView> running() const;
     // Each run's totals now, by name (runs that ended included).
     QHash<QString, LoadTotals> totals() const;
     // The totals of the run with simulated users (the unnamed one when several have users); empty when

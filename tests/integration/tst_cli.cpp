@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpServer>
@@ -27,6 +28,7 @@ private Q_SLOTS:
     void numericFlagsTakeTheConfigSchemaRange_data();
     void numericFlagsTakeTheConfigSchemaRange();
     void serveFinishesARequestInFlightOnSigterm();
+    void serveRunsTheAdminApiWhenAsked();
     void serveHelpListsTheRegistry();
     void backendFlagsShapeItsCapacity();
 
@@ -65,6 +67,16 @@ void TestCli::refusedWithAPreciseError_data()
         QTest::newRow(qPrintable(QStringLiteral("hash key %1").arg(QLatin1String(key))))
             << args({QStringLiteral("serve"), QStringLiteral("--hash-key"), QLatin1String(key)})
             << QStringLiteral("balancer-lab serve: --hash-key ") + lab::HashKeySpec::problem(QLatin1String(key));
+    for (const char* spec : {"localhost:9901", "127.0.0.1:70000", "-3", "127.0.0.1"})
+        QTest::newRow(qPrintable(QStringLiteral("admin %1").arg(QLatin1String(spec))))
+            << args({QStringLiteral("serve"), QStringLiteral("--admin"), QLatin1String(spec)})
+            << QStringLiteral("balancer-lab serve: --admin expects IP:PORT such as 127.0.0.1:9901, or a PORT from 0 "
+                              "to 65535 (got '%1')")
+                   .arg(QLatin1String(spec));
+    QTest::newRow("admin address in config")
+        << args({QStringLiteral("serve"), QStringLiteral("--config"),
+                 write(QStringLiteral("admin.json"), R"({"admin": {"enabled": true, "address": "admin.local"}})")})
+        << QStringLiteral("admin.address: must be an IP address such as 127.0.0.1 or ::1 (got \"admin.local\")");
     for (const char* spec : {"-1", "fast", "5,x", "5,-2", "1,2,3", "2000000"})
         QTest::newRow(qPrintable(QStringLiteral("rate limit %1").arg(QLatin1String(spec))))
             << args({QStringLiteral("serve"), QStringLiteral("--rate-limit"), QLatin1String(spec)})
@@ -290,6 +302,53 @@ void TestCli::serveFinishesARequestInFlightOnSigterm()
     QCOMPARE(serve.exitCode(), 0);
     log += QString::fromUtf8(serve.readAllStandardError());
     QVERIFY2(log.contains(QStringLiteral("signal 15: no longer accepting")), qPrintable(log));
+}
+
+// serve --admin 127.0.0.1:0: the admin API says where it is, and /metrics and /api/state answer for the lab
+// that serve runs.
+void TestCli::serveRunsTheAdminApiWhenAsked()
+{
+    lab::FakeBackend backend(QStringLiteral("b"), QHostAddress::LocalHost, 0);
+    QVERIFY(backend.start());
+    const QString config = write(QStringLiteral("admin-serve.json"),
+                                 QStringLiteral(R"({"listeners": [{"port": 0}], "health": {"enabled": false},
+ "backends": [{"name": "b", "host": "127.0.0.1", "port": %1}]})")
+                                     .arg(backend.port())
+                                     .toUtf8());
+    QProcess serve;
+    serve.start(QStringLiteral(LAB_BINARY),
+                {QStringLiteral("serve"), QStringLiteral("--config"), config, QStringLiteral("--admin"),
+                 QStringLiteral("127.0.0.1:0")});
+    QVERIFY(serve.waitForStarted());
+    const QRegularExpression adminAt(QStringLiteral(R"(admin API at http://127\.0\.0\.1:(\d+))"));
+    QString log;
+    QRegularExpressionMatch m;
+    QElapsedTimer t;
+    t.start();
+    while (!(m = adminAt.match(log)).hasMatch() && t.elapsed() < 10'000 && serve.state() == QProcess::Running) {
+        serve.waitForReadyRead(100);
+        log += QString::fromUtf8(serve.readAllStandardError());
+    }
+    QVERIFY2(m.hasMatch(), qPrintable(log));
+    QVERIFY2(!log.contains(QStringLiteral("warning")), qPrintable(log)); // loopback: nothing to warn about
+    const quint16 port = m.captured(1).toUShort();
+    const auto metrics = lab::test::httpGet(port, "/metrics");
+    QVERIFY(metrics);
+    QCOMPARE(metrics->status(), 200);
+    QVERIFY2(metrics->body.contains("balancer_lab_backend_up{backend=\"b\"} 1"), metrics->body.constData());
+    const auto state = lab::test::httpGet(port, "/api/state");
+    QVERIFY(state);
+    QCOMPARE(state->json()
+                 .value(QStringLiteral("backends"))
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value(QStringLiteral("name"))
+                 .toString(),
+             QStringLiteral("b"));
+    serve.terminate();
+    QVERIFY(serve.waitForFinished(10'000));
+    QCOMPARE(serve.exitCode(), 0);
 }
 
 // The help lists exactly the registry's algorithms, in its order, and names the ones --hash-key feeds.

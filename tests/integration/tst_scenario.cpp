@@ -91,6 +91,9 @@ private Q_SLOTS:
     void twoRunsFromTheirOwnAddressesUnderARateLimit();
     void comparisonWithASkippedStepDoesNotHold();
     void commandExitCodes_data();
+    void statusOverNoRequestsDoesNotHold();
+    void waitingKeepsTheTrafficAndRechecks();
+    void aCheckThatStopsHoldingWhileWaitingSaysSo();
     void commandExitCodes();
     void commandSaysWhenAPortIsTaken();
     void lessonsAreBuiltIn();
@@ -484,6 +487,92 @@ void TestScenario::lessonChecksDecide()
     QCOMPARE(o.held, held);
 }
 
+void TestScenario::statusOverNoRequestsDoesNotHold()
+{
+    // "No 5xx" over a window in which nothing was asked says nothing: it must not pass as if it held.
+    const ScenarioResult r = parseScenario(
+        scenarioWith(R"([{"do": "watch", "expect": {"windowMs": 10, "status": {"5xx": 0, "failed": 0}}}])"),
+        QStringLiteral("x.json"));
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    WindowObservation w;
+    w.before = snapshotOf({{"a", 100}, {"b", 100}}, 200, 0);
+    w.after = w.before;
+    for (const ScenarioCheck& c : r.scenario.steps[0].checks) {
+        const CheckOutcome o = evaluateCheck(c, w);
+        QVERIFY2(!o.held, qPrintable(c.describe()));
+        QCOMPARE(o.observed, QStringLiteral("no requests in the window: nothing to count"));
+    }
+    w.after = snapshotOf({{"a", 110}, {"b", 110}}, 220, 0);
+    for (const ScenarioCheck& c : r.scenario.steps[0].checks)
+        QVERIFY2(evaluateCheck(c, w).held, qPrintable(c.describe()));
+}
+
+void TestScenario::waitingKeepsTheTrafficAndRechecks()
+{
+    // The run is sized to end with the scenario (0.4 s + 1 s); the player waits 3 s for next(): the run is
+    // extended, so the rechecks keep seeing its 100 a second and nothing is cut or restarted.
+    Scenario s = runnable(R"([
+        {"do": "traffic", "traffic": {"connections": 2, "ratePerSecond": 100},
+         "expect": {"windowMs": 400, "requests": [15, null], "status": {"5xx": 0, "failed": 0}}},
+        {"do": "stop-traffic"}])");
+    Lab lab(s.lab);
+    ScenarioPlayer player(&lab, s);
+    player.setWaitBetweenSteps(true);
+    QSignalSpy waiting(&player, &ScenarioPlayer::waitingForNextChanged);
+    QSignalSpy results(&player, &ScenarioPlayer::expectationResult);
+    QVERIFY(player.play());
+    QVERIFY(waiting.wait(10'000));
+    QVERIFY(player.waitingForNext());
+    QCOMPARE(results.size(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(player.records()[0].checks[0].rechecks >= 6, 15'000); // 6 windows of 0.4 s
+    for (const ScenarioPlayer::CheckRecord& c : player.records()[0].checks) {
+        QVERIFY2(c.held && !c.lapsed, qPrintable(c.observed));
+        QVERIFY(c.rechecks >= 5);
+    }
+    QCOMPARE(results.size(), 3); // nothing changed its verdict
+    QCOMPARE(lab.snapshot().listener.responsesByClass[0], 0ULL); // no request cut
+    // The same run all along (a run started again would be younger than the wait, with new users).
+    const QList<ScenarioTraffic::RunView> runs = player.runningTraffic();
+    QCOMPARE(runs.size(), 1);
+    QVERIFY2(runs.first().totals.elapsedMs >= 2400, qPrintable(QString::number(runs.first().totals.elapsedMs)));
+    QCOMPARE(runs.first().totals.socketErrors, 0ULL);
+    QSignalSpy finished(&player, &ScenarioPlayer::finished);
+    player.next(); // the last step runs at once: finished may come inside next()
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10'000);
+    QVERIFY2(finished.first().first().toBool(), QJsonDocument(player.report()).toJson().constData());
+}
+
+void TestScenario::aCheckThatStopsHoldingWhileWaitingSaysSo()
+{
+    // The run lasts 1.2 s; the step's check (20 requests in 0.5 s) held over its window, but while the
+    // player waits the run ends: a later window sees no requests, and the check is no longer held.
+    Scenario s = runnable(R"([
+        {"do": "traffic", "traffic": {"connections": 2, "ratePerSecond": 100, "durationMs": 1200},
+         "expect": {"windowMs": 500, "requests": [20, null]}},
+        {"do": "watch"}])");
+    Lab lab(s.lab);
+    ScenarioPlayer player(&lab, s);
+    player.setWaitBetweenSteps(true);
+    QSignalSpy waiting(&player, &ScenarioPlayer::waitingForNextChanged);
+    QSignalSpy results(&player, &ScenarioPlayer::expectationResult);
+    QVERIFY(player.play());
+    QVERIFY(waiting.wait(10'000));
+    QCOMPARE(results.size(), 1);
+    QVERIFY2(results[0][2].toBool(), qPrintable(results[0][3].toString()));
+    QTRY_VERIFY_WITH_TIMEOUT(player.records()[0].checks[0].lapsed, 15'000);
+    const ScenarioPlayer::CheckRecord& c = player.records()[0].checks[0];
+    QVERIFY(!c.held);
+    QVERIFY2(c.observed.contains(QStringLiteral("while the lesson waited")), qPrintable(c.observed));
+    QCOMPARE(results.size(), 2);
+    QCOMPARE(results[1][0].toInt(), 0);
+    QCOMPARE(results[1][2].toBool(), false);
+    QSignalSpy finished(&player, &ScenarioPlayer::finished);
+    player.next();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10'000);
+    QCOMPARE(finished.first().first().toBool(), false); // the lesson does not end "all held"
+    QVERIFY(!player.allHeld());
+}
+
 void TestScenario::failingExpectationFailsTheRun()
 {
     // Round robin over two backends gives each half: "a gets at most 5 %" cannot hold.
@@ -668,6 +757,10 @@ void TestScenario::twoRunsFromTheirOwnAddressesUnderARateLimit()
 {
     // The limiter keys by client address: the greedy run (127.0.0.20) runs out of tokens, the polite one
     // (127.0.0.30) never does. Had both come from one address, the polite run would get 429s too.
+    // After greedy stops, a count of greedy's statuses would be over no requests, which does not hold
+    // ("nothing to count"); that greedy is silent is the window's request count instead: polite's 3 a
+    // second make 3 or 4 in 1.2 s, greedy's 100 a second would make over 100. The window opens 300 ms
+    // after the stop, when greedy's requests in flight (stop lets them be answered) have their answers.
     Scenario s = runnable(R"([
         {"do": "rate-limit", "rateLimit": {"requestsPerSecond": 10, "burst": 10}},
         {"do": "traffic", "traffic": {"name": "greedy", "clientAddress": "127.0.0.20", "connections": 4,
@@ -678,8 +771,8 @@ void TestScenario::twoRunsFromTheirOwnAddressesUnderARateLimit()
             "greedy": {"status": {"429": [50, null], "2xx": [1, 40]}},
             "polite": {"status": {"429": 0, "2xx": [1, null], "failed": 0}}}}},
         {"do": "stop-traffic", "name": "greedy"},
-        {"do": "watch", "expect": {"windowMs": 1200, "clients": {
-            "greedy": {"status": {"2xx": 0, "429": 0}}, "polite": {"status": {"2xx": [1, null], "429": 0}}}}},
+        {"do": "watch", "after": 300, "expect": {"windowMs": 1200, "requests": [1, 8], "clients": {
+            "polite": {"status": {"2xx": [1, null], "429": 0, "failed": 0}}}}},
         {"do": "rate-limit", "rateLimit": {}},
         {"do": "stop-traffic"}])");
     Lab lab(s.lab);

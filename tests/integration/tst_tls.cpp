@@ -1,11 +1,17 @@
 // TLS termination (issue 17): the lab's self-signed certificate, HTTPS through the proxy with a Qt client
 // (TLS 1.2 and 1.3, ALPN) and with curl, bodies both ways through the terminator's pump, plain HTTP and bad
-// handshakes on the TLS port, and bad certificate or key files refused with the file named.
+// handshakes on the TLS port, bad certificate or key files refused with the file named, and what a TLS
+// client's request carries to a backend (its own address, X-Forwarded-Proto: https) and is picked and
+// limited by.
+#include "RecordingBackend.h"
 #include "TestHttp.h"
 #include "TestLab.h"
 
+#include "backend/BackendPool.h"
 #include "config/LabConfig.h"
 #include "config/TlsCredentials.h"
+#include "metrics/Lifecycle.h"
+#include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
 #include "proxy/SelfSignedCertificate.h"
 
@@ -13,6 +19,7 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSslSocket>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <optional>
@@ -57,6 +64,49 @@ std::optional<TlsResponse> readResponse(QSslSocket& s, int timeoutMs = 10000)
     return std::nullopt;
 }
 
+// A proxy on port 0 in front of `count` recording backends, its listener terminating TLS (or not, for
+// the plain-HTTP control), two workers: what each backend saw is the test's evidence.
+struct RecordingRig {
+    RecordingRig(const LabConfig& lab, bool tls, int count, const QString& algorithm, const RateLimitConfig& limit = {})
+    {
+        ListenerConfig listener = lab.listeners.first();
+        if (!tls)
+            listener.tls = {};
+        ProxySettings s = ProxySettings::fromConfig(lab, listener);
+        s.port = 0;
+        s.workers = 2;
+        s.rateLimit = limit;
+        QList<BackendConfig> configs;
+        for (int i = 0; i < count; ++i) {
+            backends.push_back(std::make_unique<RecordingBackend>());
+            configs.append({QStringLiteral("rec-%1").arg(i),
+                            QStringLiteral("127.0.0.1"),
+                            backends.back()->port(),
+                            1,
+                            false,
+                            {},
+                            {}});
+        }
+        pool = std::make_shared<BackendPool>(configs, algorithm);
+        proxy = std::make_unique<Proxy>(s, pool);
+        ok = proxy->start();
+    }
+    // Every request the backends saw, with the index of the one that saw it.
+    QList<std::pair<int, RecordingBackend::Request>> seen() const
+    {
+        QList<std::pair<int, RecordingBackend::Request>> all;
+        for (size_t i = 0; i < backends.size(); ++i) {
+            for (const RecordingBackend::Request& r : backends[i]->requests())
+                all.append({int(i), r});
+        }
+        return all;
+    }
+    std::vector<std::unique_ptr<RecordingBackend>> backends;
+    std::shared_ptr<BackendPool> pool;
+    std::unique_ptr<Proxy> proxy;
+    bool ok = false;
+};
+
 } // namespace
 
 class TestTls : public QObject {
@@ -81,6 +131,22 @@ private:
         c.setProtocol(protocol);
         c.setAllowedNextProtocols({QByteArrayLiteral("h2"), QByteArrayLiteral("http/1.1")});
         s.setSslConfiguration(c);
+    }
+
+    // One GET over TLS from a socket bound to `source` (all of 127/8 is loopback): the status, 0 when no
+    // response came, negative when the connection or the handshake failed.
+    int tlsGetFrom(const QString& source, quint16 port, const QByteArray& path, const QByteArray& extraHeaders = {})
+    {
+        QSslSocket s;
+        prepareClient(s, QSsl::TlsV1_2OrLater);
+        if (!s.bind(QHostAddress(source), 0))
+            return -1;
+        s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QStringLiteral("localhost"));
+        if (!s.waitForEncrypted(10000))
+            return -2;
+        s.write(getRequest(path, extraHeaders));
+        const std::optional<TlsResponse> r = readResponse(s);
+        return r ? r->status : 0;
     }
 
     QString writeFile(const QString& name, const QByteArray& data) const
@@ -214,6 +280,101 @@ private Q_SLOTS:
         QVERIFY(r);
         QCOMPARE(r->status, 200);
         QCOMPARE(lab.lab.snapshot().listener.responsesByClass[0], quint64(0)); // nothing failed
+    }
+
+    // Behind a TLS listener a backend learns who the client is and that it came over HTTPS, exactly as
+    // behind a plain one it learns the address and http; what a client claims in those headers is not
+    // believed (its X-Forwarded-Proto is replaced, its X-Forwarded-For is kept in front of the address).
+    // The trace and the flow view name the client too. (The session used to take both from its socket,
+    // the terminator's socketpair: X-Forwarded-For 0.0.0.0, X-Forwarded-Proto http.)
+    void tlsClientsAddressAndProtoReachTheBackend_data()
+    {
+        QTest::addColumn<bool>("tls");
+        QTest::addColumn<QByteArray>("proto");
+        QTest::newRow("https listener") << true << QByteArray("https");
+        QTest::newRow("http listener") << false << QByteArray("http");
+    }
+
+    void tlsClientsAddressAndProtoReachTheBackend()
+    {
+        QFETCH(bool, tls);
+        QFETCH(QByteArray, proto);
+        RecordingRig rig(tlsLab(), tls, 1, QStringLiteral("round-robin"));
+        QVERIFY(rig.ok);
+        const QString source = QStringLiteral("127.0.0.7");
+        const QByteArray headers = "X-Lab-Trace: who\r\nX-Forwarded-Proto: ftp\r\nX-Forwarded-For: 10.9.8.7\r\n";
+        if (tls) {
+            QCOMPARE(tlsGetFrom(source, rig.proxy->port(), "/whoami", headers), 200);
+        } else {
+            QTcpSocket s;
+            QVERIFY(s.bind(QHostAddress(source), 0));
+            s.connectToHost(QHostAddress::LocalHost, rig.proxy->port());
+            QVERIFY(s.waitForConnected(10000));
+            s.write(getRequest("/whoami", headers));
+            QByteArray in;
+            while (!in.contains("\r\n\r\n") && s.waitForReadyRead(10000))
+                in += s.readAll();
+            QVERIFY2(in.startsWith("HTTP/1.1 200"), in.constData());
+        }
+        QTRY_COMPARE(rig.backends[0]->requests().size(), 1);
+        const http::HttpHead head = rig.backends[0]->requests().first().head;
+        QCOMPARE(head.header("X-Forwarded-For"), QByteArray("10.9.8.7, 127.0.0.7"));
+        QCOMPARE(head.header("X-Forwarded-Proto"), proto);
+        const auto protos = std::count_if(head.headers.cbegin(), head.headers.cend(), [](const http::HttpHeader& h) {
+            return h.name.compare("X-Forwarded-Proto", Qt::CaseInsensitive) == 0;
+        });
+        QCOMPARE(protos, 1);
+
+        std::optional<TraceEntry> entry;
+        QTRY_VERIFY((entry = rig.proxy->trace().findToken(QStringLiteral("who"))).has_value());
+        QCOMPARE(entry->client, source);
+        QCOMPARE(entry->status, 200);
+        bool arrivedFromSource = false;
+        for (const LifecycleEvent& e : rig.proxy->lifecycle().since(0).events) {
+            if (e.kind == LifecycleKind::Arrived)
+                arrivedFromSource = e.detail == QStringLiteral("GET /whoami from 127.0.0.7");
+        }
+        QVERIFY(arrivedFromSource);
+    }
+
+    // ip-hash keys on the TLS client's address: each address keeps its backend, and twelve addresses do
+    // not all land on one (as they did when every TLS client was 0.0.0.0 to the pick).
+    void ipHashKeysOnTheTlsClientsAddress()
+    {
+        RecordingRig rig(tlsLab(), true, 3, QStringLiteral("ip-hash"));
+        QVERIFY(rig.ok);
+        constexpr int kAddresses = 12;
+        for (int round = 0; round < 2; ++round) {
+            for (int a = 1; a <= kAddresses; ++a)
+                QCOMPARE(tlsGetFrom(QStringLiteral("127.0.0.%1").arg(a), rig.proxy->port(), "/"), 200);
+        }
+        QTRY_COMPARE(rig.seen().size(), 2 * kAddresses);
+        QHash<QByteArray, QSet<int>> backendsOf; // client address (as forwarded) -> backends that saw it
+        QSet<int> used;
+        for (const auto& [backend, request] : rig.seen()) {
+            backendsOf[request.head.header("X-Forwarded-For")].insert(backend);
+            used.insert(backend);
+        }
+        QCOMPARE(backendsOf.size(), kAddresses);
+        for (auto it = backendsOf.cbegin(); it != backendsOf.cend(); ++it)
+            QVERIFY2(it.value().size() == 1, it.key().constData()); // one address, one backend
+        QVERIFY2(used.size() > 1, "every TLS client was hashed to one backend");
+    }
+
+    // The rate limiter counts per TLS client: one address spends its burst and gets 429, another is served.
+    void rateLimitKeysOnTheTlsClientsAddress()
+    {
+        RateLimitConfig limit;
+        limit.requestsPerSecond = 0.1;
+        limit.burst = 1;
+        limit.key = QStringLiteral("client");
+        RecordingRig rig(tlsLab(), true, 1, QStringLiteral("round-robin"), limit);
+        QVERIFY(rig.ok);
+        QCOMPARE(tlsGetFrom(QStringLiteral("127.0.0.21"), rig.proxy->port(), "/a"), 200);
+        QCOMPARE(tlsGetFrom(QStringLiteral("127.0.0.21"), rig.proxy->port(), "/a"), 429);
+        QCOMPARE(tlsGetFrom(QStringLiteral("127.0.0.22"), rig.proxy->port(), "/b"), 200);
+        QTRY_COMPARE(rig.backends[0]->requests().size(), 2);
+        QCOMPARE(rig.proxy->snapshot().listener.rateLimited, quint64(1));
     }
 
     void badFilesAreRefused_data()

@@ -53,11 +53,13 @@ void TestExperimentResultsModel::headersAreTheTerminals()
             continue; // not a column yet
         const int c = int(f);
         QCOMPARE(model.headerData(c, Qt::Horizontal).toString(), QString::fromLatin1(armFigureInfo(f).header));
-        QVERIFY(model.headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().startsWith(
-            QString::fromLatin1(armFigureInfo(f).tip)));
+        QVERIFY(model.headerData(c, Qt::Horizontal, Qt::ToolTipRole)
+                    .toString()
+                    .startsWith(QString::fromLatin1(armFigureInfo(f).tip)));
     }
     // The prediction's tooltip says what it assumes and what the percentage is.
-    const QString tip = model.headerData(ExperimentResultsModel::TheoryMean, Qt::Horizontal, Qt::ToolTipRole).toString();
+    const QString tip =
+        model.headerData(ExperimentResultsModel::TheoryMean, Qt::Horizontal, Qt::ToolTipRole).toString();
     QVERIFY(tip.contains(QStringLiteral("Poisson arrivals")));
     QVERIFY(tip.contains(QStringLiteral("(measured - predicted) / predicted")));
     QVERIFY(tip.contains(QStringLiteral("random")));
@@ -74,7 +76,9 @@ void TestExperimentResultsModel::cellsSayTheFigures()
     ExperimentResultsModel model;
     QAbstractItemModelTester tester(&model);
     model.append(arm(QStringLiteral("rr"), 43.2));
-    const auto cell = [&model](int column) { return model.data(model.index(0, column)).toString(); };
+    const auto cell = [&model](int column) {
+        return model.data(model.index(0, column)).toString();
+    };
     QCOMPARE(cell(ExperimentResultsModel::Ok), QStringLiteral("90"));
     QCOMPARE(cell(ExperimentResultsModel::Backend5xx), QStringLiteral("6"));
     QCOMPARE(cell(ExperimentResultsModel::Proxy5xx), QStringLiteral("4"));

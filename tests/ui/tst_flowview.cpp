@@ -22,6 +22,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -454,7 +455,7 @@ void TestFlowView::clickOnADotShowsItsDetails()
     // The answer comes: the details of the selected request follow it, with its trace entry.
     answer(stream, 1, 1, 200, 7);
     view.refresh(&stream, threeBackends());
-    QVERIFY2(view.detailsText().contains(QStringLiteral("status 200 (2xx) in 3.25 ms")),
+    QVERIFY2(view.detailsText().contains(QStringLiteral("status 200 (2xx) after 3.25 ms")),
              qPrintable(view.detailsText()));
     QVERIFY(view.detailsText().contains(QStringLiteral("Trace entry #7")));
     QVERIFY(view.detailsText().contains(QStringLiteral("backend-8001: connection refused → backend-8002: 200")));
@@ -654,12 +655,15 @@ void TestFlowView::windowPauseFreezesTheTraceList()
     w.refresh();
     w.refresh();
     QCOMPARE(w.traceModel()->rowCount(), 1); // frozen while the proxy kept working
-    QCOMPARE(w.tabs()->tabText(3), QStringLiteral("Trace (paused)"));
-    QCOMPARE(w.viewTabs()->tabText(1), QStringLiteral("Charts (paused)"));
+    // One banner says what is frozen (tab titles that grew "(paused)" pushed Health out of view).
+    QVERIFY(w.pauseBanner()->isVisible());
+    QVERIFY2(w.pauseBanner()->text().contains(QStringLiteral("the trace list")), qPrintable(w.pauseBanner()->text()));
+    QCOMPARE(w.tabs()->tabText(3), QStringLiteral("Trace"));
+    QCOMPARE(w.viewTabs()->tabText(1), QStringLiteral("Charts"));
     QTest::mouseClick(w.timeControls()->pauseButton(), Qt::LeftButton);
     QVERIFY(!w.flowView()->isPaused());
     QCOMPARE(w.traceModel()->rowCount(), 4); // Resume caught up at once
-    QCOMPARE(w.tabs()->tabText(3), QStringLiteral("Trace"));
+    QVERIFY(!w.pauseBanner()->isVisible());
 }
 
 void TestFlowView::traceSelectionSurvivesTraffic()

@@ -1,4 +1,6 @@
 // The window, offscreen: models checked by QAbstractItemModelTester, buttons clicked with QTest.
+#include "AdminClient.h"
+#include "AdminStatus.h"
 #include "BackendPanel.h"
 #include "BackendTableModel.h"
 #include "ChartsPanel.h"
@@ -10,6 +12,7 @@
 #include "TestLab.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
+#include "admin/AdminServer.h"
 #include "backend/BackendPool.h"
 #include "balancing/Registry.h"
 #include "config/ConfigSchema.h"
@@ -23,6 +26,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -108,6 +112,7 @@ private Q_SLOTS:
     void httpAndTcpListenersSideBySide();
     void stopDrainsASlowRequestFirst();
     void screenshotIsNotBlank();
+    void statusBarNamesTheAdminPort();
     void consoleTrafficAndTraceUseTheHttpListenerAfterATcpOne();
     void labWithoutHttpListenerSaysSo();
     void healthCellColourFollowsTheVerdictNotItsText();
@@ -705,6 +710,33 @@ void TestMainWindow::stopDrainsASlowRequestFirst()
     QTRY_COMPARE(cell(w.backendModel(), 0, BackendTableModel::State), QStringLiteral("stopped"));
 }
 
+// The window always runs the admin API (issue 17) on a free loopback port, and its status bar names the port
+// the server really listens on.
+void TestMainWindow::statusBarNamesTheAdminPort()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const AdminStatus* status = w.findChild<AdminStatus*>(QStringLiteral("adminStatus"));
+    QVERIFY(status);
+    QVERIFY(status->server().isListening());
+    QVERIFY(status->server().address().isLoopback());
+    const quint16 port = status->server().port();
+    QCOMPARE(status->text(), QStringLiteral("admin :%1").arg(port));
+    QVERIFY(status->isVisible());
+    QVERIFY(status->toolTip().contains(QStringLiteral("http://127.0.0.1:%1").arg(port)));
+    const std::optional<TestResponse> state = adminCall(port, "GET", "/api/state");
+    QVERIFY(state);
+    QCOMPARE(state->status(), 200);
+    QCOMPARE(state->json().value(QStringLiteral("backends")).toArray().size(), 3);
+    // a drain through the API shows on the board
+    QVERIFY(adminCall(port, "POST", "/api/backends/backend-8002/drain", "application/json"));
+    QTRY_COMPARE(cell(w.backendModel(), 1, BackendTableModel::State), QStringLiteral("drained"));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("admin-status.png"))));
+}
+
 void TestMainWindow::screenshotIsNotBlank()
 {
     RunningLab r;
@@ -1092,8 +1124,9 @@ void TestMainWindow::statusBarNamesEachCount()
     }
     const QString text = MainWindow::trafficStatusText(l, latest, 0);
     QCOMPARE(text,
-             QStringLiteral("1 request · 0 req/s · 5xx from backends 2 · failed (no response) 1 · answered by the "
-                            "proxy 5 (429 rate-limited 4) · client connections 0 · to backends 44"));
+             QStringLiteral(
+                 "1 request · 0 req/s (last second) · 5xx from backends 2 · failed (no response) 1 · answered by the "
+                 "proxy 5 (429 rate-limited 4) · client connections 0 · to backends 44"));
     l.requests = 2;
     QVERIFY(MainWindow::trafficStatusText(l, latest, 0).startsWith(QStringLiteral("2 requests · ")));
     const QString tip = MainWindow::trafficStatusTip();

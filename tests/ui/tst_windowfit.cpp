@@ -13,6 +13,7 @@
 #include "metrics/MetricsHistory.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QDialog>
 #include <QDir>
 #include <QDockWidget>
@@ -21,9 +22,11 @@
 #include <QLabel>
 #include <QScrollBar>
 #include <QSettings>
+#include <QSpinBox>
 #include <QTableView>
 #include <QTest>
 #include <QTextBrowser>
+#include <QWheelEvent>
 
 using namespace lab;
 using namespace lab::test;
@@ -113,11 +116,26 @@ private Q_SLOTS:
                 QTRY_VERIFY2(!area->horizontalScrollBar()->isVisible(), name);
             }
         }
+        // The flow view shows the proxy and every backend at once at every size (trial 5 at 1024 px: one or
+        // the other, cards cut at "backend-8"): the views never scroll sideways, the diagram fits its canvas.
+        const auto* views = w.findChild<QAbstractScrollArea*>(QStringLiteral("viewsArea"));
+        QVERIFY(views);
+        QTRY_VERIFY2(!views->horizontalScrollBar()->isVisible(),
+                     qPrintable(QStringLiteral("views %1 px").arg(views->viewport()->width())));
+        // The status bar says all of it: shorter words rather than ending "… client c".
+        w.refresh();
+        const auto* status = w.findChild<QLabel*>(QStringLiteral("statusSummary"));
+        QVERIFY(status);
+        QVERIFY2(status->fontMetrics().horizontalAdvance(status->text()) <= status->width(),
+                 qPrintable(status->text()));
+        QVERIFY2(status->text().contains(QStringLiteral("upstream")) ||
+                     status->text().contains(QStringLiteral("to backends")),
+                 qPrintable(status->text()));
         // The flow legend reaches every item: those its rows have no room for are in its tooltip.
         auto* canvas = w.findChild<FlowViewCanvas*>(QStringLiteral("flowCanvas"));
         QVERIFY(canvas);
         const QStringList legend = FlowViewCanvas::legendText();
-        QCOMPARE(legend.size(), 11); // 7 outcome colours, 4 marks
+        QCOMPARE(legend.size(), 12); // 7 outcome colours, 5 marks
         QVERIFY(canvas->legendEntriesPainted() > 0);
         for (int i = canvas->legendEntriesPainted(); i < legend.size(); ++i)
             QVERIFY2(canvas->toolTip().contains(legend[i]), qPrintable(legend[i]));
@@ -149,6 +167,40 @@ private Q_SLOTS:
             QVERIFY2(l, name);
             QVERIFY(l->buddy());
         }
+    }
+
+    // Simulated users send one connection each: the form says so and turns Connections off; their cookie,
+    // header and address options are in the form, on only with users. A wheel over a field that does
+    // not have the focus scrolls the tab instead of changing the number (trial 5: it changed them).
+    void trafficFormSaysWhatUsersOverride()
+    {
+        RunningLab lab;
+        LoadGenerator generator;
+        TrafficPanel panel(&lab.lab, &generator);
+        panel.resize(420, 700);
+        panel.show();
+        panel.usersBox()->setValue(5);
+        QVERIFY(!panel.connectionsBox()->isEnabled());
+        QVERIFY(!panel.connectionsNote()->isHidden());
+        QCOMPARE(panel.connectionsNote()->text(), QStringLiteral("not used: 5 users = 5 connections"));
+        for (QCheckBox* c : {panel.cookiesBox(), panel.userHeaderBox(), panel.ownAddressesBox()})
+            QVERIFY(c->isEnabled() && c->isChecked());
+        panel.cookiesBox()->setChecked(false);
+        QCOMPARE(lab.lab.config().traffic.cookies, false); // kept by the lab, so a saved lab has it
+        panel.usersBox()->setValue(0);
+        QVERIFY(panel.connectionsBox()->isEnabled());
+        QVERIFY(panel.connectionsNote()->isHidden());
+        QVERIFY(!panel.cookiesBox()->isEnabled());
+
+        QSpinBox* rate = panel.rateBox();
+        const int before = rate->value();
+        QVERIFY(!rate->hasFocus());
+        const QPoint at = rate->rect().center();
+        QWheelEvent wheel(at, rate->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
+        QApplication::sendEvent(rate, &wheel);
+        QCOMPARE(rate->value(), before);
+        QVERIFY(!wheel.isAccepted()); // left to the scroll area around the panel
     }
 
     // A lesson's steps 1 to 5 within 9 s, as lesson 8 has them, on a chart the width trial 3 had.

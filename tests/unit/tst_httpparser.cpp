@@ -58,6 +58,8 @@ private Q_SLOTS:
     void authorities_data();
     void authorities();
     void hostIsNeverHopByHop();
+    void forwardedProtoSaysHowTheClientCame_data();
+    void forwardedProtoSaysHowTheClientCame();
     void httpDate();
 };
 
@@ -417,9 +419,36 @@ void TestHttpParser::hostIsNeverHopByHop()
     HttpHead h;
     h.method = "GET";
     h.headers = {{"Host", "example.test"}, {"Connection", "Host"}};
-    const QByteArray out = serializeUpstreamRequest(h, {"10.0.0.1", {}, "/"}, NextHopFraming::None);
+    const QByteArray out = serializeUpstreamRequest(h, {"10.0.0.1", {}, "/", false}, NextHopFraming::None);
     QVERIFY2(out.contains("\r\nHost: example.test\r\n"), out.constData());
     QCOMPARE(out.count("Host:"), 1);
+}
+
+void TestHttpParser::forwardedProtoSaysHowTheClientCame_data()
+{
+    QTest::addColumn<bool>("https");
+    QTest::addColumn<QByteArray>("clientSent"); // the client's own X-Forwarded-Proto, never believed
+    QTest::addColumn<QByteArray>("proto");
+    QTest::newRow("plain") << false << QByteArray() << QByteArray("http");
+    QTest::newRow("tls") << true << QByteArray() << QByteArray("https");
+    QTest::newRow("plain, client claims https") << false << QByteArray("https") << QByteArray("http");
+    QTest::newRow("tls, client claims http") << true << QByteArray("http") << QByteArray("https");
+}
+
+void TestHttpParser::forwardedProtoSaysHowTheClientCame()
+{
+    QFETCH(bool, https);
+    QFETCH(QByteArray, clientSent);
+    QFETCH(QByteArray, proto);
+    HttpHead h;
+    h.method = "GET";
+    h.headers = {{"Host", "example.test"}};
+    if (!clientSent.isEmpty())
+        h.headers.append({"X-Forwarded-Proto", clientSent});
+    const QByteArray out = serializeUpstreamRequest(h, {"10.0.0.1", {}, "/", https}, NextHopFraming::None);
+    QVERIFY2(out.contains(QByteArray("\r\nX-Forwarded-Proto: " + proto + "\r\n")), out.constData());
+    QCOMPARE(out.count("X-Forwarded-Proto:"), 1);
+    QVERIFY(out.contains("\r\nX-Forwarded-For: 10.0.0.1\r\n"));
 }
 
 void TestHttpParser::httpDate()

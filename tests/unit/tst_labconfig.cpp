@@ -123,6 +123,7 @@ template <typename F> void forEachPlace(F f)
     f(Place<ProxyConfig>{QStringLiteral("proxy"), [](LabConfig& c) -> ProxyConfig& { return c.proxy; }, top("proxy")});
     f(Place<RateLimitConfig>{QStringLiteral("rateLimit"), [](LabConfig& c) -> RateLimitConfig& { return c.rateLimit; },
                              top("rateLimit")});
+    f(Place<AdminConfig>{QStringLiteral("admin"), [](LabConfig& c) -> AdminConfig& { return c.admin; }, top("admin")});
 }
 
 QString keyPath(const QString& sectionPath, const char* key)
