@@ -215,8 +215,8 @@ void writeBackend(const LabConfig& c, bool tcp, ExportText& out)
             if (c.retry.retries >= 2 && c.backends.size() >= 3)
                 out.warn(QStringLiteral("retries"),
                          QStringLiteral("a retry in HAProxy avoids only the server that just failed, so with %1 "
-                                        "retries one request may return to a server it tried before (and get its "
-                                        "404 or error again) where the lab tries %2 different backends; under "
+                                        "retries one request may return to a server it tried before (and fail "
+                                        "there again) where the lab tries %2 different backends; under "
                                         "concurrent traffic more requests end on an error than in the lab")
                              .arg(c.retry.retries)
                              .arg(std::min<qsizetype>(c.retry.retries + 1, c.backends.size())),
