@@ -3,6 +3,7 @@
 #include "CommandLine.h"
 #include "Commands.h"
 #include "balancing/AlgorithmNames.h"
+#include "loadgen/UserTraffic.h"
 #include "prove/ProveRunner.h"
 #include "util/SignalWatcher.h"
 
@@ -61,7 +62,11 @@ int runProve(int argc, char** argv)
                                       QStringLiteral("Length of each arm in ms (default 1500)."), QStringLiteral("MS"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("The workload's seed (default 1)."),
                                   QStringLiteral("N"));
-    parser.addOptions({target, config, algorithm, rate, duration, seed});
+    const QCommandLineOption path(QStringLiteral("path"),
+                                  QStringLiteral("The path every request asks for (default /; one range allowed: "
+                                                 "/item/{1..100})."),
+                                  QStringLiteral("PATH"));
+    parser.addOptions({target, config, algorithm, rate, duration, seed, path});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("prove")))
         return ExitUsage;
     const std::optional<ExportFormat> f = parseExportFormat(parser.value(target));
@@ -94,6 +99,15 @@ int runProve(int argc, char** argv)
         !intOption(parser, seed, 0, 1'000'000'000, &seedValue))
         return ExitUsage;
     w.seed = quint32(seedValue);
+    if (parser.isSet(path)) {
+        PathTemplate parsed;
+        QString why;
+        if (!PathTemplate::parse(parser.value(path).toUtf8(), &parsed, &why)) {
+            printErr(QStringLiteral("balancer-lab prove: --path: ") + why);
+            return ExitUsage;
+        }
+        w.path = parser.value(path).toUtf8();
+    }
 
     ProveRunner runner(*f, lab, w);
     QObject::connect(&runner, &ProveRunner::progress, &app, [](const QString& text) { printOut(text); });

@@ -20,7 +20,7 @@ QString explain(const PickNote& n)
 
 Backend* LeastConnections::choose(std::span<Backend* const> eligible, const PickContext& context)
 {
-    // The lowest in-flight/weight, compared exactly; every backend tied for it takes turns.
+    // The lowest in-flight/weight, compared exactly; among the tied, the least recently picked.
     QVarLengthArray<Backend*, 32> tied;
     qint64 bestActive = 0;
     qint64 bestWeight = 1;
@@ -36,7 +36,18 @@ Backend* LeastConnections::choose(std::span<Backend* const> eligible, const Pick
         }
         tied.append(b);
     }
-    Backend* best = tied[qsizetype(m_next++ % quint64(tied.size()))];
+    Backend* best = nullptr;
+    quint64 bestTurn = 0;
+    for (Backend* b : tied) {
+        const quint64 turn = size_t(b->id) < m_pickedAtTurn.size() ? m_pickedAtTurn[size_t(b->id)] : 0;
+        if (!best || turn < bestTurn) {
+            best = b;
+            bestTurn = turn;
+        }
+    }
+    if (size_t(best->id) >= m_pickedAtTurn.size())
+        m_pickedAtTurn.resize(size_t(best->id) + 1, 0);
+    m_pickedAtTurn[size_t(best->id)] = ++m_turn;
     if (PickNote* note = context.note) {
         note->format = explain;
         for (Backend* b : eligible)

@@ -2,12 +2,18 @@
 
 #include "Balancer.h"
 
+#include <vector>
+
 namespace lab {
 
 // Weighted least connections: the backend with the fewest requests in flight per unit of weight
-// (active / weight, compared exactly by cross-multiplying). The backends tied for the lowest take turns
-// (round robin among the tied), so equal backends share the work instead of the first one taking it
-// all. Cost: O(n).
+// (active / weight, compared exactly by cross-multiplying). Among the backends tied for the lowest, the
+// one picked longest ago goes first (a backend never picked before any other), as in HAProxy's leastconn,
+// whose tree puts a server that was just given a connection behind the others of its load. A cursor
+// taken modulo the number tied is not that: the tied set changes size and members between picks, so with
+// short requests (one backend busy at a time) the cursor alternates between the two outer backends and
+// the middle one starves (measured by prove: 40/18/42 % against HAProxy's 34/33/33 %).
+// Cost: O(n).
 class LeastConnections final : public Balancer {
 public:
     QString name() const override { return QStringLiteral("least-connections"); }
@@ -16,7 +22,8 @@ protected:
     Backend* choose(std::span<Backend* const> eligible, const PickContext& context) override;
 
 private:
-    quint64 m_next = 0;
+    quint64 m_turn = 0; // picks made so far
+    std::vector<quint64> m_pickedAtTurn; // by backend id (ids are small and never reused); 0 = never
 };
 
 } // namespace lab

@@ -27,9 +27,15 @@ QString exportBinaryName(ExportFormat format)
     return exportFormatName(format);
 }
 
-std::optional<MetricsEndpoint> metricsEndpointOf(const LabConfig&)
+std::optional<MetricsEndpoint> metricsEndpointOf(const LabConfig& config)
 {
-    return std::nullopt;
+    if (!config.admin.enabled)
+        return std::nullopt;
+    MetricsEndpoint m;
+    m.address = config.admin.address;
+    // Port 0 lets the lab take any free port; a production config needs a fixed one.
+    m.port = config.admin.port > 0 ? config.admin.port : AdminConfig{}.port;
+    return m;
 }
 
 ExportResult exportConfig(ExportFormat format, const LabConfig& config, const ExportOptions& options)

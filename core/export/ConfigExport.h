@@ -18,13 +18,14 @@ QString exportPackageName(ExportFormat format);
 // The validator's binary ("haproxy", "nginx").
 QString exportBinaryName(ExportFormat format);
 
-// The admin/metrics endpoint a lab serves on loopback. The lab's "admin" config key lands with core/admin;
-// until then metricsEndpointOf() has nothing to read and the caller may still ask for one here.
+// The admin/metrics endpoint a lab serves (the "admin" config key, core/admin): HAProxy exports it as its
+// Prometheus exporter service plus the stats page, nginx as stub_status (see the writers).
 struct MetricsEndpoint {
     QString address = QStringLiteral("127.0.0.1");
     int port = 0;
 };
-// The one place that reads the admin endpoint out of a lab config (today: none, see above).
+// The one place that reads the admin endpoint out of a lab config: none unless "admin" is enabled; its
+// address and port, the default 9901 when the lab's port is 0 (any free port, which a target cannot take).
 std::optional<MetricsEndpoint> metricsEndpointOf(const LabConfig& config);
 
 struct ExportOptions {

@@ -210,6 +210,17 @@ void writeBackend(const LabConfig& c, bool tcp, ExportText& out)
                 on << QString::number(code);
             out.line(QStringLiteral("    retry-on ") +
                      (on.isEmpty() ? QStringLiteral("none") : on.join(QLatin1Char(' '))));
+            // HAProxy's redispatch avoids only the server that just failed (assign_server's prev_srv); the
+            // lab never gives one request the same backend twice. Two attempts are the same walk in both.
+            if (c.retry.retries >= 2 && c.backends.size() >= 3)
+                out.warn(QStringLiteral("retries"),
+                         QStringLiteral("a retry in HAProxy avoids only the server that just failed, so with %1 "
+                                        "retries one request may return to a server it tried before (and fail "
+                                        "there again) where the lab tries %2 different backends; under "
+                                        "concurrent traffic more requests end on an error than in the lab")
+                             .arg(c.retry.retries)
+                             .arg(std::min<qsizetype>(c.retry.retries + 1, c.backends.size())),
+                         4);
             if (!c.retry.retryNonIdempotent && on.size() > 0)
                 out.line(QStringLiteral("    http-request disable-l7-retry if !{ method %1 }")
                              .arg(exporting::idempotentMethods().join(QLatin1Char(' '))));
@@ -274,17 +285,41 @@ void writeRateLimit(const LabConfig& c, ExportText& out)
     out.line(QStringLiteral("    http-after-response set-header Retry-After 1 if { status 429 }"));
 }
 
+// HAProxy 2.6 reads a bind line's key from the certificate's own file, or from the same path with ".key"
+// appended when the file has none ("crt" in configuration.txt; ssl-load-extra-files defaults to all). The
+// lab takes two paths, and its `cert` command writes cert.pem and key.pem: unless the key already sits at
+// one of HAProxy's two places, the file says how to put it there (a link keeps one copy of the key).
+void writeTlsNote(const ListenerConfig& l, ExportText& out)
+{
+    const QString& cert = l.tls.cert;
+    const QString& key = l.tls.key;
+    if (key == cert) {
+        out.comment(QStringLiteral("TLS: %1 holds the certificate and its key.").arg(cert), 4);
+        return;
+    }
+    if (key == cert + QStringLiteral(".key")) {
+        out.comment(QStringLiteral("TLS: HAProxy loads the key from %1 (the certificate's path + .key).").arg(key), 4);
+        return;
+    }
+    out.warn(QStringLiteral("TLS"),
+             QStringLiteral("HAProxy reads the key from the certificate's file or from the certificate's path + "
+                            ".key, not from %1: before starting HAProxy run `ln -s %1 %2.key` (or `cat %2 %1 > "
+                            "one.pem` and name that file on the bind line)")
+                 .arg(key, cert),
+             4);
+}
+
 void writeFrontend(const LabConfig& c, const ListenerConfig& l, ExportText& out)
 {
     const bool tcp = l.kind == ListenerKind::Tcp;
     out.line(QStringLiteral("frontend %1").arg(exporting::safeName(l.name)));
-    if (exporting::listenerHasTls(l))
-        out.warn(QStringLiteral("TLS"),
-                 QStringLiteral("exported as plain HTTP: HAProxy wants the certificate and key in one PEM "
-                                "(cat %1 %2 > lab.pem), then `ssl crt lab.pem` on the bind line")
-                     .arg(l.tls.cert, l.tls.key),
-                 4);
-    out.line(QStringLiteral("    bind %1:%2").arg(l.address).arg(l.port));
+    const bool tls = !tcp && exporting::listenerHasTls(l);
+    if (tls) {
+        writeTlsNote(l, out);
+        out.line(QStringLiteral("    bind %1:%2 ssl crt %3").arg(l.address).arg(l.port).arg(l.tls.cert));
+    } else {
+        out.line(QStringLiteral("    bind %1:%2").arg(l.address).arg(l.port));
+    }
     out.line(tcp ? QStringLiteral("    mode tcp") : QStringLiteral("    mode http"));
     if (c.proxy.maxConnections > 0)
         out.line(QStringLiteral("    maxconn %1").arg(c.proxy.maxConnections));
@@ -301,7 +336,8 @@ void writeFrontend(const LabConfig& c, const ListenerConfig& l, ExportText& out)
         return;
     }
     out.line(QStringLiteral("    option forwardfor"));
-    out.line(QStringLiteral("    http-request set-header X-Forwarded-Proto http"));
+    out.line(tls ? QStringLiteral("    http-request set-header X-Forwarded-Proto https")
+                 : QStringLiteral("    http-request set-header X-Forwarded-Proto http"));
     if (c.proxy.accessLog)
         out.line(QStringLiteral("    option httplog"));
     if (!c.proxy.underscoresInHeaders)
@@ -367,7 +403,14 @@ ExportResult exportHaproxy(const LabConfig& c, const ExportOptions& options)
         out.line(QStringLiteral("frontend lab_metrics"));
         out.line(QStringLiteral("    bind %1:%2").arg(options.metrics->address).arg(options.metrics->port));
         out.line(QStringLiteral("    mode http"));
+        // Debian 12's HAProxy 2.6 is built with USE_PROMEX (`haproxy -vv`: "Built with the Prometheus
+        // exporter as a service").
         out.comment(QStringLiteral("the lab's admin endpoint: Prometheus metrics from HAProxy's exporter service."), 4);
+        out.warn(QStringLiteral("admin endpoint"),
+                 QStringLiteral("/metrics is HAProxy's Prometheus exporter, whose names are haproxy_frontend_*, "
+                                "haproxy_backend_* and haproxy_server_* (not balancer_lab_*); the lab's JSON API "
+                                "becomes the stats page at /stats (read only)"),
+                 4);
         out.line(QStringLiteral("    http-request use-service prometheus-exporter if { path /metrics }"));
         out.line(QStringLiteral("    stats enable"));
         out.line(QStringLiteral("    stats uri /stats"));

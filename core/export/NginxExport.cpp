@@ -152,13 +152,13 @@ void writeRateLimitZone(const LabConfig& c, ExportText& out)
 void writeHttpServer(const LabConfig& c, const ListenerConfig& l, ExportText& out)
 {
     out.line(QStringLiteral("    server {"));
-    if (exporting::listenerHasTls(l))
-        out.warn(QStringLiteral("TLS"),
-                 QStringLiteral("exported as plain HTTP: add `ssl` to listen, ssl_certificate %1 and "
-                                "ssl_certificate_key %2")
-                     .arg(l.tls.cert, l.tls.key),
-                 8);
-    out.line(QStringLiteral("        listen %1:%2;").arg(l.address).arg(l.port));
+    if (exporting::listenerHasTls(l)) {
+        out.line(QStringLiteral("        listen %1:%2 ssl;").arg(l.address).arg(l.port));
+        out.line(QStringLiteral("        ssl_certificate %1;").arg(l.tls.cert));
+        out.line(QStringLiteral("        ssl_certificate_key %1;").arg(l.tls.key));
+    } else {
+        out.line(QStringLiteral("        listen %1:%2;").arg(l.address).arg(l.port));
+    }
     if (c.proxy.maxConnectionsPerClient > 0)
         out.line(QStringLiteral("        limit_conn lab_conn %1;").arg(c.proxy.maxConnectionsPerClient));
     if (c.rateLimit.enabled()) {
@@ -266,9 +266,12 @@ ExportResult exportNginx(const LabConfig& c, const ExportOptions& options)
         if (l.kind == ListenerKind::Http)
             writeHttpServer(c, l, out);
     if (options.metrics) {
-        out.comment(QStringLiteral("the lab's admin endpoint: nginx's stub_status (connections and requests, "
-                                   "not per backend)."),
-                    4);
+        out.warn(QStringLiteral("admin endpoint"),
+                 QStringLiteral("nginx open source has no Prometheus exposition and no per-backend counters: "
+                                "the lab's /metrics becomes stub_status (active connections, accepted and handled "
+                                "connections, requests, in nginx's own text format); the lab's JSON API has no "
+                                "counterpart"),
+                 4);
         out.line(QStringLiteral("    server {"));
         out.line(QStringLiteral("        listen %1:%2;").arg(options.metrics->address).arg(options.metrics->port));
         out.line(QStringLiteral("        location = /metrics { stub_status; }"));

@@ -183,6 +183,12 @@ void ProveRunner::startLabArm()
         if (l.kind == ListenerKind::Http) {
             l.address = QStringLiteral("127.0.0.1");
             l.port = 0;
+            // The workload speaks plain HTTP and prove compares balancing, not TLS: both arms go without
+            // it (the export of a TLS listener is checked by tst_configexport).
+            if (l.tls.enabled())
+                m_report.warnings << QStringLiteral("TLS: prove drives plain HTTP through both arms; the "
+                                                    "listener's certificate is left out");
+            l.tls = {};
             http << l;
             break; // the workload goes to one listener
         }
@@ -273,7 +279,7 @@ void ProveRunner::startTarget()
     options.runtimeDir = m_dir->path();
     options.sourceName = QStringLiteral("the lab (prove)");
     const ExportResult exported = exportConfig(m_target, c, options);
-    m_report.warnings = exported.warnings;
+    m_report.warnings += exported.warnings;
     m_report.exported = exported.text;
     const QString file = m_dir->filePath(exportFormatName(m_target) + QStringLiteral(".conf"));
     QFile f(file);

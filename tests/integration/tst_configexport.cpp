@@ -4,6 +4,7 @@
 #include "balancing/AlgorithmNames.h"
 #include "export/ConfigExport.h"
 #include "export/ExportValidator.h"
+#include "proxy/SelfSignedCertificate.h"
 #include "teach/Lessons.h"
 #include "teach/Scenario.h"
 
@@ -50,7 +51,7 @@ LabConfig everythingOn()
                        QStringLiteral("404")};
     c.retry.retryNonIdempotent = true;
     c.proxy.accessLog = true;
-    c.listeners << ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 8100};
+    c.listeners << ListenerConfig{QStringLiteral("relay"), ListenerKind::Tcp, QStringLiteral("127.0.0.1"), 8100, {}};
     HealthConfig own = c.health;
     own.intervalMs = 750;
     c.backends[2].health = own;
@@ -76,7 +77,9 @@ private Q_SLOTS:
     void nginxWarnsWhatItCannotExpress();
     void nginxMapsRetriesAndRateLimit();
     void maglevSaysWhatItBecomes();
-    void tlsListenerIsAWarningNotASilence();
+    void tlsListenerIsExportedAsTls_data();
+    void tlsListenerIsExportedAsTls();
+    void adminEndpointIsExported();
 };
 
 void TestConfigExport::validatorsAcceptEveryAlgorithm_data()
@@ -335,23 +338,90 @@ void TestConfigExport::maglevSaysWhatItBecomes()
     QVERIFY(!n.warnings.filter(QStringLiteral("maglev")).isEmpty());
 }
 
-// A listener that terminates TLS is not exported as TLS yet: both files must say so, in the file and as a
-// warning, naming the certificate and key, and still pass the validators.
-void TestConfigExport::tlsListenerIsAWarningNotASilence()
+void TestConfigExport::tlsListenerIsExportedAsTls_data()
 {
-    LabConfig c = LabConfig::defaultLab();
-    c.listeners.first().tls = TlsConfig{QStringLiteral("/etc/lab/cert.pem"), QStringLiteral("/etc/lab/key.pem")};
-    const ExportResult h = exportHaproxy(c, {});
-    const ExportResult n = exportNginx(c, {});
-    for (const ExportResult* r : {&h, &n}) {
-        const QStringList tls = r->warnings.filter(QStringLiteral("TLS"));
-        QVERIFY2(!tls.isEmpty(), qPrintable(r->warnings.join(QLatin1Char('\n'))));
-        QVERIFY(tls.first().contains(QStringLiteral("/etc/lab/cert.pem")));
-        QVERIFY(tls.first().contains(QStringLiteral("/etc/lab/key.pem")));
-        QVERIFY(r->text.contains("exported as plain HTTP"));
-    }
+    // Where the key lies decides what HAProxy needs: the lab's `cert` writes cert.pem and key.pem, which
+    // HAProxy cannot take as they are (it reads the key from the certificate's file or its path + .key).
+    QTest::addColumn<bool>("keyBesideCert");
+    QTest::newRow("cert.pem and key.pem (the lab's cert)") << false;
+    QTest::newRow("cert.pem and cert.pem.key") << true;
+}
+
+// A listener that terminates TLS becomes a TLS listener in both files, with the lab's own certificate
+// (SelfSignedCertificate, what `balancer-lab cert` writes), and both validators load it: haproxy -c and
+// nginx -t read the certificate and key, so a missing or mismatched key fails them.
+void TestConfigExport::tlsListenerIsExportedAsTls()
+{
+    QFETCH(bool, keyBesideCert);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
+    SelfSignedCertificate cert;
+    QString why;
+    QVERIFY2(SelfSignedCertificate::write(dir.filePath(QStringLiteral("tls")), &cert, &why), qPrintable(why));
+    QString key = cert.keyFile;
+    if (keyBesideCert) {
+        key = cert.certFile + QStringLiteral(".key");
+        QVERIFY(QFile::rename(cert.keyFile, key));
+    }
+    LabConfig c = LabConfig::defaultLab();
+    c.listeners.first().tls = TlsConfig{cert.certFile, key};
+    const ExportResult h = exportHaproxy(c, optionsIn(dir));
+    const ExportResult n = exportNginx(c, optionsIn(dir));
+    QVERIFY2(h.text.contains(QStringLiteral("    bind 127.0.0.1:8000 ssl crt %1\n").arg(cert.certFile).toUtf8()),
+             h.text.constData());
+    QVERIFY(h.text.contains("http-request set-header X-Forwarded-Proto https"));
+    QVERIFY2(n.text.contains("        listen 127.0.0.1:8000 ssl;\n"), n.text.constData());
+    QVERIFY(n.text.contains(QStringLiteral("        ssl_certificate %1;\n").arg(cert.certFile).toUtf8()));
+    QVERIFY(n.text.contains(QStringLiteral("        ssl_certificate_key %1;\n").arg(key).toUtf8()));
+    QVERIFY(!h.text.contains("plain HTTP") && !n.text.contains("plain HTTP"));
+    QVERIFY2(n.warnings.filter(QStringLiteral("TLS")).isEmpty(), qPrintable(n.warnings.join(QLatin1Char('\n'))));
+
+    const ValidationResult nv = validate(ExportFormat::Nginx, n.text, dir);
+    QVERIFY2(nv.ok(), qPrintable(nv.output));
+    const QStringList tls = h.warnings.filter(QStringLiteral("TLS"));
+    if (!keyBesideCert) {
+        // As exported, HAProxy finds no key and says so; the warning's command puts it where HAProxy looks.
+        QCOMPARE(tls.size(), 1);
+        const QString link = QStringLiteral("ln -s %1 %2.key").arg(cert.keyFile, cert.certFile);
+        QVERIFY2(tls.first().contains(link), qPrintable(tls.first()));
+        QVERIFY(h.text.contains(link.toUtf8()));
+        const ValidationResult before = validate(ExportFormat::Haproxy, h.text, dir);
+        QVERIFY2(!before.ok(), qPrintable(before.output));
+        QVERIFY(QFile::link(cert.keyFile, cert.certFile + QStringLiteral(".key")));
+    } else {
+        QVERIFY2(tls.isEmpty(), qPrintable(tls.join(QLatin1Char('\n'))));
+    }
+    const ValidationResult hv = validate(ExportFormat::Haproxy, h.text, dir);
+    QVERIFY2(hv.ok(), qPrintable(hv.output));
+}
+
+// The lab's admin endpoint ("admin" key, core/admin) is exported when enabled: HAProxy's Prometheus
+// exporter service and stats page, nginx's stub_status with a warning; both validate. Disabled: none.
+void TestConfigExport::adminEndpointIsExported()
+{
+    LabConfig c = LabConfig::defaultLab();
+    QVERIFY(!metricsEndpointOf(c));
+    c.admin.enabled = true;
+    c.admin.port = 18491;
+    const std::optional<MetricsEndpoint> m = metricsEndpointOf(c);
+    QVERIFY(m);
+    QCOMPARE(m->address, QStringLiteral("127.0.0.1"));
+    QCOMPARE(m->port, 18491);
+    c.admin.port = 0; // any free port in the lab: the target gets the default
+    QCOMPARE(metricsEndpointOf(c)->port, AdminConfig{}.port);
+
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    ExportOptions o = optionsIn(dir);
+    o.metrics = m;
+    const ExportResult h = exportHaproxy(c, o);
+    QVERIFY2(h.text.contains("frontend lab_metrics\n    bind 127.0.0.1:18491\n"), h.text.constData());
+    QVERIFY(h.text.contains("http-request use-service prometheus-exporter if { path /metrics }"));
+    QVERIFY(!h.warnings.filter(QStringLiteral("haproxy_server_")).isEmpty());
+    const ExportResult n = exportNginx(c, o);
+    QVERIFY2(n.text.contains("        listen 127.0.0.1:18491;\n        location = /metrics { stub_status; }"),
+             n.text.constData());
+    QVERIFY(!n.warnings.filter(QStringLiteral("no Prometheus exposition")).isEmpty());
     const ValidationResult hv = validate(ExportFormat::Haproxy, h.text, dir);
     QVERIFY2(hv.ok(), qPrintable(hv.output));
     const ValidationResult nv = validate(ExportFormat::Nginx, n.text, dir);
