@@ -38,6 +38,7 @@ ExperimentResultsView::ExperimentResultsView(QWidget* parent)
     m_views->addTab(m_cdf, tr("Latency by percentile"));
     m_views->addTab(m_shares, tr("Backend shares"));
     m_views->addTab(m_details, tr("Theory and details"));
+    connect(m_views, &QTabWidget::currentChanged, this, &ExperimentResultsView::updateMinimumHeights);
     new FlowLayout(m_toggles, 12, 0);
     m_toggles->setToolTip(tr("Untick an arm to hide its line and bars"));
     auto* layout = new QVBoxLayout(this);
@@ -111,6 +112,21 @@ void ExperimentResultsView::rebuildCharts()
         view->setChart(chart);
         delete old;
     }
+    updateMinimumHeights();
+}
+
+// A tab widget is as tall as its tallest page's minimum: the share chart's (taller with every bar) would
+// push the latency chart's page down too. Only the page shown asks for its readable height.
+void ExperimentResultsView::updateMinimumHeights()
+{
+    QWidget* shown = m_views->currentWidget();
+    m_cdf->setMinimumHeight(shown == m_cdf ? kLatencyChartMinimumHeight : 80);
+    m_shares->setMinimumHeight(shown == m_shares ? shareChartMinimumHeight(m_results, m_shown) : 80);
+}
+
+QSize ExperimentResultsView::sizeHint() const
+{
+    return minimumSizeHint();
 }
 
 } // namespace lab
