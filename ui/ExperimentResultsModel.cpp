@@ -91,10 +91,10 @@ QString ExperimentResultsModel::theoryLegend(const QList<ArmResult>& arms)
     }
     const ArmResult& a = *predicted;
     const double p = (a.meanMs - a.theory->meanResponseMs) / a.theory->meanResponseMs * 100;
-    return tr("M/M/c = Erlang C's prediction for Poisson arrivals, exponential service and c identical workers "
-              "per backend with one FIFO line, each backend fed at random at its measured share. %1's \"%2\" = "
-              "predicted %3 ms, measured %4 % %5. A balancer splits less at random than that (round robin evens "
-              "the arrivals out, adaptive ones pick the shorter line), so it can measure below.")
+    return tr("M/M/c = Erlang C's prediction for Poisson arrivals, exponential service, c identical workers "
+              "per backend, FIFO, each backend fed at random at its share. %1's \"%2\" = predicted %3 ms, "
+              "measured %4 % %5. A balancer splits less at random (round robin evens arrivals out, adaptive "
+              "ones pick the shorter line): it can beat it.")
         .arg(a.name, armFigureText(ArmFigure::MmcMean, a), QString::number(a.theory->meanResponseMs, 'f', 1),
              QString::number(std::abs(p), 'f', 0), p >= 0 ? tr("above") : tr("below"));
 }

@@ -14,10 +14,22 @@
 
 namespace lab {
 
+namespace {
+
+// The charts' tabs, preferring their least height: the tab's scrolling page sizes itself by its layouts'
+// height-for-width (the arm toggles wrap), which adds up the preferred heights of the rest, and a chart
+// view prefers ~480 px. The charts still take all the room there is (the page's stretch).
+class ChartTabs final : public QTabWidget {
+public:
+    QSize sizeHint() const override { return minimumSizeHint(); }
+};
+
+} // namespace
+
 ExperimentResultsView::ExperimentResultsView(QWidget* parent)
     : QWidget(parent)
     , m_toggles(new QWidget)
-    , m_views(new QTabWidget)
+    , m_views(new ChartTabs)
     , m_cdf(new QChartView)
     , m_shares(new QChartView)
     , m_details(new QPlainTextEdit)
