@@ -48,6 +48,28 @@ void compact(QChart* chart)
     chart->setTitleFont(title);
 }
 
+constexpr double kShareBarWidth = 0.9; // of a backend's band, shared by its arms' bars
+
+QFont shareLabelFont()
+{
+    QFont f;
+    f.setPointSizeF(f.pointSizeF() * 0.8);
+    return f;
+}
+
+// The backends of the arms, in the order the first arm that has each lists them.
+QStringList backendNames(const QList<ArmResult>& arms)
+{
+    QStringList backends;
+    for (const ArmResult& a : arms) {
+        for (const BackendResult& b : a.backends) {
+            if (!backends.contains(b.name))
+                backends << b.name;
+        }
+    }
+    return backends;
+}
+
 } // namespace
 
 QColor armColour(int arm)
@@ -151,13 +173,7 @@ QChart* makeShareChart(const QList<ArmResult>& arms, const QList<bool>& shown)
     compact(chart);
     chart->setTitle(QObject::tr("Share of responses per backend (%)"));
     chart->legend()->hide();
-    QStringList backends;
-    for (const ArmResult& a : arms) {
-        for (const BackendResult& b : a.backends) {
-            if (!backends.contains(b.name))
-                backends << b.name;
-        }
-    }
+    QStringList backends = backendNames(arms);
     // Horizontal bars build from the bottom up: reversed, the first backend reads first, at the top.
     std::reverse(backends.begin(), backends.end());
     auto* series = new QHorizontalBarSeries;
@@ -170,6 +186,7 @@ QChart* makeShareChart(const QList<ArmResult>& arms, const QList<bool>& shown)
         set->setColor(armColour(i));
         set->setBorderColor(armColour(i));
         set->setLabelColor(Qt::black);
+        set->setLabelFont(shareLabelFont());
         for (const QString& name : std::as_const(backends)) {
             double share = 0;
             for (const BackendResult& b : arms[i].backends)
@@ -179,6 +196,7 @@ QChart* makeShareChart(const QList<ArmResult>& arms, const QList<bool>& shown)
         }
         series->append(set);
     }
+    series->setBarWidth(kShareBarWidth);
     series->setLabelsVisible(true);
     series->setLabelsPosition(QAbstractBarSeries::LabelsOutsideEnd);
     series->setLabelsFormat(QStringLiteral("@value %"));
@@ -195,6 +213,20 @@ QChart* makeShareChart(const QList<ArmResult>& arms, const QList<bool>& shown)
     series->attachAxis(names);
     series->attachAxis(percent);
     return chart;
+}
+
+int shareChartMinimumHeight(const QList<ArmResult>& arms, const QList<bool>& shown)
+{
+    int arm = 0;
+    for (int i = 0; i < arms.size(); ++i)
+        arm += isShown(shown, i) ? 1 : 0;
+    const int bars = qMax(1, arm) * qMax(1, int(backendNames(arms).size()));
+    // A label is drawn with a couple of pixels of margin around its line; a bar must be that thick.
+    const int label = QFontMetrics(shareLabelFont()).height() + 4;
+    const int plot = int(std::ceil(bars * label / kShareBarWidth));
+    // Above and below the plot: the title, the percent axis' labels and the chart's margins.
+    const int around = 2 * QFontMetrics(QFont()).height() + 40;
+    return plot + around;
 }
 
 QImage renderResultsImage(const QString& title, const QString& subtitle, QAbstractItemModel* model,

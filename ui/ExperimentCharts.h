@@ -35,7 +35,15 @@ QChart* makeLatencyChart(const QList<ArmResult>& arms, const QList<bool>& shown)
 // Each backend's share of the responses (%), one horizontal bar per shown arm, the backend's name beside
 // its bars and the value at the end of each bar. The charts' own legends are hidden: the tab's arm
 // toggles and the image's legend row name the arms whole.
+// The bars take 90 % of each backend's band and their labels a font a little smaller than the chart's,
+// so a bar is at least as thick as its label at shareChartMinimumHeight().
 QChart* makeShareChart(const QList<ArmResult>& arms, const QList<bool>& shown);
+// The least height (px) of a view of makeShareChart(arms, shown) in which no bar's value label meets the
+// next one's (a label per bar: shown arms x backends) and every backend name has its band: the tab's
+// results scroll below it rather than squeeze the bars (the trial's 4 arms x 4 backends overlapped).
+int shareChartMinimumHeight(const QList<ArmResult>& arms, const QList<bool>& shown);
+// The least height of the latency chart's view with its four percentile marks apart and readable.
+constexpr int kLatencyChartMinimumHeight = 250;
 
 // The results as one image for Save PNG: a heading (title, when it ran), the table whole (every row and
 // column of `model`, not the tab's scrolled view of it), a legend row and both charts at a readable size.

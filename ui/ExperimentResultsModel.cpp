@@ -1,5 +1,8 @@
 #include "ExperimentResultsModel.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace lab {
 
 static_assert(ExperimentResultsModel::KeysMoved == ExperimentResultsModel::ColumnCount - 1,
@@ -71,16 +74,42 @@ QVariant ExperimentResultsModel::data(const QModelIndex& index, int role) const
     return armFigureText(figure, a);
 }
 
+QString ExperimentResultsModel::theoryLegend(const QList<ArmResult>& arms)
+{
+    if (arms.isEmpty())
+        return {};
+    const auto predicted = std::find_if(arms.cbegin(), arms.cend(), [](const ArmResult& a) { return a.theory; });
+    if (predicted == arms.cend()) {
+        QStringList why;
+        for (const ArmResult& a : arms) {
+            if (!a.theoryNote.isEmpty() && !why.contains(a.theoryNote))
+                why << a.theoryNote;
+        }
+        return tr("M/M/c columns: no prediction, as the queueing model needs Poisson arrivals, exponential "
+                  "service and plain backends with c workers, and here %1.")
+            .arg(why.isEmpty() ? tr("it does not apply") : why.join(QStringLiteral("; ")));
+    }
+    const ArmResult& a = *predicted;
+    const double p = (a.meanMs - a.theory->meanResponseMs) / a.theory->meanResponseMs * 100;
+    return tr("M/M/c = Erlang C's prediction for Poisson arrivals, exponential service, c identical workers "
+              "per backend, FIFO, each backend fed at random at its share. %1's \"%2\" = predicted %3 ms, "
+              "measured %4 % %5. A balancer splits less at random (round robin evens arrivals out, adaptive "
+              "ones pick the shorter line): it can beat it.")
+        .arg(a.name, armFigureText(ArmFigure::MmcMean, a), QString::number(a.theory->meanResponseMs, 'f', 1),
+             QString::number(std::abs(p), 'f', 0), p >= 0 ? tr("above") : tr("below"));
+}
+
 QVariant ExperimentResultsModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= columnCount())
         return {};
     const ArmFigureInfo& info = armFigureInfo(ArmFigure(section));
+    const bool theory = section == TheoryMean || section == TheoryP99;
     if (role == Qt::DisplayRole)
-        return QString::fromLatin1(info.header);
+        return QString(QString::fromLatin1(info.header) + (theory ? tr("\npredicted (measured ±%)") : QString()));
     if (role == Qt::ToolTipRole) {
         QString tip = QString::fromLatin1(info.tip);
-        if (section == TheoryMean || section == TheoryP99)
+        if (theory)
             tip += QStringLiteral(".\n\n") + theoryAssumptions();
         return tip;
     }

@@ -10,7 +10,9 @@ namespace lab {
 // The arms of an experiment as rows, the figures of `balancer-lab experiment`'s tables as columns: the
 // same figures, headers and cell texts (ArmFigures.h), each M/M/c prediction right after the measurement
 // it predicts. The keys-moved column exists only once an arm has it (a timeline that adds or stops a
-// backend). Rows are appended as arms finish (beginInsertRows); a new run resets.
+// backend). Rows are appended as arms finish (beginInsertRows); a new run resets. The M/M/c headers have a
+// second line the terminal's have not ("predicted (measured ±%)"): a learner read their brackets as
+// unexplained percentages; theoryLegend() is the line the tab shows under the table.
 class ExperimentResultsModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -47,6 +49,11 @@ public:
     void clear();
     void append(const ArmResult& arm);
     const QList<ArmResult>& arms() const { return m_arms; }
+
+    // What the M/M/c columns are, in a sentence or two for under the table: the model's assumptions (when
+    // it applies), what the bracket is (with the first predicted arm's own figures as the example), and why
+    // a balancer can measure below it. Why there is no prediction when no arm has one; empty without arms.
+    static QString theoryLegend(const QList<ArmResult>& arms);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -14,10 +14,22 @@
 
 namespace lab {
 
+namespace {
+
+// The charts' tabs, preferring their least height: the tab's scrolling page sizes itself by its layouts'
+// height-for-width (the arm toggles wrap), which adds up the preferred heights of the rest, and a chart
+// view prefers ~480 px. The charts still take all the room there is (the page's stretch).
+class ChartTabs final : public QTabWidget {
+public:
+    QSize sizeHint() const override { return minimumSizeHint(); }
+};
+
+} // namespace
+
 ExperimentResultsView::ExperimentResultsView(QWidget* parent)
     : QWidget(parent)
     , m_toggles(new QWidget)
-    , m_views(new QTabWidget)
+    , m_views(new ChartTabs)
     , m_cdf(new QChartView)
     , m_shares(new QChartView)
     , m_details(new QPlainTextEdit)
@@ -38,6 +50,7 @@ ExperimentResultsView::ExperimentResultsView(QWidget* parent)
     m_views->addTab(m_cdf, tr("Latency by percentile"));
     m_views->addTab(m_shares, tr("Backend shares"));
     m_views->addTab(m_details, tr("Theory and details"));
+    connect(m_views, &QTabWidget::currentChanged, this, &ExperimentResultsView::updateMinimumHeights);
     new FlowLayout(m_toggles, 12, 0);
     m_toggles->setToolTip(tr("Untick an arm to hide its line and bars"));
     auto* layout = new QVBoxLayout(this);
@@ -111,6 +124,21 @@ void ExperimentResultsView::rebuildCharts()
         view->setChart(chart);
         delete old;
     }
+    updateMinimumHeights();
+}
+
+// A tab widget is as tall as its tallest page's minimum: the share chart's (taller with every bar) would
+// push the latency chart's page down too. Only the page shown asks for its readable height.
+void ExperimentResultsView::updateMinimumHeights()
+{
+    QWidget* shown = m_views->currentWidget();
+    m_cdf->setMinimumHeight(shown == m_cdf ? kLatencyChartMinimumHeight : 80);
+    m_shares->setMinimumHeight(shown == m_shares ? shareChartMinimumHeight(m_results, m_shown) : 80);
+}
+
+QSize ExperimentResultsView::sizeHint() const
+{
+    return minimumSizeHint();
 }
 
 } // namespace lab

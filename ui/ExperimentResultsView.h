@@ -16,7 +16,8 @@ namespace lab {
 // line and bars), and sub-tabs with the latency by percentile, each backend's share and the queueing
 // theory as text. One chart at a time, each the whole width: side by side at 1366x768 both were too small
 // to read (axis labels elided). The charts are rebuilt from the results whenever an arm finishes or a
-// checkbox changes (ExperimentCharts.h), a handful of series each: cheap.
+// checkbox changes (ExperimentCharts.h), a handful of series each: cheap. Each chart has a least height at
+// which it reads (the share chart's grows with its bars); the tab scrolls below it.
 class ExperimentResultsView final : public QWidget {
     Q_OBJECT
 public:
@@ -34,9 +35,13 @@ public:
     const QList<bool>& shown() const { return m_shown; }
     int cdfSeriesCount() const;
     int shareBarSetCount() const;
+    // No more than its readable minimum: in the tab's scrolling results the charts take whatever room is
+    // left, and a scroll area's height-for-width adds up preferred heights (QChartView prefers ~480 px).
+    QSize sizeHint() const override;
 
 private:
     void rebuildCharts();
+    void updateMinimumHeights();
 
     QList<ArmResult> m_results;
     QList<bool> m_shown;

@@ -4,6 +4,7 @@
 #include "ExperimentResultsView.h"
 #include "FlowLayout.h"
 #include "experiment/ExperimentRunner.h"
+#include "experiment/ResultsReport.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -16,6 +17,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QStyle>
 #include <QTableView>
@@ -51,7 +53,11 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     , m_summary(new QLabel)
     , m_status(new QLabel)
     , m_saved(new QLabel)
+    , m_verdictBox(new QWidget)
+    , m_verdict(new QLabel)
+    , m_resultsArea(new QScrollArea)
     , m_table(new QTableView)
+    , m_theoryLegend(new QLabel)
     , m_results(new ExperimentResultsView)
 {
     for (const ExperimentInfo& e : builtInExperiments()) {
@@ -81,7 +87,11 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     auto* controls = new QWidget;
     auto* flow = new FlowLayout(controls, 12, 2);
     flow->setContentsMargins(0, 0, 0, 0);
-    flow->addWidget(group({new QLabel(tr("Experiment:")), m_choice, m_open}));
+    // The label, the picker and Open... apart: the tab fits the 360 px its views get in a 1024 px window
+    // beside the lesson dock (the picker alone is 280 px wide), with the label above the picker there.
+    flow->addWidget(new QLabel(tr("Experiment:")));
+    flow->addWidget(m_choice);
+    flow->addWidget(m_open);
     flow->addWidget(group({m_run, m_progress}));
     flow->addWidget(group({m_png, m_csv}));
     // The description folds away (the title stays), leaving its lines to the results on a 768 px screen.
@@ -112,18 +122,56 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     m_table->setWordWrap(false);
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // sized to show every arm
+    // The verdict first, framed: what the run found, in the command's words.
+    m_verdictBox->setObjectName(QStringLiteral("verdictBox"));
+    m_verdictBox->setAttribute(Qt::WA_StyledBackground);
+    m_verdictBox->setStyleSheet(
+        QStringLiteral("#verdictBox { background: #eef4fb; border: 1px solid #8fb3dc; border-radius: 3px; }"));
+    auto* verdictHeading = new QLabel(tr("Verdict"));
+    verdictHeading->setFont(bold);
+    m_verdict->setObjectName(QStringLiteral("verdict"));
+    m_verdict->setTextFormat(Qt::PlainText);
+    m_verdict->setWordWrap(true);
+    m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* verdictRow = new QHBoxLayout(m_verdictBox);
+    verdictRow->setContentsMargins(6, 3, 6, 3);
+    verdictRow->addWidget(verdictHeading, 0, Qt::AlignTop);
+    verdictRow->addWidget(m_verdict, 1);
+    m_verdictBox->hide();
+    m_theoryLegend->setObjectName(QStringLiteral("theoryLegend"));
+    m_theoryLegend->setTextFormat(Qt::PlainText);
+    m_theoryLegend->setWordWrap(true);
+    m_theoryLegend->setToolTip(theoryAssumptions());
+    QFont small = m_theoryLegend->font(); // a footnote to the table: a little smaller than its cells
+    small.setPointSizeF(small.pointSizeF() * 0.9);
+    m_theoryLegend->setFont(small);
+    m_theoryLegend->hide();
     // No splitter between the table and the charts: the table is as tall as its rows (fitTableToRows),
-    // the charts take every other pixel.
+    // the charts take every other pixel down to their least readable height (ExperimentResultsView), and
+    // below that the page scrolls up and down instead of squeezing the charts to stamps.
+    auto* page = new QWidget;
+    auto* pageLayout = new QVBoxLayout(page);
+    pageLayout->setContentsMargins(0, 0, 0, 0);
+    pageLayout->setSpacing(3);
+    pageLayout->addLayout(heading);
+    pageLayout->addWidget(m_summary);
+    pageLayout->addWidget(m_status);
+    pageLayout->addWidget(m_saved);
+    pageLayout->addWidget(m_verdictBox);
+    pageLayout->addWidget(m_table);
+    pageLayout->addWidget(m_theoryLegend);
+    pageLayout->addWidget(m_results, 1);
+    m_resultsArea->setObjectName(QStringLiteral("resultsArea"));
+    m_resultsArea->setWidget(page);
+    m_resultsArea->setWidgetResizable(true);
+    m_resultsArea->setFrameShape(QFrame::NoFrame);
+    m_resultsArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // the table scrolls sideways itself
+    // Only the controls stay put: below them everything scrolls as one page, the verdict at its top.
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->setSpacing(3);
     layout->addWidget(controls);
-    layout->addLayout(heading);
-    layout->addWidget(m_summary);
-    layout->addWidget(m_status);
-    layout->addWidget(m_saved);
-    layout->addWidget(m_table);
-    layout->addWidget(m_results, 1);
+    layout->addWidget(m_resultsArea, 1);
 
     // The scroll bar's range follows the columns and the width, after the layout: the height follows it.
     connect(m_table->horizontalScrollBar(), &QScrollBar::rangeChanged, this, &ExperimentsTab::fitTableToRows);
@@ -230,7 +278,18 @@ void ExperimentsTab::showRecord()
     m_table->resizeColumnsToContents();
     fitTableToRows();
     m_results->setResults(m_model->arms());
+    showVerdict(m_model->arms());
     updateActions();
+}
+
+void ExperimentsTab::showVerdict(const QList<ArmResult>& arms)
+{
+    const QString verdict = experimentVerdict(arms);
+    m_verdict->setText(verdict);
+    m_verdictBox->setVisible(!verdict.isEmpty());
+    const QString legend = ExperimentResultsModel::theoryLegend(arms);
+    m_theoryLegend->setText(legend);
+    m_theoryLegend->setVisible(!legend.isEmpty());
 }
 
 void ExperimentsTab::setArmShown(int arm, bool shown)
@@ -258,6 +317,7 @@ bool ExperimentsTab::run()
     m_model->clear();
     m_results->setResults({});
     m_results->setDetails(QString());
+    showVerdict({});
     m_saved->clear();
     m_saved->hide();
     m_runner = std::make_unique<ExperimentRunner>(m_experiment);
@@ -304,6 +364,23 @@ void ExperimentsTab::onArmFinished(int arm)
     m_table->resizeColumnsToContents();
     fitTableToRows();
     m_results->setResults(m_model->arms());
+    m_theoryLegend->setText(ExperimentResultsModel::theoryLegend(m_model->arms()));
+    m_theoryLegend->setVisible(!m_theoryLegend->text().isEmpty());
+}
+
+void ExperimentsTab::setResults(const QList<ArmResult>& arms)
+{
+    if (isRunning() || !m_loaded)
+        return;
+    Record record;
+    record.arms = arms;
+    record.details = resultsTable(m_experiment, arms);
+    record.status =
+        tr("results of %1 arms, %2 requests each").arg(arms.size()).arg(arms.isEmpty() ? 0 : arms.first().requests);
+    record.finishedAt = QDateTime::currentDateTime();
+    m_records.insert(m_source, record);
+    m_about->setChecked(false); // as a run does: the description gives its lines to the results
+    showRecord();
 }
 
 void ExperimentsTab::onFinished()
@@ -319,6 +396,7 @@ void ExperimentsTab::onFinished()
     record.finishedAt = QDateTime::currentDateTime();
     m_results->setDetails(record.details);
     m_status->setText(record.status);
+    showVerdict(record.arms);
     if (!record.arms.isEmpty())
         m_records.insert(m_source, record);
     m_run->setText(tr("Run"));
@@ -360,6 +438,16 @@ QString ExperimentsTab::statusText() const
 QString ExperimentsTab::detailsText() const
 {
     return m_results->details();
+}
+
+QString ExperimentsTab::verdictText() const
+{
+    return m_verdictBox->isHidden() ? QString() : m_verdict->text();
+}
+
+QString ExperimentsTab::theoryLegendText() const
+{
+    return m_theoryLegend->isHidden() ? QString() : m_theoryLegend->text();
 }
 
 QString ExperimentsTab::savedText() const

@@ -12,6 +12,7 @@ class QComboBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QScrollArea;
 class QTableView;
 class QToolButton;
 
@@ -22,12 +23,15 @@ class ExperimentResultsView;
 class ExperimentRunner;
 
 // The window's Experiments tab: pick a built-in experiment (or open a file), run it, and see the arms
-// side by side as `balancer-lab experiment` prints them: a table sized to show a row per arm, and below
-// it the charts and the theory (ExperimentResultsView). Results are kept per experiment (by source): switching
-// experiments shows the chosen one's last results or none, never another's under its title. Export as PNG (the results
-// drawn whole at a size of their own, ExperimentCharts.h) or CSV; the tab names every file it wrote. The runs use labs
-// of their own on free ports (ExperimentRunner), never the window's lab, so an experiment does not disturb what the
-// board shows and the board does not disturb it.
+// side by side as `balancer-lab experiment` prints them: the command's verdict (who won and why, the same
+// words: experimentVerdict) above a table sized to show a row per arm, a line that says what the M/M/c
+// columns are, and below it the charts and the theory (ExperimentResultsView). Below the controls the tab
+// is one page that scrolls up and down rather than shrink: beside the lesson dock at 1024x768 the charts
+// keep a readable height and the table its columns (it scrolls sideways by itself). Results are kept per experiment (by
+// source): switching experiments shows the chosen one's last results or none, never another's under its title. Export
+// as PNG (the results drawn whole at a size of their own, ExperimentCharts.h) or CSV; the tab names every file it
+// wrote. The runs use labs of their own on free ports (ExperimentRunner), never the window's lab, so an experiment does
+// not disturb what the board shows and the board does not disturb it.
 class ExperimentsTab final : public QWidget {
     Q_OBJECT
 public:
@@ -43,11 +47,19 @@ public:
     // Cancels: the arm going is given up, the arms done stay; runFinished() follows.
     void stop();
     bool isRunning() const;
+    // Shows `arms` as the shown experiment's results, as a run that just finished them leaves them
+    // (table, verdict, charts, details; kept for the experiment). For results measured elsewhere, and for
+    // tests that need known figures. Refused while a run is going.
+    void setResults(const QList<ArmResult>& arms);
 
     ExperimentResultsModel* model() const { return m_model; }
     QString titleText() const;
     QString statusText() const;
     QString detailsText() const;
+    // The verdict shown above the results (experimentVerdict of the arms shown); empty without one.
+    QString verdictText() const;
+    // The line under the table that says what the M/M/c columns are (theoryLegend); empty without results.
+    QString theoryLegendText() const;
     // The files the last save wrote, as the tab shows them.
     QString savedText() const;
     int cdfSeriesCount() const;
@@ -78,6 +90,8 @@ private:
     void onArmFinished(int arm);
     void onFinished();
     void showRecord();
+    // The verdict and the theory line for `arms` (hidden with none).
+    void showVerdict(const QList<ArmResult>& arms);
     void fitTableToRows();
     void updateActions();
     // Enables or disables `w`; a focused widget hands its focus to the Run button first, so the focus
@@ -105,7 +119,11 @@ private:
     QLabel* m_summary;
     QLabel* m_status;
     QLabel* m_saved;
+    QWidget* m_verdictBox;
+    QLabel* m_verdict;
+    QScrollArea* m_resultsArea;
     QTableView* m_table;
+    QLabel* m_theoryLegend;
     ExperimentResultsView* m_results;
 };
 

@@ -1,5 +1,6 @@
 // The Experiments tab's saving: the PNG of the results drawn whole (ExperimentCharts.h), the two CSV
-// files, their default names, and the line that says which files were written.
+// files, their default names, and the line that says which files were written. The image says the
+// verdict under its heading.
 #include "ExperimentCharts.h"
 #include "ExperimentResultsModel.h"
 #include "ExperimentResultsView.h"
@@ -35,6 +36,9 @@ QImage ExperimentsTab::resultsImage() const
     if (record != m_records.constEnd())
         subtitle += tr(" · %1, finished %2")
                         .arg(record->status, record->finishedAt.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
+    // The verdict under the heading, as the tab shows it above the table.
+    if (const QString verdict = verdictText(); !verdict.isEmpty())
+        subtitle += QStringLiteral("\n\n") + tr("Verdict: %1").arg(verdict);
     return renderResultsImage(m_title->text(), subtitle, m_model, m_model->arms(), m_results->shown());
 }
 

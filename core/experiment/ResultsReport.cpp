@@ -1,7 +1,8 @@
 // The results of an experiment as the terminal's text, arms.csv, backends.csv and results.json, all
 // from the one figure schema (ArmFigures.h), so a figure has the same name and meaning everywhere.
+#include "ResultsReport.h"
+
 #include "ArmFigures.h"
-#include "ExperimentResults.h"
 
 #include <QJsonArray>
 
@@ -130,70 +131,6 @@ template <typename Key> QString lowest(const QList<ArmResult>& arms, Key key, do
         : names.mid(0, names.size() - 1).join(QStringLiteral(", ")) + QStringLiteral(" and ") + names.last();
 }
 
-// Who won, in words, on what the experiment is about first: the keys moved (hashing), the errors and the
-// amplified load (retries), then the p99 and why (the loser's busiest backend against the winner's).
-QString verdict(const QList<ArmResult>& arms)
-{
-    if (arms.size() < 2)
-        return {};
-    QStringList out;
-    double best = 0;
-    if (armFigureShown(ArmFigure::KeysMoved, arms)) {
-        const QString who = lowest(
-            arms, [](const ArmResult& a) { return a.keysMoved.value_or(1.0); }, &best);
-        QStringList others;
-        for (const ArmResult& a : arms)
-            others << QStringLiteral("%1 %2").arg(
-                a.name, a.keysMoved ? fixed(*a.keysMoved * 100) + QLatin1Char('%') : QStringLiteral("n/a"));
-        if (!who.isEmpty())
-            out << QStringLiteral("Fewest keys moved: %1, %2% against an ideal of %3% (%4).")
-                       .arg(who, fixed(best * 100), fixed(arms.first().keysMovedIdeal * 100),
-                            others.join(QStringLiteral(", ")));
-    }
-    const QString fewestErrors = lowest(
-        arms, [](const ArmResult& a) { return double(a.errors()); }, &best);
-    if (!fewestErrors.isEmpty()) {
-        const auto most = std::max_element(
-            arms.cbegin(), arms.cend(), [](const ArmResult& x, const ArmResult& y) { return x.errors() < y.errors(); });
-        out << QStringLiteral("Fewest errors: %1, %2 of %3 requests (%4: %5).")
-                   .arg(fewestErrors)
-                   .arg(qint64(best))
-                   .arg(most->requests)
-                   .arg(most->name)
-                   .arg(most->errors());
-    }
-    const auto heaviest = std::max_element(arms.cbegin(), arms.cend(),
-                                           [](const ArmResult& x, const ArmResult& y) { return x.load() < y.load(); });
-    if (heaviest->load() > 1.02)
-        out << QStringLiteral("Retries amplify the load: under %1 the backends received %2 attempts for %3 "
-                              "requests (%4x).")
-                   .arg(heaviest->name)
-                   .arg(heaviest->attempts())
-                   .arg(heaviest->requests)
-                   .arg(fixed(heaviest->load(), 2));
-    const auto byP99 = [](const ArmResult& x, const ArmResult& y) {
-        return x.percentileMs(99) < y.percentileMs(99);
-    };
-    const ArmResult& fast = *std::min_element(arms.cbegin(), arms.cend(), byP99);
-    const ArmResult& slow = *std::max_element(arms.cbegin(), arms.cend(), byP99);
-    const QString fastest = lowest(
-        arms, [](const ArmResult& a) { return a.percentileMs(99); }, &best);
-    QString p99 = QStringLiteral("Lowest p99: %1, %2 ms; highest: %3, %4 ms.")
-                      .arg(fastest.isEmpty() ? QStringLiteral("all alike") : fastest, fixed(best), slow.name,
-                           fixed(slow.percentileMs(99)));
-    const BackendResult* hot = busiestBackend(slow);
-    const BackendResult* hotOfFast = busiestBackend(fast);
-    if (hot && hotOfFast && (hot->maxQueue > hotOfFast->maxQueue + 2 || hot->busy > hotOfFast->busy + 0.1))
-        p99 += QStringLiteral(" Why: under %1, %2 got %3 of the requests and was %4 busy, with up to %5 "
-                              "waiting; under %6 the busiest backend (%7) was %8 busy, with up to %9 waiting.")
-                   .arg(slow.name, hot->name, fixed(hot->share * 100) + QLatin1Char('%'),
-                        fixed(hot->busy * 100, 0) + QLatin1Char('%'), QString::number(hot->maxQueue), fast.name,
-                        hotOfFast->name, fixed(hotOfFast->busy * 100, 0) + QLatin1Char('%'),
-                        QString::number(hotOfFast->maxQueue));
-    out << p99;
-    return wrapped(out.join(QLatin1Char(' ')), QString());
-}
-
 QString theoryDetails(const QList<ArmResult>& arms)
 {
     QString out = QStringLiteral("queueing theory (Erlang C) in detail: predicted | measured (measured vs "
@@ -221,6 +158,71 @@ QString theoryDetails(const QList<ArmResult>& arms)
 
 } // namespace
 
+QString experimentVerdict(const QList<ArmResult>& arms)
+{
+    if (arms.size() < 2)
+        return {};
+    QStringList out;
+    double best = 0;
+    const bool hashing = armFigureShown(ArmFigure::KeysMoved, arms);
+    if (hashing) {
+        const QString who = lowest(
+            arms, [](const ArmResult& a) { return a.keysMoved.value_or(1.0); }, &best);
+        QStringList each;
+        for (const ArmResult& a : arms)
+            each << QStringLiteral("%1 %2").arg(
+                a.name, a.keysMoved ? fixed(*a.keysMoved * 100) + QLatin1Char('%') : QStringLiteral("n/a"));
+        out << QStringLiteral("%1, %2% against an ideal of %3% (%4).")
+                   .arg(who.isEmpty() ? QStringLiteral("Keys moved: all arms alike")
+                                      : QStringLiteral("Fewest keys moved: ") + who,
+                        fixed(best * 100), fixed(arms.first().keysMovedIdeal * 100), each.join(QStringLiteral(", ")));
+    }
+    const QString fewestErrors = lowest(
+        arms, [](const ArmResult& a) { return double(a.errors()); }, &best);
+    if (!fewestErrors.isEmpty()) {
+        const auto most = std::max_element(
+            arms.cbegin(), arms.cend(), [](const ArmResult& x, const ArmResult& y) { return x.errors() < y.errors(); });
+        out << QStringLiteral("Fewest errors: %1, %2 of %3 requests (%4: %5).")
+                   .arg(fewestErrors)
+                   .arg(qint64(best))
+                   .arg(most->requests)
+                   .arg(most->name)
+                   .arg(most->errors());
+    }
+    const auto heaviest = std::max_element(arms.cbegin(), arms.cend(),
+                                           [](const ArmResult& x, const ArmResult& y) { return x.load() < y.load(); });
+    if (heaviest->load() > 1.02)
+        out << QStringLiteral("Retries amplify the load: under %1 the backends received %2 attempts for %3 "
+                              "requests (%4x).")
+                   .arg(heaviest->name)
+                   .arg(heaviest->attempts())
+                   .arg(heaviest->requests)
+                   .arg(fixed(heaviest->load(), 2));
+    if (hashing) // what a hash is for is keeping keys in place; its p99 is the workload's, not a result
+        return out.join(QLatin1Char(' '));
+    const auto byP99 = [](const ArmResult& x, const ArmResult& y) {
+        return x.percentileMs(99) < y.percentileMs(99);
+    };
+    const ArmResult& fast = *std::min_element(arms.cbegin(), arms.cend(), byP99);
+    const ArmResult& slow = *std::max_element(arms.cbegin(), arms.cend(), byP99);
+    const QString fastest = lowest(
+        arms, [](const ArmResult& a) { return a.percentileMs(99); }, &best);
+    QString p99 = QStringLiteral("Lowest p99: %1, %2 ms; highest: %3, %4 ms.")
+                      .arg(fastest.isEmpty() ? QStringLiteral("all alike") : fastest, fixed(best), slow.name,
+                           fixed(slow.percentileMs(99)));
+    const BackendResult* hot = busiestBackend(slow);
+    const BackendResult* hotOfFast = busiestBackend(fast);
+    if (hot && hotOfFast && (hot->maxQueue > hotOfFast->maxQueue + 2 || hot->busy > hotOfFast->busy + 0.1))
+        p99 += QStringLiteral(" Why: under %1, %2 got %3 of the requests and was %4 busy, with up to %5 "
+                              "waiting; under %6 the busiest backend (%7) was %8 busy, with up to %9 waiting.")
+                   .arg(slow.name, hot->name, fixed(hot->share * 100) + QLatin1Char('%'),
+                        fixed(hot->busy * 100, 0) + QLatin1Char('%'), QString::number(hot->maxQueue), fast.name,
+                        hotOfFast->name, fixed(hotOfFast->busy * 100, 0) + QLatin1Char('%'),
+                        QString::number(hotOfFast->maxQueue));
+    out << p99;
+    return out.join(QLatin1Char(' '));
+}
+
 QString resultsTable(const Experiment& e, const QList<ArmResult>& arms)
 {
     Q_UNUSED(e);
@@ -242,7 +244,8 @@ QString resultsTable(const Experiment& e, const QList<ArmResult>& arms)
                         ArmFigure::Busiest, ArmFigure::Jain, ArmFigure::KeysMoved},
                        arms);
     out += QLatin1Char('\n') + backendTable(arms) + QLatin1Char('\n');
-    out += verdict(arms);
+    if (const QString v = experimentVerdict(arms); !v.isEmpty())
+        out += wrapped(v, QString());
     out += QStringLiteral("\nnotes\n");
     const bool theory = armFigureShown(ArmFigure::MmcMean, arms);
     if (theory) {
