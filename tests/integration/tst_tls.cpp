@@ -208,6 +208,31 @@ private Q_SLOTS:
         QVERIFY2(err.contains(QStringLiteral("ALPN: server accepted http/1.1")), qPrintable(err));
     }
 
+    // `balancer-lab cert --out DIR` writes a pair that a lab serves and curl trusts with --cacert alone.
+    void certCommandMakesAPairCurlTrusts()
+    {
+        const QString dir = m_dir.filePath(QStringLiteral("from-cli"));
+        QProcess cert;
+        cert.start(QStringLiteral(LAB_BINARY), {QStringLiteral("cert"), QStringLiteral("--out"), dir});
+        QVERIFY(cert.waitForFinished(30000));
+        QVERIFY2(cert.exitCode() == 0, cert.readAllStandardError().constData());
+        const QString certFile = dir + QStringLiteral("/cert.pem");
+        const QString keyFile = dir + QStringLiteral("/key.pem");
+        QVERIFY(cert.readAllStandardOutput().contains(certFile.toUtf8()));
+        LabConfig c = freePortLab();
+        c.listeners.first().tls = {certFile, keyFile};
+        RunningLab lab(c);
+        QProcess curl;
+        const QString port = QString::number(lab.port());
+        curl.start(QStringLiteral("curl"),
+                   {QStringLiteral("-sS"), QStringLiteral("--cacert"), certFile, QStringLiteral("--resolve"),
+                    QStringLiteral("localhost:%1:127.0.0.1").arg(port), QStringLiteral("-w"),
+                    QStringLiteral("\n%{http_code}"), QStringLiteral("https://localhost:%1/").arg(port)});
+        QVERIFY2(curl.waitForFinished(30000), "curl did not finish");
+        QVERIFY2(curl.exitCode() == 0, curl.readAllStandardError().constData());
+        QVERIFY(curl.readAllStandardOutput().endsWith("\n200"));
+    }
+
     // A plain-HTTP client on the TLS port is closed and counted; TLS clients are served before and after.
     void plainHttpToTlsPortIsClosed()
     {

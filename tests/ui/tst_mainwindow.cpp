@@ -794,6 +794,7 @@ void TestMainWindow::adminPortFollowsOpenAndReload()
     QVERIFY(int(status->server().port()) != moved.admin.port);
     QVERIFY2(names(status, status->server().port()), qPrintable(status->text()));
     QVERIFY(connectionRefused(quint16(moved.admin.port)));
+    QVERIFY2(w.statusText().endsWith(QStringLiteral(" · plain.json")), qPrintable(w.statusText()));
     QVERIFY(w.grab().save(outputPath(QStringLiteral("admin-status-after-open.png"))));
 }
 
