@@ -470,6 +470,7 @@ int runServe(int argc, char** argv)
     SignalWatcher signals;
     signals.watchReload();
     Lab lab(config);
+    AdminServer adminServer(lab);
     QObject::connect(&lab, &Lab::eventLogged, [](const QString& t) { printErr(t); });
     QObject::connect(&signals, &SignalWatcher::reloadRequested, &lab, [&] {
         if (configFile.isEmpty()) {
@@ -486,7 +487,20 @@ int runServe(int argc, char** argv)
         }
         QString summary;
         QString error;
+        const AdminConfig adminBefore = lab.config().admin;
         lab.reload(next, &summary, &error); // logs its own event (the summary, or why it was refused)
+        if (lab.config().admin != adminBefore) { // the summary said "admin A → B": the server moves there
+            adminServer.close();
+            QString warning;
+            if (!startAdminForServe(adminServer, lab.config().admin, &warning, &error))
+                printErr(QStringLiteral("balancer-lab serve: admin API closed: ") + error);
+            else if (adminServer.isListening())
+                printErr(QStringLiteral("admin API at %1").arg(adminServer.url()));
+            else
+                printErr(QStringLiteral("admin API closed (\"admin\" is off in %1)").arg(configFile));
+            if (!warning.isEmpty())
+                printErr(QStringLiteral("balancer-lab serve: warning: ") + warning);
+        }
     });
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int sig) {
         printErr(QStringLiteral("signal %1: no longer accepting; finishing requests in flight").arg(sig));
@@ -504,7 +518,6 @@ int runServe(int argc, char** argv)
         printErr(QStringLiteral("balancer-lab serve: ") + error);
         return ExitRuntime;
     }
-    AdminServer adminServer(lab);
     QString adminWarning;
     if (!startAdminForServe(adminServer, config.admin, &adminWarning, &error)) {
         printErr(QStringLiteral("balancer-lab serve: ") + error);

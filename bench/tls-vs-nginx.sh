@@ -5,9 +5,12 @@
 #   handshakes/s   wrk with "Connection: close": every request is a new TCP connection and a full TLS
 #                  handshake (wrk keeps no session to resume), so requests/s = handshakes/s
 #   keep-alive     wrk over long-lived TLS connections: requests/s, p50 and p99
-# Everything listens on 127.0.0.1 only (ports 18981-18992) and stops when the script ends.
+# Everything listens on 127.0.0.1 only (ports PORT_BASE to PORT_BASE+12, 18981-18993 by default) and stops
+# when the script ends. BASELINE=/path/to/an/older/balancer-lab runs that binary too, in the same run, on
+# the same certificate and backends (before/after figures that share the machine's load).
 #
-#   bench/tls-vs-nginx.sh [BUILD_DIR]      env: THREADS=1 CONNECTIONS=50 DURATION=10s WORKERS=2
+#   bench/tls-vs-nginx.sh [BUILD_DIR]      env: THREADS=1 CONNECTIONS=50 DURATION=10s WORKERS=2 PORT_BASE=18981
+#                                               BASELINE=
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
@@ -24,7 +27,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-b1=18981 b2=18982 b3=18983 p_nginx=18990 p_lab=18992
+base="${PORT_BASE:-18981}" baseline="${BASELINE:-}"
+b1=$base b2=$((base + 1)) b3=$((base + 2)) p_nginx=$((base + 9)) p_lab=$((base + 11)) p_base=$((base + 12))
 mkdir -p "$work/logs"
 chmod 755 "$work"   # nginx workers run as nobody
 "$lab" cert --out "$work/cert" >/dev/null
@@ -53,8 +57,16 @@ nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 "$lab" serve --listen 127.0.0.1:$p_lab --workers "$workers" --health-path / \
   --tls-cert "$work/cert/cert.pem" --tls-key "$work/cert/key.pem" \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/lab.log" & pids+=($!)
+targets=(nginx:$p_nginx balancer-lab:$p_lab)
+if [ -n "$baseline" ]; then
+  "$baseline" serve --listen 127.0.0.1:$p_base --workers "$workers" --health-path / \
+    --tls-cert "$work/cert/cert.pem" --tls-key "$work/cert/key.pem" \
+    --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/baseline.log" & pids+=($!)
+  targets+=(baseline:$p_base)
+fi
 
-for port in $p_nginx $p_lab; do
+for target in "${targets[@]}"; do
+  port=${target##*:}
   url="https://localhost:$port/"
   for _ in $(seq 50); do
     curl -sf -o /dev/null --cacert "$work/cert/cert.pem" --resolve "localhost:$port:127.0.0.1" "$url" && break
@@ -84,11 +96,12 @@ for mode in handshakes keep-alive; do
   echo
   printf '%-14s %-14s %12s %10s %10s %9s\n' "$mode" "target" "req/s" "p50 ms" "p99 ms" "vs nginx"
   declare -A result=()
-  for target in nginx:$p_nginx balancer-lab:$p_lab; do
+  for target in "${targets[@]}"; do
     result[${target%%:*}]="$(run "${target##*:}" "${args[@]}")"
   done
   nginx_rps="$(cut -d' ' -f1 <<<"${result[nginx]}")"
-  for name in nginx balancer-lab; do
+  for target in "${targets[@]}"; do
+    name=${target%%:*}
     read -r rps p50 p99 errors <<<"${result[$name]}"
     ratio="$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2fx", a/b }')"
     printf '%-14s %-14s %12s %10s %10s %9s %s\n' "" "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"

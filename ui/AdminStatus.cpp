@@ -7,10 +7,33 @@ namespace lab {
 
 AdminStatus::AdminStatus(Lab* lab, QWidget* parent)
     : QLabel(parent)
+    , m_lab(lab)
     , m_server(new AdminServer(*lab, this))
 {
     setObjectName(QStringLiteral("adminStatus"));
-    const AdminConfig& admin = lab->config().admin;
+    setTextInteractionFlags(Qt::TextSelectableByMouse);
+    place(lab->config().admin);
+    // A loaded lab resets everything; a reload ends with proxyStateChanged. follow() is a comparison when
+    // nothing moved, so the other emissions of proxyStateChanged cost nothing.
+    connect(lab, &Lab::labReset, this, &AdminStatus::follow);
+    connect(lab, &Lab::proxyStateChanged, this, &AdminStatus::follow);
+}
+
+AdminStatus::~AdminStatus() = default;
+
+void AdminStatus::follow()
+{
+    const AdminConfig& wanted = m_lab->config().admin;
+    // Off in both: the API keeps its free loopback port (its address is the window's, not the lab's).
+    const bool samePlace = wanted == m_placedFor || (!wanted.enabled && !m_placedFor.enabled);
+    if (samePlace && m_server->isListening())
+        return;
+    place(wanted);
+}
+
+void AdminStatus::place(const AdminConfig& admin)
+{
+    m_placedFor = admin;
     QString error;
     QString note;
     bool ok = false;
@@ -33,9 +56,6 @@ AdminStatus::AdminStatus(Lab* lab, QWidget* parent)
                   "curl %1/api/state   ·   curl %1/metrics\n"
                   "(docs/admin.md lists every endpoint and metric)")
                    .arg(m_server->url()));
-    setTextInteractionFlags(Qt::TextSelectableByMouse);
 }
-
-AdminStatus::~AdminStatus() = default;
 
 } // namespace lab

@@ -147,6 +147,7 @@ bool MainWindow::openConfigFile(const QString& fileName, QString* error)
     addRecent(m_currentFile);
     markSaved();
     updateTitle();
+    updateStatus(); // the status bar names the new file now, not at the next refresh
     return true;
 }
 

@@ -162,6 +162,23 @@ void insertTraffic(QJsonObject& o, const TrafficStats& t)
     o.insert(QStringLiteral("p99Ms"), t.latency.percentileMs(99));
 }
 
+// A TLS listener's handshakes (completed, failed by class), connections open and application bytes.
+QJsonObject tlsJson(const TlsStats& s)
+{
+    QJsonObject failures;
+    for (size_t i = 0; i < kTlsFailureClasses; ++i)
+        failures.insert(QLatin1String(tlsFailureName(TlsFailure(i))), double(s.failures[i]));
+    return {
+        {QStringLiteral("handshakes"), double(s.handshakes)},
+        {QStringLiteral("failedHandshakes"), double(s.failedHandshakes)},
+        {QStringLiteral("handshakeFailures"), failures},
+        {QStringLiteral("handshaking"), double(s.handshaking)},
+        {QStringLiteral("established"), double(s.established)},
+        {QStringLiteral("decryptedBytes"), double(s.decryptedBytes)},
+        {QStringLiteral("encryptedBytes"), double(s.encryptedBytes)},
+    };
+}
+
 } // namespace
 
 AdminApi::AdminApi(Lab& lab)
@@ -211,6 +228,8 @@ QJsonObject AdminApi::stateJson(const AdminView& view)
             {QStringLiteral("refusedConnections"), double(l.metrics.listener.refusedConnections)},
         };
         insertTraffic(o, l.metrics.listener);
+        if (l.tls)
+            o.insert(QStringLiteral("tls"), tlsJson(l.tlsStats));
         listeners.append(o);
     }
     QJsonArray backends;

@@ -54,6 +54,7 @@ AdminView collectAdminView(const Lab& lab)
         lv.kind = l.kind;
         lv.address = l.address;
         lv.port = l.port;
+        lv.tls = l.kind == ListenerKind::Http && l.tls.enabled();
         const Proxy* proxy = size_t(i) < proxies.size() ? proxies[size_t(i)].get() : nullptr;
         if (proxy) {
             lv.listening = proxy->isListening();
@@ -61,6 +62,8 @@ AdminView collectAdminView(const Lab& lab)
                 lv.port = proxy->port();
             lv.metrics = proxy->snapshot();
             lv.relayBufferedBytes = l.kind == ListenerKind::Tcp ? proxy->relayBufferedBytes() : 0;
+            if (lv.tls)
+                lv.tlsStats = proxy->tlsStats();
         } else {
             lv.metrics = emptySnapshot(*pool);
         }

@@ -4,6 +4,7 @@
 #include "health/CircuitBreaker.h"
 #include "health/Eligibility.h"
 #include "metrics/Metrics.h"
+#include "proxy/TlsStats.h"
 
 #include <QList>
 #include <QString>
@@ -22,6 +23,8 @@ struct AdminListenerView {
     bool listening = false;
     MetricsSnapshot metrics; // this listener's proxy only; zeros (with every backend listed) when not started
     qint64 relayBufferedBytes = 0; // TCP listeners: bytes held in user space by the relays now
+    bool tls = false; // the listener terminates TLS ("tls" in its config)
+    TlsStats tlsStats; // TLS listeners: handshakes, failures by class, connections, bytes
 };
 
 // One backend: the operator's config, the verdicts (kept apart, as Backend keeps them) and its counters

@@ -93,6 +93,46 @@ void writeListenerFamilies(PrometheusWriter& w, const AdminView& v)
     }
 }
 
+// Per TLS listener: the handshakes the terminators did, the connections they hold, the bytes they relay.
+// Written only when a listener terminates TLS, so a plain lab's exposition carries no empty families.
+void writeTlsFamilies(PrometheusWriter& w, const AdminView& v)
+{
+    QList<const AdminListenerView*> tls;
+    for (const AdminListenerView& l : v.listeners) {
+        if (l.tls)
+            tls << &l;
+    }
+    if (tls.isEmpty())
+        return;
+    w.family("balancer_lab_tls_handshakes_total", "counter", "TLS handshakes completed (each then carries HTTP).");
+    for (const AdminListenerView* l : tls)
+        w.sample("balancer_lab_tls_handshakes_total", withListener(*l), std::uint64_t(l->tlsStats.handshakes));
+    w.family("balancer_lab_tls_handshake_failures_total", "counter",
+             "Connections closed before their TLS handshake completed, by reason: plain_http (an HTTP request "
+             "to the TLS port), protocol (no common version or cipher, a rejected certificate, not TLS), "
+             "timeout, client_closed (the client went away).");
+    for (const AdminListenerView* l : tls) {
+        for (size_t i = 0; i < kTlsFailureClasses; ++i)
+            w.sample("balancer_lab_tls_handshake_failures_total",
+                     withListener(*l, {{"reason", QLatin1String(tlsFailureName(TlsFailure(i)))}}),
+                     std::uint64_t(l->tlsStats.failures[i]));
+    }
+    w.family("balancer_lab_tls_handshakes_in_progress", "gauge", "TLS connections accepted and still handshaking.");
+    for (const AdminListenerView* l : tls)
+        w.sample("balancer_lab_tls_handshakes_in_progress", withListener(*l), double(l->tlsStats.handshaking));
+    w.family("balancer_lab_tls_active_connections", "gauge", "TLS connections past their handshake and open now.");
+    for (const AdminListenerView* l : tls)
+        w.sample("balancer_lab_tls_active_connections", withListener(*l), double(l->tlsStats.established));
+    w.family("balancer_lab_tls_decrypted_bytes_total", "counter",
+             "Application bytes decrypted from TLS clients (what the proxy then reads as HTTP).");
+    for (const AdminListenerView* l : tls)
+        w.sample("balancer_lab_tls_decrypted_bytes_total", withListener(*l), std::uint64_t(l->tlsStats.decryptedBytes));
+    w.family("balancer_lab_tls_encrypted_bytes_total", "counter",
+             "Application bytes encrypted for TLS clients (the proxy's HTTP responses).");
+    for (const AdminListenerView* l : tls)
+        w.sample("balancer_lab_tls_encrypted_bytes_total", withListener(*l), std::uint64_t(l->tlsStats.encryptedBytes));
+}
+
 // Per listener and backend: what the proxy sent each backend and what came back.
 void writeUpstreamFamilies(PrometheusWriter& w, const AdminView& v)
 {
@@ -290,6 +330,7 @@ QByteArray prometheusExposition(const AdminView& view)
              "1 while fewer than half the enabled backends pass their probes and every one is used.");
     w.sample("balancer_lab_panic_routing", {}, std::uint64_t(view.panic ? 1 : 0));
     writeListenerFamilies(w, view);
+    writeTlsFamilies(w, view);
     writeUpstreamFamilies(w, view);
     writeBackendFamilies(w, view);
     return w.take();

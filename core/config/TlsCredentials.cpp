@@ -2,6 +2,8 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QSslCipher>
+#include <QSslSocket>
 #include <memory>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -119,6 +121,30 @@ bool TlsCredentials::load(const QString& certFile, const QString& keyFile, TlsCr
     out->chain = chain;
     out->key = key;
     return true;
+}
+
+QList<QSslCipher> TlsCredentials::serverCiphers()
+{
+    QList<QSslCipher> ciphers;
+    for (const QSslCipher& c : QSslConfiguration::supportedCiphers()) {
+        const QString encryption = c.encryptionMethod();
+        const bool aead = encryption.contains(QLatin1String("GCM")) || encryption.contains(QLatin1String("CHACHA20"));
+        if (c.protocol() == QSsl::TlsV1_3 || (c.keyExchangeMethod() == QLatin1String("ECDH") && aead))
+            ciphers << c;
+    }
+    return ciphers;
+}
+
+QSslConfiguration TlsCredentials::serverConfiguration() const
+{
+    QSslConfiguration c = QSslConfiguration::defaultConfiguration();
+    c.setLocalCertificateChain(chain);
+    c.setPrivateKey(key);
+    c.setProtocol(QSsl::TlsV1_2OrLater);
+    c.setPeerVerifyMode(QSslSocket::VerifyNone);
+    c.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
+    c.setCiphers(serverCiphers());
+    return c;
 }
 
 } // namespace lab

@@ -44,6 +44,11 @@ QString listenerText(const ListenerConfig& l)
         .arg(l.port);
 }
 
+QString adminText(const AdminConfig& a)
+{
+    return a.enabled ? QStringLiteral("%1:%2").arg(a.address).arg(a.port) : QStringLiteral("off");
+}
+
 } // namespace
 
 QString ReloadPlan::summary() const
@@ -126,6 +131,9 @@ ReloadPlan planReload(const LabConfig& running, const LabConfig& next)
         if (s.changed)
             plan.clauses << QLatin1String(s.what);
     }
+    // The admin server is the caller's (serve, the window's status bar): they move it when config() changes.
+    if (running.admin != next.admin)
+        plan.clauses << QStringLiteral("admin %1 → %2").arg(adminText(running.admin), adminText(next.admin));
     // A proxy's workers, pools and caps exist from its construction; the config keeps the new values.
     if (running.limits != next.limits)
         plan.clauses << QStringLiteral("limits (on the next start)");
@@ -197,6 +205,7 @@ bool Lab::reload(const LabConfig& next, QString* summary, QString* error)
     m_config.timeouts = next.timeouts;
     m_config.limits = next.limits;
     m_config.proxy = next.proxy;
+    m_config.admin = next.admin;
     m_config.listeners = next.listeners;
     // One pass over the proxies: retries, timeouts, rate limit, TLS files; a moved listener re-binds.
     if (!m_proxies->applySettings(m_config, &why))

@@ -312,13 +312,11 @@ int Proxy::memoryTrims() const
     return n;
 }
 
-Proxy::TlsStats Proxy::tlsStats() const
+TlsStats Proxy::tlsStats() const
 {
     TlsStats s;
-    for (const ProxyWorker* w : m_workers) {
-        s.handshakes += w->tlsCounters().handshakes.load(std::memory_order_relaxed);
-        s.failedHandshakes += w->tlsCounters().failedHandshakes.load(std::memory_order_relaxed);
-    }
+    for (const ProxyWorker* w : m_workers)
+        w->tlsCounters().addTo(s);
     return s;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ProxySettings.h"
+#include "TlsStats.h"
 #include "metrics/Metrics.h"
 
 #include <QDeadlineTimer>
@@ -84,11 +85,7 @@ public:
     const ConnectionGate& gate() const { return *m_gate; }
     // Times the workers gave freed memory back to the system after a burst of connections.
     int memoryTrims() const;
-    // TLS listeners: handshakes completed and failed (plain HTTP to the port, bad ClientHello, timeout).
-    struct TlsStats {
-        quint64 handshakes = 0;
-        quint64 failedHandshakes = 0;
-    };
+    // TLS listeners: handshakes completed and failed by class, connections open, bytes (TlsStats.h).
     TlsStats tlsStats() const;
 
 Q_SIGNALS:

@@ -9,20 +9,13 @@ namespace lab {
 
 namespace {
 
-// What every handshake on a TLS listener uses: the files' chain and key, TLS 1.2 or 1.3, ALPN http/1.1
-// (the proxy speaks HTTP/1.1 only, so a client offering h2 settles on it), no client certificates.
+// The files' chain and key in the configuration every handshake on the listener uses.
 std::shared_ptr<const QSslConfiguration> tlsConfiguration(const TlsConfig& tls, QString* problem)
 {
     TlsCredentials credentials;
     if (!TlsCredentials::load(tls.cert, tls.key, &credentials, problem))
         return nullptr;
-    QSslConfiguration c = QSslConfiguration::defaultConfiguration();
-    c.setLocalCertificateChain(credentials.chain);
-    c.setPrivateKey(credentials.key);
-    c.setProtocol(QSsl::TlsV1_2OrLater);
-    c.setPeerVerifyMode(QSslSocket::VerifyNone);
-    c.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
-    return std::make_shared<const QSslConfiguration>(c);
+    return std::make_shared<const QSslConfiguration>(credentials.serverConfiguration());
 }
 
 } // namespace

@@ -25,6 +25,18 @@ QString describeClient(const QHostAddress& a)
     return a.isNull() ? QStringLiteral("a client") : a.toString();
 }
 
+// OpenSSL names a first record that is an HTTP request line "http request" (GET, POST, HEAD, PUT) or "https
+// proxy request" (CONNECT); any other bytes that are not TLS are a protocol failure, as is an alert from a
+// client that rejects the certificate. An end of file in the middle of the handshake is the client's close.
+TlsFailure failureClass(QAbstractSocket::SocketError error, const QString& text)
+{
+    if (error == QAbstractSocket::RemoteHostClosedError || text.contains(QLatin1String("unexpected eof")))
+        return TlsFailure::ClientClosed;
+    if (text.contains(QLatin1String("http request")) || text.contains(QLatin1String("https proxy request")))
+        return TlsFailure::PlainHttp;
+    return TlsFailure::Protocol;
+}
+
 } // namespace
 
 TlsTerminator::TlsTerminator(qintptr fd, const QHostAddress& client, ProxyWorker* worker)
@@ -42,17 +54,18 @@ TlsTerminator::TlsTerminator(qintptr fd, const QHostAddress& client, ProxyWorker
         return;
     }
     m_tls->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    countIn(Gauge::Handshaking);
     m_timer->setSingleShot(true);
     connect(m_timer, &QTimer::timeout, this, [this] {
         if (m_phase == Phase::Handshaking)
-            handshakeFailed(QStringLiteral("no handshake within %1 ms").arg(m_timer->interval()));
+            handshakeFailed(TlsFailure::Timeout, QStringLiteral("no handshake within %1 ms").arg(m_timer->interval()));
         else
             finish();
     });
     connect(m_tls, &QSslSocket::encrypted, this, &TlsTerminator::onEncrypted);
-    connect(m_tls, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
+    connect(m_tls, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
         if (m_phase == Phase::Handshaking)
-            handshakeFailed(m_tls->errorString());
+            handshakeFailed(failureClass(error, m_tls->errorString()), m_tls->errorString());
     });
     connect(m_tls, &QAbstractSocket::disconnected, this, &TlsTerminator::onClientClosed);
     connect(m_tls, &QIODevice::readyRead, this, &TlsTerminator::pumpToSession);
@@ -63,16 +76,30 @@ TlsTerminator::TlsTerminator(qintptr fd, const QHostAddress& client, ProxyWorker
 
 TlsTerminator::~TlsTerminator()
 {
+    countIn(Gauge::None);
     if (m_plainFd >= 0)
         ::close(m_plainFd);
 }
 
-void TlsTerminator::handshakeFailed(const QString& why)
+void TlsTerminator::countIn(Gauge gauge)
+{
+    if (gauge == m_gauge)
+        return;
+    TlsCounters& c = m_worker->tlsCounters();
+    if (m_gauge != Gauge::None)
+        (m_gauge == Gauge::Handshaking ? c.handshaking : c.established).fetch_sub(1, std::memory_order_relaxed);
+    if (gauge != Gauge::None)
+        (gauge == Gauge::Handshaking ? c.handshaking : c.established).fetch_add(1, std::memory_order_relaxed);
+    m_gauge = gauge;
+}
+
+void TlsTerminator::handshakeFailed(TlsFailure failure, const QString& why)
 {
     if (m_phase != Phase::Handshaking)
         return;
     m_phase = Phase::Closing;
-    m_worker->tlsCounters().failedHandshakes.fetch_add(1, std::memory_order_relaxed);
+    countIn(Gauge::None);
+    m_worker->tlsCounters().failures[size_t(failure)].fetch_add(1, std::memory_order_relaxed);
     m_worker->events().append(
         LabEvent::Kind::Proxy,
         QStringLiteral("tls: handshake with %1 failed (%2); connection closed").arg(describeClient(m_client), why));
@@ -94,6 +121,7 @@ void TlsTerminator::onEncrypted()
     }
     m_phase = Phase::Relaying;
     m_worker->tlsCounters().handshakes.fetch_add(1, std::memory_order_relaxed);
+    countIn(Gauge::Established);
     m_plainFd = pair[0];
     m_readable = new QSocketNotifier(m_plainFd, QSocketNotifier::Read, this);
     m_writable = new QSocketNotifier(m_plainFd, QSocketNotifier::Write, this);
@@ -112,7 +140,10 @@ void TlsTerminator::pumpToSession()
     if (m_phase == Phase::Handshaking || m_plainFd < 0 || m_sessionClosed)
         return;
     while (m_toSession.size() - m_toSessionPos < kHighWaterBytes && m_tls->bytesAvailable() > 0) {
+        const qsizetype before = m_toSession.size();
         m_toSession += m_tls->read(kChunkBytes);
+        m_worker->tlsCounters().decryptedBytes.fetch_add(quint64(m_toSession.size() - before),
+                                                         std::memory_order_relaxed);
         if (!flushToSession())
             return;
     }
@@ -153,6 +184,7 @@ void TlsTerminator::onSessionReadable()
         const ssize_t n = ::recv(m_plainFd, buffer, sizeof buffer, 0);
         if (n > 0) {
             m_tls->write(buffer, n);
+            m_worker->tlsCounters().encryptedBytes.fetch_add(quint64(n), std::memory_order_relaxed);
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -177,7 +209,7 @@ void TlsTerminator::onClientDrained()
 void TlsTerminator::onClientClosed()
 {
     if (m_phase == Phase::Handshaking) {
-        handshakeFailed(QStringLiteral("the client closed during the handshake"));
+        handshakeFailed(TlsFailure::ClientClosed, QStringLiteral("the client closed during the handshake"));
         return;
     }
     m_clientClosed = true;
@@ -213,6 +245,7 @@ void TlsTerminator::sessionEnded()
 void TlsTerminator::finish()
 {
     m_phase = Phase::Closing;
+    countIn(Gauge::None);
     m_timer->stop();
     delete m_readable;
     m_readable = nullptr;

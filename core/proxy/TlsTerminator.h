@@ -1,9 +1,10 @@
 #pragma once
 
+#include "TlsStats.h"
+
 #include <QByteArray>
 #include <QHostAddress>
 #include <QObject>
-#include <atomic>
 
 class QSocketNotifier;
 class QSslSocket;
@@ -12,12 +13,6 @@ class QTimer;
 namespace lab {
 
 class ProxyWorker;
-
-// Handshakes and failures on one TLS listener, per worker (relaxed atomics; Proxy::tlsStats sums them).
-struct TlsCounters {
-    std::atomic<quint64> handshakes{0}; // completed: a plaintext session was started for each
-    std::atomic<quint64> failedHandshakes{0}; // plain HTTP to the TLS port, a bad ClientHello, a timeout
-};
 
 // TLS termination for one client connection of an HTTP listener with "tls", on the worker that accepted
 // it. Does the server handshake on the accepted descriptor (QSslSocket, OpenSSL 3: TLS 1.2 and 1.3, ALPN
@@ -32,8 +27,10 @@ struct TlsCounters {
 // propagated after the bytes before them: the client's close (or close_notify) becomes a shutdown(SHUT_WR)
 // of the pair once the last decrypted byte went in, and the session's close becomes a TLS close once its
 // last byte was encrypted. A failed or overdue handshake (a plain-HTTP client on the TLS port, a client
-// that rejects the certificate, nothing sent for headerReadMs) closes this connection, counts it and logs
-// an event (the event log folds floods into one line a second); nothing else is touched.
+// that rejects the certificate, nothing sent for headerReadMs) closes this connection, counts it by its
+// TlsFailure class and logs an event (the event log folds floods into one line a second); nothing else is
+// touched. The worker's TlsCounters also count the connections handshaking and established now, and the
+// application bytes each way (what /metrics and /api/state report per TLS listener).
 class TlsTerminator final : public QObject {
     Q_OBJECT
 public:
@@ -48,9 +45,12 @@ public:
 
 private:
     enum class Phase { Handshaking, Relaying, Closing };
+    // Which of the worker's gauges (TlsCounters::handshaking, established) counts this connection now.
+    enum class Gauge { None, Handshaking, Established };
 
     void onEncrypted();
-    void handshakeFailed(const QString& why);
+    void handshakeFailed(TlsFailure failure, const QString& why);
+    void countIn(Gauge gauge);
     // client -> session
     void pumpToSession();
     bool flushToSession(); // false when the session's end is gone
@@ -66,6 +66,7 @@ private:
     QSslSocket* m_tls;
     QTimer* m_timer; // the handshake's deadline, then the bound on a close's flush
     Phase m_phase = Phase::Handshaking;
+    Gauge m_gauge = Gauge::None;
     int m_plainFd = -1; // our end of the pair
     QSocketNotifier* m_readable = nullptr;
     QSocketNotifier* m_writable = nullptr;

@@ -1,6 +1,7 @@
 // GET /metrics against the proxy's own counters: after a known burst through an HTTP and a TCP listener
-// the exposition passes `promtool check metrics` and says what the lab's snapshot says; and a drain sent
-// through the admin API while a bounded load runs loses no request.
+// the exposition passes `promtool check metrics` and says what the lab's snapshot says; the same for a TLS
+// listener's handshakes after a burst with one failed handshake of each class; and a drain sent through the
+// admin API while a bounded load runs loses no request.
 #include "AdminClient.h"
 #include "TestLab.h"
 
@@ -10,12 +11,17 @@
 #include "loadgen/LoadGenerator.h"
 #include "metrics/EventLog.h"
 #include "proxy/Proxy.h"
+#include "proxy/SelfSignedCertificate.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QMap>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSslSocket>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace lab;
@@ -72,6 +78,29 @@ QByteArray scrape(quint16 port)
     return r->body;
 }
 
+// One GET with Connection: close over a new TLS connection that trusts `caFile`; the status, or 0.
+int tlsGet(quint16 port, const QString& caFile, QSsl::SslProtocol protocol)
+{
+    QSslSocket s;
+    QSslConfiguration c = s.sslConfiguration();
+    c.setCaCertificates(QSslCertificate::fromPath(caFile));
+    c.setProtocol(protocol);
+    s.setSslConfiguration(c);
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QStringLiteral("localhost"));
+    if (!s.waitForEncrypted(10000))
+        return 0;
+    s.write(getRequest("/tls", "Connection: close\r\n"));
+    QByteArray response;
+    QElapsedTimer t;
+    t.start();
+    while (s.state() == QAbstractSocket::ConnectedState && t.elapsed() < 10000) {
+        s.waitForReadyRead(200);
+        response += s.readAll();
+    }
+    response += s.readAll();
+    return response.startsWith("HTTP/1.1 ") ? response.mid(9, 3).toInt() : 0;
+}
+
 } // namespace
 
 class TestAdminMetrics : public QObject {
@@ -81,6 +110,7 @@ private Q_SLOTS:
     void histogramBucketsAreCumulativeAtExactEdges();
     void labelValuesAreEscaped_data();
     void labelValuesAreEscaped();
+    void tlsFiguresAfterABurstWithFailedHandshakes();
     void drainThroughTheApiUnderLoadLosesNoRequest();
 };
 
@@ -242,6 +272,147 @@ void TestAdminMetrics::labelValuesAreEscaped()
     QFETCH(QString, value);
     QFETCH(QByteArray, escaped);
     QCOMPARE(PrometheusWriter::escapeLabelValue(value), escaped);
+}
+
+// A TLS listener's figures in /metrics and /api/state after a known burst: four handshakes (TLS 1.2 and 1.3)
+// and failed handshakes of each class, with the gauges seen while a connection handshakes and while one
+// is established.
+void TestAdminMetrics::tlsFiguresAfterABurstWithFailedHandshakes()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    SelfSignedCertificate cert;
+    QString error;
+    QVERIFY2(SelfSignedCertificate::write(dir.path(), &cert, &error), qPrintable(error));
+    LabConfig config = freePortLab();
+    config.listeners.first().tls = {cert.certFile, cert.keyFile};
+    config.timeouts.headerReadMs = 1500; // the silent client's handshake deadline
+    RunningLab running(config);
+    AdminServer admin(running.lab);
+    QVERIFY2(admin.listen(QStringLiteral("127.0.0.1"), 0, &error), qPrintable(error));
+    const Proxy& proxy = *running.lab.proxies()[0];
+    const quint16 port = proxy.port();
+
+    constexpr int kHandshakes = 4;
+    for (int i = 0; i < kHandshakes; ++i)
+        QCOMPARE(tlsGet(port, cert.certFile, i % 2 ? QSsl::TlsV1_3 : QSsl::TlsV1_2), 200);
+
+    // plain_http: a request line where a ClientHello belongs.
+    TestHttpConnection plain;
+    QVERIFY(plain.connectTo(port));
+    QVERIFY(plain.send(getRequest("/")));
+    QVERIFY(plain.waitForClose(10000));
+    QTRY_COMPARE(proxy.tlsStats().failures[size_t(TlsFailure::PlainHttp)], quint64(1));
+    // protocol: bytes that are not TLS (an SSH client on the wrong port), and curl rejecting the certificate
+    // (OpenSSL clients end the handshake with an alert).
+    TestHttpConnection ssh;
+    QVERIFY(ssh.connectTo(port));
+    QVERIFY(ssh.send("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"));
+    QVERIFY(ssh.waitForClose(10000));
+    QTRY_COMPARE(proxy.tlsStats().failures[size_t(TlsFailure::Protocol)], quint64(1));
+    QProcess curl;
+    curl.start(QStringLiteral("curl"),
+               {QStringLiteral("-sS"), QStringLiteral("--resolve"), QStringLiteral("localhost:%1:127.0.0.1").arg(port),
+                QStringLiteral("https://localhost:%1/").arg(port)});
+    QVERIFY(curl.waitForFinished(30000));
+    QCOMPARE(curl.exitCode(), 60); // "SSL certificate problem: self-signed certificate"
+    QTRY_COMPARE(proxy.tlsStats().failures[size_t(TlsFailure::Protocol)], quint64(2));
+    // client_closed: Qt's client, which does not trust the certificate either, just closes; another
+    // connects and goes before a byte of the handshake.
+    {
+        QSslSocket distrustful;
+        distrustful.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QStringLiteral("localhost"));
+        QVERIFY(!distrustful.waitForEncrypted(10000));
+    }
+    QTRY_COMPARE(proxy.tlsStats().failures[size_t(TlsFailure::ClientClosed)], quint64(1));
+    {
+        QTcpSocket gone;
+        gone.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(gone.waitForConnected(5000));
+        QTRY_COMPARE(proxy.tlsStats().handshaking, qint64(1));
+        gone.abort();
+    }
+    QTRY_COMPARE(proxy.tlsStats().failures[size_t(TlsFailure::ClientClosed)], quint64(2));
+    // timeout: connected and silent past headerReadMs.
+    QTcpSocket silent;
+    silent.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(silent.waitForConnected(5000));
+    QTRY_COMPARE(proxy.tlsStats().handshaking, qint64(1));
+    QTRY_COMPARE_WITH_TIMEOUT(silent.state(), QAbstractSocket::UnconnectedState, 15000);
+    QTRY_COMPARE(proxy.tlsStats().failures[size_t(TlsFailure::Timeout)], quint64(1));
+
+    // One connection held open after its handshake: established counts it, and only it.
+    QSslSocket held;
+    QSslConfiguration heldConfig = held.sslConfiguration();
+    heldConfig.setCaCertificates(QSslCertificate::fromPath(cert.certFile));
+    held.setSslConfiguration(heldConfig);
+    held.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QStringLiteral("localhost"));
+    QVERIFY2(held.waitForEncrypted(10000), qPrintable(held.errorString()));
+    QTRY_COMPARE(proxy.tlsStats().established, qint64(1));
+    const QMap<QString, double> open = parseSamples(scrape(admin.port()));
+    QCOMPARE(open.value(QStringLiteral(R"(balancer_lab_tls_active_connections{listener="http"})"), -1), 1.0);
+    QCOMPARE(open.value(QStringLiteral(R"(balancer_lab_tls_handshakes_in_progress{listener="http"})"), -1), 0.0);
+    held.disconnectFromHost();
+    QTRY_COMPARE(proxy.tlsStats().established, qint64(0));
+    QTRY_COMPARE(proxy.snapshot().listener.activeConnections, 0);
+
+    const TlsStats stats = proxy.tlsStats();
+    const MetricsSnapshot snapshot = proxy.snapshot();
+    QCOMPARE(stats.handshakes, quint64(kHandshakes + 1));
+    QCOMPARE(stats.failedHandshakes, quint64(6));
+    QCOMPARE(stats.handshaking, qint64(0));
+    // The terminators relay exactly what the HTTP sessions read and wrote.
+    QCOMPARE(stats.decryptedBytes, snapshot.listener.bytesIn);
+    QCOMPARE(stats.encryptedBytes, snapshot.listener.bytesOut);
+    QVERIFY(stats.encryptedBytes > quint64(kHandshakes * 100));
+
+    const QByteArray text = scrape(admin.port());
+    const QString problems = promtoolProblems(text);
+    QVERIFY2(problems.isEmpty(), qPrintable(problems));
+    const QMap<QString, double> m = parseSamples(text);
+    const auto series = [&](const char* name, const QString& more = {}) {
+        const QString key = QStringLiteral("%1{listener=\"http\"%2}").arg(QLatin1String(name), more);
+        if (!m.contains(key))
+            qWarning("no series %s", qPrintable(key));
+        return m.value(key, -1);
+    };
+    QCOMPARE(series("balancer_lab_tls_handshakes_total"), double(kHandshakes + 1));
+    const double expected[kTlsFailureClasses] = {1, 2, 1, 2}; // plain_http, protocol, timeout, client_closed
+    for (size_t i = 0; i < kTlsFailureClasses; ++i)
+        QCOMPARE(series("balancer_lab_tls_handshake_failures_total",
+                        QStringLiteral(",reason=\"%1\"").arg(QLatin1String(tlsFailureName(TlsFailure(i))))),
+                 expected[i]);
+    QCOMPARE(series("balancer_lab_tls_active_connections"), 0.0);
+    QCOMPARE(series("balancer_lab_tls_handshakes_in_progress"), 0.0);
+    QCOMPARE(series("balancer_lab_tls_decrypted_bytes_total"), double(stats.decryptedBytes));
+    QCOMPARE(series("balancer_lab_tls_encrypted_bytes_total"), double(stats.encryptedBytes));
+    QCOMPARE(series("balancer_lab_received_bytes_total"), double(stats.decryptedBytes));
+
+    const std::optional<TestResponse> state = adminCall(admin.port(), "GET", "/api/state");
+    QVERIFY(state && state->status() == 200);
+    const QJsonObject tls = state->json()
+                                .value(QStringLiteral("listeners"))
+                                .toArray()
+                                .at(0)
+                                .toObject()
+                                .value(QStringLiteral("tls"))
+                                .toObject();
+    QCOMPARE(tls.value(QStringLiteral("handshakes")).toDouble(), double(kHandshakes + 1));
+    QCOMPARE(tls.value(QStringLiteral("failedHandshakes")).toDouble(), 6.0);
+    const QJsonObject failures = tls.value(QStringLiteral("handshakeFailures")).toObject();
+    QCOMPARE(failures.value(QStringLiteral("plain_http")).toDouble(), 1.0);
+    QCOMPARE(failures.value(QStringLiteral("protocol")).toDouble(), 2.0);
+    QCOMPARE(failures.value(QStringLiteral("timeout")).toDouble(), 1.0);
+    QCOMPARE(failures.value(QStringLiteral("client_closed")).toDouble(), 2.0);
+    QCOMPARE(tls.value(QStringLiteral("established")).toDouble(), 0.0);
+    QCOMPARE(tls.value(QStringLiteral("decryptedBytes")).toDouble(), double(stats.decryptedBytes));
+    QCOMPARE(tls.value(QStringLiteral("encryptedBytes")).toDouble(), double(stats.encryptedBytes));
+
+    // A lab without TLS has no TLS families.
+    RunningLab plainLab;
+    AdminServer plainAdmin(plainLab.lab);
+    QVERIFY2(plainAdmin.listen(QStringLiteral("127.0.0.1"), 0, &error), qPrintable(error));
+    QVERIFY(!scrape(plainAdmin.port()).contains("balancer_lab_tls_"));
 }
 
 // A bounded closed-loop load (8 connections, at most 4 s or 3000 requests) runs while the API drains one

@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <csignal>
@@ -67,6 +68,9 @@ private Q_SLOTS:
         QTest::newRow("listener") << defaultWith([](LabConfig& c) { c.listeners[0].port = 18950; })
                                   << QStringLiteral("reload: listener http http://127.0.0.1:8000 → "
                                                     "http://127.0.0.1:18950");
+        QTest::newRow("admin") << defaultWith([](LabConfig& c) {
+            c.admin = {true, QStringLiteral("127.0.0.1"), 18960};
+        }) << QStringLiteral("reload: admin off → 127.0.0.1:18960");
         QTest::newRow("settings") << defaultWith([](LabConfig& c) {
             c.retry.retries = 1;
             c.health.intervalMs = 500;
@@ -179,6 +183,48 @@ private Q_SLOTS:
                 onNew = b.traffic.requests;
         }
         QVERIFY2(onNew > 0, "the backend the reload added took no request");
+        QTRY_VERIFY(lab.eventContains(summary));
+    }
+
+    // A listener whose port changed re-binds: the new port serves, the old one refuses, and a keep-alive
+    // connection accepted on the old one before the reload is still served. A live setting (X-Served-By
+    // off) applies to the next response.
+    void movedListenerRebinds()
+    {
+        RunningLab lab;
+        const quint16 oldPort = lab.port();
+        TestHttpConnection before;
+        QVERIFY(before.connectTo(oldPort));
+        std::optional<TestResponse> r = before.request(getRequest("/"));
+        QVERIFY(r && r->status() == 200);
+        QVERIFY(!r->head.header("X-Served-By").isEmpty());
+
+        quint16 newPort = 0;
+        {
+            QTcpServer probe; // a free port, released for the reload to take
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            newPort = probe.serverPort();
+        }
+        LabConfig next = lab.lab.config();
+        const int configuredPort = next.listeners[0].port;
+        next.listeners[0].port = newPort;
+        next.proxy.addServedBy = false;
+        QString summary;
+        QString error;
+        QVERIFY2(lab.lab.reload(next, &summary, &error), qPrintable(error));
+        QCOMPARE(summary,
+                 QStringLiteral("reload: listener http http://127.0.0.1:%1 → http://127.0.0.1:%2, proxy")
+                     .arg(configuredPort) // what the file said: 0, any free port
+                     .arg(newPort));
+        QTRY_COMPARE(lab.port(), newPort);
+        r = httpGet(newPort, "/");
+        QVERIFY(r);
+        QCOMPARE(r->status(), 200);
+        QVERIFY(r->head.header("X-Served-By").isEmpty());
+        QTRY_VERIFY(connectionRefused(oldPort));
+        r = before.request(getRequest("/"));
+        QVERIFY2(r, "the connection accepted before the re-bind was dropped");
+        QCOMPARE(r->status(), 200);
         QTRY_VERIFY(lab.eventContains(summary));
     }
 

@@ -238,21 +238,65 @@ private Q_SLOTS:
         QVERIFY(r->body.size() >= body.size());
     }
 
+    // curl with each version pinned (--tlsv1.2 --tls-max 1.2, --tlsv1.3) and with its default: the version
+    // and ALPN it reports in its verbose output, and the certificate verified.
+    void curlOverTls_data()
+    {
+        QTest::addColumn<QStringList>("versionArgs");
+        QTest::addColumn<QString>("version"); // as curl -v names it
+        QTest::newRow("default") << QStringList() << QStringLiteral("TLSv1.3");
+        QTest::newRow("TLS 1.2") << QStringList{QStringLiteral("--tlsv1.2"), QStringLiteral("--tls-max"),
+                                                QStringLiteral("1.2")}
+                                 << QStringLiteral("TLSv1.2");
+        QTest::newRow("TLS 1.3") << QStringList{QStringLiteral("--tlsv1.3")} << QStringLiteral("TLSv1.3");
+    }
+
     void curlOverTls()
     {
+        QFETCH(QStringList, versionArgs);
+        QFETCH(QString, version);
         RunningLab lab(tlsLab());
         QProcess curl;
         const QString port = QString::number(lab.port());
         curl.start(QStringLiteral("curl"),
-                   {QStringLiteral("-sS"), QStringLiteral("--cacert"), m_cert.certFile, QStringLiteral("--resolve"),
-                    QStringLiteral("localhost:%1:127.0.0.1").arg(port), QStringLiteral("-w"),
-                    QStringLiteral("\n%{http_code} %{ssl_verify_result}"),
-                    QStringLiteral("https://localhost:%1/hello").arg(port)});
+                   versionArgs +
+                       QStringList{QStringLiteral("-sSv"), QStringLiteral("--cacert"), m_cert.certFile,
+                                   QStringLiteral("--resolve"), QStringLiteral("localhost:%1:127.0.0.1").arg(port),
+                                   QStringLiteral("-w"), QStringLiteral("\n%{http_code} %{ssl_verify_result}"),
+                                   QStringLiteral("https://localhost:%1/hello").arg(port)});
         QVERIFY2(curl.waitForFinished(30000), "curl did not finish");
         const QByteArray out = curl.readAllStandardOutput();
-        QVERIFY2(curl.exitCode() == 0, curl.readAllStandardError().constData());
+        const QString err = QString::fromUtf8(curl.readAllStandardError());
+        QVERIFY2(curl.exitCode() == 0, qPrintable(err));
         QVERIFY2(out.endsWith("\n200 0"), out.constData()); // 200, and the certificate verified
         QVERIFY(out.contains("backend-"));
+        QVERIFY2(err.contains(QStringLiteral("SSL connection using %1 /").arg(version)), qPrintable(err));
+        QVERIFY2(err.contains(QStringLiteral("ALPN: server accepted http/1.1")), qPrintable(err));
+    }
+
+    // `balancer-lab cert --out DIR` writes a pair that a lab serves and curl trusts with --cacert alone.
+    void certCommandMakesAPairCurlTrusts()
+    {
+        const QString dir = m_dir.filePath(QStringLiteral("from-cli"));
+        QProcess cert;
+        cert.start(QStringLiteral(LAB_BINARY), {QStringLiteral("cert"), QStringLiteral("--out"), dir});
+        QVERIFY(cert.waitForFinished(30000));
+        QVERIFY2(cert.exitCode() == 0, cert.readAllStandardError().constData());
+        const QString certFile = dir + QStringLiteral("/cert.pem");
+        const QString keyFile = dir + QStringLiteral("/key.pem");
+        QVERIFY(cert.readAllStandardOutput().contains(certFile.toUtf8()));
+        LabConfig c = freePortLab();
+        c.listeners.first().tls = {certFile, keyFile};
+        RunningLab lab(c);
+        QProcess curl;
+        const QString port = QString::number(lab.port());
+        curl.start(QStringLiteral("curl"),
+                   {QStringLiteral("-sS"), QStringLiteral("--cacert"), certFile, QStringLiteral("--resolve"),
+                    QStringLiteral("localhost:%1:127.0.0.1").arg(port), QStringLiteral("-w"),
+                    QStringLiteral("\n%{http_code}"), QStringLiteral("https://localhost:%1/").arg(port)});
+        QVERIFY2(curl.waitForFinished(30000), "curl did not finish");
+        QVERIFY2(curl.exitCode() == 0, curl.readAllStandardError().constData());
+        QVERIFY(curl.readAllStandardOutput().endsWith("\n200"));
     }
 
     // A plain-HTTP client on the TLS port is closed and counted; TLS clients are served before and after.

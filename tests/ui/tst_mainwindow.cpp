@@ -36,6 +36,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableView>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTranslator>
@@ -113,6 +114,7 @@ private Q_SLOTS:
     void stopDrainsASlowRequestFirst();
     void screenshotIsNotBlank();
     void statusBarNamesTheAdminPort();
+    void adminPortFollowsOpenAndReload();
     void consoleTrafficAndTraceUseTheHttpListenerAfterATcpOne();
     void labWithoutHttpListenerSaysSo();
     void healthCellColourFollowsTheVerdictNotItsText();
@@ -735,6 +737,65 @@ void TestMainWindow::statusBarNamesTheAdminPort()
     QVERIFY(adminCall(port, "POST", "/api/backends/backend-8002/drain", "application/json"));
     QTRY_COMPARE(cell(w.backendModel(), 1, BackendTableModel::State), QStringLiteral("drained"));
     QVERIFY(w.grab().save(outputPath(QStringLiteral("admin-status.png"))));
+}
+
+// File > Open of a lab whose "admin" section names a port moves the API there and the status bar says so;
+// File > Reload of a changed section moves it again (and the reload's event says it); a lab without the
+// section gets a free loopback port, also named.
+void TestMainWindow::adminPortFollowsOpenAndReload()
+{
+    const auto freePort = [] {
+        QTcpServer probe;
+        probe.listen(QHostAddress::LocalHost, 0);
+        return int(probe.serverPort());
+    };
+    const auto names = [](const AdminStatus* status, int port) {
+        return status->text() == QStringLiteral("admin :%1").arg(port) && status->server().port() == port &&
+            status->toolTip().contains(QStringLiteral("http://127.0.0.1:%1").arg(port));
+    };
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.resize(1366, 740);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const AdminStatus* status = w.findChild<AdminStatus*>(QStringLiteral("adminStatus"));
+    QVERIFY(status);
+    const int first = status->server().port();
+    QVERIFY(names(status, first));
+
+    QTemporaryDir dir;
+    QString error;
+    LabConfig withAdmin = freePortLab();
+    withAdmin.admin = {true, QStringLiteral("127.0.0.1"), freePort()};
+    const QString file = dir.filePath(QStringLiteral("admin.json"));
+    QVERIFY2(saveLabConfig(withAdmin, file, &error), qPrintable(error));
+    QVERIFY2(w.openConfigFile(file, &error), qPrintable(error));
+    QVERIFY2(names(status, withAdmin.admin.port), qPrintable(status->text()));
+    QVERIFY(connectionRefused(quint16(first)));
+    std::optional<TestResponse> state = adminCall(quint16(withAdmin.admin.port), "GET", "/api/state");
+    QVERIFY(state && state->status() == 200);
+
+    LabConfig moved = withAdmin;
+    moved.admin.port = freePort();
+    QVERIFY2(saveLabConfig(moved, file, &error), qPrintable(error));
+    QVERIFY2(w.reloadConfigFile(&error), qPrintable(error));
+    QVERIFY2(names(status, moved.admin.port), qPrintable(status->text()));
+    QVERIFY(connectionRefused(quint16(withAdmin.admin.port)));
+    QVERIFY(r.eventContains(
+        QStringLiteral("reload: admin 127.0.0.1:%1 → 127.0.0.1:%2").arg(withAdmin.admin.port).arg(moved.admin.port)));
+    state = adminCall(quint16(moved.admin.port), "GET", "/api/state");
+    QVERIFY(state && state->status() == 200);
+
+    const QString plainFile = dir.filePath(QStringLiteral("plain.json"));
+    QVERIFY2(saveLabConfig(freePortLab(), plainFile, &error), qPrintable(error));
+    QVERIFY2(w.openConfigFile(plainFile, &error), qPrintable(error));
+    QVERIFY(status->server().isListening());
+    QVERIFY(status->server().address().isLoopback());
+    QVERIFY(int(status->server().port()) != moved.admin.port);
+    QVERIFY2(names(status, status->server().port()), qPrintable(status->text()));
+    QVERIFY(connectionRefused(quint16(moved.admin.port)));
+    QVERIFY2(w.statusText().endsWith(QStringLiteral(" · plain.json")), qPrintable(w.statusText()));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("admin-status-after-open.png"))));
 }
 
 void TestMainWindow::screenshotIsNotBlank()
