@@ -15,18 +15,14 @@ build="${1:-$root/build-release}"
 requests="${REQUESTS:-100000}" connections="${CONNECTIONS:-8}" workers="${WORKERS:-1}"
 lab="$build/app/balancer-lab"
 counter="$build/bench/malloc-counter.so"
-"$root/scripts/bootstrap"
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
 [ -x "$lab" ] && [ -f "$counter" ] || {
   echo "bench: build $lab and $counter first (cmake --build $build --target balancer-lab malloc-counter)" >&2
   exit 1
 }
 
-work="$(mktemp -d /tmp/lab-allocs.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-# shellcheck source=bench/lib-backends.sh
-source "$root/bench/lib-backends.sh"
+bench_prepare lab-allocs
 
 b1=18721 b2=18722 b3=18723 p_lab=18730
 bench_backends $b1 $b2 $b3
@@ -34,7 +30,7 @@ MALLOC_COUNTER_FILE="$work/count" LD_PRELOAD="$counter" "$lab" serve --listen 12
   --workers "$workers" --no-health-checks \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/lab.log" &
 pids+=($!)
-for port in $b1 $p_lab; do bench_wait_http $port; done
+bench_wait_http $b1 $p_lab
 
 count() { sleep 0.12; cat "$work/count"; } # the counter writes every 50 ms
 now() { date +%s.%N; }

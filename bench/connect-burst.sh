@@ -11,17 +11,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
 burst="${BURST:-3000}" rounds="${ROUNDS:-3}" workers="${WORKERS:-2}"
 lab="$build/app/balancer-lab"
-"$root/scripts/bootstrap"
-if [ ! -x "$lab" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target balancer-lab
-fi
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
 ulimit -n "$(( burst * 2 + 1000 ))" 2>/dev/null || { echo "bench: needs a descriptor limit of $(( burst * 2 + 1000 ))" >&2; exit 1; }
 
-work="$(mktemp -d /tmp/lab-burst.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_prepare lab-burst
 
 backend=18520 p_nginx=18521 p_lab=18522 p_lab50=18523
 mkdir -p "$work/logs"

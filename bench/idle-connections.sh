@@ -17,11 +17,8 @@ build="${1:-$root/build-release}"
 idle="${IDLE:-10000}" workers="${WORKERS:-1}" duration="${DURATION:-5s}" base="${PORT_BASE:-18640}"
 baseline="${BASELINE:-}"
 lab="$build/app/balancer-lab"
-"$root/scripts/bootstrap"
-if [ ! -x "$lab" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target balancer-lab
-fi
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
 # The idle clients, the proxy and nginx each hold one descriptor per connection.
 ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" -lt $((idle + 1000)) ]; then
@@ -29,39 +26,14 @@ if [ "$(ulimit -n)" -lt $((idle + 1000)) ]; then
   exit 1
 fi
 
-work="$(mktemp -d /tmp/lab-idle.XXXXXX)"
-pids=()
-cleanup() {
-  exec 3>&- 2>/dev/null || true
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_prepare lab-idle
+trap 'exec 3>&- 2>/dev/null || true; bench_cleanup' EXIT # the idle clients' pipe first: they exit on its end
 
 b1=$base b2=$((base + 1)) b3=$((base + 2)) p_nginx=$((base + 3)) p_lab=$((base + 4)) p_baseline=$((base + 5))
 mkdir -p "$work/logs"
-chmod 755 "$work" # nginx workers run as nobody
-printf 'hello from a static backend, 64 bytes of body for the benchmark\n' >"$work/index.html"
-cat >"$work/nginx.conf" <<CONF
-worker_processes $workers;
-worker_rlimit_nofile $((idle * 2 + 1000));
-daemon off;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections $((idle * 2 + 1000)); }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 300s;
-  upstream pool { server 127.0.0.1:$b1; server 127.0.0.1:$b2; server 127.0.0.1:$b3; keepalive 64; }
-  server { listen 127.0.0.1:$b1; listen 127.0.0.1:$b2; listen 127.0.0.1:$b3; root $work; location / { } }
-  server { listen 127.0.0.1:$p_nginx;
-           location / { proxy_pass http://pool; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
-nginx_master=$!
+bench_backends $b1 $b2 $b3
+bench_nginx_proxy proxy $p_nginx "$workers" "" "" $((idle * 2 + 1000)) "keepalive_timeout 300s;"
+nginx_master=$bench_nginx_pid
 # The lab's client keep-alive timeout must outlast the run (its default is 60 s).
 cat >"$work/lab.json" <<CONF
 { "timeouts": { "clientIdleMs": 600000 } }
@@ -79,11 +51,7 @@ if [ -n "$baseline" ]; then
   serve "$baseline" $p_baseline baseline
   targets+=(baseline:$p_baseline:$!)
 fi
-for t in "${targets[@]}"; do
-  port=$(cut -d: -f2 <<<"$t")
-  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$port/" || { echo "bench: nothing answers on port $port" >&2; exit 1; }
-done
+for t in "${targets[@]}"; do bench_wait_http "$(cut -d: -f2 <<<"$t")"; done
 
 # RSS in KiB of a process and its children (nginx's master and workers; the lab is one process).
 rss_kib() {

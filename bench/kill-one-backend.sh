@@ -11,15 +11,9 @@ build="${1:-$root/build-release}"
 lab="$build/app/balancer-lab"
 duration="${DURATION:-6}" kill_at="${KILL_AT:-2}" restart_at="${RESTART_AT:-4}" interval="${INTERVAL_MS:-300}"
 connections="${CONNECTIONS:-20}"
-"$root/scripts/bootstrap"
-if [ ! -x "$lab" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target balancer-lab
-fi
-work="$(mktemp -d /tmp/lab-kill.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
+bench_prepare lab-kill
 now_ms() { date +%s%3N; }
 
 for p in 18301 18302 18303; do "$lab" backend --port $p >/dev/null 2>&1 & pids+=($!); done

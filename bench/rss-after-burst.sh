@@ -16,18 +16,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
 burst="${BURST:-8000}" rounds="${ROUNDS:-3}" workers="${WORKERS:-2}"
 lab="$build/app/balancer-lab"
-"$root/scripts/bootstrap"
-if [ ! -x "$lab" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target balancer-lab
-fi
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $(( burst * 20 / 9 )) ] || { echo "bench: needs a descriptor limit of $(( burst * 20 / 9 ))" >&2; exit 1; }
 
-work="$(mktemp -d /tmp/lab-rss.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_prepare lab-rss
 
 backend=18530 p_lab=18531
 mkdir -p "$work/logs"

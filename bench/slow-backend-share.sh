@@ -11,15 +11,9 @@ build="${1:-$root/build-release}"
 lab="$build/app/balancer-lab"
 algorithms="${ALGORITHMS:-least-connections least-latency power-of-two-choices round-robin}"
 duration="${DURATION:-5}" connections="${CONNECTIONS:-12}" slow="${SLOW_MS:-200}"
-"$root/scripts/bootstrap"
-if [ ! -x "$lab" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target balancer-lab
-fi
-work="$(mktemp -d /tmp/lab-share.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
+bench_prepare lab-share
 cat > "$work/count.lua" <<'LUA'
 threads = {}
 function setup(thread) table.insert(threads, thread) end

@@ -13,37 +13,19 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
 requests="${REQUESTS:-20000}" connections="${CONNECTIONS:-8}" workers="${WORKERS:-1}"
 lab="$build/app/balancer-lab"
-"$root/scripts/bootstrap"
-[ -x "$lab" ] || { echo "bench: build $lab first (cmake --build $build --target balancer-lab)" >&2; exit 1; }
-
-work="$(mktemp -d /tmp/lab-syscalls.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 # shellcheck source=bench/lib-backends.sh
 source "$root/bench/lib-backends.sh"
+[ -x "$lab" ] || { echo "bench: build $lab first (cmake --build $build --target balancer-lab)" >&2; exit 1; }
+
+bench_prepare lab-syscalls
 
 b1=18701 b2=18702 b3=18703 p_nginx=18710 p_lab=18711
 bench_backends $b1 $b2 $b3
-mkdir -p "$work/proxy/logs"
-cat >"$work/proxy/nginx.conf" <<CONF
-worker_processes $workers;
-daemon off;
-pid $work/proxy/nginx.pid;
-error_log $work/proxy/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  upstream pool { server 127.0.0.1:$b1; server 127.0.0.1:$b2; server 127.0.0.1:$b3; keepalive 64; }
-  server { listen 127.0.0.1:$p_nginx;
-           location / { proxy_pass http://pool; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-CONF
-nginx -c "$work/proxy/nginx.conf" -p "$work/proxy" & nginx_pid=$!; pids+=($nginx_pid)
+bench_nginx_proxy proxy $p_nginx "$workers"
+nginx_pid=$bench_nginx_pid
 "$lab" serve --listen 127.0.0.1:$p_lab --workers "$workers" --no-health-checks \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/lab.log" & lab_pid=$!; pids+=($lab_pid)
-for port in $b1 $p_nginx $p_lab; do bench_wait_http $port; done
+bench_wait_http $b1 $p_nginx $p_lab
 
 # measure NAME PORT PID...: prints "NAME calls-per-request" and the per-call breakdown
 measure() {

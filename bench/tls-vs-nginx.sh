@@ -16,44 +16,20 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
 threads="${THREADS:-1}" connections="${CONNECTIONS:-50}" duration="${DURATION:-10s}" workers="${WORKERS:-2}"
 lab="$build/app/balancer-lab"
-"$root/scripts/bootstrap"
-if [ ! -x "$lab" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target balancer-lab
-fi
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
 
-work="$(mktemp -d /tmp/lab-tls-bench.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_prepare lab-tls-bench
 
 base="${PORT_BASE:-18981}" baseline="${BASELINE:-}"
 b1=$base b2=$((base + 1)) b3=$((base + 2)) p_nginx=$((base + 9)) p_lab=$((base + 11)) p_base=$((base + 12))
 mkdir -p "$work/logs"
-chmod 755 "$work"   # nginx workers run as nobody
+bench_backends $b1 $b2 $b3 "$workers"
 "$lab" cert --out "$work/cert" >/dev/null
 chmod 644 "$work/cert/key.pem"   # nginx reads it as its master process's user; the directory is private
-printf 'hello from a static backend, 64 bytes of body for the benchmark\n' > "$work/index.html"
-cat > "$work/nginx.conf" <<CONF
-worker_processes $workers;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  upstream pool { server 127.0.0.1:$b1; server 127.0.0.1:$b2; server 127.0.0.1:$b3; keepalive 64; }
-  server { listen 127.0.0.1:$b1; listen 127.0.0.1:$b2; listen 127.0.0.1:$b3; root $work; location / { } }
-  server { listen 127.0.0.1:$p_nginx ssl;
-           ssl_certificate $work/cert/cert.pem; ssl_certificate_key $work/cert/key.pem;
-           ssl_protocols TLSv1.2 TLSv1.3;
-           ssl_session_cache off; ssl_session_tickets off;
-           location / { proxy_pass http://pool; proxy_http_version 1.1; proxy_set_header Connection "";
-                        proxy_set_header X-Forwarded-Proto https; } }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+bench_nginx_proxy proxy $p_nginx "$workers" ssl "ssl_certificate $work/cert/cert.pem; ssl_certificate_key $work/cert/key.pem;
+           ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache off; ssl_session_tickets off;" \
+  4096 "" "proxy_set_header X-Forwarded-Proto https;"
 "$lab" serve --listen 127.0.0.1:$p_lab --workers "$workers" --health-path / \
   --tls-cert "$work/cert/cert.pem" --tls-key "$work/cert/key.pem" \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/lab.log" & pids+=($!)
@@ -76,17 +52,10 @@ for target in "${targets[@]}"; do
     { echo "bench: nothing answers HTTPS on port $port" >&2; cat "$work/logs/lab.log" >&2; exit 1; }
 done
 
-to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
 run() {
-  local port=$1 out
+  local port=$1
   shift
-  out="$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" "https://127.0.0.1:$port/")"
-  local rps p50 p99 errors
-  rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
-  p50="$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)"
-  p99="$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)"
-  errors="$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')"
-  echo "$rps $p50 $p99 ${errors:-}"
+  bench_wrk "https://127.0.0.1:$port/" "$threads" "$connections" "$duration" "$@"
 }
 
 echo "wrk -t$threads -c$connections -d$duration, $workers workers each, EC P-256 certificate, 3 nginx static backends, $(nproc) cores"

@@ -17,34 +17,14 @@ build="${1:-$root/build-release}"
 mode="${MODE:-tcp}" duration="${DURATION:-10s}" connections="${CONNECTIONS:-50}" base="${PORT_BASE:-18660}"
 counts="${WORKER_COUNTS:-1 2}" baseline="${BASELINE:-}"
 lab="$build/app/balancer-lab"
-"$root/scripts/bootstrap"
-if [ ! -x "$lab" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLAB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target balancer-lab
-fi
+# shellcheck source=bench/lib-backends.sh
+source "$root/bench/lib-backends.sh"
 
-work="$(mktemp -d /tmp/lab-contention.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_prepare lab-contention
 
 b1=$base b2=$((base + 1)) b3=$((base + 2))
 mkdir -p "$work/logs"
-chmod 755 "$work"
-printf 'hello from a static backend, 64 bytes of body for the benchmark\n' >"$work/index.html"
-cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$b1; listen 127.0.0.1:$b2; listen 127.0.0.1:$b3; root $work; location / { } }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+bench_backends $b1 $b2 $b3
 
 targets=()
 port=$((base + 10))
@@ -84,11 +64,7 @@ CONF
     port=$((port + 1))
   fi
 done
-for t in "${targets[@]}"; do
-  p=$(cut -d: -f2 <<<"$t")
-  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "bench: nothing answers on port $p" >&2; exit 1; }
-done
+for t in "${targets[@]}"; do bench_wait_http "$(cut -d: -f2 <<<"$t")"; done
 
 # Sums over the process's threads: run-queue wait (ns), voluntary and involuntary switches.
 sched() {
@@ -100,7 +76,6 @@ sched() {
   done
   echo "$wait $vol $invol"
 }
-to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
 
 echo "mode $mode, wrk -t1 -c$connections -d$duration, nginx static backends (1 process), $(nproc) cores"
 printf '%-16s %10s %8s %8s %16s %18s %16s\n' target req/s "p50 ms" "p99 ms" "rq wait us/req" "preempted /1000" \
@@ -112,8 +87,8 @@ for t in "${targets[@]}"; do
   read -r w1 v1 i1 <<<"$(sched "$pid")"
   requests="$(awk '/requests in/ {print $1}' <<<"$out")"
   rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
-  p50="$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)"
-  p99="$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)"
+  p50="$(awk '$1=="50%" {print $2}' <<<"$out" | bench_to_ms)"
+  p99="$(awk '$1=="99%" {print $2}' <<<"$out" | bench_to_ms)"
   awk -v n="$name" -v r="$rps" -v a="$p50" -v b="$p99" -v q="$requests" -v w=$((w1 - w0)) -v v=$((v1 - v0)) \
     -v i=$((i1 - i0)) 'BEGIN { printf "%-16s %10.0f %8s %8s %16.1f %18.1f %16.1f\n", n, r, a, b,
       w / 1000 / q, i * 1000 / q, v * 1000 / q }'

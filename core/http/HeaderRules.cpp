@@ -13,12 +13,24 @@ bool is(QByteArrayView a, QByteArrayView b)
     return a.compare(b, Qt::CaseInsensitive) == 0;
 }
 
+// One resize and two copies per field: QByteArray::append is an insert at the end (Qt 6.4), and four of
+// them per header were 4 % of a worker's profile under wrk. `out` is a reused buffer with room, so the
+// resize does not allocate.
 void appendHeader(QByteArray& out, QByteArrayView name, QByteArrayView value)
 {
-    out.append(name);
-    out.append(": ");
-    out.append(value);
-    out.append("\r\n");
+    const qsizetype at = out.size();
+    out.resize(at + name.size() + value.size() + 4);
+    char* p = out.data() + at;
+    if (!name.isEmpty())
+        std::memcpy(p, name.data(), size_t(name.size()));
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    if (!value.isEmpty())
+        std::memcpy(p, value.data(), size_t(value.size()));
+    p += value.size();
+    *p++ = '\r';
+    *p = '\n';
 }
 
 // Decimal digits on the stack: QByteArray::number would allocate for each one.
