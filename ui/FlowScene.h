@@ -190,6 +190,7 @@ public:
     struct Layout {
         QRectF header; // sampling / paused / empty text
         QRectF client;
+        QRectF clientLabel; // inside client, at its top: the dots waiting there stay under it
         QRectF proxy;
         QRectF proxyLane; // inside proxy: where requests cross it, clear of its text
         QRectF proxyText; // inside proxy, under the lane: the picks

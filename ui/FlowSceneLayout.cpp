@@ -107,8 +107,11 @@ void FlowScene::relayout()
         pw *= f;
         bw *= f;
     }
-    const double ch = qMin(bodyH, fit(bodyH * 0.14, qMax(56 * s, 2 * line + 8), 100 * s));
+    // The client holds its label and, under it, a dot's height at least for the requests waiting there.
+    const double ch =
+        qMin(bodyH, fit(bodyH * 0.14, qMax(56 * s, line + 2 * kDotRadius * s + 14), qMax(100 * s, 3 * line)));
     m_layout.client = QRectF(margin, midY - ch / 2, cw, ch);
+    m_layout.clientLabel = QRectF(margin + 4, m_layout.client.top() + 3, qMax(0.0, cw - 8), line);
     const double bx = w - margin - bw;
     // The proxy holds the picks' text: the latest explanation, the strip of picks and, in step mode, the
     // candidates. It is as tall as that text (and at least a third of the body), within the body.
@@ -148,9 +151,14 @@ QPointF FlowScene::placePoint(const FlowPlace& p, quint64 requestId) const
     const Spot spot = spotOf(requestId, m_scale);
     switch (p.node) {
     case FlowPlace::Node::Client: {
+        // Under the label, never on it: a dot over "clients" hid the word (re-trial).
         const QRectF& r = m_layout.client;
+        const double radius = dotRadius();
+        const double top = m_layout.clientLabel.bottom() + 1 + radius;
+        const double bottom = qMax(top, r.bottom() - 2 - radius);
+        const double reach = 27.5 * m_scale; // the farthest spot from the middle
         return {r.right() - qMin(14 * m_scale, r.width() / 2) + spot.across,
-                r.center().y() + spot.along * qMin(1.0, r.height() / (80 * m_scale))};
+                (top + bottom) / 2 + spot.along * qMin(1.0, (bottom - top) / (2 * reach))};
     }
     case FlowPlace::Node::Proxy: {
         // The proxy's dot lane, under its title and above the picks.
@@ -176,10 +184,14 @@ QList<QPointF> FlowScene::waypoints(const FlowPlace& from, const FlowPlace& to, 
     const double laneY = placePoint({Node::Proxy}, requestId).y();
     const QPointF in(m_layout.proxy.left(), laneY);
     const QPointF out(m_layout.proxy.right(), laneY);
+    // Out of (or into) the client level with its spot, so a dot never rises across the client's label.
+    // Each spot has its own door, so two dots leaving side by side do not merge into one on the way.
+    const QPointF clientDoor(m_layout.client.right() + dotRadius() + 6 * m_scale + spotOf(requestId, m_scale).across,
+                             placePoint({Node::Client}, requestId).y());
     if (from.node == Node::Client && to.node == Node::Proxy)
-        return {in};
+        return {clientDoor, in};
     if (from.node == Node::Proxy && to.node == Node::Client)
-        return {in};
+        return {in, clientDoor};
     if (from.node == Node::Proxy && to.node == Node::Backend)
         return {out};
     if (from.node == Node::Backend && to.node == Node::Proxy)

@@ -309,8 +309,8 @@ void FlowViewCanvas::paintTexts(QPainter& p)
     const FlowScene::Layout& l = m_scene->layout();
     p.setPen(kText);
     const QFontMetricsF fm(p.font());
-    p.drawText(l.client.adjusted(4, 4, -4, -4), Qt::AlignLeft | Qt::AlignTop,
-               fm.elidedText(tr("clients"), Qt::ElideRight, l.client.width() - 8));
+    p.drawText(l.clientLabel, Qt::AlignLeft | Qt::AlignVCenter,
+               fm.elidedText(tr("clients"), Qt::ElideRight, l.clientLabel.width()));
     paintProxyText(p);
     for (int i = 0; i < l.backends.size() && i < m_scene->backends().size(); ++i)
         paintBackendText(p, m_scene->backends()[i], l.backends[i], l.parking[i]);

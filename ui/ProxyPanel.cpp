@@ -17,6 +17,7 @@
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <cmath>
@@ -52,6 +53,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
                                     tr("How long the proxy waits for a backend's response before answering 504.")))
     , m_apply(new QPushButton(tr("Apply")))
     , m_summary(new QLabel)
+    , m_summaryLine(new QStackedWidget)
 {
     m_address->setToolTip(tr("The IP address the proxy listens on (127.0.0.1: this machine only)."));
     m_address->setObjectName(QStringLiteral("listenerAddress"));
@@ -141,7 +143,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     layout->setContentsMargins(4, 2, 4, 2);
     layout->setSpacing(1);
     layout->addLayout(flow);
-    layout->addWidget(m_summary);
+    m_summaryLine->addWidget(m_summary);
+    layout->addWidget(m_summaryLine);
 
     connect(m_algorithm, &QComboBox::activated, this, [this] {
         QString error;
@@ -278,6 +281,19 @@ bool ProxyPanel::hasPendingChanges() const
         return m_address->text().trimmed() != l.address || (port != shown && port != l.port);
     }
     return false;
+}
+
+void ProxyPanel::setNotice(QWidget* notice)
+{
+    // A stack's height is its tallest page's whichever is shown, hidden pages included.
+    m_summaryLine->addWidget(notice);
+    m_summaryLine->setCurrentWidget(m_summary);
+}
+
+void ProxyPanel::showNotice(bool shown)
+{
+    if (m_summaryLine->count() > 1)
+        m_summaryLine->setCurrentIndex(shown ? 1 : 0);
 }
 
 void ProxyPanel::updatePending()

@@ -12,6 +12,7 @@ class QLabel;
 class QLineEdit;
 class QPushButton;
 class QSpinBox;
+class QStackedWidget;
 class QToolButton;
 
 namespace lab {
@@ -31,6 +32,10 @@ public:
     QPushButton* applyButton() const { return m_apply; }
     // True while a field waiting for Apply differs from the running config.
     bool hasPendingChanges() const;
+    // A notice (the window's pause banner) that takes the algorithm summary's line while shown: the line's
+    // height is the taller of the two at all times, so showing it moves nothing below the bar.
+    void setNotice(QWidget* notice);
+    void showNotice(bool shown);
 
 Q_SIGNALS:
     void message(const QString& text);
@@ -64,6 +69,7 @@ private:
     QSpinBox* m_responseTimeout;
     QPushButton* m_apply;
     QLabel* m_summary;
+    QStackedWidget* m_summaryLine; // the summary, or the notice in its place
 };
 
 } // namespace lab

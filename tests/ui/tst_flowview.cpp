@@ -128,6 +128,8 @@ private Q_SLOTS:
     void stepModeHoldsDotsAtTheProxy();
     void aChangeOfAlgorithmOrBackendsClearsThePicks();
     void dotsStayClearOfTheProxyText();
+    void dotsStayClearOfTheClientsLabel_data();
+    void dotsStayClearOfTheClientsLabel();
     void selectedDotKeepsItsOutcomeColour();
 };
 
@@ -903,6 +905,65 @@ void TestFlowView::dotsStayClearOfTheProxyText()
         }
         QVERIFY(scene.dots().empty()); // they all came back
     }
+}
+
+void TestFlowView::dotsStayClearOfTheClientsLabel_data()
+{
+    QTest::addColumn<QSizeF>("size");
+    QTest::addColumn<double>("scale");
+    QTest::addColumn<double>("line");
+    // The canvas at 1024 and 1366 px with the lesson dock, at zoom 0 and +2 (1.3x), and a big one.
+    QTest::newRow("350x230 zoom 0") << QSizeF(350, 230) << 1.0 << 15.0;
+    QTest::newRow("350x230 zoom +2") << QSizeF(350, 230) << 1.3 << 19.0;
+    QTest::newRow("450x330 zoom 0") << QSizeF(450, 330) << 1.0 << 15.0;
+    QTest::newRow("450x330 zoom +2") << QSizeF(450, 330) << 1.3 << 19.0;
+    QTest::newRow("1000x500 zoom 0") << QSizeF(1000, 500) << 1.0 << 15.0;
+}
+
+void TestFlowView::dotsStayClearOfTheClientsLabel()
+{
+    // Re-trial: requests waiting at (or leaving and reaching) the client covered the word "clients". The
+    // label has its row at the client's top; every dot, at every spot, stays under it.
+    QFETCH(QSizeF, size);
+    QFETCH(double, scale);
+    QFETCH(double, line);
+    FlowScene scene = sceneWith(threeBackends());
+    scene.setViewport(size);
+    scene.setMetrics(scale, line);
+    const FlowScene::Layout& l = scene.layout();
+    QVERIFY(l.client.contains(l.clientLabel));
+    QVERIFY2(l.clientLabel.height() >= line, qPrintable(QString::number(l.clientLabel.height())));
+    LifecycleStream stream;
+    for (quint64 id = 1; id <= 24; ++id) { // every one of the 12 spots, twice
+        arrive(stream, id);
+        pick(stream, id, int(id % 3));
+        answer(stream, id, int(id % 3), 200);
+    }
+    scene.ingest(stream.since(0), 0);
+    const double r = scene.dotRadius();
+    const int step = scene.legMs() / 10;
+    int atClient = 0;
+    for (int t = 0; t <= 6 * scene.legMs(); t += step) {
+        for (const FlowDot& d : scene.dots()) {
+            const QPointF at = scene.dotPosition(d);
+            const QRectF dot(at - QPointF(r, r), QSizeF(2 * r, 2 * r));
+            QVERIFY2(!dot.intersects(l.clientLabel),
+                     qPrintable(QStringLiteral("request %1 at %2,%3 covers the label %4,%5 %6x%7")
+                                    .arg(d.requestId)
+                                    .arg(at.x())
+                                    .arg(at.y())
+                                    .arg(l.clientLabel.x())
+                                    .arg(l.clientLabel.y())
+                                    .arg(l.clientLabel.width())
+                                    .arg(l.clientLabel.height())));
+            if (d.route[d.at].node == Node::Client && d.progress == 0) {
+                QVERIFY(l.client.contains(at));
+                ++atClient;
+            }
+        }
+        scene.advance(t + step);
+    }
+    QVERIFY(atClient >= 24); // each was seen waiting at the client, where the label is
 }
 
 void TestFlowView::selectedDotKeepsItsOutcomeColour()
