@@ -37,6 +37,8 @@ struct FlowBackend {
     PickTier tier = PickTier::Preferred;
     int latencyMs = 0; // its latency fault, which a request sits in after service, holding no worker
     QString stateDetail; // why it is in that state and what the state means (the board's State tooltip)
+    // Attempts the proxy sent it since Reset (the board's Reqs): every pick, drawn or not.
+    quint64 picks = 0;
     bool operator==(const FlowBackend&) const = default;
 };
 
@@ -167,6 +169,12 @@ public:
     // drawn, so the strip and the latest pick are a sample, not the pool's sequence); empty when every
     // request is drawn, where they are exact.
     QString pickSampling() const;
+    // The strip's label: "picks, oldest first: ", or while sampled "showing 1 in 40 picks, oldest first: ",
+    // so a strip of drawn picks never reads as the pool's whole sequence.
+    QString pickStripLabel() const;
+    // While sampled, every pick counted per backend beside the strip, drawn or not (FlowBackend::picks):
+    // "all picks since Reset: backend-8001 120 · backend-8002 40"; empty when every request is drawn.
+    QString allPicksText() const;
     // The empty state's sentence while no request has reached the proxy yet; empty otherwise.
     QString emptyText() const;
     quint64 lastSequence() const { return m_lastSequence; }

@@ -192,6 +192,7 @@ QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel&
         b.inService = row.inService;
         b.queued = row.queued;
         b.ratePerSecond = row.rate;
+        b.picks = row.requests;
         out << b;
     }
     return out;

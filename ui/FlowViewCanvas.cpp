@@ -384,9 +384,10 @@ QList<FlowViewCanvas::ProxyBlock> FlowViewCanvas::proxyBlocks() const
                        kText, false, true});
     }
     if (!m_scene->pickStrip().isEmpty())
-        blocks.append(
-            {sampling.isEmpty() ? tr("picks, oldest first: ") : tr("drawn picks (%1), oldest first: ").arg(sampling),
-             kText, true, true});
+        blocks.append({m_scene->pickStripLabel(), kText, true, true});
+    // Sampled, the counts beside the strip are every pick's, from the board, not the drawn ones'.
+    if (const QString all = m_scene->allPicksText(); !all.isEmpty())
+        blocks.append({all, kText, false, true});
     if (const int held = m_scene->heldCount())
         blocks.append({tr("%1 held; the next pick chooses among: %2").arg(held).arg(m_scene->candidatesText()),
                        kHeld.darker(130), false, true});

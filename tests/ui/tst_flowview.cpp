@@ -130,6 +130,7 @@ private Q_SLOTS:
     void dotsStayClearOfTheProxyText();
     void dotsStayClearOfTheClientsLabel_data();
     void dotsStayClearOfTheClientsLabel();
+    void sampledStripSaysSoAndCountsAllPicks();
     void selectedDotKeepsItsOutcomeColour();
 };
 
@@ -964,6 +965,63 @@ void TestFlowView::dotsStayClearOfTheClientsLabel()
         scene.advance(t + step);
     }
     QVERIFY(atClient >= 24); // each was seen waiting at the client, where the label is
+}
+
+void TestFlowView::sampledStripSaysSoAndCountsAllPicks()
+{
+    // Re-trial: at a high rate the strip held only the drawn requests' picks and read as the pool's
+    // sequence. It says it shows 1 in N, and beside it every pick is counted (the board's Reqs).
+    QList<FlowBackend> backends = threeBackends();
+    backends[0].picks = 400;
+    backends[1].picks = 80;
+    backends[2].picks = 80;
+    FlowScene scene = sceneWith(backends);
+    LifecycleStream stream;
+    for (quint64 id = 1; id <= 6; ++id) {
+        arrive(stream, id);
+        pick(stream, id, 0); // all six drawn picks went to backend-8001
+    }
+    LifecycleStream::Batch batch = stream.since(0);
+    batch.arrived = 0;
+    batch.followed = 0;
+    scene.ingest(batch, 0);
+    QCOMPARE(scene.pickStripLabel(), QStringLiteral("picks, oldest first: ")); // every request drawn: exact
+    QCOMPARE(scene.allPicksText(), QString());
+    batch.events.clear();
+    batch.arrived = 560; // 560 arrived over the second, 14 of them followed: 1 in 40
+    batch.followed = 14;
+    scene.ingest(batch, 1000);
+    QCOMPARE(scene.pickStripLabel(), QStringLiteral("showing 1 in 40 picks, oldest first: "));
+    QCOMPARE(scene.pickStripText(),
+             QStringLiteral("backend-8001 backend-8001 backend-8001 backend-8001 backend-8001 "
+                            "backend-8001"));
+    QCOMPARE(
+        scene.allPicksText(),
+        QStringLiteral("all picks since Reset: backend-8001\u00a0400 · backend-8002\u00a080 · backend-8003\u00a080"));
+    // For the eye: the proxy node with the label and the counts.
+    FlowViewCanvas canvas(&scene);
+    canvas.resize(900, 420);
+    canvas.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&canvas));
+    QVERIFY(canvas.grab().save(outputPath(QStringLiteral("flowview-sampled-strip.png"))));
+    // The board's figures reach the cards and the counts: FlowView::backendsOf takes Reqs as picks.
+    RunningLab r;
+    BackendTableModel board(&r.lab);
+    TestHttpConnection client;
+    QVERIFY(client.connectTo(r.port()));
+    QVERIFY(client.send(getRequest("/count")));
+    QVERIFY(client.readResponse(5000));
+    MetricsHistory history(60'000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            history.push(r.lab.snapshot());
+            board.refresh(history);
+            quint64 sum = 0;
+            for (const FlowBackend& b : FlowView::backendsOf(r.lab, board))
+                sum += b.picks;
+            return sum == 1;
+        }(),
+        5000);
 }
 
 void TestFlowView::selectedDotKeepsItsOutcomeColour()
