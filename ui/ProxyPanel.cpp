@@ -2,6 +2,7 @@
 
 #include "FlowLayout.h"
 #include "PanelFields.h"
+#include "PassiveHealthButton.h"
 #include "balancing/Registry.h"
 #include "lab/Lab.h"
 #include "proxy/Proxy.h"
@@ -47,6 +48,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
                               tr("Requests a client may send at once before the rate applies (0 = one second's "
                                  "worth).")))
     , m_rateKey(new QLineEdit)
+    , m_passive(new PassiveHealthButton)
     , m_connectTimeout(makeSpinBox(&TimeoutsConfig::connectMs, tr(" ms"),
                                    tr("How long the proxy waits for a backend to accept a connection.")))
     , m_responseTimeout(makeSpinBox(&TimeoutsConfig::upstreamResponseMs, tr(" ms"),
@@ -134,6 +136,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     flow->addWidget(group({label(tr("&Retries"), m_retries), m_retries, new QLabel(tr("on")), m_retryButton}));
     flow->addWidget(group({label(tr("R&ate limit"), m_rateRps), m_rateRps, new QLabel(tr("burst")), m_rateBurst,
                            rateKeyLabel, m_rateKey}));
+    flow->addWidget(group({label(tr("Passive"), m_passive), m_passive}));
     flow->addWidget(group({label(tr("&Connect"), m_connectTimeout), m_connectTimeout,
                            label(tr("Res&ponse"), m_responseTimeout), m_responseTimeout, m_apply}));
     m_summary->setObjectName(QStringLiteral("algorithmSummary"));
@@ -163,6 +166,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     }
     for (QAction* a : std::as_const(m_retryOn))
         connect(a, &QAction::toggled, this, &ProxyPanel::updatePending);
+    connect(m_passive, &PassiveHealthButton::edited, this, &ProxyPanel::updatePending);
     connect(m_algorithm, &QComboBox::currentIndexChanged, this, &ProxyPanel::updateSummary);
     connect(m_hashKey, &QLineEdit::editingFinished, this, [this] {
         QString error;
@@ -231,6 +235,7 @@ void ProxyPanel::reload()
     m_rateKey->setText(c.rateLimit.key);
     m_connectTimeout->setValue(c.timeouts.connectMs);
     m_responseTimeout->setValue(c.timeouts.upstreamResponseMs);
+    m_passive->setValues(c.outlier, c.breaker);
     updatePending();
     updateSummary();
 }
@@ -269,7 +274,8 @@ bool ProxyPanel::hasPendingChanges() const
     running.sort();
     if (shownValue(m_retries) != c.retry.retries || retryOn != running ||
         shownValue(m_connectTimeout) != c.timeouts.connectMs ||
-        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs || shownRateLimit() != c.rateLimit)
+        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs || shownRateLimit() != c.rateLimit ||
+        m_passive->outlier() != c.outlier || m_passive->breaker() != c.breaker)
         return true;
     for (const ListenerConfig& l : c.listeners) {
         if (l.kind != ListenerKind::Http)
@@ -301,8 +307,8 @@ void ProxyPanel::updatePending()
     const bool pending = hasPendingChanges();
     m_apply->setEnabled(pending);
     m_apply->setText(pending ? tr("● Apply") : tr("Apply"));
-    m_apply->setToolTip(pending ? tr("Changed here, not yet running: Apply sends the listener, retries, rate limit "
-                                     "and timeouts to the proxy (a new port re-listens).")
+    m_apply->setToolTip(pending ? tr("Changed here, not yet running: Apply sends the listener, retries, rate limit, "
+                                     "timeouts and passive health to the proxy (a new port re-listens).")
                                 : tr("The listener, retries, rate limit and timeouts shown are the running ones; "
                                      "change one and Apply lights up."));
 }
@@ -366,6 +372,8 @@ void ProxyPanel::applyOptions()
     listener.port = m_port->value();
     // Read before setProxyOptions: its change reloads the fields from the running config.
     const RateLimitConfig rate = shownRateLimit();
+    const OutlierConfig outlier = m_passive->outlier();
+    const BreakerConfig breaker = m_passive->breaker();
     QString error;
     if (!m_lab->setProxyOptions(retry, timeouts, listener, &error))
         Q_EMIT message(error);
@@ -373,6 +381,8 @@ void ProxyPanel::applyOptions()
         if (!m_lab->setRateLimit(rate, &error))
             Q_EMIT message(error);
     }
+    if (!m_lab->setPassiveHealth(outlier, breaker, &error))
+        Q_EMIT message(error);
     reload();
 }
 

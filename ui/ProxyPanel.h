@@ -18,11 +18,12 @@ class QToolButton;
 namespace lab {
 
 class Lab;
+class PassiveHealthButton;
 
 // Listener, start/stop, algorithm, retries and timeouts of the proxy, in groups that wrap onto a second
 // line in a narrow window, with the selected algorithm's one-line summary beneath. The algorithm, hash
-// key and sticky apply on edit; the listener, retries, rate limit and timeouts wait for Apply, which is enabled (and
-// marked) only while one of them differs from what runs.
+// key and sticky apply on edit; the listener, retries, rate limit, timeouts and passive health (outlier ejection,
+// circuit breaker) wait for Apply, which is enabled (and marked) only while one of them differs from what runs.
 class ProxyPanel final : public QWidget {
     Q_OBJECT
 public:
@@ -65,6 +66,7 @@ private:
     QSpinBox* m_rateBurst; // 0 = one second's worth
     QLineEdit* m_rateKey;
     RateLimitConfig shownRateLimit() const;
+    PassiveHealthButton* m_passive;
     QSpinBox* m_connectTimeout;
     QSpinBox* m_responseTimeout;
     QPushButton* m_apply;
