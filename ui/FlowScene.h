@@ -216,6 +216,14 @@ public:
     // How many text lines the header, the legend and the proxy's picks need at this width (the canvas
     // measures them): the proxy grows with its text, within the body.
     void setTextRows(int headerLines, int legendLines, int proxyLines);
+    // The figure lines the wordiest card needs at its width (the canvas wraps them, never cuts them): each
+    // card is made that tall, and when the body is too short for them all the diagram needs more height.
+    void setCardLines(int lines);
+    // The height the diagram needs for every card whole (at most the viewport's when that is enough);
+    // the canvas grows to it and scrolls (re-trial: cards cut to "4…" at 1366 px with the lesson dock).
+    double requiredHeight() const { return m_requiredHeight; }
+    // Where a card's text goes: right of its parking strip, inside its frame.
+    QRectF cardText(int index) const;
     const Layout& layout() const { return m_layout; }
     QPointF placePoint(const FlowPlace& p, quint64 requestId) const;
     QPointF dotPosition(const FlowDot& d) const;
@@ -260,6 +268,8 @@ private:
     int m_headerLines = 1;
     int m_legendLines = 1;
     int m_proxyLines = 6;
+    int m_cardLines = 2;
+    double m_requiredHeight = 0;
     Layout m_layout;
 };
 

@@ -78,6 +78,23 @@ void FlowScene::setTextRows(int headerLines, int legendLines, int proxyLines)
     relayout();
 }
 
+void FlowScene::setCardLines(int lines)
+{
+    lines = std::clamp(lines, 1, 20);
+    if (lines == m_cardLines)
+        return;
+    m_cardLines = lines;
+    relayout();
+}
+
+QRectF FlowScene::cardText(int index) const
+{
+    const QRectF r = m_layout.backends.value(index);
+    const QRectF parking = m_layout.parking.value(index);
+    const double x = parking.right() + 5 * m_scale;
+    return QRectF(x, r.top() + 4, qMax(0.0, r.right() - 6 * m_scale - x), qMax(0.0, r.height() - 7));
+}
+
 void FlowScene::relayout()
 {
     const double s = m_scale;
@@ -128,15 +145,21 @@ void FlowScene::relayout()
 
     m_layout.backends.clear();
     m_layout.parking.clear();
+    m_requiredHeight = 0;
     const qsizetype n = m_backends.size();
     if (n == 0)
         return;
-    // A card wants four lines (name and state, figures, capacity, slots); it gets less with many backends
-    // in a short view and then draws one line (FlowViewCanvas's compact card).
-    const double wanted = fit(bodyH * 0.2, qMax(80 * s, 3 * line + 22 * s), qMax(130 * s, 4 * line + 22 * s));
-    const double bh = qMin(wanted, (bodyH - gap * double(n - 1)) / double(n));
+    // A card wants its name, its figures whole (m_cardLines, measured by the canvas) and its slots. It
+    // is never shorter than that: when the body cannot hold every card so, the cards overflow it and the
+    // diagram asks for the height (requiredHeight) instead of cutting a figure.
+    const double need = 4 + line + m_cardLines * line + 2 + 10 * s + 4 + 3;
+    const double wanted =
+        qMax(need, fit(bodyH * 0.2, qMax(80 * s, 3 * line + 22 * s), qMax(130 * s, 4 * line + 22 * s)));
+    const double bh = qMax(need, qMin(wanted, (bodyH - gap * double(n - 1)) / double(n)));
     const double total = bh * double(n) + gap * double(n - 1);
-    double y = midY - total / 2;
+    // The least height with every card whole (the canvas takes it; until then they start at the top).
+    m_requiredHeight = std::ceil(h + total - bodyH);
+    double y = total > bodyH ? top : midY - total / 2;
     const double strip = qMin(22 * s, bw * 0.25);
     for (qsizetype i = 0; i < n; ++i) {
         const QRectF r(bx, y, bw, bh);

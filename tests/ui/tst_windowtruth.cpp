@@ -27,6 +27,7 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QTabBar>
@@ -76,6 +77,8 @@ private Q_SLOTS:
     void pauseBannerMovesNothing();
     void tabTitlesAreWhole_data() { windowSizes(); }
     void tabTitlesAreWhole();
+    void cardFiguresAreWhole_data();
+    void cardFiguresAreWhole();
 
 private:
     // 1366x768 and 1024x768, each with and without the lesson dock (the re-trial's four windows).
@@ -532,6 +535,89 @@ void TestWindowTruth::tabTitlesAreWhole()
                                          .arg(size.width())
                                          .arg(size.height())
                                          .arg(dock ? QStringLiteral("-dock") : QString()))));
+}
+
+void TestWindowTruth::cardFiguresAreWhole_data()
+{
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<bool>("dock");
+    QTest::addColumn<double>("zoom");
+    for (const QSize size : {QSize(1366, 768), QSize(1024, 768)}) {
+        for (const bool dock : {false, true}) {
+            for (const double zoom : {1.0, 1.15, 1.3}) { // zoom 0, +1, +2 (Ctrl +)
+                QTest::newRow(qPrintable(QStringLiteral("%1x%2%3 zoom %4")
+                                             .arg(size.width())
+                                             .arg(size.height())
+                                             .arg(dock ? QStringLiteral(" dock") : QString())
+                                             .arg(zoom)))
+                    << size << dock << zoom;
+            }
+        }
+    }
+}
+
+void TestWindowTruth::cardFiguresAreWhole()
+{
+    // Re-trial: "4…" at 1366 px with the lesson dock, and at zoom +2 the cards dropped weight and req/s.
+    // Every card shows every figure whole (only a name may be elided): its lines fit its text width, the
+    // card is tall enough for them, and the card is inside the canvas (which scrolls when it must).
+    QFETCH(QSize, size);
+    QFETCH(bool, dock);
+    QFETCH(double, zoom);
+    RunningLab r;
+    r.lab.setEmbeddedPortBase(0);
+    MainWindow w(&r.lab);
+    const auto actualSize = qScopeGuard([&w] { w.setZoom(1); }); // the zoom is remembered
+    w.setZoom(zoom);
+    QVERIFY(showWindow(w, size, dock));
+    // Capacity-limited backends, the wordiest cards: workers and queue figures beside the three others.
+    for (const BackendId id : r.lab.backendIds()) {
+        if (!r.lab.embeddedBackend(id))
+            continue;
+        FaultProfile f = r.lab.embeddedBackend(id)->faults();
+        f.workers = 2;
+        f.queue = 40;
+        r.lab.setFaults(id, f);
+    }
+    w.refresh();
+    FlowViewCanvas* canvas = w.flowView()->canvas();
+    const FlowScene& scene = w.flowView()->scene();
+    QTRY_VERIFY(!scene.backends().isEmpty() && scene.backends().first().workers == 2);
+    canvas->grab(); // lays the text out as a paint does
+    QCoreApplication::processEvents();
+    canvas->grab();
+    const QFontMetricsF fm(canvas->font());
+    const QRectF inside(QPointF(0, 0), QSizeF(canvas->size()));
+    QCOMPARE(scene.layout().backends.size(), scene.backends().size());
+    for (int i = 0; i < scene.backends().size(); ++i) {
+        const FlowBackend& b = scene.backends()[i];
+        const QStringList figures = FlowScene::figures(b);
+        QVERIFY(figures.size() >= 5); // weight, in flight, req/s, workers, queue
+        const QRectF text = scene.cardText(i);
+        const QStringList lines = FlowViewCanvas::figureLines(fm, text.width(), figures);
+        QString joined = lines.join(QLatin1Char(' '));
+        joined.replace(QStringLiteral(" · "), QStringLiteral(" "));
+        QCOMPARE(joined, figures.join(QLatin1Char(' '))); // none dropped, none cut, in order
+        for (const QString& l : lines)
+            QVERIFY2(fm.horizontalAdvance(l) <= text.width(),
+                     qPrintable(QStringLiteral("'%1' in %2 px").arg(l).arg(text.width())));
+        const QRectF card = scene.layout().backends[i];
+        const double need = 4 + (1 + lines.size()) * fm.lineSpacing();
+        QVERIFY2(card.height() >= need,
+                 qPrintable(QStringLiteral("%1: %2 px for %3 lines (%4 px)")
+                                .arg(b.name)
+                                .arg(card.height())
+                                .arg(lines.size() + 1)
+                                .arg(need)));
+        QVERIFY2(inside.contains(card), qPrintable(QStringLiteral("%1 outside the canvas").arg(b.name)));
+    }
+    const QString problem = layoutProblem(scene.layout(), QSizeF(canvas->size()));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("window-cards-%1x%2%3-zoom%4.png")
+                                         .arg(size.width())
+                                         .arg(size.height())
+                                         .arg(dock ? QStringLiteral("-dock") : QString())
+                                         .arg(zoom))));
 }
 
 QTEST_MAIN(TestWindowTruth)
