@@ -222,6 +222,9 @@ public:
     // The height the diagram needs for every card whole (at most the viewport's when that is enough);
     // the canvas grows to it and scrolls (re-trial: cards cut to "4…" at 1366 px with the lesson dock).
     double requiredHeight() const { return m_requiredHeight; }
+    // How wide the client's label is in the canvas's font: the client column keeps that much (from the
+    // proxy's share) when the columns shrink, so the label reads "clients", not "clie…".
+    void setClientLabelWidth(double px);
     // Where a card's text goes: right of its parking strip, inside its frame.
     QRectF cardText(int index) const;
     const Layout& layout() const { return m_layout; }
@@ -269,6 +272,7 @@ private:
     int m_legendLines = 1;
     int m_proxyLines = 6;
     int m_cardLines = 2;
+    double m_clientLabelWidth = 0;
     double m_requiredHeight = 0;
     Layout m_layout;
 };

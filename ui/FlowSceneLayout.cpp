@@ -87,6 +87,14 @@ void FlowScene::setCardLines(int lines)
     relayout();
 }
 
+void FlowScene::setClientLabelWidth(double px)
+{
+    if (px == m_clientLabelWidth)
+        return;
+    m_clientLabelWidth = qMax(0.0, px);
+    relayout();
+}
+
 QRectF FlowScene::cardText(int index) const
 {
     const QRectF r = m_layout.backends.value(index);
@@ -123,6 +131,11 @@ void FlowScene::relayout()
         cw *= f;
         pw *= f;
         bw *= f;
+    }
+    if (const double want = m_clientLabelWidth + 10; cw < want) { // at most a third of the proxy's width
+        const double take = qMin(want - cw, pw / 3);
+        cw += take;
+        pw -= take;
     }
     // The client holds its label and, under it, a dot's height at least for the requests waiting there.
     const double ch =

@@ -184,6 +184,7 @@ void FlowViewCanvas::updateMetrics()
     else if (own.pixelSize() > 0 && app.pixelSize() > 0)
         scale = double(own.pixelSize()) / double(app.pixelSize());
     m_scene->setMetrics(scale, QFontMetricsF(own).lineSpacing());
+    m_scene->setClientLabelWidth(QFontMetricsF(own).horizontalAdvance(tr("clients")));
     m_backgroundDirty = true;
     update();
 }

@@ -147,6 +147,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     layout->setSpacing(1);
     layout->addLayout(flow);
     m_summaryLine->addWidget(m_summary);
+    // Never squeezed by a window short of height: a line that shrank when the notice showed moved the views.
+    m_summaryLine->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
     layout->addWidget(m_summaryLine);
 
     connect(m_algorithm, &QComboBox::activated, this, [this] {
