@@ -199,6 +199,22 @@ QString FlowScene::pickSampling() const
     return ratio >= 1.5 ? tr("1 in %1").arg(qRound(ratio)) : tr("%1 of %2").arg(followed).arg(arrived);
 }
 
+QString FlowScene::pickStripLabel() const
+{
+    const QString sampling = pickSampling();
+    return sampling.isEmpty() ? tr("picks, oldest first: ") : tr("showing %1 picks, oldest first: ").arg(sampling);
+}
+
+QString FlowScene::allPicksText() const
+{
+    if (pickSampling().isEmpty() || m_backends.isEmpty())
+        return {};
+    QStringList counts;
+    for (const FlowBackend& b : m_backends)
+        counts << tr("%1\u00a0%2").arg(b.name).arg(b.picks); // a name and its count wrap as one
+    return tr("all picks since Reset: %1").arg(counts.join(QStringLiteral(" · ")));
+}
+
 QString FlowScene::emptyText() const
 {
     if (!m_dots.empty() || m_arrivedTotal > 0)

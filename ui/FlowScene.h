@@ -37,6 +37,8 @@ struct FlowBackend {
     PickTier tier = PickTier::Preferred;
     int latencyMs = 0; // its latency fault, which a request sits in after service, holding no worker
     QString stateDetail; // why it is in that state and what the state means (the board's State tooltip)
+    // Attempts the proxy sent it since Reset (the board's Reqs): every pick, drawn or not.
+    quint64 picks = 0;
     bool operator==(const FlowBackend&) const = default;
 };
 
@@ -167,6 +169,12 @@ public:
     // drawn, so the strip and the latest pick are a sample, not the pool's sequence); empty when every
     // request is drawn, where they are exact.
     QString pickSampling() const;
+    // The strip's label: "picks, oldest first: ", or while sampled "showing 1 in 40 picks, oldest first: ",
+    // so a strip of drawn picks never reads as the pool's whole sequence.
+    QString pickStripLabel() const;
+    // While sampled, every pick counted per backend beside the strip, drawn or not (FlowBackend::picks):
+    // "all picks since Reset: backend-8001 120 · backend-8002 40"; empty when every request is drawn.
+    QString allPicksText() const;
     // The empty state's sentence while no request has reached the proxy yet; empty otherwise.
     QString emptyText() const;
     quint64 lastSequence() const { return m_lastSequence; }
@@ -190,6 +198,7 @@ public:
     struct Layout {
         QRectF header; // sampling / paused / empty text
         QRectF client;
+        QRectF clientLabel; // inside client, at its top: the dots waiting there stay under it
         QRectF proxy;
         QRectF proxyLane; // inside proxy: where requests cross it, clear of its text
         QRectF proxyText; // inside proxy, under the lane: the picks
@@ -207,6 +216,17 @@ public:
     // How many text lines the header, the legend and the proxy's picks need at this width (the canvas
     // measures them): the proxy grows with its text, within the body.
     void setTextRows(int headerLines, int legendLines, int proxyLines);
+    // The figure lines the wordiest card needs at its width (the canvas wraps them, never cuts them): each
+    // card is made that tall, and when the body is too short for them all the diagram needs more height.
+    void setCardLines(int lines);
+    // The height the diagram needs for every card whole (at most the viewport's when that is enough);
+    // the canvas grows to it and scrolls (re-trial: cards cut to "4…" at 1366 px with the lesson dock).
+    double requiredHeight() const { return m_requiredHeight; }
+    // How wide the client's label is in the canvas's font: the client column keeps that much (from the
+    // proxy's share) when the columns shrink, so the label reads "clients", not "clie…".
+    void setClientLabelWidth(double px);
+    // Where a card's text goes: right of its parking strip, inside its frame.
+    QRectF cardText(int index) const;
     const Layout& layout() const { return m_layout; }
     QPointF placePoint(const FlowPlace& p, quint64 requestId) const;
     QPointF dotPosition(const FlowDot& d) const;
@@ -251,6 +271,9 @@ private:
     int m_headerLines = 1;
     int m_legendLines = 1;
     int m_proxyLines = 6;
+    int m_cardLines = 2;
+    double m_clientLabelWidth = 0;
+    double m_requiredHeight = 0;
     Layout m_layout;
 };
 

@@ -78,6 +78,31 @@ void FlowScene::setTextRows(int headerLines, int legendLines, int proxyLines)
     relayout();
 }
 
+void FlowScene::setCardLines(int lines)
+{
+    lines = std::clamp(lines, 1, 20);
+    if (lines == m_cardLines)
+        return;
+    m_cardLines = lines;
+    relayout();
+}
+
+void FlowScene::setClientLabelWidth(double px)
+{
+    if (px == m_clientLabelWidth)
+        return;
+    m_clientLabelWidth = qMax(0.0, px);
+    relayout();
+}
+
+QRectF FlowScene::cardText(int index) const
+{
+    const QRectF r = m_layout.backends.value(index);
+    const QRectF parking = m_layout.parking.value(index);
+    const double x = parking.right() + 5 * m_scale;
+    return QRectF(x, r.top() + 4, qMax(0.0, r.right() - 6 * m_scale - x), qMax(0.0, r.height() - 7));
+}
+
 void FlowScene::relayout()
 {
     const double s = m_scale;
@@ -107,8 +132,16 @@ void FlowScene::relayout()
         pw *= f;
         bw *= f;
     }
-    const double ch = qMin(bodyH, fit(bodyH * 0.14, qMax(56 * s, 2 * line + 8), 100 * s));
+    if (const double want = m_clientLabelWidth + 10; cw < want) { // at most a third of the proxy's width
+        const double take = qMin(want - cw, pw / 3);
+        cw += take;
+        pw -= take;
+    }
+    // The client holds its label and, under it, a dot's height at least for the requests waiting there.
+    const double ch =
+        qMin(bodyH, fit(bodyH * 0.14, qMax(56 * s, line + 2 * kDotRadius * s + 14), qMax(100 * s, 3 * line)));
     m_layout.client = QRectF(margin, midY - ch / 2, cw, ch);
+    m_layout.clientLabel = QRectF(margin + 4, m_layout.client.top() + 3, qMax(0.0, cw - 8), line);
     const double bx = w - margin - bw;
     // The proxy holds the picks' text: the latest explanation, the strip of picks and, in step mode, the
     // candidates. It is as tall as that text (and at least a third of the body), within the body.
@@ -125,15 +158,21 @@ void FlowScene::relayout()
 
     m_layout.backends.clear();
     m_layout.parking.clear();
+    m_requiredHeight = 0;
     const qsizetype n = m_backends.size();
     if (n == 0)
         return;
-    // A card wants four lines (name and state, figures, capacity, slots); it gets less with many backends
-    // in a short view and then draws one line (FlowViewCanvas's compact card).
-    const double wanted = fit(bodyH * 0.2, qMax(80 * s, 3 * line + 22 * s), qMax(130 * s, 4 * line + 22 * s));
-    const double bh = qMin(wanted, (bodyH - gap * double(n - 1)) / double(n));
+    // A card wants its name, its figures whole (m_cardLines, measured by the canvas) and its slots. It
+    // is never shorter than that: when the body cannot hold every card so, the cards overflow it and the
+    // diagram asks for the height (requiredHeight) instead of cutting a figure.
+    const double need = 4 + line + m_cardLines * line + 2 + 10 * s + 4 + 3;
+    const double wanted =
+        qMax(need, fit(bodyH * 0.2, qMax(80 * s, 3 * line + 22 * s), qMax(130 * s, 4 * line + 22 * s)));
+    const double bh = qMax(need, qMin(wanted, (bodyH - gap * double(n - 1)) / double(n)));
     const double total = bh * double(n) + gap * double(n - 1);
-    double y = midY - total / 2;
+    // The least height with every card whole (the canvas takes it; until then they start at the top).
+    m_requiredHeight = std::ceil(h + total - bodyH);
+    double y = total > bodyH ? top : midY - total / 2;
     const double strip = qMin(22 * s, bw * 0.25);
     for (qsizetype i = 0; i < n; ++i) {
         const QRectF r(bx, y, bw, bh);
@@ -148,9 +187,14 @@ QPointF FlowScene::placePoint(const FlowPlace& p, quint64 requestId) const
     const Spot spot = spotOf(requestId, m_scale);
     switch (p.node) {
     case FlowPlace::Node::Client: {
+        // Under the label, never on it: a dot over "clients" hid the word (re-trial).
         const QRectF& r = m_layout.client;
+        const double radius = dotRadius();
+        const double top = m_layout.clientLabel.bottom() + 1 + radius;
+        const double bottom = qMax(top, r.bottom() - 2 - radius);
+        const double reach = 27.5 * m_scale; // the farthest spot from the middle
         return {r.right() - qMin(14 * m_scale, r.width() / 2) + spot.across,
-                r.center().y() + spot.along * qMin(1.0, r.height() / (80 * m_scale))};
+                (top + bottom) / 2 + spot.along * qMin(1.0, (bottom - top) / (2 * reach))};
     }
     case FlowPlace::Node::Proxy: {
         // The proxy's dot lane, under its title and above the picks.
@@ -176,10 +220,14 @@ QList<QPointF> FlowScene::waypoints(const FlowPlace& from, const FlowPlace& to, 
     const double laneY = placePoint({Node::Proxy}, requestId).y();
     const QPointF in(m_layout.proxy.left(), laneY);
     const QPointF out(m_layout.proxy.right(), laneY);
+    // Out of (or into) the client level with its spot, so a dot never rises across the client's label.
+    // Each spot has its own door, so two dots leaving side by side do not merge into one on the way.
+    const QPointF clientDoor(m_layout.client.right() + dotRadius() + 6 * m_scale + spotOf(requestId, m_scale).across,
+                             placePoint({Node::Client}, requestId).y());
     if (from.node == Node::Client && to.node == Node::Proxy)
-        return {in};
+        return {clientDoor, in};
     if (from.node == Node::Proxy && to.node == Node::Client)
-        return {in};
+        return {in, clientDoor};
     if (from.node == Node::Proxy && to.node == Node::Backend)
         return {out};
     if (from.node == Node::Backend && to.node == Node::Proxy)

@@ -10,6 +10,7 @@
 
 #include <QHBoxLayout>
 #include <QPlainTextEdit>
+#include <QScrollArea>
 #include <algorithm>
 
 namespace lab {
@@ -28,10 +29,18 @@ FlowView::FlowView(QWidget* parent)
     // Beside the canvas, not under it: height is what a 768-line screen runs short of (width: resizeEvent).
     m_details->setFixedWidth(160);
     m_details->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
+    // The canvas scrolls up and down when its cards need more height than the view has (a zoomed or
+    // docked window): every figure whole, never cut. Sideways it always fits.
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("flowScroll"));
+    scroll->setWidget(m_canvas);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     auto* layout = new QBoxLayout(QBoxLayout::LeftToRight, this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(4);
-    layout->addWidget(m_canvas, 1);
+    layout->addWidget(scroll, 1);
     layout->addWidget(m_details);
     connect(m_canvas, &FlowViewCanvas::dotClicked, this, &FlowView::showDetails);
     connect(m_canvas, &FlowViewCanvas::backendClicked, this, [this](int id) {
@@ -192,6 +201,7 @@ QList<FlowBackend> FlowView::backendsOf(const Lab& lab, const BackendTableModel&
         b.inService = row.inService;
         b.queued = row.queued;
         b.ratePerSecond = row.rate;
+        b.picks = row.requests;
         out << b;
     }
     return out;

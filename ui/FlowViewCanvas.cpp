@@ -92,6 +92,25 @@ FlowViewCanvas::FlowViewCanvas(FlowScene* scene, QWidget* parent)
     updateMetrics();
 }
 
+QStringList FlowViewCanvas::figureLines(const QFontMetricsF& fm, double width, const QStringList& figures)
+{
+    QStringList out;
+    bool open = false; // the last line may take another figure
+    for (const QString& f : figures) {
+        const QString joined = open ? out.last() + QStringLiteral(" · ") + f : QString();
+        if (open && fm.horizontalAdvance(joined) <= width) {
+            out.last() = joined;
+        } else if (fm.horizontalAdvance(f) <= width) {
+            out << f;
+            open = true;
+        } else {
+            out += wrapped(fm, width, f);
+            open = false;
+        }
+    }
+    return out;
+}
+
 void FlowViewCanvas::setPaused(bool paused)
 {
     m_paused = paused;
@@ -165,6 +184,7 @@ void FlowViewCanvas::updateMetrics()
     else if (own.pixelSize() > 0 && app.pixelSize() > 0)
         scale = double(own.pixelSize()) / double(app.pixelSize());
     m_scene->setMetrics(scale, QFontMetricsF(own).lineSpacing());
+    m_scene->setClientLabelWidth(QFontMetricsF(own).horizontalAdvance(tr("clients")));
     m_backgroundDirty = true;
     update();
 }
@@ -208,6 +228,17 @@ void FlowViewCanvas::paintLayers()
     const QRectF header = m_scene->layout().header;
     const int headerLines = int(wrapped(QFontMetricsF(bold), header.width(), headerText()).size());
     m_scene->setTextRows(qMax(1, headerLines), paintLegend(nullptr, m_scene->layout().legend), proxyTextLines());
+    const QFontMetricsF fm(font());
+    int cardLines = 1;
+    for (int i = 0; i < m_scene->backends().size() && i < m_scene->layout().backends.size(); ++i)
+        cardLines =
+            qMax(cardLines,
+                 int(figureLines(fm, m_scene->cardText(i).width(), FlowScene::figures(m_scene->backends()[i])).size()));
+    m_scene->setCardLines(cardLines);
+    // Every card whole: the canvas is as tall as that needs and its view scrolls (FlowView).
+    const int required = qMax(minimumSizeHint().height(), int(m_scene->requiredHeight()));
+    if (minimumHeight() != required)
+        setMinimumHeight(required);
 
     const qreal dpr = devicePixelRatioF();
     const QSize pixels = size() * dpr;
@@ -309,8 +340,8 @@ void FlowViewCanvas::paintTexts(QPainter& p)
     const FlowScene::Layout& l = m_scene->layout();
     p.setPen(kText);
     const QFontMetricsF fm(p.font());
-    p.drawText(l.client.adjusted(4, 4, -4, -4), Qt::AlignLeft | Qt::AlignTop,
-               fm.elidedText(tr("clients"), Qt::ElideRight, l.client.width() - 8));
+    p.drawText(l.clientLabel, Qt::AlignLeft | Qt::AlignVCenter,
+               fm.elidedText(tr("clients"), Qt::ElideRight, l.clientLabel.width()));
     paintProxyText(p);
     for (int i = 0; i < l.backends.size() && i < m_scene->backends().size(); ++i)
         paintBackendText(p, m_scene->backends()[i], l.backends[i], l.parking[i]);
@@ -384,9 +415,10 @@ QList<FlowViewCanvas::ProxyBlock> FlowViewCanvas::proxyBlocks() const
                        kText, false, true});
     }
     if (!m_scene->pickStrip().isEmpty())
-        blocks.append(
-            {sampling.isEmpty() ? tr("picks, oldest first: ") : tr("drawn picks (%1), oldest first: ").arg(sampling),
-             kText, true, true});
+        blocks.append({m_scene->pickStripLabel(), kText, true, true});
+    // Sampled, the counts beside the strip are every pick's, from the board, not the drawn ones'.
+    if (const QString all = m_scene->allPicksText(); !all.isEmpty())
+        blocks.append({all, kText, false, true});
     if (const int held = m_scene->heldCount())
         blocks.append({tr("%1 held; the next pick chooses among: %2").arg(held).arg(m_scene->candidatesText()),
                        kHeld.darker(130), false, true});
@@ -418,73 +450,29 @@ void FlowViewCanvas::paintBackendText(QPainter& p, const FlowBackend& b, const Q
     const double w = r.right() - 6 * s - x;
     if (w <= 0)
         return;
-    const bool compact = r.height() < 3 * line + 10;
     QFont bold = p.font();
     bold.setBold(true);
     const QFont normal = p.font();
-    const QStringList figures = FlowScene::figures(b);
     double y = r.top() + 4;
     p.setPen(kText);
     p.setFont(bold);
-    // One line (a zoomed or crowded view): the name and the load, which the colour, the board and the
-    // tooltip do not already say; the state is the card's colour, weight and req/s are on the board.
-    const QString title =
-        compact ? (QStringList{b.name} + figures.mid(1, 1) + figures.mid(3)).join(QStringLiteral(" · ")) : b.name;
-    p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter,
-               QFontMetricsF(bold).elidedText(title, Qt::ElideRight, w));
+    // Only the name gives way (elided) to the state beside it; the state is also the card's colour.
+    const double stateWidth = fm.horizontalAdvance(b.stateText) + 8;
+    const double nameRoom =
+        w - stateWidth >= QFontMetricsF(bold).horizontalAdvance(QStringLiteral("backend…")) ? w - stateWidth : w;
+    p.drawText(QRectF(x, y, nameRoom, line), Qt::AlignLeft | Qt::AlignVCenter,
+               QFontMetricsF(bold).elidedText(b.name, Qt::ElideRight, nameRoom));
     p.setFont(normal);
-    if (!compact) {
-        const double nameWidth = QFontMetricsF(bold).horizontalAdvance(b.name) + 8;
-        if (nameWidth < w)
-            p.drawText(QRectF(x + nameWidth, y, w - nameWidth, line), Qt::AlignRight | Qt::AlignVCenter,
-                       fm.elidedText(b.stateText, Qt::ElideRight, w - nameWidth));
+    if (nameRoom < w)
+        p.drawText(QRectF(x + nameRoom, y, w - nameRoom, line), Qt::AlignRight | Qt::AlignVCenter, b.stateText);
+    y += line;
+    // The figures, whole, on as many lines as they take: the scene made the card tall enough for them.
+    p.setPen(kMuted);
+    for (const QString& l : figureLines(fm, w, FlowScene::figures(b))) {
+        p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter, l);
         y += line;
-        // The figures flow over the lines left above the slots, a whole figure to a line at least: a narrow
-        // card shows "weight 1 · 4 in flight ·" then "5 req/s", never "weight 1 · 4 in fl…".
-        const double slotsH = 10 * s + 4;
-        const double room = r.bottom() - 3 - y;
-        // Slots repeat "N in flight" for a backend without a capacity limit: there the figures come first.
-        const bool slotsFirst = b.workers > 0 || b.queueCapacity > 0;
-        const int rows = qMax(1, int((slotsFirst && room >= line + slotsH ? room - slotsH : room) / line));
-        // When they do not all fit, the figures the board repeats give way first (weight, then req/s), so
-        // "3/20 queued" is never the part cut off ("0/2 workers bu…", trial 5).
-        auto flow = [&](const QStringList& shown, bool* fits) {
-            QStringList out;
-            *fits = true;
-            for (const QString& f : shown) {
-                const QString joined = out.isEmpty() ? f : out.last() + QStringLiteral(" · ") + f;
-                if (!out.isEmpty() && fm.horizontalAdvance(joined) <= w) {
-                    out.last() = joined;
-                } else if (out.size() < rows && fm.horizontalAdvance(f) <= w) {
-                    out << f;
-                } else {
-                    *fits = false;
-                    if (out.size() < rows)
-                        out << f; // elided below
-                    else
-                        out.last() = joined;
-                }
-            }
-            return out;
-        };
-        QStringList shown = figures;
-        bool fits = false;
-        QStringList lines = flow(shown, &fits);
-        for (const int drop : {0, 1}) { // figures()' order: weight, in flight, req/s, ...
-            if (fits || shown.size() <= 2)
-                break;
-            shown.removeAt(drop);
-            lines = flow(shown, &fits);
-        }
-        p.setPen(kMuted);
-        for (const QString& l : std::as_const(lines)) {
-            p.drawText(QRectF(x, y, w, line), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(l, Qt::ElideRight, w));
-            y += line;
-        }
-        y += 2;
-    } else {
-        y += line + 1;
     }
+    y += 2;
     const double slot = 10 * s;
     if (y + slot > r.bottom() - 2)
         return;

@@ -35,6 +35,9 @@ public:
     // Every legend entry's text, in order; the tooltip lists them all, the legend paints those with room.
     static QStringList legendText();
     int legendEntriesPainted() const { return m_legendPainted; }
+    // A card's figures in lines of `width` as the card draws them: whole figures joined by " · ", a figure
+    // wider than a line wrapped at its spaces; none dropped, none cut.
+    static QStringList figureLines(const QFontMetricsF& fm, double width, const QStringList& figures);
     // The scene changed (a new batch): start animating if needed and repaint.
     void sceneChanged();
     void setSelected(quint64 requestId);

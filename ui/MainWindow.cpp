@@ -16,6 +16,7 @@
 #include "HealthTimeline.h"
 #include "LessonPanel.h"
 #include "ProxyPanel.h"
+#include "TightTabStyle.h"
 #include "TraceColumns.h"
 #include "TraceModel.h"
 #include "TrafficPanel.h"
@@ -213,6 +214,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_tabs->addTab(new VerticalScrollArea(m_consolePanel), tr("Console"));
     m_tabs->addTab(traceSplit, tr("Trace"));
     m_tabs->addTab(m_healthTimeline, tr("Health"));
+    TightTabStyle::apply(m_tabs); // every title whole at 1024 px with the lesson dock
     m_tabs->setTabToolTip(4, tr("Each backend's probes and health states over the last two minutes (Alt+5)."));
     m_tabs->setTabToolTip(0, tr("Faults and draining for the backend selected on the board (Alt+1)."));
     m_tabs->setTabToolTip(1, tr("Send a bounded burst of requests through the proxy (Alt+2)."));
@@ -275,18 +277,22 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
             [this](BackendId id) { m_table->selectRow(m_model->rowOf(id)); });
     // One banner for Pause, above both tab rows: tab titles that grew "(paused)" pushed Health out of
     // view (trial 5). It names what is frozen and what stays live, so a board that moves while the flow
-    // view stands still is not a contradiction.
+    // view stands still is not a contradiction. It takes the algorithm summary's line, whose height is
+    // kept for the taller of the two: appearing, it moved the views down 22 px (re-trial).
     m_pauseBanner->setObjectName(QStringLiteral("pauseBanner"));
     m_pauseBanner->setWordWrap(true);
     m_pauseBanner->setStyleSheet(QStringLiteral("QLabel { background: #fff4d6; border: 1px solid #e0b860; "
-                                                "padding: 2px 6px; }"));
-    m_pauseBanner->hide();
-    connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this](bool paused) {
-        m_pauseBanner->setText(
-            tr("<b>Paused at %1</b> — frozen: the flow view, the charts and the trace list. Live: the board, the "
-               "status bar and Events. The proxy keeps working; Resume jumps to the present.")
-                .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss"))));
-        m_pauseBanner->setVisible(paused);
+                                                "padding: 0px 6px; }"));
+    const auto bannerText = [](const QString& time) {
+        return tr("<b>Paused %1</b> — frozen: flow view, charts, the trace list · Live: board, status bar, Events")
+            .arg(time);
+    };
+    m_pauseBanner->setText(bannerText(QStringLiteral("00:00:00")));
+    m_pauseBanner->setToolTip(tr("The proxy keeps working while paused; Resume jumps to the present."));
+    m_proxyPanel->setNotice(m_pauseBanner);
+    connect(m_flowTab, &FlowViewTab::pausedChanged, this, [this, bannerText](bool paused) {
+        m_pauseBanner->setText(bannerText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss"))));
+        m_proxyPanel->showNotice(paused);
         if (paused) {
             m_charts->pause();
         } else {
@@ -321,7 +327,6 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     layout->setContentsMargins(2, 2, 2, 2);
     layout->setSpacing(2);
     layout->addWidget(m_proxyPanel);
-    layout->addWidget(m_pauseBanner);
     layout->addWidget(m_mainSplit, 1);
     setCentralWidget(central);
     statusBar()->addPermanentWidget(m_status, 1);

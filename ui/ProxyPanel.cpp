@@ -2,6 +2,7 @@
 
 #include "FlowLayout.h"
 #include "PanelFields.h"
+#include "PassiveHealthButton.h"
 #include "balancing/Registry.h"
 #include "lab/Lab.h"
 #include "proxy/Proxy.h"
@@ -17,6 +18,7 @@
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <cmath>
@@ -46,12 +48,14 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
                               tr("Requests a client may send at once before the rate applies (0 = one second's "
                                  "worth).")))
     , m_rateKey(new QLineEdit)
+    , m_passive(new PassiveHealthButton)
     , m_connectTimeout(makeSpinBox(&TimeoutsConfig::connectMs, tr(" ms"),
                                    tr("How long the proxy waits for a backend to accept a connection.")))
     , m_responseTimeout(makeSpinBox(&TimeoutsConfig::upstreamResponseMs, tr(" ms"),
                                     tr("How long the proxy waits for a backend's response before answering 504.")))
     , m_apply(new QPushButton(tr("Apply")))
     , m_summary(new QLabel)
+    , m_summaryLine(new QStackedWidget)
 {
     m_address->setToolTip(tr("The IP address the proxy listens on (127.0.0.1: this machine only)."));
     m_address->setObjectName(QStringLiteral("listenerAddress"));
@@ -132,6 +136,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     flow->addWidget(group({label(tr("&Retries"), m_retries), m_retries, new QLabel(tr("on")), m_retryButton}));
     flow->addWidget(group({label(tr("R&ate limit"), m_rateRps), m_rateRps, new QLabel(tr("burst")), m_rateBurst,
                            rateKeyLabel, m_rateKey}));
+    flow->addWidget(group({label(tr("Passive"), m_passive), m_passive}));
     flow->addWidget(group({label(tr("&Connect"), m_connectTimeout), m_connectTimeout,
                            label(tr("Res&ponse"), m_responseTimeout), m_responseTimeout, m_apply}));
     m_summary->setObjectName(QStringLiteral("algorithmSummary"));
@@ -141,7 +146,10 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     layout->setContentsMargins(4, 2, 4, 2);
     layout->setSpacing(1);
     layout->addLayout(flow);
-    layout->addWidget(m_summary);
+    m_summaryLine->addWidget(m_summary);
+    // Never squeezed by a window short of height: a line that shrank when the notice showed moved the views.
+    m_summaryLine->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    layout->addWidget(m_summaryLine);
 
     connect(m_algorithm, &QComboBox::activated, this, [this] {
         QString error;
@@ -160,6 +168,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     }
     for (QAction* a : std::as_const(m_retryOn))
         connect(a, &QAction::toggled, this, &ProxyPanel::updatePending);
+    connect(m_passive, &PassiveHealthButton::edited, this, &ProxyPanel::updatePending);
     connect(m_algorithm, &QComboBox::currentIndexChanged, this, &ProxyPanel::updateSummary);
     connect(m_hashKey, &QLineEdit::editingFinished, this, [this] {
         QString error;
@@ -228,6 +237,7 @@ void ProxyPanel::reload()
     m_rateKey->setText(c.rateLimit.key);
     m_connectTimeout->setValue(c.timeouts.connectMs);
     m_responseTimeout->setValue(c.timeouts.upstreamResponseMs);
+    m_passive->setValues(c.outlier, c.breaker);
     updatePending();
     updateSummary();
 }
@@ -266,7 +276,8 @@ bool ProxyPanel::hasPendingChanges() const
     running.sort();
     if (shownValue(m_retries) != c.retry.retries || retryOn != running ||
         shownValue(m_connectTimeout) != c.timeouts.connectMs ||
-        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs || shownRateLimit() != c.rateLimit)
+        shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs || shownRateLimit() != c.rateLimit ||
+        m_passive->outlier() != c.outlier || m_passive->breaker() != c.breaker)
         return true;
     for (const ListenerConfig& l : c.listeners) {
         if (l.kind != ListenerKind::Http)
@@ -280,13 +291,26 @@ bool ProxyPanel::hasPendingChanges() const
     return false;
 }
 
+void ProxyPanel::setNotice(QWidget* notice)
+{
+    // A stack's height is its tallest page's whichever is shown, hidden pages included.
+    m_summaryLine->addWidget(notice);
+    m_summaryLine->setCurrentWidget(m_summary);
+}
+
+void ProxyPanel::showNotice(bool shown)
+{
+    if (m_summaryLine->count() > 1)
+        m_summaryLine->setCurrentIndex(shown ? 1 : 0);
+}
+
 void ProxyPanel::updatePending()
 {
     const bool pending = hasPendingChanges();
     m_apply->setEnabled(pending);
     m_apply->setText(pending ? tr("● Apply") : tr("Apply"));
-    m_apply->setToolTip(pending ? tr("Changed here, not yet running: Apply sends the listener, retries, rate limit "
-                                     "and timeouts to the proxy (a new port re-listens).")
+    m_apply->setToolTip(pending ? tr("Changed here, not yet running: Apply sends the listener, retries, rate limit, "
+                                     "timeouts and passive health to the proxy (a new port re-listens).")
                                 : tr("The listener, retries, rate limit and timeouts shown are the running ones; "
                                      "change one and Apply lights up."));
 }
@@ -350,6 +374,8 @@ void ProxyPanel::applyOptions()
     listener.port = m_port->value();
     // Read before setProxyOptions: its change reloads the fields from the running config.
     const RateLimitConfig rate = shownRateLimit();
+    const OutlierConfig outlier = m_passive->outlier();
+    const BreakerConfig breaker = m_passive->breaker();
     QString error;
     if (!m_lab->setProxyOptions(retry, timeouts, listener, &error))
         Q_EMIT message(error);
@@ -357,6 +383,8 @@ void ProxyPanel::applyOptions()
         if (!m_lab->setRateLimit(rate, &error))
             Q_EMIT message(error);
     }
+    if (!m_lab->setPassiveHealth(outlier, breaker, &error))
+        Q_EMIT message(error);
     reload();
 }
 

@@ -12,16 +12,18 @@ class QLabel;
 class QLineEdit;
 class QPushButton;
 class QSpinBox;
+class QStackedWidget;
 class QToolButton;
 
 namespace lab {
 
 class Lab;
+class PassiveHealthButton;
 
 // Listener, start/stop, algorithm, retries and timeouts of the proxy, in groups that wrap onto a second
 // line in a narrow window, with the selected algorithm's one-line summary beneath. The algorithm, hash
-// key and sticky apply on edit; the listener, retries, rate limit and timeouts wait for Apply, which is enabled (and
-// marked) only while one of them differs from what runs.
+// key and sticky apply on edit; the listener, retries, rate limit, timeouts and passive health (outlier ejection,
+// circuit breaker) wait for Apply, which is enabled (and marked) only while one of them differs from what runs.
 class ProxyPanel final : public QWidget {
     Q_OBJECT
 public:
@@ -31,6 +33,10 @@ public:
     QPushButton* applyButton() const { return m_apply; }
     // True while a field waiting for Apply differs from the running config.
     bool hasPendingChanges() const;
+    // A notice (the window's pause banner) that takes the algorithm summary's line while shown: the line's
+    // height is the taller of the two at all times, so showing it moves nothing below the bar.
+    void setNotice(QWidget* notice);
+    void showNotice(bool shown);
 
 Q_SIGNALS:
     void message(const QString& text);
@@ -60,10 +66,12 @@ private:
     QSpinBox* m_rateBurst; // 0 = one second's worth
     QLineEdit* m_rateKey;
     RateLimitConfig shownRateLimit() const;
+    PassiveHealthButton* m_passive;
     QSpinBox* m_connectTimeout;
     QSpinBox* m_responseTimeout;
     QPushButton* m_apply;
     QLabel* m_summary;
+    QStackedWidget* m_summaryLine; // the summary, or the notice in its place
 };
 
 } // namespace lab

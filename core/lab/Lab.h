@@ -160,6 +160,10 @@ public:
     // The per-client token bucket (429 over it), applied to running proxies at once. False with a sentence.
     bool setRateLimit(const RateLimitConfig& rateLimit, QString* error);
 
+    // Outlier ejection and the circuit breaker (LabReload.cpp), applied to the pool at once: its next pick
+    // uses them. False with the key and its range in *error when a value is outside the schema's.
+    bool setPassiveHealth(const OutlierConfig& outlier, const BreakerConfig& breaker, QString* error);
+
     // Every proxy's metrics summed, one entry per backend in the pool. Cheap: ~10 calls a second.
     MetricsSnapshot snapshot() const;
 

@@ -5,6 +5,7 @@
 #include "LabBackends.h"
 #include "LabProxies.h"
 #include "backend/BackendPool.h"
+#include "config/ConfigSchema.h"
 #include "fakebackend/FakeBackend.h"
 #include "health/ActiveHealthChecker.h"
 #include "proxy/Proxy.h"
@@ -17,6 +18,21 @@
 namespace lab {
 
 namespace {
+
+// "circuitBreaker.failurePercent: 0 is not from 1 to 100" for the first int key outside its range.
+template <typename Section> QString rangeProblem(const Section& section, const char* name)
+{
+    for (const schema::Key<Section>& k : schema::keysOf<Section>()) {
+        const auto* member = std::get_if<int Section::*>(&k.member);
+        if (member && !k.range.contains(section.**member))
+            return Lab::tr("%1.%2: %3 is not from %4 to %5")
+                .arg(QLatin1String(name), QLatin1String(k.name))
+                .arg(section.**member)
+                .arg(k.range.min)
+                .arg(k.range.max);
+    }
+    return {};
+}
 
 const BackendConfig* findByName(const QList<BackendConfig>& list, const QString& name)
 {
@@ -270,6 +286,40 @@ void Lab::removeAfterDrain(BackendId id)
             removeBackend(id);
     });
     poll->start();
+}
+
+bool Lab::setPassiveHealth(const OutlierConfig& outlier, const BreakerConfig& breaker, QString* error)
+{
+    QString problem = rangeProblem(outlier, "outlierDetection");
+    if (problem.isEmpty())
+        problem = rangeProblem(breaker, "circuitBreaker");
+    if (!problem.isEmpty()) {
+        if (error)
+            *error = problem;
+        return false;
+    }
+    if (outlier == m_config.outlier && breaker == m_config.breaker)
+        return true;
+    m_config.outlier = outlier;
+    m_config.breaker = breaker;
+    m_pool->setPassiveConfig(outlier, breaker, m_config.health.slowStartMs);
+    logEvent(LabEvent::Kind::Config,
+             tr("outlier ejection: %1; circuit breaker: %2")
+                 .arg(outlier.enabled ? tr("after %1 failures in a row, %2 ms (at most %3 ms, %4% of the pool)")
+                                            .arg(outlier.consecutiveFailures)
+                                            .arg(outlier.baseEjectionMs)
+                                            .arg(outlier.maxEjectionMs)
+                                            .arg(outlier.maxEjectionPercent)
+                                      : tr("off"),
+                      breaker.enabled ? tr("opens at %1% of at least %2 requests in %3 ms, open %4 ms, %5 trials")
+                                            .arg(breaker.failurePercent)
+                                            .arg(breaker.minRequests)
+                                            .arg(breaker.windowMs)
+                                            .arg(breaker.openMs)
+                                            .arg(breaker.halfOpenRequests)
+                                      : tr("off")));
+    Q_EMIT proxyStateChanged();
+    return true;
 }
 
 } // namespace lab

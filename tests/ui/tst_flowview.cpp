@@ -128,6 +128,9 @@ private Q_SLOTS:
     void stepModeHoldsDotsAtTheProxy();
     void aChangeOfAlgorithmOrBackendsClearsThePicks();
     void dotsStayClearOfTheProxyText();
+    void dotsStayClearOfTheClientsLabel_data();
+    void dotsStayClearOfTheClientsLabel();
+    void sampledStripSaysSoAndCountsAllPicks();
     void selectedDotKeepsItsOutcomeColour();
 };
 
@@ -903,6 +906,122 @@ void TestFlowView::dotsStayClearOfTheProxyText()
         }
         QVERIFY(scene.dots().empty()); // they all came back
     }
+}
+
+void TestFlowView::dotsStayClearOfTheClientsLabel_data()
+{
+    QTest::addColumn<QSizeF>("size");
+    QTest::addColumn<double>("scale");
+    QTest::addColumn<double>("line");
+    // The canvas at 1024 and 1366 px with the lesson dock, at zoom 0 and +2 (1.3x), and a big one.
+    QTest::newRow("350x230 zoom 0") << QSizeF(350, 230) << 1.0 << 15.0;
+    QTest::newRow("350x230 zoom +2") << QSizeF(350, 230) << 1.3 << 19.0;
+    QTest::newRow("450x330 zoom 0") << QSizeF(450, 330) << 1.0 << 15.0;
+    QTest::newRow("450x330 zoom +2") << QSizeF(450, 330) << 1.3 << 19.0;
+    QTest::newRow("1000x500 zoom 0") << QSizeF(1000, 500) << 1.0 << 15.0;
+}
+
+void TestFlowView::dotsStayClearOfTheClientsLabel()
+{
+    // Re-trial: requests waiting at (or leaving and reaching) the client covered the word "clients". The
+    // label has its row at the client's top; every dot, at every spot, stays under it.
+    QFETCH(QSizeF, size);
+    QFETCH(double, scale);
+    QFETCH(double, line);
+    FlowScene scene = sceneWith(threeBackends());
+    scene.setViewport(size);
+    scene.setMetrics(scale, line);
+    const FlowScene::Layout& l = scene.layout();
+    QVERIFY(l.client.contains(l.clientLabel));
+    QVERIFY2(l.clientLabel.height() >= line, qPrintable(QString::number(l.clientLabel.height())));
+    LifecycleStream stream;
+    for (quint64 id = 1; id <= 24; ++id) { // every one of the 12 spots, twice
+        arrive(stream, id);
+        pick(stream, id, int(id % 3));
+        answer(stream, id, int(id % 3), 200);
+    }
+    scene.ingest(stream.since(0), 0);
+    const double r = scene.dotRadius();
+    const int step = scene.legMs() / 10;
+    int atClient = 0;
+    for (int t = 0; t <= 6 * scene.legMs(); t += step) {
+        for (const FlowDot& d : scene.dots()) {
+            const QPointF at = scene.dotPosition(d);
+            const QRectF dot(at - QPointF(r, r), QSizeF(2 * r, 2 * r));
+            QVERIFY2(!dot.intersects(l.clientLabel),
+                     qPrintable(QStringLiteral("request %1 at %2,%3 covers the label %4,%5 %6x%7")
+                                    .arg(d.requestId)
+                                    .arg(at.x())
+                                    .arg(at.y())
+                                    .arg(l.clientLabel.x())
+                                    .arg(l.clientLabel.y())
+                                    .arg(l.clientLabel.width())
+                                    .arg(l.clientLabel.height())));
+            if (d.route[d.at].node == Node::Client && d.progress == 0) {
+                QVERIFY(l.client.contains(at));
+                ++atClient;
+            }
+        }
+        scene.advance(t + step);
+    }
+    QVERIFY(atClient >= 24); // each was seen waiting at the client, where the label is
+}
+
+void TestFlowView::sampledStripSaysSoAndCountsAllPicks()
+{
+    // Re-trial: at a high rate the strip held only the drawn requests' picks and read as the pool's
+    // sequence. It says it shows 1 in N, and beside it every pick is counted (the board's Reqs).
+    QList<FlowBackend> backends = threeBackends();
+    backends[0].picks = 400;
+    backends[1].picks = 80;
+    backends[2].picks = 80;
+    FlowScene scene = sceneWith(backends);
+    LifecycleStream stream;
+    for (quint64 id = 1; id <= 6; ++id) {
+        arrive(stream, id);
+        pick(stream, id, 0); // all six drawn picks went to backend-8001
+    }
+    LifecycleStream::Batch batch = stream.since(0);
+    batch.arrived = 0;
+    batch.followed = 0;
+    scene.ingest(batch, 0);
+    QCOMPARE(scene.pickStripLabel(), QStringLiteral("picks, oldest first: ")); // every request drawn: exact
+    QCOMPARE(scene.allPicksText(), QString());
+    batch.events.clear();
+    batch.arrived = 560; // 560 arrived over the second, 14 of them followed: 1 in 40
+    batch.followed = 14;
+    scene.ingest(batch, 1000);
+    QCOMPARE(scene.pickStripLabel(), QStringLiteral("showing 1 in 40 picks, oldest first: "));
+    QCOMPARE(scene.pickStripText(),
+             QStringLiteral("backend-8001 backend-8001 backend-8001 backend-8001 backend-8001 "
+                            "backend-8001"));
+    QCOMPARE(
+        scene.allPicksText(),
+        QStringLiteral("all picks since Reset: backend-8001\u00a0400 · backend-8002\u00a080 · backend-8003\u00a080"));
+    // For the eye: the proxy node with the label and the counts.
+    FlowViewCanvas canvas(&scene);
+    canvas.resize(900, 420);
+    canvas.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&canvas));
+    QVERIFY(canvas.grab().save(outputPath(QStringLiteral("flowview-sampled-strip.png"))));
+    // The board's figures reach the cards and the counts: FlowView::backendsOf takes Reqs as picks.
+    RunningLab r;
+    BackendTableModel board(&r.lab);
+    TestHttpConnection client;
+    QVERIFY(client.connectTo(r.port()));
+    QVERIFY(client.send(getRequest("/count")));
+    QVERIFY(client.readResponse(5000));
+    MetricsHistory history(60'000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            history.push(r.lab.snapshot());
+            board.refresh(history);
+            quint64 sum = 0;
+            for (const FlowBackend& b : FlowView::backendsOf(r.lab, board))
+                sum += b.picks;
+            return sum == 1;
+        }(),
+        5000);
 }
 
 void TestFlowView::selectedDotKeepsItsOutcomeColour()

@@ -7,6 +7,7 @@
 #include "ConsolePanel.h"
 #include "HealthTimeline.h"
 #include "MainWindow.h"
+#include "PassiveHealthButton.h"
 #include "ProxyPanel.h"
 #include "TestHttp.h"
 #include "TestLab.h"
@@ -104,6 +105,7 @@ private Q_SLOTS:
     void addAndRemoveBackends();
     void proxyControlsApplyLive();
     void rateLimitGroupAppliesOnApply();
+    void breakerAndEjectionApplyOnTheNextPick();
     void consoleShowsAnsweringBackendAndAttempts();
     void trafficBurstMatchesTheBoard();
     void traceAndEventsArriveInBatches();
@@ -430,6 +432,73 @@ void TestMainWindow::rateLimitGroupAppliesOnApply()
     const auto refused = httpGet(r.port(), "/");
     QCOMPARE(refused->status(), 429);
     QVERIFY(!refused->head.header("Retry-After").isEmpty());
+}
+
+// Re-trial: outlier ejection and the circuit breaker were config-only. The proxy bar edits every key (its
+// tooltip names the config key, its range is the schema's); Apply sends them and the next pick uses them.
+void TestMainWindow::breakerAndEjectionApplyOnTheNextPick()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    auto* passive = w.proxyPanel()->findChild<PassiveHealthButton*>(QStringLiteral("passiveHealth"));
+    QVERIFY(passive);
+    QCOMPARE(passive->text(), QStringLiteral("eject after 5 · breaker at 50%"));
+    const QList<QSpinBox*> spins = passive->form()->findChildren<QSpinBox*>();
+    QCOMPARE(spins.size(), qsizetype(9));
+    for (const QSpinBox* s : spins) {
+        const QString key = s->objectName();
+        QVERIFY2(s->toolTip().contains(QStringLiteral("Config key: ") + key), qPrintable(key));
+        QVERIFY2(key.startsWith(QLatin1String("outlierDetection.")) || key.startsWith(QLatin1String("circuitBreaker.")),
+                 qPrintable(key));
+    }
+    for (const QCheckBox* c : passive->form()->findChildren<QCheckBox*>())
+        QVERIFY2(c->toolTip().contains(QStringLiteral("Config key: ") + c->objectName()), qPrintable(c->objectName()));
+    auto spin = [passive](const char* key) {
+        return passive->form()->findChild<QSpinBox*>(QLatin1String(key));
+    };
+    QSpinBox* failures = spin("outlierDetection.consecutiveFailures");
+    QSpinBox* percent = spin("circuitBreaker.failurePercent");
+    QVERIFY(failures && percent);
+    QCOMPARE(failures->minimum(), schema::rangeOf(&OutlierConfig::consecutiveFailures).min);
+    QCOMPARE(failures->maximum(), schema::rangeOf(&OutlierConfig::consecutiveFailures).max);
+    QCOMPARE(percent->maximum(), schema::rangeOf(&BreakerConfig::failurePercent).max);
+    auto* breaker = passive->form()->findChild<QCheckBox*>(QStringLiteral("circuitBreaker.enabled"));
+    QVERIFY(breaker && breaker->isChecked());
+
+    // backend 0 answers 500 to everything; one failure ejects it once applied.
+    FaultProfile f = r.lab.embeddedBackend(r.id(0))->faults();
+    f.errorRatePercent = 100;
+    r.lab.setFaults(r.id(0), f);
+    QVERIFY(!w.proxyPanel()->hasPendingChanges());
+    failures->setValue(1);
+    breaker->setChecked(false);
+    QVERIFY(w.proxyPanel()->hasPendingChanges());
+    QCOMPARE(r.lab.config().outlier.consecutiveFailures, 5); // not before Apply
+    QCOMPARE(passive->text(), QStringLiteral("eject after 1 · no breaker"));
+    const quint64 before = r.lab.events().lastSequence();
+    QTest::mouseClick(w.proxyPanel()->applyButton(), Qt::LeftButton);
+    QCOMPARE(r.lab.config().outlier.consecutiveFailures, 1);
+    QVERIFY(!r.lab.config().breaker.enabled);
+    QVERIFY(!w.proxyPanel()->hasPendingChanges());
+    bool logged = false;
+    for (const LabEvent& e : r.lab.events().since(before))
+        logged = logged || e.text.contains(QStringLiteral("after 1 failures in a row"));
+    QVERIFY(logged);
+    // Round robin over three: 9 requests would reach backend 0 three times; ejected after its first 500,
+    // it gets no second one.
+    int errors = 0;
+    for (int i = 0; i < 9; ++i) {
+        const auto response = httpGet(r.port(), "/");
+        QVERIFY(response);
+        errors += response->status() >= 500 ? 1 : 0;
+    }
+    QCOMPARE(errors, 1);
+    // A value outside the schema is refused with its key.
+    QString error;
+    OutlierConfig bad = r.lab.config().outlier;
+    bad.maxEjectionPercent = 101;
+    QVERIFY(!r.lab.setPassiveHealth(bad, r.lab.config().breaker, &error));
+    QVERIFY2(error.contains(QStringLiteral("outlierDetection.maxEjectionPercent")), qPrintable(error));
 }
 
 void TestMainWindow::consoleShowsAnsweringBackendAndAttempts()

@@ -9,6 +9,7 @@
 #include "FlowView.h"
 #include "FlowViewCanvas.h"
 #include "FollowTail.h"
+#include "LessonPanel.h"
 #include "MainWindow.h"
 #include "TestHttp.h"
 #include "TestLab.h"
@@ -20,11 +21,16 @@
 #include "loadgen/LoadGenerator.h"
 #include "proxy/StepGate.h"
 
+#include <QAction>
+#include <QDockWidget>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScopeGuard>
+#include <QScrollArea>
 #include <QScrollBar>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
@@ -67,7 +73,49 @@ private Q_SLOTS:
     void cardNumbersAddUp();
     void clickedBackendIsSelectedEverywhere();
     void samplingBannerEndsWithTheTraffic();
+    void pauseBannerMovesNothing_data() { windowSizes(); }
+    void pauseBannerMovesNothing();
+    void tabTitlesAreWhole_data() { windowSizes(); }
+    void tabTitlesAreWhole();
+    void cardFiguresAreWhole_data();
+    void cardFiguresAreWhole();
+
+private:
+    // 1366x768 and 1024x768, each with and without the lesson dock (the re-trial's four windows).
+    static void windowSizes();
+    // A window of that size on `lab`, shown, with a lesson in the dock when `dock`.
+    static bool showWindow(MainWindow& w, QSize size, bool dock);
 };
+
+void TestWindowTruth::windowSizes()
+{
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<bool>("dock");
+    for (const QSize size : {QSize(1366, 768), QSize(1024, 768)}) {
+        const QString name = QStringLiteral("%1x%2").arg(size.width()).arg(size.height());
+        QTest::newRow(qPrintable(name)) << size << false;
+        QTest::newRow(qPrintable(name + QStringLiteral(" lesson dock"))) << size << true;
+    }
+}
+
+bool TestWindowTruth::showWindow(MainWindow& w, QSize size, bool dock)
+{
+    if (QAction* anyPorts = w.findChild<QAction*>(QStringLiteral("lessonAnyPorts")); anyPorts && !anyPorts->isChecked())
+        anyPorts->trigger();
+    w.resize(size);
+    w.show();
+    if (!QTest::qWaitForWindowExposed(&w))
+        return false;
+    if (dock) {
+        if (!w.openLesson(QStringLiteral(":/lessons/02-the-slow-backend.json")))
+            return false;
+        if (!QTest::qWaitFor([&w, size] { return w.lessonDock()->isVisible() && w.width() == size.width(); }))
+            return false;
+        w.lessonPanel()->pause(); // its traffic is not what these tests look at
+    }
+    QCoreApplication::processEvents();
+    return true;
+}
 
 void TestWindowTruth::latestPickFollowsAfterResume()
 {
@@ -413,6 +461,173 @@ void TestWindowTruth::samplingBannerEndsWithTheTraffic()
     // At 0 req/s nothing is being sampled: the banner goes within the sampling window.
     QTRY_VERIFY_WITH_TIMEOUT(scene.samplingText().isEmpty(), FlowScene::kSamplingWindowMs + 3000);
     QVERIFY(scene.pickSampling().isEmpty());
+}
+
+void TestWindowTruth::pauseBannerMovesNothing()
+{
+    // Re-trial: the banner appeared in a row of its own and every view jumped down 22 px. It takes the
+    // algorithm summary's line, which is as tall as the taller of the two all the time.
+    QFETCH(QSize, size);
+    QFETCH(bool, dock);
+    RunningLab r;
+    r.lab.setEmbeddedPortBase(0);
+    MainWindow w(&r.lab);
+    QVERIFY(showWindow(w, size, dock));
+    const QList<QWidget*> watched{w.viewTabs(), w.tabs(), w.backendView(), w.eventView(), w.flowView()};
+    auto places = [&w, &watched] {
+        QList<QRect> out;
+        for (const QWidget* v : watched)
+            out << QRect(v->mapTo(&w, QPoint(0, 0)), v->size());
+        return out;
+    };
+    // The window settles first (a lesson's lab reloads the bar's fields, which may reflow it).
+    QList<QRect> before = places();
+    for (int i = 0; i < 40; ++i) {
+        QTest::qWait(50);
+        if (places() == before)
+            break;
+        before = places();
+    }
+    QTest::mouseClick(w.timeControls()->pauseButton(), Qt::LeftButton);
+    QVERIFY(w.pauseBanner()->isVisible());
+    QCoreApplication::processEvents();
+    QTest::qWait(50); // a relayout posted by the banner's showing has run
+    QCOMPARE(places(), before);
+    // The whole banner is seen: one line of it at least, none of it cut.
+    const QLabel* banner = w.pauseBanner();
+    QVERIFY2(banner->height() >= banner->heightForWidth(banner->width()),
+             qPrintable(QStringLiteral("%1 < %2").arg(banner->height()).arg(banner->heightForWidth(banner->width()))));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("window-paused-%1x%2%3.png")
+                                         .arg(size.width())
+                                         .arg(size.height())
+                                         .arg(dock ? QStringLiteral("-dock") : QString()))));
+    QTest::mouseClick(w.timeControls()->pauseButton(), Qt::LeftButton);
+    QVERIFY(!w.pauseBanner()->isVisible());
+    QCoreApplication::processEvents();
+    QTest::qWait(50);
+    QCOMPARE(places(), before);
+}
+
+void TestWindowTruth::tabTitlesAreWhole()
+{
+    // Re-trial: "Healt" at 1024 px with the lesson dock. Every tab title of both rows is whole and inside
+    // the part of its pane that is seen (the panes scroll sideways when narrow: a tab past the edge is cut).
+    QFETCH(QSize, size);
+    QFETCH(bool, dock);
+    RunningLab r;
+    r.lab.setEmbeddedPortBase(0);
+    MainWindow w(&r.lab);
+    QVERIFY(showWindow(w, size, dock));
+    for (const char* areaName : {"viewsArea", "sideTabsArea"}) {
+        const auto* area = w.findChild<QScrollArea*>(QLatin1String(areaName));
+        QVERIFY2(area, areaName);
+        const auto* tabs = qobject_cast<const QTabWidget*>(area->widget());
+        QVERIFY(tabs);
+        const QTabBar* bar = tabs->tabBar();
+        for (int i = 0; i < bar->count(); ++i) {
+            const QRect tab = bar->tabRect(i);
+            const QString title = bar->tabText(i);
+            QVERIFY2(
+                tab.width() >= bar->fontMetrics().horizontalAdvance(title) + 4,
+                qPrintable(QStringLiteral("%1: '%2' in %3 px").arg(QLatin1String(areaName), title).arg(tab.width())));
+            const QPoint right = bar->mapTo(area->viewport(), tab.topRight());
+            QVERIFY2(right.x() < area->viewport()->width(),
+                     qPrintable(QStringLiteral("%1: '%2' ends at %3, the pane at %4")
+                                    .arg(QLatin1String(areaName), title)
+                                    .arg(right.x())
+                                    .arg(area->viewport()->width())));
+        }
+    }
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("window-tabs-%1x%2%3.png")
+                                         .arg(size.width())
+                                         .arg(size.height())
+                                         .arg(dock ? QStringLiteral("-dock") : QString()))));
+}
+
+void TestWindowTruth::cardFiguresAreWhole_data()
+{
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<bool>("dock");
+    QTest::addColumn<double>("zoom");
+    for (const QSize size : {QSize(1366, 768), QSize(1024, 768)}) {
+        for (const bool dock : {false, true}) {
+            for (const double zoom : {1.0, 1.15, 1.3}) { // zoom 0, +1, +2 (Ctrl +)
+                QTest::newRow(qPrintable(QStringLiteral("%1x%2%3 zoom %4")
+                                             .arg(size.width())
+                                             .arg(size.height())
+                                             .arg(dock ? QStringLiteral(" dock") : QString())
+                                             .arg(zoom)))
+                    << size << dock << zoom;
+            }
+        }
+    }
+}
+
+void TestWindowTruth::cardFiguresAreWhole()
+{
+    // Re-trial: "4…" at 1366 px with the lesson dock, and at zoom +2 the cards dropped weight and req/s.
+    // Every card shows every figure whole (only a name may be elided): its lines fit its text width, the
+    // card is tall enough for them, and the card is inside the canvas (which scrolls when it must).
+    QFETCH(QSize, size);
+    QFETCH(bool, dock);
+    QFETCH(double, zoom);
+    RunningLab r;
+    r.lab.setEmbeddedPortBase(0);
+    MainWindow w(&r.lab);
+    const auto actualSize = qScopeGuard([&w] { w.setZoom(1); }); // the zoom is remembered
+    w.setZoom(zoom);
+    QVERIFY(showWindow(w, size, dock));
+    // Capacity-limited backends, the wordiest cards: workers and queue figures beside the three others.
+    for (const BackendId id : r.lab.backendIds()) {
+        if (!r.lab.embeddedBackend(id))
+            continue;
+        FaultProfile f = r.lab.embeddedBackend(id)->faults();
+        f.workers = 2;
+        f.queue = 40;
+        r.lab.setFaults(id, f);
+    }
+    w.refresh();
+    FlowViewCanvas* canvas = w.flowView()->canvas();
+    const FlowScene& scene = w.flowView()->scene();
+    QTRY_VERIFY(!scene.backends().isEmpty() && scene.backends().first().workers == 2);
+    canvas->grab(); // lays the text out as a paint does
+    QCoreApplication::processEvents();
+    canvas->grab();
+    const QFontMetricsF fm(canvas->font());
+    const QRectF inside(QPointF(0, 0), QSizeF(canvas->size()));
+    QCOMPARE(scene.layout().backends.size(), scene.backends().size());
+    for (int i = 0; i < scene.backends().size(); ++i) {
+        const FlowBackend& b = scene.backends()[i];
+        const QStringList figures = FlowScene::figures(b);
+        QVERIFY(figures.size() >= 5); // weight, in flight, req/s, workers, queue
+        const QRectF text = scene.cardText(i);
+        const QStringList lines = FlowViewCanvas::figureLines(fm, text.width(), figures);
+        QString joined = lines.join(QLatin1Char(' '));
+        joined.replace(QStringLiteral(" · "), QStringLiteral(" "));
+        QCOMPARE(joined, figures.join(QLatin1Char(' '))); // none dropped, none cut, in order
+        for (const QString& l : lines)
+            QVERIFY2(fm.horizontalAdvance(l) <= text.width(),
+                     qPrintable(QStringLiteral("'%1' in %2 px").arg(l).arg(text.width())));
+        const QRectF card = scene.layout().backends[i];
+        const double need = 4 + (1 + lines.size()) * fm.lineSpacing();
+        QVERIFY2(card.height() >= need,
+                 qPrintable(QStringLiteral("%1: %2 px for %3 lines (%4 px)")
+                                .arg(b.name)
+                                .arg(card.height())
+                                .arg(lines.size() + 1)
+                                .arg(need)));
+        QVERIFY2(inside.contains(card), qPrintable(QStringLiteral("%1 outside the canvas").arg(b.name)));
+    }
+    // The client's label too reads whole: "clients", not "clie…".
+    QVERIFY2(scene.layout().clientLabel.width() >= fm.horizontalAdvance(QStringLiteral("clients")),
+             qPrintable(QString::number(scene.layout().clientLabel.width())));
+    const QString problem = layoutProblem(scene.layout(), QSizeF(canvas->size()));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY(w.grab().save(outputPath(QStringLiteral("window-cards-%1x%2%3-zoom%4.png")
+                                         .arg(size.width())
+                                         .arg(size.height())
+                                         .arg(dock ? QStringLiteral("-dock") : QString())
+                                         .arg(zoom))));
 }
 
 QTEST_MAIN(TestWindowTruth)
