@@ -7,7 +7,6 @@
 #include "metrics/RequestTrace.h"
 
 #include <QDateTime>
-#include <QTimer>
 #include <cstdio>
 
 namespace lab {
@@ -32,7 +31,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, C
     , m_settingsRef(worker->settingsPtr())
     , m_settings(m_settingsRef.get())
     , m_client(new StreamSocket(int(socketDescriptor), this, this))
-    , m_clientTimer(new QTimer(this))
+    , m_clientDeadline(this)
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
     , m_upstream(new UpstreamAttempt(worker, this, this))
     , m_headBytes(&worker->gate())
@@ -42,8 +41,6 @@ HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, C
     TrafficCounters& l = m_worker->metrics().listener;
     l.add(l.connections);
     l.activeConnections.fetch_add(1, std::memory_order_relaxed);
-    m_clientTimer->setSingleShot(true);
-    connect(m_clientTimer, &QTimer::timeout, this, &HttpSession::onClientTimer);
     bool mapped = false;
     const QHostAddress v4(client.toIPv4Address(&mapped));
     m_peer = mapped ? v4 : client;
@@ -62,6 +59,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, C
 
 HttpSession::~HttpSession()
 {
+    stopClientTimer();
     BufferPool::local().give(m_clientIn);
     dropHold();
     m_upstream->release(false);
@@ -164,7 +162,7 @@ void HttpSession::processClientInput()
         }
         if (!wasInMessage && m_requestParser.inMessage() && !inExchange() && !m_headerTimerArmed) {
             m_headerTimerArmed = true; // a head has begun: it must be complete within the header timeout
-            m_clientTimer->start(m_settings->timeouts.headerReadMs);
+            armClientTimer(m_settings->timeouts.headerReadMs);
         }
         if (m_phase == Phase::Starting)
             beginExchange();
@@ -178,7 +176,7 @@ void HttpSession::processClientInput()
 
 bool HttpSession::onHead(http::HttpHead& head)
 {
-    m_clientTimer->stop();
+    stopClientTimer();
     m_headerTimerArmed = false;
     std::swap(m_request, head); // the parser gets the last request back, to reuse its buffers
     if (m_settingsRef != m_worker->settingsPtr()) {
@@ -319,10 +317,20 @@ void HttpSession::onClientTimer()
         closeClientAfterFlush(); // idle keep-alive connection: close quietly
 }
 
+void HttpSession::armClientTimer(qint64 ms)
+{
+    m_worker->deadlines().arm(m_clientDeadline, ms);
+}
+
+void HttpSession::stopClientTimer()
+{
+    m_worker->deadlines().disarm(m_clientDeadline);
+}
+
 void HttpSession::armIdleTimer()
 {
     m_headerTimerArmed = m_firstRequest;
-    m_clientTimer->start(m_firstRequest ? m_settings->timeouts.headerReadMs : m_settings->timeouts.clientIdleMs);
+    armClientTimer(m_firstRequest ? m_settings->timeouts.headerReadMs : m_settings->timeouts.clientIdleMs);
 }
 
 void HttpSession::onClientGone()
@@ -355,7 +363,7 @@ void HttpSession::onClientGone()
         m_trail.finish(0, ms, traceSequence); // closed or cut before the response was whole
     }
     m_phase = Phase::Closed;
-    m_clientTimer->stop();
+    stopClientTimer();
     m_client->close();
     deleteLater();
 }
@@ -386,7 +394,7 @@ void HttpSession::closeClientAfterFlush()
     m_phase = Phase::Closing;
     m_client->flush();
     if (m_client->bytesToWrite() > 0 && !m_client->writeFailed()) {
-        m_clientTimer->start(m_settings->timeouts.clientIdleMs); // bound the flush; onWritable ends it
+        armClientTimer(m_settings->timeouts.clientIdleMs); // bound the flush; onWritable ends it
         return;
     }
     // What the client sent and nobody read would make close() answer with a reset, which can destroy

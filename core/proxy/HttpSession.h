@@ -1,6 +1,7 @@
 #pragma once
 
 #include "AttemptTrail.h"
+#include "ConnectionDeadlines.h"
 #include "ConnectionGate.h"
 #include "StreamSocket.h"
 #include "UpstreamAttempt.h"
@@ -12,8 +13,6 @@
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
-
-class QTimer;
 
 namespace lab {
 
@@ -44,7 +43,8 @@ enum class ClientStream; // ProxyWorker.h
 class HttpSession final : public QObject,
                           private http::HttpParserHandler,
                           private UpstreamAttempt::Exchange,
-                          private StreamSocket::Handler {
+                          private StreamSocket::Handler,
+                          private ConnectionDeadlines::Handler {
     Q_OBJECT
 public:
     HttpSession(qintptr socketDescriptor, const QHostAddress& client, ClientStream stream, ProxyWorker* worker);
@@ -82,7 +82,10 @@ private:
     bool wantClientInput() const;
     void onClientBytesWritten();
     void onClientGone();
+    void onDeadline() override { onClientTimer(); }
     void onClientTimer();
+    void armClientTimer(qint64 ms);
+    void stopClientTimer();
     void armIdleTimer();
     bool onHead(http::HttpHead& head) override;
     void onBody(QByteArrayView data) override;
@@ -137,7 +140,9 @@ private:
     std::shared_ptr<const ProxySettings> m_settingsRef; // refreshed per exchange: settings change live
     const ProxySettings* m_settings;
     StreamSocket* m_client;
-    QTimer* m_clientTimer;
+    // The header read, keep-alive idle, step-mode hold or closing flush deadline: on the worker's list,
+    // not a QTimer of its own (an idle connection costs no timer).
+    ConnectionDeadlines::Entry m_clientDeadline;
     http::HttpParser m_requestParser;
     UpstreamAttempt* m_upstream;
     QByteArray m_clientIn; // borrowed from the BufferPool while it holds unparsed bytes

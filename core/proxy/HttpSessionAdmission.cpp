@@ -9,8 +9,6 @@
 #include "http/HttpMessage.h"
 #include "metrics/EventLog.h"
 
-#include <QTimer>
-
 namespace lab {
 
 // ---- rate limit and step mode --------------------------------------------------------------------------------------
@@ -65,7 +63,7 @@ void HttpSession::beginExchange()
     m_holdStartNs = m_exchangeTimer.nsecsElapsed();
     m_worker->addHeld(m_trail.requestId(), this);
     m_trail.record(LifecycleKind::Held, -1, 0, QStringLiteral("step mode: waiting for a step"));
-    m_clientTimer->start(gate.holdTimeoutMs());
+    armClientTimer(gate.holdTimeoutMs());
 }
 
 void HttpSession::releaseFromHold(const QString& reason)
@@ -111,7 +109,7 @@ void HttpSession::dropHold()
 {
     if (m_phase != Phase::Held)
         return;
-    m_clientTimer->stop();
+    stopClientTimer();
     m_worker->stepGate().forget(m_trail.requestId());
     m_worker->removeHeld(m_trail.requestId());
 }

@@ -88,10 +88,16 @@ ProxyWorker::ProxyWorker(int index, std::shared_ptr<const ProxySettings> setting
     , m_metrics(std::make_unique<MetricsShard>())
     , m_upstreams(
           new UpstreamPool(m_settings->upstreamMaxIdlePerBackend, m_settings->upstreamIdleMs, m_metrics.get(), this))
+    , m_deadlines(this)
 {
 }
 
-ProxyWorker::~ProxyWorker() = default;
+ProxyWorker::~ProxyWorker()
+{
+    // The sessions are children, which QObject would delete after this worker's members: they use the
+    // deadline list and the metrics shard on their way out.
+    closeEverything();
+}
 
 void ProxyWorker::adopt(qintptr fd, const QHostAddress& client, ClientStream stream)
 {

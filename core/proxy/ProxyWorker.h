@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConnectionDeadlines.h"
 #include "ProxySettings.h"
 #include "TlsTerminator.h"
 #include "metrics/Metrics.h"
@@ -74,6 +75,8 @@ public:
     void removeHeld(quint64 requestId) { m_held.remove(requestId); }
     void releaseHeld(quint64 requestId, const QString& reason);
     UpstreamPool& upstreams() { return *m_upstreams; }
+    // The client connections' timeouts, one timer for all of them (see ConnectionDeadlines).
+    ConnectionDeadlines& deadlines() { return m_deadlines; }
     ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
     TlsCounters& tlsCounters() { return m_tlsCounters; }
@@ -109,6 +112,9 @@ private:
     std::unique_ptr<MetricsShard> m_metrics;
     TlsCounters m_tlsCounters;
     UpstreamPool* m_upstreams;
+    // A child (parented in the constructor), so that moveToThread takes it to the worker's thread; as a
+    // member it leaves the children list before ~QObject would delete it.
+    ConnectionDeadlines m_deadlines;
     WorkerListener* m_listener = nullptr;
     bool m_shuttingDown = false;
     std::atomic<int> m_openSessions{0};

@@ -93,6 +93,7 @@ private Q_SLOTS:
     void malformedRequestsNeverReachBackend_data();
     void malformedRequestsNeverReachBackend();
     void slowHeaderGives408();
+    void idleKeepAliveClosedAfterClientIdleMs();
     void http10KeepAliveRules();
     void metricsAndTrace();
     void thousandConcurrentClients();
@@ -448,6 +449,33 @@ void TestProxy::slowHeaderGives408()
     QCOMPARE(r->status(), 408);
     QVERIFY(c.waitForClose());
     QCOMPARE(f.backendRequests(), quint64(0));
+}
+
+// The keep-alive idle timeout, on the worker's deadline list: a connection between requests is closed
+// once clientIdleMs passed since its last response, not before, and a request restarts the count.
+void TestProxy::idleKeepAliveClosedAfterClientIdleMs()
+{
+    ProxySettings s = testSettings();
+    s.timeouts.clientIdleMs = 400;
+    ProxyFixture f(1, s);
+    TestHttpConnection idle;
+    TestHttpConnection busy;
+    QVERIFY(idle.connectTo(f.port()));
+    QVERIFY(busy.connectTo(f.port()));
+    QCOMPARE(idle.request("GET /a HTTP/1.1\r\nHost: h\r\n\r\n")->status(), 200);
+    QVERIFY(!idle.waitForClose(150)); // not before its time (late is possible on a loaded machine, early is not)
+    // The busy connection keeps asking every ~100 ms, past the idle one's timeout: it stays open.
+    for (int i = 0; i < 8; ++i) {
+        const auto r = busy.request("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+        QVERIFY(r);
+        QCOMPARE(r->status(), 200);
+        QTest::qWait(100);
+    }
+    QVERIFY(idle.waitForClose(10000));
+    const auto r = busy.request("GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+    QVERIFY(r);
+    QCOMPARE(r->status(), 200);
+    QVERIFY(busy.waitForClose(10000)); // and it goes too once left alone
 }
 
 void TestProxy::http10KeepAliveRules()
