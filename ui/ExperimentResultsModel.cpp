@@ -101,7 +101,19 @@ QString ExperimentResultsModel::theoryLegend(const QList<ArmResult>& arms)
 
 QVariant ExperimentResultsModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= columnCount())
+    if (orientation == Qt::Vertical) {
+        // The arm's name as the row's header: it stays in sight when the table scrolls sideways.
+        if (section < 0 || section >= m_arms.size())
+            return {};
+        if (role == Qt::DisplayRole)
+            return m_arms[section].name;
+        if (role == Qt::TextAlignmentRole)
+            return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
+        if (role == Qt::ToolTipRole)
+            return m_arms[section].algorithm;
+        return {};
+    }
+    if (section < 0 || section >= columnCount())
         return {};
     const ArmFigureInfo& info = armFigureInfo(ArmFigure(section));
     const bool theory = section == TheoryMean || section == TheoryP99;

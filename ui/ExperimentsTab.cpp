@@ -116,7 +116,9 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     m_saved->hide();
     m_table->setModel(m_model);
     m_table->setObjectName(QStringLiteral("experimentTable"));
-    m_table->verticalHeader()->hide();
+    // The arm is the row's header (frozen at the left when the figures scroll sideways), not a column.
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->verticalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setWordWrap(false);
@@ -251,7 +253,9 @@ void ExperimentsTab::setExperiment(const Experiment& experiment, const QString& 
     m_results->setArmNames(arms);
     m_saved->clear();
     m_saved->hide();
+    m_about->setChecked(true); // every experiment starts with its description open (a run folds it)
     showRecord();
+    m_table->horizontalScrollBar()->setValue(0); // the new experiment's table from its first column
 }
 
 // Shows the experiment's own last results, or none: never the previous experiment's.
@@ -275,7 +279,7 @@ void ExperimentsTab::showRecord()
                                    arms.join(QStringLiteral(", ")))
                               .arg(double(m_experiment.expectedDurationMs()) / 1000.0, 0, 'f', 1));
     }
-    m_table->resizeColumnsToContents();
+    arrangeColumns();
     fitTableToRows();
     m_results->setResults(m_model->arms());
     showVerdict(m_model->arms());
@@ -295,6 +299,25 @@ void ExperimentsTab::showVerdict(const QList<ArmResult>& arms)
 void ExperimentsTab::setArmShown(int arm, bool shown)
 {
     m_results->setArmShown(arm, shown);
+}
+
+// The columns for the arms shown: the Arm column hidden (the row header names the arm), those n/a for
+// every arm hidden (no M/M/c prediction for hashing, no busy share without worker limits), and for a
+// hashing experiment the keys moved (with its ideal) first, since that is what it measures. With no arms
+// yet every column is there: nothing is known to be n/a.
+void ExperimentsTab::arrangeColumns()
+{
+    const QList<ArmResult>& arms = m_model->arms();
+    QHeaderView* header = m_table->horizontalHeader();
+    for (int c = 0; c < m_model->columnCount(); ++c) {
+        const auto figure = ArmFigure(c);
+        m_table->setColumnHidden(
+            c, c == ExperimentResultsModel::Arm || (!arms.isEmpty() && !armFigureShown(figure, arms)));
+    }
+    if (m_model->columnCount() > ExperimentResultsModel::KeysMoved)
+        header->moveSection(header->visualIndex(ExperimentResultsModel::KeysMoved),
+                            header->visualIndex(ExperimentResultsModel::Arm) + 1);
+    m_table->resizeColumnsToContents();
 }
 
 // The table shows every arm of the experiment: its height is the header and one row per arm (and the
@@ -361,7 +384,7 @@ bool ExperimentsTab::isRunning() const
 void ExperimentsTab::onArmFinished(int arm)
 {
     m_model->append(m_runner->results().at(arm));
-    m_table->resizeColumnsToContents();
+    arrangeColumns();
     fitTableToRows();
     m_results->setResults(m_model->arms());
     m_theoryLegend->setText(ExperimentResultsModel::theoryLegend(m_model->arms()));

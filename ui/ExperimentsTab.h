@@ -92,6 +92,7 @@ private:
     void showRecord();
     // The verdict and the theory line for `arms` (hidden with none).
     void showVerdict(const QList<ArmResult>& arms);
+    void arrangeColumns();
     void fitTableToRows();
     void updateActions();
     // Enables or disables `w`; a focused widget hands its focus to the Run button first, so the focus

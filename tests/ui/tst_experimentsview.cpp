@@ -219,6 +219,8 @@ private Q_SLOTS:
     void resultsScrollRatherThanSqueeze_data() { windowRows(); }
     void resultsScrollRatherThanSqueeze();
     void theoryColumnsSayWhatTheyAre();
+    void tableKeepsTheArmInSight_data() { windowRows(); }
+    void tableKeepsTheArmInSight();
 };
 
 void TestExperimentsView::initTestCase()
@@ -376,6 +378,8 @@ void TestExperimentsView::resultsScrollRatherThanSqueeze()
                             .arg(views->viewport()->width())));
     // The table's columns keep the width of their contents and header; the table scrolls sideways instead.
     for (int c = 0; c < tab->model()->columnCount(); ++c) {
+        if (table->isColumnHidden(c))
+            continue; // the arm (the row header) and the n/a columns: tableKeepsTheArmInSight
         QVERIFY2(table->columnWidth(c) >= table->horizontalHeader()->sectionSizeHint(c) - 1,
                  qPrintable(QStringLiteral("column %1: %2 px of %3")
                                 .arg(c)
@@ -386,7 +390,8 @@ void TestExperimentsView::resultsScrollRatherThanSqueeze()
         QVERIFY(table->horizontalScrollBar()->isVisible());
     // Every arm's row is shown.
     for (int row = 0; row < tab->model()->rowCount(); ++row)
-        QVERIFY(table->visualRect(tab->model()->index(row, 0)).bottom() <= table->viewport()->height());
+        QVERIFY(table->visualRect(tab->model()->index(row, int(ExperimentResultsModel::Mean))).bottom() <=
+                table->viewport()->height());
     // The latency chart keeps a readable height (four percentile marks apart), whatever the room: what
     // does not fit scrolls, the chart is not squeezed.
     QVERIFY2(
@@ -452,6 +457,59 @@ void TestExperimentsView::theoryColumnsSayWhatTheyAre()
     tab.setExperiment(loadExperiment(kCapacity).experiment, kCapacity);
     QVERIFY(tab.theoryLegendText().isEmpty());
     QVERIFY(tab.verdictText().isEmpty());
+}
+
+void TestExperimentsView::tableKeepsTheArmInSight()
+{
+    // The learner scrolled the table sideways to reach "keys moved" and lost which row was which arm:
+    // the arm is the row header (it stays at the left), the columns that are n/a for every arm are
+    // hidden, hashing's keys moved comes first, and another experiment starts from the first column.
+    QFETCH(QSize, size);
+    QFETCH(bool, dock);
+    QFETCH(QString, file);
+    Window window(size, dock, file);
+    QVERIFY(QTest::qWaitForWindowExposed(&window.w));
+    if (dock)
+        QTRY_VERIFY(window.w.lessonDock()->isVisible());
+    ExperimentsTab* tab = window.tab;
+    auto* table = tab->findChild<QTableView*>(QStringLiteral("experimentTable"));
+    QVERIFY(table);
+    const ExperimentResultsModel* model = tab->model();
+    QHeaderView* rows = table->verticalHeader();
+    QVERIFY(rows->isVisible());
+    QVERIFY(rows->width() > table->fontMetrics().horizontalAdvance(QStringLiteral("ring-hash")));
+    for (int r = 0; r < model->rowCount(); ++r)
+        QCOMPARE(model->headerData(r, Qt::Vertical).toString(), window.arms[r].name);
+    QVERIFY(table->isColumnHidden(ExperimentResultsModel::Arm));
+    const bool hashing = file == kHashing;
+    for (const int c : {int(ExperimentResultsModel::TheoryMean), int(ExperimentResultsModel::TheoryP99)})
+        QCOMPARE(table->isColumnHidden(c), hashing);
+    QVERIFY(!table->isColumnHidden(ExperimentResultsModel::Mean));
+    QHeaderView* columns = table->horizontalHeader();
+    int first = -1; // the first column shown, left to right
+    for (int v = 0; v < columns->count() && first < 0; ++v) {
+        if (!columns->isSectionHidden(columns->logicalIndex(v)))
+            first = columns->logicalIndex(v);
+    }
+    QCOMPARE(first, hashing ? int(ExperimentResultsModel::KeysMoved) : int(ExperimentResultsModel::Requests));
+    // Scrolled to the right end, the arm's names are still at the left of the rows.
+    QCoreApplication::processEvents();
+    QScrollBar* sideways = table->horizontalScrollBar();
+    if (sideways->maximum() > 0) {
+        sideways->setValue(sideways->maximum());
+        QCoreApplication::processEvents();
+        QVERIFY(rows->isVisible());
+        QCOMPARE(rows->mapTo(table, QPoint(0, 0)).x(), table->frameWidth());
+        window.save(QStringLiteral("scrolled"), size, dock, file);
+    }
+    // Another experiment: its table from the first column.
+    const QString other = hashing ? kSlow : kHashing;
+    tab->setExperiment(loadExperiment(other).experiment, other);
+    tab->setResults(madeResults(other));
+    QCoreApplication::processEvents();
+    QCOMPARE(sideways->value(), 0);
+    for (const int c : {int(ExperimentResultsModel::TheoryMean), int(ExperimentResultsModel::TheoryP99)})
+        QCOMPARE(table->isColumnHidden(c), !hashing);
 }
 
 QTEST_MAIN(TestExperimentsView)
