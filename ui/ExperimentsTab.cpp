@@ -144,9 +144,8 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     m_theoryLegend->setTextFormat(Qt::PlainText);
     m_theoryLegend->setWordWrap(true);
     m_theoryLegend->setToolTip(theoryAssumptions());
-    QFont small = m_theoryLegend->font(); // a footnote to the table: a little smaller than its cells
-    small.setPointSizeF(small.pointSizeF() * 0.9);
-    m_theoryLegend->setFont(small);
+    // In the table's own font size: the learner took the footnote-sized line for fine print and read the
+    // percentages as the theory's error.
     m_theoryLegend->hide();
     // No splitter between the table and the charts: the table is as tall as its rows (fitTableToRows),
     // the charts take every other pixel down to their least readable height (ExperimentResultsView), and

@@ -436,17 +436,28 @@ void TestExperimentsView::theoryColumnsSayWhatTheyAre()
     }
     const QString legend = tab.theoryLegendText();
     QCOMPARE(legend, ExperimentResultsModel::theoryLegend(arms));
-    for (const char* words : {"Poisson arrivals", "exponential service", "c identical workers", "FIFO", "fed at random",
-                              "A balancer splits less at random", "it can beat it"})
+    for (const char* words :
+         {"Poisson arrivals", "exponential service", "c identical workers", "FIFO", "fed at random", "picks blindly",
+          "one shared line feeding every worker", "Below (minus) = better than picking at random"})
         QVERIFY2(legend.contains(QLatin1String(words)), qPrintable(legend));
     // The first arm's own bracket explained: round robin, predicted 64.9 ms, measured 39.1 ms (-40%).
     const ArmResult& rr = arms.first();
     const QString cell = model->data(model->index(0, ExperimentResultsModel::TheoryMean)).toString();
     QCOMPARE(cell, armFigureText(ArmFigure::MmcMean, rr));
     const double below = (rr.theory->meanResponseMs - rr.meanMs) / rr.theory->meanResponseMs * 100;
-    QVERIFY2(legend.contains(QStringLiteral("round-robin's \"%1\" = predicted 64.9 ms, measured %2 % below.")
+    QVERIFY2(legend.contains(QStringLiteral("round-robin's \"%1\" = predicted 64.9 ms, measured %2 % below (faster).")
                                  .arg(cell, QString::number(below, 'f', 0))),
              qPrintable(legend));
+    // The sign reads the same way in the cell and the words: measured below the prediction is a minus.
+    QVERIFY2(rr.meanMs < rr.theory->meanResponseMs && cell.contains(QStringLiteral("(-")), qPrintable(cell));
+    // Readable: the line is in the table's size, not a footnote's; the Theory tab says the same.
+    auto* legendLabel = tab.findChild<QLabel*>(QStringLiteral("theoryLegend"));
+    auto* table = tab.findChild<QTableView*>(QStringLiteral("experimentTable"));
+    QVERIFY(legendLabel && table);
+    QCOMPARE(legendLabel->font().pointSizeF(), table->font().pointSizeF());
+    for (const char* words : {"one shared line feeding every worker", "(-38%) = measured 38 % below the prediction",
+                              "the further below, the more the algorithm gained"})
+        QVERIFY2(tab.detailsText().simplified().contains(QLatin1String(words)), words);
     // Hashing has no prediction: the line says why instead.
     tab.setExperiment(loadExperiment(kHashing).experiment, kHashing);
     tab.setResults(madeResults(kHashing));
