@@ -20,9 +20,13 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QStyle>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QWheelEvent>
 
 namespace lab {
 
@@ -176,6 +180,14 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
 
     // The scroll bar's range follows the columns and the width, after the layout: the height follows it.
     connect(m_table->horizontalScrollBar(), &QScrollBar::rangeChanged, this, &ExperimentsTab::fitTableToRows);
+    // Scrolling down the page with the wheel passes over the sub-tab bar: it must not switch tabs there.
+    // A click on a tab keeps the page where it is (restored after the new page's layout, which can
+    // change the page's height).
+    m_results->views()->tabBar()->installEventFilter(this);
+    connect(m_results->views()->tabBar(), &QTabBar::tabBarClicked, this, [this] {
+        const int at = m_resultsArea->verticalScrollBar()->value();
+        QTimer::singleShot(0, this, [this, at] { m_resultsArea->verticalScrollBar()->setValue(at); });
+    });
     connect(m_choice, &QComboBox::activated, this, &ExperimentsTab::chooseBuiltIn);
     connect(m_open, &QPushButton::clicked, this, &ExperimentsTab::openFile);
     connect(m_run, &QPushButton::clicked, this, [this] { isRunning() ? stop() : (void)run(); });
@@ -194,6 +206,15 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
 }
 
 ExperimentsTab::~ExperimentsTab() = default;
+
+bool ExperimentsTab::eventFilter(QObject* watched, QEvent* event)
+{
+    if (event->type() == QEvent::Wheel && watched == m_results->views()->tabBar()) {
+        QCoreApplication::sendEvent(m_resultsArea->verticalScrollBar(), event);
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
 
 void ExperimentsTab::chooseBuiltIn(int index)
 {

@@ -76,6 +76,10 @@ public:
 Q_SIGNALS:
     void runFinished();
 
+protected:
+    // The wheel over the charts' sub-tab bar scrolls the page (a QTabBar would switch tabs under it).
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     // What the last run of one experiment left.
     struct Record {

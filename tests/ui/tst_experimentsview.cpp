@@ -24,9 +24,11 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QWheelEvent>
 #include <random>
 
 using namespace lab;
@@ -220,6 +222,8 @@ private Q_SLOTS:
     void resultsScrollRatherThanSqueeze();
     void theoryColumnsSayWhatTheyAre();
     void tableKeepsTheArmInSight_data() { windowRows(); }
+    void subTabsLeaveThePageWhereItIs_data() { windowRows(); }
+    void subTabsLeaveThePageWhereItIs();
     void tableKeepsTheArmInSight();
 };
 
@@ -521,6 +525,52 @@ void TestExperimentsView::tableKeepsTheArmInSight()
     QCOMPARE(sideways->value(), 0);
     for (const int c : {int(ExperimentResultsModel::TheoryMean), int(ExperimentResultsModel::TheoryP99)})
         QCOMPARE(table->isColumnHidden(c), !hashing);
+}
+
+void TestExperimentsView::subTabsLeaveThePageWhereItIs()
+{
+    // The learner scrolled the page with the wheel, the pointer passed over the charts' sub-tab bar and
+    // the tabs switched under it; a click on "Theory and details" threw the page back to its top.
+    QFETCH(QSize, size);
+    QFETCH(bool, dock);
+    QFETCH(QString, file);
+    Window window(size, dock, file);
+    QVERIFY(QTest::qWaitForWindowExposed(&window.w));
+    if (dock)
+        QTRY_VERIFY(window.w.lessonDock()->isVisible());
+    ExperimentsTab* tab = window.tab;
+    auto* area = tab->findChild<QScrollArea*>(QStringLiteral("resultsArea"));
+    auto* views = tab->findChild<QTabWidget*>(QStringLiteral("experimentViews"));
+    QVERIFY(area && views);
+    QCoreApplication::processEvents();
+    QScrollBar* page = area->verticalScrollBar();
+    QVERIFY2(page->maximum() > 0, "the results page scrolls at 768 px high with results shown");
+    QCOMPARE(views->currentIndex(), 0);
+    // The wheel over the tab bar scrolls the page down and leaves the tab.
+    page->setValue(0);
+    QTabBar* bar = views->tabBar();
+    const QPointF at = bar->tabRect(0).center();
+    QWheelEvent down(at, bar->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                     Qt::NoScrollPhase, false);
+    QCoreApplication::sendEvent(bar, &down);
+    QCOMPARE(views->currentIndex(), 0);
+    QVERIFY2(page->value() > 0, qPrintable(QString::number(page->value())));
+    // A click on each tab, with the page scrolled to its end: the page stays where it was.
+    for (const int t : {2, 1, 0}) {
+        page->setValue(page->maximum());
+        const int before = page->value();
+        QTest::mouseClick(bar, Qt::LeftButton, Qt::NoModifier, bar->tabRect(t).center());
+        QCOMPARE(views->currentIndex(), t);
+        for (int i = 0; i < 3; ++i) {
+            QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+            QCoreApplication::processEvents();
+        }
+        QVERIFY2(page->value() >= before - 1,
+                 qPrintable(QStringLiteral("tab %1: the page at %2 after the click, %3 before")
+                                .arg(t)
+                                .arg(page->value())
+                                .arg(before)));
+    }
 }
 
 QTEST_MAIN(TestExperimentsView)
