@@ -112,6 +112,7 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     auto* heading = new QHBoxLayout;
     heading->addWidget(m_about, 0, Qt::AlignTop);
     heading->addWidget(m_title, 1);
+    m_summary->setObjectName(QStringLiteral("experimentSummary"));
     m_summary->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_status->setWordWrap(true); // a long arm list must not widen the window

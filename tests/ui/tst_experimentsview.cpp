@@ -21,6 +21,7 @@
 #include <QGraphicsTextItem>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineSeries>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
@@ -28,7 +29,10 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QValueAxis>
 #include <QWheelEvent>
+#include <cmath>
+#include <memory>
 #include <random>
 
 using namespace lab;
@@ -224,6 +228,7 @@ private Q_SLOTS:
     void tableKeepsTheArmInSight_data() { windowRows(); }
     void subTabsLeaveThePageWhereItIs_data() { windowRows(); }
     void subTabsLeaveThePageWhereItIs();
+    void descriptionAndChartsReadRight();
     void tableKeepsTheArmInSight();
 };
 
@@ -570,6 +575,61 @@ void TestExperimentsView::subTabsLeaveThePageWhereItIs()
                                 .arg(t)
                                 .arg(page->value())
                                 .arg(before)));
+    }
+}
+
+void TestExperimentsView::descriptionAndChartsReadRight()
+{
+    // The slow-backend description set the question and gave the answer away ("about a fifth, a much
+    // shorter line"); it now says the set-up and the question only.
+    const Experiment slow = loadExperiment(kSlow).experiment;
+    for (const char* answer : {"fifth", "shorter line", "sets round robin's p99", "grows"})
+        QVERIFY2(!slow.summary.contains(QLatin1String(answer)), answer);
+    QVERIFY(slow.summary.contains(QStringLiteral("The question:")));
+    // Every experiment starts with its description in the same state (open), also after another's results
+    // folded it.
+    ExperimentsTab tab;
+    tab.resize(1000, 700);
+    tab.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&tab));
+    auto* summary = tab.findChild<QLabel*>(QStringLiteral("experimentSummary"));
+    QVERIFY(summary);
+    for (const QString& file : {kSlow, kHashing, kCapacity, kSlow}) {
+        tab.setExperiment(loadExperiment(file).experiment, file);
+        QVERIFY2(summary->isVisible(), qPrintable(file));
+        tab.setResults(madeResults(file));
+        QVERIFY2(!summary->isVisible(), qPrintable(file)); // results fold it, as a run does
+    }
+    // The share chart's percent axis, empty (the hashing experiment before a run) and full: whole marks,
+    // evenly spaced from 0 (the default five ticks over 0-10 read "0 2 5 7 10").
+    for (const QList<ArmResult>& arms : {QList<ArmResult>{}, madeResults(kHashing), madeResults(kCapacity)}) {
+        std::unique_ptr<QChart> chart(makeShareChart(arms, QList<bool>(arms.size(), true)));
+        const auto axes = chart->axes(Qt::Horizontal);
+        QCOMPARE(axes.size(), 1);
+        auto* percent = qobject_cast<QValueAxis*>(axes.first());
+        QVERIFY(percent);
+        QCOMPARE(percent->tickType(), QValueAxis::TicksDynamic);
+        QCOMPARE(percent->tickAnchor(), 0.0);
+        const double step = percent->tickInterval();
+        QVERIFY(step >= 1 && step == std::round(step));
+        QCOMPARE(std::fmod(percent->max(), step), 0.0);
+        QVERIFY(percent->max() / step <= 10);
+    }
+    // The latency chart's x axis says what it is, with its unit.
+    const QList<ArmResult> arms = madeResults(kSlow);
+    std::unique_ptr<QChart> latency(makeLatencyChart(arms, QList<bool>(arms.size(), true)));
+    QCOMPARE(latency->axes(Qt::Horizontal).size(), 1);
+    QVERIFY(latency->axes(Qt::Horizontal).first()->titleText().contains(QStringLiteral("ms")));
+    // Coinciding lines stay visible: each later arm's line (drawn on top) is thinner than the one before,
+    // so the earlier shows on both sides of it (least-latency's dots over least-connections' dashes).
+    const auto series = latency->series();
+    QCOMPARE(series.size(), arms.size());
+    for (int i = 1; i < series.size(); ++i) {
+        const QPen below = static_cast<QLineSeries*>(series[i - 1])->pen();
+        const QPen above = static_cast<QLineSeries*>(series[i])->pen();
+        QVERIFY2(above.widthF() + 0.5 <= below.widthF(),
+                 qPrintable(QStringLiteral("arm %1: %2 px over %3 px").arg(i).arg(above.widthF()).arg(below.widthF())));
+        QVERIFY(above.style() != below.style());
     }
 }
 
