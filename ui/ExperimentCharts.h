@@ -20,6 +20,8 @@ namespace lab {
 
 QColor armColour(int arm);
 Qt::PenStyle armPenStyle(int arm);
+// The width of the arm's line: less for every later arm, so coinciding lines all stay visible.
+double armLineWidth(int arm);
 // A short line in the arm's colour and dash, for its toggle.
 QIcon armIcon(int arm);
 
@@ -42,8 +44,9 @@ QChart* makeShareChart(const QList<ArmResult>& arms, const QList<bool>& shown);
 // next one's (a label per bar: shown arms x backends) and every backend name has its band: the tab's
 // results scroll below it rather than squeeze the bars (the trial's 4 arms x 4 backends overlapped).
 int shareChartMinimumHeight(const QList<ArmResult>& arms, const QList<bool>& shown);
-// The least height of the latency chart's view with its four percentile marks apart and readable.
-constexpr int kLatencyChartMinimumHeight = 250;
+// The least height of the latency chart's view with its four percentile marks apart and readable (a plot of
+// 200 px under its title, above its x axis's marks and title).
+constexpr int kLatencyChartMinimumHeight = 275;
 
 // The results as one image for Save PNG: a heading (title, when it ran), the table whole (every row and
 // column of `model`, not the tab's scrolled view of it), a legend row and both charts at a readable size.

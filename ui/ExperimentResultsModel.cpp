@@ -91,17 +91,32 @@ QString ExperimentResultsModel::theoryLegend(const QList<ArmResult>& arms)
     }
     const ArmResult& a = *predicted;
     const double p = (a.meanMs - a.theory->meanResponseMs) / a.theory->meanResponseMs * 100;
-    return tr("M/M/c = Erlang C's prediction for Poisson arrivals, exponential service, c identical workers "
-              "per backend, FIFO, each backend fed at random at its share. %1's \"%2\" = predicted %3 ms, "
-              "measured %4 % %5. A balancer splits less at random (round robin evens arrivals out, adaptive "
-              "ones pick the shorter line): it can beat it.")
+    return tr("What the M/M/c columns are: queueing theory's (Erlang C) figure for each backend as its own "
+              "line of c identical workers, fed at random at its share (Poisson arrivals, exponential service, "
+              "FIFO) \u2014 a balancer that picks blindly. It is a yardstick, not the truth: the best any "
+              "dispatcher could do is one shared line feeding every worker, which per-backend lines cannot "
+              "reach. The bracket is measured against the prediction: %1's \"%2\" = predicted %3 ms, measured "
+              "%4 % %5. Below (minus) = better than picking at random (round robin evens arrivals out, "
+              "adaptive ones pick the shorter line); the further below, the better.")
         .arg(a.name, armFigureText(ArmFigure::MmcMean, a), QString::number(a.theory->meanResponseMs, 'f', 1),
-             QString::number(std::abs(p), 'f', 0), p >= 0 ? tr("above") : tr("below"));
+             QString::number(std::abs(p), 'f', 0), p >= 0 ? tr("above (slower)") : tr("below (faster)"));
 }
 
 QVariant ExperimentResultsModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= columnCount())
+    if (orientation == Qt::Vertical) {
+        // The arm's name as the row's header: it stays in sight when the table scrolls sideways.
+        if (section < 0 || section >= m_arms.size())
+            return {};
+        if (role == Qt::DisplayRole)
+            return m_arms[section].name;
+        if (role == Qt::TextAlignmentRole)
+            return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
+        if (role == Qt::ToolTipRole)
+            return m_arms[section].algorithm;
+        return {};
+    }
+    if (section < 0 || section >= columnCount())
         return {};
     const ArmFigureInfo& info = armFigureInfo(ArmFigure(section));
     const bool theory = section == TheoryMean || section == TheoryP99;

@@ -12,7 +12,8 @@ namespace lab {
 // it predicts. The keys-moved column exists only once an arm has it (a timeline that adds or stops a
 // backend). Rows are appended as arms finish (beginInsertRows); a new run resets. The M/M/c headers have a
 // second line the terminal's have not ("predicted (measured ±%)"): a learner read their brackets as
-// unexplained percentages; theoryLegend() is the line the tab shows under the table.
+// unexplained percentages; theoryLegend() is the line the tab shows under the table. The vertical header
+// is the arm's name too, so a view can hide the Arm column and keep the name in sight when it scrolls.
 class ExperimentResultsModel final : public QAbstractTableModel {
     Q_OBJECT
 public:

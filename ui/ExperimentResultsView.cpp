@@ -127,13 +127,17 @@ void ExperimentResultsView::rebuildCharts()
     updateMinimumHeights();
 }
 
-// A tab widget is as tall as its tallest page's minimum: the share chart's (taller with every bar) would
-// push the latency chart's page down too. Only the page shown asks for its readable height.
+// A tab widget is as tall as its tallest page's minimum, so only the page shown asks for a readable height
+// (the others 80 px), and it asks for the same height whichever page it is: the larger of the latency
+// chart's and the share chart's (taller with every bar). A page that got shorter on a tab's click took the
+// scrolled page up with it (the learner clicked "Theory and details" and landed at the top).
 void ExperimentResultsView::updateMinimumHeights()
 {
     QWidget* shown = m_views->currentWidget();
-    m_cdf->setMinimumHeight(shown == m_cdf ? kLatencyChartMinimumHeight : 80);
-    m_shares->setMinimumHeight(shown == m_shares ? shareChartMinimumHeight(m_results, m_shown) : 80);
+    const int readable = qMax(kLatencyChartMinimumHeight, shareChartMinimumHeight(m_results, m_shown));
+    m_cdf->setMinimumHeight(shown == m_cdf ? readable : 80);
+    m_shares->setMinimumHeight(shown == m_shares ? readable : 80);
+    m_details->setMinimumHeight(shown == m_details ? readable : 30);
 }
 
 QSize ExperimentResultsView::sizeHint() const

@@ -35,6 +35,8 @@ public:
     const QList<bool>& shown() const { return m_shown; }
     int cdfSeriesCount() const;
     int shareBarSetCount() const;
+    // The sub-tabs (latency, shares, theory): the tab's scrolling page steers their bar's wheel.
+    QTabWidget* views() const { return m_views; }
     // No more than its readable minimum: in the tab's scrolling results the charts take whatever room is
     // left, and a scroll area's height-for-width adds up preferred heights (QChartView prefers ~480 px).
     QSize sizeHint() const override;

@@ -20,9 +20,13 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QStyle>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QWheelEvent>
 
 namespace lab {
 
@@ -108,6 +112,7 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     auto* heading = new QHBoxLayout;
     heading->addWidget(m_about, 0, Qt::AlignTop);
     heading->addWidget(m_title, 1);
+    m_summary->setObjectName(QStringLiteral("experimentSummary"));
     m_summary->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_status->setWordWrap(true); // a long arm list must not widen the window
@@ -116,7 +121,9 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     m_saved->hide();
     m_table->setModel(m_model);
     m_table->setObjectName(QStringLiteral("experimentTable"));
-    m_table->verticalHeader()->hide();
+    // The arm is the row's header (frozen at the left when the figures scroll sideways), not a column.
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->verticalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setWordWrap(false);
@@ -142,9 +149,8 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     m_theoryLegend->setTextFormat(Qt::PlainText);
     m_theoryLegend->setWordWrap(true);
     m_theoryLegend->setToolTip(theoryAssumptions());
-    QFont small = m_theoryLegend->font(); // a footnote to the table: a little smaller than its cells
-    small.setPointSizeF(small.pointSizeF() * 0.9);
-    m_theoryLegend->setFont(small);
+    // In the table's own font size: the learner took the footnote-sized line for fine print and read the
+    // percentages as the theory's error.
     m_theoryLegend->hide();
     // No splitter between the table and the charts: the table is as tall as its rows (fitTableToRows),
     // the charts take every other pixel down to their least readable height (ExperimentResultsView), and
@@ -175,6 +181,14 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
 
     // The scroll bar's range follows the columns and the width, after the layout: the height follows it.
     connect(m_table->horizontalScrollBar(), &QScrollBar::rangeChanged, this, &ExperimentsTab::fitTableToRows);
+    // Scrolling down the page with the wheel passes over the sub-tab bar: it must not switch tabs there.
+    // A click on a tab keeps the page where it is (restored after the new page's layout, which can
+    // change the page's height).
+    m_results->views()->tabBar()->installEventFilter(this);
+    connect(m_results->views()->tabBar(), &QTabBar::tabBarClicked, this, [this] {
+        const int at = m_resultsArea->verticalScrollBar()->value();
+        QTimer::singleShot(0, this, [this, at] { m_resultsArea->verticalScrollBar()->setValue(at); });
+    });
     connect(m_choice, &QComboBox::activated, this, &ExperimentsTab::chooseBuiltIn);
     connect(m_open, &QPushButton::clicked, this, &ExperimentsTab::openFile);
     connect(m_run, &QPushButton::clicked, this, [this] { isRunning() ? stop() : (void)run(); });
@@ -193,6 +207,15 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
 }
 
 ExperimentsTab::~ExperimentsTab() = default;
+
+bool ExperimentsTab::eventFilter(QObject* watched, QEvent* event)
+{
+    if (event->type() == QEvent::Wheel && watched == m_results->views()->tabBar()) {
+        QCoreApplication::sendEvent(m_resultsArea->verticalScrollBar(), event);
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
 
 void ExperimentsTab::chooseBuiltIn(int index)
 {
@@ -251,7 +274,9 @@ void ExperimentsTab::setExperiment(const Experiment& experiment, const QString& 
     m_results->setArmNames(arms);
     m_saved->clear();
     m_saved->hide();
+    m_about->setChecked(true); // every experiment starts with its description open (a run folds it)
     showRecord();
+    m_table->horizontalScrollBar()->setValue(0); // the new experiment's table from its first column
 }
 
 // Shows the experiment's own last results, or none: never the previous experiment's.
@@ -275,7 +300,7 @@ void ExperimentsTab::showRecord()
                                    arms.join(QStringLiteral(", ")))
                               .arg(double(m_experiment.expectedDurationMs()) / 1000.0, 0, 'f', 1));
     }
-    m_table->resizeColumnsToContents();
+    arrangeColumns();
     fitTableToRows();
     m_results->setResults(m_model->arms());
     showVerdict(m_model->arms());
@@ -295,6 +320,25 @@ void ExperimentsTab::showVerdict(const QList<ArmResult>& arms)
 void ExperimentsTab::setArmShown(int arm, bool shown)
 {
     m_results->setArmShown(arm, shown);
+}
+
+// The columns for the arms shown: the Arm column hidden (the row header names the arm), those n/a for
+// every arm hidden (no M/M/c prediction for hashing, no busy share without worker limits), and for a
+// hashing experiment the keys moved (with its ideal) first, since that is what it measures. With no arms
+// yet every column is there: nothing is known to be n/a.
+void ExperimentsTab::arrangeColumns()
+{
+    const QList<ArmResult>& arms = m_model->arms();
+    QHeaderView* header = m_table->horizontalHeader();
+    for (int c = 0; c < m_model->columnCount(); ++c) {
+        const auto figure = ArmFigure(c);
+        m_table->setColumnHidden(
+            c, c == ExperimentResultsModel::Arm || (!arms.isEmpty() && !armFigureShown(figure, arms)));
+    }
+    if (m_model->columnCount() > ExperimentResultsModel::KeysMoved)
+        header->moveSection(header->visualIndex(ExperimentResultsModel::KeysMoved),
+                            header->visualIndex(ExperimentResultsModel::Arm) + 1);
+    m_table->resizeColumnsToContents();
 }
 
 // The table shows every arm of the experiment: its height is the header and one row per arm (and the
@@ -361,7 +405,7 @@ bool ExperimentsTab::isRunning() const
 void ExperimentsTab::onArmFinished(int arm)
 {
     m_model->append(m_runner->results().at(arm));
-    m_table->resizeColumnsToContents();
+    arrangeColumns();
     fitTableToRows();
     m_results->setResults(m_model->arms());
     m_theoryLegend->setText(ExperimentResultsModel::theoryLegend(m_model->arms()));

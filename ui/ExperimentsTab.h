@@ -76,6 +76,10 @@ public:
 Q_SIGNALS:
     void runFinished();
 
+protected:
+    // The wheel over the charts' sub-tab bar scrolls the page (a QTabBar would switch tabs under it).
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     // What the last run of one experiment left.
     struct Record {
@@ -92,6 +96,7 @@ private:
     void showRecord();
     // The verdict and the theory line for `arms` (hidden with none).
     void showVerdict(const QList<ArmResult>& arms);
+    void arrangeColumns();
     void fitTableToRows();
     void updateActions();
     // Enables or disables `w`; a focused widget hands its focus to the Run button first, so the focus

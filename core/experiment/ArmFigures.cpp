@@ -162,13 +162,20 @@ QJsonValue armFigureValue(ArmFigure f, const ArmResult& a)
 
 QString theoryAssumptions()
 {
+    // A learner read "(-38%)" as "the theory is 38 % wrong": the text says first what the prediction is a
+    // prediction of (a blind random split into per-backend lines, not the best possible), then which way
+    // the sign goes, in the numbers' own terms.
     return QStringLiteral(
         "M/M/c = the queueing model's prediction (Erlang C) of the figure left of it: Poisson arrivals, "
-        "exponential service, c workers per backend, first come first served. With several backends each "
-        "is taken as fed at random at the share the arm actually gave it (a random split); round robin "
-        "spreads arrivals more evenly than random and measures below it. (+8%) = measured 8 % above the "
-        "prediction: (measured - predicted) / predicted. The measurement is the client's, so it includes "
-        "the proxy and the network (about a millisecond).");
+        "exponential service, c workers per backend, first come first served. It is a yardstick, not the "
+        "truth: each backend is taken as its own line fed at random at the share the arm actually gave it, "
+        "as a balancer that picks blindly would. (The best any dispatcher could do without knowing the "
+        "future is one shared line feeding every worker; a balancer that sends to per-backend lines cannot "
+        "reach that.) (-38%) = measured 38 % below the prediction, faster than a random split; (+8%) = "
+        "measured 8 % above it, slower: (measured - predicted) / predicted. Round robin spreads arrivals "
+        "more evenly than random and adaptive balancers pick the shorter line, so both are expected below "
+        "it: the further below, the more the algorithm gained over picking at random. The measurement is "
+        "the client's, so it includes the proxy and the network (about a millisecond).");
 }
 
 QString fairnessNote()

@@ -3,6 +3,7 @@
 // keys-moved column once an arm has it. Fed with hand-made arms: no sockets.
 #include "ExperimentResultsModel.h"
 #include "experiment/ArmFigures.h"
+#include "experiment/ResultsReport.h"
 
 #include <QAbstractItemModelTester>
 #include <QTest>
@@ -42,6 +43,8 @@ private Q_SLOTS:
     void headersAreTheTerminals();
     void cellsSayTheFigures();
     void keysMovedColumnAppearsWithTheFirstArmThatHasIt();
+    void hashingVerdictJudgesClosenessToTheIdeal_data();
+    void hashingVerdictJudgesClosenessToTheIdeal();
 };
 
 void TestExperimentResultsModel::headersAreTheTerminals()
@@ -119,6 +122,52 @@ void TestExperimentResultsModel::keysMovedColumnAppearsWithTheFirstArmThatHasIt(
     QCOMPARE(model.data(model.index(0, ExperimentResultsModel::KeysMoved)).toString(), QStringLiteral("n/a"));
     model.clear();
     QCOMPARE(model.columnCount(), int(ExperimentResultsModel::ColumnCount) - 1);
+}
+
+void TestExperimentResultsModel::hashingVerdictJudgesClosenessToTheIdeal_data()
+{
+    QTest::addColumn<double>("ipHash");
+    QTest::addColumn<double>("ringHash");
+    QTest::addColumn<double>("maglev");
+    QTest::addColumn<QString>("verdict");
+    const QString head =
+        QStringLiteral("Keys moved against an ideal of 20.0% (the keys that must change backend; within "
+                       "±6.7 points of it counts as about the ideal):");
+    // The two runs the learner saw: ring-hash fewest in one, Maglev in the other. Both are about the
+    // ideal (a third of it, 6.7 points, either side) in both runs, so the verdict is the same words bar
+    // the figures.
+    QTest::newRow("run 1") << 0.807 << 0.143 << 0.185
+                           << head +
+            QStringLiteral(" ring-hash (14.3%) and maglev (18.5%) are consistent — about "
+                           "the ideal. Far more: ip-hash moves 80.7%, 4.0x the ideal.");
+    QTest::newRow("run 2") << 0.78 << 0.21 << 0.185
+                           << head +
+            QStringLiteral(" ring-hash (21.0%) and maglev (18.5%) are consistent — about "
+                           "the ideal. Far more: ip-hash moves 78.0%, 3.9x the ideal.");
+    // Fewer than the ideal is no prize: the new backend gets less than its share of the keys.
+    QTest::newRow("one far below") << 0.8 << 0.08 << 0.2
+                                   << head +
+            QStringLiteral(" maglev (20.0%) is consistent — about the ideal. Far "
+                           "more: ip-hash moves 80.0%, 4.0x the ideal. Far fewer: "
+                           "ring-hash moves 8.0%, 0.4x the ideal.");
+    QTest::newRow("all about the ideal") << 0.24 << 0.16 << 0.2
+                                         << head +
+            QStringLiteral(" all arms, ip-hash (24.0%), ring-hash (16.0%) and maglev (20.0%) are consistent "
+                           "— about the ideal.");
+}
+
+void TestExperimentResultsModel::hashingVerdictJudgesClosenessToTheIdeal()
+{
+    QFETCH(double, ipHash);
+    QFETCH(double, ringHash);
+    QFETCH(double, maglev);
+    QFETCH(QString, verdict);
+    QList<ArmResult> arms{arm(QStringLiteral("ip-hash"), 12, ipHash), arm(QStringLiteral("ring-hash"), 12, ringHash),
+                          arm(QStringLiteral("maglev"), 12, maglev)};
+    for (ArmResult& a : arms)
+        a.backends.first().attempts = a.requests; // no retries: the verdict is the keys' sentence alone
+    // Hashing is judged on keys alone: the p99 and the errors (alike here) are not part of it.
+    QCOMPARE(experimentVerdict(arms), verdict);
 }
 
 QTEST_GUILESS_MAIN(TestExperimentResultsModel)
