@@ -224,14 +224,14 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
         if (r.state == RowState::Ejected)
             r.passiveCause = tr("%1\nOutlier detection: %2 failures in a row (5xx, refused, reset or timed out) on "
                                 "real traffic eject a backend for %3 s, longer each time. Set in the lab file: "
-                                "\"outlier\" (consecutiveFailures, baseEjectionMs, enabled).")
+                                "\"outlierDetection\" (consecutiveFailures, baseEjectionMs, maxEjectionMs, enabled).")
                                  .arg(b->ejectionCause())
                                  .arg(lab.outlier.consecutiveFailures)
                                  .arg(lab.outlier.baseEjectionMs / 1000);
         else if (r.state == RowState::CircuitOpen || r.state == RowState::HalfOpen)
             r.passiveCause = tr("last failure: %1\nCircuit breaker: %2 % or more of at least %3 requests in %4 s "
                                 "failed, so it gets none for %5 s, then %6 trial requests. Set in the lab file: "
-                                "\"breaker\" (failurePercent, minRequests, openMs, enabled).")
+                                "\"circuitBreaker\" (failurePercent, minRequests, openMs, enabled).")
                                  .arg(b->lastFailure())
                                  .arg(lab.breaker.failurePercent)
                                  .arg(lab.breaker.minRequests)
@@ -266,7 +266,11 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
     const bool passiveOut =
         r.state == RowState::Ejected || r.state == RowState::CircuitOpen || r.state == RowState::HalfOpen;
     if (passiveOut && r.healthVerdict == HealthVerdict::Passing) {
-        r.health = tr("probes ok");
+        // Both verdicts in the cell, each named by its source (trial 7 read a bare "probes ok" beside
+        // "ejected" as a contradiction); short, since the board never cuts a value.
+        r.health = r.state == RowState::Ejected ? tr("probes ok · passive: ejected")
+            : r.state == RowState::CircuitOpen  ? tr("probes ok · passive: open")
+                                                : tr("probes ok · passive: half-open");
         r.healthDetail = tr("The active probes pass, but real traffic failed there: %1 (see the State column).\n%2")
                              .arg(stateText(r.state), r.healthDetail);
     }

@@ -9,7 +9,7 @@ namespace lab {
 
 // Fits the board's columns to its width, so a 1024 px window never scrolls the board sideways: each column
 // gets what its header and widest value need, and when that is more than there is room for, the less
-// important columns (address, connections, requests, p95, ...) give way first, down to their widest value
+// important columns (connections, p95, errors, ...) give way first, down to their widest value
 // (their header elides; its tooltip says it whole). The name takes what is left, at least its own text,
 // elided in the middle ("back…8001") with the full name in the cell's tooltip. Recomputed when the view is
 // resized, its font changes (zoom) or a value gets wider; sections are set only when a width changes.

@@ -205,14 +205,16 @@ QString FlowScene::pickStripLabel() const
     return sampling.isEmpty() ? tr("picks, oldest first: ") : tr("showing %1 picks, oldest first: ").arg(sampling);
 }
 
-QString FlowScene::allPicksText() const
+QString FlowScene::allPicksText(bool atPause) const
 {
     if (pickSampling().isEmpty() || m_backends.isEmpty())
         return {};
     QStringList counts;
     for (const FlowBackend& b : m_backends)
         counts << tr("%1\u00a0%2").arg(b.name).arg(b.picks); // a name and its count wrap as one
-    return tr("all picks since Reset: %1").arg(counts.join(QStringLiteral(" · ")));
+    // Paused, these counts stand still while the board's Reqs go on: "at pause" says why they differ.
+    return (atPause ? tr("all picks since Reset, at pause: %1") : tr("all picks since Reset: %1"))
+        .arg(counts.join(QStringLiteral(" · ")));
 }
 
 QString FlowScene::emptyText() const

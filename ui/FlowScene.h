@@ -174,7 +174,8 @@ public:
     QString pickStripLabel() const;
     // While sampled, every pick counted per backend beside the strip, drawn or not (FlowBackend::picks):
     // "all picks since Reset: backend-8001 120 · backend-8002 40"; empty when every request is drawn.
-    QString allPicksText() const;
+    // `atPause`: the view is paused, the counts are those of that moment ("…since Reset, at pause: …").
+    QString allPicksText(bool atPause = false) const;
     // The empty state's sentence while no request has reached the proxy yet; empty otherwise.
     QString emptyText() const;
     quint64 lastSequence() const { return m_lastSequence; }

@@ -68,7 +68,9 @@ void FlowScene::setMetrics(double scale, double lineHeight)
 void FlowScene::setTextRows(int headerLines, int legendLines, int proxyLines)
 {
     headerLines = std::clamp(headerLines, 1, 3);
-    legendLines = std::clamp(legendLines, 1, 3);
+    // The legend takes every row its entries wrap to (trial 7 at 1024 px lost the last five to a cap of
+    // 3): the canvas grows and the view scrolls rather than drop one.
+    legendLines = std::clamp(legendLines, 1, 16);
     proxyLines = std::clamp(proxyLines, 1, 40);
     if (headerLines == m_headerLines && legendLines == m_legendLines && proxyLines == m_proxyLines)
         return;

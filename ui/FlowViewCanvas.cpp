@@ -417,7 +417,7 @@ QList<FlowViewCanvas::ProxyBlock> FlowViewCanvas::proxyBlocks() const
     if (!m_scene->pickStrip().isEmpty())
         blocks.append({m_scene->pickStripLabel(), kText, true, true});
     // Sampled, the counts beside the strip are every pick's, from the board, not the drawn ones'.
-    if (const QString all = m_scene->allPicksText(); !all.isEmpty())
+    if (const QString all = m_scene->allPicksText(m_paused); !all.isEmpty())
         blocks.append({all, kText, false, true});
     if (const int held = m_scene->heldCount())
         blocks.append({tr("%1 held; the next pick chooses among: %2").arg(held).arg(m_scene->candidatesText()),

@@ -284,7 +284,8 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     m_pauseBanner->setStyleSheet(QStringLiteral("QLabel { background: #fff4d6; border: 1px solid #e0b860; "
                                                 "padding: 0px 6px; }"));
     const auto bannerText = [](const QString& time) {
-        return tr("<b>Paused %1</b> — frozen: flow view, charts, the trace list · Live: board, status bar, Events")
+        return tr("<b>Paused at %1</b> — frozen as they were then: flow view, charts, the trace list · Live, still "
+                  "counting: board, status bar, Events")
             .arg(time);
     };
     m_pauseBanner->setText(bannerText(QStringLiteral("00:00:00")));

@@ -70,19 +70,34 @@ PassiveHealthButton::PassiveHealthButton(QWidget* parent)
     m_breaker->setObjectName(QStringLiteral("circuitBreaker.enabled"));
     auto* form = new QFormLayout(m_form);
     form->setContentsMargins(8, 6, 8, 6);
-    form->addRow(new QLabel(tr("<b>Outlier ejection</b> (outlierDetection)")));
+    // A row's label explains what its field does as the field does (trial 7 hovered "at most" and
+    // "half-open trials" in vain), and each group says in a line how it differs from the other.
+    const auto row = [form](const QString& label, QSpinBox* field) {
+        auto* l = new QLabel(label);
+        l->setToolTip(field->toolTip());
+        l->setBuddy(field);
+        form->addRow(l, field);
+    };
+    const auto heading = [form](const QString& title, const QString& what) {
+        auto* l = new QLabel(QStringLiteral("%1<br><small>%2</small>").arg(title, what));
+        l->setWordWrap(true);
+        form->addRow(l);
+    };
+    heading(tr("<b>Outlier ejection</b> (outlierDetection)"),
+            tr("Per backend, on failures in a row: it leaves the pool for a set time, then is back."));
     form->addRow(m_eject);
-    form->addRow(tr("after"), m_consecutiveFailures);
-    form->addRow(tr("for"), m_baseEjectionMs);
-    form->addRow(tr("at most"), m_maxEjectionMs);
-    form->addRow(tr("of the pool at most"), m_maxEjectionPercent);
-    form->addRow(new QLabel(tr("<b>Circuit breaker</b> (circuitBreaker)")));
+    row(tr("after"), m_consecutiveFailures);
+    row(tr("for"), m_baseEjectionMs);
+    row(tr("at most"), m_maxEjectionMs);
+    row(tr("of the pool at most"), m_maxEjectionPercent);
+    heading(tr("<b>Circuit breaker</b> (circuitBreaker)"),
+            tr("Per backend, on the error rate over a window: closed, open (no requests), half-open (a few trials)."));
     form->addRow(m_breaker);
-    form->addRow(tr("window"), m_windowMs);
-    form->addRow(tr("at least"), m_minRequests);
-    form->addRow(tr("opens at"), m_failurePercent);
-    form->addRow(tr("open for"), m_openMs);
-    form->addRow(tr("half-open trials"), m_halfOpenRequests);
+    row(tr("window"), m_windowMs);
+    row(tr("at least"), m_minRequests);
+    row(tr("opens at"), m_failurePercent);
+    row(tr("open for"), m_openMs);
+    row(tr("half-open trials"), m_halfOpenRequests);
     form->addRow(new QLabel(tr("Apply on the bar sends them; the next pick uses them.")));
     auto* menu = new QMenu(this);
     auto* action = new QWidgetAction(menu);

@@ -223,6 +223,13 @@ void TestBoard::queueFullEjectionNamesItsCause()
     QTRY_COMPARE(cell(m, 0, BackendTableModel::State), QStringLiteral("ejected"));
     const QString tip = m->index(0, BackendTableModel::State).data(Qt::ToolTipRole).toString();
     QVERIFY2(tip.startsWith(QStringLiteral("ejected: 5 consecutive 5xx (queue full)")), qPrintable(tip));
+    // The tooltip names the lab file's real key (trial 7: "outlier", a key the schema does not have), and
+    // passing probes beside "ejected" say whose verdict took it out (trial 7: a bare "probes ok").
+    QVERIFY2(tip.contains(QStringLiteral("\"outlierDetection\" (consecutiveFailures")), qPrintable(tip));
+    const QString health = cell(m, 0, BackendTableModel::Health);
+    QVERIFY2(!health.startsWith(QStringLiteral("probes ok")) ||
+                 health == QStringLiteral("probes ok · passive: ejected"),
+             qPrintable(health));
     QVERIFY(r.eventContains(QStringLiteral("EJECTED for 30 s: 5 consecutive 5xx (queue full); ejection #1")));
 }
 

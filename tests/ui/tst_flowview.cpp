@@ -998,6 +998,10 @@ void TestFlowView::sampledStripSaysSoAndCountsAllPicks()
     QCOMPARE(
         scene.allPicksText(),
         QStringLiteral("all picks since Reset: backend-8001\u00a0400 · backend-8002\u00a080 · backend-8003\u00a080"));
+    // Paused (trial 7: 831 in the box beside the board's 1071), the counts say they are the pause's.
+    QCOMPARE(scene.allPicksText(true),
+             QStringLiteral("all picks since Reset, at pause: backend-8001\u00a0400 · "
+                            "backend-8002\u00a080 · backend-8003\u00a080"));
     // For the eye: the proxy node with the label and the counts.
     FlowViewCanvas canvas(&scene);
     canvas.resize(900, 420);

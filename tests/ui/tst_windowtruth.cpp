@@ -15,6 +15,7 @@
 #include "TestLab.h"
 #include "TimeControls.h"
 #include "TraceModel.h"
+#include "WindowTestSupport.h"
 #include "backend/Backend.h"
 #include "fakebackend/FakeBackend.h"
 #include "lab/Lab.h"
@@ -79,43 +80,7 @@ private Q_SLOTS:
     void tabTitlesAreWhole();
     void cardFiguresAreWhole_data();
     void cardFiguresAreWhole();
-
-private:
-    // 1366x768 and 1024x768, each with and without the lesson dock (the re-trial's four windows).
-    static void windowSizes();
-    // A window of that size on `lab`, shown, with a lesson in the dock when `dock`.
-    static bool showWindow(MainWindow& w, QSize size, bool dock);
 };
-
-void TestWindowTruth::windowSizes()
-{
-    QTest::addColumn<QSize>("size");
-    QTest::addColumn<bool>("dock");
-    for (const QSize size : {QSize(1366, 768), QSize(1024, 768)}) {
-        const QString name = QStringLiteral("%1x%2").arg(size.width()).arg(size.height());
-        QTest::newRow(qPrintable(name)) << size << false;
-        QTest::newRow(qPrintable(name + QStringLiteral(" lesson dock"))) << size << true;
-    }
-}
-
-bool TestWindowTruth::showWindow(MainWindow& w, QSize size, bool dock)
-{
-    if (QAction* anyPorts = w.findChild<QAction*>(QStringLiteral("lessonAnyPorts")); anyPorts && !anyPorts->isChecked())
-        anyPorts->trigger();
-    w.resize(size);
-    w.show();
-    if (!QTest::qWaitForWindowExposed(&w))
-        return false;
-    if (dock) {
-        if (!w.openLesson(QStringLiteral(":/lessons/02-the-slow-backend.json")))
-            return false;
-        if (!QTest::qWaitFor([&w, size] { return w.lessonDock()->isVisible() && w.width() == size.width(); }))
-            return false;
-        w.lessonPanel()->pause(); // its traffic is not what these tests look at
-    }
-    QCoreApplication::processEvents();
-    return true;
-}
 
 void TestWindowTruth::latestPickFollowsAfterResume()
 {
