@@ -47,6 +47,21 @@ bool writeConfig(const QString& file, const LabConfig& config)
     return saveLabConfig(config, file, &error);
 }
 
+// Up to 40 GETs until one is served by `name`: empty when one was, else what went wrong.
+QString answeredBy(quint16 port, const QByteArray& name)
+{
+    for (int i = 0; i < 40; ++i) {
+        const std::optional<TestResponse> r = httpGet(port, "/");
+        if (!r)
+            return QStringLiteral("request %1 got no answer").arg(i);
+        if (r->status() != 200)
+            return QStringLiteral("request %1 answered %2").arg(i).arg(r->status());
+        if (r->head.header("X-Served-By") == name)
+            return {};
+    }
+    return QStringLiteral("the backend the reload added (%1) never answered").arg(QString::fromLatin1(name));
+}
+
 } // namespace
 
 class TestReload : public QObject {
@@ -272,14 +287,8 @@ private Q_SLOTS:
         const QString line = QStringLiteral("reload: +backend-sighup, -%1, algorithm round-robin → random")
                                  .arg(config.backends.first().name);
         QTRY_VERIFY_WITH_TIMEOUT((err += QString::fromUtf8(serve.readAllStandardError()), err.contains(line)), 20000);
-        bool sawNew = false;
-        for (int i = 0; i < 40 && !sawNew; ++i) {
-            r = httpGet(port, "/");
-            QVERIFY(r);
-            QCOMPARE(r->status(), 200);
-            sawNew = r->head.header("X-Served-By") == "backend-sighup";
-        }
-        QVERIFY2(sawNew, "the backend the reload added never answered");
+        const QString why = answeredBy(port, "backend-sighup");
+        QVERIFY2(why.isEmpty(), qPrintable(why));
         serve.terminate();
         QVERIFY(serve.waitForFinished(20000));
         QCOMPARE(serve.exitCode(), 0);
@@ -337,15 +346,8 @@ private Q_SLOTS:
         QVERIFY2(done.captured(1).toULongLong() > 200, qPrintable(out));
         QVERIFY2(!out.contains(QStringLiteral("Non-2xx")), qPrintable(out));
         QVERIFY2(!out.contains(QStringLiteral("Socket errors")), qPrintable(out));
-        std::optional<TestResponse> r;
-        bool sawNew = false;
-        for (int i = 0; i < 40 && !sawNew; ++i) {
-            r = httpGet(quint16(m.captured(1).toUInt()), "/");
-            QVERIFY(r);
-            QCOMPARE(r->status(), 200);
-            sawNew = r->head.header("X-Served-By") == "backend-wrk";
-        }
-        QVERIFY2(sawNew, "the backend the reload added never answered");
+        const QString why = answeredBy(quint16(m.captured(1).toUInt()), "backend-wrk");
+        QVERIFY2(why.isEmpty(), qPrintable(why));
         serve.terminate();
         QVERIFY(serve.waitForFinished(20000));
         QCOMPARE(serve.exitCode(), 0);
