@@ -206,7 +206,13 @@ ExperimentsTab::ExperimentsTab(QWidget* parent)
     updateActions();
 }
 
-ExperimentsTab::~ExperimentsTab() = default;
+ExperimentsTab::~ExperimentsTab()
+{
+    // ~QWidget hides the children after this destructor has run, and the table's scroll bar signals its new
+    // range then: by that time this is no longer an ExperimentsTab (UBSan: a downcast in the slot call).
+    disconnect(m_table->horizontalScrollBar(), nullptr, this, nullptr);
+    m_results->views()->tabBar()->removeEventFilter(this);
+}
 
 bool ExperimentsTab::eventFilter(QObject* watched, QEvent* event)
 {
