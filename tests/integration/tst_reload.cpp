@@ -9,6 +9,7 @@
 #include "loadgen/LoadGenerator.h"
 #include "proxy/Proxy.h"
 
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
@@ -45,6 +46,26 @@ bool writeConfig(const QString& file, const LabConfig& config)
 {
     QString error;
     return saveLabConfig(config, file, &error);
+}
+
+// Starts `balancer-lab serve --config file` and reads its port from "listening on ..." on stderr (0 when
+// it did not say so within 20 s); `err` keeps what it printed, for the reload lines that follow.
+quint16 startServe(QProcess& serve, const QString& file, QString* err)
+{
+    serve.setProcessChannelMode(QProcess::SeparateChannels);
+    serve.start(QStringLiteral(LAB_BINARY), {QStringLiteral("serve"), QStringLiteral("--config"), file});
+    if (!serve.waitForStarted())
+        return 0;
+    const QRegularExpression listening(QStringLiteral("listening on http://127.0.0.1:(\\d+)"));
+    QDeadlineTimer deadline(20000);
+    while (!deadline.hasExpired()) {
+        serve.waitForReadyRead(200);
+        *err += QString::fromUtf8(serve.readAllStandardError());
+        const QRegularExpressionMatch m = listening.match(*err);
+        if (m.hasMatch())
+            return quint16(m.captured(1).toUInt());
+    }
+    return 0;
 }
 
 // Up to 40 GETs until one is served by `name`: empty when one was, else what went wrong.
@@ -254,16 +275,9 @@ private Q_SLOTS:
         config.backends.removeLast();
         QVERIFY(writeConfig(file, config));
         QProcess serve;
-        serve.setProcessChannelMode(QProcess::SeparateChannels);
-        serve.start(QStringLiteral(LAB_BINARY), {QStringLiteral("serve"), QStringLiteral("--config"), file});
-        QVERIFY(serve.waitForStarted());
         QString err;
-        const QRegularExpression listening(QStringLiteral("listening on http://127.0.0.1:(\\d+)"));
-        QRegularExpressionMatch m;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            (err += QString::fromUtf8(serve.readAllStandardError()), m = listening.match(err), m.hasMatch()), 20000);
-        const quint16 port = quint16(m.captured(1).toUInt());
-        QVERIFY(port != 0);
+        const quint16 port = startServe(serve, file, &err);
+        QVERIFY2(port != 0, qPrintable(err));
 
         QFile bad(file);
         QVERIFY(bad.open(QIODevice::WriteOnly | QIODevice::Truncate));
@@ -307,14 +321,10 @@ private Q_SLOTS:
             b.faults.latencyMs = 5; // requests in flight at the moment of the reload
         QVERIFY(writeConfig(file, config));
         QProcess serve;
-        serve.start(QStringLiteral(LAB_BINARY), {QStringLiteral("serve"), QStringLiteral("--config"), file});
-        QVERIFY(serve.waitForStarted());
         QString err;
-        const QRegularExpression listening(QStringLiteral("listening on http://127.0.0.1:(\\d+)"));
-        QRegularExpressionMatch m;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            (err += QString::fromUtf8(serve.readAllStandardError()), m = listening.match(err), m.hasMatch()), 20000);
-        const QString url = QStringLiteral("http://127.0.0.1:%1/reload").arg(m.captured(1));
+        const quint16 port = startServe(serve, file, &err);
+        QVERIFY2(port != 0, qPrintable(err));
+        const QString url = QStringLiteral("http://127.0.0.1:%1/reload").arg(port);
 
         const QString script = dir.filePath(QStringLiteral("post.lua"));
         QFile lua(script);
@@ -346,7 +356,7 @@ private Q_SLOTS:
         QVERIFY2(done.captured(1).toULongLong() > 200, qPrintable(out));
         QVERIFY2(!out.contains(QStringLiteral("Non-2xx")), qPrintable(out));
         QVERIFY2(!out.contains(QStringLiteral("Socket errors")), qPrintable(out));
-        const QString why = answeredBy(quint16(m.captured(1).toUInt()), "backend-wrk");
+        const QString why = answeredBy(port, "backend-wrk");
         QVERIFY2(why.isEmpty(), qPrintable(why));
         serve.terminate();
         QVERIFY(serve.waitForFinished(20000));
