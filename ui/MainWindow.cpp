@@ -368,6 +368,7 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
     });
     connect(m_charts, &ChartsPanel::resetRequested, this, &MainWindow::resetCounters);
     connect(m_proxyPanel, &ProxyPanel::message, this, &MainWindow::showMessage);
+    connect(m_proxyPanel, &ProxyPanel::httpsRequested, this, [this] { serveHttps(); });
     connect(m_export, &ExportMenu::message, this, &MainWindow::showMessage);
     connect(m_charts, &ChartsPanel::message, this, &MainWindow::showMessage);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);

@@ -102,6 +102,12 @@ public:
     // File > Make certificate: a self-signed localhost certificate and key in `dir` (cert.pem, key.pem)
     // for a listener's "tls"; the message says how to use them. False with the reason in *error.
     bool makeCertificate(const QString& dir, QString* error = nullptr);
+    // The proxy bar's HTTPS button (MainWindowHttps.cpp): an HTTPS listener on a free loopback port beside
+    // the HTTP one, with a self-signed localhost certificate kept in httpsDirectory() (made once, reused
+    // while valid), added live; the message gives the curl command that trusts it. With an HTTPS listener
+    // already there it only says that again. False with the reason in *error.
+    bool serveHttps(QString* error = nullptr);
+    static QString httpsDirectory();
     // The lab differs from what was last opened or saved (backends, weights, algorithm, settings, traffic):
     // quitting or opening another lab asks Save / Discard / Cancel first (MainWindowFiles.cpp).
     bool labModified() const;

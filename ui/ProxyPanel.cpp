@@ -32,6 +32,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     , m_port(makeSpinBox(&ListenerConfig::port, QString(),
                          tr("The proxy's port; clients connect here (0 = any free port).")))
     , m_startStop(new QPushButton)
+    , m_https(new QPushButton)
     , m_algorithm(new QComboBox)
     , m_hashKey(new QLineEdit)
     , m_sticky(makeCheckBox(
@@ -63,6 +64,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     m_port->setObjectName(QStringLiteral("listenerPort"));
     m_startStop->setObjectName(QStringLiteral("proxyStartStop"));
     m_startStop->setToolTip(tr("Start or stop every listener of the lab, HTTP and TCP alike."));
+    m_https->setObjectName(QStringLiteral("serveHttps"));
     m_apply->setObjectName(QStringLiteral("applyProxyOptions"));
     m_algorithm->setObjectName(QStringLiteral("algorithm"));
     // As wide as the longest name, so none is cut off; the bar wraps instead when the window is narrow.
@@ -122,8 +124,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
     };
     auto* flow = new FlowLayout(nullptr, 12, 2);
     // The bar edits the first HTTP listener; Start/Stop acts on every listener (its tooltip says so).
-    flow->addWidget(group(
-        {label(tr("HTTP l&istener"), m_address), m_address, new QLabel(QStringLiteral(":")), m_port, m_startStop}));
+    flow->addWidget(group({label(tr("HTTP l&istener"), m_address), m_address, new QLabel(QStringLiteral(":")), m_port,
+                           m_startStop, m_https}));
     // The key fields say what they are: greyed, a bare "client" read as a second client field (trial 3).
     auto* hashKeyLabel = label(tr("hash key"), m_hashKey);
     hashKeyLabel->setObjectName(QStringLiteral("hashKeyLabel"));
@@ -184,6 +186,7 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
             Q_EMIT message(error);
     });
     connect(m_startStop, &QPushButton::clicked, this, &ProxyPanel::toggleProxy);
+    connect(m_https, &QPushButton::clicked, this, &ProxyPanel::httpsRequested);
     connect(m_lab, &Lab::proxyStateChanged, this, &ProxyPanel::reload);
     connect(m_lab, &Lab::labReset, this, &ProxyPanel::reload);
     reload();
@@ -215,6 +218,17 @@ void ProxyPanel::reload()
                                 : running ? tr("Stop accepting; requests in flight get 2 s to finish.")
                                           : tr("Start listening for clients."));
     m_startStop->setEnabled(!c.listeners.isEmpty() && !stopping);
+    const Proxy* tls = nullptr;
+    for (const auto& proxy : m_lab->proxies())
+        if (!tls && proxy->settings().tls && proxy->isListening())
+            tls = proxy.get();
+    m_https->setText(tls ? tr("HTTPS :%1").arg(tls->port()) : tr("HTTPS…"));
+    m_https->setToolTip(tls ? tr("The lab serves HTTPS on port %1 too. Click for the curl command that trusts its "
+                                 "certificate.")
+                                  .arg(tls->port())
+                            : tr("Serve HTTPS too: makes a self-signed certificate for localhost and adds an HTTPS "
+                                 "listener on a free port beside the HTTP one, live. The message gives the curl "
+                                 "command to try it."));
     m_algorithm->setCurrentIndex(m_algorithm->findData(c.algorithm));
     m_hashKey->setText(c.hashKey);
     // Only the algorithms that hash a key read it; for the others the field says so instead of pretending.

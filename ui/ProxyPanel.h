@@ -31,6 +31,7 @@ public:
     void reload();
     QComboBox* algorithmBox() const { return m_algorithm; }
     QPushButton* applyButton() const { return m_apply; }
+    QPushButton* httpsButton() const { return m_https; }
     // True while a field waiting for Apply differs from the running config.
     bool hasPendingChanges() const;
     // A notice (the window's pause banner) that takes the algorithm summary's line while shown: the line's
@@ -40,6 +41,8 @@ public:
 
 Q_SIGNALS:
     void message(const QString& text);
+    // The HTTPS button was clicked: the window adds an HTTPS listener (MainWindow::serveHttps).
+    void httpsRequested();
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -55,6 +58,7 @@ private:
     QLineEdit* m_address;
     QSpinBox* m_port;
     QPushButton* m_startStop;
+    QPushButton* m_https; // "HTTPS…", or "HTTPS :PORT" once a listener terminates TLS
     QComboBox* m_algorithm;
     QLineEdit* m_hashKey;
     QCheckBox* m_sticky;

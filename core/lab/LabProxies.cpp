@@ -30,9 +30,8 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
     for (const ListenerConfig& l : config.listeners) {
         Proxy* proxy = nullptr;
         if (fresh) {
-            m_proxies.push_back(std::make_unique<Proxy>(ProxySettings::fromConfig(config, l), pool, m_events));
-            proxy = m_proxies.back().get();
-            connect(proxy, &Proxy::stopped, this, [this, proxy](int unfinished) { onStopped(proxy, unfinished); });
+            proxy = make(config, l, pool);
+            m_proxies.emplace_back(proxy);
         } else {
             proxy = m_proxies[next++].get();
         }
@@ -49,16 +48,7 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
             m_events->append(LabEvent::Kind::Proxy, text);
             continue; // the next listeners are tried too, so every port in use is named
         }
-        m_events->append(LabEvent::Kind::Proxy,
-                         QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
-                             .arg(l.name,
-                                  l.kind == ListenerKind::Tcp ? QStringLiteral("tcp")
-                                      : l.tls.enabled()       ? QStringLiteral("https")
-                                                              : QStringLiteral("http"),
-                                  l.address)
-                             .arg(proxy->port())
-                             .arg(pool->algorithm())
-                             .arg(proxy->settings().workers));
+        logListening(l, *proxy, *pool);
     }
     if (failures)
         *failures = failed;
@@ -71,6 +61,113 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
     else
         stopAndWait(0);
     return false;
+}
+
+Proxy* LabProxies::make(const LabConfig& config, const ListenerConfig& l, const std::shared_ptr<BackendPool>& pool)
+{
+    auto* proxy = new Proxy(ProxySettings::fromConfig(config, l), pool, m_events);
+    connect(proxy, &Proxy::stopped, this, [this, proxy](int unfinished) { onStopped(proxy, unfinished); });
+    return proxy;
+}
+
+void LabProxies::logListening(const ListenerConfig& l, const Proxy& proxy, const BackendPool& pool)
+{
+    m_events->append(LabEvent::Kind::Proxy,
+                     QStringLiteral("proxy %1 listening on %2://%3:%4 (%5, %6 workers)")
+                         .arg(l.name,
+                              l.kind == ListenerKind::Tcp ? QStringLiteral("tcp")
+                                  : l.tls.enabled()       ? QStringLiteral("https")
+                                                          : QStringLiteral("http"),
+                              l.address)
+                         .arg(proxy.port())
+                         .arg(pool.algorithm())
+                         .arg(proxy.settings().workers));
+}
+
+QList<ListenerConfig> LabProxies::reconcile(const QList<ListenerConfig>& running, const LabConfig& next,
+                                            const std::shared_ptr<BackendPool>& pool, int drainMs,
+                                            QStringList* problems)
+{
+    const bool live = this->running();
+    const StepScope scope = stepScope();
+    std::vector<std::unique_ptr<Proxy>> old = std::move(m_proxies);
+    m_proxies.clear();
+    auto nameIn = [](const QList<ListenerConfig>& list, const QString& name) {
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            if (list[i].name == name)
+                return i;
+        }
+        return qsizetype(-1);
+    };
+    for (size_t i = 0; i < old.size() && qsizetype(i) < running.size(); ++i) {
+        if (nameIn(next.listeners, running[qsizetype(i)].name) < 0)
+            retire(std::move(old[i]), drainMs);
+    }
+    QList<ListenerConfig> kept;
+    for (const ListenerConfig& l : next.listeners) {
+        const qsizetype i = nameIn(running, l.name);
+        if (i >= 0 && size_t(i) < old.size() && old[size_t(i)]) {
+            m_proxies.push_back(std::move(old[size_t(i)]));
+            kept << l;
+            continue;
+        }
+        std::unique_ptr<Proxy> proxy(make(next, l, pool));
+        if (l.kind == ListenerKind::Http)
+            proxy->stepGate().setScope(scope);
+        QString why;
+        if (live && !proxy->start(&why)) {
+            const QString text = tr("listener %1: %2").arg(l.name, why);
+            *problems << text;
+            m_events->append(LabEvent::Kind::Proxy, text);
+            disconnect(proxy.get(), nullptr, this, nullptr);
+            continue;
+        }
+        if (live)
+            logListening(l, *proxy, *pool);
+        m_proxies.push_back(std::move(proxy));
+        kept << l;
+    }
+    return kept;
+}
+
+void LabProxies::retire(std::unique_ptr<Proxy> proxy, int drainMs)
+{
+    const bool wasAwaited = m_awaitingStop.remove(proxy.get());
+    if (proxy->isListening()) {
+        m_events->append(LabEvent::Kind::Proxy,
+                         tr("proxy on port %1 removed by the reload: closed; %2 requests in flight get up to %3 s")
+                             .arg(proxy->port())
+                             .arg(proxy->activeExchanges())
+                             .arg(drainMs / 1000.0));
+        proxy->beginStop(drainMs);
+        m_retiring.push_back(std::move(proxy));
+    } else {
+        if (wasAwaited) // stopping with the rest of the lab: its stop ends now
+            logStopped(*proxy, proxy->stop(0));
+        disconnect(proxy.get(), nullptr, this, nullptr);
+        keepTotals(*proxy);
+    }
+    if (wasAwaited && m_awaitingStop.isEmpty())
+        Q_EMIT allStopped();
+}
+
+void LabProxies::keepTotals(const Proxy& proxy)
+{
+    MetricsSnapshot s = proxy.snapshot();
+    s.listener.activeConnections = 0;
+    m_retired.listener.add(s.listener);
+    for (BackendStats& b : s.backends) {
+        b.traffic.activeConnections = 0;
+        bool found = false;
+        for (BackendStats& r : m_retired.backends) {
+            if (r.id == b.id) {
+                r.traffic.add(b.traffic);
+                found = true;
+            }
+        }
+        if (!found)
+            m_retired.backends.append(b);
+    }
 }
 
 void LabProxies::stop(int timeoutMs)
@@ -98,6 +195,13 @@ void LabProxies::stopAndWait(int timeoutMs)
             logStopped(*p, p->stop(timeoutMs));
     }
     m_awaitingStop.clear();
+    // Listeners a reload removed end here too.
+    for (const auto& p : m_retiring) {
+        logStopped(*p, p->stop(timeoutMs));
+        disconnect(p.get(), nullptr, this, nullptr);
+        keepTotals(*p);
+    }
+    m_retiring.clear();
     if (wasStopping)
         Q_EMIT allStopped();
 }
@@ -109,10 +213,21 @@ void LabProxies::clear()
     for (const auto& p : m_proxies)
         disconnect(p.get(), nullptr, this, nullptr);
     m_proxies.clear();
+    m_retired = {};
 }
 
 void LabProxies::onStopped(Proxy* proxy, int unfinished)
 {
+    for (auto it = m_retiring.begin(); it != m_retiring.end(); ++it) {
+        if (it->get() == proxy) {
+            logStopped(*proxy, unfinished);
+            disconnect(proxy, nullptr, this, nullptr);
+            keepTotals(*proxy);
+            it->release()->deleteLater(); // it is the signal's sender
+            m_retiring.erase(it);
+            return;
+        }
+    }
     if (!m_awaitingStop.remove(proxy))
         return;
     logStopped(*proxy, unfinished);
@@ -285,16 +400,11 @@ bool LabProxies::setRateLimit(LabConfig& config, const RateLimitConfig& rateLimi
 
 MetricsSnapshot LabProxies::snapshot(const BackendPool& pool) const
 {
-    if (m_proxies.empty()) {
-        MetricsSnapshot s;
-        s.takenAtMs = steadyNowMs();
-        for (const BackendPtr& b : pool.backends())
-            s.backends.append({b->id, b->name, {}});
-        return s;
-    }
-    MetricsSnapshot s = m_proxies.front()->snapshot();
-    for (size_t i = 1; i < m_proxies.size(); ++i) {
-        const MetricsSnapshot o = m_proxies[i]->snapshot();
+    MetricsSnapshot s;
+    s.takenAtMs = steadyNowMs();
+    for (const BackendPtr& b : pool.backends())
+        s.backends.append({b->id, b->name, {}});
+    auto add = [&s](const MetricsSnapshot& o) {
         s.listener.add(o.listener);
         for (BackendStats& b : s.backends) {
             for (const BackendStats& ob : o.backends) {
@@ -302,7 +412,12 @@ MetricsSnapshot LabProxies::snapshot(const BackendPool& pool) const
                     b.traffic.add(ob.traffic);
             }
         }
-    }
+    };
+    add(m_retired);
+    for (const auto& p : m_proxies)
+        add(p->snapshot());
+    for (const auto& p : m_retiring)
+        add(p->snapshot());
     return s;
 }
 

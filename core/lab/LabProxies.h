@@ -49,6 +49,14 @@ public:
     QList<HeldRequest> heldRequests() const;
     // New settings for every running proxy from `config`; false with the first failure in *error.
     bool applySettings(const LabConfig& config, QString* error = nullptr);
+    // A reload's listeners that come and go, matched by name against `running` (the listeners the proxies
+    // run now, in order): a proxy whose listener is not in `next` stops (its requests in flight get
+    // drainMs) and is deleted when its stop is over; a listener new in `next` gets a proxy, started when
+    // the others run. Removals go first, so a new listener may take a port a removed one had. Returns the
+    // listeners that now have a proxy, in next's order (the proxies follow it); a new one that cannot
+    // listen is left out, with a sentence naming it and the port in *problems.
+    QList<ListenerConfig> reconcile(const QList<ListenerConfig>& running, const LabConfig& next,
+                                    const std::shared_ptr<BackendPool>& pool, int drainMs, QStringList* problems);
     // Lab::setProxyOptions' work: writes retries, timeouts and the first HTTP listener's address into
     // *config and applies them to the running proxies. *changes gets a phrase per changed part (empty
     // when nothing changed, or when an address that is not an IP was refused: false then).
@@ -67,10 +75,19 @@ Q_SIGNALS:
 private:
     void onStopped(Proxy* proxy, int unfinished);
     void logStopped(const Proxy& proxy, int unfinished);
+    void logListening(const ListenerConfig& l, const Proxy& proxy, const BackendPool& pool);
+    Proxy* make(const LabConfig& config, const ListenerConfig& l, const std::shared_ptr<BackendPool>& pool);
+    void retire(std::unique_ptr<Proxy> proxy, int drainMs);
+    void keepTotals(const Proxy& proxy);
 
     std::shared_ptr<EventLog> m_events;
     std::vector<std::unique_ptr<Proxy>> m_proxies;
     QSet<Proxy*> m_awaitingStop;
+    // Proxies a reload removed, finishing their requests in flight; snapshot() still counts them.
+    std::vector<std::unique_ptr<Proxy>> m_retiring;
+    // What removed proxies counted before they went, so the lab's totals never fall (the window's rates
+    // are differences of totals).
+    MetricsSnapshot m_retired;
 };
 
 } // namespace lab

@@ -50,6 +50,15 @@ bool sameButPort(const BackendConfig& running, BackendConfig next)
     return running == next;
 }
 
+const ListenerConfig* findListener(const QList<ListenerConfig>& list, const QString& name)
+{
+    for (const ListenerConfig& l : list) {
+        if (l.name == name)
+            return &l;
+    }
+    return nullptr;
+}
+
 QString listenerText(const ListenerConfig& l)
 {
     return QStringLiteral("%1://%2:%3")
@@ -76,18 +85,12 @@ QString ReloadPlan::summary() const
 ReloadPlan planReload(const LabConfig& running, const LabConfig& next)
 {
     ReloadPlan plan;
-    if (running.listeners.size() != next.listeners.size()) {
-        plan.refusal = QStringLiteral("a reload cannot add or remove listeners (%1 running, %2 in the new file); "
-                                      "restart to change them")
-                           .arg(running.listeners.size())
-                           .arg(next.listeners.size());
-        return plan;
-    }
-    for (qsizetype i = 0; i < next.listeners.size(); ++i) {
-        if (running.listeners[i].kind != next.listeners[i].kind) {
-            plan.refusal = QStringLiteral("listeners[%1]: a reload cannot change a listener's kind; restart to "
-                                          "change it")
-                               .arg(i);
+    for (const ListenerConfig& n : next.listeners) {
+        const ListenerConfig* o = findListener(running.listeners, n.name);
+        if (o && o->kind != n.kind) {
+            plan.refusal = QStringLiteral("listener %1: a reload cannot change a listener's kind (%2 → %3); give the "
+                                          "new one another name, or restart")
+                               .arg(n.name, listenerText(*o), listenerText(n));
             return plan;
         }
     }
@@ -126,13 +129,22 @@ ReloadPlan planReload(const LabConfig& running, const LabConfig& next)
     if (running.sticky != next.sticky)
         plan.clauses << (next.sticky.enabled ? QStringLiteral("sticky cookie %1").arg(next.sticky.cookie)
                                              : QStringLiteral("sticky off"));
-    for (qsizetype i = 0; i < next.listeners.size(); ++i) {
-        const ListenerConfig& o = running.listeners[i];
-        const ListenerConfig& n = next.listeners[i];
-        if (o.address != n.address || o.port != n.port || o.tls.enabled() != n.tls.enabled())
-            plan.clauses << QStringLiteral("listener %1 %2 → %3").arg(n.name, listenerText(o), listenerText(n));
-        else if (o.tls != n.tls)
+    for (const ListenerConfig& n : next.listeners) {
+        const ListenerConfig* o = findListener(running.listeners, n.name);
+        if (!o) {
+            plan.listenersAdded << n.name;
+            plan.clauses << QStringLiteral("+listener %1 %2").arg(n.name, listenerText(n));
+        } else if (o->address != n.address || o->port != n.port || o->tls.enabled() != n.tls.enabled()) {
+            plan.clauses << QStringLiteral("listener %1 %2 → %3").arg(n.name, listenerText(*o), listenerText(n));
+        } else if (o->tls != n.tls) {
             plan.clauses << QStringLiteral("listener %1 certificate %2").arg(n.name, n.tls.cert);
+        }
+    }
+    for (const ListenerConfig& o : running.listeners) {
+        if (!findListener(next.listeners, o.name)) {
+            plan.listenersRemoved << o.name;
+            plan.clauses << QStringLiteral("-listener %1 %2").arg(o.name, listenerText(o));
+        }
     }
     const struct {
         bool changed;
@@ -222,7 +234,11 @@ bool Lab::reload(const LabConfig& next, QString* summary, QString* error)
     m_config.limits = next.limits;
     m_config.proxy = next.proxy;
     m_config.admin = next.admin;
-    m_config.listeners = next.listeners;
+    // Listeners that come and go (matched by name); one that cannot listen is left out of config() and said.
+    if (!plan.listenersAdded.isEmpty() || !plan.listenersRemoved.isEmpty())
+        m_config.listeners = m_proxies->reconcile(m_config.listeners, next, m_pool, kReloadDrainMs, &problems);
+    else
+        m_config.listeners = next.listeners;
     // One pass over the proxies: retries, timeouts, rate limit, TLS files; a moved listener re-binds.
     if (!m_proxies->applySettings(m_config, &why))
         problems << why;

@@ -2,20 +2,28 @@
 // before a changed lab is closed or replaced. The question is answered by the test (setUnsavedPrompt), so
 // no dialog ever waits for a person. Offscreen.
 #include "MainWindow.h"
+#include "ProxyPanel.h"
+#include "TestHttp.h"
 #include "TestLab.h"
 #include "TrafficPanel.h"
 #include "config/LabConfig.h"
 #include "config/TlsCredentials.h"
 #include "lab/Lab.h"
+#include "proxy/Proxy.h"
 
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSpinBox>
+#include <QSslSocket>
+#include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -34,6 +42,7 @@ private Q_SLOTS:
     void offscreenPromptNeverBlocks();
     void reloadAppliesTheFileLive();
     void makeCertificateWritesAUsablePair();
+    void httpsButtonServesHttpsAtOnce();
 };
 
 void TestLabFiles::trafficSettingsAreSavedAndReopened_data()
@@ -291,6 +300,64 @@ void TestLabFiles::makeCertificateWritesAUsablePair()
                                   dir.filePath(QStringLiteral("tls/key.pem")), &loaded, &error),
              qPrintable(error));
     QTRY_VERIFY(r.eventContains(QStringLiteral("certificate made: ")));
+}
+
+// The proxy bar's HTTPS button: one click and the lab answers HTTPS on a new loopback port, with a
+// certificate a client verifies for "localhost" (what `curl --cacert` does); the HTTP listener still
+// answers, a second click adds nothing, and the certificate is reused by a new window.
+void TestLabFiles::httpsButtonServesHttpsAtOnce()
+{
+    QStandardPaths::setTestModeEnabled(true); // httpsDirectory() under ~/.qttest, not the user's own
+    QDir(MainWindow::httpsDirectory()).removeRecursively();
+    RunningLab r;
+    MainWindow w(&r.lab);
+    QPushButton* button = w.proxyPanel()->httpsButton();
+    QCOMPARE(button->text(), QStringLiteral("HTTPS…"));
+    const qsizetype before = r.lab.config().listeners.size();
+    button->click();
+    QVERIFY2(r.lab.config().listeners.size() == before + 1, qPrintable(w.statusBar()->currentMessage()));
+    const ListenerConfig https = r.lab.config().listeners.last();
+    QCOMPARE(https.name, QStringLiteral("https"));
+    QCOMPARE(https.address, QStringLiteral("127.0.0.1"));
+    QCOMPARE(QFileInfo(https.tls.cert).dir().absolutePath(), QDir(MainWindow::httpsDirectory()).absolutePath());
+    quint16 port = 0;
+    for (const auto& p : r.lab.proxies())
+        if (p->settings().tls && p->isListening())
+            port = p->port();
+    QVERIFY(port != 0);
+    QTRY_COMPARE(button->text(), QStringLiteral("HTTPS :%1").arg(port));
+    QVERIFY(w.statusBar()->currentMessage().contains(
+        QStringLiteral("curl --cacert %1 https://localhost:%2/").arg(https.tls.cert).arg(port)));
+
+    QSslSocket s;
+    QSslConfiguration c = s.sslConfiguration();
+    c.setCaCertificates(QSslCertificate::fromPath(https.tls.cert)); // trusts this certificate only
+    s.setSslConfiguration(c);
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QStringLiteral("localhost"));
+    QVERIFY2(s.waitForEncrypted(10000), qPrintable(s.errorString()));
+    s.write(getRequest("/"));
+    QByteArray response;
+    while (!response.contains("\r\n\r\n") && s.waitForReadyRead(10000))
+        response += s.readAll();
+    QVERIFY2(response.startsWith("HTTP/1.1 200 "), response.constData());
+    const std::optional<TestResponse> plain = httpGet(r.port(), "/");
+    QVERIFY(plain);
+    QCOMPARE(plain->status(), 200); // plain HTTP as before
+
+    QString error;
+    QVERIFY2(w.serveHttps(&error), qPrintable(error)); // again: says where, adds nothing
+    QCOMPARE(r.lab.config().listeners.size(), before + 1);
+
+    const QByteArray cert = [&] {
+        QFile f(https.tls.cert);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }();
+    RunningLab other;
+    MainWindow second(&other.lab);
+    QVERIFY2(second.serveHttps(&error), qPrintable(error));
+    QFile again(other.lab.config().listeners.last().tls.cert);
+    QVERIFY(again.open(QIODevice::ReadOnly));
+    QCOMPARE(again.readAll(), cert); // still valid: reused, not replaced
 }
 
 QTEST_MAIN(TestLabFiles)
