@@ -79,7 +79,9 @@ void TestBoardPercentiles::init()
 
 void TestBoardPercentiles::boardMatchesTheClient()
 {
-    constexpr int kPerBackend = 40;
+    // 100 a backend: the p99 is then the 99th of 100, not the slowest one, so one hiccup of the test's own
+    // client threads on a loaded machine (which the proxy cannot see) does not decide it.
+    constexpr int kPerBackend = 100;
     const QList<int> latencies = {100, 200};
     LabConfig c = freePortLab();
     c.backends.resize(latencies.size());
@@ -89,9 +91,9 @@ void TestBoardPercentiles::boardMatchesTheClient()
     RunningLab r(c);
     MainWindow w(&r.lab);
     w.refresh();
-    // Round robin over two backends: 80 requests are 40 on each. Four clients keep the run (~3 s) well
+    // Round robin over two backends: 200 requests are 100 on each. Eight clients keep the run (~4 s)
     // inside the board's 10 s latency window.
-    const std::map<QString, QList<double>> client = measure(r.port(), 4, kPerBackend * 2 / 4);
+    const std::map<QString, QList<double>> client = measure(r.port(), 8, kPerBackend * 2 / 8);
     w.refresh();
     // What the path itself costs now (client and proxy threads waking on a loaded machine), measured the
     // same way with no latency: the proxy cannot see that part, so it is allowed on top of 2 %.
