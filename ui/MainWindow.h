@@ -105,8 +105,12 @@ public:
     // The proxy bar's HTTPS button (MainWindowHttps.cpp): an HTTPS listener on a free loopback port beside
     // the HTTP one, with a self-signed localhost certificate kept in httpsDirectory() (made once, reused
     // while valid), added live; the message gives the curl command that trusts it. With an HTTPS listener
-    // already there it only says that again. False with the reason in *error.
+    // already there it says that again and offers Stop HTTPS. False with the reason in *error.
     bool serveHttps(QString* error = nullptr);
+    // Removes the lab's HTTPS listeners live (their requests in flight finish). False when there is none.
+    bool stopHttps(QString* error = nullptr);
+    // The port serveHttps tries first (8443); 0 = any free port (tests: they never take a fixed port).
+    void setPreferredHttpsPort(int port) { m_preferredHttpsPort = port; }
     static QString httpsDirectory();
     // The lab differs from what was last opened or saved (backends, weights, algorithm, settings, traffic):
     // quitting or opening another lab asks Save / Discard / Cancel first (MainWindowFiles.cpp).
@@ -217,6 +221,7 @@ private:
     ChangeMarkers m_changes;
     FontZoom m_zoom;
     QDialog* m_glossary = nullptr; // Help > Glossary, built on first use
+    int m_preferredHttpsPort = 8443;
 };
 
 } // namespace lab

@@ -232,17 +232,19 @@ bool MainWindow::reloadConfigFile(QString* error)
 {
     QString why;
     QString summary;
+    bool labSaid = false; // Lab::reload writes its own event line, refused or not
     if (m_currentFile.isEmpty()) {
         why = tr("Reload reads the lab's file, and this lab has none yet: save it first (File > Save lab as).");
     } else {
         const LabConfigResult r = loadLabConfig(m_currentFile);
+        labSaid = r.ok();
         if (!r.ok())
             why = r.error;
         else if (m_lab->reload(r.config, &summary, &why))
             markSaved(); // what runs is the file now
     }
     if (why.isEmpty()) {
-        showMessage(summary);
+        statusBar()->showMessage(summary, 10000);
         updateTitle();
         return true;
     }
@@ -250,7 +252,11 @@ bool MainWindow::reloadConfigFile(QString* error)
         *error = why;
     if (isVisible())
         QMessageBox::warning(this, tr("Cannot reload the lab"), tr("%1\n\nThe running lab stays as it was.").arg(why));
-    showMessage(tr("reload refused: %1").arg(why.section(QLatin1Char('\n'), 0, 0)));
+    const QString line = tr("reload refused: %1").arg(why.section(QLatin1Char('\n'), 0, 0));
+    if (labSaid)
+        statusBar()->showMessage(line, 10000);
+    else
+        showMessage(line);
     return false;
 }
 

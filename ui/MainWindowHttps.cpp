@@ -2,7 +2,8 @@
 // first click makes (or reuses) a self-signed localhost certificate in the application's data directory
 // and adds an HTTPS listener on a free loopback port beside the HTTP one, through the same live reload as
 // File > Reload (nothing in flight is dropped); the message says the curl command that trusts it. Later
-// clicks say it again. File > Save writes the listener, so it stays part of the lab.
+// clicks say it again and offer to stop HTTPS (the listener goes the same way). File > Save writes the
+// listener with its port, so it stays part of the lab.
 #include "MainWindow.h"
 #include "ProxyPanel.h"
 #include "config/TlsCredentials.h"
@@ -14,7 +15,11 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QMessageBox>
+#include <QPushButton>
+#include <QRegularExpression>
 #include <QStandardPaths>
+#include <QStatusBar>
+#include <QTcpServer>
 
 namespace lab {
 
@@ -56,6 +61,28 @@ bool certificatePair(const QString& dir, QString* cert, QString* key, QString* e
     return SelfSignedCertificate::write(dir, &made, error);
 }
 
+// `preferred` (8443, HTTPS's usual port for a second server) when it is free on `address`; else one the
+// system says is free. A number, never 0, so the lab file saved afterwards names the port the curl
+// command used.
+int freeHttpsPort(const QString& address, int preferred)
+{
+    QTcpServer probe;
+    if (preferred > 0 && probe.listen(QHostAddress(address), quint16(preferred)))
+        return preferred;
+    return probe.listen(QHostAddress(address), 0) ? probe.serverPort() : 0;
+}
+
+// `path` as one word of a shell command line ("…/Balancer Lab/…" has a space).
+QString shellWord(const QString& path)
+{
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_./:@%+=-]+$"));
+    if (plain.match(path).hasMatch())
+        return path;
+    QString quoted = path;
+    quoted.replace(QLatin1Char('\''), QStringLiteral("'\\''"));
+    return QLatin1Char('\'') + quoted + QLatin1Char('\'');
+}
+
 } // namespace
 
 QString MainWindow::httpsDirectory()
@@ -71,11 +98,12 @@ bool MainWindow::serveHttps(QString* error)
         QString key;
         if (certificatePair(httpsDirectory(), &cert, &key, &why)) {
             LabConfig next = m_lab->config();
-            next.listeners << ListenerConfig{freeListenerName(next), ListenerKind::Http, QStringLiteral("127.0.0.1"), 0,
-                                             TlsConfig{cert, key}};
-            QString summary;
+            const QString address = QStringLiteral("127.0.0.1");
+            next.listeners << ListenerConfig{freeListenerName(next), ListenerKind::Http, address,
+                                             freeHttpsPort(address, m_preferredHttpsPort), TlsConfig{cert, key}};
+            QString summary; // the lab's event log has the line already
             if (m_lab->reload(next, &summary, &why))
-                showMessage(summary);
+                statusBar()->showMessage(summary, 10000);
         }
     }
     const ListenerConfig* l = tlsListener(m_lab->config());
@@ -95,15 +123,47 @@ bool MainWindow::serveHttps(QString* error)
         return false;
     }
     const QString url = QStringLiteral("https://localhost:%1/").arg(p->port());
+    const QString curl =
+        QStringLiteral("curl --cacert %1 %2").arg(shellWord(QDir::toNativeSeparators(l->tls.cert)), url);
     const QString text =
         tr("The lab serves HTTPS on %1 (listener %2), beside HTTP, with a self-signed certificate for localhost, "
-           "127.0.0.1 and ::1.\n\nTry it, trusting only that certificate:\n  curl --cacert %3 %1\n\n"
-           "The backends see X-Forwarded-Proto: https. File > Save keeps the listener in the lab file.")
-            .arg(url, l->name, QDir::toNativeSeparators(l->tls.cert));
-    if (isVisible())
-        QMessageBox::information(this, tr("HTTPS"), text);
-    showMessage(tr("HTTPS on %1: curl --cacert %2 %1").arg(url, l->tls.cert));
+           "127.0.0.1 and ::1: no authority vouches for it, so a client trusts it only when told to.\n\n"
+           "Try it, trusting only that certificate:\n  %3\n\n"
+           "The backends see X-Forwarded-Proto: https. File > Save keeps the listener in the lab file; Stop HTTPS "
+           "removes it (requests in flight finish).")
+            .arg(url, l->name, curl);
+    showMessage(tr("HTTPS on %1: %2").arg(url, curl));
+    if (isVisible()) {
+        QMessageBox box(QMessageBox::Information, tr("HTTPS"), text, QMessageBox::Close, this);
+        box.setTextInteractionFlags(Qt::TextSelectableByMouse);
+        QPushButton* stop = box.addButton(tr("Stop HTTPS"), QMessageBox::DestructiveRole);
+        box.exec();
+        if (box.clickedButton() == stop)
+            return stopHttps(error);
+    }
     return true;
+}
+
+bool MainWindow::stopHttps(QString* error)
+{
+    LabConfig next = m_lab->config();
+    QStringList removed;
+    for (qsizetype i = next.listeners.size() - 1; i >= 0; --i) {
+        if (next.listeners[i].kind == ListenerKind::Http && next.listeners[i].tls.enabled())
+            removed.prepend(next.listeners.takeAt(i).name);
+    }
+    QString why;
+    QString summary;
+    if (removed.isEmpty())
+        why = tr("no HTTPS listener to stop");
+    else if (m_lab->reload(next, &summary, &why))
+        statusBar()->showMessage(summary, 10000); // the lab's event log has the line already
+    if (why.isEmpty())
+        return true;
+    if (error)
+        *error = why;
+    showMessage(tr("HTTPS: %1").arg(why));
+    return false;
 }
 
 } // namespace lab

@@ -224,11 +224,11 @@ void ProxyPanel::reload()
             tls = proxy.get();
     m_https->setText(tls ? tr("HTTPS :%1").arg(tls->port()) : tr("HTTPS…"));
     m_https->setToolTip(tls ? tr("The lab serves HTTPS on port %1 too. Click for the curl command that trusts its "
-                                 "certificate.")
+                                 "certificate, or to stop HTTPS.")
                                   .arg(tls->port())
                             : tr("Serve HTTPS too: makes a self-signed certificate for localhost and adds an HTTPS "
-                                 "listener on a free port beside the HTTP one, live. The message gives the curl "
-                                 "command to try it."));
+                                 "listener beside the HTTP one (port 8443, else a free one), live. The message gives "
+                                 "the curl command to try it."));
     m_algorithm->setCurrentIndex(m_algorithm->findData(c.algorithm));
     m_hashKey->setText(c.hashKey);
     // Only the algorithms that hash a key read it; for the others the field says so instead of pretending.

@@ -24,6 +24,7 @@
 #include <QSslSocket>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -311,6 +312,7 @@ void TestLabFiles::httpsButtonServesHttpsAtOnce()
     QDir(MainWindow::httpsDirectory()).removeRecursively();
     RunningLab r;
     MainWindow w(&r.lab);
+    w.setPreferredHttpsPort(0); // any free port, as every test server
     QPushButton* button = w.proxyPanel()->httpsButton();
     QCOMPARE(button->text(), QStringLiteral("HTTPS…"));
     const qsizetype before = r.lab.config().listeners.size();
@@ -325,6 +327,7 @@ void TestLabFiles::httpsButtonServesHttpsAtOnce()
         if (p->settings().tls && p->isListening())
             port = p->port();
     QVERIFY(port != 0);
+    QCOMPARE(https.port, int(port)); // File > Save writes the port the curl command names
     QTRY_COMPARE(button->text(), QStringLiteral("HTTPS :%1").arg(port));
     QVERIFY(w.statusBar()->currentMessage().contains(
         QStringLiteral("curl --cacert %1 https://localhost:%2/").arg(https.tls.cert).arg(port)));
@@ -347,6 +350,23 @@ void TestLabFiles::httpsButtonServesHttpsAtOnce()
     QString error;
     QVERIFY2(w.serveHttps(&error), qPrintable(error)); // again: says where, adds nothing
     QCOMPARE(r.lab.config().listeners.size(), before + 1);
+    int added = 0; // one event line for the change (the window does not repeat the lab's)
+    for (const LabEvent& e : r.lab.events().since(0))
+        added += e.text.contains(QStringLiteral("+listener https")) ? 1 : 0;
+    QCOMPARE(added, 1);
+
+    // Stop HTTPS: the listener goes, its port closes, HTTP goes on.
+    QVERIFY2(w.stopHttps(&error), qPrintable(error));
+    QCOMPARE(r.lab.config().listeners.size(), before);
+    QTRY_COMPARE(button->text(), QStringLiteral("HTTPS…"));
+    QTcpSocket closed;
+    closed.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(!closed.waitForConnected(2000));
+    const std::optional<TestResponse> after = httpGet(r.port(), "/");
+    QVERIFY(after);
+    QCOMPARE(after->status(), 200);
+    QVERIFY(!w.stopHttps(&error));
+    QCOMPARE(error, QStringLiteral("no HTTPS listener to stop"));
 
     const QByteArray cert = [&] {
         QFile f(https.tls.cert);
@@ -354,6 +374,7 @@ void TestLabFiles::httpsButtonServesHttpsAtOnce()
     }();
     RunningLab other;
     MainWindow second(&other.lab);
+    second.setPreferredHttpsPort(0);
     QVERIFY2(second.serveHttps(&error), qPrintable(error));
     QFile again(other.lab.config().listeners.last().tls.cert);
     QVERIFY(again.open(QIODevice::ReadOnly));
