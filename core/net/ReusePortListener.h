@@ -7,19 +7,17 @@
 namespace lab {
 
 // How the workers of one listener share its connections.
-//  - FirstAwake (the proxy's default): one listening socket, and each worker accepts on its own
-//    duplicate of it, so a new connection goes to whichever worker's event loop is awake to take it.
-//    A busy worker that is already running takes the connections that arrive while it runs, and an idle
-//    one takes them when the busy one is not running. This is how nginx's workers share a listener
-//    (accept_mutex off, no `reuseport`): with one load generator on a 2-core machine that also runs the
-//    backends, nginx's two workers end with 47-50 of wrk's 50 connections on one of them, so the proxy's
-//    work is one thread's, batched per wake-up, instead of two threads preempting each other and the
-//    load generator. Cost: a new connection wakes every idle worker; one accepts, the others find
-//    nothing (EAGAIN) — per connection, not per request.
-//  - KernelHash: one socket per worker in a SO_REUSEPORT group; the kernel deals each connection to one
-//    of them by a hash of its addresses, whatever that worker is doing (nginx's `listen ... reuseport`,
-//    HAProxy's default with several threads). 50 connections land 25/25 or 19/31, the split fixed for
-//    their lives.
+//  - KernelHash (the proxy's default): one socket per worker in a SO_REUSEPORT group; the kernel deals
+//    each connection to one of them by a hash of its addresses, whatever that worker is doing (nginx's
+//    `listen ... reuseport`, HAProxy's default with several threads). wrk's 50 connections land 25/25
+//    or 19/31, the split fixed for their lives.
+//  - FirstAwake: one listening socket, and each worker accepts on its own duplicate of it, so a new
+//    connection goes to whichever worker's event loop is awake to take it. This is how nginx's workers
+//    share a listener (accept_mutex off, no `reuseport`): with one wrk on the 2-core machine that also
+//    runs the backends, nginx's two workers often end with 47-50 of the 50 connections on one of them
+//    (and sometimes split them evenly). Cost: a new connection wakes every idle worker; one accepts,
+//    the others find nothing (EAGAIN): per connection, not per request. Measured against KernelHash in
+//    bench/README.md (issue 16, WORKERS=2): not better on a loaded machine, so not the default.
 enum class AcceptDealing { FirstAwake, KernelHash };
 
 // The listening sockets of one address and port, one descriptor per worker thread, so that a worker
@@ -37,6 +35,6 @@ struct ReusePortGroup {
 // Opens `count` descriptors dealt as `dealing` says. On failure returns an empty group and a sentence
 // (the system's reason) in *error.
 ReusePortGroup openReusePortGroup(const QHostAddress& address, quint16 port, int count, int backlog, QString* error,
-                                  AcceptDealing dealing = AcceptDealing::FirstAwake);
+                                  AcceptDealing dealing = AcceptDealing::KernelHash);
 
 } // namespace lab
