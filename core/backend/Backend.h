@@ -7,6 +7,7 @@
 #include <QMutex>
 #include <QString>
 #include <atomic>
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <vector>
@@ -31,6 +32,11 @@ struct HealthMark {
     Kind kind = Kind::ProbePassed;
 };
 
+// The size of a cache line on the machines the lab runs on (x86-64, most arm64): the unit in which two
+// cores' writes to neighbouring fields collide. (std::hardware_destructive_interference_size would say
+// the same, but GCC warns that its value may change between compiler versions and so across an ABI.)
+inline constexpr std::size_t kBackendHotLine = 64;
+
 // A backend as the proxy sees it (nginx's peer: config fields apart from runtime fields).
 //
 // Identity and config: set once when the pool adds it, except the weight and the operator's
@@ -53,12 +59,16 @@ struct Backend {
     std::atomic<bool> enabled{true}; // false: draining (no new requests; in-flight ones finish)
 
     // ---- runtime state: counters ----------------------------------------------------------------------
-    std::atomic<int> activeRequests{0}; // in flight on any worker
+    // Written by every worker on every request (two of them per attempt), so they get a cache line of
+    // their own (kBackendHotLine): sharing one with the verdicts below, which every pick on every worker
+    // reads, made each write evict the line the other worker's pick was about to read.
+    alignas(kBackendHotLine) std::atomic<int> activeRequests{0}; // in flight on any worker
     std::atomic<double> latencyEwmaMs{0}; // peak EWMA of observed latency (least-latency)
     std::atomic<qint64> latencyUpdatedMs{0};
 
     // ---- runtime state: verdicts ----------------------------------------------------------------------
-    std::atomic<bool> healthy{true}; // the active checks' verdict
+    // Read by every pick, written only when a verdict changes (and consecutive5xx on failures).
+    alignas(kBackendHotLine) std::atomic<bool> healthy{true}; // the active checks' verdict
     std::atomic<qint64> passiveDownUntilMs{0}; // skipped until then after a refused connection
     std::atomic<qint64> ejectedUntilMs{0}; // outlier detection: not picked until then; 0 = not ejected
     std::atomic<int> ejections{0}; // how many times so far (the next one lasts longer)

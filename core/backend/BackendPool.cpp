@@ -399,7 +399,9 @@ void BackendPool::finishAttempt(Backend& b, CircuitBreaker::Trial trial, bool su
     const qint64 now = this->now();
     if (success) {
         OutlierDetector::onSuccess(b);
-        b.consecutive5xx.store(0, std::memory_order_relaxed);
+        // Read first: a success after a success writes nothing to a line both workers share.
+        if (b.consecutive5xx.load(std::memory_order_relaxed) != 0)
+            b.consecutive5xx.store(0, std::memory_order_relaxed);
     } else {
         onFailure(b, now, failureReason);
     }

@@ -18,6 +18,10 @@ bool RequestTrace::shouldSample()
         m_second.store(second, std::memory_order_relaxed);
         m_inSecond.store(0, std::memory_order_relaxed);
     }
+    // Once this second's budget is spent, the rest of the second's requests only read the counter: a
+    // read-modify-write per request would move its cache line between the workers on every request.
+    if (m_inSecond.load(std::memory_order_relaxed) >= m_maxPerSecond)
+        return false;
     return m_inSecond.fetch_add(1, std::memory_order_relaxed) < m_maxPerSecond;
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,7 +89,8 @@ quint16 boundPort(int fd)
 
 } // namespace
 
-ReusePortGroup openReusePortGroup(const QHostAddress& address, quint16 port, int count, int backlog, QString* error)
+ReusePortGroup openReusePortGroup(const QHostAddress& address, quint16 port, int count, int backlog, QString* error,
+                                  AcceptDealing dealing)
 {
     ReusePortGroup group;
     auto fail = [&](const char* what, int saved) {
@@ -99,6 +101,22 @@ ReusePortGroup openReusePortGroup(const QHostAddress& address, quint16 port, int
             *error = systemError(what, saved);
         return group;
     };
+    if (dealing == AcceptDealing::FirstAwake) {
+        const int fd = boundSocket(toSocketAddress(address, port), false);
+        if (fd < 0)
+            return fail("bind", errno);
+        group.fds.push_back(fd);
+        if (::listen(fd, backlog) != 0)
+            return fail("listen", errno);
+        group.port = boundPort(fd);
+        while (int(group.fds.size()) < qMax(1, count)) {
+            const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0); // the same socket: one queue for all workers
+            if (copy < 0)
+                return fail("dup", errno);
+            group.fds.push_back(copy);
+        }
+        return group;
+    }
     if (port != 0) {
         const int probe = boundSocket(toSocketAddress(address, port), false);
         if (probe < 0)

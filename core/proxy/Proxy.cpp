@@ -33,10 +33,22 @@ bool useEpollDispatcher()
     return epoll;
 }
 
+// How the workers share the listener's connections (ReusePortListener.h): the kernel's SO_REUSEPORT
+// hash by default. LAB_ACCEPT_DEALING=first makes the first awake worker take each one, as nginx's
+// workers do, for a before/after benchmark in one build (bench/README.md: not better on the loaded
+// 2-core machine it was measured on, so not the default).
+AcceptDealing acceptDealing()
+{
+    static const AcceptDealing dealing = qEnvironmentVariable("LAB_ACCEPT_DEALING") == QLatin1String("first")
+        ? AcceptDealing::FirstAwake
+        : AcceptDealing::KernelHash;
+    return dealing;
+}
+
 } // namespace
 
 // The proxy's own thread: it watches a drain's deadline and emits stopped(), so that neither waits for
-// the GUI or for a worker. It accepts nothing: each worker accepts on its own socket (ReusePortGroup).
+// the GUI or for a worker. It accepts nothing: each worker accepts on its own descriptor (ReusePortGroup).
 class ProxyControl final : public QObject {
 public:
     ProxyControl() = default;
@@ -139,7 +151,8 @@ bool Proxy::start(QString* error)
     if (m_listening.load())
         return true;
     // Qt's default queue of 50 drops SYNs in a burst of connects: the system's maximum, on every socket.
-    ReusePortGroup group = openReusePortGroup(m_settings->address, m_port.load(), int(m_workers.size()), backlog, &why);
+    ReusePortGroup group =
+        openReusePortGroup(m_settings->address, m_port.load(), int(m_workers.size()), backlog, &why, acceptDealing());
     ok = !group.fds.empty();
     for (size_t i = 0; ok && i < m_workers.size(); ++i) {
         ProxyWorker* w = m_workers[i];

@@ -28,11 +28,12 @@ class StepGate;
 class RateLimiter;
 
 // A load-balancing proxy on one listener: HTTP/1.1 (HttpSession) or a TCP byte relay (TcpSession),
-// by the listener's kind. Each of the N worker threads listens on its own socket of one SO_REUSEPORT
-// group, so the kernel deals the connections and a worker accepts them on its own event loop (no
-// acceptor thread waking a worker per connection); each connection then lives on its worker (an
-// HttpSession) with no locks beyond the pool's pick and relaxed atomics for metrics. Public methods are thread-safe and
-// may be called from any thread that is not one of the proxy's own (the GUI, main).
+// by the listener's kind. Each of the N worker threads accepts on its own descriptor of the listening
+// socket, on its own event loop (no acceptor thread waking a worker per connection); the kernel deals the
+// connections by a hash (SO_REUSEPORT; AcceptDealing in net/ReusePortListener.h has the other way: the
+// first worker awake takes each). Each connection then lives on its worker (an HttpSession) with no
+// locks beyond the pool's pick and relaxed atomics for metrics. Public methods are thread-safe and may be
+// called from any thread that is not one of the proxy's own (the GUI, main).
 //
 // Stopping is asynchronous (beginStop): the listener closes at once, requests in flight finish on the
 // workers' threads while the proxy's control thread watches the deadline, and stopped() says how it ended, so

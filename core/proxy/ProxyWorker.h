@@ -30,9 +30,9 @@ class WorkerListener;
 // X-Forwarded-Proto: https for it.
 enum class ClientStream { Accepted, TlsPlaintext };
 
-// One event-loop thread's share of a proxy: its listening socket (one of the proxy's SO_REUSEPORT group:
-// the kernel deals connections, the worker accepts them itself), the client connections it accepted, its
-// keep-alive pool of backend connections, and its metrics shard. Everything here is touched only by its
+// One event-loop thread's share of a proxy: its descriptor of the listening socket (one of the proxy's
+// SO_REUSEPORT group by default, see AcceptDealing; the worker accepts on it itself), the client connections it
+// accepted, its keep-alive pool of backend connections, and its metrics shard. Everything here is touched only by its
 // own thread, except the shard (read by snapshots) and the counters below.
 class ProxyWorker final : public QObject {
     Q_OBJECT

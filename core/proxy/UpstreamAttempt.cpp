@@ -85,7 +85,8 @@ bool UpstreamAttempt::requestRoom() const
 void UpstreamAttempt::start(AttemptTicket ticket)
 {
     m_ticket = std::move(ticket); // an earlier attempt without an outcome is abandoned here
-    const BackendPtr b = m_ticket.backend();
+    // A reference: every copy of a BackendPtr is two read-modify-writes on a count both workers share.
+    const BackendPtr& b = m_ticket.backend();
     TrafficCounters& bc = m_worker->metrics().backends[size_t(b->id)];
     m_backend = b;
     b->activeRequests.fetch_add(1, std::memory_order_relaxed);

@@ -5,12 +5,16 @@
 #include "ScriptedBackend.h"
 #include "TestHttp.h"
 #include "backend/BackendPool.h"
+#include "net/ReusePortListener.h"
 #include "proxy/ConnectionGate.h"
 #include "proxy/Proxy.h"
 
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 #include <memory>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace lab;
 using namespace lab::test;
@@ -108,6 +112,31 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QLatin1String("already in use")), qPrintable(error));
         if (first) // the first one still gets every connection
             QCOMPARE(answeredOnNewConnections(port, 16), 16);
+    }
+
+    // FirstAwake: every descriptor is the same socket, so a connection queued once can be accepted from
+    // any of them, and only once (the second descriptor then finds the queue empty).
+    void firstAwakeSharesOneQueue()
+    {
+        QString error;
+        const ReusePortGroup group =
+            openReusePortGroup(QHostAddress::LocalHost, 0, 2, 16, &error, AcceptDealing::FirstAwake);
+        QCOMPARE(group.fds.size(), size_t(2));
+        QVERIFY2(group.port != 0, qPrintable(error));
+        QTcpSocket client;
+        client.connectToHost(QHostAddress::LocalHost, group.port);
+        QVERIFY(client.waitForConnected(2000));
+        int accepted = -1;
+        for (int i = 0; i < 200 && accepted < 0; ++i) { // the handshake completes in the kernel
+            accepted = ::accept4(group.fds[1], nullptr, nullptr, SOCK_CLOEXEC);
+            if (accepted < 0)
+                QTest::qWait(5);
+        }
+        QVERIFY(accepted >= 0);
+        QCOMPARE(::accept4(group.fds[0], nullptr, nullptr, SOCK_CLOEXEC), -1);
+        ::close(accepted);
+        for (int fd : group.fds)
+            ::close(fd);
     }
 
     void listensAgainOnItsPortAfterStop()
