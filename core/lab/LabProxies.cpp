@@ -30,7 +30,8 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
     for (const ListenerConfig& l : config.listeners) {
         Proxy* proxy = nullptr;
         if (fresh) {
-            proxy = make(config, l, pool);
+            const Proxy* first = firstHttp();
+            proxy = make(config, l, pool, first ? first->streams() : ProxyStreams{});
             m_proxies.emplace_back(proxy);
         } else {
             proxy = m_proxies[next++].get();
@@ -63,9 +64,14 @@ bool LabProxies::start(const LabConfig& config, const std::shared_ptr<BackendPoo
     return false;
 }
 
-Proxy* LabProxies::make(const LabConfig& config, const ListenerConfig& l, const std::shared_ptr<BackendPool>& pool)
+Proxy* LabProxies::make(const LabConfig& config, const ListenerConfig& l, const std::shared_ptr<BackendPool>& pool,
+                        ProxyStreams streams)
 {
-    auto* proxy = new Proxy(ProxySettings::fromConfig(config, l), pool, m_events);
+    // Every HTTP listener writes one trace and lifecycle stream, so the trace list, the flow view and
+    // /api/trace (which read the first HTTP proxy's) show HTTPS requests as well. TCP relays keep their own.
+    if (l.kind != ListenerKind::Http)
+        streams = {};
+    auto* proxy = new Proxy(ProxySettings::fromConfig(config, l), pool, m_events, nullptr, std::move(streams));
     connect(proxy, &Proxy::stopped, this, [this, proxy](int unfinished) { onStopped(proxy, unfinished); });
     return proxy;
 }
@@ -103,6 +109,11 @@ QList<ListenerConfig> LabProxies::reconcile(const QList<ListenerConfig>& running
         if (nameIn(next.listeners, running[qsizetype(i)].name) < 0)
             retire(std::move(old[i]), drainMs);
     }
+    ProxyStreams streams; // the HTTP listeners' shared ones, which the new listeners join
+    for (const auto& p : old) {
+        if (p && p->settings().kind == ListenerKind::Http && !streams.trace)
+            streams = p->streams();
+    }
     QList<ListenerConfig> kept;
     for (const ListenerConfig& l : next.listeners) {
         const qsizetype i = nameIn(running, l.name);
@@ -111,7 +122,9 @@ QList<ListenerConfig> LabProxies::reconcile(const QList<ListenerConfig>& running
             kept << l;
             continue;
         }
-        std::unique_ptr<Proxy> proxy(make(next, l, pool));
+        std::unique_ptr<Proxy> proxy(make(next, l, pool, streams));
+        if (l.kind == ListenerKind::Http && !streams.trace)
+            streams = proxy->streams();
         if (l.kind == ListenerKind::Http)
             proxy->stepGate().setScope(scope);
         QString why;

@@ -2,6 +2,7 @@
 
 #include "config/LabConfig.h"
 #include "metrics/Metrics.h"
+#include "proxy/Proxy.h"
 #include "proxy/StepGate.h"
 
 #include <QObject>
@@ -76,7 +77,8 @@ private:
     void onStopped(Proxy* proxy, int unfinished);
     void logStopped(const Proxy& proxy, int unfinished);
     void logListening(const ListenerConfig& l, const Proxy& proxy, const BackendPool& pool);
-    Proxy* make(const LabConfig& config, const ListenerConfig& l, const std::shared_ptr<BackendPool>& pool);
+    Proxy* make(const LabConfig& config, const ListenerConfig& l, const std::shared_ptr<BackendPool>& pool,
+                ProxyStreams streams);
     void retire(std::unique_ptr<Proxy> proxy, int drainMs);
     void keepTotals(const Proxy& proxy);
 

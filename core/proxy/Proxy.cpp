@@ -55,12 +55,13 @@ public:
 };
 
 Proxy::Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events,
-             QObject* parent)
+             QObject* parent, ProxyStreams streams)
     : QObject(parent)
     , m_settings(std::make_shared<const ProxySettings>(std::move(settings)))
     , m_pool(std::move(pool))
-    , m_trace(std::make_shared<RequestTrace>())
-    , m_lifecycle(std::make_shared<LifecycleStream>(4096, 60, m_pool->clock()))
+    , m_trace(streams.trace ? std::move(streams.trace) : std::make_shared<RequestTrace>())
+    , m_lifecycle(streams.lifecycle ? std::move(streams.lifecycle)
+                                    : std::make_shared<LifecycleStream>(4096, 60, m_pool->clock()))
     , m_stepGate(std::make_shared<StepGate>(m_pool->clock()))
     , m_rateLimiter(std::make_shared<RateLimiter>(m_pool->clock()))
     , m_events(events ? std::move(events) : std::make_shared<EventLog>())

@@ -39,12 +39,20 @@ class RateLimiter;
 // workers' threads while the proxy's control thread watches the deadline, and stopped() says how it ended, so
 // the GUI thread never waits for a slow exchange. stop() is the blocking form for `serve`'s SIGTERM path
 // and destructors: it waits on a condition, not in a sleep loop.
+// The request trace and lifecycle stream a proxy's workers write to: its own, or another proxy's, so that
+// one trace list and one flow view show every listener of a lab (LabProxies: its HTTP and HTTPS
+// listeners share the first one's). Both take writes from many workers already.
+struct ProxyStreams {
+    std::shared_ptr<RequestTrace> trace;
+    std::shared_ptr<LifecycleStream> lifecycle;
+};
+
 class Proxy final : public QObject {
     Q_OBJECT
 public:
-    // Failovers are reported to `events` (a private log when null).
+    // Failovers are reported to `events` (a private log when null). `streams` null: the proxy's own.
     Proxy(ProxySettings settings, std::shared_ptr<BackendPool> pool, std::shared_ptr<EventLog> events = nullptr,
-          QObject* parent = nullptr);
+          QObject* parent = nullptr, ProxyStreams streams = {});
     ~Proxy() override;
     Q_DISABLE_COPY_MOVE(Proxy)
 
@@ -71,6 +79,7 @@ public:
     RequestTrace& trace() const { return *m_trace; }
     // Request lifecycle events (picked, attempt failed, finished, ...) for the flow view.
     LifecycleStream& lifecycle() const { return *m_lifecycle; }
+    ProxyStreams streams() const { return {m_trace, m_lifecycle}; }
     // Step mode: holds new requests before their pick until step() (thread-safe; see StepGate).
     StepGate& stepGate() const { return *m_stepGate; }
     EventLog& events() const { return *m_events; }

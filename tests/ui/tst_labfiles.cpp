@@ -9,6 +9,7 @@
 #include "config/LabConfig.h"
 #include "config/TlsCredentials.h"
 #include "lab/Lab.h"
+#include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
 
 #include <QComboBox>
@@ -338,11 +339,18 @@ void TestLabFiles::httpsButtonServesHttpsAtOnce()
     s.setSslConfiguration(c);
     s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, QStringLiteral("localhost"));
     QVERIFY2(s.waitForEncrypted(10000), qPrintable(s.errorString()));
-    s.write(getRequest("/"));
+    s.write(getRequest("/over-https"));
     QByteArray response;
     while (!response.contains("\r\n\r\n") && s.waitForReadyRead(10000))
         response += s.readAll();
     QVERIFY2(response.startsWith("HTTP/1.1 200 "), response.constData());
+    // The window's trace list and flow view read the first HTTP listener's streams: the HTTPS one writes there.
+    QTRY_VERIFY([&] {
+        for (const TraceEntry& e : r.lab.httpProxy()->trace().since(0))
+            if (e.path == QStringLiteral("/over-https"))
+                return true;
+        return false;
+    }());
     const std::optional<TestResponse> plain = httpGet(r.port(), "/");
     QVERIFY(plain);
     QCOMPARE(plain->status(), 200); // plain HTTP as before
