@@ -35,7 +35,7 @@ RequestTrace::Slot& RequestTrace::nextSlot()
     return *slot;
 }
 
-quint64 RequestTrace::record(const TraceFields& f)
+quint64 RequestTrace::recordFields(const TraceFields& f)
 {
     QMutexLocker lock(&m_mutex);
     return write(f).sequence;

@@ -30,7 +30,7 @@ struct TraceEntry {
     QString token; // the request's X-Lab-Trace value: the request console finds its request by it
 };
 
-// The same request as the proxy has it at hand: views of its buffers, copied into the ring by record().
+// The same request as the proxy has it at hand: views of its buffers, copied into the ring by recordFields().
 struct TraceFields {
     qint64 epochMs = 0; // QDateTime::currentMSecsSinceEpoch(): no time zone is looked up per request
     QByteArrayView client; // Latin-1
@@ -48,7 +48,7 @@ struct TraceFields {
 // `maxPerSecond` entries are recorded each second, the rest are dropped. A request carrying the header
 // X-Lab-Trace is always recorded (the request console sends it). Thread-safe.
 //
-// The ring is a vector of fixed-size slots reserved once; record(TraceFields) copies the text into its
+// The ring is a vector of fixed-size slots reserved once; recordFields() copies the text into its
 // slot (SlotText), so recording a sampled request allocates nothing once the ring has been written
 // through, unless a field is longer than its slot. TraceEntry, with its QStrings and local-time
 // QDateTime, is built only when a reader asks.
@@ -59,7 +59,7 @@ public:
 
     // Cheap check before building an entry (one atomic in the common case).
     bool shouldSample();
-    quint64 record(const TraceFields& fields); // returns the entry's sequence
+    quint64 recordFields(const TraceFields& fields); // returns the entry's sequence
     quint64 record(const TraceEntry& entry); // the same from an entry (tests, tools)
     // The most recent entry recorded with this token, if it is still in the ring.
     std::optional<TraceEntry> findToken(const QString& token) const;

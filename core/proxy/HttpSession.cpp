@@ -514,7 +514,7 @@ quint64 HttpSession::logAndTrace(int status, double ms)
     e.latencyMs = ms;
     e.token = m_traceToken;
     e.why = m_trail.explanation();
-    return trace.record(e);
+    return trace.recordFields(e);
 }
 
 } // namespace lab
