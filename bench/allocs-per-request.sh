@@ -8,7 +8,8 @@
 # and subtracted in the last column.
 #
 #   bench/allocs-per-request.sh [BUILD_DIR]    env: REQUESTS=100000 CONNECTIONS=8 WORKERS=1
-# Needs the malloc-counter target (LAB_BUILD_BENCH=ON). Ports 18721-18730 on 127.0.0.1.
+# Needs the malloc-counter target (LAB_BUILD_BENCH=ON). Ports PORT_BASE+1..+3 and +10 (default 18720)
+# on 127.0.0.1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
@@ -24,7 +25,8 @@ source "$root/bench/lib-backends.sh"
 
 bench_prepare lab-allocs
 
-b1=18721 b2=18722 b3=18723 p_lab=18730
+base="${PORT_BASE:-18720}"
+b1=$((base + 1)) b2=$((base + 2)) b3=$((base + 3)) p_lab=$((base + 10))
 bench_backends $b1 $b2 $b3
 MALLOC_COUNTER_FILE="$work/count" LD_PRELOAD="$counter" "$lab" serve --listen 127.0.0.1:$p_lab \
   --workers "$workers" --no-health-checks \

@@ -263,12 +263,14 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     PickContext context = givenContext;
     context.nowMs = now;
     context.explanation = nullptr;
-    // Filled under the lock, formatted after it; made only when asked (sampled requests), so the
-    // common pick carries neither its construction nor its stack.
-    std::unique_ptr<PickNote> note;
+    // Filled under the lock, formatted after it; only when asked (sampled requests). One note per
+    // thread, reset and reused: a sampled pick allocates nothing for it.
+    thread_local PickNote reusedNote;
+    PickNote* note = nullptr;
     if (givenContext.explanation) {
-        note = std::make_unique<PickNote>();
-        context.note = note.get();
+        note = &reusedNote;
+        note->reset();
+        context.note = note;
     }
     QVarLengthArray<Backend*, 32> best;
     QVarLengthArray<Backend*, 32> fallback;
@@ -303,7 +305,7 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
     if (!picked)
         return {};
     if (givenContext.explanation)
-        *givenContext.explanation = note->text();
+        note->writeText(*givenContext.explanation);
     return AttemptTicket(this, std::move(picked), trial);
 }
 

@@ -4,6 +4,7 @@
 #include "backend/Backend.h"
 #include "http/HttpMessage.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace lab {
@@ -65,8 +66,39 @@ Backend* Balancer::pick(std::span<Backend* const> eligible, const PickContext& c
     PickContext withNote = context;
     withNote.note = &note;
     Backend* chosen = choose(eligible, withNote);
-    *context.explanation = note.text();
+    note.writeText(*context.explanation);
     return chosen;
+}
+
+void PickNote::appendText(QString& out) const
+{
+    if (format)
+        format(*this, out);
+}
+
+QString PickNote::text() const
+{
+    QString out;
+    appendText(out);
+    return out;
+}
+
+void PickNote::reset()
+{
+    format = nullptr;
+    chosen = QString();
+    entries.clear();
+    numbers = {};
+    key = QByteArray(); // (truncating a key shared with the request would copy it)
+    // `client` is left as it is: only ip-hash reads it and sets it first; a fresh QHostAddress
+    // allocates its private part.
+}
+
+void appendNumber(QString& out, qint64 n)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    out += QLatin1StringView(digits, qsizetype(end - digits));
 }
 
 namespace {

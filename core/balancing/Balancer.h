@@ -27,14 +27,16 @@ struct PickContext {
     QByteArray path;
     const http::HttpHead* request = nullptr; // for header and cookie hash keys; may be null
     qint64 nowMs = 0; // steady clock, set by the pool
-    QString* explanation = nullptr; // when set, the caller gets a sentence saying why (sampled requests)
+    QString* explanation = nullptr; // when set, set to the sentence saying why, in its own buffer (sampled requests)
     PickNote* note = nullptr; // when set, the algorithm records why in it (see PickNote); set by the pool
 };
 
 // Why an algorithm picked what it picked, for a sampled request: recorded under the pool's lock as names
 // and numbers only, turned into a sentence by text() after the lock is released (formatting is the slow
 // part). Each algorithm sets `format` to its own sentence builder, so its wording stays in its own file;
-// the meaning of `entries` and `numbers` is that algorithm's.
+// the meaning of `entries` and `numbers` is that algorithm's. The sentence is written into the caller's
+// buffer, so a caller that reuses one (and a format that writes its numbers with appendNumber) explains
+// a pick without a heap allocation; the pool reuses one note per thread (reset()).
 struct PickNote {
     struct Entry {
         QString name; // implicitly shared: copying it under the lock is a reference count
@@ -42,14 +44,20 @@ struct PickNote {
         qint64 other = 0;
         double value = 0;
     };
-    QString (*format)(const PickNote& note) = nullptr;
+    void (*format)(const PickNote& note, QString& out) = nullptr;
     QString chosen;
     QVarLengthArray<Entry, 8> entries; // per backend, in the eligible order
     std::array<qint64, 4> numbers{}; // a turn, a slot, a total, ...
     QByteArray key; // the hashed key, cut to 40 bytes
     QHostAddress client;
-    QString text() const { return format ? format(*this) : QString(); }
+    void appendText(QString& out) const;
+    void writeText(QString& out) const { out.truncate(0), appendText(out); } // replaces, keeps out's buffer
+    QString text() const;
+    void reset(); // as new, keeping the buffers
 };
+
+// Appends `n` in decimal, as QString::number(n) would write it, without a temporary string.
+void appendNumber(QString& out, qint64 n);
 
 // Where hash-based algorithms (ring-hash, maglev) take their key from.
 struct HashKeySpec {

@@ -6,7 +6,7 @@ namespace lab {
 
 namespace {
 
-QString explain(const PickNote& n)
+QString sentence(const PickNote& n)
 {
     return QStringLiteral("ip-hash: %1 → hash %2 mod %3 = %4 → %5")
         .arg(n.client.toString(),
@@ -14,6 +14,11 @@ QString explain(const PickNote& n)
         .arg(n.numbers[1])
         .arg(n.numbers[2])
         .arg(n.chosen);
+}
+
+void explain(const PickNote& n, QString& out)
+{
+    out += sentence(n);
 }
 
 } // namespace

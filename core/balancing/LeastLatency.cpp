@@ -8,12 +8,17 @@ namespace lab {
 
 namespace {
 
-QString explain(const PickNote& n)
+QString sentence(const PickNote& n)
 {
     QStringList parts;
     for (const PickNote::Entry& e : n.entries)
         parts << QStringLiteral("%1=%2ms×%3").arg(e.name).arg(e.value, 0, 'f', 1).arg(e.count);
     return QStringLiteral("least-latency (EWMA × (in flight+1)): %1 → %2").arg(parts.join(QLatin1Char(' ')), n.chosen);
+}
+
+void explain(const PickNote& n, QString& out)
+{
+    out += sentence(n);
 }
 
 } // namespace

@@ -8,7 +8,7 @@ namespace {
 
 // numbers: [0] the key's slot, [1] the slot that answered, [2] 1 when there was no usable table,
 // [3] the eligible count then.
-QString explain(const PickNote& n)
+QString sentence(const PickNote& n)
 {
     const QString head = QStringLiteral("maglev: key \"%1\" → slot %2 of %3")
                              .arg(QString::fromUtf8(n.key))
@@ -22,6 +22,11 @@ QString explain(const PickNote& n)
                                       n.numbers[1] != n.numbers[0]
                                           ? QStringLiteral(" (slot %1: the first eligible after it)").arg(n.numbers[1])
                                           : QString());
+}
+
+void explain(const PickNote& n, QString& out)
+{
+    out += sentence(n);
 }
 
 } // namespace

@@ -6,7 +6,7 @@ namespace lab {
 
 namespace {
 
-QString explain(const PickNote& n)
+QString sentence(const PickNote& n)
 {
     if (n.entries.size() < 2)
         return QStringLiteral("P2C: only %1 is eligible").arg(n.chosen);
@@ -18,6 +18,11 @@ QString explain(const PickNote& n)
         .arg(b.name)
         .arg(b.count)
         .arg(n.chosen);
+}
+
+void explain(const PickNote& n, QString& out)
+{
+    out += sentence(n);
 }
 
 } // namespace

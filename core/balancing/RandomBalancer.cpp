@@ -6,9 +6,14 @@ namespace lab {
 
 namespace {
 
-QString explain(const PickNote& n)
+void explain(const PickNote& n, QString& out)
 {
-    return QStringLiteral("random: drew %1 of total weight %2 → %3").arg(n.numbers[0]).arg(n.numbers[1]).arg(n.chosen);
+    out += u"random: drew ";
+    appendNumber(out, n.numbers[0]);
+    out += u" of total weight ";
+    appendNumber(out, n.numbers[1]);
+    out += u" → ";
+    out += n.chosen;
 }
 
 } // namespace

@@ -10,7 +10,7 @@ namespace {
 
 // numbers: [0] the point's top 16 bits, [1] points skipped, [2] 1 when there was no usable ring,
 // [3] the eligible count then.
-QString explain(const PickNote& n)
+QString sentence(const PickNote& n)
 {
     const QString head = QStringLiteral("ring-hash: key \"%1\" → point 0x%2…")
                              .arg(QString::fromUtf8(n.key))
@@ -23,6 +23,11 @@ QString explain(const PickNote& n)
             n.chosen,
             n.numbers[1] ? QStringLiteral(" (skipped %1 points of backends not eligible)").arg(n.numbers[1])
                          : QString());
+}
+
+void explain(const PickNote& n, QString& out)
+{
+    out += sentence(n);
 }
 
 } // namespace

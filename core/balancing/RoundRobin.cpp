@@ -6,9 +6,14 @@ namespace lab {
 
 namespace {
 
-QString explain(const PickNote& n)
+void explain(const PickNote& n, QString& out)
 {
-    return QStringLiteral("round robin: turn %1 of %2 → %3").arg(n.numbers[0]).arg(n.numbers[1]).arg(n.chosen);
+    out += u"round robin: turn ";
+    appendNumber(out, n.numbers[0]);
+    out += u" of ";
+    appendNumber(out, n.numbers[1]);
+    out += u" → ";
+    out += n.chosen;
 }
 
 } // namespace

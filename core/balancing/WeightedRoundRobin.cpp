@@ -6,12 +6,17 @@ namespace lab {
 
 namespace {
 
-QString explain(const PickNote& n)
+QString sentence(const PickNote& n)
 {
     QStringList parts;
     for (const PickNote::Entry& e : n.entries)
         parts << QStringLiteral("%1=%2").arg(e.name).arg(e.count);
     return QStringLiteral("smooth WRR: current weights %1 → %2").arg(parts.join(QLatin1Char(' ')), n.chosen);
+}
+
+void explain(const PickNote& n, QString& out)
+{
+    out += sentence(n);
 }
 
 } // namespace

@@ -53,18 +53,28 @@ bool LifecycleStream::follow(bool always, quint64* requestId)
     return true;
 }
 
-void LifecycleStream::record(LifecycleEvent event)
+void LifecycleStream::record(const LifecycleEvent& event, QStringView detail)
 {
-    if (event.timeMs == 0)
-        event.timeMs = m_clock->nowMs();
+    const qint64 timeMs = event.timeMs == 0 ? m_clock->nowMs() : event.timeMs;
     QMutexLocker lock(&m_mutex);
-    event.sequence = ++m_sequence;
+    Slot* slot;
     if (m_ring.size() < size_t(m_capacity)) {
-        m_ring.push_back(std::move(event));
+        slot = &m_ring.emplace_back();
     } else {
-        m_ring[m_head] = std::move(event);
+        slot = &m_ring[m_head];
         m_head = (m_head + 1) % m_ring.size();
     }
+    LifecycleEvent& e = slot->event;
+    e.sequence = ++m_sequence;
+    e.requestId = event.requestId;
+    e.timeMs = timeMs;
+    e.kind = event.kind;
+    e.backendId = event.backendId;
+    e.status = event.status;
+    e.attempt = event.attempt;
+    e.latencyMs = event.latencyMs;
+    e.traceSequence = event.traceSequence;
+    slot->detail.assign(detail);
 }
 
 LifecycleStream::Batch LifecycleStream::since(quint64 afterSequence) const
@@ -77,12 +87,14 @@ LifecycleStream::Batch LifecycleStream::since(quint64 afterSequence) const
     const size_t n = m_ring.size();
     if (n == 0)
         return batch;
-    const quint64 oldest = m_ring[m_head % n].sequence;
+    const quint64 oldest = m_ring[m_head % n].event.sequence;
     batch.lostEvents = oldest > afterSequence + 1 && afterSequence < m_sequence;
     for (size_t i = 0; i < n; ++i) {
-        const LifecycleEvent& e = m_ring[(m_head + i) % n];
-        if (e.sequence > afterSequence)
-            batch.events.append(e);
+        const Slot& s = m_ring[(m_head + i) % n];
+        if (s.event.sequence > afterSequence) {
+            batch.events.append(s.event);
+            batch.events.back().detail = s.detail.toString();
+        }
     }
     return batch;
 }

@@ -1,7 +1,9 @@
 #pragma once
 
+#include "SlotText.h"
 #include <QList>
 #include <QMutex>
+
 #include <QString>
 #include <atomic>
 #include <memory>
@@ -59,7 +61,10 @@ public:
     // Called once per arriving request. True: record its events (and the returned id is its requestId).
     // `always` follows it whatever the rate (console requests, step mode).
     bool follow(bool always, quint64* requestId);
-    void record(LifecycleEvent event); // sets sequence and, when 0, timeMs
+    // Sets sequence and, when 0, timeMs. The detail is copied into the ring's preallocated slot (no
+    // allocation when it fits, see SlotText); the event's own `detail` is ignored by the second form.
+    void record(const LifecycleEvent& event, QStringView detail);
+    void record(const LifecycleEvent& event) { record(event, event.detail); }
 
     struct Batch {
         QList<LifecycleEvent> events; // sequence > after, oldest first
@@ -83,7 +88,11 @@ private:
     std::atomic<quint64> m_arrivedInSecond{0};
     std::atomic<quint64> m_arrivedLastSecond{0};
     mutable QMutex m_mutex;
-    std::vector<LifecycleEvent> m_ring;
+    struct Slot {
+        LifecycleEvent event; // without its detail
+        SlotText<64> detail;
+    };
+    std::vector<Slot> m_ring; // reserved to capacity once: filling it never reallocates
     size_t m_head = 0;
     quint64 m_sequence = 0;
 };

@@ -1,14 +1,29 @@
 #include "AttemptTrail.h"
 
+#include <QStringDecoder>
 #include <charconv>
 
 namespace lab {
+
+namespace {
+
+// out += QString::fromUtf8(bytes), without the temporary string.
+void appendUtf8(QString& out, QByteArrayView bytes)
+{
+    const qsizetype old = out.size();
+    out.resize(old + bytes.size()); // UTF-8 never takes fewer bytes than UTF-16 code units
+    QStringDecoder decoder(QStringDecoder::Utf8);
+    const QChar* end = decoder.appendToBuffer(out.data() + old, bytes);
+    out.resize(qsizetype(end - out.constData()));
+}
+
+} // namespace
 
 void AttemptTrail::clear()
 {
     m_tried.clear();
     m_chain.truncate(0); // keeps its buffer: the next request's chain is written into it
-    m_why.clear();
+    m_why.truncate(0);
     m_count = 0;
 }
 
@@ -61,7 +76,7 @@ bool AttemptTrail::follow(LifecycleStream& stream, bool always)
     return m_requestId != 0;
 }
 
-void AttemptTrail::record(LifecycleKind kind, int backendId, int status, const QString& detail)
+void AttemptTrail::record(LifecycleKind kind, int backendId, int status, QStringView detail)
 {
     if (m_requestId == 0)
         return;
@@ -71,8 +86,21 @@ void AttemptTrail::record(LifecycleKind kind, int backendId, int status, const Q
     e.backendId = backendId;
     e.status = status;
     e.attempt = m_count;
-    e.detail = detail;
-    m_stream->record(std::move(e));
+    m_stream->record(e, detail);
+}
+
+void AttemptTrail::recordArrived(QByteArrayView method, QByteArrayView target, QByteArrayView client)
+{
+    if (m_requestId == 0)
+        return;
+    thread_local QString text;
+    text.truncate(0);
+    text += QLatin1StringView(method);
+    text += u' ';
+    appendUtf8(text, target);
+    text += u" from ";
+    text += QLatin1StringView(client);
+    record(LifecycleKind::Arrived, -1, 0, text);
 }
 
 void AttemptTrail::finish(int status, double latencyMs, quint64 traceSequence)
@@ -87,10 +115,10 @@ void AttemptTrail::finish(int status, double latencyMs, quint64 traceSequence)
     e.attempt = m_count;
     e.latencyMs = latencyMs;
     e.traceSequence = traceSequence;
-    m_stream->record(std::move(e));
+    m_stream->record(e, {});
 }
 
-void AttemptTrail::explain(const QString& why)
+void AttemptTrail::explain(QStringView why)
 {
     if (!m_why.isEmpty())
         m_why += QStringLiteral("; ");

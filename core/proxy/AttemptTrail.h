@@ -18,6 +18,9 @@ namespace lab {
 // it lives on one worker (the stream it writes to is thread-safe).
 //
 // The cost for a request nobody follows: two relaxed atomics in follow(), then a test of requestId().
+// A followed or traced one allocates nothing once its buffers have grown: the chain and explanations are
+// truncated, not freed, and the trace and lifecycle rings copy the text instead of sharing it (a shared
+// buffer would be copied on the next write).
 class AttemptTrail final {
 public:
     void clear();
@@ -36,8 +39,8 @@ public:
     void note(const QString& text);
     // A pick begins: its explanation, given by explain() (once or more, joined with "; "), is kept
     // apart as well, for the lifecycle's Picked event.
-    void beginPick() { m_lastPick.clear(); }
-    void explain(const QString& why);
+    void beginPick() { m_lastPick.truncate(0); }
+    void explain(QStringView why);
     const QString& lastPickExplanation() const { return m_lastPick; }
 
     // Decides once whether `stream` follows this request (always: console, step mode); the caller then
@@ -46,7 +49,15 @@ public:
     // -1) and stops following.
     bool follow(LifecycleStream& stream, bool always);
     quint64 requestId() const { return m_requestId; } // 0 when the request is not followed
-    void record(LifecycleKind kind, int backendId = -1, int status = 0, const QString& detail = {});
+    // The stream copies `detail` into its ring: the caller may reuse its buffer at once.
+    void record(LifecycleKind kind, int backendId = -1, int status = 0, QStringView detail = {});
+    void record(LifecycleKind kind, int backendId, int status, const QString& detail)
+    {
+        record(kind, backendId, status, QStringView(detail));
+    }
+    // Arrived, with "METHOD target from client" (method and client Latin-1, target UTF-8) written into a
+    // buffer the thread reuses.
+    void recordArrived(QByteArrayView method, QByteArrayView target, QByteArrayView client);
     void setAnsweredBy(int backendId) { m_answeredBy = backendId; }
     void finish(int status, double latencyMs, quint64 traceSequence);
 

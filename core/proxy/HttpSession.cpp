@@ -194,9 +194,7 @@ bool HttpSession::onHead(http::HttpHead& head)
     m_trail.clear();
     m_holdStartNs = m_heldNs = 0;
     if (m_trail.follow(m_worker->lifecycle(), !m_traceToken.isEmpty() || holdWanted))
-        m_trail.record(LifecycleKind::Arrived, -1, 0,
-                       QString::fromLatin1(m_request.method) + u' ' + QString::fromUtf8(m_request.target) +
-                           QStringLiteral(" from ") + QString::fromLatin1(m_clientAddress));
+        m_trail.recordArrived(m_request.method, m_request.target, m_clientAddress);
     m_stickyName.clear();
     if (!m_settings->stickyCookie.isEmpty())
         m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(m_request.cookie(m_settings->stickyCookie)));
@@ -504,18 +502,19 @@ quint64 HttpSession::logAndTrace(int status, double ms)
     RequestTrace& trace = m_worker->trace();
     if (!m_sampled)
         return 0;
-    TraceEntry e;
-    e.time = QDateTime::currentDateTime();
-    e.client = QString::fromLatin1(m_clientAddress);
-    e.method = QString::fromLatin1(m_request.method);
-    e.path = QString::fromUtf8(m_request.target);
+    TraceFields e;
+    e.epochMs = QDateTime::currentMSecsSinceEpoch();
+    e.client = m_clientAddress;
+    e.method = m_request.method;
+    e.path = m_request.target;
     e.attempts = m_trail.chain();
-    e.servedBy = status > 0 && m_upstream->backend() ? m_upstream->backend()->name : QString();
+    if (status > 0 && m_upstream->backend())
+        e.servedBy = m_upstream->backend()->name;
     e.status = status;
     e.latencyMs = ms;
     e.token = m_traceToken;
     e.why = m_trail.explanation();
-    return trace.record(std::move(e));
+    return trace.recordFields(e);
 }
 
 } // namespace lab

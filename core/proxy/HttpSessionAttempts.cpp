@@ -31,7 +31,8 @@ AttemptTicket HttpSession::pickBackend()
             m_trail.explain(
                 QStringLiteral("sticky cookie names %1, which is not eligible now → a new pick").arg(m_stickyName));
     }
-    QString why;
+    thread_local QString why; // the pool writes the sentence into it: reused, it allocates nothing
+    why.truncate(0);
     PickContext context{m_peer, m_request.path(), &m_request, 0, explain ? &why : nullptr};
     AttemptTicket b = m_worker->pool().pick(context, tried);
     if (explain && !why.isEmpty())
