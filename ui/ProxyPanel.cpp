@@ -8,6 +8,7 @@
 #include "proxy/Proxy.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QEvent>
@@ -103,6 +104,24 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
         connect(a, &QAction::toggled, this, &ProxyPanel::updateRetryButton);
         m_retryOn << a;
     }
+    // retry.avoid: one of three, in the same menu (the rule belongs to the retries it governs).
+    menu->addSection(tr("A retry avoids"));
+    auto* avoidGroup = new QActionGroup(menu);
+    for (const QString& rule : retryAvoidRules()) {
+        QAction* a = menu->addAction(rule == QLatin1String("tried")          ? tr("every backend tried (nginx)")
+                                         : rule == QLatin1String("previous") ? tr("the previous backend (HAProxy)")
+                                                                             : tr("nothing (free pick)"));
+        a->setCheckable(true);
+        a->setActionGroup(avoidGroup);
+        a->setToolTip(rule == QLatin1String("tried") ? tr("A retry never goes to a backend this request already tried.")
+                          : rule == QLatin1String("previous")
+                          ? tr("A retry avoids only the backend the last attempt failed on; a third try may "
+                               "return to the first one.")
+                          : tr("A retry asks the balancer again; it may pick the backend that just failed."));
+        a->setProperty("avoid", rule);
+        connect(a, &QAction::toggled, this, &ProxyPanel::updateRetryButton);
+        m_retryAvoid << a;
+    }
     menu->setToolTipsVisible(true);
     m_retryButton->setMenu(menu);
 
@@ -169,6 +188,8 @@ ProxyPanel::ProxyPanel(Lab* lab, QWidget* parent)
         connect(s->findChild<QLineEdit*>(), &QLineEdit::textEdited, this, &ProxyPanel::updatePending);
     }
     for (QAction* a : std::as_const(m_retryOn))
+        connect(a, &QAction::toggled, this, &ProxyPanel::updatePending);
+    for (QAction* a : std::as_const(m_retryAvoid))
         connect(a, &QAction::toggled, this, &ProxyPanel::updatePending);
     connect(m_passive, &PassiveHealthButton::edited, this, &ProxyPanel::updatePending);
     connect(m_algorithm, &QComboBox::currentIndexChanged, this, &ProxyPanel::updateSummary);
@@ -245,6 +266,8 @@ void ProxyPanel::reload()
     m_retries->setValue(c.retry.retries);
     for (QAction* a : std::as_const(m_retryOn))
         a->setChecked(c.retry.retryOn.contains(a->property("condition").toString()));
+    for (QAction* a : std::as_const(m_retryAvoid))
+        a->setChecked(a->property("avoid").toString() == c.retry.avoid);
     updateRetryButton();
     m_rateRps->setValue(int(std::ceil(c.rateLimit.requestsPerSecond)));
     m_rateBurst->setValue(c.rateLimit.burst);
@@ -277,6 +300,15 @@ RateLimitConfig ProxyPanel::shownRateLimit() const
     return r;
 }
 
+QString ProxyPanel::shownRetryAvoid() const
+{
+    for (QAction* a : std::as_const(m_retryAvoid)) {
+        if (a->isChecked())
+            return a->property("avoid").toString();
+    }
+    return m_lab->config().retry.avoid;
+}
+
 bool ProxyPanel::hasPendingChanges() const
 {
     const LabConfig& c = m_lab->config();
@@ -288,7 +320,7 @@ bool ProxyPanel::hasPendingChanges() const
     QStringList running = c.retry.retryOn;
     retryOn.sort();
     running.sort();
-    if (shownValue(m_retries) != c.retry.retries || retryOn != running ||
+    if (shownValue(m_retries) != c.retry.retries || retryOn != running || shownRetryAvoid() != c.retry.avoid ||
         shownValue(m_connectTimeout) != c.timeouts.connectMs ||
         shownValue(m_responseTimeout) != c.timeouts.upstreamResponseMs || shownRateLimit() != c.rateLimit ||
         m_passive->outlier() != c.outlier || m_passive->breaker() != c.breaker)
@@ -342,7 +374,12 @@ void ProxyPanel::updateRetryButton()
         if (a->isChecked())
             on << a->text().section(QLatin1Char('-'), 0, 0); // "connect-failure" -> "connect"
     }
-    m_retryButton->setText(on.isEmpty() ? tr("nothing") : on.join(QStringLiteral(", ")));
+    QString text = on.isEmpty() ? tr("nothing") : on.join(QStringLiteral(", "));
+    for (QAction* a : std::as_const(m_retryAvoid)) {
+        if (a->isChecked() && a->property("avoid").toString() != QLatin1String("tried"))
+            text += tr(" · avoid %1").arg(a->property("avoid").toString());
+    }
+    m_retryButton->setText(text);
     fitFields();
 }
 
@@ -380,6 +417,7 @@ void ProxyPanel::applyOptions()
         if (a->isChecked())
             retry.retryOn << a->property("condition").toString();
     }
+    retry.avoid = shownRetryAvoid();
     TimeoutsConfig timeouts = m_lab->config().timeouts;
     timeouts.connectMs = m_connectTimeout->value();
     timeouts.upstreamResponseMs = m_responseTimeout->value();

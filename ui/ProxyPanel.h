@@ -64,12 +64,14 @@ private:
     QCheckBox* m_sticky;
     QSpinBox* m_retries;
     QList<QAction*> m_retryOn; // checkable, in the retry button's menu
+    QList<QAction*> m_retryAvoid; // exclusive, in the same menu: the retry.avoid rule
     QToolButton* m_retryButton;
     void updateRetryButton();
     QSpinBox* m_rateRps; // 0 = off
     QSpinBox* m_rateBurst; // 0 = one second's worth
     QLineEdit* m_rateKey;
     RateLimitConfig shownRateLimit() const;
+    QString shownRetryAvoid() const; // the checked rule, else the running one
     PassiveHealthButton* m_passive;
     QSpinBox* m_connectTimeout;
     QSpinBox* m_responseTimeout;

@@ -167,6 +167,7 @@ const Key<R> kRetry[] = {
     {.name = "retries", .member = &R::retries, .range = {0, 10}},
     {.name = "retryOn", .member = &R::retryOn, .allowed = knownRetryConditions},
     {.name = "retryNonIdempotent", .member = &R::retryNonIdempotent},
+    {.name = "avoid", .member = &R::avoid, .allowed = retryAvoidRules},
 };
 
 using Lm = LimitsConfig;

@@ -127,6 +127,11 @@ QStringList knownRetryConditions()
     return {QStringLiteral("connect-failure"), QStringLiteral("timeout"), QStringLiteral("5xx"), QStringLiteral("404")};
 }
 
+QStringList retryAvoidRules()
+{
+    return {QStringLiteral("tried"), QStringLiteral("previous"), QStringLiteral("none")};
+}
+
 namespace {
 
 QString describe(const QJsonValue& v)

@@ -82,6 +82,10 @@ struct RetryConfig {
     int retries = 2; // extra attempts on other backends
     QStringList retryOn = {QStringLiteral("connect-failure"), QStringLiteral("timeout")};
     bool retryNonIdempotent = false;
+    // Which backends a retry may not pick (retryAvoidRules()): "tried" = none this request already tried
+    // (nginx's proxy_next_upstream), "previous" = only the one the last attempt failed on (HAProxy's
+    // option redispatch), "none" = the balancer picks freely (Envoy without a retry host predicate).
+    QString avoid = QStringLiteral("tried");
     bool operator==(const RetryConfig&) const = default;
 };
 
@@ -225,6 +229,7 @@ struct HostPort {
 // host, no ':' or no such port. What the host must be, and whether port 0 will do, the caller decides.
 std::optional<HostPort> parseHostPort(const QString& text);
 QStringList knownRetryConditions();
+QStringList retryAvoidRules(); // "tried", "previous", "none"
 
 LabConfigResult parseLabConfig(const QByteArray& json, const QString& sourceName);
 // What `balancer-lab serve` needs beyond a valid config: at least one listener and one backend. The window

@@ -197,10 +197,19 @@ void writeBackend(const LabConfig& c, bool tcp, ExportText& out)
     if (tcp) {
         out.line(QStringLiteral("    timeout server %1").arg(exporting::durationText(c.timeouts.tcpIdleMs)));
     } else {
-        // Retries go to another server (the lab never retries on the backend that failed).
+        // retry.avoid: "previous" is HAProxy's own rule (option redispatch 1: every retry re-runs the
+        // balancer without the server that just failed, assign_server's prev_srv); without redispatch
+        // HAProxy retries on the same server; no HAProxy setting avoids every tried server.
+        const QString avoid = c.retry.avoid;
         out.line(QStringLiteral("    retries %1").arg(c.retry.retries));
         if (c.retry.retries > 0) {
-            out.line(QStringLiteral("    option redispatch 1"));
+            if (avoid != QLatin1String("none"))
+                out.line(QStringLiteral("    option redispatch 1"));
+            else
+                out.warn(QStringLiteral("retry.avoid"),
+                         QStringLiteral("\"none\" lets the lab's balancer pick any backend for a retry; HAProxy "
+                                        "without option redispatch retries on the same server every time"),
+                         4);
             QStringList on;
             if (c.retry.retryOn.contains(QStringLiteral("connect-failure")))
                 on << QStringLiteral("conn-failure") << QStringLiteral("empty-response");
@@ -212,12 +221,13 @@ void writeBackend(const LabConfig& c, bool tcp, ExportText& out)
                      (on.isEmpty() ? QStringLiteral("none") : on.join(QLatin1Char(' '))));
             // HAProxy's redispatch avoids only the server that just failed (assign_server's prev_srv); the
             // lab never gives one request the same backend twice. Two attempts are the same walk in both.
-            if (c.retry.retries >= 2 && c.backends.size() >= 3)
+            if (avoid == QLatin1String("tried") && c.retry.retries >= 2 && c.backends.size() >= 3)
                 out.warn(QStringLiteral("retries"),
                          QStringLiteral("a retry in HAProxy avoids only the server that just failed, so with %1 "
                                         "retries one request may return to a server it tried before (and fail "
                                         "there again) where the lab tries %2 different backends; under "
-                                        "concurrent traffic more requests end on an error than in the lab")
+                                        "concurrent traffic more requests end on an error than in the lab "
+                                        "(retry.avoid \"previous\" is HAProxy's rule)")
                              .arg(c.retry.retries)
                              .arg(std::min<qsizetype>(c.retry.retries + 1, c.backends.size())),
                          4);

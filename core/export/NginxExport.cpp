@@ -194,6 +194,14 @@ void writeHttpServer(const LabConfig& c, const ListenerConfig& l, ExportText& ou
             next << QStringLiteral("non_idempotent");
         out.line(QStringLiteral("            proxy_next_upstream %1;").arg(next.join(QLatin1Char(' '))));
         out.line(QStringLiteral("            proxy_next_upstream_tries %1;").arg(c.retry.retries + 1));
+        // nginx's next upstream is always one this request has not tried: retry.avoid "tried".
+        if (c.retry.avoid != QLatin1String("tried"))
+            out.warn(QStringLiteral("retry.avoid"),
+                     QStringLiteral("nginx never gives one request the same server twice (proxy_next_upstream), "
+                                    "so it behaves as retry.avoid \"tried\", not \"%1\"; a retry never returns "
+                                    "to a server that already failed")
+                         .arg(c.retry.avoid),
+                     12);
     }
     if (c.proxy.addServedBy)
         out.line(QStringLiteral("            add_header X-Served-By $lab_served_by always;"));

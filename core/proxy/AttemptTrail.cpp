@@ -22,6 +22,7 @@ void appendUtf8(QString& out, QByteArrayView bytes)
 void AttemptTrail::clear()
 {
     m_tried.clear();
+    m_attempts.clear();
     m_chain.truncate(0); // keeps its buffer: the next request's chain is written into it
     m_why.truncate(0);
     m_count = 0;
@@ -29,14 +30,33 @@ void AttemptTrail::clear()
 
 int AttemptTrail::begin(int backendId)
 {
-    m_tried.append(backendId);
+    if (!m_tried.contains(backendId))
+        m_tried.append(backendId);
+    m_attempts.append(backendId);
     return ++m_count;
 }
 
 void AttemptTrail::retract(int backendId)
 {
-    m_tried.removeOne(backendId);
+    const qsizetype last = m_attempts.lastIndexOf(backendId);
+    if (last >= 0)
+        m_attempts.remove(last);
+    if (!m_attempts.contains(backendId))
+        m_tried.removeOne(backendId);
     --m_count;
+}
+
+std::span<const int> AttemptTrail::avoided(RetryAvoid rule) const
+{
+    switch (rule) {
+    case RetryAvoid::Tried: return tried();
+    case RetryAvoid::Previous:
+        if (m_attempts.isEmpty())
+            return {};
+        return {m_attempts.data() + m_attempts.size() - 1, 1};
+    case RetryAvoid::None: return {};
+    }
+    return tried();
 }
 
 void AttemptTrail::add(const QString& backendName, const QString& outcome)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "metrics/Lifecycle.h"
+#include "proxy/ProxySettings.h"
 
 #include <QString>
 #include <QVarLengthArray>
@@ -9,7 +10,8 @@
 namespace lab {
 
 // What one request (HTTP) or one relayed connection (TCP) went through on its way to a backend: the
-// backends it tried (a pick never returns one of them again), the chain a learner reads in the trace
+// backends it tried (the retry.avoid rule says which of them a retry's pick avoids: avoided()), the chain a learner
+// reads in the trace
 // ("backend-8001: connection refused → backend-8002: 200"), the balancer's explanations of each pick
 // (only filled for requests someone looks at: building them costs a string per pick), and the attempt
 // count that bounds retries. HttpSession and TcpSession keep one each and clear it per request, so the
@@ -62,14 +64,18 @@ public:
     void finish(int status, double latencyMs, quint64 traceSequence);
 
     int count() const { return m_count; }
+    // Each backend tried at least once, in the order of its first attempt.
     std::span<const int> tried() const { return {m_tried.data(), size_t(m_tried.size())}; }
+    // The backends the next pick must not return under `rule`: all tried ones, the last attempt's, or none.
+    std::span<const int> avoided(RetryAvoid rule) const;
     bool hasTried(int backendId) const { return m_tried.contains(backendId); }
     qsizetype triedCount() const { return m_tried.size(); }
     const QString& chain() const { return m_chain; }
     const QString& explanation() const { return m_why; }
 
 private:
-    QVarLengthArray<int, 8> m_tried;
+    QVarLengthArray<int, 8> m_tried; // distinct
+    QVarLengthArray<int, 8> m_attempts; // one id per attempt, in order (a backend may come back)
     QString m_chain;
     QString m_why;
     QString m_lastPick;

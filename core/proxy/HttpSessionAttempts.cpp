@@ -17,7 +17,7 @@ namespace lab {
 
 AttemptTicket HttpSession::pickBackend()
 {
-    const std::span<const int> tried = m_trail.tried();
+    const std::span<const int> tried = m_trail.avoided(m_settings->retryAvoid);
     const bool explain = explaining();
     m_trail.beginPick();
     if (!m_stickyName.isEmpty()) {
@@ -129,7 +129,8 @@ void HttpSession::attemptFailed(Failure failure, const BackendPtr& failed, const
         return;
     }
     const bool connectFailure = failure == Failure::ConnectRefused || failure == Failure::ConnectTimeout;
-    if (connectFailure && !responseStarted && m_trail.triedCount() >= m_worker->pool().size()) {
+    if (connectFailure && !responseStarted && m_settings->retryAvoid == RetryAvoid::Tried &&
+        m_trail.triedCount() >= m_worker->pool().size()) {
         startAttempt(); // every backend was tried and none could be reached: the pick fails -> 503 with the list
         return;
     }

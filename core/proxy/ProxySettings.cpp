@@ -20,6 +20,15 @@ std::shared_ptr<const QSslConfiguration> tlsConfiguration(const TlsConfig& tls, 
 
 } // namespace
 
+RetryAvoid retryAvoidFromName(const QString& name)
+{
+    if (name == QLatin1String("previous"))
+        return RetryAvoid::Previous;
+    if (name == QLatin1String("none"))
+        return RetryAvoid::None;
+    return RetryAvoid::Tried;
+}
+
 ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig& l)
 {
     ProxySettings s;
@@ -36,6 +45,7 @@ ProxySettings ProxySettings::fromConfig(const LabConfig& c, const ListenerConfig
     s.retryOn5xx = c.retry.retryOn.contains(QLatin1String("5xx"));
     s.retryOn404 = c.retry.retryOn.contains(QLatin1String("404"));
     s.retryNonIdempotent = c.retry.retryNonIdempotent;
+    s.retryAvoid = retryAvoidFromName(c.retry.avoid);
     s.addServedBy = c.proxy.addServedBy;
     s.stickyCookie = c.sticky.enabled ? c.sticky.cookie.toLatin1() : QByteArray();
     s.rateLimit = c.rateLimit;

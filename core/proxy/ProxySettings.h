@@ -9,6 +9,11 @@
 
 namespace lab {
 
+// Which backends a retry may not pick (the config's retry.avoid): every one this request tried, only the
+// one the last attempt failed on, or none.
+enum class RetryAvoid { Tried, Previous, None };
+RetryAvoid retryAvoidFromName(const QString& name); // an unknown name is Tried (the config rejects it first)
+
 // Everything a proxy listener needs to know, fixed for its lifetime, shared read-only by its workers.
 struct ProxySettings {
     ListenerKind kind = ListenerKind::Http;
@@ -24,6 +29,7 @@ struct ProxySettings {
     bool retryOn5xx = false;
     bool retryOn404 = false;
     bool retryNonIdempotent = false;
+    RetryAvoid retryAvoid = RetryAvoid::Tried;
     bool addServedBy = true;
     RateLimitConfig rateLimit; // live: the proxy's RateLimiter is reconfigured by updateSettings
     QByteArray stickyCookie; // cookie name for sticky sessions; empty = off

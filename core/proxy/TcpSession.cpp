@@ -105,7 +105,7 @@ void TcpSession::startAttempt()
 {
     PickContext context;
     context.clientAddress = m_peer;
-    m_attempt = m_worker->pool().pick(context, m_trail.tried());
+    m_attempt = m_worker->pool().pick(context, m_trail.avoided(m_worker->settings().retryAvoid));
     if (!m_attempt) {
         giveUp(m_trail.chain().isEmpty() ? QStringLiteral("no backend available")
                                          : m_trail.chain() + QStringLiteral(" → no backend left"));

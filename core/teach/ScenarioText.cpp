@@ -126,9 +126,9 @@ QString ScenarioStep::describe() const
             .arg(health.rise)
             .arg(health.fall);
     case StepAction::Retry:
-        return QStringLiteral("retry: %1 retries on %2")
+        return QStringLiteral("retry: %1 retries on %2, avoiding %3")
             .arg(retry.retries)
-            .arg(retry.retryOn.join(QStringLiteral(", ")));
+            .arg(retry.retryOn.join(QStringLiteral(", ")), retry.avoid);
     case StepAction::Request:
         return QStringLiteral("request %1 %2")
             .arg(QString::fromLatin1(traffic.method), QString::fromUtf8(traffic.path));

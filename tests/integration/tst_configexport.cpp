@@ -76,6 +76,8 @@ private Q_SLOTS:
     void haproxyMapsHealthRetriesStickySlowStart();
     void nginxWarnsWhatItCannotExpress();
     void nginxMapsRetriesAndRateLimit();
+    void retryAvoidRules_data();
+    void retryAvoidRules();
     void maglevSaysWhatItBecomes();
     void tlsListenerIsExportedAsTls_data();
     void tlsListenerIsExportedAsTls();
@@ -323,6 +325,56 @@ void TestConfigExport::nginxMapsRetriesAndRateLimit()
           "server 127.0.0.1:8001 weight=5"})
         QVERIFY2(n.contains(QLatin1String(expected)),
                  qPrintable(QStringLiteral("missing ") + QLatin1String(expected) + QStringLiteral("\n") + n));
+}
+
+// retry.avoid: HAProxy's redispatch is "previous" (exact), no redispatch for "none" (a warning: HAProxy
+// then retries the same server), a warning for "tried"; nginx is always "tried" and warns for the others.
+// Every file still passes the validator.
+void TestConfigExport::retryAvoidRules_data()
+{
+    QTest::addColumn<int>("format");
+    QTest::addColumn<QString>("avoid");
+    QTest::addColumn<bool>("redispatch"); // haproxy: the file has option redispatch 1
+    QTest::addColumn<bool>("warned"); // a warning names the retry rule
+    QTest::newRow("haproxy tried") << int(ExportFormat::Haproxy) << QStringLiteral("tried") << true << true;
+    QTest::newRow("haproxy previous") << int(ExportFormat::Haproxy) << QStringLiteral("previous") << true << false;
+    QTest::newRow("haproxy none") << int(ExportFormat::Haproxy) << QStringLiteral("none") << false << true;
+    QTest::newRow("nginx tried") << int(ExportFormat::Nginx) << QStringLiteral("tried") << false << false;
+    QTest::newRow("nginx previous") << int(ExportFormat::Nginx) << QStringLiteral("previous") << false << true;
+    QTest::newRow("nginx none") << int(ExportFormat::Nginx) << QStringLiteral("none") << false << true;
+}
+
+void TestConfigExport::retryAvoidRules()
+{
+    QFETCH(int, format);
+    QFETCH(QString, avoid);
+    QFETCH(bool, redispatch);
+    QFETCH(bool, warned);
+    LabConfig c = LabConfig::defaultLab();
+    QVERIFY(c.backends.size() >= 3);
+    c.retry.retries = 2;
+    c.retry.retryOn = {QStringLiteral("connect-failure"), QStringLiteral("404")};
+    c.retry.avoid = avoid;
+    QTemporaryDir dir;
+    const ExportResult r = exportConfig(ExportFormat(format), c, optionsIn(dir));
+    const QString text = QString::fromUtf8(r.text);
+    const QString warnings = r.warnings.join(QLatin1Char('\n'));
+    if (format == int(ExportFormat::Haproxy)) {
+        QVERIFY2(text.contains(QStringLiteral("    retries 2\n")), qPrintable(text));
+        QCOMPARE(text.contains(QStringLiteral("option redispatch 1")), redispatch);
+        const bool trap = !r.warnings.filter(QStringLiteral("avoids only the server that just failed")).isEmpty();
+        const bool same = !r.warnings.filter(QStringLiteral("retries on the same server")).isEmpty();
+        QCOMPARE(trap, avoid == QLatin1String("tried"));
+        QCOMPARE(same, avoid == QLatin1String("none"));
+        QCOMPARE(trap || same, warned);
+    } else {
+        QVERIFY2(text.contains(QStringLiteral("proxy_next_upstream_tries 3;")), qPrintable(text));
+        QCOMPARE(!r.warnings.filter(QStringLiteral("retry.avoid")).isEmpty(), warned);
+    }
+    for (const QString& w : r.warnings)
+        QVERIFY2(text.contains(w.left(40)), qPrintable(w)); // every warning is also in the file
+    const ValidationResult v = validate(ExportFormat(format), r.text, dir);
+    QVERIFY2(v.ok(), qPrintable(v.output + QStringLiteral("\n") + text + warnings));
 }
 
 void TestConfigExport::maglevSaysWhatItBecomes()

@@ -89,6 +89,8 @@ private Q_SLOTS:
     void truncatedResponseCutsClient();
     void slowBackendGives504();
     void cascadingFailoverOn404();
+    void retryAvoidRules_data();
+    void retryAvoidRules();
     void nonIdempotentNotRetriedAfterBytesSent();
     void malformedRequestsNeverReachBackend_data();
     void malformedRequestsNeverReachBackend();
@@ -358,6 +360,61 @@ void TestProxy::cascadingFailoverOn404()
     for (const TraceEntry& e : f.proxy->trace().all())
         chain = chain || e.attempts.count(QStringLiteral("404")) == 3;
     QVERIFY(chain);
+}
+
+// retry.avoid decides which backends a retry may pick again. Nobody has /c, so every attempt is a 404 and
+// the chain shows each rule's walk: "tried" never returns to a backend (two backends: two attempts),
+// "previous" avoids only the last one (a, b, then a again), "none" lets round robin pick the same backend
+// (one backend: three attempts on it). Every walk that ends with no backend left says 503.
+void TestProxy::retryAvoidRules_data()
+{
+    QTest::addColumn<QString>("avoid");
+    QTest::addColumn<int>("backends");
+    QTest::addColumn<QString>("chain");
+    QTest::addColumn<QList<int>>("hits"); // requests each backend received
+    QTest::newRow("tried, two backends") << QStringLiteral("tried") << 2 << QStringLiteral("a: 404 → b: 404")
+                                         << QList<int>{1, 1};
+    QTest::newRow("previous, two backends")
+        << QStringLiteral("previous") << 2 << QStringLiteral("a: 404 → b: 404 → a: 404") << QList<int>{2, 1};
+    QTest::newRow("none, two backends") << QStringLiteral("none") << 2 << QStringLiteral("a: 404 → b: 404 → a: 404")
+                                        << QList<int>{2, 1};
+    QTest::newRow("tried, one backend") << QStringLiteral("tried") << 1 << QStringLiteral("a: 404") << QList<int>{1};
+    QTest::newRow("previous, one backend")
+        << QStringLiteral("previous") << 1 << QStringLiteral("a: 404") << QList<int>{1};
+    QTest::newRow("none, one backend") << QStringLiteral("none") << 1 << QStringLiteral("a: 404 → a: 404 → a: 404")
+                                       << QList<int>{3};
+}
+
+void TestProxy::retryAvoidRules()
+{
+    QFETCH(QString, avoid);
+    QFETCH(int, backends);
+    QFETCH(QString, chain);
+    QFETCH(QList<int>, hits);
+    ProxySettings s = testSettings();
+    s.retries = 2;
+    s.retryOn404 = true;
+    s.retryAvoid = retryAvoidFromName(avoid);
+    FaultProfile onlyA, onlyB;
+    onlyA.onlyPaths = {QStringLiteral("/a")};
+    onlyB.onlyPaths = {QStringLiteral("/b")};
+    ProxyFixture f(backends, s, {onlyA, onlyB});
+    QVERIFY(f.ok);
+    const auto r = httpGet(f.port(), "/c/page");
+    QVERIFY(r);
+    QCOMPARE(r->status(), 503);
+    QCOMPARE(r->json().value(QStringLiteral("error")).toString(), QStringLiteral("no backend had it"));
+    QString seen;
+    QTRY_VERIFY_WITH_TIMEOUT(!f.proxy->trace().all().isEmpty(), 2000);
+    for (const TraceEntry& e : f.proxy->trace().all())
+        seen = e.attempts;
+    QCOMPARE(seen, chain);
+    for (int i = 0; i < backends; ++i)
+        QCOMPARE(int(f.backends[size_t(i)]->counters().requests.load()), hits.at(i));
+    // The rule that lets a backend come back still finds the page when someone has it.
+    const auto found = httpGet(f.port(), "/a");
+    QVERIFY(found);
+    QCOMPARE(found->status(), 200);
 }
 
 void TestProxy::nonIdempotentNotRetriedAfterBytesSent()

@@ -237,7 +237,7 @@ private Q_SLOTS:
         Q_EMIT list->itemDoubleClicked(list->item(target));
         QVERIFY(!started.isEmpty());
         QCOMPARE(started.first().first().toInt(), target);
-        // Step 3 (retry) has no window, so step 4 may have begun too: the list follows the player.
+        // Step 3 (one request) may have finished and step 4 begun: the list follows the player.
         QCOMPARE(w.panel()->highlightedStep(), w.panel()->player()->currentStep());
         QVERIFY(w.panel()->highlightedStep() >= target);
         // Step 0's checks were skipped, and the rows say so.
@@ -636,7 +636,7 @@ private Q_SLOTS:
         QVERIFY(!w.window.labModified());
         ScenarioPlayer* player = w.panel()->player();
         QTRY_VERIFY_WITH_TIMEOUT(player->waitingForNext(), 10'000);
-        // Steps 1 to 3 stop the traffic, send a request, change the retries: the lesson's changes, not the user's.
+        // Steps 1 to 3 stop the traffic, change the retries, send a request: the lesson's changes, not the user's.
         for (int step = 2; step <= 4; ++step) {
             w.panel()->nextButton()->click();
             QTRY_VERIFY_WITH_TIMEOUT(player->waitingForNext() && player->currentStep() == step, 15'000);

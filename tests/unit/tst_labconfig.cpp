@@ -168,6 +168,7 @@ void TestLabConfig::defaultLabLoads()
     QCOMPARE(c.health.rise, 2);
     QCOMPARE(c.health.fall, 3);
     QCOMPARE(c.retry.retries, 2);
+    QCOMPARE(c.retry.avoid, QStringLiteral("tried")); // never the same backend twice, unless a lab says so
 }
 
 void TestLabConfig::badConfigs_data()
@@ -209,6 +210,9 @@ void TestLabConfig::badConfigs_data()
     QTest::newRow("retry on") << QByteArray(R"({"retry":{"retryOn":["connect-failure","always"]}})")
                               << "retry.retryOn[1]: must be one of connect-failure, timeout, 5xx, 404";
     QTest::newRow("retries") << QByteArray(R"({"retry":{"retries":-1}})") << "retry.retries";
+    QTest::newRow("retry avoid") << QByteArray(R"({"retry":{"avoid":"same"}})")
+                                 << "retry.avoid: must be one of tried, previous, none (got \"same\")";
+    QTest::newRow("retry avoid type") << QByteArray(R"({"retry":{"avoid":1}})") << "retry.avoid";
     QTest::newRow("fault error rate") << QByteArray(R"({"backends":[{"port":1,"faults":{"errorRatePercent":150}}]})")
                                       << "backends[0].faults.errorRatePercent: must be a number from 0 to 100";
     QTest::newRow("fault only paths") << QByteArray(R"({"backends":[{"port":1,"faults":{"onlyPaths":["a"]}}]})")
