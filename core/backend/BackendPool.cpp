@@ -272,8 +272,13 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
         note->reset();
         context.note = note;
     }
+    context.rotation = {};
+    context.avoided = {};
     QVarLengthArray<Backend*, 32> best;
     QVarLengthArray<Backend*, 32> fallback;
+    QVarLengthArray<PickTier, 32> tiers; // by position in m_backends
+    QVarLengthArray<Backend*, 32> rotation;
+    QVarLengthArray<Backend*, 8> avoided;
     BackendPtr picked;
     CircuitBreaker::Trial trial;
     bool rebuildWanted = false;
@@ -281,7 +286,9 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
         QMutexLocker lock(&m_mutex);
         const bool panic = updatePanic();
         for (const BackendPtr& b : m_backends) {
-            switch (tierFor(*b, now, panic, tried)) {
+            const PickTier tier = tierFor(*b, now, panic, tried);
+            tiers.append(tier);
+            switch (tier) {
             case PickTier::Preferred: best.append(b.get()); break;
             case PickTier::Fallback: fallback.append(b.get()); break;
             case PickTier::Excluded: break;
@@ -290,6 +297,26 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
         auto& set = best.isEmpty() ? fallback : best;
         if (set.isEmpty())
             return {};
+        if (context.avoidedKeepTheirTurn && !tried.empty()) {
+            // The rotation without the retry rule: the set, and each avoided backend whose eligibility
+            // (without slow start's coin) puts it in the set's tier, in pool order.
+            const PickTier setTier = best.isEmpty() ? PickTier::Fallback : PickTier::Preferred;
+            for (qsizetype i = 0; i < tiers.size(); ++i) {
+                Backend* b = m_backends[size_t(i)].get();
+                if (tiers[i] == setTier) {
+                    rotation.append(b);
+                } else if (tiers[i] == PickTier::Excluded &&
+                           std::find(tried.begin(), tried.end(), b->id) != tried.end() &&
+                           pickTier(classify(*b, now, panic)) == setTier) {
+                    rotation.append(b);
+                    avoided.append(b);
+                }
+            }
+            if (!avoided.isEmpty()) {
+                context.rotation = std::span<Backend* const>(rotation.data(), size_t(rotation.size()));
+                context.avoided = std::span<Backend* const>(avoided.data(), size_t(avoided.size()));
+            }
+        }
         Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
         rebuildWanted = m_balancer->takeRebuildRequest();
         for (const BackendPtr& b : m_backends) {

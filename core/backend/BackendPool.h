@@ -109,6 +109,8 @@ public:
     // the Fallback ones (ejected or held: it may be back) rather than failing. In panic (fewer than half
     // healthy) the probes' verdict is ignored. Returns an empty ticket when none is left.
     // The ticket takes a half-open trial slot when the backend is half-open; its outcome gives it back.
+    // With context.avoidedKeepTheirTurn (HAProxy's retry rule) the balancer is also given the rotation
+    // the pick would have without `tried` (PickContext::rotation), so it can use up an avoided turn.
     AttemptTicket pick(const PickContext& context, std::span<const int> tried);
     // The backend named by a sticky cookie, if pick() would prefer it now (the same rules: Preferred by
     // classify(), slow start's coin, a free trial slot) and it was not tried yet; else an empty ticket

@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 #include <QVarLengthArray>
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <memory>
@@ -29,6 +30,17 @@ struct PickContext {
     qint64 nowMs = 0; // steady clock, set by the pool
     QString* explanation = nullptr; // when set, set to the sentence saying why, in its own buffer (sampled requests)
     PickNote* note = nullptr; // when set, the algorithm records why in it (see PickNote); set by the pool
+    // A retry under HAProxy's rule (retry.avoid "previous"), set by the caller of BackendPool::pick: the
+    // backend the retry avoids keeps its place in the rotation, and meeting it there uses its turn up. The
+    // pool then fills `rotation` (eligible plus avoided, in pool order) and `avoided` (those of `rotation`
+    // not in `eligible`) when the retry avoids a backend that would be eligible otherwise; both are empty
+    // for a first attempt and under nginx's rule ("tried"), where the avoided backends are simply left
+    // out of the pick. Round robin and weighted round robin read them (HAProxy's roundrobin walks its
+    // whole schedule past the server to avoid); the other algorithms choose among `eligible` either way.
+    bool avoidedKeepTheirTurn = false;
+    std::span<Backend* const> rotation;
+    std::span<Backend* const> avoided;
+    bool isAvoided(const Backend* b) const { return std::find(avoided.begin(), avoided.end(), b) != avoided.end(); }
 };
 
 // Why an algorithm picked what it picked, for a sampled request: recorded under the pool's lock as names

@@ -33,7 +33,10 @@ AttemptTicket HttpSession::pickBackend()
     }
     thread_local QString why; // the pool writes the sentence into it: reused, it allocates nothing
     why.truncate(0);
-    PickContext context{m_peer, m_request.path(), &m_request, 0, explain ? &why : nullptr};
+    // Built whole (a default QHostAddress would allocate before m_peer replaced it); under HAProxy's rule
+    // the avoided backend keeps its turn (PickContext::avoidedKeepTheirTurn).
+    const bool keepTurn = m_settings->retryAvoid == RetryAvoid::Previous;
+    PickContext context{m_peer, m_request.path(), &m_request, 0, explain ? &why : nullptr, nullptr, keepTurn, {}, {}};
     AttemptTicket b = m_worker->pool().pick(context, tried);
     if (explain && !why.isEmpty())
         m_trail.explain(why);

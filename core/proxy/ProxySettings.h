@@ -10,7 +10,9 @@
 namespace lab {
 
 // Which backends a retry may not pick (the config's retry.avoid): every one this request tried, only the
-// one the last attempt failed on, or none.
+// one the last attempt failed on, or none. Under Previous (HAProxy's rule) the avoided backend keeps its
+// turn in round robin and weighted round robin, and the retry uses it up (PickContext::avoidedKeepTheirTurn);
+// under Tried (nginx's) the tried ones are simply out of the pick.
 enum class RetryAvoid { Tried, Previous, None };
 RetryAvoid retryAvoidFromName(const QString& name); // an unknown name is Tried (the config rejects it first)
 

@@ -105,7 +105,9 @@ void TcpSession::startAttempt()
 {
     PickContext context;
     context.clientAddress = m_peer;
-    m_attempt = m_worker->pool().pick(context, m_trail.avoided(m_worker->settings().retryAvoid));
+    const RetryAvoid rule = m_worker->settings().retryAvoid;
+    context.avoidedKeepTheirTurn = rule == RetryAvoid::Previous; // HAProxy's walk (Balancer.h)
+    m_attempt = m_worker->pool().pick(context, m_trail.avoided(rule));
     if (!m_attempt) {
         giveUp(m_trail.chain().isEmpty() ? QStringLiteral("no backend available")
                                          : m_trail.chain() + QStringLiteral(" → no backend left"));

@@ -59,6 +59,8 @@ private Q_SLOTS:
     void roundRobinSequence();
     void smoothWeightedRoundRobin();
     void smoothWrrFollowsLiveWeights();
+    void roundRobinRetryUsesUpTheAvoidedTurn();
+    void smoothWrrRetryUsesUpTheAvoidedTurn();
     void distributionsFollowWeights_data();
     void distributionsFollowWeights();
     void leastConnectionsWeightedWithRoundRobinTies();
@@ -111,6 +113,91 @@ void TestBalancers::smoothWrrFollowsLiveWeights()
     s.all[0]->weight = 3; // weights apply to the next pick
     const QString next = sequence(*wrr, s, 10);
     QCOMPARE(next.count(QLatin1Char('a')), 6);
+}
+
+// A retry under HAProxy's rule (retry.avoid "previous"): the pool passes the whole rotation and the
+// backend to avoid. HAProxy's roundrobin (lb_fwrr.c) advances the avoided server's position as if it had
+// been picked and takes the next server: a, b, c of weight 1 with b avoided at the second pick give
+// a c a b c, and with b avoided at every other pick a c a c a c (b's turns all fall on the retries).
+// Counting over the backends left (the old pick, still nginx's rule "tried") gave a c c a b and a c c c b c.
+void TestBalancers::roundRobinRetryUsesUpTheAvoidedTurn()
+{
+    Set s{1, 1, 1};
+    const std::vector<Backend*> left = s.without(1);
+    Backend* const avoidB[] = {s.all[1]};
+    PickContext retry;
+    retry.avoidedKeepTheirTurn = true;
+    retry.rotation = s.span();
+    retry.avoided = avoidB;
+    auto rr = makeBalancer(QStringLiteral("round-robin"));
+    QString seen = rr->pick(s.span(), PickContext{})->name;
+    seen += rr->pick(left, retry)->name;
+    seen += sequence(*rr, s, 3);
+    QCOMPARE(seen, QStringLiteral("acabc"));
+
+    rr = makeBalancer(QStringLiteral("round-robin"));
+    seen.clear();
+    for (int i = 0; i < 3; ++i) {
+        seen += rr->pick(s.span(), PickContext{})->name;
+        seen += rr->pick(left, retry)->name;
+    }
+    QCOMPARE(seen, QStringLiteral("acacac"));
+
+    // The explanation names the turn that was used up.
+    rr = makeBalancer(QStringLiteral("round-robin"));
+    QString why;
+    retry.explanation = &why;
+    rr->pick(s.span(), PickContext{});
+    QCOMPARE(rr->pick(left, retry)->name, QStringLiteral("c"));
+    QCOMPARE(
+        why,
+        QStringLiteral("round robin: turn 2 of 3 → b, which this retry avoids: the turn is used up; turn 3 of 3 → c"));
+    QCOMPARE(rr->pick(left, retry)->name, QStringLiteral("a")); // the avoided backend's turn is not next
+    QCOMPARE(why, QStringLiteral("round robin: turn 1 of 3 → a"));
+}
+
+// The same rule for smooth WRR: a step over the whole rotation; when the avoided backend wins it, its turn
+// is used up and a second step goes to the best of the others. 5,1,1 with a avoided at every other pick:
+// the first attempts get a, the retries b and c in turn (a b a c ...); the step over the backends left
+// (nginx's rule) gave a b a c b c a c a c c b a b, where a's share drops to 5 of 14. With equal weights
+// this is round robin's walk above (HAProxy's roundrobin is one algorithm for both).
+void TestBalancers::smoothWrrRetryUsesUpTheAvoidedTurn()
+{
+    Set s{5, 1, 1};
+    const std::vector<Backend*> left = s.without(0);
+    Backend* const avoidA[] = {s.all[0]};
+    PickContext retry;
+    retry.avoidedKeepTheirTurn = true;
+    retry.rotation = s.span();
+    retry.avoided = avoidA;
+    auto wrr = makeBalancer(QStringLiteral("weighted-round-robin"));
+    QString seen;
+    for (int i = 0; i < 7; ++i) {
+        seen += wrr->pick(s.span(), PickContext{})->name;
+        seen += wrr->pick(left, retry)->name;
+    }
+    QCOMPARE(seen, QStringLiteral("abacabacabacab"));
+
+    wrr = makeBalancer(QStringLiteral("weighted-round-robin"));
+    QString why;
+    retry.explanation = &why;
+    QCOMPARE(wrr->pick(left, retry)->name, QStringLiteral("b"));
+    QCOMPARE(why,
+             QStringLiteral("smooth WRR: current weights a=5 b=1 c=1 → a, which this retry avoids: its turn is "
+                            "used up; then a=3 b=2 c=2 → b"));
+    QCOMPARE(sequence(*wrr, s, 6), QStringLiteral("aacaaa"));
+
+    Set even{1, 1, 1};
+    const std::vector<Backend*> evenLeft = even.without(1);
+    Backend* const avoidB[] = {even.all[1]};
+    retry.rotation = even.span();
+    retry.avoided = avoidB;
+    retry.explanation = nullptr;
+    wrr = makeBalancer(QStringLiteral("weighted-round-robin"));
+    seen = wrr->pick(even.span(), PickContext{})->name;
+    seen += wrr->pick(evenLeft, retry)->name;
+    seen += sequence(*wrr, even, 3);
+    QCOMPARE(seen, QStringLiteral("acabc"));
 }
 
 void TestBalancers::distributionsFollowWeights_data()

@@ -58,6 +58,7 @@ private Q_SLOTS:
     void poolBuildsOnChangesOnly();
     void weightChangeSwapsTheTable();
     void poolExplainsAfterThePick();
+    void poolGivesARetryTheRotation();
     void picksRunWhileTablesRebuild();
 };
 
@@ -185,6 +186,34 @@ void TestBalancerTables::weightChangeSwapsTheTable()
 
 // The pool asks the algorithm for numbers under its lock and hands back the sentence after it: the
 // same sentences as an algorithm called alone.
+// A retry under HAProxy's rule (PickContext::avoidedKeepTheirTurn): the pool hands the balancer the
+// rotation without the rule, the avoided backend in its place and a drained one not, so round robin uses
+// the avoided turn up (turn 2 of 3 is b's). Under nginx's rule the tried backend is out of the pick and the
+// turn counts over the backends left.
+void TestBalancerTables::poolGivesARetryTheRotation()
+{
+    for (const bool haproxysRule : {true, false}) {
+        BackendPool pool(poolConfigs({"a", "b", "c", "d"}), QStringLiteral("round-robin"));
+        pool.byName(QStringLiteral("d"))->enabled = false;
+        const int avoidB[] = {pool.byName(QStringLiteral("b"))->id};
+        QString why;
+        PickContext retry;
+        retry.avoidedKeepTheirTurn = haproxysRule;
+        retry.explanation = &why;
+        QString seen = pool.pick(PickContext{}, {})->name;
+        seen += pool.pick(retry, avoidB)->name;
+        if (haproxysRule)
+            QCOMPARE(why,
+                     QStringLiteral("round robin: turn 2 of 3 → b, which this retry avoids: the turn is used up; "
+                                    "turn 3 of 3 → c"));
+        else
+            QCOMPARE(why, QStringLiteral("round robin: turn 2 of 2 → c"));
+        for (int i = 0; i < 3; ++i)
+            seen += pool.pick(PickContext{}, {})->name;
+        QCOMPARE(seen, haproxysRule ? QStringLiteral("acabc") : QStringLiteral("accab"));
+    }
+}
+
 void TestBalancerTables::poolExplainsAfterThePick()
 {
     BackendPool pool(poolConfigs({"a", "b", "c"}), QStringLiteral("round-robin"));
