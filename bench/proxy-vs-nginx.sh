@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compares balancer-lab's HTTP proxy with nginx and HAProxy as proxies, in one run, with the same wrk
-# settings, in front of the same three nginx static backends on loopback. Prints req/s, p50, p99 and the
-# ratio to nginx. Everything listens on 127.0.0.1 only and stops when the script ends.
+# settings, in front of the same three nginx static backends on loopback. Prints req/s, p50, p99, the
+# ratio to nginx and each proxy's CPU per request (user + system time of its process and its child
+# processes, over the requests wrk counted; less noisy than req/s on a shared machine). Everything
+# listens on 127.0.0.1 only and stops when the script ends.
 #
 #   bench/proxy-vs-nginx.sh [BUILD_DIR]      env: THREADS=1 CONNECTIONS=50 DURATION=10s WORKERS=2
 #                                            PORT_BASE=18181 (15 ports from it)
@@ -23,6 +25,8 @@ p_haproxy_tcp=$((pb + 12)) p_lab_tcp=$((pb + 13)) p_baseline=$((pb + 14)) baseli
 mkdir -p "$work/logs"
 bench_backends $b1 $b2 $b3 "$workers"
 bench_nginx_proxy proxy $p_nginx "$workers"
+declare -A pid_of
+pid_of[direct]=$bench_backends_pid pid_of[nginx]=$bench_nginx_pid
 cat > "$work/haproxy.cfg" <<CONF
 global
   nbthread $workers
@@ -54,47 +58,71 @@ backend be_tcp
   server s3 127.0.0.1:$b3
 CONF
 haproxy -f "$work/haproxy.cfg" -q & pids+=($!)
+pid_of[haproxy]=$! pid_of[haproxy-tcp]=$!
 "$lab" serve --listen 127.0.0.1:$p_lab --workers "$workers" --health-path / \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/lab.log" & pids+=($!)
+pid_of[balancer-lab]=$!
 "$lab" serve --mode tcp --listen 127.0.0.1:$p_lab_tcp --workers "$workers" \
   --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/lab-tcp.log" & pids+=($!)
+pid_of[balancer-lab-tcp]=$!
 
 ports=($b1 $p_nginx $p_haproxy $p_lab $p_haproxy_tcp $p_lab_tcp)
 http_targets=(direct:$b1 nginx:$p_nginx haproxy:$p_haproxy balancer-lab:$p_lab)
 if [ -n "$baseline" ]; then
   "$baseline" serve --listen 127.0.0.1:$p_baseline --workers "$workers" --health-path / \
     --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --backend 127.0.0.1:$b3 2>"$work/logs/baseline.log" & pids+=($!)
+  pid_of[baseline]=$!
   ports+=($p_baseline)
   http_targets+=(baseline:$p_baseline)
 fi
 bench_wait_http "${ports[@]}"
 
 run() { bench_wrk "http://127.0.0.1:$1/" "$threads" "$connections" "$duration"; }
+# utime + stime in clock ticks of a process, its threads and its child processes (nginx's workers).
+cpu_ticks() {
+  local p t=0
+  for p in "$1" $(pgrep -P "$1" || true); do
+    t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+# Runs wrk against target NAME on PORT; result[NAME] = "<req/s> <p50> <p99> <cpu us/req> [errors]".
+measure() {
+  local name=$1 port=$2 before after rps rest p50 p99 errors
+  before="$(cpu_ticks "${pid_of[$name]}")"
+  read -r rps rest <<<"$(run "$port")"
+  after="$(cpu_ticks "${pid_of[$name]}")"
+  local us
+  us="$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$rps" -v d="${duration%s}" \
+    'BEGIN { if (r > 0) printf "%.1f", t * 1e6 / hz / (r * d); else print "-" }')"
+  read -r p50 p99 errors <<<"$rest"
+  result[$name]="$rps $p50 $p99 $us ${errors:-}"
+}
 
 echo "wrk -t$threads -c$connections -d$duration, $workers workers each, 3 nginx static backends, $(nproc) cores"
-printf '%-22s %12s %10s %10s %9s\n' "target" "req/s" "p50 ms" "p99 ms" "vs nginx"
+printf '%-22s %12s %10s %10s %9s %11s\n' "target" "req/s" "p50 ms" "p99 ms" "vs nginx" "cpu us/req"
 declare -A result
 for target in "${http_targets[@]}"; do
-  result[${target%%:*}]="$(run "${target##*:}")"
+  measure "${target%%:*}" "${target##*:}"
 done
 nginx_rps="$(cut -d' ' -f1 <<<"${result[nginx]}")"
 for target in "${http_targets[@]}"; do
   name=${target%%:*}
-  read -r rps p50 p99 errors <<<"${result[$name]}"
+  read -r rps p50 p99 us errors <<<"${result[$name]}"
   ratio="$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2fx", a/b }')"
-  printf '%-22s %12s %10s %10s %9s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
+  printf '%-22s %12s %10s %10s %9s %11s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$us" "$errors"
 done
 
 # Layer 4: the same HTTP traffic relayed as bytes (each wrk connection is tied to one backend
 # connection for its life), HAProxy in mode tcp against balancer-lab serve --mode tcp.
 echo
-printf '%-22s %12s %10s %10s %9s\n' "target (layer 4)" "req/s" "p50 ms" "p99 ms" "vs haproxy"
+printf '%-22s %12s %10s %10s %9s %11s\n' "target (layer 4)" "req/s" "p50 ms" "p99 ms" "vs haproxy" "cpu us/req"
 for target in haproxy-tcp:$p_haproxy_tcp balancer-lab-tcp:$p_lab_tcp; do
-  result[${target%%:*}]="$(run "${target##*:}")"
+  measure "${target%%:*}" "${target##*:}"
 done
 haproxy_tcp_rps="$(cut -d' ' -f1 <<<"${result[haproxy-tcp]}")"
 for name in haproxy-tcp balancer-lab-tcp; do
-  read -r rps p50 p99 errors <<<"${result[$name]}"
+  read -r rps p50 p99 us errors <<<"${result[$name]}"
   ratio="$(awk -v a="$rps" -v b="$haproxy_tcp_rps" 'BEGIN { printf "%.2fx", a/b }')"
-  printf '%-22s %12s %10s %10s %9s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
+  printf '%-22s %12s %10s %10s %9s %11s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$us" "$errors"
 done

@@ -1,77 +1,202 @@
 #include "HeaderRules.h"
 
 #include <QHostAddress>
+#include <QVarLengthArray>
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 namespace lab::http {
 
 namespace {
-bool is(QByteArrayView a, QByteArrayView b)
+char lower(char c)
 {
-    return a.compare(b, Qt::CaseInsensitive) == 0;
+    return c >= 'A' && c <= 'Z' ? char(c + ('a' - 'A')) : c;
 }
 
-// One resize and two copies per field: QByteArray::append is an insert at the end (Qt 6.4), and four of
-// them per header were 4 % of a worker's profile under wrk. `out` is a reused buffer with room, so the
-// resize does not allocate.
-void appendHeader(QByteArray& out, QByteArrayView name, QByteArrayView value)
+// `name` equals `lowerCase` (all lower case) ignoring case; the caller has checked the sizes match.
+bool sameLetters(QByteArrayView name, QByteArrayView lowerCase)
 {
-    const qsizetype at = out.size();
-    out.resize(at + name.size() + value.size() + 4);
-    char* p = out.data() + at;
-    if (!name.isEmpty())
-        std::memcpy(p, name.data(), size_t(name.size()));
-    p += name.size();
-    *p++ = ':';
-    *p++ = ' ';
-    if (!value.isEmpty())
-        std::memcpy(p, value.data(), size_t(value.size()));
-    p += value.size();
-    *p++ = '\r';
-    *p = '\n';
+    for (qsizetype i = 0; i < lowerCase.size(); ++i) {
+        if (lower(name[i]) != lowerCase[i])
+            return false;
+    }
+    return true;
 }
 
-// Decimal digits on the stack: QByteArray::number would allocate for each one.
-void appendNumber(QByteArray& out, quint64 value)
-{
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    out.append(digits, qsizetype(end - digits));
-}
+// Writes a head at the end of `out`: sized once for what it will probably take, filled with one memcpy
+// per piece, cut to what was written by finish(). A piece that does not fit grows the buffer (the
+// estimate is never trusted with memory): QByteArray::append is an insert in Qt 6.4, and a dozen of them
+// per head were 3-4 % of a worker's profile.
+class HeadWriter {
+public:
+    HeadWriter(QByteArray& out, qsizetype estimate)
+        : m_out(out)
+    {
+        const qsizetype at = out.size();
+        out.resize(at + estimate);
+        m_p = out.data() + at;
+        m_end = out.data() + out.size();
+    }
+    Q_DISABLE_COPY_MOVE(HeadWriter)
+
+    void put(QByteArrayView s)
+    {
+        if (s.isEmpty())
+            return;
+        if (m_end - m_p < s.size())
+            grow(s.size());
+        std::memcpy(m_p, s.data(), size_t(s.size()));
+        m_p += s.size();
+    }
+    void header(QByteArrayView name, QByteArrayView value)
+    {
+        if (m_end - m_p < name.size() + value.size() + 4)
+            grow(name.size() + value.size() + 4);
+        put(name);
+        *m_p++ = ':';
+        *m_p++ = ' ';
+        put(value);
+        *m_p++ = '\r';
+        *m_p++ = '\n';
+    }
+    // Decimal digits written in place: QByteArray::number would allocate for each one.
+    void number(quint64 value)
+    {
+        if (m_end - m_p < 24)
+            grow(24);
+        m_p = std::to_chars(m_p, m_end, value).ptr;
+    }
+    void finish() { m_out.resize(m_p - m_out.constData()); }
+
+private:
+    void grow(qsizetype need)
+    {
+        const qsizetype at = m_p - m_out.constData();
+        m_out.resize(m_out.size() + need + 256);
+        m_p = m_out.data() + at;
+        m_end = m_out.data() + m_out.size();
+    }
+
+    QByteArray& m_out;
+    char* m_p;
+    char* m_end;
+};
+
+constexpr qsizetype kHeaderOverhead = 4; // ": " and CRLF
 
 // Always HTTP/1.1 towards the client (RFC 9110 6.2: a proxy sends its own version).
-void appendStatusLine(QByteArray& out, const HttpHead& response)
+void writeStatusLine(HeadWriter& w, const HttpHead& response)
 {
-    out.append("HTTP/1.1 ");
-    appendNumber(out, quint64(response.statusCode));
-    out.append(' ');
+    w.put("HTTP/1.1 ");
+    w.number(quint64(response.statusCode));
+    w.put(" ");
     if (response.reason.isEmpty())
-        out.append(reasonPhrase(response.statusCode));
+        w.put(reasonPhrase(response.statusCode));
     else
-        out.append(response.reason);
-    out.append("\r\n");
+        w.put(response.reason);
+    w.put("\r\n");
 }
 
-void appendVia(QByteArray& out, const HttpHead& head)
+void writeVia(HeadWriter& w, QByteArrayView via)
 {
-    const QByteArray via = head.header("Via");
-    out.append("Via: ");
+    w.put("Via: ");
     if (!via.isEmpty()) {
-        out.append(via);
-        out.append(", ");
+        w.put(via);
+        w.put(", ");
     }
-    out.append("1.1 balancer-lab\r\n");
+    w.put("1.1 balancer-lab\r\n");
 }
+
+// What a head writer needs from the fields it copies: each one's kind, the first Connection, Via and
+// X-Forwarded-For values, and a size estimate. One pass over the names.
+struct FieldScan {
+    QVarLengthArray<KnownHeader, 32> kinds;
+    QByteArrayView connection;
+    QByteArrayView via;
+    QByteArrayView forwardedFor;
+    bool hasConnection = false;
+    bool hasVia = false;
+    bool hasForwardedFor = false;
+    qsizetype bytes = 0;
+
+    explicit FieldScan(const QList<HttpHeader>& headers)
+        : kinds(headers.size())
+    {
+        for (qsizetype i = 0; i < headers.size(); ++i) {
+            const HttpHeader& h = headers[i];
+            const KnownHeader k = classifyHeader(h.name);
+            kinds[i] = k;
+            bytes += h.name.size() + h.value.size() + kHeaderOverhead;
+            if (k == KnownHeader::Connection && !std::exchange(hasConnection, true))
+                connection = h.value;
+            else if (k == KnownHeader::Via && !std::exchange(hasVia, true))
+                via = h.value;
+            else if (k == KnownHeader::XForwardedFor && !std::exchange(hasForwardedFor, true))
+                forwardedFor = h.value;
+        }
+    }
+    // Named by Connection (Host never is: see isHopByHop).
+    bool namedByConnection(KnownHeader k, QByteArrayView name) const
+    {
+        return k != KnownHeader::Host && !connection.isEmpty() && headerListContains(connection, name);
+    }
+};
 } // namespace
+
+KnownHeader classifyHeader(QByteArrayView name)
+{
+    if (name.isEmpty())
+        return KnownHeader::Other;
+    const char first = lower(name[0]);
+    const auto match = [&](QByteArrayView lowerCase, KnownHeader k) {
+        return first == lowerCase[0] && sameLetters(name, lowerCase) ? k : KnownHeader::Other;
+    };
+    KnownHeader k = KnownHeader::Other;
+    switch (name.size()) {
+    case 2: k = match("te", KnownHeader::TE); break;
+    case 3: k = match("via", KnownHeader::Via); break;
+    case 4: k = first == 'h' ? match("host", KnownHeader::Host) : match("date", KnownHeader::Date); break;
+    case 6: k = match("expect", KnownHeader::Expect); break;
+    case 7: k = first == 't' ? match("trailer", KnownHeader::Trailer) : match("upgrade", KnownHeader::Upgrade); break;
+    case 10:
+        k = first == 'c' ? match("connection", KnownHeader::Connection) : match("keep-alive", KnownHeader::KeepAlive);
+        break;
+    case 11: k = match("x-served-by", KnownHeader::XServedBy); break;
+    case 14: k = match("content-length", KnownHeader::ContentLength); break;
+    case 15: k = match("x-forwarded-for", KnownHeader::XForwardedFor); break;
+    case 17:
+        k = first == 't' ? match("transfer-encoding", KnownHeader::TransferEncoding)
+                         : match("x-forwarded-proto", KnownHeader::XForwardedProto);
+        break;
+    default: break;
+    }
+    if (k == KnownHeader::Other && name.size() >= 6 && first == 'p' && sameLetters(name.first(6), "proxy-"))
+        return KnownHeader::ProxyPrefixed;
+    return k;
+}
+
+bool isAlwaysHopByHop(KnownHeader kind)
+{
+    switch (kind) {
+    case KnownHeader::Connection:
+    case KnownHeader::KeepAlive:
+    case KnownHeader::TE:
+    case KnownHeader::Trailer:
+    case KnownHeader::TransferEncoding:
+    case KnownHeader::Upgrade:
+    case KnownHeader::ProxyPrefixed: return true;
+    default: return false;
+    }
+}
 
 bool isHopByHop(QByteArrayView name, QByteArrayView connectionValue)
 {
-    if (is(name, "Host"))
+    const KnownHeader k = classifyHeader(name);
+    if (k == KnownHeader::Host)
         return false;
-    if (is(name, "Connection") || is(name, "Keep-Alive") || is(name, "TE") || is(name, "Trailer") ||
-        is(name, "Transfer-Encoding") || is(name, "Upgrade") || (name.size() >= 6 && is(name.first(6), "Proxy-")))
+    if (isAlwaysHopByHop(k))
         return true;
     return !connectionValue.isEmpty() && headerListContains(connectionValue, name);
 }
@@ -154,43 +279,55 @@ QByteArray serializeUpstreamRequest(const HttpHead& request, const UpstreamReque
     return out;
 }
 
-// One pass over the headers: hop-by-hop ones and those the proxy sets itself are left out as the rest
-// is copied, then the proxy's own are added.
+// One pass over the names (FieldScan), one over the fields to copy them: hop-by-hop ones and those the
+// proxy sets itself are left out, then the proxy's own are added.
 void appendUpstreamRequest(QByteArray& out, const HttpHead& request, const UpstreamRequestInfo& info,
                            NextHopFraming framing)
 {
-    out.append(request.method);
-    out.append(' ');
-    out.append(info.target);
-    out.append(" HTTP/1.1\r\n");
-    const QByteArray connection = request.header("Connection");
+    const FieldScan scan(request.headers);
+    HeadWriter w(out,
+                 request.method.size() + info.target.size() + scan.bytes + info.hostFallback.size() +
+                     scan.forwardedFor.size() + info.clientAddress.size() + scan.via.size() + 256);
+    w.put(request.method);
+    w.put(" ");
+    w.put(info.target);
+    w.put(" HTTP/1.1\r\n");
     bool hasHost = false;
-    for (const HttpHeader& h : request.headers) {
-        if (isHopByHop(h.name, connection) || is(h.name, "Content-Length") || is(h.name, "Expect") ||
-            is(h.name, "X-Forwarded-For") || is(h.name, "X-Forwarded-Proto") || is(h.name, "Via"))
+    for (qsizetype i = 0; i < request.headers.size(); ++i) {
+        const KnownHeader k = scan.kinds[i];
+        const HttpHeader& h = request.headers[i];
+        switch (k) {
+        case KnownHeader::ContentLength:
+        case KnownHeader::Expect:
+        case KnownHeader::XForwardedFor:
+        case KnownHeader::XForwardedProto:
+        case KnownHeader::Via: continue;
+        default: break;
+        }
+        if (isAlwaysHopByHop(k) || scan.namedByConnection(k, h.name))
             continue;
-        hasHost = hasHost || is(h.name, "Host");
-        appendHeader(out, h.name, h.value);
+        hasHost = hasHost || k == KnownHeader::Host;
+        w.header(h.name, h.value);
     }
     if (!hasHost)
-        appendHeader(out, "Host", info.hostFallback);
-    const QByteArray xff = request.header("X-Forwarded-For");
-    out.append("X-Forwarded-For: ");
-    if (!xff.isEmpty()) {
-        out.append(xff);
-        out.append(", ");
+        w.header("Host", info.hostFallback);
+    w.put("X-Forwarded-For: ");
+    if (!scan.forwardedFor.isEmpty()) {
+        w.put(scan.forwardedFor);
+        w.put(", ");
     }
-    out.append(info.clientAddress);
-    out.append(info.https ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n");
-    appendVia(out, request);
+    w.put(info.clientAddress);
+    w.put(info.https ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n");
+    writeVia(w, scan.via);
     if (framing == NextHopFraming::ContentLength) {
-        out.append("Content-Length: ");
-        appendNumber(out, request.contentLength);
-        out.append("\r\n");
+        w.put("Content-Length: ");
+        w.number(request.contentLength);
+        w.put("\r\n");
     } else if (framing == NextHopFraming::Chunked) {
-        appendHeader(out, "Transfer-Encoding", "chunked");
+        w.header("Transfer-Encoding", "chunked");
     }
-    out.append("\r\n");
+    w.put("\r\n");
+    w.finish();
 }
 
 QByteArray serializeClientResponse(const HttpHead& response, const ClientResponseInfo& info, NextHopFraming framing)
@@ -204,54 +341,64 @@ QByteArray serializeClientResponse(const HttpHead& response, const ClientRespons
 void appendClientResponse(QByteArray& out, const HttpHead& response, const ClientResponseInfo& info,
                           NextHopFraming framing)
 {
-    appendStatusLine(out, response);
-    const QByteArray connection = response.header("Connection");
+    const FieldScan scan(response.headers);
+    HeadWriter w(out,
+                 response.reason.size() + scan.bytes + scan.via.size() + info.servedBy.size() + info.setCookie.size() +
+                     200);
+    writeStatusLine(w, response);
     const bool passLength = framing == NextHopFraming::None;
     bool hasDate = false;
-    for (const HttpHeader& h : response.headers) {
-        if (isHopByHop(h.name, connection) || is(h.name, "Via") || is(h.name, "X-Served-By") ||
-            (is(h.name, "Content-Length") && !passLength))
+    for (qsizetype i = 0; i < response.headers.size(); ++i) {
+        const KnownHeader k = scan.kinds[i];
+        const HttpHeader& h = response.headers[i];
+        if (k == KnownHeader::Via || k == KnownHeader::XServedBy || (k == KnownHeader::ContentLength && !passLength))
             continue;
-        hasDate = hasDate || is(h.name, "Date");
-        appendHeader(out, h.name, h.value);
+        if (isAlwaysHopByHop(k) || scan.namedByConnection(k, h.name))
+            continue;
+        hasDate = hasDate || k == KnownHeader::Date;
+        w.header(h.name, h.value);
     }
-    appendVia(out, response);
+    writeVia(w, scan.via);
     if (!hasDate)
-        appendHeader(out, "Date", currentHttpDate());
+        w.header("Date", currentHttpDate());
     if (!info.servedBy.isEmpty())
-        appendHeader(out, "X-Served-By", info.servedBy);
+        w.header("X-Served-By", info.servedBy);
     if (!info.setCookie.isEmpty())
-        appendHeader(out, "Set-Cookie", info.setCookie);
+        w.header("Set-Cookie", info.setCookie);
     if (framing == NextHopFraming::ContentLength) {
-        out.append("Content-Length: ");
-        appendNumber(out, response.contentLength);
-        out.append("\r\n");
+        w.put("Content-Length: ");
+        w.number(response.contentLength);
+        w.put("\r\n");
     } else if (framing == NextHopFraming::Chunked) {
-        appendHeader(out, "Transfer-Encoding", "chunked");
+        w.header("Transfer-Encoding", "chunked");
     }
     if (info.closeConnection)
-        appendHeader(out, "Connection", "close");
+        w.header("Connection", "close");
     else if (info.clientIsHttp10 && info.clientWantsKeepAlive)
-        appendHeader(out, "Connection", "keep-alive");
-    out.append("\r\n");
+        w.header("Connection", "keep-alive");
+    w.put("\r\n");
+    w.finish();
 }
 
 QByteArray serializeInterimResponse(const HttpHead& response)
 {
     QByteArray out;
-    out.reserve(256);
-    appendStatusLine(out, response);
-    const QByteArray connection = response.header("Connection");
+    const FieldScan scan(response.headers);
+    HeadWriter w(out, response.reason.size() + scan.bytes + 80);
+    writeStatusLine(w, response);
     bool hasDate = false;
-    for (const HttpHeader& h : response.headers) {
-        if (isHopByHop(h.name, connection))
+    for (qsizetype i = 0; i < response.headers.size(); ++i) {
+        const KnownHeader k = scan.kinds[i];
+        const HttpHeader& h = response.headers[i];
+        if (isAlwaysHopByHop(k) || scan.namedByConnection(k, h.name))
             continue;
-        hasDate = hasDate || is(h.name, "Date");
-        appendHeader(out, h.name, h.value);
+        hasDate = hasDate || k == KnownHeader::Date;
+        w.header(h.name, h.value);
     }
     if (!hasDate)
-        appendHeader(out, "Date", currentHttpDate());
-    out.append("\r\n");
+        w.header("Date", currentHttpDate());
+    w.put("\r\n");
+    w.finish();
     return out;
 }
 

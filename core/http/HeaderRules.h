@@ -10,6 +10,32 @@ namespace lab::http {
 // and every hop needs it (RFC 9110 7.2).
 bool isHopByHop(QByteArrayView name, QByteArrayView connectionValue);
 
+// The header fields the proxy reads, drops or writes itself, by name (ProxyPrefixed: any Proxy-*).
+// classifyHeader tells them apart by length and first byte, then one case-insensitive comparison: the
+// head writers look at each field once instead of comparing it with a dozen names (qstrnicmp per
+// header and per name was a percent of a worker's profile).
+enum class KnownHeader : quint8 {
+    Other,
+    Host,
+    Connection,
+    KeepAlive,
+    TE,
+    Trailer,
+    TransferEncoding,
+    Upgrade,
+    ProxyPrefixed,
+    ContentLength,
+    Expect,
+    XForwardedFor,
+    XForwardedProto,
+    Via,
+    XServedBy,
+    Date,
+};
+KnownHeader classifyHeader(QByteArrayView name);
+// Hop-by-hop whatever Connection says (isHopByHop without the names Connection lists).
+bool isAlwaysHopByHop(KnownHeader kind);
+
 // True for uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): the value of Host, or the authority of
 // an absolute-form target. A reg-name (letters, digits, "-._~", %HH and sub-delims), an IPv4 address or
 // an IPv6 address in brackets; a port of digits, at most 65535. Stricter than the URI grammar in one

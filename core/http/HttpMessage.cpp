@@ -3,9 +3,10 @@
 namespace lab::http {
 
 namespace {
+// The sizes first: most names differ in length, and a lookup runs over every field of a head.
 bool equalsIgnoreCase(QByteArrayView a, QByteArrayView b)
 {
-    return a.compare(b, Qt::CaseInsensitive) == 0;
+    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
 }
 } // namespace
 

@@ -115,8 +115,9 @@ HttpParseError checkRequestTransferEncoding(const HttpHead& head)
     QList<QByteArray> codings;
     bool present = false;
     for (const HttpHeader& h : head.headers) {
-        if (h.name.compare("Transfer-Encoding", Qt::CaseInsensitive) != 0)
-            continue;
+        constexpr QByteArrayView kName = "Transfer-Encoding";
+        if (h.name.size() != kName.size() || h.name.compare(kName, Qt::CaseInsensitive) != 0)
+            continue; // (the size first: this runs for every field of every request)
         present = true;
         for (const QByteArray& element : h.value.split(',')) {
             const QByteArray coding = element.trimmed();
@@ -150,8 +151,6 @@ struct HttpParser::Callbacks {
     {
         HttpParser* s = self(p);
         s->recycleHead();
-        s->m_field.resize(0);
-        s->m_value.resize(0);
         s->m_headBytes = 0;
         s->m_methodComplete = false;
         s->m_methodBytes = 0;
@@ -203,21 +202,22 @@ struct HttpParser::Callbacks {
     static int onHeaderField(llhttp_t* p, const char* at, size_t len)
     {
         HttpParser* s = self(p);
-        s->m_field.append(at, qsizetype(len));
+        s->fieldSlot().name.append(at, qsizetype(len));
         return s->countHeadBytes(qsizetype(len));
     }
 
     static int onHeaderValue(llhttp_t* p, const char* at, size_t len)
     {
         HttpParser* s = self(p);
+        HttpHeader& field = s->fieldSlot();
         // llhttp accepts obsolete line folding even in strict mode, also right after the colon
         // ("Content-Length:\r\n 3"). A proxy must not pass on a header that two parsers could read two
         // ways (RFC 9112 5.2), so a value span that follows a line end (blanks aside) is rejected.
         // (llhttp reports an empty value as an empty span after its line end: no bytes, nothing to read
         // two ways.)
         if (len > 0 && s->followsLineEnd(at))
-            return s->fail(s->malformedStatus(), "obsolete line folding in header " + s->m_field);
-        s->m_value.append(at, qsizetype(len));
+            return s->fail(s->malformedStatus(), "obsolete line folding in header " + field.name);
+        field.value.append(at, qsizetype(len));
         return s->countHeadBytes(qsizetype(len));
     }
 
@@ -227,6 +227,7 @@ struct HttpParser::Callbacks {
     {
         HttpParser* s = self(p);
         HttpHead& h = s->m_head;
+        s->dropStaleHeaders();
         h.versionMajor = p->http_major;
         h.versionMinor = p->http_minor;
         if (s->m_kind == Kind::Request) {
@@ -380,6 +381,7 @@ void HttpParser::reset()
     m_chunkLinePending = false;
     m_lastChunk = false;
     m_chunkLine.resize(0);
+    m_slot = nullptr;
     m_inMessage = false;
     m_headComplete = false;
     m_nextHasNoBody = false;
@@ -387,13 +389,12 @@ void HttpParser::reset()
 
 void HttpParser::recycleHead()
 {
-    // A handler that swapped the head out (HttpSession, UpstreamAttempt) left its previous one here:
-    // its buffers are reused, so a message like the last one allocates nothing. One the handler copied
-    // is shared, and detaches instead: correct, only not free.
+    // A handler that swapped the head out (HttpSession, UpstreamAttempt) left its previous one here: its
+    // header fields are overwritten in place (fieldSlot), so a message like the last one allocates and
+    // moves nothing. One the handler copied is shared, and detaches instead: correct, only not free.
     HttpHead& h = m_head;
-    while (!h.headers.isEmpty() && m_spareHeaders.size() < m_limits.maxHeaderCount)
-        m_spareHeaders.append(h.headers.takeLast());
-    h.headers.resize(0);
+    m_headerCount = 0;
+    m_slot = nullptr;
     h.method = QByteArray();
     h.target.resize(0);
     h.reason.resize(0);
@@ -404,6 +405,39 @@ void HttpParser::recycleHead()
     h.contentLength = 0;
     h.keepAlive = true;
     h.upgrade = false;
+}
+
+HttpHeader& HttpParser::fieldSlot()
+{
+    if (m_slot)
+        return *m_slot;
+    if (m_headComplete) {
+        m_slot = &m_trailer; // read to be dropped
+    } else {
+        QList<HttpHeader>& fields = m_head.headers;
+        if (m_headerCount == fields.size()) {
+            if (m_spareHeaders.isEmpty())
+                fields.emplaceBack();
+            else
+                fields.append(m_spareHeaders.takeLast());
+        }
+        m_slot = &fields[m_headerCount];
+    }
+    m_slot->name.resize(0);
+    m_slot->value.resize(0);
+    return *m_slot;
+}
+
+void HttpParser::dropStaleHeaders()
+{
+    // Fields of the earlier message this one did not overwrite (it had fewer): kept aside, bounded.
+    QList<HttpHeader>& fields = m_head.headers;
+    while (fields.size() > m_headerCount) {
+        if (m_spareHeaders.size() < m_limits.maxHeaderCount)
+            m_spareHeaders.append(fields.takeLast());
+        else
+            fields.removeLast();
+    }
 }
 
 int HttpParser::fail(int status, QByteArray reason)
@@ -433,26 +467,25 @@ int HttpParser::countHeadBytes(qsizetype n)
 
 int HttpParser::commitHeader()
 {
-    if (m_field.isEmpty()) // ": x": llhttp 8.1 accepts an empty name
+    HttpHeader* field = std::exchange(m_slot, nullptr);
+    if (!field || field->name.isEmpty()) // ": x": llhttp 8.1 accepts an empty name
         return fail(malformedStatus(), "empty header field name");
-    if (m_headComplete) { // a trailer field: not forwarded (Trailer is hop-by-hop for us)
-        m_field.resize(0);
-        m_value.resize(0);
+    if (m_headComplete) // a trailer field: not forwarded (Trailer is hop-by-hop for us)
         return 0;
-    }
-    if (m_head.headers.size() >= m_limits.maxHeaderCount)
+    if (m_headerCount >= m_limits.maxHeaderCount)
         return fail(431, "more than " + QByteArray::number(m_limits.maxHeaderCount) + " header fields");
-    // Into a recycled header: its two buffers keep their memory from an earlier message.
-    HttpHeader h;
-    if (!m_spareHeaders.isEmpty())
-        h = m_spareHeaders.takeLast();
-    h.name.resize(0);
-    h.name.append(m_field);
-    h.value.resize(0);
-    h.value.append(QByteArrayView(m_value).trimmed());
-    m_head.headers.append(std::move(h));
-    m_field.resize(0);
-    m_value.resize(0);
+    QByteArray& value = field->value;
+    const QByteArrayView trimmed = QByteArrayView(value).trimmed();
+    if (trimmed.isEmpty()) {
+        value.resize(0);
+    } else if (trimmed.size() != value.size()) { // trimmed in place (llhttp leaves trailing blanks)
+        const qsizetype from = trimmed.data() - value.constData();
+        const qsizetype size = trimmed.size();
+        char* d = value.data();
+        std::memmove(d, d + from, size_t(size));
+        value.resize(size);
+    }
+    ++m_headerCount;
     return 0;
 }
 

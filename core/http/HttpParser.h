@@ -92,6 +92,9 @@ private:
     qsizetype takeChunkLine(QByteArrayView data);
     void noteConsumed(QByteArrayView consumed);
     void recycleHead();
+    // The header field llhttp is reading: the next of m_head's (reused in place) or a trailer's scratch.
+    HttpHeader& fieldSlot();
+    void dropStaleHeaders();
 
     struct LlhttpState;
     std::unique_ptr<LlhttpState> m_state;
@@ -101,8 +104,9 @@ private:
 
     HttpHead m_head;
     QList<HttpHeader> m_spareHeaders; // from earlier messages, for their buffers
-    QByteArray m_field;
-    QByteArray m_value;
+    qsizetype m_headerCount = 0; // fields of m_head.headers this message has written (the rest are stale)
+    HttpHeader* m_slot = nullptr; // the field being read (fieldSlot), until commitHeader
+    HttpHeader m_trailer; // a trailer field's bytes, dropped
     const char* m_feedStart = nullptr; // start of the buffer llhttp is parsing
     char m_lastNonBlank = '\n'; // last byte before that buffer that is not SP or HTAB
     qsizetype m_headBytes = 0;

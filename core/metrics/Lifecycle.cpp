@@ -37,10 +37,13 @@ bool LifecycleStream::follow(bool always, quint64* requestId)
         if (was != second) {
             m_second.store(second, std::memory_order_relaxed);
             m_inSecond.store(0, std::memory_order_relaxed);
-            const quint64 last = m_arrivedInSecond.exchange(0, std::memory_order_relaxed);
+            // Arrivals since the last roll-over, from the arrival count: one read-modify-write per
+            // request (m_arrived's) instead of two on a line both workers write. (Two workers that both
+            // saw the second change: the later exchange may hold the earlier arrival; that one reads 0.)
+            const quint64 start = m_arrivedAtSecondStart.exchange(arrival, std::memory_order_relaxed);
+            const quint64 last = arrival > start ? arrival - start : 0;
             m_arrivedLastSecond.store(second == was + 1 ? last : 0, std::memory_order_relaxed);
         }
-        m_arrivedInSecond.fetch_add(1, std::memory_order_relaxed);
         const quint64 expected = m_arrivedLastSecond.load(std::memory_order_relaxed);
         if (expected > quint64(m_maxPerSecond) && mix(arrival) % expected >= quint64(m_maxPerSecond))
             return false;

@@ -85,7 +85,7 @@ private:
     std::atomic<quint64> m_nextRequestId{1};
     std::atomic<qint64> m_second{0};
     std::atomic<int> m_inSecond{0}; // followed in m_second
-    std::atomic<quint64> m_arrivedInSecond{0};
+    std::atomic<quint64> m_arrivedAtSecondStart{0}; // m_arrived when m_second began
     std::atomic<quint64> m_arrivedLastSecond{0};
     mutable QMutex m_mutex;
     struct Slot {

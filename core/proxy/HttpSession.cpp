@@ -419,10 +419,14 @@ void HttpSession::responseStarting(const http::HttpHead& head, NextHopFraming do
     info.closeConnection = !m_clientKeepAlive;
     info.clientIsHttp10 = m_request.isHttp10();
     info.clientWantsKeepAlive = m_clientKeepAlive;
-    QByteArray out = BufferPool::local().take(1024);
+    // Written straight into the client's staging buffer: no buffer aside, no copy.
+    QByteArray& out = m_client->beginStaged(1024);
+    const qsizetype before = out.size();
     http::appendClientResponse(out, head, info, down);
-    writeClient(out); // copied into the client's staging buffer
-    BufferPool::local().give(out);
+    const qsizetype written = out.size() - before;
+    m_client->commitStaged();
+    TrafficCounters& l = m_worker->metrics().listener;
+    l.add(l.bytesOut, quint64(written));
     m_phase = Phase::Responding;
 }
 

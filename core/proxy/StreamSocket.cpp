@@ -165,6 +165,33 @@ void StreamSocket::append(QByteArrayView bytes)
     m_queued += bytes.size();
 }
 
+QByteArray& StreamSocket::beginStaged(qsizetype expected)
+{
+    if (m_segments.size() >= kMaxSegments)
+        flush();
+    if (m_staging.capacity() == 0)
+        m_staging = BufferPool::local().take(std::max(kStagingBytes, expected));
+    m_stagedFrom = m_staging.size();
+    return m_staging;
+}
+
+void StreamSocket::commitStaged()
+{
+    const qsizetype from = m_stagedFrom;
+    const qsizetype size = m_staging.size() - from;
+    if (size <= 0)
+        return;
+    if (m_writeFailed || m_fd < 0) { // as append() after a failed write: dropped
+        m_staging.resize(from);
+        return;
+    }
+    if (!m_segments.isEmpty() && !m_segments.back().data && m_segments.back().offset + m_segments.back().size == from)
+        m_segments.back().size += size;
+    else
+        m_segments.append({nullptr, from, size});
+    m_queued += size;
+}
+
 void StreamSocket::appendView(QByteArrayView bytes)
 {
     if (bytes.isEmpty())

@@ -76,6 +76,11 @@ public:
 
     void append(QByteArrayView bytes);
     void appendView(QByteArrayView bytes);
+    // For bytes built in place (a response head) rather than built aside and copied in: the staging
+    // buffer to append to (`expected` bytes reserved when it is new), then commitStaged() queues what was
+    // appended since. Nothing else may use the socket in between, and the caller only appends.
+    QByteArray& beginStaged(qsizetype expected);
+    void commitStaged();
     // Sends what was appended. False when the write failed (the handler heard onWriteFailed too).
     bool flush();
     qsizetype bytesToWrite() const { return m_backlog.size() - m_backlogPos + m_queued; }
@@ -108,6 +113,7 @@ private:
     QByteArray m_staging; // owned bytes of the queued segments
     QVarLengthArray<Segment, kMaxSegments> m_segments;
     qsizetype m_queued = 0; // bytes in m_segments
+    qsizetype m_stagedFrom = 0; // m_staging's size at beginStaged()
     QByteArray m_backlog; // what the kernel did not take yet, in order
     qsizetype m_backlogPos = 0;
     int m_error = 0;
