@@ -115,6 +115,17 @@ void TestBalancers::smoothWrrFollowsLiveWeights()
     QCOMPARE(next.count(QLatin1Char('a')), 6);
 }
 
+// The context BackendPool::pick gives a retry under retry.avoid "previous": the whole rotation and the
+// backends it avoids.
+static PickContext retryUnderHaproxysRule(std::span<Backend* const> rotation, std::span<Backend* const> avoided)
+{
+    PickContext retry;
+    retry.avoidedKeepTheirTurn = true;
+    retry.rotation = rotation;
+    retry.avoided = avoided;
+    return retry;
+}
+
 // A retry under HAProxy's rule (retry.avoid "previous"): the pool passes the whole rotation and the
 // backend to avoid. HAProxy's roundrobin (lb_fwrr.c) advances the avoided server's position as if it had
 // been picked and takes the next server: a, b, c of weight 1 with b avoided at the second pick give
@@ -125,10 +136,7 @@ void TestBalancers::roundRobinRetryUsesUpTheAvoidedTurn()
     Set s{1, 1, 1};
     const std::vector<Backend*> left = s.without(1);
     Backend* const avoidB[] = {s.all[1]};
-    PickContext retry;
-    retry.avoidedKeepTheirTurn = true;
-    retry.rotation = s.span();
-    retry.avoided = avoidB;
+    PickContext retry = retryUnderHaproxysRule(s.span(), avoidB);
     auto rr = makeBalancer(QStringLiteral("round-robin"));
     QString seen = rr->pick(s.span(), PickContext{})->name;
     seen += rr->pick(left, retry)->name;
@@ -166,10 +174,7 @@ void TestBalancers::smoothWrrRetryUsesUpTheAvoidedTurn()
     Set s{5, 1, 1};
     const std::vector<Backend*> left = s.without(0);
     Backend* const avoidA[] = {s.all[0]};
-    PickContext retry;
-    retry.avoidedKeepTheirTurn = true;
-    retry.rotation = s.span();
-    retry.avoided = avoidA;
+    PickContext retry = retryUnderHaproxysRule(s.span(), avoidA);
     auto wrr = makeBalancer(QStringLiteral("weighted-round-robin"));
     QString seen;
     for (int i = 0; i < 7; ++i) {
