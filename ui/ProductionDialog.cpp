@@ -1,5 +1,6 @@
 #include "ProductionDialog.h"
 
+#include "loadgen/UserTraffic.h"
 #include "prove/ProveRunner.h"
 
 #include <QComboBox>
@@ -8,6 +9,7 @@
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -27,6 +29,7 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     , m_warnings(new QListWidget(this))
     , m_save(new QPushButton(tr("&Save…"), this))
     , m_comparison(new QPlainTextEdit(this))
+    , m_provePath(new QLineEdit(QStringLiteral("/"), this))
     , m_proveStatus(new QLabel(this))
     , m_proveButton(new QPushButton(tr("&Run prove"), this))
 {
@@ -63,6 +66,14 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     auto* provePage = new QWidget(this);
     auto* pv = new QVBoxLayout(provePage);
     auto* proveRow = new QHBoxLayout;
+    auto* pathLabel = new QLabel(tr("P&ath:"), provePage);
+    pathLabel->setBuddy(m_provePath);
+    m_provePath->setObjectName(QStringLiteral("provePath"));
+    m_provePath->setToolTip(tr("The path every request of the workload asks for (one range such as "
+                               "/item/{1..100} is allowed). A path no backend serves compares 404s."));
+    m_provePath->setMaximumWidth(220);
+    proveRow->addWidget(pathLabel);
+    proveRow->addWidget(m_provePath);
     proveRow->addWidget(m_proveButton);
     proveRow->addWidget(m_proveStatus, 1);
     pv->addLayout(proveRow);
@@ -92,6 +103,11 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
 }
 
 ProductionDialog::~ProductionDialog() = default;
+
+void ProductionDialog::setProvePath(const QString& path)
+{
+    m_provePath->setText(path);
+}
 
 ExportFormat ProductionDialog::format() const
 {
@@ -143,11 +159,21 @@ void ProductionDialog::startProve()
     if (m_runner)
         return;
     m_tabs->setCurrentIndex(1);
-    m_runner = std::make_unique<ProveRunner>(format(), m_config, defaultProveWorkload());
+    WorkloadSpec workload = defaultProveWorkload(m_config);
+    const QByteArray path = m_provePath->text().trimmed().toUtf8();
+    PathTemplate parsed;
+    QString why;
+    if (!PathTemplate::parse(path, &parsed, &why)) {
+        m_proveStatus->setText(tr("Path: %1").arg(why));
+        return;
+    }
+    workload.path = path;
+    m_runner = std::make_unique<ProveRunner>(format(), m_config, workload);
     connect(m_runner.get(), &ProveRunner::progress, m_proveStatus, &QLabel::setText);
     connect(m_runner.get(), &ProveRunner::finished, this, &ProductionDialog::onProveFinished, Qt::QueuedConnection);
     m_proveButton->setEnabled(false);
     m_format->setEnabled(false);
+    m_provePath->setEnabled(false);
     m_comparison->clear();
     m_proveStatus->setText(tr("starting…"));
     m_runner->start();
@@ -158,6 +184,7 @@ void ProductionDialog::onProveFinished()
     std::unique_ptr<ProveRunner> runner = std::move(m_runner);
     m_proveButton->setEnabled(true);
     m_format->setEnabled(true);
+    m_provePath->setEnabled(true);
     if (!runner->error().isEmpty()) {
         m_proveStatus->setText(runner->binaryMissing() ? runner->error() : tr("prove failed: %1").arg(runner->error()));
         m_comparison->setPlainText(runner->error());

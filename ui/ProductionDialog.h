@@ -9,6 +9,7 @@
 
 class QComboBox;
 class QLabel;
+class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
@@ -34,6 +35,9 @@ public:
     void setSavePathPrompt(SavePathPrompt prompt) { m_prompt = std::move(prompt); }
     ExportFormat format() const;
     void setFormat(ExportFormat format);
+    // The path prove's requests ask for (the Path field; the window fills in what its traffic asks for).
+    void setProvePath(const QString& path);
+    QLineEdit* provePathEdit() const { return m_provePath; }
     // Starts a prove run with the selected target (the Prove button).
     void startProve();
     bool proveRunning() const { return m_runner != nullptr; }
@@ -59,6 +63,7 @@ private:
     QListWidget* m_warnings;
     QPushButton* m_save;
     QPlainTextEdit* m_comparison;
+    QLineEdit* m_provePath;
     QLabel* m_proveStatus;
     QPushButton* m_proveButton;
     std::unique_ptr<ProveRunner> m_runner;

@@ -2,6 +2,7 @@
 
 #include "experiment/ExperimentWorkload.h"
 #include "experiment/WorkloadDriver.h"
+#include "export/ExportText.h"
 #include "export/ExportValidator.h"
 #include "lab/Lab.h"
 #include "proxy/Proxy.h"
@@ -54,12 +55,20 @@ double ProveReport::maxShareDifferencePoints() const
 WorkloadSpec defaultProveWorkload()
 {
     WorkloadSpec w;
-    w.arrival = ArrivalProcess::Constant;
+    w.arrival = ArrivalProcess::Poisson;
     w.ratePerSecond = 200;
     w.durationMs = 1500;
     w.cost = CostDistribution::Fixed;
     w.costMeanMs = 5;
     w.requestTimeoutMs = 10'000;
+    return w;
+}
+
+WorkloadSpec defaultProveWorkload(const LabConfig& lab)
+{
+    WorkloadSpec w = defaultProveWorkload();
+    if (lab.retry.retries > 0 && !exporting::retryStatuses(lab.retry.retryOn).isEmpty())
+        w.durationMs = kProveRetryWalkDurationMs;
     return w;
 }
 
