@@ -299,15 +299,17 @@ void MainWindow::openProduction(ProductionDialog::Page page)
 {
     auto* dialog = new ProductionDialog(m_lab->config(), page, this);
     QString path = m_trafficPanel->pathEdit()->text();
+    QString origin = tr("the Traffic tab's path");
     if (const ScenarioPlayer* player = m_lessonPanel->player()) {
         for (const ScenarioStep& step : player->scenario().steps) {
             if (step.action == StepAction::Traffic) {
                 path = QString::fromUtf8(step.traffic.path);
+                origin = tr("what the lesson's traffic asks for");
                 break;
             }
         }
     }
-    dialog->setProvePath(path);
+    dialog->setProvePath(path, origin);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &ProductionDialog::message, this, &MainWindow::showMessage);
     dialog->show();

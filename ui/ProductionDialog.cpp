@@ -30,6 +30,7 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     , m_save(new QPushButton(tr("&Save…"), this))
     , m_comparison(new QPlainTextEdit(this))
     , m_provePath(new QLineEdit(QStringLiteral("/"), this))
+    , m_provePathOrigin(new QLabel(this))
     , m_proveStatus(new QLabel(this))
     , m_proveButton(new QPushButton(tr("&Run prove"), this))
 {
@@ -42,8 +43,14 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     for (QPlainTextEdit* t : {m_preview, m_comparison}) {
         t->setReadOnly(true);
         t->setFont(mono);
-        t->setLineWrapMode(QPlainTextEdit::NoWrap);
     }
+    // The preview is the file as it will be saved, line for line; the comparison's notes and warnings are
+    // sentences, which would otherwise run off the right edge (trial: two scrolls to read one warning).
+    m_preview->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_comparison->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_warnings->setWordWrap(true);
+    m_warnings->setResizeMode(QListView::Adjust);
+    m_warnings->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_preview->setObjectName(QStringLiteral("exportPreview"));
     m_warnings->setObjectName(QStringLiteral("exportWarnings"));
     m_comparison->setObjectName(QStringLiteral("proveComparison"));
@@ -74,6 +81,8 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     m_provePath->setMaximumWidth(220);
     proveRow->addWidget(pathLabel);
     proveRow->addWidget(m_provePath);
+    m_provePathOrigin->setObjectName(QStringLiteral("provePathOrigin"));
+    proveRow->addWidget(m_provePathOrigin);
     proveRow->addWidget(m_proveButton);
     proveRow->addWidget(m_proveStatus, 1);
     pv->addLayout(proveRow);
@@ -104,9 +113,11 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
 
 ProductionDialog::~ProductionDialog() = default;
 
-void ProductionDialog::setProvePath(const QString& path)
+void ProductionDialog::setProvePath(const QString& path, const QString& origin)
 {
     m_provePath->setText(path);
+    m_provePathOrigin->setText(origin.isEmpty() ? QString() : tr("(%1)").arg(origin));
+    m_provePathOrigin->setVisible(!origin.isEmpty());
 }
 
 ExportFormat ProductionDialog::format() const
@@ -131,9 +142,12 @@ void ProductionDialog::refresh()
         m_warnings->addItem(tr("Nothing: every feature of this lab is mapped."));
     else
         m_warnings->addItems(r.warnings);
+    // A table from the other target would read as this one's result.
+    if (!m_runner && !m_comparison->toPlainText().isEmpty() && m_comparedFormat != format())
+        m_comparison->clear();
     m_proveStatus->setText(m_runner ? m_proveStatus->text()
-                                    : tr("Compares per-backend shares, errors and latency; flags shares more than "
-                                         "%1 points apart.")
+                                    : tr("Flags per-backend shares more than %1 points apart; errors and latency "
+                                         "are shown beside them.")
                                           .arg(ProveReport::kFlagPoints));
 }
 
@@ -191,6 +205,7 @@ void ProductionDialog::onProveFinished()
     } else {
         const ProveReport& r = runner->report();
         m_comparison->setPlainText(proveTable(r));
+        m_comparedFormat = r.target;
         m_proveStatus->setText(r.anyFlagged()
                                    ? tr("shares DIFFER by up to %1 points").arg(r.maxShareDifferencePoints(), 0, 'f', 1)
                                    : tr("shares agree within %1 points").arg(ProveReport::kFlagPoints));

@@ -35,8 +35,9 @@ public:
     void setSavePathPrompt(SavePathPrompt prompt) { m_prompt = std::move(prompt); }
     ExportFormat format() const;
     void setFormat(ExportFormat format);
-    // The path prove's requests ask for (the Path field; the window fills in what its traffic asks for).
-    void setProvePath(const QString& path);
+    // The path prove's requests ask for (the Path field; the window fills in what its traffic asks for)
+    // and where it came from, said beside the field ("the lesson's traffic").
+    void setProvePath(const QString& path, const QString& origin = {});
     QLineEdit* provePathEdit() const { return m_provePath; }
     // Starts a prove run with the selected target (the Prove button).
     void startProve();
@@ -64,9 +65,11 @@ private:
     QPushButton* m_save;
     QPlainTextEdit* m_comparison;
     QLineEdit* m_provePath;
+    QLabel* m_provePathOrigin;
     QLabel* m_proveStatus;
     QPushButton* m_proveButton;
     std::unique_ptr<ProveRunner> m_runner;
+    ExportFormat m_comparedFormat = ExportFormat::Haproxy; // the target of the table shown
 };
 
 } // namespace lab

@@ -157,6 +157,16 @@ void TestProve::flagsADifference()
     QVERIFY2(table.contains(QStringLiteral("verdict: shares DIFFER")), qPrintable(table));
     r.rows = {ProveRow{QStringLiteral("a"), 50, 52, 0.5, 0.52, false}};
     QVERIFY(proveTable(r).contains(QStringLiteral("verdict: shares agree within 5 points")));
+    QVERIFY(!proveTable(r).contains(QStringLiteral("note: ")));
+    // Shares that agree with errors far apart: the verdict stays on the shares, a note says the rest.
+    r.lab.requests = r.other.requests = 100;
+    r.other.byClass[4] = 20;
+    const QString noted = proveTable(r);
+    QVERIFY2(noted.contains(QStringLiteral("verdict: shares agree within 5 points")), qPrintable(noted));
+    QVERIFY2(noted.contains(QStringLiteral("note: errors differ (0 in the lab, 20 through haproxy)")),
+             qPrintable(noted));
+    r.other.byClass[4] = 4; // 4 points apart: no note
+    QVERIFY(!proveTable(r).contains(QStringLiteral("note: errors differ")));
 }
 
 void TestProve::commandLine()

@@ -93,6 +93,9 @@ void TestProductionDialog::proveAsksForTheLessonsPath()
     auto* dialog = w.findChild<ProductionDialog*>();
     QVERIFY(dialog);
     QCOMPARE(dialog->provePathEdit()->text(), QStringLiteral("/"));
+    auto* origin = dialog->findChild<QLabel*>(QStringLiteral("provePathOrigin"));
+    QVERIFY(origin);
+    QCOMPARE(origin->text(), QStringLiteral("(the Traffic tab's path)"));
     dialog->close(); // deletes itself
     QTRY_VERIFY(!w.findChild<ProductionDialog*>());
 
@@ -102,6 +105,8 @@ void TestProductionDialog::proveAsksForTheLessonsPath()
     dialog = w.findChild<ProductionDialog*>();
     QVERIFY(dialog);
     QCOMPARE(dialog->provePathEdit()->text(), QStringLiteral("/c/page"));
+    QCOMPARE(dialog->findChild<QLabel*>(QStringLiteral("provePathOrigin"))->text(),
+             QStringLiteral("(what the lesson's traffic asks for)"));
 }
 
 void TestProductionDialog::proveRejectsABadPath()
@@ -136,9 +141,16 @@ void TestProductionDialog::proveShowsTheComparison()
     const QString table = dialog.comparison()->toPlainText();
     QVERIFY2(table.contains(QStringLiteral("backend-8003")) && table.contains(QStringLiteral("agree within 5")),
              qPrintable(table));
+    QVERIFY2(table.contains(QStringLiteral("requests each for /c/page")) &&
+                 table.contains(QStringLiteral("for 6.0 s")) &&
+                 table.contains(QStringLiteral("A backend's share: the responses the clients got from it")),
+             qPrintable(table));
     QVERIFY(dialog.provePathEdit()->isEnabled());
     dialog.grab().save(qEnvironmentVariable("LAB_TEST_OUTPUT_DIR", QStringLiteral(".")) +
                        QStringLiteral("/production-dialog-prove.png"));
+    // Another target: HAProxy's table goes rather than read as nginx's result.
+    dialog.setFormat(ExportFormat::Nginx);
+    QVERIFY(dialog.comparison()->toPlainText().isEmpty());
 }
 
 QTEST_MAIN(TestProductionDialog)
