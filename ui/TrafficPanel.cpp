@@ -441,7 +441,9 @@ void TrafficPanel::refresh()
     const double seconds = qMax<qint64>(1, t.elapsedMs) / 1000.0;
     QString text = tr("<b>%1</b> · %2 of %3 s<br>sent %4 · answered %5 (%6 req/s)<br>2xx %7 · 3xx %8 · 4xx %9 · 5xx "
                       "%10 · no answer %11")
-                       .arg(running ? tr("running") : tr("finished"))
+                       .arg(running               ? tr("running")
+                                : t.stoppedByUser ? tr("stopped")
+                                                  : tr("finished"))
                        .arg(t.elapsedMs / 1000.0, 0, 'f', 1)
                        .arg(t.durationMs / 1000)
                        .arg(t.sent)
@@ -459,7 +461,7 @@ void TrafficPanel::refresh()
     QString status = tr("<b>%1</b> · %2 req/s answered on average since the start")
                          .arg(finishing     ? tr("stopping")
                                   : running ? tr("running")
-                                            : tr("finished"))
+                                            : (t.stoppedByUser ? tr("stopped") : tr("finished")))
                          .arg(double(t.completed) / seconds, 0, 'f', 0);
     if (t.notSent)
         status += t.failedConnects() || t.resets
@@ -486,16 +488,18 @@ void TrafficPanel::refresh()
     text += usersTable(t);
     m_totals->setText(text);
     if (m_wasRunning && !running)
-        m_lab->logEvent(
-            LabEvent::Kind::Traffic,
-            t.failedConnects()
-                ? tr("traffic finished: %1 answered, %2 without an answer, %3 connection attempts "
-                     "failed (%4 refused)")
-                      .arg(t.completed)
-                      .arg(t.socketErrors)
-                      .arg(t.failedConnects())
-                      .arg(t.refused)
-                : tr("traffic finished: %1 answered, %2 without an answer").arg(t.completed).arg(t.socketErrors));
+        m_lab->logEvent(LabEvent::Kind::Traffic,
+                        t.failedConnects() ? tr("traffic %1: %2 answered, %3 without an answer, %4 connection attempts "
+                                                "failed (%5 refused)")
+                                                 .arg(t.stoppedByUser ? tr("stopped") : tr("finished"))
+                                                 .arg(t.completed)
+                                                 .arg(t.socketErrors)
+                                                 .arg(t.failedConnects())
+                                                 .arg(t.refused)
+                                           : tr("traffic %1: %2 answered, %3 without an answer")
+                                                 .arg(t.stoppedByUser ? tr("stopped") : tr("finished"))
+                                                 .arg(t.completed)
+                                                 .arg(t.socketErrors));
     m_wasRunning = running;
 }
 

@@ -97,6 +97,7 @@ public:
         m_clock.start();
         m_shared.startedAtMs = steadyNowMs();
         m_shared.endedAtMs = 0;
+        m_shared.stoppedByUser = false;
         m_shared.durationMs = m_durationMs;
         const bool users = m_spec.users.enabled();
         for (int i = 0; i < (users ? m_spec.users.count : m_spec.concurrency); ++i) {
@@ -149,6 +150,8 @@ public:
             return;
         m_sending = false;
         m_cancelAtEnd = cancelAtEnd;
+        if (cancelAtEnd)
+            m_shared.stoppedByUser = true;
         m_tick->stop();
         m_end->stop();
         QTimer::singleShot(graceMs, this, [this] { end(); });
@@ -185,6 +188,8 @@ public:
         if (m_ended)
             return;
         m_ended = true;
+        if (cancelled)
+            m_shared.stoppedByUser = true;
         m_sending = false;
         m_tick->stop();
         m_end->stop();
@@ -600,6 +605,7 @@ LoadTotals LoadGenerator::totals() const
     t.connectErrors = s.connectErrors.load(std::memory_order_relaxed);
     t.notSent = s.notSent.load(std::memory_order_relaxed);
     t.durationMs = s.durationMs.load();
+    t.stoppedByUser = s.stoppedByUser.load();
     const qint64 started = s.startedAtMs.load();
     const qint64 ended = s.endedAtMs.load();
     t.elapsedMs = started == 0 ? 0 : (ended ? ended : steadyNowMs()) - started;

@@ -49,6 +49,7 @@ struct LoadSpec {
 // Where a run stands. A plain copy, taken as often as the window likes.
 struct LoadTotals {
     bool running = false;
+    bool stoppedByUser = false; // the run ended by stop() or finish(), not at its duration or request count
     qint64 elapsedMs = 0;
     qint64 durationMs = 0;
     quint64 sent = 0;

@@ -26,6 +26,7 @@ struct LoadGenerator::Shared {
     std::atomic<quint64> notSent{0};
     std::atomic<qint64> startedAtMs{0};
     std::atomic<qint64> endedAtMs{0};
+    std::atomic<bool> stoppedByUser{false}; // stop() or finish(), not the run's own end
     std::atomic<qint64> durationMs{0};
     LatencyHistogram latency;
     mutable QMutex mutex;

@@ -565,9 +565,24 @@ void TestMainWindow::trafficBurstMatchesTheBoard()
     QCOMPARE(sum, 300ULL);
     QCOMPARE(totals.byBackend.value(QStringLiteral("backend-8001")), 100ULL);
     t->refresh();
-    QVERIFY(t->findChild<QLabel*>(QStringLiteral("trafficTotals"))->text().contains(QStringLiteral("answered 300")));
+    auto* totalsLabel = t->findChild<QLabel*>(QStringLiteral("trafficTotals"));
+    QVERIFY(totalsLabel->text().contains(QStringLiteral("answered 300")));
+    // It ended by itself (its request count): "finished".
+    QVERIFY(!totals.stoppedByUser);
+    QVERIFY2(totalsLabel->text().startsWith(QStringLiteral("<b>finished</b>")), qPrintable(totalsLabel->text()));
     // The charts picked the traffic up too.
     QTRY_VERIFY(w.chartsPanel()->shares().value(QStringLiteral("backend-8003")) == 100);
+
+    // Stopped by the button before its end: "stopped", not "finished" (trial 9).
+    t->rateBox()->setValue(50);
+    t->maxRequestsBox()->setValue(0);
+    QTest::mouseClick(t->startButton(), Qt::LeftButton);
+    QTRY_VERIFY(w.generator()->totals().sent > 5);
+    QTest::mouseClick(t->startButton(), Qt::LeftButton); // Stop
+    QTRY_VERIFY_WITH_TIMEOUT(!w.generator()->isRunning(), 10000);
+    QVERIFY(w.generator()->totals().stoppedByUser);
+    t->refresh();
+    QVERIFY2(totalsLabel->text().startsWith(QStringLiteral("<b>stopped</b>")), qPrintable(totalsLabel->text()));
 }
 
 void TestMainWindow::traceAndEventsArriveInBatches()
