@@ -383,7 +383,11 @@ bool UpstreamAttempt::parseRead(qsizetype n)
             m_exchange->flushClient();
             BufferPool::local().give(m_in);
             if (m_phase == Phase::Discarding) {
-                m_worker->metrics().backends[size_t(m_backend->id)].countResponse(m_discardStatus);
+                // The backend answered (a retried 404 or 5xx): its response and how long it took count on
+                // the board, or a backend whose every answer was retried shows requests without a p50.
+                TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
+                bc.countResponse(m_discardStatus);
+                bc.latency.record(quint64(m_sinceStart.nsecsElapsed() / 1000));
                 fail(Failure::Status, QString::number(m_discardStatus));
             } else {
                 const QByteArray why =

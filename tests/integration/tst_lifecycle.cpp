@@ -245,6 +245,13 @@ void TestLifecycle::cascading404ShowsTheWalk()
         QVERIFY2(entry->servedBy.isEmpty(), qPrintable(entry->servedBy));
     else
         QCOMPARE(rig.idOf(entry->servedBy.toUtf8()), picked.last());
+    // Every backend asked answered, retried or not: each has its response and its latency on the board.
+    const MetricsSnapshot snap = rig.proxy->snapshot();
+    for (int id : picked) {
+        const TrafficStats& b = snap.backends.at(id).traffic;
+        QVERIFY2(b.responsesByClass[4] + b.responsesByClass[2] >= 1, qPrintable(QString::number(id)));
+        QVERIFY2(b.latency.total >= 1, qPrintable(QString::number(id)));
+    }
 }
 
 void TestLifecycle::proxyAnswersItselfWithoutABackend()
