@@ -23,7 +23,7 @@ QString compactStatusText(QString text)
         {MainWindow::tr("5xx from backends "), MainWindow::tr("backend 5xx ")},
         {MainWindow::tr("failed (no response) "), MainWindow::tr("no response ")},
         {MainWindow::tr("answered by the proxy "), MainWindow::tr("by proxy ")},
-        {MainWindow::tr("(429 rate-limited "), MainWindow::tr("(429: ")},
+        {MainWindow::tr("429 rate-limited "), MainWindow::tr("429: ")},
         {MainWindow::tr("client connections "), MainWindow::tr("clients ")},
         {MainWindow::tr("to backends "), MainWindow::tr("upstream ")},
     };
