@@ -4,6 +4,7 @@
 #include "HttpSession.h"
 #include "TcpSession.h"
 #include "TlsTerminator.h"
+#include "UpstreamAttempt.h"
 #include "UpstreamPool.h"
 
 #include <QTcpServer>
@@ -145,6 +146,24 @@ void ProxyWorker::releaseHeld(quint64 requestId, const QString& reason)
         s->releaseFromHold(reason);
 }
 
+UpstreamAttempt* ProxyWorker::takeAttempt()
+{
+    if (m_freeAttempts.empty())
+        return new UpstreamAttempt(this, this);
+    UpstreamAttempt* a = m_freeAttempts.back();
+    m_freeAttempts.pop_back();
+    return a;
+}
+
+void ProxyWorker::giveAttempt(UpstreamAttempt* attempt)
+{
+    if (int(m_freeAttempts.size()) < kKeptAttempts) {
+        m_freeAttempts.push_back(attempt);
+        return;
+    }
+    attempt->deleteLater(); // (possibly given back from inside one of its own calls)
+}
+
 void ProxyWorker::sessionOpened()
 {
     const int n = ++m_openSessions;
@@ -173,6 +192,11 @@ void ProxyWorker::sessionClosed()
 void ProxyWorker::beginShutdown()
 {
     m_shuttingDown = true;
+    // Each session is told directly: a signal connection per session would cost every idle connection
+    // a connection record (and the worker a list of 10 000). A session may close (deleteLater) here.
+    const auto sessions = findChildren<HttpSession*>(Qt::FindDirectChildrenOnly);
+    for (HttpSession* s : sessions)
+        s->beginShutdown();
     Q_EMIT shutdownRequested();
 }
 
@@ -187,6 +211,9 @@ void ProxyWorker::closeEverything()
     const auto terminators = findChildren<TlsTerminator*>(Qt::FindDirectChildrenOnly);
     for (TlsTerminator* t : terminators)
         delete t;
+    // After the sessions, which gave theirs back; before the pool, whose connections they may hold.
+    for (UpstreamAttempt* a : std::exchange(m_freeAttempts, {}))
+        delete a;
     m_upstreams->closeAll();
 }
 

@@ -69,7 +69,7 @@ StreamSocket::StreamSocket(const QHostAddress& address, quint16 port, Handler* h
     }
     setUp();
     if (m_connecting) // writable = the connect finished, one way or the other
-        m_writeNotifier->setEnabled(true);
+        setWriteWanted(true);
 }
 
 StreamSocket::~StreamSocket()
@@ -82,12 +82,23 @@ StreamSocket::~StreamSocket()
 void StreamSocket::setUp()
 {
     m_readNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Read, this);
-    m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
-    m_writeNotifier->setEnabled(false);
     m_readEnabled = !m_connecting;
     m_readNotifier->setEnabled(m_readEnabled);
     connect(m_readNotifier, &QSocketNotifier::activated, this, [this] { m_handler->onReadable(this); });
-    connect(m_writeNotifier, &QSocketNotifier::activated, this, &StreamSocket::onWriteReady);
+}
+
+void StreamSocket::setWriteWanted(bool wanted)
+{
+    if (!m_writeNotifier) {
+        // Made on first need (a connect, a backlog): most connections never fill the kernel's buffer,
+        // and an idle one should not hold a notifier it never uses.
+        if (!wanted || m_fd < 0)
+            return;
+        m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
+        connect(m_writeNotifier, &QSocketNotifier::activated, this, &StreamSocket::onWriteReady);
+        return; // a new notifier is enabled
+    }
+    m_writeNotifier->setEnabled(wanted);
 }
 
 int StreamSocket::finishConnect()
@@ -99,10 +110,10 @@ int StreamSocket::finishConnect()
     m_connecting = false;
     m_error = err;
     if (err == 0) {
-        m_writeNotifier->setEnabled(bytesToWrite() > 0);
+        setWriteWanted(bytesToWrite() > 0);
         setReadEnabled(true);
     } else {
-        m_writeNotifier->setEnabled(false);
+        setWriteWanted(false);
     }
     return err;
 }
@@ -266,7 +277,7 @@ void StreamSocket::keepUnsent(qsizetype written)
         BufferPool::local().give(m_backlog);
     }
     if (!m_connecting)
-        m_writeNotifier->setEnabled(waiting);
+        setWriteWanted(waiting);
 }
 
 void StreamSocket::onWriteReady()
@@ -291,7 +302,7 @@ void StreamSocket::onWriteReady()
     }
     m_backlogPos = 0;
     BufferPool::local().give(m_backlog);
-    m_writeNotifier->setEnabled(false);
+    setWriteWanted(false);
     m_handler->onWritable(this);
 }
 
@@ -302,8 +313,7 @@ void StreamSocket::failWrite(int error)
     m_segments.clear();
     m_queued = 0;
     releaseBuffers();
-    if (m_writeNotifier)
-        m_writeNotifier->setEnabled(false);
+    setWriteWanted(false);
     m_handler->onWriteFailed(this, error);
 }
 
