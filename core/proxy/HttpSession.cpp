@@ -65,6 +65,10 @@ HttpSession::~HttpSession()
     }
     m_worker->metrics().listener.activeConnections.fetch_sub(1, std::memory_order_relaxed);
     m_worker->sessionClosed();
+    // An accepted connection holds its slot in the gate (a TLS client's is its terminator's): given
+    // back here rather than from a connection to destroyed(), which every idle session would carry.
+    if (!m_clientTls)
+        m_worker->gate().release(m_peer);
 }
 
 void HttpSession::beginShutdown()

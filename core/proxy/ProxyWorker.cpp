@@ -110,12 +110,14 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client, ClientStream str
         return;
     }
     QObject* session = nullptr;
-    if (m_settings->kind == ListenerKind::Tcp)
+    if (m_settings->kind == ListenerKind::Tcp) {
         session = new TcpSession(fd, this);
-    else if (accepted && m_settings->tls)
+    } else if (accepted && m_settings->tls) {
         session = new TlsTerminator(fd, client, this);
-    else
-        session = new HttpSession(fd, client, stream, this);
+    } else {
+        new HttpSession(fd, client, stream, this); // gives the gate's slot back itself (when it holds it)
+        return;
+    }
     if (!accepted)
         return; // the terminator holds the gate's slot
     connect(

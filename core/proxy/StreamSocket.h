@@ -4,7 +4,6 @@
 #include <QByteArrayView>
 #include <QHostAddress>
 #include <QObject>
-#include <QVarLengthArray>
 #include <vector>
 
 class QSocketNotifier;
@@ -106,13 +105,17 @@ private:
     void failWrite(int error);
     void keepUnsent(qsizetype written);
     void releaseBuffers();
+    class Notifier;
+    static std::vector<std::vector<Segment>>& freeSegmentLists();
+    void addSegment(const Segment& segment);
+    void giveSegments(); // empties the list and gives its memory back to the thread's free lists
 
     int m_fd = -1;
     Handler* m_handler;
     QSocketNotifier* m_readNotifier = nullptr;
     QSocketNotifier* m_writeNotifier = nullptr;
     QByteArray m_staging; // owned bytes of the queued segments
-    QVarLengthArray<Segment, kMaxSegments> m_segments;
+    std::vector<Segment> m_segments; // borrowed (per thread) while segments are queued
     qsizetype m_queued = 0; // bytes in m_segments
     qsizetype m_stagedFrom = 0; // m_staging's size at beginStaged()
     QByteArray m_backlog; // what the kernel did not take yet, in order
