@@ -150,8 +150,10 @@ void ProxyWorker::releaseHeld(quint64 requestId, const QString& reason)
 
 UpstreamAttempt* ProxyWorker::takeAttempt()
 {
-    if (m_freeAttempts.empty())
+    if (m_freeAttempts.empty()) {
+        m_attemptsMade.fetch_add(1, std::memory_order_relaxed);
         return new UpstreamAttempt(this, this);
+    }
     UpstreamAttempt* a = m_freeAttempts.back();
     m_freeAttempts.pop_back();
     return a;

@@ -83,6 +83,7 @@ public:
     UpstreamAttempt* takeAttempt();
     void giveAttempt(UpstreamAttempt* attempt);
     static constexpr int kKeptAttempts = 1024;
+    int attemptsMade() const { return m_attemptsMade.load(std::memory_order_relaxed); }
     // The client connections' timeouts, one timer for all of them (see ConnectionDeadlines).
     ConnectionDeadlines& deadlines() { return m_deadlines; }
     ConnectionGate& gate() { return *m_gate; }
@@ -132,6 +133,7 @@ private:
     int m_peakSessions = 0; // since the last trim
     bool m_trimScheduled = false;
     std::atomic<int> m_memoryTrims{0};
+    std::atomic<int> m_attemptsMade{0};
 };
 
 } // namespace lab
