@@ -6,8 +6,9 @@
 
 namespace lab {
 
-// The client-side deadlines of every connection on one worker (header read, keep-alive idle, step-mode
-// hold, the flush before a close), kept without a QTimer per connection. With 10 000 idle keep-alive
+// The deadlines of every connection on one worker (client side: header read, keep-alive idle, step-mode
+// hold, the flush before a close; backend side: an attempt's connect and response timeouts), kept
+// without a QTimer per connection. With 10 000 idle keep-alive
 // connections a QTimer each cost ~0.3 KiB (the QObject, its private, the dispatcher's timer record and
 // id) and every request re-armed one, a sift through the dispatcher's heap of 10 000 timers whose
 // records no longer fit in the cache: CPU per request grew with the idle connections.

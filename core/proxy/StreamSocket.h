@@ -18,9 +18,10 @@ namespace lab {
 // Writing is gathered: append() copies bytes (heads, chunk framing) into a staging buffer, appendView()
 // only remembers where they are (a body piece still in the reader's buffer), and flush() sends all of it
 // in order with one writev(). What the kernel does not take is copied into the backlog, and the write
-// notifier (made the first time it is needed) stays on until it is through (onWritable then). A view must therefore
-// stay valid until the next flush(); callers flush before they reuse the buffer a view points into. Staging and backlog
-// come from the thread's BufferPool and go back to it when empty, so an idle connection holds no buffer.
+// notifier (made the first time it is needed) stays on until it is through (onWritable then). A view
+// must therefore stay valid until the next flush(); callers flush before they reuse the buffer a view
+// points into. Staging and backlog come from the thread's BufferPool and go back to it when empty, and
+// the segment list is borrowed per thread likewise, so an idle connection holds no buffer.
 //
 // Reading is the caller's: read() into its own buffer. The read notifier stays enabled (toggling it
 // would cost a system call with an epoll dispatcher); a caller that does not want input now turns it
