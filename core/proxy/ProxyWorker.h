@@ -84,7 +84,7 @@ public:
     void giveAttempt(UpstreamAttempt* attempt);
     static constexpr int kKeptAttempts = 1024;
     int attemptsMade() const { return m_attemptsMade.load(std::memory_order_relaxed); }
-    // The connections. timeouts (client side and attempts), one timer for all of them (see ConnectionDeadlines).
+    // The connections' timeouts (client side and attempts), one timer for all of them (see ConnectionDeadlines).
     ConnectionDeadlines& deadlines() { return m_deadlines; }
     ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
