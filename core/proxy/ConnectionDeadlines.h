@@ -79,6 +79,9 @@ private:
     std::vector<Lane> m_lanes;
     QTimer m_timer; // a child (parented in the constructor): moves with this object to another thread
     qint64 m_timerDeadlineNs = 0; // what m_timer waits for while it is active
+    // m_timer.isActive(), kept here: QTimer's is an out-of-line call through its bindable property, and
+    // every arm asked it (attempts arm once or twice per request).
+    bool m_timerActive = false;
     quint64 m_pass = 0; // expiry passes; an entry armed during one waits for the next
     quint64 m_timerStarts = 0;
     int m_armed = 0;
