@@ -58,15 +58,22 @@ int runProve(int argc, char** argv)
                                        QStringLiteral("NAME"));
     const QCommandLineOption rate(QStringLiteral("rate"), QStringLiteral("Requests per second (default 200)."),
                                   QStringLiteral("N"));
-    const QCommandLineOption duration(QStringLiteral("duration-ms"),
-                                      QStringLiteral("Length of each arm in ms (default 1500)."), QStringLiteral("MS"));
+    const QCommandLineOption duration(
+        QStringLiteral("duration-ms"),
+        QStringLiteral("Length of each arm in ms (default 1500; 6000 when the lab retries on "
+                       "a response status)."),
+        QStringLiteral("MS"));
     const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("The workload's seed (default 1)."),
                                   QStringLiteral("N"));
     const QCommandLineOption path(QStringLiteral("path"),
                                   QStringLiteral("The path every request asks for (default /; one range allowed: "
                                                  "/item/{1..100})."),
                                   QStringLiteral("PATH"));
-    parser.addOptions({target, config, algorithm, rate, duration, seed, path});
+    const QCommandLineOption arrival(QStringLiteral("arrival"),
+                                     QStringLiteral("How requests arrive: constant or poisson (default %1).")
+                                         .arg(arrivalName(defaultProveWorkload().arrival)),
+                                     QStringLiteral("PROCESS"));
+    parser.addOptions({target, config, algorithm, rate, duration, seed, path, arrival});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("prove")))
         return ExitUsage;
     const std::optional<ExportFormat> f = parseExportFormat(parser.value(target));
@@ -92,13 +99,19 @@ int runProve(int argc, char** argv)
         }
         lab.algorithm = parser.value(algorithm);
     }
-    WorkloadSpec w = defaultProveWorkload();
+    WorkloadSpec w = defaultProveWorkload(lab);
     int seedValue = int(w.seed);
     if (!intOption(parser, rate, 1, 2000, &w.ratePerSecond) ||
         !intOption(parser, duration, 200, 60'000, &w.durationMs) ||
         !intOption(parser, seed, 0, 1'000'000'000, &seedValue))
         return ExitUsage;
     w.seed = quint32(seedValue);
+    if (parser.isSet(arrival) &&
+        (!parseArrival(parser.value(arrival), &w.arrival) || w.arrival == ArrivalProcess::Bursts)) {
+        printErr(QStringLiteral("balancer-lab prove: --arrival: \"%1\"; allowed: constant, poisson")
+                     .arg(parser.value(arrival)));
+        return ExitUsage;
+    }
     if (parser.isSet(path)) {
         PathTemplate parsed;
         QString why;

@@ -106,6 +106,7 @@ BackendPanel::BackendPanel(Lab* lab, QWidget* parent)
     m_serviceDist->setToolTip(tr("fixed: every request takes the mean; exp: exponential (M/M/c queueing); "
                                  "lognormal: a long tail (sigma %1).")
                                   .arg(FaultProfile::kLognormalSigma));
+    m_onlyPaths->setObjectName(QStringLiteral("onlyPaths"));
     m_onlyPaths->setPlaceholderText(tr("all paths"));
     m_onlyPaths->setToolTip(tr("Comma-separated paths it serves (and below); others get 404. Empty = all."));
     m_title->setWordWrap(true);
@@ -210,17 +211,17 @@ void BackendPanel::reload()
     m_drain->setChecked(valid && m_lab->isDraining(m_id));
     m_faultBox->setEnabled(fake != nullptr);
     m_healthBox->setEnabled(valid);
-    if (valid) {
-        const HealthConfig h = m_lab->config().healthFor(m_lab->backendConfig(m_id));
-        m_probe->setChecked(h.enabled);
-        m_probeType->setCurrentText(h.type);
-        m_probePath->setText(h.path);
-        m_probePath->setEnabled(h.type == QLatin1String("http"));
-        m_interval->setValue(h.intervalMs);
-        m_timeout->setValue(h.timeoutMs);
-        m_rise->setValue(h.rise);
-        m_fall->setValue(h.fall);
-    }
+    // No backend: the greyed fields show the defaults, not the last backend's values (a lab opened after a
+    // lesson kept showing the lesson's 5 ms and /a under "Select a backend", trial 10).
+    const HealthConfig h = valid ? m_lab->config().healthFor(m_lab->backendConfig(m_id)) : m_lab->config().health;
+    m_probe->setChecked(h.enabled);
+    m_probeType->setCurrentText(h.type);
+    m_probePath->setText(h.path);
+    m_probePath->setEnabled(h.type == QLatin1String("http"));
+    m_interval->setValue(h.intervalMs);
+    m_timeout->setValue(h.timeoutMs);
+    m_rise->setValue(h.rise);
+    m_fall->setValue(h.fall);
     if (!valid) {
         m_title->setText(tr("<b>Select a backend</b> on the board to drain it or inject faults."));
     } else {
@@ -230,20 +231,20 @@ void BackendPanel::reload()
                  : tr("<b>%1</b> (external, %2:%3): fault knobs exist only for embedded backends.")
                        .arg(c.name, c.host)
                        .arg(c.port));
-        const FaultProfile f = fake ? fake->faults() : FaultProfile{};
-        m_latency->setValue(f.latencyMs);
-        m_jitter->setValue(f.jitterMs);
-        m_errorRate->setValue(f.errorRatePercent);
-        m_healthFails->setChecked(f.healthFails);
-        m_onlyPaths->setText(f.onlyPaths.join(QStringLiteral(", ")));
-        m_capacity->setValue(f.capacity);
-        m_workers->setValue(f.workers);
-        m_queue->setValue(f.queue);
-        m_serviceMs->setValue(f.serviceMs);
-        m_serviceDist->setCurrentText(f.serviceDist);
-        m_hang->setChecked(f.hang);
-        m_refuse->setChecked(f.refuse);
     }
+    const FaultProfile f = fake ? fake->faults() : FaultProfile{};
+    m_latency->setValue(f.latencyMs);
+    m_jitter->setValue(f.jitterMs);
+    m_errorRate->setValue(f.errorRatePercent);
+    m_healthFails->setChecked(f.healthFails);
+    m_onlyPaths->setText(f.onlyPaths.join(QStringLiteral(", ")));
+    m_capacity->setValue(f.capacity);
+    m_workers->setValue(f.workers);
+    m_queue->setValue(f.queue);
+    m_serviceMs->setValue(f.serviceMs);
+    m_serviceDist->setCurrentText(f.serviceDist);
+    m_hang->setChecked(f.hang);
+    m_refuse->setChecked(f.refuse);
     m_loading = false;
 }
 

@@ -348,7 +348,11 @@ MainWindow::MainWindow(Lab* lab, QWidget* parent)
                 const BackendPtr b = id.isValid() && m_lab->hasBackend(id) ? m_lab->poolBackend(id) : nullptr;
                 m_flowTab->view()->selectBackend(b ? b->id : -1);
             });
-    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_backendPanel->setBackend({}); });
+    // A new lab's board has no selection: neither the Backend tab nor the flow view keeps the old one.
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        m_backendPanel->setBackend({});
+        m_flowTab->view()->selectBackend(-1);
+    });
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this] { m_backendPanel->setBackend(selectedBackend()); });
     connect(m_lab, &Lab::backendStateChanged, this, [this](BackendId id) {
         updateButton(id);

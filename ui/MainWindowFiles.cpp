@@ -21,6 +21,7 @@
 #include "metrics/RequestTrace.h"
 #include "proxy/Proxy.h"
 #include "proxy/SelfSignedCertificate.h"
+#include "teach/ScenarioPlayer.h"
 #include "teach/ScenarioRecorder.h"
 #include <QAction>
 #include <QApplication>
@@ -291,10 +292,24 @@ void MainWindow::addProductionActions(QMenu* file)
                     [this] { openProduction(ProductionDialog::Page::Prove); });
 }
 
-// A modeless dialog over a copy of the lab's config as it runs now (what File > Save would write).
+// A modeless dialog over a copy of the lab's config as it runs now (what File > Save would write). Prove's
+// requests ask for what the lab's traffic asks for: the playing lesson's first traffic step (lesson 5's
+// /c/page: only one backend has it), else the Traffic tab's path.
 void MainWindow::openProduction(ProductionDialog::Page page)
 {
     auto* dialog = new ProductionDialog(m_lab->config(), page, this);
+    QString path = m_trafficPanel->pathEdit()->text();
+    QString origin = tr("the Traffic tab's path");
+    if (const ScenarioPlayer* player = m_lessonPanel->player()) {
+        for (const ScenarioStep& step : player->scenario().steps) {
+            if (step.action == StepAction::Traffic) {
+                path = QString::fromUtf8(step.traffic.path);
+                origin = tr("what the lesson's traffic asks for");
+                break;
+            }
+        }
+    }
+    dialog->setProvePath(path, origin);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &ProductionDialog::message, this, &MainWindow::showMessage);
     dialog->show();

@@ -13,13 +13,14 @@
 namespace lab {
 
 namespace {
-// The status line in short words ("5xx 0 · no response 0 · by proxy 0"), for a bar too narrow for it.
+// The status line in short words ("backend 5xx 0 · no response 0 · by proxy 3 (5xx 3, 429: 0)"), for a bar
+// too narrow for it. Both 5xx keep who sent them: a bare "5xx 0" beside the proxy's 503s read as "no 5xx".
 QString compactStatusText(QString text)
 {
     const std::pair<QString, QString> shorter[] = {
         {MainWindow::tr(" requests · "), MainWindow::tr(" req · ")},
         {MainWindow::tr(" req/s (last second)"), MainWindow::tr("/s")},
-        {MainWindow::tr("5xx from backends "), MainWindow::tr("5xx ")},
+        {MainWindow::tr("5xx from backends "), MainWindow::tr("backend 5xx ")},
         {MainWindow::tr("failed (no response) "), MainWindow::tr("no response ")},
         {MainWindow::tr("answered by the proxy "), MainWindow::tr("by proxy ")},
         {MainWindow::tr("(429 rate-limited "), MainWindow::tr("(429: ")},
@@ -46,12 +47,13 @@ QString MainWindow::trafficStatusText(const TrafficStats& l, const MetricsSnapsh
     for (const BackendStats& b : latest.backends)
         toBackends += b.traffic.activeConnections;
     return tr("%1 · %2 req/s (last second) · 5xx from backends %3 · failed (no response) %4 · answered by the proxy %5 "
-              "(429 rate-limited %6) · client connections %7 · to backends %8")
+              "(5xx %6, 429 rate-limited %7) · client connections %8 · to backends %9")
         .arg(counted(l.requests, tr("request"), tr("requests")))
         .arg(requestsPerSecond, 0, 'f', 0)
         .arg(l.backend5xx())
         .arg(l.responsesByClass[0])
         .arg(l.answeredByProxy)
+        .arg(l.answeredByProxy5xx)
         .arg(l.rateLimited)
         .arg(l.activeConnections)
         .arg(toBackends);
@@ -65,8 +67,9 @@ QString MainWindow::trafficStatusTip()
               "• failed (no response): requests that ended without any response, e.g. the client closed while its "
               "request was in flight or held.\n"
               "• answered by the proxy: responses the proxy wrote itself without a backend's answer: 429 from the "
-              "rate limiter, 503 when no backend is eligible or a step-mode hold timed out, 400/408/431 for bad "
-              "requests, 502/504 after the attempts failed.\n"
+              "rate limiter, 503 when no backend is eligible, every backend missed or a step-mode hold timed out, "
+              "400/408/431 for bad requests, 502/504 after the attempts failed. Its 5xx are counted apart: they "
+              "are not among the 5xx from backends.\n"
               "The board's Err counts attempts at each backend, retried ones too: a retry that then succeeded "
               "elsewhere shows there but not here.\n"
               "Client connections: open now from clients to the proxy. To backends: open now from the proxy to "

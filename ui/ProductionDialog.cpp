@@ -1,5 +1,6 @@
 #include "ProductionDialog.h"
 
+#include "loadgen/UserTraffic.h"
 #include "prove/ProveRunner.h"
 
 #include <QComboBox>
@@ -8,6 +9,7 @@
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -27,6 +29,8 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     , m_warnings(new QListWidget(this))
     , m_save(new QPushButton(tr("&Save…"), this))
     , m_comparison(new QPlainTextEdit(this))
+    , m_provePath(new QLineEdit(QStringLiteral("/"), this))
+    , m_provePathOrigin(new QLabel(this))
     , m_proveStatus(new QLabel(this))
     , m_proveButton(new QPushButton(tr("&Run prove"), this))
 {
@@ -39,8 +43,14 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     for (QPlainTextEdit* t : {m_preview, m_comparison}) {
         t->setReadOnly(true);
         t->setFont(mono);
-        t->setLineWrapMode(QPlainTextEdit::NoWrap);
     }
+    // The preview is the file as it will be saved, line for line; the comparison's notes and warnings are
+    // sentences, which would otherwise run off the right edge (trial: two scrolls to read one warning).
+    m_preview->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_comparison->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_warnings->setWordWrap(true);
+    m_warnings->setResizeMode(QListView::Adjust);
+    m_warnings->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_preview->setObjectName(QStringLiteral("exportPreview"));
     m_warnings->setObjectName(QStringLiteral("exportWarnings"));
     m_comparison->setObjectName(QStringLiteral("proveComparison"));
@@ -63,6 +73,16 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     auto* provePage = new QWidget(this);
     auto* pv = new QVBoxLayout(provePage);
     auto* proveRow = new QHBoxLayout;
+    auto* pathLabel = new QLabel(tr("P&ath:"), provePage);
+    pathLabel->setBuddy(m_provePath);
+    m_provePath->setObjectName(QStringLiteral("provePath"));
+    m_provePath->setToolTip(tr("The path every request of the workload asks for (one range such as "
+                               "/item/{1..100} is allowed). A path no backend serves compares 404s."));
+    m_provePath->setMaximumWidth(220);
+    proveRow->addWidget(pathLabel);
+    proveRow->addWidget(m_provePath);
+    m_provePathOrigin->setObjectName(QStringLiteral("provePathOrigin"));
+    proveRow->addWidget(m_provePathOrigin);
     proveRow->addWidget(m_proveButton);
     proveRow->addWidget(m_proveStatus, 1);
     pv->addLayout(proveRow);
@@ -93,6 +113,13 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
 
 ProductionDialog::~ProductionDialog() = default;
 
+void ProductionDialog::setProvePath(const QString& path, const QString& origin)
+{
+    m_provePath->setText(path);
+    m_provePathOrigin->setText(origin.isEmpty() ? QString() : tr("(%1)").arg(origin));
+    m_provePathOrigin->setVisible(!origin.isEmpty());
+}
+
 ExportFormat ProductionDialog::format() const
 {
     return ExportFormat(m_format->currentData().toInt());
@@ -115,9 +142,12 @@ void ProductionDialog::refresh()
         m_warnings->addItem(tr("Nothing: every feature of this lab is mapped."));
     else
         m_warnings->addItems(r.warnings);
+    // A table from the other target would read as this one's result.
+    if (!m_runner && !m_comparison->toPlainText().isEmpty() && m_comparedFormat != format())
+        m_comparison->clear();
     m_proveStatus->setText(m_runner ? m_proveStatus->text()
-                                    : tr("Compares per-backend shares, errors and latency; flags shares more than "
-                                         "%1 points apart.")
+                                    : tr("Flags per-backend shares more than %1 points apart; errors and latency "
+                                         "are shown beside them.")
                                           .arg(ProveReport::kFlagPoints));
 }
 
@@ -143,11 +173,21 @@ void ProductionDialog::startProve()
     if (m_runner)
         return;
     m_tabs->setCurrentIndex(1);
-    m_runner = std::make_unique<ProveRunner>(format(), m_config, defaultProveWorkload());
+    WorkloadSpec workload = defaultProveWorkload(m_config);
+    const QByteArray path = m_provePath->text().trimmed().toUtf8();
+    PathTemplate parsed;
+    QString why;
+    if (!PathTemplate::parse(path, &parsed, &why)) {
+        m_proveStatus->setText(tr("Path: %1").arg(why));
+        return;
+    }
+    workload.path = path;
+    m_runner = std::make_unique<ProveRunner>(format(), m_config, workload);
     connect(m_runner.get(), &ProveRunner::progress, m_proveStatus, &QLabel::setText);
     connect(m_runner.get(), &ProveRunner::finished, this, &ProductionDialog::onProveFinished, Qt::QueuedConnection);
     m_proveButton->setEnabled(false);
     m_format->setEnabled(false);
+    m_provePath->setEnabled(false);
     m_comparison->clear();
     m_proveStatus->setText(tr("starting…"));
     m_runner->start();
@@ -158,12 +198,14 @@ void ProductionDialog::onProveFinished()
     std::unique_ptr<ProveRunner> runner = std::move(m_runner);
     m_proveButton->setEnabled(true);
     m_format->setEnabled(true);
+    m_provePath->setEnabled(true);
     if (!runner->error().isEmpty()) {
         m_proveStatus->setText(runner->binaryMissing() ? runner->error() : tr("prove failed: %1").arg(runner->error()));
         m_comparison->setPlainText(runner->error());
     } else {
         const ProveReport& r = runner->report();
         m_comparison->setPlainText(proveTable(r));
+        m_comparedFormat = r.target;
         m_proveStatus->setText(r.anyFlagged()
                                    ? tr("shares DIFFER by up to %1 points").arg(r.maxShareDifferencePoints(), 0, 'f', 1)
                                    : tr("shares agree within %1 points").arg(ProveReport::kFlagPoints));

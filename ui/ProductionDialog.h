@@ -9,6 +9,7 @@
 
 class QComboBox;
 class QLabel;
+class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
@@ -34,6 +35,10 @@ public:
     void setSavePathPrompt(SavePathPrompt prompt) { m_prompt = std::move(prompt); }
     ExportFormat format() const;
     void setFormat(ExportFormat format);
+    // The path prove's requests ask for (the Path field; the window fills in what its traffic asks for)
+    // and where it came from, said beside the field ("the lesson's traffic").
+    void setProvePath(const QString& path, const QString& origin = {});
+    QLineEdit* provePathEdit() const { return m_provePath; }
     // Starts a prove run with the selected target (the Prove button).
     void startProve();
     bool proveRunning() const { return m_runner != nullptr; }
@@ -59,9 +64,12 @@ private:
     QListWidget* m_warnings;
     QPushButton* m_save;
     QPlainTextEdit* m_comparison;
+    QLineEdit* m_provePath;
+    QLabel* m_provePathOrigin;
     QLabel* m_proveStatus;
     QPushButton* m_proveButton;
     std::unique_ptr<ProveRunner> m_runner;
+    ExportFormat m_comparedFormat = ExportFormat::Haproxy; // the target of the table shown
 };
 
 } // namespace lab

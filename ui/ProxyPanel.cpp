@@ -375,8 +375,10 @@ void ProxyPanel::updateRetryButton()
             on << a->text().section(QLatin1Char('-'), 0, 0); // "connect-failure" -> "connect"
     }
     QString text = on.isEmpty() ? tr("nothing") : on.join(QStringLiteral(", "));
+    // The rule always shows, the default too: lesson 5 switches from "previous" to "tried", and a rule that
+    // vanished from the bar when it became the default read as "no rule" (trial 9).
     for (QAction* a : std::as_const(m_retryAvoid)) {
-        if (a->isChecked() && a->property("avoid").toString() != QLatin1String("tried"))
+        if (a->isChecked())
             text += tr(" · avoid %1").arg(a->property("avoid").toString());
     }
     m_retryButton->setText(text);

@@ -56,6 +56,7 @@ public:
     QSpinBox* durationBox() const { return m_duration; }
     QSpinBox* maxRequestsBox() const { return m_maxRequests; }
     QSpinBox* usersBox() const { return m_users; }
+    QLineEdit* pathEdit() const { return m_path; }
     QLineEdit* pathTemplateEdit() const { return m_pathTemplate; }
     QComboBox* arrivalBox() const { return m_arrival; }
     QSpinBox* thinkBox() const { return m_think; }

@@ -342,9 +342,10 @@ bool LabProxies::applyOptions(LabConfig* config, const RetryConfig& retry, const
 {
     changes->clear();
     if (retry != config->retry)
-        *changes << tr("retries %1 on %2")
+        *changes << tr("retries %1 on %2, avoid %3")
                         .arg(retry.retries)
-                        .arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")));
+                        .arg(retry.retryOn.isEmpty() ? tr("nothing") : retry.retryOn.join(QStringLiteral(", ")),
+                             retry.avoid);
     if (timeouts != config->timeouts)
         *changes
             << tr("timeouts connect %1 ms, response %2 ms").arg(timeouts.connectMs).arg(timeouts.upstreamResponseMs);

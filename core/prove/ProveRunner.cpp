@@ -2,6 +2,7 @@
 
 #include "experiment/ExperimentWorkload.h"
 #include "experiment/WorkloadDriver.h"
+#include "export/ExportText.h"
 #include "export/ExportValidator.h"
 #include "lab/Lab.h"
 #include "proxy/Proxy.h"
@@ -54,7 +55,7 @@ double ProveReport::maxShareDifferencePoints() const
 WorkloadSpec defaultProveWorkload()
 {
     WorkloadSpec w;
-    w.arrival = ArrivalProcess::Constant;
+    w.arrival = ArrivalProcess::Poisson;
     w.ratePerSecond = 200;
     w.durationMs = 1500;
     w.cost = CostDistribution::Fixed;
@@ -63,18 +64,29 @@ WorkloadSpec defaultProveWorkload()
     return w;
 }
 
+WorkloadSpec defaultProveWorkload(const LabConfig& lab)
+{
+    WorkloadSpec w = defaultProveWorkload();
+    if (lab.retry.retries > 0 && !exporting::retryStatuses(lab.retry.retryOn).isEmpty())
+        w.durationMs = kProveRetryWalkDurationMs;
+    return w;
+}
+
 QString proveTable(const ProveReport& r)
 {
     const QString target = exportFormatName(r.target);
     QStringList lines;
-    lines << QStringLiteral("prove: %1 through the lab's proxy and through %2, %3 requests each (%4 arrivals at "
-                            "%5/s, %6 ms cost, seed %7)")
+    lines << QStringLiteral("prove: %1 through the lab's proxy and through %2, %3 requests each for %4")
                  .arg(r.algorithm, target)
                  .arg(r.lab.requests)
+                 .arg(QString::fromUtf8(r.workload.path));
+    lines << QStringLiteral("(%1 arrivals at %2/s for %3 s, each holding its backend %4 ms, seed %5)")
                  .arg(arrivalName(r.workload.arrival))
                  .arg(r.workload.ratePerSecond)
+                 .arg(double(r.workload.durationMs) / 1000.0, 0, 'f', 1)
                  .arg(r.workload.costMeanMs)
                  .arg(r.workload.seed);
+    lines << QStringLiteral("A backend's share: the responses the clients got from it, whatever their status.");
     lines << QString();
     lines << QStringLiteral("%1 %2 %3 %4")
                  .arg(QStringLiteral("backend"), -20)
@@ -118,6 +130,23 @@ QString proveTable(const ProveReport& r)
         lines << QStringLiteral("verdict: shares agree within %1 points (largest difference %2)")
                      .arg(ProveReport::kFlagPoints)
                      .arg(r.maxShareDifferencePoints(), 0, 'f', 1);
+    // The verdict judges the shares only; errors or tail latency far apart are said beside it.
+    const auto errorShare = [](const ArmResult& a) {
+        return a.requests ? double(a.errors()) / double(a.requests) : 0.0;
+    };
+    if (std::abs(errorShare(r.lab) - errorShare(r.other)) * 100.0 > ProveReport::kFlagPoints)
+        lines << QStringLiteral("note: errors differ (%1 in the lab, %2 through %3); the verdict judges the shares "
+                                "only, the export warnings say what the target does differently")
+                     .arg(r.lab.errors())
+                     .arg(r.other.errors())
+                     .arg(target);
+    const double labP99 = r.lab.percentileMs(99), otherP99 = r.other.percentileMs(99);
+    if (std::min(labP99, otherP99) > 0 && std::max(labP99, otherP99) > 2.0 * std::min(labP99, otherP99))
+        lines << QStringLiteral("note: p99 more than 2x apart (%1 ms in the lab, %2 ms through %3); the verdict "
+                                "judges the shares only")
+                     .arg(labP99, 0, 'f', 1)
+                     .arg(otherP99, 0, 'f', 1)
+                     .arg(target);
     for (const QString& w : r.warnings)
         lines << QStringLiteral("export warning: ") + w;
     return lines.join(QLatin1Char('\n')) + QLatin1Char('\n');

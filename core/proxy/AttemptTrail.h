@@ -61,6 +61,9 @@ public:
     // buffer the thread reuses.
     void recordArrived(QByteArrayView method, QByteArrayView target, QByteArrayView client);
     void setAnsweredBy(int backendId) { m_answeredBy = backendId; }
+    // The backend whose response the client gets, or -1 when the proxy answers itself (503 "no backend
+    // had it", 502 after a failed attempt, 4xx for a bad request).
+    int answeredBy() const { return m_answeredBy; }
     void finish(int status, double latencyMs, quint64 traceSequence);
 
     int count() const { return m_count; }

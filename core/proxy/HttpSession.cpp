@@ -550,7 +550,8 @@ quint64 HttpSession::logAndTrace(int status, double ms)
     e.method = m_request.method;
     e.path = m_request.target;
     e.attempts = m_trail.chain();
-    if (status > 0 && m_upstream && m_upstream->backend())
+    // The backend that answered, not the last one tried: a 503 of the proxy's own names none.
+    if (status > 0 && m_trail.answeredBy() >= 0 && m_upstream && m_upstream->backend())
         e.servedBy = m_upstream->backend()->name;
     e.status = status;
     e.latencyMs = ms;

@@ -233,6 +233,18 @@ void TestLifecycle::cascading404ShowsTheWalk()
     }
     if (finalStatus == 200)
         QCOMPARE(fin.backendId, rig.idOf("c"));
+    // The trace (and /api/trace, the window's table) names the backend the client heard from: none for the
+    // proxy's own 503, not the last backend that missed.
+    QVERIFY(fin.traceSequence > 0);
+    const QList<TraceEntry> trace = rig.proxy->trace().all();
+    const auto entry =
+        std::find_if(trace.begin(), trace.end(), [&](const TraceEntry& t) { return t.sequence == fin.traceSequence; });
+    QVERIFY(entry != trace.end());
+    QCOMPARE(entry->status, finalStatus);
+    if (finalStatus == 503)
+        QVERIFY2(entry->servedBy.isEmpty(), qPrintable(entry->servedBy));
+    else
+        QCOMPARE(rig.idOf(entry->servedBy.toUtf8()), picked.last());
 }
 
 void TestLifecycle::proxyAnswersItselfWithoutABackend()

@@ -375,7 +375,7 @@ void TestCharts::resetClearsTheBoardAndTheStatusLine()
     }
     QVERIFY2(w.statusText().contains(QStringLiteral(" 0 requests")), qPrintable(w.statusText()));
     QVERIFY2(w.statusText().contains(QStringLiteral("5xx from backends 0 · failed (no response) 0 · answered by the "
-                                                    "proxy 0 (429 rate-limited 0)")),
+                                                    "proxy 0 (5xx 0, 429 rate-limited 0)")),
              qPrintable(w.statusText()));
 
     for (int i = 0; i < 2; ++i)

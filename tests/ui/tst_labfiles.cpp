@@ -1,6 +1,8 @@
 // The window's lab files: what File > Save writes (the Traffic tab's settings too) and the question asked
 // before a changed lab is closed or replaced. The question is answered by the test (setUnsavedPrompt), so
 // no dialog ever waits for a person. Offscreen.
+#include "BackendPanel.h"
+#include "BackendTableModel.h"
 #include "MainWindow.h"
 #include "ProxyPanel.h"
 #include "TestHttp.h"
@@ -41,6 +43,7 @@ private Q_SLOTS:
     void changedLabAsksBeforeQuitting_data();
     void changedLabAsksBeforeQuitting();
     void changedLabAsksBeforeOpeningAnother();
+    void anotherLabLeavesNoStaleBackendFields();
     void offscreenPromptNeverBlocks();
     void reloadAppliesTheFileLive();
     void makeCertificateWritesAUsablePair();
@@ -226,6 +229,39 @@ void TestLabFiles::changedLabAsksBeforeOpeningAnother()
     // An unchanged lab opens the next one without a question
     QVERIFY2(w.openConfigFile(first, &error), qPrintable(error));
     QCOMPARE(asked, 2);
+}
+
+// After another lab opens, the Backend tab shows nothing of the old lab's backend: the board has no
+// selection, and the greyed fields hold the defaults, not the old backend's faults (trial 10: a lesson's
+// "5 ms" and "/a" stayed under "Select a backend").
+void TestLabFiles::anotherLabLeavesNoStaleBackendFields()
+{
+    QTemporaryDir dir;
+    const QString faulty = dir.filePath(QStringLiteral("faulty.json"));
+    const QString plain = dir.filePath(QStringLiteral("plain.json"));
+    LabConfig one = freePortLab();
+    FaultProfile f;
+    f.latencyMs = 5;
+    f.onlyPaths = {QStringLiteral("/a")};
+    one.backends[0].faults = f;
+    QString error;
+    QVERIFY(saveLabConfig(one, faulty, &error));
+    QVERIFY(saveLabConfig(freePortLab(), plain, &error));
+    RunningLab r;
+    MainWindow w(&r.lab);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY2(w.openConfigFile(faulty, &error), qPrintable(error));
+    auto* onlyPaths = w.backendPanel()->findChild<QLineEdit*>(QStringLiteral("onlyPaths"));
+    QVERIFY(onlyPaths);
+    w.backendView()->setCurrentIndex(w.backendModel()->index(0, 0));
+    QCOMPARE(onlyPaths->text(), QStringLiteral("/a"));
+    QVERIFY2(w.openConfigFile(plain, &error), qPrintable(error));
+    QVERIFY(!w.backendPanel()->backend().isValid() || w.backendView()->currentIndex().isValid());
+    QCOMPARE(onlyPaths->text(), QString());
+    const QList<QSpinBox*> spins = w.backendPanel()->findChildren<QSpinBox*>();
+    for (QSpinBox* s : spins)
+        QVERIFY2(!(s->value() == 5 && s->suffix() == QStringLiteral(" ms")), qPrintable(s->objectName()));
 }
 
 // The default prompt, on the offscreen platform the tests run on, decides by itself (Discard): a test that

@@ -40,6 +40,7 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 #include <QTranslator>
 
 using namespace lab;
@@ -119,6 +120,7 @@ private Q_SLOTS:
     void adminPortFollowsOpenAndReload();
     void consoleTrafficAndTraceUseTheHttpListenerAfterATcpOne();
     void labWithoutHttpListenerSaysSo();
+    void retryButtonNamesTheRule();
     void healthCellColourFollowsTheVerdictNotItsText();
     void healthBandsKeepEveryEjection();
     void healthTabDrawsAnEarlierEjectionToo();
@@ -986,6 +988,26 @@ void TestMainWindow::labWithoutHttpListenerSaysSo()
     QCOMPARE(r.lab.config().retry.retries, 1);
 }
 
+// The proxy bar's retry button says which backends a retry avoids, the default rule too, and follows a
+// change made elsewhere (a lesson's retry step goes through the same setProxyOptions).
+void TestMainWindow::retryButtonNamesTheRule()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    auto* button = w.proxyPanel()->findChild<QToolButton*>(QStringLiteral("retryOn"));
+    QVERIFY(button);
+    QCOMPARE(r.lab.config().retry.avoid, QStringLiteral("tried"));
+    QCOMPARE(button->text(), QStringLiteral("connect, timeout · avoid tried"));
+    RetryConfig retry = r.lab.config().retry;
+    retry.avoid = QStringLiteral("previous");
+    retry.retryOn << QStringLiteral("404");
+    ListenerConfig http = r.lab.config().listeners.first(); // the listener as it is: only the retry changes
+    QCOMPARE(http.kind, ListenerKind::Http);
+    QString error;
+    QVERIFY2(r.lab.setProxyOptions(retry, r.lab.config().timeouts, http, &error), qPrintable(error));
+    QTRY_COMPARE(button->text(), QStringLiteral("connect, timeout, 404 · avoid previous"));
+}
+
 void TestMainWindow::healthCellColourFollowsTheVerdictNotItsText()
 {
     const HealthTextTranslator translator;
@@ -1256,7 +1278,7 @@ void TestMainWindow::statusBarNamesEachCount()
     QCOMPARE(text,
              QStringLiteral(
                  "1 request · 0 req/s (last second) · 5xx from backends 2 · failed (no response) 1 · answered by the "
-                 "proxy 5 (429 rate-limited 4) · client connections 0 · to backends 44"));
+                 "proxy 5 (5xx 1, 429 rate-limited 4) · client connections 0 · to backends 44"));
     l.requests = 2;
     QVERIFY(MainWindow::trafficStatusText(l, latest, 0).startsWith(QStringLiteral("2 requests · ")));
     const QString tip = MainWindow::trafficStatusTip();
