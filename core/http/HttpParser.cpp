@@ -1,5 +1,7 @@
 #include "HttpParser.h"
 
+#include "HeadPool.h"
+
 #include <cstring>
 #include <llhttp.h>
 
@@ -392,6 +394,8 @@ void HttpParser::recycleHead()
     // A handler that swapped the head out (HttpSession, UpstreamAttempt) left its previous one here: its
     // header fields are overwritten in place (fieldSlot), so a message like the last one allocates and
     // moves nothing. One the handler copied is shared, and detaches instead: correct, only not free.
+    if (m_head.headers.capacity() == 0 && m_spareHeaders.isEmpty())
+        m_head = HeadPool::local().take(); // the head was given back between messages (releaseHead)
     HttpHead& h = m_head;
     m_headerCount = 0;
     m_slot = nullptr;
@@ -405,6 +409,12 @@ void HttpParser::recycleHead()
     h.contentLength = 0;
     h.keepAlive = true;
     h.upgrade = false;
+}
+
+void HttpParser::releaseHead()
+{
+    if (!m_inMessage)
+        HeadPool::local().give(m_head, m_spareHeaders);
 }
 
 HttpHeader& HttpParser::fieldSlot()

@@ -62,6 +62,9 @@ public:
     // when a message was cut short.
     bool finish();
     void reset();
+    // Between messages: the buffers kept from earlier heads go to the thread's HeadPool (an idle
+    // connection holds none); the next message takes a head from there. No-op inside a message.
+    void releaseHead();
 
     // For a response parser: the next response answers a HEAD request, so it has no body whatever its
     // headers say.

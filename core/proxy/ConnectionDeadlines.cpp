@@ -73,7 +73,7 @@ void ConnectionDeadlines::arm(Entry& entry, qint64 durationMs)
     (lane.tail ? lane.tail->m_next : lane.head) = &entry;
     lane.tail = &entry;
     ++m_armed;
-    if (!m_timer.isActive() || entry.m_deadlineNs < m_timerDeadlineNs)
+    if (!m_timerActive || entry.m_deadlineNs < m_timerDeadlineNs)
         startTimer(entry.m_deadlineNs, now);
 }
 
@@ -96,6 +96,7 @@ void ConnectionDeadlines::unlink(Entry& entry)
 void ConnectionDeadlines::startTimer(qint64 deadlineNs, qint64 nowNs)
 {
     m_timerDeadlineNs = deadlineNs;
+    m_timerActive = true;
     const qint64 leftNs = std::max<qint64>(deadlineNs - nowNs, 0);
     // Rounded up: waking before the deadline would only mean another pass with nothing due.
     m_timer.start(int(std::min<qint64>((leftNs + kNsPerMs - 1) / kNsPerMs, std::numeric_limits<int>::max())));
@@ -104,6 +105,7 @@ void ConnectionDeadlines::startTimer(qint64 deadlineNs, qint64 nowNs)
 
 void ConnectionDeadlines::expire()
 {
+    m_timerActive = false; // the single-shot timer fired
     const quint64 pass = ++m_pass;
     const qint64 now = steadyNowNs();
     // Due entries fire in deadline order across lanes (the earliest head first). A handler may arm,
@@ -128,7 +130,7 @@ void ConnectionDeadlines::expire()
             earliest = std::min(earliest, lane.head->m_deadlineNs);
     }
     // A handler's arm may have started the timer already, for its own deadline only.
-    if (earliest != std::numeric_limits<qint64>::max() && (!m_timer.isActive() || earliest < m_timerDeadlineNs))
+    if (earliest != std::numeric_limits<qint64>::max() && (!m_timerActive || earliest < m_timerDeadlineNs))
         startTimer(earliest, steadyNowNs());
 }
 

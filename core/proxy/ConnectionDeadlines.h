@@ -6,8 +6,9 @@
 
 namespace lab {
 
-// The client-side deadlines of every connection on one worker (header read, keep-alive idle, step-mode
-// hold, the flush before a close), kept without a QTimer per connection. With 10 000 idle keep-alive
+// The deadlines of every connection on one worker (client side: header read, keep-alive idle, step-mode
+// hold, the flush before a close; backend side: an attempt's connect and response timeouts), kept
+// without a QTimer per connection. With 10 000 idle keep-alive
 // connections a QTimer each cost ~0.3 KiB (the QObject, its private, the dispatcher's timer record and
 // id) and every request re-armed one, a sift through the dispatcher's heap of 10 000 timers whose
 // records no longer fit in the cache: CPU per request grew with the idle connections.
@@ -78,6 +79,9 @@ private:
     std::vector<Lane> m_lanes;
     QTimer m_timer; // a child (parented in the constructor): moves with this object to another thread
     qint64 m_timerDeadlineNs = 0; // what m_timer waits for while it is active
+    // m_timer.isActive(), kept here: QTimer's is an out-of-line call through its bindable property, and
+    // every arm asked it (attempts arm once or twice per request).
+    bool m_timerActive = false;
     quint64 m_pass = 0; // expiry passes; an entry armed during one waits for the next
     quint64 m_timerStarts = 0;
     int m_armed = 0;

@@ -2,6 +2,7 @@
 
 #include "ProxyWorker.h"
 #include "StepGate.h"
+#include "http/HeadPool.h"
 #include "http/RequestRules.h"
 #include "metrics/Metrics.h"
 #include "metrics/RequestTrace.h"
@@ -33,7 +34,7 @@ HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, C
     , m_client(new StreamSocket(int(socketDescriptor), this, this))
     , m_clientDeadline(this)
     , m_requestParser(http::HttpParser::Kind::Request, this, worker->settings().limits)
-    , m_upstream(new UpstreamAttempt(worker, this, this))
+    , m_upstream(nullptr)
     , m_headBytes(&worker->gate())
     , m_clientTls(stream == ClientStream::TlsPlaintext)
 {
@@ -45,13 +46,6 @@ HttpSession::HttpSession(qintptr socketDescriptor, const QHostAddress& client, C
     const QHostAddress v4(client.toIPv4Address(&mapped));
     m_peer = mapped ? v4 : client;
     m_clientAddress = m_peer.toString().toLatin1();
-    connect(m_worker, &ProxyWorker::shutdownRequested, this, [this] {
-        m_clientKeepAlive = false;
-        if (m_phase == Phase::Held)
-            releaseFromHold(QStringLiteral("proxy stopping"));
-        else if (!inExchange() && !m_requestParser.inMessage())
-            closeClientAfterFlush();
-    });
     armIdleTimer();
     m_clientReadable = true; // bytes may have arrived before the notifier was set up
     processClientInput();
@@ -61,14 +55,29 @@ HttpSession::~HttpSession()
 {
     stopClientTimer();
     BufferPool::local().give(m_clientIn);
+    http::HeadPool::local().give(m_request);
+    m_requestParser.releaseHead();
     dropHold();
-    m_upstream->release(false);
+    returnAttempt();
     if (inExchange()) {
         m_worker->exchangeEnded();
         m_trail.finish(0, exchangeMs(), 0); // the proxy stopped mid-exchange: a followed request still ends once
     }
     m_worker->metrics().listener.activeConnections.fetch_sub(1, std::memory_order_relaxed);
     m_worker->sessionClosed();
+    // An accepted connection holds its slot in the gate (a TLS client's is its terminator's): given
+    // back here rather than from a connection to destroyed(), which every idle session would carry.
+    if (!m_clientTls)
+        m_worker->gate().release(m_peer);
+}
+
+void HttpSession::beginShutdown()
+{
+    m_clientKeepAlive = false;
+    if (m_phase == Phase::Held)
+        releaseFromHold(QStringLiteral("proxy stopping"));
+    else if (!inExchange() && !m_requestParser.inMessage())
+        closeClientAfterFlush();
 }
 
 // ---- client side ------------------------------------------------------------------------------------
@@ -199,6 +208,7 @@ bool HttpSession::onHead(http::HttpHead& head)
     if (!m_settings->stickyCookie.isEmpty())
         m_stickyName = QString::fromUtf8(QByteArray::fromPercentEncoding(m_request.cookie(m_settings->stickyCookie)));
     m_phase = Phase::Starting;
+    takeAttempt();
     m_worker->exchangeStarted();
     m_exchangeTimer.start();
     m_requestComplete = false;
@@ -255,14 +265,16 @@ void HttpSession::onMessageComplete()
 void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByteArray& extraHeaders)
 {
     dropHold();
-    m_upstream->abandon(); // the exchange ends here without the backend's verdict
+    if (m_upstream)
+        m_upstream->abandon(); // the exchange ends here without the backend's verdict
     m_nextAttempt.abandon();
     if (m_phase == Phase::Responding) { // too late for an answer: cut the connection so the client sees the failure
         m_client->close();
         onClientGone();
         return;
     }
-    m_upstream->release(false); // the backend sees a truncated request, never an ambiguous one
+    if (m_upstream)
+        m_upstream->release(false); // the backend sees a truncated request, never an ambiguous one
     m_clientKeepAlive = false;
     m_finalStatus = status;
     const QByteArray json = "{\"error\":" + jsonString(reason) + ",\"status\":" + QByteArray::number(status) + "}\n";
@@ -279,6 +291,7 @@ void HttpSession::rejectRequest(int status, const QByteArray& reason, const QByt
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
     }
+    returnAttempt();
     closeClientAfterFlush();
 }
 
@@ -290,7 +303,8 @@ void HttpSession::onClientBytesWritten()
         closeClientAfterFlush();
         return;
     }
-    m_upstream->clientDrained();
+    if (m_upstream)
+        m_upstream->clientDrained();
 }
 
 void HttpSession::onClientTimer()
@@ -341,9 +355,11 @@ void HttpSession::onClientGone()
     if (wasHeld)
         m_heldNs = m_exchangeTimer.nsecsElapsed() - m_holdStartNs;
     dropHold();
-    m_upstream->abandon(); // no verdict on the backend: a half-open trial gets its slot back
+    if (m_upstream) {
+        m_upstream->abandon(); // no verdict on the backend: a half-open trial gets its slot back
+        m_upstream->release(false);
+    }
     m_nextAttempt.abandon();
-    m_upstream->release(false);
     if (inExchange()) {
         m_phase = Phase::Idle;
         m_worker->exchangeEnded();
@@ -360,6 +376,7 @@ void HttpSession::onClientGone()
         }
         m_trail.finish(0, ms, traceSequence); // closed or cut before the response was whole
     }
+    returnAttempt();
     m_phase = Phase::Closed;
     stopClientTimer();
     m_client->close();
@@ -479,7 +496,11 @@ void HttpSession::finishExchange(int status)
     m_phase = Phase::Idle;
     m_worker->exchangeEnded();
     const bool close = !m_clientKeepAlive || !m_requestComplete || m_worker->shuttingDown();
-    m_upstream->endRequest();
+    returnAttempt();
+    // The head's buffers go to the thread's pool: an idle connection holds none, and the next request
+    // (here or on another connection) is parsed into them.
+    http::HeadPool::local().give(m_request);
+    m_requestParser.releaseHead();
     m_nextAttempt = {};
     if (close) {
         closeClientAfterFlush();
@@ -488,6 +509,23 @@ void HttpSession::finishExchange(int status)
     m_firstRequest = false;
     armIdleTimer();
     processClientInput(); // the next pipelined request, if one is waiting
+}
+
+void HttpSession::takeAttempt()
+{
+    if (!m_upstream) {
+        m_upstream = m_worker->takeAttempt();
+        m_upstream->attach(this);
+    }
+}
+
+void HttpSession::returnAttempt()
+{
+    if (!m_upstream)
+        return;
+    m_upstream->release(false); // (nothing to release after a finished response: it went to the pool)
+    m_upstream->endRequest();
+    m_worker->giveAttempt(std::exchange(m_upstream, nullptr));
 }
 
 double HttpSession::exchangeMs() const
@@ -513,7 +551,7 @@ quint64 HttpSession::logAndTrace(int status, double ms)
     e.path = m_request.target;
     e.attempts = m_trail.chain();
     // The backend that answered, not the last one tried: a 503 of the proxy's own names none.
-    if (status > 0 && m_trail.answeredBy() >= 0 && m_upstream->backend())
+    if (status > 0 && m_trail.answeredBy() >= 0 && m_upstream && m_upstream->backend())
         e.servedBy = m_upstream->backend()->name;
     e.status = status;
     e.latencyMs = ms;

@@ -53,6 +53,9 @@ public:
 
     // Step mode let the held request go (called by its worker): it is picked now, on this thread.
     void releaseFromHold(const QString& reason);
+    // The proxy is stopping (called by its worker): an idle connection closes now, one mid-exchange
+    // closes after it (a held request is let go at once).
+    void beginShutdown();
 
 private:
     using Failure = UpstreamAttempt::Failure;
@@ -128,6 +131,9 @@ private:
     // ending
     void sendProxyError(int status, const QByteArray& json, const QByteArray& extraHeaders = {});
     void finishExchange(int status);
+    // The worker's attempt for this exchange, taken when its head arrives and given back when it ends.
+    void takeAttempt();
+    void returnAttempt();
     void closeClientAfterFlush();
     // The trace entry's sequence, 0 when not sampled; `ms` is the exchange's latency, read once by the caller.
     quint64 logAndTrace(int status, double ms);
@@ -144,7 +150,7 @@ private:
     // not a QTimer of its own (an idle connection costs no timer).
     ConnectionDeadlines::Entry m_clientDeadline;
     http::HttpParser m_requestParser;
-    UpstreamAttempt* m_upstream;
+    UpstreamAttempt* m_upstream; // while an exchange is in flight (null between requests)
     QByteArray m_clientIn; // borrowed from the BufferPool while it holds unparsed bytes
     bool m_clientReadable = false; // the kernel may hold more client bytes (the notifier fired, not all read)
     ConnectionGate::HeadReservation m_headBytes; // an unfinished request head, counted against the listener's cap

@@ -326,6 +326,14 @@ int Proxy::memoryTrims() const
     return n;
 }
 
+int Proxy::upstreamAttemptsMade() const
+{
+    int n = 0;
+    for (const ProxyWorker* w : m_workers)
+        n += w->attemptsMade();
+    return n;
+}
+
 TlsStats Proxy::tlsStats() const
 {
     TlsStats s;

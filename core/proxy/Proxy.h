@@ -95,6 +95,9 @@ public:
     const ConnectionGate& gate() const { return *m_gate; }
     // Times the workers gave freed memory back to the system after a burst of connections.
     int memoryTrims() const;
+    // UpstreamAttempts the workers ever made: as many as exchanges were in flight at once at the most,
+    // not one per connection (they are pooled per worker).
+    int upstreamAttemptsMade() const;
     // TLS listeners: handshakes completed and failed by class, connections open, bytes (TlsStats.h).
     TlsStats tlsStats() const;
 

@@ -4,6 +4,7 @@
 #include "HttpSession.h"
 #include "TcpSession.h"
 #include "TlsTerminator.h"
+#include "UpstreamAttempt.h"
 #include "UpstreamPool.h"
 
 #include <QTcpServer>
@@ -109,12 +110,14 @@ void ProxyWorker::adopt(qintptr fd, const QHostAddress& client, ClientStream str
         return;
     }
     QObject* session = nullptr;
-    if (m_settings->kind == ListenerKind::Tcp)
+    if (m_settings->kind == ListenerKind::Tcp) {
         session = new TcpSession(fd, this);
-    else if (accepted && m_settings->tls)
+    } else if (accepted && m_settings->tls) {
         session = new TlsTerminator(fd, client, this);
-    else
-        session = new HttpSession(fd, client, stream, this);
+    } else {
+        new HttpSession(fd, client, stream, this); // gives the gate's slot back itself (when it holds it)
+        return;
+    }
     if (!accepted)
         return; // the terminator holds the gate's slot
     connect(
@@ -145,6 +148,26 @@ void ProxyWorker::releaseHeld(quint64 requestId, const QString& reason)
         s->releaseFromHold(reason);
 }
 
+UpstreamAttempt* ProxyWorker::takeAttempt()
+{
+    if (m_freeAttempts.empty()) {
+        m_attemptsMade.fetch_add(1, std::memory_order_relaxed);
+        return new UpstreamAttempt(this, this);
+    }
+    UpstreamAttempt* a = m_freeAttempts.back();
+    m_freeAttempts.pop_back();
+    return a;
+}
+
+void ProxyWorker::giveAttempt(UpstreamAttempt* attempt)
+{
+    if (int(m_freeAttempts.size()) < kKeptAttempts) {
+        m_freeAttempts.push_back(attempt);
+        return;
+    }
+    attempt->deleteLater(); // (possibly given back from inside one of its own calls)
+}
+
 void ProxyWorker::sessionOpened()
 {
     const int n = ++m_openSessions;
@@ -173,6 +196,11 @@ void ProxyWorker::sessionClosed()
 void ProxyWorker::beginShutdown()
 {
     m_shuttingDown = true;
+    // Each session is told directly: a signal connection per session would cost every idle connection
+    // a connection record (and the worker a list of 10 000). A session may close (deleteLater) here.
+    const auto sessions = findChildren<HttpSession*>(Qt::FindDirectChildrenOnly);
+    for (HttpSession* s : sessions)
+        s->beginShutdown();
     Q_EMIT shutdownRequested();
 }
 
@@ -187,6 +215,9 @@ void ProxyWorker::closeEverything()
     const auto terminators = findChildren<TlsTerminator*>(Qt::FindDirectChildrenOnly);
     for (TlsTerminator* t : terminators)
         delete t;
+    // After the sessions, which gave theirs back; before the pool, whose connections they may hold.
+    for (UpstreamAttempt* a : std::exchange(m_freeAttempts, {}))
+        delete a;
     m_upstreams->closeAll();
 }
 

@@ -10,6 +10,7 @@
 #include <QObject>
 #include <atomic>
 #include <memory>
+#include <vector>
 
 namespace lab {
 
@@ -21,6 +22,7 @@ class StepGate;
 class RateLimiter;
 class LifecycleStream;
 class RequestTrace;
+class UpstreamAttempt;
 class UpstreamPool;
 class WorkerListener;
 
@@ -75,7 +77,14 @@ public:
     void removeHeld(quint64 requestId) { m_held.remove(requestId); }
     void releaseHeld(quint64 requestId, const QString& reason);
     UpstreamPool& upstreams() { return *m_upstreams; }
-    // The client connections' timeouts, one timer for all of them (see ConnectionDeadlines).
+    // Attempts for the exchanges in flight on this worker: a session takes one when a request head
+    // arrives and gives it back when the exchange ends, so an idle connection holds none. LIFO (the one
+    // given back last, warm in the cache, goes out first); at most kKeptAttempts are kept free.
+    UpstreamAttempt* takeAttempt();
+    void giveAttempt(UpstreamAttempt* attempt);
+    static constexpr int kKeptAttempts = 1024;
+    int attemptsMade() const { return m_attemptsMade.load(std::memory_order_relaxed); }
+    // The connections' timeouts (client side and attempts), one timer for all of them (see ConnectionDeadlines).
     ConnectionDeadlines& deadlines() { return m_deadlines; }
     ConnectionGate& gate() { return *m_gate; }
     MetricsShard& metrics() { return *m_metrics; }
@@ -112,6 +121,7 @@ private:
     std::unique_ptr<MetricsShard> m_metrics;
     TlsCounters m_tlsCounters;
     UpstreamPool* m_upstreams;
+    std::vector<UpstreamAttempt*> m_freeAttempts; // children of this worker
     // A child (parented in the constructor), so that moveToThread takes it to the worker's thread; as a
     // member it leaves the children list before ~QObject would delete it.
     ConnectionDeadlines m_deadlines;
@@ -123,6 +133,7 @@ private:
     int m_peakSessions = 0; // since the last trim
     bool m_trimScheduled = false;
     std::atomic<int> m_memoryTrims{0};
+    std::atomic<int> m_attemptsMade{0};
 };
 
 } // namespace lab

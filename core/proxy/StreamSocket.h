@@ -4,7 +4,6 @@
 #include <QByteArrayView>
 #include <QHostAddress>
 #include <QObject>
-#include <QVarLengthArray>
 #include <vector>
 
 class QSocketNotifier;
@@ -19,9 +18,10 @@ namespace lab {
 // Writing is gathered: append() copies bytes (heads, chunk framing) into a staging buffer, appendView()
 // only remembers where they are (a body piece still in the reader's buffer), and flush() sends all of it
 // in order with one writev(). What the kernel does not take is copied into the backlog, and the write
-// notifier stays on until it is through (onWritable then). A view must therefore stay valid until the
-// next flush(); callers flush before they reuse the buffer a view points into. Staging and backlog come
-// from the thread's BufferPool and go back to it when empty, so an idle connection holds no buffer.
+// notifier (made the first time it is needed) stays on until it is through (onWritable then). A view
+// must therefore stay valid until the next flush(); callers flush before they reuse the buffer a view
+// points into. Staging and backlog come from the thread's BufferPool and go back to it when empty, and
+// the segment list is borrowed per thread likewise, so an idle connection holds no buffer.
 //
 // Reading is the caller's: read() into its own buffer. The read notifier stays enabled (toggling it
 // would cost a system call with an epoll dispatcher); a caller that does not want input now turns it
@@ -101,17 +101,22 @@ private:
     static constexpr int kMaxSegments = 16;
 
     void setUp();
+    void setWriteWanted(bool wanted); // the write notifier on or off (made when first wanted)
     void onWriteReady();
     void failWrite(int error);
     void keepUnsent(qsizetype written);
     void releaseBuffers();
+    class Notifier;
+    static std::vector<std::vector<Segment>>& freeSegmentLists();
+    void addSegment(const Segment& segment);
+    void giveSegments(); // empties the list and gives its memory back to the thread's free lists
 
     int m_fd = -1;
     Handler* m_handler;
     QSocketNotifier* m_readNotifier = nullptr;
     QSocketNotifier* m_writeNotifier = nullptr;
     QByteArray m_staging; // owned bytes of the queued segments
-    QVarLengthArray<Segment, kMaxSegments> m_segments;
+    std::vector<Segment> m_segments; // borrowed (per thread) while segments are queued
     qsizetype m_queued = 0; // bytes in m_segments
     qsizetype m_stagedFrom = 0; // m_staging's size at beginStaged()
     QByteArray m_backlog; // what the kernel did not take yet, in order

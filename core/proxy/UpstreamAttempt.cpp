@@ -6,7 +6,6 @@
 #include "metrics/Metrics.h"
 
 #include <QHostInfo>
-#include <QTimer>
 
 #include <cerrno>
 #include <cstdio>
@@ -41,21 +40,26 @@ quint64 nextLookup()
 }
 } // namespace
 
-UpstreamAttempt::UpstreamAttempt(ProxyWorker* worker, Exchange* exchange, QObject* parent)
+UpstreamAttempt::UpstreamAttempt(ProxyWorker* worker, QObject* parent)
     : QObject(parent)
     , m_worker(worker)
-    , m_exchange(exchange)
-    , m_timer(new QTimer(this))
+    , m_exchange(nullptr)
+    , m_deadline(this)
     , m_parser(http::HttpParser::Kind::Response, this)
 {
-    m_timer->setSingleShot(true);
-    connect(m_timer, &QTimer::timeout, this, &UpstreamAttempt::onTimer);
 }
 
 UpstreamAttempt::~UpstreamAttempt()
 {
     release(false);
+    m_worker->deadlines().disarm(m_deadline);
     BufferPool::local().give(m_in);
+    BufferPool::local().give(m_replay);
+}
+
+void UpstreamAttempt::armTimer(qint64 ms)
+{
+    m_worker->deadlines().arm(m_deadline, ms);
 }
 
 void UpstreamAttempt::beginRequest(QByteArray head, bool replayAllowed)
@@ -102,7 +106,6 @@ void UpstreamAttempt::start(AttemptTicket ticket)
     StreamSocket* s = m_worker->upstreams().take(b->id);
     m_fromPool = s != nullptr;
     if (m_fromPool) {
-        s->setParent(this);
         s->setHandler(this);
         m_socket = s;
         onConnected();
@@ -111,7 +114,7 @@ void UpstreamAttempt::start(AttemptTicket ticket)
     bc.add(bc.connections);
     bc.activeConnections.fetch_add(1, std::memory_order_relaxed);
     m_phase = Phase::Connecting;
-    m_timer->start(m_exchange->settings().timeouts.connectMs);
+    armTimer(m_exchange->settings().timeouts.connectMs);
     const QHostAddress address(b->host);
     if (!address.isNull()) {
         connectTo(address);
@@ -133,12 +136,13 @@ void UpstreamAttempt::start(AttemptTicket ticket)
 
 void UpstreamAttempt::connectTo(const QHostAddress& address)
 {
-    m_socket = new StreamSocket(address, m_backend->port, this, this);
+    // A child of the pool for its whole life: it may go there after this exchange without a setParent.
+    m_socket = new StreamSocket(address, m_backend->port, this, &m_worker->upstreams());
     if (!m_socket->ok()) {
         // Failed at once (no descriptor, or refused on the spot): answered from the event loop, as a
         // connect that fails later is, so that the session never hears of it inside its own call.
         m_deferredError = m_socket->error();
-        m_timer->start(0);
+        armTimer(0);
         return;
     }
     if (!m_socket->connecting())
@@ -160,7 +164,7 @@ void UpstreamAttempt::onWritable(StreamSocket* socket)
     // The request bytes waiting for the backend are through (a client's upload reaches it): that is
     // progress, not a stall. The response timeout counts from the moment the whole request was sent.
     if (!responseStarted())
-        m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
+        armTimer(m_exchange->settings().timeouts.upstreamResponseMs);
     if (!m_exchange->requestComplete())
         m_exchange->requestBytesDrained();
 }
@@ -172,7 +176,7 @@ void UpstreamAttempt::onWriteFailed(StreamSocket* socket, int error)
     // The backend reset or closed while the request went out: what it answered first may still be
     // readable. Handled from the event loop: the write may have been made deep inside the session.
     m_deferredError = error;
-    m_timer->start(0);
+    armTimer(0);
 }
 
 void UpstreamAttempt::connectFailed(int error)
@@ -197,7 +201,7 @@ void UpstreamAttempt::onConnected()
 {
     m_phase = Phase::AwaitingResponse;
     m_worker->pool().markSuccess(*m_backend);
-    m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
+    armTimer(m_exchange->settings().timeouts.upstreamResponseMs);
     flushReplay();
 }
 
@@ -206,7 +210,7 @@ void UpstreamAttempt::appendRequestBytes(QByteArrayView bytes)
     // Request bytes are moving (a client's upload reaches the backend): that is progress, not a stall;
     // the last of them starts the response timeout once more.
     if (m_socket && m_phase == Phase::AwaitingResponse)
-        m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
+        armTimer(m_exchange->settings().timeouts.upstreamResponseMs);
     if (m_replayOverflow) { // streaming straight through; only ever set while connected
         if (m_socket) {
             m_socket->appendView(bytes);
@@ -313,7 +317,7 @@ void UpstreamAttempt::release(bool reusable)
     m_deferredError = 0;
     if (!m_socket) {
         if (m_phase == Phase::Connecting) { // still looking up the host name
-            m_timer->stop();
+            m_worker->deadlines().disarm(m_deadline);
             m_phase = Phase::Idle;
             m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
             m_worker->metrics().backends[size_t(m_backend->id)].activeConnections.fetch_sub(1,
@@ -322,7 +326,7 @@ void UpstreamAttempt::release(bool reusable)
         return;
     }
     StreamSocket* s = std::exchange(m_socket, nullptr);
-    m_timer->stop();
+    m_worker->deadlines().disarm(m_deadline);
     m_phase = Phase::Idle;
     m_backend->activeRequests.fetch_sub(1, std::memory_order_relaxed);
     if (reusable) {
@@ -372,7 +376,7 @@ void UpstreamAttempt::processInput(bool untilEnd)
 bool UpstreamAttempt::parseRead(qsizetype n)
 {
     m_bytesSeen = true;
-    m_timer->start(m_exchange->settings().timeouts.upstreamResponseMs);
+    armTimer(m_exchange->settings().timeouts.upstreamResponseMs);
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.add(bc.bytesIn, quint64(n));
     const QByteArrayView data = QByteArrayView(m_in).first(n);

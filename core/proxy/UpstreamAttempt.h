@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ConnectionDeadlines.h"
 #include "StreamSocket.h"
 #include "backend/BackendPool.h"
 #include "http/HeaderRules.h"
@@ -7,8 +8,6 @@
 
 #include <QElapsedTimer>
 #include <QObject>
-
-class QTimer;
 
 namespace lab {
 
@@ -18,8 +17,16 @@ struct ProxySettings;
 // One request's trip to one backend at a time, for an HttpSession: connect (or take an idle keep-alive
 // connection from the worker's UpstreamPool), send the request, replay it on the next backend after a
 // failure, parse the response and stream it back through the session, with the connect and response
-// timers. The session keeps one for its whole life and reuses it attempt after attempt (no allocation
-// per request); it decides what a failure means (retry, 502, 504) and writes the client's response head.
+// timeouts. A session holds one only while it has an exchange in flight: it takes one from its worker's
+// free list when a request head arrives and gives it back when the exchange ends (ProxyWorker::takeAttempt),
+// so an idle keep-alive connection holds no attempt, no response parser and no response head, and a
+// request in steady state allocates none. The session decides what a failure means (retry, 502, 504) and
+// writes the client's response head.
+//
+// The connect and response timeouts are an entry on the worker's ConnectionDeadlines, not a QTimer:
+// re-arming one per read is an O(1) relink, not a timer registration. Backend connections are children
+// of the worker's UpstreamPool for their whole life, taken and given back by plain pointer (no setParent
+// per request).
 //
 // The request bytes sent upstream (head + framed body) are kept up to kReplayBytes so that a failure
 // before any response byte reached the client can be replayed elsewhere (cascading failover); past that
@@ -31,7 +38,10 @@ struct ProxySettings;
 // borrowed from the thread's BufferPool, parsed in place, and its body pieces go to the client as views
 // into that buffer: the client's head and body leave in one writev per read, and the buffer goes back
 // to the pool before the next read (no allocation per request).
-class UpstreamAttempt final : public QObject, private http::HttpParserHandler, private StreamSocket::Handler {
+class UpstreamAttempt final : public QObject,
+                              private http::HttpParserHandler,
+                              private StreamSocket::Handler,
+                              private ConnectionDeadlines::Handler {
     Q_OBJECT
 public:
     static constexpr qsizetype kHighWaterBytes = 256 * 1024;
@@ -74,9 +84,14 @@ public:
         ~Exchange() = default;
     };
 
-    UpstreamAttempt(ProxyWorker* worker, Exchange* exchange, QObject* parent);
+    UpstreamAttempt(ProxyWorker* worker, QObject* parent);
     ~UpstreamAttempt() override;
     Q_DISABLE_COPY_MOVE(UpstreamAttempt)
+
+    // The session this attempt works for until it is given back. The pointer is kept after that: a
+    // session that ends its exchange from inside one of this attempt's calls (the response finished)
+    // is still alive while that call unwinds.
+    void attach(Exchange* exchange) { m_exchange = exchange; }
 
     // A new request: `head` is its head as serialized for the backend; `replayAllowed` whether its
     // method may be sent again after a failure. endRequest() lets the request's bytes and ticket go.
@@ -125,7 +140,9 @@ private:
     void onConnected();
     void connectFailed(int error);
     void onEnded();
+    void onDeadline() override { onTimer(); }
     void onTimer();
+    void armTimer(qint64 ms);
     // Reads once (more while the buffer fills up); `untilEnd`: until the kernel has nothing left.
     void processInput(bool untilEnd = false);
     // Feeds one read to the parser; false when the attempt ended in there.
@@ -137,7 +154,8 @@ private:
 
     ProxyWorker* m_worker;
     Exchange* m_exchange;
-    QTimer* m_timer; // connect timeout, then response timeout
+    // Connect timeout, then response timeout; 0 ms: a deferred error is handled from the event loop.
+    ConnectionDeadlines::Entry m_deadline;
     http::HttpParser m_parser;
     Phase m_phase = Phase::Idle;
     AttemptTicket m_ticket; // this attempt's outcome goes here, exactly once (abandoned if none)
@@ -147,7 +165,7 @@ private:
     bool m_fromPool = false;
     bool m_bytesSeen = false;
     bool m_ended = false; // the backend closed its side (read 0, or a reset)
-    int m_deferredError = 0; // a connect that failed at once, or a write that failed: handled on m_timer
+    int m_deferredError = 0; // a connect that failed at once, or a write that failed: handled on m_deadline
     quint64 m_lookup = 0; // the host name lookup a fresh connect waits for (0: none)
     QByteArray m_replay; // request bytes as sent upstream (head + framed body), while replayable
     qsizetype m_replaySent = 0;

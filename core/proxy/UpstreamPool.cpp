@@ -42,7 +42,7 @@ void UpstreamPool::put(int backendId, StreamSocket* socket)
         socket->deleteLater();
         return;
     }
-    socket->setParent(this);
+    Q_ASSERT(socket->parent() == this); // made as the pool's child (UpstreamAttempt::connectTo)
     socket->setHandler(this);
     socket->setReadEnabled(true);
     socket->setTag(backendId);

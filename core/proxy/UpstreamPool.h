@@ -26,7 +26,8 @@ public:
     ~UpstreamPool() override;
     Q_DISABLE_COPY_MOVE(UpstreamPool)
 
-    // An idle connection to the backend, or null. The caller takes ownership (reparents it, sets its handler).
+    // An idle connection to the backend, or null. The caller uses it until it gives it back or closes it
+    // (sets its handler). Every backend connection stays this pool's child: no setParent per request.
     StreamSocket* take(int backendId);
     // Gives a connection back after a clean exchange; closes it when the pool for that backend is full.
     void put(int backendId, StreamSocket* socket);

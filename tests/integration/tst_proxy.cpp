@@ -81,6 +81,7 @@ private Q_SLOTS:
     void chunkedAndUntilCloseResponses();
     void headRequest();
     void keepAliveReusesBackendConnection();
+    void idleConnectionsHoldNoAttempt();
     void pipelinedRequestsAnsweredInOrder();
     void failoverWhenBackendStopped();
     void allDownGives503WithTriedList();
@@ -227,6 +228,28 @@ void TestProxy::keepAliveReusesBackendConnection()
         QCOMPARE(c.request(getRequest("/k"))->status(), 200);
     QCOMPARE(f.backends[0]->counters().requests.load(), quint64(100));
     QCOMPARE(f.backends[0]->counters().connections.load(), quint64(1));
+}
+
+void TestProxy::idleConnectionsHoldNoAttempt()
+{
+    // An attempt (response parser, head, deadline) is the exchange's, not the connection's: twenty
+    // keep-alive connections asked in turn, one request in flight at a time, need one per worker at most.
+    ProxyFixture f(2);
+    std::vector<std::unique_ptr<TestHttpConnection>> clients;
+    for (int i = 0; i < 20; ++i) {
+        clients.push_back(std::make_unique<TestHttpConnection>());
+        QVERIFY(clients.back()->connectTo(f.port()));
+    }
+    for (int round = 0; round < 3; ++round) {
+        for (auto& c : clients) {
+            const auto r = c->request(getRequest("/idle"));
+            QVERIFY(r);
+            QCOMPARE(r->status(), 200);
+        }
+    }
+    QVERIFY(f.proxy->upstreamAttemptsMade() >= 1);
+    QVERIFY2(f.proxy->upstreamAttemptsMade() <= testSettings().workers,
+             qPrintable(QString::number(f.proxy->upstreamAttemptsMade())));
 }
 
 void TestProxy::pipelinedRequestsAnsweredInOrder()

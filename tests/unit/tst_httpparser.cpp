@@ -1,3 +1,4 @@
+#include "http/HeadPool.h"
 #include "http/HeaderRules.h"
 #include "http/HttpParser.h"
 
@@ -21,6 +22,18 @@ struct Recorder final : HttpParserHandler {
     void onMessageComplete() override { ++completed; }
 };
 
+// Takes each head out of the parser as HttpSession does (a swap: no copy), into `kept`.
+struct Swapper final : HttpParserHandler {
+    HttpHead kept;
+    bool onHead(HttpHead& h) override
+    {
+        std::swap(kept, h);
+        return true;
+    }
+    void onBody(QByteArrayView) override { }
+    void onMessageComplete() override { }
+};
+
 // Feeds everything, message by message, as a connection would. Returns false on a parse error.
 bool feedAll(HttpParser& p, QByteArray data)
 {
@@ -38,6 +51,8 @@ class TestHttpParser : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void simpleRequest();
+    void headsBetweenMessagesGoToThePool();
+    void headPoolIsBounded();
     void pipelinedRequestsStopAfterEachMessage();
     void byteByByte();
     void chunkedBodyIsDecoded();
@@ -78,6 +93,72 @@ void TestHttpParser::simpleRequest()
     QCOMPARE(h.contentLength, quint64(5));
     QVERIFY(h.keepAlive);
     QCOMPARE(r.bodies[0], QByteArray("hello"));
+}
+
+void TestHttpParser::headsBetweenMessagesGoToThePool()
+{
+    // What an idle keep-alive connection holds between requests: no head. Its last request's head and
+    // the parser's spare fields go to the thread's pool, and the next request is parsed into the same
+    // buffers (no allocation per request).
+    HeadPool& pool = HeadPool::local();
+    while (pool.size() > 0)
+        (void)pool.take();
+    const QByteArray value(200, 'v');
+    const QByteArray request = "GET /a HTTP/1.1\r\nHost: x\r\nX-Long: " + value + "\r\n\r\n";
+    Swapper s;
+    HttpParser p(HttpParser::Kind::Request, &s);
+    QVERIFY(feedAll(p, request));
+    QCOMPARE(s.kept.header("X-Long"), value);
+    const char* buffer = s.kept.headers.at(1).value.constData();
+
+    pool.give(s.kept);
+    p.releaseHead();
+    QCOMPARE(s.kept.headers.capacity(), 0); // the connection holds nothing now
+    QVERIFY(s.kept.target.isNull());
+    QCOMPARE(pool.size(), 1);
+
+    QVERIFY(feedAll(p, "GET /b HTTP/1.1\r\nHost: y\r\nX-Long: " + value + "\r\n\r\n"));
+    QCOMPARE(pool.size(), 0); // taken back by the parser when the message began
+    QCOMPARE(s.kept.target, QByteArray("/b"));
+    QCOMPARE(s.kept.header("Host"), QByteArray("y"));
+    QCOMPARE(s.kept.headers.at(1).value.constData(), buffer); // the same buffer, overwritten in place
+
+    // Inside a message the parser keeps what it is filling.
+    QVERIFY(p.feed("GET /c HTTP/1.1\r\nHost: z\r\n") > 0);
+    QVERIFY(p.inMessage());
+    p.releaseHead();
+    QCOMPARE(pool.size(), 0);
+    QVERIFY(feedAll(p, "\r\n"));
+    QCOMPARE(s.kept.target, QByteArray("/c"));
+}
+
+void TestHttpParser::headPoolIsBounded()
+{
+    HeadPool& pool = HeadPool::local();
+    while (pool.size() > 0)
+        (void)pool.take();
+    HttpHead empty;
+    pool.give(empty);
+    QCOMPARE(pool.size(), 0); // nothing worth keeping
+
+    HttpHead wide;
+    wide.target = "/";
+    for (qsizetype i = 0; i <= HeadPool::kMaxFields; ++i)
+        wide.headers.append(HttpHeader{"X-" + QByteArray::number(i), "v"});
+    pool.give(wide);
+    QCOMPARE(pool.size(), 0); // too many fields: freed, not kept
+    QVERIFY(wide.headers.isEmpty());
+
+    for (int i = 0; i < HeadPool::kKeep + 10; ++i) {
+        HttpHead h;
+        h.target = "/x";
+        h.headers.append(HttpHeader{"Host", "x"});
+        pool.give(h);
+    }
+    QCOMPARE(pool.size(), HeadPool::kKeep);
+    while (pool.size() > 0)
+        QCOMPARE(pool.take().headers.size(), 1);
+    QVERIFY(pool.take().headers.isEmpty()); // an empty pool hands out a new, empty head
 }
 
 void TestHttpParser::pipelinedRequestsStopAfterEachMessage()
