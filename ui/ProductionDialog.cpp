@@ -76,9 +76,13 @@ ProductionDialog::ProductionDialog(LabConfig config, Page page, QWidget* parent)
     auto* pathLabel = new QLabel(tr("P&ath:"), provePage);
     pathLabel->setBuddy(m_provePath);
     m_provePath->setObjectName(QStringLiteral("provePath"));
-    m_provePath->setToolTip(tr("The path every request of the workload asks for (one range such as "
-                               "/item/{1..100} is allowed). A path no backend serves compares 404s."));
-    m_provePath->setMaximumWidth(220);
+    m_provePath->setToolTip(
+        tr("The path every request of the workload asks for (one range such as "
+           "/item/{1..100} is allowed). A path no backend serves compares 404s. Only the path comes "
+           "from the window's traffic: rate and length are prove's own (the table's first lines)."));
+    // Wide enough for a path such as /item/{1..100} when the dialog opens, not only after a run.
+    m_provePath->setMinimumWidth(m_provePath->fontMetrics().horizontalAdvance(QStringLiteral("/item/{1..100}__")));
+    m_provePath->setMaximumWidth(260);
     proveRow->addWidget(pathLabel);
     proveRow->addWidget(m_provePath);
     m_provePathOrigin->setObjectName(QStringLiteral("provePathOrigin"));

@@ -458,7 +458,7 @@ void TrafficPanel::refresh()
     // The one line read without scrolling: where the run stands, and why it sends less than asked.
     // An average over the whole run, and said so: the status bar's rate is the last second's (trial 8: "124
     // req/s answered" beside a bar at 200/s read as a contradiction after a slow first few seconds).
-    QString status = tr("<b>%1</b> · %2 req/s answered on average since the start")
+    QString status = tr("<b>%1</b> · %2 responses/s (any status) on average since the start")
                          .arg(finishing     ? tr("stopping")
                                   : running ? tr("running")
                                             : (t.stoppedByUser ? tr("stopped") : tr("finished")))

@@ -261,7 +261,7 @@ void writeBackend(const LabConfig& c, bool tcp, ExportText& out)
     if (c.breaker.enabled && !tcp)
         out.warn(QStringLiteral("circuit breaker"),
                  QStringLiteral("HAProxy has no per-server breaker (%1% failures in %2 ms opens it): its closest "
-                                "is observe layer7 (above), which counts errors in a row")
+                                "is observe layer7 on each server line, which counts errors in a row")
                      .arg(c.breaker.failurePercent)
                      .arg(c.breaker.windowMs),
                  4);

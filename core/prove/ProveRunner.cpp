@@ -89,7 +89,7 @@ QString proveTable(const ProveReport& r)
     lines << QStringLiteral("A backend's share: the responses the clients got from it, whatever their status.");
     lines << QString();
     lines << QStringLiteral("%1 %2 %3 %4")
-                 .arg(QStringLiteral("backend"), -20)
+                 .arg(QStringLiteral("backend"), -24)
                  .arg(QStringLiteral("lab"), 16)
                  .arg(target, 16)
                  .arg(QStringLiteral("difference"), 12);
@@ -97,7 +97,7 @@ QString proveTable(const ProveReport& r)
         const double diff = (row.targetShare - row.labShare) * 100.0;
         lines
             << QStringLiteral("%1 %2 %3 %4%5")
-                   .arg(row.name, -20)
+                   .arg(row.name, -24)
                    .arg(QStringLiteral("%1 (%2)").arg(percent(row.labShare)).arg(row.labServed), 16)
                    .arg(QStringLiteral("%1 (%2)").arg(percent(row.targetShare)).arg(row.targetServed), 16)
                    .arg(QStringLiteral("%1%2 pt").arg(diff >= 0 ? QStringLiteral("+") : QString()).arg(diff, 0, 'f', 1),
@@ -107,11 +107,11 @@ QString proveTable(const ProveReport& r)
                             : QString());
     }
     auto pair = [&](const QString& label, const QString& a, const QString& b) {
-        lines << QStringLiteral("%1 %2 %3").arg(label, -20).arg(a, 16).arg(b, 16);
+        lines << QStringLiteral("%1 %2 %3").arg(label, -24).arg(a, 16).arg(b, 16);
     };
     lines << QString();
-    pair(QStringLiteral("answered"), QString::number(r.lab.completed), QString::number(r.other.completed));
-    pair(QStringLiteral("errors"), QString::number(r.lab.errors()), QString::number(r.other.errors()));
+    pair(QStringLiteral("answered (any status)"), QString::number(r.lab.completed), QString::number(r.other.completed));
+    pair(QStringLiteral("errors (4xx, 5xx, lost)"), QString::number(r.lab.errors()), QString::number(r.other.errors()));
     pair(QStringLiteral("  5xx"), QString::number(r.lab.byClass[5]), QString::number(r.other.byClass[5]));
     pair(QStringLiteral("  4xx"), QString::number(r.lab.byClass[4]), QString::number(r.other.byClass[4]));
     pair(QStringLiteral("  resets"), QString::number(r.lab.resets), QString::number(r.other.resets));
@@ -239,7 +239,7 @@ void ProveRunner::startLabArm()
     if (!m_dir->isValid())
         return fail(QStringLiteral("cannot make a temp dir: ") + m_dir->errorString());
     m_phase = Phase::LabArm;
-    Q_EMIT progress(QStringLiteral("lab arm: %1 requests through the lab's proxy on 127.0.0.1:%2")
+    Q_EMIT progress(QStringLiteral("lab arm: %1 requests through a fresh copy of the lab's proxy on 127.0.0.1:%2")
                         .arg(m_plan.size())
                         .arg(m_lab->httpProxy()->port()));
     WorkloadDriver::Options o;
