@@ -70,8 +70,8 @@ int runProve(int argc, char** argv)
                                                  "/item/{1..100})."),
                                   QStringLiteral("PATH"));
     const QCommandLineOption arrival(QStringLiteral("arrival"),
-                                     QStringLiteral("How requests arrive: constant or poisson (default %1).")
-                                         .arg(arrivalName(defaultProveWorkload().arrival)),
+                                     QStringLiteral("How requests arrive: constant or poisson (default constant; "
+                                                    "poisson when the lab retries on a response status)."),
                                      QStringLiteral("PROCESS"));
     parser.addOptions({target, config, algorithm, rate, duration, seed, path, arrival});
     if (!parseOrExplain(parser, arguments(argc, argv, 1), QStringLiteral("prove")))

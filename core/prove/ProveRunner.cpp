@@ -55,7 +55,7 @@ double ProveReport::maxShareDifferencePoints() const
 WorkloadSpec defaultProveWorkload()
 {
     WorkloadSpec w;
-    w.arrival = ArrivalProcess::Poisson;
+    w.arrival = ArrivalProcess::Constant;
     w.ratePerSecond = 200;
     w.durationMs = 1500;
     w.cost = CostDistribution::Fixed;
@@ -67,8 +67,10 @@ WorkloadSpec defaultProveWorkload()
 WorkloadSpec defaultProveWorkload(const LabConfig& lab)
 {
     WorkloadSpec w = defaultProveWorkload();
-    if (lab.retry.retries > 0 && !exporting::retryStatuses(lab.retry.retryOn).isEmpty())
+    if (lab.retry.retries > 0 && !exporting::retryStatuses(lab.retry.retryOn).isEmpty()) {
+        w.arrival = ArrivalProcess::Poisson;
         w.durationMs = kProveRetryWalkDurationMs;
+    }
     return w;
 }
 

@@ -47,18 +47,17 @@ struct ProveReport {
 // errors and latency of each side. What `balancer-lab prove` prints and the window's dialog shows.
 QString proveTable(const ProveReport& report);
 
-// The workload prove drives by default: Poisson arrivals at 200/s for 1.5 s, a fixed 5 ms cost per request.
-// Seeded like an experiment's, so both arms get the same requests at the same moments. Not constant
-// arrivals: with a fixed gap and fixed costs the proxy's state repeats in step with the arrivals, so a run
-// stays in one interleaving for long stretches, and where the picks depend on what else is in flight
-// (least-connections, a retry's turn under retry.avoid "previous") one run's shares are one phase of that
-// cycle: lesson 5's round robin put 5-22 % on backend-8002 from run to run with constant arrivals, and
-// the same 8-11 % with Poisson ones (docs/export.md).
+// The workload prove drives by default: constant arrivals at 200/s for 1.5 s, a fixed 5 ms cost per
+// request. Seeded like an experiment's, so both arms get the same requests at the same moments.
 WorkloadSpec defaultProveWorkload();
-// The same for `lab`: when its retries follow a response status (retry-on 404, 503...) each arm lasts 6 s
-// instead of 1.5. A request then walks several backends while others are in flight, and where each walk
-// goes depends on where the others moved the turn: a run of 300 requests puts 5-13 % of lesson 5's
-// 404s on one backend, one of 1 200 stays within 2 points between the lab and HAProxy (docs/export.md).
+// The same for `lab`. When its retries follow a response status (retry-on 404, 503...), Poisson arrivals
+// for 6 s instead. A request then walks several backends while others are in flight, and where each walk
+// goes depends on where the others moved the turn; with a fixed gap and fixed costs that interleaving
+// repeats in step with the arrivals, so one run is one phase of a cycle: lesson 5's round robin put
+// 5-15 % of its requests on backend-8001 from run to run with constant arrivals, within 2 points of
+// HAProxy with Poisson ones and 1 200 requests. Not Poisson for every lab: its bursts put more requests
+// in flight at once, and least-connections then follows each proxy's own speed (lesson 3's lab under
+// the sanitizer build: 7.6 points from HAProxy with Poisson, within 5 with constant arrivals).
 WorkloadSpec defaultProveWorkload(const LabConfig& lab);
 static constexpr int kProveRetryWalkDurationMs = 6000;
 

@@ -1,8 +1,8 @@
 // prove (core/prove/ProveRunner): the real HAProxy and nginx in front of the lab's own fake backends,
 // the same seeded workload through both, shares compared. The "done when": for each built-in
 // lesson's lab, HAProxy's per-backend shares are within 5 points of the lab's for round robin, weighted
-// round robin and least-connections. Each arm is 1.5 s of Poisson arrivals at 200/s
-// (defaultProveWorkload(); 6 s for a lab that retries on a status) on the path of the lesson's own
+// round robin and least-connections. Each arm is 1.5 s of constant arrivals at 200/s
+// (defaultProveWorkload(); 6 s of Poisson ones for a lab that retries on a status) on the path of the lesson's own
 // traffic when it has one: lesson 5 (cascading failover) sends /c/page, which only backend-8003 serves,
 // and the default "/" would be a page no backend of that lab has (every request three 404s, no share to
 // compare). Its lab uses retry.avoid "previous", HAProxy's own rule, which the export says exactly; a
@@ -100,7 +100,9 @@ void TestProve::cascadingFailoverExportsHaproxysRetryRule()
     QVERIFY2(s.ok(), qPrintable(s.error));
     QCOMPARE(s.scenario.lab.retry.avoid, QStringLiteral("previous"));
     WorkloadSpec w = defaultProveWorkload(s.scenario.lab);
-    QCOMPARE(w.durationMs, kProveRetryWalkDurationMs); // its retries follow a status: the longer arm
+    QCOMPARE(w.durationMs, kProveRetryWalkDurationMs); // its retries follow a status: the longer arm,
+    QCOMPARE(w.arrival, ArrivalProcess::Poisson); // and arrivals that do not move in step with the walks
+    QCOMPARE(defaultProveWorkload(LabConfig::defaultLab()).arrival, ArrivalProcess::Constant);
     w.path = lessonTrafficPath(s.scenario);
     QCOMPARE(w.path, QByteArray("/c/page"));
     ProveRunner runner(ExportFormat::Haproxy, s.scenario.lab, w);
