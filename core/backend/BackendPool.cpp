@@ -503,8 +503,13 @@ double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const
 
 void BackendPool::housekeeping(qint64 now)
 {
-    const std::vector<BackendPtr> all = backends();
-    for (const BackendPtr& b : all) {
+    // A copy, so that log() and slow start may take the lock; kept between calls (one thread calls this,
+    // every 100 ms), so that the copy reuses its storage instead of allocating each time.
+    {
+        QMutexLocker lock(&m_mutex);
+        m_housekeepingCopy = m_backends;
+    }
+    for (const BackendPtr& b : m_housekeepingCopy) {
         if (OutlierDetector::endIfOver(*b, now)) {
             log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
             beginSlowStart(*b, now);
@@ -513,6 +518,8 @@ void BackendPool::housekeeping(qint64 now)
         if (SlowStart::endIfDone(*b, now, m_slowStartMs.load(std::memory_order_relaxed)))
             log(QStringLiteral("%1 slow start done: full share").arg(b->name));
     }
+    for (BackendPtr& b : m_housekeepingCopy)
+        b.reset(); // no backend kept alive by the copy; its storage stays
 }
 
 // ---- AttemptTicket ----------------------------------------------------------------------------------

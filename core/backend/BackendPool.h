@@ -177,6 +177,7 @@ private:
     mutable QMutex m_mutex;
     QMutex m_rebuildMutex; // serialises rebuilds; never taken while m_mutex is held
     std::vector<BackendPtr> m_backends;
+    std::vector<BackendPtr> m_housekeepingCopy; // housekeeping()'s, on its one thread
     std::shared_ptr<Balancer> m_balancer; // shared: a rebuild outside m_mutex keeps its balancer alive
     int m_nextId = 0;
     std::shared_ptr<EventLog> m_events;

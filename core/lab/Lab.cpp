@@ -81,7 +81,8 @@ void Lab::publishBackends()
 void Lab::housekeeping()
 {
     // Drains an operator asked for: say when nothing is left in flight.
-    for (const BackendId id : m_backends->ids()) {
+    m_backends->ids(m_housekeepingIds); // kept between calls: no allocation every 100 ms
+    for (const BackendId id : std::as_const(m_housekeepingIds)) {
         const BackendPtr b = poolBackend(id);
         if (!b || b->enabled.load() || m_drain->isStopping(id) || m_drainReported.contains(id))
             continue;

@@ -204,6 +204,7 @@ private:
     QTimer* m_housekeeping;
     quint64 m_forwardedEvent = 0;
     QSet<BackendId> m_drainReported;
+    QList<BackendId> m_housekeepingIds;
     QSet<BackendId> m_removeAfterDrain; // reloaded away: removed when their drain is over
     int m_portBase = 8001;
     bool m_checking = false;

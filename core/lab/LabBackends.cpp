@@ -50,6 +50,13 @@ void LabBackends::watch(Record& r)
     connect(r.embedded.get(), &FakeBackend::listeningChanged, this, [this, id] { Q_EMIT listeningChanged(id); });
 }
 
+void LabBackends::ids(QList<BackendId>& into) const
+{
+    into.clear();
+    for (const Record& r : m_records)
+        into << r.id;
+}
+
 QList<BackendId> LabBackends::ids() const
 {
     QList<BackendId> ids;

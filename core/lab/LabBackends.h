@@ -45,6 +45,7 @@ public:
 
     int count() const { return int(m_records.size()); }
     QList<BackendId> ids() const;
+    void ids(QList<BackendId>& into) const; // the same into a list whose storage is reused
     QList<BackendConfig> configs() const;
     // Null for an id that is not (or no longer) in the lab.
     const Record* find(BackendId id) const;

@@ -33,7 +33,12 @@ void EventLog::append(LabEvent::Kind kind, const QString& text, const QDateTime&
 
 void EventLog::closeSuppressionWindow()
 {
-    closeSuppressionWindow(m_clock->wallNow(), m_clock->nowMs());
+    // Called every 100 ms: the wall clock (a QDateTime in local time, which allocates) is read only in
+    // the call that finds a new second.
+    const qint64 steadyNowMs = m_clock->nowMs();
+    QMutexLocker lock(&m_mutex);
+    if (steadyNowMs / 1000 != m_second)
+        rollSecond(m_clock->wallNow(), steadyNowMs);
 }
 
 void EventLog::closeSuppressionWindow(const QDateTime& wallNow, qint64 steadyNowMs)

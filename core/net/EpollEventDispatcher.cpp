@@ -1,5 +1,8 @@
 #include "EpollEventDispatcher.h"
 
+#include "DirectSocketNotifier.h"
+#include "util/Clock.h"
+
 #include <QCoreApplication>
 #include <QLoggingCategory>
 #include <QSocketNotifier>
@@ -22,11 +25,11 @@ constexpr quint64 kWakeTag = ~quint64(0);
 constexpr int kReadyPerPass = 256;
 constexpr qint64 kNsPerMs = 1'000'000;
 
+// Every reading here is also the thread's loop time (util/Clock.h, loopNowNs), which the per-request
+// code reads instead of the clock.
 qint64 steadyNowNs()
 {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    return readSteadyNs(true);
 }
 
 qint64 intervalNs(Qt::TimerType type, qint64 intervalMs)
@@ -62,6 +65,7 @@ EpollEventDispatcher::~EpollEventDispatcher()
 {
     ::close(m_wakeFd);
     ::close(m_epollFd);
+    t_loopNowNs = 0; // this thread's clock readings are its own again
 }
 
 bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
@@ -87,6 +91,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     int handled = 0;
     if (includeNotifiers) {
         const int n = ::epoll_wait(m_epollFd, m_ready.data(), int(m_ready.size()), timeoutMs);
+        steadyNowNs(); // the loop time after the sleep, for the handlers this pass calls
         if (n < 0 && errno != EINTR)
             qCWarning(lcEpoll, "epoll_wait: %s", strerror(errno));
         if (n > 0)
@@ -141,6 +146,10 @@ void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier* notifier)
     if (entry.notifiers[type] && entry.notifiers[type] != notifier)
         qCWarning(lcEpoll, "QSocketNotifier: Multiple socket notifiers for same socket %d and type %d", fd, type);
     entry.notifiers[type] = notifier;
+    // Whether it is a DirectSocketNotifier is asked at its first activation: this runs from
+    // QSocketNotifier's constructor, before a derived class exists.
+    entry.direct[type] = nullptr;
+    entry.directKnown[type] = false;
     updateEpoll(fd, entry);
 }
 
@@ -154,6 +163,8 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier* notifier)
     if (entry.notifiers[type] != notifier)
         return;
     entry.notifiers[type] = nullptr;
+    entry.direct[type] = nullptr;
+    entry.directKnown[type] = false;
     updateEpoll(fd, entry);
 }
 
@@ -222,7 +233,7 @@ int EpollEventDispatcher::activateSocketNotifiers(int ready)
             // notifier, or registered others (which can grow the table).
             if (size_t(fd) >= m_fds.size())
                 break;
-            const FdEntry& entry = m_fds[size_t(fd)];
+            FdEntry& entry = m_fds[size_t(fd)];
             if (entry.generation != generation || entry.mask == 0)
                 break;
             QSocketNotifier* notifier = entry.notifiers[type];
@@ -237,8 +248,16 @@ int EpollEventDispatcher::activateSocketNotifiers(int ready)
                 fire = events & EPOLLPRI;
             if (!fire)
                 continue;
-            QEvent event(QEvent::SockAct);
-            QCoreApplication::sendEvent(notifier, &event);
+            if (!entry.directKnown[type]) { // once per registration, not per event
+                entry.direct[type] = dynamic_cast<DirectSocketNotifier*>(notifier);
+                entry.directKnown[type] = true;
+            }
+            if (DirectSocketNotifier* direct = entry.direct[type]) {
+                direct->onReady();
+            } else {
+                QEvent event(QEvent::SockAct);
+                QCoreApplication::sendEvent(notifier, &event);
+            }
             ++activated;
         }
     }

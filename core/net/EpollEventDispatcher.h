@@ -9,6 +9,8 @@
 
 namespace lab {
 
+class DirectSocketNotifier;
+
 // An event dispatcher for the proxy's worker threads built on Linux epoll, so that a thread holding
 // 10 000 idle keep-alive connections pays only for the descriptors that are ready. Qt's own dispatchers
 // (glib's g_poll, or poll() in QEventDispatcherUNIX) hand the kernel every registered descriptor on
@@ -62,6 +64,8 @@ public:
 private:
     struct FdEntry {
         QSocketNotifier* notifiers[3] = {nullptr, nullptr, nullptr}; // Read, Write, Exception
+        DirectSocketNotifier* direct[3] = {nullptr, nullptr, nullptr}; // the same, when called directly
+        bool directKnown[3] = {false, false, false}; // direct[] was looked up (at the first activation)
         quint32 mask = 0; // the events epoll watches for this descriptor; 0 = no epoll entry
         quint32 generation = 0; // bumped on every EPOLL_CTL_ADD, so a stale ready event is recognised
     };

@@ -1,5 +1,7 @@
 #include "StreamSocket.h"
 
+#include "net/DirectSocketNotifier.h"
+
 #include <QEvent>
 #include <QSocketNotifier>
 
@@ -23,24 +25,20 @@ constexpr size_t kKeptSegmentLists = 256;
 
 // A notifier that calls its socket straight from its event: no signal connection per notifier (with
 // 10 000 idle connections, 10 000 connection records and their lists).
-class StreamSocket::Notifier final : public QSocketNotifier {
+class StreamSocket::Notifier final : public DirectSocketNotifier {
 public:
     Notifier(StreamSocket* socket, Type type)
-        : QSocketNotifier(qintptr(socket->m_fd), type, socket)
+        : DirectSocketNotifier(qintptr(socket->m_fd), type, socket)
         , m_socket(socket)
     {
     }
 
-protected:
-    bool event(QEvent* e) override
+    void onReady() override
     {
-        if (e->type() != QEvent::SockAct && e->type() != QEvent::SockClose)
-            return QSocketNotifier::event(e);
         if (type() == Read)
             m_socket->m_handler->onReadable(m_socket);
         else
             m_socket->onWriteReady();
-        return true;
     }
 
 private:
@@ -432,17 +430,19 @@ QByteArray BufferPool::take(qsizetype capacity)
 {
     // The smallest buffer that is big enough: a small staging buffer must not take the large buffer a
     // read needs next, or every request would allocate one anew.
+    // The capacities are kept beside the buffers, so the search reads one array and touches no buffer's
+    // memory (reading each QByteArray's capacity was a cache miss per free buffer: 0.9 % of a worker).
     qsizetype best = -1;
     for (qsizetype i = qsizetype(m_free.size()) - 1; i >= 0; --i) {
-        const qsizetype c = m_free[size_t(i)].capacity();
-        if (c >= capacity && (best < 0 || c < m_free[size_t(best)].capacity())) {
+        const qsizetype c = m_free[size_t(i)].capacity;
+        if (c >= capacity && (best < 0 || c < m_free[size_t(best)].capacity)) {
             best = i;
             if (c == capacity)
                 break;
         }
     }
     if (best >= 0) {
-        QByteArray b = std::move(m_free[size_t(best)]);
+        QByteArray b = std::move(m_free[size_t(best)].buffer);
         m_free[size_t(best)] = std::move(m_free.back());
         m_free.pop_back();
         return b;
@@ -463,7 +463,8 @@ void BufferPool::give(QByteArray& buffer)
     if (m_free.capacity() == 0)
         m_free.reserve(size_t(kKeep));
     buffer.resize(0);
-    m_free.push_back(std::move(buffer));
+    const qsizetype capacity = buffer.capacity();
+    m_free.push_back({capacity, std::move(buffer)});
     buffer = QByteArray();
 }
 

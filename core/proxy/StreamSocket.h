@@ -144,7 +144,11 @@ public:
     void give(QByteArray& buffer);
 
 private:
-    std::vector<QByteArray> m_free;
+    struct Free {
+        qsizetype capacity;
+        QByteArray buffer;
+    };
+    std::vector<Free> m_free;
 };
 
 } // namespace lab

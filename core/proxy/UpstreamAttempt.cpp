@@ -489,14 +489,15 @@ void UpstreamAttempt::finishResponse(bool reusable)
     const int status = m_response.statusCode;
     TrafficCounters& bc = m_worker->metrics().backends[size_t(m_backend->id)];
     bc.countResponse(status);
-    bc.latency.record(quint64(m_sinceStart.nsecsElapsed() / 1000));
+    const qint64 latencyNs = m_sinceStart.nsecsElapsed(); // one reading for the histogram and the EWMA
+    bc.latency.record(quint64(latencyNs / 1000));
     if (status < 500)
         m_ticket.succeeded();
     else // "503 queue full": a lab backend says why (X-Lab-Error), which the ejection and the breaker repeat
         m_ticket.failed(m_response.header("X-Lab-Error").isEmpty()
                             ? QString::number(status)
                             : QString::number(status) + u' ' + QString::fromUtf8(m_response.header("X-Lab-Error")));
-    BackendPool::reportLatency(*m_backend, double(m_sinceStart.nsecsElapsed()) / 1e6, m_worker->pool().now());
+    BackendPool::reportLatency(*m_backend, double(latencyNs) / 1e6, m_worker->pool().now());
     release(reusable);
     m_exchange->responseFinished(status);
 }

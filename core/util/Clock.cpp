@@ -1,6 +1,7 @@
 #include "Clock.h"
 
 #include <chrono>
+#include <ctime>
 
 namespace lab {
 
@@ -10,8 +11,20 @@ std::shared_ptr<const Clock> Clock::steady()
     return clock;
 }
 
+qint64 readSteadyNs(bool keep)
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    const qint64 ns = qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    if (keep)
+        t_loopNowNs = ns;
+    return ns;
+}
+
 qint64 SteadyClock::nowMs() const
 {
+    if (const qint64 ns = loopNowNs()) // on an epoll worker: its loop's reading (see loopNowNs)
+        return ns / 1'000'000;
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }

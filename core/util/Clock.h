@@ -52,4 +52,19 @@ private:
 // upstream connections) and are not subjects of time-driven tests.
 qint64 steadyNowMs();
 
+// The steady clock (CLOCK_MONOTONIC, ns) as this thread's event loop last read it, or 0 on a thread
+// whose loop does not keep it. The proxy's epoll workers read the clock once after every wake-up and
+// before their timers (as nginx keeps ngx_current_msec), and SteadyClock::nowMs(), steadyNowMs() and
+// the connection deadlines on such a thread return that reading: the per-request reads (sampling,
+// picks, the lifecycle stream, deadlines) cost a load instead of a clock_gettime each. The reading is
+// behind by at most the pass being handled (microseconds under load): fine for millisecond decisions
+// and deadlines; what measures an exchange's latency still reads the clock itself (QElapsedTimer).
+inline thread_local qint64 t_loopNowNs = 0;
+inline qint64 loopNowNs()
+{
+    return t_loopNowNs;
+}
+// Reads CLOCK_MONOTONIC; with `keep`, also makes it this thread's loop time (the event loop's call).
+qint64 readSteadyNs(bool keep = false);
+
 } // namespace lab

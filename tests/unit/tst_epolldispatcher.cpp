@@ -2,7 +2,9 @@
 // QTRY_COMPARE and QSignalSpy::wait run on it too) and on a QThread: socket notifiers on socketpairs and
 // eventfds, enable/disable, a notifier deleted inside its own activation, QTimer single-shot, repeating
 // and zero, posted events and deleteLater, QThread::quit, and 5 000 idle notifiers beside one busy pair.
+#include "net/DirectSocketNotifier.h"
 #include "net/EpollEventDispatcher.h"
+#include "util/Clock.h"
 
 #include <QElapsedTimer>
 #include <QPointer>
@@ -71,6 +73,36 @@ public:
     }
 };
 
+// Counts its direct calls, and what the loop time was in each.
+class CountingNotifier final : public DirectSocketNotifier {
+public:
+    using DirectSocketNotifier::DirectSocketNotifier;
+    int calls = 0;
+    qint64 loopNsInCall = 0;
+    qint64 loopNsAfterSpin = 0;
+    void onReady() override
+    {
+        ++calls;
+        loopNsInCall = loopNowNs();
+        const qint64 until = readSteadyNs() + 5'000'000; // 5 ms of work inside the handler
+        while (readSteadyNs() < until) { }
+        loopNsAfterSpin = loopNowNs();
+        setEnabled(false);
+    }
+};
+
+// Counts the socket-activation events that reach an object.
+class SockActFilter final : public QObject {
+public:
+    int seen = 0;
+    bool eventFilter(QObject*, QEvent* e) override
+    {
+        if (e->type() == QEvent::SockAct)
+            ++seen;
+        return false;
+    }
+};
+
 } // namespace
 
 class TestEpollDispatcher : public QObject {
@@ -99,6 +131,44 @@ private Q_SLOTS:
         const int writesBefore = int(writeSpy.count());
         QTest::qWait(50);
         QCOMPARE(writeSpy.count(), writesBefore); // disabled: never again
+    }
+
+    // The data path's notifiers are called straight from the pass, with no QEvent through sendEvent;
+    // a SockAct sent by hand (as another dispatcher would) reaches the same handler.
+    void directNotifierIsCalledWithoutAnEvent()
+    {
+        SocketPair p;
+        QVERIFY(p.ok());
+        CountingNotifier n(p.fd[0], QSocketNotifier::Read);
+        SockActFilter filter;
+        n.installEventFilter(&filter);
+        QVERIFY(writeByte(p.fd[1]));
+        QTRY_COMPARE(n.calls, 1);
+        QCOMPARE(filter.seen, 0); // no event went out
+        QCOMPARE(drain(p.fd[0]), 1);
+        QEvent act(QEvent::SockAct);
+        QCoreApplication::sendEvent(&n, &act);
+        QCOMPARE(n.calls, 2);
+        QCOMPARE(filter.seen, 1);
+    }
+
+    // The loop time (util/Clock.h) is the pass's reading of the clock: set after each wake-up, not moved
+    // by work inside a handler, and what SteadyClock and steadyNowMs() return on this thread.
+    void loopTimeIsReadOncePerWakeUp()
+    {
+        SocketPair p;
+        QVERIFY(p.ok());
+        CountingNotifier n(p.fd[0], QSocketNotifier::Read);
+        QTest::qWait(30); // an idle stretch: the wake-up below must not report a time from before it
+        const qint64 before = readSteadyNs();
+        QVERIFY(writeByte(p.fd[1]));
+        QTRY_COMPARE(n.calls, 1);
+        QVERIFY2(n.loopNsInCall >= before && n.loopNsInCall <= before + 1'000'000'000,
+                 qPrintable(QString::number(n.loopNsInCall - before)));
+        QCOMPARE(n.loopNsAfterSpin, n.loopNsInCall); // 5 ms of work did not read the clock
+        QCOMPARE(SteadyClock().nowMs(), loopNowNs() / 1'000'000);
+        QCOMPARE(steadyNowMs(), loopNowNs() / 1'000'000);
+        drain(p.fd[0]);
     }
 
     void disableAndEnable_data()
