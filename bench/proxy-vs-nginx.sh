@@ -6,13 +6,16 @@
 # listens on 127.0.0.1 only and stops when the script ends.
 #
 #   bench/proxy-vs-nginx.sh [BUILD_DIR]      env: THREADS=1 CONNECTIONS=50 DURATION=10s WORKERS=2
-#                                            PORT_BASE=18181 (15 ports from it)
+#                                            PORT_BASE=18181 (15 ports from it) ROUNDS=1
+#   ROUNDS=N measures each HTTP target N times in a turning order and prints medians (the ratio to nginx
+#   as the median of the per-round ratios, and in how many rounds p99 was at or below nginx's).
 #   BASELINE=/path/to/an/older/balancer-lab also measures that binary in the same run (a before/after
 #   of a change, each against the same nginx).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-release}"
 threads="${THREADS:-1}" connections="${CONNECTIONS:-50}" duration="${DURATION:-10s}" workers="${WORKERS:-2}"
+rounds="${ROUNDS:-1}"
 lab="$build/app/balancer-lab"
 # shellcheck source=bench/lib-backends.sh
 source "$root/bench/lib-backends.sh"
@@ -100,18 +103,58 @@ measure() {
 }
 
 echo "wrk -t$threads -c$connections -d$duration, $workers workers each, 3 nginx static backends, $(nproc) cores"
-printf '%-22s %12s %10s %10s %9s %11s\n' "target" "req/s" "p50 ms" "p99 ms" "vs nginx" "cpu us/req"
 declare -A result
-for target in "${http_targets[@]}"; do
-  measure "${target%%:*}" "${target##*:}"
-done
-nginx_rps="$(cut -d' ' -f1 <<<"${result[nginx]}")"
-for target in "${http_targets[@]}"; do
-  name=${target%%:*}
-  read -r rps p50 p99 us errors <<<"${result[$name]}"
-  ratio="$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2fx", a/b }')"
-  printf '%-22s %12s %10s %10s %9s %11s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$us" "$errors"
-done
+if [ "$rounds" -le 1 ]; then
+  printf '%-22s %12s %10s %10s %9s %11s\n' "target" "req/s" "p50 ms" "p99 ms" "vs nginx" "cpu us/req"
+  for target in "${http_targets[@]}"; do
+    measure "${target%%:*}" "${target##*:}"
+  done
+  nginx_rps="$(cut -d' ' -f1 <<<"${result[nginx]}")"
+  for target in "${http_targets[@]}"; do
+    name=${target%%:*}
+    read -r rps p50 p99 us errors <<<"${result[$name]}"
+    ratio="$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2fx", a/b }')"
+    printf '%-22s %12s %10s %10s %9s %11s %s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$us" "$errors"
+  done
+else
+  # ROUNDS=N: every target N times, the order turned by one each round (so that no target always runs
+  # first, or right after the same one), one line per measurement; then per target the medians, and the
+  # median of its per-round ratios to nginx (a ratio taken within one round, minutes apart from the next,
+  # is what a shared machine's drift disturbs least).
+  printf '%-7s %-22s %12s %10s %10s %11s\n' "round" "target" "req/s" "p50 ms" "p99 ms" "cpu us/req"
+  : >"$work/rounds.txt"
+  n=${#http_targets[@]}
+  for ((r = 0; r < rounds; r++)); do
+    for ((k = 0; k < n; k++)); do
+      target=${http_targets[$(((r + k) % n))]}
+      name=${target%%:*}
+      measure "$name" "${target##*:}"
+      read -r rps p50 p99 us errors <<<"${result[$name]}"
+      printf '%-7s %-22s %12s %10s %10s %11s %s\n' "$((r + 1))" "$name" "$rps" "$p50" "$p99" "$us" "$errors"
+      echo "$((r + 1)) $name $rps $p50 $p99 $us" >>"$work/rounds.txt"
+    done
+  done
+  echo
+  echo "medians over $rounds rounds (vs nginx: the median of the per-round ratios; p99 <= nginx: rounds where it was)"
+  printf '%-22s %12s %10s %10s %9s %11s %12s\n' "target" "req/s" "p50 ms" "p99 ms" "vs nginx" "cpu us/req" "p99<=nginx"
+  for target in "${http_targets[@]}"; do
+    awk -v t="${target%%:*}" -v rounds="$rounds" '
+      function median(a, k,   i, j, x) { # sorts a[1..k] in place (k is small)
+        for (i = 2; i <= k; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+        return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+      }
+      { rps[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5; us[$1, $2] = $6 }
+      END {
+        for (r = 1; r <= rounds; r++) {
+          a[r] = rps[r, t]; b[r] = p50[r, t]; c[r] = p99[r, t]; d[r] = us[r, t]
+          e[r] = rps[r, "nginx"] > 0 ? rps[r, t] / rps[r, "nginx"] : 0
+          if (p99[r, t] <= p99[r, "nginx"]) le++
+        }
+        printf "%-22s %12.0f %10.3f %10.2f %8.2fx %11.1f %9d of %d\n", t, median(a, rounds), median(b, rounds),
+          median(c, rounds), median(e, rounds), median(d, rounds), le, rounds
+      }' "$work/rounds.txt"
+  done
+fi
 
 # Layer 4: the same HTTP traffic relayed as bytes (each wrk connection is tied to one backend
 # connection for its life), HAProxy in mode tcp against balancer-lab serve --mode tcp.
