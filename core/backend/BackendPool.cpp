@@ -316,6 +316,16 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
                 context.rotation = std::span<Backend* const>(rotation.data(), size_t(rotation.size()));
                 context.avoided = std::span<Backend* const>(avoided.data(), size_t(avoided.size()));
             }
+        } else if (note && !tried.empty()) {
+            // nginx's rule: the tried backends are out of the set; the explanation says how many would
+            // be in it otherwise.
+            const PickTier setTier = best.isEmpty() ? PickTier::Fallback : PickTier::Preferred;
+            for (qsizetype i = 0; i < tiers.size(); ++i) {
+                const Backend* b = m_backends[size_t(i)].get();
+                if (tiers[i] == PickTier::Excluded && std::find(tried.begin(), tried.end(), b->id) != tried.end() &&
+                    pickTier(classify(*b, now, panic)) == setTier)
+                    ++context.triedLeftOut;
+            }
         }
         Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);
         rebuildWanted = m_balancer->takeRebuildRequest();

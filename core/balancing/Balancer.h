@@ -38,6 +38,10 @@ struct PickContext {
     // out of the pick. Round robin and weighted round robin read them (HAProxy's roundrobin walks its
     // whole schedule past the server to avoid); the other algorithms choose among `eligible` either way.
     bool avoidedKeepTheirTurn = false;
+    // For the explanation only (set by the pool when a note is asked for): how many backends a retry
+    // under nginx's rule left out of `eligible` because it tried them (they would be eligible otherwise),
+    // so that "turn 2 of 2" can say why there are 2 of 3.
+    int triedLeftOut = 0;
     std::span<Backend* const> rotation;
     std::span<Backend* const> avoided;
     bool isAvoided(const Backend* b) const { return std::find(avoided.begin(), avoided.end(), b) != avoided.end(); }

@@ -6,8 +6,8 @@ namespace lab {
 
 namespace {
 
-// numbers: the turn taken, the rotation's size, and the avoided turn used up before it (0: none, whose
-// backend is entries[0]).
+// numbers: the turn taken, the rotation's size, the avoided turn used up before it (0: none, whose
+// backend is entries[0]), and how many tried backends nginx's rule left out of the rotation.
 void explain(const PickNote& n, QString& out)
 {
     out += u"round robin: turn ";
@@ -22,6 +22,14 @@ void explain(const PickNote& n, QString& out)
     appendNumber(out, n.numbers[0]);
     out += u" of ";
     appendNumber(out, n.numbers[1]);
+    if (n.numbers[3] > 0) { // nginx's rule: the rotation is the backends this retry has not tried
+        out += u" (";
+        appendNumber(out, n.numbers[3]);
+        if (n.numbers[3] == 1)
+            out += u" backend this retry already tried is left out)";
+        else
+            out += u" backends this retry already tried are left out)";
+    }
     out += u" → ";
     out += n.chosen;
 }
@@ -42,7 +50,7 @@ Backend* RoundRobin::choose(std::span<Backend* const> eligible, const PickContex
     }
     if (PickNote* note = context.note) {
         note->format = explain;
-        note->numbers = {qint64(i + 1), qint64(rotation.size()), qint64(skipped)};
+        note->numbers = {qint64(i + 1), qint64(rotation.size()), qint64(skipped), qint64(context.triedLeftOut)};
         if (skipped)
             note->entries.append({rotation[skipped - 1]->name});
         note->chosen = rotation[i]->name;
