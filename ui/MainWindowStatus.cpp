@@ -21,6 +21,7 @@ QString compactStatusText(QString text)
         {MainWindow::tr(" requests · "), MainWindow::tr(" req · ")},
         {MainWindow::tr(" req/s (last second)"), MainWindow::tr("/s")},
         {MainWindow::tr("5xx from backends "), MainWindow::tr("backend 5xx ")},
+        {MainWindow::tr("4xx from backends "), MainWindow::tr("backend 4xx ")},
         {MainWindow::tr("failed (no response) "), MainWindow::tr("no response ")},
         {MainWindow::tr("answered by the proxy "), MainWindow::tr("by proxy ")},
         {MainWindow::tr("429 rate-limited "), MainWindow::tr("429: ")},
@@ -46,11 +47,12 @@ QString MainWindow::trafficStatusText(const TrafficStats& l, const MetricsSnapsh
     qint64 toBackends = 0;
     for (const BackendStats& b : latest.backends)
         toBackends += b.traffic.activeConnections;
-    return tr("%1 · %2 req/s (last second) · 5xx from backends %3 · failed (no response) %4 · answered by the proxy %5 "
-              "(5xx %6, 429 rate-limited %7) · client connections %8 · to backends %9")
+    return tr("%1 · %2 req/s (last second) · 5xx from backends %3 · 4xx from backends %4 · failed (no response) %5 · "
+              "answered by the proxy %6 (5xx %7, 429 rate-limited %8) · client connections %9 · to backends %10")
         .arg(counted(l.requests, tr("request"), tr("requests")))
         .arg(requestsPerSecond, 0, 'f', 0)
         .arg(l.backend5xx())
+        .arg(l.backend4xx())
         .arg(l.responsesByClass[0])
         .arg(l.answeredByProxy)
         .arg(l.answeredByProxy5xx)
@@ -64,6 +66,8 @@ QString MainWindow::trafficStatusTip()
     return tr("Since the last Reset, what the clients got:\n"
               "• 5xx from backends: 5xx responses a backend sent and the proxy passed on (the lesson's 5xx check "
               "counts these plus the proxy's own 5xx).\n"
+              "• 4xx from backends: 4xx responses a backend sent and the proxy passed on (a 404 for a page that "
+              "backend does not have, say); the proxy's own 400/408/429/431 are under 'answered by the proxy'.\n"
               "• failed (no response): requests that ended without any response, e.g. the client closed while its "
               "request was in flight or held.\n"
               "• answered by the proxy: responses the proxy wrote itself without a backend's answer: 429 from the "

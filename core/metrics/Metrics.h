@@ -119,6 +119,13 @@ struct TrafficStats {
     {
         return responsesByClass[5] >= answeredByProxy5xx ? responsesByClass[5] - answeredByProxy5xx : 0;
     }
+    // Listener: 4xx a backend sent, passed on (a 404, say); the proxy writes only 4xx and 5xx, so its own
+    // 4xx (400, 408, 429, 431...) are answeredByProxy - answeredByProxy5xx.
+    std::uint64_t backend4xx() const
+    {
+        const std::uint64_t proxy4xx = answeredByProxy >= answeredByProxy5xx ? answeredByProxy - answeredByProxy5xx : 0;
+        return responsesByClass[4] >= proxy4xx ? responsesByClass[4] - proxy4xx : 0;
+    }
 };
 
 struct BackendStats {

@@ -362,8 +362,9 @@ void TestCharts::resetClearsTheBoardAndTheStatusLine()
     QTRY_VERIFY2(w.statusText().contains(QStringLiteral(" 12 requests")), qPrintable(w.statusText()));
     // The board's Err counts the refused attempt at 8003; the client got 200 after the retry, so the status
     // bar, which counts what clients got, has no 5xx and no failure: they differ for the reason the tooltips say.
-    QVERIFY2(w.statusText().contains(QStringLiteral("5xx from backends 0 · failed (no response) 0")),
-             qPrintable(w.statusText()));
+    QVERIFY2(
+        w.statusText().contains(QStringLiteral("5xx from backends 0 · 4xx from backends 0 · failed (no response) 0")),
+        qPrintable(w.statusText()));
 
     w.resetCounters();
     for (int row = 0; row < 3; ++row) {
@@ -374,8 +375,9 @@ void TestCharts::resetClearsTheBoardAndTheStatusLine()
         QCOMPARE(board->index(row, BackendTableModel::Requests).data().toULongLong(), 0ULL);
     }
     QVERIFY2(w.statusText().contains(QStringLiteral(" 0 requests")), qPrintable(w.statusText()));
-    QVERIFY2(w.statusText().contains(QStringLiteral("5xx from backends 0 · failed (no response) 0 · answered by the "
-                                                    "proxy 0 (5xx 0, 429 rate-limited 0)")),
+    QVERIFY2(w.statusText().contains(
+                 QStringLiteral("5xx from backends 0 · 4xx from backends 0 · failed (no response) 0 · answered by the "
+                                "proxy 0 (5xx 0, 429 rate-limited 0)")),
              qPrintable(w.statusText()));
 
     for (int i = 0; i < 2; ++i)

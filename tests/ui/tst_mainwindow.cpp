@@ -1282,6 +1282,7 @@ void TestMainWindow::statusBarNamesEachCount()
     l.responsesByClass[0] = 1;
     l.rateLimited = 4;
     l.answeredByProxy = 5;
+    l.responsesByClass[4] = 7; // the proxy's four 429s and three 404s from backends
     l.activeConnections = 0;
     MetricsSnapshot latest;
     for (int n : {15, 15, 14}) {
@@ -1290,15 +1291,16 @@ void TestMainWindow::statusBarNamesEachCount()
         latest.backends << b;
     }
     const QString text = MainWindow::trafficStatusText(l, latest, 0);
-    QCOMPARE(text,
-             QStringLiteral(
-                 "1 request · 0 req/s (last second) · 5xx from backends 2 · failed (no response) 1 · answered by the "
-                 "proxy 5 (5xx 1, 429 rate-limited 4) · client connections 0 · to backends 44"));
+    QCOMPARE(
+        text,
+        QStringLiteral(
+            "1 request · 0 req/s (last second) · 5xx from backends 2 · 4xx from backends 3 · failed (no response) 1 · "
+            "answered by the proxy 5 (5xx 1, 429 rate-limited 4) · client connections 0 · to backends 44"));
     l.requests = 2;
     QVERIFY(MainWindow::trafficStatusText(l, latest, 0).startsWith(QStringLiteral("2 requests · ")));
     const QString tip = MainWindow::trafficStatusTip();
-    for (const char* term : {"5xx from backends", "failed (no response)", "answered by the proxy", "429",
-                             "The board's Err counts attempts", "keep-alive"})
+    for (const char* term : {"5xx from backends", "4xx from backends", "failed (no response)", "answered by the proxy",
+                             "429", "The board's Err counts attempts", "keep-alive"})
         QVERIFY2(tip.contains(QLatin1String(term)), term);
 }
 
