@@ -172,7 +172,14 @@ TrafficPanel::TrafficPanel(Lab* lab, LoadGenerator* generator, QWidget* parent)
     for (QCheckBox* c : {m_cookies, m_userHeader, m_ownAddresses})
         connect(c, &QCheckBox::toggled, this, &TrafficPanel::keep);
     connect(m_users, &QSpinBox::valueChanged, this, &TrafficPanel::updateUsersFields);
-    connect(m_lab, &Lab::labReset, this, &TrafficPanel::reload);
+    connect(m_lab, &Lab::labReset, this, [this] {
+        // The last run's figures are the replaced lab's: the panel starts empty for the new one (they read
+        // as this lab's run; trial 9). A run still finishing its last answers shows until it is done.
+        m_lastRunForgotten = true;
+        m_totals->clear();
+        reload();
+        refresh();
+    });
     refresh();
 }
 
@@ -295,6 +302,7 @@ void TrafficPanel::toggle()
         m_totals->setText(error);
         return;
     }
+    m_lastRunForgotten = false;
     if (spec.users.enabled())
         m_lab->logEvent(LabEvent::Kind::Traffic,
                         tr("traffic started: %1 simulated users, %2 arrivals, think %3 ms, seed %4, %5 s")
@@ -429,7 +437,8 @@ void TrafficPanel::refresh()
     m_progress->setValue(int(t.progress() * 1000));
     const bool http = m_lab->hasHttpListener();
     m_start->setEnabled((running && !finishing) || (!running && http));
-    if (t.sent == 0 && !running && !t.failedConnects()) {
+    if (!running && ((t.sent == 0 && !t.failedConnects()) || m_lastRunForgotten)) {
+        m_wasRunning = false;
         m_status->clear();
         m_status->setVisible(false);
         if (!http)

@@ -108,6 +108,7 @@ private:
     QLabel* m_totals;
     std::function<ForeignTraffic()> m_foreignSource;
     bool m_wasRunning = false;
+    bool m_lastRunForgotten = false; // the generator's totals are a replaced lab's run (see Lab::labReset)
     bool m_loading = false; // reload() sets the fields: not an edit to keep
 };
 

@@ -102,6 +102,7 @@ private Q_SLOTS:
     void faultKnobsApplyLive();
     void capacityKnobsFillTheQueueColumn();
     void trafficTabNamesRefusedConnections();
+    void anotherLabStartsTheTrafficTabEmpty();
     void drainTakesABackendOutOfRotation();
     void addAndRemoveBackends();
     void proxyControlsApplyLive();
@@ -309,6 +310,38 @@ void TestMainWindow::trafficTabNamesRefusedConnections()
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     QVERIFY(t->grab().save(outputPath(QStringLiteral("traffic-refused.png"))));
+}
+
+// A finished run's summary is the lab's it ran in: after another lab replaces it, the Traffic tab is empty
+// again (it showed "finished · sent 40" of the old lab; trial 9), and the next run shows its own figures.
+void TestMainWindow::anotherLabStartsTheTrafficTabEmpty()
+{
+    RunningLab r;
+    MainWindow w(&r.lab);
+    TrafficPanel* t = w.trafficPanel();
+    t->connectionsBox()->setValue(2);
+    t->rateBox()->setValue(40);
+    t->durationBox()->setValue(1);
+    QTest::mouseClick(t->startButton(), Qt::LeftButton);
+    QVERIFY(waitFinished(*w.generator(), 10'000));
+    t->refresh();
+    QVERIFY2(t->totalsLabel()->text().contains(QStringLiteral("finished")), qPrintable(t->totalsLabel()->text()));
+
+    r.lab.load(freePortLab()); // what File > Open does to the lab
+    QString why;
+    QVERIFY2(r.lab.start(&why), qPrintable(why));
+    t->refresh();
+    QCOMPARE(t->totalsLabel()->text(),
+             QStringLiteral("Start a run to send requests through the proxy and watch the board and charts."));
+
+    QTest::mouseClick(t->startButton(), Qt::LeftButton);
+    QTRY_VERIFY(w.generator()->totals().completed >= 5);
+    t->refresh();
+    QVERIFY2(t->totalsLabel()->text().contains(QStringLiteral("running")), qPrintable(t->totalsLabel()->text()));
+    QTest::mouseClick(t->startButton(), Qt::LeftButton); // the new lab's own traffic settings run longer: stop
+    QVERIFY(waitFinished(*w.generator(), 10'000));
+    t->refresh();
+    QVERIFY2(t->totalsLabel()->text().contains(QStringLiteral("stopped")), qPrintable(t->totalsLabel()->text()));
 }
 
 void TestMainWindow::drainTakesABackendOutOfRotation()
