@@ -297,34 +297,28 @@ AttemptTicket BackendPool::pick(const PickContext& givenContext, std::span<const
         auto& set = best.isEmpty() ? fallback : best;
         if (set.isEmpty())
             return {};
-        if (context.avoidedKeepTheirTurn && !tried.empty()) {
-            // The rotation without the retry rule: the set, and each avoided backend whose eligibility
-            // (without slow start's coin) puts it in the set's tier, in pool order.
+        // A retry's tried backends are out of the set. HAProxy's rule gives the round robins the rotation
+        // they would walk without that (the set, and each tried backend whose eligibility, without slow
+        // start's coin, puts it in the set's tier, in pool order); for nginx's rule only an explanation
+        // asks how many were left out.
+        if (!tried.empty() && (context.avoidedKeepTheirTurn || note)) {
             const PickTier setTier = best.isEmpty() ? PickTier::Fallback : PickTier::Preferred;
             for (qsizetype i = 0; i < tiers.size(); ++i) {
                 Backend* b = m_backends[size_t(i)].get();
-                if (tiers[i] == setTier) {
+                const bool leftOutAsTried = tiers[i] == PickTier::Excluded &&
+                    std::find(tried.begin(), tried.end(), b->id) != tried.end() &&
+                    pickTier(classify(*b, now, panic)) == setTier;
+                if (!context.avoidedKeepTheirTurn) {
+                    context.triedLeftOut += leftOutAsTried ? 1 : 0;
+                } else if (tiers[i] == setTier || leftOutAsTried) {
                     rotation.append(b);
-                } else if (tiers[i] == PickTier::Excluded &&
-                           std::find(tried.begin(), tried.end(), b->id) != tried.end() &&
-                           pickTier(classify(*b, now, panic)) == setTier) {
-                    rotation.append(b);
-                    avoided.append(b);
+                    if (leftOutAsTried)
+                        avoided.append(b);
                 }
             }
             if (!avoided.isEmpty()) {
                 context.rotation = std::span<Backend* const>(rotation.data(), size_t(rotation.size()));
                 context.avoided = std::span<Backend* const>(avoided.data(), size_t(avoided.size()));
-            }
-        } else if (note && !tried.empty()) {
-            // nginx's rule: the tried backends are out of the set; the explanation says how many would
-            // be in it otherwise.
-            const PickTier setTier = best.isEmpty() ? PickTier::Fallback : PickTier::Preferred;
-            for (qsizetype i = 0; i < tiers.size(); ++i) {
-                const Backend* b = m_backends[size_t(i)].get();
-                if (tiers[i] == PickTier::Excluded && std::find(tried.begin(), tried.end(), b->id) != tried.end() &&
-                    pickTier(classify(*b, now, panic)) == setTier)
-                    ++context.triedLeftOut;
             }
         }
         Backend* chosen = m_balancer->pick(std::span<Backend* const>(set.data(), size_t(set.size())), context);

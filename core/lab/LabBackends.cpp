@@ -53,17 +53,16 @@ void LabBackends::watch(Record& r)
 void LabBackends::ids(QList<BackendId>& into) const
 {
     into.clear();
+    into.reserve(qsizetype(m_records.size()));
     for (const Record& r : m_records)
         into << r.id;
 }
 
 QList<BackendId> LabBackends::ids() const
 {
-    QList<BackendId> ids;
-    ids.reserve(qsizetype(m_records.size()));
-    for (const Record& r : m_records)
-        ids << r.id;
-    return ids;
+    QList<BackendId> out;
+    ids(out);
+    return out;
 }
 
 QList<BackendConfig> LabBackends::configs() const
