@@ -51,6 +51,11 @@ public:
             m_backend->healthy.store(true);
             m_state = HealthState(config.rise, config.fall, true);
         }
+        if (!config.enabled && m_inFlight) {
+            // A probe sent before the checks were switched off has no say any more: its verdict could
+            // otherwise mark the backend down with nothing left to bring it back.
+            dropProbe();
+        }
         if (!m_inFlight)
             m_next->start(qMin(m_next->remainingTime() < 0 ? 0 : m_next->remainingTime(), nextDelay()));
         publish();
@@ -162,10 +167,9 @@ private:
         finish(true, QStringLiteral("%1 in %2 ms").arg(s).arg(elapsedMs(), 0, 'f', 1));
     }
 
-    void finish(bool passed, const QString& detail)
+    // Ends the probe in flight without a verdict.
+    void dropProbe()
     {
-        if (!m_inFlight)
-            return;
         m_inFlight = false;
         m_timeout->stop();
         if (m_socket) {
@@ -174,6 +178,13 @@ private:
             m_socket->deleteLater();
             m_socket = nullptr;
         }
+    }
+
+    void finish(bool passed, const QString& detail)
+    {
+        if (!m_inFlight)
+            return;
+        dropProbe();
         const qint64 now = m_pool->now();
         const bool flipped = m_state.record(passed);
         m_backend->mark(passed ? HealthMark::Kind::ProbePassed : HealthMark::Kind::ProbeFailed, now);

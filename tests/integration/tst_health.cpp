@@ -96,6 +96,7 @@ private Q_SLOTS:
     void tcpProbeNeedsOnlyAConnect();
     void hangingBackendFailsByTimeout();
     void perBackendSettingsApplyLive();
+    void switchingChecksOffDropsTheProbeInFlight();
     void outlierEjectionRespectsMaxShare();
     void circuitOpensAndRecoversThroughHalfOpen();
     void halfOpenTrialWhoseClientLeftFreesItsSlot();
@@ -236,6 +237,32 @@ void TestHealth::perBackendSettingsApplyLive()
     const quint64 probes = statusOf(r, 0).probes;
     QTest::qWait(350);
     QCOMPARE(statusOf(r, 0).probes, probes); // no probes while switched off
+}
+
+void TestHealth::switchingChecksOffDropsTheProbeInFlight()
+{
+    LabConfig c = fastLab();
+    c.health.fall = 2;
+    RunningLab r(c);
+    QTRY_VERIFY(statusOf(r, 0).probes >= 1);
+    FaultProfile f;
+    f.hang = true; // every probe now takes its 300 ms timeout and fails
+    r.lab.setFaults(r.id(0), f);
+    QTRY_COMPARE_WITH_TIMEOUT(statusOf(r, 0).failuresInARow, 1, 3000);
+    // The next probe goes out ~100 ms after that failure and fails 300 ms later, which would be the
+    // second failure in a row: switch the checks off while it is in flight.
+    QTest::qWait(200);
+    HealthConfig h = r.lab.config().health;
+    h.fall = 2;
+    h.enabled = false;
+    r.lab.setBackendHealth(r.id(0), h);
+    QTRY_VERIFY(!statusOf(r, 0).checking);
+    const quint64 probes = statusOf(r, 0).probes;
+    QTest::qWait(600);
+    QCOMPARE(statusOf(r, 0).probes, probes);
+    QVERIFY(statusOf(r, 0).up);
+    QVERIFY(r.lab.poolBackend(r.id(0))->healthy.load());
+    QVERIFY(!r.eventContains(QStringLiteral("backend-8001 DOWN")));
 }
 
 void TestHealth::outlierEjectionRespectsMaxShare()
