@@ -82,7 +82,10 @@ void TestBoardPercentiles::boardMatchesTheClient()
     // 100 a backend: the p99 is then the 99th of 100, not the slowest one, so one hiccup of the test's own
     // client threads on a loaded machine (which the proxy cannot see) does not decide it.
     constexpr int kPerBackend = 100;
-    const QList<int> latencies = {100, 200};
+    // The third backend answers at once: what the clients measure on it, in the same seconds and under
+    // the same load, is what the path itself costs (client and proxy threads waking on a loaded machine).
+    const QList<int> latencies = {100, 200, 0};
+    constexpr int kChecked = 2;
     LabConfig c = freePortLab();
     c.backends.resize(latencies.size());
     for (qsizetype i = 0; i < latencies.size(); ++i)
@@ -91,12 +94,16 @@ void TestBoardPercentiles::boardMatchesTheClient()
     RunningLab r(c);
     MainWindow w(&r.lab);
     w.refresh();
-    // Round robin over two backends: 200 requests are 100 on each. Eight clients keep the run (~4 s)
+    // Round robin over three backends: 300 requests are 100 on each. Six clients keep the run (~5 s)
     // inside the board's 10 s latency window.
-    const std::map<QString, QList<double>> client = measure(r.port(), 8, kPerBackend * 2 / 8);
+    const std::map<QString, QList<double>> client = measure(r.port(), 6, kPerBackend * 3 / 6);
     w.refresh();
-    // What the path itself costs now (client and proxy threads waking on a loaded machine), measured the
-    // same way with no latency: the proxy cannot see that part, so it is allowed on top of 2 %.
+    const QString instant = r.lab.backendConfig(r.id(kChecked)).name;
+    const QList<double> sameTime = client.count(instant) ? client.at(instant) : QList<double>();
+    QCOMPARE(sameTime.size(), kPerBackend);
+    // The same cost measured once more right after, with no latency anywhere: the proxy cannot see that
+    // part, so the larger of the two is allowed on top of 2 % (one hiccup of a client thread decides a
+    // p99 of 100).
     for (int i = 0; i < latencies.size(); ++i)
         r.lab.setFaults(r.id(i), FaultProfile{});
     QList<double> roundTrip;
@@ -105,7 +112,7 @@ void TestBoardPercentiles::boardMatchesTheClient()
     QCOMPARE(roundTrip.size(), 40);
 
     BackendTableModel* board = w.backendModel();
-    for (int row = 0; row < latencies.size(); ++row) {
+    for (int row = 0; row < kChecked; ++row) {
         const QString name = r.lab.backendConfig(r.id(row)).name;
         const QList<double> measured = client.count(name) ? client.at(name) : QList<double>();
         QCOMPARE(measured.size(), kPerBackend);
@@ -114,7 +121,7 @@ void TestBoardPercentiles::boardMatchesTheClient()
              {std::pair{50.0, BackendTableModel::P50}, std::pair{99.0, BackendTableModel::P99}}) {
             const double expected = percentile(measured, p);
             const double shown = board->index(row, column).data(Qt::EditRole).toDouble();
-            const double allowed = 0.02 * expected + percentile(roundTrip, p);
+            const double allowed = 0.02 * expected + std::max(percentile(roundTrip, p), percentile(sameTime, p));
             qInfo("%s p%.0f: client %.3f ms, board %.3f ms (allowed ±%.3f ms)", qPrintable(name), p, expected, shown,
                   allowed);
             QVERIFY2(
