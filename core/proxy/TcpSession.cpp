@@ -3,9 +3,9 @@
 #include "ProxyWorker.h"
 #include "balancing/Balancer.h"
 #include "metrics/EventLog.h"
+#include "net/DirectSocketNotifier.h"
 
 #include <QHostAddress>
-#include <QSocketNotifier>
 #include <QTimer>
 
 #include <arpa/inet.h>
@@ -52,6 +52,36 @@ QString errnoText(int e)
 
 } // namespace
 
+class TcpSession::Notifier final : public DirectSocketNotifier {
+public:
+    Notifier(int fd, Type type, Ready what, TcpSession* session)
+        : DirectSocketNotifier(fd, type, session)
+        , m_what(what)
+        , m_session(session)
+    {
+    }
+    void onReady() override { m_session->onNotifier(m_what); }
+
+private:
+    const Ready m_what;
+    TcpSession* const m_session;
+};
+
+void TcpSession::onNotifier(Ready what)
+{
+    switch (what) {
+    case Ready::ClientReadable: onReadable(m_client, m_upstream); return;
+    case Ready::ClientWritable: flush(m_client, m_upstream); return;
+    case Ready::UpstreamReadable: onReadable(m_upstream, m_client); return;
+    case Ready::UpstreamWritable: // writable while connecting: the connect finished, one way or the other
+        if (!m_connected)
+            onConnectResult();
+        else
+            flush(m_upstream, m_client);
+        return;
+    }
+}
+
 TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
     : QObject(worker)
     , m_worker(worker)
@@ -75,12 +105,10 @@ TcpSession::TcpSession(qintptr socketDescriptor, ProxyWorker* worker)
             finish(); // idle for tcpIdleMs
     });
     // The client's bytes wait in the kernel until a backend is connected.
-    m_client.readable = new QSocketNotifier(m_client.fd, QSocketNotifier::Read, this);
-    m_client.writable = new QSocketNotifier(m_client.fd, QSocketNotifier::Write, this);
+    m_client.readable = new Notifier(m_client.fd, QSocketNotifier::Read, Ready::ClientReadable, this);
+    m_client.writable = new Notifier(m_client.fd, QSocketNotifier::Write, Ready::ClientWritable, this);
     m_client.readable->setEnabled(false);
     m_client.writable->setEnabled(false);
-    connect(m_client.readable, &QSocketNotifier::activated, this, [this] { onReadable(m_client, m_upstream); });
-    connect(m_client.writable, &QSocketNotifier::activated, this, [this] { flush(m_client, m_upstream); });
     QMetaObject::invokeMethod(
         this, [this] { startAttempt(); }, Qt::QueuedConnection);
 }
@@ -150,16 +178,9 @@ void TcpSession::startAttempt()
         return;
     }
     setNonBlockingNoDelay(m_upstream.fd);
-    m_upstream.readable = new QSocketNotifier(m_upstream.fd, QSocketNotifier::Read, this);
-    m_upstream.writable = new QSocketNotifier(m_upstream.fd, QSocketNotifier::Write, this);
+    m_upstream.readable = new Notifier(m_upstream.fd, QSocketNotifier::Read, Ready::UpstreamReadable, this);
+    m_upstream.writable = new Notifier(m_upstream.fd, QSocketNotifier::Write, Ready::UpstreamWritable, this);
     m_upstream.readable->setEnabled(false);
-    connect(m_upstream.readable, &QSocketNotifier::activated, this, [this] { onReadable(m_upstream, m_client); });
-    connect(m_upstream.writable, &QSocketNotifier::activated, this, [this] {
-        if (!m_connected)
-            onConnectResult();
-        else
-            flush(m_upstream, m_client);
-    });
     if (::connect(m_upstream.fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
         onConnectResult();
         return;

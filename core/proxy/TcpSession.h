@@ -19,7 +19,7 @@ class ProxyWorker;
 // connects (a refused or timed-out connect moves on to the next backend, up to `retries`; none left
 // closes the client at once), then relays both ways.
 //
-// Built on QSocketNotifier and the raw descriptors, because QTcpSocket closes the whole connection when
+// Built on socket notifiers and the raw descriptors, because QTcpSocket closes the whole connection when
 // the peer ends its sending side, and a relay must not: when one side half-closes, the session shuts
 // down writing towards the other (shutdown(fd, SHUT_WR)) after the bytes in flight, and keeps relaying
 // the other direction until it ends too. Backpressure: at most kHighWaterBytes wait for one side; past
@@ -36,6 +36,11 @@ public:
     Q_DISABLE_COPY_MOVE(TcpSession)
 
 private:
+    // What a notifier of the session reports; its notifiers are DirectSocketNotifiers (the epoll
+    // dispatcher calls onReady() straight from its pass) that call onNotifier with theirs.
+    enum class Ready { ClientReadable, ClientWritable, UpstreamReadable, UpstreamWritable };
+    class Notifier;
+
     struct Side {
         int fd = -1;
         QSocketNotifier* readable = nullptr;
@@ -47,6 +52,7 @@ private:
         qsizetype waiting() const { return pending.size() - pendingPos; }
     };
 
+    void onNotifier(Ready what);
     void startAttempt();
     void onConnectResult();
     void failAttempt(const QString& reason);
