@@ -81,7 +81,7 @@ public:
         m_request += "\r\n" + m_spec.body;
         m_end->setSingleShot(true);
         m_end->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% late: more requests than asked
-        connect(m_end, &QTimer::timeout, this, &LoadRun::finishSending);
+        connect(m_end, &QTimer::timeout, this, &LoadRun::endOfSending);
         m_tick->setTimerType(Qt::PreciseTimer);
         connect(m_tick, &QTimer::timeout, this, &LoadRun::tick);
         if (m_spec.users.enabled()) {
@@ -143,6 +143,15 @@ public:
 
     // The duration is over (or maxRequests sent): requests in flight get a short grace, then are cut.
     void finishSending() { stopSending(kEndGraceMs, false); }
+    // The run's time is up. The requests due by now are sent first: the last of a rate is due on the
+    // end itself, and the end's timer usually fires before the tick that would send it (20/s for 10 s
+    // sent 199).
+    void endOfSending()
+    {
+        if (m_sending && m_spec.ratePerSecond > 0)
+            tick();
+        finishSending();
+    }
     // Someone stopped the run: requests in flight get `graceMs`, then are cancelled.
     void stopSending(int graceMs, bool cancelAtEnd)
     {
@@ -212,6 +221,7 @@ private:
         }
         // How many requests should have been sent by now; each one goes to an idle connection, or is
         // counted as not sent when every connection is still busy (the target is slower than the rate).
+        // The k-th is due at k / rate: the last one on the end itself (endOfSending sends it).
         const qint64 elapsed = qMin<qint64>(m_clock.elapsed(), m_durationMs);
         const quint64 due = quint64(double(m_spec.ratePerSecond) * double(elapsed) / 1000.0);
         int cursor = 0;

@@ -81,6 +81,7 @@ private Q_SLOTS:
     void boundedBurstCountsEveryRequest();
     void durationEndsTheRunByItself();
     void rateModeHoldsTheRate();
+    void rateTimesDurationIsTheCount();
     void stopEndsAtOnce();
     void finishLetsInFlightRequestsBeAnswered();
     void extendKeepsARunSending();
@@ -204,6 +205,24 @@ void TestLoadGen::rateModeHoldsTheRate()
     // 400 due within one second; a loaded CI machine may lose a few to scheduling, never gain.
     QVERIFY2(t.sent >= 320 && t.sent <= 401, qPrintable(QString::number(t.sent)));
     QCOMPARE(t.completed, t.sent);
+}
+
+void TestLoadGen::rateTimesDurationIsTheCount()
+{
+    // 20/s for 1 s are 20 requests: the last is due on the end itself (it used to be left out: 19).
+    RunningLab r;
+    for (int run = 0; run < 3; ++run) {
+        LoadGenerator g;
+        LoadSpec s = specFor(r);
+        s.concurrency = 2;
+        s.ratePerSecond = 20;
+        s.durationMs = 1000;
+        QVERIFY(g.start(s));
+        QVERIFY(waitFinished(g, 5000));
+        const LoadTotals t = g.totals();
+        QCOMPARE(t.sent + t.notSent, quint64(20));
+        QCOMPARE(t.completed, t.sent);
+    }
 }
 
 void TestLoadGen::stopEndsAtOnce()
