@@ -398,8 +398,8 @@ QString TrafficPanel::foreignText(const ForeignTraffic& f)
         const QString until =
             p.durationMs ? tr("for %1 s").arg(double(p.durationMs) / 1000.0) : tr("until the lesson stops it");
         const double seconds = qMax<qint64>(1, t.elapsedMs) / 1000.0;
-        text += tr("<br>%1%2 · %3 · %4 %5 · %6<br>&nbsp;&nbsp;so far: sent %7 · answered %8 (%9 req/s) · 5xx %10 · no "
-                   "answer %11")
+        text += tr("<br>%1%2 · %3 · %4 %5 · %6<br>&nbsp;&nbsp;so far: sent %7 · answered %8 (%9 req/s) · 4xx %10 · 5xx "
+                   "%11 · no answer %12")
                     .arg(p.name.isEmpty() ? QString() : tr("run \"%1\": ").arg(p.name.toHtmlEscaped()))
                     .arg(who, rate, QString::fromLatin1(p.method),
                          QString::fromUtf8(p.users.enabled() && !p.users.pathTemplate.isEmpty() ? p.users.pathTemplate
@@ -409,10 +409,11 @@ QString TrafficPanel::foreignText(const ForeignTraffic& f)
                     .arg(t.sent)
                     .arg(t.completed)
                     .arg(double(t.completed) / seconds, 0, 'f', 0)
+                    .arg(t.byClass[4])
                     .arg(t.byClass[5])
                     .arg(t.socketErrors);
         if (t.notSent)
-            text += tr(" · %1 not sent: every connection was still waiting").arg(t.notSent);
+            text += tr(" · %1 not sent when due: all its connections were still waiting for answers").arg(t.notSent);
     }
     text += tr("<br>The form below starts traffic of your own, on top of it.");
     return text;
@@ -438,6 +439,7 @@ void TrafficPanel::refresh()
     const bool http = m_lab->hasHttpListener();
     m_start->setEnabled((running && !finishing) || (!running && http));
     if (!running && ((t.sent == 0 && !t.failedConnects()) || m_lastRunForgotten)) {
+        m_progress->setValue(0); // (another lab: the last run's full bar is not this lab's)
         m_wasRunning = false;
         m_status->clear();
         m_status->setVisible(false);

@@ -22,13 +22,13 @@ void explain(const PickNote& n, QString& out)
     appendNumber(out, n.numbers[0]);
     out += u" of ";
     appendNumber(out, n.numbers[1]);
-    if (n.numbers[3] > 0) { // nginx's rule: the rotation is the backends this retry has not tried
-        out += u" (";
+    if (n.numbers[3] > 0) { // nginx's rule: the rotation is the backends this request has not tried
+        out += u" among the backends not tried yet (";
         appendNumber(out, n.numbers[3]);
         if (n.numbers[3] == 1)
-            out += u" backend this retry already tried is left out)";
+            out += u" already tried by this request is left out)";
         else
-            out += u" backends this retry already tried are left out)";
+            out += u" already tried by this request are left out)";
     }
     out += u" → ";
     out += n.chosen;

@@ -32,6 +32,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -326,6 +327,9 @@ void TestMainWindow::anotherLabStartsTheTrafficTabEmpty()
     QVERIFY(waitFinished(*w.generator(), 10'000));
     t->refresh();
     QVERIFY2(t->totalsLabel()->text().contains(QStringLiteral("finished")), qPrintable(t->totalsLabel()->text()));
+    QProgressBar* bar = t->findChild<QProgressBar*>();
+    QVERIFY(bar);
+    QCOMPARE(bar->value(), bar->maximum());
 
     r.lab.load(freePortLab()); // what File > Open does to the lab
     QString why;
@@ -333,6 +337,7 @@ void TestMainWindow::anotherLabStartsTheTrafficTabEmpty()
     t->refresh();
     QCOMPARE(t->totalsLabel()->text(),
              QStringLiteral("Start a run to send requests through the proxy and watch the board and charts."));
+    QCOMPARE(bar->value(), 0); // the last run's full bar is not the new lab's
 
     QTest::mouseClick(t->startButton(), Qt::LeftButton);
     QTRY_VERIFY(w.generator()->totals().completed >= 5);

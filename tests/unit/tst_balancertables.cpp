@@ -208,7 +208,8 @@ void TestBalancerTables::poolGivesARetryTheRotation()
                                     "turn 3 of 3 → c"));
         else
             QCOMPARE(why,
-                     QStringLiteral("round robin: turn 2 of 2 (1 backend this retry already tried is left out) → c"));
+                     QStringLiteral("round robin: turn 2 of 2 among the backends not tried yet (1 already tried by "
+                                    "this request is left out) → c"));
         for (int i = 0; i < 3; ++i)
             seen += pool.pick(PickContext{}, {})->name;
         QCOMPARE(seen, haproxysRule ? QStringLiteral("acabc") : QStringLiteral("accab"));
