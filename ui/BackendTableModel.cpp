@@ -274,11 +274,23 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
         r.healthDetail = tr("The active probes pass, but real traffic failed there: %1 (see the State column).\n%2")
                              .arg(stateText(r.state), r.healthDetail);
     }
-    // A stopped backend reads stopped: a probe counter ("ok · 1/3 failed") would say it is up and
-    // merely flaky, when nothing listens on its port until it is started again.
+    // A stopped backend reads stopped, and then what the probes have found so far: a bare probe counter
+    // ("ok · 1/3 failed") said it was up and merely flaky (trial 5), a bare "stopped" hid that the proxy
+    // learns of it only from its probes, which lessons 1 and 5 teach (trial 9).
     if (r.state == RowState::Stopped && !r.health.isEmpty()) {
-        r.health = tr("stopped");
-        r.healthDetail = tr("Stopped: its probes cannot pass until it is started again.") +
+        const auto h = m_lab->healthChecker() ? m_lab->healthChecker()->status(r.name) : std::nullopt;
+        switch (r.healthVerdict) {
+        case HealthVerdict::Passing:
+            r.health = h && h->failuresInARow ? tr("stopped · probes: %1/%2 failed").arg(h->failuresInARow).arg(h->fall)
+                                              : tr("stopped · probes: none failed yet");
+            break;
+        case HealthVerdict::Failing: r.health = tr("stopped · probes: down"); break;
+        case HealthVerdict::Off: r.health = tr("stopped · no probes"); break;
+        default: r.health = tr("stopped"); break;
+        }
+        r.healthDetail = tr("Stopped: nothing listens on its port until it is started again. The proxy learns "
+                            "that only from its probes: %1 failed in a row and it counts the backend down.")
+                             .arg(h ? h->fall : m_lab->config().health.fall) +
             (r.healthDetail.isEmpty() ? QString() : u'\n' + r.healthDetail);
     }
     if (history && b && !history->isEmpty()) {

@@ -505,6 +505,21 @@ double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const
     return SlowStart::factor(b, nowMs, m_slowStartMs.load(std::memory_order_relaxed));
 }
 
+// What an ejection's end means for the backend now: back in rotation, or still out for another reason
+// (a stopped backend's probes fail: "back in rotation" would be false).
+QString BackendPool::ejectionOverText(const Backend& b, qint64 now)
+{
+    const QString over = QStringLiteral("%1: its ejection is over").arg(b.name);
+    switch (classify(b, now, false)) {
+    case Eligibility::Unhealthy: return over + QStringLiteral(", but it stays out of rotation: its probes fail");
+    case Eligibility::BreakerOpen: return over + QStringLiteral(", but it stays out of rotation: its circuit is open");
+    case Eligibility::Draining: return over + QStringLiteral(", but it stays out of rotation: it is draining");
+    case Eligibility::PassiveHold:
+        return over + QStringLiteral(", but it stays out of rotation for now: its last connect failed");
+    default: return QStringLiteral("%1 back in rotation: its ejection is over").arg(b.name);
+    }
+}
+
 void BackendPool::housekeeping(qint64 now)
 {
     // A copy, so that log() and slow start may take the lock; kept between calls (one thread calls this,
@@ -515,7 +530,7 @@ void BackendPool::housekeeping(qint64 now)
     }
     for (const BackendPtr& b : m_housekeepingCopy) {
         if (OutlierDetector::endIfOver(*b, now)) {
-            log(QStringLiteral("%1 back in rotation: its ejection is over").arg(b->name));
+            log(ejectionOverText(*b, now));
             beginSlowStart(*b, now);
         }
         BackendBreaker::advance(*b, now, m_events.get()); // timed changes happen now, not at the next pick

@@ -151,6 +151,8 @@ public:
     // Timed transitions (ejection over, breaker half-open or trials forgotten, slow start done), logged
     // as they happen. Called ~10 times a second by the health checker's thread.
     void housekeeping(qint64 nowMs);
+    // The event an ejection's end logs: "back in rotation", or why it stays out (probes, circuit, drain).
+    static QString ejectionOverText(const Backend& b, qint64 nowMs);
 
 private:
     friend class AttemptTicket;

@@ -197,9 +197,15 @@ void TestPassiveHealth::ejectionLastsBaseTimesCountAndEnds()
     pool.housekeeping(clock->nowMs());
     fail(pool, a, 3);
     QCOMPARE(a->ejectedUntilMs.load(), clock->nowMs() + 2500);
+    // Its probes failed meanwhile (a stopped backend): the end of this ejection does not put it back.
+    a->healthy.store(false);
+    clock->advance(2500);
+    pool.housekeeping(clock->nowMs());
+    QCOMPARE(pool.eligibility(*a), Eligibility::Unhealthy);
 
     const QStringList log = healthEvents(*events);
-    QCOMPARE(log.size(), 5);
+    QCOMPARE(log.size(), 6);
+    QCOMPARE(log[5], QStringLiteral("a: its ejection is over, but it stays out of rotation: its probes fail"));
     QCOMPARE(log[0], QStringLiteral("a EJECTED for 1 s: 3 consecutive failures (last: 500); ejection #1"));
     QCOMPARE(log[1], QStringLiteral("a back in rotation: its ejection is over"));
     QCOMPARE(log[2], QStringLiteral("a EJECTED for 2 s: 3 consecutive failures (last: 500); ejection #2"));
