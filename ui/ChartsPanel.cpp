@@ -86,7 +86,7 @@ void trim(QList<QPointF>& points, double from)
 
 ChartsPanel::ChartsPanel(QWidget* parent)
     : QWidget(parent)
-    , m_rateChart(makeChart(tr("Requests/s")))
+    , m_rateChart(makeChart(tr("Requests/s at each backend (retries included)")))
     , m_rateX(new QValueAxis)
     , m_rateY(new QValueAxis)
     , m_latencyChart(makeChart(tr("Proxy latency (ms)")))
@@ -136,7 +136,9 @@ ChartsPanel::ChartsPanel(QWidget* parent)
     m_rateView = makeView(m_rateChart, m_rateX,
                           tr("How many requests each backend received per second, over the last minute, as "
                              "bands stacked on each other; the dark line on top is the total. Stop a backend "
-                             "and watch its band thin to nothing while the others widen."));
+                             "and watch its band thin to nothing while the others widen. A request the proxy "
+                             "retries counts at every backend it reaches, so with retries the total is above "
+                             "the rate the clients send (the status bar's)."));
     m_latencyView = makeView(m_latencyChart, m_latencyX,
                              tr("Median (p50) and tail (p99) latency of requests through the proxy, per "
                                 "second. No requests, no point: the line stops in an idle gap. A second with "

@@ -92,7 +92,7 @@ void ChartsPanel::startShareAt(const QString& label)
 
 QString ChartsPanel::shareTitle() const
 {
-    return m_shareLabel.isEmpty() ? tr("Share since reset") : tr("Share since %1").arg(m_shareLabel);
+    return m_shareLabel.isEmpty() ? tr("Share since Reset (not live)") : tr("Share since %1").arg(m_shareLabel);
 }
 
 QHash<QString, quint64> ChartsPanel::shares() const

@@ -98,9 +98,12 @@ void FlowScene::apply(const LifecycleEvent& e)
         d->latencyMs = e.latencyMs;
         d->traceSequence = e.traceSequence;
         d->outcome = outcomeOf(e.status, e.backendId, !d->attempts.isEmpty());
-        d->revealAt = qMin(d->revealAt, int(d->route.size()) - 1);
-        if (d->route.last().node != FlowPlace::Node::Proxy) // the last attempt failed: back through the proxy
+        // The last attempt failed (refused, or a 404 the proxy retried): the answer is the proxy's own, made
+        // there, so the dot wears it from the proxy on, not at the last backend it tried, which answered
+        // something else or nothing (trial 9: red 503 dots at a backend that only ever said 404).
+        if (d->route.last().node != FlowPlace::Node::Proxy)
             d->route.append(FlowPlace{FlowPlace::Node::Proxy});
+        d->revealAt = qMin(d->revealAt, int(d->route.size()) - 1);
         d->route.append(FlowPlace{FlowPlace::Node::Client});
         break;
     }
@@ -278,7 +281,7 @@ QString FlowScene::outcomeText(FlowOutcome o)
     case FlowOutcome::Success: return tr("2xx");
     case FlowOutcome::ClientError: return tr("4xx");
     case FlowOutcome::ServerError: return tr("5xx");
-    case FlowOutcome::NoBackend: return tr("no backend (the proxy answered 503/400)");
+    case FlowOutcome::NoBackend: return tr("no backend tried (the proxy answered 503/400 itself)");
     case FlowOutcome::RateLimited: return tr("429 rate-limited (the proxy answered)");
     case FlowOutcome::NoResponse: return tr("no response");
     }

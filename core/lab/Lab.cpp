@@ -108,13 +108,16 @@ void Lab::load(LabConfig config)
     stopProxiesAndWait(0);
     m_proxies->clear();
     stopAll();
+    m_events->flushSuppressed(); // the old lab's flood is summed up before the new lab's first line
     m_config = std::move(config);
     build();
+    const auto counted = [](qsizetype n, const char* one, const char* many) {
+        return QStringLiteral("%1 %2").arg(n).arg(QLatin1String(n == 1 ? one : many));
+    };
     logEvent(LabEvent::Kind::Config,
-             QStringLiteral("lab loaded: %1 backends, %2 listeners, algorithm %3")
-                 .arg(m_config.backends.size())
-                 .arg(m_config.listeners.size())
-                 .arg(m_config.algorithm));
+             QStringLiteral("lab loaded: %1, %2, algorithm %3")
+                 .arg(counted(m_config.backends.size(), "backend", "backends"),
+                      counted(m_config.listeners.size(), "listener", "listeners"), m_config.algorithm));
     Q_EMIT labReset();
 }
 

@@ -47,6 +47,22 @@ void EventLog::closeSuppressionWindow(const QDateTime& wallNow, qint64 steadyNow
     rollSecond(wallNow, steadyNowMs);
 }
 
+void EventLog::flushSuppressed()
+{
+    const QDateTime now = m_clock->wallNow();
+    QMutexLocker lock(&m_mutex);
+    for (int k = 0; k < kKinds; ++k) {
+        if (m_suppressedThisSecond[size_t(k)] > 0)
+            push(LabEvent::Kind(k),
+                 QStringLiteral("%1 more %2 events in the last second were not logged (limit %3 per second)")
+                     .arg(m_suppressedThisSecond[size_t(k)])
+                     .arg(kindName(LabEvent::Kind(k)))
+                     .arg(m_maxPerSecond),
+                 now);
+    }
+    m_suppressedThisSecond.fill(0);
+}
+
 void EventLog::rollSecond(const QDateTime& wallNow, qint64 steadyNowMs)
 {
     const qint64 second = steadyNowMs / 1000;

@@ -45,6 +45,9 @@ public:
     // second ended. Cheap when there is nothing to write (one lock, one compare).
     void closeSuppressionWindow();
     void closeSuppressionWindow(const QDateTime& wallNow, qint64 steadyNowMs);
+    // Logs what this second has left out so far, now (a lab about to be replaced: its flood's summary
+    // must come before the next lab's first event, not after it).
+    void flushSuppressed();
     // Events with sequence > afterSequence, oldest first (at most the ring's capacity).
     QList<LabEvent> since(quint64 afterSequence) const;
     quint64 lastSequence() const;

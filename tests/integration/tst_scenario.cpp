@@ -819,6 +819,9 @@ void TestScenario::commandExitCodes_data()
         {"do": "watch", "expect": {"windowMs": 500, "share": {"a": [0, 0.05]}}}]})";
     QTest::newRow("all held") << pass << QStringList() << 0 << "scenario: all 2 expectations held";
     QTest::newRow("one failed") << fail << QStringList() << 1 << "FAILED share of a in [0, 0.05]: 0.";
+    QByteArray none = fail;
+    none.replace("[0, 0.05]", "[0, 0]");
+    QTest::newRow("none expected") << none << QStringList() << 1 << "FAILED share of a = 0: 0."; // not "in = 0"
     QTest::newRow("bad file") << scenarioWith(R"([{"do": "explode"}])") << QStringList() << 2
                               << "steps[0].do: unknown action \"explode\"";
     QTest::newRow("bad speed") << pass << QStringList{QStringLiteral("--speed"), QStringLiteral("0")} << 2

@@ -271,6 +271,9 @@ void TestFlowView::failoverWalksTheBackends()
     scene.advance(2 * leg + leg / 2 + (d->revealAt - 2) * leg);
     QCOMPARE(d->at, d->revealAt);
     QCOMPARE(FlowScene::shownOutcome(*d), d->outcome);
+    // A backend's own answer shows where it answered; the proxy's 5xx after the last attempt failed shows
+    // at the proxy, not at the backend that was tried last (it answered something else, or nothing).
+    QCOMPARE(d->route[d->revealAt].node, finalStatus >= 500 ? Node::Proxy : Node::Backend);
     const QString details = scene.describe(*d);
     QCOMPARE(details.count(QStringLiteral("attempt ")), attempts.size());
     if (lastBackend >= 0)

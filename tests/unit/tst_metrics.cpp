@@ -237,6 +237,19 @@ void TestMetrics::eventLogSummarisesAFloodWhenItsSecondEnds()
     QVERIFY(all[1].text.startsWith(QStringLiteral("1 more proxy events")));
     QCOMPARE(all[1].time, wall(21'000));
     QCOMPARE(all[2].text, QStringLiteral("c"));
+
+    // A lab about to be replaced: its flood's summary is written at once, before what comes next, and once.
+    EventLog replaced(100, 1);
+    for (int i = 0; i < 4; ++i)
+        replaced.append(LabEvent::Kind::Failover, QStringLiteral("f%1").arg(i));
+    replaced.flushSuppressed();
+    replaced.append(LabEvent::Kind::Config, QStringLiteral("lab loaded"));
+    replaced.closeSuppressionWindow();
+    all = replaced.since(0);
+    QCOMPARE(all.size(), 3);
+    QCOMPARE(all[1].text,
+             QStringLiteral("3 more failover events in the last second were not logged (limit 1 per second)"));
+    QCOMPARE(all[2].text, QStringLiteral("lab loaded"));
 }
 
 void TestMetrics::traceFindsTokens()
