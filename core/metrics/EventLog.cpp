@@ -51,16 +51,7 @@ void EventLog::flushSuppressed()
 {
     const QDateTime now = m_clock->wallNow();
     QMutexLocker lock(&m_mutex);
-    for (int k = 0; k < kKinds; ++k) {
-        if (m_suppressedThisSecond[size_t(k)] > 0)
-            push(LabEvent::Kind(k),
-                 QStringLiteral("%1 more %2 events in the last second were not logged (limit %3 per second)")
-                     .arg(m_suppressedThisSecond[size_t(k)])
-                     .arg(kindName(LabEvent::Kind(k)))
-                     .arg(m_maxPerSecond),
-                 now);
-    }
-    m_suppressedThisSecond.fill(0);
+    pushSuppressed("last", now);
 }
 
 void EventLog::rollSecond(const QDateTime& wallNow, qint64 steadyNowMs)
@@ -69,18 +60,22 @@ void EventLog::rollSecond(const QDateTime& wallNow, qint64 steadyNowMs)
     if (second == m_second)
         return;
     // The steady second that just ended, on the wall clock: now minus the time since it ended.
-    const QDateTime closedAt = wallNow.addMSecs((m_second + 1) * 1000 - steadyNowMs);
+    pushSuppressed("previous", wallNow.addMSecs((m_second + 1) * 1000 - steadyNowMs));
+    m_second = second;
+    m_inSecond.fill(0);
+}
+
+void EventLog::pushSuppressed(const char* which, const QDateTime& at)
+{
     for (int k = 0; k < kKinds; ++k) {
         if (m_suppressedThisSecond[size_t(k)] > 0)
             push(LabEvent::Kind(k),
-                 QStringLiteral("%1 more %2 events in the previous second were not logged (limit %3 per second)")
+                 QStringLiteral("%1 more %2 events in the %3 second were not logged (limit %4 per second)")
                      .arg(m_suppressedThisSecond[size_t(k)])
-                     .arg(kindName(LabEvent::Kind(k)))
+                     .arg(kindName(LabEvent::Kind(k)), QLatin1String(which))
                      .arg(m_maxPerSecond),
-                 closedAt);
+                 at);
     }
-    m_second = second;
-    m_inSecond.fill(0);
     m_suppressedThisSecond.fill(0);
 }
 

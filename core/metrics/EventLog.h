@@ -59,6 +59,8 @@ private:
     void push(LabEvent::Kind kind, const QString& text, const QDateTime& now);
     // With m_mutex held: if the clock left m_second, summarise it and start the new second.
     void rollSecond(const QDateTime& wallNow, qint64 steadyNowMs);
+    // The summaries of what this second left out ("in the `which` second"), stamped `at`; counts cleared.
+    void pushSuppressed(const char* which, const QDateTime& at);
 
     const int m_capacity;
     const int m_maxPerSecond;
