@@ -239,27 +239,27 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
                                  .arg(lab.breaker.openMs / 1000)
                                  .arg(lab.breaker.halfOpenRequests);
     }
-    if (const ActiveHealthChecker* checker = m_lab->healthChecker()) {
-        if (const auto h = checker->status(r.name)) {
-            r.healthVerdict = !h->checking ? HealthVerdict::Off
-                : h->probes == 0           ? HealthVerdict::Pending
-                : h->up                    ? HealthVerdict::Passing
-                                           : HealthVerdict::Failing;
-            switch (r.healthVerdict) {
-            case HealthVerdict::Unknown: break;
-            case HealthVerdict::Off: r.health = tr("off"); break;
-            case HealthVerdict::Pending: r.health = tr("…"); break;
-            case HealthVerdict::Passing:
-                r.health = h->failuresInARow ? tr("ok · %1/%2 failed").arg(h->failuresInARow).arg(h->fall) : tr("ok");
-                break;
-            case HealthVerdict::Failing: r.health = tr("fail · %1/%2 passed").arg(h->passesInARow).arg(h->rise); break;
-            }
-            r.healthDetail = h->probes
-                ? tr("Last probe (%1 %2): %3")
-                      .arg(h->config.type, h->config.type == QLatin1String("http") ? h->config.path : QString(),
-                           h->lastDetail)
-                : tr("No probe yet.");
+    // The probes' status, read once: the Health cell below and the stopped backend's wording use it.
+    const auto probe = m_lab->healthChecker() ? m_lab->healthChecker()->status(r.name) : std::nullopt;
+    if (const auto& h = probe) {
+        r.healthVerdict = !h->checking ? HealthVerdict::Off
+            : h->probes == 0           ? HealthVerdict::Pending
+            : h->up                    ? HealthVerdict::Passing
+                                       : HealthVerdict::Failing;
+        switch (r.healthVerdict) {
+        case HealthVerdict::Unknown: break;
+        case HealthVerdict::Off: r.health = tr("off"); break;
+        case HealthVerdict::Pending: r.health = tr("…"); break;
+        case HealthVerdict::Passing:
+            r.health = h->failuresInARow ? tr("ok · %1/%2 failed").arg(h->failuresInARow).arg(h->fall) : tr("ok");
+            break;
+        case HealthVerdict::Failing: r.health = tr("fail · %1/%2 passed").arg(h->passesInARow).arg(h->rise); break;
         }
+        r.healthDetail = h->probes
+            ? tr("Last probe (%1 %2): %3")
+                  .arg(h->config.type, h->config.type == QLatin1String("http") ? h->config.path : QString(),
+                       h->lastDetail)
+            : tr("No probe yet.");
     }
     // Probes passing beside "ejected" or "circuit open" read as a contradiction (trial 5): the cell says
     // whose verdict "ok" is, and its tooltip why real traffic took the backend out anyway.
@@ -278,7 +278,7 @@ BackendTableModel::Row BackendTableModel::buildRow(BackendId id, const MetricsHi
     // ("ok · 1/3 failed") said it was up and merely flaky (trial 5), a bare "stopped" hid that the proxy
     // learns of it only from its probes, which lessons 1 and 5 teach (trial 9).
     if (r.state == RowState::Stopped && !r.health.isEmpty()) {
-        const auto h = m_lab->healthChecker() ? m_lab->healthChecker()->status(r.name) : std::nullopt;
+        const auto& h = probe;
         switch (r.healthVerdict) {
         case HealthVerdict::Passing:
             r.health = h && h->failuresInARow ? tr("stopped · probes: %1/%2 failed").arg(h->failuresInARow).arg(h->fall)

@@ -509,15 +509,15 @@ double BackendPool::slowStartFactor(const Backend& b, qint64 nowMs) const
 // (a stopped backend's probes fail: "back in rotation" would be false).
 QString BackendPool::ejectionOverText(const Backend& b, qint64 now)
 {
-    const QString over = QStringLiteral("%1: its ejection is over").arg(b.name);
+    const char* why = nullptr;
     switch (classify(b, now, false)) {
-    case Eligibility::Unhealthy: return over + QStringLiteral(", but it stays out of rotation: its probes fail");
-    case Eligibility::BreakerOpen: return over + QStringLiteral(", but it stays out of rotation: its circuit is open");
-    case Eligibility::Draining: return over + QStringLiteral(", but it stays out of rotation: it is draining");
-    case Eligibility::PassiveHold:
-        return over + QStringLiteral(", but it stays out of rotation for now: its last connect failed");
+    case Eligibility::Unhealthy: why = "its probes fail"; break;
+    case Eligibility::BreakerOpen: why = "its circuit is open"; break;
+    case Eligibility::Draining: why = "it is draining"; break;
+    case Eligibility::PassiveHold: why = "its last connect failed, for now"; break;
     default: return QStringLiteral("%1 back in rotation: its ejection is over").arg(b.name);
     }
+    return QStringLiteral("%1: its ejection is over, but it stays out of rotation: %2").arg(b.name, QLatin1String(why));
 }
 
 void BackendPool::housekeeping(qint64 now)

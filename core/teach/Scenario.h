@@ -18,6 +18,7 @@ struct ValueRange {
     double min = 0;
     std::optional<double> max;
     bool contains(double v) const { return v >= min && (!max || v <= *max); }
+    bool exact() const { return max && *max == min; } // one value: toString() says "= v"
     QString toString() const; // "[0, 0.05]", "[10, ∞)", "= 0"
 };
 

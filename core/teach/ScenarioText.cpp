@@ -8,7 +8,7 @@ namespace lab {
 
 QString ValueRange::toString() const
 {
-    if (max && *max == min)
+    if (exact())
         return QStringLiteral("= %1").arg(min);
     if (!max)
         return QStringLiteral("[%1, ∞)").arg(min);
@@ -51,10 +51,9 @@ QString CheckReference::toString() const
 QString ScenarioCheck::describe() const
 {
     // "in [0, 0.05]", "= 0" (not "in = 0"), or "below 0.5 × step round-robin's"
-    const QString exact = range.toString();
     const QString bound = reference ? reference->toString()
-        : exact.startsWith(u'=')    ? exact
-                                    : QStringLiteral("in ") + exact;
+        : range.exact()             ? range.toString()
+                                    : QStringLiteral("in ") + range.toString();
     switch (kind) {
     case Kind::Share: return QStringLiteral("share of %1 %2").arg(backend, bound);
     case Kind::Status: return QStringLiteral("%1 responses %2").arg(statusClass, range.toString());
